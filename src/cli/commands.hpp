@@ -1,0 +1,29 @@
+#pragma once
+// Private to the cli module: each command area registers its subcommands on the app.
+// A subcommand's callback stores its exit code in Context::exit_code.
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "attune/cli/cli.hpp"
+#include "attune/core/result.hpp"
+
+namespace attune::cli {
+
+//! Options shared by all subcommands, and the exit code the chosen one sets.
+struct Context {
+  int exit_code = 0;
+  std::string instruments_dir;         //!< where instrument JSON files live
+  std::vector<std::string> overlays;   //!< operator overlay files (licensed text, licences)
+  std::string declared_use = "clinical";  //!< deployment's declared use: clinical|research|commercial
+};
+
+//! Prints an Error on stderr as "attune: <message>" and returns the matching exit code.
+int ReportError(const Error& error);
+
+// One per command area (src/cli/<area>_commands.cpp).
+void AddInstrumentCommands(CLI::App& app, Context& ctx);
+
+}  // namespace attune::cli
