@@ -1,0 +1,62 @@
+#pragma once
+//! Scoring one response against its instrument: validation, completeness, reverse keys,
+//! sum/mean, proration, bands, caseness and risk flags. "Not scorable" is explicit, never 0.
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "attune/core/result.hpp"
+#include "attune/instruments/instrument.hpp"
+
+namespace attune::instruments {
+
+//! One answer per item, in the instrument's item order; nullopt = not answered.
+using Answers = std::vector<std::optional<double>>;
+
+//! The score of one scale.
+struct ScaleScore {
+  std::size_t scale = 0;          //!< index into Instrument::scales
+  std::optional<double> score;    //!< nullopt = not scorable
+  const Band* band = nullptr;     //!< nullptr when not scorable or the scale has no bands
+  std::optional<bool> caseness;   //!< nullopt when not scorable or no caseness rule
+  std::size_t answered = 0;
+  bool prorated = false;
+};
+
+//! A flag raised by an answer (a risk item above its threshold).
+struct Flag {
+  std::size_t item = 0;  //!< index into Instrument::items
+  double value = 0;
+};
+
+//! Everything scoring one response produces.
+struct ScoreResult {
+  bool complete = false;  //!< every scored item answered
+  std::vector<ScaleScore> scales;  //!< in the instrument's scale order
+  std::vector<Flag> flags;
+};
+
+//! Scores `answers`. INVALID_ARGUMENT names the item and value when a value is not permitted,
+//! or says how many answers were expected.
+Result<ScoreResult> Score(const Instrument& instrument, const Answers& answers);
+
+//! Allocation-free variant for bulk scoring: `values[i]` is used when `present[i]` is non-zero.
+//! `out` is overwritten (its buffers are reused).
+Result<void> ScoreInto(const Instrument& instrument, std::span<const double> values,
+                       std::span<const unsigned char> present, ScoreResult& out);
+
+//! Builds Answers from item id -> value (null = missing); unknown ids are refused.
+Result<Answers> AnswersFromMap(const Instrument& instrument,
+                               const std::map<std::string, std::optional<double>>& by_item);
+
+//! Parses "v1,v2,..." (empty = missing) into Answers; refuses a wrong count or a non-number.
+Result<Answers> ParseAnswerList(const Instrument& instrument, std::string_view text);
+
+//! Formats a score for people: integers without decimals, else at most 2 decimals.
+std::string FormatScore(double score);
+
+}  // namespace attune::instruments
