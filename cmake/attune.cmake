@@ -17,7 +17,7 @@ function(attune_module)
   target_link_libraries(attune_${ARG_NAME} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# attune_test(NAME <name> SOURCES <files...> DEPS <targets...> [LABELS <labels...>])
+# attune_test(NAME <name> SOURCES <files...> DEPS <targets...> [LABELS <label>])
 # defines a GoogleTest executable whose tests ctest discovers one by one.
 function(attune_test)
   cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS;LABELS" ${ARGN})
@@ -28,7 +28,12 @@ function(attune_test)
   target_compile_definitions(${ARG_NAME} PRIVATE
     ATTUNE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     ATTUNE_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  set(labels unit ${ARG_LABELS})
+  # gtest_discover_tests cannot carry a list of labels, so each test gets one: the first given
+  # (slow, bench, postgres, golden, ...) or "unit".
+  set(labels unit)
+  if(ARG_LABELS)
+    list(GET ARG_LABELS 0 labels)
+  endif()
   gtest_discover_tests(${ARG_NAME}
     DISCOVERY_MODE PRE_TEST
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}

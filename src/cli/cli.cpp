@@ -20,6 +20,12 @@ int ReportError(const Error& error) {
   }
 }
 
+Result<instruments::Catalogue> LoadCatalogue(const Context& ctx) {
+  ATTUNE_TRY(catalogue, instruments::Catalogue::LoadDirectory(ctx.instruments_dir));
+  for (const auto& overlay : ctx.overlays) ATTUNE_CHECK(catalogue.ApplyOverlay(overlay));
+  return catalogue;
+}
+
 namespace {
 
 std::string DefaultInstrumentsDir() {

@@ -9,6 +9,7 @@
 
 #include "attune/cli/cli.hpp"
 #include "attune/core/result.hpp"
+#include "attune/instruments/instrument.hpp"
 
 namespace attune::cli {
 
@@ -19,6 +20,9 @@ struct Context {
   std::vector<std::string> overlays;   //!< operator overlay files (licensed text, licences)
   std::string declared_use = "clinical";  //!< deployment's declared use: clinical|research|commercial
 };
+
+//! Loads the instrument catalogue from ctx.instruments_dir and applies ctx.overlays.
+Result<instruments::Catalogue> LoadCatalogue(const Context& ctx);
 
 //! Prints an Error on stderr as "attune: <message>" and returns the matching exit code.
 int ReportError(const Error& error);

@@ -115,3 +115,17 @@ class [[nodiscard]] Result<void> {
 inline Result<void> Ok() { return {}; }
 
 }  // namespace attune
+
+//! Binds `var` to the value of a Result expression, or returns its error from the enclosing
+//! function (which must return a Result).
+#define ATTUNE_TRY(var, expr)                          \
+  auto var##_result_ = (expr);                         \
+  if (!var##_result_) return var##_result_.error();    \
+  auto var = std::move(*var##_result_)
+
+//! Returns the error of a Result<void> expression from the enclosing function, if any.
+#define ATTUNE_CHECK(expr)                             \
+  do {                                                 \
+    auto check_result_ = (expr);                       \
+    if (!check_result_) return check_result_.error();  \
+  } while (false)

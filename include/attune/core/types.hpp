@@ -1,0 +1,154 @@
+#pragma once
+//! Domain value types shared across modules: plain structs, no behaviour, no storage details.
+//! Timestamps and dates are ISO-8601 strings in UTC ("2026-11-26T20:15:00Z", "2026-11-26").
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace attune {
+
+//! An organisation (tenant). Every stored row belongs to exactly one.
+using OrgId = std::int64_t;
+//! A row id, unique within its organisation and table.
+using Id = std::int64_t;
+
+//! What a user may do (checked by the service layer).
+enum class Role { ADMIN, COORDINATOR, THERAPIST, RESEARCHER, CLIENT };
+
+//! A tenant.
+struct Organisation {
+  OrgId id = 0;
+  std::string name;
+  std::string created_at;
+};
+
+//! A person who signs in.
+struct User {
+  OrgId org_id = 0;
+  Id id = 0;
+  std::string handle;
+  Role role = Role::CLIENT;
+};
+
+//! A therapist's profile as the matcher and clients see it.
+struct Therapist {
+  OrgId org_id = 0;
+  Id id = 0;
+  std::string external_id;               //!< the clinic's own id (stable across imports)
+  std::string display_name;
+  std::vector<std::string> approaches;   //!< e.g. "cbt", "psychodynamic"
+  std::map<std::string, double> style;   //!< C-NIP dimension -> position
+  std::vector<std::string> languages;
+  std::string modality;                  //!< "in_person" | "video" | "both"
+  std::string location;
+  int capacity = 0;                      //!< clients the therapist can hold at once
+  bool accepting = true;                 //!< accepting new clients
+  std::vector<std::string> client_visible;  //!< profile fields clients may see
+};
+
+//! A client, pseudonymous: no name, only a clinic-chosen pseudonym.
+struct Client {
+  OrgId org_id = 0;
+  Id id = 0;
+  std::string external_id;
+  std::string pseudonym;
+  std::vector<std::string> concerns;
+  std::vector<std::string> goals;
+  std::map<std::string, double> preferences;  //!< C-NIP dimension -> preferred position
+  std::vector<std::string> constraints;       //!< e.g. "language:de", "modality:video"
+};
+
+//! A course of therapy of one client with one therapist.
+struct Episode {
+  OrgId org_id = 0;
+  Id id = 0;
+  Id client_id = 0;
+  Id therapist_id = 0;
+  std::string started_on;
+  std::string ended_on;             //!< empty while open
+  std::string status = "active";    //!< "waiting" | "active" | "ended"
+  std::string assigned_by;          //!< "coordinator" | "match" | "random" | "client_choice"
+};
+
+//! One meeting within an episode.
+struct Session {
+  OrgId org_id = 0;
+  Id id = 0;
+  Id episode_id = 0;
+  int number = 0;
+  std::string held_at;
+};
+
+//! Who answered a questionnaire.
+enum class RespondentKind { CLIENT, THERAPIST };
+
+//! One completed questionnaire.
+struct Response {
+  OrgId org_id = 0;
+  Id id = 0;
+  std::string instrument_id;
+  std::string instrument_version;
+  RespondentKind respondent = RespondentKind::CLIENT;
+  Id respondent_id = 0;             //!< client or therapist id, by `respondent`
+  Id subject_id = 0;                //!< whom the answers are about (client for outcomes)
+  std::optional<Id> episode_id;
+  std::optional<Id> session_id;
+  std::string answered_at;
+  std::vector<std::optional<double>> answers;  //!< item order; nullopt = not answered
+  std::string idempotency_key;      //!< unique per organisation
+};
+
+//! One scale's score of a response.
+struct Score {
+  OrgId org_id = 0;
+  Id response_id = 0;
+  std::string scale_id;
+  std::optional<double> value;      //!< nullopt = not scorable (never 0)
+  std::string band;                 //!< empty when none
+  std::optional<bool> caseness;
+  int answered = 0;
+  bool prorated = false;
+};
+
+//! Something a clinician should look at.
+struct Alert {
+  OrgId org_id = 0;
+  Id id = 0;
+  Id episode_id = 0;
+  std::optional<Id> response_id;
+  std::string kind;                 //!< e.g. "risk_item", "not_on_track", "rupture"
+  std::string severity;             //!< "info" | "warning" | "urgent"
+  std::string detail;
+  std::string raised_at;
+  std::string acknowledged_at;      //!< empty until acknowledged
+};
+
+//! A therapist's mindfulness training activity.
+struct TrainingRecord {
+  OrgId org_id = 0;
+  Id id = 0;
+  Id therapist_id = 0;
+  std::string kind;                 //!< e.g. "mbsr_session", "daily_practice"
+  int minutes = 0;
+  std::string completed_on;
+  std::string note;
+};
+
+//! One entry of the hash-chained audit log.
+struct AuditEntry {
+  OrgId org_id = 0;
+  std::int64_t seq = 0;             //!< 1, 2, ... per organisation, no gaps
+  std::string at;
+  std::string actor;
+  std::string action;               //!< e.g. "response.create"
+  std::string entity;
+  std::string entity_id;
+  std::string detail;
+  std::string prev_hash;            //!< hex SHA-256 of the previous entry ("" for seq 1)
+  std::string hash;                 //!< hex SHA-256 over this entry's fields and prev_hash
+};
+
+}  // namespace attune

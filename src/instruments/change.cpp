@@ -1,0 +1,139 @@
+#include "attune/instruments/change.hpp"
+
+#include <fmt/core.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "instruments/json_reader.hpp"
+
+namespace attune::instruments {
+
+const char* ChangeClassName(ChangeClass c) {
+  switch (c) {
+    case ChangeClass::RECOVERED: return "recovered";
+    case ChangeClass::RELIABLY_IMPROVED: return "reliably_improved";
+    case ChangeClass::UNCHANGED: return "unchanged";
+    case ChangeClass::RELIABLY_DETERIORATED: return "reliably_deteriorated";
+  }
+  return "unchanged";
+}
+
+Result<ChangeThresholds> Thresholds(const Norms& norms, Direction direction) {
+  if (!(norms.sd > 0)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("norms.sd: {} must be > 0", norms.sd), "norms.sd");
+  }
+  if (!(norms.reliability >= 0 && norms.reliability < 1)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("norms.reliability: {} must be in [0, 1)", norms.reliability), "norms.reliability");
+  }
+  ChangeThresholds t;
+  t.se_measurement = norms.sd * std::sqrt(1.0 - norms.reliability);
+  t.s_diff = std::sqrt(2.0) * t.se_measurement;
+  t.reliable_change = 1.96 * t.s_diff;
+  // Direction decides on which side of the clinical mean the functional population lies.
+  const double toward_functional = direction == Direction::HIGHER_IS_WORSE ? -1.0 : 1.0;
+  if (norms.clinical && norms.nonclinical) {
+    const GroupNorm& clin = *norms.clinical;
+    const GroupNorm& func = *norms.nonclinical;
+    t.cutoff = (func.sd * clin.mean + clin.sd * func.mean) / (func.sd + clin.sd);
+    t.cutoff_kind = 'c';
+  } else if (norms.clinical) {
+    t.cutoff = norms.clinical->mean + toward_functional * 2.0 * norms.clinical->sd;
+    t.cutoff_kind = 'a';
+  } else if (norms.nonclinical) {
+    t.cutoff = norms.nonclinical->mean - toward_functional * 2.0 * norms.nonclinical->sd;
+    t.cutoff_kind = 'b';
+  }
+  return t;
+}
+
+Result<ChangeDecision> JacobsonTruax(const Norms& norms, Direction direction, double before, double after) {
+  if (!std::isfinite(before)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("before: {} is not a finite number", before), "before");
+  }
+  if (!std::isfinite(after)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("after: {} is not a finite number", after), "after");
+  }
+  ATTUNE_TRY(thresholds, Thresholds(norms, direction));
+  ChangeDecision d;
+  d.before = before;
+  d.after = after;
+  d.change = after - before;
+  d.thresholds = thresholds;
+  d.rci = thresholds.s_diff > 0 ? d.change / thresholds.s_diff : 0.0;
+  d.reliable = thresholds.s_diff > 0 ? std::fabs(d.rci) > 1.96 : d.change != 0;
+  const bool higher_worse = direction == Direction::HIGHER_IS_WORSE;
+  d.improved = higher_worse ? d.change < 0 : d.change > 0;
+  if (thresholds.cutoff) {
+    const double c = *thresholds.cutoff;
+    auto functional = [&](double x) { return higher_worse ? x < c : x > c; };
+    d.dysfunctional_before = !functional(before);
+    d.functional_after = functional(after);
+  }
+  if (!d.reliable) {
+    d.classification = ChangeClass::UNCHANGED;
+  } else if (!d.improved) {
+    d.classification = ChangeClass::RELIABLY_DETERIORATED;
+  } else if (thresholds.cutoff && d.dysfunctional_before && d.functional_after) {
+    d.classification = ChangeClass::RECOVERED;
+  } else {
+    d.classification = ChangeClass::RELIABLY_IMPROVED;
+  }
+  return d;
+}
+
+Result<RuleSet> ParseRuleSet(std::string_view json_text, const std::string& file) {
+  ATTUNE_TRY(json, detail::ParseJson(json_text, file));
+  detail::Node root(json, "$", file);
+  RuleSet rules;
+  ATTUNE_TRY(id, root.StringField("id"));
+  ATTUNE_TRY(title, root.StringField("title"));
+  ATTUNE_TRY(source, root.StringField("source"));
+  rules.id = std::move(id);
+  rules.title = std::move(title);
+  rules.source = std::move(source);
+  ATTUNE_TRY(measures, root.Child("measures"));
+  ATTUNE_TRY(count, measures.ArraySize());
+  if (count == 0) return measures.Refuse("a rule set needs at least one measure");
+  for (std::size_t i = 0; i < count; ++i) {
+    detail::Node m = measures.At(i);
+    RuleMeasure measure;
+    ATTUNE_TRY(instrument, m.StringField("instrument"));
+    ATTUNE_TRY(scale, m.StringField("scale"));
+    ATTUNE_TRY(cutoff, m.NumberField("caseness_at_or_above"));
+    ATTUNE_TRY(reliable, m.NumberField("reliable_change"));
+    if (!(reliable > 0)) return m.Refuse(fmt::format("reliable_change {} must be > 0", reliable));
+    measure.instrument = std::move(instrument);
+    measure.scale = std::move(scale);
+    measure.caseness_at_or_above = cutoff;
+    measure.reliable_change = reliable;
+    rules.measures.push_back(std::move(measure));
+  }
+  return rules;
+}
+
+Result<RuleOutcome> ApplyRules(const RuleSet& rules, const std::map<std::string, PrePost>& scores) {
+  RuleOutcome out;
+  bool any_improved = false;
+  for (const auto& measure : rules.measures) {
+    std::string key = measure.instrument + "." + measure.scale;
+    auto it = scores.find(key);
+    if (it == scores.end()) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("scores: rule set {} needs \"{}\" before and after, which is missing", rules.id, key),
+                  "scores." + key);
+    }
+    const PrePost& s = it->second;
+    if (s.before >= measure.caseness_at_or_above) out.case_at_start = true;
+    if (s.after >= measure.caseness_at_or_above) out.case_at_end = true;
+    if (s.before - s.after >= measure.reliable_change) any_improved = true;
+    if (s.after - s.before >= measure.reliable_change) out.reliable_deterioration = true;
+  }
+  out.reliable_improvement = any_improved && !out.reliable_deterioration;
+  out.recovery = out.case_at_start && !out.case_at_end;
+  out.reliable_recovery = out.recovery && out.reliable_improvement;
+  return out;
+}
+
+}  // namespace attune::instruments

@@ -1,0 +1,176 @@
+#include "attune/instruments/scoring.hpp"
+
+#include <fmt/core.h>
+
+#include <charconv>
+#include <cmath>
+
+namespace attune::instruments {
+namespace {
+
+constexpr double kValueTolerance = 1e-9;
+
+std::string AllowedValues(const ResponseSpec& spec) {
+  std::string text;
+  for (const auto& option : spec.options) {
+    if (!text.empty()) text += ", ";
+    text += FormatScore(option.value);
+  }
+  return text;
+}
+
+Result<void> CheckValue(const Item& item, double value) {
+  const ResponseSpec& spec = item.response;
+  if (spec.IsRange()) {
+    if (std::isfinite(value) && value >= spec.min && value <= spec.max) return Ok();
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("item {}: value {} is outside {}..{}", item.id, FormatScore(value), FormatScore(spec.min),
+                            FormatScore(spec.max)),
+                item.id);
+  }
+  for (const auto& option : spec.options) {
+    if (std::fabs(option.value - value) <= kValueTolerance) return Ok();
+  }
+  return Fail(ErrorCode::INVALID_ARGUMENT,
+              fmt::format("item {}: value {} is not one of {}", item.id, FormatScore(value), AllowedValues(spec)),
+              item.id);
+}
+
+const Band* FindBand(const std::vector<Band>& bands, double score) {
+  const Band* found = nullptr;
+  for (const auto& band : bands) {
+    if (band.min <= score) found = &band;
+  }
+  return found;
+}
+
+}  // namespace
+
+std::string FormatScore(double score) {
+  if (!std::isfinite(score)) return fmt::format("{}", score);
+  double rounded = std::round(score * 100.0) / 100.0;
+  if (rounded == std::floor(rounded) && std::fabs(rounded) < 1e15) {
+    return fmt::format("{}", static_cast<long long>(rounded));
+  }
+  std::string text = fmt::format("{:.2f}", rounded);
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+Result<void> ScoreInto(const Instrument& instrument, std::span<const double> values,
+                       std::span<const unsigned char> present, ScoreResult& out) {
+  const std::size_t n = instrument.items.size();
+  if (values.size() != n || present.size() != n) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("answers: expected {} values (one per item), got {}", n, values.size()), "answers");
+  }
+  out.flags.clear();
+  out.complete = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Item& item = instrument.items[i];
+    if (!present[i]) {
+      if (item.scored) out.complete = false;
+      continue;
+    }
+    ATTUNE_CHECK(CheckValue(item, values[i]));
+    if (item.risk && values[i] > item.risk->above) out.flags.push_back(Flag{i, values[i]});
+  }
+
+  out.scales.resize(instrument.scales.size());
+  for (std::size_t s = 0; s < instrument.scales.size(); ++s) {
+    const Scale& scale = instrument.scales[s];
+    ScaleScore& result = out.scales[s];
+    result = ScaleScore{};
+    result.scale = s;
+    double sum = 0;
+    for (std::size_t index : scale.items) {
+      if (!present[index]) continue;
+      const Item& item = instrument.items[index];
+      double v = values[index];
+      sum += item.reverse ? item.response.min + item.response.max - v : v;
+      ++result.answered;
+    }
+    if (result.answered < scale.min_answered) continue;  // not scorable: score stays empty
+    const auto items = static_cast<double>(scale.items.size());
+    const auto answered = static_cast<double>(result.answered);
+    result.prorated = result.answered < scale.items.size();
+    double score = scale.method == Method::MEAN ? sum / answered : sum * items / answered;
+    result.score = score;
+    result.band = FindBand(scale.bands, score);
+    if (scale.caseness) {
+      result.caseness = scale.caseness->at_or_above ? score >= scale.caseness->cutoff : score <= scale.caseness->cutoff;
+    }
+  }
+  return Ok();
+}
+
+Result<ScoreResult> Score(const Instrument& instrument, const Answers& answers) {
+  const std::size_t n = instrument.items.size();
+  if (answers.size() != n) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("answers: expected {} values (one per item), got {}", n, answers.size()), "answers");
+  }
+  std::vector<double> values(n, 0.0);
+  std::vector<unsigned char> present(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (answers[i]) {
+      values[i] = *answers[i];
+      present[i] = 1;
+    }
+  }
+  ScoreResult result;
+  ATTUNE_CHECK(ScoreInto(instrument, values, present, result));
+  return result;
+}
+
+Result<Answers> AnswersFromMap(const Instrument& instrument,
+                               const std::map<std::string, std::optional<double>>& by_item) {
+  Answers answers(instrument.items.size());
+  for (const auto& [item_id, value] : by_item) {
+    auto index = instrument.ItemIndex(item_id);
+    if (!index) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("answers: \"{}\" is not an item of {} (items are {}..{})", item_id, instrument.id,
+                              instrument.items.front().id, instrument.items.back().id),
+                  "answers." + item_id);
+    }
+    answers[*index] = value;
+  }
+  return answers;
+}
+
+Result<Answers> ParseAnswerList(const Instrument& instrument, std::string_view text) {
+  Answers answers;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t comma = text.find(',', start);
+    std::string_view cell = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    while (!cell.empty() && (cell.front() == ' ' || cell.front() == '\t')) cell.remove_prefix(1);
+    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\t')) cell.remove_suffix(1);
+    if (cell.empty()) {
+      answers.emplace_back();
+    } else {
+      double value = 0;
+      auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
+      if (ec != std::errc() || end != cell.data() + cell.size()) {
+        std::string item = answers.size() < instrument.items.size() ? instrument.items[answers.size()].id
+                                                                     : fmt::format("#{}", answers.size() + 1);
+        return Fail(ErrorCode::INVALID_ARGUMENT,
+                    fmt::format("item {}: value \"{}\" is not a number", item, cell), item);
+      }
+      answers.emplace_back(value);
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (answers.size() != instrument.items.size()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("answers: expected {} values (one per item), got {}", instrument.items.size(),
+                            answers.size()),
+                "answers");
+  }
+  return answers;
+}
+
+}  // namespace attune::instruments
