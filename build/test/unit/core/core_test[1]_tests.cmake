@@ -1,5 +1,0 @@
-add_test([=[Result.HoldsValueOrError]=]  /work/main/build/test/unit/core/core_test [==[--gtest_filter=Result.HoldsValueOrError]==] --gtest_also_run_disabled_tests)
-set_tests_properties([=[Result.HoldsValueOrError]=]  PROPERTIES WORKING_DIRECTORY /work/main SKIP_REGULAR_EXPRESSION [==[\[  SKIPPED \]]==] LABELS unit)
-add_test([=[Result.VoidResult]=]  /work/main/build/test/unit/core/core_test [==[--gtest_filter=Result.VoidResult]==] --gtest_also_run_disabled_tests)
-set_tests_properties([=[Result.VoidResult]=]  PROPERTIES WORKING_DIRECTORY /work/main SKIP_REGULAR_EXPRESSION [==[\[  SKIPPED \]]==] LABELS unit)
-set(  core_test_TESTS Result.HoldsValueOrError Result.VoidResult)
