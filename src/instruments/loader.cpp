@@ -311,7 +311,7 @@ Result<Licence> ParseLicence(const Node& node) {
   return licence;
 }
 
-Result<Instrument> ParseRoot(const Node& root) {
+Result<Instrument> ParseRoot(const Node& root, const std::string& file) {
   Instrument instrument;
   if (!root.value().is_object()) return root.Refuse("expected an object");
   ATTUNE_TRY(id, Identifier(root, "id"));
@@ -349,7 +349,7 @@ Result<Instrument> ParseRoot(const Node& root) {
     ATTUNE_TRY(sets_node, root.Child("response_sets"));
     if (!sets_node.value().is_object()) return sets_node.Refuse("expected an object of name -> options");
     for (const auto& [name, value] : sets_node.value().items()) {
-      Node set(value, sets_node.path() + "." + name, instrument.file);
+      Node set(value, sets_node.path() + "." + name, file);
       ATTUNE_TRY(options, ParseOptions(set));
       ResponseSpec spec;
       spec.options = std::move(options);
@@ -393,7 +393,7 @@ Result<std::string> ReadFile(const std::string& path) {
 Result<Instrument> ParseInstrument(std::string_view json_text, const std::string& file) {
   ATTUNE_TRY(json, detail::ParseJson(json_text, file));
   Node root(json, "$", file);
-  ATTUNE_TRY(instrument, ParseRoot(root));
+  ATTUNE_TRY(instrument, ParseRoot(root, file));
   instrument.file = file;
   return instrument;
 }

@@ -96,6 +96,9 @@ Result<void> ScoreInto(const Instrument& instrument, std::span<const double> val
     const auto answered = static_cast<double>(result.answered);
     result.prorated = result.answered < scale.items.size();
     double score = scale.method == Method::MEAN ? sum / answered : sum * items / answered;
+    // Decimal answers (0.1 steps on a line) must not miss a cutoff by a binary rounding error:
+    // 6.3 + 6.3 + 6.2 + 6.2 is 25, not 24.999999999999996.
+    score = std::round(score * 1e9) / 1e9;
     result.score = score;
     result.band = FindBand(scale.bands, score);
     if (scale.caseness) {

@@ -1,0 +1,132 @@
+#include "attune/instruments/scoring.hpp"
+
+#include <gtest/gtest.h>
+
+#include "unit/instruments/test_instrument.hpp"
+
+namespace attune::instruments {
+namespace {
+
+Answers A(std::initializer_list<std::optional<double>> values) { return Answers(values); }
+
+TEST(Score, SumsWithReverseKeys) {
+  Instrument tiny = testing::Tiny();
+  // a=1, b=0 reversed -> 3, c=2, d=0: 1 + 3 + 2 + 0 = 6 -> "mid"
+  auto r = Score(tiny, A({1, 0, 2, 0, 3}));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->complete);
+  ASSERT_TRUE(r->scales[0].score);
+  EXPECT_DOUBLE_EQ(*r->scales[0].score, 6);
+  EXPECT_EQ(r->scales[0].band->label, "mid");
+  EXPECT_FALSE(*r->scales[0].caseness);
+  EXPECT_TRUE(r->flags.empty());
+}
+
+TEST(Score, ProratesAtTheLimitAndRefusesPastIt) {
+  Instrument tiny = testing::Tiny();
+  // d missing: a=3, b=0 -> 3, c=3: 9 x 4 / 3 = 12 -> "high", caseness
+  auto at = Score(tiny, A({3, 0, 3, std::nullopt, std::nullopt}));
+  ASSERT_TRUE(at);
+  EXPECT_FALSE(at->complete);
+  EXPECT_TRUE(at->scales[0].prorated);
+  EXPECT_DOUBLE_EQ(*at->scales[0].score, 12);
+  EXPECT_TRUE(*at->scales[0].caseness);
+  // two missing: not scorable — never 0
+  auto past = Score(tiny, A({3, std::nullopt, 3, std::nullopt, 1}));
+  ASSERT_TRUE(past);
+  EXPECT_FALSE(past->scales[0].score.has_value());
+  EXPECT_EQ(past->scales[0].band, nullptr);
+  EXPECT_FALSE(past->scales[0].caseness.has_value());
+  EXPECT_EQ(past->scales[0].answered, 2u);
+}
+
+TEST(Score, UnscoredItemDoesNotMakeIncomplete) {
+  Instrument tiny = testing::Tiny();
+  auto r = Score(tiny, A({0, 3, 0, 0, std::nullopt}));
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->complete);
+  EXPECT_DOUBLE_EQ(*r->scales[0].score, 0);
+  EXPECT_EQ(r->scales[0].band->label, "low");
+}
+
+TEST(Score, FractionalScoreTakesTheLowerBandUntilTheNextMin) {
+  Instrument tiny = testing::Tiny();
+  // a=1, b=3 -> 0, c=2, d missing: 3 x 4 / 3 = 4 -> mid; a=1,b=2->1,c=1: 3*4/3=4; a=2,b=3->0,c=1: 3 -> 4
+  // a=1, b=3 -> 0, c=1: 2 x 4/3 = 2.67 -> low (below 4)
+  auto r = Score(tiny, A({1, 3, 1, std::nullopt, std::nullopt}));
+  ASSERT_TRUE(r);
+  EXPECT_NEAR(*r->scales[0].score, 8.0 / 3.0, 1e-9);  // scores are rounded to 1e-9
+  EXPECT_EQ(r->scales[0].band->label, "low");
+  // a=3, b=3 -> 0, c=2: 5 x 4 / 3 = 6.67 -> "mid" (between 7 and 8 it would still be mid)
+  auto r2 = Score(tiny, A({3, 0, 3, std::nullopt, std::nullopt}));
+  EXPECT_EQ(r2->scales[0].band->label, "high");
+}
+
+TEST(Score, RiskFlagRaisedAboveThreshold) {
+  Instrument tiny = testing::Tiny();
+  auto r = Score(tiny, A({0, 3, 0, 2, 0}));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->flags.size(), 1u);
+  EXPECT_EQ(tiny.items[r->flags[0].item].id, "d");
+  EXPECT_EQ(r->flags[0].value, 2);
+}
+
+TEST(Score, RefusesOutOfRangeNamingItemAndValue) {
+  Instrument tiny = testing::Tiny();
+  auto r = Score(tiny, A({0, 4, 0, 0, 0}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "item b: value 4 is not one of 0, 1, 2, 3");
+  EXPECT_EQ(r.error().field, "b");
+  auto half = Score(tiny, A({0, 1.5, 0, 0, 0}));
+  ASSERT_FALSE(half);
+  EXPECT_EQ(half.error().message, "item b: value 1.5 is not one of 0, 1, 2, 3");
+}
+
+TEST(Score, RefusesWrongCount) {
+  auto r = Score(testing::Tiny(), A({0, 1}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "answers: expected 5 values (one per item), got 2");
+}
+
+TEST(Score, RangeItems) {
+  const Instrument& ors = **testing::Shipped().Get("ors");
+  auto ok = Score(ors, A({2.5, 7.1, 10, 0}));
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_NEAR(*ok->scales.back().score, 19.6, 1e-9);
+  auto bad = Score(ors, A({2.5, 10.5, 10, 0}));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "item ors_2: value 10.5 is outside 0..10");
+}
+
+TEST(ParseAnswerList, EmptyCellsAreMissingAndTextIsRefused) {
+  Instrument tiny = testing::Tiny();
+  auto parsed = ParseAnswerList(tiny, "1, ,2,,3");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_FALSE((*parsed)[1].has_value());
+  EXPECT_EQ(*(*parsed)[4], 3);
+  auto bad = ParseAnswerList(tiny, "1,x,2,,3");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "item b: value \"x\" is not a number");
+  EXPECT_FALSE(ParseAnswerList(tiny, "1,2"));
+}
+
+TEST(AnswersFromMap, RefusesUnknownItem) {
+  Instrument tiny = testing::Tiny();
+  auto ok = AnswersFromMap(tiny, {{"a", 1.0}, {"d", std::nullopt}});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(*(*ok)[0], 1);
+  auto bad = AnswersFromMap(tiny, {{"q", 1.0}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().field, "answers.q");
+}
+
+TEST(FormatScore, IntegersAndTwoDecimals) {
+  EXPECT_EQ(FormatScore(13), "13");
+  EXPECT_EQ(FormatScore(11.25), "11.25");
+  EXPECT_EQ(FormatScore(12.5), "12.5");
+  EXPECT_EQ(FormatScore(100.0 / 9.0), "11.11");
+  EXPECT_EQ(FormatScore(-15), "-15");
+}
+
+}  // namespace
+}  // namespace attune::instruments
