@@ -1,0 +1,214 @@
+#include "design.hpp"
+
+#include <fmt/core.h>
+
+#include <Eigen/QR>
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <unordered_map>
+
+namespace attune::stats::detail {
+
+std::string CellText(const Column& c, std::size_t row) {
+  if (!c.numeric) return c.text[row];
+  return fmt::format("{}", c.values[row]);
+}
+
+Result<Eigen::VectorXd> NumericValues(const DataFrame& df, const Variable& v, const std::vector<std::size_t>& rows) {
+  auto col = df.GetNumeric(v.column);
+  if (!col) return std::move(col).error();
+  Eigen::VectorXd out(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    double x = (*col)->values[rows[i]];
+    if (v.log) {
+      if (!(x > 0)) {
+        return Fail(ErrorCode::INVALID_ARGUMENT,
+                    fmt::format("log({}) needs positive values, row {} has {}", v.column, rows[i] + 1, x), v.column);
+      }
+      x = std::log(x);
+    }
+    out[static_cast<Eigen::Index>(i)] = x;
+  }
+  return out;
+}
+
+std::vector<std::string> Levels(const Column& c, const std::vector<std::size_t>& rows) {
+  if (c.numeric) {
+    std::vector<double> v;
+    v.reserve(rows.size());
+    for (auto r : rows) v.push_back(c.values[r]);
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    std::vector<std::string> out;
+    out.reserve(v.size());
+    for (double x : v) out.push_back(fmt::format("{}", x));
+    return out;
+  }
+  std::vector<std::string> v;
+  for (auto r : rows) v.push_back(c.text[r]);
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+namespace {
+
+// Level index of each row for one column, using the sorted level list.
+std::vector<int> Codes(const Column& c, const std::vector<std::size_t>& rows, std::size_t* nlevels) {
+  std::vector<int> codes(rows.size());
+  if (c.numeric) {
+    std::vector<double> v;
+    v.reserve(rows.size());
+    for (auto r : rows) v.push_back(c.values[r]);
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      codes[i] = static_cast<int>(std::lower_bound(v.begin(), v.end(), c.values[rows[i]]) - v.begin());
+    }
+    *nlevels = v.size();
+    return codes;
+  }
+  auto levels = Levels(c, rows);
+  std::unordered_map<std::string, int> pos;
+  for (std::size_t i = 0; i < levels.size(); ++i) pos[levels[i]] = static_cast<int>(i);
+  for (std::size_t i = 0; i < rows.size(); ++i) codes[i] = pos[c.text[rows[i]]];
+  *nlevels = levels.size();
+  return codes;
+}
+
+}  // namespace
+
+Result<Design> BuildFixed(const DataFrame& df, const std::vector<Variable>& vars, bool intercept,
+                          const std::vector<std::size_t>& rows) {
+  std::vector<Eigen::VectorXd> cols;
+  Design d;
+  const auto n = static_cast<Eigen::Index>(rows.size());
+  if (intercept) {
+    cols.push_back(Eigen::VectorXd::Ones(n));
+    d.names.push_back("(Intercept)");
+  }
+  for (const auto& v : vars) {
+    auto c = df.Get(v.column);
+    if (!c) return std::move(c).error();
+    if ((*c)->numeric) {
+      auto x = NumericValues(df, v, rows);
+      if (!x) return std::move(x).error();
+      cols.push_back(std::move(*x));
+      d.names.push_back(v.Label());
+      continue;
+    }
+    if (v.log) {
+      return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("log({}) needs a numeric column", v.column), v.column);
+    }
+    auto levels = Levels(**c, rows);
+    if (levels.size() < 2) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("categorical column '{}' has a single level ('{}') over the rows used",
+                              v.column, levels.empty() ? "" : levels[0]),
+                  v.column);
+    }
+    std::size_t first = intercept ? 1 : 0;
+    if (!intercept && d.names.size() > 0) first = 1;
+    for (std::size_t l = first; l < levels.size(); ++l) {
+      Eigen::VectorXd x(n);
+      for (Eigen::Index i = 0; i < n; ++i) x[i] = (*c)->text[rows[static_cast<std::size_t>(i)]] == levels[l] ? 1.0 : 0.0;
+      cols.push_back(std::move(x));
+      d.names.push_back(v.column + levels[l]);
+    }
+  }
+  d.x.resize(n, static_cast<Eigen::Index>(cols.size()));
+  for (std::size_t j = 0; j < cols.size(); ++j) d.x.col(static_cast<Eigen::Index>(j)) = cols[j];
+  return d;
+}
+
+Result<Factor> BuildFactor(const DataFrame& df, const std::vector<std::string>& columns,
+                           const std::vector<std::size_t>& rows) {
+  std::vector<const Column*> cols;
+  for (const auto& name : columns) {
+    auto c = df.Get(name);
+    if (!c) return std::move(c).error();
+    cols.push_back(*c);
+  }
+  Factor f;
+  if (cols.size() == 1) {
+    std::size_t nl = 0;
+    f.index = Codes(*cols[0], rows, &nl);
+    f.levels = Levels(*cols[0], rows);
+    return f;
+  }
+  // Interaction a:b:...: R orders levels with the first factor varying slowest; keep observed ones.
+  std::vector<std::vector<int>> codes;
+  std::vector<std::vector<std::string>> lev;
+  for (const Column* c : cols) {
+    std::size_t nl = 0;
+    codes.push_back(Codes(*c, rows, &nl));
+    lev.push_back(Levels(*c, rows));
+  }
+  std::map<std::vector<int>, int> combos;
+  std::vector<int> key(cols.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    for (std::size_t k = 0; k < cols.size(); ++k) key[k] = codes[k][i];
+    combos.emplace(key, 0);
+  }
+  int next = 0;
+  for (auto& [k, idx] : combos) {
+    idx = next++;
+    std::string label;
+    for (std::size_t j = 0; j < k.size(); ++j) label += (j ? ":" : "") + lev[j][static_cast<std::size_t>(k[j])];
+    f.levels.push_back(label);
+  }
+  f.index.resize(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    for (std::size_t k = 0; k < cols.size(); ++k) key[k] = codes[k][i];
+    f.index[i] = combos[key];
+  }
+  return f;
+}
+
+Result<void> CheckDesign(const Design& d, std::size_t min_extra_rows) {
+  const Eigen::Index n = d.x.rows(), p = d.x.cols();
+  if (static_cast<std::size_t>(n) < static_cast<std::size_t>(p) + min_extra_rows) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("too few rows: {} complete rows for {} coefficients (need at least {})", n, p,
+                            static_cast<std::size_t>(p) + min_extra_rows),
+                "rows");
+  }
+  for (Eigen::Index j = 0; j < p; ++j) {
+    if (d.names[static_cast<std::size_t>(j)] == "(Intercept)") continue;
+    const double first = d.x(0, j);
+    if ((d.x.col(j).array() == first).all()) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("column '{}' is constant ({}) over the {} rows used", d.names[static_cast<std::size_t>(j)], first, n),
+                  d.names[static_cast<std::size_t>(j)]);
+    }
+  }
+  // Add columns one at a time; a column that does not raise the rank depends on earlier ones.
+  Eigen::VectorXd scale = d.x.colwise().norm();
+  Eigen::MatrixXd xs = d.x * scale.cwiseInverse().asDiagonal();
+  {
+    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> full(xs);
+    full.setThreshold(1e-10);
+    if (full.rank() == p) return Ok();
+  }
+  for (Eigen::Index j = 1; j < p; ++j) {
+    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(xs.leftCols(j + 1));
+    qr.setThreshold(1e-10);
+    if (qr.rank() < j + 1) {
+      // Which earlier columns enter the dependency: regress column j on the earlier ones.
+      Eigen::ColPivHouseholderQR<Eigen::MatrixXd> q0(xs.leftCols(j));
+      Eigen::VectorXd coef = q0.solve(xs.col(j));
+      std::string others;
+      for (Eigen::Index k = 0; k < j; ++k) {
+        if (std::abs(coef[k]) > 1e-8) others += (others.empty() ? "" : ", ") + d.names[static_cast<std::size_t>(k)];
+      }
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("perfect collinearity: column '{}' is a linear combination of {}",
+                              d.names[static_cast<std::size_t>(j)], others),
+                  d.names[static_cast<std::size_t>(j)]);
+    }
+  }
+  return Ok();
+}
+
+}  // namespace attune::stats::detail
