@@ -1,0 +1,530 @@
+// The generator: the generative model of docs/sim.md, step by step.
+#include "attune/sim/sim.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+
+#include "sim/params.hpp"
+#include "sim/random.hpp"
+
+namespace attune::sim {
+
+const char* ModalityName(Modality modality, bool client) {
+  switch (modality) {
+    case Modality::IN_PERSON:
+      return "in_person";
+    case Modality::VIDEO:
+      return "video";
+    case Modality::BOTH:
+      return client ? "either" : "both";
+  }
+  return "both";
+}
+
+std::size_t Clinic::FormIndex(const std::string& instrument) const {
+  for (std::size_t i = 0; i < forms.size(); ++i) {
+    if (forms[i].instrument == instrument) return i;
+  }
+  return forms.size();
+}
+
+namespace {
+
+using instruments::Instrument;
+
+// How one item turns its latent score into an answer.
+struct ItemPlan {
+  std::size_t slot = 0;  // index of the latent (the instrument's scale index)
+  double loading = 0;
+  double noise = 0;  // sqrt(1 - loading^2)
+  double centre = 0;
+  bool reverse = false;
+  bool range = false;
+  double min = 0, max = 0, step = 0;  // range items
+  std::vector<double> values;         // option values, ascending
+};
+
+// How one instrument is answered: one latent per scale.
+struct FormPlan {
+  std::uint16_t form = 0;
+  const Instrument* instrument = nullptr;
+  std::vector<ItemPlan> items;
+};
+
+enum class Role { SYMPTOM, ALLIANCE, THERAPIST_ALLIANCE, MINDFULNESS, STYLE };
+
+double RoleCentre(const SimParams& p, Role role) {
+  switch (role) {
+    case Role::SYMPTOM:
+      return p.symptom_item_centre;
+    case Role::ALLIANCE:
+      return p.alliance_item_centre;
+    case Role::THERAPIST_ALLIANCE:
+      return p.therapist_alliance_item_centre;
+    case Role::MINDFULNESS:
+      return p.mindfulness_item_centre;
+    case Role::STYLE:
+      return p.style_item_centre;
+  }
+  return 0.5;
+}
+
+// Loading that gives Cronbach's alpha `alpha` for a scale of k items after rounding.
+double LoadingFor(const SimParams& p, std::size_t k) {
+  if (k < 2) return std::sqrt(0.5);
+  const double kk = static_cast<double>(k);
+  const double r = p.target_alpha / (kk - (kk - 1) * p.target_alpha);
+  return std::sqrt(std::min(0.95, r / p.rounding_attenuation));
+}
+
+Result<FormPlan> PlanForm(const instruments::Catalogue& catalogue, const std::string& id, Role role,
+                          const SimParams& p, Clinic& clinic) {
+  auto found = catalogue.Get(id);
+  if (!found) return Error(found.error());
+  const Instrument& inst = **found;
+  if (inst.items.empty() || inst.scales.empty()) {
+    return Fail(ErrorCode::FAILED_PRECONDITION,
+                fmt::format("sim: instrument \"{}\" has no items or no scales; expected both", id), "instrument");
+  }
+  FormPlan plan;
+  plan.instrument = &inst;
+  std::size_t index = clinic.FormIndex(id);
+  if (index == clinic.forms.size()) {
+    Form form;
+    form.instrument = id;
+    form.respondent = inst.respondent;
+    for (const auto& item : inst.items) form.item_ids.push_back(item.id);
+    clinic.forms.push_back(std::move(form));
+  }
+  plan.form = static_cast<std::uint16_t>(index);
+
+  // Each item follows the smallest scale that contains it (a subscale, not the total).
+  std::vector<std::size_t> slot(inst.items.size(), 0);
+  std::vector<std::size_t> slot_size(inst.items.size(), 0);
+  for (std::size_t s = 0; s < inst.scales.size(); ++s) {
+    const auto& scale = inst.scales[s];
+    for (std::size_t i : scale.items) {
+      if (i >= inst.items.size()) continue;
+      if (slot_size[i] == 0 || scale.items.size() < slot_size[i]) {
+        slot[i] = s;
+        slot_size[i] = scale.items.size();
+      }
+    }
+  }
+  for (std::size_t i = 0; i < inst.items.size(); ++i) {
+    const auto& item = inst.items[i];
+    ItemPlan ip;
+    ip.slot = slot[i];
+    // Unscored items (PHQ-9 item 10) follow the first scale, with that scale's reliability.
+    const auto& scale = inst.scales[ip.slot];
+    ip.loading = LoadingFor(p, slot_size[i] > 0 ? slot_size[i] : scale.items.size());
+    ip.noise = std::sqrt(1.0 - ip.loading * ip.loading);
+    ip.centre = RoleCentre(p, role);
+    if (role == Role::SYMPTOM && scale.norms && scale.norms->clinical && scale.range_max > scale.range_min) {
+      ip.centre = std::clamp((scale.norms->clinical->mean - scale.range_min) / (scale.range_max - scale.range_min),
+                             0.05, 0.95);
+    }
+    ip.reverse = item.reverse;
+    if (item.response.IsRange()) {
+      ip.range = true;
+      ip.min = item.response.min;
+      ip.max = item.response.max;
+      ip.step = item.response.step;
+    } else {
+      for (const auto& option : item.response.options) ip.values.push_back(option.value);
+      std::sort(ip.values.begin(), ip.values.end());
+    }
+    plan.items.push_back(std::move(ip));
+  }
+  return plan;
+}
+
+// Appends one response: answers drawn from `latents` (one per scale of the instrument).
+void Answer(const FormPlan& plan, const std::vector<double>& latents, const SimParams& p, Rng& rng,
+            Response header, Clinic& clinic) {
+  header.id = static_cast<std::uint32_t>(clinic.responses.size() + 1);
+  header.form = plan.form;
+  header.offset = clinic.values.size();
+  header.count = plan.items.size();
+  for (const ItemPlan& ip : plan.items) {
+    const double y = ip.loading * latents[ip.slot] + ip.noise * rng.Normal();
+    const bool skipped = rng.Bernoulli(p.item_skip_prob);
+    double value = 0;
+    if (ip.range) {
+      double frac = std::clamp(ip.centre + p.item_spread * y, 0.0, 1.0);
+      if (ip.reverse) frac = 1.0 - frac;
+      value = ip.min + frac * (ip.max - ip.min);
+      if (ip.step > 0) value = ip.min + std::round((value - ip.min) / ip.step) * ip.step;
+      value = std::clamp(value, ip.min, ip.max);
+    } else {
+      const double last = static_cast<double>(ip.values.size() - 1);
+      const double position = std::clamp(std::round(last * (ip.centre + p.item_spread * y)), 0.0, last);
+      auto index = static_cast<std::size_t>(position);
+      if (ip.reverse) index = ip.values.size() - 1 - index;
+      value = ip.values[index];
+    }
+    clinic.values.push_back(skipped ? 0.0 : value);
+    clinic.present.push_back(skipped ? 0 : 1);
+  }
+  clinic.responses.push_back(header);
+}
+
+// Which kFacets entry each scale of the mindfulness instrument measures.
+Result<std::vector<std::size_t>> FacetSlots(const Instrument& inst) {
+  std::vector<std::size_t> slots(inst.scales.size(), 0);
+  for (std::size_t f = 0; f < kFacets.size(); ++f) {
+    bool found = false;
+    for (std::size_t s = 0; s < inst.scales.size(); ++s) {
+      if (inst.scales[s].id == kFacets[f]) {
+        slots[s] = f;
+        found = true;
+      }
+    }
+    if (!found) {
+      return Fail(ErrorCode::FAILED_PRECONDITION,
+                  fmt::format("sim: instrument \"{}\" has no scale \"{}\"; expected the five FFMQ facets", inst.id,
+                              kFacets[f]),
+                  "mindfulness_instrument");
+    }
+  }
+  return slots;
+}
+
+// Which kStyleDimensions entry each scale of the style instrument follows: by name, else order.
+std::vector<std::size_t> StyleSlots(const Instrument& inst) {
+  std::vector<std::size_t> slots(inst.scales.size(), 0);
+  for (std::size_t s = 0; s < inst.scales.size(); ++s) {
+    const std::string& id = inst.scales[s].id;
+    auto has = [&](std::string_view part) { return id.find(part) != std::string::npos; };
+    if (has("direct")) {
+      slots[s] = 0;
+    } else if (has("emotion") || has("intens")) {
+      slots[s] = 1;
+    } else if (has("past") || has("orient")) {
+      slots[s] = 2;
+    } else if (has("warm") || has("support") || has("challeng")) {
+      slots[s] = 3;
+    } else {
+      slots[s] = s % kStyleDimensions.size();
+    }
+  }
+  return slots;
+}
+
+double Logit(double p) { return std::log(p / (1.0 - p)); }
+
+std::vector<double> WeightsOf(const std::vector<Weighted>& list) {
+  std::vector<double> w;
+  w.reserve(list.size());
+  for (const auto& entry : list) w.push_back(entry.weight);
+  return w;
+}
+
+struct Plans {
+  FormPlan mindfulness, style, alliance, therapist_alliance;
+  std::vector<FormPlan> outcomes;  // depression, anxiety, other
+  std::vector<std::size_t> facet_slots, style_slots;
+};
+
+}  // namespace
+
+Result<Simulation> SimulateClinic(const instruments::Catalogue& catalogue, const SimParams& params,
+                                  std::uint64_t seed) {
+  if (auto ok = Validate(params); !ok) return Error(ok.error());
+  const SimParams& p = params;
+  Simulation sim;
+  Clinic& clinic = sim.clinic;
+  Truth& truth = sim.truth;
+  truth.seed = seed;
+  truth.params = params;
+
+  Plans plans;
+  {
+    auto m = PlanForm(catalogue, p.mindfulness_instrument, Role::MINDFULNESS, p, clinic);
+    if (!m) return Error(m.error());
+    plans.mindfulness = std::move(*m);
+    auto s = PlanForm(catalogue, p.style_instrument, Role::STYLE, p, clinic);
+    if (!s) return Error(s.error());
+    plans.style = std::move(*s);
+    for (const std::string* id :
+         {&p.outcome_instrument_depression, &p.outcome_instrument_anxiety, &p.outcome_instrument_other}) {
+      auto o = PlanForm(catalogue, *id, Role::SYMPTOM, p, clinic);
+      if (!o) return Error(o.error());
+      plans.outcomes.push_back(std::move(*o));
+    }
+    auto a = PlanForm(catalogue, p.client_alliance_instrument, Role::ALLIANCE, p, clinic);
+    if (!a) return Error(a.error());
+    plans.alliance = std::move(*a);
+    auto t = PlanForm(catalogue, p.therapist_alliance_instrument, Role::THERAPIST_ALLIANCE, p, clinic);
+    if (!t) return Error(t.error());
+    plans.therapist_alliance = std::move(*t);
+    auto f = FacetSlots(*plans.mindfulness.instrument);
+    if (!f) return Error(f.error());
+    plans.facet_slots = std::move(*f);
+    plans.style_slots = StyleSlots(*plans.style.instrument);
+  }
+
+  // The facet composite: c = w'facets, sd(c) = sqrt(w' R w); corr(facet_f, u_t) = sqrt(R²) (R w)_f / sd(c).
+  const Matrix5 chol = *Cholesky(p.facet_correlations);
+  std::array<double, 5> rw{};
+  double composite_var = 0;
+  for (std::size_t i = 0; i < 5; ++i) {
+    for (std::size_t j = 0; j < 5; ++j) rw[i] += p.facet_correlations[i][j] * p.facet_weights[j];
+    composite_var += p.facet_weights[i] * rw[i];
+  }
+  const double composite_sd = composite_var > 0 ? std::sqrt(composite_var) : 1.0;
+  for (std::size_t f = 0; f < 5; ++f) {
+    truth.implied_facet_correlations[f] = composite_var > 0 ? std::sqrt(p.facet_r2) * rw[f] / composite_sd : 0.0;
+  }
+  const double sqrt_icc = std::sqrt(p.therapist_alliance_icc);
+  const std::size_t n_domains = p.domains.size();
+
+  // --- Therapists ---
+  clinic.therapists.reserve(static_cast<std::size_t>(p.therapists));
+  truth.therapists.reserve(static_cast<std::size_t>(p.therapists));
+  std::vector<double> latents;
+  for (int t = 1; t <= p.therapists; ++t) {
+    Rng rng(StreamSeed(seed, Stream::THERAPIST, static_cast<std::uint64_t>(t)));
+    Therapist th;
+    TherapistTruth tt;
+    th.id = tt.id = static_cast<std::uint32_t>(t);
+    th.languages.push_back("en");
+    for (const auto& lang : p.second_languages) {
+      if (rng.Bernoulli(lang.weight) && lang.name != "en") th.languages.push_back(lang.name);
+    }
+    th.modality = static_cast<Modality>(rng.Pick(p.therapist_modality_probs));
+    th.capacity = rng.UniformInt(p.capacity_min, p.capacity_max);
+    th.mindfulness_trained = rng.Bernoulli(p.trained_fraction);
+    th.training_hours = th.mindfulness_trained ? rng.UniformInt(8, 100) : 0;
+
+    std::array<double, 5> z{};
+    for (double& v : z) v = rng.Normal();
+    double composite = 0;
+    for (std::size_t i = 0; i < 5; ++i) {
+      double v = 0;
+      for (std::size_t j = 0; j <= i; ++j) v += chol[i][j] * z[j];
+      tt.facets[i] = v + (th.mindfulness_trained ? p.training_facet_shift : 0.0);
+      composite += p.facet_weights[i] * tt.facets[i];
+    }
+    tt.facet_part = composite_var > 0 ? sqrt_icc * std::sqrt(p.facet_r2) * composite / composite_sd : 0.0;
+    tt.alliance_effect = tt.facet_part + sqrt_icc * std::sqrt(1.0 - p.facet_r2) * rng.Normal();
+    tt.leniency = rng.Normal();
+    const double general = rng.Normal();
+    tt.domain_effects.resize(n_domains);
+    for (auto& d : tt.domain_effects) {
+      d = p.therapist_domain_effect_sd * (std::sqrt(p.therapist_domain_general_share) * general +
+                                          std::sqrt(1.0 - p.therapist_domain_general_share) * rng.Normal());
+    }
+    for (double& s : tt.style) s = rng.Normal();
+
+    Response header;
+    header.therapist_id = th.id;
+    latents.assign(plans.facet_slots.size(), 0.0);
+    for (std::size_t s = 0; s < latents.size(); ++s) latents[s] = tt.facets[plans.facet_slots[s]];
+    Answer(plans.mindfulness, latents, p, rng, header, clinic);
+    latents.assign(plans.style_slots.size(), 0.0);
+    for (std::size_t s = 0; s < latents.size(); ++s) latents[s] = tt.style[plans.style_slots[s]];
+    Answer(plans.style, latents, p, rng, header, clinic);
+
+    clinic.therapists.push_back(std::move(th));
+    truth.therapists.push_back(std::move(tt));
+  }
+
+  // --- Clients ---
+  const std::vector<double> domain_weights = WeightsOf(p.domains);
+  const std::vector<double> language_weights = WeightsOf(p.client_languages);
+  std::vector<std::size_t> client_domain(static_cast<std::size_t>(p.clients));
+  std::vector<std::size_t> client_outcome(static_cast<std::size_t>(p.clients));
+  clinic.clients.reserve(static_cast<std::size_t>(p.clients));
+  truth.clients.reserve(static_cast<std::size_t>(p.clients));
+  for (int c = 1; c <= p.clients; ++c) {
+    Rng rng(StreamSeed(seed, Stream::CLIENT, static_cast<std::uint64_t>(c)));
+    Client cl;
+    ClientTruth ct;
+    cl.id = ct.id = static_cast<std::uint32_t>(c);
+    const std::size_t domain = rng.Pick(domain_weights);
+    client_domain[static_cast<std::size_t>(c - 1)] = domain;
+    cl.primary_domain = p.domains[domain].name;
+    cl.concerns.push_back(cl.primary_domain);
+    if (n_domains > 1 && rng.Bernoulli(p.secondary_concern_prob)) {
+      std::vector<double> others = domain_weights;
+      others[domain] = 0;
+      double total = 0;
+      for (double w : others) total += w;
+      if (total > 0) cl.concerns.push_back(p.domains[rng.Pick(others)].name);
+    }
+    cl.language = p.client_languages[rng.Pick(language_weights)].name;
+    cl.modality = static_cast<Modality>(rng.Pick(p.client_modality_probs));
+    const std::size_t outcome = cl.primary_domain == "depression" ? 0 : cl.primary_domain == "anxiety" ? 1 : 2;
+    client_outcome[static_cast<std::size_t>(c - 1)] = outcome;
+    cl.outcome_instrument = plans.outcomes[outcome].instrument->id;
+    ct.intake_severity = rng.Normal();
+    for (double& v : ct.preferences) v = rng.Normal();
+
+    Response header;
+    header.client_id = cl.id;
+    latents.assign(plans.style_slots.size(), 0.0);
+    for (std::size_t s = 0; s < latents.size(); ++s) latents[s] = ct.preferences[plans.style_slots[s]];
+    Answer(plans.style, latents, p, rng, header, clinic);
+
+    clinic.clients.push_back(std::move(cl));
+    truth.clients.push_back(ct);
+  }
+
+  // --- Assignment as usual: random among therapists with room (language and modality fit) ---
+  {
+    Rng rng(StreamSeed(seed, Stream::ASSIGNMENT, 0));
+    std::vector<int> room(clinic.therapists.size());
+    for (std::size_t t = 0; t < room.size(); ++t) room[t] = clinic.therapists[t].capacity;
+    std::vector<std::size_t> eligible;
+    eligible.reserve(room.size());
+    for (auto& cl : clinic.clients) {
+      auto speaks = [&](const Therapist& th) {
+        return std::find(th.languages.begin(), th.languages.end(), cl.language) != th.languages.end();
+      };
+      auto offers = [&](const Therapist& th) {
+        return th.modality == Modality::BOTH || cl.modality == Modality::BOTH || th.modality == cl.modality;
+      };
+      for (int relax = 0; relax < 2; ++relax) {
+        eligible.clear();
+        for (std::size_t t = 0; t < room.size(); ++t) {
+          const Therapist& th = clinic.therapists[t];
+          if (room[t] > 0 && speaks(th) && (relax == 1 || offers(th))) eligible.push_back(t);
+        }
+        if (!eligible.empty()) break;
+      }
+      if (eligible.empty()) {
+        cl.waitlisted = true;
+        continue;
+      }
+      const std::size_t t = eligible[static_cast<std::size_t>(rng.UniformInt(0, static_cast<int>(eligible.size()) - 1))];
+      --room[t];
+      Episode ep;
+      ep.id = static_cast<std::uint32_t>(clinic.episodes.size() + 1);
+      ep.client_id = cl.id;
+      ep.therapist_id = clinic.therapists[t].id;
+      clinic.episodes.push_back(ep);
+    }
+  }
+
+  // --- Episodes and sessions ---
+  const int n_sessions = p.sessions;
+  const double client_sd =
+      std::sqrt(1.0 - p.therapist_alliance_icc - p.preference_fit_effect * p.preference_fit_effect);
+  const double base_logit = Logit(p.dropout_base_hazard);
+  const double sub_a = std::sqrt(p.alliance_subscale_r), sub_e = std::sqrt(1.0 - p.alliance_subscale_r);
+  const double tr_r = p.client_therapist_alliance_r, tr_e = std::sqrt(1.0 - tr_r * tr_r);
+  const double len_a = std::sqrt(p.therapist_leniency_share), len_e = std::sqrt(1.0 - p.therapist_leniency_share);
+  const auto& alliance_scales = plans.alliance.instrument->scales;
+  const auto& therapist_scales = plans.therapist_alliance.instrument->scales;
+  std::vector<double> dips(static_cast<std::size_t>(n_sessions) + 2);
+  truth.episodes.reserve(clinic.episodes.size());
+  clinic.sessions.reserve(clinic.episodes.size() * static_cast<std::size_t>(n_sessions));
+
+  // Latents of an alliance form: "total" (and any scale holding every item) follows the
+  // session's alliance; each subscale is sqrt(rho) a + sqrt(1 - rho) xi.
+  auto alliance_latents = [&](const std::vector<instruments::Scale>& scales, std::size_t n_items, double a,
+                              Rng& rng) {
+    latents.assign(scales.size(), a);
+    for (std::size_t s = 0; s < scales.size(); ++s) {
+      const double xi = rng.Normal();
+      if (scales[s].items.size() < n_items) latents[s] = sub_a * a + sub_e * xi;
+    }
+  };
+
+  for (Episode& ep : clinic.episodes) {
+    Rng rng(StreamSeed(seed, Stream::EPISODE, ep.id));
+    const std::size_t ci = ep.client_id - 1, ti = ep.therapist_id - 1;
+    const ClientTruth& ct = truth.clients[ci];
+    const TherapistTruth& tt = truth.therapists[ti];
+    EpisodeTruth et;
+    et.id = ep.id;
+    double msd = 0;
+    for (std::size_t d = 0; d < 4; ++d) msd += (ct.preferences[d] - tt.style[d]) * (ct.preferences[d] - tt.style[d]);
+    et.fit = (2.0 - msd / 4.0) / std::sqrt(2.0);
+    et.alliance_level = tt.alliance_effect + p.preference_fit_effect * et.fit + client_sd * rng.Normal();
+    const double domain_effect = tt.domain_effects[client_domain[ci]];
+    const FormPlan& outcome_plan = plans.outcomes[client_outcome[ci]];
+
+    et.deteriorated = n_sessions >= 3 && rng.Bernoulli(p.deterioration_prob);
+    if (et.deteriorated) et.deterioration_onset = rng.UniformInt(2, n_sessions - 1);
+    std::fill(dips.begin(), dips.end(), 0.0);
+    int unrepaired_open = 0;  // count of unrepaired ruptures so far
+    double severity = ct.intake_severity;
+
+    Response header;
+    header.therapist_id = ep.therapist_id;
+    header.client_id = ep.client_id;
+    header.episode_id = ep.id;
+    for (int k = 1; k <= n_sessions; ++k) {
+      const auto ks = static_cast<std::size_t>(k);
+      const bool attended = k == 1 || !rng.Bernoulli(p.missed_session_prob);
+      if (attended && k >= 2 && rng.Bernoulli(p.rupture_prob)) {
+        RuptureTruth rupture;
+        rupture.session = k;
+        rupture.depth = p.rupture_depth * (0.75 + 0.5 * rng.Uniform());
+        rupture.repaired = rng.Bernoulli(p.rupture_repair_prob) && k < n_sessions;
+        dips[ks] += rupture.depth;
+        if (rupture.repaired) {
+          rupture.repair_session = k + 1;
+          dips[ks + 1] += 0.5 * rupture.depth;
+        } else {
+          for (std::size_t j = ks + 1; j < dips.size(); ++j) dips[j] += p.unrepaired_residual * rupture.depth;
+          ++unrepaired_open;
+        }
+        et.ruptures.push_back(rupture);
+      }
+      const double alliance = et.alliance_level + p.alliance_growth * (k - 1) + p.alliance_session_sd * rng.Normal() -
+                              dips[ks];
+      et.alliance.push_back(alliance);
+      et.severity.push_back(severity);
+      clinic.sessions.push_back(Session{ep.id, k, attended});
+      ep.sessions_scheduled = k;
+
+      if (attended) {
+        ++ep.sessions_attended;
+        ep.last_session = k;
+        header.session = k;
+        // Outcome at the start (always at intake), then both alliance forms at the end.
+        if (k == 1 || !rng.Bernoulli(p.form_skip_prob)) {
+          latents.assign(outcome_plan.instrument->scales.size(), severity);
+          Answer(outcome_plan, latents, p, rng, header, clinic);
+        }
+        if (!rng.Bernoulli(p.form_skip_prob)) {
+          alliance_latents(alliance_scales, plans.alliance.items.size(), alliance, rng);
+          Answer(plans.alliance, latents, p, rng, header, clinic);
+        }
+        if (!rng.Bernoulli(p.form_skip_prob)) {
+          const double rated = tr_r * alliance + tr_e * (len_a * tt.leniency + len_e * rng.Normal());
+          alliance_latents(therapist_scales, plans.therapist_alliance.items.size(), rated, rng);
+          Answer(plans.therapist_alliance, latents, p, rng, header, clinic);
+        }
+        if (k < n_sessions) {
+          const double logit = base_logit - p.dropout_alliance_slope * alliance +
+                               (unrepaired_open > 0 ? p.rupture_dropout_logit : 0.0);
+          if (rng.Bernoulli(1.0 / (1.0 + std::exp(-logit)))) {
+            ep.dropped_out = true;
+            break;
+          }
+        }
+      }
+      double change = attended ? p.improvement_base + p.alliance_outcome_effect * alliance + domain_effect : 0.0;
+      if (et.deteriorated && k >= et.deterioration_onset) change -= p.deterioration_rate;
+      severity = std::max(p.severity_floor, severity - change + p.severity_session_sd * rng.Normal());
+    }
+    et.dropped_out = ep.dropped_out;
+    et.last_session = ep.last_session;
+    // A deterioration counts only if a measurement after its onset was taken.
+    if (et.deteriorated && et.deterioration_onset >= ep.last_session) {
+      et.deteriorated = false;
+      et.deterioration_onset = 0;
+    }
+    truth.episodes.push_back(std::move(et));
+  }
+  return sim;
+}
+
+}  // namespace attune::sim
