@@ -1,0 +1,201 @@
+#pragma once
+//! Facade of module `store`: one repository over SQLite (default, embedded) and PostgreSQL,
+//! numbered migrations, and the hash-chained audit log (docs/storage.md).
+//!
+//! Every call names the organisation it acts for; no query crosses organisations. Every write
+//! runs in one transaction together with its audit entry: on error nothing is written.
+//! Errors: IO for database failures (message carries the database's own words), NOT_FOUND,
+//! ALREADY_EXISTS, CONFLICT (an idempotency key reused for different content), INVALID_ARGUMENT.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attune/core/result.hpp"
+#include "attune/core/types.hpp"
+
+namespace attune::store {
+
+//! Which database engine.
+enum class Backend { SQLITE, POSTGRESQL };
+
+//! Where the database is: a SQLite file or a PostgreSQL connection URL / conninfo string.
+struct Target {
+  Backend backend = Backend::SQLITE;
+  std::string location;
+  static Target Sqlite(std::string file) { return {Backend::SQLITE, std::move(file)}; }
+  static Target Postgres(std::string url) { return {Backend::POSTGRESQL, std::move(url)}; }
+};
+
+//! One numbered schema migration (migrations/NNN_name[.dialect].sql).
+struct Migration {
+  int version = 0;
+  std::string name;
+};
+
+//! Which migrations a database has, and which it lacks.
+struct MigrationStatus {
+  std::vector<Migration> applied;
+  std::vector<Migration> pending;
+};
+
+//! How to open a database.
+struct OpenOptions {
+  bool migrate = true;  //!< apply pending migrations on open (start-up behaviour)
+  bool create = true;   //!< SQLite: create the file if absent (false: NOT_FOUND instead)
+};
+
+//! Who does a write, for the audit log.
+struct Actor {
+  std::string name = "system";
+};
+
+//! A response with the scores computed for it, ready to store together.
+struct ScoredResponse {
+  Response response;
+  std::vector<Score> scores;
+};
+
+//! What storing a response did.
+struct SubmitOutcome {
+  Id response_id = 0;
+  bool replayed = false;        //!< true: the key was seen before; nothing was written
+  std::vector<Score> scores;    //!< the stored scores (the first submission's on replay)
+};
+
+//! Result of checking an organisation's audit chain.
+struct AuditVerification {
+  bool ok = true;
+  std::int64_t entries = 0;
+  std::int64_t first_bad_seq = 0;  //!< 0 when ok
+  std::string problem;             //!< what is wrong, naming the entry
+};
+
+//! Filter for listing responses; unset fields do not filter.
+struct ResponseFilter {
+  std::string instrument_id;
+  std::optional<Id> subject_id;
+  std::optional<Id> episode_id;
+  std::size_t limit = 0;  //!< 0 = no limit
+};
+
+//! Supplies the next response of an import: fills `out` and returns true, returns false at
+//! the end, or an error that aborts the import.
+using ResponseSource = std::function<Result<bool>(ScoredResponse& out)>;
+
+//! An open database. Not thread-safe: use one Store per thread.
+class Store {
+ public:
+  //! Opens (and by default migrates) the database. IO when it cannot be reached or a
+  //! migration fails; NOT_FOUND when a SQLite file is absent and options.create is false.
+  static Result<Store> Open(const Target& target, OpenOptions options = {});
+
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  ~Store();
+
+  //! Which engine this is.
+  Backend backend() const;
+
+  //! Every migration this build knows, in order.
+  static std::vector<Migration> KnownMigrations();
+  //! Applied and pending migrations.
+  Result<MigrationStatus> Status();
+  //! Applies pending migrations, each in its own transaction; returns those applied.
+  Result<std::vector<Migration>> Migrate();
+
+  //! Creates an organisation with the next free id.
+  Result<OrgId> CreateOrganisation(const std::string& name, const Actor& actor = {});
+  //! All organisations.
+  Result<std::vector<Organisation>> ListOrganisations();
+
+  //! Adds users, therapists, clients, episodes, sessions, alerts and training records;
+  //! each returns the new id. ALREADY_EXISTS names a duplicate handle / external id.
+  Result<Id> AddUser(OrgId org, const User& user, const Actor& actor = {});
+  Result<Id> AddTherapist(OrgId org, const Therapist& therapist, const Actor& actor = {});
+  Result<Id> AddClient(OrgId org, const Client& client, const Actor& actor = {});
+  Result<Id> AddEpisode(OrgId org, const Episode& episode, const Actor& actor = {});
+  Result<Id> AddSession(OrgId org, const Session& session, const Actor& actor = {});
+  Result<Id> AddAlert(OrgId org, const Alert& alert, const Actor& actor = {});
+  Result<Id> AddTrainingRecord(OrgId org, const TrainingRecord& record, const Actor& actor = {});
+
+  //! Adds many therapists / clients in one transaction: all or none.
+  Result<std::vector<Id>> AddTherapists(OrgId org, const std::vector<Therapist>& therapists,
+                                        const Actor& actor = {});
+  Result<std::vector<Id>> AddClients(OrgId org, const std::vector<Client>& clients,
+                                     const Actor& actor = {});
+
+  //! Reads by id within the organisation; NOT_FOUND otherwise (also for another org's id).
+  Result<Therapist> GetTherapist(OrgId org, Id id);
+  Result<Client> GetClient(OrgId org, Id id);
+  Result<Episode> GetEpisode(OrgId org, Id id);
+  Result<std::vector<Therapist>> ListTherapists(OrgId org);
+  Result<std::vector<Client>> ListClients(OrgId org);
+  Result<std::vector<Episode>> ListEpisodes(OrgId org);
+  Result<std::vector<Alert>> ListAlerts(OrgId org);
+  Result<std::vector<TrainingRecord>> ListTrainingRecords(OrgId org, Id therapist_id);
+
+  //! Stores a response and its scores in one transaction, idempotent by
+  //! response.idempotency_key: a key seen before returns the first outcome and writes nothing;
+  //! CONFLICT when that key was used for a different instrument or different answers.
+  Result<SubmitOutcome> SubmitResponse(OrgId org, const ScoredResponse& scored,
+                                       const Actor& actor = {});
+  //! Stores every response `next` supplies in one transaction (all or none); ALREADY_EXISTS
+  //! when an idempotency key is present already or repeated. One audit entry covers the
+  //! import. Returns how many were stored.
+  Result<std::int64_t> ImportResponses(OrgId org, const ResponseSource& next,
+                                       const std::string& source, const Actor& actor = {});
+  //! A response by id / by idempotency key.
+  Result<Response> GetResponse(OrgId org, Id id);
+  Result<std::optional<Response>> FindResponseByKey(OrgId org, const std::string& key);
+  //! Responses in id order.
+  Result<std::vector<Response>> ListResponses(OrgId org, const ResponseFilter& filter = {});
+  //! Calls `visit` for each response in id order without holding them all in memory.
+  Result<std::int64_t> ForEachResponse(OrgId org, const std::function<void(const Response&)>& visit);
+  //! Scores of one response, in scale order as stored.
+  Result<std::vector<Score>> ScoresOf(OrgId org, Id response_id);
+  //! Calls `visit` for each score in (response id, scale) order.
+  Result<std::int64_t> ForEachScore(OrgId org, const std::function<void(const Score&)>& visit);
+  //! Number of responses of an organisation.
+  Result<std::int64_t> CountResponses(OrgId org);
+
+  //! Appends an audit entry on its own (writes append one themselves).
+  Result<AuditEntry> AppendAudit(OrgId org, const Actor& actor, const std::string& action,
+                                 const std::string& entity, const std::string& entity_id,
+                                 const std::string& detail);
+  //! The organisation's audit log in order.
+  Result<std::vector<AuditEntry>> AuditLog(OrgId org);
+  //! Recomputes the chain: detects an edited, inserted or deleted entry.
+  Result<AuditVerification> VerifyAudit(OrgId org);
+
+  //! The engine's integrity check ("ok" when sound): SQLite PRAGMA integrity_check +
+  //! foreign_key_check; PostgreSQL: a catalogue query (amcheck is not assumed).
+  Result<std::string> IntegrityCheck();
+
+  //! Copies the whole database to `file` while it stays usable: SQLite online backup API,
+  //! PostgreSQL pg_dump (plain SQL). The copy is consistent.
+  Result<void> Backup(const std::string& file);
+  //! Replaces a SQLite database file with a backup made by Backup (PostgreSQL: loads a dump
+  //! into an empty database with psql).
+  static Result<void> Restore(const Target& target, const std::string& backup_file);
+
+  //! Runs raw SQL: for tests that tamper with the database behind Attune's back.
+  Result<void> ExecuteRawForTesting(const std::string& sql);
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+//! Lower-case name of a backend.
+const char* BackendName(Backend backend);
+//! "client" | "therapist".
+const char* RespondentName(RespondentKind kind);
+//! Lower-case name of a role.
+const char* RoleName(Role role);
+
+}  // namespace attune::store

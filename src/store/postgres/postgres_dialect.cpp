@@ -1,0 +1,128 @@
+// PostgreSQL back end: libpq through SOCI; synchronous_commit on (the default, asserted);
+// SELECT ... FOR UPDATE where a row is read then written; pg_dump / psql for backup and restore.
+
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "store/dialect.hpp"
+
+namespace attune::store::detail {
+namespace {
+
+PGconn* Handle(soci::session& session) {
+  return static_cast<soci::postgresql_session_backend*>(session.get_backend())->conn_;
+}
+
+// The PostgreSQL client programs: $ATTUNE_PG_BIN, else Debian's versioned folder, else PATH.
+std::string PgProgram(const std::string& name) {
+  if (const char* dir = std::getenv("ATTUNE_PG_BIN")) return std::string(dir) + "/" + name;
+  std::string debian = "/usr/lib/postgresql/15/bin/" + name;
+  if (std::filesystem::exists(debian)) return debian;
+  return name;
+}
+
+// SOCI 4.0 mangles "postgresql://" URLs; libpq parses them, so hand SOCI key='value' pairs.
+std::string ToConninfo(const std::string& location) {
+  if (location.rfind("postgresql://", 0) != 0 && location.rfind("postgres://", 0) != 0) {
+    return location;
+  }
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(location.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = error != nullptr ? error : "out of memory";
+    PQfreemem(error);
+    throw soci::soci_error("invalid PostgreSQL URL: " + message);
+  }
+  std::string conninfo;
+  for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (option->val == nullptr) continue;
+    std::string value;
+    for (const char* c = option->val; *c != '\0'; ++c) {
+      if (*c == '\'' || *c == '\\') value += '\\';
+      value += *c;
+    }
+    if (!conninfo.empty()) conninfo += ' ';
+    conninfo += std::string(option->keyword) + "='" + value + "'";
+  }
+  PQconninfoFree(options);
+  return conninfo;
+}
+
+class PostgresDialect final : public Dialect {
+ public:
+  Backend backend() const override { return Backend::POSTGRESQL; }
+  const char* name() const override { return "postgresql"; }
+
+  void Connect(soci::session& session, const std::string& location) override {
+    session.open(soci::postgresql, ToConninfo(location));
+    session << "SET client_min_messages = warning";
+    // An acknowledged commit must be flushed to the WAL on disk.
+    session << "SET synchronous_commit = on";
+  }
+
+  const char* BeginWrite() const override { return "BEGIN"; }
+  const char* ForUpdate() const override { return " FOR UPDATE"; }
+
+  void ExecScript(soci::session& session, const std::string& sql) override {
+    PGresult* result = PQexec(Handle(session), sql.c_str());
+    ExecStatusType status = PQresultStatus(result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      std::string message = PQresultErrorMessage(result);
+      PQclear(result);
+      throw soci::soci_error(message);
+    }
+    PQclear(result);
+  }
+
+  Result<std::string> IntegrityCheck(soci::session& session) override {
+    try {
+      long tables = 0;
+      session << "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+          soci::into(tables);
+      if (tables == 0) return std::string("no tables in the current schema");
+      return std::string("ok");
+    } catch (const soci::soci_error& e) {
+      return Fail(ErrorCode::IO, std::string("integrity check failed: ") + e.what());
+    }
+  }
+
+  Result<void> Backup(soci::session&, const std::string& location,
+                      const std::string& file) override {
+    auto status = RunProgram({PgProgram("pg_dump"), "--dbname=" + location, "--file=" + file,
+                              "--format=plain", "--no-owner", "--no-privileges"});
+    if (!status) return status.error();
+    if (*status != 0) {
+      return Fail(ErrorCode::IO, "pg_dump exited with status " + std::to_string(*status));
+    }
+    return Ok();
+  }
+
+  bool IsUniqueViolation(const soci::soci_error& e) const override {
+    return std::string(e.what()).find("duplicate key value") != std::string::npos;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Dialect> MakePostgresDialect() { return std::make_unique<PostgresDialect>(); }
+
+Result<void> RestorePostgres(const std::string& url, const std::string& backup_file) {
+  if (!std::filesystem::exists(backup_file)) {
+    return Fail(ErrorCode::NOT_FOUND, "backup file " + backup_file + " does not exist", "file");
+  }
+  auto status = RunProgram({PgProgram("psql"), "--dbname=" + url, "--quiet", "--no-psqlrc",
+                            "--set=ON_ERROR_STOP=1", "--single-transaction",
+                            "--file=" + backup_file, "--output=/dev/null"});
+  if (!status) return status.error();
+  if (*status != 0) {
+    return Fail(ErrorCode::IO, "psql could not load " + backup_file + " (exit status " +
+                                   std::to_string(*status) + "); the target must be an empty database");
+  }
+  return Ok();
+}
+
+}  // namespace attune::store::detail

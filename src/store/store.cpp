@@ -1,0 +1,1316 @@
+#include "attune/store/store.hpp"
+
+#include <fmt/core.h>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <utility>
+
+#include "store/audit.hpp"
+#include "store/codec.hpp"
+#include "store/dialect.hpp"
+#include "store/migrations.hpp"
+
+namespace attune::store {
+
+using detail::DecodeAnswers;
+using detail::DecodeList;
+using detail::DecodeMap;
+using detail::EncodeAnswers;
+using detail::EncodeList;
+using detail::EncodeMap;
+using detail::NowUtc;
+
+const char* BackendName(Backend backend) {
+  return backend == Backend::SQLITE ? "sqlite" : "postgresql";
+}
+
+const char* RespondentName(RespondentKind kind) {
+  return kind == RespondentKind::CLIENT ? "client" : "therapist";
+}
+
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::ADMIN: return "admin";
+    case Role::COORDINATOR: return "coordinator";
+    case Role::THERAPIST: return "therapist";
+    case Role::RESEARCHER: return "researcher";
+    case Role::CLIENT: return "client";
+  }
+  return "client";
+}
+
+namespace {
+
+using ll = long long;
+
+// The script to run for each version: the dialect's own file when there is one, else the
+// portable file.
+std::vector<detail::MigrationScript> ScriptsFor(const std::string& dialect) {
+  std::vector<detail::MigrationScript> chosen;
+  for (const auto& script : detail::EmbeddedMigrations()) {
+    std::string own = script.dialect;
+    if (!own.empty() && own != dialect) continue;
+    auto same = std::find_if(chosen.begin(), chosen.end(),
+                             [&](const auto& c) { return c.version == script.version; });
+    if (same == chosen.end()) {
+      chosen.push_back(script);
+    } else if (!own.empty()) {
+      *same = script;
+    }
+  }
+  std::sort(chosen.begin(), chosen.end(),
+            [](const auto& a, const auto& b) { return a.version < b.version; });
+  return chosen;
+}
+
+// Binds the columns of one row to a statement; Params are bound as use() in order.
+template <typename Row, typename OnRow, typename... Params>
+void Query(soci::session& sql, const std::string& query, Row& row, OnRow on_row,
+           Params&... params) {
+  soci::statement st(sql);
+  row.Bind(st);
+  (st.exchange(soci::use(params)), ...);
+  st.alloc();
+  st.prepare(query);
+  st.define_and_bind();
+  st.execute();
+  while (st.fetch()) on_row();
+}
+
+struct TherapistRow {
+  ll id = 0;
+  std::string external_id, display_name, approaches, style, languages, modality, location,
+      client_visible;
+  int capacity = 0;
+  int accepting = 0;
+  static constexpr const char* kColumns =
+      "id, external_id, display_name, approaches, style, languages, modality, location, "
+      "capacity, accepting, client_visible";
+  void Bind(soci::statement& st) {
+    st.exchange(soci::into(id));
+    st.exchange(soci::into(external_id));
+    st.exchange(soci::into(display_name));
+    st.exchange(soci::into(approaches));
+    st.exchange(soci::into(style));
+    st.exchange(soci::into(languages));
+    st.exchange(soci::into(modality));
+    st.exchange(soci::into(location));
+    st.exchange(soci::into(capacity));
+    st.exchange(soci::into(accepting));
+    st.exchange(soci::into(client_visible));
+  }
+  Therapist ToDomain(OrgId org) const {
+    Therapist t;
+    t.org_id = org;
+    t.id = id;
+    t.external_id = external_id;
+    t.display_name = display_name;
+    t.approaches = DecodeList(approaches);
+    t.style = DecodeMap(style);
+    t.languages = DecodeList(languages);
+    t.modality = modality;
+    t.location = location;
+    t.capacity = capacity;
+    t.accepting = accepting != 0;
+    t.client_visible = DecodeList(client_visible);
+    return t;
+  }
+};
+
+struct ClientRow {
+  ll id = 0;
+  std::string external_id, pseudonym, concerns, goals, preferences, constraints;
+  static constexpr const char* kColumns =
+      "id, external_id, pseudonym, concerns, goals, preferences, constraints";
+  void Bind(soci::statement& st) {
+    st.exchange(soci::into(id));
+    st.exchange(soci::into(external_id));
+    st.exchange(soci::into(pseudonym));
+    st.exchange(soci::into(concerns));
+    st.exchange(soci::into(goals));
+    st.exchange(soci::into(preferences));
+    st.exchange(soci::into(constraints));
+  }
+  Client ToDomain(OrgId org) const {
+    Client c;
+    c.org_id = org;
+    c.id = id;
+    c.external_id = external_id;
+    c.pseudonym = pseudonym;
+    c.concerns = DecodeList(concerns);
+    c.goals = DecodeList(goals);
+    c.preferences = DecodeMap(preferences);
+    c.constraints = DecodeList(constraints);
+    return c;
+  }
+};
+
+struct EpisodeRow {
+  ll id = 0, client_id = 0, therapist_id = 0;
+  std::string started_on, ended_on, status, assigned_by;
+  soci::indicator ended_ind = soci::i_ok;
+  static constexpr const char* kColumns =
+      "id, client_id, therapist_id, started_on, ended_on, status, assigned_by";
+  void Bind(soci::statement& st) {
+    st.exchange(soci::into(id));
+    st.exchange(soci::into(client_id));
+    st.exchange(soci::into(therapist_id));
+    st.exchange(soci::into(started_on));
+    st.exchange(soci::into(ended_on, ended_ind));
+    st.exchange(soci::into(status));
+    st.exchange(soci::into(assigned_by));
+  }
+  Episode ToDomain(OrgId org) const {
+    Episode e;
+    e.org_id = org;
+    e.id = id;
+    e.client_id = client_id;
+    e.therapist_id = therapist_id;
+    e.started_on = started_on;
+    e.ended_on = ended_ind == soci::i_null ? "" : ended_on;
+    e.status = status;
+    e.assigned_by = assigned_by;
+    return e;
+  }
+};
+
+struct ResponseRow {
+  ll id = 0, respondent_id = 0, subject_id = 0, episode_id = 0, session_id = 0;
+  std::string instrument_id, instrument_version, respondent, answered_at, answers, key;
+  soci::indicator episode_ind = soci::i_ok, session_ind = soci::i_ok;
+  static constexpr const char* kColumns =
+      "id, instrument_id, instrument_version, respondent, respondent_id, subject_id, "
+      "episode_id, session_id, answered_at, answers, idempotency_key";
+  void Bind(soci::statement& st) {
+    st.exchange(soci::into(id));
+    st.exchange(soci::into(instrument_id));
+    st.exchange(soci::into(instrument_version));
+    st.exchange(soci::into(respondent));
+    st.exchange(soci::into(respondent_id));
+    st.exchange(soci::into(subject_id));
+    st.exchange(soci::into(episode_id, episode_ind));
+    st.exchange(soci::into(session_id, session_ind));
+    st.exchange(soci::into(answered_at));
+    st.exchange(soci::into(answers));
+    st.exchange(soci::into(key));
+  }
+  Response ToDomain(OrgId org) const {
+    Response r;
+    r.org_id = org;
+    r.id = id;
+    r.instrument_id = instrument_id;
+    r.instrument_version = instrument_version;
+    r.respondent = respondent == "therapist" ? RespondentKind::THERAPIST : RespondentKind::CLIENT;
+    r.respondent_id = respondent_id;
+    r.subject_id = subject_id;
+    if (episode_ind != soci::i_null) r.episode_id = episode_id;
+    if (session_ind != soci::i_null) r.session_id = session_id;
+    r.answered_at = answered_at;
+    auto decoded = DecodeAnswers(answers);
+    if (decoded) r.answers = std::move(*decoded);
+    r.idempotency_key = key;
+    return r;
+  }
+};
+
+struct ScoreRow {
+  ll response_id = 0;
+  std::string scale_id, band;
+  double value = 0;
+  int caseness = 0, answered = 0, prorated = 0;
+  soci::indicator value_ind = soci::i_ok, caseness_ind = soci::i_ok;
+  static constexpr const char* kColumns =
+      "response_id, scale_id, value, band, caseness, answered, prorated";
+  void Bind(soci::statement& st) {
+    st.exchange(soci::into(response_id));
+    st.exchange(soci::into(scale_id));
+    st.exchange(soci::into(value, value_ind));
+    st.exchange(soci::into(band));
+    st.exchange(soci::into(caseness, caseness_ind));
+    st.exchange(soci::into(answered));
+    st.exchange(soci::into(prorated));
+  }
+  Score ToDomain(OrgId org) const {
+    Score s;
+    s.org_id = org;
+    s.response_id = response_id;
+    s.scale_id = scale_id;
+    if (value_ind != soci::i_null) s.value = value;
+    s.band = band;
+    if (caseness_ind != soci::i_null) s.caseness = caseness != 0;
+    s.answered = answered;
+    s.prorated = prorated != 0;
+    return s;
+  }
+};
+
+struct AuditRow {
+  ll seq = 0;
+  std::string at, actor, action, entity, entity_id, detail, prev_hash, hash;
+  void Bind(soci::statement& st) {
+    st.exchange(soci::into(seq));
+    st.exchange(soci::into(at));
+    st.exchange(soci::into(actor));
+    st.exchange(soci::into(action));
+    st.exchange(soci::into(entity));
+    st.exchange(soci::into(entity_id));
+    st.exchange(soci::into(detail));
+    st.exchange(soci::into(prev_hash));
+    st.exchange(soci::into(hash));
+  }
+  AuditEntry ToDomain(OrgId org) const {
+    return AuditEntry{org, seq, at, actor, action, entity, entity_id, detail, prev_hash, hash};
+  }
+};
+
+Result<void> Require(bool condition, const std::string& field, const std::string& message) {
+  if (condition) return Ok();
+  return Fail(ErrorCode::INVALID_ARGUMENT, message, field);
+}
+
+}  // namespace
+
+struct Store::Impl {
+  Target target;
+  std::unique_ptr<detail::Dialect> dialect;
+  soci::session sql;
+
+  void Rollback() noexcept {
+    try {
+      sql << "ROLLBACK";
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nothing to undo when no transaction is open
+    }
+  }
+
+  // Runs `body` inside one write transaction: commits on a value, rolls back on an error or an
+  // exception, so nothing partial is ever written.
+  template <typename T, typename F>
+  Result<T> Write(F&& body) {
+    try {
+      sql << dialect->BeginWrite();
+    } catch (const std::exception& e) {
+      return Fail(ErrorCode::IO, std::string("cannot start a write transaction: ") + e.what());
+    }
+    try {
+      Result<T> result = body();
+      if (!result) {
+        Rollback();
+        return result;
+      }
+      sql << "COMMIT";
+      return result;
+    } catch (const soci::soci_error& e) {
+      Rollback();
+      if (dialect->IsUniqueViolation(e)) {
+        return Fail(ErrorCode::ALREADY_EXISTS, std::string("already exists: ") + e.what());
+      }
+      return Fail(ErrorCode::IO, std::string("database write failed: ") + e.what());
+    } catch (const std::exception& e) {
+      Rollback();
+      return Fail(ErrorCode::INTERNAL, std::string("write failed: ") + e.what());
+    }
+  }
+
+  template <typename T, typename F>
+  Result<T> Read(F&& body) {
+    try {
+      return body();
+    } catch (const std::exception& e) {
+      return Fail(ErrorCode::IO, std::string("database read failed: ") + e.what());
+    }
+  }
+
+  // Allocates `count` consecutive ids from the organisation's counter `name`; returns the first.
+  // UPDATE first so PostgreSQL holds the row lock before reading the value.
+  Id NextIds(OrgId org, const std::string& name, ll count) {
+    ll o = org;
+    soci::statement update = (sql.prepare << "UPDATE counters SET next_value = next_value + :c "
+                                             "WHERE org_id = :o AND name = :n",
+                              soci::use(count), soci::use(o), soci::use(name));
+    update.execute(true);
+    if (update.get_affected_rows() == 0) {
+      ll next = 1 + count;
+      sql << "INSERT INTO counters (org_id, name, next_value) VALUES (:o, :n, :v)", soci::use(o),
+          soci::use(name), soci::use(next);
+      return 1;
+    }
+    ll next = 0;
+    sql << "SELECT next_value FROM counters WHERE org_id = :o AND name = :n", soci::use(o),
+        soci::use(name), soci::into(next);
+    return next - count;
+  }
+
+  // Appends one audit entry; the caller's transaction is open.
+  AuditEntry AppendAuditInTx(OrgId org, const Actor& actor, const std::string& action,
+                             const std::string& entity, const std::string& entity_id,
+                             const std::string& detail) {
+    ll o = org;
+    ll last_seq = 0;
+    std::string last_hash;
+    sql << std::string("SELECT last_seq, last_hash FROM audit_head WHERE org_id = :o") +
+               dialect->ForUpdate(),
+        soci::use(o), soci::into(last_seq), soci::into(last_hash);
+    bool have_head = sql.got_data();
+    AuditEntry entry;
+    entry.org_id = org;
+    entry.seq = have_head ? last_seq + 1 : 1;
+    entry.at = NowUtc();
+    entry.actor = actor.name;
+    entry.action = action;
+    entry.entity = entity;
+    entry.entity_id = entity_id;
+    entry.detail = detail;
+    entry.prev_hash = have_head ? last_hash : "";
+    entry.hash = detail::AuditHash(entry);
+    ll seq = entry.seq;
+    sql << "INSERT INTO audit_log (org_id, seq, at, actor, action, entity, entity_id, detail, "
+           "prev_hash, hash) VALUES (:o, :s, :at, :actor, :action, :entity, :eid, :detail, :prev, :hash)",
+        soci::use(o), soci::use(seq), soci::use(entry.at), soci::use(entry.actor),
+        soci::use(entry.action), soci::use(entry.entity), soci::use(entry.entity_id),
+        soci::use(entry.detail), soci::use(entry.prev_hash), soci::use(entry.hash);
+    if (have_head) {
+      sql << "UPDATE audit_head SET last_seq = :s, last_hash = :h WHERE org_id = :o", soci::use(seq),
+          soci::use(entry.hash), soci::use(o);
+    } else {
+      sql << "INSERT INTO audit_head (org_id, last_seq, last_hash) VALUES (:o, :s, :h)",
+          soci::use(o), soci::use(seq), soci::use(entry.hash);
+    }
+    return entry;
+  }
+
+  bool OrganisationExists(OrgId org) {
+    ll o = org;
+    ll found = 0;
+    sql << "SELECT org_id FROM organisations WHERE org_id = :o", soci::use(o), soci::into(found);
+    return sql.got_data();
+  }
+
+  Result<void> RequireOrganisation(OrgId org) {
+    if (OrganisationExists(org)) return Ok();
+    return Fail(ErrorCode::NOT_FOUND, fmt::format("organisation {} does not exist", org), "org_id");
+  }
+
+  std::vector<int> AppliedVersions() {
+    std::vector<int> versions;
+    try {
+      int version = 0;
+      soci::statement st =
+          (sql.prepare << "SELECT version FROM schema_migrations ORDER BY version", soci::into(version));
+      st.execute();
+      while (st.fetch()) versions.push_back(version);
+    } catch (const soci::soci_error&) {
+      versions.clear();  // no migrations table yet: nothing applied
+    }
+    return versions;
+  }
+
+  std::optional<Response> ResponseByKey(OrgId org, const std::string& key) {
+    ResponseRow row;
+    ll o = org;
+    std::string k = key;
+    std::optional<Response> found;
+    Query(sql,
+          std::string("SELECT ") + ResponseRow::kColumns +
+              " FROM responses WHERE org_id = :o AND idempotency_key = :k",
+          row, [&] { found = row.ToDomain(org); }, o, k);
+    return found;
+  }
+
+  std::vector<Score> Scores(OrgId org, Id response_id) {
+    ScoreRow row;
+    ll o = org;
+    ll r = response_id;
+    std::vector<Score> scores;
+    Query(sql,
+          std::string("SELECT ") + ScoreRow::kColumns +
+              " FROM scores WHERE org_id = :o AND response_id = :r ORDER BY scale_id",
+          row, [&] { scores.push_back(row.ToDomain(org)); }, o, r);
+    return scores;
+  }
+
+  void InsertScore(OrgId org, Id response_id, const Score& score) {
+    ll o = org;
+    ll r = response_id;
+    double value = score.value.value_or(0);
+    soci::indicator value_ind = score.value ? soci::i_ok : soci::i_null;
+    int caseness = score.caseness.value_or(false) ? 1 : 0;
+    soci::indicator caseness_ind = score.caseness ? soci::i_ok : soci::i_null;
+    int answered = score.answered;
+    int prorated = score.prorated ? 1 : 0;
+    sql << "INSERT INTO scores (org_id, response_id, scale_id, value, band, caseness, answered, "
+           "prorated) VALUES (:o, :r, :scale, :v, :band, :c, :a, :p)",
+        soci::use(o), soci::use(r), soci::use(score.scale_id), soci::use(value, value_ind),
+        soci::use(score.band), soci::use(caseness, caseness_ind), soci::use(answered),
+        soci::use(prorated);
+  }
+
+  Id InsertTherapist(OrgId org, const Therapist& t) {
+    Id id = NextIds(org, "therapists", 1);
+    ll o = org;
+    ll i = id;
+    std::string approaches = EncodeList(t.approaches), style = EncodeMap(t.style),
+                languages = EncodeList(t.languages), visible = EncodeList(t.client_visible),
+                now = NowUtc();
+    int capacity = t.capacity;
+    int accepting = t.accepting ? 1 : 0;
+    sql << "INSERT INTO therapists (org_id, id, external_id, display_name, approaches, style, "
+           "languages, modality, location, capacity, accepting, client_visible, created_at) VALUES "
+           "(:o, :i, :x, :d, :ap, :st, :la, :mo, :lo, :ca, :ac, :cv, :now)",
+        soci::use(o), soci::use(i), soci::use(t.external_id), soci::use(t.display_name),
+        soci::use(approaches), soci::use(style), soci::use(languages), soci::use(t.modality),
+        soci::use(t.location), soci::use(capacity), soci::use(accepting), soci::use(visible),
+        soci::use(now);
+    return id;
+  }
+
+  Id InsertClient(OrgId org, const Client& c) {
+    Id id = NextIds(org, "clients", 1);
+    ll o = org;
+    ll i = id;
+    std::string concerns = EncodeList(c.concerns), goals = EncodeList(c.goals),
+                preferences = EncodeMap(c.preferences), constraints = EncodeList(c.constraints),
+                now = NowUtc();
+    sql << "INSERT INTO clients (org_id, id, external_id, pseudonym, concerns, goals, preferences, "
+           "constraints, created_at) VALUES (:o, :i, :x, :p, :c, :g, :pr, :co, :now)",
+        soci::use(o), soci::use(i), soci::use(c.external_id), soci::use(c.pseudonym),
+        soci::use(concerns), soci::use(goals), soci::use(preferences), soci::use(constraints),
+        soci::use(now);
+    return id;
+  }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+Backend Store::backend() const { return impl_->target.backend; }
+
+Result<Store> Store::Open(const Target& target, OpenOptions options) {
+  if (target.location.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                target.backend == Backend::SQLITE ? "--db is empty; expected a SQLite file path"
+                                                  : "--pg is empty; expected a PostgreSQL URL",
+                target.backend == Backend::SQLITE ? "db" : "pg");
+  }
+  if (target.backend == Backend::SQLITE && !options.create &&
+      !std::filesystem::exists(target.location)) {
+    return Fail(ErrorCode::NOT_FOUND,
+                "database file " + target.location + " does not exist (create it with attune db init)",
+                "db");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->target = target;
+  impl->dialect = target.backend == Backend::SQLITE ? detail::MakeSqliteDialect()
+                                                     : detail::MakePostgresDialect();
+  try {
+    impl->dialect->Connect(impl->sql, target.location);
+  } catch (const std::exception& e) {
+    // A PostgreSQL URL may carry a password: name only the SQLite file.
+    std::string where = target.backend == Backend::SQLITE ? "SQLite database " + target.location
+                                                          : std::string("PostgreSQL database");
+    return Fail(ErrorCode::IO, "cannot open " + where + ": " + e.what(),
+                target.backend == Backend::SQLITE ? "db" : "pg");
+  }
+  Store store(std::move(impl));
+  if (options.migrate) {
+    auto migrated = store.Migrate();
+    if (!migrated) return migrated.error();
+  }
+  return store;
+}
+
+std::vector<Migration> Store::KnownMigrations() {
+  std::vector<Migration> known;
+  for (const auto& script : ScriptsFor("sqlite")) known.push_back({script.version, script.name});
+  return known;
+}
+
+Result<MigrationStatus> Store::Status() {
+  return impl_->Read<MigrationStatus>([&]() -> Result<MigrationStatus> {
+    auto applied = impl_->AppliedVersions();
+    MigrationStatus status;
+    for (const auto& script : ScriptsFor(impl_->dialect->name())) {
+      bool done = std::find(applied.begin(), applied.end(), script.version) != applied.end();
+      (done ? status.applied : status.pending).push_back({script.version, script.name});
+    }
+    for (int version : applied) {
+      if (std::none_of(status.applied.begin(), status.applied.end(),
+                       [&](const Migration& m) { return m.version == version; })) {
+        status.applied.push_back({version, "(unknown to this build)"});
+      }
+    }
+    return status;
+  });
+}
+
+Result<std::vector<Migration>> Store::Migrate() {
+  try {
+    impl_->sql << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY "
+                  "KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::IO, std::string("cannot create schema_migrations: ") + e.what());
+  }
+  auto scripts = ScriptsFor(impl_->dialect->name());
+  auto applied = impl_->AppliedVersions();
+  if (!applied.empty() && !scripts.empty() && applied.back() > scripts.back().version) {
+    return Fail(ErrorCode::FAILED_PRECONDITION,
+                fmt::format("database schema version {} is newer than this build knows ({}); "
+                            "upgrade attune",
+                            applied.back(), scripts.back().version));
+  }
+  std::vector<Migration> done;
+  for (const auto& script : scripts) {
+    if (std::find(applied.begin(), applied.end(), script.version) != applied.end()) continue;
+    auto step = impl_->Write<bool>([&]() -> Result<bool> {
+      // Another process may have applied it while we waited for the write lock.
+      int version = script.version;
+      int seen = 0;
+      impl_->sql << "SELECT version FROM schema_migrations WHERE version = :v", soci::use(version),
+          soci::into(seen);
+      if (impl_->sql.got_data()) return false;
+      impl_->dialect->ExecScript(impl_->sql, script.sql);
+      std::string name = script.name;
+      std::string now = NowUtc();
+      impl_->sql << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :a)",
+          soci::use(version), soci::use(name), soci::use(now);
+      return true;
+    });
+    if (!step) {
+      return Fail(step.error().code, fmt::format("migration {:03}_{} failed: {}", script.version,
+                                                 script.name, step.error().message));
+    }
+    if (*step) done.push_back({script.version, script.name});
+  }
+  return done;
+}
+
+Result<OrgId> Store::CreateOrganisation(const std::string& name, const Actor& actor) {
+  if (auto ok = Require(!name.empty(), "name", "organisation name is empty; expected a name"); !ok) {
+    return ok.error();
+  }
+  return impl_->Write<OrgId>([&]() -> Result<OrgId> {
+    ll next = 0;
+    impl_->sql << "SELECT COALESCE(MAX(org_id), 0) + 1 FROM organisations", soci::into(next);
+    std::string now = NowUtc();
+    impl_->sql << "INSERT INTO organisations (org_id, name, created_at) VALUES (:o, :n, :c)",
+        soci::use(next), soci::use(name), soci::use(now);
+    OrgId org = next;
+    impl_->AppendAuditInTx(org, actor, "organisation.create", "organisation", std::to_string(org),
+                           name);
+    return org;
+  });
+}
+
+Result<std::vector<Organisation>> Store::ListOrganisations() {
+  return impl_->Read<std::vector<Organisation>>([&]() -> Result<std::vector<Organisation>> {
+    std::vector<Organisation> out;
+    ll id = 0;
+    std::string name, created;
+    soci::statement st = (impl_->sql.prepare << "SELECT org_id, name, created_at FROM "
+                                                "organisations ORDER BY org_id",
+                          soci::into(id), soci::into(name), soci::into(created));
+    st.execute();
+    while (st.fetch()) out.push_back({id, name, created});
+    return out;
+  });
+}
+
+Result<Id> Store::AddUser(OrgId org, const User& user, const Actor& actor) {
+  if (auto ok = Require(!user.handle.empty(), "handle", "user handle is empty; expected a handle");
+      !ok) {
+    return ok.error();
+  }
+  return impl_->Write<Id>([&]() -> Result<Id> {
+    if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
+    Id id = impl_->NextIds(org, "users", 1);
+    ll o = org;
+    ll i = id;
+    std::string role = RoleName(user.role);
+    std::string now = NowUtc();
+    impl_->sql << "INSERT INTO users (org_id, id, handle, role, created_at) VALUES (:o, :i, :h, :r, :c)",
+        soci::use(o), soci::use(i), soci::use(user.handle), soci::use(role), soci::use(now);
+    impl_->AppendAuditInTx(org, actor, "user.create", "user", std::to_string(id),
+                           user.handle + " as " + role);
+    return id;
+  });
+}
+
+namespace {
+
+Result<void> CheckTherapist(const Therapist& t, std::size_t index) {
+  std::string where = index == 0 ? "" : fmt::format("therapist {}: ", index);
+  if (t.external_id.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, where + "external_id is empty; expected the clinic's id",
+                "external_id");
+  }
+  if (t.display_name.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, where + "display_name is empty; expected a name",
+                "display_name");
+  }
+  if (t.capacity < 0) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("{}capacity is {}; expected 0 or more", where, t.capacity), "capacity");
+  }
+  return Ok();
+}
+
+Result<void> CheckClient(const Client& c, std::size_t index) {
+  std::string where = index == 0 ? "" : fmt::format("client {}: ", index);
+  if (c.external_id.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, where + "external_id is empty; expected the clinic's id",
+                "external_id");
+  }
+  if (c.pseudonym.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, where + "pseudonym is empty; expected a pseudonym",
+                "pseudonym");
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<Id> Store::AddTherapist(OrgId org, const Therapist& therapist, const Actor& actor) {
+  auto ids = AddTherapists(org, {therapist}, actor);
+  if (!ids) return ids.error();
+  return ids->front();
+}
+
+Result<std::vector<Id>> Store::AddTherapists(OrgId org, const std::vector<Therapist>& therapists,
+                                             const Actor& actor) {
+  for (std::size_t i = 0; i < therapists.size(); ++i) {
+    if (auto ok = CheckTherapist(therapists[i], therapists.size() == 1 ? 0 : i + 1); !ok) {
+      return ok.error();
+    }
+  }
+  return impl_->Write<std::vector<Id>>([&]() -> Result<std::vector<Id>> {
+    if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
+    std::vector<Id> ids;
+    for (const auto& t : therapists) {
+      ids.push_back(impl_->InsertTherapist(org, t));
+      impl_->AppendAuditInTx(org, actor, "therapist.create", "therapist", std::to_string(ids.back()),
+                             t.external_id);
+    }
+    return ids;
+  });
+}
+
+Result<Id> Store::AddClient(OrgId org, const Client& client, const Actor& actor) {
+  auto ids = AddClients(org, {client}, actor);
+  if (!ids) return ids.error();
+  return ids->front();
+}
+
+Result<std::vector<Id>> Store::AddClients(OrgId org, const std::vector<Client>& clients,
+                                          const Actor& actor) {
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    if (auto ok = CheckClient(clients[i], clients.size() == 1 ? 0 : i + 1); !ok) return ok.error();
+  }
+  return impl_->Write<std::vector<Id>>([&]() -> Result<std::vector<Id>> {
+    if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
+    std::vector<Id> ids;
+    for (const auto& c : clients) {
+      ids.push_back(impl_->InsertClient(org, c));
+      impl_->AppendAuditInTx(org, actor, "client.create", "client", std::to_string(ids.back()),
+                             c.external_id);
+    }
+    return ids;
+  });
+}
+
+Result<Id> Store::AddEpisode(OrgId org, const Episode& episode, const Actor& actor) {
+  if (auto ok = Require(!episode.started_on.empty(), "started_on",
+                        "started_on is empty; expected a date YYYY-MM-DD");
+      !ok) {
+    return ok.error();
+  }
+  return impl_->Write<Id>([&]() -> Result<Id> {
+    Id id = impl_->NextIds(org, "episodes", 1);
+    ll o = org, i = id, c = episode.client_id, t = episode.therapist_id;
+    std::string ended = episode.ended_on;
+    soci::indicator ended_ind = ended.empty() ? soci::i_null : soci::i_ok;
+    std::string now = NowUtc();
+    impl_->sql << "INSERT INTO episodes (org_id, id, client_id, therapist_id, started_on, ended_on, "
+                  "status, assigned_by, created_at) VALUES (:o, :i, :c, :t, :s, :e, :st, :a, :now)",
+        soci::use(o), soci::use(i), soci::use(c), soci::use(t), soci::use(episode.started_on),
+        soci::use(ended, ended_ind), soci::use(episode.status), soci::use(episode.assigned_by),
+        soci::use(now);
+    impl_->AppendAuditInTx(org, actor, "episode.create", "episode", std::to_string(id),
+                           fmt::format("client {} with therapist {} ({})", c, t, episode.assigned_by));
+    return id;
+  });
+}
+
+Result<Id> Store::AddSession(OrgId org, const Session& session, const Actor& actor) {
+  return impl_->Write<Id>([&]() -> Result<Id> {
+    Id id = impl_->NextIds(org, "sessions", 1);
+    ll o = org, i = id, e = session.episode_id;
+    int number = session.number;
+    impl_->sql << "INSERT INTO sessions (org_id, id, episode_id, number, held_at) VALUES "
+                  "(:o, :i, :e, :n, :h)",
+        soci::use(o), soci::use(i), soci::use(e), soci::use(number), soci::use(session.held_at);
+    impl_->AppendAuditInTx(org, actor, "session.create", "session", std::to_string(id),
+                           fmt::format("episode {} session {}", e, number));
+    return id;
+  });
+}
+
+Result<Id> Store::AddAlert(OrgId org, const Alert& alert, const Actor& actor) {
+  return impl_->Write<Id>([&]() -> Result<Id> {
+    Id id = impl_->NextIds(org, "alerts", 1);
+    ll o = org, i = id, e = alert.episode_id, r = alert.response_id.value_or(0);
+    soci::indicator r_ind = alert.response_id ? soci::i_ok : soci::i_null;
+    std::string ack = alert.acknowledged_at;
+    soci::indicator ack_ind = ack.empty() ? soci::i_null : soci::i_ok;
+    impl_->sql << "INSERT INTO alerts (org_id, id, episode_id, response_id, kind, severity, detail, "
+                  "raised_at, acknowledged_at) VALUES (:o, :i, :e, :r, :k, :s, :d, :ra, :ack)",
+        soci::use(o), soci::use(i), soci::use(e), soci::use(r, r_ind), soci::use(alert.kind),
+        soci::use(alert.severity), soci::use(alert.detail), soci::use(alert.raised_at),
+        soci::use(ack, ack_ind);
+    impl_->AppendAuditInTx(org, actor, "alert.create", "alert", std::to_string(id), alert.kind);
+    return id;
+  });
+}
+
+Result<Id> Store::AddTrainingRecord(OrgId org, const TrainingRecord& record, const Actor& actor) {
+  if (auto ok = Require(record.minutes >= 0, "minutes",
+                        fmt::format("minutes is {}; expected 0 or more", record.minutes));
+      !ok) {
+    return ok.error();
+  }
+  return impl_->Write<Id>([&]() -> Result<Id> {
+    Id id = impl_->NextIds(org, "training_records", 1);
+    ll o = org, i = id, t = record.therapist_id;
+    int minutes = record.minutes;
+    impl_->sql << "INSERT INTO training_records (org_id, id, therapist_id, kind, minutes, "
+                  "completed_on, note) VALUES (:o, :i, :t, :k, :m, :c, :n)",
+        soci::use(o), soci::use(i), soci::use(t), soci::use(record.kind), soci::use(minutes),
+        soci::use(record.completed_on), soci::use(record.note);
+    impl_->AppendAuditInTx(org, actor, "training.create", "training_record", std::to_string(id),
+                           fmt::format("therapist {}: {} min {}", t, minutes, record.kind));
+    return id;
+  });
+}
+
+Result<Therapist> Store::GetTherapist(OrgId org, Id id) {
+  return impl_->Read<Therapist>([&]() -> Result<Therapist> {
+    TherapistRow row;
+    ll o = org, i = id;
+    std::optional<Therapist> found;
+    Query(impl_->sql,
+          std::string("SELECT ") + TherapistRow::kColumns +
+              " FROM therapists WHERE org_id = :o AND id = :i",
+          row, [&] { found = row.ToDomain(org); }, o, i);
+    if (!found) {
+      return Fail(ErrorCode::NOT_FOUND,
+                  fmt::format("therapist {} not found in organisation {}", id, org), "id");
+    }
+    return *found;
+  });
+}
+
+Result<std::vector<Therapist>> Store::ListTherapists(OrgId org) {
+  return impl_->Read<std::vector<Therapist>>([&]() -> Result<std::vector<Therapist>> {
+    TherapistRow row;
+    ll o = org;
+    std::vector<Therapist> out;
+    Query(impl_->sql,
+          std::string("SELECT ") + TherapistRow::kColumns +
+              " FROM therapists WHERE org_id = :o ORDER BY id",
+          row, [&] { out.push_back(row.ToDomain(org)); }, o);
+    return out;
+  });
+}
+
+Result<Client> Store::GetClient(OrgId org, Id id) {
+  return impl_->Read<Client>([&]() -> Result<Client> {
+    ClientRow row;
+    ll o = org, i = id;
+    std::optional<Client> found;
+    Query(impl_->sql,
+          std::string("SELECT ") + ClientRow::kColumns + " FROM clients WHERE org_id = :o AND id = :i",
+          row, [&] { found = row.ToDomain(org); }, o, i);
+    if (!found) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("client {} not found in organisation {}", id, org),
+                  "id");
+    }
+    return *found;
+  });
+}
+
+Result<std::vector<Client>> Store::ListClients(OrgId org) {
+  return impl_->Read<std::vector<Client>>([&]() -> Result<std::vector<Client>> {
+    ClientRow row;
+    ll o = org;
+    std::vector<Client> out;
+    Query(impl_->sql,
+          std::string("SELECT ") + ClientRow::kColumns + " FROM clients WHERE org_id = :o ORDER BY id",
+          row, [&] { out.push_back(row.ToDomain(org)); }, o);
+    return out;
+  });
+}
+
+Result<Episode> Store::GetEpisode(OrgId org, Id id) {
+  return impl_->Read<Episode>([&]() -> Result<Episode> {
+    EpisodeRow row;
+    ll o = org, i = id;
+    std::optional<Episode> found;
+    Query(impl_->sql,
+          std::string("SELECT ") + EpisodeRow::kColumns + " FROM episodes WHERE org_id = :o AND id = :i",
+          row, [&] { found = row.ToDomain(org); }, o, i);
+    if (!found) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("episode {} not found in organisation {}", id, org),
+                  "id");
+    }
+    return *found;
+  });
+}
+
+Result<std::vector<Episode>> Store::ListEpisodes(OrgId org) {
+  return impl_->Read<std::vector<Episode>>([&]() -> Result<std::vector<Episode>> {
+    EpisodeRow row;
+    ll o = org;
+    std::vector<Episode> out;
+    Query(impl_->sql,
+          std::string("SELECT ") + EpisodeRow::kColumns + " FROM episodes WHERE org_id = :o ORDER BY id",
+          row, [&] { out.push_back(row.ToDomain(org)); }, o);
+    return out;
+  });
+}
+
+Result<std::vector<Alert>> Store::ListAlerts(OrgId org) {
+  return impl_->Read<std::vector<Alert>>([&]() -> Result<std::vector<Alert>> {
+    std::vector<Alert> out;
+    ll o = org, id = 0, episode = 0, response = 0;
+    std::string kind, severity, detail_text, raised, ack;
+    soci::indicator response_ind = soci::i_ok, ack_ind = soci::i_ok;
+    soci::statement st =
+        (impl_->sql.prepare << "SELECT id, episode_id, response_id, kind, severity, detail, "
+                               "raised_at, acknowledged_at FROM alerts WHERE org_id = :o ORDER BY id",
+         soci::into(id), soci::into(episode), soci::into(response, response_ind), soci::into(kind),
+         soci::into(severity), soci::into(detail_text), soci::into(raised), soci::into(ack, ack_ind),
+         soci::use(o));
+    st.execute();
+    while (st.fetch()) {
+      Alert a;
+      a.org_id = org;
+      a.id = id;
+      a.episode_id = episode;
+      if (response_ind != soci::i_null) a.response_id = response;
+      a.kind = kind;
+      a.severity = severity;
+      a.detail = detail_text;
+      a.raised_at = raised;
+      a.acknowledged_at = ack_ind == soci::i_null ? "" : ack;
+      out.push_back(std::move(a));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<TrainingRecord>> Store::ListTrainingRecords(OrgId org, Id therapist_id) {
+  return impl_->Read<std::vector<TrainingRecord>>([&]() -> Result<std::vector<TrainingRecord>> {
+    std::vector<TrainingRecord> out;
+    ll o = org, t = therapist_id, id = 0;
+    int minutes = 0;
+    std::string kind, completed, note;
+    soci::statement st =
+        (impl_->sql.prepare << "SELECT id, kind, minutes, completed_on, note FROM training_records "
+                               "WHERE org_id = :o AND therapist_id = :t ORDER BY id",
+         soci::into(id), soci::into(kind), soci::into(minutes), soci::into(completed),
+         soci::into(note), soci::use(o), soci::use(t));
+    st.execute();
+    while (st.fetch()) out.push_back({org, id, therapist_id, kind, minutes, completed, note});
+    return out;
+  });
+}
+
+namespace {
+
+Result<void> CheckResponse(const Response& r) {
+  if (r.idempotency_key.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                "idempotency_key is empty; expected a key unique in the organisation",
+                "idempotency_key");
+  }
+  if (r.instrument_id.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "instrument_id is empty; expected an instrument id",
+                "instrument_id");
+  }
+  if (r.answers.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "answers are empty; expected one per item", "answers");
+  }
+  if (r.answered_at.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "answered_at is empty; expected an ISO-8601 time",
+                "answered_at");
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<SubmitOutcome> Store::SubmitResponse(OrgId org, const ScoredResponse& scored,
+                                            const Actor& actor) {
+  const Response& r = scored.response;
+  if (auto ok = CheckResponse(r); !ok) return ok.error();
+  const std::string answers = EncodeAnswers(r.answers);
+  auto replay = [&](const Response& first) -> Result<SubmitOutcome> {
+    if (first.instrument_id != r.instrument_id || EncodeAnswers(first.answers) != answers) {
+      return Fail(ErrorCode::CONFLICT,
+                  fmt::format("idempotency_key '{}' was already used for a different response "
+                              "(id {}); expected a new key for new answers",
+                              r.idempotency_key, first.id),
+                  "idempotency_key");
+    }
+    return SubmitOutcome{first.id, true, impl_->Scores(org, first.id)};
+  };
+  auto attempt = impl_->Write<SubmitOutcome>([&]() -> Result<SubmitOutcome> {
+    if (auto existing = impl_->ResponseByKey(org, r.idempotency_key)) return replay(*existing);
+    if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
+    Id id = impl_->NextIds(org, "responses", 1);
+    ll o = org, i = id, respondent_id = r.respondent_id, subject_id = r.subject_id,
+       episode = r.episode_id.value_or(0), session = r.session_id.value_or(0);
+    soci::indicator episode_ind = r.episode_id ? soci::i_ok : soci::i_null;
+    soci::indicator session_ind = r.session_id ? soci::i_ok : soci::i_null;
+    std::string respondent = RespondentName(r.respondent);
+    std::string now = NowUtc();
+    impl_->sql << "INSERT INTO responses (org_id, id, instrument_id, instrument_version, respondent, "
+                  "respondent_id, subject_id, episode_id, session_id, answered_at, answers, "
+                  "idempotency_key, created_at) VALUES (:o, :i, :inst, :ver, :resp, :rid, :sid, "
+                  ":eid, :sess, :at, :ans, :key, :now)",
+        soci::use(o), soci::use(i), soci::use(r.instrument_id), soci::use(r.instrument_version),
+        soci::use(respondent), soci::use(respondent_id), soci::use(subject_id),
+        soci::use(episode, episode_ind), soci::use(session, session_ind), soci::use(r.answered_at),
+        soci::use(answers), soci::use(r.idempotency_key), soci::use(now);
+    SubmitOutcome outcome{id, false, {}};
+    for (const auto& score : scored.scores) {
+      impl_->InsertScore(org, id, score);
+      Score stored = score;
+      stored.org_id = org;
+      stored.response_id = id;
+      outcome.scores.push_back(std::move(stored));
+    }
+    std::sort(outcome.scores.begin(), outcome.scores.end(),
+              [](const Score& a, const Score& b) { return a.scale_id < b.scale_id; });
+    impl_->AppendAuditInTx(org, actor, "response.create", "response", std::to_string(id),
+                           r.instrument_id + " key " + r.idempotency_key);
+    return outcome;
+  });
+  if (!attempt && attempt.error().code == ErrorCode::ALREADY_EXISTS) {
+    // A concurrent submission with the same key committed first (PostgreSQL): replay it.
+    auto first = impl_->Read<std::optional<Response>>(
+        [&]() -> Result<std::optional<Response>> { return impl_->ResponseByKey(org, r.idempotency_key); });
+    if (first && *first) return replay(**first);
+  }
+  return attempt;
+}
+
+Result<std::int64_t> Store::ImportResponses(OrgId org, const ResponseSource& next,
+                                            const std::string& source, const Actor& actor) {
+  return impl_->Write<std::int64_t>([&]() -> Result<std::int64_t> {
+    if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
+    constexpr std::size_t kChunk = 8192;
+    // Column vectors bound once; refilled per chunk (SOCI bulk binding).
+    std::vector<ll> orgs, ids, respondent_ids, subject_ids, episodes, sessions;
+    std::vector<soci::indicator> episode_inds, session_inds;
+    std::vector<std::string> instruments, versions, respondents, answered_ats, answers, keys, nows;
+    std::vector<ll> s_orgs, s_ids;
+    std::vector<std::string> s_scales, s_bands;
+    std::vector<double> s_values;
+    std::vector<soci::indicator> s_value_inds, s_caseness_inds;
+    std::vector<int> s_caseness, s_answered, s_prorated;
+    auto clear = [&] {
+      for (auto* v : {&orgs, &ids, &respondent_ids, &subject_ids, &episodes, &sessions}) v->clear();
+      episode_inds.clear();
+      session_inds.clear();
+      for (auto* v : {&instruments, &versions, &respondents, &answered_ats, &answers, &keys, &nows}) {
+        v->clear();
+      }
+      s_orgs.clear();
+      s_ids.clear();
+      s_scales.clear();
+      s_bands.clear();
+      s_values.clear();
+      s_value_inds.clear();
+      s_caseness_inds.clear();
+      s_caseness.clear();
+      s_answered.clear();
+      s_prorated.clear();
+    };
+    std::int64_t total = 0;
+    Id first_id = 0;
+    Id last_id = 0;
+    const std::string now = NowUtc();
+    std::vector<ScoredResponse> chunk(kChunk);
+    bool more = true;
+    while (more) {
+      std::size_t filled = 0;
+      while (filled < kChunk) {
+        auto got = next(chunk[filled]);
+        if (!got) return got.error();
+        if (!*got) {
+          more = false;
+          break;
+        }
+        if (auto ok = CheckResponse(chunk[filled].response); !ok) {
+          Error error = ok.error();
+          error.message = fmt::format("response {}: {}", total + static_cast<std::int64_t>(filled) + 1,
+                                      error.message);
+          return error;
+        }
+        ++filled;
+      }
+      if (filled == 0) break;
+      Id base = impl_->NextIds(org, "responses", static_cast<ll>(filled));
+      if (first_id == 0) first_id = base;
+      last_id = base + static_cast<Id>(filled) - 1;
+      clear();
+      for (std::size_t k = 0; k < filled; ++k) {
+        const Response& r = chunk[k].response;
+        Id id = base + static_cast<Id>(k);
+        orgs.push_back(org);
+        ids.push_back(id);
+        instruments.push_back(r.instrument_id);
+        versions.push_back(r.instrument_version);
+        respondents.push_back(RespondentName(r.respondent));
+        respondent_ids.push_back(r.respondent_id);
+        subject_ids.push_back(r.subject_id);
+        episodes.push_back(r.episode_id.value_or(0));
+        episode_inds.push_back(r.episode_id ? soci::i_ok : soci::i_null);
+        sessions.push_back(r.session_id.value_or(0));
+        session_inds.push_back(r.session_id ? soci::i_ok : soci::i_null);
+        answered_ats.push_back(r.answered_at);
+        answers.push_back(EncodeAnswers(r.answers));
+        keys.push_back(r.idempotency_key);
+        nows.push_back(now);
+        for (const auto& score : chunk[k].scores) {
+          s_orgs.push_back(org);
+          s_ids.push_back(id);
+          s_scales.push_back(score.scale_id);
+          s_values.push_back(score.value.value_or(0));
+          s_value_inds.push_back(score.value ? soci::i_ok : soci::i_null);
+          s_bands.push_back(score.band);
+          s_caseness.push_back(score.caseness.value_or(false) ? 1 : 0);
+          s_caseness_inds.push_back(score.caseness ? soci::i_ok : soci::i_null);
+          s_answered.push_back(score.answered);
+          s_prorated.push_back(score.prorated ? 1 : 0);
+        }
+      }
+      // Prepared per chunk: SOCI's PostgreSQL back end does not rebind resized vectors.
+      soci::statement insert_response =
+        (impl_->sql.prepare
+             << "INSERT INTO responses (org_id, id, instrument_id, instrument_version, respondent, "
+                "respondent_id, subject_id, episode_id, session_id, answered_at, answers, "
+                "idempotency_key, created_at) VALUES (:o, :i, :inst, :ver, :resp, :rid, :sid, "
+                ":eid, :sess, :at, :ans, :key, :now)",
+         soci::use(orgs), soci::use(ids), soci::use(instruments), soci::use(versions),
+         soci::use(respondents), soci::use(respondent_ids), soci::use(subject_ids),
+         soci::use(episodes, episode_inds), soci::use(sessions, session_inds),
+         soci::use(answered_ats), soci::use(answers), soci::use(keys), soci::use(nows));
+      insert_response.execute(true);
+      if (!s_orgs.empty()) {
+        soci::statement insert_score =
+            (impl_->sql.prepare << "INSERT INTO scores (org_id, response_id, scale_id, value, "
+                                   "band, caseness, answered, prorated) VALUES (:o, :r, :scale, "
+                                   ":v, :band, :c, :a, :p)",
+             soci::use(s_orgs), soci::use(s_ids), soci::use(s_scales), soci::use(s_values, s_value_inds),
+            soci::use(s_bands), soci::use(s_caseness, s_caseness_inds), soci::use(s_answered),
+            soci::use(s_prorated));
+        insert_score.execute(true);
+      }
+      total += static_cast<std::int64_t>(filled);
+    }
+    impl_->AppendAuditInTx(org, actor, "responses.import", "response",
+                           total == 0 ? "" : fmt::format("{}-{}", first_id, last_id),
+                           fmt::format("{} responses from {}", total, source));
+    return total;
+  });
+}
+
+Result<Response> Store::GetResponse(OrgId org, Id id) {
+  return impl_->Read<Response>([&]() -> Result<Response> {
+    ResponseRow row;
+    ll o = org, i = id;
+    std::optional<Response> found;
+    Query(impl_->sql,
+          std::string("SELECT ") + ResponseRow::kColumns + " FROM responses WHERE org_id = :o AND id = :i",
+          row, [&] { found = row.ToDomain(org); }, o, i);
+    if (!found) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("response {} not found in organisation {}", id, org),
+                  "id");
+    }
+    return *found;
+  });
+}
+
+Result<std::optional<Response>> Store::FindResponseByKey(OrgId org, const std::string& key) {
+  return impl_->Read<std::optional<Response>>(
+      [&]() -> Result<std::optional<Response>> { return impl_->ResponseByKey(org, key); });
+}
+
+Result<std::vector<Response>> Store::ListResponses(OrgId org, const ResponseFilter& filter) {
+  return impl_->Read<std::vector<Response>>([&]() -> Result<std::vector<Response>> {
+    ResponseRow row;
+    ll o = org;
+    int any_instrument = filter.instrument_id.empty() ? 1 : 0;
+    std::string instrument = filter.instrument_id;
+    int any_subject = filter.subject_id ? 0 : 1;
+    ll subject = filter.subject_id.value_or(0);
+    int any_episode = filter.episode_id ? 0 : 1;
+    ll episode = filter.episode_id.value_or(0);
+    std::string query = std::string("SELECT ") + ResponseRow::kColumns +
+                        " FROM responses WHERE org_id = :o AND (:ai = 1 OR instrument_id = :inst) "
+                        "AND (:as = 1 OR subject_id = :sub) AND (:ae = 1 OR episode_id = :ep) "
+                        "ORDER BY id";
+    if (filter.limit > 0) query += fmt::format(" LIMIT {}", filter.limit);
+    std::vector<Response> out;
+    Query(impl_->sql, query, row, [&] { out.push_back(row.ToDomain(org)); }, o, any_instrument,
+          instrument, any_subject, subject, any_episode, episode);
+    return out;
+  });
+}
+
+Result<std::int64_t> Store::ForEachResponse(OrgId org,
+                                            const std::function<void(const Response&)>& visit) {
+  return impl_->Read<std::int64_t>([&]() -> Result<std::int64_t> {
+    ResponseRow row;
+    ll o = org;
+    std::int64_t count = 0;
+    Query(impl_->sql,
+          std::string("SELECT ") + ResponseRow::kColumns + " FROM responses WHERE org_id = :o ORDER BY id",
+          row,
+          [&] {
+            visit(row.ToDomain(org));
+            ++count;
+          },
+          o);
+    return count;
+  });
+}
+
+Result<std::vector<Score>> Store::ScoresOf(OrgId org, Id response_id) {
+  return impl_->Read<std::vector<Score>>(
+      [&]() -> Result<std::vector<Score>> { return impl_->Scores(org, response_id); });
+}
+
+Result<std::int64_t> Store::ForEachScore(OrgId org, const std::function<void(const Score&)>& visit) {
+  return impl_->Read<std::int64_t>([&]() -> Result<std::int64_t> {
+    ScoreRow row;
+    ll o = org;
+    std::int64_t count = 0;
+    Query(impl_->sql,
+          std::string("SELECT ") + ScoreRow::kColumns +
+              " FROM scores WHERE org_id = :o ORDER BY response_id, scale_id",
+          row,
+          [&] {
+            visit(row.ToDomain(org));
+            ++count;
+          },
+          o);
+    return count;
+  });
+}
+
+Result<std::int64_t> Store::CountResponses(OrgId org) {
+  return impl_->Read<std::int64_t>([&]() -> Result<std::int64_t> {
+    ll o = org, count = 0;
+    impl_->sql << "SELECT COUNT(*) FROM responses WHERE org_id = :o", soci::use(o), soci::into(count);
+    return static_cast<std::int64_t>(count);
+  });
+}
+
+Result<AuditEntry> Store::AppendAudit(OrgId org, const Actor& actor, const std::string& action,
+                                      const std::string& entity, const std::string& entity_id,
+                                      const std::string& detail) {
+  return impl_->Write<AuditEntry>([&]() -> Result<AuditEntry> {
+    if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
+    return impl_->AppendAuditInTx(org, actor, action, entity, entity_id, detail);
+  });
+}
+
+Result<std::vector<AuditEntry>> Store::AuditLog(OrgId org) {
+  return impl_->Read<std::vector<AuditEntry>>([&]() -> Result<std::vector<AuditEntry>> {
+    AuditRow row;
+    ll o = org;
+    std::vector<AuditEntry> out;
+    Query(impl_->sql,
+          "SELECT seq, at, actor, action, entity, entity_id, detail, prev_hash, hash FROM audit_log "
+          "WHERE org_id = :o ORDER BY seq",
+          row, [&] { out.push_back(row.ToDomain(org)); }, o);
+    return out;
+  });
+}
+
+Result<AuditVerification> Store::VerifyAudit(OrgId org) {
+  auto log = AuditLog(org);
+  if (!log) return log.error();
+  return impl_->Read<AuditVerification>([&]() -> Result<AuditVerification> {
+    AuditVerification v;
+    auto bad = [&](std::int64_t seq, std::string problem) {
+      v.ok = false;
+      v.first_bad_seq = seq;
+      v.problem = std::move(problem);
+      return v;
+    };
+    std::string prev;
+    std::int64_t expected = 1;
+    for (const auto& entry : *log) {
+      if (entry.seq != expected) {
+        return bad(expected, fmt::format("entry {} is missing (next present entry is {})", expected,
+                                         entry.seq));
+      }
+      if (entry.prev_hash != prev) {
+        return bad(entry.seq, fmt::format("entry {} does not link to entry {} (prev_hash differs)",
+                                          entry.seq, entry.seq - 1));
+      }
+      if (detail::AuditHash(entry) != entry.hash) {
+        return bad(entry.seq, fmt::format("entry {} was altered (its hash does not match its fields)",
+                                          entry.seq));
+      }
+      prev = entry.hash;
+      ++expected;
+      ++v.entries;
+    }
+    ll o = org, head_seq = 0;
+    std::string head_hash;
+    impl_->sql << "SELECT last_seq, last_hash FROM audit_head WHERE org_id = :o", soci::use(o),
+        soci::into(head_seq), soci::into(head_hash);
+    bool have_head = impl_->sql.got_data();
+    if (!have_head && v.entries > 0) return bad(1, "the audit head is missing");
+    if (have_head && (head_seq != v.entries || head_hash != prev)) {
+      return bad(v.entries + 1,
+                 fmt::format("the log ends at entry {} but its head records entry {}: entries "
+                             "after {} were deleted",
+                             v.entries, head_seq, v.entries));
+    }
+    return v;
+  });
+}
+
+Result<std::string> Store::IntegrityCheck() { return impl_->dialect->IntegrityCheck(impl_->sql); }
+
+Result<void> Store::Backup(const std::string& file) {
+  if (file.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "backup file is empty; expected a path", "file");
+  }
+  return impl_->dialect->Backup(impl_->sql, impl_->target.location, file);
+}
+
+Result<void> Store::Restore(const Target& target, const std::string& backup_file) {
+  if (target.backend == Backend::SQLITE) return detail::RestoreSqlite(target.location, backup_file);
+  return detail::RestorePostgres(target.location, backup_file);
+}
+
+Result<void> Store::ExecuteRawForTesting(const std::string& sql) {
+  try {
+    impl_->dialect->ExecScript(impl_->sql, sql);
+    return Ok();
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::IO, e.what());
+  }
+}
+
+}  // namespace attune::store

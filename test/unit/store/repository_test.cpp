@@ -1,0 +1,488 @@
+// The shared repository suite: every test here runs against SQLite (store_test) and against a
+// real PostgreSQL server started by the test binary (store_postgres_test).
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "attune/store/store.hpp"
+#include "unit/store/harness.hpp"
+
+namespace attune::store {
+namespace {
+
+using testing::CurrentHarness;
+
+Response MakeResponse(const std::string& key, std::vector<std::optional<double>> answers) {
+  Response r;
+  r.instrument_id = "phq9";
+  r.instrument_version = "1";
+  r.respondent = RespondentKind::CLIENT;
+  r.respondent_id = 7;
+  r.subject_id = 7;
+  r.answered_at = "2026-11-26T10:00:00Z";
+  r.answers = std::move(answers);
+  r.idempotency_key = key;
+  return r;
+}
+
+ScoredResponse Scored(const std::string& key, std::vector<std::optional<double>> answers,
+                      std::optional<double> total) {
+  ScoredResponse s{MakeResponse(key, std::move(answers)), {}};
+  Score score;
+  score.scale_id = "total";
+  score.value = total;
+  score.band = total ? "mild" : "";
+  score.caseness = total ? std::optional<bool>(*total >= 10) : std::nullopt;
+  score.answered = 9;
+  s.scores.push_back(score);
+  return s;
+}
+
+Therapist MakeTherapist(const std::string& external_id) {
+  Therapist t;
+  t.external_id = external_id;
+  t.display_name = "Dr " + external_id;
+  t.approaches = {"cbt", "act"};
+  t.style = {{"directiveness", 0.25}, {"challenge", -0.5}};
+  t.languages = {"en", "de"};
+  t.modality = "video";
+  t.location = "Berlin";
+  t.capacity = 12;
+  t.accepting = false;
+  t.client_visible = {"approaches", "languages"};
+  return t;
+}
+
+Client MakeClient(const std::string& external_id) {
+  Client c;
+  c.external_id = external_id;
+  c.pseudonym = "P-" + external_id;
+  c.concerns = {"depression"};
+  c.goals = {"sleep better"};
+  c.preferences = {{"directiveness", 0.5}};
+  c.constraints = {"language:en"};
+  return c;
+}
+
+class RepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    target_ = CurrentHarness().Fresh();
+    auto opened = Store::Open(target_);
+    ASSERT_TRUE(opened) << opened.error().message;
+    store_.emplace(std::move(*opened));
+    auto a = store_->CreateOrganisation("Clinic A");
+    auto b = store_->CreateOrganisation("Clinic B");
+    ASSERT_TRUE(a && b);
+    org_a_ = *a;
+    org_b_ = *b;
+  }
+
+  std::int64_t AuditCount(OrgId org) {
+    auto log = store_->AuditLog(org);
+    EXPECT_TRUE(log);
+    return log ? static_cast<std::int64_t>(log->size()) : -1;
+  }
+
+  Target target_;
+  std::optional<Store> store_;
+  OrgId org_a_ = 0;
+  OrgId org_b_ = 0;
+};
+
+TEST_F(RepositoryTest, MigrationsAreAllAppliedAndReapplyingDoesNothing) {
+  auto status = store_->Status();
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->pending.empty());
+  ASSERT_EQ(status->applied.size(), Store::KnownMigrations().size());
+  EXPECT_EQ(status->applied.front().version, 1);
+  auto again = store_->Migrate();
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->empty());
+}
+
+TEST_F(RepositoryTest, FreshDatabaseWithoutMigrationsReportsThemPending) {
+  auto opened = Store::Open(CurrentHarness().Fresh(), {.migrate = false, .create = true});
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto status = opened->Status();
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->applied.empty());
+  EXPECT_EQ(status->pending.size(), Store::KnownMigrations().size());
+}
+
+TEST_F(RepositoryTest, OrganisationsGetDistinctIds) {
+  EXPECT_NE(org_a_, org_b_);
+  auto orgs = store_->ListOrganisations();
+  ASSERT_TRUE(orgs);
+  ASSERT_EQ(orgs->size(), 2u);
+  EXPECT_EQ((*orgs)[0].name, "Clinic A");
+  EXPECT_FALSE(store_->CreateOrganisation(""));
+}
+
+TEST_F(RepositoryTest, TherapistRoundTripsEveryField) {
+  auto id = store_->AddTherapist(org_a_, MakeTherapist("T1"));
+  ASSERT_TRUE(id) << id.error().message;
+  auto t = store_->GetTherapist(org_a_, *id);
+  ASSERT_TRUE(t) << t.error().message;
+  Therapist expected = MakeTherapist("T1");
+  EXPECT_EQ(t->external_id, "T1");
+  EXPECT_EQ(t->display_name, expected.display_name);
+  EXPECT_EQ(t->approaches, expected.approaches);
+  EXPECT_EQ(t->style, expected.style);
+  EXPECT_EQ(t->languages, expected.languages);
+  EXPECT_EQ(t->modality, "video");
+  EXPECT_EQ(t->location, "Berlin");
+  EXPECT_EQ(t->capacity, 12);
+  EXPECT_FALSE(t->accepting);
+  EXPECT_EQ(t->client_visible, expected.client_visible);
+  EXPECT_EQ(t->org_id, org_a_);
+}
+
+TEST_F(RepositoryTest, NoOrganisationSeesAnothersRows) {
+  auto therapist = store_->AddTherapist(org_a_, MakeTherapist("T1"));
+  auto client = store_->AddClient(org_a_, MakeClient("C1"));
+  ASSERT_TRUE(therapist && client);
+  auto submitted = store_->SubmitResponse(org_a_, Scored("k1", {1, 2, 3, 0, 0, 0, 0, 0, 0}, 6));
+  ASSERT_TRUE(submitted);
+
+  auto other_therapist = store_->GetTherapist(org_b_, *therapist);
+  ASSERT_FALSE(other_therapist);
+  EXPECT_EQ(other_therapist.error().code, ErrorCode::NOT_FOUND);
+  EXPECT_FALSE(store_->GetClient(org_b_, *client));
+  EXPECT_FALSE(store_->GetResponse(org_b_, submitted->response_id));
+  EXPECT_TRUE(store_->ListTherapists(org_b_)->empty());
+  EXPECT_TRUE(store_->ListClients(org_b_)->empty());
+  EXPECT_TRUE(store_->ListResponses(org_b_)->empty());
+  EXPECT_FALSE(*store_->FindResponseByKey(org_b_, "k1"));
+  EXPECT_TRUE(store_->ScoresOf(org_b_, submitted->response_id)->empty());
+  EXPECT_EQ(*store_->CountResponses(org_b_), 0);
+  EXPECT_EQ(store_->ListTherapists(org_a_)->size(), 1u);
+
+  // An episode in B cannot point at A's client and therapist (composite foreign keys).
+  Episode crossing;
+  crossing.client_id = *client;
+  crossing.therapist_id = *therapist;
+  crossing.started_on = "2026-11-01";
+  crossing.assigned_by = "coordinator";
+  EXPECT_FALSE(store_->AddEpisode(org_b_, crossing));
+  EXPECT_TRUE(store_->AddEpisode(org_a_, crossing));
+}
+
+TEST_F(RepositoryTest, DuplicateExternalIdIsRefusedAndNothingIsWritten) {
+  ASSERT_TRUE(store_->AddClient(org_a_, MakeClient("C1")));
+  std::int64_t audit_before = AuditCount(org_a_);
+  auto again = store_->AddClient(org_a_, MakeClient("C1"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::ALREADY_EXISTS);
+  EXPECT_EQ(store_->ListClients(org_a_)->size(), 1u);
+  EXPECT_EQ(AuditCount(org_a_), audit_before);
+  // The same external id in another organisation is fine.
+  EXPECT_TRUE(store_->AddClient(org_b_, MakeClient("C1")));
+}
+
+TEST_F(RepositoryTest, BatchWithOneBadRowWritesNothing) {
+  std::vector<Client> batch = {MakeClient("C1"), MakeClient("C2"), MakeClient("C1")};
+  auto added = store_->AddClients(org_a_, batch);
+  ASSERT_FALSE(added);
+  EXPECT_TRUE(store_->ListClients(org_a_)->empty());
+  batch[2].external_id = "";
+  auto invalid = store_->AddClients(org_a_, batch);
+  ASSERT_FALSE(invalid);
+  EXPECT_EQ(invalid.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(invalid.error().field, "external_id");
+  EXPECT_TRUE(store_->ListClients(org_a_)->empty());
+}
+
+TEST_F(RepositoryTest, SubmitStoresResponseAndScores) {
+  auto outcome = store_->SubmitResponse(org_a_, Scored("k1", {1, 2, std::nullopt, 0, 0, 0, 0, 0, 0.5}, 12));
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_FALSE(outcome->replayed);
+  auto r = store_->GetResponse(org_a_, outcome->response_id);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->answers, (std::vector<std::optional<double>>{1, 2, std::nullopt, 0, 0, 0, 0, 0, 0.5}));
+  EXPECT_EQ(r->idempotency_key, "k1");
+  EXPECT_FALSE(r->episode_id);
+  auto scores = store_->ScoresOf(org_a_, outcome->response_id);
+  ASSERT_TRUE(scores);
+  ASSERT_EQ(scores->size(), 1u);
+  EXPECT_EQ((*scores)[0].value, 12.0);
+  EXPECT_EQ((*scores)[0].caseness, true);
+  EXPECT_EQ((*scores)[0].band, "mild");
+}
+
+TEST_F(RepositoryTest, NotScorableStaysNullNeverZero) {
+  auto outcome = store_->SubmitResponse(org_a_, Scored("k1", {1, std::nullopt, std::nullopt}, std::nullopt));
+  ASSERT_TRUE(outcome);
+  auto scores = store_->ScoresOf(org_a_, outcome->response_id);
+  ASSERT_TRUE(scores);
+  ASSERT_EQ(scores->size(), 1u);
+  EXPECT_FALSE((*scores)[0].value.has_value());
+  EXPECT_FALSE((*scores)[0].caseness.has_value());
+}
+
+TEST_F(RepositoryTest, ResubmittingAKeyReturnsTheFirstResultAndWritesNothing) {
+  auto first = store_->SubmitResponse(org_a_, Scored("k1", {1, 1, 1, 1, 1, 1, 1, 1, 1}, 9));
+  ASSERT_TRUE(first);
+  std::int64_t audit_before = AuditCount(org_a_);
+  auto again = store_->SubmitResponse(org_a_, Scored("k1", {1, 1, 1, 1, 1, 1, 1, 1, 1}, 9));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->response_id, first->response_id);
+  ASSERT_EQ(again->scores.size(), 1u);
+  EXPECT_EQ(again->scores[0].value, 9.0);
+  EXPECT_EQ(*store_->CountResponses(org_a_), 1);
+  EXPECT_EQ(AuditCount(org_a_), audit_before);
+
+  auto different = store_->SubmitResponse(org_a_, Scored("k1", {2, 2, 2, 2, 2, 2, 2, 2, 2}, 18));
+  ASSERT_FALSE(different);
+  EXPECT_EQ(different.error().code, ErrorCode::CONFLICT);
+  EXPECT_EQ(different.error().field, "idempotency_key");
+  EXPECT_EQ(*store_->CountResponses(org_a_), 1);
+
+  // Keys are unique per organisation, not globally.
+  auto other_org = store_->SubmitResponse(org_b_, Scored("k1", {1, 1, 1, 1, 1, 1, 1, 1, 1}, 9));
+  ASSERT_TRUE(other_org);
+  EXPECT_FALSE(other_org->replayed);
+}
+
+TEST_F(RepositoryTest, SubmissionIsRefusedWithoutKeyOrForUnknownOrganisation) {
+  auto no_key = store_->SubmitResponse(org_a_, Scored("", {1}, 1));
+  ASSERT_FALSE(no_key);
+  EXPECT_EQ(no_key.error().field, "idempotency_key");
+  auto no_org = store_->SubmitResponse(999, Scored("k", {1}, 1));
+  ASSERT_FALSE(no_org);
+  EXPECT_EQ(no_org.error().code, ErrorCode::NOT_FOUND);
+}
+
+ResponseSource FromVector(std::vector<ScoredResponse>& rows) {
+  auto index = std::make_shared<std::size_t>(0);
+  return [&rows, index](ScoredResponse& out) -> Result<bool> {
+    if (*index >= rows.size()) return false;
+    out = rows[(*index)++];
+    return true;
+  };
+}
+
+TEST_F(RepositoryTest, ImportGoesInWholeOrNotAtAll) {
+  std::vector<ScoredResponse> rows;
+  for (int i = 0; i < 20000; ++i) {
+    rows.push_back(Scored("imp-" + std::to_string(i), {1, 0, 2, 0, 0, 0, 0, 0, static_cast<double>(i % 4)}, 3 + i % 4));
+  }
+  auto imported = store_->ImportResponses(org_a_, FromVector(rows), "test.csv");
+  ASSERT_TRUE(imported) << imported.error().message;
+  EXPECT_EQ(*imported, 20000);
+  EXPECT_EQ(*store_->CountResponses(org_a_), 20000);
+  auto found = store_->FindResponseByKey(org_a_, "imp-12345");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((**found).answers.back(), 12345 % 4);
+  auto scores = store_->ScoresOf(org_a_, (**found).id);
+  ASSERT_EQ(scores->size(), 1u);
+  EXPECT_EQ((*scores)[0].value, 3 + 12345 % 4);
+
+  // A batch repeating a key that is already stored: refused, nothing of it written.
+  std::vector<ScoredResponse> second;
+  for (int i = 0; i < 10000; ++i) second.push_back(Scored("new-" + std::to_string(i), {1}, 1));
+  second.push_back(Scored("imp-5", {1}, 1));
+  auto refused = store_->ImportResponses(org_a_, FromVector(second), "second.csv");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::ALREADY_EXISTS);
+  EXPECT_EQ(*store_->CountResponses(org_a_), 20000);
+
+  // A source that fails half-way: nothing written.
+  int calls = 0;
+  auto failing = [&](ScoredResponse& out) -> Result<bool> {
+    if (++calls > 100) return Fail(ErrorCode::INVALID_ARGUMENT, "line 101: broken", "line");
+    out = Scored("f-" + std::to_string(calls), {1}, 1);
+    return true;
+  };
+  auto aborted = store_->ImportResponses(org_a_, failing, "broken.csv");
+  ASSERT_FALSE(aborted);
+  EXPECT_EQ(aborted.error().message, "line 101: broken");
+  EXPECT_EQ(*store_->CountResponses(org_a_), 20000);
+  EXPECT_TRUE(store_->VerifyAudit(org_a_)->ok);
+}
+
+TEST_F(RepositoryTest, ListResponsesFilters) {
+  ASSERT_TRUE(store_->SubmitResponse(org_a_, Scored("a", {1}, 1)));
+  auto other = Scored("b", {1}, 1);
+  other.response.subject_id = 8;
+  other.response.instrument_id = "gad7";
+  ASSERT_TRUE(store_->SubmitResponse(org_a_, other));
+  EXPECT_EQ(store_->ListResponses(org_a_)->size(), 2u);
+  ResponseFilter by_instrument;
+  by_instrument.instrument_id = "gad7";
+  EXPECT_EQ(store_->ListResponses(org_a_, by_instrument)->size(), 1u);
+  ResponseFilter by_subject;
+  by_subject.subject_id = 7;
+  EXPECT_EQ(store_->ListResponses(org_a_, by_subject)->size(), 1u);
+  ResponseFilter limited;
+  limited.limit = 1;
+  EXPECT_EQ(store_->ListResponses(org_a_, limited)->size(), 1u);
+  std::int64_t seen = 0;
+  EXPECT_EQ(*store_->ForEachResponse(org_a_, [&](const Response&) { ++seen; }), 2);
+  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(*store_->ForEachScore(org_a_, [](const Score&) {}), 2);
+}
+
+TEST_F(RepositoryTest, EpisodesSessionsAlertsAndTrainingRoundTrip) {
+  auto therapist = store_->AddTherapist(org_a_, MakeTherapist("T1"));
+  auto client = store_->AddClient(org_a_, MakeClient("C1"));
+  ASSERT_TRUE(therapist && client);
+  Episode e;
+  e.client_id = *client;
+  e.therapist_id = *therapist;
+  e.started_on = "2026-11-01";
+  e.assigned_by = "match";
+  auto episode = store_->AddEpisode(org_a_, e);
+  ASSERT_TRUE(episode) << episode.error().message;
+  auto read = store_->GetEpisode(org_a_, *episode);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->ended_on, "");
+  EXPECT_EQ(read->status, "active");
+  EXPECT_EQ(read->assigned_by, "match");
+
+  auto session = store_->AddSession(org_a_, {0, 0, *episode, 1, "2026-11-02T09:00:00Z"});
+  ASSERT_TRUE(session) << session.error().message;
+  auto linked = Scored("s1", {1}, 1);
+  linked.response.episode_id = *episode;
+  linked.response.session_id = *session;
+  auto submitted = store_->SubmitResponse(org_a_, linked);
+  ASSERT_TRUE(submitted) << submitted.error().message;
+  EXPECT_EQ(store_->GetResponse(org_a_, submitted->response_id)->session_id, *session);
+  auto dangling = Scored("s2", {1}, 1);
+  dangling.response.session_id = 12345;
+  EXPECT_FALSE(store_->SubmitResponse(org_a_, dangling));
+
+  Alert alert;
+  alert.episode_id = *episode;
+  alert.response_id = submitted->response_id;
+  alert.kind = "risk_item";
+  alert.severity = "urgent";
+  alert.detail = "item 9 above 0";
+  alert.raised_at = "2026-11-02T09:05:00Z";
+  ASSERT_TRUE(store_->AddAlert(org_a_, alert));
+  alert.severity = "catastrophic";
+  EXPECT_FALSE(store_->AddAlert(org_a_, alert));
+  auto alerts = store_->ListAlerts(org_a_);
+  ASSERT_EQ(alerts->size(), 1u);
+  EXPECT_EQ((*alerts)[0].response_id, submitted->response_id);
+  EXPECT_EQ((*alerts)[0].acknowledged_at, "");
+
+  ASSERT_TRUE(store_->AddTrainingRecord(org_a_, {0, 0, *therapist, "mbsr_session", 45, "2026-11-03", ""}));
+  EXPECT_FALSE(store_->AddTrainingRecord(org_a_, {0, 0, *therapist, "mbsr_session", -1, "2026-11-03", ""}));
+  auto training = store_->ListTrainingRecords(org_a_, *therapist);
+  ASSERT_EQ(training->size(), 1u);
+  EXPECT_EQ((*training)[0].minutes, 45);
+  EXPECT_TRUE(store_->ListTrainingRecords(org_b_, *therapist)->empty());
+  EXPECT_TRUE(store_->AddUser(org_a_, {0, 0, "coord", Role::COORDINATOR}));
+}
+
+TEST_F(RepositoryTest, AuditChainVerifiesAndRefusesUpdatesThroughSql) {
+  ASSERT_TRUE(store_->AddClient(org_a_, MakeClient("C1")));
+  ASSERT_TRUE(store_->SubmitResponse(org_a_, Scored("k1", {1}, 1)));
+  auto log = store_->AuditLog(org_a_);
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 3u);  // organisation, client, response
+  EXPECT_EQ((*log)[0].prev_hash, "");
+  EXPECT_EQ((*log)[1].prev_hash, (*log)[0].hash);
+  EXPECT_EQ((*log)[2].action, "response.create");
+  auto verified = store_->VerifyAudit(org_a_);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->problem;
+  EXPECT_EQ(verified->entries, 3);
+
+  EXPECT_FALSE(store_->ExecuteRawForTesting("UPDATE audit_log SET detail = 'x' WHERE seq = 2"));
+  EXPECT_FALSE(store_->ExecuteRawForTesting("DELETE FROM audit_log WHERE seq = 3"));
+  EXPECT_TRUE(store_->VerifyAudit(org_a_)->ok);
+}
+
+class AuditTamperTest : public RepositoryTest {
+ protected:
+  void SetUp() override {
+    RepositoryTest::SetUp();
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(store_->SubmitResponse(org_a_, Scored("k" + std::to_string(i), {1}, 1)));
+    }
+    ASSERT_TRUE(store_->SubmitResponse(org_b_, Scored("b", {1}, 1)));
+    ASSERT_TRUE(store_->VerifyAudit(org_a_)->ok);
+    ASSERT_TRUE(store_->ExecuteRawForTesting(testing::DropAuditTriggers(store_->backend())));
+  }
+  void ExpectDetected(std::int64_t seq) {
+    auto verified = store_->VerifyAudit(org_a_);
+    ASSERT_TRUE(verified);
+    EXPECT_FALSE(verified->ok);
+    EXPECT_EQ(verified->first_bad_seq, seq) << verified->problem;
+    EXPECT_FALSE(verified->problem.empty());
+    EXPECT_TRUE(store_->VerifyAudit(org_b_)->ok);  // the other chain is untouched
+  }
+};
+
+TEST_F(AuditTamperTest, EditedEntryIsDetected) {
+  ASSERT_TRUE(store_->ExecuteRawForTesting(
+      "UPDATE audit_log SET detail = 'phq9 key forged' WHERE org_id = 1 AND seq = 3"));
+  ExpectDetected(3);
+}
+
+TEST_F(AuditTamperTest, EditedEntryWithRecomputedHashBreaksTheNextLink) {
+  // Changing the hash column too (without the chain) still breaks entry 4's link.
+  ASSERT_TRUE(store_->ExecuteRawForTesting(
+      "UPDATE audit_log SET hash = 'ffff' WHERE org_id = 1 AND seq = 3"));
+  auto verified = store_->VerifyAudit(org_a_);
+  ASSERT_TRUE(verified);
+  EXPECT_FALSE(verified->ok);
+  EXPECT_EQ(verified->first_bad_seq, 3);
+}
+
+TEST_F(AuditTamperTest, DeletedMiddleEntryIsDetected) {
+  ASSERT_TRUE(store_->ExecuteRawForTesting("DELETE FROM audit_log WHERE org_id = 1 AND seq = 2"));
+  ExpectDetected(2);
+}
+
+TEST_F(AuditTamperTest, DeletedLastEntryIsDetected) {
+  ASSERT_TRUE(store_->ExecuteRawForTesting("DELETE FROM audit_log WHERE org_id = 1 AND seq = 5"));
+  ExpectDetected(5);
+}
+
+TEST_F(RepositoryTest, IntegrityCheckPasses) {
+  auto check = store_->IntegrityCheck();
+  ASSERT_TRUE(check);
+  EXPECT_EQ(*check, "ok");
+}
+
+TEST_F(RepositoryTest, BackupAndRestoreRoundTrip) {
+  ASSERT_TRUE(store_->AddTherapist(org_a_, MakeTherapist("T1")));
+  ASSERT_TRUE(store_->SubmitResponse(org_a_, Scored("k1", {3, 2, 1}, 6)));
+  std::string backup = CurrentHarness().TempPath("backup");
+  auto made = store_->Backup(backup);
+  ASSERT_TRUE(made) << made.error().message;
+
+  Target copy = CurrentHarness().Fresh();
+  auto restored = Store::Restore(copy, backup);
+  ASSERT_TRUE(restored) << restored.error().message;
+  auto reopened = Store::Open(copy);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_EQ(*reopened->CountResponses(org_a_), 1);
+  auto r = reopened->FindResponseByKey(org_a_, "k1");
+  ASSERT_TRUE(r && *r);
+  EXPECT_EQ((**r).answers, (std::vector<std::optional<double>>{3, 2, 1}));
+  EXPECT_EQ(reopened->ListTherapists(org_a_)->size(), 1u);
+  EXPECT_TRUE(reopened->VerifyAudit(org_a_)->ok);
+  EXPECT_EQ(*reopened->IntegrityCheck(), "ok");
+  // Ids continue after the restored ones.
+  auto next = reopened->SubmitResponse(org_a_, Scored("k2", {1}, 1));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->response_id, (**r).id + 1);
+}
+
+}  // namespace
+
+std::string testing::DropAuditTriggers(Backend backend) {
+  if (backend == Backend::SQLITE) {
+    return "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;";
+  }
+  return "DROP TRIGGER audit_log_no_update ON audit_log; DROP TRIGGER audit_log_no_delete ON audit_log;";
+}
+
+}  // namespace attune::store
