@@ -62,6 +62,12 @@ Result<OlsFit> Regress(const DataFrame& df, const std::string& formula) {
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("response '{}' is constant over the {} rows used", f->response.Label(), n),
                 f->response.column);
   }
+  if (!(rss > 1e-24 * tss)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("'{}' is fitted exactly by the predictors (residual sum of squares {}); standard errors are undefined",
+                            f->response.Label(), rss),
+                f->response.column);
+  }
   fit.r2 = 1 - rss / tss;
   fit.df1 = static_cast<double>(p - (f->intercept ? 1 : 0));
   fit.df2 = df2;
