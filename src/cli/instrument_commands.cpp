@@ -79,11 +79,18 @@ void PrintScore(const Instrument& in, const instruments::ScoreResult& result) {
 }
 
 Result<std::string> ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("--csv: cannot open \"{}\"", path), "csv");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("--csv: cannot open \"{}\"", path), "csv");
+  }
+  std::string text;
+  char buffer[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  bool failed = std::ferror(file) != 0;
+  std::fclose(file);
+  if (failed) return Fail(ErrorCode::IO, fmt::format("--csv: reading \"{}\" failed", path), "csv");
+  return text;
 }
 
 Result<instruments::Answers> AnswersFromJson(const Instrument& in, const std::string& text) {

@@ -60,6 +60,11 @@ void SetBounds(ResponseSpec& spec) {
                                       [](const Option& a, const Option& b) { return a.value < b.value; });
   spec.min = lo->value;
   spec.max = hi->value;
+  for (const auto& option : spec.options) {
+    if (option.value >= 0 && option.value < 64 && option.value == std::floor(option.value)) {
+      spec.small_int_mask |= std::uint64_t{1} << static_cast<unsigned>(option.value);
+    }
+  }
 }
 
 Result<ResponseSpec> ParseResponse(const Node& item, const std::map<std::string, ResponseSpec>& sets) {

@@ -28,6 +28,10 @@ Result<void> CheckValue(const Item& item, double value) {
                             FormatScore(spec.max)),
                 item.id);
   }
+  if (value >= 0 && value < 64) {
+    auto whole = static_cast<unsigned>(value);
+    if (static_cast<double>(whole) == value && ((spec.small_int_mask >> whole) & 1U) != 0) return Ok();
+  }
   for (const auto& option : spec.options) {
     if (std::fabs(option.value - value) <= kValueTolerance) return Ok();
   }

@@ -3,6 +3,7 @@
 //! catalogue that loads, validates and licence-checks them (docs/instruments.md).
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,7 @@ struct ResponseSpec {
   double min = 0;               //!< smallest permitted value (options: the smallest option)
   double max = 0;               //!< largest permitted value
   double step = 0;              //!< range items only; 0 = any value
+  std::uint64_t small_int_mask = 0;  //!< bit v set when the integer v (0..63) is an option: a fast check
   bool IsRange() const { return options.empty(); }
 };
 
