@@ -52,6 +52,7 @@ int Run(int argc, char** argv) {
       ->check(CLI::IsMember({"clinical", "research", "commercial"}));
 
   AddInstrumentCommands(app, ctx);
+  AddAnalyzeCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -60,13 +60,20 @@ Result<Correlation> Correlate(const std::vector<double>& x, const std::vector<do
   }
   if (Constant(x)) return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("x is constant ({}) over {} rows", x.front(), n), "x");
   if (Constant(y)) return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("y is constant ({}) over {} rows", y.front(), n), "y");
+  const double r = method == CorrelationMethod::SPEARMAN ? Pearson(Ranks(x), Ranks(y)) : Pearson(x, y);
+  return CorrelationFromR(r, n, method);
+}
+
+Result<Correlation> CorrelationFromR(double r, std::size_t n, CorrelationMethod method) {
+  if (n < 4) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("correlation needs at least 4 complete pairs, got {}", n), "n");
+  }
+  if (!(std::abs(r) <= 1)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("a correlation must lie in [-1, 1], got {}", r), "r");
+  }
   Correlation c;
   c.n = n;
-  if (method == CorrelationMethod::SPEARMAN) {
-    c.r = Pearson(Ranks(x), Ranks(y));
-  } else {
-    c.r = Pearson(x, y);
-  }
+  c.r = r;
   const double nd = static_cast<double>(n);
   const double df = nd - 2;
   if (std::abs(c.r) >= 1.0) {

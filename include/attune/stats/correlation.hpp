@@ -29,6 +29,10 @@ Result<Correlation> Correlate(const std::vector<double>& x, const std::vector<do
 Result<Correlation> Correlate(const DataFrame& df, const std::string& x, const std::string& y,
                               CorrelationMethod method = CorrelationMethod::PEARSON);
 
+//! p and Fisher-z CI for a correlation known only as r and n (e.g. from a published table).
+//! INVALID_ARGUMENT when |r| > 1 or n < 4.
+Result<Correlation> CorrelationFromR(double r, std::size_t n, CorrelationMethod method = CorrelationMethod::PEARSON);
+
 enum class PAdjust { NONE, HOLM, BH };
 
 //! Holm or Benjamini-Hochberg adjusted p-values (as R's p.adjust), in input order.
