@@ -53,6 +53,7 @@ int Run(int argc, char** argv) {
 
   AddInstrumentCommands(app, ctx);
   AddAnalyzeCommands(app, ctx);
+  AddSimCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

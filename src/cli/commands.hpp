@@ -30,5 +30,6 @@ int ReportError(const Error& error);
 // One per command area (src/cli/<area>_commands.cpp).
 void AddInstrumentCommands(CLI::App& app, Context& ctx);
 void AddAnalyzeCommands(CLI::App& app, Context& ctx);  // analyze_commands.cpp
+void AddSimCommands(CLI::App& app, Context& ctx);
 
 }  // namespace attune::cli

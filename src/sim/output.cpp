@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -191,7 +192,7 @@ void Flush(fmt::memory_buffer& buf, std::ostream& out, bool force) {
 
 void WriteCsv(const Clinic& clinic, Table table, std::ostream& out) {
   fmt::memory_buffer buf;
-  auto it = std::back_inserter(buf);
+  auto it = fmt::appender(buf);
   switch (table) {
     case Table::THERAPISTS:
       fmt::format_to(it, "therapist_id,languages,modality,capacity,mindfulness_trained,training_hours\n");
@@ -225,26 +226,40 @@ void WriteCsv(const Clinic& clinic, Table table, std::ostream& out) {
         Flush(buf, out, false);
       }
       break;
-    case Table::RESPONSES:
+    case Table::RESPONSES: {
       // Ids of 0 (no client / no episode) are written as empty cells.
       fmt::format_to(it, "response_id,therapist_id,client_id,episode_id,session,instrument,respondent,item_id,value\n");
+      fmt::memory_buffer prefix;
       for (const auto& r : clinic.responses) {
         const Form& form = clinic.forms[r.form];
         const char* respondent = form.respondent == instruments::Respondent::THERAPIST ? "therapist" : "client";
+        prefix.clear();
+        auto pit = fmt::appender(prefix);
+        fmt::format_to(pit, "{},{},", r.id, r.therapist_id);
+        if (r.client_id) fmt::format_to(pit, "{}", r.client_id);
+        prefix.push_back(',');
+        if (r.episode_id) fmt::format_to(pit, "{}", r.episode_id);
+        fmt::format_to(pit, ",{},{},{},", r.session, form.instrument, respondent);
         const auto values = clinic.Values(r);
         const auto present = clinic.Present(r);
         for (std::size_t i = 0; i < r.count; ++i) {
-          fmt::format_to(it, "{},{},", r.id, r.therapist_id);
-          if (r.client_id) fmt::format_to(it, "{}", r.client_id);
+          buf.append(prefix);
+          buf.append(form.item_ids[i]);
           buf.push_back(',');
-          if (r.episode_id) fmt::format_to(it, "{}", r.episode_id);
-          fmt::format_to(it, ",{},{},{},{},", r.session, form.instrument, respondent, form.item_ids[i]);
-          if (present[i]) fmt::format_to(it, "{}", values[i]);
+          if (present[i]) {
+            const double v = values[i];
+            if (v == std::floor(v) && std::fabs(v) < 1e15) {
+              fmt::format_to(it, "{}", static_cast<long long>(v));
+            } else {
+              fmt::format_to(it, "{}", v);
+            }
+          }
           buf.push_back('\n');
         }
         Flush(buf, out, false);
       }
       break;
+    }
   }
   Flush(buf, out, true);
 }

@@ -377,31 +377,47 @@ Result<Simulation> SimulateClinic(const instruments::Catalogue& catalogue, const
   // --- Assignment as usual: random among therapists with room (language and modality fit) ---
   {
     Rng rng(StreamSeed(seed, Stream::ASSIGNMENT, 0));
+    // Language sets as bit masks over the clients' languages (a client language no therapist
+    // speaks matches nobody: that client waits).
+    const std::size_t n_lang = std::min<std::size_t>(p.client_languages.size(), 64);
+    auto language_bit = [&](const std::string& name) -> std::uint64_t {
+      for (std::size_t i = 0; i < n_lang; ++i) {
+        if (p.client_languages[i].name == name) return std::uint64_t{1} << i;
+      }
+      return 0;
+    };
+    std::vector<std::uint64_t> speaks(clinic.therapists.size(), 0);
     std::vector<int> room(clinic.therapists.size());
-    for (std::size_t t = 0; t < room.size(); ++t) room[t] = clinic.therapists[t].capacity;
-    std::vector<std::size_t> eligible;
-    eligible.reserve(room.size());
+    std::vector<std::size_t> open;  // therapists with room, in a deterministic order
+    for (std::size_t t = 0; t < clinic.therapists.size(); ++t) {
+      for (const auto& lang : clinic.therapists[t].languages) speaks[t] |= language_bit(lang);
+      room[t] = clinic.therapists[t].capacity;
+      open.push_back(t);
+    }
+    std::vector<std::size_t> eligible;  // positions in `open`
+    eligible.reserve(open.size());
     for (auto& cl : clinic.clients) {
-      auto speaks = [&](const Therapist& th) {
-        return std::find(th.languages.begin(), th.languages.end(), cl.language) != th.languages.end();
-      };
-      auto offers = [&](const Therapist& th) {
-        return th.modality == Modality::BOTH || cl.modality == Modality::BOTH || th.modality == cl.modality;
-      };
-      for (int relax = 0; relax < 2; ++relax) {
-        eligible.clear();
-        for (std::size_t t = 0; t < room.size(); ++t) {
-          const Therapist& th = clinic.therapists[t];
-          if (room[t] > 0 && speaks(th) && (relax == 1 || offers(th))) eligible.push_back(t);
+      const std::uint64_t need = language_bit(cl.language);
+      for (int relax = 0; relax < 2 && eligible.empty(); ++relax) {
+        for (std::size_t k = 0; k < open.size(); ++k) {
+          const Therapist& th = clinic.therapists[open[k]];
+          const bool offers = relax == 1 || th.modality == Modality::BOTH || cl.modality == Modality::BOTH ||
+                              th.modality == cl.modality;
+          if ((speaks[open[k]] & need) != 0 && offers) eligible.push_back(k);
         }
-        if (!eligible.empty()) break;
       }
       if (eligible.empty()) {
         cl.waitlisted = true;
         continue;
       }
-      const std::size_t t = eligible[static_cast<std::size_t>(rng.UniformInt(0, static_cast<int>(eligible.size()) - 1))];
-      --room[t];
+      const std::size_t k =
+          eligible[static_cast<std::size_t>(rng.UniformInt(0, static_cast<int>(eligible.size()) - 1))];
+      eligible.clear();
+      const std::size_t t = open[k];
+      if (--room[t] == 0) {
+        open[k] = open.back();
+        open.pop_back();
+      }
       Episode ep;
       ep.id = static_cast<std::uint32_t>(clinic.episodes.size() + 1);
       ep.client_id = cl.id;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <numeric>
 #include <set>
@@ -34,6 +35,13 @@ Simulation Simulate(const SimParams& params, std::uint64_t seed) {
   return std::move(*sim);
 }
 
+// Recovery tests use fixed seeds; ATTUNE_SIM_TEST_SEED=<n> tries another (offset per test) to
+// check that the tolerances are not tuned to one lucky draw.
+std::uint64_t Seed(std::uint64_t fallback) {
+  const char* env = std::getenv("ATTUNE_SIM_TEST_SEED");
+  return env ? std::strtoull(env, nullptr, 10) * 1000 + fallback : fallback;
+}
+
 // One large clinic shared by the recovery tests (simulated once).
 const Simulation& Large() {
   static const Simulation sim = [] {
@@ -41,7 +49,7 @@ const Simulation& Large() {
     p.therapists = 300;
     p.clients = 6000;
     p.sessions = 12;
-    return Simulate(p, 20261126);
+    return Simulate(p, Seed(20261126));
   }();
   return sim;
 }
@@ -294,7 +302,7 @@ TEST(SimTest, FacetsPredictTherapistAllianceWithPlantedSignsAndOrder) {
   p.therapists = 2000;
   p.clients = 200;
   p.sessions = 2;
-  const Simulation sim = Simulate(p, 99);
+  const Simulation sim = Simulate(p, Seed(99));
   const Clinic& clinic = sim.clinic;
   const auto& ffmq = Inst("ffmq39");
   const std::size_t form = clinic.FormIndex("ffmq39");
