@@ -52,6 +52,8 @@ int Run(int argc, char** argv) {
       ->check(CLI::IsMember({"clinical", "research", "commercial"}));
 
   AddInstrumentCommands(app, ctx);
+  AddDbCommands(app, ctx);
+  AddAuditCommands(app, ctx);
   AddAnalyzeCommands(app, ctx);
   AddSimCommands(app, ctx);
 

@@ -29,6 +29,8 @@ int ReportError(const Error& error);
 
 // One per command area (src/cli/<area>_commands.cpp).
 void AddInstrumentCommands(CLI::App& app, Context& ctx);
+void AddDbCommands(CLI::App& app, Context& ctx);     // db_commands.cpp
+void AddAuditCommands(CLI::App& app, Context& ctx);  // db_commands.cpp
 void AddAnalyzeCommands(CLI::App& app, Context& ctx);  // analyze_commands.cpp
 void AddSimCommands(CLI::App& app, Context& ctx);
 
