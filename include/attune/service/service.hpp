@@ -1,0 +1,107 @@
+#pragma once
+//! Facade of module `service`: the use cases that combine the store with instrument logic.
+//! Each use case validates at the door (instrument licence, permitted values, required
+//! fields), then writes through one store transaction: nothing partial is ever written.
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attune/core/result.hpp"
+#include "attune/core/types.hpp"
+#include "attune/instruments/instruments.hpp"
+#include "attune/store/store.hpp"
+
+namespace attune::service {
+
+//! A questionnaire as submitted by a client or therapist.
+struct Submission {
+  std::string instrument_id;
+  Id respondent_id = 0;              //!< who answered (kind follows the instrument)
+  Id subject_id = 0;                 //!< whom it is about
+  std::optional<Id> episode_id;
+  std::optional<Id> session_id;
+  std::string answered_at;           //!< ISO-8601 UTC
+  instruments::Answers answers;      //!< one per item, in item order
+  std::string idempotency_key;       //!< chosen by the submitter; unique in the organisation
+};
+
+//! Scores `response` with `instrument` into the rows the store keeps. INVALID_ARGUMENT names
+//! the item and value when an answer is not permitted.
+Result<store::ScoredResponse> ScoreForStorage(const instruments::Instrument& instrument,
+                                              Response response);
+
+//! A row an import refused.
+struct RefusedRow {
+  std::size_t line = 0;    //!< 1-based line of the file
+  std::size_t column = 0;  //!< 1-based column; 0 = the whole row
+  std::string reason;
+};
+
+//! What an import did.
+struct ImportReport {
+  std::int64_t rows = 0;      //!< data rows read
+  std::int64_t imported = 0;  //!< rows written (0 when refused rows stopped an all-or-nothing import)
+  std::vector<RefusedRow> refused;
+};
+
+//! How to import.
+struct ImportOptions {
+  bool partial = false;        //!< write the good rows even when some are refused
+  std::string instrument_id;   //!< responses: the instrument of every row
+  std::string source;          //!< file name, for the audit log
+  //! Called now and then with the rows read so far (for a progress bar).
+  std::function<void(std::int64_t rows)> progress;
+};
+
+//! Export formats.
+enum class Format { CSV, JSON };
+
+//! How to export.
+struct ExportOptions {
+  Format format = Format::CSV;
+  //! Research export: no idempotency keys, respondent and subject ids replaced by keyed-hash
+  //! pseudonyms (stable within one export, unlinkable across exports with different salts),
+  //! times coarsened to the date.
+  bool deidentify = false;
+  std::string salt;  //!< pseudonym key; empty = a random one per export
+  std::string instrument_id;  //!< responses: only this instrument (needed for item columns)
+};
+
+//! The use cases, for one deployment (store + instrument catalogue + declared use).
+class Service {
+ public:
+  Service(store::Store& store, const instruments::Catalogue& catalogue, instruments::Use use);
+
+  //! Validates the answers against the instrument (licence for the declared use, item count,
+  //! permitted values), scores them, and stores response + scores + audit entry in one
+  //! transaction. Idempotent: a key seen before returns the first outcome, writing nothing;
+  //! CONFLICT when the key was used for different answers.
+  Result<store::SubmitOutcome> SubmitResponse(OrgId org, const Submission& submission,
+                                              const store::Actor& actor = {});
+
+  //! Imports a CSV file (docs/cli.md gives the columns). INVALID_ARGUMENT when the header is
+  //! unusable; refused rows are reported in the ImportReport; by default any refused row means
+  //! nothing is written.
+  Result<ImportReport> ImportTherapists(OrgId org, std::istream& in, const ImportOptions& options,
+                                        const store::Actor& actor = {});
+  Result<ImportReport> ImportClients(OrgId org, std::istream& in, const ImportOptions& options,
+                                     const store::Actor& actor = {});
+  Result<ImportReport> ImportResponses(OrgId org, std::istream& in, const ImportOptions& options,
+                                       const store::Actor& actor = {});
+
+  //! Writes responses (item-level columns) or scores (scale-level) in response id order;
+  //! returns the number of rows written.
+  Result<std::int64_t> ExportResponses(OrgId org, std::ostream& out, const ExportOptions& options);
+  Result<std::int64_t> ExportScores(OrgId org, std::ostream& out, const ExportOptions& options);
+
+ private:
+  store::Store& store_;
+  const instruments::Catalogue& catalogue_;
+  instruments::Use use_;
+};
+
+}  // namespace attune::service

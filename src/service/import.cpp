@@ -1,0 +1,320 @@
+// CSV imports: therapists, clients, responses (columns in docs/cli.md). Refused rows are
+// reported with line, column and reason; by default one refused row means nothing is written.
+
+#include <fmt/core.h>
+
+#include <charconv>
+#include <map>
+#include <set>
+
+#include "attune/service/service.hpp"
+#include "service/csv.hpp"
+
+namespace attune::service {
+namespace {
+
+constexpr std::int64_t kProgressEvery = 100000;
+
+// Header: column name -> index; refuses unknown and repeated names, requires `required`.
+Result<std::map<std::string, std::size_t>> ReadHeader(detail::CsvReader& csv,
+                                                      const std::set<std::string>& known,
+                                                      const std::vector<std::string>& required) {
+  std::vector<std::string> fields;
+  if (!csv.Next(fields) || (fields.size() == 1 && fields[0].empty())) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "the file is empty; expected a header row", "header");
+  }
+  std::map<std::string, std::size_t> columns;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (!known.count(fields[i])) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("line 1, column {}: unknown column '{}'", i + 1, fields[i]), "header");
+    }
+    if (!columns.emplace(fields[i], i).second) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("line 1, column {}: column '{}' repeated", i + 1, fields[i]), "header");
+    }
+  }
+  for (const auto& name : required) {
+    if (!columns.count(name)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("line 1: required column '{}' is missing", name),
+                  "header");
+    }
+  }
+  return columns;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    std::size_t end = text.find(';', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+template <typename T>
+bool ParseNumber(const std::string& text, T& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+// A row with a field count different from the header's.
+std::optional<RefusedRow> CheckWidth(const detail::CsvReader& csv, const std::vector<std::string>& fields,
+                                     std::size_t width) {
+  if (csv.broken()) return RefusedRow{csv.line(), 0, "unterminated quoted field"};
+  if (fields.size() != width) {
+    return RefusedRow{csv.line(), 0, fmt::format("{} fields; expected {} as in the header", fields.size(), width)};
+  }
+  return std::nullopt;
+}
+
+const std::string& Cell(const std::vector<std::string>& fields, const std::map<std::string, std::size_t>& columns,
+                        const std::string& name) {
+  static const std::string empty;
+  auto it = columns.find(name);
+  return it == columns.end() ? empty : fields[it->second];
+}
+
+std::size_t Column(const std::map<std::string, std::size_t>& columns, const std::string& name) {
+  auto it = columns.find(name);
+  return it == columns.end() ? 0 : it->second + 1;
+}
+
+}  // namespace
+
+Result<ImportReport> Service::ImportTherapists(OrgId org, std::istream& in, const ImportOptions& options,
+                                               const store::Actor& actor) {
+  detail::CsvReader csv(in);
+  auto columns = ReadHeader(csv,
+                            {"external_id", "display_name", "approaches", "languages", "modality", "location",
+                             "capacity", "accepting", "client_visible"},
+                            {"external_id", "display_name"});
+  if (!columns) return columns.error();
+  ImportReport report;
+  std::vector<Therapist> rows;
+  std::vector<std::string> fields;
+  while (csv.Next(fields)) {
+    if (fields.size() == 1 && fields[0].empty()) continue;
+    ++report.rows;
+    if (auto bad = CheckWidth(csv, fields, columns->size())) {
+      report.refused.push_back(*bad);
+      continue;
+    }
+    Therapist t;
+    t.external_id = Cell(fields, *columns, "external_id");
+    t.display_name = Cell(fields, *columns, "display_name");
+    t.approaches = SplitList(Cell(fields, *columns, "approaches"));
+    t.languages = SplitList(Cell(fields, *columns, "languages"));
+    t.modality = Cell(fields, *columns, "modality");
+    t.location = Cell(fields, *columns, "location");
+    t.client_visible = SplitList(Cell(fields, *columns, "client_visible"));
+    const std::string& capacity = Cell(fields, *columns, "capacity");
+    if (!capacity.empty() && (!ParseNumber(capacity, t.capacity) || t.capacity < 0)) {
+      report.refused.push_back({csv.line(), Column(*columns, "capacity"),
+                                fmt::format("capacity '{}' is not a whole number >= 0", capacity)});
+      continue;
+    }
+    const std::string& accepting = Cell(fields, *columns, "accepting");
+    if (!accepting.empty() && accepting != "0" && accepting != "1") {
+      report.refused.push_back({csv.line(), Column(*columns, "accepting"),
+                                fmt::format("accepting '{}' is not 0 or 1", accepting)});
+      continue;
+    }
+    t.accepting = accepting != "0";
+    if (t.external_id.empty() || t.display_name.empty()) {
+      const char* which = t.external_id.empty() ? "external_id" : "display_name";
+      report.refused.push_back({csv.line(), Column(*columns, which), fmt::format("{} is empty", which)});
+      continue;
+    }
+    rows.push_back(std::move(t));
+  }
+  if ((!report.refused.empty() && !options.partial) || rows.empty()) return report;
+  auto added = store_.AddTherapists(org, rows, actor);
+  if (!added) return added.error();
+  report.imported = static_cast<std::int64_t>(added->size());
+  return report;
+}
+
+Result<ImportReport> Service::ImportClients(OrgId org, std::istream& in, const ImportOptions& options,
+                                            const store::Actor& actor) {
+  detail::CsvReader csv(in);
+  auto columns = ReadHeader(csv, {"external_id", "pseudonym", "concerns", "goals", "constraints"},
+                            {"external_id", "pseudonym"});
+  if (!columns) return columns.error();
+  ImportReport report;
+  std::vector<Client> rows;
+  std::vector<std::string> fields;
+  while (csv.Next(fields)) {
+    if (fields.size() == 1 && fields[0].empty()) continue;
+    ++report.rows;
+    if (auto bad = CheckWidth(csv, fields, columns->size())) {
+      report.refused.push_back(*bad);
+      continue;
+    }
+    Client c;
+    c.external_id = Cell(fields, *columns, "external_id");
+    c.pseudonym = Cell(fields, *columns, "pseudonym");
+    c.concerns = SplitList(Cell(fields, *columns, "concerns"));
+    c.goals = SplitList(Cell(fields, *columns, "goals"));
+    c.constraints = SplitList(Cell(fields, *columns, "constraints"));
+    if (c.external_id.empty() || c.pseudonym.empty()) {
+      const char* which = c.external_id.empty() ? "external_id" : "pseudonym";
+      report.refused.push_back({csv.line(), Column(*columns, which), fmt::format("{} is empty", which)});
+      continue;
+    }
+    rows.push_back(std::move(c));
+  }
+  if ((!report.refused.empty() && !options.partial) || rows.empty()) return report;
+  auto added = store_.AddClients(org, rows, actor);
+  if (!added) return added.error();
+  report.imported = static_cast<std::int64_t>(added->size());
+  return report;
+}
+
+Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const ImportOptions& options,
+                                              const store::Actor& actor) {
+  if (options.instrument_id.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "--instrument is empty; expected the instrument of every row",
+                "instrument");
+  }
+  auto found = catalogue_.GetForUse(options.instrument_id, use_);
+  if (!found) return found.error();
+  const instruments::Instrument& instrument = **found;
+  const std::size_t n = instrument.items.size();
+
+  detail::CsvReader csv(in);
+  std::set<std::string> known = {"key", "subject_id", "respondent_id", "episode_id", "session_id", "answered_at"};
+  std::vector<std::string> required = {"key", "subject_id", "answered_at"};
+  for (const auto& item : instrument.items) {
+    known.insert(item.id);
+    required.push_back(item.id);
+  }
+  auto header = ReadHeader(csv, known, required);
+  if (!header) return header.error();
+  const auto& columns = *header;
+  const std::size_t key_col = columns.at("key");
+  const std::size_t subject_col = columns.at("subject_id");
+  const std::size_t at_col = columns.at("answered_at");
+  auto optional_col = [&](const char* name) -> std::optional<std::size_t> {
+    auto it = columns.find(name);
+    if (it == columns.end()) return std::nullopt;
+    return it->second;
+  };
+  const auto respondent_col = optional_col("respondent_id");
+  const auto episode_col = optional_col("episode_id");
+  const auto session_col = optional_col("session_id");
+  std::vector<std::size_t> item_col(n);
+  for (std::size_t i = 0; i < n; ++i) item_col[i] = columns.at(instrument.items[i].id);
+
+  ImportReport report;
+  bool stopped_for_refusals = false;
+  std::vector<std::string> fields;
+  std::vector<double> values(n);
+  std::vector<unsigned char> present(n);
+  instruments::ScoreResult scored;
+  const Error refusals_error{ErrorCode::INVALID_ARGUMENT, "refused rows", "rows"};
+
+  // Parses one data row into `out`; a refused row is recorded and false returned.
+  auto parse = [&](store::ScoredResponse& out) -> bool {
+    auto refuse = [&](std::size_t column, std::string reason) {
+      report.refused.push_back({csv.line(), column, std::move(reason)});
+      return false;
+    };
+    if (auto bad = CheckWidth(csv, fields, columns.size())) {
+      report.refused.push_back(*bad);
+      return false;
+    }
+    Response& r = out.response;
+    r.idempotency_key = fields[key_col];
+    if (r.idempotency_key.empty()) return refuse(key_col + 1, "key is empty");
+    long long id = 0;
+    if (!ParseNumber(fields[subject_col], id)) {
+      return refuse(subject_col + 1, fmt::format("subject_id '{}' is not a whole number", fields[subject_col]));
+    }
+    r.subject_id = id;
+    r.respondent_id = id;
+    if (respondent_col && !fields[*respondent_col].empty()) {
+      if (!ParseNumber(fields[*respondent_col], id)) {
+        return refuse(*respondent_col + 1,
+                      fmt::format("respondent_id '{}' is not a whole number", fields[*respondent_col]));
+      }
+      r.respondent_id = id;
+    }
+    r.episode_id.reset();
+    r.session_id.reset();
+    for (auto [col, target, name] : {std::tuple{episode_col, &r.episode_id, "episode_id"},
+                                     std::tuple{session_col, &r.session_id, "session_id"}}) {
+      if (!col || fields[*col].empty()) continue;
+      if (!ParseNumber(fields[*col], id)) {
+        return refuse(*col + 1, fmt::format("{} '{}' is not a whole number", name, fields[*col]));
+      }
+      *target = id;
+    }
+    r.answered_at = fields[at_col];
+    if (r.answered_at.empty()) return refuse(at_col + 1, "answered_at is empty");
+    r.answers.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string& cell = fields[item_col[i]];
+      if (cell.empty()) {
+        present[i] = 0;
+        values[i] = 0;
+        r.answers[i].reset();
+        continue;
+      }
+      if (!ParseNumber(cell, values[i])) {
+        return refuse(item_col[i] + 1, fmt::format("{} '{}' is not a number", instrument.items[i].id, cell));
+      }
+      present[i] = 1;
+      r.answers[i] = values[i];
+    }
+    auto ok = instruments::ScoreInto(instrument, values, present, scored);
+    if (!ok) {
+      std::size_t column = 0;
+      if (auto index = instrument.ItemIndex(ok.error().field)) column = item_col[*index] + 1;
+      return refuse(column, ok.error().message);
+    }
+    r.instrument_id = instrument.id;
+    r.instrument_version = instrument.version;
+    r.respondent = instrument.respondent == instruments::Respondent::THERAPIST ? RespondentKind::THERAPIST
+                                                                               : RespondentKind::CLIENT;
+    out.scores.resize(scored.scales.size());
+    for (std::size_t s = 0; s < scored.scales.size(); ++s) {
+      const auto& scale = scored.scales[s];
+      Score& row = out.scores[s];
+      row.scale_id = instrument.scales[scale.scale].id;
+      row.value = scale.score;
+      row.band = scale.band != nullptr ? scale.band->label : "";
+      row.caseness = scale.caseness;
+      row.answered = static_cast<int>(scale.answered);
+      row.prorated = scale.prorated;
+    }
+    return true;
+  };
+
+  store::ResponseSource next = [&](store::ScoredResponse& out) -> Result<bool> {
+    while (csv.Next(fields)) {
+      if (fields.size() == 1 && fields[0].empty()) continue;
+      ++report.rows;
+      if (options.progress && report.rows % kProgressEvery == 0) options.progress(report.rows);
+      if (parse(out)) return true;
+    }
+    if (!report.refused.empty() && !options.partial) {
+      stopped_for_refusals = true;
+      return refusals_error;
+    }
+    return false;
+  };
+  auto imported = store_.ImportResponses(org, next, options.source, actor);
+  if (options.progress) options.progress(report.rows);
+  if (!imported) {
+    if (stopped_for_refusals) return report;
+    return imported.error();
+  }
+  report.imported = *imported;
+  return report;
+}
+
+}  // namespace attune::service

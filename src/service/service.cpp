@@ -1,0 +1,62 @@
+#include "attune/service/service.hpp"
+
+#include <fmt/core.h>
+
+namespace attune::service {
+
+Result<store::ScoredResponse> ScoreForStorage(const instruments::Instrument& instrument,
+                                              Response response) {
+  auto scored = instruments::Score(instrument, response.answers);
+  if (!scored) return scored.error();
+  store::ScoredResponse out;
+  out.response = std::move(response);
+  out.response.instrument_id = instrument.id;
+  out.response.instrument_version = instrument.version;
+  out.response.respondent = instrument.respondent == instruments::Respondent::THERAPIST
+                                ? RespondentKind::THERAPIST
+                                : RespondentKind::CLIENT;
+  out.scores.reserve(scored->scales.size());
+  for (const auto& scale : scored->scales) {
+    Score row;
+    row.scale_id = instrument.scales[scale.scale].id;
+    row.value = scale.score;
+    row.band = scale.band != nullptr ? scale.band->label : "";
+    row.caseness = scale.caseness;
+    row.answered = static_cast<int>(scale.answered);
+    row.prorated = scale.prorated;
+    out.scores.push_back(std::move(row));
+  }
+  return out;
+}
+
+Service::Service(store::Store& store, const instruments::Catalogue& catalogue, instruments::Use use)
+    : store_(store), catalogue_(catalogue), use_(use) {}
+
+Result<store::SubmitOutcome> Service::SubmitResponse(OrgId org, const Submission& submission,
+                                                     const store::Actor& actor) {
+  if (submission.idempotency_key.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                "idempotency_key is empty; expected a key unique in the organisation",
+                "idempotency_key");
+  }
+  if (submission.answered_at.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "answered_at is empty; expected an ISO-8601 time",
+                "answered_at");
+  }
+  auto instrument = catalogue_.GetForUse(submission.instrument_id, use_);
+  if (!instrument) return instrument.error();
+  Response response;
+  response.org_id = org;
+  response.respondent_id = submission.respondent_id;
+  response.subject_id = submission.subject_id;
+  response.episode_id = submission.episode_id;
+  response.session_id = submission.session_id;
+  response.answered_at = submission.answered_at;
+  response.answers = submission.answers;
+  response.idempotency_key = submission.idempotency_key;
+  auto scored = ScoreForStorage(**instrument, std::move(response));
+  if (!scored) return scored.error();
+  return store_.SubmitResponse(org, *scored, actor);
+}
+
+}  // namespace attune::service

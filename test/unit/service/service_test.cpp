@@ -1,0 +1,203 @@
+#include "attune/service/service.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+
+namespace attune::service {
+namespace {
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("attune-service-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto catalogue = instruments::Catalogue::LoadDirectory(ATTUNE_SOURCE_DIR "/instruments");
+    ASSERT_TRUE(catalogue) << catalogue.error().message;
+    catalogue_.emplace(std::move(*catalogue));
+    auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
+    ASSERT_TRUE(store) << store.error().message;
+    store_.emplace(std::move(*store));
+    auto org = store_->CreateOrganisation("Clinic");
+    ASSERT_TRUE(org);
+    org_ = *org;
+    service_.emplace(*store_, *catalogue_, instruments::Use::CLINICAL);
+  }
+  void TearDown() override {
+    service_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Submission Phq9(const std::string& key, std::vector<std::optional<double>> answers) {
+    Submission s;
+    s.instrument_id = "phq9";
+    s.respondent_id = 3;
+    s.subject_id = 3;
+    s.answered_at = "2026-11-26T09:00:00Z";
+    s.answers = std::move(answers);
+    s.idempotency_key = key;
+    return s;
+  }
+
+  std::filesystem::path dir_;
+  std::optional<instruments::Catalogue> catalogue_;
+  std::optional<store::Store> store_;
+  std::optional<Service> service_;
+  OrgId org_ = 0;
+};
+
+TEST_F(ServiceTest, SubmitScoresAndStoresInOneGo) {
+  // PHQ-9 total = 1+2+3+0+1+2+3+0+1 = 13 (item 10, difficulty, is not scored).
+  auto outcome = service_->SubmitResponse(org_, Phq9("k1", {1, 2, 3, 0, 1, 2, 3, 0, 1, 2}));
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_FALSE(outcome->replayed);
+  ASSERT_FALSE(outcome->scores.empty());
+  auto stored = store_->ScoresOf(org_, outcome->response_id);
+  ASSERT_TRUE(stored);
+  bool found_total = false;
+  for (const auto& s : *stored) {
+    if (s.scale_id == "total") {
+      found_total = true;
+      EXPECT_EQ(s.value, 13.0);
+      EXPECT_EQ(s.caseness, true);  // cutoff 10
+      EXPECT_FALSE(s.band.empty());
+    }
+  }
+  EXPECT_TRUE(found_total);
+  auto response = store_->GetResponse(org_, outcome->response_id);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->instrument_version, "1.0");
+
+  auto again = service_->SubmitResponse(org_, Phq9("k1", {1, 2, 3, 0, 1, 2, 3, 0, 1, 2}));
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->response_id, outcome->response_id);
+  EXPECT_EQ(*store_->CountResponses(org_), 1);
+}
+
+TEST_F(ServiceTest, OutOfRangeAnswerIsRefusedAndNothingWritten) {
+  auto outcome = service_->SubmitResponse(org_, Phq9("k1", {1, 2, 7, 0, 1, 2, 3, 0, 1, 2}));
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(outcome.error().field, "phq9_3");
+  auto short_answers = service_->SubmitResponse(org_, Phq9("k2", {1, 2}));
+  EXPECT_FALSE(short_answers);
+  auto unknown = Phq9("k3", {1});
+  unknown.instrument_id = "nope";
+  EXPECT_FALSE(service_->SubmitResponse(org_, unknown));
+  EXPECT_EQ(*store_->CountResponses(org_), 0);
+}
+
+const char* kHeader =
+    "key,subject_id,answered_at,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8,phq9_9,phq9_10\n";
+
+TEST_F(ServiceTest, ImportRefusesTheWholeFileForOneBadRowByDefault) {
+  std::string csv = std::string(kHeader) +
+                    "a,1,2026-11-01,0,1,2,3,0,1,2,3,0,1\n"
+                    "b,2,2026-11-01,0,1,9,3,0,1,2,3,0,1\n"
+                    "c,x,2026-11-01,0,1,2,3,0,1,2,3,0,1\n"
+                    "d,4,2026-11-01,0,1,2,3,0,1,2,3,0\n";
+  std::istringstream in(csv);
+  ImportOptions options;
+  options.instrument_id = "phq9";
+  auto report = service_->ImportResponses(org_, in, options);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->rows, 4);
+  EXPECT_EQ(report->imported, 0);
+  ASSERT_EQ(report->refused.size(), 3u);
+  EXPECT_EQ(report->refused[0].line, 3u);
+  EXPECT_EQ(report->refused[0].column, 6u);  // phq9_3
+  EXPECT_NE(report->refused[0].reason.find("phq9_3"), std::string::npos);
+  EXPECT_EQ(report->refused[1].line, 4u);
+  EXPECT_EQ(report->refused[1].column, 2u);  // subject_id
+  EXPECT_EQ(report->refused[2].line, 5u);
+  EXPECT_EQ(report->refused[2].column, 0u);  // wrong width
+  EXPECT_EQ(*store_->CountResponses(org_), 0);
+
+  std::istringstream again(csv);
+  options.partial = true;
+  auto partial = service_->ImportResponses(org_, again, options);
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(partial->imported, 1);
+  EXPECT_EQ(*store_->CountResponses(org_), 1);
+}
+
+TEST_F(ServiceTest, ImportRefusesAnUnusableHeader) {
+  std::istringstream in("key,subject_id,answered_at,phq9_1,bogus\n");
+  ImportOptions options;
+  options.instrument_id = "phq9";
+  auto report = service_->ImportResponses(org_, in, options);
+  ASSERT_FALSE(report);
+  EXPECT_NE(report.error().message.find("bogus"), std::string::npos);
+}
+
+TEST_F(ServiceTest, TherapistAndClientImports) {
+  std::istringstream therapists(
+      "external_id,display_name,approaches,languages,capacity,accepting\n"
+      "T1,Dr A,cbt;act,en;de,10,1\n"
+      "T2,\"Dr B, PhD\",psychodynamic,en,5,0\n");
+  auto t = service_->ImportTherapists(org_, therapists, {});
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->imported, 2);
+  auto listed = store_->ListTherapists(org_);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].approaches, (std::vector<std::string>{"cbt", "act"}));
+  EXPECT_EQ((*listed)[1].display_name, "Dr B, PhD");
+  EXPECT_FALSE((*listed)[1].accepting);
+
+  std::istringstream clients("external_id,pseudonym,concerns\nC1,Blue,depression;sleep\nC2,,anxiety\n");
+  auto c = service_->ImportClients(org_, clients, {});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->imported, 0);
+  ASSERT_EQ(c->refused.size(), 1u);
+  EXPECT_EQ(c->refused[0].line, 3u);
+  EXPECT_EQ(c->refused[0].column, 2u);
+  EXPECT_TRUE(store_->ListClients(org_)->empty());
+}
+
+TEST_F(ServiceTest, ExportsItemAndScaleColumnsAndDeidentifies) {
+  ASSERT_TRUE(service_->SubmitResponse(org_, Phq9("secret-key", {1, 2, 3, 0, 1, 2, 3, 0, 1, 2})));
+  auto second = Phq9("k2", {0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  ASSERT_TRUE(service_->SubmitResponse(org_, second));
+
+  std::ostringstream plain;
+  ExportOptions options;
+  options.instrument_id = "phq9";
+  ASSERT_EQ(*service_->ExportResponses(org_, plain, options), 2);
+  EXPECT_NE(plain.str().find("secret-key"), std::string::npos);
+  EXPECT_NE(plain.str().find(",phq9_1,"), std::string::npos);
+  EXPECT_NE(plain.str().find("2026-11-26T09:00:00Z,secret-key,1,2,3,0,1,2,3,0,1,2\n"), std::string::npos)
+      << plain.str();
+
+  std::ostringstream research;
+  options.deidentify = true;
+  options.salt = "fixed";
+  ASSERT_EQ(*service_->ExportResponses(org_, research, options), 2);
+  EXPECT_EQ(research.str().find("secret-key"), std::string::npos);
+  EXPECT_EQ(research.str().find("T09:00"), std::string::npos);
+  EXPECT_EQ(research.str().find(",3,3,"), std::string::npos);  // raw subject ids gone
+  // Same subject -> same pseudonym within an export.
+  auto first_line_end = research.str().find('\n');
+  std::string body = research.str().substr(first_line_end + 1);
+  auto s_pos = body.find(",s-");
+  ASSERT_NE(s_pos, std::string::npos);
+  std::string pseudonym = body.substr(s_pos + 1, 18);
+  EXPECT_NE(body.find(pseudonym, s_pos + 10), std::string::npos);
+
+  std::ostringstream scores;
+  ExportOptions score_options;
+  score_options.format = Format::JSON;
+  auto n = service_->ExportScores(org_, scores, score_options);
+  ASSERT_TRUE(n);
+  EXPECT_GE(*n, 2);
+  EXPECT_NE(scores.str().find("\"score\":13.0"), std::string::npos) << scores.str();
+}
+
+}  // namespace
+}  // namespace attune::service
