@@ -164,7 +164,7 @@ void PrintLmm(const LmmFit& f) {
   fmt::print("\nFixed effects:\n  {:<16} {:>12} {:>10} {:>8}\n", "term", "estimate", "se", "t");
   for (const auto& fe : f.fixef) fmt::print("  {:<16} {:>12.5g} {:>10.4g} {:>8.3f}\n", fe.term, fe.estimate, fe.se, fe.t);
   for (const auto& i : f.icc) fmt::print("ICC({}) = {:.4f}\n", i.group, i.icc);
-  fmt::print("\nconvergence: {} after {} evaluations (optimizer {}, max |gradient| {:.2g}){}\n",
+  fmt::print("\nconvergence: {} after {} evaluations (optimizer {}, scaled gradient {:.2g}){}\n",
              f.convergence.converged ? "converged" : "NOT converged", f.convergence.evaluations,
              f.convergence.optimizer_status, f.convergence.max_abs_gradient, f.convergence.singular ? "; singular fit" : "");
   for (const auto& m : f.convergence.messages) fmt::print("  note: {}\n", m);

@@ -19,7 +19,7 @@ struct LmmOptions {
   int max_evaluations = 20000;         //!< deviance evaluations allowed to the optimiser
   double ftol_rel = 1e-13;             //!< optimiser's relative tolerance on the objective
   double xtol_abs = 1e-9;              //!< optimiser's absolute tolerance on theta
-  double gradient_tolerance = 2e-3;    //!< max |d objective / d theta| accepted as converged
+  double gradient_tolerance = 2e-3;    //!< max min(|g|, |chol(H)^-T g|) accepted as converged (lme4's rule)
 };
 
 //! One fixed effect: estimate, standard error and t value (no p: its df are not defined).
@@ -58,7 +58,7 @@ struct Icc {
 struct LmmConvergence {
   bool converged = false;
   int evaluations = 0;
-  double max_abs_gradient = 0;   //!< finite-difference gradient of the objective in theta
+  double max_abs_gradient = 0;   //!< max over theta of min(|g|, |chol(H)^-T g|), finite differences
   bool singular = false;         //!< a variance at zero or a correlation at +-1 (boundary fit)
   std::string optimizer_status;  //!< NLopt's result code name
   std::vector<std::string> messages;
