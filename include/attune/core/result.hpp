@@ -45,6 +45,9 @@ inline Unexpected Fail(ErrorCode code, std::string message, std::string field = 
   return Unexpected{Error{code, std::move(message), std::move(field)}};
 }
 
+// Member names follow std::expected on purpose, so a later switch is a rename.
+// NOLINTBEGIN(readability-identifier-naming)
+
 //! A value of type T or an Error (shaped like std::expected<T, Error>).
 template <typename T>
 class [[nodiscard]] Result {
@@ -111,17 +114,21 @@ class [[nodiscard]] Result<void> {
   bool ok_ = true;
 };
 
+// NOLINTEND(readability-identifier-naming)
+
 //! Success value for Result<void>.
 inline Result<void> Ok() { return {}; }
 
 }  // namespace attune
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `var` names a declaration.
 //! Binds `var` to the value of a Result expression, or returns its error from the enclosing
 //! function (which must return a Result).
 #define ATTUNE_TRY(var, expr)                          \
   auto var##_result_ = (expr);                         \
   if (!var##_result_) return var##_result_.error();    \
   auto var = std::move(*var##_result_)
+// NOLINTEND(bugprone-macro-parentheses)
 
 //! Returns the error of a Result<void> expression from the enclosing function, if any.
 #define ATTUNE_CHECK(expr)                             \
