@@ -192,8 +192,10 @@ TEST(SimTest, TherapistsDoNotChangeWhenClientsAreAdded) {
 TEST(SimTest, AnswersBelongToTheResponseSets) {
   const Clinic& clinic = Large().clinic;
   std::size_t answers = 0, skipped = 0;
+  std::vector<const instruments::Instrument*> by_form;
+  for (const auto& form : clinic.forms) by_form.push_back(&Inst(form.instrument));
   for (const auto& r : clinic.responses) {
-    const auto& inst = Inst(clinic.forms[r.form].instrument);
+    const auto& inst = *by_form[r.form];
     ASSERT_EQ(r.count, inst.items.size());
     for (std::size_t i = 0; i < r.count; ++i) {
       ++answers;
