@@ -1,0 +1,168 @@
+// The only door to the server: every route the app uses is named here, so a change in
+// docs/api.md is a change in this file. Errors arrive as problem+json and become ApiError.
+import type {
+  Alert, Answers, AssignmentPlan, AuditEntry, Client, Episode, ExpectedPoint, Instrument, Me,
+  Recommendation, StoredResponse, SubmitResult, Therapist, TrajectoryPoint, UserRow,
+} from './types';
+
+export const BASE = '/api/v1';
+
+export class ApiError extends Error {
+  constructor(public status: number, public title: string, public detail: string,
+              public field?: string) {
+    super(detail || title);
+  }
+}
+
+interface SessionState { token?: string; csrf?: string }
+const KEY = 'attune.session';
+
+function loadSession(): SessionState {
+  try { return JSON.parse(sessionStorage.getItem(KEY) ?? '{}') as SessionState; } catch { return {}; }
+}
+let session: SessionState = typeof sessionStorage === 'undefined' ? {} : loadSession();
+
+export function setSession(s: SessionState): void {
+  session = s;
+  sessionStorage.setItem(KEY, JSON.stringify(s));
+}
+export function clearSession(): void {
+  session = {};
+  sessionStorage.removeItem(KEY);
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  if (session.csrf && method !== 'GET') headers['X-CSRF-Token'] = session.csrf;
+  const res = await fetch(BASE + path, {
+    method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = text; }
+  }
+  if (!res.ok) {
+    const p = (data && typeof data === 'object' ? data : {}) as Record<string, unknown>;
+    throw new ApiError(res.status, String(p.title ?? res.statusText ?? 'Request failed'),
+      String(p.detail ?? (typeof data === 'string' ? data : '')),
+      typeof p.field === 'string' ? p.field : undefined);
+  }
+  return data as T;
+}
+
+/** Lists come either bare or wrapped ({items: [...]}); accept both. */
+function list<T>(v: unknown): T[] {
+  if (Array.isArray(v)) return v as T[];
+  if (v && typeof v === 'object') {
+    for (const k of ['items', 'data', 'results']) {
+      const inner = (v as Record<string, unknown>)[k];
+      if (Array.isArray(inner)) return inner as T[];
+    }
+  }
+  return [];
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  // sign-in
+  async login(handle: string, password: string): Promise<Me> {
+    const r = await request<{ token?: string; csrf?: string; user?: Me } & Partial<Me>>(
+      'POST', '/auth/login', { handle, password });
+    setSession({ token: r.token, csrf: r.csrf });
+    return r.user ?? (await api.me());
+  },
+  me: () => request<Me>('GET', '/me'),
+  async logout(): Promise<void> {
+    try { await request('POST', '/auth/logout'); } finally { clearSession(); }
+  },
+
+  // instruments (definitions as `attune instruments show --json`)
+  instruments: async () => list<Instrument>(await request('GET', '/instruments')),
+  instrument: (id: string) => request<Instrument>('GET', `/instruments/${enc(id)}`),
+
+  // people
+  therapists: async () => list<Therapist>(await request('GET', '/therapists')),
+  therapist: (id: number) => request<Therapist>('GET', `/therapists/${id}`),
+  updateTherapistVisibility: (id: number, client_visible: string[]) =>
+    request<Therapist>('PATCH', `/therapists/${id}`, { client_visible }),
+  clients: async () => list<Client>(await request('GET', '/clients')),
+  client: (id: number) => request<Client>('GET', `/clients/${id}`),
+  saveIntake: (id: number, intake: Omit<Client, 'id' | 'pseudonym' | 'external_id'>) =>
+    request<Client>('PUT', `/clients/${id}/intake`, intake),
+  episodes: async () => list<Episode>(await request('GET', '/episodes')),
+
+  // matching
+  recommendations: async (clientId: number, limit = 5) =>
+    list<Recommendation>(await request('GET', `/clients/${clientId}/recommendations?limit=${limit}`)),
+  chooseTherapist: (clientId: number, therapistId: number) =>
+    request<Episode>('POST', `/clients/${clientId}/choice`, { therapist_id: therapistId }),
+  planAssignments: () => request<AssignmentPlan>('POST', '/assignments/plan', {}),
+  commitAssignments: (plan: { client_id: number; therapist_id: number }[]) =>
+    request<{ created: number }>('POST', '/assignments/commit', { plan }),
+
+  // questionnaires
+  due: async (clientId: number) =>
+    list<{ instrument_id: string; reason?: string; session_id?: number | null; episode_id?: number | null }>(
+      await request('GET', `/clients/${clientId}/due`)),
+  submit: (body: {
+    instrument_id: string; subject_id?: number; episode_id?: number | null; session_id?: number | null;
+    answers: Answers; idempotency_key: string;
+  }) => request<SubmitResult>('POST', '/responses', body),
+  responses: async (clientId: number) =>
+    list<StoredResponse>(await request('GET', `/clients/${clientId}/responses`)),
+  trajectory: async (clientId: number, instrument: string, scale: string) =>
+    list<TrajectoryPoint>(await request('GET',
+      `/clients/${clientId}/trajectory?instrument=${enc(instrument)}&scale=${enc(scale)}`)),
+  expected: async (clientId: number, instrument: string) =>
+    list<ExpectedPoint>(await request('GET', `/clients/${clientId}/expected?instrument=${enc(instrument)}`)),
+
+  // alerts
+  alerts: async () => list<Alert>(await request('GET', '/alerts')),
+  acknowledge: (id: number, note: string) => request<Alert>('POST', `/alerts/${id}/acknowledge`, { note }),
+  resolve: (id: number, note: string) => request<Alert>('POST', `/alerts/${id}/resolve`, { note }),
+
+  // research
+  analysis: (kind: 'replication' | 'therapist-effects' | 'mediation', params: Record<string, unknown> = {}) =>
+    request<Record<string, unknown>>('POST', `/analyses/${kind}`, params),
+  exportUrl: (what: 'responses' | 'scores', format: 'csv' | 'json', instrument?: string) =>
+    `${BASE}/exports/${what}?format=${format}` + (instrument ? `&instrument=${enc(instrument)}` : ''),
+
+  // admin
+  users: async () => list<UserRow>(await request('GET', '/users')),
+  createUser: (u: { handle: string; role: string; password: string }) => request<UserRow>('POST', '/users', u),
+  audit: async () => list<AuditEntry>(await request('GET', '/audit')),
+  verifyAudit: () => request<{ ok: boolean; entries?: number; detail?: string }>('GET', '/audit/verify'),
+};
+
+/** Downloads an export with the session's credentials and hands it to the browser as a file. */
+export async function download(url: string, filename: string): Promise<number> {
+  const headers: Record<string, string> = {};
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  const res = await fetch(url, { headers, credentials: 'same-origin' });
+  if (!res.ok) {
+    let p: Record<string, unknown> = {};
+    try { p = await res.json(); } catch { /* not problem+json */ }
+    throw new ApiError(res.status, String(p.title ?? res.statusText), String(p.detail ?? ''));
+  }
+  const blob = await res.blob();
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  return blob.size;
+}
+
+/** A fresh idempotency key per questionnaire attempt (so a double click never stores twice). */
+export function newKey(prefix: string): string {
+  const r = typeof crypto !== 'undefined' && 'randomUUID' in crypto
+    ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  return `${prefix}-${r}`;
+}

@@ -1,0 +1,71 @@
+// Alerts with acknowledge and resolve, each with a note (the note goes to the audit log).
+import { useState } from 'react';
+import { api } from '../api';
+import { ErrorBox } from './common';
+import { shortDate, words } from '../plain';
+import type { Alert } from '../types';
+
+export function alertState(a: Alert): 'open' | 'acknowledged' | 'resolved' {
+  return a.resolved_at ? 'resolved' : a.acknowledged_at ? 'acknowledged' : 'open';
+}
+
+export function AlertList({ alerts, onChange, clientName }: {
+  alerts: Alert[]; onChange: () => void; clientName?: (a: Alert) => string;
+}) {
+  if (alerts.length === 0) return <p>No alerts.</p>;
+  return (
+    <ul className="alerts">
+      {alerts.map((a) => <AlertRow key={a.id} alert={a} onChange={onChange} who={clientName?.(a)} />)}
+    </ul>
+  );
+}
+
+function AlertRow({ alert, onChange, who }: { alert: Alert; onChange: () => void; who?: string }) {
+  const [note, setNote] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [noteError, setNoteError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const state = alertState(alert);
+  const noteId = `alert-note-${alert.id}`;
+
+  async function act(kind: 'acknowledge' | 'resolve') {
+    if (kind === 'resolve' && !note.trim()) { setNoteError('Write a note saying how this alert was resolved.'); return; }
+    setNoteError('');
+    setBusy(true);
+    setError(null);
+    try {
+      await (kind === 'acknowledge' ? api.acknowledge(alert.id, note.trim()) : api.resolve(alert.id, note.trim()));
+      setNote('');
+      onChange();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <li className={`alert sev-${alert.severity} state-${state}`} data-testid="alert" data-kind={alert.kind}>
+      <p>
+        <span className="badge">{alert.severity}</span>{' '}
+        <strong>{words(alert.kind)}</strong>{who ? <> — {who}</> : null}: {alert.detail}
+      </p>
+      <p className="meta">Raised {shortDate(alert.raised_at)}
+        {alert.acknowledged_at && <>; acknowledged {shortDate(alert.acknowledged_at)}</>}
+        {alert.resolved_at && <>; resolved {shortDate(alert.resolved_at)}</>}
+        {alert.note && <>; note: {alert.note}</>}
+        . <span data-testid="alert-state">{state}</span></p>
+      {state !== 'resolved' && (
+        <div className="alert-actions">
+          <label htmlFor={noteId}>Note {state === 'open' ? '(optional to acknowledge, needed to resolve)' : '(needed to resolve)'}</label>
+          <textarea id={noteId} rows={2} value={note} onChange={(e) => setNote(e.target.value)}
+            aria-invalid={noteError ? true : undefined} aria-describedby={noteError ? `${noteId}-err` : undefined} />
+          {noteError && <p id={`${noteId}-err`} className="field-error" role="alert">{noteError}</p>}
+          {state === 'open' && <button type="button" disabled={busy} onClick={() => act('acknowledge')}>Acknowledge</button>}
+          <button type="button" disabled={busy} onClick={() => act('resolve')}>Resolve</button>
+        </div>
+      )}
+      {error != null && <ErrorBox error={error} />}
+    </li>
+  );
+}

@@ -1,0 +1,153 @@
+// Renders any instrument from its definition: one radio group per item, labelled for screen
+// readers, usable by keyboard (Tab between items, arrow keys within one), with an error
+// summary that names each item needing attention and links to it.
+import { useEffect, useRef, useState } from 'react';
+import type { Answers, Instrument } from '../types';
+import { ApiError } from '../api';
+import { itemPrompt, riskFlags, validateAnswers, type ItemProblem } from './validate';
+
+export interface QuestionnaireProps {
+  instrument: Instrument;
+  onSubmit: (answers: Answers) => Promise<void> | void;
+  submitLabel?: string;
+  initial?: Answers;
+}
+
+export function Questionnaire({ instrument, onSubmit, submitLabel = 'Submit answers', initial }: QuestionnaireProps) {
+  const n = instrument.items.length;
+  const [answers, setAnswers] = useState<Answers>(() => initial ?? Array(n).fill(null));
+  const [problems, setProblems] = useState<ItemProblem[]>([]);
+  const [serverError, setServerError] = useState<string>('');
+  const [busy, setBusy] = useState(false);
+  const summaryRef = useRef<HTMLDivElement>(null);
+  const base = `q-${instrument.id}`;
+
+  useEffect(() => {
+    if (problems.length > 0 || serverError) summaryRef.current?.focus();
+  }, [problems, serverError]);
+
+  if (!instrument.administrable) {
+    return (
+      <div className="notice" role="note">
+        <strong>{instrument.title}</strong> cannot be given in this deployment: its licence does
+        not cover the declared use. An administrator can see the terms under Instruments.
+      </div>
+    );
+  }
+
+  const problemFor = (i: number) => problems.find((p) => p.index === i);
+  const answered = answers.filter((a) => a !== null).length;
+  const flags = riskFlags(instrument, answers);
+
+  function choose(i: number, v: number) {
+    setAnswers((prev) => prev.map((a, j) => (j === i ? v : a)));
+    // a fixed item clears its own message at once; the rest stay until the next submit
+    setProblems((prev) => prev.filter((p) => p.index !== i));
+  }
+
+  async function submit(e: React.FormEvent) {
+    e.preventDefault();
+    setServerError('');
+    const found = validateAnswers(instrument, answers);
+    setProblems(found);
+    if (found.length > 0) return;
+    setBusy(true);
+    try {
+      await onSubmit(answers);
+    } catch (err) {
+      setServerError(err instanceof ApiError ? `${err.title}: ${err.detail}` : String(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="questionnaire" noValidate onSubmit={submit} aria-labelledby={`${base}-title`}>
+      <h2 id={`${base}-title`}>{instrument.title}</h2>
+      {instrument.instructions && <p id={`${base}-instructions`} className="instructions">{instrument.instructions}</p>}
+      {!instrument.item_text_shipped && (
+        <p className="notice" role="note">
+          The wording of these questions is licensed and not included here; your clinic gives you
+          the printed wording. Each question is shown by its number and topic.
+        </p>
+      )}
+
+      {(problems.length > 0 || serverError) && (
+        <div className="error-summary" role="alert" tabIndex={-1} ref={summaryRef} aria-labelledby={`${base}-errtitle`}>
+          <h3 id={`${base}-errtitle`}>
+            {problems.length > 0
+              ? `${problems.length} ${problems.length === 1 ? 'question needs' : 'questions need'} attention`
+              : 'Your answers were not saved'}
+          </h3>
+          <ul>
+            {problems.map((p) => (
+              <li key={p.itemId}>
+                <a href={`#${base}-${p.itemId}-0`} onClick={(e) => {
+                  e.preventDefault();
+                  document.getElementById(`${base}-${p.itemId}-0`)?.focus();
+                }}>{p.message}</a>
+              </li>
+            ))}
+            {serverError && <li>{serverError}</li>}
+          </ul>
+        </div>
+      )}
+
+      <ol className="items">
+        {instrument.items.map((item, i) => {
+          const problem = problemFor(i);
+          const legendId = `${base}-${item.id}-legend`;
+          const errId = `${base}-${item.id}-error`;
+          return (
+            <li key={item.id}>
+              <fieldset
+                role="radiogroup"
+                className={problem ? 'item invalid' : 'item'}
+                aria-labelledby={legendId}
+                aria-required={item.scored}
+                aria-invalid={problem ? true : undefined}
+                aria-describedby={problem ? errId : undefined}
+                data-item={item.id}
+              >
+                <legend id={legendId}>
+                  <span className="item-number">{i + 1}.</span> {itemPrompt(item)}
+                  {!item.scored && <span className="optional"> (optional)</span>}
+                </legend>
+                {problem && <p id={errId} className="field-error">{problem.message}</p>}
+                <div className="options">
+                  {item.response.options.map((o, k) => {
+                    const id = `${base}-${item.id}-${k}`;
+                    return (
+                      <label key={o.value} htmlFor={id} className="option">
+                        <input
+                          type="radio"
+                          id={id}
+                          name={`${base}-${item.id}`}
+                          value={o.value}
+                          checked={answers[i] === o.value}
+                          onChange={() => choose(i, o.value)}
+                        />
+                        <span>{o.label}</span>
+                      </label>
+                    );
+                  })}
+                </div>
+              </fieldset>
+            </li>
+          );
+        })}
+      </ol>
+
+      {flags.length > 0 && (
+        <div className="risk-note" role="status">
+          You told us about {flags.map((f) => f.risk!.label).join('; ')}. Your therapist will see
+          this. If you might act on these thoughts now, call your local emergency number or go to
+          the nearest emergency department.
+        </div>
+      )}
+
+      <p className="progress" aria-live="polite">{answered} of {n} answered</p>
+      <button type="submit" disabled={busy} aria-busy={busy}>{busy ? 'Saving…' : submitLabel}</button>
+    </form>
+  );
+}

@@ -1,0 +1,46 @@
+import { useCallback, useEffect, useState } from 'react';
+import { ApiError } from '../api';
+
+/** Loads data once (and again on `reload`), tracking loading and error state. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [loading, setLoading] = useState(true);
+  const run = useCallback(() => {
+    setLoading(true);
+    setError(undefined);
+    load().then((d) => setData(d)).catch((e) => setError(e)).finally(() => setLoading(false));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+  useEffect(() => { run(); }, [run]);
+  return { data, error, loading, reload: run };
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.status === 404) return `Not available: ${e.detail || e.title}`;
+    if (e.status === 403) return `You do not have access to this: ${e.detail || e.title}`;
+    return `${e.title}${e.detail ? `: ${e.detail}` : ''}`;
+  }
+  return String(e);
+}
+
+export function Loading({ what }: { what: string }) {
+  return <p className="loading" role="status" aria-live="polite"><span className="spinner" aria-hidden="true" /> Loading {what}…</p>;
+}
+
+export function ErrorBox({ error }: { error: unknown }) {
+  return <div className="error-box" role="alert">{errorText(error)}</div>;
+}
+
+/** Standard wrapper: spinner, error, or the content. */
+export function Loaded<T>({ state, what, children }: {
+  state: { data: T | undefined; error: unknown; loading: boolean };
+  what: string;
+  children: (d: T) => React.ReactNode;
+}) {
+  if (state.loading && state.data === undefined) return <Loading what={what} />;
+  if (state.error) return <ErrorBox error={state.error} />;
+  if (state.data === undefined) return null;
+  return <>{children(state.data)}</>;
+}

@@ -1,0 +1,47 @@
+// Client-side completeness check for a questionnaire, from its definition alone. The server
+// validates again and scores (the web never scores: docs/architecture.md).
+import type { Answers, Instrument, Item } from '../types';
+
+export interface ItemProblem {
+  itemId: string;
+  index: number; // 0-based item position
+  message: string;
+}
+
+/** What a person sees for an item: its wording, or its label when the wording is licensed. */
+export function itemPrompt(item: Item): string {
+  return item.text ?? item.label;
+}
+
+function short(s: string, n = 60): string {
+  return s.length > n ? `${s.slice(0, n - 1).trimEnd()}…` : s;
+}
+
+/**
+ * Problems with `answers`, one per item: every scored item needs an answer, and every answer
+ * must be one of the item's permitted values. Unscored items (e.g. PHQ-9 item 10) may be left.
+ */
+export function validateAnswers(instrument: Instrument, answers: Answers): ItemProblem[] {
+  const problems: ItemProblem[] = [];
+  instrument.items.forEach((item, index) => {
+    const a = answers[index] ?? null;
+    const name = `Question ${index + 1} (“${short(itemPrompt(item))}”)`;
+    if (a === null) {
+      if (item.scored) problems.push({ itemId: item.id, index, message: `${name} needs an answer.` });
+      return;
+    }
+    if (!item.response.options.some((o) => o.value === a)) {
+      const allowed = item.response.options.map((o) => o.value).join(', ');
+      problems.push({ itemId: item.id, index, message: `${name}: ${a} is not one of ${allowed}.` });
+    }
+  });
+  return problems;
+}
+
+/** Items whose answer crosses their risk threshold (e.g. PHQ-9 item 9 above 0). */
+export function riskFlags(instrument: Instrument, answers: Answers): Item[] {
+  return instrument.items.filter((item, i) => {
+    const a = answers[i];
+    return item.risk !== null && a !== null && a !== undefined && a > item.risk.above;
+  });
+}

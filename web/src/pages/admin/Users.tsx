@@ -1,0 +1,52 @@
+import { useState } from 'react';
+import { api } from '../../api';
+import { ErrorBox, Loaded, useLoad } from '../../components/common';
+
+const ROLES = ['client', 'therapist', 'coordinator', 'researcher', 'admin'];
+
+export function Users() {
+  const state = useLoad(() => api.users(), []);
+  const [handle, setHandle] = useState('');
+  const [role, setRole] = useState('coordinator');
+  const [password, setPassword] = useState('');
+  const [problems, setProblems] = useState<string[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [ok, setOk] = useState('');
+  return (
+    <section>
+      <h1 tabIndex={-1}>Users and roles</h1>
+      <Loaded state={state} what="users">
+        {(users) => (
+          <table className="data" data-testid="users">
+            <caption>{users.length} users</caption>
+            <thead><tr><th scope="col">Id</th><th scope="col">User name</th><th scope="col">Role</th><th scope="col">Is</th></tr></thead>
+            <tbody>{users.map((u) => (
+              <tr key={u.id}><td>{u.id}</td><th scope="row">{u.handle}</th><td>{u.role}</td>
+                <td>{u.therapist_id ? `therapist ${u.therapist_id}` : u.client_id ? `client ${u.client_id}` : '—'}</td></tr>
+            ))}</tbody>
+          </table>
+        )}
+      </Loaded>
+      <h2>Add a user</h2>
+      <form noValidate onSubmit={async (e) => {
+        e.preventDefault();
+        const p = [!handle.trim() && 'User name is empty.', password.length < 8 && 'Password needs at least 8 characters.'].filter(Boolean) as string[];
+        setProblems(p); setOk(''); setError(null);
+        if (p.length) return;
+        try { await api.createUser({ handle: handle.trim(), role, password }); setOk(`Added ${handle.trim()}.`); setHandle(''); setPassword(''); state.reload(); }
+        catch (err) { setError(err); }
+      }}>
+        {problems.length > 0 && <div className="error-summary" role="alert"><ul>{problems.map((x) => <li key={x}>{x}</li>)}</ul></div>}
+        <label htmlFor="u-handle">User name</label>
+        <input id="u-handle" value={handle} onChange={(e) => setHandle(e.target.value)} autoComplete="off" />
+        <label htmlFor="u-role">Role</label>
+        <select id="u-role" value={role} onChange={(e) => setRole(e.target.value)}>{ROLES.map((r) => <option key={r}>{r}</option>)}</select>
+        <label htmlFor="u-password">Initial password</label>
+        <input id="u-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        {error != null && <ErrorBox error={error} />}
+        {ok && <p className="ok" role="status">{ok}</p>}
+        <button type="submit">Add user</button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,56 @@
+import { useState } from 'react';
+import { api } from '../../api';
+import { useMe } from '../../auth';
+import { ErrorBox, Loaded, useLoad } from '../../components/common';
+import { certaintyWords, fitWords, words } from '../../plain';
+import type { Recommendation } from '../../types';
+
+export function Fit() {
+  const me = useMe();
+  const id = me.client_id ?? 0;
+  const state = useLoad(() => api.recommendations(id, 5), [id]);
+  return (
+    <section>
+      <h1 tabIndex={-1}>Therapists who may fit you</h1>
+      <p>These suggestions come from what you told us and from how clients and therapists have
+        worked together in this clinic. They are a guide, not a verdict: the bond you build
+        matters most, and you can always ask for a change.</p>
+      <Loaded state={state} what="suggestions">
+        {(recs) => recs.length === 0
+          ? <p>No therapist has room that meets your needs right now. You are on the waitlist; we will tell you when that changes.</p>
+          : <ol className="recs">{recs.map((r, i) => <RecCard key={r.therapist.id} rec={r} rank={i + 1} clientId={id} />)}</ol>}
+      </Loaded>
+    </section>
+  );
+}
+
+function RecCard({ rec, rank, clientId }: { rec: Recommendation; rank: number; clientId: number }) {
+  const [chosen, setChosen] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const t = rec.therapist;
+  const headId = `rec-${t.id}`;
+  return (
+    <li className="card" aria-labelledby={headId} data-testid="recommendation">
+      <h2 id={headId}>{rank}. {t.display_name}</h2>
+      <p className="fit">Looks like <strong>{fitWords(rec.score)}</strong> for you. {certaintyWords(rec)}</p>
+      {rec.reasons.length > 0 && (
+        <>
+          <h3>Why</h3>
+          <ul>{rec.reasons.map((r) => <li key={r}>{r}</li>)}</ul>
+        </>
+      )}
+      <p className="meta">
+        {t.approaches?.length ? <>Works with {t.approaches.map(words).join(', ')}. </> : null}
+        {t.modality ? <>Meets {t.modality === 'both' ? 'in person or by video' : words(t.modality)}. </> : null}
+        {t.languages?.length ? <>Speaks {t.languages.join(', ')}.</> : null}
+      </p>
+      {error != null && <ErrorBox error={error} />}
+      {chosen ? <p className="ok" role="status">You chose {t.display_name}. The clinic will confirm your first session.</p> : (
+        <button type="button" onClick={async () => {
+          setError(null);
+          try { await api.chooseTherapist(clientId, t.id); setChosen(true); } catch (e) { setError(e); }
+        }}>Choose {t.display_name}</button>
+      )}
+    </li>
+  );
+}

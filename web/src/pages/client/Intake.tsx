@@ -1,0 +1,127 @@
+import { useEffect, useState } from 'react';
+import { api } from '../../api';
+import { useMe } from '../../auth';
+import { ErrorBox, Loaded, useLoad, errorText } from '../../components/common';
+import type { Client, Instrument } from '../../types';
+import { words } from '../../plain';
+
+/** Problem domains the clinic works with (the concern vocabulary of docs/sim.md). */
+export const CONCERNS = ['depression', 'anxiety', 'trauma', 'relationships', 'substance_use', 'stress'];
+const LANGUAGES: [string, string][] = [['en', 'English'], ['es', 'Spanish'], ['pl', 'Polish']];
+const MODALITIES: [string, string][] = [['either', 'Either is fine'], ['in_person', 'In person'], ['video', 'By video']];
+
+function constraintValue(constraints: string[], key: string, fallback: string): string {
+  const c = constraints.find((x) => x.startsWith(`${key}:`));
+  return c ? c.slice(key.length + 1) : fallback;
+}
+
+export function Intake() {
+  const me = useMe();
+  const id = me.client_id ?? 0;
+  const state = useLoad(async () => {
+    const [client, cnip] = await Promise.all([api.client(id), api.instrument('cnip').catch(() => null)]);
+    return { client, cnip };
+  }, [id]);
+  return (
+    <section>
+      <h1 tabIndex={-1}>About you</h1>
+      <p>What you tell us here helps us suggest therapists who fit you. You can change it at any time.</p>
+      <Loaded state={state} what="your answers">
+        {(d) => <IntakeForm client={d.client} cnip={d.cnip} />}
+      </Loaded>
+    </section>
+  );
+}
+
+function IntakeForm({ client, cnip }: { client: Client; cnip: Instrument | null }) {
+  const [concerns, setConcerns] = useState<string[]>(client.concerns ?? []);
+  const [goals, setGoals] = useState((client.goals ?? []).join('\n'));
+  const [prefs, setPrefs] = useState<Record<string, number>>(client.preferences ?? {});
+  const [language, setLanguage] = useState(constraintValue(client.constraints ?? [], 'language', 'en'));
+  const [modality, setModality] = useState(constraintValue(client.constraints ?? [], 'modality', 'either'));
+  const [errors, setErrors] = useState<string[]>([]);
+  const [saved, setSaved] = useState('');
+  const [serverError, setServerError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const dims = (cnip?.scales ?? []).map((s) => s.id);
+
+  useEffect(() => { setSaved(''); }, [concerns, goals, prefs, language, modality]);
+
+  async function save(e: React.FormEvent) {
+    e.preventDefault();
+    const problems: string[] = [];
+    if (concerns.length === 0) problems.push('Choose at least one thing that brings you here.');
+    const goalList = goals.split('\n').map((g) => g.trim()).filter(Boolean);
+    if (goalList.length === 0) problems.push('Write at least one goal, one per line.');
+    setErrors(problems);
+    if (problems.length) return;
+    setBusy(true);
+    setServerError(null);
+    try {
+      const constraints = [`language:${language}`, ...(modality === 'either' ? [] : [`modality:${modality}`])];
+      await api.saveIntake(client.id, { concerns, goals: goalList, preferences: prefs, constraints });
+      setSaved('Saved. Your suggested therapists are updated.');
+    } catch (err) {
+      setServerError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={save} noValidate className="intake">
+      {errors.length > 0 && (
+        <div className="error-summary" role="alert"><h2>Please check</h2><ul>{errors.map((e) => <li key={e}>{e}</li>)}</ul></div>
+      )}
+      <fieldset aria-describedby="concerns-hint">
+        <legend>What brings you here?</legend>
+        <p id="concerns-hint" className="hint">Choose all that apply.</p>
+        {CONCERNS.map((c) => (
+          <label key={c} className="option">
+            <input type="checkbox" name="concern" value={c} checked={concerns.includes(c)}
+              onChange={(e) => setConcerns(e.target.checked ? [...concerns, c] : concerns.filter((x) => x !== c))} />
+            <span>{words(c)}</span>
+          </label>
+        ))}
+      </fieldset>
+
+      <label htmlFor="goals">What would you like to be different? <span className="hint">(one goal per line)</span></label>
+      <textarea id="goals" rows={4} value={goals} onChange={(e) => setGoals(e.target.value)} />
+
+      <fieldset>
+        <legend>How would you like therapy to feel?</legend>
+        {dims.length === 0 && <p className="hint">The preference questionnaire is not available in this deployment.</p>}
+        {dims.map((d) => {
+          const scale = cnip!.scales.find((s) => s.id === d)!;
+          const v = prefs[d] ?? 0;
+          return (
+            <div key={d} className="slider">
+              <label htmlFor={`pref-${d}`}>{scale.title || words(d)}</label>
+              <input id={`pref-${d}`} type="range" min={-3} max={3} step={1} value={v}
+                aria-valuetext={v === 0 ? 'no preference' : `${v > 0 ? 'more' : 'less'} ${words(d)}, strength ${Math.abs(v)} of 3`}
+                onChange={(e) => setPrefs({ ...prefs, [d]: Number(e.target.value) })} />
+              <output htmlFor={`pref-${d}`}>{v === 0 ? 'no preference' : `${v > 0 ? '+' : ''}${v}`}</output>
+            </div>
+          );
+        })}
+      </fieldset>
+
+      <fieldset>
+        <legend>Practical needs</legend>
+        <label htmlFor="language">Language for therapy</label>
+        <select id="language" value={language} onChange={(e) => setLanguage(e.target.value)}>
+          {LANGUAGES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+        </select>
+        <label htmlFor="modality">How to meet</label>
+        <select id="modality" value={modality} onChange={(e) => setModality(e.target.value)}>
+          {MODALITIES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+        </select>
+      </fieldset>
+
+      {serverError != null && <ErrorBox error={serverError} />}
+      {saved && <p className="ok" role="status">{saved}</p>}
+      <button type="submit" disabled={busy} aria-busy={busy}>{busy ? 'Saving…' : 'Save'}</button>
+      <span className="sr-only">{serverError ? errorText(serverError) : ''}</span>
+    </form>
+  );
+}

@@ -1,0 +1,59 @@
+import * as Plot from '@observablehq/plot';
+import { api } from '../../api';
+import { useMe } from '../../auth';
+import { Loaded, useLoad } from '../../components/common';
+import { PlotFigure } from '../../components/PlotFigure';
+import { shortDate } from '../../plain';
+import type { Instrument, TrajectoryPoint } from '../../types';
+
+const OUTCOMES = ['phq9', 'gad7', 'core10'];
+
+export function Progress() {
+  const me = useMe();
+  const id = me.client_id ?? 0;
+  const state = useLoad(async () => {
+    const instruments = (await api.instruments()).filter((i) => OUTCOMES.includes(i.id));
+    const series = await Promise.all(instruments.map(async (ins) => {
+      const scale = ins.scales.find((s) => s.id === 'total') ?? ins.scales[0];
+      const pts = await api.trajectory(id, ins.id, scale.id).catch(() => [] as TrajectoryPoint[]);
+      return { ins, scale, pts: pts.filter((p) => p.value !== null) };
+    }));
+    return series.filter((s) => s.pts.length > 0);
+  }, [id]);
+  return (
+    <section>
+      <h1 tabIndex={-1}>My progress</h1>
+      <Loaded state={state} what="your progress">
+        {(series) => series.length === 0
+          ? <p>Once you have answered a questionnaire, your scores will appear here over time.</p>
+          : series.map(({ ins, scale, pts }) => <ProgressChart key={ins.id} ins={ins} scaleTitle={scale.title} higherIs={scale.higher_is} pts={pts} />)}
+      </Loaded>
+    </section>
+  );
+}
+
+function ProgressChart({ ins, scaleTitle, higherIs, pts }: { ins: Instrument; scaleTitle: string; higherIs: string; pts: TrajectoryPoint[] }) {
+  const data = pts.map((p, i) => ({ n: i + 1, date: new Date(p.answered_at), value: p.value as number, band: p.band }));
+  const first = data[0].value, last = data[data.length - 1].value;
+  const better = higherIs === 'worse' ? last < first : last > first;
+  const summary = data.length < 2 ? 'one answer so far' :
+    last === first ? 'about the same as when you started' : better ? 'better than when you started' : 'not better yet than when you started';
+  return (
+    <article className="card">
+      <h2>{ins.title}</h2>
+      <p>Your latest score is <strong>{last}</strong>{data[data.length - 1].band ? ` (${data[data.length - 1].band})` : ''}: {summary}.
+        {higherIs === 'worse' ? ' Lower scores mean fewer difficulties.' : ' Higher scores are better.'}</p>
+      <PlotFigure
+        caption={`${ins.title} ${scaleTitle.toLowerCase()} over time`}
+        options={{
+          height: 220, marginLeft: 40,
+          x: { label: 'Questionnaire number', tickFormat: 'd' },
+          y: { label: `${scaleTitle} score`, grid: true, domain: ins.scales[0]?.range },
+          marks: [Plot.line(data, { x: 'n', y: 'value', stroke: '#1f4e79', strokeWidth: 2 }),
+                  Plot.dot(data, { x: 'n', y: 'value', fill: '#1f4e79', r: 4, title: (d: { value: number; date: Date }) => `${d.value} on ${d.date.toLocaleDateString()}` })],
+        }}
+        table={{ columns: ['#', 'date', 'score', 'band'], rows: pts.map((p, i) => [i + 1, shortDate(p.answered_at), p.value, p.band || null]) }}
+      />
+    </article>
+  );
+}

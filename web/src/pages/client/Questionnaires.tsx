@@ -1,0 +1,109 @@
+import { useRef, useState } from 'react';
+import { api, ApiError, newKey } from '../../api';
+import { useMe } from '../../auth';
+import { Loaded, useLoad } from '../../components/common';
+import { Questionnaire } from '../../components/Questionnaire';
+import type { Episode, Instrument, SubmitResult } from '../../types';
+import { currentPath } from '../../router';
+
+interface Due { instrument_id: string; reason?: string; episode_id?: number | null; session_id?: number | null }
+
+/**
+ * What a client should answer now: the server's list (GET /clients/{id}/due) when it has one;
+ * otherwise every administrable client-rated instrument except the intake preference form.
+ */
+async function loadDue(clientId: number): Promise<{ due: Due[]; instruments: Instrument[]; fromServer: boolean }> {
+  const instruments = await api.instruments();
+  try {
+    return { due: await api.due(clientId), instruments, fromServer: true };
+  } catch (e) {
+    if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
+    const due = instruments
+      .filter((i) => i.respondent === 'client' && i.administrable && i.id !== 'cnip')
+      .map((i) => ({ instrument_id: i.id }));
+    return { due, instruments, fromServer: false };
+  }
+}
+
+export function QuestionnaireList() {
+  const me = useMe();
+  const state = useLoad(() => loadDue(me.client_id ?? 0), [me.client_id]);
+  return (
+    <section>
+      <h1 tabIndex={-1}>Questionnaires</h1>
+      <Loaded state={state} what="your questionnaires">
+        {({ due, instruments, fromServer }) => (
+          <>
+            <p>{fromServer
+              ? (due.length ? 'These are due before your next session. Each takes a few minutes.' : 'Nothing is due right now. Thank you!')
+              : 'You can answer these at any time; your therapist uses them to see how things are going.'}</p>
+            <ul className="cards">
+              {due.map((d) => {
+                const ins = instruments.find((i) => i.id === d.instrument_id);
+                const q = [d.episode_id ? `episode=${d.episode_id}` : '', d.session_id ? `session=${d.session_id}` : ''].filter(Boolean).join('&');
+                return (
+                  <li key={`${d.instrument_id}-${d.session_id ?? ''}`}>
+                    <a href={`#/questionnaires/${d.instrument_id}${q ? `?${q}` : ''}`}>{ins?.title ?? d.instrument_id}</a>
+                    <span className="hint"> — {ins ? `${ins.item_count} questions` : ''}{d.reason ? `; ${d.reason}` : ''}</span>
+                  </li>
+                );
+              })}
+            </ul>
+          </>
+        )}
+      </Loaded>
+    </section>
+  );
+}
+
+function queryParams(): URLSearchParams {
+  const p = currentPath();
+  const i = p.indexOf('?');
+  return new URLSearchParams(i >= 0 ? p.slice(i + 1) : '');
+}
+
+export function QuestionnairePage({ id }: { id: string }) {
+  const me = useMe();
+  const params = queryParams();
+  const subject = Number(params.get('client') ?? me.client_id ?? 0);
+  const state = useLoad(async () => {
+    const [instrument, episodes] = await Promise.all([
+      api.instrument(id),
+      api.episodes().catch(() => [] as Episode[]),
+    ]);
+    return { instrument, episodes };
+  }, [id]);
+  const [done, setDone] = useState<SubmitResult | null>(null);
+  const key = useRef(newKey(id));
+
+  return (
+    <section>
+      <h1 tabIndex={-1}>Questionnaire</h1>
+      <Loaded state={state} what="the questionnaire">
+        {({ instrument, episodes }) => {
+          if (done) {
+            return (
+              <div className="ok" role="status" data-testid="submitted">
+                <p><strong>Thank you — your answers to {instrument.title} are saved.</strong></p>
+                {me.role === 'client' && <p>Your therapist will look at them before your next session.</p>}
+                <p><a href={me.role === 'client' ? '#/questionnaires' : `#/clients/${subject}`}>Back</a></p>
+              </div>
+            );
+          }
+          const episode = Number(params.get('episode')) ||
+            episodes.find((e) => e.client_id === subject && e.status === 'active')?.id || null;
+          const session = Number(params.get('session')) || null;
+          return (
+            <Questionnaire instrument={instrument} onSubmit={async (answers) => {
+              const r = await api.submit({
+                instrument_id: instrument.id, subject_id: subject, episode_id: episode, session_id: session,
+                answers, idempotency_key: key.current,
+              });
+              setDone(r);
+            }} />
+          );
+        }}
+      </Loaded>
+    </section>
+  );
+}

@@ -1,0 +1,80 @@
+import { useState } from 'react';
+import * as Plot from '@observablehq/plot';
+import { api } from '../../api';
+import { ErrorBox } from '../../components/common';
+import { PlotFigure } from '../../components/PlotFigure';
+import type { AssignmentPlan, PlanRow } from '../../types';
+
+const mean = (rows: PlanRow[]) => rows.length ? rows.reduce((s, r) => s + r.score, 0) / rows.length : 0;
+
+export function Assign() {
+  const [plan, setPlan] = useState<AssignmentPlan | null>(null);
+  const [excluded, setExcluded] = useState<Set<number>>(new Set());
+  const [busy, setBusy] = useState<'' | 'plan' | 'commit'>('');
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<number | null>(null);
+
+  async function preview() {
+    setBusy('plan'); setError(null); setDone(null);
+    try { setPlan(await api.planAssignments()); setExcluded(new Set()); } catch (e) { setError(e); } finally { setBusy(''); }
+  }
+  async function commit() {
+    if (!plan) return;
+    setBusy('commit'); setError(null);
+    try {
+      const rows = plan.plan.filter((r) => !excluded.has(r.client_id)).map(({ client_id, therapist_id }) => ({ client_id, therapist_id }));
+      const r = await api.commitAssignments(rows);
+      setDone(r.created ?? rows.length);
+      setPlan(null);
+    } catch (e) { setError(e); } finally { setBusy(''); }
+  }
+
+  const kept = plan ? plan.plan.filter((r) => !excluded.has(r.client_id)) : [];
+  const compare = plan ? [
+    { method: 'Plan (Attune)', mean: mean(kept) },
+    { method: 'Assignment as usual', mean: mean(plan.as_usual) },
+  ] : [];
+
+  return (
+    <section>
+      <h1 tabIndex={-1}>Batch assignment</h1>
+      <p>Attune proposes one therapist for every waiting client at once, respecting capacity and
+        constraints, and shows how the plan compares with assignment as usual (first come, any
+        therapist with room). Untick a row to leave that client waiting, then commit.</p>
+      <button type="button" onClick={preview} disabled={busy !== ''} aria-busy={busy === 'plan'}>
+        {busy === 'plan' ? 'Computing the plan…' : 'Preview a plan'}</button>
+      {busy === 'plan' && <p role="status" className="loading"><span className="spinner" aria-hidden="true" /> Solving the assignment; this can take a few seconds for a long waitlist.</p>}
+      {error != null && <ErrorBox error={error} />}
+      {done !== null && <p className="ok" role="status" data-testid="committed">Committed: {done} clients assigned.</p>}
+      {plan && (
+        <>
+          <h2>Plan versus assignment as usual</h2>
+          <p data-testid="plan-summary">Mean predicted fit {mean(kept).toFixed(3)} with the plan, {mean(plan.as_usual).toFixed(3)} as usual
+            {plan.summary ? `; ${plan.summary.unassigned} client(s) could not be placed` : ''}.</p>
+          <PlotFigure caption="Mean predicted fit: plan versus assignment as usual"
+            options={{ height: 120, marginLeft: 150, x: { label: 'Mean predicted fit (0–1)', domain: [0, 1] }, y: { label: null },
+              marks: [Plot.barX(compare, { x: 'mean', y: 'method', fill: '#1f4e79' }), Plot.ruleX([0])] }}
+            table={{ columns: ['method', 'mean fit'], rows: compare.map((c) => [c.method, +c.mean.toFixed(3)]) }} />
+          <table className="data" data-testid="plan">
+            <caption>Proposed assignments ({kept.length} of {plan.plan.length} kept)</caption>
+            <thead><tr><th scope="col">Keep</th><th scope="col">Client</th><th scope="col">Therapist</th><th scope="col">Fit</th><th scope="col">As usual</th><th scope="col">Why</th></tr></thead>
+            <tbody>{plan.plan.map((r) => {
+              const usual = plan.as_usual.find((u) => u.client_id === r.client_id);
+              return (
+                <tr key={r.client_id}>
+                  <td><input type="checkbox" aria-label={`Keep client ${r.client_id} with therapist ${r.therapist_id}`} checked={!excluded.has(r.client_id)}
+                    onChange={(e) => { const s = new Set(excluded); if (e.target.checked) s.delete(r.client_id); else s.add(r.client_id); setExcluded(s); }} /></td>
+                  <td>{r.client_id}</td><td>{r.therapist_id}</td><td>{r.score.toFixed(2)}</td>
+                  <td>{usual ? `${usual.therapist_id} (${usual.score.toFixed(2)})` : '—'}</td>
+                  <td>{(r.reasons ?? []).join('; ')}</td>
+                </tr>
+              );
+            })}</tbody>
+          </table>
+          <button type="button" onClick={commit} disabled={busy !== '' || kept.length === 0} aria-busy={busy === 'commit'}>
+            {busy === 'commit' ? 'Committing…' : `Commit ${kept.length} assignments`}</button>
+        </>
+      )}
+    </section>
+  );
+}

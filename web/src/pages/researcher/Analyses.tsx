@@ -1,0 +1,108 @@
+// The research analyses, rendered from the JSON shapes of `attune analyze ... --json`
+// (docs/cli.md), which the API returns unchanged.
+import { useState } from 'react';
+import * as Plot from '@observablehq/plot';
+import { api } from '../../api';
+import { ErrorBox } from '../../components/common';
+import { PlotFigure } from '../../components/PlotFigure';
+import { words } from '../../plain';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Kind = 'replication' | 'therapist-effects' | 'mediation';
+
+const f3 = (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : v == null ? '—' : String(v));
+const pv = (v: unknown) => (typeof v === 'number' ? (v < 0.001 ? '< .001' : v.toFixed(3)) : '—');
+
+export function Analyses() {
+  return (
+    <section>
+      <h1 tabIndex={-1}>Analyses</h1>
+      <p>All analyses run on this organisation's de-identified data. Each can take several seconds.</p>
+      <Runner kind="replication" title="Replication: mindfulness facets and the alliance"
+        blurb="Razzaque, Okoro & Wood (2015): each facet's correlation with therapist alliance and the multiple regression, beside the published figures."
+        render={Replication} />
+      <Runner kind="therapist-effects" title="Therapist effects on outcome"
+        blurb="A mixed model with a random intercept per therapist; the caterpillar plot shows each therapist's effect with its 95% interval."
+        render={TherapistEffects} />
+      <Runner kind="mediation" title="Mediation: does the alliance carry mindfulness to outcome?"
+        blurb="Therapist mindfulness → client-rated alliance → outcome, with a cluster bootstrap over therapists for the indirect effect."
+        render={Mediation} />
+    </section>
+  );
+}
+
+function Runner({ kind, title, blurb, render: Render }: { kind: Kind; title: string; blurb: string; render: (p: { r: Json }) => JSX.Element }) {
+  const [result, setResult] = useState<Json | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [started, setStarted] = useState(0);
+  return (
+    <article className="card" data-testid={`analysis-${kind}`}>
+      <h2>{title}</h2>
+      <p>{blurb}</p>
+      <button type="button" disabled={busy} aria-busy={busy} onClick={async () => {
+        setBusy(true); setError(null); setStarted(Date.now());
+        try { setResult(await api.analysis(kind)); } catch (e) { setError(e); } finally { setBusy(false); }
+      }}>{busy ? 'Running…' : result ? 'Run again' : 'Run'}</button>
+      {busy && <p role="status" className="loading"><span className="spinner" aria-hidden="true" /> Running the analysis (started {new Date(started).toLocaleTimeString()})…</p>}
+      {error != null && <ErrorBox error={error} />}
+      {result && <div className="result" data-testid="analysis-result"><Render r={result} /></div>}
+    </article>
+  );
+}
+
+export function Replication({ r }: { r: Json }) {
+  const reg = r.regression ?? {};
+  const betas: Json[] = reg.std_betas ?? [];
+  const cors: Json[] = r.correlations ?? [];
+  return (
+    <>
+      <p>n = {r.n}; R² = {f3(reg.r2)} (adjusted {f3(reg.adj_r2)}), F({reg.df1}, {reg.df2}) = {f3(reg.f)}, p {pv(reg.f_p)}.
+        {r.published ? ` Published: n = ${r.published.n ?? 76}, R² = ${f3(r.published.r2 ?? 0.324)}.` : ''}</p>
+      <table className="data">
+        <caption>Facets: correlation with alliance and standardised regression weights</caption>
+        <thead><tr><th scope="col">Facet</th><th scope="col">r</th><th scope="col">p (r)</th><th scope="col">β</th><th scope="col">p (β)</th><th scope="col">Significant</th></tr></thead>
+        <tbody>{betas.map((b) => {
+          const c = cors.find((x) => x.x === b.facet || x.y === b.facet) ?? {};
+          return <tr key={b.facet}><th scope="row">{words(b.facet)}</th><td>{f3(c.r)}</td><td>{pv(c.p)}</td><td>{f3(b.std_beta)}</td><td>{pv(b.p)}</td><td>{b.significant ? 'yes' : 'no'}</td></tr>;
+        })}</tbody>
+      </table>
+      {r.caution && <p className="notice" role="note">{r.caution}</p>}
+    </>
+  );
+}
+
+export function TherapistEffects({ r }: { r: Json }) {
+  const effects: Json[] = (r.effects ?? []).map((e: Json, i: number) => ({
+    ...e, rank: i + 1, label: String(e.therapist),
+    lo: Array.isArray(e.ci95) ? e.ci95[0] : e.effect - 1.96 * e.se,
+    hi: Array.isArray(e.ci95) ? e.ci95[1] : e.effect + 1.96 * e.se,
+  }));
+  return (
+    <>
+      <p>ICC (therapist) = {f3(r.icc_therapist)} from {r.nobs} observations{r.singular ? ' (singular fit: the therapist variance is at its boundary)' : ''}{r.converged === false ? '; the fit did not converge' : ''}.</p>
+      <PlotFigure testId="caterpillar" caption="Therapist effects (conditional modes) with 95% intervals, sorted; the dashed line is the average therapist"
+        options={{ height: 300, marginLeft: 50, x: { label: 'Therapist (sorted by effect)', axis: null }, y: { label: 'Effect on outcome', grid: true },
+          marks: [Plot.ruleY([0], { strokeDasharray: '4,3' }),
+                  Plot.ruleX(effects, { x: 'rank', y1: 'lo', y2: 'hi', stroke: '#4a6fa5' }),
+                  Plot.dot(effects, { x: 'rank', y: 'effect', fill: '#1a1a1a', r: 3, title: 'label' })] }}
+        table={{ columns: ['therapist', 'effect', 'low', 'high'], rows: effects.map((e) => [e.label, +(+e.effect).toFixed(3), +(+e.lo).toFixed(3), +(+e.hi).toFixed(3)]) }} />
+    </>
+  );
+}
+
+export function Mediation({ r }: { r: Json }) {
+  const row = (name: string, v: Json | undefined) => <tr key={name}><th scope="row">{name}</th><td>{f3(v?.estimate)}</td><td>{f3(v?.se)}</td><td>{pv(v?.p)}</td></tr>;
+  return (
+    <>
+      <p>Indirect effect (a×b) = <strong>{f3(r.ab)}</strong>, {Math.round((r.level ?? 0.95) * 100)}% bootstrap interval [{f3(r.ab_ci?.[0])}, {f3(r.ab_ci?.[1])}]
+        {' '}from {r.resamples} resamples{r.cluster ? ` of ${r.clusters} ${r.cluster} clusters` : ''}; n = {r.n}.
+        {Array.isArray(r.ab_ci) && (r.ab_ci[0] > 0 || r.ab_ci[1] < 0) ? ' The interval excludes zero.' : ' The interval includes zero.'}</p>
+      <table className="data">
+        <caption>Paths</caption>
+        <thead><tr><th scope="col">Path</th><th scope="col">Estimate</th><th scope="col">SE</th><th scope="col">p</th></tr></thead>
+        <tbody>{[row('a: mindfulness → alliance', r.a), row('b: alliance → outcome', r.b), row('c: total effect', r.c), row("c′: direct effect", r.c_prime)]}</tbody>
+      </table>
+    </>
+  );
+}

@@ -1,0 +1,48 @@
+import { useState } from 'react';
+import { api, download } from '../../api';
+import { ErrorBox, Loaded, useLoad } from '../../components/common';
+
+export function Exports() {
+  const state = useLoad(() => api.instruments(), []);
+  const [instrument, setInstrument] = useState('phq9');
+  const [format, setFormat] = useState<'csv' | 'json'>('csv');
+  const [busy, setBusy] = useState('');
+  const [msg, setMsg] = useState('');
+  const [error, setError] = useState<unknown>(null);
+
+  async function get(what: 'responses' | 'scores') {
+    setBusy(what); setError(null); setMsg('');
+    try {
+      const bytes = await download(api.exportUrl(what, format, instrument), `${instrument}-${what}.${format}`);
+      setMsg(`Downloaded ${instrument}-${what}.${format} (${bytes} bytes).`);
+    } catch (e) { setError(e); } finally { setBusy(''); }
+  }
+
+  return (
+    <section>
+      <h1 tabIndex={-1}>Exports</h1>
+      <p>Research exports are always de-identified: respondents are replaced by pseudonyms that are
+        stable within one export and unlinkable across exports, and times are coarsened to the date.</p>
+      <Loaded state={state} what="instruments">
+        {(instruments) => (
+          <form onSubmit={(e) => e.preventDefault()}>
+            <label htmlFor="exp-instrument">Instrument</label>
+            <select id="exp-instrument" value={instrument} onChange={(e) => setInstrument(e.target.value)}>
+              {instruments.map((i) => <option key={i.id} value={i.id}>{i.title}</option>)}
+            </select>
+            <label htmlFor="exp-format">Format</label>
+            <select id="exp-format" value={format} onChange={(e) => setFormat(e.target.value as 'csv' | 'json')}>
+              <option value="csv">CSV</option><option value="json">JSON</option>
+            </select>
+            <p>
+              <button type="button" disabled={busy !== ''} aria-busy={busy === 'responses'} onClick={() => get('responses')}>Download item responses</button>{' '}
+              <button type="button" disabled={busy !== ''} aria-busy={busy === 'scores'} onClick={() => get('scores')}>Download scale scores</button>
+            </p>
+            {msg && <p className="ok" role="status" data-testid="export-done">{msg}</p>}
+            {error != null && <ErrorBox error={error} />}
+          </form>
+        )}
+      </Loaded>
+    </section>
+  );
+}

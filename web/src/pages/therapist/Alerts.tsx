@@ -1,0 +1,38 @@
+import { api } from '../../api';
+import { AlertList, alertState } from '../../components/AlertList';
+import { Loaded, useLoad } from '../../components/common';
+import type { Alert, Client, Episode } from '../../types';
+
+export function Alerts() {
+  const state = useLoad(async () => {
+    const [alerts, episodes, clients] = await Promise.all([
+      api.alerts(), api.episodes().catch(() => [] as Episode[]), api.clients().catch(() => [] as Client[])]);
+    return { alerts, episodes, clients };
+  }, []);
+  return (
+    <section>
+      <h1 tabIndex={-1}>Alerts</h1>
+      <p>Newest first. Acknowledge an alert when you have seen it; resolve it with a note saying what you did.</p>
+      <Loaded state={state} what="alerts">
+        {({ alerts, episodes, clients }) => {
+          const name = (a: Alert) => {
+            const cid = a.client_id ?? episodes.find((e) => e.id === a.episode_id)?.client_id;
+            const c = clients.find((x) => x.id === cid);
+            return c ? c.pseudonym : cid ? `client ${cid}` : `episode ${a.episode_id}`;
+          };
+          const open = alerts.filter((a) => alertState(a) !== 'resolved').sort((a, b) => b.raised_at.localeCompare(a.raised_at));
+          const closed = alerts.filter((a) => alertState(a) === 'resolved').sort((a, b) => b.raised_at.localeCompare(a.raised_at));
+          return (
+            <>
+              <h2>Open ({open.length})</h2>
+              <AlertList alerts={open} onChange={state.reload} clientName={name} />
+              <details><summary>Resolved ({closed.length})</summary>
+                <AlertList alerts={closed} onChange={state.reload} clientName={name} />
+              </details>
+            </>
+          );
+        }}
+      </Loaded>
+    </section>
+  );
+}

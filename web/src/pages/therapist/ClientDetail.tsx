@@ -1,0 +1,124 @@
+import * as Plot from '@observablehq/plot';
+import { api } from '../../api';
+import { useMe } from '../../auth';
+import { AlertList, alertState } from '../../components/AlertList';
+import { Loaded, useLoad } from '../../components/common';
+import { PlotFigure } from '../../components/PlotFigure';
+import { shortDate, words } from '../../plain';
+import type { Alert, Episode, ExpectedPoint, TrajectoryPoint } from '../../types';
+
+const DIMENSIONS = [
+  { id: 'goal', label: 'Goal', colour: '#1f4e79' },
+  { id: 'task', label: 'Task', colour: '#b35900' },
+  { id: 'bond', label: 'Bond', colour: '#2e7d32' },
+];
+
+/** x position of a trajectory point: its session number when known, else its order. */
+function sessionOf(p: TrajectoryPoint, i: number): number {
+  return p.session_number ?? i + 1;
+}
+
+async function loadDetail(id: number) {
+  const [client, episodes, alerts, phq, core, expectedPhq, expectedCore, ...alliance] = await Promise.all([
+    api.client(id),
+    api.episodes().catch(() => [] as Episode[]),
+    api.alerts().catch(() => [] as Alert[]),
+    api.trajectory(id, 'phq9', 'total').catch(() => [] as TrajectoryPoint[]),
+    api.trajectory(id, 'core10', 'total').catch(() => [] as TrajectoryPoint[]),
+    api.expected(id, 'phq9').catch(() => null),
+    api.expected(id, 'core10').catch(() => null),
+    ...DIMENSIONS.map((d) => api.trajectory(id, 'wai_sr', d.id).catch(() => [] as TrajectoryPoint[])),
+  ]);
+  const mine = episodes.filter((e) => e.client_id === id);
+  const ids = new Set(mine.map((e) => e.id));
+  const usePhq = phq.length > 0 || core.length === 0;
+  return {
+    client, episodes: mine,
+    alerts: alerts.filter((a) => ids.has(a.episode_id) || a.client_id === id),
+    outcome: { name: usePhq ? 'PHQ-9' : 'CORE-10', id: usePhq ? 'phq9' : 'core10', pts: usePhq ? phq : core,
+      expected: (usePhq ? expectedPhq : expectedCore) as ExpectedPoint[] | null },
+    alliance,
+  };
+}
+
+export function ClientDetail({ id }: { id: number }) {
+  const me = useMe();
+  const state = useLoad(() => loadDetail(id), [id]);
+  return (
+    <section>
+      <Loaded state={state} what="the client's record">
+        {(d) => {
+          const active = d.episodes.find((e) => e.status === 'active');
+          const allianceRows = DIMENSIONS.flatMap((dim, k) => d.alliance[k]
+            .filter((p) => p.value !== null)
+            .map((p, i) => ({ session: sessionOf(p, i), value: p.value as number, dimension: dim.label })));
+          const outcomeRows = d.outcome.pts.filter((p) => p.value !== null)
+            .map((p, i) => ({ session: sessionOf(p, i), value: p.value as number, response_id: p.response_id, date: p.answered_at }));
+          const markers = d.alerts.map((a) => {
+            const hit = outcomeRows.find((r) => r.response_id === a.response_id)
+              ?? outcomeRows.find((r) => r.date >= a.raised_at) ?? outcomeRows[outcomeRows.length - 1];
+            return hit ? { session: hit.session, value: hit.value, label: words(a.kind), state: alertState(a) } : null;
+          }).filter((m): m is NonNullable<typeof m> => m !== null);
+          const band = d.outcome.expected ?? [];
+          return (
+            <>
+              <h1 tabIndex={-1}>{d.client.pseudonym || `Client ${d.client.id}`}</h1>
+              <p>Concerns: {d.client.concerns.map(words).join(', ') || '—'}. Goals: {d.client.goals.join('; ') || '—'}.
+                {active ? ` In therapy since ${shortDate(active.started_on)}.` : ''}</p>
+              {me.role === 'therapist' && active && (
+                <p><a className="button" href={`#/questionnaires/wai_srt?client=${d.client.id}&episode=${active.id}`}>Rate today's alliance (WAI-SR-T)</a></p>
+              )}
+
+              <h2>Alerts</h2>
+              <AlertList alerts={d.alerts} onChange={state.reload} />
+
+              <h2>Alliance by goal, task and bond</h2>
+              {allianceRows.length === 0 ? <p>No WAI-SR answers yet.</p> : (
+                <PlotFigure testId="alliance-plot"
+                  caption="Client-rated alliance (WAI-SR) per session: goal, task and bond, each 4–20; a drop in one line is a possible rupture"
+                  options={{
+                    height: 260, marginLeft: 44,
+                    x: { label: 'Session', tickFormat: 'd' },
+                    y: { label: 'Subscale score', domain: [4, 20], grid: true },
+                    color: { domain: DIMENSIONS.map((x) => x.label), range: DIMENSIONS.map((x) => x.colour), legend: true },
+                    marks: [
+                      Plot.line(allianceRows, { x: 'session', y: 'value', stroke: 'dimension', strokeWidth: 2 }),
+                      Plot.dot(allianceRows, { x: 'session', y: 'value', fill: 'dimension', symbol: 'dimension', r: 4 }),
+                    ],
+                  }}
+                  table={{ columns: ['session', 'dimension', 'score'], rows: allianceRows.map((r) => [r.session, r.dimension, r.value]) }}
+                />
+              )}
+
+              <h2>Outcome ({d.outcome.name})</h2>
+              {outcomeRows.length === 0 ? <p>No {d.outcome.name} answers yet.</p> : (
+                <PlotFigure testId="outcome-plot"
+                  caption={`${d.outcome.name} total per session (lower is better)` +
+                    (band.length ? ', with the band of expected response for clients who started like this one' : '; the expected-response band is not available') +
+                    (markers.length ? `; ${markers.length} alert${markers.length > 1 ? 's' : ''} marked` : '')}
+                  options={{
+                    height: 280, marginLeft: 44,
+                    x: { label: 'Session', tickFormat: 'd' },
+                    y: { label: `${d.outcome.name} total`, grid: true, zero: true },
+                    marks: [
+                      band.length ? Plot.areaY(band, { x: 'session', y1: 'lower', y2: 'upper', fill: '#9ecae1', fillOpacity: 0.5 }) : null,
+                      band.length ? Plot.line(band, { x: 'session', y: 'expected', stroke: '#4a6fa5', strokeDasharray: '4,3' }) : null,
+                      Plot.line(outcomeRows, { x: 'session', y: 'value', stroke: '#1a1a1a', strokeWidth: 2 }),
+                      Plot.dot(outcomeRows, { x: 'session', y: 'value', fill: '#1a1a1a', r: 3.5 }),
+                      Plot.dot(markers, { x: 'session', y: 'value', symbol: 'triangle', r: 8, fill: '#b00020', stroke: 'white' }),
+                      Plot.text(markers, { x: 'session', y: 'value', text: 'label', dy: -14, fill: '#b00020', fontWeight: 'bold' }),
+                    ],
+                  }}
+                  table={{ columns: ['session', 'score', 'expected', 'band low', 'band high'], rows: outcomeRows.map((r) => {
+                    const e = band.find((b) => b.session === r.session);
+                    return [r.session, r.value, e ? +e.expected.toFixed(1) : null, e ? +e.lower.toFixed(1) : null, e ? +e.upper.toFixed(1) : null];
+                  }) }}
+                />
+              )}
+            </>
+          );
+        }}
+      </Loaded>
+    </section>
+  );
+}

@@ -1,0 +1,208 @@
+// Wire shapes of the HTTP API (docs/api.md, docs/openapi.yaml). Instrument definitions are the
+// shape of `attune instruments show <id> --json` (docs/cli.md).
+
+export type Role = 'admin' | 'coordinator' | 'therapist' | 'researcher' | 'client';
+
+export interface Me {
+  user_id: number;
+  org_id: number;
+  handle: string;
+  role: Role;
+  therapist_id?: number | null;
+  client_id?: number | null;
+}
+
+export interface ResponseOption {
+  value: number;
+  label: string;
+}
+
+export interface Item {
+  id: string;
+  label: string;
+  text: string | null; // null when the licence does not let the wording ship
+  loinc?: string | null;
+  response: { min: number; max: number; options: ResponseOption[] };
+  reverse: boolean;
+  scored: boolean;
+  risk: { above: number; label: string } | null;
+}
+
+export interface Band {
+  label: string;
+  min: number;
+  max: number;
+}
+
+export interface Scale {
+  id: string;
+  title: string;
+  items: string[];
+  method: string;
+  range: [number, number];
+  higher_is: 'better' | 'worse';
+  bands: Band[];
+  caseness: { at_or_above: number; source?: string } | null;
+  min_answered?: number;
+}
+
+export interface Licence {
+  holder: string;
+  item_text_may_ship: boolean;
+  permitted_uses: { clinical: boolean | null; commercial: boolean | null; research: boolean | null };
+  terms: string;
+  url: string;
+  reference?: string;
+}
+
+export interface Instrument {
+  id: string;
+  version: string;
+  title: string;
+  instructions: string;
+  respondent: 'client' | 'therapist';
+  administrable: boolean;
+  declared_use?: string;
+  item_text_shipped: boolean;
+  item_count: number;
+  items: Item[];
+  scales: Scale[];
+  licence: Licence;
+  citation: string;
+  scoring_source?: string;
+}
+
+/** One answer per item in item order; null = not answered. */
+export type Answers = (number | null)[];
+
+export interface Therapist {
+  id: number;
+  external_id?: string;
+  display_name: string;
+  approaches?: string[];
+  style?: Record<string, number>;
+  languages?: string[];
+  modality?: string;
+  location?: string;
+  capacity?: number;
+  caseload?: number;
+  accepting?: boolean;
+  client_visible?: string[];
+}
+
+export interface Client {
+  id: number;
+  external_id?: string;
+  pseudonym: string;
+  concerns: string[];
+  goals: string[];
+  preferences: Record<string, number>;
+  constraints: string[];
+}
+
+export interface Episode {
+  id: number;
+  client_id: number;
+  therapist_id: number;
+  started_on: string;
+  ended_on: string;
+  status: 'waiting' | 'active' | 'ended';
+  assigned_by: string;
+}
+
+export interface Recommendation {
+  therapist: Therapist;
+  score: number; // 0..1, higher = better fit
+  /** Optional interval for the predicted alliance/score, when the model provides one. */
+  interval?: [number, number] | null;
+  /** Optional: how much data the prediction rests on ("literature prior only", n clients, ...). */
+  evidence?: string | null;
+  reasons: string[];
+}
+
+export interface Score {
+  scale_id: string;
+  value: number | null;
+  band: string;
+  caseness?: boolean | null;
+  answered?: number;
+  prorated?: boolean;
+}
+
+export interface StoredResponse {
+  id: number;
+  instrument_id: string;
+  answered_at: string;
+  episode_id?: number | null;
+  session_id?: number | null;
+  scores?: Score[];
+}
+
+export interface TrajectoryPoint {
+  response_id: number;
+  answered_at: string;
+  session_id?: number | null;
+  session_number?: number | null;
+  value: number | null;
+  band: string;
+}
+
+export interface ExpectedPoint {
+  session: number;
+  expected: number;
+  lower: number;
+  upper: number;
+}
+
+export interface Alert {
+  id: number;
+  episode_id: number;
+  client_id?: number;
+  response_id?: number | null;
+  kind: string;
+  severity: 'info' | 'warning' | 'urgent';
+  detail: string;
+  raised_at: string;
+  acknowledged_at: string;
+  resolved_at: string;
+  note?: string;
+}
+
+export interface SubmitResult {
+  response_id: number;
+  replayed?: boolean;
+  scores?: Score[];
+  alerts?: Alert[];
+}
+
+export interface UserRow {
+  id: number;
+  handle: string;
+  role: Role;
+  therapist_id?: number | null;
+  client_id?: number | null;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  entity: string;
+  entity_id: string;
+  detail: string;
+  hash: string;
+}
+
+export interface PlanRow {
+  client_id: number;
+  therapist_id: number;
+  score: number;
+  reasons?: string[];
+}
+
+export interface AssignmentPlan {
+  plan: PlanRow[];
+  as_usual: PlanRow[];
+  summary?: { plan_mean: number; as_usual_mean: number; unassigned: number };
+}
