@@ -2,3 +2,8 @@ import { afterEach } from 'vitest';
 import { cleanup } from '@testing-library/react';
 
 afterEach(() => cleanup());
+
+// jsdom lacks CSS.escape, which user-event uses to walk radio groups with the arrow keys.
+const g = globalThis as unknown as { CSS?: { escape?: (s: string) => string } };
+g.CSS ??= {};
+g.CSS.escape ??= (s: string) => s.replace(/([^\w-])/g, '\\$1');

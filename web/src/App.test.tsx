@@ -1,0 +1,72 @@
+// The shell against a stubbed fetch: sign-in, the role's navigation, and refusal of pages
+// outside the role.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { App } from './App';
+
+type Handler = (method: string, path: string, body: unknown) => [number, unknown];
+
+function stubFetch(handler: Handler) {
+  const calls: { method: string; path: string; headers: Record<string, string> }[] = [];
+  vi.stubGlobal('fetch', vi.fn(async (url: string, init: RequestInit = {}) => {
+    const method = init.method ?? 'GET';
+    const path = url.replace(/^\/api\/v1/, '');
+    calls.push({ method, path, headers: (init.headers ?? {}) as Record<string, string> });
+    const [status, body] = handler(method, path, init.body ? JSON.parse(String(init.body)) : undefined);
+    return new Response(body === undefined ? '' : JSON.stringify(body), {
+      status, headers: { 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json' } });
+  }));
+  return calls;
+}
+
+const client = { user_id: 7, org_id: 1, handle: 'client1', role: 'client', client_id: 3 };
+
+beforeEach(() => { sessionStorage.clear(); window.location.hash = '#/'; });
+afterEach(() => vi.unstubAllGlobals());
+
+describe('App', () => {
+  it('signs in, shows the role\'s navigation, and sends the CSRF token on writes', async () => {
+    let signedIn = false;
+    const calls = stubFetch((m, p) => {
+      if (p === '/me') return signedIn ? [200, client] : [401, { title: 'Unauthenticated', status: 401 }];
+      if (m === 'POST' && p === '/auth/login') { signedIn = true; return [200, { token: 't0k', csrf: 'c5rf', user: client }]; }
+      if (m === 'POST' && p === '/auth/logout') return [204, undefined];
+      return [404, { title: 'Not found' }];
+    });
+    const user = userEvent.setup();
+    render(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Sign in' }));
+    expect(screen.getByRole('alert').textContent).toBe('Enter your user name and your password.');
+    await user.type(screen.getByLabelText('User name'), 'client1');
+    await user.type(screen.getByLabelText('Password'), 'secret-pass');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
+    const labels = Array.from(nav.querySelectorAll('a')).map((a) => a.textContent);
+    expect(labels).toEqual(['Home', 'About you', 'Therapists who fit', 'Questionnaires', 'My progress']);
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Welcome, client1');
+    expect(screen.getByText(/demo organisation/)).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    const logout = calls.find((c) => c.path === '/auth/logout')!;
+    expect(logout.headers['X-CSRF-Token']).toBe('c5rf');
+    expect(logout.headers.Authorization).toBe('Bearer t0k');
+  });
+
+  it('a wrong password gets one message that does not say which part was wrong', async () => {
+    stubFetch((_m, p) => p === '/me' ? [401, { title: 'Unauthenticated' }] : [401, { title: 'Unauthenticated', detail: 'sign-in failed' }]);
+    const user = userEvent.setup();
+    render(<App />);
+    await user.type(await screen.findByLabelText('User name'), 'x');
+    await user.type(screen.getByLabelText('Password'), 'yyyyyyyy');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('That user name and password do not match an account.');
+  });
+
+  it('a client cannot open a staff page or another client\'s record', async () => {
+    stubFetch((_m, p) => p === '/me' ? [200, client] : [404, { title: 'Not found' }]);
+    window.location.hash = '#/clients/4';
+    render(<App />);
+    expect((await screen.findByRole('heading', { level: 1 })).textContent).toBe('Not available');
+    expect(screen.getByRole('alert').textContent).toMatch(/not part of what a client can open/);
+  });
+});

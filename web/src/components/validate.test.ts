@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import phq9 from '../fixtures/phq9.json';
+import type { Answers, Instrument } from '../types';
+import { itemPrompt, riskFlags, validateAnswers } from './validate';
+
+const ins = phq9 as unknown as Instrument;
+const full: Answers = [0, 1, 2, 3, 0, 1, 2, 3, 0, 1];
+
+describe('validateAnswers', () => {
+  it('accepts a full response', () => {
+    expect(validateAnswers(ins, full)).toEqual([]);
+  });
+
+  it('names each unanswered scored item by number and wording', () => {
+    const a = [...full];
+    a[2] = null;
+    a[6] = null;
+    const p = validateAnswers(ins, a);
+    expect(p.map((x) => x.itemId)).toEqual(['phq9_3', 'phq9_7']);
+    expect(p[0].message).toBe('Question 3 (“Trouble falling or staying asleep, or sleeping too much”) needs an answer.');
+    expect(p[1].message).toMatch(/^Question 7 \(“Trouble concentrating/);
+  });
+
+  it('lets unscored items be left (PHQ-9 item 10)', () => {
+    const a = [...full];
+    a[9] = null;
+    expect(validateAnswers(ins, a)).toEqual([]);
+  });
+
+  it('refuses a value the item does not permit, naming the permitted ones', () => {
+    const a = [...full];
+    a[0] = 4;
+    expect(validateAnswers(ins, a)).toEqual([{ itemId: 'phq9_1', index: 0,
+      message: 'Question 1 (“Little interest or pleasure in doing things”): 4 is not one of 0, 1, 2, 3.' }]);
+  });
+
+  it('shortens long wording in messages', () => {
+    const a = [...full];
+    a[5] = null;
+    expect(validateAnswers(ins, a)[0].message).toContain('…');
+  });
+});
+
+describe('riskFlags', () => {
+  it('flags PHQ-9 item 9 above 0 only', () => {
+    const a = [...full];
+    a[8] = 0;
+    expect(riskFlags(ins, a)).toEqual([]);
+    a[8] = 1;
+    expect(riskFlags(ins, a).map((i) => i.id)).toEqual(['phq9_9']);
+  });
+});
+
+describe('itemPrompt', () => {
+  it('uses the label when the wording is licensed (text null)', () => {
+    expect(itemPrompt({ ...ins.items[0], text: null })).toBe('Item 1: interest');
+  });
+});
