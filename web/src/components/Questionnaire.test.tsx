@@ -82,6 +82,17 @@ describe('Questionnaire validation', () => {
     expect(document.activeElement).toBe(within(groups()[3]).getAllByRole('radio')[0]);
   });
 
+  it('answering after a refused submit keeps focus on the item (no jump back to the summary)', async () => {
+    const user = userEvent.setup();
+    render(<Questionnaire instrument={PHQ9} onSubmit={() => {}} />);
+    await user.click(screen.getByRole('button', { name: 'Submit answers' }));
+    await user.click(screen.getByRole('link', { name: /^Question 1 / }));
+    await user.keyboard(' ');
+    const radios = within(groups()[0]).getAllByRole('radio');
+    expect((radios[0] as HTMLInputElement).checked).toBe(true);
+    expect(document.activeElement).toBe(radios[0]);
+  });
+
   it('answering an item clears its message', async () => {
     const user = userEvent.setup();
     render(<Questionnaire instrument={PHQ9} onSubmit={() => {}} />);

@@ -19,12 +19,14 @@ export function Questionnaire({ instrument, onSubmit, submitLabel = 'Submit answ
   const [problems, setProblems] = useState<ItemProblem[]>([]);
   const [serverError, setServerError] = useState<string>('');
   const [busy, setBusy] = useState(false);
+  const [attempts, setAttempts] = useState(0);
   const summaryRef = useRef<HTMLDivElement>(null);
   const base = `q-${instrument.id}`;
 
+  // focus the summary after a refused submit only, never while the person is answering
   useEffect(() => {
-    if (problems.length > 0 || serverError) summaryRef.current?.focus();
-  }, [problems, serverError]);
+    if (attempts > 0) summaryRef.current?.focus();
+  }, [attempts]);
 
   if (!instrument.administrable) {
     return (
@@ -50,12 +52,13 @@ export function Questionnaire({ instrument, onSubmit, submitLabel = 'Submit answ
     setServerError('');
     const found = validateAnswers(instrument, answers);
     setProblems(found);
-    if (found.length > 0) return;
+    if (found.length > 0) { setAttempts((n) => n + 1); return; }
     setBusy(true);
     try {
       await onSubmit(answers);
     } catch (err) {
       setServerError(err instanceof ApiError ? `${err.title}: ${err.detail}` : String(err));
+      setAttempts((n) => n + 1);
     } finally {
       setBusy(false);
     }

@@ -1,0 +1,298 @@
+#!/usr/bin/env node
+// Browser tests: playwright-core drives Debian's chromium (headless) against a running server
+// that serves web/dist and the API. Exits 0 when every check passes, 1 when any fails, 77 (ctest
+// "skipped") when the real server cannot be started because `attune serve` does not exist yet.
+//
+//   node e2e/run.mjs --mock                  against e2e/mock-api.mjs (the documented route shapes)
+//   node e2e/run.mjs [--attune build/attune] against a real `attune serve` on a simulated clinic
+//   options: --screens DIR (screenshots; default e2e/screens), --url URL (a server already running)
+//
+// Real-server commands can be overridden while the API settles (docs/web.md):
+//   ATTUNE_E2E_PREPARE  shell command creating the demo database at $DB  (default below)
+//   ATTUNE_E2E_SERVE    shell command serving it on $PORT                 (default below)
+//   ATTUNE_E2E_LOGINS   JSON {"client": ["handle", "password"], ...}      (default: demo logins)
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const web = resolve(new URL('..', import.meta.url).pathname);
+const repo = resolve(web, '..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+const mock = args.includes('--mock');
+const attune = resolve(repo, opt('--attune', 'build/attune'));
+const screens = resolve(opt('--screens', join(web, 'e2e', 'screens', mock ? 'mock' : 'real')));
+const DEMO_PASSWORD = mock ? 'demo-pass-1' : (process.env.ATTUNE_DEMO_PASSWORD ?? 'demo-pass-1');
+const logins = process.env.ATTUNE_E2E_LOGINS ? JSON.parse(process.env.ATTUNE_E2E_LOGINS) : {
+  client: ['client1', DEMO_PASSWORD], therapist: ['therapist1', DEMO_PASSWORD], coordinator: ['coordinator', DEMO_PASSWORD],
+  researcher: ['researcher', DEMO_PASSWORD], admin: ['admin', DEMO_PASSWORD],
+};
+
+const failures = [];
+let checks = 0;
+function check(ok, what) {
+  checks++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+}
+
+async function freePort() {
+  return new Promise((ok) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); }); });
+}
+async function waitFor(url, ms = 30000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try { const r = await fetch(url); if (r.status < 500) return true; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+async function startServer() {
+  if (opt('--url')) return { base: opt('--url'), stop: () => {} };
+  if (!existsSync(join(web, 'dist', 'index.html'))) {
+    console.error('web/dist/index.html missing: run `npm run build` first');
+    process.exit(1);
+  }
+  if (mock) {
+    const { startMock } = await import('./mock-api.mjs');
+    const s = await startMock(0);
+    return { base: `http://127.0.0.1:${s.address().port}`, stop: () => s.close() };
+  }
+  const help = spawnSync(attune, ['serve', '--help'], { encoding: 'utf8' });
+  if (help.status !== 0) {
+    console.log(`SKIP: ${attune} has no working 'serve' command yet (${(help.stderr || help.error || '').toString().split('\n')[0]})`);
+    process.exit(77);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'attune-web-e2e-'));
+  const port = await freePort();
+  const env = { ...process.env, DB: join(dir, 'demo.db'), PORT: String(port), ATTUNE: attune, WEB_DIST: join(web, 'dist') };
+  const prepare = process.env.ATTUNE_E2E_PREPARE
+    ?? '"$ATTUNE" demo init --db "$DB" --therapists 8 --clients 40 --seed 7 --password "$ATTUNE_DEMO_PASSWORD"';
+  const serve = process.env.ATTUNE_E2E_SERVE ?? '"$ATTUNE" serve --db "$DB" --port "$PORT" --web "$WEB_DIST"';
+  env.ATTUNE_DEMO_PASSWORD = DEMO_PASSWORD;
+  const t0 = Date.now();
+  const prep = spawnSync('bash', ['-c', prepare], { env, encoding: 'utf8', cwd: repo });
+  if (prep.status !== 0) { console.error(`prepare failed: ${prepare}\n${prep.stdout}\n${prep.stderr}`); process.exit(1); }
+  console.log(`demo clinic prepared in ${Date.now() - t0} ms`);
+  const child = spawn('bash', ['-c', `exec ${serve}`], { env, cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  if (!(await waitFor(`${base}/`))) { child.kill(); console.error('attune serve did not come up in 30 s'); process.exit(1); }
+  return { base, stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+const { base, stop } = await startServer();
+mkdirSync(screens, { recursive: true });
+const profile = mkdtempSync(join(tmpdir(), 'attune-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1200, height: 900 },
+});
+const consoleErrors = [];
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(screens, `${name}.png`), fullPage: true });
+}
+
+async function signIn(role, viewport) {
+  const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  page.on('pageerror', (e) => consoleErrors.push(`${role}: ${e.message}`));
+  await page.goto(`${base}/#/`);
+  const [handle, password] = logins[role];
+  await page.getByLabel('User name').fill(handle);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const ok = await page.getByRole('heading', { level: 1, name: /Welcome/ }).waitFor({ timeout: 10000 }).then(() => true, () => false);
+  check(ok, `${role}: signs in as ${handle}`);
+  const who = ok ? await page.getByTestId('who').textContent() : '';
+  check(who.includes(role), `${role}: header names the role (${who})`);
+  await shot(page, `${role}-home`);
+  return page;
+}
+
+async function answerAll(page, instrumentId, choose) {
+  const groups = page.getByRole('radiogroup');
+  const n = await groups.count();
+  for (let i = 0; i < n; i++) {
+    const radios = groups.nth(i).getByRole('radio');
+    const k = choose(i, await radios.count());
+    if (k !== null) await radios.nth(k).check();
+  }
+  return n;
+}
+
+async function step(name, fn) {
+  try { await fn(); } catch (e) { check(false, `${name}: ${e.message.split('\n')[0]}`); }
+}
+
+const t0 = Date.now();
+try {
+  // ---- client: intake, fit, PHQ-9 (with validation and keyboard), WAI-SR, progress; no other client's page
+  await step('client', async () => {
+    const page = await signIn('client', { width: 390, height: 844 }); // a phone
+    await page.goto(`${base}/#/intake`);
+    await page.getByRole('heading', { level: 1, name: 'About you' }).waitFor();
+    const depression = page.getByRole('checkbox', { name: 'depression' });
+    if (!(await depression.isChecked())) await depression.check();
+    await page.getByLabel(/What would you like to be different/).fill('sleep through the night\nsee friends again');
+    await page.getByRole('button', { name: 'Save' }).click();
+    check(await page.getByText(/^Saved\./).waitFor({ timeout: 10000 }).then(() => true, () => false), 'client: intake saved');
+    await shot(page, 'client-intake');
+
+    await page.goto(`${base}/#/therapists`);
+    const recs = page.getByTestId('recommendation');
+    await recs.first().waitFor({ timeout: 15000 });
+    const text = await recs.first().textContent();
+    check((await recs.count()) >= 1 && /fit/.test(text) && /(sure|guess|unsure)/.test(text), 'client: therapists who fit, with reasons and uncertainty in words');
+    await shot(page, 'client-therapists');
+
+    await page.goto(`${base}/#/questionnaires`);
+    await page.getByRole('link', { name: /Patient Health Questionnaire-9/ }).click();
+    await page.getByRole('radiogroup').first().waitFor();
+    await page.getByRole('button', { name: 'Submit answers' }).click();
+    const summary = page.getByRole('alert');
+    const msg = await summary.textContent();
+    check(/9 questions need attention/.test(msg) && /Question 1 \(“Little interest or pleasure in doing things”\) needs an answer\./.test(msg),
+      'client: empty PHQ-9 refused with messages naming the items');
+    check(await summary.evaluate((el) => el === document.activeElement), 'client: the error summary takes focus');
+    await shot(page, 'client-phq9-errors');
+    // keyboard: from the summary's first link to item 1, Space selects, arrows move, Tab goes on
+    await summary.getByRole('link').first().click();
+    await page.keyboard.press('Space');
+    await page.keyboard.press('ArrowRight');
+    const first = page.getByRole('radiogroup').first().getByRole('radio');
+    check(await first.nth(1).isChecked(), 'client: keyboard selects within an item (Space, ArrowRight)');
+    await answerAll(page, 'phq9', (i) => (i === 0 ? null : i === 8 ? 1 : i === 9 ? 2 : 2)); // item 9 endorsed: a risk alert
+    check(await page.getByText(/Your therapist will see this/).isVisible(), 'client: risk item shows the supportive note');
+    await page.getByRole('button', { name: 'Submit answers' }).click();
+    check(await page.getByTestId('submitted').waitFor({ timeout: 10000 }).then(() => true, () => false), 'client: PHQ-9 saved');
+    await shot(page, 'client-phq9-done');
+
+    await page.goto(`${base}/#/questionnaires`);
+    await page.getByRole('link', { name: /Working Alliance Inventory/ }).click();
+    await page.getByRole('radiogroup').first().waitFor();
+    await answerAll(page, 'wai_sr', (_i, n) => n - 2);
+    await page.getByRole('button', { name: 'Submit answers' }).click();
+    check(await page.getByTestId('submitted').waitFor({ timeout: 10000 }).then(() => true, () => false), 'client: WAI-SR saved');
+
+    await page.goto(`${base}/#/progress`);
+    await page.getByRole('heading', { level: 1, name: 'My progress' }).waitFor();
+    check(await page.locator('figure.plot svg').first().waitFor({ timeout: 10000 }).then(() => true, () => false), 'client: progress chart drawn');
+    await shot(page, 'client-progress');
+
+    // another client's record: the app refuses, and so does the server
+    await page.goto(`${base}/#/clients/2`);
+    check(await page.getByRole('heading', { level: 1, name: 'Not available' }).isVisible(), 'client: cannot open another client\'s page');
+    await shot(page, 'client-other-refused');
+    const status = await page.evaluate(async () => {
+      const s = JSON.parse(sessionStorage.getItem('attune.session') ?? '{}');
+      const me = await (await fetch('/api/v1/me', { headers: s.token ? { Authorization: `Bearer ${s.token}` } : {} })).json();
+      const other = me.client_id === 1 ? 2 : 1;
+      return (await fetch(`/api/v1/clients/${other}`, { headers: s.token ? { Authorization: `Bearer ${s.token}` } : {} })).status;
+    });
+    check(status === 403 || status === 404, `client: the API refuses another client's record (HTTP ${status})`);
+    await page.close();
+  });
+
+  // ---- therapist: caseload, the risk alert and the planted rupture, acknowledge/resolve, trajectories
+  await step('therapist', async () => {
+    const page = await signIn('therapist');
+    await page.goto(`${base}/#/caseload`);
+    await page.getByTestId('caseload').waitFor({ timeout: 15000 });
+    check((await page.getByTestId('caseload').locator('tbody tr').count()) >= 1, 'therapist: caseload lists clients');
+    await shot(page, 'therapist-caseload');
+
+    await page.goto(`${base}/#/alerts`);
+    await page.getByRole('heading', { level: 2, name: /^Open/ }).waitFor({ timeout: 15000 });
+    const risk = page.getByTestId('alert').filter({ has: page.locator('[data-testid=alert-state]', { hasText: 'open' }) }).and(page.locator('[data-kind=risk_item]'));
+    check(await risk.count() >= 1, 'therapist: the client\'s PHQ-9 item 9 raised a risk alert');
+    const rupture = page.locator('[data-testid=alert][data-kind=rupture]');
+    check(await rupture.count() >= 1, 'therapist: the planted rupture\'s alert appears');
+    await shot(page, 'therapist-alerts');
+    const target = rupture.first();
+    await target.getByRole('textbox').fill('Discussed the bond in session; agreed to revisit goals.');
+    await target.getByRole('button', { name: 'Acknowledge' }).click();
+    check(await page.locator('[data-testid=alert][data-kind=rupture] [data-testid=alert-state]', { hasText: 'acknowledged' }).first()
+      .waitFor({ timeout: 10000 }).then(() => true, () => false), 'therapist: rupture alert acknowledged with a note');
+    const r1 = page.getByTestId('alert').filter({ has: page.locator('[data-testid=alert-state]', { hasText: /^open$/ }) }).first();
+    await r1.getByRole('button', { name: 'Resolve' }).click();
+    check(await r1.getByText('Write a note saying how this alert was resolved.').isVisible(), 'therapist: resolving without a note is refused with a message');
+    await r1.getByRole('textbox').fill('Safety plan reviewed by phone.');
+    await r1.getByRole('button', { name: 'Resolve' }).click();
+    await page.waitForTimeout(500);
+    await shot(page, 'therapist-alert-resolved');
+
+    await page.goto(`${base}/#/caseload`);
+    await page.getByTestId('caseload').locator('tbody tr a').first().click();
+    check(await page.getByTestId('alliance-plot').locator('svg').first().waitFor({ timeout: 15000 }).then(() => true, () => false), 'therapist: alliance by goal/task/bond drawn');
+    check(await page.getByTestId('outcome-plot').locator('svg').first().isVisible(), 'therapist: outcome trajectory drawn');
+    await shot(page, 'therapist-client');
+    await page.close();
+  });
+
+  // ---- coordinator: waitlist, plan vs as usual, commit
+  await step('coordinator', async () => {
+    const page = await signIn('coordinator');
+    await page.goto(`${base}/#/waitlist`);
+    await page.getByRole('heading', { level: 1, name: 'Waitlist' }).waitFor();
+    await shot(page, 'coordinator-waitlist');
+    await page.goto(`${base}/#/assign`);
+    await page.getByRole('button', { name: 'Preview a plan' }).click();
+    check(await page.getByTestId('plan').waitFor({ timeout: 60000 }).then(() => true, () => false), 'coordinator: batch plan previewed');
+    check(/with the plan, .* as usual/.test(await page.getByTestId('plan-summary').textContent()), 'coordinator: plan compared with assignment as usual');
+    await shot(page, 'coordinator-plan');
+    await page.getByRole('button', { name: /^Commit \d+ assignments/ }).click();
+    check(await page.getByTestId('committed').waitFor({ timeout: 30000 }).then(() => true, () => false), 'coordinator: plan committed');
+    await page.goto(`${base}/#/capacity`);
+    await page.locator('figure.plot svg').first().waitFor({ timeout: 10000 });
+    await shot(page, 'coordinator-capacity');
+    await page.close();
+  });
+
+  // ---- researcher: replication, therapist effects, export
+  await step('researcher', async () => {
+    const page = await signIn('researcher');
+    await page.goto(`${base}/#/analyses`);
+    const rep = page.getByTestId('analysis-replication');
+    await rep.getByRole('button', { name: 'Run' }).click();
+    check(await rep.getByTestId('analysis-result').waitFor({ timeout: 120000 }).then(() => true, () => false), 'researcher: replication analysis ran');
+    check(/R² = /.test(await rep.getByTestId('analysis-result').textContent()), 'researcher: replication shows R²');
+    const te = page.getByTestId('analysis-therapist-effects');
+    await te.getByRole('button', { name: 'Run' }).click();
+    check(await te.getByTestId('caterpillar').locator('svg').first().waitFor({ timeout: 120000 }).then(() => true, () => false), 'researcher: caterpillar plot drawn');
+    await shot(page, 'researcher-analyses');
+    await page.goto(`${base}/#/exports`);
+    await page.getByRole('button', { name: 'Download scale scores' }).click();
+    check(await page.getByTestId('export-done').waitFor({ timeout: 30000 }).then(() => true, () => false), 'researcher: de-identified export downloaded');
+    await page.goto(`${base}/#/caseload`);
+    check(await page.getByRole('heading', { level: 1, name: 'Not available' }).isVisible(), 'researcher: no caseload');
+    await page.close();
+  });
+
+  // ---- admin: users, instruments and licences, audit log
+  await step('admin', async () => {
+    const page = await signIn('admin');
+    for (const [path, id, name] of [['users', 'users', 'users'], ['instruments', 'instruments', 'instruments'], ['audit', 'audit', 'audit log']]) {
+      await page.goto(`${base}/#/${path}`);
+      check(await page.getByTestId(id).waitFor({ timeout: 15000 }).then(() => true, () => false), `admin: ${name} shown`);
+      await shot(page, `admin-${path}`);
+    }
+    check((await page.getByTestId('audit').locator('tbody tr').count()) > 0, 'admin: audit log has entries');
+    await page.close();
+  });
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+  stop();
+}
+
+check(consoleErrors.length === 0, `no uncaught page errors${consoleErrors.length ? `: ${consoleErrors.join('; ')}` : ''}`);
+console.log(`\n${checks - failures.length}/${checks} checks passed in ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${screens}`);
+process.exit(failures.length ? 1 : 0);
