@@ -1,0 +1,197 @@
+#pragma once
+//! Facade of module `monitor`: per-response change, alerts (risk items, alliance ruptures and
+//! repairs, reliable deterioration, not on track), expected treatment response curves, and
+//! aggregate rates (docs/monitor.md). Pure logic: values in, values out.
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attune/core/result.hpp"
+#include "attune/core/types.hpp"
+#include "attune/instruments/instruments.hpp"
+
+namespace attune::monitor {
+
+//! What a scale is watched for.
+enum class Role { OUTCOME, ALLIANCE };
+
+//! How change on one scale ("instrument.scale") is judged when its file has no norms.
+struct ScaleSettings {
+  Role role = Role::OUTCOME;
+  std::optional<double> reliable_change;  //!< points (outcome scales without norms)
+  std::optional<double> sd;               //!< alliance scales: SD for the SEM
+  std::optional<double> reliability;      //!< alliance scales: reliability for the SEM
+  std::optional<double> cutoff;           //!< alliance scales: a rupture when falling below this
+  std::string source;
+};
+
+//! Every threshold of the rules; defaults as in docs/monitor.md.
+struct Config {
+  std::map<std::string, ScaleSettings> scales;  //!< key "instrument.scale"
+  int rupture_baseline = 3;        //!< m: earlier observations forming the recent level
+  double rupture_z = 1.96;         //!< z of the reliable drop from the recent level
+  int repair_window = 3;           //!< observations within which a return counts as repair
+  double not_on_track_z = 1.2816;  //!< one-sided band of the expected response
+  int not_on_track_from_session = 3;
+  std::size_t min_curve_episodes = 20;  //!< episodes with 3+ observations needed for a curve
+  std::string alliance_summary_key = "wai_sr.total";  //!< the alliance averaged in reports
+  //! Defaults: PHQ-9/GAD-7 from NHS Talking Therapies, CORE-10 norms, WAI-SR/SRS alliance.
+  static Config Defaults();
+};
+
+//! One scored response inside an episode.
+struct Observation {
+  Id response_id = 0;
+  std::string instrument;
+  int session = 0;  //!< 1-based
+  std::map<std::string, double> scores;  //!< scale id -> score (scorable scales only)
+  struct Risk {
+    std::string item;
+    double value = 0;
+    double above = 0;
+    std::string label;
+  };
+  std::vector<Risk> risks;
+};
+
+//! Builds an Observation from a scoring result.
+Observation MakeObservation(const instruments::Instrument& instrument,
+                            const instruments::ScoreResult& scored, Id response_id, int session);
+
+//! An expected treatment response curve for one outcome scale (docs/monitor.md).
+struct Curve {
+  std::string key;  //!< "instrument.scale"
+  bool available = false;
+  std::string reason;  //!< why not available
+  double b0 = 0, b_log_session = 0, b_intake = 0, b_interaction = 0;
+  double intake_centre = 0;  //!< intake enters the model centred at this value
+  double tau00 = 0, tau01 = 0, tau11 = 0, sigma2 = 0;
+  std::size_t episodes = 0, observations = 0;
+  bool higher_is_worse = true;
+  //! Expected score at `session` for a client with this intake score.
+  double Expected(int session, double intake) const;
+  //! Prediction SD of one new observation at `session`.
+  double PredictionSd(int session) const;
+};
+
+//! One data point for fitting a curve.
+struct CurvePoint {
+  Id episode = 0;
+  int session = 0;
+  double score = 0;
+};
+
+//! Fits the curve of `key` from observations grouped by episode (the first per episode is the
+//! intake). Always returns a Curve; `available` is false with a reason when there is too little
+//! data or the fit fails. INVALID_ARGUMENT only for a session below 1.
+Result<Curve> FitCurve(const std::string& key, bool higher_is_worse, const std::vector<CurvePoint>& points,
+                       const Config& config);
+
+//! Curve as JSON text / parsed back (for storage).
+std::string CurveToJson(const Curve& curve);
+Result<Curve> CurveFromJson(const std::string& text);
+
+//! A change decision (intake -> now, or previous -> now).
+struct Change {
+  double before = 0, after = 0, change = 0;
+  double threshold = 0;  //!< reliable change in points
+  std::string method;    //!< "jacobson_truax" | "rule_points" | "none"
+  bool reliable = false, improved = false;
+  std::string classification;  //!< instruments::ChangeClassName, or "unknown"
+};
+
+//! Change of one outcome scale at one observation.
+struct ScaleChange {
+  std::string key;
+  int session = 0;
+  double score = 0;
+  std::optional<Change> since_intake;
+  std::optional<Change> since_last;
+};
+
+//! An alert raised by an observation, with its evidence as JSON text.
+struct RaisedAlert {
+  std::string kind;      //!< risk_item | rupture | rupture_repaired | reliable_deterioration | not_on_track
+  std::string severity;  //!< info | warning | urgent
+  std::string scale;     //!< "instrument.scale" (empty for risk items)
+  int session = 0;
+  std::string detail;    //!< one sentence for people
+  std::string evidence;  //!< JSON object
+};
+
+//! A rupture as the replay saw it.
+struct RuptureEvent {
+  std::string key;
+  int session = 0;
+  double level = 0;
+  double score = 0;
+  std::string status;  //!< "open" | "repaired" | "unrepaired"
+  int repair_session = 0;
+};
+
+//! What replaying an episode gives.
+struct EpisodeAssessment {
+  std::vector<ScaleChange> changes;               //!< one per outcome scale per observation
+  std::vector<std::vector<RaisedAlert>> alerts;   //!< per observation, same order as input
+  std::vector<RuptureEvent> ruptures;
+  std::vector<std::string> notes;                 //!< e.g. curves unavailable
+};
+
+//! Replays an episode's observations (in order) and raises alerts for each. `catalogue` gives
+//! scale directions and norms; `curves` maps "instrument.scale" to a curve.
+//! INVALID_ARGUMENT when an observation names an unknown instrument or a session below 1.
+Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observations,
+                                        const instruments::Catalogue& catalogue,
+                                        const std::map<std::string, Curve>& curves, const Config& config);
+
+//! A rate with its 95% Wilson interval.
+struct Rate {
+  std::size_t events = 0, n = 0;
+  double rate = 0, low = 0, high = 0;
+  std::optional<double> adjusted;  //!< case-mix adjusted rate (therapists)
+};
+//! Wilson score interval; n = 0 gives rate 0 and [0, 1].
+Rate Wilson(std::size_t events, std::size_t n, double z = 1.959964);
+
+//! One episode's summary for aggregates.
+struct EpisodeSummary {
+  Id episode = 0;
+  Id therapist = 0;
+  std::string outcome_key;
+  std::optional<double> intake, last;  //!< outcome scores
+  std::optional<Change> change;        //!< intake -> last
+  bool case_at_intake = false, case_at_end = false;
+  std::optional<double> mean_alliance;
+  int ruptures = 0, repaired = 0;
+};
+
+//! Summarises an assessed episode.
+EpisodeSummary Summarise(Id episode, Id therapist, const std::vector<Observation>& observations,
+                         const EpisodeAssessment& assessment, const instruments::Catalogue& catalogue,
+                         const Config& config);
+
+//! Rates for one group of episodes.
+struct GroupReport {
+  std::string group;  //!< "organisation" or "therapist <id>"
+  Id therapist = 0;
+  std::size_t episodes = 0, with_outcome = 0;
+  Rate reliable_improvement, recovery, reliable_recovery, deterioration;
+  std::optional<double> mean_alliance;
+  double ruptures_per_episode = 0;
+  Rate repair;  //!< repaired / ruptures
+};
+
+//! Organisation report and one per therapist, case-mix adjusted for intake severity.
+struct Report {
+  GroupReport organisation;
+  std::vector<GroupReport> therapists;
+  std::string adjustment;  //!< how (or why not) adjusted
+};
+
+//! Aggregates episode summaries.
+Report Aggregate(const std::vector<EpisodeSummary>& episodes);
+
+}  // namespace attune::monitor

@@ -1,0 +1,343 @@
+#include "attune/monitor/monitor.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace attune::monitor {
+
+using nlohmann::json;
+
+Config Config::Defaults() {
+  Config c;
+  const std::string nhs = "NHS Talking Therapies rule set (instruments/rules/nhs_talking_therapies.json)";
+  c.scales["phq9.total"] = {Role::OUTCOME, 6.0, {}, {}, {}, nhs};
+  c.scales["gad7.total"] = {Role::OUTCOME, 4.0, {}, {}, {}, nhs};
+  c.scales["core10.total"] = {Role::OUTCOME, {}, {}, {}, {}, "norms in instruments/core10.json"};
+  c.scales["ors.total"] = {Role::OUTCOME, 5.0, {}, {}, {}, "ORS reliable change 5 points (Miller & Duncan; judgement until checked)"};
+  const std::string wai = "WAI-SR sizes as in Hatcher & Gillaspy 2006 / Munder et al. 2010 (judgement until checked)";
+  for (const char* sub : {"goal", "task", "bond"}) {
+    c.scales[std::string("wai_sr.") + sub] = {Role::ALLIANCE, {}, 3.0, 0.85, {}, wai};
+  }
+  c.scales["wai_sr.total"] = {Role::ALLIANCE, {}, 8.0, 0.92, 36.0, wai + "; cutoff = mean item 3 ('sometimes')"};
+  c.scales["srs.total"] = {Role::ALLIANCE, {}, 4.5, 0.88, 36.0, "SRS cutoff 36 (Duncan et al. 2003); SD/alpha judgement"};
+  return c;
+}
+
+Observation MakeObservation(const instruments::Instrument& instrument,
+                            const instruments::ScoreResult& scored, Id response_id, int session) {
+  Observation o;
+  o.response_id = response_id;
+  o.instrument = instrument.id;
+  o.session = session;
+  for (const auto& s : scored.scales) {
+    if (s.score) o.scores[instrument.scales[s.scale].id] = *s.score;
+  }
+  for (const auto& f : scored.flags) {
+    const auto& item = instrument.items[f.item];
+    Observation::Risk r;
+    r.item = item.id;
+    r.value = f.value;
+    if (item.risk) {
+      r.above = item.risk->above;
+      r.label = item.risk->label;
+    }
+    o.risks.push_back(std::move(r));
+  }
+  return o;
+}
+
+namespace {
+
+bool IsCase(const instruments::Scale& scale, double score) {
+  if (!scale.caseness) return false;
+  return scale.caseness->at_or_above ? score >= scale.caseness->cutoff : score <= scale.caseness->cutoff;
+}
+
+// Change from `before` to `after`: Jacobson-Truax when the scale has norms, else the configured
+// reliable change in points (a case -> not a case with a reliable improvement is "recovered").
+Change ComputeChange(const instruments::Scale& scale, const ScaleSettings& settings, double before,
+                     double after) {
+  Change c;
+  c.before = before;
+  c.after = after;
+  c.change = after - before;
+  const bool higher_worse = scale.direction == instruments::Direction::HIGHER_IS_WORSE;
+  c.improved = higher_worse ? c.change < 0 : c.change > 0;
+  if (scale.norms) {
+    auto d = instruments::JacobsonTruax(*scale.norms, scale.direction, before, after);
+    if (d) {
+      c.method = "jacobson_truax";
+      c.threshold = d->thresholds.reliable_change;
+      c.reliable = d->reliable;
+      c.classification = instruments::ChangeClassName(d->classification);
+      return c;
+    }
+  }
+  if (settings.reliable_change) {
+    c.method = "rule_points";
+    c.threshold = *settings.reliable_change;
+    c.reliable = std::fabs(c.change) >= c.threshold;
+    if (!c.reliable) {
+      c.classification = "unchanged";
+    } else if (!c.improved) {
+      c.classification = "reliably_deteriorated";
+    } else if (scale.caseness && IsCase(scale, before) && !IsCase(scale, after)) {
+      c.classification = "recovered";
+    } else {
+      c.classification = "reliably_improved";
+    }
+    return c;
+  }
+  c.method = "none";
+  c.classification = "unknown";
+  return c;
+}
+
+json ChangeJson(const Change& c) {
+  return json{{"before", c.before},       {"after", c.after},       {"change", c.change},
+              {"threshold", c.threshold}, {"method", c.method},     {"reliable", c.reliable},
+              {"improved", c.improved},   {"classification", c.classification}};
+}
+
+std::optional<double> Sem(const instruments::Scale& scale, const ScaleSettings& settings) {
+  if (scale.norms && scale.norms->sd > 0 && scale.norms->reliability < 1) {
+    return scale.norms->sd * std::sqrt(1.0 - scale.norms->reliability);
+  }
+  if (settings.sd && settings.reliability) return *settings.sd * std::sqrt(1.0 - *settings.reliability);
+  return std::nullopt;
+}
+
+struct OpenRupture {
+  std::size_t event = 0;  // index into ruptures
+  double level = 0;
+  int seen = 0;  // observations since the rupture
+};
+
+struct AllianceState {
+  std::vector<double> history;
+  std::optional<OpenRupture> open;
+};
+
+struct OutcomeState {
+  std::optional<double> intake;
+  int intake_session = 0;
+  double previous = 0;
+  bool deteriorated = false;
+  bool off_track = false;
+};
+
+}  // namespace
+
+Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observations,
+                                        const instruments::Catalogue& catalogue,
+                                        const std::map<std::string, Curve>& curves, const Config& config) {
+  if (config.rupture_baseline < 1) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("rupture_baseline: {} must be 1 or more", config.rupture_baseline), "rupture_baseline");
+  }
+  EpisodeAssessment out;
+  std::map<std::string, AllianceState> alliance;
+  std::map<std::string, OutcomeState> outcome;
+  std::vector<std::string> noted;
+  for (std::size_t index = 0; index < observations.size(); ++index) {
+    const Observation& obs = observations[index];
+    if (obs.session < 1) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("observation {}: session {} must be 1 or more", index + 1, obs.session), "session");
+    }
+    auto instrument = catalogue.Get(obs.instrument);
+    if (!instrument) return instrument.error();
+    std::vector<RaisedAlert> raised;
+    for (const auto& risk : obs.risks) {
+      RaisedAlert a;
+      a.kind = "risk_item";
+      a.severity = "urgent";
+      a.session = obs.session;
+      a.detail = fmt::format("{} item {} answered {} (above {}): {}", obs.instrument, risk.item, risk.value,
+                             risk.above, risk.label);
+      a.evidence = json{{"rule", "risk_item"},     {"instrument", obs.instrument}, {"item", risk.item},
+                        {"value", risk.value},     {"above", risk.above},          {"label", risk.label},
+                        {"session", obs.session}}.dump();
+      raised.push_back(std::move(a));
+    }
+    for (const auto& [scale_id, score] : obs.scores) {
+      const std::string key = obs.instrument + "." + scale_id;
+      auto settings_it = config.scales.find(key);
+      if (settings_it == config.scales.end()) continue;
+      const ScaleSettings& settings = settings_it->second;
+      const instruments::Scale* scale = (*instrument)->FindScale(scale_id);
+      if (scale == nullptr) continue;
+      const bool higher_worse = scale->direction == instruments::Direction::HIGHER_IS_WORSE;
+      if (settings.role == Role::ALLIANCE) {
+        AllianceState& st = alliance[key];
+        auto sem = Sem(*scale, settings);
+        // "worse by" = how far the score is on the bad side of x.
+        auto worse_by = [&](double x) { return higher_worse ? score - x : x - score; };
+        bool acted = false;
+        if (st.open) {
+          OpenRupture& open = *st.open;
+          RuptureEvent& event = out.ruptures[open.event];
+          ++open.seen;
+          const double margin = sem.value_or(0.0);
+          if (worse_by(open.level) <= margin) {
+            event.status = "repaired";
+            event.repair_session = obs.session;
+            RaisedAlert a;
+            a.kind = "rupture_repaired";
+            a.severity = "info";
+            a.scale = key;
+            a.session = obs.session;
+            a.detail = fmt::format("{} back to {} at session {} (level before the rupture at session {}: {:.1f})",
+                                   key, instruments::FormatScore(score), obs.session, event.session, open.level);
+            a.evidence = json{{"rule", "repair"},        {"scale", key},
+                              {"session", obs.session},  {"score", score},
+                              {"rupture_session", event.session}, {"level", open.level},
+                              {"margin_sem", margin},    {"observations_since", open.seen}}.dump();
+            raised.push_back(std::move(a));
+            st.open.reset();
+            acted = true;
+          } else if (open.seen >= config.repair_window) {
+            event.status = "unrepaired";
+            st.open.reset();
+            acted = true;
+          }
+        }
+        if (!acted && !st.open && !st.history.empty()) {
+          const std::size_t m = std::min<std::size_t>(static_cast<std::size_t>(config.rupture_baseline),
+                                                      st.history.size());
+          std::vector<double> used(st.history.end() - static_cast<std::ptrdiff_t>(m), st.history.end());
+          double level = 0;
+          for (double v : used) level += v;
+          level /= static_cast<double>(m);
+          const double previous = st.history.back();
+          std::optional<std::string> rule;
+          json evidence{{"scale", key}, {"session", obs.session}, {"score", score}, {"earlier", used},
+                        {"level", level}, {"m", m}};
+          if (sem) {
+            const double threshold = config.rupture_z * *sem * std::sqrt(1.0 + 1.0 / static_cast<double>(m));
+            evidence["sem"] = *sem;
+            evidence["z"] = config.rupture_z;
+            evidence["threshold"] = threshold;
+            evidence["drop"] = worse_by(level);
+            if (worse_by(level) > threshold) rule = "reliable_drop";
+          }
+          if (!rule && settings.cutoff) {
+            const double cut = *settings.cutoff;
+            const bool below = higher_worse ? score > cut : score < cut;
+            const bool was_below = higher_worse ? previous > cut : previous < cut;
+            if (below && !was_below) rule = "cutoff";
+            evidence["cutoff"] = cut;
+            evidence["previous"] = previous;
+          }
+          if (rule) {
+            evidence["rule"] = *rule;
+            RuptureEvent event{key, obs.session, level, score, "open", 0};
+            out.ruptures.push_back(event);
+            st.open = OpenRupture{out.ruptures.size() - 1, level, 0};
+            RaisedAlert a;
+            a.kind = "rupture";
+            a.severity = "warning";
+            a.scale = key;
+            a.session = obs.session;
+            a.detail = *rule == "reliable_drop"
+                           ? fmt::format("{} fell to {} at session {} from a recent level of {:.1f} (a reliable drop)",
+                                         key, instruments::FormatScore(score), obs.session, level)
+                           : fmt::format("{} fell to {} at session {}, below the cutoff {}", key,
+                                         instruments::FormatScore(score), obs.session,
+                                         instruments::FormatScore(*settings.cutoff));
+            a.evidence = evidence.dump();
+            raised.push_back(std::move(a));
+          }
+        }
+        st.history.push_back(score);
+        continue;
+      }
+      // Outcome scale.
+      OutcomeState& st = outcome[key];
+      ScaleChange sc;
+      sc.key = key;
+      sc.session = obs.session;
+      sc.score = score;
+      if (!st.intake) {
+        st.intake = score;
+        st.intake_session = obs.session;
+        st.previous = score;
+        out.changes.push_back(std::move(sc));
+        continue;
+      }
+      sc.since_intake = ComputeChange(*scale, settings, *st.intake, score);
+      sc.since_last = ComputeChange(*scale, settings, st.previous, score);
+      st.previous = score;
+      const bool deteriorated = sc.since_intake->classification == "reliably_deteriorated";
+      if (deteriorated && !st.deteriorated) {
+        RaisedAlert a;
+        a.kind = "reliable_deterioration";
+        a.severity = "warning";
+        a.scale = key;
+        a.session = obs.session;
+        a.detail = fmt::format("{} is {} at session {}, reliably worse than {} at intake (threshold {} points)",
+                               key, instruments::FormatScore(score), obs.session,
+                               instruments::FormatScore(*st.intake), instruments::FormatScore(sc.since_intake->threshold));
+        json ev = ChangeJson(*sc.since_intake);
+        ev["rule"] = "reliable_deterioration";
+        ev["scale"] = key;
+        ev["session"] = obs.session;
+        ev["intake_session"] = st.intake_session;
+        a.evidence = ev.dump();
+        raised.push_back(std::move(a));
+      }
+      st.deteriorated = deteriorated;
+      auto curve_it = curves.find(key);
+      if (curve_it == curves.end() || !curve_it->second.available) {
+        if (std::find(noted.begin(), noted.end(), key) == noted.end()) {
+          noted.push_back(key);
+          out.notes.push_back(fmt::format(
+              "no expected treatment response curve for {} ({}); only the reliable-change rules apply", key,
+              curve_it == curves.end() ? "none fitted" : curve_it->second.reason));
+        }
+      } else if (obs.session >= config.not_on_track_from_session) {
+        const Curve& curve = curve_it->second;
+        const double expected = curve.Expected(obs.session, *st.intake);
+        const double sd = curve.PredictionSd(obs.session);
+        const double band = config.not_on_track_z * sd;
+        const bool off = higher_worse ? score > expected + band : score < expected - band;
+        if (off && !st.off_track) {
+          RaisedAlert a;
+          a.kind = "not_on_track";
+          a.severity = "warning";
+          a.scale = key;
+          a.session = obs.session;
+          a.detail = fmt::format("{} is {} at session {}; expected {:.1f} for an intake of {} (band {:.1f})", key,
+                                 instruments::FormatScore(score), obs.session, expected,
+                                 instruments::FormatScore(*st.intake), band);
+          a.evidence = json{{"rule", "not_on_track"},
+                            {"scale", key},
+                            {"session", obs.session},
+                            {"score", score},
+                            {"intake", *st.intake},
+                            {"expected", expected},
+                            {"prediction_sd", sd},
+                            {"z", config.not_on_track_z},
+                            {"band", band},
+                            {"curve",
+                             {{"b0", curve.b0},
+                              {"b_log_session", curve.b_log_session},
+                              {"b_intake", curve.b_intake},
+                              {"b_interaction", curve.b_interaction},
+                              {"episodes", curve.episodes}}}}
+                           .dump();
+          raised.push_back(std::move(a));
+        }
+        st.off_track = off;
+      }
+      out.changes.push_back(std::move(sc));
+    }
+    out.alerts.push_back(std::move(raised));
+  }
+  return out;
+}
+
+}  // namespace attune::monitor

@@ -1,0 +1,267 @@
+#include "attune/monitor/monitor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+
+namespace attune::monitor {
+namespace {
+
+const instruments::Catalogue& Cat() {
+  static const instruments::Catalogue catalogue = [] {
+    auto c = instruments::Catalogue::LoadDirectory(std::string(ATTUNE_SOURCE_DIR) + "/instruments");
+    EXPECT_TRUE(c.has_value());
+    return std::move(*c);
+  }();
+  return catalogue;
+}
+
+Observation Wai(int session, double total, double sub = 16) {
+  Observation o;
+  o.instrument = "wai_sr";
+  o.session = session;
+  o.scores = {{"goal", sub}, {"task", sub}, {"bond", sub}, {"total", total}};
+  return o;
+}
+
+Observation Phq(int session, double total) {
+  Observation o;
+  o.instrument = "phq9";
+  o.session = session;
+  o.scores = {{"total", total}};
+  return o;
+}
+
+std::vector<RaisedAlert> AlertsOf(const EpisodeAssessment& a, const std::string& kind) {
+  std::vector<RaisedAlert> out;
+  for (const auto& per : a.alerts)
+    for (const auto& x : per)
+      if (x.kind == kind) out.push_back(x);
+  return out;
+}
+
+TEST(Monitor, RiskItemRaisedAtOnceWithEvidence) {
+  auto phq = Cat().Get("phq9");
+  ASSERT_TRUE(phq.has_value());
+  instruments::Answers answers((*phq)->items.size(), 1.0);
+  answers[8] = 2.0;  // item 9: thoughts of self-harm
+  auto scored = instruments::Score(**phq, answers);
+  ASSERT_TRUE(scored.has_value());
+  Observation o = MakeObservation(**phq, *scored, 7, 1);
+  auto a = AssessEpisode({o}, Cat(), {}, Config::Defaults());
+  ASSERT_TRUE(a.has_value());
+  auto risks = AlertsOf(*a, "risk_item");
+  ASSERT_EQ(risks.size(), 1u);
+  EXPECT_EQ(risks[0].severity, "urgent");
+  auto ev = nlohmann::json::parse(risks[0].evidence);
+  EXPECT_EQ(ev["item"], "phq9_9");
+  EXPECT_EQ(ev["value"], 2.0);
+  // Item 9 at 0 raises nothing.
+  answers[8] = 0.0;
+  scored = instruments::Score(**phq, answers);
+  a = AssessEpisode({MakeObservation(**phq, *scored, 8, 1)}, Cat(), {}, Config::Defaults());
+  EXPECT_TRUE(AlertsOf(*a, "risk_item").empty());
+}
+
+TEST(Monitor, RuptureOnReliableDropThenRepaired) {
+  // Total: SEM = 8 * sqrt(1 - .92) = 2.263; threshold with m = 3: 1.96 * 2.263 * sqrt(4/3) = 5.12.
+  std::vector<Observation> obs = {Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40), Wai(5, 47)};
+  auto a = AssessEpisode(obs, Cat(), {}, Config::Defaults());
+  ASSERT_TRUE(a.has_value());
+  ASSERT_EQ(a->alerts[3].size(), 1u);
+  const auto& r = a->alerts[3][0];
+  EXPECT_EQ(r.kind, "rupture");
+  EXPECT_EQ(r.scale, "wai_sr.total");
+  auto ev = nlohmann::json::parse(r.evidence);
+  EXPECT_EQ(ev["rule"], "reliable_drop");
+  EXPECT_NEAR(ev["threshold"].get<double>(), 1.96 * 8 * std::sqrt(0.08) * std::sqrt(4.0 / 3.0), 1e-9);
+  EXPECT_NEAR(ev["level"].get<double>(), 48, 1e-12);
+  ASSERT_EQ(a->alerts[4].size(), 1u);
+  EXPECT_EQ(a->alerts[4][0].kind, "rupture_repaired");
+  ASSERT_EQ(a->ruptures.size(), 1u);
+  EXPECT_EQ(a->ruptures[0].status, "repaired");
+  EXPECT_EQ(a->ruptures[0].repair_session, 5);
+}
+
+TEST(Monitor, SmallDropIsNoRuptureButFiveAndAHalfIs) {
+  auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 43)}, Cat(), {}, Config::Defaults());
+  EXPECT_TRUE(AlertsOf(*a, "rupture").empty());  // drop 5 < 5.12
+  a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 42.5)}, Cat(), {}, Config::Defaults());
+  EXPECT_EQ(AlertsOf(*a, "rupture").size(), 1u);  // drop 5.5 > 5.12
+}
+
+TEST(Monitor, RupturePerSubscale) {
+  // Bond alone drops 16 -> 10: subscale SEM 3 * sqrt(.15) = 1.162, threshold (m = 2) 1.96*1.162*1.225 = 2.79.
+  Observation third = Wai(3, 46);
+  third.scores["bond"] = 10;
+  auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), third}, Cat(), {}, Config::Defaults());
+  auto r = AlertsOf(*a, "rupture");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].scale, "wai_sr.bond");
+}
+
+TEST(Monitor, CutoffCrossingAndUnrepairedAfterWindow) {
+  auto a = AssessEpisode({Wai(1, 38), Wai(2, 37), Wai(3, 35), Wai(4, 34), Wai(5, 35), Wai(6, 34)}, Cat(), {},
+                         Config::Defaults());
+  auto r = AlertsOf(*a, "rupture");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(r[0].evidence)["rule"], "cutoff");
+  EXPECT_EQ(r[0].session, 3);
+  ASSERT_EQ(a->ruptures.size(), 1u);
+  EXPECT_EQ(a->ruptures[0].status, "unrepaired");
+  EXPECT_TRUE(AlertsOf(*a, "rupture_repaired").empty());
+}
+
+TEST(Monitor, ChangeAndReliableDeterioration) {
+  auto a = AssessEpisode({Phq(1, 10), Phq(2, 15), Phq(3, 16), Phq(4, 17), Phq(5, 12), Phq(6, 17)}, Cat(), {},
+                         Config::Defaults());
+  ASSERT_TRUE(a.has_value());
+  ASSERT_EQ(a->changes.size(), 6u);
+  EXPECT_FALSE(a->changes[0].since_intake.has_value());
+  EXPECT_EQ(a->changes[1].since_intake->classification, "unchanged");  // +5 < 6
+  EXPECT_EQ(a->changes[2].since_intake->classification, "reliably_deteriorated");
+  EXPECT_EQ(a->changes[2].since_intake->method, "rule_points");
+  EXPECT_DOUBLE_EQ(a->changes[2].since_last->change, 1.0);
+  auto d = AlertsOf(*a, "reliable_deterioration");
+  ASSERT_EQ(d.size(), 2u);  // sessions 3 and 6: raised again after the state ended at session 5
+  EXPECT_EQ(d[0].session, 3);
+  EXPECT_EQ(d[1].session, 6);
+  EXPECT_FALSE(a->notes.empty());  // no curve: says so
+}
+
+TEST(Monitor, RecoveryClassification) {
+  auto a = AssessEpisode({Phq(1, 20), Phq(2, 8)}, Cat(), {}, Config::Defaults());
+  EXPECT_EQ(a->changes[1].since_intake->classification, "recovered");
+  a = AssessEpisode({Phq(1, 20), Phq(2, 13)}, Cat(), {}, Config::Defaults());
+  EXPECT_EQ(a->changes[1].since_intake->classification, "reliably_improved");
+}
+
+TEST(Monitor, JacobsonTruaxWhenNormsExist) {
+  Observation a1, a2;
+  a1.instrument = a2.instrument = "core10";
+  a1.session = 1;
+  a2.session = 2;
+  a1.scores["total"] = 20;
+  a2.scores["total"] = 8;
+  auto a = AssessEpisode({a1, a2}, Cat(), {}, Config::Defaults());
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->changes[1].since_intake->method, "jacobson_truax");
+  // 1.96 * sqrt(2) * 7.7 * sqrt(.1) = 6.75
+  EXPECT_NEAR(a->changes[1].since_intake->threshold, 1.96 * std::sqrt(2.0) * 7.7 * std::sqrt(0.1), 1e-9);
+}
+
+TEST(Monitor, NotOnTrackAgainstCurve) {
+  Curve c;
+  c.key = "phq9.total";
+  c.available = true;
+  c.b0 = 0;
+  c.b_intake = 1;
+  c.b_log_session = -3;  // expected at session 4 from 18: 18 - 3 ln 4 = 13.84
+  c.sigma2 = 4;          // band 1.2816 * 2 = 2.56
+  std::map<std::string, Curve> curves{{c.key, c}};
+  auto a = AssessEpisode({Phq(1, 18), Phq(2, 18), Phq(4, 16)}, Cat(), curves, Config::Defaults());
+  EXPECT_TRUE(AlertsOf(*a, "not_on_track").empty());  // 16 < 16.40
+  a = AssessEpisode({Phq(1, 18), Phq(2, 18), Phq(4, 17)}, Cat(), curves, Config::Defaults());
+  auto n = AlertsOf(*a, "not_on_track");
+  ASSERT_EQ(n.size(), 1u);
+  auto ev = nlohmann::json::parse(n[0].evidence);
+  EXPECT_NEAR(ev["expected"].get<double>(), 18 - 3 * std::log(4.0), 1e-9);
+  // Session 2 is before not_on_track_from_session: never flagged even far off.
+  a = AssessEpisode({Phq(1, 18), Phq(2, 26)}, Cat(), curves, Config::Defaults());
+  EXPECT_TRUE(AlertsOf(*a, "not_on_track").empty());
+}
+
+TEST(Monitor, RefusesBadInput) {
+  auto a = AssessEpisode({Phq(0, 10)}, Cat(), {}, Config::Defaults());
+  ASSERT_FALSE(a.has_value());
+  EXPECT_EQ(a.error().field, "session");
+  Observation o = Phq(1, 10);
+  o.instrument = "nope";
+  EXPECT_FALSE(AssessEpisode({o}, Cat(), {}, Config::Defaults()).has_value());
+}
+
+TEST(Curves, TooLittleDataSaysSo) {
+  std::vector<CurvePoint> pts;
+  for (int e = 1; e <= 5; ++e)
+    for (int s = 1; s <= 4; ++s) pts.push_back({e, s, 15.0 - s});
+  auto c = FitCurve("phq9.total", true, pts, Config::Defaults());
+  ASSERT_TRUE(c.has_value());
+  EXPECT_FALSE(c->available);
+  EXPECT_NE(c->reason.find("5 episodes"), std::string::npos) << c->reason;
+}
+
+TEST(Curves, RecoversPlantedGrowth) {
+  // y = 2 + level_e + 0.9 intake + (-2 - 0.1 intake + slope_e) log(s) + e; slope_e ~ N(0, 0.8), level_e ~ N(0, 1), e ~ N(0, 1.5)
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> n01(0, 1);
+  std::vector<CurvePoint> pts;
+  for (int e = 1; e <= 150; ++e) {
+    const double intake = 15 + 4 * n01(rng);
+    const double slope = 0.8 * n01(rng);
+    const double level = 1.0 * n01(rng);
+    pts.push_back({e, 1, intake});
+    for (int s = 2; s <= 8; ++s) {
+      const double ls = std::log(static_cast<double>(s));
+      pts.push_back({e, s, 2 + level + 0.9 * intake + (-2 - 0.1 * intake + slope) * ls + 1.5 * n01(rng)});
+    }
+  }
+  auto c = FitCurve("phq9.total", true, pts, Config::Defaults());
+  ASSERT_TRUE(c.has_value());
+  ASSERT_TRUE(c->available) << c->reason;
+  EXPECT_NEAR(c->b_intake, 0.9, 0.15);
+  EXPECT_NEAR(c->b_interaction, -0.1, 0.1);
+  EXPECT_NEAR(std::sqrt(c->sigma2), 1.5, 0.2);
+  EXPECT_NEAR(c->Expected(4, 15), 2 + 0.9 * 15 + (-2 - 1.5) * std::log(4.0), 0.6);
+  auto back = CurveFromJson(CurveToJson(*c));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_DOUBLE_EQ(back->b_interaction, c->b_interaction);
+  EXPECT_EQ(back->episodes, 150u);
+  EXPECT_FALSE(CurveFromJson("{}").has_value());
+}
+
+TEST(Aggregates, WilsonInterval) {
+  // Wilson 95% for 5/10: (0.2366, 0.7634); 0/20: (0, 0.1611).
+  Rate r = Wilson(5, 10);
+  EXPECT_NEAR(r.low, 0.2366, 1e-4);
+  EXPECT_NEAR(r.high, 0.7634, 1e-4);
+  r = Wilson(0, 20);
+  EXPECT_NEAR(r.low, 0.0, 1e-12);
+  EXPECT_NEAR(r.high, 0.1611, 1e-4);
+  r = Wilson(0, 0);
+  EXPECT_EQ(r.high, 1.0);
+}
+
+TEST(Aggregates, RatesAndCaseMix) {
+  std::vector<EpisodeSummary> eps;
+  // Therapist 1: severe intakes, all reliably improve and recover; therapist 2: mild, none improve.
+  for (int k = 0; k < 12; ++k) {
+    std::vector<Observation> obs = {Phq(1, 20 + k % 3), Phq(2, 5), Wai(1, 50), Wai(2, 50)};
+    auto a = AssessEpisode(obs, Cat(), {}, Config::Defaults());
+    ASSERT_TRUE(a.has_value());
+    eps.push_back(Summarise(k + 1, 1, obs, *a, Cat(), Config::Defaults()));
+  }
+  for (int k = 0; k < 8; ++k) {
+    std::vector<Observation> obs = {Phq(1, 11 + k % 2), Phq(2, 11), Wai(1, 40), Wai(2, 30)};
+    auto a = AssessEpisode(obs, Cat(), {}, Config::Defaults());
+    eps.push_back(Summarise(100 + k, 2, obs, *a, Cat(), Config::Defaults()));
+  }
+  Report r = Aggregate(eps);
+  EXPECT_EQ(r.organisation.episodes, 20u);
+  EXPECT_EQ(r.organisation.reliable_improvement.events, 12u);
+  EXPECT_EQ(r.organisation.recovery.n, 20u);  // all cases at intake (>= 10)
+  EXPECT_EQ(r.organisation.recovery.events, 12u);
+  ASSERT_EQ(r.therapists.size(), 2u);
+  EXPECT_NEAR(*r.therapists[0].mean_alliance, 50, 1e-12);
+  EXPECT_NEAR(r.therapists[1].ruptures_per_episode, 1.0, 1e-12);  // 40 -> 30 is a rupture
+  EXPECT_NEAR(r.organisation.ruptures_per_episode, 8.0 / 20, 1e-12);
+  // Intake explains everything here, so adjusted rates move towards the organisation's.
+  ASSERT_TRUE(r.therapists[0].reliable_improvement.adjusted.has_value());
+  EXPECT_LT(*r.therapists[0].reliable_improvement.adjusted, 1.0);
+  EXPECT_GT(*r.therapists[1].reliable_improvement.adjusted, 0.0);
+  EXPECT_NE(r.adjustment.find("indirect"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace attune::monitor
