@@ -1,0 +1,261 @@
+// Hard filters and ranking (docs/matching.md "Filters" and "Ranking").
+#include "attune/match/match.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace attune::match {
+
+const char* FilterName(Filter filter) {
+  switch (filter) {
+    case Filter::NOT_ACCEPTING:
+      return "not_accepting";
+    case Filter::CAPACITY:
+      return "capacity";
+    case Filter::LANGUAGE:
+      return "language";
+    case Filter::MODALITY:
+      return "modality";
+    case Filter::LOCATION:
+      return "location";
+    case Filter::EXCLUDED:
+      return "excluded";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Which session formats a pair can share: bit 0 in person, bit 1 video.
+unsigned Formats(Modality m) { return m == Modality::IN_PERSON ? 1u : m == Modality::VIDEO ? 2u : 3u; }
+
+}  // namespace
+
+bool Eligible(const TherapistProfile& t, const ClientRequest& c, Filter* why) {
+  auto fail = [&](Filter f) {
+    if (why != nullptr) *why = f;
+    return false;
+  };
+  if (!t.accepting) return fail(Filter::NOT_ACCEPTING);
+  if (t.capacity <= 0 || (c.high_risk && t.high_risk_cap == 0)) return fail(Filter::CAPACITY);
+  if (!c.language.empty() && std::find(t.languages.begin(), t.languages.end(), c.language) == t.languages.end()) {
+    return fail(Filter::LANGUAGE);
+  }
+  const unsigned shared = Formats(t.modality) & Formats(c.modality);
+  if (shared == 0) return fail(Filter::MODALITY);
+  // Only in person shared: the locations must agree when both are known.
+  if (shared == 1 && !c.location.empty() && !t.location.empty() && c.location != t.location) {
+    return fail(Filter::LOCATION);
+  }
+  if (std::find(c.excluded.begin(), c.excluded.end(), t.model.id) != c.excluded.end()) return fail(Filter::EXCLUDED);
+  return true;
+}
+
+// Structure of arrays over therapists so that scoring one client touches little memory.
+struct Ranker::Impl {
+  const model::FittedModel* model = nullptr;
+  model::Objective objective = model::Objective::ALLIANCE;
+  double blend = 0.5;
+  std::vector<TherapistProfile> therapists;
+  std::size_t domains = 0;
+  std::vector<double> constant;  // per therapist
+  std::vector<double> slope;     // 4 per therapist
+  std::vector<double> domain;    // `domains` per therapist
+  // Filters as small integers: language bit set, formats, location id, open (accepting + room).
+  std::unordered_map<std::string, int> language_bit, location_id;
+  std::vector<std::uint64_t> languages;
+  std::vector<unsigned char> formats, open, hr_open;
+  std::vector<int> location;
+  std::unordered_map<Id, std::size_t> index_of;
+
+  // Eligible therapists' scores for `client`; counts filter failures when `counts` is given.
+  void Score(const ClientRequest& client, std::vector<Candidate>& out,
+             std::array<std::size_t, kFilterCount>* counts) const;
+};
+
+void Ranker::Impl::Score(const ClientRequest& client, std::vector<Candidate>& out,
+                         std::array<std::size_t, kFilterCount>* counts) const {
+  const model::CompiledClient cc = model::Compile(*model, client.model, objective, blend);
+  std::uint64_t need = ~std::uint64_t{0};
+  if (!client.language.empty()) {
+    auto it = language_bit.find(client.language);
+    need = it == language_bit.end() ? 0 : (std::uint64_t{1} << it->second);
+  }
+  const unsigned want = Formats(client.modality);
+  int loc = -2;  // -2: client gives none
+  if (!client.location.empty()) {
+    auto it = location_id.find(client.location);
+    loc = it == location_id.end() ? -3 : it->second;  // -3: a place no therapist is at
+  }
+  const std::size_t n = constant.size();
+  const double* s = slope.data();
+  const double p0 = cc.p[0], p1 = cc.p[1], p2 = cc.p[2], p3 = cc.p[3];
+  const bool dom = cc.domain >= 0;
+  const std::size_t dk = dom ? static_cast<std::size_t>(cc.domain) : 0;
+  const unsigned char* is_open = client.high_risk ? hr_open.data() : open.data();
+  for (std::size_t t = 0; t < n; ++t) {
+    Filter why = Filter::NOT_ACCEPTING;
+    bool ok = true;
+    if (!is_open[t]) {
+      ok = false;
+      why = therapists[t].accepting ? Filter::CAPACITY : Filter::NOT_ACCEPTING;
+    } else if ((languages[t] & need) == 0) {
+      ok = false;
+      why = Filter::LANGUAGE;
+    } else {
+      const unsigned shared = formats[t] & want;
+      if (shared == 0) {
+        ok = false;
+        why = Filter::MODALITY;
+      } else if (shared == 1 && loc != -2 && location[t] != -1 && location[t] != loc) {
+        ok = false;
+        why = Filter::LOCATION;
+      }
+    }
+    if (!ok) {
+      if (counts != nullptr) ++(*counts)[static_cast<std::size_t>(why)];
+      continue;
+    }
+    double v = constant[t] + cc.constant + s[4 * t] * p0 + s[4 * t + 1] * p1 + s[4 * t + 2] * p2 + s[4 * t + 3] * p3;
+    if (dom) v += domain[t * domains + dk];
+    out.push_back({static_cast<std::uint32_t>(t), v});
+  }
+  if (!client.excluded.empty()) {
+    std::unordered_set<std::size_t> gone;
+    for (Id id : client.excluded) {
+      auto it = index_of.find(id);
+      if (it != index_of.end()) gone.insert(it->second);
+    }
+    const auto before = out.size();
+    out.erase(std::remove_if(out.begin(), out.end(), [&](const Candidate& c) { return gone.count(c.therapist) > 0; }),
+              out.end());
+    if (counts != nullptr) (*counts)[static_cast<std::size_t>(Filter::EXCLUDED)] += before - out.size();
+  }
+}
+
+Ranker::Ranker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Ranker::Ranker(Ranker&&) noexcept = default;
+Ranker& Ranker::operator=(Ranker&&) noexcept = default;
+Ranker::~Ranker() = default;
+
+Result<Ranker> Ranker::Build(const model::FittedModel& model, std::vector<TherapistProfile> therapists,
+                             model::Objective objective, double blend_weight) {
+  if (!(blend_weight >= 0 && blend_weight <= 1)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("blend_weight: value {} is not in [0, 1]", blend_weight),
+                "blend_weight");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->model = &model;
+  impl->objective = objective;
+  impl->blend = blend_weight;
+  impl->domains = model.domains.size();
+  const std::size_t n = therapists.size();
+  impl->constant.resize(n);
+  impl->slope.resize(4 * n);
+  impl->domain.resize(impl->domains * n);
+  impl->languages.resize(n);
+  impl->formats.resize(n);
+  impl->open.resize(n);
+  impl->hr_open.resize(n);
+  impl->location.resize(n);
+  for (std::size_t t = 0; t < n; ++t) {
+    const TherapistProfile& th = therapists[t];
+    if (th.capacity < 0) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("therapists[{}].capacity: value {} is negative", t, th.capacity),
+                  fmt::format("therapists[{}].capacity", t));
+    }
+    if (!impl->index_of.emplace(th.model.id, t).second) {
+      return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("therapists[{}].id: {} appears twice", t, th.model.id),
+                  fmt::format("therapists[{}].id", t));
+    }
+    const model::CompiledTherapist ct = model::Compile(model, th.model, objective, blend_weight);
+    impl->constant[t] = ct.constant;
+    for (std::size_t d = 0; d < 4; ++d) impl->slope[4 * t + d] = ct.slope[d];
+    for (std::size_t k = 0; k < impl->domains; ++k) impl->domain[t * impl->domains + k] = ct.domain[k];
+    std::uint64_t bits = 0;
+    for (const auto& lang : th.languages) {
+      auto it = impl->language_bit.find(lang);
+      if (it == impl->language_bit.end()) {
+        if (impl->language_bit.size() >= 64) {
+          return Fail(ErrorCode::INVALID_ARGUMENT,
+                      fmt::format("therapists[{}].languages: more than 64 distinct languages", t),
+                      fmt::format("therapists[{}].languages", t));
+        }
+        it = impl->language_bit.emplace(lang, static_cast<int>(impl->language_bit.size())).first;
+      }
+      bits |= std::uint64_t{1} << it->second;
+    }
+    impl->languages[t] = bits;
+    impl->formats[t] = static_cast<unsigned char>(Formats(th.modality));
+    impl->open[t] = th.accepting && th.capacity > 0 ? 1 : 0;
+    impl->hr_open[t] = impl->open[t] && th.high_risk_cap != 0 ? 1 : 0;
+    if (th.location.empty()) {
+      impl->location[t] = -1;
+    } else {
+      auto it = impl->location_id.emplace(th.location, static_cast<int>(impl->location_id.size())).first;
+      impl->location[t] = it->second;
+    }
+  }
+  impl->therapists = std::move(therapists);
+  return Ranker(std::move(impl));
+}
+
+const std::vector<TherapistProfile>& Ranker::therapists() const { return impl_->therapists; }
+
+namespace {
+
+void KeepBest(std::vector<Candidate>& all, std::size_t from, std::size_t k) {
+  auto better = [](const Candidate& a, const Candidate& b) {
+    return a.score != b.score ? a.score > b.score : a.therapist < b.therapist;
+  };
+  auto first = all.begin() + static_cast<std::ptrdiff_t>(from);
+  const std::size_t n = all.size() - from;
+  if (k > 0 && k < n) {
+    std::nth_element(first, first + static_cast<std::ptrdiff_t>(k), all.end(), better);
+    all.resize(from + k);
+  }
+  std::sort(first, all.end(), better);
+}
+
+}  // namespace
+
+void Ranker::Candidates(const ClientRequest& client, std::size_t k, std::vector<Candidate>& out) const {
+  const std::size_t from = out.size();
+  impl_->Score(client, out, nullptr);
+  KeepBest(out, from, k);
+}
+
+Ranking Ranker::Rank(const ClientRequest& client, std::size_t top, bool explain) const {
+  Ranking ranking;
+  std::vector<Candidate> all;
+  all.reserve(impl_->constant.size());
+  impl_->Score(client, all, &ranking.filtered);
+  ranking.eligible = all.size();
+  KeepBest(all, 0, top == 0 ? 1 : top);
+  for (const auto& c : all) {
+    Ranked r;
+    r.index = c.therapist;
+    r.therapist_id = impl_->therapists[c.therapist].model.id;
+    r.score = c.score;
+    if (explain) {
+      auto p = model::Predict(*impl_->model, impl_->therapists[c.therapist].model, client.model, impl_->objective,
+                              impl_->blend);
+      if (p) r.prediction = std::move(*p);
+    }
+    ranking.top.push_back(std::move(r));
+  }
+  return ranking;
+}
+
+Result<Ranking> Rank(const model::FittedModel& model, const std::vector<TherapistProfile>& therapists,
+                     const ClientRequest& client, const RankOptions& options) {
+  ATTUNE_TRY(ranker, Ranker::Build(model, therapists, options.objective, options.blend_weight));
+  return ranker.Rank(client, options.top, true);
+}
+
+}  // namespace attune::match
