@@ -54,6 +54,7 @@ int Run(int argc, char** argv) {
   AddInstrumentCommands(app, ctx);
   AddDbCommands(app, ctx);
   AddAuditCommands(app, ctx);
+  AddImportExportCommands(app, ctx);
   AddAnalyzeCommands(app, ctx);
   AddSimCommands(app, ctx);
 

@@ -31,6 +31,7 @@ int ReportError(const Error& error);
 void AddInstrumentCommands(CLI::App& app, Context& ctx);
 void AddDbCommands(CLI::App& app, Context& ctx);     // db_commands.cpp
 void AddAuditCommands(CLI::App& app, Context& ctx);  // db_commands.cpp
+void AddImportExportCommands(CLI::App& app, Context& ctx);
 void AddAnalyzeCommands(CLI::App& app, Context& ctx);  // analyze_commands.cpp
 void AddSimCommands(CLI::App& app, Context& ctx);
 

@@ -1010,6 +1010,19 @@ Result<SubmitOutcome> Store::SubmitResponse(OrgId org, const ScoredResponse& sco
 
 Result<std::int64_t> Store::ImportResponses(OrgId org, const ResponseSource& next,
                                             const std::string& source, const Actor& actor) {
+  auto imported = ImportResponsesInTx(org, next, source, actor);
+  if (!imported && imported.error().code == ErrorCode::ALREADY_EXISTS) {
+    return Fail(ErrorCode::ALREADY_EXISTS,
+                fmt::format("an idempotency key in {} is already stored or repeated in it; nothing "
+                            "was imported",
+                            source.empty() ? std::string("the import") : source),
+                "key");
+  }
+  return imported;
+}
+
+Result<std::int64_t> Store::ImportResponsesInTx(OrgId org, const ResponseSource& next,
+                                                const std::string& source, const Actor& actor) {
   return impl_->Write<std::int64_t>([&]() -> Result<std::int64_t> {
     if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
     constexpr std::size_t kChunk = 8192;

@@ -187,6 +187,8 @@ class Store {
 
  private:
   struct Impl;
+  Result<std::int64_t> ImportResponsesInTx(OrgId org, const ResponseSource& next,
+                                           const std::string& source, const Actor& actor);
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -53,6 +53,9 @@ class SqliteDialect final : public Dialect {
     session << "PRAGMA synchronous=FULL";
     session << "PRAGMA foreign_keys=ON";
     session << "PRAGMA busy_timeout=10000";
+    // 128 MB page cache: bulk imports touch index pages all over the file.
+    session << "PRAGMA cache_size=-131072";
+    session << "PRAGMA temp_store=MEMORY";
   }
 
   const char* BeginWrite() const override { return "BEGIN IMMEDIATE"; }
