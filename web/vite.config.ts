@@ -13,5 +13,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test-setup.ts'],
+    // generous: the suite shares two cores with C++ builds
+    testTimeout: 30000,
   },
 });

@@ -63,7 +63,7 @@ const wai = (g, t, b) => { // wai_sr items by subscale
 [[4,4,4],[4,4,5],[5,4,5],[4,4,5],[4,4,2],[4,4,2]].forEach(([g, t, b], k) => store('wai_sr', 1, 1, wai(g, t, b), day(k), `seed-wai-${k}`));
 let nextAlert = 1;
 alerts.push({ id: nextAlert++, episode_id: 1, client_id: 1, response_id: responses.find((r) => r.key === 'seed-wai-4').id, kind: 'rupture',
-  severity: 'warning', detail: 'bond fell from 20 to 8 (WAI-SR bond), below the client\'s own range', raised_at: day(4), acknowledged_at: '', resolved_at: '' });
+  severity: 'warning', detail: 'bond fell from 20 to 8 (WAI-SR bond), below the client\'s own range', raised_at: day(4), acknowledged_at: null, resolved_at: null });
 
 function log(user, action, entity, entity_id, detail = '') {
   audit.push({ seq: audit.length + 1, at: new Date().toISOString(), actor: `${user?.handle ?? '-'}#${user?.id ?? 0}`, action, entity, entity_id: String(entity_id), detail, hash: randomBytes(8).toString('hex') });
@@ -95,22 +95,23 @@ route('POST', '/auth/login', (req, res, { body }) => {
   const token = randomBytes(32).toString('hex');
   sessions.set(token, u);
   log(u, 'session.create', 'user', u.id);
-  json(res, 200, { token, csrf: `csrf-${token.slice(0, 16)}`, expires_at: '2099-01-01T00:00:00Z', user: me(u) });
+  json(res, 200, { token, csrf_token: `csrf-${token.slice(0, 16)}`, expires_at: '2099-01-01T00:00:00Z', user: me(u) });
 });
 route('POST', '/auth/logout', (req, res, { token }) => { sessions.delete(token); json(res, 204); });
-route('GET', '/me', (req, res, { user }) => json(res, 200, me(user)));
-route('GET', '/instruments', (req, res) => json(res, 200, instruments));
+route('GET', '/auth/me', (req, res, { user }) => json(res, 200, me(user)));
+const summary = (i) => ({ id: i.id, version: i.version, title: i.title, respondent: i.respondent, item_count: i.items.length, scale_count: i.scales.length, item_text_shipped: i.item_text_shipped, administrable: i.administrable, declared_use: 'clinical' });
+route('GET', '/instruments', (req, res) => json(res, 200, { instruments: instruments.map(summary) }));
 route('GET', '/instruments/:id', (req, res, { p }) => {
   const i = instruments.find((x) => x.id === p.id);
   return i ? json(res, 200, i) : problem(res, 404, 'Not found', `no instrument '${p.id}'`);
 });
-route('GET', '/therapists', (req, res) => json(res, 200, therapists));
+route('GET', '/therapists', (req, res) => json(res, 200, { therapists }));
 route('GET', '/therapists/:id', (req, res, { p }) => json(res, 200, therapists.find((t) => t.id === +p.id)));
 route('PATCH', '/therapists/:id', (req, res, { p, body, user }) => {
   if (user.therapist_id !== +p.id) return problem(res, 403, 'Not permitted', 'only the therapist may change their profile');
   const t = therapists.find((x) => x.id === +p.id); t.client_visible = body.client_visible; json(res, 200, t);
 });
-route('GET', '/clients', (req, res, { user }) => json(res, 200, clients.filter((c) => canSeeClient(user, c.id))));
+route('GET', '/clients', (req, res, { user }) => json(res, 200, { clients: clients.filter((c) => canSeeClient(user, c.id)) }));
 route('GET', '/clients/:id', (req, res, { p, user }) => {
   if (!canSeeClient(user, +p.id)) return problem(res, 403, 'Not permitted', `client ${p.id} is not yours to see`);
   json(res, 200, clients.find((c) => c.id === +p.id));
@@ -122,25 +123,28 @@ route('PUT', '/clients/:id/intake', (req, res, { p, user, body }) => {
 });
 route('GET', '/clients/:id/recommendations', (req, res, { p, user }) => {
   if (!canSeeClient(user, +p.id)) return problem(res, 403, 'Not permitted', 'not yours');
-  json(res, 200, therapists.map((t, k) => ({ therapist: t, score: k ? 0.52 : 0.71, interval: k ? [0.3, 0.75] : [0.6, 0.8], evidence: 'from 2 similar clients and published findings',
-    reasons: k ? ['offers video sessions', 'speaks Spanish'] : ['works with depression and has a good record with it', 'high non-judging score, which goes with stronger alliances'] })));
+  json(res, 200, { client_id: +p.id, recommendations: therapists.map((t, k) => ({ therapist: t, score: k ? 0.52 : 0.71, interval: k ? [0.3, 0.75] : [0.6, 0.8], evidence: 'from 2 similar clients and published findings',
+    reasons: k ? ['offers video sessions', 'speaks Spanish'] : ['works with depression and has a good record with it', 'high non-judging score, which goes with stronger alliances'] })) });
 });
 route('POST', '/clients/:id/choice', (req, res, { p, body }) => json(res, 201, { id: 99, client_id: +p.id, therapist_id: body.therapist_id, status: 'waiting' }));
-route('GET', '/episodes', (req, res, { user }) => json(res, 200, episodes.filter((e) => canSeeClient(user, e.client_id))));
+route('GET', '/episodes', (req, res, { user }) => json(res, 200, { episodes: episodes.filter((e) => canSeeClient(user, e.client_id)) }));
 route('POST', '/responses', (req, res, { user, body }) => {
   const ins = instruments.find((i) => i.id === body.instrument_id);
   if (!ins) return problem(res, 422, 'Invalid argument', `instrument_id: '${body.instrument_id}' unknown`);
   const subject = body.subject_id ?? user.client_id;
   if (!canSeeClient(user, subject)) return problem(res, 403, 'Not permitted', 'not yours');
   if (!Array.isArray(body.answers) || body.answers.length !== ins.items.length) return problem(res, 422, 'Invalid argument', `answers: expected ${ins.items.length} values`);
-  const replay = responses.find((r) => r.key === body.idempotency_key);
+  const key = req.headers['idempotency-key'];
+  if (!key) return problem(res, 400, 'Invalid argument', 'Idempotency-Key header is missing');
+  if (!body.answered_at) return problem(res, 400, 'Invalid argument', 'answered_at is missing; expected a string');
+  const replay = responses.find((r) => r.key === key);
   if (replay) return json(res, 200, { response_id: replay.id, replayed: true, scores: replay.scores, alerts: [] });
-  const r = store(ins.id, subject, body.episode_id ?? 1, body.answers, new Date().toISOString(), body.idempotency_key);
+  const r = store(ins.id, subject, body.episode_id ?? 1, body.answers, body.answered_at, key);
   const raised = [];
   ins.items.forEach((it, i) => {
     if (it.risk && body.answers[i] !== null && body.answers[i] > it.risk.above) {
       const a = { id: nextAlert++, episode_id: r.episode_id, client_id: subject, response_id: r.id, kind: 'risk_item', severity: 'urgent',
-        detail: `${it.risk.label}: answered ${body.answers[i]} on ${it.id}`, raised_at: r.answered_at, acknowledged_at: '', resolved_at: '' };
+        detail: `${it.risk.label}: answered ${body.answers[i]} on ${it.id}`, raised_at: r.answered_at, acknowledged_at: null, resolved_at: null };
       alerts.push(a); raised.push(a);
     }
   });
@@ -149,22 +153,22 @@ route('POST', '/responses', (req, res, { user, body }) => {
 });
 route('GET', '/clients/:id/trajectory', (req, res, { p, user, q }) => {
   if (!canSeeClient(user, +p.id)) return problem(res, 403, 'Not permitted', 'not yours');
-  json(res, 200, responses.filter((r) => r.subject_id === +p.id && r.instrument_id === q.get('instrument')).map((r) => {
+  json(res, 200, { client_id: +p.id, instrument: q.get('instrument'), points: responses.filter((r) => r.subject_id === +p.id && r.instrument_id === q.get('instrument')).map((r) => {
     const s = r.scores.find((x) => x.scale_id === q.get('scale'));
-    return { response_id: r.id, answered_at: r.answered_at, value: s?.value ?? null, band: s?.band ?? '' };
-  }));
+    return { response_id: r.id, answered_at: r.answered_at, value: s?.value ?? null, band: s?.band ?? '', session_id: null };
+  }) });
 });
 route('GET', '/clients/:id/expected', (req, res, { p, user }) => {
   if (!canSeeClient(user, +p.id)) return problem(res, 403, 'Not permitted', 'not yours');
-  json(res, 200, Array.from({ length: 12 }, (_, k) => { const e = 16 * Math.exp(-0.12 * k); return { session: k + 1, expected: e, lower: e - 4, upper: e + 4 }; }));
+  json(res, 200, { points: Array.from({ length: 12 }, (_, k) => { const e = 16 * Math.exp(-0.12 * k); return { session: k + 1, expected: e, lower: e - 4, upper: e + 4 }; }) });
 });
 route('GET', '/clients/:id/due', (req, res, { p, user }) => {
   if (!canSeeClient(user, +p.id)) return problem(res, 403, 'Not permitted', 'not yours');
-  json(res, 200, [{ instrument_id: 'phq9', reason: 'before session 7', episode_id: 1 }, { instrument_id: 'wai_sr', reason: 'after session 6', episode_id: 1 }]);
+  json(res, 200, { due: [{ instrument_id: 'phq9', reason: 'before session 7', episode_id: 1 }, { instrument_id: 'wai_sr', reason: 'after session 6', episode_id: 1 }] });
 });
 route('GET', '/alerts', (req, res, { user }) => {
   if (!['therapist', 'coordinator'].includes(user.role)) return problem(res, 403, 'Not permitted', 'alerts are for clinicians');
-  json(res, 200, alerts.filter((a) => user.role === 'coordinator' || episodes.some((e) => e.id === a.episode_id && e.therapist_id === user.therapist_id)));
+  json(res, 200, { alerts: alerts.filter((a) => user.role === 'coordinator' || episodes.some((e) => e.id === a.episode_id && e.therapist_id === user.therapist_id)) });
 });
 for (const act of ['acknowledge', 'resolve']) {
   route('POST', `/alerts/:id/${act}`, (req, res, { p, body, user }) => {
@@ -205,12 +209,12 @@ route('GET', '/exports/:what', (req, res, { user }) => {
   if (!['researcher', 'coordinator'].includes(user.role)) return problem(res, 403, 'Not permitted', 'researchers only');
   res.writeHead(200, { 'Content-Type': 'text/csv' }); res.end('respondent,answered_on,item_1\np1,2026-09-01,2\n');
 });
-route('GET', '/users', (req, res, { user }) => user.role === 'admin' ? json(res, 200, users) : problem(res, 403, 'Not permitted', 'admins only'));
+route('GET', '/users', (req, res, { user }) => user.role === 'admin' ? json(res, 200, { users }) : problem(res, 403, 'Not permitted', 'admins only'));
 route('POST', '/users', (req, res, { user, body }) => {
   if (user.role !== 'admin') return problem(res, 403, 'Not permitted', 'admins only');
   const u = { id: users.length + 1, handle: body.handle, role: body.role }; users.push(u); json(res, 201, u);
 });
-route('GET', '/audit', (req, res, { user }) => user.role === 'admin' ? json(res, 200, audit) : problem(res, 403, 'Not permitted', 'admins only'));
+route('GET', '/audit', (req, res, { user }) => user.role === 'admin' ? json(res, 200, { entries: audit }) : problem(res, 403, 'Not permitted', 'admins only'));
 route('GET', '/audit/verify', (req, res) => json(res, 200, { ok: true, entries: audit.length }));
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.svg': 'image/svg+xml' };
@@ -218,6 +222,8 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/cs
 export function startMock(port = 0) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
+    // the same Content-Security-Policy as attune serve (src/api/server.cpp)
+    res.setHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
     if (url.pathname.startsWith('/api/v1/')) {
       const path = url.pathname.slice(7);
       let body;

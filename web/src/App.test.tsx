@@ -29,8 +29,8 @@ describe('App', () => {
   it('signs in, shows the role\'s navigation, and sends the CSRF token on writes', async () => {
     let signedIn = false;
     const calls = stubFetch((m, p) => {
-      if (p === '/me') return signedIn ? [200, client] : [401, { title: 'Unauthenticated', status: 401 }];
-      if (m === 'POST' && p === '/auth/login') { signedIn = true; return [200, { token: 't0k', csrf: 'c5rf', user: client }]; }
+      if (p === '/auth/me') return signedIn ? [200, client] : [401, { title: 'Unauthenticated', status: 401 }];
+      if (m === 'POST' && p === '/auth/login') { signedIn = true; return [200, { token: 't0k', csrf_token: 'c5rf', user: client }]; }
       if (m === 'POST' && p === '/auth/logout') return [204, undefined];
       return [404, { title: 'Not found' }];
     });
@@ -53,7 +53,7 @@ describe('App', () => {
   });
 
   it('a wrong password gets one message that does not say which part was wrong', async () => {
-    stubFetch((_m, p) => p === '/me' ? [401, { title: 'Unauthenticated' }] : [401, { title: 'Unauthenticated', detail: 'sign-in failed' }]);
+    stubFetch((_m, p) => p === '/auth/me' ? [401, { title: 'Unauthenticated' }] : [401, { title: 'Unauthenticated', detail: 'sign-in failed' }]);
     const user = userEvent.setup();
     render(<App />);
     await user.type(await screen.findByLabelText('User name'), 'x');
@@ -63,7 +63,7 @@ describe('App', () => {
   });
 
   it('a client cannot open a staff page or another client\'s record', async () => {
-    stubFetch((_m, p) => p === '/me' ? [200, client] : [404, { title: 'Not found' }]);
+    stubFetch((_m, p) => p === '/auth/me' ? [200, client] : [404, { title: 'Not found' }]);
     window.location.hash = '#/clients/4';
     render(<App />);
     expect((await screen.findByRole('heading', { level: 1 })).textContent).toBe('Not available');

@@ -14,25 +14,29 @@ export class ApiError extends Error {
   }
 }
 
+// The API sets an HttpOnly session cookie at sign-in and returns the same token and a CSRF token
+// in the body. The token is kept in memory only (sent as a Bearer header, which also works where
+// the Secure cookie is not stored, e.g. plain http on a LAN address); after a reload the cookie
+// carries the session. The CSRF token is kept for the tab (sessionStorage): it is useless without
+// the session and is needed for cookie-authenticated writes.
 interface SessionState { token?: string; csrf?: string }
-const KEY = 'attune.session';
+const KEY = 'attune.csrf';
 
-function loadSession(): SessionState {
-  try { return JSON.parse(sessionStorage.getItem(KEY) ?? '{}') as SessionState; } catch { return {}; }
-}
-let session: SessionState = typeof sessionStorage === 'undefined' ? {} : loadSession();
+let session: SessionState = {};
+try { session = { csrf: sessionStorage.getItem(KEY) ?? undefined }; } catch { /* no storage */ }
 
 export function setSession(s: SessionState): void {
   session = s;
-  sessionStorage.setItem(KEY, JSON.stringify(s));
+  if (s.csrf) sessionStorage.setItem(KEY, s.csrf);
 }
 export function clearSession(): void {
   session = {};
   sessionStorage.removeItem(KEY);
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+async function request<T>(method: string, path: string, body?: unknown,
+                          extra: Record<string, string> = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   if (session.csrf && method !== 'GET') headers['X-CSRF-Token'] = session.csrf;
@@ -54,16 +58,19 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return data as T;
 }
 
-/** Lists come either bare or wrapped ({items: [...]}); accept both. */
-function list<T>(v: unknown): T[] {
+/** The API wraps lists in an object named after them ({"clients": [...]}); bare arrays pass too. */
+function list<T>(v: unknown, key: string): T[] {
   if (Array.isArray(v)) return v as T[];
   if (v && typeof v === 'object') {
-    for (const k of ['items', 'data', 'results']) {
-      const inner = (v as Record<string, unknown>)[k];
-      if (Array.isArray(inner)) return inner as T[];
-    }
+    const inner = (v as Record<string, unknown>)[key];
+    if (Array.isArray(inner)) return inner as T[];
   }
   return [];
+}
+
+/** ISO-8601 UTC to the second, as the API stores times ("2026-11-26T20:15:00Z"). */
+export function nowIso(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 const enc = encodeURIComponent;
@@ -71,34 +78,34 @@ const enc = encodeURIComponent;
 export const api = {
   // sign-in
   async login(handle: string, password: string): Promise<Me> {
-    const r = await request<{ token?: string; csrf?: string; user?: Me } & Partial<Me>>(
+    const r = await request<{ token?: string; csrf_token?: string; csrf?: string; user?: Me }>(
       'POST', '/auth/login', { handle, password });
-    setSession({ token: r.token, csrf: r.csrf });
+    setSession({ token: r.token, csrf: r.csrf_token ?? r.csrf });
     return r.user ?? (await api.me());
   },
-  me: () => request<Me>('GET', '/me'),
+  me: () => request<Me>('GET', '/auth/me'),
   async logout(): Promise<void> {
     try { await request('POST', '/auth/logout'); } finally { clearSession(); }
   },
 
   // instruments (definitions as `attune instruments show --json`)
-  instruments: async () => list<Instrument>(await request('GET', '/instruments')),
+  instruments: async () => list<Instrument>(await request('GET', '/instruments'), 'instruments'),
   instrument: (id: string) => request<Instrument>('GET', `/instruments/${enc(id)}`),
 
   // people
-  therapists: async () => list<Therapist>(await request('GET', '/therapists')),
+  therapists: async () => list<Therapist>(await request('GET', '/therapists'), 'therapists'),
   therapist: (id: number) => request<Therapist>('GET', `/therapists/${id}`),
   updateTherapistVisibility: (id: number, client_visible: string[]) =>
     request<Therapist>('PATCH', `/therapists/${id}`, { client_visible }),
-  clients: async () => list<Client>(await request('GET', '/clients')),
+  clients: async () => list<Client>(await request('GET', '/clients'), 'clients'),
   client: (id: number) => request<Client>('GET', `/clients/${id}`),
   saveIntake: (id: number, intake: Omit<Client, 'id' | 'pseudonym' | 'external_id'>) =>
     request<Client>('PUT', `/clients/${id}/intake`, intake),
-  episodes: async () => list<Episode>(await request('GET', '/episodes')),
+  episodes: async () => list<Episode>(await request('GET', '/episodes'), 'episodes'),
 
   // matching
   recommendations: async (clientId: number, limit = 5) =>
-    list<Recommendation>(await request('GET', `/clients/${clientId}/recommendations?limit=${limit}`)),
+    list<Recommendation>(await request('GET', `/clients/${clientId}/recommendations?limit=${limit}`), 'recommendations'),
   chooseTherapist: (clientId: number, therapistId: number) =>
     request<Episode>('POST', `/clients/${clientId}/choice`, { therapist_id: therapistId }),
   planAssignments: () => request<AssignmentPlan>('POST', '/assignments/plan', {}),
@@ -108,21 +115,23 @@ export const api = {
   // questionnaires
   due: async (clientId: number) =>
     list<{ instrument_id: string; reason?: string; session_id?: number | null; episode_id?: number | null }>(
-      await request('GET', `/clients/${clientId}/due`)),
-  submit: (body: {
+      await request('GET', `/clients/${clientId}/due`), 'due'),
+  /** The idempotency key travels as the Idempotency-Key header: a retried submit stores once. */
+  submit: ({ idempotency_key, ...body }: {
     instrument_id: string; subject_id?: number; episode_id?: number | null; session_id?: number | null;
     answers: Answers; idempotency_key: string;
-  }) => request<SubmitResult>('POST', '/responses', body),
+  }) => request<SubmitResult>('POST', '/responses', { answered_at: nowIso(), ...body },
+    { 'Idempotency-Key': idempotency_key }),
   responses: async (clientId: number) =>
-    list<StoredResponse>(await request('GET', `/clients/${clientId}/responses`)),
+    list<StoredResponse>(await request('GET', `/clients/${clientId}/responses`), 'responses'),
   trajectory: async (clientId: number, instrument: string, scale: string) =>
     list<TrajectoryPoint>(await request('GET',
-      `/clients/${clientId}/trajectory?instrument=${enc(instrument)}&scale=${enc(scale)}`)),
+      `/clients/${clientId}/trajectory?instrument=${enc(instrument)}&scale=${enc(scale)}`), 'points'),
   expected: async (clientId: number, instrument: string) =>
-    list<ExpectedPoint>(await request('GET', `/clients/${clientId}/expected?instrument=${enc(instrument)}`)),
+    list<ExpectedPoint>(await request('GET', `/clients/${clientId}/expected?instrument=${enc(instrument)}`), 'points'),
 
   // alerts
-  alerts: async () => list<Alert>(await request('GET', '/alerts')),
+  alerts: async () => list<Alert>(await request('GET', '/alerts'), 'alerts'),
   acknowledge: (id: number, note: string) => request<Alert>('POST', `/alerts/${id}/acknowledge`, { note }),
   resolve: (id: number, note: string) => request<Alert>('POST', `/alerts/${id}/resolve`, { note }),
 
@@ -130,13 +139,13 @@ export const api = {
   analysis: (kind: 'replication' | 'therapist-effects' | 'mediation', params: Record<string, unknown> = {}) =>
     request<Record<string, unknown>>('POST', `/analyses/${kind}`, params),
   exportUrl: (what: 'responses' | 'scores', format: 'csv' | 'json', instrument?: string) =>
-    `${BASE}/exports/${what}?format=${format}` + (instrument ? `&instrument=${enc(instrument)}` : ''),
+    `${BASE}/exports/${what}?format=${format}&deidentify=true` + (instrument ? `&instrument=${enc(instrument)}` : ''),
 
   // admin
-  users: async () => list<UserRow>(await request('GET', '/users')),
-  createUser: (u: { handle: string; role: string; password: string }) => request<UserRow>('POST', '/users', u),
-  audit: async () => list<AuditEntry>(await request('GET', '/audit')),
-  verifyAudit: () => request<{ ok: boolean; entries?: number; detail?: string }>('GET', '/audit/verify'),
+  users: async () => list<UserRow>(await request('GET', '/users'), 'users'),
+  createUser: (u: { handle: string; role: string; password: string }) => request<{ id: number }>('POST', '/users', u),
+  audit: async () => list<AuditEntry>(await request('GET', '/audit'), 'entries'),
+  verifyAudit: () => request<{ ok: boolean; entries?: number; first_bad_seq?: number; problem?: string }>('GET', '/audit/verify'),
 };
 
 /** Downloads an export with the session's credentials and hands it to the browser as a file. */

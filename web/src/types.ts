@@ -105,7 +105,7 @@ export interface Episode {
   client_id: number;
   therapist_id: number;
   started_on: string;
-  ended_on: string;
+  ended_on: string | null;
   status: 'waiting' | 'active' | 'ended';
   assigned_by: string;
 }
@@ -163,8 +163,8 @@ export interface Alert {
   severity: 'info' | 'warning' | 'urgent';
   detail: string;
   raised_at: string;
-  acknowledged_at: string;
-  resolved_at: string;
+  acknowledged_at: string | null; // null (or empty) until acknowledged
+  resolved_at: string | null;
   note?: string;
 }
 

@@ -53,8 +53,8 @@ function AlertRow({ alert, onChange, who }: { alert: Alert; onChange: () => void
       <p className="meta">Raised {shortDate(alert.raised_at)}
         {alert.acknowledged_at && <>; acknowledged {shortDate(alert.acknowledged_at)}</>}
         {alert.resolved_at && <>; resolved {shortDate(alert.resolved_at)}</>}
-        {alert.note && <>; note: {alert.note}</>}
-        . <span data-testid="alert-state">{state}</span></p>
+        {alert.note && <>; note: “{alert.note}”</>}
+        {' · '}<span data-testid="alert-state">{state}</span></p>
       {state !== 'resolved' && (
         <div className="alert-actions">
           <label htmlFor={noteId}>Note {state === 'open' ? '(optional to acknowledge, needed to resolve)' : '(needed to resolve)'}</label>

@@ -116,7 +116,7 @@ export function Questionnaire({ instrument, onSubmit, submitLabel = 'Submit answ
                   <span className="item-number">{i + 1}.</span> {itemPrompt(item)}
                   {!item.scored && <span className="optional"> (optional)</span>}
                 </legend>
-                {problem && <p id={errId} className="field-error">{problem.message}</p>}
+                {problem && <p id={errId} className="field-error">{problem.message.replace(/ \(“.*”\)/, '')}</p>}
                 <div className="options">
                   {item.response.options.map((o, k) => {
                     const id = `${base}-${item.id}-${k}`;

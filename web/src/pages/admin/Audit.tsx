@@ -13,7 +13,7 @@ export function Audit() {
       <p>Every change and every read of client data, hash-chained so that a changed or removed entry is detected.</p>
       <button type="button" onClick={async () => {
         setError(null);
-        try { const v = await api.verifyAudit(); setVerdict(v.ok ? `The chain is intact${v.entries ? ` (${v.entries} entries)` : ''}.` : `The chain is broken: ${v.detail ?? ''}`); }
+        try { const v = await api.verifyAudit(); setVerdict(v.ok ? `The chain is intact${v.entries ? ` (${v.entries} entries)` : ''}.` : `The chain is broken at entry ${v.first_bad_seq ?? '?'}: ${v.problem ?? ''}`); }
         catch (e) { setError(e); }
       }}>Verify the chain</button>
       {verdict && <p role="status" className="ok">{verdict}</p>}

@@ -4,7 +4,8 @@ import { Loaded, useLoad } from '../../components/common';
 const yn = (v: boolean | null) => (v === true ? 'yes' : v === false ? 'no' : 'unknown (refused)');
 
 export function Instruments() {
-  const state = useLoad(() => api.instruments(), []);
+  // the list carries summaries; licences come with each full definition
+  const state = useLoad(async () => Promise.all((await api.instruments()).map((i) => api.instrument(i.id))), []);
   return (
     <section>
       <h1 tabIndex={-1}>Instruments and licences</h1>

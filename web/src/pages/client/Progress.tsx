@@ -12,7 +12,9 @@ export function Progress() {
   const me = useMe();
   const id = me.client_id ?? 0;
   const state = useLoad(async () => {
-    const instruments = (await api.instruments()).filter((i) => OUTCOMES.includes(i.id));
+    // the list carries summaries; the scales come with each full definition
+    const listed = (await api.instruments()).filter((i) => OUTCOMES.includes(i.id) && i.respondent === 'client');
+    const instruments = await Promise.all(listed.map((i) => api.instrument(i.id)));
     const series = await Promise.all(instruments.map(async (ins) => {
       const scale = ins.scales.find((s) => s.id === 'total') ?? ins.scales[0];
       const pts = await api.trajectory(id, ins.id, scale.id).catch(() => [] as TrajectoryPoint[]);
