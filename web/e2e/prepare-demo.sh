@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Creates the browser tests' demo clinic at $DB with `attune` ($ATTUNE): a simulated clinic
+# (docs/sim.md) plus one sign-in per role, all with the password $ATTUNE_DEMO_PASSWORD.
+# Used by e2e/run.mjs until scripts/demo offers the same; synthetic data only.
+set -euo pipefail
+: "${ATTUNE:?}" "${DB:?}" "${ATTUNE_DEMO_PASSWORD:?}"
+"$ATTUNE" sim clinic --db "$DB" --therapists 8 --clients 60 --sessions 8 --seed 7 --org-name "Demo clinic (simulated)" >/dev/null
+q() { sqlite3 -batch -noheader "$DB" "$1"; }
+therapist=$(q "SELECT therapist_id FROM episodes WHERE status = 'active' GROUP BY therapist_id ORDER BY COUNT(*) DESC LIMIT 1")
+client=$(q "SELECT e.client_id FROM episodes e JOIN responses r ON r.subject_id = e.client_id
+            WHERE e.status = 'active' AND e.therapist_id = $therapist GROUP BY e.client_id ORDER BY COUNT(*) DESC LIMIT 1")
+other=$(q "SELECT client_id FROM episodes WHERE client_id <> $client ORDER BY client_id LIMIT 1")
+add() { printf '%s\n' "$ATTUNE_DEMO_PASSWORD" | "$ATTUNE" user add --db "$DB" --password-stdin "$@" >/dev/null; }
+add --handle admin --role admin
+add --handle coordinator --role coordinator
+add --handle researcher --role researcher
+add --handle therapist1 --role therapist --therapist-id "$therapist"
+add --handle client1 --role client --client-id "$client"
+add --handle client2 --role client --client-id "$other"
+echo "demo: therapist1 = therapist $therapist; client1 = client $client; client2 = client $other"
