@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { render, screen } from '@testing-library/react';
+import * as Plot from '@observablehq/plot';
+import { PlotFigure } from './PlotFigure';
+
+describe('PlotFigure', () => {
+  it('draws an SVG named by its caption, with the numbers as a table', () => {
+    const data = [{ session: 1, value: 14 }, { session: 2, value: 11 }];
+    render(<PlotFigure caption="PHQ-9 per session" testId="fig"
+      options={{ marks: [Plot.line(data, { x: 'session', y: 'value' })] }}
+      table={{ columns: ['session', 'score'], rows: data.map((d) => [d.session, d.value]) }} />);
+    const svg = screen.getByTestId('fig').querySelector('svg[role="img"]');
+    expect(svg?.getAttribute('aria-label')).toBe('PHQ-9 per session');
+    expect(screen.getByText('PHQ-9 per session').tagName).toBe('FIGCAPTION');
+    expect(screen.getAllByRole('row')).toHaveLength(3);
+    expect(screen.getByRole('columnheader', { name: 'score' })).toBeTruthy();
+  });
+});
