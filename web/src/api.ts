@@ -102,6 +102,9 @@ export const api = {
   saveIntake: (id: number, intake: Omit<Client, 'id' | 'pseudonym' | 'external_id'>) =>
     request<Client>('PUT', `/clients/${id}/intake`, intake),
   episodes: async () => list<Episode>(await request('GET', '/episodes'), 'episodes'),
+  sessions: async (episodeId: number) =>
+    list<{ id: number; episode_id: number; number: number; held_at: string }>(
+      await request('GET', `/episodes/${episodeId}/sessions`), 'sessions'),
 
   // matching
   recommendations: async (clientId: number, limit = 5) =>

@@ -13,9 +13,9 @@ const DIMENSIONS = [
   { id: 'bond', label: 'Bond', colour: '#2e7d32' },
 ];
 
-/** x position of a trajectory point: its session number when known, else its order. */
-function sessionOf(p: TrajectoryPoint, i: number): number {
-  return p.session_number ?? i + 1;
+/** x position of a trajectory point: its session's number when known, else its order. */
+function sessionOf(p: TrajectoryPoint, i: number, numbers: Map<number, number>): number {
+  return p.session_number ?? (p.session_id != null ? numbers.get(p.session_id) : undefined) ?? i + 1;
 }
 
 async function loadDetail(id: number) {
@@ -31,9 +31,11 @@ async function loadDetail(id: number) {
   ]);
   const mine = episodes.filter((e) => e.client_id === id);
   const ids = new Set(mine.map((e) => e.id));
+  const sessions = (await Promise.all(mine.map((e) => api.sessions(e.id).catch(() => [])))).flat();
+  const numbers = new Map(sessions.map((x) => [x.id, x.number]));
   const usePhq = phq.length > 0 || core.length === 0;
   return {
-    client, episodes: mine,
+    client, episodes: mine, numbers,
     alerts: alerts.filter((a) => ids.has(a.episode_id) || a.client_id === id),
     outcome: { name: usePhq ? 'PHQ-9' : 'CORE-10', id: usePhq ? 'phq9' : 'core10', pts: usePhq ? phq : core,
       expected: (usePhq ? expectedPhq : expectedCore) as ExpectedPoint[] | null },
@@ -51,9 +53,14 @@ export function ClientDetail({ id }: { id: number }) {
           const active = d.episodes.find((e) => e.status === 'active');
           const allianceRows = DIMENSIONS.flatMap((dim, k) => d.alliance[k]
             .filter((p) => p.value !== null)
-            .map((p, i) => ({ session: sessionOf(p, i), value: p.value as number, dimension: dim.label })));
+            .map((p, i) => ({ session: sessionOf(p, i, d.numbers), value: p.value as number, dimension: dim.label, response_id: p.response_id, date: p.answered_at })));
+          // ruptures marked on the alliance chart at the session whose answers raised them
+          const ruptures = d.alerts.filter((a) => a.kind.includes('rupture')).map((a) => {
+            const hit = allianceRows.find((r) => r.response_id === a.response_id) ?? allianceRows.find((r) => r.date >= a.raised_at);
+            return hit ? { session: hit.session, label: 'rupture' } : null;
+          }).filter((m): m is NonNullable<typeof m> => m !== null);
           const outcomeRows = d.outcome.pts.filter((p) => p.value !== null)
-            .map((p, i) => ({ session: sessionOf(p, i), value: p.value as number, response_id: p.response_id, date: p.answered_at }));
+            .map((p, i) => ({ session: sessionOf(p, i, d.numbers), value: p.value as number, response_id: p.response_id, date: p.answered_at }));
           const markers = d.alerts.map((a) => {
             const hit = outcomeRows.find((r) => r.response_id === a.response_id)
               ?? outcomeRows.find((r) => r.date >= a.raised_at) ?? outcomeRows[outcomeRows.length - 1];
@@ -75,7 +82,7 @@ export function ClientDetail({ id }: { id: number }) {
               <h2>Alliance by goal, task and bond</h2>
               {allianceRows.length === 0 ? <p>No WAI-SR answers yet.</p> : (
                 <PlotFigure testId="alliance-plot"
-                  caption="Client-rated alliance (WAI-SR) per session: goal, task and bond, each 4–20; a drop in one line is a possible rupture"
+                  caption={`Client-rated alliance (WAI-SR) per session: goal, task and bond, each 4–20; a drop in one line is a possible rupture${ruptures.length ? `; ${ruptures.length} rupture alert${ruptures.length > 1 ? 's' : ''} marked by a red dashed line` : ''}`}
                   options={{
                     height: 260, marginLeft: 44,
                     x: { label: 'Session', tickFormat: 'd' },
@@ -84,6 +91,8 @@ export function ClientDetail({ id }: { id: number }) {
                     marks: [
                       Plot.line(allianceRows, { x: 'session', y: 'value', stroke: 'dimension', strokeWidth: 2 }),
                       Plot.dot(allianceRows, { x: 'session', y: 'value', fill: 'dimension', symbol: 'dimension', r: 4 }),
+                      Plot.ruleX(ruptures, { x: 'session', stroke: '#b00020', strokeWidth: 2, strokeDasharray: '6,3' }),
+                      Plot.text(ruptures, { x: 'session', y: 20, text: 'label', dy: -8, fill: '#b00020', fontWeight: 'bold' }),
                     ],
                   }}
                   table={{ columns: ['session', 'dimension', 'score'], rows: allianceRows.map((r) => [r.session, r.dimension, r.value]) }}
