@@ -95,9 +95,10 @@ route('POST', '/auth/login', (req, res, { body }) => {
   const token = randomBytes(32).toString('hex');
   sessions.set(token, u);
   log(u, 'session.create', 'user', u.id);
+  res.setHeader('Set-Cookie', `attune_session=${token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=28800`);
   json(res, 200, { token, csrf_token: `csrf-${token.slice(0, 16)}`, expires_at: '2099-01-01T00:00:00Z', user: me(u) });
 });
-route('POST', '/auth/logout', (req, res, { token }) => { sessions.delete(token); json(res, 204); });
+route('POST', '/auth/logout', (req, res, { token }) => { sessions.delete(token); res.setHeader('Set-Cookie', 'attune_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0'); json(res, 204); });
 route('GET', '/auth/me', (req, res, { user }) => json(res, 200, me(user)));
 const summary = (i) => ({ id: i.id, version: i.version, title: i.title, respondent: i.respondent, item_count: i.items.length, scale_count: i.scales.length, item_text_shipped: i.item_text_shipped, administrable: i.administrable, declared_use: 'clinical' });
 route('GET', '/instruments', (req, res) => json(res, 200, { instruments: instruments.map(summary) }));
@@ -230,9 +231,11 @@ export function startMock(port = 0) {
       const chunks = [];
       for await (const c of req) chunks.push(c);
       if (chunks.length) { try { body = JSON.parse(Buffer.concat(chunks).toString()); } catch { return problem(res, 400, 'Bad request', 'body: not JSON'); } }
-      const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+      // as attune serve: Bearer token, else the session cookie, which needs X-CSRF-Token on writes
+      const bearer = (req.headers.authorization ?? '').match(/^Bearer (.+)$/)?.[1];
+      const token = bearer ?? (req.headers.cookie ?? '').match(/(?:^|; *)attune_session=([^;]+)/)?.[1] ?? '';
       const user = sessions.get(token);
-      if (req.method !== 'GET' && user && req.headers['x-csrf-token'] !== `csrf-${token.slice(0, 16)}`) return problem(res, 403, 'Forbidden', 'X-CSRF-Token missing or wrong');
+      if (!bearer && path !== '/auth/login' && req.method !== 'GET' && user && req.headers['x-csrf-token'] !== `csrf-${token.slice(0, 16)}`) return problem(res, 403, 'Forbidden', 'X-CSRF-Token missing or wrong');
       for (const r of routes) {
         const m = r.method === req.method && path.match(r.re);
         if (!m) continue;

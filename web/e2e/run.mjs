@@ -110,6 +110,7 @@ async function shot(page, name) {
 }
 
 async function signIn(role, viewport) {
+  await context.clearCookies(); // one browser profile for all roles: start each without a session
   const page = await context.newPage();
   if (viewport) await page.setViewportSize(viewport);
   page.on('pageerror', (e) => consoleErrors.push(`${role}: ${e.message}`));
@@ -311,6 +312,19 @@ try {
       await shot(page, `admin-${path}`);
     }
     check((await page.getByTestId('audit').locator('tbody tr').count()) > 0, 'admin: audit log has entries');
+    // the token lives in memory only: after a reload the HttpOnly cookie carries the session,
+    // and a cookie-authenticated write needs the CSRF token (creating a user)
+    await page.goto(`${base}/#/users`);
+    await page.reload();
+    check(await page.getByTestId('users').waitFor({ timeout: 15000 }).then(() => true, () => false), 'admin: still signed in after a reload (session cookie)');
+    await page.getByLabel('User name').fill(`coordinator${Date.now() % 100000}`);
+    await page.getByLabel('Initial password').fill('another-pass-2');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await checkOrMissing(page, await appears(page, page.getByText(/^Added /)), 'admin: adds a user after the reload (cookie + X-CSRF-Token)');
+    await shot(page, 'admin-user-added');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.reload();
+    check(await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 10000 }).then(() => true, () => false), 'admin: signed out stays signed out after a reload');
     await page.close();
   });
 } finally {
