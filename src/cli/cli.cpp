@@ -57,6 +57,9 @@ int Run(int argc, char** argv) {
   AddImportExportCommands(app, ctx);
   AddAnalyzeCommands(app, ctx);
   AddSimCommands(app, ctx);
+#ifdef ATTUNE_HAS_TRIAL
+  AddTrialCommands(app, ctx);
+#endif
 
   try {
     app.parse(argc, argv);
