@@ -114,6 +114,15 @@ Result<ModelEffect> FitTrainingModel(const TrialData& data, const AnalysisOption
                             m.outcome, y.size(), used.size()),
                 m.outcome);
   }
+  const auto n_trained = std::count(trained.begin(), trained.end(), 1.0);
+  if (n_trained == 0 || n_trained == static_cast<std::ptrdiff_t>(trained.size())) {
+    return Fail(ErrorCode::FAILED_PRECONDITION,
+                fmt::format("{}: all {} clients with data are {}; the training effect needs clients of trained and "
+                            "untrained therapist-periods",
+                            m.outcome, y.size(), n_trained == 0 ? "untrained (no period-1 data of the intervention arm?)"
+                                                                : "trained"),
+                m.outcome);
+  }
   stats::DataFrame df;
   ATTUNE_CHECK(df.AddText("therapist", therapist));
   ATTUNE_CHECK(df.AddNumeric("y", y));
