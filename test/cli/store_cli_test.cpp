@@ -1,0 +1,124 @@
+// End-to-end: attune db / audit / import / export as a user runs them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "attune/store/store.hpp"
+#include "cli/run.hpp"
+
+namespace attune {
+namespace {
+
+using testing::RunAttune;
+
+const char* kHeader = "key,subject_id,answered_at,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8,phq9_9,phq9_10\n";
+
+class StoreCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::TempDir(std::string("store-cli-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    db_ = dir_ + "/clinic.sqlite";
+    auto init = RunAttune({"db", "init", "--db", db_, "--org", "Demo clinic"});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    ASSERT_NE(init.out.find("created organisation 1"), std::string::npos) << init.out;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+  std::string db_;
+};
+
+TEST_F(StoreCliTest, StatusListsMigrationsAndMissingFileIsUsageError) {
+  auto status = RunAttune({"db", "status", "--db", db_});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("applied  001_initial"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("integrity ok"), std::string::npos);
+  auto migrate = RunAttune({"db", "migrate", "--db", db_});
+  EXPECT_EQ(migrate.exit_code, 0);
+  EXPECT_NE(migrate.out.find("up to date"), std::string::npos);
+  auto missing = RunAttune({"db", "status", "--db", dir_ + "/none.sqlite"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("does not exist"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/none.sqlite"));
+}
+
+TEST_F(StoreCliTest, ImportIsAllOrNothingAndExportsWhatWasImported) {
+  std::string csv = dir_ + "/r.csv";
+  testing::WriteFile(csv, std::string(kHeader) + "a,1,2026-11-01T10:00:00Z,0,1,2,3,0,1,2,3,0,1\n" +
+                              "b,2,2026-11-02T10:00:00Z,0,1,4,3,0,1,2,3,0,1\n");
+  auto refused = RunAttune({"import", "responses", csv, "--instrument", "phq9", "--db", db_});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("line 3, column 6"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("nothing was imported"), std::string::npos);
+  auto empty = RunAttune({"export", "responses", "--db", db_});
+  EXPECT_EQ(empty.exit_code, 0);
+  EXPECT_EQ(empty.out.find("\n") + 1, empty.out.size()) << "only the header expected: " << empty.out;
+
+  auto partial = RunAttune({"import", "responses", csv, "--instrument", "phq9", "--db", db_, "--partial"});
+  EXPECT_EQ(partial.exit_code, 3) << partial.err;
+  EXPECT_NE(partial.out.find("2 rows read, 1 imported, 1 refused"), std::string::npos) << partial.out;
+
+  auto scores = RunAttune({"export", "scores", "--db", db_});
+  EXPECT_EQ(scores.exit_code, 0) << scores.err;
+  // 0+1+2+3+0+1+2+3+0 = 12
+  EXPECT_NE(scores.out.find("1,phq9,1,2026-11-01T10:00:00Z,total,12,"), std::string::npos) << scores.out;
+
+  auto research = RunAttune({"export", "responses", "--db", db_, "--instrument", "phq9", "--deidentify"});
+  EXPECT_EQ(research.exit_code, 0);
+  EXPECT_EQ(research.out.find(",a,"), std::string::npos) << research.out;
+  EXPECT_NE(research.out.find("2026-11-01,"), std::string::npos) << research.out;
+}
+
+TEST_F(StoreCliTest, AuditVerifyDetectsAnEditAndADeletion) {
+  std::string csv = dir_ + "/c.csv";
+  testing::WriteFile(csv, "external_id,pseudonym\nC1,Blue\nC2,Green\nC3,Red\n");
+  ASSERT_EQ(RunAttune({"import", "clients", csv, "--db", db_}).exit_code, 0);
+  auto ok = RunAttune({"audit", "verify", "--db", db_});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("4 entries, chain intact"), std::string::npos) << ok.out;
+  {
+    auto store = store::Store::Open(store::Target::Sqlite(db_));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->ExecuteRawForTesting("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
+                                            "UPDATE audit_log SET detail = 'C9' WHERE seq = 3;"));
+  }
+  auto edited = RunAttune({"audit", "verify", "--db", db_});
+  EXPECT_EQ(edited.exit_code, 1);
+  EXPECT_NE(edited.out.find("BROKEN at entry 3"), std::string::npos) << edited.out;
+
+  // A second database: delete an entry from the middle of its chain.
+  std::string other = dir_ + "/other.sqlite";
+  ASSERT_EQ(RunAttune({"db", "init", "--db", other, "--org", "X"}).exit_code, 0);
+  ASSERT_EQ(RunAttune({"import", "clients", csv, "--db", other}).exit_code, 0);
+  {
+    auto store = store::Store::Open(store::Target::Sqlite(other));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->ExecuteRawForTesting("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 2;"));
+  }
+  auto deleted = RunAttune({"audit", "verify", "--db", other});
+  EXPECT_EQ(deleted.exit_code, 1);
+  EXPECT_NE(deleted.out.find("BROKEN at entry 2"), std::string::npos) << deleted.out;
+}
+
+TEST_F(StoreCliTest, BackupAndRestoreRoundTrip) {
+  std::string csv = dir_ + "/t.csv";
+  testing::WriteFile(csv, "external_id,display_name,approaches\nT1,Dr A,cbt;act\n");
+  ASSERT_EQ(RunAttune({"import", "therapists", csv, "--db", db_}).exit_code, 0);
+  std::string backup = dir_ + "/backup.sqlite";
+  auto made = RunAttune({"db", "backup", backup, "--db", db_});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  std::string copy = dir_ + "/copy.sqlite";
+  auto restored = RunAttune({"db", "restore", backup, "--db", copy});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_NE(restored.out.find("integrity ok"), std::string::npos);
+  auto store = store::Store::Open(store::Target::Sqlite(copy));
+  ASSERT_TRUE(store);
+  auto therapists = store->ListTherapists(1);
+  ASSERT_TRUE(therapists);
+  ASSERT_EQ(therapists->size(), 1u);
+  EXPECT_EQ((*therapists)[0].approaches, (std::vector<std::string>{"cbt", "act"}));
+  EXPECT_EQ(RunAttune({"audit", "verify", "--db", copy}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace attune
