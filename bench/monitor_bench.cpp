@@ -1,0 +1,135 @@
+// Issue 7: time to handle one submission with all its alerts (score, read the episode's history,
+// replay it through the monitor with a stored curve, store response + scores + alerts + audit
+// entries in one transaction) on SQLite. Prints p50/p99/max; target p99 <= 5 ms.
+// Usage: monitor_bench [episodes=200] [history_sessions=11] [floor_ms=20]
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "attune/monitor/monitor.hpp"
+#include "attune/service/service.hpp"
+
+using namespace attune;
+
+namespace {
+
+[[noreturn]] void Die(const Error& e) {
+  fmt::print(stderr, "monitor_bench: {}\n", e.message);
+  std::exit(1);
+}
+
+template <typename T>
+T Must(Result<T> r) {
+  if (!r) Die(r.error());
+  return std::move(*r);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int episodes = argc > 1 ? std::atoi(argv[1]) : 200;
+  const int history = argc > 2 ? std::atoi(argv[2]) : 11;
+  const double floor_ms = argc > 3 ? std::atof(argv[3]) : 20.0;
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("attune-monitor-bench-{}", getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto catalogue = Must(instruments::Catalogue::LoadDirectory(ATTUNE_SOURCE_DIR "/instruments"));
+  auto store = Must(store::Store::Open(store::Target::Sqlite((dir / "bench.sqlite").string())));
+  const OrgId org = Must(store.CreateOrganisation("Bench clinic"));
+  service::Service service(store, catalogue, instruments::Use::CLINICAL);
+  // A stored PHQ-9 curve, so the not-on-track rule runs on every PHQ-9 submission.
+  monitor::Curve curve;
+  curve.key = "phq9.total";
+  curve.available = true;
+  curve.b0 = 15;
+  curve.b_intake = 0.8;
+  curve.b_log_session = -3;
+  curve.intake_centre = 15;
+  curve.tau00 = 4;
+  curve.tau11 = 1;
+  curve.sigma2 = 9;
+  curve.episodes = 500;
+  if (auto ok = store.PutFittedModel(org, "monitor.curves", "[" + monitor::CurveToJson(curve) + "]"); !ok) {
+    Die(ok.error());
+  }
+  Therapist t;
+  t.external_id = "t1";
+  t.display_name = "T1";
+  const Id therapist = Must(store.AddTherapist(org, t));
+  struct Ep {
+    Id id = 0, client = 0;
+    std::vector<Id> sessions;
+  };
+  std::vector<Ep> eps;
+  int key = 0;
+  auto submit = [&](const Ep& ep, int session, const std::string& instrument, std::vector<std::optional<double>> answers) {
+    service::Submission s;
+    s.instrument_id = instrument;
+    s.respondent_id = ep.client;
+    s.subject_id = ep.client;
+    s.episode_id = ep.id;
+    s.session_id = ep.sessions[static_cast<std::size_t>(session - 1)];
+    s.answered_at = "2026-03-01T10:00:00Z";
+    s.answers = std::move(answers);
+    s.idempotency_key = fmt::format("k{}", ++key);
+    return service.SubmitResponse(org, s);
+  };
+  for (int e = 0; e < episodes; ++e) {
+    Client c;
+    c.external_id = fmt::format("c{}", e);
+    c.pseudonym = c.external_id;
+    Ep ep;
+    ep.client = Must(store.AddClient(org, c));
+    Episode row;
+    row.client_id = ep.client;
+    row.therapist_id = therapist;
+    row.started_on = "2026-01-05";
+    row.assigned_by = "coordinator";
+    ep.id = Must(store.AddEpisode(org, row));
+    for (int k = 1; k <= history + 1; ++k) {
+      Session s;
+      s.episode_id = ep.id;
+      s.number = k;
+      s.held_at = "2026-01-05T10:00:00Z";
+      ep.sessions.push_back(Must(store.AddSession(org, s)));
+    }
+    // History: PHQ-9 around 12 (item 9 at 0), WAI-SR all 4s.
+    for (int k = 1; k <= history; ++k) {
+      Must(submit(ep, k, "phq9", {1, 2, 1, 2, 1, 2, 1, 2, 0, 1}));
+      Must(submit(ep, k, "wai_sr", std::vector<std::optional<double>>(12, 4.0)));
+    }
+    eps.push_back(ep);
+  }
+  // Timed: the next session's PHQ-9 (risk item, reliable deterioration, not on track) and WAI-SR
+  // (a rupture on every dimension).
+  std::vector<double> ms;
+  std::size_t alerts = 0;
+  for (const auto& ep : eps) {
+    for (int form = 0; form < 2; ++form) {
+      const auto start = std::chrono::steady_clock::now();
+      auto out = form == 0 ? submit(ep, history + 1, "phq9", {3, 3, 3, 3, 2, 3, 2, 2, 2, 1})
+                           : submit(ep, history + 1, "wai_sr", std::vector<std::optional<double>>(12, 2.0));
+      const auto stop = std::chrono::steady_clock::now();
+      if (!out) Die(out.error());
+      alerts += out->alert_ids.size();
+      ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+    }
+  }
+  std::sort(ms.begin(), ms.end());
+  auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * static_cast<double>(ms.size())))]; };
+  fmt::print("monitor_bench: {} submissions with alerts ({} alerts; episode history {} sessions x 2 forms; SQLite)\n",
+             ms.size(), alerts, history);
+  fmt::print("  p50 {:.3f} ms  p99 {:.3f} ms  max {:.3f} ms  (target p99 <= 5 ms: {})\n", pct(0.5), pct(0.99),
+             ms.back(), pct(0.99) <= 5.0 ? "met" : "NOT met");
+  std::filesystem::remove_all(dir);
+  if (alerts < ms.size() * 3) {
+    fmt::print(stderr, "monitor_bench: expected at least 3 alerts per submission, got {}\n", alerts);
+    return 1;
+  }
+  return pct(0.99) <= floor_ms ? 0 : 1;
+}

@@ -1,0 +1,552 @@
+// attune monitor episode|alerts|ack|resolve|fit|report|evaluate (docs/monitor.md, docs/cli.md).
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "attune/monitor/monitor.hpp"
+#include "attune/service/service.hpp"
+#include "attune/sim/sim.hpp"
+#include "cli/commands.hpp"
+#include "cli/db_target.hpp"
+
+namespace attune::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string AlertStatus(const Alert& a) {
+  if (!a.resolved_at.empty()) return "resolved";
+  if (!a.acknowledged_at.empty()) return "acknowledged";
+  return "open";
+}
+
+json AlertJson(const Alert& a) {
+  json j{{"id", a.id},         {"episode_id", a.episode_id}, {"kind", a.kind},
+         {"severity", a.severity}, {"status", AlertStatus(a)}, {"detail", a.detail},
+         {"raised_at", a.raised_at}, {"note", a.note}};
+  j["response_id"] = a.response_id ? json(*a.response_id) : json(nullptr);
+  j["acknowledged_at"] = a.acknowledged_at.empty() ? json(nullptr) : json(a.acknowledged_at);
+  j["resolved_at"] = a.resolved_at.empty() ? json(nullptr) : json(a.resolved_at);
+  j["evidence"] = json::parse(a.evidence.empty() ? "{}" : a.evidence, nullptr, false);
+  return j;
+}
+
+json ChangeJson(const std::optional<monitor::Change>& c) {
+  if (!c) return nullptr;
+  return json{{"before", c->before},   {"after", c->after},       {"change", c->change},
+              {"threshold", c->threshold}, {"method", c->method}, {"reliable", c->reliable},
+              {"classification", c->classification}};
+}
+
+json RateJson(const monitor::Rate& r) {
+  json j{{"events", r.events}, {"n", r.n}, {"rate", r.rate}, {"ci_low", r.low}, {"ci_high", r.high}};
+  if (r.adjusted) j["adjusted"] = *r.adjusted;
+  return j;
+}
+
+json GroupJson(const monitor::GroupReport& g) {
+  json j{{"group", g.group},
+         {"episodes", g.episodes},
+         {"with_outcome", g.with_outcome},
+         {"reliable_improvement", RateJson(g.reliable_improvement)},
+         {"recovery", RateJson(g.recovery)},
+         {"reliable_recovery", RateJson(g.reliable_recovery)},
+         {"deterioration", RateJson(g.deterioration)},
+         {"ruptures_per_episode", g.ruptures_per_episode},
+         {"repair", RateJson(g.repair)}};
+  if (g.therapist != 0) j["therapist_id"] = g.therapist;
+  j["mean_alliance"] = g.mean_alliance ? json(*g.mean_alliance) : json(nullptr);
+  return j;
+}
+
+std::string Pct(const monitor::Rate& r) {
+  std::string s = fmt::format("{:5.1f}% [{:.1f}, {:.1f}] of {}", 100 * r.rate, 100 * r.low, 100 * r.high, r.n);
+  if (r.adjusted) s += fmt::format(" (adjusted {:.1f}%)", 100 * *r.adjusted);
+  return s;
+}
+
+struct DbArgs {
+  DbTarget target;
+  bool json = false;
+};
+
+// Opens the store and the service for a command; returns an exit code on failure.
+struct Opened {
+  std::optional<instruments::Catalogue> catalogue;
+  std::optional<store::Store> store;
+  std::unique_ptr<service::Service> service;
+  OrgId org = 0;
+};
+
+Result<std::unique_ptr<Opened>> Open(const Context& ctx, const DbTarget& target) {
+  auto opened = std::make_unique<Opened>();
+  ATTUNE_TRY(catalogue, LoadCatalogue(ctx));
+  opened->catalogue.emplace(std::move(catalogue));
+  ATTUNE_TRY(use, instruments::ParseUse(ctx.declared_use));
+  ATTUNE_TRY(store, store::Store::Open(ToTarget(target), {.migrate = true, .create = false}));
+  opened->store.emplace(std::move(store));
+  ATTUNE_TRY(org, ResolveOrg(*opened->store, target));
+  opened->org = org;
+  opened->service = std::make_unique<service::Service>(*opened->store, *opened->catalogue, use);
+  return opened;
+}
+
+int RunEpisode(const Context& ctx, const DbArgs& args, long long episode_id) {
+  auto o = Open(ctx, args.target);
+  if (!o) return ReportError(o.error());
+  auto& op = **o;
+  auto episode = op.store->GetEpisode(op.org, episode_id);
+  if (!episode) return ReportError(episode.error());
+  auto assessment = op.service->AssessEpisode(op.org, episode_id);
+  if (!assessment) return ReportError(assessment.error());
+  auto alerts = op.store->ListAlertsWithEvidence(op.org, episode_id);
+  if (!alerts) return ReportError(alerts.error());
+  if (args.json) {
+    json j{{"episode_id", episode_id}, {"therapist_id", episode->therapist_id}, {"client_id", episode->client_id}};
+    j["changes"] = json::array();
+    for (const auto& c : assessment->changes) {
+      j["changes"].push_back(json{{"scale", c.key},
+                                  {"session", c.session},
+                                  {"score", c.score},
+                                  {"since_intake", ChangeJson(c.since_intake)},
+                                  {"since_last", ChangeJson(c.since_last)}});
+    }
+    j["ruptures"] = json::array();
+    for (const auto& r : assessment->ruptures) {
+      j["ruptures"].push_back(json{{"scale", r.key},   {"session", r.session}, {"level", r.level},
+                                   {"score", r.score}, {"status", r.status},
+                                   {"repair_session", r.repair_session ? json(r.repair_session) : json(nullptr)}});
+    }
+    j["alerts"] = json::array();
+    for (const auto& a : *alerts) j["alerts"].push_back(AlertJson(a));
+    j["notes"] = assessment->notes;
+    fmt::print("{}\n", j.dump(2));
+    return 0;
+  }
+  fmt::print("episode {}: client {}, therapist {}\n", episode_id, episode->client_id, episode->therapist_id);
+  for (const auto& c : assessment->changes) {
+    std::string since = c.since_intake ? fmt::format("{:+g} since intake ({}), {:+g} since last", c.since_intake->change,
+                                                     c.since_intake->classification, c.since_last->change)
+                                       : "intake";
+    fmt::print("  session {:2}  {:<14} {:>6g}  {}\n", c.session, c.key, c.score, since);
+  }
+  for (const auto& r : assessment->ruptures) {
+    fmt::print("  rupture  {} at session {}: {:g} from a level of {:.1f}, {}{}\n", r.key, r.session, r.score, r.level,
+               r.status, r.repair_session ? fmt::format(" at session {}", r.repair_session) : "");
+  }
+  for (const auto& a : *alerts) {
+    fmt::print("  alert {} [{} {}] {}: {}\n", a.id, a.severity, AlertStatus(a), a.kind, a.detail);
+  }
+  for (const auto& n : assessment->notes) fmt::print("  note: {}\n", n);
+  return 0;
+}
+
+int RunAlerts(const Context& ctx, const DbArgs& args, bool open_only) {
+  auto o = Open(ctx, args.target);
+  if (!o) return ReportError(o.error());
+  auto& op = **o;
+  auto alerts = op.store->ListAlertsWithEvidence(op.org, std::nullopt);
+  if (!alerts) return ReportError(alerts.error());
+  if (open_only) std::erase_if(*alerts, [](const Alert& a) { return AlertStatus(a) != "open"; });
+  if (args.json) {
+    json j = json::array();
+    for (const auto& a : *alerts) j.push_back(AlertJson(a));
+    fmt::print("{}\n", j.dump(2));
+    return 0;
+  }
+  for (const auto& a : *alerts) {
+    fmt::print("{:>6}  episode {:<6} {:<8} {:<13} {:<22} {}\n", a.id, a.episode_id, a.severity, AlertStatus(a), a.kind,
+               a.detail);
+  }
+  fmt::print("{} alert{}\n", alerts->size(), alerts->size() == 1 ? "" : "s");
+  return 0;
+}
+
+int RunTransition(const Context& ctx, const DbArgs& args, long long id, const std::string& note, bool resolve,
+                  const std::string& actor) {
+  auto o = Open(ctx, args.target);
+  if (!o) return ReportError(o.error());
+  auto& op = **o;
+  store::Actor who{actor};
+  auto done = resolve ? op.store->ResolveAlertWithNote(op.org, id, note, who)
+                      : op.store->AcknowledgeAlertWithNote(op.org, id, note, who);
+  if (!done) return ReportError(done.error());
+  if (args.json) {
+    fmt::print("{}\n", AlertJson(*done).dump(2));
+  } else {
+    fmt::print("alert {} {}\n", id, AlertStatus(*done));
+  }
+  return 0;
+}
+
+int RunFit(const Context& ctx, const DbArgs& args) {
+  auto o = Open(ctx, args.target);
+  if (!o) return ReportError(o.error());
+  auto& op = **o;
+  auto curves = op.service->FitExpectedResponse(op.org);
+  if (!curves) return ReportError(curves.error());
+  json j = json::array();
+  for (const auto& c : *curves) {
+    j.push_back(json::parse(monitor::CurveToJson(c)));
+    if (!args.json) {
+      if (c.available) {
+        fmt::print("{}: fitted on {} episodes ({} observations): expected = {:.2f} {:+.2f} log(s) {:+.3f} (intake - {:.1f}) "
+                   "{:+.3f} log(s) (intake - {:.1f})\n",
+                   c.key, c.episodes, c.observations, c.b0, c.b_log_session, c.b_intake, c.intake_centre,
+                   c.b_interaction, c.intake_centre);
+      } else {
+        fmt::print("{}: not available: {}\n", c.key, c.reason);
+      }
+    }
+  }
+  if (args.json) fmt::print("{}\n", j.dump(2));
+  if (curves->empty() && !args.json) fmt::print("no outcome responses in episodes: no curves\n");
+  return 0;
+}
+
+int RunReport(const Context& ctx, const DbArgs& args, long long therapist) {
+  auto o = Open(ctx, args.target);
+  if (!o) return ReportError(o.error());
+  auto& op = **o;
+  auto report = op.service->MonitorReport(op.org, therapist ? std::optional<Id>(therapist) : std::nullopt);
+  if (!report) return ReportError(report.error());
+  if (args.json) {
+    json j{{"organisation", GroupJson(report->organisation)}, {"adjustment", report->adjustment}};
+    j["therapists"] = json::array();
+    for (const auto& g : report->therapists) j["therapists"].push_back(GroupJson(g));
+    fmt::print("{}\n", j.dump(2));
+    return 0;
+  }
+  auto print = [](const monitor::GroupReport& g) {
+    fmt::print("{}: {} episodes, {} with an outcome\n", g.group, g.episodes, g.with_outcome);
+    fmt::print("  reliable improvement  {}\n", Pct(g.reliable_improvement));
+    fmt::print("  recovery              {}\n", Pct(g.recovery));
+    fmt::print("  reliable recovery     {}\n", Pct(g.reliable_recovery));
+    fmt::print("  deterioration         {}\n", Pct(g.deterioration));
+    fmt::print("  mean alliance         {}\n", g.mean_alliance ? fmt::format("{:.1f}", *g.mean_alliance) : "-");
+    fmt::print("  ruptures per episode  {:.2f}; repaired {}\n", g.ruptures_per_episode, Pct(g.repair));
+  };
+  print(report->organisation);
+  for (const auto& g : report->therapists) print(g);
+  fmt::print("case mix: {}\n", report->adjustment);
+  return 0;
+}
+
+// ---- evaluate: simulate, replay through the monitor, score against the planted truth ----
+
+struct EvalArgs {
+  int therapists = 20;
+  int clients = 300;
+  int sessions = 12;
+  long long seed = 1;
+  bool json = false;
+};
+
+// Every episode's observations of a simulated clinic, by episode id.
+std::map<std::uint32_t, std::vector<monitor::Observation>> Observations(const instruments::Catalogue& catalogue,
+                                                                       const sim::Clinic& clinic) {
+  std::vector<const instruments::Instrument*> forms;
+  for (const auto& f : clinic.forms) {
+    auto i = catalogue.Get(f.instrument);
+    forms.push_back(i ? *i : nullptr);
+  }
+  std::map<std::uint32_t, std::vector<monitor::Observation>> out;
+  for (const auto& r : clinic.responses) {
+    if (r.episode_id == 0 || r.session < 1 || forms[r.form] == nullptr) continue;
+    const auto& inst = *forms[r.form];
+    if (inst.respondent != instruments::Respondent::CLIENT) continue;
+    instruments::Answers answers(r.count);
+    for (std::size_t i = 0; i < r.count; ++i) {
+      if (clinic.Present(r)[i]) answers[i] = clinic.Values(r)[i];
+    }
+    auto scored = instruments::Score(inst, answers);
+    if (!scored) continue;
+    out[r.episode_id].push_back(monitor::MakeObservation(inst, *scored, r.id, r.session));
+  }
+  for (auto& [id, obs] : out) {
+    std::stable_sort(obs.begin(), obs.end(), [](const auto& a, const auto& b) { return a.session < b.session; });
+  }
+  return out;
+}
+
+struct RuptureScore {
+  std::string variant;
+  double z = 0;
+  std::size_t positives = 0, detected = 0, negatives = 0, false_alarms = 0;
+  double Sensitivity() const { return positives ? static_cast<double>(detected) / static_cast<double>(positives) : 0; }
+  double Specificity() const {
+    return negatives ? 1.0 - static_cast<double>(false_alarms) / static_cast<double>(negatives) : 0;
+  }
+};
+
+int RunEvaluate(const Context& ctx, const EvalArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
+  auto catalogue = LoadCatalogue(ctx);
+  if (!catalogue) return ReportError(catalogue.error());
+  sim::SimParams params;
+  params.therapists = args.therapists;
+  params.clients = args.clients;
+  params.sessions = args.sessions;
+  auto train = sim::SimulateClinic(*catalogue, params, static_cast<std::uint64_t>(args.seed) + 1000003);
+  if (!train) return ReportError(train.error());
+  auto test = sim::SimulateClinic(*catalogue, params, static_cast<std::uint64_t>(args.seed));
+  if (!test) return ReportError(test.error());
+  const monitor::Config base = monitor::Config::Defaults();
+
+  // Curves from the training clinic.
+  std::map<std::string, std::vector<monitor::CurvePoint>> points;
+  std::map<std::string, bool> higher_worse;
+  for (const auto& [episode, obs] : Observations(*catalogue, train->clinic)) {
+    for (const auto& o : obs) {
+      for (const auto& [scale, score] : o.scores) {
+        const std::string key = o.instrument + "." + scale;
+        auto it = base.scales.find(key);
+        if (it == base.scales.end() || it->second.role != monitor::Role::OUTCOME) continue;
+        points[key].push_back({static_cast<Id>(episode), o.session, score});
+        auto inst = catalogue->Get(o.instrument);
+        const auto* s = inst ? (*inst)->FindScale(scale) : nullptr;
+        higher_worse[key] = s == nullptr || s->direction == instruments::Direction::HIGHER_IS_WORSE;
+      }
+    }
+  }
+  std::map<std::string, monitor::Curve> curves;
+  json curves_json = json::array();
+  for (const auto& [key, pts] : points) {
+    auto c = monitor::FitCurve(key, higher_worse[key], pts, base);
+    if (!c) return ReportError(c.error());
+    curves_json.push_back(json{{"scale", key}, {"available", c->available}, {"reason", c->reason},
+                               {"episodes", c->episodes}});
+    curves[key] = *c;
+  }
+
+  const auto test_obs = Observations(*catalogue, test->clinic);
+  std::map<std::uint32_t, const sim::EpisodeTruth*> truth;
+  for (const auto& t : test->truth.episodes) truth[t.id] = &t;
+
+  std::vector<RuptureScore> sweep;
+  RuptureScore main_score;
+  // Not on track / deterioration, at the default configuration.
+  std::size_t poor = 0, poor_flagged = 0, good = 0, good_flagged = 0;
+  std::vector<int> lead;
+  std::size_t det_true = 0, det_flagged = 0, det_false = 0, nondet = 0;
+  // Variants: the default rules, and the WAI-SR total alone without its cutoff.
+  for (int variant = 0; variant < 2; ++variant)
+  for (double z : {1.28, 1.645, 1.96, 2.33, 2.58}) {
+    monitor::Config config = base;
+    config.rupture_z = z;
+    if (variant == 1) {
+      for (const char* sub : {"wai_sr.goal", "wai_sr.task", "wai_sr.bond"}) config.scales.erase(sub);
+      config.scales["wai_sr.total"].cutoff.reset();
+    }
+    const bool is_default = variant == 0 && std::fabs(z - base.rupture_z) < 1e-9;
+    RuptureScore score;
+    score.variant = variant == 0 ? "default" : "total_only_no_cutoff";
+    score.z = z;
+    for (const auto& [episode, obs] : test_obs) {
+      auto t = truth.find(episode);
+      if (t == truth.end()) continue;
+      auto assessment = monitor::AssessEpisode(obs, *catalogue, curves, config);
+      if (!assessment) return ReportError(assessment.error());
+      std::set<int> answered, alerted;
+      for (std::size_t k = 0; k < obs.size(); ++k) {
+        if (obs[k].instrument != "wai_sr") continue;
+        answered.insert(obs[k].session);
+        for (const auto& a : assessment->alerts[k]) {
+          if (a.kind == "rupture") alerted.insert(a.session);
+        }
+      }
+      std::set<int> starts;
+      for (const auto& r : t->second->ruptures) starts.insert(r.session);
+      for (int s : answered) {
+        if (starts.count(s)) {
+          ++score.positives;
+          score.detected += alerted.count(s);
+        } else if (s >= 2 && !starts.count(s - 1) && !starts.count(s - 2)) {
+          ++score.negatives;
+          score.false_alarms += alerted.count(s);
+        }
+      }
+      if (!is_default) continue;
+      // Outcome truth: latent severity at the last attended session against intake.
+      const auto& tr = *t->second;
+      if (tr.last_session < 2 || tr.severity.size() < static_cast<std::size_t>(tr.last_session)) continue;
+      const double change = tr.severity[static_cast<std::size_t>(tr.last_session - 1)] - tr.severity[0];
+      int first_flag = 0, first_det = 0;
+      for (const auto& per : assessment->alerts) {
+        for (const auto& a : per) {
+          if (a.kind == "not_on_track" && first_flag == 0) first_flag = a.session;
+          if (a.kind == "reliable_deterioration" && first_det == 0) first_det = a.session;
+        }
+      }
+      if (change > -0.5) {
+        ++poor;
+        if (first_flag) {
+          ++poor_flagged;
+          lead.push_back(tr.last_session - first_flag);
+        }
+      } else {
+        ++good;
+        good_flagged += first_flag ? 1 : 0;
+      }
+      if (tr.deteriorated) {
+        ++det_true;
+        det_flagged += first_det ? 1 : 0;
+      } else {
+        ++nondet;
+        det_false += first_det ? 1 : 0;
+      }
+    }
+    if (is_default) main_score = score;
+    sweep.push_back(score);
+  }
+  std::sort(lead.begin(), lead.end());
+  double mean_lead = 0;
+  for (int l : lead) mean_lead += l;
+  if (!lead.empty()) mean_lead /= static_cast<double>(lead.size());
+  const double median_lead = lead.empty() ? 0.0 : lead[lead.size() / 2];
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto share = [](std::size_t a, std::size_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+  json j{{"therapists", args.therapists},
+         {"clients", args.clients},
+         {"sessions", args.sessions},
+         {"seed", args.seed},
+         {"training_seed", args.seed + 1000003},
+         {"rupture_z", base.rupture_z},
+         {"rupture_sensitivity", main_score.Sensitivity()},
+         {"rupture_specificity", main_score.Specificity()},
+         {"rupture_positives", main_score.positives},
+         {"rupture_detected", main_score.detected},
+         {"rupture_negatives", main_score.negatives},
+         {"rupture_false_alarms", main_score.false_alarms},
+         {"target_met", main_score.Sensitivity() >= 0.80 && main_score.Specificity() >= 0.90},
+         {"not_on_track",
+          {{"truly_unchanged_or_worse", poor},
+           {"flagged", poor_flagged},
+           {"share_flagged", share(poor_flagged, poor)},
+           {"sessions_before_end_mean", mean_lead},
+           {"sessions_before_end_median", median_lead},
+           {"improved_episodes", good},
+           {"improved_flagged_share", share(good_flagged, good)}}},
+         {"reliable_deterioration",
+          {{"planted", det_true},
+           {"flagged_share", share(det_flagged, det_true)},
+           {"false_alarm_share", share(det_false, nondet)}}},
+         {"curves", curves_json},
+         {"seconds", seconds}};
+  j["rupture_sweep"] = json::array();
+  for (const auto& s : sweep) {
+    j["rupture_sweep"].push_back(
+        json{{"rules", s.variant}, {"z", s.z}, {"sensitivity", s.Sensitivity()}, {"specificity", s.Specificity()}});
+  }
+  if (args.json) {
+    fmt::print("{}\n", j.dump(2));
+    return 0;
+  }
+  fmt::print("simulated {} therapists x {} clients x {} sessions (seed {}; curves fitted on seed {})\n", args.therapists,
+             args.clients, args.sessions, args.seed, args.seed + 1000003);
+  fmt::print("ruptures (z = {}): sensitivity {:.3f} ({} of {}), specificity {:.3f} ({} false alarms in {})  target "
+             "sensitivity >= .80 at specificity >= .90: {}\n",
+             base.rupture_z, main_score.Sensitivity(), main_score.detected, main_score.positives,
+             main_score.Specificity(), main_score.false_alarms, main_score.negatives,
+             j["target_met"].get<bool>() ? "met" : "NOT met");
+  for (const auto& s : sweep) {
+    fmt::print("  {:<21} z = {:<5} sensitivity {:.3f}  specificity {:.3f}\n", s.variant, s.z, s.Sensitivity(),
+               s.Specificity());
+  }
+  fmt::print("not on track: {} of {} episodes that truly ended unchanged or worse flagged ({:.1f}%), median {} "
+             "sessions (mean {:.1f}) before the last session; {:.1f}% of improving episodes flagged\n",
+             poor_flagged, poor, 100 * share(poor_flagged, poor), median_lead, mean_lead,
+             100 * share(good_flagged, good));
+  fmt::print("reliable deterioration: {:.1f}% of {} planted deteriorations flagged; {:.1f}% of the others\n",
+             100 * share(det_flagged, det_true), det_true, 100 * share(det_false, nondet));
+  for (const auto& c : curves_json) {
+    fmt::print("curve {}: {}\n", c["scale"].get<std::string>(),
+               c["available"].get<bool>() ? fmt::format("fitted on {} episodes", c["episodes"].get<std::size_t>())
+                                          : c["reason"].get<std::string>());
+  }
+  fmt::print("{:.1f} s\n", seconds);
+  return 0;
+}
+
+}  // namespace
+
+void AddMonitorCommands(CLI::App& app, Context& ctx) {
+  auto* monitor = app.add_subcommand("monitor", "Alerts, change and rates session by session (docs/monitor.md)");
+  monitor->require_subcommand(1);
+
+  {
+    auto args = std::make_shared<DbArgs>();
+    auto id = std::make_shared<long long>(0);
+    auto* c = monitor->add_subcommand("episode", "Change, ruptures and alerts of one episode");
+    c->add_option("id", *id, "Episode id")->required();
+    AddDbOptions(c, args->target);
+    AddOrgOption(c, args->target);
+    c->add_flag("--json", args->json, "JSON output");
+    c->callback([&ctx, args, id] { ctx.exit_code = RunEpisode(ctx, *args, *id); });
+  }
+  {
+    auto args = std::make_shared<DbArgs>();
+    auto open = std::make_shared<bool>(false);
+    auto* c = monitor->add_subcommand("alerts", "Stored alerts with their status");
+    AddDbOptions(c, args->target);
+    AddOrgOption(c, args->target);
+    c->add_flag("--open", *open, "Only open alerts");
+    c->add_flag("--json", args->json, "JSON output (with evidence)");
+    c->callback([&ctx, args, open] { ctx.exit_code = RunAlerts(ctx, *args, *open); });
+  }
+  for (bool resolve : {false, true}) {
+    auto args = std::make_shared<DbArgs>();
+    auto id = std::make_shared<long long>(0);
+    auto note = std::make_shared<std::string>();
+    auto actor = std::make_shared<std::string>("cli");
+    auto* c = monitor->add_subcommand(resolve ? "resolve" : "ack",
+                                      resolve ? "Resolve an acknowledged alert" : "Acknowledge an open alert with a note");
+    c->add_option("id", *id, "Alert id")->required();
+    auto* n = c->add_option("--note", *note, "What was done or decided");
+    if (!resolve) n->required();
+    c->add_option("--actor", *actor, "Who, for the audit log");
+    AddDbOptions(c, args->target);
+    AddOrgOption(c, args->target);
+    c->add_flag("--json", args->json, "JSON output");
+    c->callback([&ctx, args, id, note, actor, resolve] {
+      ctx.exit_code = RunTransition(ctx, *args, *id, *note, resolve, *actor);
+    });
+  }
+  {
+    auto args = std::make_shared<DbArgs>();
+    auto* c = monitor->add_subcommand("fit", "Fit and store expected treatment response curves");
+    AddDbOptions(c, args->target);
+    AddOrgOption(c, args->target);
+    c->add_flag("--json", args->json, "JSON output");
+    c->callback([&ctx, args] { ctx.exit_code = RunFit(ctx, *args); });
+  }
+  {
+    auto args = std::make_shared<DbArgs>();
+    auto therapist = std::make_shared<long long>(0);
+    auto* c = monitor->add_subcommand("report", "Improvement, recovery, deterioration, alliance and rupture rates");
+    AddDbOptions(c, args->target);
+    AddOrgOption(c, args->target);
+    c->add_option("--therapist", *therapist, "Only this therapist (rates still case-mix adjusted on all)");
+    c->add_flag("--json", args->json, "JSON output");
+    c->callback([&ctx, args, therapist] { ctx.exit_code = RunReport(ctx, *args, *therapist); });
+  }
+  {
+    auto args = std::make_shared<EvalArgs>();
+    auto* c = monitor->add_subcommand("evaluate", "Simulate a clinic and score the alerts against the planted truth");
+    c->add_option("--therapists", args->therapists, "Therapists")->check(CLI::Range(1, 100000));
+    c->add_option("--clients", args->clients, "Clients")->check(CLI::Range(1, 10000000));
+    c->add_option("--sessions", args->sessions, "Scheduled sessions per episode")->check(CLI::Range(3, 100));
+    c->add_option("--seed", args->seed, "Seed of the evaluated clinic (curves use another)");
+    c->add_flag("--json", args->json, "JSON output");
+    c->callback([&ctx, args] { ctx.exit_code = RunEvaluate(ctx, *args); });
+  }
+}
+
+}  // namespace attune::cli

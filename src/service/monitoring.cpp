@@ -1,0 +1,164 @@
+// Monitoring use cases (docs/monitor.md): the store supplies an episode's history, module
+// monitor decides, and SubmitResponse writes the alerts in the response's transaction.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "attune/service/service.hpp"
+
+namespace attune::service {
+namespace {
+
+constexpr const char* kCurvesModel = "monitor.curves";
+
+// Observations of one episode's responses (in id order), sessions numbered by the session row
+// when there is one, else by position among that instrument's responses.
+std::vector<monitor::Observation> BuildObservations(const instruments::Catalogue& catalogue,
+                                                    const std::vector<Response>& responses,
+                                                    const std::map<Id, int>& session_numbers) {
+  std::vector<monitor::Observation> out;
+  std::map<std::string, int> ordinal;
+  for (const auto& r : responses) {
+    auto instrument = catalogue.Get(r.instrument_id);
+    if (!instrument) continue;  // an instrument no longer installed: nothing to monitor
+    auto scored = instruments::Score(**instrument, r.answers);
+    if (!scored) continue;
+    int position = ++ordinal[r.instrument_id];
+    int session = position;
+    if (r.session_id) {
+      auto it = session_numbers.find(*r.session_id);
+      if (it != session_numbers.end()) session = it->second;
+    }
+    out.push_back(monitor::MakeObservation(**instrument, *scored, r.id, std::max(1, session)));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const monitor::Observation& a, const monitor::Observation& b) { return a.session < b.session; });
+  return out;
+}
+
+Result<std::map<Id, int>> SessionNumbers(store::Store& store, OrgId org, Id episode_id) {
+  ATTUNE_TRY(sessions, store.ListSessions(org, episode_id));
+  std::map<Id, int> out;
+  for (const auto& s : sessions) out[s.id] = s.number;
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<monitor::Observation>> Service::EpisodeObservations(OrgId org, Id episode_id) {
+  store::ResponseFilter filter;
+  filter.episode_id = episode_id;
+  ATTUNE_TRY(responses, store_.ListResponses(org, filter));
+  ATTUNE_TRY(numbers, SessionNumbers(store_, org, episode_id));
+  return BuildObservations(catalogue_, responses, numbers);
+}
+
+Result<std::map<std::string, monitor::Curve>> Service::StoredCurves(OrgId org) {
+  ATTUNE_TRY(body, store_.GetFittedModel(org, kCurvesModel));
+  std::map<std::string, monitor::Curve> out;
+  if (!body) return out;
+  try {
+    for (const auto& item : nlohmann::json::parse(*body)) {
+      ATTUNE_TRY(curve, monitor::CurveFromJson(item.dump()));
+      out[curve.key] = curve;
+    }
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::INTERNAL, std::string("stored model monitor.curves is not JSON: ") + e.what());
+  }
+  return out;
+}
+
+Result<monitor::EpisodeAssessment> Service::AssessEpisode(OrgId org, Id episode_id) {
+  ATTUNE_TRY(episode, store_.GetEpisode(org, episode_id));
+  (void)episode;
+  ATTUNE_TRY(observations, EpisodeObservations(org, episode_id));
+  ATTUNE_TRY(curves, StoredCurves(org));
+  return monitor::AssessEpisode(observations, catalogue_, curves, monitor_config_);
+}
+
+Result<std::vector<Alert>> Service::MonitorSubmission(OrgId org, const instruments::Instrument& instrument,
+                                                      const Response& response) {
+  std::vector<Alert> out;
+  if (!response.episode_id) return out;
+  store::ResponseFilter filter;
+  filter.episode_id = response.episode_id;
+  ATTUNE_TRY(history, store_.ListResponses(org, filter));
+  ATTUNE_TRY(numbers, SessionNumbers(store_, org, *response.episode_id));
+  auto observations = BuildObservations(catalogue_, history, numbers);
+  auto scored = instruments::Score(instrument, response.answers);
+  if (!scored) return scored.error();
+  int session = 1;
+  for (const auto& o : observations) session += o.instrument == instrument.id ? 1 : 0;
+  if (response.session_id) {
+    auto it = numbers.find(*response.session_id);
+    if (it != numbers.end()) session = it->second;
+  }
+  observations.push_back(monitor::MakeObservation(instrument, *scored, 0, session));
+  ATTUNE_TRY(curves, StoredCurves(org));
+  ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, monitor_config_));
+  for (const auto& raised : assessment.alerts.back()) {
+    Alert a;
+    a.org_id = org;
+    a.episode_id = *response.episode_id;
+    a.kind = raised.kind;
+    a.severity = raised.severity;
+    a.detail = raised.detail;
+    a.evidence = raised.evidence;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<std::vector<monitor::Curve>> Service::FitExpectedResponse(OrgId org, const store::Actor& actor) {
+  ATTUNE_TRY(episodes, store_.ListEpisodes(org));
+  std::map<std::string, std::vector<monitor::CurvePoint>> points;
+  std::map<std::string, bool> higher_worse;
+  for (const auto& e : episodes) {
+    ATTUNE_TRY(observations, EpisodeObservations(org, e.id));
+    for (const auto& o : observations) {
+      for (const auto& [scale, score] : o.scores) {
+        const std::string key = o.instrument + "." + scale;
+        auto it = monitor_config_.scales.find(key);
+        if (it == monitor_config_.scales.end() || it->second.role != monitor::Role::OUTCOME) continue;
+        points[key].push_back({e.id, o.session, score});
+        auto instrument = catalogue_.Get(o.instrument);
+        const auto* s = instrument ? (*instrument)->FindScale(scale) : nullptr;
+        higher_worse[key] = s == nullptr || s->direction == instruments::Direction::HIGHER_IS_WORSE;
+      }
+    }
+  }
+  std::vector<monitor::Curve> curves;
+  nlohmann::json stored = nlohmann::json::array();
+  for (const auto& [key, pts] : points) {
+    ATTUNE_TRY(curve, monitor::FitCurve(key, higher_worse[key], pts, monitor_config_));
+    stored.push_back(nlohmann::json::parse(monitor::CurveToJson(curve)));
+    curves.push_back(std::move(curve));
+  }
+  ATTUNE_CHECK(store_.PutFittedModel(org, kCurvesModel, stored.dump(), actor));
+  return curves;
+}
+
+Result<monitor::Report> Service::MonitorReport(OrgId org, std::optional<Id> therapist_id) {
+  ATTUNE_TRY(episodes, store_.ListEpisodes(org));
+  ATTUNE_TRY(curves, StoredCurves(org));
+  std::vector<monitor::EpisodeSummary> summaries;
+  for (const auto& e : episodes) {
+    ATTUNE_TRY(observations, EpisodeObservations(org, e.id));
+    ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, monitor_config_));
+    summaries.push_back(
+        monitor::Summarise(e.id, e.therapist_id, observations, assessment, catalogue_, monitor_config_));
+  }
+  monitor::Report report = monitor::Aggregate(summaries);
+  if (therapist_id) {
+    std::erase_if(report.therapists, [&](const monitor::GroupReport& g) { return g.therapist != *therapist_id; });
+    if (report.therapists.empty()) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("therapist {}: no episodes in organisation {}", *therapist_id, org),
+                  "therapist");
+    }
+  }
+  return report;
+}
+
+}  // namespace attune::service

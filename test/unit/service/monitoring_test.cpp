@@ -1,0 +1,167 @@
+// SubmitResponse raises monitor alerts and stores them with their evidence in the response's
+// transaction; the alert lifecycle is recorded in the audit log (docs/monitor.md).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "attune/service/service.hpp"
+
+namespace attune::service {
+namespace {
+
+class MonitoringTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("attune-monitoring-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto catalogue = instruments::Catalogue::LoadDirectory(ATTUNE_SOURCE_DIR "/instruments");
+    ASSERT_TRUE(catalogue) << catalogue.error().message;
+    catalogue_.emplace(std::move(*catalogue));
+    auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
+    ASSERT_TRUE(store) << store.error().message;
+    store_.emplace(std::move(*store));
+    org_ = *store_->CreateOrganisation("Clinic");
+    Therapist t;
+    t.external_id = "t1";
+    t.display_name = "T";
+    therapist_ = *store_->AddTherapist(org_, t);
+    Client c;
+    c.external_id = "c1";
+    c.pseudonym = "C";
+    client_ = *store_->AddClient(org_, c);
+    Episode e;
+    e.client_id = client_;
+    e.therapist_id = therapist_;
+    e.started_on = "2026-01-05";
+    e.assigned_by = "coordinator";
+    episode_ = *store_->AddEpisode(org_, e);
+    for (int k = 1; k <= 6; ++k) {
+      Session s;
+      s.episode_id = episode_;
+      s.number = k;
+      s.held_at = "2026-01-05T10:00:00Z";
+      sessions_.push_back(*store_->AddSession(org_, s));
+    }
+    service_.emplace(*store_, *catalogue_, instruments::Use::CLINICAL);
+  }
+  void TearDown() override {
+    service_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Submission Wai(int session, double item, const std::string& key) {
+    Submission s;
+    s.instrument_id = "wai_sr";
+    s.respondent_id = client_;
+    s.subject_id = client_;
+    s.episode_id = episode_;
+    s.session_id = sessions_[static_cast<std::size_t>(session - 1)];
+    s.answered_at = "2026-01-05T10:50:00Z";
+    s.answers.assign(12, item);
+    s.idempotency_key = key;
+    return s;
+  }
+
+  std::filesystem::path dir_;
+  std::optional<instruments::Catalogue> catalogue_;
+  std::optional<store::Store> store_;
+  std::optional<Service> service_;
+  OrgId org_ = 0;
+  Id therapist_ = 0, client_ = 0, episode_ = 0;
+  std::vector<Id> sessions_;
+};
+
+TEST_F(MonitoringTest, RuptureStoredWithEvidenceInTheSameSubmission) {
+  for (int k = 1; k <= 3; ++k) {
+    auto out = service_->SubmitResponse(org_, Wai(k, 4, "w" + std::to_string(k)));
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_TRUE(out->alert_ids.empty());
+  }
+  // All items 4 -> 2: total 48 -> 24, every subscale 16 -> 8: four ruptures.
+  auto out = service_->SubmitResponse(org_, Wai(4, 2, "w4"));
+  ASSERT_TRUE(out) << out.error().message;
+  ASSERT_EQ(out->alert_ids.size(), 4u);
+  auto alerts = store_->ListAlertsWithEvidence(org_, episode_);
+  ASSERT_TRUE(alerts) << alerts.error().message;
+  ASSERT_EQ(alerts->size(), 4u);
+  for (const auto& a : *alerts) {
+    EXPECT_EQ(a.kind, "rupture");
+    EXPECT_EQ(a.response_id, out->response_id);
+    auto ev = nlohmann::json::parse(a.evidence);
+    EXPECT_EQ(ev["session"], 4);
+    EXPECT_EQ(ev["earlier"].size(), 3u);
+  }
+  // A replay writes nothing more.
+  auto again = service_->SubmitResponse(org_, Wai(4, 2, "w4"));
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(store_->ListAlertsWithEvidence(org_, episode_)->size(), 4u);
+  // Back to 4s at session 5: each rupture is repaired (info alerts).
+  out = service_->SubmitResponse(org_, Wai(5, 4, "w5"));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->alert_ids.size(), 4u);
+  auto assessed = service_->AssessEpisode(org_, episode_);
+  ASSERT_TRUE(assessed);
+  ASSERT_EQ(assessed->ruptures.size(), 4u);
+  EXPECT_EQ(assessed->ruptures[0].status, "repaired");
+  EXPECT_EQ(assessed->ruptures[0].repair_session, 5);
+}
+
+TEST_F(MonitoringTest, RiskItemAndLifecycleInTheAuditLog) {
+  Submission s;
+  s.instrument_id = "phq9";
+  s.respondent_id = client_;
+  s.subject_id = client_;
+  s.episode_id = episode_;
+  s.answered_at = "2026-01-05T10:00:00Z";
+  s.answers = {1, 1, 1, 1, 1, 1, 1, 1, 3, 1};
+  s.idempotency_key = "p1";
+  auto out = service_->SubmitResponse(org_, s);
+  ASSERT_TRUE(out) << out.error().message;
+  ASSERT_EQ(out->alert_ids.size(), 1u);
+  const Id id = out->alert_ids[0];
+  auto alerts = store_->ListAlertsWithEvidence(org_, std::nullopt);
+  ASSERT_EQ(alerts->size(), 1u);
+  EXPECT_EQ((*alerts)[0].severity, "urgent");
+  EXPECT_EQ(nlohmann::json::parse((*alerts)[0].evidence)["item"], "phq9_9");
+  // Resolving an open alert is refused; acknowledging needs a note.
+  EXPECT_EQ(store_->ResolveAlertWithNote(org_, id, "").error().code, ErrorCode::CONFLICT);
+  EXPECT_EQ(store_->AcknowledgeAlertWithNote(org_, id, "").error().code, ErrorCode::INVALID_ARGUMENT);
+  auto ack = store_->AcknowledgeAlertWithNote(org_, id, "called the client; safety plan agreed", {"dr_a"});
+  ASSERT_TRUE(ack) << ack.error().message;
+  EXPECT_FALSE(ack->acknowledged_at.empty());
+  EXPECT_EQ(store_->AcknowledgeAlertWithNote(org_, id, "again").error().code, ErrorCode::CONFLICT);
+  auto resolved = store_->ResolveAlertWithNote(org_, id, "reviewed at session 2", {"dr_a"});
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  EXPECT_FALSE(resolved->resolved_at.empty());
+  EXPECT_NE(resolved->note.find("safety plan"), std::string::npos);
+  auto log = store_->AuditLog(org_);
+  ASSERT_TRUE(log);
+  std::vector<std::string> actions;
+  for (const auto& e : *log) actions.push_back(e.action);
+  auto at = [&](const std::string& a) { return std::find(actions.begin(), actions.end(), a) - actions.begin(); };
+  EXPECT_LT(at("response.create"), at("alert.create"));
+  EXPECT_LT(at("alert.create"), at("alert.acknowledge"));
+  EXPECT_LT(at("alert.acknowledge"), at("alert.resolve"));
+  EXPECT_LT(at("alert.resolve"), static_cast<std::ptrdiff_t>(actions.size()));
+  EXPECT_TRUE(store_->VerifyAudit(org_)->ok);
+}
+
+TEST_F(MonitoringTest, CurvesTooLittleDataSaySoAndReportRuns) {
+  auto curves = service_->FitExpectedResponse(org_);
+  ASSERT_TRUE(curves) << curves.error().message;
+  EXPECT_TRUE(curves->empty());  // no outcome responses at all
+  auto report = service_->MonitorReport(org_);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->organisation.episodes, 1u);
+  EXPECT_FALSE(service_->MonitorReport(org_, 999).has_value());
+}
+
+}  // namespace
+}  // namespace attune::service
