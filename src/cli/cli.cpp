@@ -57,6 +57,7 @@ int Run(int argc, char** argv) {
   AddImportExportCommands(app, ctx);
   AddAnalyzeCommands(app, ctx);
   AddSimCommands(app, ctx);
+  AddMatchCommands(app, ctx);
 #ifdef ATTUNE_HAS_TRIAL
   AddTrialCommands(app, ctx);
 #endif

@@ -34,6 +34,7 @@ void AddAuditCommands(CLI::App& app, Context& ctx);  // db_commands.cpp
 void AddImportExportCommands(CLI::App& app, Context& ctx);
 void AddAnalyzeCommands(CLI::App& app, Context& ctx);  // analyze_commands.cpp
 void AddSimCommands(CLI::App& app, Context& ctx);
+void AddMatchCommands(CLI::App& app, Context& ctx);  // match_commands.cpp
 void AddTrialCommands(CLI::App& app, Context& ctx);  // trial_commands.cpp (module trial)
 
 }  // namespace attune::cli

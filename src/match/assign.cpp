@@ -117,8 +117,10 @@ Result<void> CheckFeasible(const Problem& p, const Solution& s) {
   return Ok();
 }
 
-Result<Solution> SolveOptimal(const Problem& p) {
-  ATTUNE_CHECK(Validate(p));
+namespace {
+
+// One min-cost flow over the whole problem (p is valid).
+Result<Solution> SolveFlow(const Problem& p) {
   const std::size_t nc = p.clients(), nt = p.capacity.size();
   // Nodes: clients [0, nc), therapists [nc, nc + nt), high-risk gates [nc + nt, nc + 2 nt), sink.
   const bool gates = !p.high_risk.empty() && !p.high_risk_cap.empty();
@@ -198,6 +200,77 @@ Result<Solution> SolveOptimal(const Problem& p) {
   if (!cert.conserved || !cert.optimal) {
     return Fail(ErrorCode::INTERNAL, "assignment certificate failed: " + cert.problem);
   }
+  return s;
+}
+
+std::size_t Root(std::vector<std::size_t>& parent, std::size_t x) {
+  while (parent[x] != x) x = parent[x] = parent[parent[x]];
+  return x;
+}
+
+}  // namespace
+
+Result<Solution> SolveOptimal(const Problem& p) {
+  ATTUNE_CHECK(Validate(p));
+  // Clients who share no therapist, directly or through others, are independent problems (a
+  // clinic's location and language filters make many): solve each connected component apart.
+  const std::size_t nc = p.clients(), nt = p.capacity.size();
+  std::vector<std::size_t> parent(nc + nt);
+  std::iota(parent.begin(), parent.end(), std::size_t{0});
+  for (std::size_t c = 0; c < nc; ++c) {
+    for (std::size_t k = p.offsets[c]; k < p.offsets[c + 1]; ++k) {
+      const std::size_t a = Root(parent, c), b = Root(parent, nc + p.candidates[k].therapist);
+      if (a != b) parent[a] = b;
+    }
+  }
+  std::vector<std::size_t> component(nc), first_client;
+  std::vector<std::size_t> id_of_root(nc + nt, static_cast<std::size_t>(-1));
+  for (std::size_t c = 0; c < nc; ++c) {
+    const std::size_t r = Root(parent, c);
+    if (id_of_root[r] == static_cast<std::size_t>(-1)) {
+      id_of_root[r] = first_client.size();
+      first_client.push_back(c);
+    }
+    component[c] = id_of_root[r];
+  }
+  const std::size_t parts = first_client.size();
+  if (parts <= 1) return SolveFlow(p);
+
+  std::vector<std::vector<std::size_t>> clients_of(parts);
+  for (std::size_t c = 0; c < nc; ++c) clients_of[component[c]].push_back(c);
+  Solution s;
+  s.method = "optimal";
+  s.therapist_of.assign(nc, -1);
+  s.certificate.checked = s.certificate.conserved = s.certificate.optimal = true;
+  std::vector<int> local(nt, -1);
+  std::vector<std::uint32_t> global;
+  for (std::size_t part = 0; part < parts; ++part) {
+    Problem sub;
+    sub.unassigned_penalty = p.unassigned_penalty;
+    global.clear();
+    for (std::size_t c : clients_of[part]) {
+      for (std::size_t k = p.offsets[c]; k < p.offsets[c + 1]; ++k) {
+        const std::uint32_t t = p.candidates[k].therapist;
+        if (local[t] < 0) {
+          local[t] = static_cast<int>(global.size());
+          global.push_back(t);
+          sub.capacity.push_back(p.capacity[t]);
+          if (!p.high_risk_cap.empty()) sub.high_risk_cap.push_back(p.high_risk_cap[t]);
+        }
+        sub.candidates.push_back({static_cast<std::uint32_t>(local[t]), p.candidates[k].score});
+      }
+      sub.offsets.push_back(sub.candidates.size());
+      if (!p.high_risk.empty()) sub.high_risk.push_back(p.high_risk[c]);
+    }
+    ATTUNE_TRY(part_solution, SolveFlow(sub));
+    for (std::size_t i = 0; i < clients_of[part].size(); ++i) {
+      const int t = part_solution.therapist_of[i];
+      s.therapist_of[clients_of[part][i]] = t < 0 ? -1 : static_cast<int>(global[static_cast<std::size_t>(t)]);
+    }
+    s.certificate.worst_violation = std::max(s.certificate.worst_violation, part_solution.certificate.worst_violation);
+    for (std::uint32_t t : global) local[t] = -1;
+  }
+  Finish(p, s);
   return s;
 }
 

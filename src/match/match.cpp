@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace attune::match {
 
@@ -29,6 +28,11 @@ const char* FilterName(Filter filter) {
 }
 
 namespace {
+
+// Ranking order: higher score first, then lower index (deterministic ties).
+bool Better(const Candidate& a, const Candidate& b) {
+  return a.score != b.score ? a.score > b.score : a.therapist < b.therapist;
+}
 
 // Which session formats a pair can share: bit 0 in person, bit 1 video.
 unsigned Formats(Modality m) { return m == Modality::IN_PERSON ? 1u : m == Modality::VIDEO ? 2u : 3u; }
@@ -73,12 +77,13 @@ struct Ranker::Impl {
   std::unordered_map<Id, std::size_t> index_of;
 
   // Eligible therapists' scores for `client`; counts filter failures when `counts` is given.
-  void Score(const ClientRequest& client, std::vector<Candidate>& out,
-             std::array<std::size_t, kFilterCount>* counts) const;
+  // With keep > 0 only the best `keep` are appended (unordered). Returns how many were eligible.
+  std::size_t Score(const ClientRequest& client, std::size_t keep, std::vector<Candidate>& out,
+                    std::array<std::size_t, kFilterCount>* counts) const;
 };
 
-void Ranker::Impl::Score(const ClientRequest& client, std::vector<Candidate>& out,
-                         std::array<std::size_t, kFilterCount>* counts) const {
+std::size_t Ranker::Impl::Score(const ClientRequest& client, std::size_t keep, std::vector<Candidate>& out,
+                                std::array<std::size_t, kFilterCount>* counts) const {
   const model::CompiledClient cc = model::Compile(*model, client.model, objective, blend);
   std::uint64_t need = ~std::uint64_t{0};
   if (!client.language.empty()) {
@@ -97,6 +102,15 @@ void Ranker::Impl::Score(const ClientRequest& client, std::vector<Candidate>& ou
   const bool dom = cc.domain >= 0;
   const std::size_t dk = dom ? static_cast<std::size_t>(cc.domain) : 0;
   const unsigned char* is_open = client.high_risk ? hr_open.data() : open.data();
+  // Exclusions are known before scoring: they are skipped (and counted) in the loop.
+  std::vector<std::size_t> gone;
+  for (Id id : client.excluded) {
+    auto it = index_of.find(id);
+    if (it != index_of.end()) gone.push_back(it->second);
+  }
+  std::sort(gone.begin(), gone.end());
+  const std::size_t from = out.size();
+  std::size_t eligible = 0;
   for (std::size_t t = 0; t < n; ++t) {
     Filter why = Filter::NOT_ACCEPTING;
     bool ok = true;
@@ -116,25 +130,30 @@ void Ranker::Impl::Score(const ClientRequest& client, std::vector<Candidate>& ou
         why = Filter::LOCATION;
       }
     }
+    if (ok && !gone.empty() && std::binary_search(gone.begin(), gone.end(), t)) {
+      ok = false;
+      why = Filter::EXCLUDED;
+    }
     if (!ok) {
       if (counts != nullptr) ++(*counts)[static_cast<std::size_t>(why)];
       continue;
     }
     double v = constant[t] + cc.constant + s[4 * t] * p0 + s[4 * t + 1] * p1 + s[4 * t + 2] * p2 + s[4 * t + 3] * p3;
     if (dom) v += domain[t * domains + dk];
-    out.push_back({static_cast<std::uint32_t>(t), v});
-  }
-  if (!client.excluded.empty()) {
-    std::unordered_set<std::size_t> gone;
-    for (Id id : client.excluded) {
-      auto it = index_of.find(id);
-      if (it != index_of.end()) gone.insert(it->second);
+    ++eligible;
+    if (keep == 0) {
+      out.push_back({static_cast<std::uint32_t>(t), v});
+    } else if (out.size() - from < keep) {
+      // A bounded heap whose front is the worst kept candidate.
+      out.push_back({static_cast<std::uint32_t>(t), v});
+      std::push_heap(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(), Better);
+    } else if (v > out[from].score) {
+      std::pop_heap(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(), Better);
+      out.back() = {static_cast<std::uint32_t>(t), v};
+      std::push_heap(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(), Better);
     }
-    const auto before = out.size();
-    out.erase(std::remove_if(out.begin(), out.end(), [&](const Candidate& c) { return gone.count(c.therapist) > 0; }),
-              out.end());
-    if (counts != nullptr) (*counts)[static_cast<std::size_t>(Filter::EXCLUDED)] += before - out.size();
   }
+  return eligible;
 }
 
 Ranker::Ranker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -207,37 +226,19 @@ Result<Ranker> Ranker::Build(const model::FittedModel& model, std::vector<Therap
 
 const std::vector<TherapistProfile>& Ranker::therapists() const { return impl_->therapists; }
 
-namespace {
-
-void KeepBest(std::vector<Candidate>& all, std::size_t from, std::size_t k) {
-  auto better = [](const Candidate& a, const Candidate& b) {
-    return a.score != b.score ? a.score > b.score : a.therapist < b.therapist;
-  };
-  auto first = all.begin() + static_cast<std::ptrdiff_t>(from);
-  const std::size_t n = all.size() - from;
-  if (k > 0 && k < n) {
-    std::nth_element(first, first + static_cast<std::ptrdiff_t>(k), all.end(), better);
-    all.resize(from + k);
-  }
-  std::sort(first, all.end(), better);
-}
-
-}  // namespace
-
 void Ranker::Candidates(const ClientRequest& client, std::size_t k, std::vector<Candidate>& out) const {
   const std::size_t from = out.size();
-  impl_->Score(client, out, nullptr);
-  KeepBest(out, from, k);
+  impl_->Score(client, k, out, nullptr);
+  std::sort(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(), Better);
 }
 
 Ranking Ranker::Rank(const ClientRequest& client, std::size_t top, bool explain) const {
   Ranking ranking;
-  std::vector<Candidate> all;
-  all.reserve(impl_->constant.size());
-  impl_->Score(client, all, &ranking.filtered);
-  ranking.eligible = all.size();
-  KeepBest(all, 0, top == 0 ? 1 : top);
-  for (const auto& c : all) {
+  std::vector<Candidate> best;
+  best.reserve(top + 1);
+  ranking.eligible = impl_->Score(client, top == 0 ? 1 : top, best, &ranking.filtered);
+  std::sort(best.begin(), best.end(), Better);
+  for (const auto& c : best) {
     Ranked r;
     r.index = c.therapist;
     r.therapist_id = impl_->therapists[c.therapist].model.id;

@@ -165,7 +165,10 @@ Result<Allocation> Randomise(const Problem& problem, Arms arms, std::uint64_t se
 
 //! How to assign a waitlist.
 struct AssignOptions {
-  std::size_t candidates_per_client = 50;  //!< best eligible therapists kept per client (0 = all)
+  //! Best eligible therapists kept per client (0 = all eligible). A limit makes the flow smaller
+  //! but is exact only for the restricted problem: when the same therapists top every list,
+  //! clients can be left out who had eligible therapists with room.
+  std::size_t candidates_per_client = 0;
   double unassigned_penalty = 10;
   enum class Method { OPTIMAL, GREEDY, USUAL } method = Method::OPTIMAL;
   std::uint64_t seed = 1;  //!< for USUAL
