@@ -175,9 +175,9 @@ for (const act of ['acknowledge', 'resolve']) {
   route('POST', `/alerts/:id/${act}`, (req, res, { p, body, user }) => {
     const a = alerts.find((x) => x.id === +p.id);
     if (!a) return problem(res, 404, 'Not found', `no alert ${p.id}`);
-    if (act === 'resolve' && !body?.note) return problem(res, 422, 'Invalid argument', 'note: required to resolve');
+    if (act === 'acknowledge' && a.acknowledged_at) return problem(res, 409, 'Conflict', `alert ${a.id} is already acknowledged`);
+    if (act === 'resolve' && !a.acknowledged_at) return problem(res, 409, 'Conflict', `alert ${a.id} is not acknowledged; acknowledge it first`);
     a[act === 'acknowledge' ? 'acknowledged_at' : 'resolved_at'] = new Date().toISOString();
-    if (act === 'resolve' && !a.acknowledged_at) a.acknowledged_at = a.resolved_at;
     if (body?.note) a.note = body.note;
     log(user, `alert.${act}`, 'alert', a.id, body?.note ?? '');
     json(res, 200, a);

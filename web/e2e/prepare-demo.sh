@@ -5,6 +5,8 @@
 set -euo pipefail
 : "${ATTUNE:?}" "${DB:?}" "${ATTUNE_DEMO_PASSWORD:?}"
 "$ATTUNE" sim clinic --db "$DB" --therapists 8 --clients 60 --sessions 8 --seed 7 --org-name "Demo clinic (simulated)" >/dev/null
+# expected treatment response curves for the outcome charts' band (docs/monitor.md), when available
+"$ATTUNE" monitor fit --db "$DB" >/dev/null 2>&1 || echo "demo: no expected-response curves (attune monitor fit unavailable or refused)"
 q() { sqlite3 -batch -noheader "$DB" "$1"; }
 # the therapist and client with a planted rupture's alert when the simulation raised one,
 # else the busiest therapist and their most-measured active client

@@ -139,9 +139,9 @@ async function answerAll(page, instrumentId, choose) {
 }
 
 /** True when `locator` appears; false as soon as an error box appears instead (or on timeout). */
-async function appears(page, locator, timeout = 15000) {
+async function appears(page, locator, timeout = 15000, state = 'visible') {
   return Promise.race([
-    locator.first().waitFor({ timeout }).then(() => true, () => false),
+    locator.first().waitFor({ timeout, state }).then(() => true, () => false),
     page.locator('.error-box').first().waitFor({ timeout }).then(() => false, () => false),
   ]);
 }
@@ -244,12 +244,14 @@ try {
     await target.getByRole('button', { name: 'Acknowledge' }).click();
     check(await page.locator(`[data-testid=alert][data-kind=${kind}] [data-testid=alert-state]`, { hasText: 'acknowledged' }).first()
       .waitFor({ timeout: 10000 }).then(() => true, () => false), `therapist: ${kind} alert acknowledged with a note`);
-    const r1 = page.getByTestId('alert').filter({ has: page.locator('[data-testid=alert-state]', { hasText: /^open$/ }) }).first();
-    await r1.getByRole('button', { name: 'Resolve' }).click();
-    check(await r1.getByText('Write a note saying how this alert was resolved.').isVisible(), 'therapist: resolving without a note is refused with a message');
-    await r1.getByRole('textbox').fill('Safety plan reviewed by phone.');
-    await r1.getByRole('button', { name: 'Resolve' }).click();
-    await page.waitForTimeout(500);
+    // then resolve it: refused without a note, done with one
+    const acked = page.locator(`[data-testid=alert][data-kind=${kind}]`).filter({ has: page.locator('[data-testid=alert-state]', { hasText: 'acknowledged' }) }).first();
+    await acked.getByRole('button', { name: 'Resolve' }).click();
+    check(await acked.getByText('Write a note saying how this alert was resolved.').isVisible(), 'therapist: resolving without a note is refused with a message');
+    await acked.getByRole('textbox').fill('Bond repaired: WAI-SR bond back to its usual range.');
+    await acked.getByRole('button', { name: 'Resolve' }).click();
+    await checkOrMissing(page, await appears(page, page.locator(`[data-testid=alert][data-kind=${kind}] [data-testid=alert-state]`, { hasText: 'resolved' }), 15000, 'attached'),
+      `therapist: ${kind} alert resolved with a note`);
     await shot(page, 'therapist-alert-resolved');
 
     await page.goto(`${base}/#/caseload`);

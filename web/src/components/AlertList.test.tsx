@@ -30,19 +30,27 @@ describe('AlertList', () => {
     const onChange = vi.fn();
     const user = userEvent.setup();
     render(<AlertList alerts={[open]} onChange={onChange} />);
-    await user.type(screen.getByLabelText(/^Note/), 'talked it through');
+    await user.type(screen.getByLabelText(/^Note: what you will do/), 'talked it through');
     await user.click(screen.getByRole('button', { name: 'Acknowledge' }));
     expect(calls).toEqual([{ url: '/api/v1/alerts/5/acknowledge', body: { note: 'talked it through' } }]);
     expect(onChange).toHaveBeenCalled();
   });
 
-  it('refuses to resolve without a note, naming what is needed', async () => {
+  it('an open alert is acknowledged first: no Resolve until then', () => {
+    render(<AlertList alerts={[open]} onChange={() => {}} />);
+    expect(screen.getByRole('button', { name: 'Acknowledge' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Resolve' })).toBeNull();
+  });
+
+  it('refuses to acknowledge or resolve without a note, naming what is needed', async () => {
     const calls = stub();
     const user = userEvent.setup();
-    render(<AlertList alerts={[open]} onChange={() => {}} />);
+    render(<AlertList alerts={[open, { ...open, id: 6, acknowledged_at: '2026-11-02T10:00:00Z' }]} onChange={() => {}} />);
+    await user.click(screen.getByRole('button', { name: 'Acknowledge' }));
+    expect(screen.getByRole('alert').textContent).toBe('Write a note saying what you will do about this alert.');
     await user.click(screen.getByRole('button', { name: 'Resolve' }));
-    expect(screen.getByRole('alert').textContent).toBe('Write a note saying how this alert was resolved.');
-    expect(screen.getByLabelText(/^Note/).getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getAllByRole('alert')[1].textContent).toBe('Write a note saying how this alert was resolved.');
+    expect(screen.getByLabelText(/^Note: how it was resolved/).getAttribute('aria-invalid')).toBe('true');
     expect(calls).toHaveLength(0);
   });
 

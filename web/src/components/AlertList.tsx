@@ -28,8 +28,14 @@ function AlertRow({ alert, onChange, who }: { alert: Alert; onChange: () => void
   const state = alertState(alert);
   const noteId = `alert-note-${alert.id}`;
 
+  // the lifecycle is open -> acknowledged -> resolved, each step with a note (audited)
   async function act(kind: 'acknowledge' | 'resolve') {
-    if (kind === 'resolve' && !note.trim()) { setNoteError('Write a note saying how this alert was resolved.'); return; }
+    if (!note.trim()) {
+      setNoteError(kind === 'acknowledge'
+        ? 'Write a note saying what you will do about this alert.'
+        : 'Write a note saying how this alert was resolved.');
+      return;
+    }
     setNoteError('');
     setBusy(true);
     setError(null);
@@ -57,12 +63,13 @@ function AlertRow({ alert, onChange, who }: { alert: Alert; onChange: () => void
         {' · '}<span data-testid="alert-state">{state}</span></p>
       {state !== 'resolved' && (
         <div className="alert-actions">
-          <label htmlFor={noteId}>Note {state === 'open' ? '(optional to acknowledge, needed to resolve)' : '(needed to resolve)'}</label>
+          <label htmlFor={noteId}>{state === 'open' ? 'Note: what you will do' : 'Note: how it was resolved'}</label>
           <textarea id={noteId} rows={2} value={note} onChange={(e) => setNote(e.target.value)}
             aria-invalid={noteError ? true : undefined} aria-describedby={noteError ? `${noteId}-err` : undefined} />
           {noteError && <p id={`${noteId}-err`} className="field-error" role="alert">{noteError}</p>}
-          {state === 'open' && <button type="button" disabled={busy} onClick={() => act('acknowledge')}>Acknowledge</button>}
-          <button type="button" disabled={busy} onClick={() => act('resolve')}>Resolve</button>
+          {state === 'open'
+            ? <button type="button" disabled={busy} onClick={() => act('acknowledge')}>Acknowledge</button>
+            : <button type="button" disabled={busy} onClick={() => act('resolve')}>Resolve</button>}
         </div>
       )}
       {error != null && <ErrorBox error={error} />}
