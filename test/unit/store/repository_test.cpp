@@ -29,7 +29,8 @@ Response MakeResponse(const std::string& key, std::vector<std::optional<double>>
 
 ScoredResponse Scored(const std::string& key, std::vector<std::optional<double>> answers,
                       std::optional<double> total) {
-  ScoredResponse s{MakeResponse(key, std::move(answers)), {}};
+  ScoredResponse s;
+  s.response = MakeResponse(key, std::move(answers));
   Score score;
   score.scale_id = "total";
   score.value = total;
