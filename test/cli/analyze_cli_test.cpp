@@ -1,0 +1,132 @@
+// attune analyze: documented JSON fields, exit codes and messages (docs/cli.md "attune analyze").
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "cli/run.hpp"
+
+namespace attune::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Data(const std::string& name) { return std::string(ATTUNE_SOURCE_DIR) + "/test/oracle/data/" + name; }
+
+TEST(CliAnalyze, LmmJsonHasTheDocumentedFieldsInROrder) {
+  auto r = RunAttune({"analyze", "lmm", "--csv", Data("sleepstudy.csv"), "--formula", "Reaction ~ Days + (Days|Subject)",
+                      "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["reml"], true);
+  EXPECT_NEAR(j["objective"].get<double>(), 1743.62827195995, 1743.6 * 1e-6);  // lme4 1.1-31 REMLcrit
+  EXPECT_NEAR(j["loglik"].get<double>(), -871.814135979976, 871.8 * 1e-6);
+  EXPECT_EQ(j["nobs"], 180);
+  EXPECT_EQ(j["converged"], true);
+  ASSERT_EQ(j["fixef"].size(), 2u);
+  EXPECT_EQ(j["fixef"][1]["term"], "Days");
+  EXPECT_TRUE(j["fixef"][1].contains("se"));
+  ASSERT_EQ(j["varcorr"].size(), 4u);
+  EXPECT_EQ(j["varcorr"][0]["var1"], "(Intercept)");
+  EXPECT_TRUE(j["varcorr"][0]["var2"].is_null());
+  EXPECT_EQ(j["varcorr"][2]["var2"], "Days");
+  EXPECT_NEAR(j["varcorr"][2]["sd"].get<double>(), 0.0655512382381282, 1e-4);  // a correlation
+  EXPECT_EQ(j["varcorr"][3]["group"], "Residual");
+  EXPECT_TRUE(j["varcorr"][3]["var1"].is_null());
+  EXPECT_NEAR(j["sigma"].get<double>(), 25.5917957216753, 25.59 * 1e-5);
+  EXPECT_FALSE(j.contains("ranef"));
+
+  auto ml = RunAttune({"analyze", "lmm", "--csv", Data("sleepstudy.csv"), "--formula", "Reaction ~ Days + (1|Subject)",
+                       "--ml", "--ranef", "--json"});
+  ASSERT_EQ(ml.exit_code, 0) << ml.err;
+  Json m = Json::parse(ml.out);
+  EXPECT_EQ(m["reml"], false);
+  EXPECT_NEAR(m["objective"].get<double>(), 1794.07864300523, 1794.1 * 1e-6);
+  ASSERT_EQ(m["ranef"][0]["levels"].size(), 18u);
+  EXPECT_EQ(m["ranef"][0]["levels"][0]["level"], "308");
+  EXPECT_TRUE(m["ranef"][0]["levels"][0].contains("cond_var"));
+}
+
+TEST(CliAnalyze, LmmRefusesBadFormulaAndUnknownColumn) {
+  auto bad = RunAttune({"analyze", "lmm", "--csv", Data("sleepstudy.csv"), "--formula", "Reaction ~ Days*Subject"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("interaction 'Days*Subject' is not supported"), std::string::npos) << bad.err;
+  auto unknown = RunAttune({"analyze", "lmm", "--csv", Data("sleepstudy.csv"), "--formula", "Reaction ~ Days + (1|Patient)"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("column 'Patient' not found"), std::string::npos) << unknown.err;
+  EXPECT_TRUE(unknown.out.empty());
+}
+
+TEST(CliAnalyze, ReliabilityJson) {
+  auto r = RunAttune({"analyze", "reliability", "--csv", Data("bfi.csv"), "--items", "C1,C2,C3,C4,C5", "--reverse", "C4,C5",
+                      "--min", "1", "--max", "6", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["n"], 2707);
+  EXPECT_NEAR(j["alpha"].get<double>(), 0.729277203170442, 1e-9);  // psych::alpha
+  EXPECT_NEAR(j["alpha_ci95"][0].get<double>(), 0.712811398858658, 1e-9);
+  EXPECT_NEAR(j["alpha_ci95"][1].get<double>(), 0.745074314438724, 1e-9);
+  EXPECT_NEAR(j["omega_total"].get<double>(), 0.733022335494254, 1e-4);
+  auto bad = RunAttune({"analyze", "reliability", "--csv", Data("bfi.csv"), "--items", "C1,C2", "--reverse", "C2"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("min and max"), std::string::npos) << bad.err;
+}
+
+TEST(CliAnalyze, CorrelateAndRegress) {
+  auto c = RunAttune({"analyze", "correlate", "--csv", Data("bfi_scales.csv"), "--x", "A", "--y", "O", "--json"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  Json cj = Json::parse(c.out);
+  EXPECT_NEAR(cj["r"].get<double>(), 0.141305145998489, 1e-12);
+  EXPECT_EQ(cj["n"], 2436);
+  auto m = RunAttune({"analyze", "correlate", "--csv", Data("bfi_scales.csv"), "--columns", "A,C,E", "--adjust", "bh", "--json"});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_EQ(Json::parse(m.out)["pairs"].size(), 3u);
+  auto r = RunAttune({"analyze", "regress", "--csv", Data("bfi_scales.csv"), "--formula", "O ~ age + education", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json rj = Json::parse(r.out);
+  EXPECT_EQ(rj["n"], 2236);
+  EXPECT_NEAR(rj["r2"].get<double>(), 0.014749492550718, 1e-12);
+  EXPECT_TRUE(rj["coef"][0]["std_beta"].is_null());
+  auto dup = RunAttune({"analyze", "regress", "--csv", Data("bfi_scales.csv"), "--formula", "O ~ A + A"});
+  EXPECT_EQ(dup.exit_code, 2);
+}
+
+TEST(CliAnalyze, ReplicateFromCorrelationMatrixAndTherapistEffects) {
+  std::string dir = TempDir("analyze");
+  // The published-table route: correlations of alliance with two facets.
+  WriteFile(dir + "/cor.csv", "name,alliance,nonjudging,openness\nalliance,1,0.4,0.35\nnonjudging,0.4,1,0.3\nopenness,0.35,0.3,1\n");
+  auto r = RunAttune({"analyze", "replicate", "--cor-matrix", dir + "/cor.csv", "--n", "76", "--alliance", "alliance",
+                      "--facets", "nonjudging,openness", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j = Json::parse(r.out);
+  // R^2 = r'R^-1 r = (0.16 + 0.1225 - 2*0.3*0.4*0.35) / (1 - 0.09)
+  EXPECT_NEAR(j["regression"]["r2"].get<double>(), (0.16 + 0.1225 - 2 * 0.3 * 0.4 * 0.35) / 0.91, 1e-12);
+  EXPECT_EQ(j["published"]["n"], 76);
+  EXPECT_NE(j["caution"].get<std::string>().find("cross-sectional"), std::string::npos);
+  auto text = RunAttune({"analyze", "replicate", "--cor-matrix", dir + "/cor.csv", "--n", "76", "--alliance", "alliance",
+                         "--facets", "nonjudging,openness"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("R^2 = .324"), std::string::npos);
+  auto t = RunAttune({"analyze", "therapist-effects", "--csv", Data("sleepstudy.csv"), "--outcome", "Reaction",
+                      "--therapist", "Subject", "--json"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  Json tj = Json::parse(t.out);
+  EXPECT_EQ(tj["effects"].size(), 18u);
+  EXPECT_GT(tj["icc_therapist"].get<double>(), 0);
+  EXPECT_LE(tj["effects"][0]["effect"].get<double>(), tj["effects"][17]["effect"].get<double>());
+}
+
+TEST(CliAnalyze, MediateIsReproducibleBySeed) {
+  std::vector<std::string> args = {"analyze", "mediate", "--csv", Data("bfi_scales.csv"), "--x", "C", "--m", "E", "--y", "A",
+                                   "--resamples", "300", "--seed", "7", "--json"};
+  auto a = RunAttune(args);
+  auto b = RunAttune(args);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  Json j = Json::parse(a.out);
+  EXPECT_LT(j["ab_ci"][0].get<double>(), j["ab"].get<double>());
+  EXPECT_GT(j["ab_ci"][1].get<double>(), j["ab"].get<double>());
+}
+
+}  // namespace
+}  // namespace attune::testing
