@@ -279,6 +279,7 @@ struct RuptureScore {
   std::string variant;
   double z = 0;
   std::size_t positives = 0, detected = 0, negatives = 0, false_alarms = 0;
+  std::size_t positives_scorable = 0, detected_scorable = 0;  //!< total scorable now and earlier
   double Sensitivity() const { return positives ? static_cast<double>(detected) / static_cast<double>(positives) : 0; }
   double Specificity() const {
     return negatives ? 1.0 - static_cast<double>(false_alarms) / static_cast<double>(negatives) : 0;
@@ -330,33 +331,36 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   for (const auto& t : test->truth.episodes) truth[t.id] = &t;
 
   std::vector<RuptureScore> sweep;
+  json missed = json::array();
   RuptureScore main_score;
   // Not on track / deterioration, at the default configuration.
   std::size_t poor = 0, poor_flagged = 0, good = 0, good_flagged = 0;
   std::vector<int> lead;
   std::size_t det_true = 0, det_flagged = 0, det_false = 0, nondet = 0;
   // Variants: the default rules, and the WAI-SR total alone without its cutoff.
-  for (int variant = 0; variant < 2; ++variant)
+  static const char* kVariants[] = {"default", "total_only_no_cutoff", "no_cutoff"};
+  for (int variant = 0; variant < 3; ++variant)
   for (double z : {1.28, 1.645, 1.96, 2.33, 2.58}) {
     monitor::Config config = base;
     config.rupture_z = z;
     if (variant == 1) {
       for (const char* sub : {"wai_sr.goal", "wai_sr.task", "wai_sr.bond"}) config.scales.erase(sub);
-      config.scales["wai_sr.total"].cutoff.reset();
     }
+    if (variant >= 1) config.scales["wai_sr.total"].cutoff.reset();
     const bool is_default = variant == 0 && std::fabs(z - base.rupture_z) < 1e-9;
     RuptureScore score;
-    score.variant = variant == 0 ? "default" : "total_only_no_cutoff";
+    score.variant = kVariants[variant];
     score.z = z;
     for (const auto& [episode, obs] : test_obs) {
       auto t = truth.find(episode);
       if (t == truth.end()) continue;
       auto assessment = monitor::AssessEpisode(obs, *catalogue, curves, config);
       if (!assessment) return ReportError(assessment.error());
-      std::set<int> answered, alerted;
+      std::set<int> answered, alerted, scorable;
       for (std::size_t k = 0; k < obs.size(); ++k) {
         if (obs[k].instrument != "wai_sr") continue;
         answered.insert(obs[k].session);
+        if (obs[k].scores.count("total")) scorable.insert(obs[k].session);
         for (const auto& a : assessment->alerts[k]) {
           if (a.kind == "rupture") alerted.insert(a.session);
         }
@@ -367,6 +371,23 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
         if (starts.count(s)) {
           ++score.positives;
           score.detected += alerted.count(s);
+          if (scorable.count(s) && !scorable.empty() && *scorable.begin() < s) {
+            ++score.positives_scorable;
+            score.detected_scorable += alerted.count(s);
+          }
+          if (is_default && !alerted.count(s) && missed.size() < 8) {
+            json m{{"episode", episode}, {"session", s}};
+            json totals = json::array();
+            for (const auto& o : obs) {
+              auto it = o.scores.find("total");
+              if (o.instrument == "wai_sr") totals.push_back(json{o.session, it == o.scores.end() ? json(nullptr) : json(it->second)});
+            }
+            m["wai_sr_totals"] = totals;
+            json planted = json::array();
+            for (const auto& r : t->second->ruptures) planted.push_back(json{r.session, r.depth, r.repaired});
+            m["planted"] = planted;
+            missed.push_back(m);
+          }
         } else if (s >= 2 && !starts.count(s - 1) && !starts.count(s - 2)) {
           ++score.negatives;
           score.false_alarms += alerted.count(s);
@@ -422,6 +443,11 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
          {"rupture_sensitivity", main_score.Sensitivity()},
          {"rupture_specificity", main_score.Specificity()},
          {"rupture_positives", main_score.positives},
+         {"rupture_sensitivity_scorable",
+          main_score.positives_scorable ? static_cast<double>(main_score.detected_scorable) /
+                                              static_cast<double>(main_score.positives_scorable)
+                                        : 0.0},
+         {"rupture_positives_scorable", main_score.positives_scorable},
          {"rupture_detected", main_score.detected},
          {"rupture_negatives", main_score.negatives},
          {"rupture_false_alarms", main_score.false_alarms},
@@ -439,6 +465,7 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
            {"flagged_share", share(det_flagged, det_true)},
            {"false_alarm_share", share(det_false, nondet)}}},
          {"curves", curves_json},
+         {"rupture_missed_examples", missed},
          {"seconds", seconds}};
   j["rupture_sweep"] = json::array();
   for (const auto& s : sweep) {
@@ -456,6 +483,9 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
              base.rupture_z, main_score.Sensitivity(), main_score.detected, main_score.positives,
              main_score.Specificity(), main_score.false_alarms, main_score.negatives,
              j["target_met"].get<bool>() ? "met" : "NOT met");
+  fmt::print("  sensitivity where the WAI-SR total was scorable then and before: {:.3f} ({} of {})\n",
+             j["rupture_sensitivity_scorable"].get<double>(), main_score.detected_scorable,
+             main_score.positives_scorable);
   for (const auto& s : sweep) {
     fmt::print("  {:<21} z = {:<5} sensitivity {:.3f}  specificity {:.3f}\n", s.variant, s.z, s.Sensitivity(),
                s.Specificity());
