@@ -276,7 +276,8 @@ void SubTerms(const FittedModel& m, bool outcome, const TherapistData& t, const 
       reason = fmt::format("{}: preference or style unknown, average fit assumed", kStyles[d]);
     } else {
       const char* pole = kStylePoles[d][p[d] >= 0 ? 0 : 1];
-      reason = fmt::format("{} your preference for {}", x[6 + d] >= 0 ? "matches" : "differs from", pole);
+      // The wording follows the sign of the contribution, so a reason never contradicts its value.
+      reason = fmt::format("{} your preference for {}", v >= 0 ? "fits" : "differs from", pole);
     }
     terms.push_back({fmt::format("fit.{}", kStyles[d]), v, std::move(reason), std::nullopt});
   }
@@ -581,6 +582,15 @@ Result<Prediction> Predict(const FittedModel& model, const TherapistData& therap
       }
     }
     pred.sd = std::sqrt(w * w * va + (1 - w) * (1 - w) * vo);
+    // A merged fit term's wording follows the sign of the blended value.
+    for (auto& t : pred.terms) {
+      if (t.key.rfind("fit.", 0) != 0) continue;
+      const std::string fits = "fits ", differs = "differs from ";
+      std::string rest;
+      if (t.reason.rfind(fits, 0) == 0) rest = t.reason.substr(fits.size());
+      if (t.reason.rfind(differs, 0) == 0) rest = t.reason.substr(differs.size());
+      if (!rest.empty()) t.reason = (t.value >= 0 ? fits : differs) + rest;
+    }
   }
   for (const auto& t : pred.terms) pred.mean += t.value;
   return pred;

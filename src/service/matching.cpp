@@ -13,6 +13,31 @@ namespace {
 
 const char* kOutcomeInstruments[] = {"phq9", "gad7", "core10"};
 
+// Which kStyles dimension a stored C-NIP key follows ("therapist_directiveness" -> 0), or -1.
+int StyleDimension(const std::string& key) {
+  auto has = [&](const char* part) { return key.find(part) != std::string::npos; };
+  if (has("direct")) return 0;
+  if (has("emotion") || has("intens")) return 1;
+  if (has("past") || has("orient")) return 2;
+  if (has("warm") || has("support") || has("challeng")) return 3;
+  return -1;
+}
+
+// A style or preference map as the four dimensions. Dimensions not given are 0, the neutral
+// centre of the bipolar C-NIP scales; nothing given at all is "unknown".
+std::optional<std::array<double, 4>> Dimensions(const std::map<std::string, double>& by_key) {
+  std::array<double, 4> out{};
+  bool any = false;
+  for (const auto& [key, value] : by_key) {
+    const int d = StyleDimension(key);
+    if (d < 0) continue;
+    out[static_cast<std::size_t>(d)] = value;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return out;
+}
+
 match::Modality ParseModality(const std::string& s) {
   if (s == "in_person") return match::Modality::IN_PERSON;
   if (s == "video") return match::Modality::VIDEO;
@@ -73,16 +98,7 @@ Result<MatchData> LoadMatchData(store::Store& store, OrgId org) {
       }
       if (all) td.facets = f;
     }
-    std::array<double, 4> style{};
-    std::size_t have = 0;
-    for (std::size_t d = 0; d < 4; ++d) {
-      auto s = th.style.find(model::kStyles[d]);
-      if (s != th.style.end()) {
-        style[d] = s->second;
-        ++have;
-      }
-    }
-    if (have == 4) td.style = style;
+    td.style = Dimensions(th.style);
     out.training.therapists.push_back(td);
 
     match::TherapistProfile p;
@@ -100,16 +116,7 @@ Result<MatchData> LoadMatchData(store::Store& store, OrgId org) {
     model::ClientData cd;
     cd.id = cl.id;
     cd.domains = cl.concerns;
-    std::array<double, 4> pref{};
-    std::size_t have = 0;
-    for (std::size_t d = 0; d < 4; ++d) {
-      auto s = cl.preferences.find(model::kStyles[d]);
-      if (s != cl.preferences.end()) {
-        pref[d] = s->second;
-        ++have;
-      }
-    }
-    if (have == 4) cd.preferences = pref;
+    cd.preferences = Dimensions(cl.preferences);
     out.training.clients.push_back(cd);
     if (placed[cl.id]) continue;
     match::ClientRequest req;

@@ -17,8 +17,9 @@
 namespace attune::service {
 
 //! What the matcher needs from the store.
-//! Facets: the therapist's latest ffmq39 response; style: Therapist::style by C-NIP dimension;
-//! preferences: Client::preferences; alliance: mean WAI-SR total of an episode's first three
+//! Facets: the therapist's latest ffmq39 response; style and preferences: Therapist::style and
+//! Client::preferences, keys matched to the C-NIP dimensions by name ("therapist_directiveness"),
+//! a dimension not given = 0 (the scales' neutral centre); alliance: mean WAI-SR total of an episode's first three
 //! wai_sr responses; improvement: first minus last total of its phq9/gad7/core10 responses, in SD
 //! units of that instrument's first scores. Client constraints: "language:xx",
 //! "modality:in_person|video", "location:X", "exclude:<therapist id>", "risk:high".

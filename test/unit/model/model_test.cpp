@@ -160,6 +160,11 @@ TEST(ModelPredict, TermsAddUpAndCompiledScoresAgree) {
       double sum = 0;
       for (const auto& term : pred->terms) sum += term.value;
       EXPECT_NEAR(sum, pred->mean, 1e-12);
+      for (const auto& term : pred->terms) {
+        if (term.key.rfind("fit.", 0) != 0 || term.reason.find("unknown") != std::string::npos) continue;
+        // A reason never contradicts its value.
+        EXPECT_EQ(term.reason.rfind("fits", 0) == 0, term.value >= 0) << term.reason << " " << term.value;
+      }
       EXPECT_GT(pred->sd, 0.0);
       const double compiled = Score(Compile(*m, t, o, 0.7), Compile(*m, c, o, 0.7));
       EXPECT_NEAR(compiled, pred->mean, 1e-9) << ObjectiveName(o);
