@@ -1,0 +1,61 @@
+// attune monitor end to end (docs/monitor.md): evaluate against a simulated clinic's truth, and
+// episode/alerts/fit/report/ack/resolve on a database filled by `attune sim clinic --db`.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/run.hpp"
+
+namespace attune::testing {
+namespace {
+
+using nlohmann::json;
+
+TEST(MonitorCli, EvaluateReportsRuptureSensitivityAndSpecificity) {
+  auto r = RunAttune({"monitor", "evaluate", "--therapists", "8", "--clients", "120", "--seed", "3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = json::parse(r.out);
+  const double sens = j.at("rupture_sensitivity").get<double>();
+  const double spec = j.at("rupture_specificity").get<double>();
+  EXPECT_GT(j.at("rupture_positives").get<int>(), 0);
+  EXPECT_GT(sens, 0.3);  // the rules see planted ruptures at all
+  EXPECT_LE(sens, 1.0);
+  EXPECT_GT(spec, 0.5);
+  EXPECT_LE(spec, 1.0);
+  EXPECT_EQ(j.at("rupture_sweep").size(), 15u);
+  // Same seed, same figures.
+  auto again = RunAttune({"monitor", "evaluate", "--therapists", "8", "--clients", "120", "--seed", "3", "--json"});
+  EXPECT_EQ(json::parse(again.out).at("rupture_sensitivity").get<double>(), sens);
+  EXPECT_NE(RunAttune({"monitor", "evaluate", "--clients", "0"}).exit_code, 0);
+}
+
+TEST(MonitorCli, DatabaseCommands) {
+  const std::string dir = TempDir("monitor-cli");
+  const std::string db = dir + "/clinic.sqlite";
+  auto sim = RunAttune({"sim", "clinic", "--therapists", "4", "--clients", "40", "--seed", "5", "--db", db});
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  auto fit = RunAttune({"monitor", "fit", "--db", db, "--json"});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  for (const auto& c : json::parse(fit.out)) {
+    EXPECT_FALSE(c.at("available").get<bool>());  // 40 clients: too little data, and it says so
+    EXPECT_NE(c.at("reason").get<std::string>().find("too little data"), std::string::npos);
+  }
+  auto report = RunAttune({"monitor", "report", "--db", db, "--json"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  auto rj = json::parse(report.out);
+  EXPECT_GT(rj.at("organisation").at("episodes").get<int>(), 0);
+  EXPECT_TRUE(rj.at("organisation").contains("reliable_improvement"));
+  auto episode = RunAttune({"monitor", "episode", "1", "--db", db, "--json"});
+  ASSERT_EQ(episode.exit_code, 0) << episode.err;
+  EXPECT_FALSE(json::parse(episode.out).at("changes").empty());
+  auto alerts = RunAttune({"monitor", "alerts", "--db", db, "--open", "--json"});
+  ASSERT_EQ(alerts.exit_code, 0) << alerts.err;
+  EXPECT_TRUE(json::parse(alerts.out).is_array());
+  auto missing = RunAttune({"monitor", "ack", "999999", "--note", "x", "--db", db});
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_NE(missing.err.find("alert 999999"), std::string::npos);
+  EXPECT_NE(RunAttune({"monitor", "episode", "999999", "--db", db}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace attune::testing
