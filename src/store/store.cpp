@@ -1327,3 +1327,6 @@ Result<void> Store::ExecuteRawForTesting(const std::string& sql) {
 }
 
 }  // namespace attune::store
+
+// Bulk loads (Store::AddEpisodes / AddSessions) use Impl, defined only in this file.
+#include "store/bulk.inc"  // NOLINT(bugprone-suspicious-include)

@@ -127,6 +127,13 @@ class Store {
                                         const Actor& actor = {});
   Result<std::vector<Id>> AddClients(OrgId org, const std::vector<Client>& clients,
                                      const Actor& actor = {});
+  //! Adds many episodes / sessions in one transaction (all or none), the INSERT prepared once;
+  //! one audit entry ("episode.import" / "session.import") covers the batch. Ids in input
+  //! order. For bulk loads such as `attune sim clinic --db` (src/store/bulk.inc).
+  Result<std::vector<Id>> AddEpisodes(OrgId org, const std::vector<Episode>& episodes,
+                                      const Actor& actor = {});
+  Result<std::vector<Id>> AddSessions(OrgId org, const std::vector<Session>& sessions,
+                                      const Actor& actor = {});
 
   //! Reads by id within the organisation; NOT_FOUND otherwise (also for another org's id).
   Result<Therapist> GetTherapist(OrgId org, Id id);
