@@ -139,7 +139,8 @@ Result<DbCounts> WriteToDb(const instruments::Catalogue& catalogue, const sim::S
   const long first_day = DaysFromCivil(kFirstYear, kFirstMonth, kFirstDayOfMonth);
   const std::size_t n_episodes = clinic.episodes.size();
   std::vector<long> episode_start(n_episodes);
-  std::vector<Id> episode_ids(n_episodes);
+  std::vector<Episode> episode_rows;
+  episode_rows.reserve(n_episodes);
   for (std::size_t e = 0; e < n_episodes; ++e) {
     const auto& ep = clinic.episodes[e];
     episode_start[e] = first_day + static_cast<long>(e * 182 / std::max<std::size_t>(1, n_episodes));
@@ -150,23 +151,29 @@ Result<DbCounts> WriteToDb(const instruments::Catalogue& catalogue, const sim::S
     row.ended_on = CivilFromDays(episode_start[e] + 7L * (ep.last_session - 1));
     row.status = "ended";
     row.assigned_by = "random";
-    auto id = db.AddEpisode(*org, row, actor);
-    if (!id) return id.error();
-    episode_ids[e] = *id;
+    episode_rows.push_back(std::move(row));
   }
+  // One transaction per table (Store::AddEpisodes / AddSessions): one fsync, not one per row.
+  auto added_episodes = db.AddEpisodes(*org, episode_rows, actor);
+  if (!added_episodes) return added_episodes.error();
+  const std::vector<Id>& episode_ids = *added_episodes;
   counts.episodes = static_cast<std::int64_t>(n_episodes);
 
-  std::map<std::pair<std::uint32_t, int>, Id> session_ids;
+  std::vector<Session> session_rows;
+  std::vector<std::pair<std::uint32_t, int>> session_keys;
   for (const auto& s : clinic.sessions) {
     if (!s.attended) continue;
     Session row;
     row.episode_id = episode_ids[s.episode_id - 1];
     row.number = s.number;
     row.held_at = CivilFromDays(episode_start[s.episode_id - 1] + 7L * (s.number - 1)) + "T10:00:00Z";
-    auto id = db.AddSession(*org, row, actor);
-    if (!id) return id.error();
-    session_ids[{s.episode_id, s.number}] = *id;
+    session_rows.push_back(std::move(row));
+    session_keys.emplace_back(s.episode_id, s.number);
   }
+  auto added_sessions = db.AddSessions(*org, session_rows, actor);
+  if (!added_sessions) return added_sessions.error();
+  std::map<std::pair<std::uint32_t, int>, Id> session_ids;
+  for (std::size_t k = 0; k < session_keys.size(); ++k) session_ids[session_keys[k]] = (*added_sessions)[k];
   counts.sessions = static_cast<std::int64_t>(session_ids.size());
 
   std::size_t next = 0;
