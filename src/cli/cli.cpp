@@ -52,12 +52,14 @@ int Run(int argc, char** argv) {
       ->check(CLI::IsMember({"clinical", "research", "commercial"}));
 
   AddInstrumentCommands(app, ctx);
+  AddAnalyzeCommands(app, ctx);
   AddDbCommands(app, ctx);
   AddAuditCommands(app, ctx);
   AddImportExportCommands(app, ctx);
-  AddAnalyzeCommands(app, ctx);
   AddSimCommands(app, ctx);
+  AddMonitorCommands(app, ctx);
   AddMatchCommands(app, ctx);
+  AddServeCommands(app, ctx);
 #ifdef ATTUNE_HAS_TRIAL
   AddTrialCommands(app, ctx);
 #endif

@@ -29,12 +29,14 @@ int ReportError(const Error& error);
 
 // One per command area (src/cli/<area>_commands.cpp).
 void AddInstrumentCommands(CLI::App& app, Context& ctx);
+void AddAnalyzeCommands(CLI::App& app, Context& ctx);  // analyze_commands.cpp
 void AddDbCommands(CLI::App& app, Context& ctx);     // db_commands.cpp
 void AddAuditCommands(CLI::App& app, Context& ctx);  // db_commands.cpp
 void AddImportExportCommands(CLI::App& app, Context& ctx);
-void AddAnalyzeCommands(CLI::App& app, Context& ctx);  // analyze_commands.cpp
 void AddSimCommands(CLI::App& app, Context& ctx);
+void AddMonitorCommands(CLI::App& app, Context& ctx);  // monitor_commands.cpp
 void AddMatchCommands(CLI::App& app, Context& ctx);  // match_commands.cpp
+void AddServeCommands(CLI::App& app, Context& ctx);  // serve_commands.cpp (serve, user)
 void AddTrialCommands(CLI::App& app, Context& ctx);  // trial_commands.cpp (module trial)
 
 }  // namespace attune::cli

@@ -34,6 +34,11 @@ Service::Service(store::Store& store, const instruments::Catalogue& catalogue, i
 
 Result<store::SubmitOutcome> Service::SubmitResponse(OrgId org, const Submission& submission,
                                                      const store::Actor& actor) {
+  ATTUNE_TRY(scored, PrepareSubmission(org, submission));
+  return store_.SubmitResponse(org, scored, actor);
+}
+
+Result<store::ScoredResponse> Service::PrepareSubmission(OrgId org, const Submission& submission) {
   if (submission.idempotency_key.empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 "idempotency_key is empty; expected a key unique in the organisation",
@@ -56,7 +61,11 @@ Result<store::SubmitOutcome> Service::SubmitResponse(OrgId org, const Submission
   response.idempotency_key = submission.idempotency_key;
   auto scored = ScoreForStorage(**instrument, std::move(response));
   if (!scored) return scored.error();
-  return store_.SubmitResponse(org, *scored, actor);
+  // Alerts (docs/monitor.md) are stored in the response's transaction, with their evidence.
+  auto alerts = MonitorSubmission(org, **instrument, scored->response);
+  if (!alerts) return alerts.error();
+  scored->alerts = std::move(*alerts);
+  return scored;
 }
 
 }  // namespace attune::service

@@ -381,6 +381,27 @@ struct Store::Impl {
     return entry;
   }
 
+  // Inserts one alert with its note and evidence and appends "alert.create"; the caller's
+  // transaction is open. An empty raised_at means now.
+  // Defined beside Store::SubmitResponse.
+  Result<SubmitOutcome> SubmitInTx(OrgId org, const ScoredResponse& scored, const Actor& actor);
+  Result<SubmitOutcome> ReplayOf(OrgId org, const Response& first, const Response& r);
+
+  Id InsertAlertInTx(OrgId org, const Alert& alert, const Actor& actor) {
+    Id id = NextIds(org, "alerts", 1);
+    ll o = org, i = id, e = alert.episode_id, r = alert.response_id.value_or(0);
+    soci::indicator r_ind = alert.response_id ? soci::i_ok : soci::i_null;
+    std::string raised = alert.raised_at.empty() ? NowUtc() : alert.raised_at;
+    sql << "INSERT INTO alerts (org_id, id, episode_id, response_id, kind, severity, detail, "
+           "raised_at, note, evidence) VALUES (:o, :i, :e, :r, :k, :s, :d, :ra, :n, :ev)",
+        soci::use(o), soci::use(i), soci::use(e), soci::use(r, r_ind), soci::use(alert.kind),
+        soci::use(alert.severity), soci::use(alert.detail), soci::use(raised), soci::use(alert.note),
+        soci::use(alert.evidence);
+    AppendAuditInTx(org, actor, "alert.create", "alert", std::to_string(id),
+                    fmt::format("{} {} episode {}", alert.kind, alert.severity, alert.episode_id));
+    return id;
+  }
+
   bool OrganisationExists(OrgId org) {
     ll o = org;
     ll found = 0;
@@ -885,14 +906,15 @@ Result<std::vector<Alert>> Store::ListAlerts(OrgId org) {
   return impl_->Read<std::vector<Alert>>([&]() -> Result<std::vector<Alert>> {
     std::vector<Alert> out;
     ll o = org, id = 0, episode = 0, response = 0;
-    std::string kind, severity, detail_text, raised, ack;
-    soci::indicator response_ind = soci::i_ok, ack_ind = soci::i_ok;
+    std::string kind, severity, detail_text, raised, ack, resolved;
+    soci::indicator response_ind = soci::i_ok, ack_ind = soci::i_ok, resolved_ind = soci::i_ok;
     soci::statement st =
         (impl_->sql.prepare << "SELECT id, episode_id, response_id, kind, severity, detail, "
-                               "raised_at, acknowledged_at FROM alerts WHERE org_id = :o ORDER BY id",
+                               "raised_at, acknowledged_at, resolved_at FROM alerts WHERE org_id = :o "
+                               "ORDER BY id",
          soci::into(id), soci::into(episode), soci::into(response, response_ind), soci::into(kind),
          soci::into(severity), soci::into(detail_text), soci::into(raised), soci::into(ack, ack_ind),
-         soci::use(o));
+         soci::into(resolved, resolved_ind), soci::use(o));
     st.execute();
     while (st.fetch()) {
       Alert a;
@@ -905,6 +927,7 @@ Result<std::vector<Alert>> Store::ListAlerts(OrgId org) {
       a.detail = detail_text;
       a.raised_at = raised;
       a.acknowledged_at = ack_ind == soci::i_null ? "" : ack;
+      a.resolved_at = resolved_ind == soci::i_null ? "" : resolved;
       out.push_back(std::move(a));
     }
     return out;
@@ -952,60 +975,225 @@ Result<void> CheckResponse(const Response& r) {
 
 }  // namespace
 
+// Stores one response inside the caller's open transaction (Store::SubmitResponse and the
+// group commit of Store::SubmitResponses share it).
+Result<SubmitOutcome> Store::Impl::SubmitInTx(OrgId org, const ScoredResponse& scored, const Actor& actor) {
+  const Response& r = scored.response;
+  const std::string answers = EncodeAnswers(r.answers);
+  if (auto existing = ResponseByKey(org, r.idempotency_key)) return ReplayOf(org, *existing, r);
+  if (auto ok = RequireOrganisation(org); !ok) return ok.error();
+  Id id = NextIds(org, "responses", 1);
+  ll o = org, i = id, respondent_id = r.respondent_id, subject_id = r.subject_id,
+     episode = r.episode_id.value_or(0), session = r.session_id.value_or(0);
+  soci::indicator episode_ind = r.episode_id ? soci::i_ok : soci::i_null;
+  soci::indicator session_ind = r.session_id ? soci::i_ok : soci::i_null;
+  std::string respondent = RespondentName(r.respondent);
+  std::string now = NowUtc();
+  sql << "INSERT INTO responses (org_id, id, instrument_id, instrument_version, respondent, "
+                "respondent_id, subject_id, episode_id, session_id, answered_at, answers, "
+                "idempotency_key, created_at) VALUES (:o, :i, :inst, :ver, :resp, :rid, :sid, "
+                ":eid, :sess, :at, :ans, :key, :now)",
+      soci::use(o), soci::use(i), soci::use(r.instrument_id), soci::use(r.instrument_version),
+      soci::use(respondent), soci::use(respondent_id), soci::use(subject_id),
+      soci::use(episode, episode_ind), soci::use(session, session_ind), soci::use(r.answered_at),
+      soci::use(answers), soci::use(r.idempotency_key), soci::use(now);
+  SubmitOutcome outcome{id, false, {}, {}};
+  for (const auto& score : scored.scores) {
+    InsertScore(org, id, score);
+    Score stored = score;
+    stored.org_id = org;
+    stored.response_id = id;
+    outcome.scores.push_back(std::move(stored));
+  }
+  std::sort(outcome.scores.begin(), outcome.scores.end(),
+            [](const Score& a, const Score& b) { return a.scale_id < b.scale_id; });
+  AppendAuditInTx(org, actor, "response.create", "response", std::to_string(id),
+                         r.instrument_id + " key " + r.idempotency_key);
+  for (const auto& alert : scored.alerts) {
+    Alert row = alert;
+    row.response_id = id;
+    outcome.alert_ids.push_back(InsertAlertInTx(org, row, actor));
+  }
+  return outcome;
+}
+
+// The outcome of a key seen before: the first submission's, or CONFLICT for different answers.
+Result<SubmitOutcome> Store::Impl::ReplayOf(OrgId org, const Response& first, const Response& r) {
+  if (first.instrument_id != r.instrument_id || EncodeAnswers(first.answers) != EncodeAnswers(r.answers)) {
+    return Fail(ErrorCode::CONFLICT,
+                fmt::format("idempotency_key '{}' was already used for a different response "
+                            "(id {}); expected a new key for new answers",
+                            r.idempotency_key, first.id),
+                "idempotency_key");
+  }
+  return SubmitOutcome{first.id, true, Scores(org, first.id), {}};
+}
+
 Result<SubmitOutcome> Store::SubmitResponse(OrgId org, const ScoredResponse& scored,
                                             const Actor& actor) {
   const Response& r = scored.response;
   if (auto ok = CheckResponse(r); !ok) return ok.error();
-  const std::string answers = EncodeAnswers(r.answers);
-  auto replay = [&](const Response& first) -> Result<SubmitOutcome> {
-    if (first.instrument_id != r.instrument_id || EncodeAnswers(first.answers) != answers) {
-      return Fail(ErrorCode::CONFLICT,
-                  fmt::format("idempotency_key '{}' was already used for a different response "
-                              "(id {}); expected a new key for new answers",
-                              r.idempotency_key, first.id),
-                  "idempotency_key");
-    }
-    return SubmitOutcome{first.id, true, impl_->Scores(org, first.id)};
-  };
   auto attempt = impl_->Write<SubmitOutcome>([&]() -> Result<SubmitOutcome> {
-    if (auto existing = impl_->ResponseByKey(org, r.idempotency_key)) return replay(*existing);
-    if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
-    Id id = impl_->NextIds(org, "responses", 1);
-    ll o = org, i = id, respondent_id = r.respondent_id, subject_id = r.subject_id,
-       episode = r.episode_id.value_or(0), session = r.session_id.value_or(0);
-    soci::indicator episode_ind = r.episode_id ? soci::i_ok : soci::i_null;
-    soci::indicator session_ind = r.session_id ? soci::i_ok : soci::i_null;
-    std::string respondent = RespondentName(r.respondent);
-    std::string now = NowUtc();
-    impl_->sql << "INSERT INTO responses (org_id, id, instrument_id, instrument_version, respondent, "
-                  "respondent_id, subject_id, episode_id, session_id, answered_at, answers, "
-                  "idempotency_key, created_at) VALUES (:o, :i, :inst, :ver, :resp, :rid, :sid, "
-                  ":eid, :sess, :at, :ans, :key, :now)",
-        soci::use(o), soci::use(i), soci::use(r.instrument_id), soci::use(r.instrument_version),
-        soci::use(respondent), soci::use(respondent_id), soci::use(subject_id),
-        soci::use(episode, episode_ind), soci::use(session, session_ind), soci::use(r.answered_at),
-        soci::use(answers), soci::use(r.idempotency_key), soci::use(now);
-    SubmitOutcome outcome{id, false, {}};
-    for (const auto& score : scored.scores) {
-      impl_->InsertScore(org, id, score);
-      Score stored = score;
-      stored.org_id = org;
-      stored.response_id = id;
-      outcome.scores.push_back(std::move(stored));
-    }
-    std::sort(outcome.scores.begin(), outcome.scores.end(),
-              [](const Score& a, const Score& b) { return a.scale_id < b.scale_id; });
-    impl_->AppendAuditInTx(org, actor, "response.create", "response", std::to_string(id),
-                           r.instrument_id + " key " + r.idempotency_key);
-    return outcome;
+    return impl_->SubmitInTx(org, scored, actor);
   });
   if (!attempt && attempt.error().code == ErrorCode::ALREADY_EXISTS) {
     // A concurrent submission with the same key committed first (PostgreSQL): replay it.
     auto first = impl_->Read<std::optional<Response>>(
         [&]() -> Result<std::optional<Response>> { return impl_->ResponseByKey(org, r.idempotency_key); });
-    if (first && *first) return replay(**first);
+    if (first && *first) return impl_->ReplayOf(org, **first, r);
   }
   return attempt;
+}
+
+Result<std::vector<Result<SubmitOutcome>>> Store::SubmitResponses(
+    OrgId org, const std::vector<std::pair<ScoredResponse, Actor>>& batch) {
+  std::vector<Result<SubmitOutcome>> outcomes;
+  outcomes.reserve(batch.size());
+  for (const auto& [scored, actor] : batch) {
+    auto ok = CheckResponse(scored.response);
+    outcomes.push_back(ok ? Result<SubmitOutcome>(SubmitOutcome{}) : Result<SubmitOutcome>(ok.error()));
+  }
+  auto written = impl_->Write<bool>([&]() -> Result<bool> {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!outcomes[i]) continue;
+      // Each submission in its own savepoint: one refused (conflict, missing episode) leaves the
+      // others in the batch intact.
+      impl_->sql << "SAVEPOINT submit_one";
+      try {
+        outcomes[i] = impl_->SubmitInTx(org, batch[i].first, batch[i].second);
+      } catch (const soci::soci_error& e) {
+        outcomes[i] = impl_->dialect->IsUniqueViolation(e)
+                          ? Fail(ErrorCode::ALREADY_EXISTS, std::string("already exists: ") + e.what())
+                          : Fail(ErrorCode::IO, std::string("database write failed: ") + e.what());
+      }
+      impl_->sql << (outcomes[i] ? "RELEASE SAVEPOINT submit_one" : "ROLLBACK TO SAVEPOINT submit_one");
+      if (!outcomes[i]) impl_->sql << "RELEASE SAVEPOINT submit_one";
+    }
+    return true;
+  });
+  if (!written) return written.error();
+  return outcomes;
+}
+
+namespace {
+
+// Reads alerts with every lifecycle column (note, evidence, resolved_at) for `where`.
+std::vector<Alert> ReadAlerts(soci::session& sql, OrgId org, const std::string& where, ll key) {
+  std::vector<Alert> out;
+  ll o = org, k = key, id = 0, episode = 0, response = 0;
+  std::string kind, severity, detail_text, raised, ack, resolved, note, evidence;
+  soci::indicator response_ind = soci::i_ok, ack_ind = soci::i_ok, resolved_ind = soci::i_ok;
+  soci::statement st =
+      (sql.prepare << "SELECT id, episode_id, response_id, kind, severity, detail, raised_at, "
+                      "acknowledged_at, resolved_at, note, evidence FROM alerts WHERE org_id = :o AND " +
+                          where + " ORDER BY id",
+       soci::into(id), soci::into(episode), soci::into(response, response_ind), soci::into(kind),
+       soci::into(severity), soci::into(detail_text), soci::into(raised), soci::into(ack, ack_ind),
+       soci::into(resolved, resolved_ind), soci::into(note), soci::into(evidence), soci::use(o),
+       soci::use(k));
+  st.execute();
+  while (st.fetch()) {
+    Alert a;
+    a.org_id = org;
+    a.id = id;
+    a.episode_id = episode;
+    if (response_ind != soci::i_null) a.response_id = response;
+    a.kind = kind;
+    a.severity = severity;
+    a.detail = detail_text;
+    a.raised_at = raised;
+    a.acknowledged_at = ack_ind == soci::i_null ? "" : ack;
+    a.resolved_at = resolved_ind == soci::i_null ? "" : resolved;
+    a.note = note;
+    a.evidence = evidence;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Alert>> Store::ListAlertsWithEvidence(OrgId org, std::optional<Id> episode_id) {
+  return impl_->Read<std::vector<Alert>>([&]() -> Result<std::vector<Alert>> {
+    if (episode_id) return ReadAlerts(impl_->sql, org, "episode_id = :k", *episode_id);
+    return ReadAlerts(impl_->sql, org, "id > :k", 0);
+  });
+}
+
+Result<Alert> Store::AcknowledgeAlertWithNote(OrgId org, Id id, const std::string& note, const Actor& actor) {
+  if (note.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("alert {}: note is empty; expected what was done or decided", id), "note");
+  }
+  return impl_->Write<Alert>([&]() -> Result<Alert> {
+    auto found = ReadAlerts(impl_->sql, org, "id = :k", id);
+    if (found.empty()) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("alert {} not found in organisation {}", id, org), "id");
+    }
+    if (!found[0].acknowledged_at.empty() || !found[0].resolved_at.empty()) {
+      return Fail(ErrorCode::CONFLICT, fmt::format("alert {} is not open (acknowledged at {})", id,
+                                                   found[0].acknowledged_at), "id");
+    }
+    ll o = org, i = id;
+    std::string now = NowUtc();
+    impl_->sql << "UPDATE alerts SET acknowledged_at = :a, note = :n WHERE org_id = :o AND id = :i",
+        soci::use(now), soci::use(note), soci::use(o), soci::use(i);
+    impl_->AppendAuditInTx(org, actor, "alert.acknowledge", "alert", std::to_string(id), note);
+    Alert a = found[0];
+    a.acknowledged_at = now;
+    a.note = note;
+    return a;
+  });
+}
+
+Result<Alert> Store::ResolveAlertWithNote(OrgId org, Id id, const std::string& note, const Actor& actor) {
+  return impl_->Write<Alert>([&]() -> Result<Alert> {
+    auto found = ReadAlerts(impl_->sql, org, "id = :k", id);
+    if (found.empty()) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("alert {} not found in organisation {}", id, org), "id");
+    }
+    if (found[0].acknowledged_at.empty() || !found[0].resolved_at.empty()) {
+      return Fail(ErrorCode::CONFLICT,
+                  fmt::format("alert {} is {}; expected an acknowledged alert", id,
+                              found[0].acknowledged_at.empty() ? "open (acknowledge it first)" : "resolved already"),
+                  "id");
+    }
+    ll o = org, i = id;
+    std::string now = NowUtc();
+    std::string combined = note.empty() ? found[0].note : found[0].note + "\n" + note;
+    impl_->sql << "UPDATE alerts SET resolved_at = :r, note = :n WHERE org_id = :o AND id = :i",
+        soci::use(now), soci::use(combined), soci::use(o), soci::use(i);
+    impl_->AppendAuditInTx(org, actor, "alert.resolve", "alert", std::to_string(id), note);
+    Alert a = found[0];
+    a.resolved_at = now;
+    a.note = combined;
+    return a;
+  });
+}
+
+Result<void> Store::PutFittedModel(OrgId org, const std::string& name, const std::string& body,
+                                   const Actor& actor) {
+  return impl_->Write<void>([&]() -> Result<void> {
+    if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
+    ll o = org;
+    std::string now = NowUtc();
+    impl_->sql << "DELETE FROM fitted_models WHERE org_id = :o AND name = :n", soci::use(o), soci::use(name);
+    impl_->sql << "INSERT INTO fitted_models (org_id, name, fitted_at, body) VALUES (:o, :n, :f, :b)",
+        soci::use(o), soci::use(name), soci::use(now), soci::use(body);
+    impl_->AppendAuditInTx(org, actor, "model.fit", "fitted_model", name, fmt::format("{} bytes", body.size()));
+    return Ok();
+  });
+}
+
+Result<std::optional<std::string>> Store::GetFittedModel(OrgId org, const std::string& name) {
+  return impl_->Read<std::optional<std::string>>([&]() -> Result<std::optional<std::string>> {
+    ll o = org;
+    std::string body;
+    impl_->sql << "SELECT body FROM fitted_models WHERE org_id = :o AND name = :n", soci::use(o),
+        soci::use(name), soci::into(body);
+    if (!impl_->sql.got_data()) return std::optional<std::string>();
+    return std::optional<std::string>(body);
+  });
 }
 
 Result<std::int64_t> Store::ImportResponses(OrgId org, const ResponseSource& next,
@@ -1324,6 +1512,278 @@ Result<void> Store::ExecuteRawForTesting(const std::string& sql) {
   } catch (const std::exception& e) {
     return Fail(ErrorCode::IO, e.what());
   }
+}
+
+// ---- Sign-in, sessions, alert state, intake (migration 003; module api, docs/api.md) ----
+
+namespace {
+
+struct LoginRow {
+  ll org = 0, id = 0, therapist = 0, client = 0;
+  std::string handle, role, hash;
+  soci::indicator hash_ind = soci::i_ok, therapist_ind = soci::i_ok, client_ind = soci::i_ok;
+  static constexpr const char* kColumns =
+      "org_id, id, handle, role, password_hash, therapist_id, client_id";
+  void Bind(soci::statement& st) {
+    st.exchange(soci::into(org));
+    st.exchange(soci::into(id));
+    st.exchange(soci::into(handle));
+    st.exchange(soci::into(role));
+    st.exchange(soci::into(hash, hash_ind));
+    st.exchange(soci::into(therapist, therapist_ind));
+    st.exchange(soci::into(client, client_ind));
+  }
+  UserLogin ToDomain() const {
+    UserLogin u;
+    u.user.org_id = org;
+    u.user.id = id;
+    u.user.handle = handle;
+    u.user.role = role == "admin"         ? Role::ADMIN
+                  : role == "coordinator" ? Role::COORDINATOR
+                  : role == "therapist"   ? Role::THERAPIST
+                  : role == "researcher"  ? Role::RESEARCHER
+                                          : Role::CLIENT;
+    if (hash_ind != soci::i_null) u.password_hash = hash;
+    if (therapist_ind != soci::i_null) u.therapist_id = therapist;
+    if (client_ind != soci::i_null) u.client_id = client;
+    return u;
+  }
+};
+
+struct AlertRow {
+  ll id = 0, episode = 0, response = 0;
+  std::string kind, severity, detail, raised, ack, resolved;
+  soci::indicator response_ind = soci::i_ok, ack_ind = soci::i_ok, resolved_ind = soci::i_ok;
+  static constexpr const char* kColumns =
+      "id, episode_id, response_id, kind, severity, detail, raised_at, acknowledged_at, resolved_at";
+  void Bind(soci::statement& st) {
+    st.exchange(soci::into(id));
+    st.exchange(soci::into(episode));
+    st.exchange(soci::into(response, response_ind));
+    st.exchange(soci::into(kind));
+    st.exchange(soci::into(severity));
+    st.exchange(soci::into(detail));
+    st.exchange(soci::into(raised));
+    st.exchange(soci::into(ack, ack_ind));
+    st.exchange(soci::into(resolved, resolved_ind));
+  }
+  Alert ToDomain(OrgId org) const {
+    Alert a;
+    a.org_id = org;
+    a.id = id;
+    a.episode_id = episode;
+    if (response_ind != soci::i_null) a.response_id = response;
+    a.kind = kind;
+    a.severity = severity;
+    a.detail = detail;
+    a.raised_at = raised;
+    a.acknowledged_at = ack_ind == soci::i_null ? "" : ack;
+    a.resolved_at = resolved_ind == soci::i_null ? "" : resolved;
+    return a;
+  }
+};
+
+}  // namespace
+
+Result<void> Store::SetUserLogin(OrgId org, Id user_id, const std::string& password_hash,
+                                 std::optional<Id> therapist_id, std::optional<Id> client_id,
+                                 const Actor& actor) {
+  return impl_->Write<void>([&]() -> Result<void> {
+    ll o = org, u = user_id, t = therapist_id.value_or(0), c = client_id.value_or(0);
+    soci::indicator t_ind = therapist_id ? soci::i_ok : soci::i_null;
+    soci::indicator c_ind = client_id ? soci::i_ok : soci::i_null;
+    std::string hash = password_hash;
+    soci::indicator h_ind = hash.empty() ? soci::i_null : soci::i_ok;
+    soci::statement st = (impl_->sql.prepare << "UPDATE users SET password_hash = :h, therapist_id = :t, "
+                                                "client_id = :c WHERE org_id = :o AND id = :u",
+                          soci::use(hash, h_ind), soci::use(t, t_ind), soci::use(c, c_ind),
+                          soci::use(o), soci::use(u));
+    st.execute(true);
+    if (st.get_affected_rows() == 0) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("user {} not found in organisation {}", user_id, org),
+                  "user_id");
+    }
+    impl_->AppendAuditInTx(org, actor, "user.login_set", "user", std::to_string(user_id),
+                           hash.empty() ? "sign-in disabled" : "password set");
+    return Ok();
+  });
+}
+
+Result<std::vector<UserLogin>> Store::FindLogins(const std::string& handle) {
+  return impl_->Read<std::vector<UserLogin>>([&]() -> Result<std::vector<UserLogin>> {
+    LoginRow row;
+    std::string h = handle;
+    std::vector<UserLogin> out;
+    Query(impl_->sql,
+          std::string("SELECT ") + LoginRow::kColumns + " FROM users WHERE handle = :h ORDER BY org_id",
+          row, [&] { out.push_back(row.ToDomain()); }, h);
+    return out;
+  });
+}
+
+Result<UserLogin> Store::GetLogin(OrgId org, Id user_id) {
+  return impl_->Read<UserLogin>([&]() -> Result<UserLogin> {
+    LoginRow row;
+    ll o = org, u = user_id;
+    std::optional<UserLogin> found;
+    Query(impl_->sql,
+          std::string("SELECT ") + LoginRow::kColumns + " FROM users WHERE org_id = :o AND id = :u",
+          row, [&] { found = row.ToDomain(); }, o, u);
+    if (!found) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("user {} not found in organisation {}", user_id, org),
+                  "user_id");
+    }
+    return *found;
+  });
+}
+
+Result<std::vector<UserLogin>> Store::ListLogins(OrgId org) {
+  return impl_->Read<std::vector<UserLogin>>([&]() -> Result<std::vector<UserLogin>> {
+    LoginRow row;
+    ll o = org;
+    std::vector<UserLogin> out;
+    Query(impl_->sql,
+          std::string("SELECT ") + LoginRow::kColumns + " FROM users WHERE org_id = :o ORDER BY id",
+          row, [&] { out.push_back(row.ToDomain()); }, o);
+    return out;
+  });
+}
+
+Result<void> Store::CreateAuthSession(const AuthSession& session) {
+  return impl_->Write<void>([&]() -> Result<void> {
+    ll o = session.org_id, u = session.user_id;
+    impl_->sql << "INSERT INTO auth_sessions (token_hash, org_id, user_id, created_at, expires_at) "
+                  "VALUES (:t, :o, :u, :c, :e)",
+        soci::use(session.token_hash), soci::use(o), soci::use(u), soci::use(session.created_at),
+        soci::use(session.expires_at);
+    return Ok();
+  });
+}
+
+Result<std::optional<AuthSession>> Store::FindAuthSession(const std::string& token_hash) {
+  return impl_->Read<std::optional<AuthSession>>([&]() -> Result<std::optional<AuthSession>> {
+    ll o = 0, u = 0;
+    std::string created, expires;
+    impl_->sql << "SELECT org_id, user_id, created_at, expires_at FROM auth_sessions WHERE token_hash = :t",
+        soci::use(token_hash), soci::into(o), soci::into(u), soci::into(created), soci::into(expires);
+    if (!impl_->sql.got_data()) return std::optional<AuthSession>{};
+    return std::optional<AuthSession>{AuthSession{token_hash, o, u, created, expires}};
+  });
+}
+
+Result<void> Store::DeleteAuthSession(const std::string& token_hash) {
+  return impl_->Write<void>([&]() -> Result<void> {
+    impl_->sql << "DELETE FROM auth_sessions WHERE token_hash = :t", soci::use(token_hash);
+    return Ok();
+  });
+}
+
+Result<Alert> Store::GetAlert(OrgId org, Id id) {
+  return impl_->Read<Alert>([&]() -> Result<Alert> {
+    AlertRow row;
+    ll o = org, i = id;
+    std::optional<Alert> found;
+    Query(impl_->sql,
+          std::string("SELECT ") + AlertRow::kColumns + " FROM alerts WHERE org_id = :o AND id = :i",
+          row, [&] { found = row.ToDomain(org); }, o, i);
+    if (!found) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("alert {} not found in organisation {}", id, org), "id");
+    }
+    return *found;
+  });
+}
+
+namespace {
+
+Result<Alert> SetAlertTime(soci::session& sql, OrgId org, Id id, const char* column) {
+  ll o = org, i = id;
+  std::string now = NowUtc();
+  soci::statement st = (sql.prepare << fmt::format("UPDATE alerts SET {0} = :now WHERE org_id = :o AND "
+                                                    "id = :i AND {0} IS NULL",
+                                                    column),
+                        soci::use(now), soci::use(o), soci::use(i));
+  st.execute(true);
+  AlertRow row;
+  std::optional<Alert> found;
+  Query(sql, std::string("SELECT ") + AlertRow::kColumns + " FROM alerts WHERE org_id = :o AND id = :i",
+        row, [&] { found = row.ToDomain(org); }, o, i);
+  if (!found) {
+    return Fail(ErrorCode::NOT_FOUND, fmt::format("alert {} not found in organisation {}", id, org), "id");
+  }
+  if (st.get_affected_rows() == 0) {
+    return Fail(ErrorCode::CONFLICT, fmt::format("alert {}: {} is set already", id, column), column);
+  }
+  return *found;
+}
+
+}  // namespace
+
+Result<Alert> Store::AcknowledgeAlert(OrgId org, Id id, const Actor& actor) {
+  return impl_->Write<Alert>([&]() -> Result<Alert> {
+    ATTUNE_TRY(alert, SetAlertTime(impl_->sql, org, id, "acknowledged_at"));
+    impl_->AppendAuditInTx(org, actor, "alert.acknowledge", "alert", std::to_string(id), alert.kind);
+    return alert;
+  });
+}
+
+Result<Alert> Store::ResolveAlert(OrgId org, Id id, const Actor& actor) {
+  return impl_->Write<Alert>([&]() -> Result<Alert> {
+    ATTUNE_TRY(alert, SetAlertTime(impl_->sql, org, id, "resolved_at"));
+    impl_->AppendAuditInTx(org, actor, "alert.resolve", "alert", std::to_string(id), alert.kind);
+    return alert;
+  });
+}
+
+Result<std::vector<Session>> Store::ListSessions(OrgId org, Id episode_id) {
+  return impl_->Read<std::vector<Session>>([&]() -> Result<std::vector<Session>> {
+    std::vector<Session> out;
+    ll o = org, e = episode_id, id = 0;
+    int number = 0;
+    std::string held;
+    soci::statement st = (impl_->sql.prepare << "SELECT id, number, held_at FROM sessions WHERE "
+                                                "org_id = :o AND episode_id = :e ORDER BY number",
+                          soci::into(id), soci::into(number), soci::into(held), soci::use(o),
+                          soci::use(e));
+    st.execute();
+    while (st.fetch()) out.push_back(Session{org, id, episode_id, number, held});
+    return out;
+  });
+}
+
+Result<Client> Store::UpdateClientIntake(OrgId org, const Client& intake, const Actor& actor) {
+  return impl_->Write<Client>([&]() -> Result<Client> {
+    ll o = org, i = intake.id;
+    std::string concerns = EncodeList(intake.concerns), goals = EncodeList(intake.goals),
+                preferences = EncodeMap(intake.preferences),
+                constraints = EncodeList(intake.constraints);
+    soci::statement st = (impl_->sql.prepare << "UPDATE clients SET concerns = :c, goals = :g, "
+                                                "preferences = :p, constraints = :k WHERE org_id = :o "
+                                                "AND id = :i",
+                          soci::use(concerns), soci::use(goals), soci::use(preferences),
+                          soci::use(constraints), soci::use(o), soci::use(i));
+    st.execute(true);
+    if (st.get_affected_rows() == 0) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("client {} not found in organisation {}", intake.id, org),
+                  "id");
+    }
+    impl_->AppendAuditInTx(org, actor, "client.intake", "client", std::to_string(intake.id), "");
+    ClientRow row;
+    std::optional<Client> found;
+    Query(impl_->sql,
+          std::string("SELECT ") + ClientRow::kColumns + " FROM clients WHERE org_id = :o AND id = :i",
+          row, [&] { found = row.ToDomain(org); }, o, i);
+    return *found;
+  });
+}
+
+Result<void> Store::AppendAuditBatch(OrgId org, const std::vector<AuditRecord>& records) {
+  if (records.empty()) return Ok();
+  return impl_->Write<void>([&]() -> Result<void> {
+    for (const auto& r : records) {
+      impl_->AppendAuditInTx(org, r.actor, r.action, r.entity, r.entity_id, r.detail);
+    }
+    return Ok();
+  });
 }
 
 }  // namespace attune::store

@@ -123,7 +123,10 @@ struct Alert {
   std::string severity;             //!< "info" | "warning" | "urgent"
   std::string detail;
   std::string raised_at;
+  std::string note;                 //!< the clinician's note on acknowledging / resolving (docs/monitor.md)
+  std::string evidence = "{}";      //!< JSON: the numbers the rule compared (docs/monitor.md)
   std::string acknowledged_at;      //!< empty until acknowledged
+  std::string resolved_at;          //!< empty until resolved
 };
 
 //! A therapist's mindfulness training activity.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "attune/core/result.hpp"
 #include "attune/core/types.hpp"
 #include "attune/instruments/instruments.hpp"
+#include "attune/monitor/monitor.hpp"
 #include "attune/store/store.hpp"
 
 namespace attune::service {
@@ -82,6 +84,27 @@ class Service {
   //! CONFLICT when the key was used for different answers.
   Result<store::SubmitOutcome> SubmitResponse(OrgId org, const Submission& submission,
                                               const store::Actor& actor = {});
+  //! The first half of SubmitResponse without the write: validates, scores and runs the monitor,
+  //! giving what the store keeps (for a caller that commits in groups: Store::SubmitResponses).
+  Result<store::ScoredResponse> PrepareSubmission(OrgId org, const Submission& submission);
+
+  //! Monitoring (docs/monitor.md). An episode's responses as monitor observations, in session
+  //! order (session = the session's number, else the position among that instrument's responses).
+  Result<std::vector<monitor::Observation>> EpisodeObservations(OrgId org, Id episode_id);
+  //! Replays an episode through the monitor with the organisation's stored curves.
+  Result<monitor::EpisodeAssessment> AssessEpisode(OrgId org, Id episode_id);
+  //! Fits expected treatment response curves for every outcome scale from the organisation's
+  //! episodes and stores them (model "monitor.curves"); unavailable curves say why.
+  Result<std::vector<monitor::Curve>> FitExpectedResponse(OrgId org, const store::Actor& actor = {});
+  //! The stored curves by "instrument.scale" (empty when none were fitted).
+  Result<std::map<std::string, monitor::Curve>> StoredCurves(OrgId org);
+  //! Rates per organisation and therapist over every episode (one therapist when given).
+  Result<monitor::Report> MonitorReport(OrgId org, std::optional<Id> therapist_id = std::nullopt);
+  //! The alerts `response` (not yet stored) would raise, given the episode's stored history.
+  Result<std::vector<Alert>> MonitorSubmission(OrgId org, const instruments::Instrument& instrument,
+                                               const Response& response);
+  //! Monitoring thresholds used by SubmitResponse (defaults: monitor::Config::Defaults()).
+  void SetMonitorConfig(monitor::Config config) { monitor_config_ = std::move(config); }
 
   //! Imports a CSV file (docs/cli.md gives the columns). INVALID_ARGUMENT when the header is
   //! unusable; refused rows are reported in the ImportReport; by default any refused row means
@@ -102,6 +125,7 @@ class Service {
   store::Store& store_;
   const instruments::Catalogue& catalogue_;
   instruments::Use use_;
+  monitor::Config monitor_config_ = monitor::Config::Defaults();
 };
 
 }  // namespace attune::service

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attune/core/result.hpp"
@@ -57,6 +58,9 @@ struct Actor {
 struct ScoredResponse {
   Response response;
   std::vector<Score> scores;
+  //! Alerts this response raises (module monitor): stored in the same transaction with
+  //! response_id set to the new response; raised_at empty = now.
+  std::vector<Alert> alerts;
 };
 
 //! What storing a response did.
@@ -64,6 +68,7 @@ struct SubmitOutcome {
   Id response_id = 0;
   bool replayed = false;        //!< true: the key was seen before; nothing was written
   std::vector<Score> scores;    //!< the stored scores (the first submission's on replay)
+  std::vector<Id> alert_ids;    //!< ids of the alerts stored with it (empty on replay)
 };
 
 //! Result of checking an organisation's audit chain.
@@ -80,6 +85,30 @@ struct ResponseFilter {
   std::optional<Id> subject_id;
   std::optional<Id> episode_id;
   std::size_t limit = 0;  //!< 0 = no limit
+};
+
+//! A user as sign-in sees them (module api): the stored password hash and the therapist or
+//! client row the user is, if any.
+struct UserLogin {
+  User user;
+  std::string password_hash;        //!< libsodium Argon2id string; empty = cannot sign in
+  std::optional<Id> therapist_id;
+  std::optional<Id> client_id;
+};
+
+//! A server-side sign-in session; only the token's hash is stored.
+struct AuthSession {
+  std::string token_hash;
+  OrgId org_id = 0;
+  Id user_id = 0;
+  std::string created_at;
+  std::string expires_at;           //!< ISO-8601 UTC; compared as text
+};
+
+//! One audit entry to append (AppendAuditBatch).
+struct AuditRecord {
+  Actor actor;
+  std::string action, entity, entity_id, detail;
 };
 
 //! Supplies the next response of an import: fills `out` and returns true, returns false at
@@ -145,11 +174,30 @@ class Store {
   Result<std::vector<Alert>> ListAlerts(OrgId org);
   Result<std::vector<TrainingRecord>> ListTrainingRecords(OrgId org, Id therapist_id);
 
+  //! Alerts with their note and evidence, of one episode or (nullopt) all, in id order.
+  Result<std::vector<Alert>> ListAlertsWithEvidence(OrgId org, std::optional<Id> episode_id);
+  //! open -> acknowledged with a required note (INVALID_ARGUMENT when empty); CONFLICT when the
+  //! alert is not open. Audit "alert.acknowledge" with the note, in the same transaction.
+  Result<Alert> AcknowledgeAlertWithNote(OrgId org, Id id, const std::string& note, const Actor& actor = {});
+  //! acknowledged -> resolved, appending `note` (may be empty) to the alert's note; CONFLICT
+  //! when the alert is not acknowledged or already resolved. Audit "alert.resolve".
+  Result<Alert> ResolveAlertWithNote(OrgId org, Id id, const std::string& note, const Actor& actor = {});
+  //! Stores (replaces) a fitted model's JSON body under `name`; audit "model.fit".
+  Result<void> PutFittedModel(OrgId org, const std::string& name, const std::string& body,
+                              const Actor& actor = {});
+  //! A fitted model's body, or nullopt when none is stored.
+  Result<std::optional<std::string>> GetFittedModel(OrgId org, const std::string& name);
+
   //! Stores a response and its scores in one transaction, idempotent by
   //! response.idempotency_key: a key seen before returns the first outcome and writes nothing;
   //! CONFLICT when that key was used for a different instrument or different answers.
   Result<SubmitOutcome> SubmitResponse(OrgId org, const ScoredResponse& scored,
                                        const Actor& actor = {});
+  //! Group commit: stores each submission as SubmitResponse would, all in one transaction (one
+  //! fsync), each in its own savepoint so one refused does not refuse the others. The outer
+  //! error is for the transaction as a whole (nothing written); else one outcome per input.
+  Result<std::vector<Result<SubmitOutcome>>> SubmitResponses(
+      OrgId org, const std::vector<std::pair<ScoredResponse, Actor>>& batch);
   //! Stores every response `next` supplies in one transaction (all or none); ALREADY_EXISTS
   //! when an idempotency key is present already or repeated. One audit entry covers the
   //! import. Returns how many were stored.
@@ -177,6 +225,31 @@ class Store {
   Result<std::vector<AuditEntry>> AuditLog(OrgId org);
   //! Recomputes the chain: detects an edited, inserted or deleted entry.
   Result<AuditVerification> VerifyAudit(OrgId org);
+
+  //! Sign-in (module api, migration 003). SetUserLogin sets the password hash and the
+  //! person links of an existing user (NOT_FOUND otherwise); FindLogins returns the users with
+  //! `handle` in every organisation (login names the organisation only when ambiguous).
+  Result<void> SetUserLogin(OrgId org, Id user_id, const std::string& password_hash,
+                            std::optional<Id> therapist_id, std::optional<Id> client_id,
+                            const Actor& actor = {});
+  Result<std::vector<UserLogin>> FindLogins(const std::string& handle);
+  Result<UserLogin> GetLogin(OrgId org, Id user_id);
+  Result<std::vector<UserLogin>> ListLogins(OrgId org);
+  //! Sessions by token hash; FindAuthSession ignores expiry (the caller compares).
+  Result<void> CreateAuthSession(const AuthSession& session);
+  Result<std::optional<AuthSession>> FindAuthSession(const std::string& token_hash);
+  Result<void> DeleteAuthSession(const std::string& token_hash);
+
+  //! An alert by id; sets acknowledged_at / resolved_at (CONFLICT when already set).
+  Result<Alert> GetAlert(OrgId org, Id id);
+  Result<Alert> AcknowledgeAlert(OrgId org, Id id, const Actor& actor = {});
+  Result<Alert> ResolveAlert(OrgId org, Id id, const Actor& actor = {});
+  //! Sessions of one episode in number order.
+  Result<std::vector<Session>> ListSessions(OrgId org, Id episode_id);
+  //! Replaces a client's intake (concerns, goals, preferences, constraints).
+  Result<Client> UpdateClientIntake(OrgId org, const Client& intake, const Actor& actor = {});
+  //! Appends many audit entries in one transaction (read audits are batched by the caller).
+  Result<void> AppendAuditBatch(OrgId org, const std::vector<AuditRecord>& records);
 
   //! The engine's integrity check ("ok" when sound): SQLite PRAGMA integrity_check +
   //! foreign_key_check; PostgreSQL: a catalogue query (amcheck is not assumed).

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Load benchmark of `attune serve` with wrk on loopback (issue 8). Prints, for 32 connections:
+#  - POST /api/v1/responses (durable on SQLite, unique Idempotency-Key per request): req/s, p99,
+#    errors, and whether every acknowledged (201) response is stored. Target >= 3,000 req/s,
+#    p99 <= 20 ms, zero errors, all stored.
+#  - GET /api/v1/clients/1/recommendations for a 1,000-therapist organisation: req/s, p99.
+#    Target >= 5,000 req/s, p99 <= 10 ms.
+# Usage: bench/api_wrk.sh BUILD_DIR [SECONDS] [SUBMIT_FLOOR] [RECOMMEND_FLOOR]
+# Exits 1 on any error, on an acknowledged response missing from the database, or below the
+# floors (regression guards far below the targets, so a busy CI machine does not fail spuriously).
+set -euo pipefail
+build=${1:-build}
+seconds=${2:-10}
+submit_floor=${3:-0}
+recommend_floor=${4:-0}
+attune="$build/attune"
+command -v wrk >/dev/null || { echo "wrk is not installed (Debian package wrk)"; exit 1; }
+work=$(mktemp -d)
+server=
+cleanup() {
+  if [ -n "$server" ]; then kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+db="$work/bench.db"
+
+"$attune" sim clinic --therapists 1000 --clients 2000 --sessions 2 --seed 11 --db "$db" \
+  --org-name "Bench clinic" --csv-dir "$work/csv" >/dev/null
+echo "bench password 123" | "$attune" user add --db "$db" --handle bench-coord --role coordinator --password-stdin >/dev/null
+
+"$attune" serve --db "$db" --port 0 2>"$work/serve.log" &
+server=$!
+port=
+for _ in $(seq 1 300); do
+  port=$(sed -n 's/.*listening on http:\/\/[0-9.]*:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || { echo "server did not start:"; cat "$work/serve.log"; exit 1; }
+until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.05; done
+token=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' \
+  -d '{"handle":"bench-coord","password":"bench password 123"}' | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')
+[ -n "$token" ] || { echo "sign-in failed"; exit 1; }
+
+cat > "$work/common.lua" <<'LUA'
+local threads = {}
+local next_id = 0
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("tid", next_id)
+  table.insert(threads, thread)
+end
+function init(args)
+  ok, other, n = 0, 0, 0
+  token = os.getenv("TOKEN")
+end
+function response(status, headers, body)
+  if status == 200 or status == 201 then ok = ok + 1 else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local o, x = 0, 0
+  for _, t in ipairs(threads) do o = o + t:get("ok"); x = x + t:get("other") end
+  local e = summary.errors
+  io.write(string.format("RESULT rps=%.0f p50_ms=%.2f p99_ms=%.2f ok=%d non2xx=%d socket_errors=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    o, x, e.connect + e.read + e.write + e.timeout))
+end
+LUA
+cat "$work/common.lua" > "$work/submit.lua"
+cat >> "$work/submit.lua" <<'LUA'
+local body = '{"instrument_id":"phq9","subject_id":1,"answered_at":"2026-01-01T09:00:00Z","answers":[1,2,1,0,1,2,1,0,0,1]}'
+function request()
+  n = n + 1
+  return wrk.format("POST", "/api/v1/responses", {["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. token, ["Idempotency-Key"] = "bench-" .. tid .. "-" .. n}, body)
+end
+LUA
+cat "$work/common.lua" > "$work/recommend.lua"
+cat >> "$work/recommend.lua" <<'LUA'
+function request()
+  return wrk.format("GET", "/api/v1/clients/1/recommendations?limit=10", {["Authorization"] = "Bearer " .. token})
+end
+LUA
+
+status=0
+field() { sed -n "s/.*RESULT.* $1=\([0-9.]*\).*/\1/p" "$2"; }
+
+TOKEN=$token wrk -t2 -c32 -d"${seconds}s" -s "$work/submit.lua" "http://127.0.0.1:$port" > "$work/submit.out"
+stored=$(sqlite3 "$db" "SELECT COUNT(*) FROM responses WHERE idempotency_key LIKE 'bench-%'")
+rps=$(field rps "$work/submit.out"); p99=$(field p99_ms "$work/submit.out"); ok=$(field ok "$work/submit.out")
+bad=$(field non2xx "$work/submit.out"); sock=$(field socket_errors "$work/submit.out")
+echo "POST /api/v1/responses (SQLite, durable), 32 connections, ${seconds}s: ${rps} req/s, p50 $(field p50_ms "$work/submit.out") ms, p99 ${p99} ms, acknowledged ${ok}, non-2xx ${bad}, socket errors ${sock}, stored ${stored} (targets: >= 3000 req/s, p99 <= 20 ms, 0 errors, all stored)"
+[ "$bad" = 0 ] && [ "$sock" = 0 ] || { echo "FAIL: errors"; status=1; }
+[ "$stored" -ge "$ok" ] || { echo "FAIL: acknowledged $ok but stored only $stored"; status=1; }
+awk -v r="$rps" -v f="$submit_floor" 'BEGIN { exit !(r >= f) }' || { echo "FAIL: below floor $submit_floor req/s"; status=1; }
+
+TOKEN=$token wrk -t2 -c32 -d"${seconds}s" -s "$work/recommend.lua" "http://127.0.0.1:$port" > "$work/recommend.out"
+rps=$(field rps "$work/recommend.out"); p99=$(field p99_ms "$work/recommend.out")
+bad=$(field non2xx "$work/recommend.out"); sock=$(field socket_errors "$work/recommend.out")
+echo "GET /api/v1/clients/1/recommendations (1,000 therapists), 32 connections, ${seconds}s: ${rps} req/s, p50 $(field p50_ms "$work/recommend.out") ms, p99 ${p99} ms, non-2xx ${bad}, socket errors ${sock} (targets: >= 5000 req/s, p99 <= 10 ms)"
+[ "$bad" = 0 ] && [ "$sock" = 0 ] || { echo "FAIL: errors"; status=1; }
+awk -v r="$rps" -v f="$recommend_floor" 'BEGIN { exit !(r >= f) }' || { echo "FAIL: below floor $recommend_floor req/s"; status=1; }
+
+kill -TERM "$server"; wait "$server" || { echo "FAIL: server did not exit cleanly"; status=1; }
+server=
+exit $status

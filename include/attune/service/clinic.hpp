@@ -1,0 +1,185 @@
+#pragma once
+//! The authorised use cases behind the HTTP API (docs/api.md). Every call takes the Actor who
+//! asks; access is deny-by-default and decided here, not in the API: a therapist reaches only
+//! their own clients (those with an episode with them), a client only themselves, a coordinator
+//! their organisation, a researcher only de-identified exports, an admin users and the audit
+//! log; nobody another organisation (every query is scoped by the actor's org).
+//!
+//! Errors: UNAUTHENTICATED (bad sign-in / session), NOT_PERMITTED (role or ownership forbids),
+//! NOT_FOUND, INVALID_ARGUMENT (field named), CONFLICT, IO.
+
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attune/core/result.hpp"
+#include "attune/core/types.hpp"
+#include "attune/instruments/instruments.hpp"
+#include "attune/service/service.hpp"
+#include "attune/store/store.hpp"
+
+namespace attune::service {
+
+//! Who asks: the signed-in user, their organisation and role, and the person rows they are.
+struct Actor {
+  OrgId org = 0;
+  Id user_id = 0;
+  Role role = Role::CLIENT;
+  std::optional<Id> therapist_id;  //!< set for therapists
+  std::optional<Id> client_id;     //!< set for clients
+  std::string handle;
+  std::string address;  //!< where the request came from (audit "from where")
+};
+
+//! The audit actor string: "handle#user_id role@address".
+store::Actor AuditActor(const Actor& actor);
+
+//! A signed-in session as handed to the API (the token is never stored).
+struct SignedIn {
+  Actor actor;
+  std::string token;       //!< 64 hex chars (256 random bits)
+  std::string csrf;        //!< derived from the token; sent back in X-CSRF-Token
+  std::string expires_at;  //!< ISO-8601 UTC
+};
+
+//! A therapist as recommended, with the reasons for the rank.
+struct Recommendation {
+  Therapist therapist;
+  double score = 0;  //!< higher is better (0..1)
+  std::vector<std::string> reasons;
+};
+
+//! What submitting a response did.
+struct SubmitAnswer {
+  store::SubmitOutcome outcome;
+  std::vector<Alert> alerts;  //!< alerts raised by this submission (none on replay)
+};
+
+//! One point of a client's trajectory on one scale.
+struct TrajectoryPoint {
+  Id response_id = 0;
+  std::string answered_at;
+  std::optional<Id> session_id;
+  std::optional<double> value;
+  std::string band;
+};
+
+//! Called for every read of client data (batched into the audit log by the caller).
+using ReadAuditor = std::function<void(OrgId org, const store::AuditRecord& record)>;
+
+//! Commits a prepared response (the API's group commit); empty = Store::SubmitResponse.
+using Committer = std::function<Result<store::SubmitOutcome>(OrgId org, store::ScoredResponse scored,
+                                                             const store::Actor& actor)>;
+
+//! Hashes a password with Argon2id (libsodium, interactive limits). INVALID_ARGUMENT when shorter
+//! than 8 characters.
+Result<std::string> HashPassword(const std::string& password);
+//! True when `password` matches `hash`.
+bool VerifyPassword(const std::string& hash, const std::string& password);
+//! Hex BLAKE2b-256 of a session token (what is stored).
+std::string TokenHash(const std::string& token);
+//! The CSRF token bound to a session token.
+std::string CsrfFor(const std::string& token);
+
+//! The use cases for one database connection (not thread-safe; one per worker thread).
+class Clinic {
+ public:
+  Clinic(store::Store& store, const instruments::Catalogue& catalogue, instruments::Use use,
+         ReadAuditor audit_read = {}, Committer commit = {});
+
+  //! Sign-in: handle + password (+ organisation when the handle exists in several).
+  //! UNAUTHENTICATED for any mismatch, never saying which part was wrong.
+  Result<SignedIn> SignIn(const std::string& handle, const std::string& password,
+                          std::optional<OrgId> org, const std::string& address,
+                          int ttl_seconds = 8 * 3600);
+  //! The actor of a live session token; UNAUTHENTICATED when unknown or expired.
+  Result<Actor> Authenticate(const std::string& token, const std::string& address);
+  //! Ends a session.
+  Result<void> SignOut(const Actor& actor, const std::string& token);
+
+  //! Users (admin). CreateUser sets the password and person link too.
+  Result<std::vector<store::UserLogin>> ListUsers(const Actor& actor);
+  Result<Id> CreateUser(const Actor& actor, const User& user, const std::string& password,
+                        std::optional<Id> therapist_id, std::optional<Id> client_id);
+
+  //! Instruments administrable in this deployment (any signed-in user).
+  Result<std::vector<const instruments::Instrument*>> ListInstruments(const Actor& actor);
+  Result<const instruments::Instrument*> GetInstrument(const Actor& actor, const std::string& id);
+  instruments::Use use() const { return use_; }
+
+  //! Therapists: every signed-in user of the organisation may read (clients see only the
+  //! fields the therapist made client-visible); admins and coordinators create.
+  Result<std::vector<Therapist>> ListTherapists(const Actor& actor);
+  Result<Therapist> GetTherapist(const Actor& actor, Id id);
+  Result<Id> CreateTherapist(const Actor& actor, const Therapist& therapist);
+
+  //! Clients: coordinators all, therapists their own, clients themselves.
+  Result<std::vector<Client>> ListClients(const Actor& actor);
+  Result<Client> GetClient(const Actor& actor, Id id);
+  Result<Id> CreateClient(const Actor& actor, const Client& client);
+  //! Replaces the intake answers (the client themselves or a coordinator).
+  Result<Client> UpdateIntake(const Actor& actor, const Client& intake);
+
+  //! Episodes and sessions: coordinators all; therapists and clients their own.
+  Result<std::vector<Episode>> ListEpisodes(const Actor& actor);
+  Result<Episode> GetEpisode(const Actor& actor, Id id);
+  Result<Id> CreateEpisode(const Actor& actor, const Episode& episode);
+  Result<std::vector<Session>> ListSessions(const Actor& actor, Id episode_id);
+  Result<Id> CreateSession(const Actor& actor, const Session& session);
+
+  //! Submits a questionnaire: a client for themselves, a therapist for their own clients (or a
+  //! self-report), a coordinator for anyone in the organisation. Idempotent by key. Returns
+  //! the alerts module monitor raised and stored with it (risk items, ruptures, not on track).
+  Result<SubmitAnswer> SubmitResponse(const Actor& actor, Submission submission);
+  //! Responses about one client, with their scores.
+  Result<std::vector<Response>> ListResponses(const Actor& actor, Id client_id);
+  Result<std::vector<Score>> ScoresOf(const Actor& actor, const Response& response);
+  //! One scale of one instrument over time for a client.
+  Result<std::vector<TrajectoryPoint>> Trajectory(const Actor& actor, Id client_id,
+                                                  const std::string& instrument_id,
+                                                  const std::string& scale_id);
+
+  //! Alerts: coordinators all, therapists those of their episodes.
+  Result<std::vector<Alert>> ListAlerts(const Actor& actor);
+  Result<Alert> AcknowledgeAlert(const Actor& actor, Id id);
+  Result<Alert> ResolveAlert(const Actor& actor, Id id);
+
+  //! Ranks accepting therapists for a client (the client themselves or a coordinator).
+  Result<std::vector<Recommendation>> Recommend(const Actor& actor, Id client_id, std::size_t limit);
+
+  //! The audit log (admin).
+  Result<std::vector<AuditEntry>> AuditLog(const Actor& actor);
+  Result<store::AuditVerification> VerifyAudit(const Actor& actor);
+
+  //! Exports: researchers always de-identified, coordinators either. Returns rows written.
+  Result<std::int64_t> Export(const Actor& actor, const std::string& what, std::ostream& out,
+                              ExportOptions options);
+
+ private:
+  Result<void> RequireRole(const Actor& actor, std::initializer_list<Role> roles, const char* what) const;
+  Result<void> RequireClientAccess(const Actor& actor, Id client_id, const char* what);
+  Result<void> RequireEpisodeAccess(const Actor& actor, const Episode& episode, const char* what) const;
+  void AuditRead(const Actor& actor, const std::string& action, const std::string& entity,
+                 const std::string& entity_id, const std::string& detail = {});
+
+  store::Store& store_;
+  const instruments::Catalogue& catalogue_;
+  instruments::Use use_;
+  Service service_;
+  ReadAuditor audit_read_;
+  Committer commit_;
+  // Therapists by organisation, re-read after 2 seconds (recommendations read every therapist
+  // per request); this Clinic's own therapist writes drop it at once.
+  Result<std::shared_ptr<const std::vector<Therapist>>> CachedTherapists(OrgId org);
+  struct TherapistCache {
+    std::int64_t loaded_ms = 0;
+    std::shared_ptr<const std::vector<Therapist>> therapists;
+  };
+  std::map<OrgId, TherapistCache> therapist_cache_;
+};
+
+}  // namespace attune::service

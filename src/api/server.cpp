@@ -1,0 +1,1004 @@
+#include "attune/api/api.hpp"
+
+#include <fmt/core.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "api/wire.hpp"
+#include "attune/instruments/json.hpp"
+#include "attune/service/clinic.hpp"
+
+namespace attune::api {
+
+using nlohmann::json;
+using service::Actor;
+using service::Clinic;
+using Clock = std::chrono::steady_clock;
+
+int StatusOf(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::INVALID_ARGUMENT: return 400;
+    case ErrorCode::UNAUTHENTICATED: return 401;
+    case ErrorCode::NOT_PERMITTED: return 403;
+    case ErrorCode::NOT_FOUND: return 404;
+    case ErrorCode::ALREADY_EXISTS: return 409;
+    case ErrorCode::CONFLICT: return 409;
+    case ErrorCode::FAILED_PRECONDITION: return 422;
+    case ErrorCode::IO: return 503;
+    case ErrorCode::INTERNAL: return 500;
+  }
+  return 500;
+}
+
+namespace {
+
+const char* kTitles[] = {"Invalid argument", "Not found", "Already exists", "Forbidden",
+                         "Unauthenticated", "Conflict", "Failed precondition", "Service unavailable",
+                         "Internal error"};
+
+// The problem+json body (RFC 9457). IO and INTERNAL messages may carry database or library
+// words: they are logged, never sent.
+json Problem(const Error& error, int status) {
+  json p;
+  p["type"] = std::string("https://attune.invalid/problems/") + ErrorCodeName(error.code);
+  p["title"] = kTitles[static_cast<int>(error.code)];
+  p["status"] = status;
+  p["code"] = ErrorCodeName(error.code);
+  if (error.code == ErrorCode::IO || error.code == ErrorCode::INTERNAL) {
+    p["detail"] = "the request could not be completed; it has been logged";
+  } else {
+    p["detail"] = error.message;
+    if (!error.field.empty()) p["field"] = error.field;
+  }
+  return p;
+}
+
+// ---- metrics ----
+
+constexpr double kBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+constexpr std::size_t kBucketCount = sizeof kBuckets / sizeof kBuckets[0];
+
+struct Histogram {
+  std::uint64_t buckets[kBucketCount + 1] = {};
+  std::uint64_t count = 0;
+  double sum = 0;
+  void Observe(double seconds) {
+    std::size_t i = 0;
+    while (i < kBucketCount && seconds > kBuckets[i]) ++i;
+    ++buckets[i];
+    ++count;
+    sum += seconds;
+  }
+};
+
+class Metrics {
+ public:
+  void Record(const std::string& route, int status, double total, double handler) {
+    std::lock_guard lock(mutex_);
+    ++counts_[{route, status}];
+    requests_[route].Observe(total);
+    handlers_[route].Observe(handler);
+  }
+  void RecordAuditFlush(double seconds, std::size_t entries) {
+    std::lock_guard lock(mutex_);
+    audit_flush_.Observe(seconds);
+    audit_entries_ += entries;
+  }
+  std::string Text() {
+    std::lock_guard lock(mutex_);
+    std::string out;
+    out += "# HELP attune_http_requests_total HTTP requests by route and status.\n";
+    out += "# TYPE attune_http_requests_total counter\n";
+    for (const auto& [key, n] : counts_) {
+      out += fmt::format("attune_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", key.first,
+                         key.second, n);
+    }
+    Write(out, "attune_http_request_duration_seconds",
+          "Time from routing to response, by route.", requests_);
+    Write(out, "attune_handler_duration_seconds",
+          "Time in the service call (database and logic), by route.", handlers_);
+    out += "# HELP attune_audit_flush_seconds Time to append one batch of read-audit entries.\n";
+    out += "# TYPE attune_audit_flush_seconds histogram\n";
+    WriteOne(out, "attune_audit_flush_seconds", "", audit_flush_);
+    out += "# HELP attune_audit_read_entries_total Read-audit entries appended.\n";
+    out += "# TYPE attune_audit_read_entries_total counter\n";
+    out += fmt::format("attune_audit_read_entries_total {}\n", audit_entries_);
+    return out;
+  }
+
+ private:
+  static void WriteOne(std::string& out, const std::string& name, const std::string& labels,
+                       const Histogram& h) {
+    std::uint64_t cumulative = 0;
+    std::string sep = labels.empty() ? "" : ",";
+    for (std::size_t i = 0; i < kBucketCount; ++i) {
+      cumulative += h.buckets[i];
+      out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, kBuckets[i], cumulative);
+    }
+    out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, h.count);
+    std::string braces = labels.empty() ? "" : "{" + labels + "}";
+    out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, braces, h.sum, name, braces, h.count);
+  }
+  static void Write(std::string& out, const std::string& name, const std::string& help,
+                    const std::map<std::string, Histogram>& by_route) {
+    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
+    for (const auto& [route, h] : by_route) WriteOne(out, name, "route=\"" + route + "\"", h);
+  }
+
+  std::mutex mutex_;
+  std::map<std::pair<std::string, int>, std::uint64_t> counts_;
+  std::map<std::string, Histogram> requests_, handlers_;
+  Histogram audit_flush_;
+  std::uint64_t audit_entries_ = 0;
+};
+
+// ---- login rate limiting: failures per account and per address within a window ----
+
+class LoginLimiter {
+ public:
+  LoginLimiter(int per_account, int per_address, int window)
+      : per_account_(per_account), per_address_(per_address), window_(window) {}
+  //! Seconds to wait when either key is over its limit, else 0.
+  int RetryAfter(const std::string& account, const std::string& address) {
+    std::lock_guard lock(mutex_);
+    auto now = Clock::now();
+    int wait = 0;
+    wait = std::max(wait, Check(accounts_[account], per_account_, now));
+    wait = std::max(wait, Check(addresses_[address], per_address_, now));
+    return wait;
+  }
+  void Failed(const std::string& account, const std::string& address) {
+    std::lock_guard lock(mutex_);
+    accounts_[account].push_back(Clock::now());
+    addresses_[address].push_back(Clock::now());
+  }
+  void Succeeded(const std::string& account) {
+    std::lock_guard lock(mutex_);
+    accounts_.erase(account);
+  }
+
+ private:
+  int Check(std::deque<Clock::time_point>& times, int limit, Clock::time_point now) {
+    auto window = std::chrono::seconds(window_);
+    while (!times.empty() && now - times.front() > window) times.pop_front();
+    if (static_cast<int>(times.size()) < limit) return 0;
+    return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(times.front() + window - now).count()) + 1;
+  }
+  int per_account_, per_address_, window_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::deque<Clock::time_point>> accounts_, addresses_;
+};
+
+// ---- the read audit: batched appends from a background thread with its own connection ----
+
+class ReadAuditWriter {
+ public:
+  ReadAuditWriter(store::Store store, Metrics& metrics, std::function<void(const std::string&)> log,
+                  std::mutex* write_mutex)
+      : store_(std::move(store)), metrics_(metrics), log_(std::move(log)), write_mutex_(write_mutex),
+        thread_([this] { Loop(); }) {}
+  ~ReadAuditWriter() { Stop(); }
+  void Add(OrgId org, const store::AuditRecord& record) {
+    {
+      std::lock_guard lock(mutex_);
+      pending_.emplace_back(org, record);
+    }
+    if (pending_.size() >= 512) wake_.notify_one();
+  }
+  void Stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait_for(lock, std::chrono::milliseconds(200));
+      std::vector<std::pair<OrgId, store::AuditRecord>> batch;
+      batch.swap(pending_);
+      bool stop = stopping_;
+      lock.unlock();
+      Flush(batch);
+      lock.lock();
+      if (stop && pending_.empty()) return;
+    }
+  }
+  void Flush(const std::vector<std::pair<OrgId, store::AuditRecord>>& batch) {
+    if (batch.empty()) return;
+    auto start = Clock::now();
+    std::map<OrgId, std::vector<store::AuditRecord>> by_org;
+    for (const auto& [org, record] : batch) by_org[org].push_back(record);
+    std::unique_lock<std::mutex> serialised;
+    if (write_mutex_ != nullptr) serialised = std::unique_lock(*write_mutex_);
+    for (const auto& [org, records] : by_org) {
+      auto ok = store_.AppendAuditBatch(org, records);
+      if (!ok && log_) log_("read audit append failed: " + ok.error().message);
+    }
+    metrics_.RecordAuditFlush(std::chrono::duration<double>(Clock::now() - start).count(), batch.size());
+  }
+
+  store::Store store_;
+  Metrics& metrics_;
+  std::function<void(const std::string&)> log_;
+  std::mutex* write_mutex_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::pair<OrgId, store::AuditRecord>> pending_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// Group commit of submissions: request threads hand over prepared responses and wait; one thread
+// with its own connection commits everything waiting in one transaction (one fsync), so durable
+// throughput grows with concurrency instead of being bounded by fsync latency.
+class GroupCommitter {
+ public:
+  GroupCommitter(store::Store store, std::mutex* write_mutex)
+      : store_(std::move(store)), write_mutex_(write_mutex), thread_([this] { Loop(); }) {}
+  ~GroupCommitter() { Stop(); }
+
+  Result<store::SubmitOutcome> Submit(OrgId org, store::ScoredResponse scored, const store::Actor& actor) {
+    auto item = std::make_shared<Item>();
+    item->org = org;
+    item->scored = std::move(scored);
+    item->actor = actor;
+    auto answer = item->promise.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return Fail(ErrorCode::IO, "the server is shutting down");
+      pending_.push_back(item);
+    }
+    wake_.notify_one();
+    return answer.get();
+  }
+
+  //! Commits what is queued, then stops.
+  void Stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  struct Item {
+    OrgId org = 0;
+    store::ScoredResponse scored;
+    store::Actor actor;
+    std::promise<Result<store::SubmitOutcome>> promise;
+  };
+
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty() && stopping_) return;
+      std::vector<std::shared_ptr<Item>> batch;
+      batch.swap(pending_);
+      lock.unlock();
+      Commit(batch);
+      lock.lock();
+    }
+  }
+
+  void Commit(std::vector<std::shared_ptr<Item>>& batch) {
+    std::map<OrgId, std::vector<std::shared_ptr<Item>>> by_org;
+    for (auto& item : batch) by_org[item->org].push_back(item);
+    std::unique_lock<std::mutex> serialised;
+    if (write_mutex_ != nullptr) serialised = std::unique_lock(*write_mutex_);
+    for (auto& [org, items] : by_org) {
+      std::vector<std::pair<store::ScoredResponse, store::Actor>> input;
+      input.reserve(items.size());
+      for (auto& item : items) input.emplace_back(std::move(item->scored), item->actor);
+      auto outcomes = store_.SubmitResponses(org, input);
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (!outcomes) {
+          items[i]->promise.set_value(outcomes.error());
+        } else {
+          items[i]->promise.set_value(std::move((*outcomes)[i]));
+        }
+      }
+    }
+  }
+
+  store::Store store_;
+  std::mutex* write_mutex_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::shared_ptr<Item>> pending_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// One database connection and its use cases, per worker thread.
+struct Worker {
+  store::Store store;
+  Clinic clinic;  // refers to `store` above
+  Worker(store::Store s, const instruments::Catalogue& catalogue, instruments::Use use,
+         service::ReadAuditor audit, service::Committer commit)
+      : store(std::move(s)), clinic(store, catalogue, use, std::move(audit), std::move(commit)) {}
+};
+
+// What a handler gets.
+struct Call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  Clinic& clinic;
+  Actor actor;
+  std::string token;
+  std::string address;
+};
+
+// What a handler returns on success.
+struct Reply {
+  int status = 200;
+  json body;
+  std::string text;           // used when non-empty (content_type below)
+  std::string content_type;
+};
+
+// Server-wide state the handlers may reach.
+struct Context {
+  ServerOptions options;
+  Metrics metrics;
+  LoginLimiter limiter;
+  explicit Context(ServerOptions o)
+      : options(std::move(o)),
+        limiter(options.login_failures_per_account, options.login_failures_per_address,
+                options.login_window_seconds) {}
+};
+
+using Handler = Result<Reply> (*)(Call&, Context&);
+
+struct RouteDef {
+  const char* method;
+  const char* path;
+  bool authenticated;
+  Handler handler;
+};
+
+
+Id PathId(const Call& call, int index) {
+  const auto& text = call.req.matches[index];
+  return std::stoll(text.str());
+}
+
+std::string Query(const Call& call, const char* name) {
+  return call.req.has_param(name) ? call.req.get_param_value(name) : "";
+}
+
+Result<json> Body(const Call& call) {
+  if (call.req.body.empty()) return Fail(ErrorCode::INVALID_ARGUMENT, "request body is empty; expected JSON", "body");
+  auto j = json::parse(call.req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "request body is not a JSON object", "body");
+  }
+  return j;
+}
+
+Reply Ok200(json body) { return Reply{200, std::move(body), {}, {}}; }
+Reply Created(json body) { return Reply{201, std::move(body), {}, {}}; }
+
+// ---- handlers ----
+
+Result<Reply> Login(Call& call, Context& ctx) {
+  ATTUNE_TRY(body, Body(call));
+  ATTUNE_TRY(handle, wire::String(body, "handle", true));
+  ATTUNE_TRY(password, wire::String(body, "password", true));
+  ATTUNE_TRY(org, wire::OptionalId(body, "org_id"));
+  if (int wait = ctx.limiter.RetryAfter(handle, call.address); wait > 0) {
+    call.res.set_header("Retry-After", std::to_string(wait));
+    return Error{ErrorCode::CONFLICT, "too many failed sign-ins; try again later", "rate_limit"};
+  }
+  auto signed_in = call.clinic.SignIn(handle, password, org, call.address, ctx.options.session_ttl_seconds);
+  if (!signed_in) {
+    if (signed_in.error().code == ErrorCode::UNAUTHENTICATED) ctx.limiter.Failed(handle, call.address);
+    return signed_in.error();
+  }
+  ctx.limiter.Succeeded(handle);
+  call.res.set_header("Set-Cookie", "attune_session=" + signed_in->token +
+                                        "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
+                                        std::to_string(ctx.options.session_ttl_seconds));
+  json out = {{"token", signed_in->token},
+              {"csrf_token", signed_in->csrf},
+              {"expires_at", signed_in->expires_at},
+              {"user", wire::ActorJson(signed_in->actor)}};
+  return Ok200(out);
+}
+
+Result<Reply> Logout(Call& call, Context&) {
+  ATTUNE_CHECK(call.clinic.SignOut(call.actor, call.token));
+  call.res.set_header("Set-Cookie", "attune_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+  return Reply{204, {}, {}, {}};
+}
+
+Result<Reply> Me(Call& call, Context&) { return Ok200(wire::ActorJson(call.actor)); }
+
+Result<Reply> ListUsers(Call& call, Context&) {
+  ATTUNE_TRY(users, call.clinic.ListUsers(call.actor));
+  json out = json::array();
+  for (const auto& u : users) out.push_back(wire::UserJson(u));
+  return Ok200({{"users", out}});
+}
+
+Result<Reply> CreateUser(Call& call, Context&) {
+  ATTUNE_TRY(body, Body(call));
+  User user;
+  ATTUNE_TRY(handle, wire::String(body, "handle", true));
+  ATTUNE_TRY(role, wire::String(body, "role", true));
+  ATTUNE_TRY(password, wire::String(body, "password", true));
+  ATTUNE_TRY(therapist_id, wire::OptionalId(body, "therapist_id"));
+  ATTUNE_TRY(client_id, wire::OptionalId(body, "client_id"));
+  ATTUNE_TRY(parsed_role, wire::ParseRole(role));
+  user.handle = handle;
+  user.role = parsed_role;
+  ATTUNE_TRY(id, call.clinic.CreateUser(call.actor, user, password, therapist_id, client_id));
+  return Created({{"id", id}});
+}
+
+Result<Reply> ListInstruments(Call& call, Context&) {
+  ATTUNE_TRY(all, call.clinic.ListInstruments(call.actor));
+  json out = json::array();
+  for (const auto* i : all) out.push_back(instruments::SummaryJson(*i, call.clinic.use()));
+  return Ok200({{"instruments", out}});
+}
+
+Result<Reply> GetInstrument(Call& call, Context&) {
+  ATTUNE_TRY(instrument, call.clinic.GetInstrument(call.actor, call.req.matches[1].str()));
+  return Ok200(instruments::ToJson(*instrument, call.clinic.use()));
+}
+
+Result<Reply> ListTherapists(Call& call, Context&) {
+  ATTUNE_TRY(all, call.clinic.ListTherapists(call.actor));
+  json out = json::array();
+  for (const auto& t : all) out.push_back(wire::TherapistJson(t));
+  return Ok200({{"therapists", out}});
+}
+
+Result<Reply> GetTherapist(Call& call, Context&) {
+  ATTUNE_TRY(t, call.clinic.GetTherapist(call.actor, PathId(call, 1)));
+  return Ok200(wire::TherapistJson(t));
+}
+
+Result<Reply> CreateTherapist(Call& call, Context&) {
+  ATTUNE_TRY(body, Body(call));
+  ATTUNE_TRY(t, wire::TherapistFrom(body));
+  ATTUNE_TRY(id, call.clinic.CreateTherapist(call.actor, t));
+  return Created({{"id", id}});
+}
+
+Result<Reply> ListClients(Call& call, Context&) {
+  ATTUNE_TRY(all, call.clinic.ListClients(call.actor));
+  json out = json::array();
+  for (const auto& c : all) out.push_back(wire::ClientJson(c));
+  return Ok200({{"clients", out}});
+}
+
+Result<Reply> GetClient(Call& call, Context&) {
+  ATTUNE_TRY(c, call.clinic.GetClient(call.actor, PathId(call, 1)));
+  return Ok200(wire::ClientJson(c));
+}
+
+Result<Reply> CreateClient(Call& call, Context&) {
+  ATTUNE_TRY(body, Body(call));
+  ATTUNE_TRY(c, wire::ClientFrom(body, true));
+  ATTUNE_TRY(id, call.clinic.CreateClient(call.actor, c));
+  return Created({{"id", id}});
+}
+
+Result<Reply> PutIntake(Call& call, Context&) {
+  ATTUNE_TRY(body, Body(call));
+  ATTUNE_TRY(c, wire::ClientFrom(body, false));
+  c.id = PathId(call, 1);
+  ATTUNE_TRY(updated, call.clinic.UpdateIntake(call.actor, c));
+  return Ok200(wire::ClientJson(updated));
+}
+
+Result<Reply> ListEpisodes(Call& call, Context&) {
+  ATTUNE_TRY(all, call.clinic.ListEpisodes(call.actor));
+  json out = json::array();
+  for (const auto& e : all) out.push_back(wire::EpisodeJson(e));
+  return Ok200({{"episodes", out}});
+}
+
+Result<Reply> GetEpisode(Call& call, Context&) {
+  ATTUNE_TRY(e, call.clinic.GetEpisode(call.actor, PathId(call, 1)));
+  return Ok200(wire::EpisodeJson(e));
+}
+
+Result<Reply> CreateEpisode(Call& call, Context&) {
+  ATTUNE_TRY(body, Body(call));
+  ATTUNE_TRY(e, wire::EpisodeFrom(body));
+  ATTUNE_TRY(id, call.clinic.CreateEpisode(call.actor, e));
+  return Created({{"id", id}});
+}
+
+Result<Reply> ListSessions(Call& call, Context&) {
+  ATTUNE_TRY(all, call.clinic.ListSessions(call.actor, PathId(call, 1)));
+  json out = json::array();
+  for (const auto& s : all) out.push_back(wire::SessionJson(s));
+  return Ok200({{"sessions", out}});
+}
+
+Result<Reply> CreateSession(Call& call, Context&) {
+  ATTUNE_TRY(body, Body(call));
+  Session s;
+  s.episode_id = PathId(call, 1);
+  ATTUNE_TRY(number, wire::Int(body, "number", true));
+  ATTUNE_TRY(held_at, wire::String(body, "held_at", true));
+  s.number = static_cast<int>(number);
+  s.held_at = held_at;
+  ATTUNE_TRY(id, call.clinic.CreateSession(call.actor, s));
+  return Created({{"id", id}});
+}
+
+Result<Reply> SubmitResponse(Call& call, Context&) {
+  std::string key = call.req.get_header_value("Idempotency-Key");
+  if (key.empty() || key.size() > 200) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                "Idempotency-Key header is missing or longer than 200 characters; expected a key "
+                "unique in the organisation",
+                "Idempotency-Key");
+  }
+  ATTUNE_TRY(body, Body(call));
+  ATTUNE_TRY(instrument_id, wire::String(body, "instrument_id", true));
+  ATTUNE_TRY(instrument, call.clinic.GetInstrument(call.actor, instrument_id));
+  ATTUNE_TRY(submission, wire::SubmissionFrom(body, *instrument));
+  submission.idempotency_key = key;
+  ATTUNE_TRY(answer, call.clinic.SubmitResponse(call.actor, submission));
+  json scores = json::array();
+  for (const auto& s : answer.outcome.scores) scores.push_back(wire::ScoreJson(s));
+  json alerts = json::array();
+  for (const auto& a : answer.alerts) alerts.push_back(wire::AlertJson(a));
+  json out = {{"response_id", answer.outcome.response_id},
+              {"replayed", answer.outcome.replayed},
+              {"scores", scores},
+              {"alerts", alerts}};
+  return Reply{answer.outcome.replayed ? 200 : 201, out, {}, {}};
+}
+
+Result<Reply> ListResponses(Call& call, Context&) {
+  ATTUNE_TRY(rows, call.clinic.ListResponses(call.actor, PathId(call, 1)));
+  json out = json::array();
+  for (const auto& r : rows) {
+    ATTUNE_TRY(scores, call.clinic.ScoresOf(call.actor, r));
+    out.push_back(wire::ResponseJson(r, scores));
+  }
+  return Ok200({{"responses", out}});
+}
+
+Result<Reply> Trajectory(Call& call, Context&) {
+  std::string instrument = Query(call, "instrument");
+  if (instrument.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "query parameter instrument is missing; expected an instrument id",
+                "instrument");
+  }
+  std::string scale = Query(call, "scale");
+  ATTUNE_TRY(points, call.clinic.Trajectory(call.actor, PathId(call, 1), instrument, scale));
+  json out = json::array();
+  for (const auto& p : points) {
+    json j = {{"response_id", p.response_id}, {"answered_at", p.answered_at},
+              {"value", p.value ? json(*p.value) : json(nullptr)}, {"band", p.band}};
+    j["session_id"] = p.session_id ? json(*p.session_id) : json(nullptr);
+    out.push_back(j);
+  }
+  return Ok200({{"client_id", PathId(call, 1)}, {"instrument", instrument}, {"points", out}});
+}
+
+Result<Reply> Recommendations(Call& call, Context&) {
+  std::size_t limit = 10;
+  if (std::string l = Query(call, "limit"); !l.empty()) {
+    ATTUNE_TRY(n, wire::ParseCount(l, "limit", 1, 1000));
+    limit = n;
+  }
+  ATTUNE_TRY(recs, call.clinic.Recommend(call.actor, PathId(call, 1), limit));
+  json out = json::array();
+  for (const auto& r : recs) {
+    out.push_back({{"therapist", wire::TherapistJson(r.therapist)}, {"score", r.score}, {"reasons", r.reasons}});
+  }
+  return Ok200({{"client_id", PathId(call, 1)}, {"recommendations", out}});
+}
+
+Result<Reply> ListAlerts(Call& call, Context&) {
+  ATTUNE_TRY(all, call.clinic.ListAlerts(call.actor));
+  std::string state = Query(call, "state");
+  json out = json::array();
+  for (const auto& a : all) {
+    std::string s = !a.resolved_at.empty() ? "resolved" : !a.acknowledged_at.empty() ? "acknowledged" : "open";
+    if (!state.empty() && state != s) continue;
+    out.push_back(wire::AlertJson(a));
+  }
+  return Ok200({{"alerts", out}});
+}
+
+Result<Reply> AcknowledgeAlert(Call& call, Context&) {
+  ATTUNE_TRY(a, call.clinic.AcknowledgeAlert(call.actor, PathId(call, 1)));
+  return Ok200(wire::AlertJson(a));
+}
+
+Result<Reply> ResolveAlert(Call& call, Context&) {
+  ATTUNE_TRY(a, call.clinic.ResolveAlert(call.actor, PathId(call, 1)));
+  return Ok200(wire::AlertJson(a));
+}
+
+Result<Reply> AuditLog(Call& call, Context&) {
+  ATTUNE_TRY(entries, call.clinic.AuditLog(call.actor));
+  std::size_t limit = 1000;
+  if (std::string l = Query(call, "limit"); !l.empty()) {
+    ATTUNE_TRY(n, wire::ParseCount(l, "limit", 1, 100000));
+    limit = n;
+  }
+  json out = json::array();
+  std::size_t first = entries.size() > limit ? entries.size() - limit : 0;
+  for (std::size_t i = first; i < entries.size(); ++i) out.push_back(wire::AuditJson(entries[i]));
+  return Ok200({{"entries", out}});
+}
+
+Result<Reply> VerifyAudit(Call& call, Context&) {
+  ATTUNE_TRY(v, call.clinic.VerifyAudit(call.actor));
+  return Ok200({{"ok", v.ok}, {"entries", v.entries}, {"first_bad_seq", v.first_bad_seq}, {"problem", v.problem}});
+}
+
+Result<Reply> Export(Call& call, Context&) {
+  service::ExportOptions options;
+  std::string format = Query(call, "format");
+  if (format.empty() || format == "csv") {
+    options.format = service::Format::CSV;
+  } else if (format == "json") {
+    options.format = service::Format::JSON;
+  } else {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "format '" + format + "' is unknown; expected csv or json", "format");
+  }
+  options.instrument_id = Query(call, "instrument");
+  options.deidentify = Query(call, "deidentify") != "false";
+  std::ostringstream out;
+  ATTUNE_TRY(rows, call.clinic.Export(call.actor, call.req.matches[1].str(), out, options));
+  call.res.set_header("X-Row-Count", std::to_string(rows));
+  return Reply{200, {}, out.str(), options.format == service::Format::CSV ? "text/csv" : "application/json"};
+}
+
+const RouteDef kRoutes[] = {
+    {"POST", "/api/v1/auth/login", false, Login},
+    {"POST", "/api/v1/auth/logout", true, Logout},
+    {"GET", "/api/v1/auth/me", true, Me},
+    {"GET", "/api/v1/users", true, ListUsers},
+    {"POST", "/api/v1/users", true, CreateUser},
+    {"GET", "/api/v1/instruments", true, ListInstruments},
+    {"GET", "/api/v1/instruments/{instrument_id}", true, GetInstrument},
+    {"GET", "/api/v1/therapists", true, ListTherapists},
+    {"POST", "/api/v1/therapists", true, CreateTherapist},
+    {"GET", "/api/v1/therapists/{id}", true, GetTherapist},
+    {"GET", "/api/v1/clients", true, ListClients},
+    {"POST", "/api/v1/clients", true, CreateClient},
+    {"GET", "/api/v1/clients/{id}", true, GetClient},
+    {"PUT", "/api/v1/clients/{id}/intake", true, PutIntake},
+    {"GET", "/api/v1/clients/{id}/responses", true, ListResponses},
+    {"GET", "/api/v1/clients/{id}/trajectory", true, Trajectory},
+    {"GET", "/api/v1/clients/{id}/recommendations", true, Recommendations},
+    {"GET", "/api/v1/episodes", true, ListEpisodes},
+    {"POST", "/api/v1/episodes", true, CreateEpisode},
+    {"GET", "/api/v1/episodes/{id}", true, GetEpisode},
+    {"GET", "/api/v1/episodes/{id}/sessions", true, ListSessions},
+    {"POST", "/api/v1/episodes/{id}/sessions", true, CreateSession},
+    {"POST", "/api/v1/responses", true, SubmitResponse},
+    {"GET", "/api/v1/alerts", true, ListAlerts},
+    {"POST", "/api/v1/alerts/{id}/acknowledge", true, AcknowledgeAlert},
+    {"POST", "/api/v1/alerts/{id}/resolve", true, ResolveAlert},
+    {"GET", "/api/v1/audit", true, AuditLog},
+    {"GET", "/api/v1/audit/verify", true, VerifyAudit},
+    {"GET", "/api/v1/exports/{what}", true, Export},
+};
+
+// "/api/v1/clients/{id}" -> "/api/v1/clients/(\d+)"; "{instrument_id}"/"{what}" -> a name.
+std::string PathRegex(const std::string& path) {
+  std::string out;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '{') {
+      std::size_t end = path.find('}', i);
+      std::string name = path.substr(i + 1, end - i - 1);
+      out += name == "id" ? "(\\d{1,18})" : "([a-z0-9_]{1,64})";
+      i = end;
+    } else {
+      out += path[i];
+    }
+  }
+  return out;
+}
+
+std::string Cookie(const httplib::Request& req, const std::string& name) {
+  std::string header = req.get_header_value("Cookie");
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    std::size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    std::string part = header.substr(pos, end - pos);
+    std::size_t start = part.find_first_not_of(' ');
+    if (start != std::string::npos) part = part.substr(start);
+    if (part.rfind(name + "=", 0) == 0) return part.substr(name.size() + 1);
+    pos = end + 1;
+  }
+  return "";
+}
+
+void SecurityHeaders(httplib::Response& res) {
+  res.set_header("Content-Security-Policy",
+                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                 "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Cross-Origin-Opener-Policy", "same-origin");
+  res.set_header("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+}
+
+}  // namespace
+
+std::vector<RouteInfo> Routes() {
+  std::vector<RouteInfo> out;
+  out.push_back({"GET", "/healthz", false});
+  out.push_back({"GET", "/metrics", false});
+  for (const auto& r : kRoutes) out.push_back({r.method, r.path, r.authenticated});
+  return out;
+}
+
+struct Server::Impl {
+  const instruments::Catalogue& catalogue;
+  Context ctx;
+  httplib::Server http;
+  std::unique_ptr<ReadAuditWriter> audit;
+  std::unique_ptr<GroupCommitter> committer;
+  std::mutex workers_mutex;
+  std::unordered_map<std::thread::id, std::unique_ptr<Worker>> workers;
+  // SQLite has one writer at a time; queueing writers here instead of in SQLite's busy handler
+  // (which sleeps in steps of up to 100 ms) keeps write latency flat. Null for PostgreSQL.
+  std::mutex sqlite_writes;
+  bool serialise_writes = false;
+  std::atomic<int> bound_port{0};
+  std::atomic<bool> stopping{false};
+
+  Impl(const instruments::Catalogue& c, ServerOptions o) : catalogue(c), ctx(std::move(o)) {}
+
+  void Log(const std::string& line) {
+    if (ctx.options.log) ctx.options.log(line);
+  }
+
+  Result<Worker*> ThisWorker() {
+    auto id = std::this_thread::get_id();
+    {
+      std::lock_guard lock(workers_mutex);
+      auto it = workers.find(id);
+      if (it != workers.end()) return it->second.get();
+    }
+    store::OpenOptions open;
+    open.migrate = false;
+    ATTUNE_TRY(store, store::Store::Open(ctx.options.target, open));
+    auto worker = std::make_unique<Worker>(
+        std::move(store), catalogue, ctx.options.use,
+        [this](OrgId org, const store::AuditRecord& r) { audit->Add(org, r); },
+        [this](OrgId org, store::ScoredResponse scored, const store::Actor& actor) {
+          return committer->Submit(org, std::move(scored), actor);
+        });
+    std::lock_guard lock(workers_mutex);
+    return workers.emplace(id, std::move(worker)).first->second.get();
+  }
+
+  void SendError(httplib::Response& res, const Error& error) {
+    int status = StatusOf(error.code);
+    if (error.field == "rate_limit") status = 429;
+    if (error.code == ErrorCode::IO || error.code == ErrorCode::INTERNAL) {
+      Log(fmt::format("error {}: {}", ErrorCodeName(error.code), error.message));
+    }
+    res.status = status;
+    res.set_content(Problem(error, status).dump(), "application/problem+json");
+  }
+
+  void Install(const RouteDef& def) {
+    std::string pattern = PathRegex(def.path);
+    std::string route = def.path;
+    auto handler = [this, def, route](const httplib::Request& req, httplib::Response& res) {
+      auto start = Clock::now();
+      double handler_seconds = 0;
+      SecurityHeaders(res);
+      res.set_header("Cache-Control", "no-store");
+      auto fail = [&](const Error& e) { SendError(res, e); };
+      try {
+        auto worker = ThisWorker();
+        if (!worker) {
+          fail(worker.error());
+        } else {
+          Call call{req, res, (*worker)->clinic, {}, {}, req.remote_addr};
+          bool ok = true;
+          if (def.authenticated) {
+            std::string auth = req.get_header_value("Authorization");
+            bool from_cookie = false;
+            if (auth.rfind("Bearer ", 0) == 0) {
+              call.token = auth.substr(7);
+            } else {
+              call.token = Cookie(req, "attune_session");
+              from_cookie = true;
+            }
+            auto actor = call.clinic.Authenticate(call.token, call.address);
+            if (!actor) {
+              fail(actor.error());
+              ok = false;
+            } else if (from_cookie && req.method != "GET" &&
+                       req.get_header_value("X-CSRF-Token") != service::CsrfFor(call.token)) {
+              fail(Error{ErrorCode::NOT_PERMITTED,
+                         "X-CSRF-Token header is missing or wrong; expected the csrf_token given at sign-in",
+                         "X-CSRF-Token"});
+              ok = false;
+            } else {
+              call.actor = *actor;
+            }
+          }
+          if (ok) {
+            auto h0 = Clock::now();
+            std::unique_lock<std::mutex> serialised;
+            if (serialise_writes && std::string_view(def.method) != "GET" && def.handler != Login &&
+                def.handler != SubmitResponse) {
+              serialised = std::unique_lock(sqlite_writes);
+            }
+            auto reply = def.handler(call, ctx);
+            if (serialised) serialised.unlock();
+            handler_seconds = std::chrono::duration<double>(Clock::now() - h0).count();
+            if (!reply) {
+              fail(reply.error());
+            } else {
+              res.status = reply->status;
+              if (!reply->text.empty() || !reply->content_type.empty()) {
+                res.set_content(reply->text, reply->content_type.c_str());
+              } else if (reply->status != 204) {
+                res.set_content(reply->body.dump(), "application/json");
+              }
+            }
+          }
+        }
+      } catch (const std::exception& e) {
+        fail(Error{ErrorCode::INTERNAL, std::string("exception: ") + e.what(), ""});
+      }
+      ctx.metrics.Record(std::string(def.method) + " " + route, res.status,
+                         std::chrono::duration<double>(Clock::now() - start).count(), handler_seconds);
+    };
+    std::string method = def.method;
+    if (method == "GET") http.Get(pattern, handler);
+    else if (method == "POST") http.Post(pattern, handler);
+    else if (method == "PUT") http.Put(pattern, handler);
+    else if (method == "DELETE") http.Delete(pattern, handler);
+  }
+
+  void Setup() {
+    http.new_task_queue = [n = ctx.options.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(n)); };
+    http.set_payload_max_length(ctx.options.max_body_bytes);
+    http.set_read_timeout(ctx.options.io_timeout_seconds, 0);
+    http.set_write_timeout(ctx.options.io_timeout_seconds, 0);
+    http.set_keep_alive_timeout(5);
+    http.set_keep_alive_max_count(100000);
+    http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+      SecurityHeaders(res);
+      auto worker = ThisWorker();
+      bool ok = worker && !stopping.load();
+      res.status = ok ? 200 : 503;
+      res.set_content(json{{"status", ok ? "ok" : "unavailable"}}.dump(), "application/json");
+    });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(ctx.metrics.Text(), "text/plain; version=0.0.4");
+    });
+    for (const auto& def : kRoutes) Install(def);
+    // cpp-httplib calls this for every status >= 400, also after a route answered: only fill in
+    // answers that have no body yet (no route, body too large, malformed request).
+    http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
+                                                                       httplib::Response& res) {
+      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      SecurityHeaders(res);
+      if (res.status == 404 && req.path.rfind("/api/", 0) != 0 && !ctx.options.static_dir.empty()) {
+        // Single-page app: unknown non-API paths get index.html.
+        std::ifstream index(ctx.options.static_dir + "/index.html");
+        if (index) {
+          std::stringstream text;
+          text << index.rdbuf();
+          res.status = 200;
+          res.set_content(text.str(), "text/html");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+      }
+      Error e{ErrorCode::NOT_FOUND, fmt::format("no route {} {}", req.method, req.path), "path"};
+      if (res.status == 413) e = Error{ErrorCode::INVALID_ARGUMENT,
+                                       fmt::format("request body is larger than {} bytes", ctx.options.max_body_bytes),
+                                       "body"};
+      if (res.status == 400) e = Error{ErrorCode::INVALID_ARGUMENT, "malformed HTTP request", ""};
+      int status = res.status == 413 ? 413 : res.status == 400 ? 400 : 404;
+      if (res.status == 405) status = 405;
+      res.status = status;
+      res.set_content(Problem(e, status).dump(), "application/problem+json");
+      return httplib::Server::HandlerResponse::Handled;
+    }));
+    http.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      SendError(res, Error{ErrorCode::INTERNAL, "unhandled exception", ""});
+    });
+    if (!ctx.options.static_dir.empty() && std::filesystem::is_directory(ctx.options.static_dir)) {
+      http.set_mount_point("/", ctx.options.static_dir);
+      http.set_file_request_handler([](const httplib::Request&, httplib::Response& res) { SecurityHeaders(res); });
+    } else {
+      ctx.options.static_dir.clear();
+    }
+  }
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() {
+  Stop();
+  if (impl_->committer) impl_->committer->Stop();
+  if (impl_->audit) impl_->audit->Stop();
+}
+
+Result<std::unique_ptr<Server>> Server::Create(const instruments::Catalogue& catalogue, ServerOptions options) {
+  if (options.port < 0 || options.port > 65535) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("port {} is out of range; expected 0..65535", options.port),
+                "port");
+  }
+  if (options.threads < 1) options.threads = 1;
+  // Open once with migrations, so workers can open without.
+  ATTUNE_TRY(first, store::Store::Open(options.target));
+  auto impl = std::make_unique<Impl>(catalogue, std::move(options));
+  impl->serialise_writes = impl->ctx.options.target.backend == store::Backend::SQLITE;
+  impl->audit = std::make_unique<ReadAuditWriter>(std::move(first), impl->ctx.metrics, impl->ctx.options.log,
+                                                  impl->serialise_writes ? &impl->sqlite_writes : nullptr);
+  store::OpenOptions open;
+  open.migrate = false;
+  ATTUNE_TRY(writer, store::Store::Open(impl->ctx.options.target, open));
+  impl->committer = std::make_unique<GroupCommitter>(std::move(writer),
+                                                     impl->serialise_writes ? &impl->sqlite_writes : nullptr);
+  impl->Setup();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Result<void> Server::Run() {
+  int port = impl_->ctx.options.port;
+  if (port == 0) {
+    port = impl_->http.bind_to_any_port(impl_->ctx.options.bind);
+    if (port < 0) return Fail(ErrorCode::IO, "cannot bind " + impl_->ctx.options.bind, "bind");
+  } else if (!impl_->http.bind_to_port(impl_->ctx.options.bind, port)) {
+    return Fail(ErrorCode::IO, fmt::format("cannot bind {}:{}", impl_->ctx.options.bind, port), "port");
+  }
+  impl_->bound_port = port;
+  impl_->Log(fmt::format("attune serve: listening on http://{}:{}", impl_->ctx.options.bind, port));
+  impl_->http.listen_after_bind();
+  // listen_after_bind returns after stop(): the thread pool has finished every accepted request
+  // (each submission waited for its commit).
+  impl_->committer->Stop();
+  impl_->audit->Stop();
+  impl_->Log("attune serve: stopped");
+  return Ok();
+}
+
+void Server::Stop() {
+  impl_->stopping = true;
+  impl_->http.stop();
+}
+
+int Server::port() const { return impl_->bound_port.load(); }
+
+}  // namespace attune::api

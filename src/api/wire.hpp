@@ -1,0 +1,43 @@
+#pragma once
+// Private to module api: wire JSON <-> domain values. Readers refuse a wrong shape naming the
+// field, the value and what was expected (INVALID_ARGUMENT).
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+#include "attune/core/result.hpp"
+#include "attune/core/types.hpp"
+#include "attune/instruments/instrument.hpp"
+#include "attune/service/clinic.hpp"
+
+namespace attune::api::wire {
+
+using nlohmann::json;
+
+Result<std::string> String(const json& j, const char* field, bool required);
+Result<std::int64_t> Int(const json& j, const char* field, bool required);
+Result<std::optional<Id>> OptionalId(const json& j, const char* field);
+Result<Role> ParseRole(const std::string& text);
+Result<std::size_t> ParseCount(const std::string& text, const char* field, std::size_t min, std::size_t max);
+
+Result<Therapist> TherapistFrom(const json& j);
+//! `with_identity`: external_id and pseudonym are read too (creation), else intake fields only.
+Result<Client> ClientFrom(const json& j, bool with_identity);
+Result<Episode> EpisodeFrom(const json& j);
+//! answers: an array in item order (null = unanswered) or an object item id -> value.
+Result<service::Submission> SubmissionFrom(const json& j, const instruments::Instrument& instrument);
+
+json ActorJson(const service::Actor& actor);
+json UserJson(const store::UserLogin& user);
+json TherapistJson(const Therapist& t);
+json ClientJson(const Client& c);
+json EpisodeJson(const Episode& e);
+json SessionJson(const Session& s);
+json ScoreJson(const Score& s);
+json AlertJson(const Alert& a);
+json ResponseJson(const Response& r, const std::vector<Score>& scores);
+json AuditJson(const AuditEntry& e);
+
+}  // namespace attune::api::wire

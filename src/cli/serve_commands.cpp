@@ -1,0 +1,167 @@
+// attune serve (module api, docs/api.md) and attune user add (sign-in accounts).
+#include <fmt/core.h>
+#include <pthread.h>
+#include <sodium.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "attune/api/api.hpp"
+#include "attune/service/clinic.hpp"
+#include "cli/commands.hpp"
+#include "cli/db_target.hpp"
+
+namespace attune::cli {
+
+namespace {
+
+struct ServeArgs {
+  DbTarget target;
+  std::string bind = "127.0.0.1";
+  int port = 8080;
+  int threads = 64;
+  std::string static_dir = "web/dist";
+};
+
+struct UserArgs {
+  DbTarget target;
+  std::string handle;
+  std::string role;
+  long long therapist_id = 0;
+  long long client_id = 0;
+  bool password_stdin = false;
+};
+
+int Serve(const ServeArgs& args, const Context& ctx) {
+  auto catalogue = LoadCatalogue(ctx);
+  if (!catalogue) return ReportError(catalogue.error());
+  auto use = instruments::ParseUse(ctx.declared_use);
+  if (!use) return ReportError(use.error());
+  api::ServerOptions options;
+  options.target = ToTarget(args.target);
+  options.bind = args.bind;
+  options.port = args.port;
+  options.threads = args.threads;
+  options.static_dir = args.static_dir;
+  options.use = *use;
+  options.log = [](const std::string& line) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+    std::fflush(stderr);
+  };
+  // SIGTERM / SIGINT are taken by one thread (blocked everywhere else, before any thread starts):
+  // it stops the server, which finishes in-flight requests before Run returns.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto server = api::Server::Create(*catalogue, options);
+  if (!server) return ReportError(server.error());
+  api::Server* running = server->get();
+  std::thread waiter([&signals, running] {
+    int received = 0;
+    sigwait(&signals, &received);
+    std::fprintf(stderr, "attune serve: signal %d, finishing in-flight requests\n", received);
+    running->Stop();
+  });
+  auto ran = (*server)->Run();
+  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if Run ended by itself
+  waiter.join();
+  server->reset();
+  if (!ran) return ReportError(ran.error());
+  return 0;
+}
+
+int AddUser(const UserArgs& args) {
+  auto store = store::Store::Open(ToTarget(args.target));
+  if (!store) return ReportError(store.error());
+  auto org = ResolveOrg(*store, args.target);
+  if (!org) return ReportError(org.error());
+  std::string password;
+  bool generated = false;
+  if (args.password_stdin) {
+    std::getline(std::cin, password);
+  } else {
+    if (sodium_init() < 0) return ReportError(Error{ErrorCode::INTERNAL, "libsodium failed", ""});
+    unsigned char raw[12];
+    randombytes_buf(raw, sizeof raw);
+    char b64[sodium_base64_ENCODED_LEN(sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    password = b64;
+    generated = true;
+  }
+  auto hash = service::HashPassword(password);
+  if (!hash) return ReportError(hash.error());
+  User user;
+  user.handle = args.handle;
+  user.role = args.role == "admin"         ? Role::ADMIN
+              : args.role == "coordinator" ? Role::COORDINATOR
+              : args.role == "therapist"   ? Role::THERAPIST
+              : args.role == "researcher"  ? Role::RESEARCHER
+                                           : Role::CLIENT;
+  if (user.role == Role::THERAPIST && args.therapist_id == 0) {
+    return ReportError(Error{ErrorCode::INVALID_ARGUMENT, "--role therapist needs --therapist-id", "therapist-id"});
+  }
+  if (user.role == Role::CLIENT && args.client_id == 0) {
+    return ReportError(Error{ErrorCode::INVALID_ARGUMENT, "--role client needs --client-id", "client-id"});
+  }
+  store::Actor actor{"cli"};
+  auto id = store->AddUser(*org, user, actor);
+  if (!id) return ReportError(id.error());
+  std::optional<Id> therapist, client;
+  if (args.therapist_id != 0) therapist = args.therapist_id;
+  if (args.client_id != 0) client = args.client_id;
+  auto set = store->SetUserLogin(*org, *id, *hash, therapist, client, actor);
+  if (!set) return ReportError(set.error());
+  if (generated) {
+    fmt::print("user {} ({}) id {} in organisation {}; password: {}\n", args.handle, args.role, *id, *org, password);
+  } else {
+    fmt::print("user {} ({}) id {} in organisation {}\n", args.handle, args.role, *id, *org);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommands(CLI::App& app, Context& ctx) {
+  auto serve_args = std::make_shared<ServeArgs>();
+  auto* serve = app.add_subcommand("serve", "Run the HTTP API server (docs/api.md)");
+  AddDbOptions(serve, serve_args->target);
+  serve->add_option("--bind", serve_args->bind, "Address to listen on");
+  serve->add_option("--port", serve_args->port, "Port to listen on (0 = any free port)")->check(CLI::Range(0, 65535));
+  serve->add_option("--threads", serve_args->threads, "Worker threads (one database connection each)")
+      ->check(CLI::Range(1, 1024));
+  serve->add_option("--static", serve_args->static_dir, "Folder of the web app's built files (if present)");
+  serve->callback([serve_args, &ctx] {
+    if (serve_args->target.db.empty() && serve_args->target.pg.empty()) {
+      ctx.exit_code = ReportError(Error{ErrorCode::INVALID_ARGUMENT, "serve needs --db FILE or --pg URL", "db"});
+      return;
+    }
+    ctx.exit_code = Serve(*serve_args, ctx);
+  });
+
+  auto user_args = std::make_shared<UserArgs>();
+  auto* user = app.add_subcommand("user", "Sign-in accounts");
+  user->require_subcommand(1);
+  auto* add = user->add_subcommand("add", "Add a user who can sign in; prints a generated password");
+  AddDbOptions(add, user_args->target);
+  AddOrgOption(add, user_args->target);
+  add->add_option("--handle", user_args->handle, "Sign-in name")->required();
+  add->add_option("--role", user_args->role, "Role")
+      ->required()
+      ->check(CLI::IsMember({"admin", "coordinator", "therapist", "researcher", "client"}));
+  add->add_option("--therapist-id", user_args->therapist_id, "The therapist this user is (role therapist)");
+  add->add_option("--client-id", user_args->client_id, "The client this user is (role client)");
+  add->add_flag("--password-stdin", user_args->password_stdin, "Read the password from stdin instead of generating one");
+  add->callback([user_args, &ctx] {
+    if (user_args->target.db.empty() && user_args->target.pg.empty()) {
+      ctx.exit_code = ReportError(Error{ErrorCode::INVALID_ARGUMENT, "user add needs --db FILE or --pg URL", "db"});
+      return;
+    }
+    ctx.exit_code = AddUser(*user_args);
+  });
+}
+
+}  // namespace attune::cli

@@ -1,0 +1,579 @@
+#include "attune/service/clinic.hpp"
+
+#include <fmt/core.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <set>
+
+
+namespace attune::service {
+
+namespace {
+
+
+std::string HexOf(const unsigned char* data, std::size_t n) {
+  std::string out(n * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), data, n);
+  out.pop_back();
+  return out;
+}
+
+std::string IsoUtc(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+bool Initialised() {
+  static const bool ok = sodium_init() >= 0;
+  return ok;
+}
+
+Error Denied(const Actor& actor, const char* what) {
+  return Error{ErrorCode::NOT_PERMITTED,
+               fmt::format("{} may not {}", store::RoleName(actor.role), what), ""};
+}
+
+// What a client may see of a therapist: the fields the therapist made client-visible, plus id
+// and display name.
+Therapist ClientView(const Therapist& t) {
+  Therapist v;
+  v.org_id = t.org_id;
+  v.id = t.id;
+  v.display_name = t.display_name;
+  v.accepting = t.accepting;
+  v.client_visible = t.client_visible;
+  auto shown = [&](const char* field) {
+    return std::find(t.client_visible.begin(), t.client_visible.end(), field) != t.client_visible.end();
+  };
+  if (shown("approaches")) v.approaches = t.approaches;
+  if (shown("style")) v.style = t.style;
+  if (shown("languages")) v.languages = t.languages;
+  if (shown("modality")) v.modality = t.modality;
+  if (shown("location")) v.location = t.location;
+  return v;
+}
+
+}  // namespace
+
+store::Actor AuditActor(const Actor& actor) {
+  return store::Actor{fmt::format("{}#{} {}@{}", actor.handle, actor.user_id,
+                                  store::RoleName(actor.role),
+                                  actor.address.empty() ? "local" : actor.address)};
+}
+
+Result<std::string> HashPassword(const std::string& password) {
+  if (!Initialised()) return Fail(ErrorCode::INTERNAL, "libsodium failed to initialise");
+  if (password.size() < 8) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("password has {} characters; expected at least 8", password.size()),
+                "password");
+  }
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Fail(ErrorCode::INTERNAL, "password hashing ran out of memory");
+  }
+  return std::string(out);
+}
+
+bool VerifyPassword(const std::string& hash, const std::string& password) {
+  if (!Initialised() || hash.empty()) return false;
+  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+std::string TokenHash(const std::string& token) {
+  Initialised();
+  unsigned char h[32];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                     nullptr, 0);
+  return HexOf(h, sizeof h);
+}
+
+std::string CsrfFor(const std::string& token) {
+  Initialised();
+  static const std::string kContext = "attune-csrf-v1";
+  unsigned char h[32];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(kContext.data()),
+                     kContext.size(), reinterpret_cast<const unsigned char*>(token.data()),
+                     std::min<std::size_t>(token.size(), crypto_generichash_KEYBYTES_MAX));
+  return HexOf(h, sizeof h);
+}
+
+Clinic::Clinic(store::Store& store, const instruments::Catalogue& catalogue, instruments::Use use,
+               ReadAuditor audit_read, Committer commit)
+    : store_(store), catalogue_(catalogue), use_(use), service_(store, catalogue, use),
+      audit_read_(std::move(audit_read)), commit_(std::move(commit)) {}
+
+Result<void> Clinic::RequireRole(const Actor& actor, std::initializer_list<Role> roles,
+                                 const char* what) const {
+  if (std::find(roles.begin(), roles.end(), actor.role) != roles.end()) return Ok();
+  return Denied(actor, what);
+}
+
+Result<void> Clinic::RequireClientAccess(const Actor& actor, Id client_id, const char* what) {
+  switch (actor.role) {
+    case Role::COORDINATOR: {
+      // Any client of the organisation; an id that is not one is NOT_FOUND, not an empty answer.
+      ATTUNE_CHECK(store_.GetClient(actor.org, client_id));
+      return Ok();
+    }
+    case Role::CLIENT:
+      if (actor.client_id && *actor.client_id == client_id) return Ok();
+      return Denied(actor, what);
+    case Role::THERAPIST: {
+      if (!actor.therapist_id) return Denied(actor, what);
+      ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
+      for (const auto& e : episodes) {
+        if (e.client_id == client_id && e.therapist_id == *actor.therapist_id) return Ok();
+      }
+      return Denied(actor, what);
+    }
+    default:
+      return Denied(actor, what);
+  }
+}
+
+Result<void> Clinic::RequireEpisodeAccess(const Actor& actor, const Episode& episode,
+                                          const char* what) const {
+  if (actor.role == Role::COORDINATOR) return Ok();
+  if (actor.role == Role::THERAPIST && actor.therapist_id && *actor.therapist_id == episode.therapist_id) {
+    return Ok();
+  }
+  if (actor.role == Role::CLIENT && actor.client_id && *actor.client_id == episode.client_id) return Ok();
+  return Denied(actor, what);
+}
+
+void Clinic::AuditRead(const Actor& actor, const std::string& action, const std::string& entity,
+                       const std::string& entity_id, const std::string& detail) {
+  store::AuditRecord record{AuditActor(actor), action, entity, entity_id, detail};
+  if (audit_read_) {
+    audit_read_(actor.org, record);
+  } else {
+    (void)store_.AppendAudit(actor.org, record.actor, action, entity, entity_id, detail);
+  }
+}
+
+// ---- sign-in ----
+
+Result<SignedIn> Clinic::SignIn(const std::string& handle, const std::string& password,
+                                std::optional<OrgId> org, const std::string& address, int ttl_seconds) {
+  auto refused = [] { return Fail(ErrorCode::UNAUTHENTICATED, "handle or password not recognised"); };
+  if (!Initialised()) return Fail(ErrorCode::INTERNAL, "libsodium failed to initialise");
+  ATTUNE_TRY(logins, store_.FindLogins(handle));
+  const store::UserLogin* login = nullptr;
+  for (const auto& l : logins) {
+    if (org && l.user.org_id != *org) continue;
+    if (login != nullptr) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  "handle exists in several organisations; expected org_id", "org_id");
+    }
+    login = &l;
+  }
+  if (login == nullptr) {
+    // Spend the same time as a real check so timing does not reveal which handles exist.
+    static const std::string dummy = *HashPassword("not-a-real-password");
+    (void)VerifyPassword(dummy, password);
+    return refused();
+  }
+  if (!VerifyPassword(login->password_hash, password)) return refused();
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  SignedIn out;
+  out.token = HexOf(raw, sizeof raw);
+  out.csrf = CsrfFor(out.token);
+  auto now = std::chrono::system_clock::now();
+  out.expires_at = IsoUtc(now + std::chrono::seconds(ttl_seconds));
+  out.actor = Actor{login->user.org_id, login->user.id, login->user.role, login->therapist_id,
+                    login->client_id, login->user.handle, address};
+  ATTUNE_CHECK(store_.CreateAuthSession(
+      store::AuthSession{TokenHash(out.token), out.actor.org, out.actor.user_id, IsoUtc(now), out.expires_at}));
+  (void)store_.AppendAudit(out.actor.org, AuditActor(out.actor), "session.create", "user",
+                           std::to_string(out.actor.user_id), "signed in");
+  return out;
+}
+
+Result<Actor> Clinic::Authenticate(const std::string& token, const std::string& address) {
+  auto refused = [] { return Fail(ErrorCode::UNAUTHENTICATED, "session unknown or expired; sign in again"); };
+  if (token.size() != 64) return refused();
+  ATTUNE_TRY(session, store_.FindAuthSession(TokenHash(token)));
+  if (!session) return refused();
+  if (session->expires_at <= IsoUtc(std::chrono::system_clock::now())) {
+    (void)store_.DeleteAuthSession(session->token_hash);
+    return refused();
+  }
+  auto login = store_.GetLogin(session->org_id, session->user_id);
+  if (!login || login->password_hash.empty()) return refused();
+  return Actor{login->user.org_id, login->user.id, login->user.role, login->therapist_id,
+               login->client_id, login->user.handle, address};
+}
+
+Result<void> Clinic::SignOut(const Actor& actor, const std::string& token) {
+  ATTUNE_CHECK(store_.DeleteAuthSession(TokenHash(token)));
+  (void)store_.AppendAudit(actor.org, AuditActor(actor), "session.delete", "user",
+                           std::to_string(actor.user_id), "signed out");
+  return Ok();
+}
+
+// ---- users ----
+
+Result<std::vector<store::UserLogin>> Clinic::ListUsers(const Actor& actor) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN}, "list users"));
+  ATTUNE_TRY(users, store_.ListLogins(actor.org));
+  for (auto& u : users) u.password_hash.clear();
+  return users;
+}
+
+Result<Id> Clinic::CreateUser(const Actor& actor, const User& user, const std::string& password,
+                              std::optional<Id> therapist_id, std::optional<Id> client_id) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN}, "create users"));
+  if (user.role == Role::THERAPIST && !therapist_id) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "a therapist user needs therapist_id", "therapist_id");
+  }
+  if (user.role == Role::CLIENT && !client_id) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "a client user needs client_id", "client_id");
+  }
+  if (therapist_id) ATTUNE_CHECK(store_.GetTherapist(actor.org, *therapist_id));
+  if (client_id) ATTUNE_CHECK(store_.GetClient(actor.org, *client_id));
+  ATTUNE_TRY(hash, HashPassword(password));
+  ATTUNE_TRY(id, store_.AddUser(actor.org, user, AuditActor(actor)));
+  ATTUNE_CHECK(store_.SetUserLogin(actor.org, id, hash, therapist_id, client_id, AuditActor(actor)));
+  return id;
+}
+
+// ---- instruments ----
+
+Result<std::vector<const instruments::Instrument*>> Clinic::ListInstruments(const Actor&) {
+  std::vector<const instruments::Instrument*> out;
+  for (const auto& i : catalogue_.All()) out.push_back(&i);
+  return out;
+}
+
+Result<const instruments::Instrument*> Clinic::GetInstrument(const Actor&, const std::string& id) {
+  return catalogue_.Get(id);
+}
+
+// ---- therapists ----
+
+Result<std::vector<Therapist>> Clinic::ListTherapists(const Actor& actor) {
+  ATTUNE_TRY(all, store_.ListTherapists(actor.org));
+  if (actor.role == Role::CLIENT) {
+    for (auto& t : all) t = ClientView(t);
+  }
+  return all;
+}
+
+Result<Therapist> Clinic::GetTherapist(const Actor& actor, Id id) {
+  ATTUNE_TRY(t, store_.GetTherapist(actor.org, id));
+  if (actor.role == Role::CLIENT) return ClientView(t);
+  return t;
+}
+
+Result<Id> Clinic::CreateTherapist(const Actor& actor, const Therapist& therapist) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN, Role::COORDINATOR}, "create therapists"));
+  therapist_cache_.erase(actor.org);
+  return store_.AddTherapist(actor.org, therapist, AuditActor(actor));
+}
+
+Result<std::shared_ptr<const std::vector<Therapist>>> Clinic::CachedTherapists(OrgId org) {
+  constexpr std::int64_t kTherapistCacheMs = 2000;
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now().time_since_epoch())
+                 .count();
+  auto it = therapist_cache_.find(org);
+  if (it != therapist_cache_.end() && now - it->second.loaded_ms < kTherapistCacheMs) return it->second.therapists;
+  ATTUNE_TRY(therapists, store_.ListTherapists(org));
+  auto shared = std::make_shared<const std::vector<Therapist>>(std::move(therapists));
+  therapist_cache_[org] = TherapistCache{now, shared};
+  return shared;
+}
+
+// ---- clients ----
+
+Result<std::vector<Client>> Clinic::ListClients(const Actor& actor) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST, Role::CLIENT}, "list clients"));
+  ATTUNE_TRY(all, store_.ListClients(actor.org));
+  std::set<Id> mine;
+  if (actor.role == Role::THERAPIST) {
+    ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
+    for (const auto& e : episodes) {
+      if (actor.therapist_id && e.therapist_id == *actor.therapist_id) mine.insert(e.client_id);
+    }
+  } else if (actor.role == Role::CLIENT && actor.client_id) {
+    mine.insert(*actor.client_id);
+  }
+  if (actor.role != Role::COORDINATOR) {
+    std::erase_if(all, [&](const Client& c) { return !mine.count(c.id); });
+  }
+  AuditRead(actor, "client.list", "client", "*", fmt::format("{} clients", all.size()));
+  return all;
+}
+
+Result<Client> Clinic::GetClient(const Actor& actor, Id id) {
+  ATTUNE_CHECK(RequireClientAccess(actor, id, "read this client"));
+  ATTUNE_TRY(c, store_.GetClient(actor.org, id));
+  AuditRead(actor, "client.read", "client", std::to_string(id));
+  return c;
+}
+
+Result<Id> Clinic::CreateClient(const Actor& actor, const Client& client) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "create clients"));
+  return store_.AddClient(actor.org, client, AuditActor(actor));
+}
+
+Result<Client> Clinic::UpdateIntake(const Actor& actor, const Client& intake) {
+  if (actor.role != Role::COORDINATOR && !(actor.role == Role::CLIENT && actor.client_id == intake.id)) {
+    return Denied(actor, "change this client's intake");
+  }
+  return store_.UpdateClientIntake(actor.org, intake, AuditActor(actor));
+}
+
+// ---- episodes and sessions ----
+
+Result<std::vector<Episode>> Clinic::ListEpisodes(const Actor& actor) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST, Role::CLIENT}, "list episodes"));
+  ATTUNE_TRY(all, store_.ListEpisodes(actor.org));
+  std::erase_if(all, [&](const Episode& e) { return !RequireEpisodeAccess(actor, e, ""); });
+  AuditRead(actor, "episode.list", "episode", "*", fmt::format("{} episodes", all.size()));
+  return all;
+}
+
+Result<Episode> Clinic::GetEpisode(const Actor& actor, Id id) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST, Role::CLIENT}, "read episodes"));
+  ATTUNE_TRY(e, store_.GetEpisode(actor.org, id));
+  ATTUNE_CHECK(RequireEpisodeAccess(actor, e, "read this episode"));
+  AuditRead(actor, "episode.read", "episode", std::to_string(id));
+  return e;
+}
+
+Result<Id> Clinic::CreateEpisode(const Actor& actor, const Episode& episode) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "create episodes"));
+  ATTUNE_CHECK(store_.GetClient(actor.org, episode.client_id));
+  ATTUNE_CHECK(store_.GetTherapist(actor.org, episode.therapist_id));
+  return store_.AddEpisode(actor.org, episode, AuditActor(actor));
+}
+
+Result<std::vector<Session>> Clinic::ListSessions(const Actor& actor, Id episode_id) {
+  ATTUNE_TRY(episode, GetEpisode(actor, episode_id));
+  return store_.ListSessions(actor.org, episode.id);
+}
+
+Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "record sessions"));
+  ATTUNE_TRY(episode, store_.GetEpisode(actor.org, session.episode_id));
+  ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "record sessions of this episode"));
+  if (session.number < 1) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("number is {}; expected 1 or more", session.number),
+                "number");
+  }
+  return store_.AddSession(actor.org, session, AuditActor(actor));
+}
+
+// ---- responses ----
+
+Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submission) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST, Role::CLIENT}, "submit responses"));
+  ATTUNE_TRY(instrument, catalogue_.GetForUse(submission.instrument_id, use_));
+  bool therapist_form = instrument->respondent == instruments::Respondent::THERAPIST;
+  if (actor.role == Role::CLIENT) {
+    if (therapist_form) return Denied(actor, "submit a therapist-rated instrument");
+    submission.respondent_id = actor.client_id.value_or(0);
+    if (submission.subject_id == 0) submission.subject_id = submission.respondent_id;
+    if (submission.subject_id != submission.respondent_id) return Denied(actor, "answer about another client");
+  } else if (actor.role == Role::THERAPIST) {
+    if (!therapist_form) return Denied(actor, "submit a client-rated instrument");
+    submission.respondent_id = actor.therapist_id.value_or(0);
+    bool self_report = submission.subject_id == submission.respondent_id && !submission.episode_id;
+    if (!self_report) ATTUNE_CHECK(RequireClientAccess(actor, submission.subject_id, "rate this client"));
+  }
+  // The subject must be a client of this organisation (unless a therapist's self-report).
+  bool self_report = therapist_form && submission.subject_id == submission.respondent_id && !submission.episode_id;
+  if (!self_report) ATTUNE_CHECK(store_.GetClient(actor.org, submission.subject_id));
+  if (submission.episode_id) {
+    ATTUNE_TRY(episode, store_.GetEpisode(actor.org, *submission.episode_id));
+    if (episode.client_id != submission.subject_id) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("episode_id {} belongs to client {}, not subject {}", episode.id,
+                              episode.client_id, submission.subject_id),
+                  "episode_id");
+    }
+    ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "submit responses in this episode"));
+  }
+  store::SubmitOutcome outcome;
+  if (commit_) {
+    ATTUNE_TRY(scored, service_.PrepareSubmission(actor.org, submission));
+    ATTUNE_TRY(committed, commit_(actor.org, std::move(scored), AuditActor(actor)));
+    outcome = std::move(committed);
+  } else {
+    ATTUNE_TRY(committed, service_.SubmitResponse(actor.org, submission, AuditActor(actor)));
+    outcome = std::move(committed);
+  }
+  SubmitAnswer answer{outcome, {}};
+  // Alerts (risk items, ruptures, not on track) are raised by module monitor inside
+  // Service::SubmitResponse and stored in the response's transaction; return them.
+  for (Id id : outcome.alert_ids) {
+    ATTUNE_TRY(alert, store_.GetAlert(actor.org, id));
+    answer.alerts.push_back(std::move(alert));
+  }
+  return answer;
+}
+
+Result<std::vector<Response>> Clinic::ListResponses(const Actor& actor, Id client_id) {
+  ATTUNE_CHECK(RequireClientAccess(actor, client_id, "read this client's responses"));
+  store::ResponseFilter filter;
+  filter.subject_id = client_id;
+  ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
+  AuditRead(actor, "response.list", "client", std::to_string(client_id),
+            fmt::format("{} responses", rows.size()));
+  return rows;
+}
+
+Result<std::vector<Score>> Clinic::ScoresOf(const Actor& actor, const Response& response) {
+  ATTUNE_CHECK(RequireClientAccess(actor, response.subject_id, "read this client's scores"));
+  return store_.ScoresOf(actor.org, response.id);
+}
+
+Result<std::vector<TrajectoryPoint>> Clinic::Trajectory(const Actor& actor, Id client_id,
+                                                        const std::string& instrument_id,
+                                                        const std::string& scale_id) {
+  ATTUNE_CHECK(RequireClientAccess(actor, client_id, "read this client's trajectory"));
+  ATTUNE_TRY(instrument, catalogue_.Get(instrument_id));
+  std::string scale = scale_id.empty() && !instrument->scales.empty() ? instrument->scales.front().id : scale_id;
+  if (instrument->FindScale(scale) == nullptr) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("scale {} is not a scale of {}", scale, instrument_id), "scale");
+  }
+  store::ResponseFilter filter;
+  filter.subject_id = client_id;
+  filter.instrument_id = instrument_id;
+  ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
+  std::vector<TrajectoryPoint> out;
+  for (const auto& r : rows) {
+    ATTUNE_TRY(scores, store_.ScoresOf(actor.org, r.id));
+    for (const auto& s : scores) {
+      if (s.scale_id == scale) out.push_back({r.id, r.answered_at, r.session_id, s.value, s.band});
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.answered_at < b.answered_at; });
+  AuditRead(actor, "trajectory.read", "client", std::to_string(client_id), instrument_id + "." + scale);
+  return out;
+}
+
+// ---- alerts ----
+
+Result<std::vector<Alert>> Clinic::ListAlerts(const Actor& actor) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "list alerts"));
+  ATTUNE_TRY(all, store_.ListAlerts(actor.org));
+  if (actor.role == Role::THERAPIST) {
+    ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
+    std::set<Id> mine;
+    for (const auto& e : episodes) {
+      if (e.therapist_id == actor.therapist_id.value_or(-1)) mine.insert(e.id);
+    }
+    std::erase_if(all, [&](const Alert& a) { return !mine.count(a.episode_id); });
+  }
+  AuditRead(actor, "alert.list", "alert", "*", fmt::format("{} alerts", all.size()));
+  return all;
+}
+
+Result<Alert> Clinic::AcknowledgeAlert(const Actor& actor, Id id) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "acknowledge alerts"));
+  ATTUNE_TRY(alert, store_.GetAlert(actor.org, id));
+  ATTUNE_TRY(episode, store_.GetEpisode(actor.org, alert.episode_id));
+  ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "acknowledge this alert"));
+  return store_.AcknowledgeAlert(actor.org, id, AuditActor(actor));
+}
+
+Result<Alert> Clinic::ResolveAlert(const Actor& actor, Id id) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "resolve alerts"));
+  ATTUNE_TRY(alert, store_.GetAlert(actor.org, id));
+  ATTUNE_TRY(episode, store_.GetEpisode(actor.org, alert.episode_id));
+  ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "resolve this alert"));
+  return store_.ResolveAlert(actor.org, id, AuditActor(actor));
+}
+
+// ---- recommendations ----
+
+Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id client_id, std::size_t limit) {
+  if (actor.role != Role::COORDINATOR && !(actor.role == Role::CLIENT && actor.client_id == client_id)) {
+    return Denied(actor, "see recommendations for this client");
+  }
+  ATTUNE_TRY(client, store_.GetClient(actor.org, client_id));
+  ATTUNE_TRY(cached, CachedTherapists(actor.org));
+  const std::vector<Therapist>& therapists = *cached;
+  // Interim ranking until module match is wired in: hard filters (accepting, capacity,
+  // language:/modality: constraints), then closeness of style to the client's C-NIP preferences.
+  std::vector<Recommendation> out;
+  for (const auto& t : therapists) {
+    if (!t.accepting || t.capacity <= 0) continue;
+    bool fits = true;
+    std::vector<std::string> reasons;
+    for (const auto& c : client.constraints) {
+      if (c.rfind("language:", 0) == 0) {
+        std::string lang = c.substr(9);
+        if (std::find(t.languages.begin(), t.languages.end(), lang) == t.languages.end()) fits = false;
+        else reasons.push_back("speaks " + lang);
+      } else if (c.rfind("modality:", 0) == 0) {
+        std::string m = c.substr(9);
+        if (t.modality != m && t.modality != "both") fits = false;
+        else reasons.push_back("offers " + m);
+      }
+    }
+    if (!fits) continue;
+    double distance = 0;
+    int dims = 0;
+    for (const auto& [dim, want] : client.preferences) {
+      auto it = t.style.find(dim);
+      if (it == t.style.end()) continue;
+      distance += (it->second - want) * (it->second - want);
+      ++dims;
+    }
+    double score = dims == 0 ? 0.5 : 1.0 / (1.0 + std::sqrt(distance / dims));
+    if (dims > 0) reasons.push_back(fmt::format("style close to preferences on {} dimensions", dims));
+    out.push_back({actor.role == Role::CLIENT ? ClientView(t) : t, score, std::move(reasons)});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+  if (limit > 0 && out.size() > limit) out.resize(limit);
+  AuditRead(actor, "recommendation.read", "client", std::to_string(client_id),
+            fmt::format("{} therapists ranked", out.size()));
+  return out;
+}
+
+// ---- audit and exports ----
+
+Result<std::vector<AuditEntry>> Clinic::AuditLog(const Actor& actor) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN}, "read the audit log"));
+  return store_.AuditLog(actor.org);
+}
+
+Result<store::AuditVerification> Clinic::VerifyAudit(const Actor& actor) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN}, "verify the audit log"));
+  return store_.VerifyAudit(actor.org);
+}
+
+Result<std::int64_t> Clinic::Export(const Actor& actor, const std::string& what, std::ostream& out,
+                                    ExportOptions options) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::RESEARCHER}, "export data"));
+  if (actor.role == Role::RESEARCHER) options.deidentify = true;
+  if (what != "responses" && what != "scores") {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "export '" + what + "' is unknown; expected responses or scores",
+                "what");
+  }
+  auto rows = what == "responses" ? service_.ExportResponses(actor.org, out, options)
+                                  : service_.ExportScores(actor.org, out, options);
+  if (rows) {
+    AuditRead(actor, "export." + what, "export", options.instrument_id,
+              fmt::format("{} rows{}", *rows, options.deidentify ? ", de-identified" : ""));
+  }
+  return rows;
+}
+
+}  // namespace attune::service

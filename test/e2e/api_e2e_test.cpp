@@ -1,0 +1,271 @@
+// End-to-end: a real `attune serve` over a real SQLite file, driven over loopback HTTP. Every
+// response is checked against docs/openapi.yaml.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "attune/api/api.hpp"
+#include "attune/store/store.hpp"
+#include "e2e/openapi_check.hpp"
+#include "e2e/server.hpp"
+
+namespace attune::testing {
+namespace {
+
+using nlohmann::json;
+
+class ApiE2e : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(E2eTempDir("api"));
+    db_ = new std::string(*dir_ + "/attune.db");
+    Seed(*db_);
+    server_ = new ServerProcess(*db_);
+  }
+  static void TearDownTestSuite() {
+    int code = server_->Stop();
+    EXPECT_EQ(code, 0) << server_->Log();
+    delete server_;
+    delete db_;
+    delete dir_;
+  }
+
+  struct Answer {
+    int status = 0;
+    json body;
+    std::string text;
+    httplib::Headers headers;
+  };
+
+  // One request with a bearer token (or none); the response must conform to the spec.
+  static Answer Call(const std::string& method, const std::string& path, const std::string& token = "",
+                     const json& body = nullptr, httplib::Headers headers = {}) {
+    auto client = server_->Client();
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    httplib::Result res = method == "GET"    ? client.Get(path.c_str(), headers)
+                          : method == "PUT"  ? client.Put(path.c_str(), headers, body.is_null() ? "" : body.dump(), "application/json")
+                                             : client.Post(path.c_str(), headers, body.is_null() ? "" : body.dump(), "application/json");
+    Answer a;
+    if (!res) {
+      ADD_FAILURE() << method << " " << path << ": no answer";
+      return a;
+    }
+    a.status = res->status;
+    a.text = res->body;
+    a.headers = res->headers;
+    a.body = json::parse(res->body, nullptr, false);
+    for (const auto& problem : CheckResponse(OpenApiSpec(), method, path, res->status,
+                                             res->get_header_value("Content-Type"), res->body)) {
+      ADD_FAILURE() << "openapi: " << problem << "\n" << res->body.substr(0, 300);
+    }
+    return a;
+  }
+
+  static std::string* dir_;
+  static std::string* db_;
+  static ServerProcess* server_;
+};
+
+std::string* ApiE2e::dir_ = nullptr;
+std::string* ApiE2e::db_ = nullptr;
+ServerProcess* ApiE2e::server_ = nullptr;
+
+json Phq9(const std::vector<int>& answers, long long episode = 1) {
+  return {{"instrument_id", "phq9"}, {"subject_id", 1}, {"episode_id", episode},
+          {"answered_at", "2026-02-01T09:00:00Z"}, {"answers", answers}};
+}
+
+TEST_F(ApiE2e, HealthzAndSecurityHeaders) {
+  auto a = Call("GET", "/healthz");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.body["status"], "ok");
+  auto client = server_->Client();
+  auto res = client.Get("/api/v1/auth/me");
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->get_header_value("Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(res->get_header_value("Referrer-Policy"), "no-referrer");
+}
+
+TEST_F(ApiE2e, EveryAuthenticatedRouteRefusesWithoutASession) {
+  for (const auto& route : api::Routes()) {
+    if (!route.authenticated) continue;
+    std::string path = std::regex_replace(route.path, std::regex(R"(\{instrument_id\})"), "phq9");
+    path = std::regex_replace(path, std::regex(R"(\{what\})"), "responses");
+    path = std::regex_replace(path, std::regex(R"(\{id\})"), "1");
+    auto a = Call(route.method, path, "", json::object());
+    EXPECT_EQ(a.status, 401) << route.method << " " << path;
+    EXPECT_EQ(a.body.value("code", ""), "unauthenticated") << path;
+    // A made-up bearer token is refused the same way.
+    auto b = Call(route.method, path, std::string(64, 'a'), json::object());
+    EXPECT_EQ(b.status, 401) << route.method << " " << path;
+  }
+}
+
+TEST_F(ApiE2e, LoginMeLogoutWithBearer) {
+  auto client = server_->Client();
+  auto s = SignIn(client, "coord");
+  EXPECT_EQ(s.token.size(), 64u);
+  auto me = Call("GET", "/api/v1/auth/me", s.token);
+  EXPECT_EQ(me.status, 200);
+  EXPECT_EQ(me.body["role"], "coordinator");
+  EXPECT_EQ(Call("POST", "/api/v1/auth/logout", s.token).status, 204);
+  EXPECT_EQ(Call("GET", "/api/v1/auth/me", s.token).status, 401);
+}
+
+TEST_F(ApiE2e, CookieSessionNeedsCsrfTokenForWrites) {
+  auto client = server_->Client();
+  auto res = client.Post("/api/v1/auth/login", json{{"handle", "ther1"}, {"password", kPassword}}.dump(),
+                         "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  std::string cookie = res->get_header_value("Set-Cookie");
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("Secure"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  std::string token = json::parse(res->body)["token"];
+  std::string csrf = json::parse(res->body)["csrf_token"];
+  httplib::Headers with_cookie = {{"Cookie", "attune_session=" + token}};
+  EXPECT_EQ(Call("GET", "/api/v1/auth/me", "", nullptr, with_cookie).status, 200);
+  json session = {{"number", 7}, {"held_at", "2026-02-03T10:00:00Z"}};
+  auto refused = Call("POST", "/api/v1/episodes/1/sessions", "", session, with_cookie);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.body.value("field", ""), "X-CSRF-Token");
+  auto headers = with_cookie;
+  headers.emplace("X-CSRF-Token", csrf);
+  EXPECT_EQ(Call("POST", "/api/v1/episodes/1/sessions", "", session, headers).status, 201);
+}
+
+TEST_F(ApiE2e, WrongPasswordIsRefusedThenRateLimited) {
+  auto client = server_->Client();
+  json wrong = {{"handle", "cli2"}, {"password", "not the password"}};
+  for (int i = 0; i < 5; ++i) {
+    auto a = Call("POST", "/api/v1/auth/login", "", wrong);
+    EXPECT_EQ(a.status, 401);
+    EXPECT_EQ(a.body["detail"], "handle or password not recognised");
+  }
+  auto limited = Call("POST", "/api/v1/auth/login", "", wrong);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_FALSE(limited.headers.find("Retry-After") == limited.headers.end());
+  // Even the right password waits now.
+  EXPECT_EQ(Call("POST", "/api/v1/auth/login", "", json{{"handle", "cli2"}, {"password", kPassword}}).status, 429);
+}
+
+TEST_F(ApiE2e, SubmitIsIdempotentScoredAndRaisesRiskAlert) {
+  auto client = server_->Client();
+  auto s = SignIn(client, "cli1");
+  httplib::Headers key = {{"Idempotency-Key", "e2e-phq9-1"}};
+  auto first = Call("POST", "/api/v1/responses", s.token, Phq9({1, 1, 1, 1, 1, 1, 1, 1, 2, 1}), key);
+  ASSERT_EQ(first.status, 201) << first.text;
+  EXPECT_FALSE(first.body["replayed"].get<bool>());
+  EXPECT_EQ(first.body["scores"][0]["value"], 10);  // 8 x 1 + 2
+  ASSERT_EQ(first.body["alerts"].size(), 1u);
+  EXPECT_EQ(first.body["alerts"][0]["kind"], "risk_item");
+  EXPECT_EQ(first.body["alerts"][0]["severity"], "urgent");
+  auto replay = Call("POST", "/api/v1/responses", s.token, Phq9({1, 1, 1, 1, 1, 1, 1, 1, 2, 1}), key);
+  EXPECT_EQ(replay.status, 200);
+  EXPECT_TRUE(replay.body["replayed"].get<bool>());
+  EXPECT_EQ(replay.body["response_id"], first.body["response_id"]);
+  auto conflict = Call("POST", "/api/v1/responses", s.token, Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0}), key);
+  EXPECT_EQ(conflict.status, 409);
+  auto missing_key = Call("POST", "/api/v1/responses", s.token, Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(missing_key.status, 400);
+  EXPECT_EQ(missing_key.body["field"], "Idempotency-Key");
+  auto bad = Call("POST", "/api/v1/responses", s.token, Phq9({0, 0, 0, 0, 7, 0, 0, 0, 0, 0}),
+                  {{"Idempotency-Key", "e2e-phq9-bad"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body["detail"].get<std::string>().find("7"), std::string::npos) << bad.text;
+  auto listed = Call("GET", "/api/v1/clients/1/responses", s.token);
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.body["responses"].size(), 1u);
+  auto trajectory = Call("GET", "/api/v1/clients/1/trajectory?instrument=phq9", s.token);
+  ASSERT_EQ(trajectory.status, 200);
+  EXPECT_EQ(trajectory.body["points"].size(), 1u);
+}
+
+TEST_F(ApiE2e, AlertsAreListedAcknowledgedAndResolved) {
+  auto client = server_->Client();
+  auto s = SignIn(client, "ther2");
+  auto listed = Call("GET", "/api/v1/alerts", s.token);
+  ASSERT_EQ(listed.status, 200);
+  for (const auto& a : listed.body["alerts"]) EXPECT_EQ(a["episode_id"], 2);  // only their episode
+  auto ack = Call("POST", "/api/v1/alerts/2/acknowledge", s.token);
+  ASSERT_EQ(ack.status, 200);
+  EXPECT_FALSE(ack.body["acknowledged_at"].is_null());
+  EXPECT_EQ(Call("POST", "/api/v1/alerts/2/acknowledge", s.token).status, 409);
+  auto resolved = Call("POST", "/api/v1/alerts/2/resolve", s.token);
+  EXPECT_EQ(resolved.status, 200);
+  auto open = Call("GET", "/api/v1/alerts?state=open", s.token);
+  EXPECT_EQ(open.body["alerts"].size(), 0u);
+}
+
+TEST_F(ApiE2e, ProblemDetailsForBadInputUnknownRoutesAndHugeBodies) {
+  auto client = server_->Client();
+  auto s = SignIn(client, "coord");
+  auto bad = Call("POST", "/api/v1/therapists", s.token, json{{"external_id", "x"}, {"display_name", "X"}, {"capacity", "ten"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["field"], "capacity");
+  EXPECT_EQ(bad.body["detail"], "capacity is \"ten\"; expected an integer");
+  auto res = client.Get("/api/v1/nowhere", {{"Authorization", "Bearer " + s.token}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/problem+json");
+  std::string huge(2 << 20, 'x');
+  auto big = client.Post("/api/v1/clients", {{"Authorization", "Bearer " + s.token}}, huge, "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+}
+
+TEST_F(ApiE2e, ReadsAndWritesOfClientDataAreAuditedWithWhoAndWhere) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  ASSERT_EQ(Call("GET", "/api/v1/clients/2", coord.token).status, 200);
+  ASSERT_EQ(Call("PUT", "/api/v1/clients/2/intake", coord.token, json{{"goals", {"return to work"}}}).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // read audit is flushed in batches
+  auto admin = SignIn(client, "admin");
+  auto log = Call("GET", "/api/v1/audit", admin.token);
+  ASSERT_EQ(log.status, 200);
+  bool read = false, wrote = false;
+  for (const auto& e : log.body["entries"]) {
+    std::string actor = e["actor"];
+    if (e["action"] == "client.read" && e["entity_id"] == "2" && actor.find("coord#") == 0 &&
+        actor.find("@127.0.0.1") != std::string::npos) {
+      read = true;
+    }
+    if (e["action"] == "client.intake" && e["entity_id"] == "2" && actor.find("coord#") == 0) wrote = true;
+  }
+  EXPECT_TRUE(read);
+  EXPECT_TRUE(wrote);
+  auto verify = Call("GET", "/api/v1/audit/verify", admin.token);
+  EXPECT_TRUE(verify.body["ok"].get<bool>()) << verify.text;
+}
+
+TEST_F(ApiE2e, RecommendationsAndExports) {
+  auto client = server_->Client();
+  auto cli = SignIn(client, "cli1");
+  auto recs = Call("GET", "/api/v1/clients/1/recommendations?limit=5", cli.token);
+  ASSERT_EQ(recs.status, 200);
+  ASSERT_GE(recs.body["recommendations"].size(), 1u);
+  // Clients see only what a therapist made client-visible.
+  EXPECT_EQ(recs.body["recommendations"][0]["therapist"]["location"], "");
+  auto res = SignIn(client, "res");
+  auto exported = Call("GET", "/api/v1/exports/scores?format=csv", res.token);
+  EXPECT_EQ(exported.status, 200);
+}
+
+TEST_F(ApiE2e, MetricsCountRequestsByRoute) {
+  Call("GET", "/healthz");
+  auto client = server_->Client();
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find("attune_http_requests_total{route=\"POST /api/v1/auth/login\",status=\"200\"}"),
+            std::string::npos);
+  EXPECT_NE(res->body.find("attune_http_request_duration_seconds_bucket"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace attune::testing
