@@ -1,4 +1,4 @@
-// attune sim clinic: a synthetic clinic with planted truth, written as CSV + truth.json (docs/sim.md).
+// attune sim clinic: a synthetic clinic with planted truth, written as CSV + truth.json (docs/simulation.md).
 #include <fmt/core.h>
 
 #include <chrono>
@@ -293,7 +293,7 @@ int RunSimClinic(const Context& ctx, const SimClinicArgs& args) {
 }  // namespace
 
 void AddSimCommands(CLI::App& app, Context& ctx) {
-  auto* group = app.add_subcommand("sim", "Simulated clinics with planted, documented effects (docs/sim.md)");
+  auto* group = app.add_subcommand("sim", "Simulated clinics with planted, documented effects (docs/simulation.md)");
   group->require_subcommand(1);
   auto args = std::make_shared<SimClinicArgs>();
   auto* clinic = group->add_subcommand("clinic", "Simulate a clinic; write CSV tables and truth.json");

@@ -104,7 +104,7 @@ Json Named(const std::array<double, N>& values, const std::array<const char*, N>
 
 void WriteTruthJson(const Truth& truth, std::ostream& out) {
   Json j;
-  j["generator"] = "attune sim (docs/sim.md)";
+  j["generator"] = "attune sim (docs/simulation.md)";
   j["seed"] = truth.seed;
   j["params"] = ParamsJson(truth.params);
   j["implied_facet_alliance_correlations"] = Named(truth.implied_facet_correlations, kFacets);

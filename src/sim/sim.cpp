@@ -1,4 +1,4 @@
-// The generator: the generative model of docs/sim.md, step by step.
+// The generator: the generative model of docs/simulation.md, step by step.
 #include "attune/sim/sim.hpp"
 
 #include <fmt/core.h>

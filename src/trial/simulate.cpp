@@ -21,7 +21,7 @@ Result<void> Range(const char* field, double value, double lo, double hi) {
 
 int Periods(const TrialSimParams& p) { return p.design == Design::PARALLEL ? 2 : p.steps + 1; }
 
-// Cholesky factor of the facet correlations sim uses (docs/sim.md), so facets are as correlated here.
+// Cholesky factor of the facet correlations sim uses (docs/simulation.md), so facets are as correlated here.
 std::array<std::array<double, 5>, 5> FacetCholesky() {
   const auto r = sim::SimParams{}.facet_correlations;
   std::array<std::array<double, 5>, 5> l{};

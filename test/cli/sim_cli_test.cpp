@@ -1,4 +1,4 @@
-// End-to-end tests of `attune sim clinic` (docs/sim.md, docs/cli.md).
+// End-to-end tests of `attune sim clinic` (docs/simulation.md, docs/cli.md).
 #include <gtest/gtest.h>
 
 #include <filesystem>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates the browser tests' demo clinic at $DB with `attune` ($ATTUNE): a simulated clinic
-# (docs/sim.md) plus one sign-in per role, all with the password $ATTUNE_DEMO_PASSWORD.
+# (docs/simulation.md) plus one sign-in per role, all with the password $ATTUNE_DEMO_PASSWORD.
 # Used by e2e/run.mjs until scripts/demo offers the same; synthetic data only.
 set -euo pipefail
 : "${ATTUNE:?}" "${DB:?}" "${ATTUNE_DEMO_PASSWORD:?}"

@@ -1,5 +1,5 @@
 #pragma once
-//! Facade of module `sim`: synthetic clinics with planted, documented effects (docs/sim.md).
+//! Facade of module `sim`: synthetic clinics with planted, documented effects (docs/simulation.md).
 //! Pure logic: instrument definitions come in as a Catalogue, output goes to streams.
 
 #include <array>
@@ -28,7 +28,7 @@ struct Weighted {
   double weight = 0;
 };
 
-//! Every planted effect and design choice, with the defaults documented in docs/sim.md.
+//! Every planted effect and design choice, with the defaults documented in docs/simulation.md.
 struct SimParams {
   // Size of the clinic.
   int therapists = 30;

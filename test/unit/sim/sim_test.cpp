@@ -1,4 +1,4 @@
-// A simulated clinic must recover what was planted in it (docs/sim.md, "Checks").
+// A simulated clinic must recover what was planted in it (docs/simulation.md, "Checks").
 // Statistics here are computed naively in the test, independent of the generator's code.
 #include "attune/sim/sim.hpp"
 
