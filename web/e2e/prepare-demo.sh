@@ -11,12 +11,12 @@ q() { sqlite3 -batch -noheader "$DB" "$1"; }
 # the therapist and client with a planted rupture's alert when the simulation raised one,
 # else the busiest therapist and their most-measured active client
 therapist=$(q "SELECT e.therapist_id FROM alerts a JOIN episodes e ON e.id = a.episode_id AND e.org_id = a.org_id
-               WHERE a.kind LIKE '%rupture%' AND e.status = 'active' GROUP BY e.therapist_id ORDER BY COUNT(*) DESC LIMIT 1")
-[ -n "$therapist" ] || therapist=$(q "SELECT therapist_id FROM episodes WHERE status = 'active' GROUP BY therapist_id ORDER BY COUNT(*) DESC LIMIT 1")
+               WHERE a.kind LIKE '%rupture%' GROUP BY e.therapist_id ORDER BY COUNT(*) DESC LIMIT 1")
+[ -n "$therapist" ] || therapist=$(q "SELECT therapist_id FROM episodes GROUP BY therapist_id ORDER BY COUNT(*) DESC LIMIT 1")
 client=$(q "SELECT e.client_id FROM alerts a JOIN episodes e ON e.id = a.episode_id AND e.org_id = a.org_id
-            WHERE a.kind LIKE '%rupture%' AND e.status = 'active' AND e.therapist_id = $therapist LIMIT 1")
+            WHERE a.kind LIKE '%rupture%' AND e.therapist_id = $therapist LIMIT 1")
 [ -n "$client" ] || client=$(q "SELECT e.client_id FROM episodes e JOIN responses r ON r.subject_id = e.client_id
-            WHERE e.status = 'active' AND e.therapist_id = $therapist GROUP BY e.client_id ORDER BY COUNT(*) DESC LIMIT 1")
+            WHERE e.therapist_id = $therapist GROUP BY e.client_id ORDER BY COUNT(*) DESC LIMIT 1")
 other=$(q "SELECT client_id FROM episodes WHERE client_id <> $client ORDER BY client_id LIMIT 1")
 add() { printf '%s\n' "$ATTUNE_DEMO_PASSWORD" | "$ATTUNE" user add --db "$DB" --password-stdin "$@" >/dev/null; }
 add --handle admin --role admin
@@ -26,3 +26,4 @@ add --handle therapist1 --role therapist --therapist-id "$therapist"
 add --handle client1 --role client --client-id "$client"
 add --handle client2 --role client --client-id "$other"
 echo "demo: therapist1 = therapist $therapist; client1 = client $client; client2 = client $other"
+echo "DEMO_IDS therapist=$therapist client=$client"

@@ -87,10 +87,27 @@ async function startServer() {
   const prep = spawnSync('bash', ['-c', prepare], { env, encoding: 'utf8', cwd: repo });
   if (prep.status !== 0) { console.error(`prepare failed: ${prepare}\n${prep.stdout}\n${prep.stderr}`); process.exit(1); }
   console.log(`${prep.stdout.trim()}\ndemo clinic prepared in ${Date.now() - t0} ms`);
+  const ids = prep.stdout.match(/DEMO_IDS therapist=(\d+) client=(\d+)/);
   const child = spawn('bash', ['-c', `exec ${serve}`], { env, cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
   if (!(await waitFor(`${base}/healthz`))) { child.kill(); console.error('attune serve did not come up in 30 s'); process.exit(1); }
+  if (ids) await ensureActiveEpisode(base, Number(ids[2]), Number(ids[1]));
   return { base, stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+// The client's questionnaires belong to an open course of therapy (risk alerts are raised per
+// episode). When the simulated clinic has none open for client1, the coordinator opens one
+// through the API (POST /episodes), as a clinic would.
+async function ensureActiveEpisode(base, client, therapist) {
+  const [handle, password] = logins.coordinator;
+  const login = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ handle, password }) })).json();
+  const auth = { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' };
+  const { episodes = [] } = await (await fetch(`${base}/api/v1/episodes`, { headers: auth })).json();
+  if (episodes.some((e) => e.client_id === client && e.status === 'active')) return;
+  const r = await fetch(`${base}/api/v1/episodes`, { method: 'POST', headers: auth,
+    body: JSON.stringify({ client_id: client, therapist_id: therapist, started_on: new Date().toISOString().slice(0, 10), status: 'active', assigned_by: 'coordinator' }) });
+  console.log(`opened an episode for client ${client} with therapist ${therapist}: HTTP ${r.status}`);
 }
 
 const { base, stop } = await startServer();
@@ -151,6 +168,7 @@ async function step(name, fn) {
 }
 
 const t0 = Date.now();
+let client1Id = 1;
 try {
   // ---- client: intake, fit, PHQ-9 (with validation and keyboard), WAI-SR, progress; no other client's page
   await step('client', async () => {
@@ -216,8 +234,8 @@ try {
       const auth = { Authorization: `Bearer ${login.token}` };
       const me = login.user ?? await j(await fetch('/api/v1/auth/me', { headers: auth }));
       const other = me.client_id === 1 ? 2 : 1;
-      return (await fetch(`/api/v1/clients/${other}`, { headers: auth })).status;
-    }, [h, pw]);
+      return { status: (await fetch(`/api/v1/clients/${other}`, { headers: auth })).status, me: me.client_id };
+    }, [h, pw]).then((r) => { client1Id = r.me; return r.status; });
     check(status === 403 || status === 404, `client: the API refuses another client's record (HTTP ${status})`);
     await page.close();
   });
@@ -256,6 +274,8 @@ try {
 
     await page.goto(`${base}/#/caseload`);
     await page.getByTestId('caseload').locator('tbody tr a').first().click();
+    check(await page.getByRole('heading', { level: 2, name: /^Alliance by goal/ }).waitFor({ timeout: 15000 }).then(() => true, () => false), 'therapist: a caseload row opens the client\'s page');
+    await page.goto(`${base}/#/clients/${client1Id}`); // the client who just answered
     check(await page.getByTestId('alliance-plot').locator('svg').first().waitFor({ timeout: 15000 }).then(() => true, () => false), 'therapist: alliance by goal/task/bond drawn');
     check(await page.getByTestId('outcome-plot').locator('svg').first().isVisible(), 'therapist: outcome trajectory drawn');
     await shot(page, 'therapist-client');

@@ -49,7 +49,7 @@ function ProgressChart({ ins, scaleTitle, higherIs, pts }: { ins: Instrument; sc
         caption={`${ins.title} ${scaleTitle.toLowerCase()} over time`}
         options={{
           height: 220, marginLeft: 40,
-          x: { label: 'Questionnaire number', tickFormat: 'd' },
+          x: { label: 'Questionnaire number', tickFormat: 'd', ticks: data.length <= 20 ? data.map((d) => d.n) : undefined },
           y: { label: `${scaleTitle} score`, grid: true, domain: ins.scales[0]?.range },
           marks: [Plot.line(data, { x: 'n', y: 'value', stroke: '#1f4e79', strokeWidth: 2 }),
                   Plot.dot(data, { x: 'n', y: 'value', fill: '#1f4e79', r: 4, title: (d: { value: number; date: Date }) => `${d.value} on ${d.date.toLocaleDateString()}` })],

@@ -7,6 +7,12 @@ import { PlotFigure } from '../../components/PlotFigure';
 import { shortDate, words } from '../../plain';
 import type { Alert, Episode, ExpectedPoint, TrajectoryPoint } from '../../types';
 
+const OUTCOMES = [
+  { id: 'phq9', name: 'PHQ-9' },
+  { id: 'gad7', name: 'GAD-7' },
+  { id: 'core10', name: 'CORE-10' },
+];
+
 const DIMENSIONS = [
   { id: 'goal', label: 'Goal', colour: '#1f4e79' },
   { id: 'task', label: 'Task', colour: '#b35900' },
@@ -19,28 +25,32 @@ function sessionOf(p: TrajectoryPoint, i: number, numbers: Map<number, number>):
 }
 
 async function loadDetail(id: number) {
-  const [client, episodes, alerts, phq, core, expectedPhq, expectedCore, ...alliance] = await Promise.all([
+  const [client, episodes, alerts, ...alliance] = await Promise.all([
     api.client(id),
     api.episodes().catch(() => [] as Episode[]),
     api.alerts().catch(() => [] as Alert[]),
-    api.trajectory(id, 'phq9', 'total').catch(() => [] as TrajectoryPoint[]),
-    api.trajectory(id, 'core10', 'total').catch(() => [] as TrajectoryPoint[]),
-    api.expected(id, 'phq9').catch(() => null),
-    api.expected(id, 'core10').catch(() => null),
     ...DIMENSIONS.map((d) => api.trajectory(id, 'wai_sr', d.id).catch(() => [] as TrajectoryPoint[])),
   ]);
+  // the outcome measure is the one this client has answered most (PHQ-9, GAD-7 or CORE-10)
+  const series = await Promise.all(OUTCOMES.map(async (o) => ({ ...o, pts: await api.trajectory(id, o.id, 'total').catch(() => [] as TrajectoryPoint[]) })));
+  const outcome = series.reduce((best, s) => (s.pts.length > best.pts.length ? s : best), series[0]);
+  const expected = outcome.pts.length ? await api.expected(id, outcome.id).catch(() => null) : null;
   const mine = episodes.filter((e) => e.client_id === id);
   const ids = new Set(mine.map((e) => e.id));
   const sessions = (await Promise.all(mine.map((e) => api.sessions(e.id).catch(() => [])))).flat();
   const numbers = new Map(sessions.map((x) => [x.id, x.number]));
-  const usePhq = phq.length > 0 || core.length === 0;
   return {
     client, episodes: mine, numbers,
     alerts: alerts.filter((a) => ids.has(a.episode_id) || a.client_id === id),
-    outcome: { name: usePhq ? 'PHQ-9' : 'CORE-10', id: usePhq ? 'phq9' : 'core10', pts: usePhq ? phq : core,
-      expected: (usePhq ? expectedPhq : expectedCore) as ExpectedPoint[] | null },
+    outcome: { name: outcome.name, id: outcome.id, pts: outcome.pts, expected: expected as ExpectedPoint[] | null },
     alliance,
   };
+}
+
+/** Integer ticks for session axes (Plot would otherwise put 1.5 between sessions 1 and 2). */
+function sessionTicks(values: number[]): number[] | undefined {
+  const distinct = [...new Set(values)].sort((a, b) => a - b);
+  return distinct.length > 0 && distinct.length <= 20 ? distinct : undefined;
 }
 
 export function ClientDetail({ id }: { id: number }) {
@@ -85,7 +95,7 @@ export function ClientDetail({ id }: { id: number }) {
                   caption={`Client-rated alliance (WAI-SR) per session: goal, task and bond, each 4–20; a drop in one line is a possible rupture${ruptures.length ? `; ${ruptures.length} rupture alert${ruptures.length > 1 ? 's' : ''} marked by a red dashed line` : ''}`}
                   options={{
                     height: 260, marginLeft: 44,
-                    x: { label: 'Session', tickFormat: 'd' },
+                    x: { label: 'Session', tickFormat: 'd', ticks: sessionTicks(allianceRows.map((r) => r.session)) },
                     y: { label: 'Subscale score', domain: [4, 20], grid: true },
                     color: { domain: DIMENSIONS.map((x) => x.label), range: DIMENSIONS.map((x) => x.colour), legend: true },
                     marks: [
@@ -107,7 +117,7 @@ export function ClientDetail({ id }: { id: number }) {
                     (markers.length ? `; ${markers.length} alert${markers.length > 1 ? 's' : ''} marked` : '')}
                   options={{
                     height: 280, marginLeft: 44,
-                    x: { label: 'Session', tickFormat: 'd' },
+                    x: { label: 'Session', tickFormat: 'd', ticks: sessionTicks([...outcomeRows.map((r) => r.session), ...band.map((b) => b.session)]) },
                     y: { label: `${d.outcome.name} total`, grid: true, zero: true },
                     marks: [
                       band.length ? Plot.areaY(band, { x: 'session', y1: 'lower', y2: 'upper', fill: '#9ecae1', fillOpacity: 0.5 }) : null,
