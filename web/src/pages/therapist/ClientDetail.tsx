@@ -34,7 +34,10 @@ async function loadDetail(id: number) {
   // the outcome measure is the one this client has answered most (PHQ-9, GAD-7 or CORE-10)
   const series = await Promise.all(OUTCOMES.map(async (o) => ({ ...o, pts: await api.trajectory(id, o.id, 'total').catch(() => [] as TrajectoryPoint[]) })));
   const outcome = series.reduce((best, s) => (s.pts.length > best.pts.length ? s : best), series[0]);
-  const expected = outcome.pts.length ? await api.expected(id, outcome.id).catch(() => null) : null;
+  const [expected, definition] = outcome.pts.length
+    ? await Promise.all([api.expected(id, outcome.id).catch(() => null), api.instrument(outcome.id).catch(() => null)])
+    : [null, null];
+  const range = definition?.scales.find((s) => s.id === 'total')?.range;
   const mine = episodes.filter((e) => e.client_id === id);
   const ids = new Set(mine.map((e) => e.id));
   const sessions = (await Promise.all(mine.map((e) => api.sessions(e.id).catch(() => [])))).flat();
@@ -42,7 +45,7 @@ async function loadDetail(id: number) {
   return {
     client, episodes: mine, numbers,
     alerts: alerts.filter((a) => ids.has(a.episode_id) || a.client_id === id),
-    outcome: { name: outcome.name, id: outcome.id, pts: outcome.pts, expected: expected as ExpectedPoint[] | null },
+    outcome: { name: outcome.name, id: outcome.id, pts: outcome.pts, expected: expected as ExpectedPoint[] | null, range },
     alliance,
   };
 }
@@ -118,7 +121,7 @@ export function ClientDetail({ id }: { id: number }) {
                   options={{
                     height: 280, marginLeft: 44,
                     x: { label: 'Session', tickFormat: 'd', ticks: sessionTicks([...outcomeRows.map((r) => r.session), ...band.map((b) => b.session)]) },
-                    y: { label: `${d.outcome.name} total`, grid: true, zero: true },
+                    y: { label: `${d.outcome.name} total`, grid: true, zero: true, domain: d.outcome.range },
                     marks: [
                       band.length ? Plot.areaY(band, { x: 'session', y1: 'lower', y2: 'upper', fill: '#9ecae1', fillOpacity: 0.5 }) : null,
                       band.length ? Plot.line(band, { x: 'session', y: 'expected', stroke: '#4a6fa5', strokeDasharray: '4,3' }) : null,
