@@ -19,9 +19,18 @@ const DIMENSIONS = [
   { id: 'bond', label: 'Bond', colour: '#2e7d32' },
 ];
 
-/** x position of a trajectory point: its session's number when known, else its order. */
-function sessionOf(p: TrajectoryPoint, i: number, numbers: Map<number, number>): number {
-  return p.session_number ?? (p.session_id != null ? numbers.get(p.session_id) : undefined) ?? i + 1;
+/**
+ * x positions of a series: each point's session number when known; points without a session
+ * (e.g. answered between sessions) follow the last known session in answer order.
+ */
+function placeSessions(pts: TrajectoryPoint[], numbers: Map<number, number>): number[] {
+  const known = pts.map((p) => p.session_number ?? (p.session_id != null ? numbers.get(p.session_id) : undefined));
+  let last = 0;
+  return known.map((k) => {
+    if (k !== undefined) { last = Math.max(last, k); return k; }
+    last += 1;
+    return last;
+  });
 }
 
 async function loadDetail(id: number) {
@@ -64,16 +73,20 @@ export function ClientDetail({ id }: { id: number }) {
       <Loaded state={state} what="the client's record">
         {(d) => {
           const active = d.episodes.find((e) => e.status === 'active');
-          const allianceRows = DIMENSIONS.flatMap((dim, k) => d.alliance[k]
-            .filter((p) => p.value !== null)
-            .map((p, i) => ({ session: sessionOf(p, i, d.numbers), value: p.value as number, dimension: dim.label, response_id: p.response_id, date: p.answered_at })));
+          const allianceRows = DIMENSIONS.flatMap((dim, k) => {
+            const pts = d.alliance[k].filter((p) => p.value !== null);
+            const at = placeSessions(pts, d.numbers);
+            return pts.map((p, i) => ({ session: at[i], value: p.value as number, dimension: dim.label, response_id: p.response_id, date: p.answered_at }));
+          });
           // ruptures marked on the alliance chart at the session whose answers raised them
           const ruptures = d.alerts.filter((a) => a.kind.includes('rupture')).map((a) => {
             const hit = allianceRows.find((r) => r.response_id === a.response_id) ?? allianceRows.find((r) => r.date >= a.raised_at);
             return hit ? { session: hit.session, label: 'rupture' } : null;
           }).filter((m): m is NonNullable<typeof m> => m !== null);
-          const outcomeRows = d.outcome.pts.filter((p) => p.value !== null)
-            .map((p, i) => ({ session: sessionOf(p, i, d.numbers), value: p.value as number, response_id: p.response_id, date: p.answered_at }));
+          const outcomePts = d.outcome.pts.filter((p) => p.value !== null);
+          const outcomeAt = placeSessions(outcomePts, d.numbers);
+          const outcomeRows = outcomePts
+            .map((p, i) => ({ session: outcomeAt[i], value: p.value as number, response_id: p.response_id, date: p.answered_at }));
           const markers = d.alerts.map((a) => {
             const hit = outcomeRows.find((r) => r.response_id === a.response_id)
               ?? outcomeRows.find((r) => r.date >= a.raised_at) ?? outcomeRows[outcomeRows.length - 1];
