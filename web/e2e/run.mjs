@@ -91,7 +91,10 @@ async function startServer() {
   const child = spawn('bash', ['-c', `exec ${serve}`], { env, cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
   if (!(await waitFor(`${base}/healthz`))) { child.kill(); console.error('attune serve did not come up in 30 s'); process.exit(1); }
-  if (ids) await ensureActiveEpisode(base, Number(ids[2]), Number(ids[1]));
+  if (ids) {
+    await ensureActiveEpisode(base, Number(ids[2]), Number(ids[1]));
+    await plantRupture(base, Number(ids[2]));
+  }
   return { base, stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
 }
 
@@ -108,6 +111,33 @@ async function ensureActiveEpisode(base, client, therapist) {
   const r = await fetch(`${base}/api/v1/episodes`, { method: 'POST', headers: auth,
     body: JSON.stringify({ client_id: client, therapist_id: therapist, started_on: new Date().toISOString().slice(0, 10), status: 'active', assigned_by: 'coordinator' }) });
   console.log(`opened an episode for client ${client} with therapist ${therapist}: HTTP ${r.status}`);
+}
+
+// Plants an alliance rupture the way a real one reaches Attune: client1 rates the alliance high
+// (WAI-SR, all items 5) in three sessions of the open episode, then low (all items 2) in the
+// fourth, each through POST /responses; the server's monitor must raise the rupture alert.
+async function plantRupture(base, client) {
+  const [handle, password] = logins.coordinator;
+  const login = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ handle, password }) })).json();
+  const auth = { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' };
+  const { episodes = [] } = await (await fetch(`${base}/api/v1/episodes`, { headers: auth })).json();
+  const episode = episodes.find((e) => e.client_id === client && e.status === 'active');
+  if (!episode) { console.log(`no active episode for client ${client}: no rupture planted`); return; }
+  const [ch, cpw] = logins.client;
+  const clientLogin = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ handle: ch, password: cpw }) })).json();
+  const clientAuth = { Authorization: `Bearer ${clientLogin.token}`, 'Content-Type': 'application/json' };
+  const day = (n) => new Date(Date.now() - (10 - n) * 86400000).toISOString();
+  for (const [n, value] of [[1, 5], [2, 5], [3, 5], [4, 2]]) {
+    const r = await fetch(`${base}/api/v1/responses`, { method: 'POST',
+      headers: { ...clientAuth, 'Idempotency-Key': `e2e-rupture-${client}-${n}` },
+      body: JSON.stringify({ instrument_id: 'wai_sr', subject_id: client, episode_id: episode.id, answered_at: day(n),
+        answers: Array(12).fill(value) }) });
+    const body = await r.json();
+    const kinds = (body.alerts ?? []).map((a) => a.kind).join(',');
+    console.log(`planted WAI-SR ${n} (all ${value}): HTTP ${r.status}${kinds ? `; alerts: ${kinds}` : ''}`);
+  }
 }
 
 const { base, stop } = await startServer();
