@@ -18,7 +18,7 @@ $(BUILD)/build.ninja:
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" >/dev/null
 
 $(ASAN_BUILD)/build.ninja:
-	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DATTUNE_SANITIZE=ON -DATTUNE_BENCH=OFF >/dev/null
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" -DATTUNE_SANITIZE=ON -DATTUNE_BENCH=OFF >/dev/null
 
 ## build: the binary at build/attune
 build: setup $(BUILD)/build.ninja

@@ -201,14 +201,18 @@ TEST_F(Authorisation, ListsAreFilteredToWhatTheCallerMaySee) {
   auto cli_clients = get("client", "/api/v1/clients")["clients"];
   ASSERT_EQ(cli_clients.size(), 1u);
   EXPECT_EQ(cli_clients[0]["id"], 1);
-  for (const auto& e : get("therapist", "/api/v1/episodes")["episodes"]) EXPECT_EQ(e["therapist_id"], 1);
-  for (const auto& e : get("client", "/api/v1/episodes")["episodes"]) EXPECT_EQ(e["client_id"], 1);
+  // Keep each parsed body alive for its loop (a range-for over a temporary's member dangles).
+  const json ther_episodes = get("therapist", "/api/v1/episodes")["episodes"];
+  for (const auto& e : ther_episodes) EXPECT_EQ(e["therapist_id"], 1);
+  const json cli_episodes = get("client", "/api/v1/episodes")["episodes"];
+  for (const auto& e : cli_episodes) EXPECT_EQ(e["client_id"], 1);
   // The coordinator of org A never sees org B's rows.
   std::string all = get("coordinator", "/api/v1/clients").dump() + get("coordinator", "/api/v1/therapists").dump();
   EXPECT_EQ(all.find("b-client"), std::string::npos);
   EXPECT_EQ(all.find("Therapist b"), std::string::npos);
   // Clients see only client-visible therapist fields.
-  for (const auto& t : get("client", "/api/v1/therapists")["therapists"]) EXPECT_EQ(t["location"], "");
+  const json visible = get("client", "/api/v1/therapists")["therapists"];
+  for (const auto& t : visible) EXPECT_EQ(t["location"], "");
 }
 
 }  // namespace
