@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -114,6 +115,23 @@ Result<instruments::Answers> AnswersFromJson(const Instrument& in, const std::st
   return instruments::AnswersFromMap(in, by_item);
 }
 
+// The catalogue, and the instrument `id` from it when the deployment's declared use permits it.
+// The catalogue is held by pointer so `instrument` stays valid however the result is moved.
+struct Administrable {
+  std::unique_ptr<Catalogue> catalogue;
+  const Instrument* instrument = nullptr;
+};
+
+Result<Administrable> LoadAdministrable(const Context& ctx, const std::string& id) {
+  ATTUNE_TRY(catalogue, LoadCatalogue(ctx));
+  ATTUNE_TRY(use, instruments::ParseUse(ctx.declared_use));
+  Administrable out;
+  out.catalogue = std::make_unique<Catalogue>(std::move(catalogue));
+  ATTUNE_TRY(found, out.catalogue->GetForUse(id, use));
+  out.instrument = found;
+  return out;
+}
+
 struct ScoreArgs {
   std::string id;
   std::string answers;
@@ -124,13 +142,9 @@ struct ScoreArgs {
 };
 
 int RunScore(const Context& ctx, const ScoreArgs& args) {
-  auto catalogue = LoadCatalogue(ctx);
-  if (!catalogue) return ReportError(catalogue.error());
-  auto use = instruments::ParseUse(ctx.declared_use);
-  if (!use) return ReportError(use.error());
-  auto found = catalogue->GetForUse(args.id, *use);
-  if (!found) return ReportError(found.error());
-  const Instrument& in = **found;
+  auto loaded = LoadAdministrable(ctx, args.id);
+  if (!loaded) return ReportError(loaded.error());
+  const Instrument& in = *loaded->instrument;
 
   if (!args.csv.empty()) {
     auto input = ReadAll(args.csv);
@@ -186,13 +200,9 @@ struct ChangeArgs {
 };
 
 int RunChange(const Context& ctx, const ChangeArgs& args) {
-  auto catalogue = LoadCatalogue(ctx);
-  if (!catalogue) return ReportError(catalogue.error());
-  auto use = instruments::ParseUse(ctx.declared_use);
-  if (!use) return ReportError(use.error());
-  auto found = catalogue->GetForUse(args.id, *use);
-  if (!found) return ReportError(found.error());
-  const Instrument& in = **found;
+  auto loaded = LoadAdministrable(ctx, args.id);
+  if (!loaded) return ReportError(loaded.error());
+  const Instrument& in = *loaded->instrument;
   const instruments::Scale* scale = nullptr;
   if (!args.scale.empty()) {
     scale = in.FindScale(args.scale);
