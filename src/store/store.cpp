@@ -323,6 +323,36 @@ struct Store::Impl {
     }
   }
 
+  // One row of `table` by id within the organisation; NOT_FOUND names the noun, the id and the
+  // organisation. RowT supplies kColumns and ToDomain(org) -> T.
+  template <typename RowT, typename T>
+  Result<T> GetById(OrgId org, Id id, const char* table, const char* noun) {
+    return Read<T>([&]() -> Result<T> {
+      RowT row;
+      ll o = org, i = id;
+      std::optional<T> found;
+      Query(sql, std::string("SELECT ") + RowT::kColumns + " FROM " + table + " WHERE org_id = :o AND id = :i",
+            row, [&] { found = row.ToDomain(org); }, o, i);
+      if (!found) {
+        return Fail(ErrorCode::NOT_FOUND, fmt::format("{} {} not found in organisation {}", noun, id, org), "id");
+      }
+      return *found;
+    });
+  }
+
+  // Every row of `table` in the organisation, by id.
+  template <typename RowT, typename T>
+  Result<std::vector<T>> ListAll(OrgId org, const char* table) {
+    return Read<std::vector<T>>([&]() -> Result<std::vector<T>> {
+      RowT row;
+      ll o = org;
+      std::vector<T> out;
+      Query(sql, std::string("SELECT ") + RowT::kColumns + " FROM " + table + " WHERE org_id = :o ORDER BY id",
+            row, [&] { out.push_back(row.ToDomain(org)); }, o);
+      return out;
+    });
+  }
+
   // Allocates `count` consecutive ids from the organisation's counter `name`; returns the first.
   // UPDATE first so PostgreSQL holds the row lock before reading the value.
   Id NextIds(OrgId org, const std::string& name, ll count) {
@@ -817,89 +847,27 @@ Result<Id> Store::AddTrainingRecord(OrgId org, const TrainingRecord& record, con
 }
 
 Result<Therapist> Store::GetTherapist(OrgId org, Id id) {
-  return impl_->Read<Therapist>([&]() -> Result<Therapist> {
-    TherapistRow row;
-    ll o = org, i = id;
-    std::optional<Therapist> found;
-    Query(impl_->sql,
-          std::string("SELECT ") + TherapistRow::kColumns +
-              " FROM therapists WHERE org_id = :o AND id = :i",
-          row, [&] { found = row.ToDomain(org); }, o, i);
-    if (!found) {
-      return Fail(ErrorCode::NOT_FOUND,
-                  fmt::format("therapist {} not found in organisation {}", id, org), "id");
-    }
-    return *found;
-  });
+  return impl_->GetById<TherapistRow, Therapist>(org, id, "therapists", "therapist");
 }
 
 Result<std::vector<Therapist>> Store::ListTherapists(OrgId org) {
-  return impl_->Read<std::vector<Therapist>>([&]() -> Result<std::vector<Therapist>> {
-    TherapistRow row;
-    ll o = org;
-    std::vector<Therapist> out;
-    Query(impl_->sql,
-          std::string("SELECT ") + TherapistRow::kColumns +
-              " FROM therapists WHERE org_id = :o ORDER BY id",
-          row, [&] { out.push_back(row.ToDomain(org)); }, o);
-    return out;
-  });
+  return impl_->ListAll<TherapistRow, Therapist>(org, "therapists");
 }
 
 Result<Client> Store::GetClient(OrgId org, Id id) {
-  return impl_->Read<Client>([&]() -> Result<Client> {
-    ClientRow row;
-    ll o = org, i = id;
-    std::optional<Client> found;
-    Query(impl_->sql,
-          std::string("SELECT ") + ClientRow::kColumns + " FROM clients WHERE org_id = :o AND id = :i",
-          row, [&] { found = row.ToDomain(org); }, o, i);
-    if (!found) {
-      return Fail(ErrorCode::NOT_FOUND, fmt::format("client {} not found in organisation {}", id, org),
-                  "id");
-    }
-    return *found;
-  });
+  return impl_->GetById<ClientRow, Client>(org, id, "clients", "client");
 }
 
 Result<std::vector<Client>> Store::ListClients(OrgId org) {
-  return impl_->Read<std::vector<Client>>([&]() -> Result<std::vector<Client>> {
-    ClientRow row;
-    ll o = org;
-    std::vector<Client> out;
-    Query(impl_->sql,
-          std::string("SELECT ") + ClientRow::kColumns + " FROM clients WHERE org_id = :o ORDER BY id",
-          row, [&] { out.push_back(row.ToDomain(org)); }, o);
-    return out;
-  });
+  return impl_->ListAll<ClientRow, Client>(org, "clients");
 }
 
 Result<Episode> Store::GetEpisode(OrgId org, Id id) {
-  return impl_->Read<Episode>([&]() -> Result<Episode> {
-    EpisodeRow row;
-    ll o = org, i = id;
-    std::optional<Episode> found;
-    Query(impl_->sql,
-          std::string("SELECT ") + EpisodeRow::kColumns + " FROM episodes WHERE org_id = :o AND id = :i",
-          row, [&] { found = row.ToDomain(org); }, o, i);
-    if (!found) {
-      return Fail(ErrorCode::NOT_FOUND, fmt::format("episode {} not found in organisation {}", id, org),
-                  "id");
-    }
-    return *found;
-  });
+  return impl_->GetById<EpisodeRow, Episode>(org, id, "episodes", "episode");
 }
 
 Result<std::vector<Episode>> Store::ListEpisodes(OrgId org) {
-  return impl_->Read<std::vector<Episode>>([&]() -> Result<std::vector<Episode>> {
-    EpisodeRow row;
-    ll o = org;
-    std::vector<Episode> out;
-    Query(impl_->sql,
-          std::string("SELECT ") + EpisodeRow::kColumns + " FROM episodes WHERE org_id = :o ORDER BY id",
-          row, [&] { out.push_back(row.ToDomain(org)); }, o);
-    return out;
-  });
+  return impl_->ListAll<EpisodeRow, Episode>(org, "episodes");
 }
 
 Result<std::vector<Alert>> Store::ListAlerts(OrgId org) {
@@ -1332,19 +1300,7 @@ Result<std::int64_t> Store::ImportResponsesInTx(OrgId org, const ResponseSource&
 }
 
 Result<Response> Store::GetResponse(OrgId org, Id id) {
-  return impl_->Read<Response>([&]() -> Result<Response> {
-    ResponseRow row;
-    ll o = org, i = id;
-    std::optional<Response> found;
-    Query(impl_->sql,
-          std::string("SELECT ") + ResponseRow::kColumns + " FROM responses WHERE org_id = :o AND id = :i",
-          row, [&] { found = row.ToDomain(org); }, o, i);
-    if (!found) {
-      return Fail(ErrorCode::NOT_FOUND, fmt::format("response {} not found in organisation {}", id, org),
-                  "id");
-    }
-    return *found;
-  });
+  return impl_->GetById<ResponseRow, Response>(org, id, "responses", "response");
 }
 
 Result<std::optional<Response>> Store::FindResponseByKey(OrgId org, const std::string& key) {
