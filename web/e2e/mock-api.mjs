@@ -112,6 +112,22 @@ route('PATCH', '/therapists/:id', (req, res, { p, body, user }) => {
   if (user.therapist_id !== +p.id) return problem(res, 403, 'Not permitted', 'only the therapist may change their profile');
   const t = therapists.find((x) => x.id === +p.id); t.client_visible = body.client_visible; json(res, 200, t);
 });
+const training = [];
+route('GET', '/therapists/:id/training', (req, res, { p, user }) => {
+  if (user.therapist_id !== +p.id) return problem(res, 403, 'Not permitted', 'therapist may read only their own training log');
+  json(res, 200, { therapist_id: +p.id, training: training.filter((r) => r.therapist_id === +p.id) });
+});
+route('POST', '/therapists/:id/training', (req, res, { p, user, body }) => {
+  if (user.therapist_id !== +p.id) return problem(res, 403, 'Not permitted', 'therapist may add only to their own training log');
+  const r = { id: training.length + 1, therapist_id: +p.id, kind: body.kind, minutes: body.minutes, completed_on: body.completed_on, note: body.note ?? '' };
+  training.push(r); json(res, 201, r);
+});
+route('GET', '/therapists/:id/mindfulness', (req, res, { p, user }) => {
+  if (user.therapist_id !== +p.id) return problem(res, 403, 'Not permitted', 'not yours');
+  const facets = ['observe', 'describe', 'act_aware', 'nonjudge', 'nonreact'];
+  json(res, 200, { therapist_id: +p.id, instrument: 'ffmq39', points: [0, 1].map((k) => ({ response_id: 100 + k, answered_at: day(4 * k),
+    scores: facets.map((f, i) => ({ scale_id: f, value: 24 + i + 2 * k, band: '' })) })) });
+});
 route('GET', '/clients', (req, res, { user }) => json(res, 200, { clients: clients.filter((c) => canSeeClient(user, c.id)) }));
 route('GET', '/clients/:id', (req, res, { p, user }) => {
   if (!canSeeClient(user, +p.id)) return problem(res, 403, 'Not permitted', `client ${p.id} is not yours to see`);

@@ -2,10 +2,13 @@
 // docs/api.md is a change in this file. Errors arrive as problem+json and become ApiError.
 import type {
   Alert, Answers, AssignmentPlan, AuditEntry, Client, Episode, ExpectedPoint, Instrument, Me,
-  Recommendation, StoredResponse, SubmitResult, Therapist, TrajectoryPoint, UserRow,
+  MindfulnessPoint, Recommendation, StoredResponse, SubmitResult, Therapist, TrainingRecord,
+  TrajectoryPoint, UserRow,
 } from './types';
 
 export const BASE = '/api/v1';
+
+export type AnalysisKind = 'replication' | 'therapist-effects' | 'mediation';
 
 export class ApiError extends Error {
   constructor(public status: number, public title: string, public detail: string,
@@ -97,6 +100,12 @@ export const api = {
   therapist: (id: number) => request<Therapist>('GET', `/therapists/${id}`),
   updateTherapistVisibility: (id: number, client_visible: string[]) =>
     request<Therapist>('PATCH', `/therapists/${id}`, { client_visible }),
+  training: async (therapistId: number) =>
+    list<TrainingRecord>(await request('GET', `/therapists/${therapistId}/training`), 'training'),
+  addTraining: (therapistId: number, r: Omit<TrainingRecord, 'id' | 'therapist_id'>) =>
+    request<TrainingRecord>('POST', `/therapists/${therapistId}/training`, r),
+  mindfulness: async (therapistId: number) =>
+    list<MindfulnessPoint>(await request('GET', `/therapists/${therapistId}/mindfulness`), 'points'),
   clients: async () => list<Client>(await request('GET', '/clients'), 'clients'),
   client: (id: number) => request<Client>('GET', `/clients/${id}`),
   saveIntake: (id: number, intake: Omit<Client, 'id' | 'pseudonym' | 'external_id'>) =>
@@ -139,7 +148,7 @@ export const api = {
   resolve: (id: number, note: string) => request<Alert>('POST', `/alerts/${id}/resolve`, { note }),
 
   // research
-  analysis: (kind: 'replication' | 'therapist-effects' | 'mediation', params: Record<string, unknown> = {}) =>
+  analysis: (kind: AnalysisKind, params: Record<string, unknown> = {}) =>
     request<Record<string, unknown>>('POST', `/analyses/${kind}`, params),
   exportUrl: (what: 'responses' | 'scores', format: 'csv' | 'json', instrument?: string) =>
     `${BASE}/exports/${what}?format=${format}&deidentify=true` + (instrument ? `&instrument=${enc(instrument)}` : ''),

@@ -204,5 +204,21 @@ export interface PlanRow {
 export interface AssignmentPlan {
   plan: PlanRow[];
   as_usual: PlanRow[];
-  summary?: { plan_mean: number; as_usual_mean: number; unassigned: number };
+  summary?: { plan_mean: number; as_usual_mean: number; unassigned: number; waitlist?: number; chose_own?: number; model?: string };
+}
+
+export interface TrainingRecord {
+  id: number;
+  therapist_id: number;
+  kind: string;
+  minutes: number;
+  completed_on: string; // YYYY-MM-DD
+  note: string;
+}
+
+/** One FFMQ-39 self-report: its facet and total scores. */
+export interface MindfulnessPoint {
+  response_id: number;
+  answered_at: string;
+  scores: Score[];
 }

@@ -11,18 +11,38 @@ interface Due { instrument_id: string; reason?: string; episode_id?: number | nu
 /**
  * What a client should answer now: the server's list (GET /clients/{id}/due) when it has one;
  * otherwise every administrable client-rated instrument except the intake preference form.
+ * `others` are the remaining client questionnaires, which can be answered at any time.
  */
-async function loadDue(clientId: number): Promise<{ due: Due[]; instruments: Instrument[]; fromServer: boolean }> {
+export async function loadDue(clientId: number): Promise<{ due: Due[]; others: Due[]; instruments: Instrument[]; fromServer: boolean }> {
   const instruments = await api.instruments();
+  const anytime = instruments
+    .filter((i) => i.respondent === 'client' && i.administrable && i.id !== 'cnip')
+    .map((i) => ({ instrument_id: i.id }));
   try {
-    return { due: await api.due(clientId), instruments, fromServer: true };
+    const due = await api.due(clientId);
+    const ids = new Set(due.map((d) => d.instrument_id));
+    return { due, others: anytime.filter((d) => !ids.has(d.instrument_id)), instruments, fromServer: true };
   } catch (e) {
     if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
-    const due = instruments
-      .filter((i) => i.respondent === 'client' && i.administrable && i.id !== 'cnip')
-      .map((i) => ({ instrument_id: i.id }));
-    return { due, instruments, fromServer: false };
+    return { due: anytime, others: [], instruments, fromServer: false };
   }
+}
+
+function DueList({ items, instruments, testId }: { items: Due[]; instruments: Instrument[]; testId: string }) {
+  return (
+    <ul className="cards" data-testid={testId}>
+      {items.map((d) => {
+        const ins = instruments.find((i) => i.id === d.instrument_id);
+        const q = [d.episode_id ? `episode=${d.episode_id}` : '', d.session_id ? `session=${d.session_id}` : ''].filter(Boolean).join('&');
+        return (
+          <li key={`${d.instrument_id}-${d.session_id ?? ''}`}>
+            <a href={`#/questionnaires/${d.instrument_id}${q ? `?${q}` : ''}`}>{ins?.title ?? d.instrument_id}</a>
+            <span className="hint"> — {ins ? `${ins.item_count} questions` : ''}{d.reason ? `; ${d.reason}` : ''}</span>
+          </li>
+        );
+      })}
+    </ul>
+  );
 }
 
 export function QuestionnaireList() {
@@ -32,23 +52,29 @@ export function QuestionnaireList() {
     <section>
       <h1 tabIndex={-1}>Questionnaires</h1>
       <Loaded state={state} what="your questionnaires">
-        {({ due, instruments, fromServer }) => (
+        {({ due, others, instruments, fromServer }) => (
           <>
-            <p>{fromServer
-              ? (due.length ? 'These are due before your next session. Each takes a few minutes.' : 'Nothing is due right now. Thank you!')
-              : 'You can answer these at any time; your therapist uses them to see how things are going.'}</p>
-            <ul className="cards">
-              {due.map((d) => {
-                const ins = instruments.find((i) => i.id === d.instrument_id);
-                const q = [d.episode_id ? `episode=${d.episode_id}` : '', d.session_id ? `session=${d.session_id}` : ''].filter(Boolean).join('&');
-                return (
-                  <li key={`${d.instrument_id}-${d.session_id ?? ''}`}>
-                    <a href={`#/questionnaires/${d.instrument_id}${q ? `?${q}` : ''}`}>{ins?.title ?? d.instrument_id}</a>
-                    <span className="hint"> — {ins ? `${ins.item_count} questions` : ''}{d.reason ? `; ${d.reason}` : ''}</span>
-                  </li>
-                );
-              })}
-            </ul>
+            {fromServer ? (
+              <>
+                <h2>Due for your next session</h2>
+                {due.length
+                  ? <><p>Each takes a few minutes; your therapist looks at them before you meet.</p>
+                      <DueList items={due} instruments={instruments} testId="due" /></>
+                  : <p data-testid="due">Nothing is due right now. Thank you!</p>}
+                {others.length > 0 && (
+                  <>
+                    <h2>Other questionnaires</h2>
+                    <p>You can answer these at any time, for example when things change between sessions.</p>
+                    <DueList items={others} instruments={instruments} testId="others" />
+                  </>
+                )}
+              </>
+            ) : (
+              <>
+                <p>You can answer these at any time; your therapist uses them to see how things are going.</p>
+                <DueList items={due} instruments={instruments} testId="others" />
+              </>
+            )}
           </>
         )}
       </Loaded>

@@ -51,6 +51,11 @@ export function Assign() {
           <h2>Plan versus assignment as usual</h2>
           <p data-testid="plan-summary">Mean predicted fit {mean(kept).toFixed(3)} with the plan, {mean(plan.as_usual).toFixed(3)} as usual
             {plan.summary ? `; ${plan.summary.unassigned} client(s) could not be placed` : ''}.</p>
+          {plan.summary && (
+            <p className="hint">{plan.summary.waitlist ?? plan.plan.length} client(s) waiting{plan.summary.chose_own ? `, ${plan.summary.chose_own} more chose their own therapist (not planned)` : ''}.
+              Fit is the predicted alliance as the share of this clinic's usual pairings it would beat. {plan.summary.model ? `The ${plan.summary.model}.` : ''}</p>
+          )}
+          {plan.plan.length === 0 && <p>Nobody on the waitlist can be placed now.</p>}
           <PlotFigure caption="Mean predicted fit: plan versus assignment as usual"
             options={{ height: 120, marginLeft: 150, x: { label: 'Mean predicted fit (0–1)', domain: [0, 1] }, y: { label: null },
               marks: [Plot.barX(compare, { x: 'mean', y: 'method', fill: '#1f4e79' }), Plot.ruleX([0])] }}

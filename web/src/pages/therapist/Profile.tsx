@@ -4,6 +4,7 @@ import { useMe } from '../../auth';
 import { ErrorBox, Loaded, useLoad } from '../../components/common';
 import { words } from '../../plain';
 import type { Therapist } from '../../types';
+import { MindfulnessOverTime, TrainingLog } from './TrainingLog';
 
 /** Profile fields a therapist may show to clients. */
 const FIELDS = ['approaches', 'languages', 'modality', 'location', 'style'];
@@ -26,6 +27,8 @@ export function Profile() {
             {ffmq?.administrable
               ? <p><a className="button" href="#/questionnaires/ffmq39">Fill in the FFMQ-39</a> — about ten minutes; repeat every few months to see your profile over time.</p>
               : <p>The mindfulness inventory (FFMQ-39) is not permitted under this deployment's licence terms; an administrator can see why under Instruments.</p>}
+            <MindfulnessOverTime therapistId={t.id} />
+            <TrainingLog therapistId={t.id} />
           </>
         )}
       </Loaded>

@@ -1,0 +1,76 @@
+// The therapist's training log and FFMQ-39 profile over time against a stubbed fetch.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { MindfulnessOverTime, TrainingLog, facetRows, validateTraining } from './TrainingLog';
+import type { MindfulnessPoint, TrainingRecord } from '../../types';
+
+function stub(records: TrainingRecord[], points: MindfulnessPoint[] = []) {
+  const posts: unknown[] = [];
+  vi.stubGlobal('fetch', vi.fn(async (url: string, init: RequestInit = {}) => {
+    if (url.endsWith('/training') && init.method === 'POST') {
+      const body = JSON.parse(String(init.body));
+      posts.push(body);
+      const r = { id: records.length + 1, therapist_id: 4, note: '', ...body };
+      records.push(r);
+      return new Response(JSON.stringify(r), { status: 201 });
+    }
+    if (url.endsWith('/training')) return new Response(JSON.stringify({ therapist_id: 4, training: records }), { status: 200 });
+    if (url.endsWith('/mindfulness')) return new Response(JSON.stringify({ therapist_id: 4, points }), { status: 200 });
+    return new Response(JSON.stringify({ title: 'Not found', detail: `no route ${url}` }), { status: 404 });
+  }));
+  return posts;
+}
+afterEach(() => vi.unstubAllGlobals());
+
+describe('TrainingLog', () => {
+  it('refuses an entry with messages naming the field', () => {
+    expect(validateTraining({ kind: 'daily_practice', minutes: '20', completed_on: '2026-11-26' })).toEqual({});
+    const p = validateTraining({ kind: '', minutes: '0', completed_on: '26/11/2026' });
+    expect(Object.keys(p).sort()).toEqual(['completed_on', 'kind', 'minutes']);
+    expect(p.minutes).toMatch(/1 to 1440/);
+    expect(validateTraining({ kind: 'x', minutes: '2.5', completed_on: '2026-11-26' }).minutes).toBeDefined();
+  });
+
+  it('lists the log, refuses bad minutes on the form, and logs a practice', async () => {
+    const posts = stub([{ id: 1, therapist_id: 4, kind: 'mbsr_session', minutes: 150, completed_on: '2026-11-20', note: 'week 3' }]);
+    const user = userEvent.setup();
+    render(<TrainingLog therapistId={4} />);
+    expect((await screen.findByTestId('training-log')).textContent).toMatch(/Mbsr session|mbsr/i);
+    const minutes = screen.getByLabelText('Minutes');
+    await user.clear(minutes);
+    await user.click(screen.getByRole('button', { name: 'Log practice' }));
+    expect(minutes.getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByText(/whole number from 1 to 1440/)).toBeTruthy();
+    expect(posts).toHaveLength(0);
+    await user.type(minutes, '30');
+    await user.click(screen.getByRole('button', { name: 'Log practice' }));
+    expect(await screen.findByText(/^Logged 30 minutes/)).toBeTruthy();
+    expect(posts).toEqual([expect.objectContaining({ kind: 'daily_practice', minutes: 30 })]);
+    expect(await screen.findByText(/2 entries, 180 minutes in all/)).toBeTruthy();
+  });
+});
+
+describe('MindfulnessOverTime', () => {
+  const points: MindfulnessPoint[] = [
+    { response_id: 1, answered_at: '2026-06-01T09:00:00Z', scores: [{ scale_id: 'nonjudge', value: 24, band: '' }, { scale_id: 'total', value: 130, band: '' }] },
+    { response_id: 2, answered_at: '2026-09-01T09:00:00Z', scores: [{ scale_id: 'nonjudge', value: 29, band: '' }, { scale_id: 'observe', value: null, band: '' }] },
+  ];
+  it('keeps the five facets (not the total, not unscorable ones) in date order', () => {
+    const rows = facetRows(points);
+    expect(rows.map((r) => [r.when, r.value])).toEqual([['2026-06-01', 24], ['2026-09-01', 29]]);
+  });
+  it('draws the chart with its numbers, or says why there is none', async () => {
+    stub([], points);
+    render(<MindfulnessOverTime therapistId={4} />);
+    const fig = await screen.findByTestId('mindfulness');
+    expect(fig.querySelector('svg')).not.toBeNull();
+    expect(fig.textContent).toMatch(/2 inventories/);
+    vi.unstubAllGlobals();
+  });
+  it('says so when there is no inventory yet', async () => {
+    stub([], []);
+    render(<MindfulnessOverTime therapistId={4} />);
+    expect((await screen.findByTestId('mindfulness')).textContent).toMatch(/No FFMQ-39 yet/);
+  });
+});
