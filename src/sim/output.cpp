@@ -90,6 +90,9 @@ Json ParamsJson(const SimParams& p) {
   j["dropout_base_hazard"] = p.dropout_base_hazard;
   j["dropout_alliance_slope"] = p.dropout_alliance_slope;
   j["rupture_dropout_logit"] = p.rupture_dropout_logit;
+  // Written only when used, so a clinic simulated without them keeps its bytes.
+  if (p.waitlist != 0) j["waitlist"] = p.waitlist;
+  if (p.open_share != 0) j["open_share"] = p.open_share;
   return j;
 }
 
@@ -139,7 +142,7 @@ void WriteTruthJson(const Truth& truth, std::ostream& out) {
                           {"repaired", r.repaired},
                           {"repair_session", r.repaired ? Json(r.repair_session) : Json(nullptr)}});
     }
-    episodes.push_back({{"episode_id", e.id},
+    Json episode = {{"episode_id", e.id},
                         {"fit", e.fit},
                         {"alliance_level", e.alliance_level},
                         {"alliance", e.alliance},
@@ -148,9 +151,21 @@ void WriteTruthJson(const Truth& truth, std::ostream& out) {
                         {"deteriorated", e.deteriorated},
                         {"deterioration_onset", e.deteriorated ? Json(e.deterioration_onset) : Json(nullptr)},
                         {"dropped_out", e.dropped_out},
-                        {"last_session", e.last_session}});
+                        {"last_session", e.last_session}};
+    if (truth.params.open_share != 0) episode["open"] = e.open;
+    episodes.push_back(std::move(episode));
   }
   j["episodes"] = std::move(episodes);
+  if (!truth.trial.empty()) {
+    Json trial = Json::array();
+    for (const auto& t : truth.trial) {
+      trial.push_back({{"therapist_id", t.id},
+                       {"step", t.step},
+                       {"facet_change", Named(t.facet_change, kFacets)},
+                       {"alliance_gain", t.alliance_gain}});
+    }
+    j["trial"] = std::move(trial);
+  }
   out << j.dump(1) << '\n';
 }
 

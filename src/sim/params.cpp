@@ -177,6 +177,33 @@ Result<void> Validate(const SimParams& p) {
   ATTUNE_SIM_RANGE(dropout_base_hazard, 1e-6, 0.99);
   ATTUNE_SIM_RANGE(dropout_alliance_slope, -5, 5);
   ATTUNE_SIM_RANGE(rupture_dropout_logit, -5, 5);
+  ATTUNE_SIM_RANGE(waitlist, 0, 5000000);
+  ATTUNE_SIM_RANGE(open_share, 0, 1);
+#undef ATTUNE_SIM_RANGE
+  return Ok();
+}
+
+Result<void> Validate(const TrialPlan& p, std::size_t therapists) {
+  if (p.steps.size() != therapists) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("sim: trial steps has {} entries; expected one per therapist ({})", p.steps.size(),
+                            therapists),
+                "steps");
+  }
+#define ATTUNE_SIM_RANGE(field, lo, hi) \
+  if (auto r = Range("trial " #field, static_cast<double>(p.field), lo, hi); !r) return r
+  ATTUNE_SIM_RANGE(periods, 1, 52);
+  for (std::size_t t = 0; t < p.steps.size(); ++t) {
+    if (auto r = Range(fmt::format("trial steps[{}]", t), p.steps[t], 0, p.periods); !r) return r;
+  }
+  ATTUNE_SIM_RANGE(clients_per_period, 1, 1000000);
+  ATTUNE_SIM_RANGE(effect, -5, 5);
+  ATTUNE_SIM_RANGE(facet_change_sd, 0, 5);
+  ATTUNE_SIM_RANGE(followup_retention, 0, 1);
+  ATTUNE_SIM_RANGE(training_weeks, 1, 52);
+  ATTUNE_SIM_RANGE(session_attendance, 0, 1);
+  ATTUNE_SIM_RANGE(session_minutes, 0, 1440);
+  ATTUNE_SIM_RANGE(practice_minutes, 0, 10080);
 #undef ATTUNE_SIM_RANGE
   return Ok();
 }

@@ -229,6 +229,281 @@ struct Plans {
   std::vector<std::size_t> facet_slots, style_slots;
 };
 
+// The forms of the model, planned in a fixed order (it fixes Clinic::forms).
+Result<Plans> MakePlans(const instruments::Catalogue& catalogue, const SimParams& p, Clinic& clinic) {
+  Plans plans;
+  auto m = PlanForm(catalogue, p.mindfulness_instrument, Role::MINDFULNESS, p, clinic);
+  if (!m) return Error(m.error());
+  plans.mindfulness = std::move(*m);
+  auto s = PlanForm(catalogue, p.style_instrument, Role::STYLE, p, clinic);
+  if (!s) return Error(s.error());
+  plans.style = std::move(*s);
+  for (const std::string* id :
+       {&p.outcome_instrument_depression, &p.outcome_instrument_anxiety, &p.outcome_instrument_other}) {
+    auto o = PlanForm(catalogue, *id, Role::SYMPTOM, p, clinic);
+    if (!o) return Error(o.error());
+    plans.outcomes.push_back(std::move(*o));
+  }
+  auto a = PlanForm(catalogue, p.client_alliance_instrument, Role::ALLIANCE, p, clinic);
+  if (!a) return Error(a.error());
+  plans.alliance = std::move(*a);
+  auto t = PlanForm(catalogue, p.therapist_alliance_instrument, Role::THERAPIST_ALLIANCE, p, clinic);
+  if (!t) return Error(t.error());
+  plans.therapist_alliance = std::move(*t);
+  auto f = FacetSlots(*plans.mindfulness.instrument);
+  if (!f) return Error(f.error());
+  plans.facet_slots = std::move(*f);
+  plans.style_slots = StyleSlots(*plans.style.instrument);
+  return plans;
+}
+
+// What client and episode generation share: the plans, parameters, seed and scratch space.
+struct Model {
+  const SimParams& p;
+  const Plans& plans;
+  std::uint64_t seed = 0;
+  std::vector<double> domain_weights, language_weights;
+  std::vector<std::size_t> client_domain, client_outcome;  // by client index
+  std::vector<double> latents, dips;
+  double client_sd = 0, base_logit = 0, sub_a = 0, sub_e = 0, tr_r = 0, tr_e = 0, len_a = 0, len_e = 0;
+
+  Model(const SimParams& params, const Plans& form_plans, std::uint64_t s)
+      : p(params), plans(form_plans), seed(s), domain_weights(WeightsOf(params.domains)),
+        language_weights(WeightsOf(params.client_languages)),
+        dips(static_cast<std::size_t>(params.sessions) + 2) {
+    client_sd = std::sqrt(1.0 - p.therapist_alliance_icc - p.preference_fit_effect * p.preference_fit_effect);
+    base_logit = Logit(p.dropout_base_hazard);
+    sub_a = std::sqrt(p.alliance_subscale_r);
+    sub_e = std::sqrt(1.0 - p.alliance_subscale_r);
+    tr_r = p.client_therapist_alliance_r;
+    tr_e = std::sqrt(1.0 - tr_r * tr_r);
+    len_a = std::sqrt(p.therapist_leniency_share);
+    len_e = std::sqrt(1.0 - p.therapist_leniency_share);
+  }
+};
+
+// Appends client `id` from its own stream: concerns, language, modality, outcome measure,
+// intake severity and the C-NIP preference answers.
+void AddClient(Model& m, std::uint32_t id, Simulation& sim) {
+  const SimParams& p = m.p;
+  Clinic& clinic = sim.clinic;
+  const std::size_t n_domains = p.domains.size();
+  Rng rng(StreamSeed(m.seed, Stream::CLIENT, id));
+  Client cl;
+  ClientTruth ct;
+  cl.id = ct.id = id;
+  const std::size_t domain = rng.Pick(m.domain_weights);
+  m.client_domain.push_back(domain);
+  cl.primary_domain = p.domains[domain].name;
+  cl.concerns.push_back(cl.primary_domain);
+  if (n_domains > 1 && rng.Bernoulli(p.secondary_concern_prob)) {
+    std::vector<double> others = m.domain_weights;
+    others[domain] = 0;
+    double total = 0;
+    for (double w : others) total += w;
+    if (total > 0) cl.concerns.push_back(p.domains[rng.Pick(others)].name);
+  }
+  cl.language = p.client_languages[rng.Pick(m.language_weights)].name;
+  cl.modality = static_cast<Modality>(rng.Pick(p.client_modality_probs));
+  const std::size_t outcome = cl.primary_domain == "depression" ? 0 : cl.primary_domain == "anxiety" ? 1 : 2;
+  m.client_outcome.push_back(outcome);
+  cl.outcome_instrument = m.plans.outcomes[outcome].instrument->id;
+  ct.intake_severity = rng.Normal();
+  for (double& v : ct.preferences) v = rng.Normal();
+
+  Response header;
+  header.client_id = cl.id;
+  m.latents.assign(m.plans.style_slots.size(), 0.0);
+  for (std::size_t s = 0; s < m.latents.size(); ++s) m.latents[s] = ct.preferences[m.plans.style_slots[s]];
+  Answer(m.plans.style, m.latents, p, rng, header, clinic);
+
+  clinic.clients.push_back(std::move(cl));
+  sim.truth.clients.push_back(ct);
+}
+
+// Simulates one episode session by session from its own stream; `shift` is added to its
+// alliance level (a trained therapist's gain in a trial; 0 otherwise).
+void SimulateEpisode(Model& m, Episode& ep, double shift, Simulation& sim) {
+  const SimParams& p = m.p;
+  const Plans& plans = m.plans;
+  Clinic& clinic = sim.clinic;
+  const int n_sessions = p.sessions;
+  const auto& alliance_scales = plans.alliance.instrument->scales;
+  const auto& therapist_scales = plans.therapist_alliance.instrument->scales;
+  std::vector<double>& latents = m.latents;
+  std::vector<double>& dips = m.dips;
+  // Latents of an alliance form: "total" (and any scale holding every item) follows the
+  // session's alliance; each subscale is sqrt(rho) a + sqrt(1 - rho) xi.
+  auto alliance_latents = [&](const std::vector<instruments::Scale>& scales, std::size_t n_items, double a,
+                              Rng& rng) {
+    latents.assign(scales.size(), a);
+    for (std::size_t s = 0; s < scales.size(); ++s) {
+      const double xi = rng.Normal();
+      if (scales[s].items.size() < n_items) latents[s] = m.sub_a * a + m.sub_e * xi;
+    }
+  };
+
+  Rng rng(StreamSeed(m.seed, Stream::EPISODE, ep.id));
+  const std::size_t ci = ep.client_id - 1, ti = ep.therapist_id - 1;
+  const ClientTruth& ct = sim.truth.clients[ci];
+  const TherapistTruth& tt = sim.truth.therapists[ti];
+  EpisodeTruth et;
+  et.id = ep.id;
+  double msd = 0;
+  for (std::size_t d = 0; d < 4; ++d) msd += (ct.preferences[d] - tt.style[d]) * (ct.preferences[d] - tt.style[d]);
+  et.fit = (2.0 - msd / 4.0) / std::sqrt(2.0);
+  et.alliance_level = tt.alliance_effect + p.preference_fit_effect * et.fit + m.client_sd * rng.Normal();
+  if (shift != 0) et.alliance_level += shift;
+  const double domain_effect = tt.domain_effects[m.client_domain[ci]];
+  const FormPlan& outcome_plan = plans.outcomes[m.client_outcome[ci]];
+
+  et.deteriorated = n_sessions >= 3 && rng.Bernoulli(p.deterioration_prob);
+  if (et.deteriorated) et.deterioration_onset = rng.UniformInt(2, n_sessions - 1);
+  std::fill(dips.begin(), dips.end(), 0.0);
+  int unrepaired_open = 0;  // count of unrepaired ruptures so far
+  double severity = ct.intake_severity;
+
+  Response header;
+  header.therapist_id = ep.therapist_id;
+  header.client_id = ep.client_id;
+  header.episode_id = ep.id;
+  for (int k = 1; k <= n_sessions; ++k) {
+    const auto ks = static_cast<std::size_t>(k);
+    const bool attended = k == 1 || !rng.Bernoulli(p.missed_session_prob);
+    if (attended && k >= 2 && rng.Bernoulli(p.rupture_prob)) {
+      RuptureTruth rupture;
+      rupture.session = k;
+      rupture.depth = p.rupture_depth * (0.75 + 0.5 * rng.Uniform());
+      rupture.repaired = rng.Bernoulli(p.rupture_repair_prob) && k < n_sessions;
+      dips[ks] += rupture.depth;
+      if (rupture.repaired) {
+        rupture.repair_session = k + 1;
+        dips[ks + 1] += 0.5 * rupture.depth;
+      } else {
+        for (std::size_t j = ks + 1; j < dips.size(); ++j) dips[j] += p.unrepaired_residual * rupture.depth;
+        ++unrepaired_open;
+      }
+      et.ruptures.push_back(rupture);
+    }
+    const double alliance =
+        et.alliance_level + p.alliance_growth * (k - 1) + p.alliance_session_sd * rng.Normal() - dips[ks];
+    et.alliance.push_back(alliance);
+    et.severity.push_back(severity);
+    clinic.sessions.push_back(Session{ep.id, k, attended});
+    ep.sessions_scheduled = k;
+
+    if (attended) {
+      ++ep.sessions_attended;
+      ep.last_session = k;
+      header.session = k;
+      // Outcome at the start (always at intake), then both alliance forms at the end.
+      if (k == 1 || !rng.Bernoulli(p.form_skip_prob)) {
+        latents.assign(outcome_plan.instrument->scales.size(), severity);
+        Answer(outcome_plan, latents, p, rng, header, clinic);
+      }
+      if (!rng.Bernoulli(p.form_skip_prob)) {
+        alliance_latents(alliance_scales, plans.alliance.items.size(), alliance, rng);
+        Answer(plans.alliance, latents, p, rng, header, clinic);
+      }
+      if (!rng.Bernoulli(p.form_skip_prob)) {
+        const double rated = m.tr_r * alliance + m.tr_e * (m.len_a * tt.leniency + m.len_e * rng.Normal());
+        alliance_latents(therapist_scales, plans.therapist_alliance.items.size(), rated, rng);
+        Answer(plans.therapist_alliance, latents, p, rng, header, clinic);
+      }
+      if (k < n_sessions) {
+        const double logit = m.base_logit - p.dropout_alliance_slope * alliance +
+                             (unrepaired_open > 0 ? p.rupture_dropout_logit : 0.0);
+        if (rng.Bernoulli(1.0 / (1.0 + std::exp(-logit)))) {
+          ep.dropped_out = true;
+          break;
+        }
+      }
+    }
+    double change = attended ? p.improvement_base + p.alliance_outcome_effect * alliance + domain_effect : 0.0;
+    if (et.deteriorated && k >= et.deterioration_onset) change -= p.deterioration_rate;
+    severity = std::max(p.severity_floor, severity - change + p.severity_session_sd * rng.Normal());
+  }
+  et.dropped_out = ep.dropped_out;
+  et.last_session = ep.last_session;
+  // A deterioration counts only if a measurement after its onset was taken.
+  if (et.deteriorated && et.deterioration_onset >= ep.last_session) {
+    et.deteriorated = false;
+    et.deterioration_onset = 0;
+  }
+  sim.truth.episodes.push_back(std::move(et));
+}
+
+// Open episodes (SimParams::open_share): each episode, from its own stream, is still in progress
+// with probability open_share, observed up to a session drawn uniformly before its last attended
+// one (its first, when it has only one). Its later sessions, answers, ruptures and dropout are
+// the future: not in the data, and not in the truth either.
+void OpenEpisodes(const SimParams& p, std::uint64_t seed, Simulation& sim) {
+  Clinic& clinic = sim.clinic;
+  std::vector<int> cut(clinic.episodes.size() + 1, 0);  // by episode id; 0 = ended
+  bool any = false;
+  for (std::size_t e = 0; e < clinic.episodes.size(); ++e) {
+    Episode& ep = clinic.episodes[e];
+    Rng rng(StreamSeed(seed, Stream::CENSUS, ep.id));
+    if (!rng.Bernoulli(p.open_share)) continue;
+    const int c = ep.last_session >= 2 ? rng.UniformInt(1, ep.last_session - 1) : 1;
+    cut[ep.id] = c;
+    any = true;
+    ep.open = true;
+    ep.dropped_out = false;
+    ep.sessions_scheduled = c;
+    ep.sessions_attended = 0;
+    ep.last_session = 0;
+    EpisodeTruth& et = sim.truth.episodes[e];
+    et.open = true;
+    et.dropped_out = false;
+    et.alliance.resize(static_cast<std::size_t>(c));
+    et.severity.resize(static_cast<std::size_t>(c));
+    std::erase_if(et.ruptures, [c](const RuptureTruth& r) { return r.session > c; });
+    for (auto& r : et.ruptures) {
+      if (r.repaired && r.repair_session > c) {
+        r.repaired = false;
+        r.repair_session = 0;
+      }
+    }
+  }
+  if (!any) return;
+  std::erase_if(clinic.sessions, [&](const Session& s) { return cut[s.episode_id] > 0 && s.number > cut[s.episode_id]; });
+  for (const Session& s : clinic.sessions) {
+    if (cut[s.episode_id] == 0 || !s.attended) continue;
+    Episode& ep = clinic.episodes[s.episode_id - 1];
+    ++ep.sessions_attended;
+    ep.last_session = std::max(ep.last_session, s.number);
+  }
+  for (std::size_t e = 0; e < clinic.episodes.size(); ++e) {
+    const Episode& ep = clinic.episodes[e];
+    EpisodeTruth& et = sim.truth.episodes[e];
+    if (!ep.open) continue;
+    et.last_session = ep.last_session;
+    if (et.deteriorated && et.deterioration_onset >= ep.last_session) {
+      et.deteriorated = false;
+      et.deterioration_onset = 0;
+    }
+  }
+  // Drop the future's answers and renumber the responses.
+  std::vector<Response> kept;
+  std::vector<double> values;
+  std::vector<unsigned char> present;
+  for (const Response& r : clinic.responses) {
+    if (r.episode_id && cut[r.episode_id] > 0 && r.session > cut[r.episode_id]) continue;
+    Response moved = r;
+    moved.id = static_cast<std::uint32_t>(kept.size() + 1);
+    moved.offset = values.size();
+    values.insert(values.end(), clinic.values.begin() + static_cast<std::ptrdiff_t>(r.offset),
+                  clinic.values.begin() + static_cast<std::ptrdiff_t>(r.offset + r.count));
+    present.insert(present.end(), clinic.present.begin() + static_cast<std::ptrdiff_t>(r.offset),
+                   clinic.present.begin() + static_cast<std::ptrdiff_t>(r.offset + r.count));
+    kept.push_back(moved);
+  }
+  clinic.responses = std::move(kept);
+  clinic.values = std::move(values);
+  clinic.present = std::move(present);
+}
+
 }  // namespace
 
 Result<Simulation> SimulateClinic(const instruments::Catalogue& catalogue, const SimParams& params,
@@ -241,31 +516,9 @@ Result<Simulation> SimulateClinic(const instruments::Catalogue& catalogue, const
   truth.seed = seed;
   truth.params = params;
 
-  Plans plans;
-  {
-    auto m = PlanForm(catalogue, p.mindfulness_instrument, Role::MINDFULNESS, p, clinic);
-    if (!m) return Error(m.error());
-    plans.mindfulness = std::move(*m);
-    auto s = PlanForm(catalogue, p.style_instrument, Role::STYLE, p, clinic);
-    if (!s) return Error(s.error());
-    plans.style = std::move(*s);
-    for (const std::string* id :
-         {&p.outcome_instrument_depression, &p.outcome_instrument_anxiety, &p.outcome_instrument_other}) {
-      auto o = PlanForm(catalogue, *id, Role::SYMPTOM, p, clinic);
-      if (!o) return Error(o.error());
-      plans.outcomes.push_back(std::move(*o));
-    }
-    auto a = PlanForm(catalogue, p.client_alliance_instrument, Role::ALLIANCE, p, clinic);
-    if (!a) return Error(a.error());
-    plans.alliance = std::move(*a);
-    auto t = PlanForm(catalogue, p.therapist_alliance_instrument, Role::THERAPIST_ALLIANCE, p, clinic);
-    if (!t) return Error(t.error());
-    plans.therapist_alliance = std::move(*t);
-    auto f = FacetSlots(*plans.mindfulness.instrument);
-    if (!f) return Error(f.error());
-    plans.facet_slots = std::move(*f);
-    plans.style_slots = StyleSlots(*plans.style.instrument);
-  }
+  auto planned = MakePlans(catalogue, p, clinic);
+  if (!planned) return Error(planned.error());
+  const Plans& plans = *planned;
 
   // The facet composite: c = w'facets, sd(c) = sqrt(w' R w); corr(facet_f, u_t) = sqrt(R²) (R w)_f / sd(c).
   const Matrix5 chol = *Cholesky(p.facet_correlations);
@@ -334,45 +587,10 @@ Result<Simulation> SimulateClinic(const instruments::Catalogue& catalogue, const
   }
 
   // --- Clients ---
-  const std::vector<double> domain_weights = WeightsOf(p.domains);
-  const std::vector<double> language_weights = WeightsOf(p.client_languages);
-  std::vector<std::size_t> client_domain(static_cast<std::size_t>(p.clients));
-  std::vector<std::size_t> client_outcome(static_cast<std::size_t>(p.clients));
-  clinic.clients.reserve(static_cast<std::size_t>(p.clients));
-  truth.clients.reserve(static_cast<std::size_t>(p.clients));
-  for (int c = 1; c <= p.clients; ++c) {
-    Rng rng(StreamSeed(seed, Stream::CLIENT, static_cast<std::uint64_t>(c)));
-    Client cl;
-    ClientTruth ct;
-    cl.id = ct.id = static_cast<std::uint32_t>(c);
-    const std::size_t domain = rng.Pick(domain_weights);
-    client_domain[static_cast<std::size_t>(c - 1)] = domain;
-    cl.primary_domain = p.domains[domain].name;
-    cl.concerns.push_back(cl.primary_domain);
-    if (n_domains > 1 && rng.Bernoulli(p.secondary_concern_prob)) {
-      std::vector<double> others = domain_weights;
-      others[domain] = 0;
-      double total = 0;
-      for (double w : others) total += w;
-      if (total > 0) cl.concerns.push_back(p.domains[rng.Pick(others)].name);
-    }
-    cl.language = p.client_languages[rng.Pick(language_weights)].name;
-    cl.modality = static_cast<Modality>(rng.Pick(p.client_modality_probs));
-    const std::size_t outcome = cl.primary_domain == "depression" ? 0 : cl.primary_domain == "anxiety" ? 1 : 2;
-    client_outcome[static_cast<std::size_t>(c - 1)] = outcome;
-    cl.outcome_instrument = plans.outcomes[outcome].instrument->id;
-    ct.intake_severity = rng.Normal();
-    for (double& v : ct.preferences) v = rng.Normal();
-
-    Response header;
-    header.client_id = cl.id;
-    latents.assign(plans.style_slots.size(), 0.0);
-    for (std::size_t s = 0; s < latents.size(); ++s) latents[s] = ct.preferences[plans.style_slots[s]];
-    Answer(plans.style, latents, p, rng, header, clinic);
-
-    clinic.clients.push_back(std::move(cl));
-    truth.clients.push_back(ct);
-  }
+  Model model(p, plans, seed);
+  clinic.clients.reserve(static_cast<std::size_t>(p.clients + p.waitlist));
+  truth.clients.reserve(static_cast<std::size_t>(p.clients + p.waitlist));
+  for (int c = 1; c <= p.clients; ++c) AddClient(model, static_cast<std::uint32_t>(c), sim);
 
   // --- Assignment as usual: random among therapists with room (language and modality fit) ---
   {
@@ -427,120 +645,118 @@ Result<Simulation> SimulateClinic(const instruments::Catalogue& catalogue, const
   }
 
   // --- Episodes and sessions ---
-  const int n_sessions = p.sessions;
-  const double client_sd =
-      std::sqrt(1.0 - p.therapist_alliance_icc - p.preference_fit_effect * p.preference_fit_effect);
-  const double base_logit = Logit(p.dropout_base_hazard);
-  const double sub_a = std::sqrt(p.alliance_subscale_r), sub_e = std::sqrt(1.0 - p.alliance_subscale_r);
-  const double tr_r = p.client_therapist_alliance_r, tr_e = std::sqrt(1.0 - tr_r * tr_r);
-  const double len_a = std::sqrt(p.therapist_leniency_share), len_e = std::sqrt(1.0 - p.therapist_leniency_share);
-  const auto& alliance_scales = plans.alliance.instrument->scales;
-  const auto& therapist_scales = plans.therapist_alliance.instrument->scales;
-  std::vector<double> dips(static_cast<std::size_t>(n_sessions) + 2);
   truth.episodes.reserve(clinic.episodes.size());
-  clinic.sessions.reserve(clinic.episodes.size() * static_cast<std::size_t>(n_sessions));
+  clinic.sessions.reserve(clinic.episodes.size() * static_cast<std::size_t>(p.sessions));
+  for (Episode& ep : clinic.episodes) SimulateEpisode(model, ep, 0.0, sim);
 
-  // Latents of an alliance form: "total" (and any scale holding every item) follows the
-  // session's alliance; each subscale is sqrt(rho) a + sqrt(1 - rho) xi.
-  auto alliance_latents = [&](const std::vector<instruments::Scale>& scales, std::size_t n_items, double a,
-                              Rng& rng) {
-    latents.assign(scales.size(), a);
-    for (std::size_t s = 0; s < scales.size(); ++s) {
-      const double xi = rng.Normal();
-      if (scales[s].items.size() < n_items) latents[s] = sub_a * a + sub_e * xi;
-    }
-  };
-
-  for (Episode& ep : clinic.episodes) {
-    Rng rng(StreamSeed(seed, Stream::EPISODE, ep.id));
-    const std::size_t ci = ep.client_id - 1, ti = ep.therapist_id - 1;
-    const ClientTruth& ct = truth.clients[ci];
-    const TherapistTruth& tt = truth.therapists[ti];
-    EpisodeTruth et;
-    et.id = ep.id;
-    double msd = 0;
-    for (std::size_t d = 0; d < 4; ++d) msd += (ct.preferences[d] - tt.style[d]) * (ct.preferences[d] - tt.style[d]);
-    et.fit = (2.0 - msd / 4.0) / std::sqrt(2.0);
-    et.alliance_level = tt.alliance_effect + p.preference_fit_effect * et.fit + client_sd * rng.Normal();
-    const double domain_effect = tt.domain_effects[client_domain[ci]];
-    const FormPlan& outcome_plan = plans.outcomes[client_outcome[ci]];
-
-    et.deteriorated = n_sessions >= 3 && rng.Bernoulli(p.deterioration_prob);
-    if (et.deteriorated) et.deterioration_onset = rng.UniformInt(2, n_sessions - 1);
-    std::fill(dips.begin(), dips.end(), 0.0);
-    int unrepaired_open = 0;  // count of unrepaired ruptures so far
-    double severity = ct.intake_severity;
-
-    Response header;
-    header.therapist_id = ep.therapist_id;
-    header.client_id = ep.client_id;
-    header.episode_id = ep.id;
-    for (int k = 1; k <= n_sessions; ++k) {
-      const auto ks = static_cast<std::size_t>(k);
-      const bool attended = k == 1 || !rng.Bernoulli(p.missed_session_prob);
-      if (attended && k >= 2 && rng.Bernoulli(p.rupture_prob)) {
-        RuptureTruth rupture;
-        rupture.session = k;
-        rupture.depth = p.rupture_depth * (0.75 + 0.5 * rng.Uniform());
-        rupture.repaired = rng.Bernoulli(p.rupture_repair_prob) && k < n_sessions;
-        dips[ks] += rupture.depth;
-        if (rupture.repaired) {
-          rupture.repair_session = k + 1;
-          dips[ks + 1] += 0.5 * rupture.depth;
-        } else {
-          for (std::size_t j = ks + 1; j < dips.size(); ++j) dips[j] += p.unrepaired_residual * rupture.depth;
-          ++unrepaired_open;
-        }
-        et.ruptures.push_back(rupture);
-      }
-      const double alliance = et.alliance_level + p.alliance_growth * (k - 1) + p.alliance_session_sd * rng.Normal() -
-                              dips[ks];
-      et.alliance.push_back(alliance);
-      et.severity.push_back(severity);
-      clinic.sessions.push_back(Session{ep.id, k, attended});
-      ep.sessions_scheduled = k;
-
-      if (attended) {
-        ++ep.sessions_attended;
-        ep.last_session = k;
-        header.session = k;
-        // Outcome at the start (always at intake), then both alliance forms at the end.
-        if (k == 1 || !rng.Bernoulli(p.form_skip_prob)) {
-          latents.assign(outcome_plan.instrument->scales.size(), severity);
-          Answer(outcome_plan, latents, p, rng, header, clinic);
-        }
-        if (!rng.Bernoulli(p.form_skip_prob)) {
-          alliance_latents(alliance_scales, plans.alliance.items.size(), alliance, rng);
-          Answer(plans.alliance, latents, p, rng, header, clinic);
-        }
-        if (!rng.Bernoulli(p.form_skip_prob)) {
-          const double rated = tr_r * alliance + tr_e * (len_a * tt.leniency + len_e * rng.Normal());
-          alliance_latents(therapist_scales, plans.therapist_alliance.items.size(), rated, rng);
-          Answer(plans.therapist_alliance, latents, p, rng, header, clinic);
-        }
-        if (k < n_sessions) {
-          const double logit = base_logit - p.dropout_alliance_slope * alliance +
-                               (unrepaired_open > 0 ? p.rupture_dropout_logit : 0.0);
-          if (rng.Bernoulli(1.0 / (1.0 + std::exp(-logit)))) {
-            ep.dropped_out = true;
-            break;
-          }
-        }
-      }
-      double change = attended ? p.improvement_base + p.alliance_outcome_effect * alliance + domain_effect : 0.0;
-      if (et.deteriorated && k >= et.deterioration_onset) change -= p.deterioration_rate;
-      severity = std::max(p.severity_floor, severity - change + p.severity_session_sd * rng.Normal());
-    }
-    et.dropped_out = ep.dropped_out;
-    et.last_session = ep.last_session;
-    // A deterioration counts only if a measurement after its onset was taken.
-    if (et.deteriorated && et.deterioration_onset >= ep.last_session) {
-      et.deteriorated = false;
-      et.deterioration_onset = 0;
-    }
-    truth.episodes.push_back(std::move(et));
+  // --- A living clinic: open episodes, then the waitlist (clients after all the others) ---
+  if (p.open_share > 0) OpenEpisodes(p, seed, sim);
+  for (int w = 1; w <= p.waitlist; ++w) {
+    AddClient(model, static_cast<std::uint32_t>(clinic.clients.size() + 1), sim);
+    clinic.clients.back().waitlisted = true;
   }
   return sim;
+}
+
+Result<void> SimulateTrial(const instruments::Catalogue& catalogue, const TrialPlan& plan, Simulation& simulation) {
+  Clinic& clinic = simulation.clinic;
+  Truth& truth = simulation.truth;
+  const SimParams& p = truth.params;
+  if (auto ok = Validate(plan, clinic.therapists.size()); !ok) return Error(ok.error());
+  auto planned = MakePlans(catalogue, p, clinic);
+  if (!planned) return Error(planned.error());
+  const Plans& plans = *planned;
+  Model model(p, plans, truth.seed);
+  // Domains and outcome measures of the clients so far (the new ones are appended by AddClient).
+  for (const Client& cl : clinic.clients) {
+    std::size_t domain = 0;
+    while (domain + 1 < p.domains.size() && p.domains[domain].name != cl.primary_domain) ++domain;
+    model.client_domain.push_back(domain);
+    model.client_outcome.push_back(cl.primary_domain == "depression" ? 0 : cl.primary_domain == "anxiety" ? 1 : 2);
+  }
+
+  // --- Therapists: facet gain, alliance gain, training log, FFMQ at post and follow-up ---
+  double weight_sum = 0;
+  for (double w : p.facet_weights) weight_sum += w;
+  truth.trial.clear();
+  for (std::size_t t = 0; t < clinic.therapists.size(); ++t) {
+    const Therapist& th = clinic.therapists[t];
+    const TherapistTruth& tt = truth.therapists[t];
+    Rng rng(StreamSeed(truth.seed, Stream::TRIAL, th.id));
+    TherapistTrialTruth tr;
+    tr.id = th.id;
+    tr.step = plan.steps[t];
+    std::array<double, 5> change{};
+    double weighted = 0;
+    for (std::size_t f = 0; f < 5; ++f) {
+      change[f] = p.training_facet_shift + plan.facet_change_sd * rng.Normal();
+      weighted += p.facet_weights[f] * change[f];
+    }
+    // The gain follows the therapist's facet gain: `effect` for the average gain.
+    const double scale = p.training_facet_shift > 0 && weight_sum > 0 ? p.training_facet_shift * weight_sum : 0.0;
+    const double gain = scale > 0 ? plan.effect * weighted / scale : plan.effect;
+    if (tr.step > 0) {
+      tr.facet_change = change;
+      tr.alliance_gain = gain;
+      for (int week = 1; week <= plan.training_weeks; ++week) {
+        if (rng.Bernoulli(plan.session_attendance)) {
+          clinic.training.push_back({th.id, week, "mbsr_session", plan.session_minutes});
+        }
+        const double minutes = std::round(plan.practice_minutes * (1.0 + rng.Normal() / 3.0));
+        if (minutes > 0) clinic.training.push_back({th.id, week, "home_practice", static_cast<int>(minutes)});
+      }
+    }
+    for (int occasion = 1; occasion <= 2; ++occasion) {
+      // Post is measured at the start of period 1 (only step-1 therapists trained by then);
+      // follow-up after the last period (every trained therapist, keeping part of the gain).
+      const double kept = occasion == 1 ? (tr.step == 1 ? 1.0 : 0.0) : (tr.step > 0 ? plan.followup_retention : 0.0);
+      Response header;
+      header.therapist_id = th.id;
+      header.occasion = occasion;
+      model.latents.assign(plans.facet_slots.size(), 0.0);
+      for (std::size_t s = 0; s < model.latents.size(); ++s) {
+        const std::size_t f = plans.facet_slots[s];
+        model.latents[s] = tt.facets[f] + kept * tr.facet_change[f];
+      }
+      Answer(plans.mindfulness, model.latents, p, rng, header, clinic);
+    }
+    truth.trial.push_back(tr);
+  }
+
+  // --- Periods: new clients, assigned at random among therapists who speak their language ---
+  for (int period = 1; period <= plan.periods; ++period) {
+    Rng rng(StreamSeed(truth.seed, Stream::ASSIGNMENT, static_cast<std::uint64_t>(period)));
+    const std::size_t first_episode = clinic.episodes.size();
+    std::vector<std::size_t> eligible;
+    for (int c = 0; c < plan.clients_per_period; ++c) {
+      AddClient(model, static_cast<std::uint32_t>(clinic.clients.size() + 1), simulation);
+      Client& cl = clinic.clients.back();
+      cl.period = period;
+      eligible.clear();
+      for (std::size_t t = 0; t < clinic.therapists.size(); ++t) {
+        const auto& langs = clinic.therapists[t].languages;
+        if (std::find(langs.begin(), langs.end(), cl.language) != langs.end()) eligible.push_back(t);
+      }
+      if (eligible.empty()) {
+        for (std::size_t t = 0; t < clinic.therapists.size(); ++t) eligible.push_back(t);
+      }
+      const std::size_t t =
+          eligible[static_cast<std::size_t>(rng.UniformInt(0, static_cast<int>(eligible.size()) - 1))];
+      Episode ep;
+      ep.id = static_cast<std::uint32_t>(clinic.episodes.size() + 1);
+      ep.client_id = cl.id;
+      ep.therapist_id = clinic.therapists[t].id;
+      ep.period = period;
+      clinic.episodes.push_back(ep);
+    }
+    for (std::size_t e = first_episode; e < clinic.episodes.size(); ++e) {
+      Episode& ep = clinic.episodes[e];
+      const TherapistTrialTruth& tr = truth.trial[ep.therapist_id - 1];
+      const bool trained = tr.step > 0 && period >= tr.step;
+      SimulateEpisode(model, ep, trained ? tr.alliance_gain : 0.0, simulation);
+    }
+  }
+  return Ok();
 }
 
 }  // namespace attune::sim

@@ -32,6 +32,8 @@ Result<void> CheckName(const std::string& value, const char* field, bool upper) 
   return Ok();
 }
 
+Result<void> CheckSchedule(const TrialSpec& spec);
+
 Result<void> CheckSpec(const TrialSpec& spec) {
   ATTUNE_CHECK(CheckName(spec.name, "name", true));
   if (spec.arms.size() < 2) {
@@ -60,6 +62,44 @@ Result<void> CheckSpec(const TrialSpec& spec) {
       return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("block_multiples: {} is outside 1..10", m),
                   "block_multiples");
     }
+  }
+  return CheckSchedule(spec);
+}
+
+// A date as YYYY-MM-DD (digits and dashes in place; the calendar itself is not checked).
+bool IsDate(const std::string& d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9')) return false;
+  }
+  return true;
+}
+
+Result<void> CheckSchedule(const TrialSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> dates;  // field, date in schedule order
+  if (!spec.allocated_on.empty()) dates.emplace_back("allocated_on", spec.allocated_on);
+  for (std::size_t k = 0; k < spec.period_starts.size(); ++k) {
+    dates.emplace_back(fmt::format("period_starts[{}]", k), spec.period_starts[k]);
+  }
+  if (!spec.followup_from.empty()) dates.emplace_back("followup_from", spec.followup_from);
+  for (std::size_t i = 0; i < dates.size(); ++i) {
+    const auto& [field, date] = dates[i];
+    if (!IsDate(date)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("{}: \"{}\" is not a date (YYYY-MM-DD)", field, date),
+                  field);
+    }
+    if (i > 0 && !(dates[i - 1].second < date)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("{}: {} is not after {} ({})", field, date, dates[i - 1].first, dates[i - 1].second),
+                  field);
+    }
+  }
+  const std::size_t periods = spec.design == Design::PARALLEL ? 1 : static_cast<std::size_t>(spec.steps);
+  if (!spec.period_starts.empty() && spec.period_starts.size() != periods) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("period_starts: {} dates; expected {} (one per period after allocation)",
+                            spec.period_starts.size(), periods),
+                "period_starts");
   }
   return Ok();
 }
@@ -217,6 +257,10 @@ std::string CanonicalText(const Allocation& allocation) {
   out += fmt::format("name={}\ndesign={}\narms={}\nstrata_facet={}\nsteps={}\nblock_multiples={}\nseed={}\n",
                      s.name, DesignName(s.design), fmt::join(s.arms, ":"), s.strata_facet, s.steps,
                      fmt::join(s.block_multiples, ","), s.seed);
+  if (!s.allocated_on.empty() || !s.period_starts.empty() || !s.followup_from.empty()) {
+    out += fmt::format("allocated_on={}\nperiod_starts={}\nfollowup_from={}\n", s.allocated_on,
+                       fmt::join(s.period_starts, ","), s.followup_from);
+  }
   out += fmt::format("stratum_cut={}\n", allocation.stratum_cut);
   for (const auto& a : allocation.assignments) {
     out += fmt::format("therapist={} stratum={} block={} block_size={} arm={} step={}\n", a.therapist_id, a.stratum,
@@ -270,6 +314,9 @@ std::string AllocationJson(const Allocation& allocation) {
   j["steps"] = s.steps;
   j["block_multiples"] = s.block_multiples;
   j["seed"] = s.seed;
+  if (!s.allocated_on.empty()) j["allocated_on"] = s.allocated_on;
+  if (!s.period_starts.empty()) j["period_starts"] = s.period_starts;
+  if (!s.followup_from.empty()) j["followup_from"] = s.followup_from;
   j["stratum_cut"] = allocation.stratum_cut;
   auto& list = j["assignments"] = nlohmann::ordered_json::array();
   for (const auto& a : allocation.assignments) {
@@ -307,6 +354,12 @@ Result<Allocation> ParseAllocationJson(std::string_view text) {
     a.spec.block_multiples = j.at(path).get<std::vector<int>>();
     path = "seed";
     a.spec.seed = j.at(path).get<std::uint64_t>();
+    path = "allocated_on";
+    if (j.contains(path)) a.spec.allocated_on = j.at(path).get<std::string>();
+    path = "period_starts";
+    if (j.contains(path)) a.spec.period_starts = j.at(path).get<std::vector<std::string>>();
+    path = "followup_from";
+    if (j.contains(path)) a.spec.followup_from = j.at(path).get<std::string>();
     path = "stratum_cut";
     a.stratum_cut = j.at(path).get<double>();
     path = "hash";

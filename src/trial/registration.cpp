@@ -26,6 +26,12 @@ Plan MakePlan(const Allocation& allocation) {
       {"training_log", "per therapist: programme, sessions attended, practice minutes"},
       {"client_sessions", "WAI-SR (client-rated alliance) and the outcome measure at every session, as usual"},
   };
+  const TrialSpec& s = allocation.spec;
+  if (!s.allocated_on.empty()) p.schedule.emplace_back("allocated_on", s.allocated_on);
+  for (std::size_t k = 0; k < s.period_starts.size(); ++k) {
+    p.schedule.emplace_back(fmt::format("period_{}_starts", k + 1), s.period_starts[k]);
+  }
+  if (!s.followup_from.empty()) p.schedule.emplace_back("followup_from", s.followup_from);
   p.outcomes = {
       {"primary", "client-rated alliance: mean WAI-SR total of each client's sessions (standardised)"},
       {"secondary_outcome", "outcome change: last minus first severity on the client's outcome measure"},

@@ -111,6 +111,11 @@ struct SimParams {
   double dropout_base_hazard = 0.035;
   double dropout_alliance_slope = 0.55;
   double rupture_dropout_logit = 0.70;
+
+  // A living clinic (docs/simulation.md "Waitlist and open episodes"); the defaults keep the
+  // clinic as it was: every episode ended, no one waiting beyond those without room.
+  int waitlist = 0;       //!< further clients with their intake answered and no episode yet
+  double open_share = 0;  //!< share of episodes still in progress, observed up to a random session
 };
 
 //! Refuses a parameter out of range: INVALID_ARGUMENT naming the parameter (also in `field`),
@@ -140,7 +145,8 @@ struct Client {
   std::string language;
   Modality modality = Modality::BOTH;  //!< BOTH = either
   std::string outcome_instrument;
-  bool waitlisted = false;  //!< no therapist had room
+  bool waitlisted = false;  //!< no therapist had room, or joined the waitlist (SimParams::waitlist)
+  int period = 0;           //!< trial period of the client's episode (0 = before the trial)
 };
 
 //! A client's course of therapy with one therapist.
@@ -152,6 +158,8 @@ struct Episode {
   int sessions_attended = 0;
   bool dropped_out = false;
   int last_session = 0;  //!< last attended session
+  bool open = false;     //!< still in progress: observed up to `sessions_scheduled` (SimParams::open_share)
+  int period = 0;        //!< trial period (0 = before the trial)
 };
 
 //! One scheduled session.
@@ -172,6 +180,7 @@ struct Response {
   std::uint16_t form = 0;        //!< index into Clinic::forms
   std::size_t offset = 0;
   std::size_t count = 0;
+  int occasion = 0;  //!< a therapist's FFMQ in a trial: 0 baseline, 1 post, 2 follow-up
 };
 
 //! An instrument as used by the simulation: its id, respondent and item ids.
@@ -179,6 +188,14 @@ struct Form {
   std::string instrument;
   instruments::Respondent respondent = instruments::Respondent::CLIENT;
   std::vector<std::string> item_ids;
+};
+
+//! One entry of a therapist's mindfulness-training log (a trial's training programme).
+struct TrainingLog {
+  std::uint32_t therapist_id = 0;
+  int week = 0;  //!< 1-based week of the programme
+  std::string kind;  //!< "mbsr_session" | "home_practice"
+  int minutes = 0;
 };
 
 //! The observable organisation.
@@ -191,6 +208,7 @@ struct Clinic {
   std::vector<Response> responses;
   std::vector<double> values;          //!< answer pool
   std::vector<unsigned char> present;  //!< 1 = answered
+  std::vector<TrainingLog> training;   //!< trial training logs (SimulateTrial)
 
   //! The answers of one response (spans into the pools; usable with instruments::ScoreInto).
   std::span<const double> Values(const Response& r) const { return {values.data() + r.offset, r.count}; }
@@ -239,6 +257,15 @@ struct EpisodeTruth {
   int deterioration_onset = 0;  //!< 0 when not deteriorated
   bool dropped_out = false;
   int last_session = 0;
+  bool open = false;  //!< observed up to last_session only; its future is not in the data
+};
+
+//! A therapist's planted truths in a trial (SimulateTrial).
+struct TherapistTrialTruth {
+  std::uint32_t id = 0;
+  int step = 0;                        //!< trained from this period on; 0 = never
+  std::array<double, 5> facet_change{};  //!< latent facet gain from training (kFacets order)
+  double alliance_gain = 0;            //!< added to the alliance of clients in trained periods
 };
 
 //! Everything planted: the parameters and every latent truth.
@@ -249,6 +276,7 @@ struct Truth {
   std::vector<ClientTruth> clients;
   std::vector<EpisodeTruth> episodes;
   std::array<double, 5> implied_facet_correlations{};  //!< corr(facet, u_t) the parameters imply
+  std::vector<TherapistTrialTruth> trial;  //!< empty unless SimulateTrial ran
 };
 
 //! A simulated clinic and its truth.
@@ -262,6 +290,30 @@ struct Simulation {
 //! instrument; FAILED_PRECONDITION when an instrument lacks a scale the model needs.
 Result<Simulation> SimulateClinic(const instruments::Catalogue& catalogue, const SimParams& params,
                                   std::uint64_t seed);
+
+//! A therapist-training trial run in a simulated clinic (docs/simulation.md "A trial"): the
+//! allocation comes in (module trial allocates), the conduct comes out.
+struct TrialPlan {
+  std::vector<int> steps;  //!< per therapist in id order: trained from this period on; 0 = never
+  int periods = 1;         //!< periods after the clinic's history: parallel 1, stepped wedge S
+  int clients_per_period = 100;  //!< new clients (and episodes) in each period
+  double effect = 0.3;     //!< alliance gain of a trained therapist's clients (SD of the latent alliance)
+  double facet_change_sd = 0.10;    //!< therapist-to-therapist variation in facet gain (SD)
+  double followup_retention = 0.7;  //!< share of the facet gain kept at follow-up
+  int training_weeks = 8;           //!< weekly group sessions of the programme
+  double session_attendance = 0.85; //!< chance a session is attended
+  int session_minutes = 150;
+  double practice_minutes = 180;    //!< mean weekly home practice (SD a third of it)
+};
+
+//! Appends a trial to a simulated clinic: per therapist a training log (when trained), FFMQ-39
+//! answers at post (start of period 1) and follow-up (after the last period) with `occasion` 1
+//! and 2, and for each period `clients_per_period` new clients assigned at random among
+//! therapists who speak their language, whose episodes' alliance carries the therapist's gain
+//! from the period they are trained in. Deterministic for (simulation, plan).
+//! INVALID_ARGUMENT naming the field for steps not one per therapist or outside 0..periods,
+//! periods < 1, clients_per_period < 1 or a negative parameter.
+Result<void> SimulateTrial(const instruments::Catalogue& catalogue, const TrialPlan& plan, Simulation& simulation);
 
 //! Writes the truth as JSON (parameters, seed, latent truths).
 void WriteTruthJson(const Truth& truth, std::ostream& out);

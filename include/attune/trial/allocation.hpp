@@ -34,6 +34,13 @@ struct TrialSpec {
   int steps = 3;                                       //!< stepped wedge: crossover steps (periods = steps + 1)
   std::vector<int> block_multiples = {1, 2};           //!< block sizes = multiple x number of arms, drawn at random
   std::uint64_t seed = 0;
+  //! The schedule, when fixed at creation (YYYY-MM-DD; empty = not recorded): the allocation
+  //! date, the date each period 1..P begins (parallel: training has ended; stepped wedge: step k's
+  //! therapists are trained from period k) and the date from which an FFMQ counts as follow-up.
+  //! Part of the canonical text (and so of the hash) only when recorded.
+  std::string allocated_on;
+  std::vector<std::string> period_starts;
+  std::string followup_from;
 };
 
 //! A therapist to allocate, with their baseline score on the strata facet (if any).
@@ -63,7 +70,8 @@ struct Allocation {
 
 //! Allocates. Deterministic for (spec, participants) whatever their order. INVALID_ARGUMENT naming
 //! the field for a bad name, fewer than 2 arms, steps < 1, block multiples < 1, no participants,
-//! a repeated therapist id, or fewer therapists than steps (stepped wedge).
+//! a repeated therapist id, fewer therapists than steps (stepped wedge), or a schedule whose dates
+//! are not YYYY-MM-DD, not increasing, or not one period start per period (parallel 1, else steps).
 Result<Allocation> Allocate(const TrialSpec& spec, const std::vector<Participant>& participants);
 
 //! The text that is hashed: one `key=value` line per spec field, the cut, then one line per

@@ -462,6 +462,134 @@ TEST(SimTest, SessionsAreMissedAndFormsSkipped) {
   EXPECT_EQ(clinic.episodes.size() + waitlisted, clinic.clients.size());
 }
 
+// --waitlist and --open-share add to a clinic without changing what the defaults produce.
+TEST(SimTest, WaitlistAppendsClientsAndLeavesTheRestAlone) {
+  SimParams more = Small();
+  more.waitlist = 9;
+  const Simulation base = Simulate(Small(), 5), with = Simulate(more, 5);
+  for (Table t : {Table::THERAPISTS, Table::EPISODES, Table::SESSIONS}) {
+    std::ostringstream x, y;
+    WriteCsv(base.clinic, t, x);
+    WriteCsv(with.clinic, t, y);
+    EXPECT_EQ(x.str(), y.str()) << TableFileName(t);
+  }
+  ASSERT_EQ(with.clinic.clients.size(), base.clinic.clients.size() + 9);
+  for (std::size_t i = base.clinic.clients.size(); i < with.clinic.clients.size(); ++i) {
+    EXPECT_TRUE(with.clinic.clients[i].waitlisted);
+  }
+  // Their intake (C-NIP preferences) is answered; they have no episode.
+  std::set<std::uint32_t> answered;
+  for (const auto& r : with.clinic.responses) {
+    if (r.client_id > base.clinic.clients.size()) {
+      EXPECT_EQ(r.episode_id, 0u);
+      answered.insert(r.client_id);
+    }
+  }
+  EXPECT_EQ(answered.size(), 9u);
+  std::ostringstream truth;
+  WriteTruthJson(base.truth, truth);
+  EXPECT_EQ(truth.str().find("\"open\""), std::string::npos);
+  EXPECT_EQ(truth.str().find("\"waitlist\""), std::string::npos);
+}
+
+TEST(SimTest, OpenEpisodesStopMidWayWithTheirTruthCut) {
+  SimParams p = Small();
+  p.open_share = 0.3;
+  const Simulation sim = Simulate(p, 6);
+  const Simulation closed = Simulate(Small(), 6);
+  ASSERT_EQ(sim.clinic.episodes.size(), closed.clinic.episodes.size());
+  std::size_t open = 0;
+  for (std::size_t e = 0; e < sim.clinic.episodes.size(); ++e) {
+    const Episode& ep = sim.clinic.episodes[e];
+    const EpisodeTruth& et = sim.truth.episodes[e];
+    EXPECT_EQ(ep.open, et.open);
+    if (!ep.open) continue;
+    ++open;
+    const Episode& whole = closed.clinic.episodes[e];
+    EXPECT_FALSE(ep.dropped_out);
+    EXPECT_LE(ep.sessions_scheduled, std::max(1, whole.last_session - 1));
+    EXPECT_LE(ep.last_session, ep.sessions_scheduled);
+    EXPECT_EQ(et.alliance.size(), static_cast<std::size_t>(ep.sessions_scheduled));
+    for (const auto& r : et.ruptures) {
+      EXPECT_LE(r.session, ep.sessions_scheduled);
+      if (r.repaired) {
+        EXPECT_LE(r.repair_session, ep.sessions_scheduled);
+      }
+    }
+  }
+  const double share = static_cast<double>(open) / static_cast<double>(sim.clinic.episodes.size());
+  EXPECT_GT(share, 0.2);
+  EXPECT_LT(share, 0.4);
+  // No session or answer after an open episode's cut; response ids stay 1..n.
+  for (const auto& s : sim.clinic.sessions) {
+    const Episode& ep = sim.clinic.episodes[s.episode_id - 1];
+    if (ep.open) {
+      EXPECT_LE(s.number, ep.sessions_scheduled);
+    }
+  }
+  for (std::size_t i = 0; i < sim.clinic.responses.size(); ++i) {
+    const Response& r = sim.clinic.responses[i];
+    EXPECT_EQ(r.id, i + 1);
+    if (r.episode_id && sim.clinic.episodes[r.episode_id - 1].open) {
+      EXPECT_LE(r.session, sim.clinic.episodes[r.episode_id - 1].sessions_scheduled);
+    }
+  }
+  EXPECT_EQ(AllOutput(sim), AllOutput(Simulate(p, 6)));
+}
+
+TEST(SimTest, TrialPlantsTheTrainingEffectOnTrainedPeriodsOnly) {
+  Simulation sim = Simulate(Small(), 8);
+  const std::size_t history = sim.clinic.episodes.size();
+  TrialPlan plan;
+  plan.periods = 1;
+  plan.clients_per_period = 400;
+  plan.effect = 0.5;
+  for (std::size_t t = 0; t < sim.clinic.therapists.size(); ++t) plan.steps.push_back(t % 2 == 0 ? 1 : 0);
+  ASSERT_TRUE(SimulateTrial(Catalogue(), plan, sim));
+  ASSERT_EQ(sim.clinic.episodes.size(), history + 400);
+  ASSERT_EQ(sim.truth.trial.size(), sim.clinic.therapists.size());
+  // Alliance level of period-1 episodes: trained therapists' clients carry the gain.
+  double trained = 0, control = 0;
+  int n_trained = 0, n_control = 0;
+  for (std::size_t e = history; e < sim.clinic.episodes.size(); ++e) {
+    const Episode& ep = sim.clinic.episodes[e];
+    EXPECT_EQ(ep.period, 1);
+    // The level less the therapist's effect and the preference fit: the client part plus any gain.
+    const EpisodeTruth& et = sim.truth.episodes[e];
+    const double level = et.alliance_level - sim.truth.therapists[ep.therapist_id - 1].alliance_effect -
+                         sim.truth.params.preference_fit_effect * et.fit;
+    if (sim.truth.trial[ep.therapist_id - 1].step == 1) {
+      trained += level;
+      ++n_trained;
+    } else {
+      control += level;
+      ++n_control;
+    }
+  }
+  EXPECT_NEAR(trained / n_trained - control / n_control, 0.5, 0.3);
+  // Training logs only for trained therapists; FFMQ at post and follow-up for everyone.
+  std::set<std::uint32_t> logged;
+  for (const auto& log : sim.clinic.training) logged.insert(log.therapist_id);
+  for (const auto& t : sim.truth.trial) {
+    EXPECT_EQ(logged.count(t.id) == 1, t.step == 1) << t.id;
+    if (t.step == 0) {
+      EXPECT_EQ(t.alliance_gain, 0.0);
+    }
+  }
+  std::map<int, int> occasions;
+  for (const auto& r : sim.clinic.responses) {
+    if (sim.clinic.forms[r.form].instrument == "ffmq39") ++occasions[r.occasion];
+  }
+  EXPECT_EQ(occasions[1], static_cast<int>(sim.clinic.therapists.size()));
+  EXPECT_EQ(occasions[2], static_cast<int>(sim.clinic.therapists.size()));
+
+  TrialPlan bad = plan;
+  bad.steps.pop_back();
+  auto refused = SimulateTrial(Catalogue(), bad, sim);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "steps");
+}
+
 TEST(SimTest, BadParametersAreRefusedByName) {
   SimParams p = Small();
   p.therapist_alliance_icc = 0.7;

@@ -129,6 +129,51 @@ TEST(Allocation, JsonRoundTripVerifies) {
   EXPECT_EQ(bad.error().field, "arms");
 }
 
+// A recorded schedule is hashed with the allocation (an edited date is caught), survives the JSON
+// record, is published in the pre-registration, and is refused when malformed.
+TEST(Allocation, ScheduleIsHashedRecordedAndChecked) {
+  const auto therapists = Therapists(20);
+  TrialSpec spec = Spec();
+  auto plain = Allocate(spec, therapists);
+  ASSERT_TRUE(plain);
+  spec.allocated_on = "2026-09-28";
+  spec.period_starts = {"2026-11-23"};
+  spec.followup_from = "2027-02-15";
+  auto a = Allocate(spec, therapists);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_NE(a->hash, plain->hash);
+  EXPECT_NE(CanonicalText(*a).find("period_starts=2026-11-23"), std::string::npos);
+  auto back = ParseAllocationJson(AllocationJson(*a));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->spec.period_starts, spec.period_starts);
+  EXPECT_EQ(back->spec.followup_from, spec.followup_from);
+  EXPECT_TRUE(VerifyAllocation(*back, therapists));
+  Allocation edited = *back;
+  edited.spec.period_starts = {"2026-12-01"};
+  auto v = VerifyAllocation(edited, therapists);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().field, "hash");
+  EXPECT_NE(RegistrationJson(*a, "2026-09-28T09:00:00Z").find("2026-11-23"), std::string::npos);
+  EXPECT_NE(RegistrationMarkdown(*a, "2026-09-28T09:00:00Z").find("period_1_starts: 2026-11-23"),
+            std::string::npos);
+
+  TrialSpec bad = spec;
+  bad.period_starts = {"2026-09-01"};  // before the allocation
+  auto r = Allocate(bad, therapists);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().field, "period_starts[0]");
+  bad = spec;
+  bad.design = Design::STEPPED_WEDGE;  // 3 steps need 3 period starts
+  r = Allocate(bad, therapists);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().field, "period_starts");
+  bad = spec;
+  bad.followup_from = "15/02/2027";
+  r = Allocate(bad, therapists);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("\"15/02/2027\" is not a date"), std::string::npos) << r.error().message;
+}
+
 TEST(Allocation, SteppedWedgeBalancesSteps) {
   TrialSpec s = Spec();
   s.design = Design::STEPPED_WEDGE;
