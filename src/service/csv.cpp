@@ -1,13 +1,22 @@
 #include "service/csv.hpp"
 
+#include <cstring>
+
 namespace attune::service::detail {
 
 bool CsvReader::Next(std::vector<std::string>& fields) {
-  fields.clear();
   broken_ = false;
   if (!std::getline(in_, text_)) return false;
   line_ = next_line_++;
-  fields.emplace_back();
+  // The strings of `fields` are reused from row to row, so a row of short cells allocates nothing.
+  std::size_t count = 0;
+  auto start_field = [&]() -> std::string* {
+    if (count == fields.size()) fields.emplace_back();
+    std::string* field = &fields[count++];
+    field->clear();
+    return field;
+  };
+  std::string* field = start_field();
   bool quoted = false;
   std::size_t i = 0;
   while (true) {
@@ -20,33 +29,42 @@ bool CsvReader::Next(std::vector<std::string>& fields) {
         break;
       }
       ++next_line_;
-      fields.back() += '\n';
+      *field += '\n';
       text_ = std::move(more);
       i = 0;
+      continue;
+    }
+    // Ordinary characters are copied in one run up to the next one that may mean something.
+    const char* special = quoted ? "\"" : ",\"\r";
+    std::size_t run = std::strcspn(text_.c_str() + i, special);
+    if (run > 0) {
+      field->append(text_, i, run);
+      i += run;
       continue;
     }
     char c = text_[i++];
     if (quoted) {
       if (c == '"') {
         if (i < text_.size() && text_[i] == '"') {
-          fields.back() += '"';
+          *field += '"';
           ++i;
         } else {
           quoted = false;
         }
       } else {
-        fields.back() += c;
+        *field += c;
       }
     } else if (c == ',') {
-      fields.emplace_back();
-    } else if (c == '"' && fields.back().empty()) {
+      field = start_field();
+    } else if (c == '"' && field->empty()) {
       quoted = true;
     } else if (c == '\r' && i == text_.size()) {
       // CRLF line end
     } else {
-      fields.back() += c;
+      *field += c;
     }
   }
+  fields.resize(count);
   return true;
 }
 

@@ -3,9 +3,11 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <set>
+#include <variant>
 
 #include "attune/service/service.hpp"
 #include "service/csv.hpp"
@@ -71,107 +73,113 @@ std::optional<RefusedRow> CheckWidth(const detail::CsvReader& csv, const std::ve
   return std::nullopt;
 }
 
-const std::string& Cell(const std::vector<std::string>& fields, const std::map<std::string, std::size_t>& columns,
-                        const std::string& name) {
-  static const std::string empty;
-  auto it = columns.find(name);
-  return it == columns.end() ? empty : fields[it->second];
-}
+// One data row's cells by column name (absent columns read as empty).
+struct Cells {
+  const std::vector<std::string>& fields;
+  const std::map<std::string, std::size_t>& columns;
+  std::size_t line;
 
-std::size_t Column(const std::map<std::string, std::size_t>& columns, const std::string& name) {
-  auto it = columns.find(name);
-  return it == columns.end() ? 0 : it->second + 1;
+  const std::string& operator[](const std::string& name) const {
+    static const std::string empty;
+    auto it = columns.find(name);
+    return it == columns.end() ? empty : fields[it->second];
+  }
+  //! 1-based column of `name`; 0 when absent.
+  std::size_t Column(const std::string& name) const {
+    auto it = columns.find(name);
+    return it == columns.end() ? 0 : it->second + 1;
+  }
+  RefusedRow Refuse(const std::string& name, std::string reason) const {
+    return {line, Column(name), std::move(reason)};
+  }
+};
+
+// The loop the therapist and client imports share: each data row (blank lines skipped) is
+// counted, checked for width, built by `build` (a T, or the refusal of the row), refused when a
+// required cell is empty, and kept; by default one refused row means `add` is never called.
+template <typename T, typename Build, typename Add>
+Result<ImportReport> ImportRows(std::istream& in, const std::set<std::string>& known,
+                                const std::vector<std::string>& required, const ImportOptions& options,
+                                Build build, Add add) {
+  detail::CsvReader csv(in);
+  auto columns = ReadHeader(csv, known, required);
+  if (!columns) return columns.error();
+  ImportReport report;
+  std::vector<T> rows;
+  std::vector<std::string> fields;
+  while (csv.Next(fields)) {
+    if (fields.size() == 1 && fields[0].empty()) continue;
+    ++report.rows;
+    if (auto bad = CheckWidth(csv, fields, columns->size())) {
+      report.refused.push_back(*bad);
+      continue;
+    }
+    const Cells cells{fields, *columns, csv.line()};
+    std::variant<T, RefusedRow> built = build(cells);
+    if (auto* refused = std::get_if<RefusedRow>(&built)) {
+      report.refused.push_back(std::move(*refused));
+      continue;
+    }
+    auto empty = std::find_if(required.begin(), required.end(), [&](const auto& name) { return cells[name].empty(); });
+    if (empty != required.end()) {
+      report.refused.push_back(cells.Refuse(*empty, fmt::format("{} is empty", *empty)));
+      continue;
+    }
+    rows.push_back(std::move(std::get<T>(built)));
+  }
+  if ((!report.refused.empty() && !options.partial) || rows.empty()) return report;
+  auto added = add(rows);
+  if (!added) return added.error();
+  report.imported = static_cast<std::int64_t>(added->size());
+  return report;
 }
 
 }  // namespace
 
 Result<ImportReport> Service::ImportTherapists(OrgId org, std::istream& in, const ImportOptions& options,
                                                const store::Actor& actor) {
-  detail::CsvReader csv(in);
-  auto columns = ReadHeader(csv,
-                            {"external_id", "display_name", "approaches", "languages", "modality", "location",
-                             "capacity", "accepting", "client_visible"},
-                            {"external_id", "display_name"});
-  if (!columns) return columns.error();
-  ImportReport report;
-  std::vector<Therapist> rows;
-  std::vector<std::string> fields;
-  while (csv.Next(fields)) {
-    if (fields.size() == 1 && fields[0].empty()) continue;
-    ++report.rows;
-    if (auto bad = CheckWidth(csv, fields, columns->size())) {
-      report.refused.push_back(*bad);
-      continue;
-    }
-    Therapist t;
-    t.external_id = Cell(fields, *columns, "external_id");
-    t.display_name = Cell(fields, *columns, "display_name");
-    t.approaches = SplitList(Cell(fields, *columns, "approaches"));
-    t.languages = SplitList(Cell(fields, *columns, "languages"));
-    t.modality = Cell(fields, *columns, "modality");
-    t.location = Cell(fields, *columns, "location");
-    t.client_visible = SplitList(Cell(fields, *columns, "client_visible"));
-    const std::string& capacity = Cell(fields, *columns, "capacity");
-    if (!capacity.empty() && (!ParseNumber(capacity, t.capacity) || t.capacity < 0)) {
-      report.refused.push_back({csv.line(), Column(*columns, "capacity"),
-                                fmt::format("capacity '{}' is not a whole number >= 0", capacity)});
-      continue;
-    }
-    const std::string& accepting = Cell(fields, *columns, "accepting");
-    if (!accepting.empty() && accepting != "0" && accepting != "1") {
-      report.refused.push_back({csv.line(), Column(*columns, "accepting"),
-                                fmt::format("accepting '{}' is not 0 or 1", accepting)});
-      continue;
-    }
-    t.accepting = accepting != "0";
-    if (t.external_id.empty() || t.display_name.empty()) {
-      const char* which = t.external_id.empty() ? "external_id" : "display_name";
-      report.refused.push_back({csv.line(), Column(*columns, which), fmt::format("{} is empty", which)});
-      continue;
-    }
-    rows.push_back(std::move(t));
-  }
-  if ((!report.refused.empty() && !options.partial) || rows.empty()) return report;
-  auto added = store_.AddTherapists(org, rows, actor);
-  if (!added) return added.error();
-  report.imported = static_cast<std::int64_t>(added->size());
-  return report;
+  return ImportRows<Therapist>(
+      in,
+      {"external_id", "display_name", "approaches", "languages", "modality", "location", "capacity", "accepting",
+       "client_visible"},
+      {"external_id", "display_name"}, options,
+      [](const Cells& cells) -> std::variant<Therapist, RefusedRow> {
+        Therapist t;
+        t.external_id = cells["external_id"];
+        t.display_name = cells["display_name"];
+        t.approaches = SplitList(cells["approaches"]);
+        t.languages = SplitList(cells["languages"]);
+        t.modality = cells["modality"];
+        t.location = cells["location"];
+        t.client_visible = SplitList(cells["client_visible"]);
+        const std::string& capacity = cells["capacity"];
+        if (!capacity.empty() && (!ParseNumber(capacity, t.capacity) || t.capacity < 0)) {
+          return cells.Refuse("capacity", fmt::format("capacity '{}' is not a whole number >= 0", capacity));
+        }
+        const std::string& accepting = cells["accepting"];
+        if (!accepting.empty() && accepting != "0" && accepting != "1") {
+          return cells.Refuse("accepting", fmt::format("accepting '{}' is not 0 or 1", accepting));
+        }
+        t.accepting = accepting != "0";
+        return t;
+      },
+      [&](const std::vector<Therapist>& rows) { return store_.AddTherapists(org, rows, actor); });
 }
 
 Result<ImportReport> Service::ImportClients(OrgId org, std::istream& in, const ImportOptions& options,
                                             const store::Actor& actor) {
-  detail::CsvReader csv(in);
-  auto columns = ReadHeader(csv, {"external_id", "pseudonym", "concerns", "goals", "constraints"},
-                            {"external_id", "pseudonym"});
-  if (!columns) return columns.error();
-  ImportReport report;
-  std::vector<Client> rows;
-  std::vector<std::string> fields;
-  while (csv.Next(fields)) {
-    if (fields.size() == 1 && fields[0].empty()) continue;
-    ++report.rows;
-    if (auto bad = CheckWidth(csv, fields, columns->size())) {
-      report.refused.push_back(*bad);
-      continue;
-    }
-    Client c;
-    c.external_id = Cell(fields, *columns, "external_id");
-    c.pseudonym = Cell(fields, *columns, "pseudonym");
-    c.concerns = SplitList(Cell(fields, *columns, "concerns"));
-    c.goals = SplitList(Cell(fields, *columns, "goals"));
-    c.constraints = SplitList(Cell(fields, *columns, "constraints"));
-    if (c.external_id.empty() || c.pseudonym.empty()) {
-      const char* which = c.external_id.empty() ? "external_id" : "pseudonym";
-      report.refused.push_back({csv.line(), Column(*columns, which), fmt::format("{} is empty", which)});
-      continue;
-    }
-    rows.push_back(std::move(c));
-  }
-  if ((!report.refused.empty() && !options.partial) || rows.empty()) return report;
-  auto added = store_.AddClients(org, rows, actor);
-  if (!added) return added.error();
-  report.imported = static_cast<std::int64_t>(added->size());
-  return report;
+  return ImportRows<Client>(
+      in, {"external_id", "pseudonym", "concerns", "goals", "constraints"}, {"external_id", "pseudonym"}, options,
+      [](const Cells& cells) -> std::variant<Client, RefusedRow> {
+        Client c;
+        c.external_id = cells["external_id"];
+        c.pseudonym = cells["pseudonym"];
+        c.concerns = SplitList(cells["concerns"]);
+        c.goals = SplitList(cells["goals"]);
+        c.constraints = SplitList(cells["constraints"]);
+        return c;
+      },
+      [&](const std::vector<Client>& rows) { return store_.AddClients(org, rows, actor); });
 }
 
 Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const ImportOptions& options,

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <chrono>
 #include <ctime>
 
@@ -12,14 +13,24 @@ namespace attune::store::detail {
 std::string EncodeAnswers(const std::vector<std::optional<double>>& answers) {
   std::string out;
   out.reserve(answers.size() * 3);
+  EncodeAnswersInto(answers, out);
+  return out;
+}
+
+void EncodeAnswersInto(const std::vector<std::optional<double>>& answers, std::string& out) {
+  out.clear();
   char buffer[32];
   for (std::size_t i = 0; i < answers.size(); ++i) {
     if (i > 0) out += ',';
     if (!answers[i]) continue;
-    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, *answers[i]);
+    const double value = *answers[i];
+    if (value >= 0 && value <= 9 && !std::signbit(value) && value == static_cast<double>(static_cast<int>(value))) {
+      out += static_cast<char>('0' + static_cast<int>(value));  // the common case, as to_chars writes it
+      continue;
+    }
+    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
     out.append(buffer, end);
   }
-  return out;
 }
 
 Result<std::vector<std::optional<double>>> DecodeAnswers(std::string_view text) {

@@ -13,6 +13,8 @@ namespace attune::store::detail {
 
 //! Answers as "v1,v2,,v4" (empty = not answered); numbers in shortest round-trip form.
 std::string EncodeAnswers(const std::vector<std::optional<double>>& answers);
+//! EncodeAnswers into `out` (replacing its text, reusing its storage: the bulk import's path).
+void EncodeAnswersInto(const std::vector<std::optional<double>>& answers, std::string& out);
 //! Inverse of EncodeAnswers; INVALID_ARGUMENT names the position of a bad number.
 Result<std::vector<std::optional<double>>> DecodeAnswers(std::string_view text);
 

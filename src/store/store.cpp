@@ -1181,39 +1181,27 @@ Result<std::int64_t> Store::ImportResponsesInTx(OrgId org, const ResponseSource&
                                                 const std::string& source, const Actor& actor) {
   return impl_->Write<std::int64_t>([&]() -> Result<std::int64_t> {
     if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
+    // Pulled in chunks so ids are allocated with one counter update per chunk; each chunk's
+    // rows go through the dialect's multi-row INSERTs, responses before their scores (the
+    // scores' foreign key), text bound straight from the chunk (alive until Flush).
     constexpr std::size_t kChunk = 8192;
-    // Column vectors bound once; refilled per chunk (SOCI bulk binding).
-    std::vector<ll> orgs, ids, respondent_ids, subject_ids, episodes, sessions;
-    std::vector<soci::indicator> episode_inds, session_inds;
-    std::vector<std::string> instruments, versions, respondents, answered_ats, answers, keys, nows;
-    std::vector<ll> s_orgs, s_ids;
-    std::vector<std::string> s_scales, s_bands;
-    std::vector<double> s_values;
-    std::vector<soci::indicator> s_value_inds, s_caseness_inds;
-    std::vector<int> s_caseness, s_answered, s_prorated;
-    auto clear = [&] {
-      for (auto* v : {&orgs, &ids, &respondent_ids, &subject_ids, &episodes, &sessions}) v->clear();
-      episode_inds.clear();
-      session_inds.clear();
-      for (auto* v : {&instruments, &versions, &respondents, &answered_ats, &answers, &keys, &nows}) {
-        v->clear();
-      }
-      s_orgs.clear();
-      s_ids.clear();
-      s_scales.clear();
-      s_bands.clear();
-      s_values.clear();
-      s_value_inds.clear();
-      s_caseness_inds.clear();
-      s_caseness.clear();
-      s_answered.clear();
-      s_prorated.clear();
+    auto responses = impl_->dialect->PrepareBulkInsert(
+        impl_->sql, "responses",
+        {"org_id", "id", "instrument_id", "instrument_version", "respondent", "respondent_id", "subject_id",
+         "episode_id", "session_id", "answered_at", "answers", "idempotency_key", "created_at"});
+    auto scores = impl_->dialect->PrepareBulkInsert(
+        impl_->sql, "scores",
+        {"org_id", "response_id", "scale_id", "value", "band", "caseness", "answered", "prorated"});
+    auto optional = [](const auto& value) -> detail::BulkValue {
+      if (!value) return std::monostate{};
+      return static_cast<std::int64_t>(*value);
     };
     std::int64_t total = 0;
     Id first_id = 0;
     Id last_id = 0;
     const std::string now = NowUtc();
     std::vector<ScoredResponse> chunk(kChunk);
+    std::vector<std::string> answers(kChunk);
     bool more = true;
     while (more) {
       std::size_t filled = 0;
@@ -1233,63 +1221,43 @@ Result<std::int64_t> Store::ImportResponsesInTx(OrgId org, const ResponseSource&
         ++filled;
       }
       if (filled == 0) break;
-      Id base = impl_->NextIds(org, "responses", static_cast<ll>(filled));
+      const Id base = impl_->NextIds(org, "responses", static_cast<ll>(filled));
       if (first_id == 0) first_id = base;
       last_id = base + static_cast<Id>(filled) - 1;
-      clear();
       for (std::size_t k = 0; k < filled; ++k) {
         const Response& r = chunk[k].response;
-        Id id = base + static_cast<Id>(k);
-        orgs.push_back(org);
-        ids.push_back(id);
-        instruments.push_back(r.instrument_id);
-        versions.push_back(r.instrument_version);
-        respondents.push_back(RespondentName(r.respondent));
-        respondent_ids.push_back(r.respondent_id);
-        subject_ids.push_back(r.subject_id);
-        episodes.push_back(r.episode_id.value_or(0));
-        episode_inds.push_back(r.episode_id ? soci::i_ok : soci::i_null);
-        sessions.push_back(r.session_id.value_or(0));
-        session_inds.push_back(r.session_id ? soci::i_ok : soci::i_null);
-        answered_ats.push_back(r.answered_at);
-        answers.push_back(EncodeAnswers(r.answers));
-        keys.push_back(r.idempotency_key);
-        nows.push_back(now);
-        for (const auto& score : chunk[k].scores) {
-          s_orgs.push_back(org);
-          s_ids.push_back(id);
-          s_scales.push_back(score.scale_id);
-          s_values.push_back(score.value.value_or(0));
-          s_value_inds.push_back(score.value ? soci::i_ok : soci::i_null);
-          s_bands.push_back(score.band);
-          s_caseness.push_back(score.caseness.value_or(false) ? 1 : 0);
-          s_caseness_inds.push_back(score.caseness ? soci::i_ok : soci::i_null);
-          s_answered.push_back(score.answered);
-          s_prorated.push_back(score.prorated ? 1 : 0);
+        detail::EncodeAnswersInto(r.answers, answers[k]);
+        const detail::BulkValue row[] = {org,
+                                         base + static_cast<Id>(k),
+                                         r.instrument_id,
+                                         r.instrument_version,
+                                         RespondentName(r.respondent),
+                                         r.respondent_id,
+                                         r.subject_id,
+                                         optional(r.episode_id),
+                                         optional(r.session_id),
+                                         r.answered_at,
+                                         answers[k],
+                                         r.idempotency_key,
+                                         now};
+        responses->Add(row);
+      }
+      responses->Flush();
+      for (std::size_t k = 0; k < filled; ++k) {
+        for (const Score& score : chunk[k].scores) {
+          const detail::BulkValue row[] = {
+              org,
+              base + static_cast<Id>(k),
+              score.scale_id,
+              score.value ? detail::BulkValue(*score.value) : detail::BulkValue(std::monostate{}),
+              score.band,
+              optional(score.caseness),
+              std::int64_t{score.answered},
+              std::int64_t{score.prorated ? 1 : 0}};
+          scores->Add(row);
         }
       }
-      // Prepared per chunk: SOCI's PostgreSQL back end does not rebind resized vectors.
-      soci::statement insert_response =
-        (impl_->sql.prepare
-             << "INSERT INTO responses (org_id, id, instrument_id, instrument_version, respondent, "
-                "respondent_id, subject_id, episode_id, session_id, answered_at, answers, "
-                "idempotency_key, created_at) VALUES (:o, :i, :inst, :ver, :resp, :rid, :sid, "
-                ":eid, :sess, :at, :ans, :key, :now)",
-         soci::use(orgs), soci::use(ids), soci::use(instruments), soci::use(versions),
-         soci::use(respondents), soci::use(respondent_ids), soci::use(subject_ids),
-         soci::use(episodes, episode_inds), soci::use(sessions, session_inds),
-         soci::use(answered_ats), soci::use(answers), soci::use(keys), soci::use(nows));
-      insert_response.execute(true);
-      if (!s_orgs.empty()) {
-        soci::statement insert_score =
-            (impl_->sql.prepare << "INSERT INTO scores (org_id, response_id, scale_id, value, "
-                                   "band, caseness, answered, prorated) VALUES (:o, :r, :scale, "
-                                   ":v, :band, :c, :a, :p)",
-             soci::use(s_orgs), soci::use(s_ids), soci::use(s_scales), soci::use(s_values, s_value_inds),
-            soci::use(s_bands), soci::use(s_caseness, s_caseness_inds), soci::use(s_answered),
-            soci::use(s_prorated));
-        insert_score.execute(true);
-      }
+      scores->Flush();
       total += static_cast<std::int64_t>(filled);
     }
     impl_->AppendAuditInTx(org, actor, "responses.import", "response",

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <soci/postgresql/soci-postgresql.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -52,6 +53,69 @@ std::string ToConninfo(const std::string& location) {
   return conninfo;
 }
 
+// The bulk path of imports: rows as text parameters of one multi-row INSERT prepared once
+// (the server converts each to its column's type), so a batch is one round trip.
+class PostgresBulkInsert final : public BulkInsert {
+ public:
+  static constexpr std::size_t kRowsPerStatement = 256;
+
+  PostgresBulkInsert(soci::session& session, std::string table, std::vector<std::string> columns)
+      : session_(session),
+        table_(std::move(table)),
+        columns_(std::move(columns)),
+        text_(kRowsPerStatement * columns_.size()),
+        null_(text_.size(), soci::i_ok),
+        full_(Prepare(kRowsPerStatement)) {}
+
+  void Add(std::span<const BulkValue> row) override {
+    for (const BulkValue& value : row) {
+      std::string& text = text_[queued_];
+      null_[queued_] = soci::i_ok;
+      char buffer[32];
+      if (const auto* n = std::get_if<std::int64_t>(&value)) {
+        text.assign(buffer, std::to_chars(buffer, buffer + sizeof buffer, *n).ptr);
+      } else if (const auto* x = std::get_if<double>(&value)) {
+        text.assign(buffer, std::to_chars(buffer, buffer + sizeof buffer, *x).ptr);  // round-trips
+      } else if (const auto* view = std::get_if<std::string_view>(&value)) {
+        text.assign(*view);
+      } else {
+        text.clear();
+        null_[queued_] = soci::i_null;
+      }
+      ++queued_;
+    }
+    if (queued_ == text_.size()) {
+      full_->execute(true);
+      queued_ = 0;
+    }
+  }
+
+  void Flush() override {
+    if (queued_ == 0) return;
+    Prepare(queued_ / columns_.size())->execute(true);
+    queued_ = 0;
+  }
+
+ private:
+  // Binds the first rows x columns text values by position.
+  std::unique_ptr<soci::statement> Prepare(std::size_t rows) {
+    auto statement = std::make_unique<soci::statement>(session_);
+    for (std::size_t i = 0; i < rows * columns_.size(); ++i) statement->exchange(soci::use(text_[i], null_[i]));
+    statement->alloc();
+    statement->prepare(MultiRowInsertSql(table_, columns_, rows, [](std::size_t i) { return ":v" + std::to_string(i); }));
+    statement->define_and_bind();
+    return statement;
+  }
+
+  soci::session& session_;
+  std::string table_;
+  std::vector<std::string> columns_;
+  std::vector<std::string> text_;
+  std::vector<soci::indicator> null_;
+  std::size_t queued_ = 0;
+  std::unique_ptr<soci::statement> full_;
+};
+
 class PostgresDialect final : public Dialect {
  public:
   Backend backend() const override { return Backend::POSTGRESQL; }
@@ -99,6 +163,11 @@ class PostgresDialect final : public Dialect {
       return Fail(ErrorCode::IO, "pg_dump exited with status " + std::to_string(*status));
     }
     return Ok();
+  }
+
+  std::unique_ptr<BulkInsert> PrepareBulkInsert(soci::session& session, const std::string& table,
+                                                const std::vector<std::string>& columns) override {
+    return std::make_unique<PostgresBulkInsert>(session, table, columns);
   }
 
   bool IsUniqueViolation(const soci::soci_error& e) const override {

@@ -15,6 +15,15 @@ TEST(Codec, AnswersRoundTripWithMissingAndFractions) {
   EXPECT_EQ(*decoded, answers);
 }
 
+TEST(Codec, SingleDigitShortcutWritesWhatToCharsWrites) {
+  // 0..9 are written as one character; everything else, -0 included, as std::to_chars does.
+  std::vector<std::optional<double>> answers = {9, 10, -0.0, 0.5, -1, 1e300};
+  EXPECT_EQ(EncodeAnswers(answers), "9,10,-0,0.5,-1,1e+300");
+  std::string reused = "longer text than the answers";
+  EncodeAnswersInto({1, std::nullopt, 2}, reused);
+  EXPECT_EQ(reused, "1,,2");
+}
+
 TEST(Codec, BadAnswerIsNamed) {
   auto decoded = DecodeAnswers("1,x,2");
   ASSERT_FALSE(decoded);
