@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -74,6 +75,11 @@ class Dialect {
   //! soci::soci_error.
   virtual std::unique_ptr<BulkInsert> PrepareBulkInsert(soci::session& session, const std::string& table,
                                                         const std::vector<std::string>& columns) = 0;
+  //! Name and CREATE statement of each plain (non-unique) secondary index of `table` that a
+  //! bulk load may drop and rebuild inside its own transaction; empty where dropping would
+  //! block other sessions (PostgreSQL's DROP INDEX locks the table against readers).
+  virtual std::vector<std::pair<std::string, std::string>> DeferrableIndexes(soci::session& session,
+                                                                             const std::string& table) = 0;
   //! True when `e` says a UNIQUE / PRIMARY KEY constraint was violated.
   virtual bool IsUniqueViolation(const soci::soci_error& e) const = 0;
 };

@@ -170,6 +170,10 @@ class PostgresDialect final : public Dialect {
     return std::make_unique<PostgresBulkInsert>(session, table, columns);
   }
 
+  std::vector<std::pair<std::string, std::string>> DeferrableIndexes(soci::session&, const std::string&) override {
+    return {};
+  }
+
   bool IsUniqueViolation(const soci::soci_error& e) const override {
     return std::string(e.what()).find("duplicate key value") != std::string::npos;
   }

@@ -179,6 +179,19 @@ class SqliteDialect final : public Dialect {
     return std::make_unique<SqliteBulkInsert>(Handle(session), table, columns);
   }
 
+  // WAL readers keep their snapshot, so dropping an index inside a write transaction blocks no one.
+  std::vector<std::pair<std::string, std::string>> DeferrableIndexes(soci::session& session,
+                                                                     const std::string& table) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string name, sql;
+    soci::statement st = (session.prepare << "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND "
+                                             "tbl_name = :t AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+                          soci::use(table), soci::into(name), soci::into(sql));
+    st.execute();
+    while (st.fetch()) out.emplace_back(name, sql);
+    return out;
+  }
+
   bool IsUniqueViolation(const soci::soci_error& e) const override {
     std::string what = e.what();
     return what.find("UNIQUE constraint failed") != std::string::npos ||
