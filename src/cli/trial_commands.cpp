@@ -14,6 +14,7 @@
 #include "attune/trial/trial.hpp"
 #include "cli/commands.hpp"
 #include "cli/db_target.hpp"
+#include "cli/trial_record.hpp"
 
 namespace attune::cli {
 namespace {
@@ -47,6 +48,7 @@ struct CreateArgs {
   std::uint64_t seed = 0;
   bool seed_given = false;
   int steps = 3;
+  std::string allocated_on, period_starts, followup_from;  // the schedule, if fixed now
 };
 
 int RunCreate(const CreateArgs& args) {
@@ -63,13 +65,6 @@ int RunCreate(const CreateArgs& args) {
     }
     ATTUNE_TRY(store, store::Store::Open(ToTarget(args.target), {.migrate = true, .create = false}));
     ATTUNE_TRY(org, ResolveOrg(store, args.target));
-    ATTUNE_TRY(log, store.AuditLog(org));
-    for (const auto& e : log) {
-      if (e.action == "trial.allocate" && e.entity_id == args.name) {
-        return Fail(ErrorCode::ALREADY_EXISTS,
-                    fmt::format("--name: trial \"{}\" exists already (audit entry {})", args.name, e.seq), "name");
-      }
-    }
     ATTUNE_TRY(therapists, store.ListTherapists(org));
     // Stratum score: the therapist's latest FFMQ-39 facet score so far.
     std::map<Id, std::pair<std::string, double>> latest;
@@ -99,20 +94,19 @@ int RunCreate(const CreateArgs& args) {
     spec.strata_facet = args.strata;
     spec.steps = args.steps;
     spec.seed = args.seed;
-    ATTUNE_TRY(allocation, trial::Allocate(spec, participants));
-    ATTUNE_TRY(entry, store.AppendAudit(org, store::Actor{"attune trial create"}, "trial.allocate", "trial",
-                                        args.name, trial::AllocationJson(allocation)));
-    const std::string at = NowUtc();
-    const std::filesystem::path dir(args.out_dir);
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    for (const auto& [ext, text] : {std::pair<std::string, std::string>{"json", trial::RegistrationJson(allocation, at)},
-                                    {"md", trial::RegistrationMarkdown(allocation, at)}}) {
-      const auto path = dir / fmt::format("{}.preregistration.{}", args.name, ext);
-      std::ofstream out(path, std::ios::binary);
-      out << text;
-      if (!out) return Fail(ErrorCode::IO, fmt::format("--out-dir: cannot write \"{}\"", path.string()), "out-dir");
+    if (!args.period_starts.empty() || !args.followup_from.empty() || !args.allocated_on.empty()) {
+      spec.allocated_on = args.allocated_on.empty() ? NowUtc().substr(0, 10) : args.allocated_on;
+      std::size_t from = 0;
+      while (from < args.period_starts.size()) {
+        const auto comma = args.period_starts.find(',', from);
+        const auto end = comma == std::string::npos ? args.period_starts.size() : comma;
+        spec.period_starts.push_back(args.period_starts.substr(from, end - from));
+        from = end + 1;
+      }
+      spec.followup_from = args.followup_from;
     }
+    ATTUNE_TRY(recorded, RecordAllocation(store, org, spec, participants, args.out_dir, "attune trial create"));
+    const auto& [allocation, seq] = recorded;
     std::map<std::string, int> strata;
     int missing = 0;
     for (const auto& a : allocation.assignments) {
@@ -120,7 +114,7 @@ int RunCreate(const CreateArgs& args) {
       missing += a.stratum == "missing" ? 1 : 0;
     }
     fmt::print("trial {}: {} design, {} therapists allocated (concealed; audit entry {})\n", args.name,
-               trial::DesignName(design), allocation.assignments.size(), entry.seq);
+               trial::DesignName(design), allocation.assignments.size(), seq);
     for (const auto& [s, n] : strata) fmt::print("  stratum {}: {}\n", s, n);
     if (!args.strata.empty() && missing > 0) {
       fmt::print("  note: {} therapists have no {} score yet (stratum \"missing\")\n", missing, args.strata);
@@ -143,10 +137,6 @@ struct AnalyseArgs {
 // Reads the trial's allocation from the audit log and the clinic's data from the store (docs/trial.md
 // "Analysis from the database" gives the mapping), then analyses.
 Result<int> Analyse(const AnalyseArgs& args) {
-  if (args.training_end.size() < 10) {
-    return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("--training-end: \"{}\" is not a date (YYYY-MM-DD)", args.training_end), "training-end");
-  }
   ATTUNE_TRY(store, store::Store::Open(ToTarget(args.target), {.migrate = true, .create = false}));
   ATTUNE_TRY(org, ResolveOrg(store, args.target));
   ATTUNE_TRY(log, store.AuditLog(org));
@@ -161,17 +151,39 @@ Result<int> Analyse(const AnalyseArgs& args) {
   if (trial::Sha256Hex(trial::CanonicalText(allocation)) != allocation.hash) {
     return Fail(ErrorCode::CONFLICT, "allocation: the stored allocation does not match its hash", "hash");
   }
-  if (allocation.spec.design != trial::Design::PARALLEL) {
-    return Fail(ErrorCode::FAILED_PRECONDITION,
-                "design: analysing a stepped-wedge trial from the database needs the step dates, which are not "
-                "recorded yet; export the data and use the library's Analyse",
-                "design");
+  // The schedule: recorded with the allocation, else from the options (parallel only).
+  const trial::TrialSpec& spec = allocation.spec;
+  const bool stepped = spec.design == trial::Design::STEPPED_WEDGE;
+  const std::string start = spec.allocated_on.empty() ? found->at.substr(0, 10) : spec.allocated_on;
+  std::vector<std::string> period_starts = spec.period_starts;
+  if (!args.training_end.empty()) {
+    if (stepped) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  "--training-end: a stepped-wedge trial takes its period dates from the allocation (trial create "
+                  "--period-starts)",
+                  "training-end");
+    }
+    period_starts = {args.training_end};
   }
-  const std::string start = found->at.substr(0, 10);
-  if (args.training_end < start) {
+  const std::string followup_from = args.followup_from.empty() ? spec.followup_from : args.followup_from;
+  if (period_starts.empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("--training-end: {} is before the allocation ({})", args.training_end, start),
-                "training-end");
+                stepped ? std::string("design: a stepped-wedge trial needs its period dates, recorded at creation "
+                                      "(trial create --period-starts DATE,...); this allocation has none")
+                        : std::string("--training-end: not given and not recorded with the allocation; expected "
+                                      "the date training ended (YYYY-MM-DD)"),
+                stepped ? "design" : "training-end");
+  }
+  for (const auto& d : period_starts) {
+    if (d.size() < 10) {
+      return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("--training-end: \"{}\" is not a date (YYYY-MM-DD)", d),
+                  "training-end");
+    }
+  }
+  const std::string& training_end = period_starts.front();
+  if (training_end < start) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("--training-end: {} is before the allocation ({})", training_end, start), "training-end");
   }
   ATTUNE_TRY(scores, AllScores(store, org));
   ATTUNE_TRY(responses, store.ListResponses(org));
@@ -180,15 +192,24 @@ Result<int> Analyse(const AnalyseArgs& args) {
   trial::TrialData data;
   data.design = allocation.spec.design;
   data.intervention_arm = allocation.spec.arms[0];
+  data.steps = stepped ? spec.steps : 1;
   std::map<Id, trial::TherapistRecord> therapists;
   std::map<Id, std::string> first_post;  // answered_at of the FFMQ used as post
   for (const auto& a : allocation.assignments) {
     trial::TherapistRecord r;
     r.therapist_id = a.therapist_id;
     r.arm = a.arm;
+    r.step = a.step;
     ATTUNE_TRY(training, store.ListTrainingRecords(org, a.therapist_id));
-    r.training_sessions = static_cast<int>(training.size());
-    for (const auto& t : training) r.practice_minutes += t.minutes;
+    // Log entries of a practice kind ("home_practice", "daily_practice") are practice minutes;
+    // the others are programme sessions attended.
+    for (const auto& t : training) {
+      if (t.kind.find("practice") != std::string::npos) {
+        r.practice_minutes += t.minutes;
+      } else {
+        ++r.training_sessions;
+      }
+    }
     therapists[a.therapist_id] = r;
   }
   // FFMQ occasions: baseline = latest before allocation; post = first from --training-end (and before
@@ -214,12 +235,12 @@ Result<int> Analyse(const AnalyseArgs& args) {
           w[0] = r.answered_at;
           t->second.baseline = facets_of(r.id);
         }
-      } else if (day >= args.training_end && (args.followup_from.empty() || day < args.followup_from)) {
+      } else if (day >= training_end && (followup_from.empty() || day < followup_from)) {
         if (w[1].empty() || r.answered_at < w[1]) {
           w[1] = r.answered_at;
           t->second.post = facets_of(r.id);
         }
-      } else if (!args.followup_from.empty() && day >= args.followup_from) {
+      } else if (!followup_from.empty() && day >= followup_from) {
         if (w[2].empty() || r.answered_at < w[2]) {
           w[2] = r.answered_at;
           t->second.followup = facets_of(r.id);
@@ -229,8 +250,9 @@ Result<int> Analyse(const AnalyseArgs& args) {
       by_episode[*r.episode_id].push_back(&r);
     }
   }
-  // Clients: episodes started before the allocation are period 0, those started from --training-end
-  // period 1; episodes started during training are left out. Severity is standardised per instrument.
+  // Clients: episodes started before the allocation are period 0, those started from period k's
+  // start (parallel: --training-end) period k; episodes started between the allocation and the first
+  // period (training) are left out. Severity is standardised per instrument.
   struct Raw {
     Id client = 0, therapist = 0;
     int period = 0;
@@ -244,7 +266,9 @@ Result<int> Analyse(const AnalyseArgs& args) {
     const std::string day = e.started_on.substr(0, 10);
     int period = -1;
     if (day < start) period = 0;
-    if (day >= args.training_end) period = 1;
+    for (std::size_t k = 0; k < period_starts.size(); ++k) {
+      if (day >= period_starts[k]) period = static_cast<int>(k) + 1;
+    }
     if (period < 0) continue;
     Raw raw{e.client_id, e.therapist_id, period, {}, {}, {}, {}, e.status == "ended"};
     auto& list = by_episode[e.id];
@@ -400,6 +424,35 @@ void AddSimOptions(CLI::App* command, SimArgs& args) {
 
 }  // namespace
 
+Result<std::pair<trial::Allocation, std::int64_t>> RecordAllocation(store::Store& store, OrgId org,
+                                                                    const trial::TrialSpec& spec,
+                                                                    const std::vector<trial::Participant>& participants,
+                                                                    const std::string& out_dir,
+                                                                    const std::string& actor) {
+  ATTUNE_TRY(log, store.AuditLog(org));
+  for (const auto& e : log) {
+    if (e.action == "trial.allocate" && e.entity_id == spec.name) {
+      return Fail(ErrorCode::ALREADY_EXISTS,
+                  fmt::format("--name: trial \"{}\" exists already (audit entry {})", spec.name, e.seq), "name");
+    }
+  }
+  ATTUNE_TRY(allocation, trial::Allocate(spec, participants));
+  ATTUNE_TRY(entry, store.AppendAudit(org, store::Actor{actor}, "trial.allocate", "trial", spec.name,
+                                      trial::AllocationJson(allocation)));
+  const std::string at = NowUtc();
+  const std::filesystem::path dir(out_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  for (const auto& [ext, text] : {std::pair<std::string, std::string>{"json", trial::RegistrationJson(allocation, at)},
+                                  {"md", trial::RegistrationMarkdown(allocation, at)}}) {
+    const auto path = dir / fmt::format("{}.preregistration.{}", spec.name, ext);
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    if (!out) return Fail(ErrorCode::IO, fmt::format("--out-dir: cannot write \"{}\"", path.string()), "out-dir");
+  }
+  return std::pair<trial::Allocation, std::int64_t>{std::move(allocation), entry.seq};
+}
+
 void AddTrialCommands(CLI::App& app, Context& ctx) {
   auto* group = app.add_subcommand("trial", "The randomised mindfulness-training trial (docs/trial.md)");
   group->require_subcommand(1);
@@ -416,6 +469,12 @@ void AddTrialCommands(CLI::App& app, Context& ctx) {
   create->add_option("--seed", create_args->seed, "Allocation seed (recorded; disclosed only at unblinding)")
       ->required();
   create->add_option("--out-dir", create_args->out_dir, "Where to write NAME.preregistration.json and .md");
+  create->add_option("--period-starts", create_args->period_starts,
+                     "Schedule: date each period begins, comma-separated (parallel: training ends; stepped wedge: "
+                     "one per step)");
+  create->add_option("--followup-from", create_args->followup_from, "Schedule: date from which an FFMQ is follow-up");
+  create->add_option("--allocated-on", create_args->allocated_on,
+                     "Schedule: allocation date (default: today, when a schedule is given)");
   create->callback([&ctx, create_args] { ctx.exit_code = RunCreate(*create_args); });
 
   auto analyse_args = std::make_shared<AnalyseArgs>();
@@ -424,8 +483,8 @@ void AddTrialCommands(CLI::App& app, Context& ctx) {
   AddOrgOption(analyse, analyse_args->target);
   analyse->add_option("--name", analyse_args->name, "Trial name")->required();
   analyse->add_option("--training-end", analyse_args->training_end,
-                      "Date training ended (YYYY-MM-DD): episodes from then are period 1; FFMQ from then is post")
-      ->required();
+                      "Date training ended (YYYY-MM-DD): episodes from then are period 1; FFMQ from then is post "
+                      "(parallel; default: the schedule recorded with the allocation)");
   analyse->add_option("--followup-from", analyse_args->followup_from, "Date from which an FFMQ is follow-up");
   analyse->add_option("--resamples", analyse_args->resamples, "Mediation bootstrap resamples (0 = none)");
   analyse->add_flag("--json", analyse_args->json, "Print JSON");

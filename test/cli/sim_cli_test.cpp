@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
+#include "attune/store/store.hpp"
 #include "cli/run.hpp"
 
 namespace attune::testing {
@@ -55,6 +57,45 @@ TEST(SimCli, StoresTheClinicInADatabase) {
   EXPECT_NE(r.out.find("stored organisation 1 in"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("3 therapists, 8 clients"), std::string::npos) << r.out;
   EXPECT_TRUE(std::filesystem::exists(db));
+}
+
+// The demo's living clinic: a waitlist, open episodes, and open alerts the monitor raised on
+// their answers (each alert belongs to a stored response of an active episode).
+TEST(SimCli, WaitlistOpenEpisodesAndTheMonitorsAlerts) {
+  const std::string db = TempDir("sim_cli_live") + "/clinic.db";
+  auto r = RunAttune({"sim", "clinic", "--therapists", "6", "--clients", "60", "--sessions", "8", "--seed", "9",
+                      "--waitlist", "7", "--open-share", "0.4", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("episodes still open"), std::string::npos) << r.out;
+  auto store = store::Store::Open(store::Target::Sqlite(db));
+  ASSERT_TRUE(store) << store.error().message;
+  auto clients = store->ListClients(1);
+  auto episodes = store->ListEpisodes(1);
+  auto alerts = store->ListAlerts(1);
+  ASSERT_TRUE(clients && episodes && alerts);
+  std::set<Id> placed, active;
+  for (const auto& e : *episodes) {
+    placed.insert(e.client_id);
+    if (e.status == "active") {
+      active.insert(e.id);
+      EXPECT_TRUE(e.ended_on.empty());
+    }
+  }
+  EXPECT_GE(clients->size() - placed.size(), 7u);  // the waitlist (and any without room)
+  EXPECT_GT(active.size(), 10u);
+  EXPECT_LT(active.size(), 40u);
+  int open_alerts = 0;
+  for (const auto& a : *alerts) {
+    EXPECT_EQ(active.count(a.episode_id), 1u) << "alert " << a.id << " on a closed episode";
+    ASSERT_TRUE(a.response_id.has_value());
+    EXPECT_TRUE(store->GetResponse(1, *a.response_id)) << a.id;
+    open_alerts += a.acknowledged_at.empty() ? 1 : 0;
+  }
+  EXPECT_GT(open_alerts, 0);
+  // The monitor command sees them as open.
+  auto listed = RunAttune({"monitor", "alerts", "--db", db, "--open"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("open"), std::string::npos) << listed.out;
 }
 
 }  // namespace

@@ -80,5 +80,93 @@ TEST(TrialCli, CreateOverADatabaseConcealsAndRegisters) {
   std::filesystem::remove_all(dir);
 }
 
+// The whole workflow on a database: a simulated clinic that ran the trial (allocation recorded in
+// the audit log with its schedule, training logs, FFMQ at baseline/post/follow-up, clients' sessions
+// in every period), then `trial analyse` recovers the planted effect's sign and rough size.
+nlohmann::json RunTrialWorkflow(const std::string& name, const std::string& design, const std::string& seed,
+                                std::vector<std::string> extra = {}) {
+  const std::string dir = TempDir("trial_cli_" + name);
+  const std::string db = dir + "/clinic.db";
+  std::vector<std::string> args = {"sim", "clinic", "--therapists", "24", "--clients", "240", "--sessions", "6",
+                                   "--seed", seed, "--db", db, "--trial", name, "--design", design,
+                                   "--training-effect", "0.8"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto sim = RunAttune(args);
+  EXPECT_EQ(sim.exit_code, 0) << sim.err;
+  EXPECT_NE(sim.out.find("allocation recorded"), std::string::npos) << sim.out;
+  // The pre-registration is written beside the database and publishes the recorded hash.
+  const auto reg = nlohmann::json::parse(ReadFile(dir + "/" + name + ".preregistration.json"));
+  EXPECT_NE(sim.out.find(reg["allocation_hash"].get<std::string>()), std::string::npos) << sim.out;
+  EXPECT_NE(ReadFile(dir + "/" + name + ".preregistration.md").find(reg["allocation_hash"].get<std::string>()),
+            std::string::npos);
+  auto text = RunAttune({"trial", "analyse", "--db", db, "--name", name, "--resamples", "200"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("allocation hash " + reg["allocation_hash"].get<std::string>() + " verified"),
+            std::string::npos)
+      << text.out;
+  auto r = RunAttune({"trial", "analyse", "--db", db, "--name", name, "--resamples", "200", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::filesystem::remove_all(dir);
+  return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
+}
+
+TEST(TrialCli, ParallelTrialFromADatabaseRecoversThePlantedEffect) {
+  const auto j = RunTrialWorkflow("par", "parallel", "21");
+  ASSERT_TRUE(j.contains("alliance")) << j.dump();
+  // CONSORT: every therapist allocated, the training arm trained (logs), FFMQ at every occasion.
+  int allocated = 0;
+  for (const auto& arm : j["consort"]) {
+    allocated += arm["therapists_allocated"].get<int>();
+    EXPECT_EQ(arm["baseline_measured"], arm["therapists_allocated"]);
+    EXPECT_EQ(arm["post_measured"], arm["therapists_allocated"]);
+    EXPECT_EQ(arm["followup_measured"], arm["therapists_allocated"]);
+    EXPECT_GT(arm["clients_analysed"].get<int>(), 100);
+    if (arm["arm"] == "training") {
+      EXPECT_EQ(arm["received_training"], arm["therapists_allocated"]);
+    } else {
+      EXPECT_EQ(arm["received_training"], 0);
+    }
+  }
+  EXPECT_EQ(allocated, 24);
+  // Alliance: planted 0.8 SD of the latent alliance; the observed (standardised mean of session
+  // ratings) effect is smaller but clearly positive.
+  const auto& a = j["alliance"]["effect"];
+  EXPECT_GT(a["estimate"].get<double>(), 0.2) << j["alliance"].dump();
+  EXPECT_LT(a["estimate"].get<double>(), 1.2) << j["alliance"].dump();
+  EXPECT_GT(a["ci_low"].get<double>(), 0.0) << j["alliance"].dump();
+  EXPECT_NE(j["alliance"]["formula"].get<std::string>().find("trained"), std::string::npos);
+  // Outcome change: better alliance, more improvement (negative = improvement).
+  ASSERT_TRUE(j.contains("outcome_change"));
+  EXPECT_LT(j["outcome_change"]["effect"]["estimate"].get<double>(), 0.1) << j["outcome_change"].dump();
+  // Facets at post: training raised the nonjudge facet (ANCOVA on baseline).
+  bool nonjudge = false;
+  for (const auto& f : j["facets"]) {
+    if (f["facet"] == "nonjudge" && f["occasion"] == "post") {
+      nonjudge = true;
+      EXPECT_GT(f["effect"]["estimate"].get<double>(), 0.0) << f.dump();
+    }
+  }
+  EXPECT_TRUE(nonjudge) << j["facets"].dump();
+  // Mediation: training raised the facets (a > 0).
+  ASSERT_TRUE(j["mediation"].is_object()) << j.dump();
+  EXPECT_GT(j["mediation"]["a"].get<double>(), 0.0) << j["mediation"].dump();
+}
+
+TEST(TrialCli, SteppedWedgeTrialFromADatabase) {
+  const auto j = RunTrialWorkflow("sw", "stepped-wedge", "22", {"--steps", "3", "--trial-clients", "120"});
+  ASSERT_TRUE(j.contains("alliance")) << j.dump();
+  int allocated = 0;
+  for (const auto& step : j["consort"]) {
+    allocated += step["therapists_allocated"].get<int>();
+    EXPECT_EQ(step["received_training"], step["therapists_allocated"]);  // everyone is trained in a stepped wedge
+  }
+  EXPECT_EQ(allocated, 24);
+  EXPECT_EQ(j["consort"].size(), 3u);
+  const auto& a = j["alliance"]["effect"];
+  EXPECT_GT(a["estimate"].get<double>(), 0.2) << j["alliance"].dump();
+  EXPECT_LT(a["estimate"].get<double>(), 1.2) << j["alliance"].dump();
+  EXPECT_NE(j["alliance"]["formula"].get<std::string>().find("period"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace attune::testing
