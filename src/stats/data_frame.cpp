@@ -3,10 +3,13 @@
 #include <fmt/core.h>
 
 #include <cerrno>
+#include <charconv>
+#include <deque>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace attune::stats {
 
@@ -76,112 +79,162 @@ Result<void> DataFrame::AddText(std::string name, const std::vector<std::string>
 
 namespace {
 
-// Splits CSV text into records of cells; RFC 4180 quoting, CRLF or LF line ends.
-Result<std::vector<std::vector<std::string>>> SplitCsv(std::string_view text) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string cell;
-  bool in_quotes = false;
-  bool any = false;
+// The cells of a CSV text, record by record: views into the text, or into `owned` for cells
+// whose quotes had to be removed.
+struct CsvCells {
+  std::vector<std::string_view> cells;
+  std::vector<std::size_t> record_end;  // one past the last cell of each record
+  std::deque<std::string> owned;
+};
+
+// Splits CSV text into records of cells; RFC 4180 quoting, CRLF or LF line ends; blank lines are
+// skipped. Cells without quotes are views into the text (the common case, no copy).
+Result<void> SplitCsv(std::string_view text, CsvCells* out) {
+  const std::size_t n = text.size();
+  std::size_t i = 0;
   std::size_t line = 1;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char ch = text[i];
-    if (in_quotes) {
-      if (ch == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          cell += '"';
+  bool any = false;  // the current record has content (a delimiter or a quote)
+  while (i < n) {
+    const std::size_t start = i;
+    while (i < n) {
+      const char ch = text[i];
+      if (ch == ',' || ch == '\n' || ch == '\r' || ch == '"') break;
+      ++i;
+    }
+    std::string_view cell = text.substr(start, i - start);
+    if (i < n && text[i] == '"') {
+      std::string s(cell);
+      bool in_quotes = false;
+      while (i < n) {
+        const char ch = text[i];
+        if (in_quotes) {
+          if (ch == '"') {
+            if (i + 1 < n && text[i + 1] == '"') {
+              s += '"';
+              i += 2;
+            } else {
+              in_quotes = false;
+              ++i;
+            }
+            continue;
+          }
+          if (ch == '\n') ++line;
+          s += ch;
           ++i;
-        } else {
-          in_quotes = false;
+          continue;
         }
-      } else {
-        if (ch == '\n') ++line;
-        cell += ch;
+        if (ch == '"') {
+          in_quotes = true;
+          any = true;
+          ++i;
+          continue;
+        }
+        if (ch == ',' || ch == '\n' || ch == '\r') break;
+        s += ch;
+        ++i;
       }
+      if (in_quotes) {
+        return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("CSV: unterminated quoted cell at line {}", line), "csv");
+      }
+      out->owned.push_back(std::move(s));
+      cell = out->owned.back();
+    }
+    if (i >= n) {
+      if (any || !cell.empty()) {
+        out->cells.push_back(cell);
+        out->record_end.push_back(out->cells.size());
+      }
+      any = false;
+      break;
+    }
+    const char d = text[i];
+    if (d == ',') {
+      out->cells.push_back(cell);
+      any = true;
+      ++i;
       continue;
     }
-    if (ch == '"') {
-      in_quotes = true;
-      any = true;
-    } else if (ch == ',') {
-      row.push_back(std::move(cell));
-      cell.clear();
-      any = true;
-    } else if (ch == '\n' || ch == '\r') {
-      if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      if (any || !cell.empty()) {
-        row.push_back(std::move(cell));
-        rows.push_back(std::move(row));
-      }
-      row.clear();
-      cell.clear();
-      any = false;
-      ++line;
-    } else {
-      cell += ch;
-      any = true;
+    if (d == '\r' && i + 1 < n && text[i + 1] == '\n') ++i;
+    ++i;
+    if (any || !cell.empty()) {
+      out->cells.push_back(cell);
+      out->record_end.push_back(out->cells.size());
     }
+    any = false;
+    ++line;
   }
-  if (in_quotes) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("CSV: unterminated quoted cell at line {}", line), "csv");
+  if (any) {  // the text ended right after a delimiter: the record's last cell is empty
+    out->cells.push_back(std::string_view());
+    out->record_end.push_back(out->cells.size());
   }
-  if (any || !cell.empty()) {
-    row.push_back(std::move(cell));
-    rows.push_back(std::move(row));
-  }
-  return rows;
+  return Ok();
 }
 
-bool ParseNumber(const std::string& s, double* out) {
+// A finite number filling the cell (trailing blanks allowed), as strtod reads it; from_chars
+// first (no locale, no copy), strtod for what it does not take (leading blanks, '+', hex).
+bool ParseNumber(std::string_view s, double* out) {
   if (s.empty()) return false;
-  const char* begin = s.c_str();
-  char* end = nullptr;
+  double v = 0;
+  const char* first = s.data();
+  const char* last = s.data() + s.size();
+  auto [end, ec] = std::from_chars(first, last, v);
+  if (ec == std::errc() && end != first) {
+    while (end != last && (*end == ' ' || *end == '\t')) ++end;
+    if (end == last && std::isfinite(v)) {
+      *out = v;
+      return true;
+    }
+  }
+  const std::string copy(s);
+  const char* begin = copy.c_str();
+  char* stop = nullptr;
   errno = 0;
-  double v = std::strtod(begin, &end);
-  if (end == begin) return false;
-  while (*end == ' ' || *end == '\t') ++end;
-  if (*end != '\0' || !std::isfinite(v)) return false;
+  v = std::strtod(begin, &stop);
+  if (stop == begin) return false;
+  while (*stop == ' ' || *stop == '\t') ++stop;
+  if (*stop != '\0' || !std::isfinite(v)) return false;
   *out = v;
   return true;
 }
 
-bool IsMissingCell(const std::string& s) {
+bool IsMissingCell(std::string_view s) {
   std::size_t a = s.find_first_not_of(" \t");
-  if (a == std::string::npos) return true;
+  if (a == std::string_view::npos) return true;
   std::size_t b = s.find_last_not_of(" \t");
-  std::string_view t(s.data() + a, b - a + 1);
-  return t == "NA";
+  return s.substr(a, b - a + 1) == "NA";
 }
 
 }  // namespace
 
 Result<DataFrame> ParseCsv(std::string_view text) {
-  auto split = SplitCsv(text);
-  if (!split) return std::move(split).error();
-  auto& rows = *split;
-  if (rows.empty()) return Fail(ErrorCode::INVALID_ARGUMENT, "CSV: no header row", "csv");
-  const auto& header = rows[0];
-  std::size_t ncol = header.size();
-  std::size_t nrow = rows.size() - 1;
-  for (std::size_t r = 1; r < rows.size(); ++r) {
-    if (rows[r].size() != ncol) {
+  CsvCells split;
+  if (auto ok = SplitCsv(text, &split); !ok) return std::move(ok).error();
+  const auto& ends = split.record_end;
+  if (ends.empty()) return Fail(ErrorCode::INVALID_ARGUMENT, "CSV: no header row", "csv");
+  const std::size_t ncol = ends[0];
+  const std::size_t nrow = ends.size() - 1;
+  for (std::size_t r = 1; r < ends.size(); ++r) {
+    const std::size_t cells = ends[r] - ends[r - 1];
+    if (cells != ncol) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
-                  fmt::format("CSV: data row {} has {} cells, the header has {}", r, rows[r].size(), ncol), "csv");
+                  fmt::format("CSV: data row {} has {} cells, the header has {}", r, cells, ncol), "csv");
     }
   }
+  // Every record has ncol cells, so cell (r, c) of the data is cells[(r + 1) * ncol + c].
+  const auto cell_at = [&](std::size_t r, std::size_t c) { return split.cells[(r + 1) * ncol + c]; };
   DataFrame df;
   for (std::size_t c = 0; c < ncol; ++c) {
     Column col;
-    col.name = header[c];
+    col.name = std::string(split.cells[c]);
     if (col.name.empty()) col.name = fmt::format("V{}", c + 1);
     col.missing.resize(nrow);
     col.values.resize(nrow);
     bool numeric = true;
     for (std::size_t r = 0; r < nrow; ++r) {
-      const std::string& cell = rows[r + 1][c];
+      const std::string_view cell = cell_at(r, c);
       if (IsMissingCell(cell)) {
         col.missing[r] = 1;
-        col.values[r] = 0.0;
+        col.values[r] = std::nan("");
         continue;
       }
       double v = 0;
@@ -196,23 +249,10 @@ Result<DataFrame> ParseCsv(std::string_view text) {
       col.values.clear();
       col.text.resize(nrow);
       for (std::size_t r = 0; r < nrow; ++r) {
-        if (!col.missing[r]) col.text[r] = rows[r + 1][c];
+        if (!col.missing[r]) col.text[r] = std::string(cell_at(r, c));
       }
     }
-    Column copy = std::move(col);
-    if (copy.numeric) {
-      // keep the parsed values; Add() validates length and uniqueness
-    }
-    auto added = [&]() -> Result<void> {
-      if (copy.numeric) {
-        std::vector<double> v = copy.values;
-        for (std::size_t r = 0; r < nrow; ++r)
-          if (copy.missing[r]) v[r] = std::nan("");
-        return df.AddNumeric(copy.name, v);
-      }
-      std::vector<std::string> t = copy.text;
-      return df.AddText(copy.name, t);
-    }();
+    auto added = col.numeric ? df.AddNumeric(std::move(col.name), col.values) : df.AddText(std::move(col.name), col.text);
     if (!added) return std::move(added).error();
   }
   return df;
@@ -221,9 +261,21 @@ Result<DataFrame> ParseCsv(std::string_view text) {
 Result<DataFrame> ReadCsv(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Fail(ErrorCode::IO, fmt::format("cannot read CSV file '{}'", path), "csv");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  auto df = ParseCsv(ss.str());
+  std::string text;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size > 0) {
+    text.resize(static_cast<std::size_t>(size));
+    in.read(text.data(), size);
+    text.resize(static_cast<std::size_t>(in.gcount()));
+  } else {  // not seekable (a pipe): read as a stream
+    in.clear();
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  auto df = ParseCsv(text);
   if (!df) {
     Error e = std::move(df).error();
     e.message = path + ": " + e.message;

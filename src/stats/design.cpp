@@ -1,11 +1,14 @@
 #include "design.hpp"
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <Eigen/QR>
 #include <algorithm>
 #include <cmath>
-#include <map>
+#include <cstdint>
+#include <limits>
+#include <string_view>
 #include <unordered_map>
 
 namespace attune::stats::detail {
@@ -54,8 +57,9 @@ std::vector<std::string> Levels(const Column& c, const std::vector<std::size_t>&
 
 namespace {
 
-// Level index of each row for one column, using the sorted level list.
-std::vector<int> Codes(const Column& c, const std::vector<std::size_t>& rows, std::size_t* nlevels) {
+// Level index of each row for one column and the sorted level labels (numeric levels sort
+// numerically, text byte-wise).
+std::vector<int> Codes(const Column& c, const std::vector<std::size_t>& rows, std::vector<std::string>* levels) {
   std::vector<int> codes(rows.size());
   if (c.numeric) {
     std::vector<double> v;
@@ -66,14 +70,16 @@ std::vector<int> Codes(const Column& c, const std::vector<std::size_t>& rows, st
     for (std::size_t i = 0; i < rows.size(); ++i) {
       codes[i] = static_cast<int>(std::lower_bound(v.begin(), v.end(), c.values[rows[i]]) - v.begin());
     }
-    *nlevels = v.size();
+    levels->clear();
+    levels->reserve(v.size());
+    for (double x : v) levels->push_back(fmt::format("{}", x));
     return codes;
   }
-  auto levels = Levels(c, rows);
-  std::unordered_map<std::string, int> pos;
-  for (std::size_t i = 0; i < levels.size(); ++i) pos[levels[i]] = static_cast<int>(i);
+  *levels = Levels(c, rows);
+  std::unordered_map<std::string_view, int> pos;
+  pos.reserve(levels->size());
+  for (std::size_t i = 0; i < levels->size(); ++i) pos[(*levels)[i]] = static_cast<int>(i);
   for (std::size_t i = 0; i < rows.size(); ++i) codes[i] = pos[c.text[rows[i]]];
-  *nlevels = levels.size();
   return codes;
 }
 
@@ -132,36 +138,51 @@ Result<Factor> BuildFactor(const DataFrame& df, const std::vector<std::string>& 
   }
   Factor f;
   if (cols.size() == 1) {
-    std::size_t nl = 0;
-    f.index = Codes(*cols[0], rows, &nl);
-    f.levels = Levels(*cols[0], rows);
+    f.index = Codes(*cols[0], rows, &f.levels);
     return f;
   }
   // Interaction a:b:...: R orders levels with the first factor varying slowest; keep observed ones.
+  // Each row's combination is a mixed-radix number (first factor most significant), so sorting
+  // the distinct numbers gives that order.
   std::vector<std::vector<int>> codes;
   std::vector<std::vector<std::string>> lev;
   for (const Column* c : cols) {
-    std::size_t nl = 0;
-    codes.push_back(Codes(*c, rows, &nl));
-    lev.push_back(Levels(*c, rows));
+    lev.emplace_back();
+    codes.push_back(Codes(*c, rows, &lev.back()));
   }
-  std::map<std::vector<int>, int> combos;
-  std::vector<int> key(cols.size());
+  std::uint64_t span = 1;
+  for (const auto& l : lev) {
+    const auto size = static_cast<std::uint64_t>(std::max<std::size_t>(l.size(), 1));
+    if (span > std::numeric_limits<std::uint64_t>::max() / size) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("grouping factor {} has too many possible level combinations", fmt::join(columns, ":")),
+                  columns[0]);
+    }
+    span *= size;
+  }
+  std::vector<std::uint64_t> key(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    for (std::size_t k = 0; k < cols.size(); ++k) key[k] = codes[k][i];
-    combos.emplace(key, 0);
+    std::uint64_t k = 0;
+    for (std::size_t j = 0; j < cols.size(); ++j) k = k * lev[j].size() + static_cast<std::uint64_t>(codes[j][i]);
+    key[i] = k;
   }
-  int next = 0;
-  for (auto& [k, idx] : combos) {
-    idx = next++;
+  std::vector<std::uint64_t> distinct = key;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  f.levels.reserve(distinct.size());
+  std::vector<std::size_t> digit(cols.size());
+  for (std::uint64_t k : distinct) {
+    for (std::size_t j = cols.size(); j-- > 0;) {
+      digit[j] = static_cast<std::size_t>(k % lev[j].size());
+      k /= lev[j].size();
+    }
     std::string label;
-    for (std::size_t j = 0; j < k.size(); ++j) label += (j ? ":" : "") + lev[j][static_cast<std::size_t>(k[j])];
-    f.levels.push_back(label);
+    for (std::size_t j = 0; j < cols.size(); ++j) label += (j ? ":" : "") + lev[j][digit[j]];
+    f.levels.push_back(std::move(label));
   }
   f.index.resize(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    for (std::size_t k = 0; k < cols.size(); ++k) key[k] = codes[k][i];
-    f.index[i] = combos[key];
+    f.index[i] = static_cast<int>(std::lower_bound(distinct.begin(), distinct.end(), key[i]) - distinct.begin());
   }
   return f;
 }

@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "attune/stats/formula.hpp"
+#include "dense_cholesky.hpp"
 #include "design.hpp"
 
 namespace attune::stats {
@@ -80,6 +81,7 @@ class Problem {
     Zty_.resize(q_);
     ZtX_.topRows(q1_) = Z1.transpose() * X;
     Zty_.head(q1_) = Z1.transpose() * y;
+    ZtXy_.resize(q_, p_ + 1);
     if (q2_ > 0) {
       for (std::size_t k = 1; k < terms_.size(); ++k) {
         const Term& t = terms_[k];
@@ -91,9 +93,35 @@ class Problem {
       SpMat Z2(n_, q2_);
       Z2.setFromTriplets(trip2.begin(), trip2.end());
       ZtZ12_ = Z1.transpose() * Z2;
+      ZtZ21_ = ZtZ12_.transpose();
       ZtZ22_ = Z2.transpose() * Z2;
       ZtX_.bottomRows(q2_) = Z2.transpose() * X;
       Zty_.tail(q2_) = Z2.transpose() * y;
+    }
+    ZtXy_ << ZtX_, Zty_;
+    // Every term a random intercept or a single slope: Lambda is diagonal and every product with
+    // it scales values in place on patterns fixed here (W = L1^-1 Lambda1' Z1'Z2 Lambda2 has the
+    // pattern of Z1'Z2).
+    scalar_ = std::all_of(terms_.begin(), terms_.end(), [](const Term& t) { return t.p == 1; });
+    ZtZ12_.makeCompressed();
+    ZtZ21_.makeCompressed();
+    ZtZ22_.makeCompressed();
+    if (scalar_) {
+      col_term_.resize(static_cast<std::size_t>(q_));
+      for (std::size_t k = 0; k < terms_.size(); ++k)
+        for (Index j = 0; j < terms_[k].Q(); ++j) col_term_[static_cast<std::size_t>(terms_[k].offset + j)] = static_cast<int>(k);
+      lam_.resize(q_);
+      L1inv_.resize(q1_, q1_);
+      L1inv_.setIdentity();
+      L1inv_.makeCompressed();
+      if (q2_ > 0) {
+        W_ = ZtZ12_;
+        Wt_ = ZtZ21_;
+        A22_ = ZtZ22_;
+        W_.makeCompressed();
+        Wt_.makeCompressed();
+        A22_.makeCompressed();
+      }
     }
   }
 
@@ -128,12 +156,12 @@ class Problem {
     ++evaluations_;
     SetT(theta);
     if (!Factor()) return HUGE_VAL;
-    VectorXd lzy(q_);
-    MatrixXd lzx(q_, p_);
-    ApplyLambdaT(Zty_, &lzy);
-    ApplyLambdaT(ZtX_, &lzx);
-    cu_ = SolveF(lzy);
-    RZX_ = SolveF(lzx);
+    // [R_ZX | c_u] = F^-1 Lambda' [Z'X | Z'y], one solve for both.
+    MatrixXd lzxy(q_, p_ + 1);
+    ApplyLambdaT(ZtXy_, &lzxy);
+    MatrixXd sol = SolveF(lzxy);
+    RZX_ = sol.leftCols(p_);
+    cu_ = sol.col(p_);
     MatrixXd M = XtX_;
     M.noalias() -= RZX_.transpose() * RZX_;
     Eigen::LLT<MatrixXd> lx(M);
@@ -200,6 +228,9 @@ class Problem {
       for (Index c = 0; c < p; ++c)
         for (Index r = c; r < p; ++r) T_[k](r, c) = theta[pos++];
     }
+    if (scalar_) {
+      for (Index i = 0; i < q_; ++i) lam_[i] = T_[static_cast<std::size_t>(col_term_[static_cast<std::size_t>(i)])](0, 0);
+    }
   }
 
   // Block-diagonal Lambda for terms [from, to) as a sparse matrix with rows offset by `base`.
@@ -219,6 +250,10 @@ class Problem {
   }
 
   void ApplyLambdaT(const MatrixXd& in, MatrixXd* out) const {
+    if (scalar_) {
+      out->noalias() = lam_.asDiagonal() * in;
+      return;
+    }
     for (std::size_t k = 0; k < terms_.size(); ++k) {
       const Term& t = terms_[k];
       for (std::size_t l = 0; l < t.levels.size(); ++l) {
@@ -228,6 +263,10 @@ class Problem {
     }
   }
   void ApplyLambdaT(const VectorXd& in, VectorXd* out) const {
+    if (scalar_) {
+      *out = lam_.cwiseProduct(in);
+      return;
+    }
     for (std::size_t k = 0; k < terms_.size(); ++k) {
       const Term& t = terms_[k];
       for (std::size_t l = 0; l < t.levels.size(); ++l) {
@@ -237,10 +276,48 @@ class Problem {
     }
   }
 
+  // Scalar terms: L1^-1 = diag(1/sqrt(lambda_r^2 (Z1'Z1)_rr + 1)), W and A22 scaled in place.
+  void FactorScalarBlocks() {
+    const double* zz = zz11_.data();
+    double* li = L1inv_.valuePtr();
+    for (Index r = 0; r < q1_; ++r) {
+      const double d = std::sqrt(lam_[r] * lam_[r] * zz[r] + 1.0);
+      ldL2_ += 2 * std::log(d);
+      li[r] = 1.0 / d;
+    }
+    if (q2_ == 0) return;
+    // W(r, c) = li_r lam_r lam_c Z1'Z2(r, c); Wt the same values on the transposed pattern.
+    for (Index c = 0; c < q2_; ++c) {
+      const double lc = lam_[q1_ + c];
+      for (Index k = ZtZ12_.outerIndexPtr()[c]; k < ZtZ12_.outerIndexPtr()[c + 1]; ++k) {
+        const Index r = ZtZ12_.innerIndexPtr()[k];
+        W_.valuePtr()[k] = li[r] * lam_[r] * lc * ZtZ12_.valuePtr()[k];
+      }
+    }
+    for (Index r = 0; r < q1_; ++r) {
+      const double lr = li[r] * lam_[r];
+      for (Index k = ZtZ21_.outerIndexPtr()[r]; k < ZtZ21_.outerIndexPtr()[r + 1]; ++k) {
+        const Index c = ZtZ21_.innerIndexPtr()[k];
+        Wt_.valuePtr()[k] = lr * lam_[q1_ + c] * ZtZ21_.valuePtr()[k];
+      }
+    }
+    for (Index c = 0; c < q2_; ++c) {
+      for (Index k = ZtZ22_.outerIndexPtr()[c]; k < ZtZ22_.outerIndexPtr()[c + 1]; ++k) {
+        const Index r = ZtZ22_.innerIndexPtr()[k];
+        A22_.valuePtr()[k] = lam_[q1_ + r] * lam_[q1_ + c] * ZtZ22_.valuePtr()[k];
+      }
+    }
+  }
+
   bool Factor() {
+    ldL2_ = 0;
+    if (scalar_) {
+      FactorScalarBlocks();
+      if (q2_ == 0) return true;
+      return FactorSchur(A22_);
+    }
     const Term& t0 = terms_[0];
     const Index p1 = t0.p;
-    ldL2_ = 0;
     std::vector<Eigen::Triplet<double>> trip;
     trip.reserve(static_cast<std::size_t>(q1_ * p1));
     const MatrixXd& T0 = T_[0];
@@ -270,7 +347,11 @@ class Problem {
     SpMat A12 = SpMat(Lam1.transpose()) * ZtZ12_ * Lam2;
     W_ = L1inv_ * A12;
     Wt_ = W_.transpose();
-    SpMat A22 = SpMat(Lam2.transpose()) * ZtZ22_ * Lam2;
+    return FactorSchur(SpMat(Lam2.transpose()) * ZtZ22_ * Lam2);
+  }
+
+  // L2 L2' = S = A22 + I - W'W, dense or sparse as the pattern of S demands.
+  bool FactorSchur(const SpMat& A22) {
     if (!decided_) {
       // Dense when the Schur complement fills in (crossed factors), sparse when it stays sparse
       // (nested factors): judged on the pattern of W'W at the first evaluation.
@@ -281,21 +362,26 @@ class Problem {
       decided_ = true;
     }
     if (dense_) {
-      // S = A22 + I - W'W, lower triangle, accumulated row by row of W (few non-zeros each).
-      MatrixXd S = MatrixXd(A22);
+      // S = A22 + I - W'W, lower triangle, accumulated row by row of W (few non-zeros each;
+      // row indices within a column of W' are sorted, so the pairs b >= a are a suffix).
+      MatrixXd& S = dense_L_;
+      S.setZero(q2_, q2_);
+      for (Index c = 0; c < q2_; ++c)
+        for (SpMat::InnerIterator it(A22, c); it; ++it) S(it.row(), c) = it.value();
       S.diagonal().array() += 1.0;
+      double* sd = S.data();
+      const int* outer = Wt_.outerIndexPtr();
+      const int* inner = Wt_.innerIndexPtr();
+      const double* val = Wt_.valuePtr();
       for (Index r = 0; r < q1_; ++r) {
-        for (SpMat::InnerIterator a(Wt_, r); a; ++a) {
-          const double va = a.value();
-          const Index ia = a.row();
-          for (SpMat::InnerIterator b(Wt_, r); b; ++b) {
-            if (b.row() >= ia) S(b.row(), ia) -= va * b.value();
-          }
+        for (int a = outer[r]; a < outer[r + 1]; ++a) {
+          const double va = val[a];
+          double* col = sd + static_cast<Index>(inner[a]) * q2_;
+          for (int b = a; b < outer[r + 1]; ++b) col[inner[b]] -= va * val[b];
         }
       }
-      dense_llt_.compute(S);
-      if (dense_llt_.info() != Eigen::Success) return false;
-      ldL2_ += 2 * dense_llt_.matrixLLT().diagonal().array().log().sum();
+      if (!detail::CholeskyInPlace(S)) return false;
+      ldL2_ += 2 * S.diagonal().array().log().sum();
       return true;
     }
     SpMat WtW = Wt_ * W_;
@@ -321,7 +407,8 @@ class Problem {
     if (q2_ == 0) return out;
     MatrixXd r = B.bottomRows(q2_) - Wt_ * out.topRows(q1_);
     if (dense_) {
-      out.bottomRows(q2_) = dense_llt_.matrixL().solve(r);
+      detail::SolveLowerInPlace(dense_L_, r);
+      out.bottomRows(q2_) = r;
     } else {
       MatrixXd pr = sparse_ldlt_.permutationP() * r;
       sparse_ldlt_.matrixL().solveInPlace(pr);
@@ -337,7 +424,7 @@ class Problem {
     if (q2_ > 0) {
       VectorXd c2;
       if (dense_) {
-        c2 = dense_llt_.matrixU().solve(c.tail(q2_));
+        c2 = dense_L_.triangularView<Eigen::Lower>().transpose().solve(c.tail(q2_));
       } else {
         VectorXd s = sparse_ldlt_.vectorD().cwiseSqrt().cwiseInverse().asDiagonal() * c.tail(q2_);
         sparse_ldlt_.matrixU().solveInPlace(s);
@@ -354,16 +441,20 @@ class Problem {
   std::vector<Term> terms_;
   bool reml_;
   Index n_ = 0, p_ = 0, q_ = 0, q1_ = 0, q2_ = 0;
-  MatrixXd XtX_, ZtX_, zz11_;
+  MatrixXd XtX_, ZtX_, ZtXy_, zz11_;
   VectorXd Xty_, Zty_;
   double yty_ = 0;
-  SpMat ZtZ12_, ZtZ22_;
+  SpMat ZtZ12_, ZtZ21_, ZtZ22_;
+  bool scalar_ = false;       // every term has one column (Lambda diagonal)
+  std::vector<int> col_term_;  // term of each column of Z (scalar case)
+  VectorXd lam_;               // diagonal of Lambda (scalar case)
+  SpMat A22_;                  // Lambda2' Z2'Z2 Lambda2 on the pattern of Z2'Z2 (scalar case)
   // per evaluation
   std::vector<MatrixXd> T_;
   SpMat L1inv_, W_, Wt_;
   bool decided_ = false, dense_ = false;
   Index pattern_nnz_ = -1;
-  Eigen::LLT<MatrixXd> dense_llt_;
+  MatrixXd dense_L_;  // lower triangle: L2 when dense
   Eigen::SimplicialLDLT<SpMat, Eigen::Lower, Eigen::AMDOrdering<int>> sparse_ldlt_;
   VectorXd cu_, beta_;
   MatrixXd RZX_, LX_;
@@ -497,7 +588,8 @@ Result<LmmFit> FitLmm(const DataFrame& df, const std::string& formula, const Lmm
   // Convergence check as lme4 does it: finite-difference gradient and Hessian at the optimum;
   // the gradient is accepted when min(|g|, |chol(H)^-T g|) is small in every coordinate
   // (components held at an active lower bound and pushing against it are optimal there).
-  const double f0 = prob.Evaluate(theta.data());
+  // Central differences as lme4's deriv12: 2 evaluations per coordinate and 1 per pair. The
+  // optimum itself is evaluated last, so the state left for what follows is the optimum's.
   Eigen::VectorXd grad = Eigen::VectorXd::Zero(nth);
   Eigen::MatrixXd hess = Eigen::MatrixXd::Zero(nth, nth);
   std::vector<double> step(nth);
@@ -506,28 +598,42 @@ Result<LmmFit> FitLmm(const DataFrame& df, const std::string& formula, const Lmm
     step[i] = 1e-4 * std::max(1.0, std::abs(theta[i]));
     if (lb[i] == 0.0 && theta[i] - step[i] < 0) at_bound = true;
   }
+  auto eval_at = [&](unsigned i, double di, unsigned j, double dj) {
+    std::vector<double> t = theta;
+    t[i] += di;
+    t[j] += dj;
+    return prob.Evaluate(t.data());
+  };
+  std::vector<double> fp(nth), fm(nth);
+  Eigen::MatrixXd fpp = Eigen::MatrixXd::Zero(nth, nth), fmm = Eigen::MatrixXd::Zero(nth, nth);
+  for (unsigned i = 0; i < nth; ++i) {
+    fp[i] = eval_at(i, step[i], i, 0);
+    if (!at_bound) fm[i] = eval_at(i, -step[i], i, 0);
+  }
   if (!at_bound) {
-    auto eval_at = [&](unsigned i, double di, unsigned j, double dj) {
-      std::vector<double> t = theta;
-      t[i] += di;
-      t[j] += dj;
-      return prob.Evaluate(t.data());
-    };
     for (unsigned i = 0; i < nth; ++i) {
-      const double fp = eval_at(i, step[i], i, 0), fm = eval_at(i, -step[i], i, 0);
-      grad[i] = (fp - fm) / (2 * step[i]);
-      hess(i, i) = (fp - 2 * f0 + fm) / (step[i] * step[i]);
       for (unsigned j = 0; j < i; ++j) {
-        const double fpp = eval_at(i, step[i], j, step[j]), fpm = eval_at(i, step[i], j, -step[j]);
-        const double fmp = eval_at(i, -step[i], j, step[j]), fmm = eval_at(i, -step[i], j, -step[j]);
-        hess(i, j) = hess(j, i) = (fpp - fpm - fmp + fmm) / (4 * step[i] * step[j]);
+        fpp(i, j) = eval_at(i, step[i], j, step[j]);
+        fmm(i, j) = eval_at(i, -step[i], j, -step[j]);
+      }
+    }
+  }
+  fit.objective = prob.Evaluate(theta.data());
+  const double f0 = fit.objective;
+  if (!at_bound) {
+    for (unsigned i = 0; i < nth; ++i) {
+      grad[i] = (fp[i] - fm[i]) / (2 * step[i]);
+      hess(i, i) = (fp[i] - 2 * f0 + fm[i]) / (step[i] * step[i]);
+      for (unsigned j = 0; j < i; ++j) {
+        // f(x + hi ei + hj ej) = f0 + g.h + (Hii hi^2 + 2 Hij hi hj + Hjj hj^2)/2 + O(h^3), and the
+        // one-coordinate differences cancel the other terms to second order.
+        hess(i, j) = hess(j, i) =
+            (fpp(i, j) - fp[i] - fp[j] + 2 * f0 - fm[i] - fm[j] + fmm(i, j)) / (2 * step[i] * step[j]);
       }
     }
   } else {
     for (unsigned i = 0; i < nth; ++i) {
-      std::vector<double> t = theta;
-      t[i] += step[i];
-      double g = (prob.Evaluate(t.data()) - f0) / step[i];
+      double g = (fp[i] - f0) / step[i];
       if (lb[i] == 0.0 && theta[i] - step[i] < 0 && g > 0) g = 0;
       grad[i] = g;
     }
@@ -539,7 +645,6 @@ Result<LmmFit> FitLmm(const DataFrame& df, const std::string& formula, const Lmm
   }
   double maxg = 0;
   for (unsigned i = 0; i < nth; ++i) maxg = std::max(maxg, std::min(std::abs(grad[i]), std::abs(scaled[i])));
-  fit.objective = prob.Evaluate(theta.data());
   if (!std::isfinite(fit.objective)) {
     return Fail(ErrorCode::FAILED_PRECONDITION,
                 fmt::format("lmm '{}': the penalised least-squares system is not positive definite at the optimum", formula),

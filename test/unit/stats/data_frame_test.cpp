@@ -34,6 +34,34 @@ TEST(ParseCsv, UnterminatedQuote) {
   ASSERT_FALSE(df);
 }
 
+TEST(ParseCsv, NumbersReadAsStrtodDoes) {
+  // from_chars takes the plain cells; a leading '+', leading blanks and hex fall back to strtod.
+  auto df = ParseCsv("a,b\n+1, 2\n0x10,3 \n-2.5e-3,1e2\n");
+  ASSERT_TRUE(df) << df.error().message;
+  const Column* a = df->Find("a");
+  const Column* b = df->Find("b");
+  ASSERT_TRUE(a->numeric);
+  ASSERT_TRUE(b->numeric);
+  EXPECT_EQ(a->values, (std::vector<double>{1, 16, -2.5e-3}));
+  EXPECT_EQ(b->values, (std::vector<double>{2, 3, 100}));
+  auto text = ParseCsv("a\n1\n1x\n");
+  ASSERT_TRUE(text);
+  EXPECT_FALSE(text->Find("a")->numeric);
+  EXPECT_EQ(text->Find("a")->text[1], "1x");
+}
+
+TEST(ParseCsv, BlankLinesSkippedAndTrailingDelimiterGivesEmptyCell) {
+  auto df = ParseCsv("a,b\n\n1,x\n\r\n2,");
+  ASSERT_TRUE(df) << df.error().message;
+  EXPECT_EQ(df->Rows(), 2u);
+  EXPECT_EQ(df->Find("a")->values, (std::vector<double>{1, 2}));
+  EXPECT_TRUE(df->Find("b")->missing[1]);
+  auto quoted = ParseCsv("a,b\n\"\",\"q\"\"\"\n");  // "" is an empty (missing) cell, "q""" is q"
+  ASSERT_TRUE(quoted) << quoted.error().message;
+  EXPECT_TRUE(quoted->Find("a")->missing[0]);
+  EXPECT_EQ(quoted->Find("b")->text[0], "q\"");
+}
+
 TEST(DataFrame, GetNamesMissingColumnAndListsOthers) {
   auto df = ParseCsv("a,b\n1,2\n");
   ASSERT_TRUE(df);
