@@ -85,6 +85,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   int status = 0;
+  // The machine's load, printed with the figures: on a shared machine wall time follows it.
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) == 3) {
+    fmt::print("load average at start: {:.2f} {:.2f} {:.2f} ({} cores)\n", load[0], load[1], load[2],
+               sysconf(_SC_NPROCESSORS_ONLN));
+  }
 
   if (import_rows > 0) {
     std::string csv = MakeCsv(import_rows);
