@@ -634,13 +634,22 @@ Result<Reply> ListAlerts(Call& call, Context&) {
   return Ok200({{"alerts", out}});
 }
 
+// The note is optional: {"note": "..."} (acknowledge or resolve with a note, kept with the alert).
+Result<std::string> AlertNote(const Call& call) {
+  if (call.req.body.empty()) return std::string();
+  ATTUNE_TRY(body, Body(call));
+  return wire::String(body, "note", false);
+}
+
 Result<Reply> AcknowledgeAlert(Call& call, Context&) {
-  ATTUNE_TRY(a, call.clinic.AcknowledgeAlert(call.actor, PathId(call, 1)));
+  ATTUNE_TRY(note, AlertNote(call));
+  ATTUNE_TRY(a, call.clinic.AcknowledgeAlert(call.actor, PathId(call, 1), note));
   return Ok200(wire::AlertJson(a));
 }
 
 Result<Reply> ResolveAlert(Call& call, Context&) {
-  ATTUNE_TRY(a, call.clinic.ResolveAlert(call.actor, PathId(call, 1)));
+  ATTUNE_TRY(note, AlertNote(call));
+  ATTUNE_TRY(a, call.clinic.ResolveAlert(call.actor, PathId(call, 1), note));
   return Ok200(wire::AlertJson(a));
 }
 
@@ -680,6 +689,8 @@ Result<Reply> Export(Call& call, Context&) {
   return Reply{200, {}, out.str(), options.format == service::Format::CSV ? "text/csv" : "application/json"};
 }
 
+#include "api/routes_care.inc"
+
 const RouteDef kRoutes[] = {
     {"POST", "/api/v1/auth/login", false, Login},
     {"POST", "/api/v1/auth/logout", true, Logout},
@@ -710,6 +721,17 @@ const RouteDef kRoutes[] = {
     {"GET", "/api/v1/audit", true, AuditLog},
     {"GET", "/api/v1/audit/verify", true, VerifyAudit},
     {"GET", "/api/v1/exports/{what}", true, Export},
+    {"GET", "/api/v1/clients/{id}/due", true, Due},
+    {"GET", "/api/v1/clients/{id}/expected", true, Expected},
+    {"POST", "/api/v1/clients/{id}/choice", true, ChooseTherapist},
+    {"GET", "/api/v1/therapists/{id}/training", true, TrainingLog},
+    {"POST", "/api/v1/therapists/{id}/training", true, AddTraining},
+    {"GET", "/api/v1/therapists/{id}/mindfulness", true, Mindfulness},
+    {"POST", "/api/v1/assignments/plan", true, PlanAssignments},
+    {"POST", "/api/v1/assignments/commit", true, CommitAssignments},
+    {"POST", "/api/v1/analyses/replication", true, Replication},
+    {"POST", "/api/v1/analyses/therapist-effects", true, TherapistEffectsRoute},
+    {"POST", "/api/v1/analyses/mediation", true, MediationRoute},
 };
 
 // "/api/v1/clients/{id}" -> "/api/v1/clients/(\d+)"; "{instrument_id}"/"{what}" -> a name.
@@ -801,6 +823,7 @@ struct Server::Impl {
         [this](OrgId org, store::ScoredResponse scored, const store::Actor& actor) {
           return committer->Submit(org, std::move(scored), actor);
         });
+    worker->clinic.AllowClientChoice(ctx.options.client_choice);
     std::lock_guard lock(workers_mutex);
     return workers.emplace(id, std::move(worker)).first->second.get();
   }
@@ -858,7 +881,7 @@ struct Server::Impl {
             auto h0 = Clock::now();
             std::unique_lock<std::mutex> serialised;
             if (serialise_writes && std::string_view(def.method) != "GET" && def.handler != Login &&
-                def.handler != SubmitResponse) {
+                def.handler != SubmitResponse && !ReadOnlyPost(def.handler)) {
               serialised = std::unique_lock(sqlite_writes);
             }
             auto reply = def.handler(call, ctx);

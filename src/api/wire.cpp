@@ -286,7 +286,8 @@ json AlertJson(const Alert& a) {
           {"detail", a.detail},
           {"raised_at", a.raised_at},
           {"acknowledged_at", a.acknowledged_at.empty() ? json(nullptr) : json(a.acknowledged_at)},
-          {"resolved_at", a.resolved_at.empty() ? json(nullptr) : json(a.resolved_at)}};
+          {"resolved_at", a.resolved_at.empty() ? json(nullptr) : json(a.resolved_at)},
+          {"note", a.note}};
 }
 
 json ResponseJson(const Response& r, const std::vector<Score>& scores) {

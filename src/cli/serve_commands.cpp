@@ -23,6 +23,7 @@ struct ServeArgs {
   int port = 8080;
   int threads = 64;
   std::string static_dir = "web/dist";
+  bool no_client_choice = false;
 };
 
 struct UserArgs {
@@ -45,6 +46,7 @@ int Serve(const ServeArgs& args, const Context& ctx) {
   options.port = args.port;
   options.threads = args.threads;
   options.static_dir = args.static_dir;
+  options.client_choice = !args.no_client_choice;
   options.use = *use;
   options.log = [](const std::string& line) {
     std::fprintf(stderr, "%s\n", line.c_str());
@@ -134,6 +136,8 @@ void AddServeCommands(CLI::App& app, Context& ctx) {
   serve->add_option("--threads", serve_args->threads, "Worker threads (one database connection each)")
       ->check(CLI::Range(1, 1024));
   serve->add_option("--static", serve_args->static_dir, "Folder of the web app's built files (if present)");
+  serve->add_flag("--no-client-choice", serve_args->no_client_choice,
+                  "Clients may not choose their therapist (POST /clients/{id}/choice is refused)");
   serve->callback([serve_args, &ctx] {
     if (serve_args->target.db.empty() && serve_args->target.pg.empty()) {
       ctx.exit_code = ReportError(Error{ErrorCode::INVALID_ARGUMENT, "serve needs --db FILE or --pg URL", "db"});

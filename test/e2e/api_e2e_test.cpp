@@ -271,3 +271,126 @@ TEST_F(ApiE2e, MetricsCountRequestsByRoute) {
 
 }  // namespace
 }  // namespace attune::testing
+
+namespace attune::testing {
+namespace {
+
+// The web app's daily-work routes (docs/api.md "Care, assignment plans and analyses").
+
+TEST_F(ApiE2e, AlertNotesAreKeptWithTheAlert) {
+  auto client = server_->Client();
+  auto s = SignIn(client, "coord");
+  auto ack = Call("POST", "/api/v1/alerts/1/acknowledge", s.token, {{"note", "called the client"}});
+  ASSERT_EQ(ack.status, 200) << ack.text;
+  EXPECT_EQ(ack.body["note"], "called the client");
+  auto bad = Call("POST", "/api/v1/alerts/1/resolve", s.token, {{"note", 5}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["field"], "note");
+  auto resolved = Call("POST", "/api/v1/alerts/1/resolve", s.token, {{"note", "safety plan agreed"}});
+  ASSERT_EQ(resolved.status, 200) << resolved.text;
+  EXPECT_NE(resolved.body["note"].get<std::string>().find("safety plan agreed"), std::string::npos);
+}
+
+TEST_F(ApiE2e, DueQuestionnairesAndExpectedBand) {
+  auto client = server_->Client();
+  auto s = SignIn(client, "cli1");
+  auto due = Call("GET", "/api/v1/clients/1/due", s.token);
+  ASSERT_EQ(due.status, 200) << due.text;
+  ASSERT_TRUE(due.body["due"].is_array());
+  for (const auto& d : due.body["due"]) EXPECT_FALSE(d["reason"].get<std::string>().empty());
+  // No curves are stored in the seeded organisation: a band is not available, and says why.
+  auto band = Call("GET", "/api/v1/clients/1/expected?instrument=phq9", s.token);
+  ASSERT_EQ(band.status, 200) << band.text;
+  EXPECT_FALSE(band.body["available"].get<bool>());
+  EXPECT_NE(band.body["reason"].get<std::string>().find("phq9.total"), std::string::npos);
+  auto wrong = Call("GET", "/api/v1/clients/1/expected?instrument=phq9&scale=nope", s.token);
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_EQ(wrong.body["field"], "scale");
+}
+
+TEST_F(ApiE2e, TrainingLogRoundTripWithFieldErrors) {
+  auto client = server_->Client();
+  auto s = SignIn(client, "ther1");
+  auto added = Call("POST", "/api/v1/therapists/1/training", s.token,
+                    {{"kind", "mbsr_session"}, {"minutes", 150}, {"completed_on", "2026-03-04"}, {"note", "week 1"}});
+  ASSERT_EQ(added.status, 201) << added.text;
+  auto log = Call("GET", "/api/v1/therapists/1/training", s.token);
+  ASSERT_EQ(log.status, 200);
+  bool found = false;
+  for (const auto& r : log.body["training"]) found = found || (r["minutes"] == 150 && r["note"] == "week 1");
+  EXPECT_TRUE(found) << log.text;
+  auto bad = Call("POST", "/api/v1/therapists/1/training", s.token,
+                  {{"kind", "mbsr_session"}, {"minutes", 0}, {"completed_on", "2026-03-04"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["field"], "minutes");
+  auto date = Call("POST", "/api/v1/therapists/1/training", s.token,
+                   {{"kind", "mbsr_session"}, {"minutes", 10}, {"completed_on", "4 March"}});
+  EXPECT_EQ(date.status, 400);
+  EXPECT_EQ(date.body["field"], "completed_on");
+  EXPECT_EQ(Call("GET", "/api/v1/therapists/1/mindfulness", s.token).status, 200);
+}
+
+TEST_F(ApiE2e, ClientInTherapyCannotChooseAgain) {
+  auto client = server_->Client();
+  auto s = SignIn(client, "cli1");
+  auto chose = Call("POST", "/api/v1/clients/1/choice", s.token, {{"therapist_id", 2}});
+  EXPECT_EQ(chose.status, 409) << chose.text;
+  EXPECT_EQ(chose.body["field"], "client_id");
+}
+
+TEST_F(ApiE2e, AssignmentPlanPreviewedAdjustedAndCommitted) {
+  auto client = server_->Client();
+  auto s = SignIn(client, "coord");
+  auto created = Call("POST", "/api/v1/clients", s.token, {{"external_id", "wait-1"}, {"pseudonym", "Waiting one"}});
+  ASSERT_EQ(created.status, 201) << created.text;
+  long long waiting = created.body["id"];
+  auto plan = Call("POST", "/api/v1/assignments/plan", s.token, json::object());
+  ASSERT_EQ(plan.status, 200) << plan.text;
+  json row;
+  for (const auto& r : plan.body["plan"]) {
+    if (r["client_id"] == waiting) row = r;
+    EXPECT_GE(r["score"].get<double>(), 0.0);
+    EXPECT_LE(r["score"].get<double>(), 1.0);
+  }
+  ASSERT_FALSE(row.is_null()) << "the new client is not in the plan: " << plan.text;
+  EXPECT_EQ(plan.body["summary"]["waitlist"].get<int>(), static_cast<int>(plan.body["plan"].size()) +
+                                                           plan.body["summary"]["unassigned"].get<int>());
+  // Refusals name the row and field; nothing is written.
+  auto twice = Call("POST", "/api/v1/assignments/commit", s.token,
+                    {{"plan", {{{"client_id", waiting}, {"therapist_id", row["therapist_id"]}},
+                               {{"client_id", waiting}, {"therapist_id", row["therapist_id"]}}}}});
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_EQ(twice.body["field"], "plan[1].client_id");
+  auto nobody = Call("POST", "/api/v1/assignments/commit", s.token,
+                     {{"plan", {{{"client_id", waiting}, {"therapist_id", 99}}}}});
+  EXPECT_EQ(nobody.status, 400);
+  EXPECT_EQ(nobody.body["field"], "plan[0].therapist_id");
+  auto committed = Call("POST", "/api/v1/assignments/commit", s.token,
+                        {{"plan", {{{"client_id", waiting}, {"therapist_id", row["therapist_id"]}}}}});
+  ASSERT_EQ(committed.status, 201) << committed.text;
+  EXPECT_EQ(committed.body["created"], 1);
+  auto episode = Call("GET", "/api/v1/episodes/" + std::to_string(committed.body["episode_ids"][0].get<long long>()), s.token);
+  EXPECT_EQ(episode.body["client_id"], waiting);
+  EXPECT_EQ(episode.body["status"], "active");
+  EXPECT_EQ(episode.body["assigned_by"], "match");
+  auto again = Call("POST", "/api/v1/assignments/commit", s.token,
+                    {{"plan", {{{"client_id", waiting}, {"therapist_id", row["therapist_id"]}}}}});
+  EXPECT_EQ(again.status, 409);
+}
+
+TEST_F(ApiE2e, AnalysesRefuseThinDataNamingWhatIsMissing) {
+  auto client = server_->Client();
+  auto s = SignIn(client, "res");
+  auto rep = Call("POST", "/api/v1/analyses/replication", s.token);
+  EXPECT_EQ(rep.status, 422) << rep.text;
+  EXPECT_NE(rep.body["detail"].get<std::string>().find("FFMQ-39"), std::string::npos);
+  auto bad = Call("POST", "/api/v1/analyses/mediation", s.token, {{"facet", "kindness"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["field"], "facet");
+  auto resamples = Call("POST", "/api/v1/analyses/mediation", s.token, {{"resamples", 5}});
+  EXPECT_EQ(resamples.status, 400);
+  EXPECT_EQ(resamples.body["field"], "resamples");
+}
+
+}  // namespace
+}  // namespace attune::testing

@@ -1,7 +1,7 @@
 // The authorisation table: every route x role x ownership (own, other in the same organisation,
-// other organisation) => allow or deny, against a running server. Allowed = 2xx, or 409 (the
-// request passed authorisation and hit a state conflict); denied = 403 or 404 (another
-// organisation's ids do not exist for the caller).
+// other organisation) => allow or deny, against a running server. Allowed = 2xx, 409 or 422 (the
+// request passed authorisation and hit a state conflict, or data too thin for an analysis);
+// denied = 403 or 404 (another organisation's ids do not exist for the caller).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -62,6 +62,17 @@ const Row kTable[] = {
     {"GET", "/api/v1/audit",                          "A     D      D      D      D"},
     {"GET", "/api/v1/audit/verify",                   "A     D      D      D      D"},
     {"GET", "/api/v1/exports/{what}",                 "D     A      D      A      D"},
+    {"GET", "/api/v1/clients/{id}/due",               "DDD   AAD    ADD    DDD    ADD"},
+    {"GET", "/api/v1/clients/{id}/expected",          "DDD   AAD    ADD    DDD    ADD"},
+    {"POST", "/api/v1/clients/{id}/choice",           "DDD   DDD    DDD    DDD    ADD"},
+    {"GET", "/api/v1/therapists/{id}/training",       "DDD   DDD    ADD    DDD    DDD"},
+    {"POST", "/api/v1/therapists/{id}/training",      "DDD   DDD    ADD    DDD    DDD"},
+    {"GET", "/api/v1/therapists/{id}/mindfulness",    "DDD   DDD    ADD    DDD    DDD"},
+    {"POST", "/api/v1/assignments/plan",              "A     A      D      D      D"},
+    {"POST", "/api/v1/assignments/commit",            "A     A      D      D      D"},
+    {"POST", "/api/v1/analyses/replication",          "D     D      D      A      D"},
+    {"POST", "/api/v1/analyses/therapist-effects",    "D     D      D      A      D"},
+    {"POST", "/api/v1/analyses/mediation",            "D     D      D      A      D"},
 };
 
 // Routes the table leaves out on purpose (sign-in itself; logout would end the session).
@@ -124,6 +135,13 @@ json BodyFor(const std::string& method, const std::string& path, const std::stri
     return {{"instrument_id", "phq9"}, {"subject_id", target}, {"answered_at", "2026-03-02T10:00:00Z"},
             {"answers", std::vector<int>(10, 1)}};
   }
+  if (path == "/api/v1/clients/{id}/choice") return {{"therapist_id", 2}};
+  if (path == "/api/v1/therapists/{id}/training") {
+    return {{"kind", "daily_practice"}, {"minutes", 20}, {"completed_on", "2026-03-02"}};
+  }
+  // Client 1 is in therapy: an allowed caller gets 409 (not on the waitlist) and nothing is written.
+  if (path == "/api/v1/assignments/commit") return {{"plan", {{{"client_id", 1}, {"therapist_id", 1}}}}};
+  if (path == "/api/v1/analyses/mediation") return {{"resamples", 200}};
   return nullptr;
 }
 
@@ -145,7 +163,9 @@ TEST_F(Authorisation, EveryRouteRoleAndOwnership) {
         if (id_in_path) path.replace(path.find("{id}"), 4, std::to_string(target));
         if (path.find("{instrument_id}") != std::string::npos) path.replace(path.find("{instrument_id}"), 15, "phq9");
         if (path.find("{what}") != std::string::npos) path.replace(path.find("{what}"), 6, "scores");
-        if (path.find("/trajectory") != std::string::npos) path += "?instrument=phq9";
+        if (path.find("/trajectory") != std::string::npos || path.find("/expected") != std::string::npos) {
+          path += "?instrument=phq9";
+        }
         ++serial;
         json body = BodyFor(row.method, row.path, role, target, serial);
         httplib::Headers headers = {{"Authorization", "Bearer " + (*tokens_)[role]},
@@ -157,7 +177,7 @@ TEST_F(Authorisation, EveryRouteRoleAndOwnership) {
                    : method == "PUT" ? client.Put(path.c_str(), headers, text, "application/json")
                                      : client.Post(path.c_str(), headers, text, "application/json");
         ASSERT_TRUE(res) << method << " " << path;
-        bool allowed = (res->status >= 200 && res->status < 300) || res->status == 409;
+        bool allowed = (res->status >= 200 && res->status < 300) || res->status == 409 || res->status == 422;
         bool denied = res->status == 403 || res->status == 404;
         const char* ownership[] = {"own", "other in same org", "other org"};
         std::string what = method + " " + path + " as " + role +

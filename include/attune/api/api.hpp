@@ -29,6 +29,7 @@ struct ServerOptions {
   int login_failures_per_address = 20;
   int login_window_seconds = 900;
   instruments::Use use = instruments::Use::CLINICAL;
+  bool client_choice = true;           //!< clients may choose their therapist (POST /clients/{id}/choice)
   std::function<void(const std::string&)> log;  //!< one line per event; empty = silent
 };
 

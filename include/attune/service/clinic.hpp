@@ -20,6 +20,7 @@
 #include "attune/core/types.hpp"
 #include "attune/instruments/instruments.hpp"
 #include "attune/service/service.hpp"
+#include "attune/service/workflows.hpp"
 #include "attune/store/store.hpp"
 
 namespace attune::service {
@@ -159,6 +160,39 @@ class Clinic {
   Result<std::int64_t> Export(const Actor& actor, const std::string& what, std::ostream& out,
                               ExportOptions options);
 
+  // ---- the web app's daily work (src/service/care.cpp, assignments.cpp, analyses.cpp) ----
+
+  //! Questionnaires due for a client's next session (coordinator, own therapist, the client).
+  Result<std::vector<DueItem>> Due(const Actor& actor, Id client_id);
+  //! The expected-response band of a client on an outcome scale (as Due). Not available (with a
+  //! reason) when no curve is stored or the client has no intake score on the scale.
+  Result<ExpectedBand> Expected(const Actor& actor, Id client_id, const std::string& instrument_id,
+                                const std::string& scale_id);
+  //! A client chooses a therapist (the client themselves, when the deployment allows it): a
+  //! waiting episode assigned_by "client". CONFLICT when already in therapy or already chosen;
+  //! FAILED_PRECONDITION when the therapist is not accepting or has no room.
+  Result<Episode> ChooseTherapist(const Actor& actor, Id client_id, Id therapist_id);
+  void AllowClientChoice(bool allow) { client_choice_ = allow; }
+  //! Acknowledge / resolve with a note (store lifecycle: acknowledge needs a note).
+  Result<Alert> AcknowledgeAlert(const Actor& actor, Id id, const std::string& note);
+  Result<Alert> ResolveAlert(const Actor& actor, Id id, const std::string& note);
+  //! A therapist's mindfulness training log (the therapist themselves).
+  Result<std::vector<TrainingRecord>> TrainingLog(const Actor& actor, Id therapist_id);
+  Result<TrainingRecord> AddTraining(const Actor& actor, TrainingRecord record);
+  //! A therapist's FFMQ-39 self-reports over time (the therapist themselves), oldest first.
+  Result<std::vector<MindfulnessPoint>> MindfulnessProfile(const Actor& actor, Id therapist_id);
+
+  //! Batch assignment of the waitlist compared with assignment as usual (coordinator, admin).
+  Result<AssignmentPreview> PreviewAssignments(const Actor& actor, std::uint64_t seed);
+  //! Writes one active episode per row in one transaction, after checking every row against the
+  //! current waitlist, the hard filters and remaining capacity (nothing is written on a refusal).
+  Result<std::vector<Id>> CommitAssignments(const Actor& actor, const std::vector<PlanRow>& rows);
+
+  //! Research analyses on the organisation's de-identified data (researcher).
+  Result<Replication> ReplicationAnalysis(const Actor& actor);
+  Result<TherapistEffects> TherapistEffectsAnalysis(const Actor& actor, const AnalysisRequest& request);
+  Result<MediationAnalysis> MediationAnalysisOf(const Actor& actor, const AnalysisRequest& request);
+
  private:
   Result<void> RequireRole(const Actor& actor, std::initializer_list<Role> roles, const char* what) const;
   Result<void> RequireClientAccess(const Actor& actor, Id client_id, const char* what);
@@ -180,6 +214,7 @@ class Clinic {
     std::shared_ptr<const std::vector<Therapist>> therapists;
   };
   std::map<OrgId, TherapistCache> therapist_cache_;
+  bool client_choice_ = true;
 };
 
 }  // namespace attune::service

@@ -1,0 +1,280 @@
+// Clinic use cases for the web app's daily care work (docs/api.md): questionnaires due, the
+// expected-response band, a client's choice of therapist, alert notes, the training log and the
+// therapist's mindfulness self-reports. Authorisation first, then store + module monitor.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "attune/service/clinic.hpp"
+#include "service/today.hpp"
+
+namespace attune::service {
+namespace {
+
+Error DeniedTo(const Actor& actor, const std::string& what) {
+  return Error{ErrorCode::NOT_PERMITTED, fmt::format("{} may not {}", store::RoleName(actor.role), what), ""};
+}
+
+// Outcome measures in order of preference (PHQ-9 unless the client has answered another more often).
+constexpr const char* kOutcomes[] = {"phq9", "gad7", "core10"};
+
+// The client's episodes, current first: active, then waiting, then ended, newest first within each.
+std::vector<Episode> EpisodesCurrentFirst(const std::vector<Episode>& episodes, Id client_id) {
+  std::vector<Episode> out;
+  for (const auto& e : episodes) {
+    if (e.client_id == client_id) out.push_back(e);
+  }
+  auto rank = [](const Episode& e) { return e.status == "active" ? 2 : e.status == "waiting" ? 1 : 0; };
+  std::stable_sort(out.begin(), out.end(), [&](const Episode& a, const Episode& b) {
+    return rank(a) != rank(b) ? rank(a) > rank(b) : a.id > b.id;
+  });
+  return out;
+}
+
+}  // namespace
+
+// ---- questionnaires due ----
+
+Result<std::vector<DueItem>> Clinic::Due(const Actor& actor, Id client_id) {
+  ATTUNE_CHECK(RequireClientAccess(actor, client_id, "read this client's questionnaires"));
+  ATTUNE_TRY(client, store_.GetClient(actor.org, client_id));
+  ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
+  std::vector<DueItem> out;
+  auto administrable = [&](const char* id) { return static_cast<bool>(catalogue_.GetForUse(id, use_)); };
+  if (client.preferences.empty() && administrable("cnip")) {
+    out.push_back({"cnip", "your preferences, so we can suggest therapists who fit", std::nullopt, std::nullopt});
+  }
+  // The client's own outcome measure: the one they have answered most (any episode).
+  store::ResponseFilter mine;
+  mine.subject_id = client_id;
+  ATTUNE_TRY(answered, store_.ListResponses(actor.org, mine));
+  std::map<std::string, int> counts;
+  for (const auto& r : answered) {
+    if (r.respondent == RespondentKind::CLIENT) ++counts[r.instrument_id];
+  }
+  std::string outcome;
+  for (const char* o : kOutcomes) {
+    if (!administrable(o)) continue;
+    if (outcome.empty() || counts[o] > counts[outcome]) outcome = o;
+  }
+  for (const auto& e : episodes) {
+    if (e.client_id != client_id || e.status != "active") continue;
+    ATTUNE_TRY(sessions, store_.ListSessions(actor.org, e.id));
+    const Session* last = nullptr;
+    for (const auto& s : sessions) {
+      if (last == nullptr || s.number > last->number) last = &s;
+    }
+    store::ResponseFilter filter;
+    filter.episode_id = e.id;
+    ATTUNE_TRY(responses, store_.ListResponses(actor.org, filter));
+    // Answered since the last session (or ever in the episode when none was held yet).
+    auto answered_since = [&](const std::string& instrument) {
+      for (const auto& r : responses) {
+        if (r.instrument_id != instrument || r.respondent != RespondentKind::CLIENT) continue;
+        if (last == nullptr || r.answered_at >= last->held_at) return true;
+      }
+      return false;
+    };
+    const int next = last == nullptr ? 1 : last->number + 1;
+    // Measurement-based care: the outcome measure before every session, the alliance after every
+    // session held (docs/api.md).
+    if (!outcome.empty() && !answered_since(outcome)) {
+      out.push_back({outcome, fmt::format("before session {}", next), e.id, std::nullopt});
+    }
+    if (last != nullptr && administrable("wai_sr") && !answered_since("wai_sr")) {
+      out.push_back({"wai_sr", fmt::format("about session {}", last->number), e.id, last->id});
+    }
+  }
+  AuditRead(actor, "due.read", "client", std::to_string(client_id), fmt::format("{} due", out.size()));
+  return out;
+}
+
+// ---- expected-response band ----
+
+Result<ExpectedBand> Clinic::Expected(const Actor& actor, Id client_id, const std::string& instrument_id,
+                                      const std::string& scale_id) {
+  ATTUNE_CHECK(RequireClientAccess(actor, client_id, "read this client's expected response"));
+  ATTUNE_TRY(instrument, catalogue_.Get(instrument_id));
+  ExpectedBand band;
+  band.instrument_id = instrument_id;
+  band.scale_id = scale_id.empty() && !instrument->scales.empty() ? instrument->scales.front().id : scale_id;
+  if (instrument->FindScale(band.scale_id) == nullptr) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("scale '{}' is not a scale of {}; expected one of its scale ids", band.scale_id,
+                            instrument_id),
+                "scale");
+  }
+  const monitor::Config config = monitor::Config::Defaults();
+  band.z = config.not_on_track_z;
+  ATTUNE_TRY(curves, service_.StoredCurves(actor.org));
+  auto curve = curves.find(instrument_id + "." + band.scale_id);
+  ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
+  AuditRead(actor, "expected.read", "client", std::to_string(client_id), instrument_id + "." + band.scale_id);
+  if (curve == curves.end()) {
+    band.reason = "no expected-response curve is stored for " + instrument_id + "." + band.scale_id +
+                  " (attune monitor fit)";
+    return band;
+  }
+  if (!curve->second.available) {
+    band.reason = curve->second.reason;
+    return band;
+  }
+  // The current episode's intake on this scale; else the latest earlier episode that used it.
+  int last_session = 0;
+  for (const auto& episode : EpisodesCurrentFirst(episodes, client_id)) {
+    ATTUNE_TRY(observations, service_.EpisodeObservations(actor.org, episode.id));
+    for (const auto& o : observations) {
+      if (o.instrument != instrument_id) continue;
+      auto s = o.scores.find(band.scale_id);
+      if (s == o.scores.end()) continue;
+      if (!band.intake) band.intake = s->second;
+      last_session = std::max(last_session, o.session);
+    }
+    if (band.intake) {
+      band.episode_id = episode.id;
+      break;
+    }
+  }
+  if (!band.intake) {
+    band.reason = "the client has no intake score on " + instrument_id + "." + band.scale_id + " in any episode";
+    return band;
+  }
+  band.available = true;
+  const int sessions = std::max(12, last_session + 2);
+  for (int s = 1; s <= sessions; ++s) {
+    const double expected = curve->second.Expected(s, *band.intake);
+    const double sd = curve->second.PredictionSd(s);
+    band.points.push_back({s, expected, expected - band.z * sd, expected + band.z * sd});
+  }
+  return band;
+}
+
+// ---- a client's choice of therapist ----
+
+Result<Episode> Clinic::ChooseTherapist(const Actor& actor, Id client_id, Id therapist_id) {
+  if (actor.role != Role::CLIENT || !actor.client_id || *actor.client_id != client_id) {
+    return DeniedTo(actor, "choose a therapist for this client");
+  }
+  if (!client_choice_) {
+    return Fail(ErrorCode::NOT_PERMITTED,
+                "this deployment assigns therapists itself; clients may not choose (attune serve --no-client-choice)");
+  }
+  ATTUNE_TRY(therapist, store_.GetTherapist(actor.org, therapist_id));
+  ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
+  int active = 0;
+  for (const auto& e : episodes) {
+    if (e.therapist_id == therapist_id && e.status == "active") ++active;
+    if (e.client_id != client_id) continue;
+    if (e.status == "active") {
+      return Fail(ErrorCode::CONFLICT,
+                  fmt::format("client {} is already in therapy (episode {}); expected a client on the waitlist",
+                              client_id, e.id),
+                  "client_id");
+    }
+    if (e.status == "waiting") {
+      return Fail(ErrorCode::CONFLICT,
+                  fmt::format("client {} already chose therapist {} (episode {} is waiting for the clinic)",
+                              client_id, e.therapist_id, e.id),
+                  "therapist_id");
+    }
+  }
+  if (!therapist.accepting || therapist.capacity - active <= 0) {
+    return Fail(ErrorCode::FAILED_PRECONDITION,
+                fmt::format("therapist {} is {}; expected a therapist accepting clients with room", therapist_id,
+                            therapist.accepting ? "full" : "not accepting clients"),
+                "therapist_id");
+  }
+  Episode e;
+  e.client_id = client_id;
+  e.therapist_id = therapist_id;
+  e.started_on = TodayUtc();
+  e.status = "waiting";
+  e.assigned_by = "client_choice";
+  ATTUNE_TRY(id, store_.AddEpisode(actor.org, e, AuditActor(actor)));
+  e.id = id;
+  e.org_id = actor.org;
+  return e;
+}
+
+// ---- alerts with notes ----
+
+namespace {
+// Who may change an alert: coordinators, and therapists of its episode (`episode_access`).
+Result<void> AlertAccess(store::Store& store, const Actor& actor, Id id, const std::string& verb,
+                         const std::function<Result<void>(const Episode&)>& episode_access) {
+  if (actor.role != Role::COORDINATOR && actor.role != Role::THERAPIST) return DeniedTo(actor, verb + " alerts");
+  ATTUNE_TRY(alert, store.GetAlert(actor.org, id));
+  ATTUNE_TRY(episode, store.GetEpisode(actor.org, alert.episode_id));
+  return episode_access(episode);
+}
+}  // namespace
+
+Result<Alert> Clinic::AcknowledgeAlert(const Actor& actor, Id id, const std::string& note) {
+  if (note.empty()) return AcknowledgeAlert(actor, id);
+  ATTUNE_CHECK(AlertAccess(store_, actor, id, "acknowledge", [&](const Episode& e) {
+    return RequireEpisodeAccess(actor, e, "acknowledge this alert");
+  }));
+  return store_.AcknowledgeAlertWithNote(actor.org, id, note, AuditActor(actor));
+}
+
+Result<Alert> Clinic::ResolveAlert(const Actor& actor, Id id, const std::string& note) {
+  if (note.empty()) return ResolveAlert(actor, id);
+  ATTUNE_CHECK(AlertAccess(store_, actor, id, "resolve", [&](const Episode& e) {
+    return RequireEpisodeAccess(actor, e, "resolve this alert");
+  }));
+  return store_.ResolveAlertWithNote(actor.org, id, note, AuditActor(actor));
+}
+
+// ---- the therapist's own mindfulness record ----
+
+Result<std::vector<TrainingRecord>> Clinic::TrainingLog(const Actor& actor, Id therapist_id) {
+  if (actor.role != Role::THERAPIST || actor.therapist_id != therapist_id) {
+    return DeniedTo(actor, "read this therapist's training log");
+  }
+  return store_.ListTrainingRecords(actor.org, therapist_id);
+}
+
+Result<TrainingRecord> Clinic::AddTraining(const Actor& actor, TrainingRecord record) {
+  if (actor.role != Role::THERAPIST || actor.therapist_id != record.therapist_id) {
+    return DeniedTo(actor, "add to this therapist's training log");
+  }
+  if (record.kind.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "kind is empty; expected e.g. mbsr_session or daily_practice", "kind");
+  }
+  if (record.minutes < 1 || record.minutes > 24 * 60) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("minutes is {}; expected 1..1440", record.minutes),
+                "minutes");
+  }
+  if (record.completed_on.size() != 10 || record.completed_on[4] != '-' || record.completed_on[7] != '-') {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("completed_on is '{}'; expected a date YYYY-MM-DD", record.completed_on), "completed_on");
+  }
+  record.org_id = actor.org;
+  ATTUNE_TRY(id, store_.AddTrainingRecord(actor.org, record, AuditActor(actor)));
+  record.id = id;
+  return record;
+}
+
+Result<std::vector<MindfulnessPoint>> Clinic::MindfulnessProfile(const Actor& actor, Id therapist_id) {
+  if (actor.role != Role::THERAPIST || actor.therapist_id != therapist_id) {
+    return DeniedTo(actor, "read this therapist's mindfulness profile");
+  }
+  store::ResponseFilter filter;
+  filter.instrument_id = "ffmq39";
+  ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
+  std::erase_if(rows, [&](const Response& r) {
+    return r.respondent != RespondentKind::THERAPIST || r.respondent_id != therapist_id;
+  });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Response& a, const Response& b) { return a.answered_at < b.answered_at; });
+  std::vector<MindfulnessPoint> out;
+  for (const auto& r : rows) {
+    ATTUNE_TRY(scores, store_.ScoresOf(actor.org, r.id));
+    out.push_back({r.id, r.answered_at, std::move(scores)});
+  }
+  return out;
+}
+
+}  // namespace attune::service
