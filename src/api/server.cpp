@@ -193,11 +193,13 @@ class ReadAuditWriter {
         thread_([this] { Loop(); }) {}
   ~ReadAuditWriter() { Stop(); }
   void Add(OrgId org, const store::AuditRecord& record) {
+    bool full = false;
     {
       std::lock_guard lock(mutex_);
       pending_.emplace_back(org, record);
+      full = pending_.size() >= 512;
     }
-    if (pending_.size() >= 512) wake_.notify_one();
+    if (full) wake_.notify_one();
   }
   void Stop() {
     {
@@ -338,8 +340,8 @@ struct Worker {
   store::Store store;
   Clinic clinic;  // refers to `store` above
   Worker(store::Store s, const instruments::Catalogue& catalogue, instruments::Use use,
-         service::ReadAuditor audit, service::Committer commit)
-      : store(std::move(s)), clinic(store, catalogue, use, std::move(audit), std::move(commit)) {}
+         service::ReadAuditor audit, service::Committer commit, std::shared_ptr<service::ClinicCache> cache)
+      : store(std::move(s)), clinic(store, catalogue, use, std::move(audit), std::move(commit), std::move(cache)) {}
 };
 
 // What a handler gets.
@@ -792,6 +794,8 @@ struct Server::Impl {
   httplib::Server http;
   std::unique_ptr<ReadAuditWriter> audit;
   std::unique_ptr<GroupCommitter> committer;
+  // Sessions, therapists prepared for ranking and known clients, shared by every worker.
+  std::shared_ptr<service::ClinicCache> cache = service::MakeClinicCache();
   std::mutex workers_mutex;
   std::unordered_map<std::thread::id, std::unique_ptr<Worker>> workers;
   // SQLite has one writer at a time; queueing writers here instead of in SQLite's busy handler
@@ -822,7 +826,8 @@ struct Server::Impl {
         [this](OrgId org, const store::AuditRecord& r) { audit->Add(org, r); },
         [this](OrgId org, store::ScoredResponse scored, const store::Actor& actor) {
           return committer->Submit(org, std::move(scored), actor);
-        });
+        },
+        cache);
     worker->clinic.AllowClientChoice(ctx.options.client_choice);
     std::lock_guard lock(workers_mutex);
     return workers.emplace(id, std::move(worker)).first->second.get();

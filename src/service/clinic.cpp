@@ -7,7 +7,11 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <limits>
+#include <mutex>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 
 namespace attune::service {
@@ -61,7 +65,171 @@ Therapist ClientView(const Therapist& t) {
   return v;
 }
 
+// Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" (as IsoUtc writes); nullopt otherwise.
+std::optional<std::chrono::system_clock::time_point> ParseIsoUtc(const std::string& text) {
+  std::tm tm{};
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec) != 6) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+// One organisation's therapists prepared for ranking: the rows (for the answer) and each
+// therapist's style as a dense row over the organisation's style dimensions (NaN = not given).
+struct TherapistIndex {
+  std::vector<Therapist> therapists;
+  std::vector<std::string> dims;
+  std::vector<double> style;  // therapists.size() x dims.size()
+};
+
+std::shared_ptr<const TherapistIndex> BuildIndex(std::vector<Therapist> therapists) {
+  auto index = std::make_shared<TherapistIndex>();
+  std::set<std::string> dims;
+  for (const auto& t : therapists) {
+    for (const auto& [dim, value] : t.style) dims.insert(dim);
+  }
+  index->dims.assign(dims.begin(), dims.end());
+  index->style.assign(therapists.size() * dims.size(), std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t i = 0; i < therapists.size(); ++i) {
+    for (std::size_t d = 0; d < index->dims.size(); ++d) {
+      auto it = therapists[i].style.find(index->dims[d]);
+      if (it != therapists[i].style.end()) index->style[i * dims.size() + d] = it->second;
+    }
+  }
+  index->therapists = std::move(therapists);
+  return index;
+}
+
 }  // namespace
+
+class ClinicCache {
+ public:
+  using Steady = std::chrono::steady_clock;
+  // A session is trusted from memory at most this long before the database is asked again (a
+  // login removed by another process is refused within it); sign-out here drops it at once.
+  static constexpr std::chrono::seconds kSessionTtl{10};
+  // Therapists are re-read after this long (writes through any Clinic sharing the cache drop
+  // them at once; writes by another process are seen within it).
+  static constexpr std::chrono::seconds kTherapistTtl{2};
+  static constexpr std::chrono::seconds kClientTtl{2};
+  static constexpr std::size_t kMaxEntries = 200000;
+
+  std::optional<Actor> FindSession(const std::string& token_hash) {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(token_hash);
+    if (it == sessions_.end()) return std::nullopt;
+    if (Steady::now() >= it->second.until) {
+      sessions_.erase(it);
+      return std::nullopt;
+    }
+    return it->second.actor;
+  }
+  void PutSession(const std::string& token_hash, const Actor& actor, std::chrono::system_clock::time_point expires) {
+    auto left = std::chrono::duration_cast<Steady::duration>(expires - std::chrono::system_clock::now());
+    if (left <= Steady::duration::zero()) return;
+    std::lock_guard lock(mutex_);
+    if (sessions_.size() >= kMaxEntries) sessions_.clear();
+    sessions_[token_hash] = SessionEntry{actor, Steady::now() + std::min<Steady::duration>(left, kSessionTtl)};
+  }
+  void DropSession(const std::string& token_hash) {
+    std::lock_guard lock(mutex_);
+    sessions_.erase(token_hash);
+  }
+
+  // Clients are never deleted, so a client once seen stays known.
+  bool KnownClient(OrgId org, Id id) {
+    std::lock_guard lock(mutex_);
+    return clients_.count({org, id}) > 0;
+  }
+  // A client's row as read at most kClientTtl ago (recommendations need preferences and
+  // constraints); intake changes through any Clinic sharing the cache drop it at once.
+  Result<std::shared_ptr<const Client>> ClientRow(OrgId org, Id id, const std::function<Result<Client>()>& load) {
+    {
+      std::lock_guard lock(mutex_);
+      auto it = client_rows_.find({org, id});
+      if (it != client_rows_.end() && Steady::now() - it->second.loaded < kClientTtl) return it->second.row;
+    }
+    auto started = Steady::now();
+    ATTUNE_TRY(row, load());
+    auto shared = std::make_shared<const Client>(std::move(row));
+    std::lock_guard lock(mutex_);
+    if (clients_.size() >= kMaxEntries) clients_.clear();
+    clients_.insert({org, id});
+    if (client_rows_.size() >= kMaxEntries) client_rows_.clear();
+    auto& entry = client_rows_[{org, id}];
+    if (entry.dropped_after <= started) entry = ClientEntry{shared, started, {}};
+    return shared;
+  }
+  void AddKnownClient(OrgId org, Id id) {
+    std::lock_guard lock(mutex_);
+    if (clients_.size() >= kMaxEntries) clients_.clear();
+    clients_.insert({org, id});
+  }
+  void DropClient(OrgId org, Id id) {
+    std::lock_guard lock(mutex_);
+    client_rows_[{org, id}] = ClientEntry{nullptr, {}, Steady::now()};
+  }
+
+  // The organisation's therapist index; a stale one is served while one caller reloads it.
+  Result<std::shared_ptr<const TherapistIndex>> Therapists(
+      OrgId org, const std::function<Result<std::vector<Therapist>>()>& load) {
+    {
+      std::lock_guard lock(mutex_);
+      auto& entry = therapists_[org];
+      if (entry.index && (Steady::now() - entry.loaded < kTherapistTtl || entry.loading)) return entry.index;
+      entry.loading = true;
+    }
+    auto started = Steady::now();
+    auto rows = load();
+    std::lock_guard lock(mutex_);
+    auto& entry = therapists_[org];
+    entry.loading = false;
+    if (!rows) return rows.error();
+    // A write that dropped the entry while we read keeps it dropped (our rows may predate it).
+    auto index = BuildIndex(std::move(*rows));
+    if (entry.dropped_after <= started) {
+      entry.index = index;
+      entry.loaded = started;
+    }
+    return index;
+  }
+  void DropTherapists(OrgId org) {
+    std::lock_guard lock(mutex_);
+    auto& entry = therapists_[org];
+    entry.index.reset();
+    entry.dropped_after = Steady::now();
+  }
+
+ private:
+  struct SessionEntry {
+    Actor actor;
+    Steady::time_point until;
+  };
+  struct TherapistEntry {
+    std::shared_ptr<const TherapistIndex> index;
+    Steady::time_point loaded{}, dropped_after{};
+    bool loading = false;
+  };
+  struct ClientEntry {
+    std::shared_ptr<const Client> row;
+    Steady::time_point loaded{}, dropped_after{};
+  };
+  struct PairHash {
+    std::size_t operator()(const std::pair<OrgId, Id>& p) const {
+      return std::hash<Id>()(p.second) * 31 + std::hash<OrgId>()(p.first);
+    }
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, SessionEntry> sessions_;
+  std::unordered_set<std::pair<OrgId, Id>, PairHash> clients_;
+  std::unordered_map<std::pair<OrgId, Id>, ClientEntry, PairHash> client_rows_;
+  std::map<OrgId, TherapistEntry> therapists_;
+};
+
+std::shared_ptr<ClinicCache> MakeClinicCache() { return std::make_shared<ClinicCache>(); }
 
 store::Actor AuditActor(const Actor& actor) {
   return store::Actor{fmt::format("{}#{} {}@{}", actor.handle, actor.user_id,
@@ -108,9 +276,10 @@ std::string CsrfFor(const std::string& token) {
 }
 
 Clinic::Clinic(store::Store& store, const instruments::Catalogue& catalogue, instruments::Use use,
-               ReadAuditor audit_read, Committer commit)
+               ReadAuditor audit_read, Committer commit, std::shared_ptr<ClinicCache> cache)
     : store_(store), catalogue_(catalogue), use_(use), service_(store, catalogue, use),
-      audit_read_(std::move(audit_read)), commit_(std::move(commit)) {}
+      audit_read_(std::move(audit_read)), commit_(std::move(commit)),
+      cache_(cache ? std::move(cache) : MakeClinicCache()) {}
 
 Result<void> Clinic::RequireRole(const Actor& actor, std::initializer_list<Role> roles,
                                  const char* what) const {
@@ -120,11 +289,9 @@ Result<void> Clinic::RequireRole(const Actor& actor, std::initializer_list<Role>
 
 Result<void> Clinic::RequireClientAccess(const Actor& actor, Id client_id, const char* what) {
   switch (actor.role) {
-    case Role::COORDINATOR: {
+    case Role::COORDINATOR:
       // Any client of the organisation; an id that is not one is NOT_FOUND, not an empty answer.
-      ATTUNE_CHECK(store_.GetClient(actor.org, client_id));
-      return Ok();
-    }
+      return RequireClient(actor.org, client_id);
     case Role::CLIENT:
       if (actor.client_id && *actor.client_id == client_id) return Ok();
       return Denied(actor, what);
@@ -139,6 +306,13 @@ Result<void> Clinic::RequireClientAccess(const Actor& actor, Id client_id, const
     default:
       return Denied(actor, what);
   }
+}
+
+Result<void> Clinic::RequireClient(OrgId org, Id client_id) {
+  if (cache_->KnownClient(org, client_id)) return Ok();
+  ATTUNE_CHECK(store_.GetClient(org, client_id));
+  cache_->AddKnownClient(org, client_id);
+  return Ok();
 }
 
 Result<void> Clinic::RequireEpisodeAccess(const Actor& actor, const Episode& episode,
@@ -203,7 +377,12 @@ Result<SignedIn> Clinic::SignIn(const std::string& handle, const std::string& pa
 Result<Actor> Clinic::Authenticate(const std::string& token, const std::string& address) {
   auto refused = [] { return Fail(ErrorCode::UNAUTHENTICATED, "session unknown or expired; sign in again"); };
   if (token.size() != 64) return refused();
-  ATTUNE_TRY(session, store_.FindAuthSession(TokenHash(token)));
+  const std::string hash = TokenHash(token);
+  if (auto cached = cache_->FindSession(hash)) {
+    cached->address = address;
+    return *cached;
+  }
+  ATTUNE_TRY(session, store_.FindAuthSession(hash));
   if (!session) return refused();
   if (session->expires_at <= IsoUtc(std::chrono::system_clock::now())) {
     (void)store_.DeleteAuthSession(session->token_hash);
@@ -211,11 +390,14 @@ Result<Actor> Clinic::Authenticate(const std::string& token, const std::string& 
   }
   auto login = store_.GetLogin(session->org_id, session->user_id);
   if (!login || login->password_hash.empty()) return refused();
-  return Actor{login->user.org_id, login->user.id, login->user.role, login->therapist_id,
-               login->client_id, login->user.handle, address};
+  Actor actor{login->user.org_id, login->user.id, login->user.role, login->therapist_id,
+              login->client_id, login->user.handle, address};
+  if (auto expires = ParseIsoUtc(session->expires_at)) cache_->PutSession(hash, actor, *expires);
+  return actor;
 }
 
 Result<void> Clinic::SignOut(const Actor& actor, const std::string& token) {
+  cache_->DropSession(TokenHash(token));
   ATTUNE_CHECK(store_.DeleteAuthSession(TokenHash(token)));
   (void)store_.AppendAudit(actor.org, AuditActor(actor), "session.delete", "user",
                            std::to_string(actor.user_id), "signed out");
@@ -278,21 +460,9 @@ Result<Therapist> Clinic::GetTherapist(const Actor& actor, Id id) {
 
 Result<Id> Clinic::CreateTherapist(const Actor& actor, const Therapist& therapist) {
   ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN, Role::COORDINATOR}, "create therapists"));
-  therapist_cache_.erase(actor.org);
-  return store_.AddTherapist(actor.org, therapist, AuditActor(actor));
-}
-
-Result<std::shared_ptr<const std::vector<Therapist>>> Clinic::CachedTherapists(OrgId org) {
-  constexpr std::int64_t kTherapistCacheMs = 2000;
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::steady_clock::now().time_since_epoch())
-                 .count();
-  auto it = therapist_cache_.find(org);
-  if (it != therapist_cache_.end() && now - it->second.loaded_ms < kTherapistCacheMs) return it->second.therapists;
-  ATTUNE_TRY(therapists, store_.ListTherapists(org));
-  auto shared = std::make_shared<const std::vector<Therapist>>(std::move(therapists));
-  therapist_cache_[org] = TherapistCache{now, shared};
-  return shared;
+  auto id = store_.AddTherapist(actor.org, therapist, AuditActor(actor));
+  cache_->DropTherapists(actor.org);
+  return id;
 }
 
 // ---- clients ----
@@ -332,7 +502,9 @@ Result<Client> Clinic::UpdateIntake(const Actor& actor, const Client& intake) {
   if (actor.role != Role::COORDINATOR && !(actor.role == Role::CLIENT && actor.client_id == intake.id)) {
     return Denied(actor, "change this client's intake");
   }
-  return store_.UpdateClientIntake(actor.org, intake, AuditActor(actor));
+  auto updated = store_.UpdateClientIntake(actor.org, intake, AuditActor(actor));
+  cache_->DropClient(actor.org, intake.id);
+  return updated;
 }
 
 // ---- episodes and sessions ----
@@ -395,7 +567,7 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
   }
   // The subject must be a client of this organisation (unless a therapist's self-report).
   bool self_report = therapist_form && submission.subject_id == submission.respondent_id && !submission.episode_id;
-  if (!self_report) ATTUNE_CHECK(store_.GetClient(actor.org, submission.subject_id));
+  if (!self_report) ATTUNE_CHECK(RequireClient(actor.org, submission.subject_id));
   if (submission.episode_id) {
     ATTUNE_TRY(episode, store_.GetEpisode(actor.org, *submission.episode_id));
     if (episode.client_id != submission.subject_id) {
@@ -506,42 +678,78 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
   if (actor.role != Role::COORDINATOR && !(actor.role == Role::CLIENT && actor.client_id == client_id)) {
     return Denied(actor, "see recommendations for this client");
   }
-  ATTUNE_TRY(client, store_.GetClient(actor.org, client_id));
-  ATTUNE_TRY(cached, CachedTherapists(actor.org));
-  const std::vector<Therapist>& therapists = *cached;
+  ATTUNE_TRY(client_row, cache_->ClientRow(actor.org, client_id, [&] { return store_.GetClient(actor.org, client_id); }));
+  const Client& client = *client_row;
+  ATTUNE_TRY(index, cache_->Therapists(actor.org, [&] { return store_.ListTherapists(actor.org); }));
   // Interim ranking until module match is wired in: hard filters (accepting, capacity,
   // language:/modality: constraints), then closeness of style to the client's C-NIP preferences.
-  std::vector<Recommendation> out;
-  for (const auto& t : therapists) {
-    if (!t.accepting || t.capacity <= 0) continue;
-    bool fits = true;
-    std::vector<std::string> reasons;
-    for (const auto& c : client.constraints) {
-      if (c.rfind("language:", 0) == 0) {
-        std::string lang = c.substr(9);
-        if (std::find(t.languages.begin(), t.languages.end(), lang) == t.languages.end()) fits = false;
-        else reasons.push_back("speaks " + lang);
-      } else if (c.rfind("modality:", 0) == 0) {
-        std::string m = c.substr(9);
-        if (t.modality != m && t.modality != "both") fits = false;
-        else reasons.push_back("offers " + m);
-      }
+  // Every therapist is filtered and scored from the prepared index; only the top `limit` are
+  // copied and given reasons.
+  struct Constraint {
+    bool language;  // else modality
+    std::string value;
+  };
+  std::vector<Constraint> constraints;
+  for (const auto& c : client.constraints) {
+    if (c.rfind("language:", 0) == 0) constraints.push_back({true, c.substr(9)});
+    if (c.rfind("modality:", 0) == 0) constraints.push_back({false, c.substr(9)});
+  }
+  auto fits = [&](const Therapist& t, std::vector<std::string>* reasons) {
+    for (const auto& c : constraints) {
+      bool ok = c.language ? std::find(t.languages.begin(), t.languages.end(), c.value) != t.languages.end()
+                           : t.modality == c.value || t.modality == "both";
+      if (!ok) return false;
+      if (reasons != nullptr) reasons->push_back((c.language ? "speaks " : "offers ") + c.value);
     }
-    if (!fits) continue;
+    return true;
+  };
+  // The client's preferences as (dimension index, wanted value), in the preferences' key order.
+  std::vector<std::pair<std::size_t, double>> wanted;
+  for (const auto& [dim, want] : client.preferences) {
+    auto it = std::lower_bound(index->dims.begin(), index->dims.end(), dim);
+    if (it != index->dims.end() && *it == dim) wanted.emplace_back(it - index->dims.begin(), want);
+  }
+  const std::size_t width = index->dims.size();
+  struct Ranked {
+    double score;
+    std::size_t i;
+    int dims;
+  };
+  // Best first; equal scores keep the therapists' order.
+  auto better = [](const Ranked& a, const Ranked& b) { return a.score > b.score || (a.score == b.score && a.i < b.i); };
+  // The best `limit` so far in a heap whose front is the worst of them (all when limit is 0).
+  std::vector<Ranked> ranked;
+  ranked.reserve(limit > 0 ? std::min(limit, index->therapists.size()) + 1 : index->therapists.size());
+  for (std::size_t i = 0; i < index->therapists.size(); ++i) {
+    const Therapist& t = index->therapists[i];
+    if (!t.accepting || t.capacity <= 0 || !fits(t, nullptr)) continue;
     double distance = 0;
     int dims = 0;
-    for (const auto& [dim, want] : client.preferences) {
-      auto it = t.style.find(dim);
-      if (it == t.style.end()) continue;
-      distance += (it->second - want) * (it->second - want);
+    for (const auto& [d, want] : wanted) {
+      double have = index->style[i * width + d];
+      if (std::isnan(have)) continue;
+      distance += (have - want) * (have - want);
       ++dims;
     }
-    double score = dims == 0 ? 0.5 : 1.0 / (1.0 + std::sqrt(distance / dims));
-    if (dims > 0) reasons.push_back(fmt::format("style close to preferences on {} dimensions", dims));
-    out.push_back({actor.role == Role::CLIENT ? ClientView(t) : t, score, std::move(reasons)});
+    ranked.push_back({dims == 0 ? 0.5 : 1.0 / (1.0 + std::sqrt(distance / dims)), i, dims});
+    if (limit == 0) continue;
+    std::push_heap(ranked.begin(), ranked.end(), better);
+    if (ranked.size() > limit) {
+      std::pop_heap(ranked.begin(), ranked.end(), better);
+      ranked.pop_back();
+    }
   }
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
-  if (limit > 0 && out.size() > limit) out.resize(limit);
+  std::sort(ranked.begin(), ranked.end(), better);
+  const std::size_t keep = ranked.size();
+  std::vector<Recommendation> out;
+  out.reserve(keep);
+  for (std::size_t k = 0; k < keep; ++k) {
+    const Therapist& t = index->therapists[ranked[k].i];
+    std::vector<std::string> reasons;
+    fits(t, &reasons);
+    if (ranked[k].dims > 0) reasons.push_back(fmt::format("style close to preferences on {} dimensions", ranked[k].dims));
+    out.push_back({actor.role == Role::CLIENT ? ClientView(t) : t, ranked[k].score, std::move(reasons)});
+  }
   AuditRead(actor, "recommendation.read", "client", std::to_string(client_id),
             fmt::format("{} therapists ranked", out.size()));
   return out;

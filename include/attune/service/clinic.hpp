@@ -76,6 +76,13 @@ using ReadAuditor = std::function<void(OrgId org, const store::AuditRecord& reco
 using Committer = std::function<Result<store::SubmitOutcome>(OrgId org, store::ScoredResponse scored,
                                                              const store::Actor& actor)>;
 
+//! What the Clinics of one server share (thread-safe): live sessions by token hash, so that a
+//! request does not read the database to authenticate; each organisation's therapists prepared
+//! for ranking; client ids known to exist. docs/api.md ("Performance") says what is cached for how
+//! long. Each Clinic without one gets its own.
+class ClinicCache;
+std::shared_ptr<ClinicCache> MakeClinicCache();
+
 //! Hashes a password with Argon2id (libsodium, interactive limits). INVALID_ARGUMENT when shorter
 //! than 8 characters.
 Result<std::string> HashPassword(const std::string& password);
@@ -90,7 +97,7 @@ std::string CsrfFor(const std::string& token);
 class Clinic {
  public:
   Clinic(store::Store& store, const instruments::Catalogue& catalogue, instruments::Use use,
-         ReadAuditor audit_read = {}, Committer commit = {});
+         ReadAuditor audit_read = {}, Committer commit = {}, std::shared_ptr<ClinicCache> cache = {});
 
   //! Sign-in: handle + password (+ organisation when the handle exists in several).
   //! UNAUTHENTICATED for any mismatch, never saying which part was wrong.
@@ -196,6 +203,8 @@ class Clinic {
  private:
   Result<void> RequireRole(const Actor& actor, std::initializer_list<Role> roles, const char* what) const;
   Result<void> RequireClientAccess(const Actor& actor, Id client_id, const char* what);
+  //! OK when `client_id` is a client of `org` (NOT_FOUND otherwise); known clients from the cache.
+  Result<void> RequireClient(OrgId org, Id client_id);
   Result<void> RequireEpisodeAccess(const Actor& actor, const Episode& episode, const char* what) const;
   void AuditRead(const Actor& actor, const std::string& action, const std::string& entity,
                  const std::string& entity_id, const std::string& detail = {});
@@ -206,14 +215,7 @@ class Clinic {
   Service service_;
   ReadAuditor audit_read_;
   Committer commit_;
-  // Therapists by organisation, re-read after 2 seconds (recommendations read every therapist
-  // per request); this Clinic's own therapist writes drop it at once.
-  Result<std::shared_ptr<const std::vector<Therapist>>> CachedTherapists(OrgId org);
-  struct TherapistCache {
-    std::int64_t loaded_ms = 0;
-    std::shared_ptr<const std::vector<Therapist>> therapists;
-  };
-  std::map<OrgId, TherapistCache> therapist_cache_;
+  std::shared_ptr<ClinicCache> cache_;
   bool client_choice_ = true;
 };
 
