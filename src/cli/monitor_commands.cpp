@@ -195,7 +195,10 @@ int RunFit(const Context& ctx, const DbArgs& args) {
   for (const auto& c : *curves) {
     j.push_back(json::parse(monitor::CurveToJson(c)));
     if (!args.json) {
-      if (c.available) {
+      if (c.available && c.model == monitor::CurveModel::WITHIN_PAIR) {
+        fmt::print("{}: within-pair SD {:.2f} from {} consecutive-session differences in {} episodes\n", c.key,
+                   std::sqrt(c.sigma2), c.observations, c.episodes);
+      } else if (c.available) {
         fmt::print("{}: fitted on {} episodes ({} observations): expected = {:.2f} {:+.2f} log(s) {:+.3f} (intake - {:.1f}) "
                    "{:+.3f} log(s) (intake - {:.1f})\n",
                    c.key, c.episodes, c.observations, c.b0, c.b_log_session, c.b_intake, c.intake_centre,
@@ -246,6 +249,8 @@ struct EvalArgs {
   int sessions = 12;
   long long seed = 1;
   bool json = false;
+  //! Regression floors: exit 1 when a figure falls below (0 = no check).
+  double floor_sensitivity = 0, floor_specificity = 0, floor_not_on_track = 0;
 };
 
 // Every episode's observations of a simulated clinic, by episode id.
@@ -279,6 +284,7 @@ struct RuptureScore {
   std::string variant;
   double z = 0;
   std::size_t positives = 0, detected = 0, negatives = 0, false_alarms = 0;
+  std::size_t detected_within_1 = 0;  //!< at the rupture session or the session after it
   std::size_t positives_scorable = 0, detected_scorable = 0;  //!< total scorable now and earlier
   double Sensitivity() const { return positives ? static_cast<double>(detected) / static_cast<double>(positives) : 0; }
   double Specificity() const {
@@ -300,15 +306,19 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   if (!test) return ReportError(test.error());
   const monitor::Config base = monitor::Config::Defaults();
 
-  // Curves from the training clinic.
-  std::map<std::string, std::vector<monitor::CurvePoint>> points;
+  // Curves and within-pair alliance variability from the training clinic.
+  std::map<std::string, std::vector<monitor::CurvePoint>> points, alliance_points;
   std::map<std::string, bool> higher_worse;
   for (const auto& [episode, obs] : Observations(*catalogue, train->clinic)) {
     for (const auto& o : obs) {
       for (const auto& [scale, score] : o.scores) {
         const std::string key = o.instrument + "." + scale;
         auto it = base.scales.find(key);
-        if (it == base.scales.end() || it->second.role != monitor::Role::OUTCOME) continue;
+        if (it == base.scales.end()) continue;
+        if (it->second.role == monitor::Role::ALLIANCE) {
+          alliance_points[key].push_back({static_cast<Id>(episode), o.session, score});
+          continue;
+        }
         points[key].push_back({static_cast<Id>(episode), o.session, score});
         auto inst = catalogue->Get(o.instrument);
         const auto* s = inst ? (*inst)->FindScale(scale) : nullptr;
@@ -325,6 +335,13 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
                                {"episodes", c->episodes}});
     curves[key] = *c;
   }
+  for (const auto& [key, pts] : alliance_points) {
+    auto c = monitor::FitWithinPair(key, pts, base);
+    if (!c) return ReportError(c.error());
+    curves_json.push_back(json{{"scale", key}, {"available", c->available}, {"reason", c->reason},
+                               {"episodes", c->episodes}, {"within_pair_sd", std::sqrt(c->sigma2)}});
+    curves[key] = *c;
+  }
 
   const auto test_obs = Observations(*catalogue, test->clinic);
   std::map<std::uint32_t, const sim::EpisodeTruth*> truth;
@@ -339,15 +356,17 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   std::size_t det_true = 0, det_flagged = 0, det_false = 0, nondet = 0;
   // Variants: the default rules, and the WAI-SR total alone without its cutoff.
   static const char* kVariants[] = {"default", "total_only_no_cutoff", "no_cutoff"};
+  // z of the total; the subscales take the Sidak z of the same one-sided rate over three tests.
   for (int variant = 0; variant < 3; ++variant)
-  for (double z : {1.28, 1.645, 1.96, 2.33, 2.58}) {
+  for (double z : {1.28, 1.5, 1.645, 1.96, 2.33}) {
     monitor::Config config = base;
     config.rupture_z = z;
+    const bool is_default = variant == 0 && std::fabs(z - base.rupture_z) < 1e-9;
+    if (!is_default) config.rupture_subscale_z = monitor::SidakZ(z, 3);
     if (variant == 1) {
       for (const char* sub : {"wai_sr.goal", "wai_sr.task", "wai_sr.bond"}) config.scales.erase(sub);
     }
     if (variant >= 1) config.scales["wai_sr.total"].cutoff.reset();
-    const bool is_default = variant == 0 && std::fabs(z - base.rupture_z) < 1e-9;
     RuptureScore score;
     score.variant = kVariants[variant];
     score.z = z;
@@ -371,6 +390,7 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
         if (starts.count(s)) {
           ++score.positives;
           score.detected += alerted.count(s);
+          score.detected_within_1 += alerted.count(s) || (answered.count(s + 1) && alerted.count(s + 1)) ? 1 : 0;
           if (scorable.count(s) && !scorable.empty() && *scorable.begin() < s) {
             ++score.positives_scorable;
             score.detected_scorable += alerted.count(s);
@@ -442,7 +462,12 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
          {"rupture_z", base.rupture_z},
          {"rupture_sensitivity", main_score.Sensitivity()},
          {"rupture_specificity", main_score.Specificity()},
+         {"rupture_subscale_z", base.rupture_subscale_z},
          {"rupture_positives", main_score.positives},
+         {"rupture_sensitivity_within_1_session",
+          main_score.positives ? static_cast<double>(main_score.detected_within_1) /
+                                     static_cast<double>(main_score.positives)
+                               : 0.0},
          {"rupture_sensitivity_scorable",
           main_score.positives_scorable ? static_cast<double>(main_score.detected_scorable) /
                                               static_cast<double>(main_score.positives_scorable)
@@ -470,19 +495,33 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   j["rupture_sweep"] = json::array();
   for (const auto& s : sweep) {
     j["rupture_sweep"].push_back(
-        json{{"rules", s.variant}, {"z", s.z}, {"sensitivity", s.Sensitivity()}, {"specificity", s.Specificity()}});
+        json{{"rules", s.variant}, {"z", s.z}, {"subscale_z", monitor::SidakZ(s.z, 3)},
+             {"sensitivity", s.Sensitivity()}, {"specificity", s.Specificity()}});
   }
+  std::vector<std::string> regressions;
+  auto check = [&](const char* name, double value, double floor) {
+    if (value < floor) regressions.push_back(fmt::format("{} {:.3f} is below the floor {:.3f}", name, value, floor));
+  };
+  check("rupture_sensitivity", main_score.Sensitivity(), args.floor_sensitivity);
+  check("rupture_specificity", main_score.Specificity(), args.floor_specificity);
+  check("not_on_track.share_flagged", share(poor_flagged, poor), args.floor_not_on_track);
+  j["regressions"] = regressions;
+  const int code = regressions.empty() ? 0 : 1;
+  for (const auto& r : regressions) fmt::print(stderr, "regression: {}\n", r);
   if (args.json) {
     fmt::print("{}\n", j.dump(2));
-    return 0;
+    return code;
   }
   fmt::print("simulated {} therapists x {} clients x {} sessions (seed {}; curves fitted on seed {})\n", args.therapists,
              args.clients, args.sessions, args.seed, args.seed + 1000003);
-  fmt::print("ruptures (z = {}): sensitivity {:.3f} ({} of {}), specificity {:.3f} ({} false alarms in {})  target "
+  fmt::print("ruptures (z = {} total, {} subscales): sensitivity {:.3f} ({} of {}), specificity {:.3f} ({} false alarms in {})  target "
              "sensitivity >= .80 at specificity >= .90: {}\n",
-             base.rupture_z, main_score.Sensitivity(), main_score.detected, main_score.positives,
+             base.rupture_z, base.rupture_subscale_z, main_score.Sensitivity(), main_score.detected, main_score.positives,
              main_score.Specificity(), main_score.false_alarms, main_score.negatives,
              j["target_met"].get<bool>() ? "met" : "NOT met");
+  fmt::print("  with an alert at the rupture session or the session after it: sensitivity {:.3f} ({} of {})\n",
+             j["rupture_sensitivity_within_1_session"].get<double>(), main_score.detected_within_1,
+             main_score.positives);
   fmt::print("  sensitivity where the WAI-SR total was scorable then and before: {:.3f} ({} of {})\n",
              j["rupture_sensitivity_scorable"].get<double>(), main_score.detected_scorable,
              main_score.positives_scorable);
@@ -497,12 +536,13 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   fmt::print("reliable deterioration: {:.1f}% of {} planted deteriorations flagged; {:.1f}% of the others\n",
              100 * share(det_flagged, det_true), det_true, 100 * share(det_false, nondet));
   for (const auto& c : curves_json) {
+    std::string fitted = fmt::format("fitted on {} episodes", c["episodes"].get<std::size_t>());
+    if (c.contains("within_pair_sd")) fitted += fmt::format(" (within-pair SD {:.2f})", c["within_pair_sd"].get<double>());
     fmt::print("curve {}: {}\n", c["scale"].get<std::string>(),
-               c["available"].get<bool>() ? fmt::format("fitted on {} episodes", c["episodes"].get<std::size_t>())
-                                          : c["reason"].get<std::string>());
+               c["available"].get<bool>() ? fitted : c["reason"].get<std::string>());
   }
   fmt::print("{:.1f} s\n", seconds);
-  return 0;
+  return code;
 }
 
 }  // namespace
@@ -574,6 +614,10 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
     c->add_option("--clients", args->clients, "Clients")->check(CLI::Range(1, 10000000));
     c->add_option("--sessions", args->sessions, "Scheduled sessions per episode")->check(CLI::Range(3, 100));
     c->add_option("--seed", args->seed, "Seed of the evaluated clinic (curves use another)");
+    c->add_option("--floor-sensitivity", args->floor_sensitivity, "Exit 1 when rupture sensitivity is below this");
+    c->add_option("--floor-specificity", args->floor_specificity, "Exit 1 when rupture specificity is below this");
+    c->add_option("--floor-not-on-track", args->floor_not_on_track,
+                  "Exit 1 when the share of truly unchanged-or-worse episodes flagged not on track is below this");
     c->add_flag("--json", args->json, "JSON output");
     c->callback([&ctx, args] { ctx.exit_code = RunEvaluate(ctx, *args); });
   }

@@ -22,11 +22,10 @@ double Curve::PredictionSd(int session) const {
   return std::sqrt(std::max(0.0, tau00 + 2.0 * ls * tau01 + ls * ls * tau11 + sigma2));
 }
 
-Result<Curve> FitCurve(const std::string& key, bool higher_is_worse, const std::vector<CurvePoint>& points,
-                       const Config& config) {
-  Curve curve;
-  curve.key = key;
-  curve.higher_is_worse = higher_is_worse;
+namespace {
+
+// Points grouped by episode, each group in session order; INVALID_ARGUMENT for a session below 1.
+Result<std::map<Id, std::vector<const CurvePoint*>>> ByEpisode(const std::vector<CurvePoint>& points) {
   std::map<Id, std::vector<const CurvePoint*>> by_episode;
   for (const auto& p : points) {
     if (p.session < 1) {
@@ -35,11 +34,24 @@ Result<Curve> FitCurve(const std::string& key, bool higher_is_worse, const std::
     }
     by_episode[p.episode].push_back(&p);
   }
+  for (auto& [id, pts] : by_episode) {
+    std::stable_sort(pts.begin(), pts.end(), [](const CurvePoint* a, const CurvePoint* b) { return a->session < b->session; });
+  }
+  return by_episode;
+}
+
+}  // namespace
+
+Result<Curve> FitCurve(const std::string& key, bool higher_is_worse, const std::vector<CurvePoint>& points,
+                       const Config& config) {
+  Curve curve;
+  curve.key = key;
+  curve.higher_is_worse = higher_is_worse;
+  ATTUNE_TRY(by_episode, ByEpisode(points));
   // Rows: every observation after the intake, with the intake as a covariate.
   std::vector<double> y, ls, intake, interaction;
   std::vector<std::string> episode;
   for (auto& [id, pts] : by_episode) {
-    std::stable_sort(pts.begin(), pts.end(), [](const CurvePoint* a, const CurvePoint* b) { return a->session < b->session; });
     if (pts.size() < 3) continue;
     ++curve.episodes;
     const double i0 = pts.front()->score;
@@ -106,13 +118,50 @@ Result<Curve> FitCurve(const std::string& key, bool higher_is_worse, const std::
   return curve;
 }
 
+Result<Curve> FitWithinPair(const std::string& key, const std::vector<CurvePoint>& points, const Config& config) {
+  Curve curve;
+  curve.key = key;
+  curve.model = CurveModel::WITHIN_PAIR;
+  curve.higher_is_worse = false;
+  ATTUNE_TRY(by_episode, ByEpisode(points));
+  std::vector<double> gaps;
+  for (auto& [id, pts] : by_episode) {
+    bool counted = false;
+    for (std::size_t k = 1; k < pts.size(); ++k) {
+      if (pts[k]->session != pts[k - 1]->session + 1) continue;
+      gaps.push_back(std::fabs(pts[k]->score - pts[k - 1]->score));
+      counted = true;
+    }
+    curve.episodes += counted ? 1 : 0;
+  }
+  curve.observations = gaps.size();
+  if (curve.episodes < config.min_curve_episodes) {
+    curve.reason = fmt::format("too little data: {} episodes with 2+ consecutive observations, need {}",
+                               curve.episodes, config.min_curve_episodes);
+    return curve;
+  }
+  // The median absolute difference of a normal difference is 0.6745 of its SD, and a difference
+  // of two sessions has twice the variance of one.
+  auto middle = gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2);
+  std::nth_element(gaps.begin(), middle, gaps.end());
+  const double sd = 1.4826 * *middle / std::sqrt(2.0);
+  if (!(sd > 0)) {
+    curve.reason = "no session-to-session variation: the median difference is 0";
+    return curve;
+  }
+  curve.sigma2 = sd * sd;
+  curve.available = true;
+  return curve;
+}
+
 std::string CurveToJson(const Curve& c) {
   nlohmann::json j{{"key", c.key},         {"available", c.available}, {"reason", c.reason},
                    {"b0", c.b0},           {"b_log_session", c.b_log_session},
                    {"b_intake", c.b_intake}, {"b_interaction", c.b_interaction}, {"intake_centre", c.intake_centre},
                    {"tau00", c.tau00},     {"tau01", c.tau01},         {"tau11", c.tau11},
                    {"sigma2", c.sigma2},   {"episodes", c.episodes},   {"observations", c.observations},
-                   {"higher_is_worse", c.higher_is_worse}};
+                   {"higher_is_worse", c.higher_is_worse},
+                   {"model", c.model == CurveModel::WITHIN_PAIR ? "within_pair" : "expected_response"}};
   return j.dump();
 }
 
@@ -135,6 +184,14 @@ Result<Curve> CurveFromJson(const std::string& text) {
     c.episodes = j.at("episodes").get<std::size_t>();
     c.observations = j.at("observations").get<std::size_t>();
     c.higher_is_worse = j.at("higher_is_worse").get<bool>();
+    // Curves stored before within-pair models existed have no "model".
+    const std::string model = j.value("model", std::string("expected_response"));
+    if (model != "expected_response" && model != "within_pair") {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("curve JSON: model \"{}\"; expected \"expected_response\" or \"within_pair\"", model),
+                  "model");
+    }
+    c.model = model == "within_pair" ? CurveModel::WITHIN_PAIR : CurveModel::EXPECTED_RESPONSE;
     return c;
   } catch (const std::exception& e) {
     return Fail(ErrorCode::INVALID_ARGUMENT, std::string("curve JSON: ") + e.what() + "; expected a stored curve",

@@ -26,6 +26,17 @@ Config Config::Defaults() {
   return c;
 }
 
+double SidakZ(double z, int tests) {
+  auto tail = [](double x) { return 0.5 * std::erfc(x / std::sqrt(2.0)); };
+  const double share = 1.0 - std::pow(1.0 - tail(z), 1.0 / static_cast<double>(std::max(1, tests)));
+  double lo = -10, hi = 10;  // the tail falls as x rises: bisect to 1e-12
+  while (hi - lo > 1e-12) {
+    const double mid = 0.5 * (lo + hi);
+    (tail(mid) > share ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
 Observation MakeObservation(const instruments::Instrument& instrument,
                             const instruments::ScoreResult& scored, Id response_id, int session) {
   Observation o;
@@ -174,6 +185,18 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
       if (settings.role == Role::ALLIANCE) {
         AllianceState& st = alliance[key];
         auto sem = Sem(*scale, settings);
+        // One score's SD around the pair's own level: the organisation's fitted within-pair
+        // variability (measurement error and ordinary session-to-session movement) when there is
+        // one, never below the SEM; else the SEM alone.
+        std::optional<double> spread = sem;
+        std::string spread_source = "sem";
+        auto fitted = curves.find(key);
+        if (fitted != curves.end() && fitted->second.model == CurveModel::WITHIN_PAIR && fitted->second.available) {
+          spread = std::max(std::sqrt(fitted->second.sigma2), sem.value_or(0.0));
+          spread_source = "within_pair";
+        }
+        const bool subscale = scale->items.size() < (*instrument)->items.size();
+        const double z = subscale ? config.rupture_subscale_z : config.rupture_z;
         // "worse by" = how far the score is on the bad side of x.
         auto worse_by = [&](double x) { return higher_worse ? score - x : x - score; };
         bool acted = false;
@@ -181,7 +204,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
           OpenRupture& open = *st.open;
           RuptureEvent& event = out.ruptures[open.event];
           ++open.seen;
-          const double margin = sem.value_or(0.0);
+          const double margin = spread.value_or(0.0);
           if (worse_by(open.level) <= margin) {
             event.status = "repaired";
             event.repair_session = obs.session;
@@ -195,7 +218,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             a.evidence = json{{"rule", "repair"},        {"scale", key},
                               {"session", obs.session},  {"score", score},
                               {"rupture_session", event.session}, {"level", open.level},
-                              {"margin_sem", margin},    {"observations_since", open.seen}}.dump();
+                              {"margin", margin}, {"margin_source", spread_source},    {"observations_since", open.seen}}.dump();
             raised.push_back(std::move(a));
             st.open.reset();
             acted = true;
@@ -216,18 +239,23 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
           std::optional<std::string> rule;
           json evidence{{"scale", key}, {"session", obs.session}, {"score", score}, {"earlier", used},
                         {"level", level}, {"m", m}};
-          if (sem) {
-            const double threshold = config.rupture_z * *sem * std::sqrt(1.0 + 1.0 / static_cast<double>(m));
-            evidence["sem"] = *sem;
-            evidence["z"] = config.rupture_z;
+          if (spread) {
+            // Both the score and the level carry error: Var(score - level) = sd^2 (1 + 1/m).
+            const double threshold = z * *spread * std::sqrt(1.0 + 1.0 / static_cast<double>(m));
+            if (sem) evidence["sem"] = *sem;
+            evidence["sd"] = *spread;
+            evidence["sd_source"] = spread_source;
+            evidence["z"] = z;
             evidence["threshold"] = threshold;
             evidence["drop"] = worse_by(level);
             if (worse_by(level) > threshold) rule = "reliable_drop";
           }
           if (!rule && settings.cutoff) {
+            // A fall below the cutoff from a recent level at or above it (a single earlier score
+            // near the cutoff would make every wobble across it an alert).
             const double cut = *settings.cutoff;
             const bool below = higher_worse ? score > cut : score < cut;
-            const bool was_below = higher_worse ? previous > cut : previous < cut;
+            const bool was_below = higher_worse ? level > cut : level < cut;
             if (below && !was_below) rule = "cutoff";
             evidence["cutoff"] = cut;
             evidence["previous"] = previous;
@@ -291,6 +319,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
       }
       st.deteriorated = deteriorated;
       auto curve_it = curves.find(key);
+      if (curve_it != curves.end() && curve_it->second.model != CurveModel::EXPECTED_RESPONSE) curve_it = curves.end();
       if (curve_it == curves.end() || !curve_it->second.available) {
         if (std::find(noted.begin(), noted.end(), key) == noted.end()) {
           noted.push_back(key);

@@ -113,7 +113,7 @@ Result<std::vector<Alert>> Service::MonitorSubmission(OrgId org, const instrumen
 
 Result<std::vector<monitor::Curve>> Service::FitExpectedResponse(OrgId org, const store::Actor& actor) {
   ATTUNE_TRY(episodes, store_.ListEpisodes(org));
-  std::map<std::string, std::vector<monitor::CurvePoint>> points;
+  std::map<std::string, std::vector<monitor::CurvePoint>> points, alliance_points;
   std::map<std::string, bool> higher_worse;
   for (const auto& e : episodes) {
     ATTUNE_TRY(observations, EpisodeObservations(org, e.id));
@@ -121,7 +121,11 @@ Result<std::vector<monitor::Curve>> Service::FitExpectedResponse(OrgId org, cons
       for (const auto& [scale, score] : o.scores) {
         const std::string key = o.instrument + "." + scale;
         auto it = monitor_config_.scales.find(key);
-        if (it == monitor_config_.scales.end() || it->second.role != monitor::Role::OUTCOME) continue;
+        if (it == monitor_config_.scales.end()) continue;
+        if (it->second.role == monitor::Role::ALLIANCE) {
+          alliance_points[key].push_back({e.id, o.session, score});
+          continue;
+        }
         points[key].push_back({e.id, o.session, score});
         auto instrument = catalogue_.Get(o.instrument);
         const auto* s = instrument ? (*instrument)->FindScale(scale) : nullptr;
@@ -133,6 +137,11 @@ Result<std::vector<monitor::Curve>> Service::FitExpectedResponse(OrgId org, cons
   nlohmann::json stored = nlohmann::json::array();
   for (const auto& [key, pts] : points) {
     ATTUNE_TRY(curve, monitor::FitCurve(key, higher_worse[key], pts, monitor_config_));
+    stored.push_back(nlohmann::json::parse(monitor::CurveToJson(curve)));
+    curves.push_back(std::move(curve));
+  }
+  for (const auto& [key, pts] : alliance_points) {
+    ATTUNE_TRY(curve, monitor::FitWithinPair(key, pts, monitor_config_));
     stored.push_back(nlohmann::json::parse(monitor::CurveToJson(curve)));
     curves.push_back(std::move(curve));
   }

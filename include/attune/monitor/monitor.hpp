@@ -32,7 +32,9 @@ struct ScaleSettings {
 struct Config {
   std::map<std::string, ScaleSettings> scales;  //!< key "instrument.scale"
   int rupture_baseline = 3;        //!< m: earlier observations forming the recent level
-  double rupture_z = 1.96;         //!< z of the reliable drop from the recent level
+  double rupture_z = 1.50;         //!< z of the drop of a whole-form scale from the recent level
+  //! z for each subscale (goal, task, bond): Sidak, the total's one-sided rate over three tests.
+  double rupture_subscale_z = 2.00;
   int repair_window = 3;           //!< observations within which a return counts as repair
   double not_on_track_z = 1.2816;  //!< one-sided band of the expected response
   int not_on_track_from_session = 3;
@@ -41,6 +43,10 @@ struct Config {
   //! Defaults: PHQ-9/GAD-7 from NHS Talking Therapies, CORE-10 norms, WAI-SR/SRS alliance.
   static Config Defaults();
 };
+
+//! The z whose one-sided tail is Sidak's share of the tail of `z` over `tests` tests:
+//! 1 - (1 - alpha)^(1/tests). SidakZ(1.5, 3) = 2.00. Precondition: tests >= 1.
+double SidakZ(double z, int tests);
 
 //! One scored response inside an episode.
 struct Observation {
@@ -61,9 +67,17 @@ struct Observation {
 Observation MakeObservation(const instruments::Instrument& instrument,
                             const instruments::ScoreResult& scored, Id response_id, int session);
 
-//! An expected treatment response curve for one outcome scale (docs/monitor.md).
+//! What a stored Curve holds.
+enum class CurveModel {
+  EXPECTED_RESPONSE,  //!< outcome scale: growth in log(session) by intake severity
+  WITHIN_PAIR,        //!< alliance scale: one pair's session-to-session SD (sigma2 only)
+};
+
+//! An expected treatment response curve for one outcome scale, or the within-pair variability of
+//! one alliance scale (docs/monitor.md).
 struct Curve {
   std::string key;  //!< "instrument.scale"
+  CurveModel model = CurveModel::EXPECTED_RESPONSE;
   bool available = false;
   std::string reason;  //!< why not available
   double b0 = 0, b_log_session = 0, b_intake = 0, b_interaction = 0;
@@ -89,6 +103,12 @@ struct CurvePoint {
 //! data or the fit fails. INVALID_ARGUMENT only for a session below 1.
 Result<Curve> FitCurve(const std::string& key, bool higher_is_worse, const std::vector<CurvePoint>& points,
                        const Config& config);
+
+//! Fits the within-pair variability of alliance scale `key`: sigma2 = (1.4826 MAD(d) / sqrt 2)^2
+//! over every difference d between consecutive sessions of one episode (robust to the ruptures
+//! themselves). `available` is false with a reason when fewer than `min_curve_episodes` episodes
+//! have two consecutive observations. INVALID_ARGUMENT only for a session below 1.
+Result<Curve> FitWithinPair(const std::string& key, const std::vector<CurvePoint>& points, const Config& config);
 
 //! Curve as JSON text / parsed back (for storage).
 std::string CurveToJson(const Curve& curve);

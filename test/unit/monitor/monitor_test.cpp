@@ -66,7 +66,8 @@ TEST(Monitor, RiskItemRaisedAtOnceWithEvidence) {
 }
 
 TEST(Monitor, RuptureOnReliableDropThenRepaired) {
-  // Total: SEM = 8 * sqrt(1 - .92) = 2.263; threshold with m = 3: 1.96 * 2.263 * sqrt(4/3) = 5.12.
+  // No fitted within-pair SD: total SEM = 8 * sqrt(1 - .92) = 2.263; threshold with m = 3:
+  // 1.5 * 2.263 * sqrt(4/3) = 3.92.
   std::vector<Observation> obs = {Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40), Wai(5, 47)};
   auto a = AssessEpisode(obs, Cat(), {}, Config::Defaults());
   ASSERT_TRUE(a.has_value());
@@ -76,7 +77,8 @@ TEST(Monitor, RuptureOnReliableDropThenRepaired) {
   EXPECT_EQ(r.scale, "wai_sr.total");
   auto ev = nlohmann::json::parse(r.evidence);
   EXPECT_EQ(ev["rule"], "reliable_drop");
-  EXPECT_NEAR(ev["threshold"].get<double>(), 1.96 * 8 * std::sqrt(0.08) * std::sqrt(4.0 / 3.0), 1e-9);
+  EXPECT_NEAR(ev["threshold"].get<double>(), 1.5 * 8 * std::sqrt(0.08) * std::sqrt(4.0 / 3.0), 1e-9);
+  EXPECT_EQ(ev["sd_source"], "sem");
   EXPECT_NEAR(ev["level"].get<double>(), 48, 1e-12);
   ASSERT_EQ(a->alerts[4].size(), 1u);
   EXPECT_EQ(a->alerts[4][0].kind, "rupture_repaired");
@@ -85,15 +87,47 @@ TEST(Monitor, RuptureOnReliableDropThenRepaired) {
   EXPECT_EQ(a->ruptures[0].repair_session, 5);
 }
 
-TEST(Monitor, SmallDropIsNoRuptureButFiveAndAHalfIs) {
-  auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 43)}, Cat(), {}, Config::Defaults());
-  EXPECT_TRUE(AlertsOf(*a, "rupture").empty());  // drop 5 < 5.12
-  a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 42.5)}, Cat(), {}, Config::Defaults());
-  EXPECT_EQ(AlertsOf(*a, "rupture").size(), 1u);  // drop 5.5 > 5.12
+TEST(Monitor, SmallDropIsNoRuptureButFourAndAHalfIs) {
+  auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 44.5)}, Cat(), {}, Config::Defaults());
+  EXPECT_TRUE(AlertsOf(*a, "rupture").empty());  // drop 3.5 < 3.92
+  a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 43.5)}, Cat(), {}, Config::Defaults());
+  EXPECT_EQ(AlertsOf(*a, "rupture").size(), 1u);  // drop 4.5 > 3.92
+}
+
+TEST(Monitor, FittedWithinPairSdWidensTheThreshold) {
+  // With the organisation's within-pair SD of the total at 4.2 (above the SEM 2.263) the
+  // threshold is 1.5 * 4.2 * sqrt(4/3) = 7.27: a drop of 4.5 is ordinary movement, 8 is not.
+  Curve within;
+  within.key = "wai_sr.total";
+  within.model = CurveModel::WITHIN_PAIR;
+  within.available = true;
+  within.sigma2 = 4.2 * 4.2;
+  const std::map<std::string, Curve> fitted{{"wai_sr.total", within}};
+  auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 43.5)}, Cat(), fitted, Config::Defaults());
+  EXPECT_TRUE(AlertsOf(*a, "rupture").empty());
+  a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40)}, Cat(), fitted, Config::Defaults());
+  auto r = AlertsOf(*a, "rupture");
+  ASSERT_EQ(r.size(), 1u);
+  auto ev = nlohmann::json::parse(r[0].evidence);
+  EXPECT_EQ(ev["sd_source"], "within_pair");
+  EXPECT_NEAR(ev["threshold"].get<double>(), 1.5 * 4.2 * std::sqrt(4.0 / 3.0), 1e-9);
+  // A fitted SD below the SEM never narrows the threshold.
+  within.sigma2 = 1.0;
+  a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40)}, Cat(), {{"wai_sr.total", within}},
+                    Config::Defaults());
+  ev = nlohmann::json::parse(AlertsOf(*a, "rupture").at(0).evidence);
+  EXPECT_NEAR(ev["sd"].get<double>(), 8 * std::sqrt(0.08), 1e-9);
+}
+
+TEST(Monitor, SidakZ) {
+  EXPECT_NEAR(SidakZ(1.5, 1), 1.5, 1e-9);
+  EXPECT_NEAR(SidakZ(1.5, 3), 1.9993, 1e-3);  // 1 - (1 - .0668)^(1/3) = .0228 one-sided
+  EXPECT_NEAR(SidakZ(1.96, 3), 2.3909, 1e-3);  // 1 - .975^(1/3) = .00840
 }
 
 TEST(Monitor, RupturePerSubscale) {
-  // Bond alone drops 16 -> 10: subscale SEM 3 * sqrt(.15) = 1.162, threshold (m = 2) 1.96*1.162*1.225 = 2.79.
+  // Bond alone drops 16 -> 10: subscale SEM 3 * sqrt(.15) = 1.162, threshold (m = 2, subscale z 2.00)
+  // 2 * 1.162 * 1.225 = 2.85; the total's 48 -> 46 stays under 1.5 * 2.263 * 1.225 = 4.16.
   Observation third = Wai(3, 46);
   third.scores["bond"] = 10;
   auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), third}, Cat(), {}, Config::Defaults());
@@ -112,6 +146,12 @@ TEST(Monitor, CutoffCrossingAndUnrepairedAfterWindow) {
   ASSERT_EQ(a->ruptures.size(), 1u);
   EXPECT_EQ(a->ruptures[0].status, "unrepaired");
   EXPECT_TRUE(AlertsOf(*a, "rupture_repaired").empty());
+}
+
+TEST(Monitor, CutoffNeedsTheRecentLevelAboveIt) {
+  // 34, 37, 35: the previous score (37) is above 36 but the recent level (35.5) is not: no alert.
+  auto a = AssessEpisode({Wai(1, 34), Wai(2, 37), Wai(3, 35)}, Cat(), {}, Config::Defaults());
+  EXPECT_TRUE(AlertsOf(*a, "rupture").empty());
 }
 
 TEST(Monitor, ChangeAndReliableDeterioration) {
@@ -219,6 +259,33 @@ TEST(Curves, RecoversPlantedGrowth) {
   EXPECT_DOUBLE_EQ(back->b_interaction, c->b_interaction);
   EXPECT_EQ(back->episodes, 150u);
   EXPECT_FALSE(CurveFromJson("{}").has_value());
+}
+
+TEST(Curves, WithinPairSdIsRobustToRuptures) {
+  // 60 episodes x 8 sessions: level_e + N(0, 4^2) per session, and a 20-point dip in every fifth
+  // episode. The MAD of consecutive differences / sqrt 2 stays near 4; the plain SD would not.
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> n01(0, 1);
+  std::vector<CurvePoint> pts;
+  for (int e = 1; e <= 60; ++e) {
+    const double level = 45 + 5 * n01(rng);
+    for (int s = 1; s <= 8; ++s) pts.push_back({e, s, level + 4 * n01(rng) - (e % 5 == 0 && s == 4 ? 20 : 0)});
+  }
+  auto c = FitWithinPair("wai_sr.total", pts, Config::Defaults());
+  ASSERT_TRUE(c.has_value());
+  ASSERT_TRUE(c->available) << c->reason;
+  EXPECT_EQ(c->model, CurveModel::WITHIN_PAIR);
+  EXPECT_NEAR(std::sqrt(c->sigma2), 4.0, 0.5);
+  EXPECT_EQ(c->episodes, 60u);
+  auto back = CurveFromJson(CurveToJson(*c));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->model, CurveModel::WITHIN_PAIR);
+  EXPECT_DOUBLE_EQ(back->sigma2, c->sigma2);
+  // Too few episodes: says so.
+  pts.resize(8 * 5);
+  c = FitWithinPair("wai_sr.total", pts, Config::Defaults());
+  EXPECT_FALSE(c->available);
+  EXPECT_NE(c->reason.find("5 episodes"), std::string::npos) << c->reason;
 }
 
 TEST(Aggregates, WilsonInterval) {

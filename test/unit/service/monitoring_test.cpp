@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "attune/service/clinic.hpp"
 #include "attune/service/service.hpp"
 
 namespace attune::service {
@@ -68,6 +69,19 @@ class MonitoringTest : public ::testing::Test {
     return s;
   }
 
+  // A PHQ-9 at intake with item 9 (self-harm) answered `item9`.
+  Submission Phq(double item9, const std::string& key) {
+    Submission s;
+    s.instrument_id = "phq9";
+    s.respondent_id = client_;
+    s.subject_id = client_;
+    s.episode_id = episode_;
+    s.answered_at = "2026-01-05T10:00:00Z";
+    s.answers = {1, 1, 1, 1, 1, 1, 1, 1, item9, 1};
+    s.idempotency_key = key;
+    return s;
+  }
+
   std::filesystem::path dir_;
   std::optional<instruments::Catalogue> catalogue_;
   std::optional<store::Store> store_;
@@ -114,15 +128,7 @@ TEST_F(MonitoringTest, RuptureStoredWithEvidenceInTheSameSubmission) {
 }
 
 TEST_F(MonitoringTest, RiskItemAndLifecycleInTheAuditLog) {
-  Submission s;
-  s.instrument_id = "phq9";
-  s.respondent_id = client_;
-  s.subject_id = client_;
-  s.episode_id = episode_;
-  s.answered_at = "2026-01-05T10:00:00Z";
-  s.answers = {1, 1, 1, 1, 1, 1, 1, 1, 3, 1};
-  s.idempotency_key = "p1";
-  auto out = service_->SubmitResponse(org_, s);
+  auto out = service_->SubmitResponse(org_, Phq(3, "p1"));
   ASSERT_TRUE(out) << out.error().message;
   ASSERT_EQ(out->alert_ids.size(), 1u);
   const Id id = out->alert_ids[0];
@@ -151,6 +157,29 @@ TEST_F(MonitoringTest, RiskItemAndLifecycleInTheAuditLog) {
   EXPECT_LT(at("alert.acknowledge"), at("alert.resolve"));
   EXPECT_LT(at("alert.resolve"), static_cast<std::ptrdiff_t>(actions.size()));
   EXPECT_TRUE(store_->VerifyAudit(org_)->ok);
+}
+
+TEST_F(MonitoringTest, ClinicReturnsEachRiskAlertOnceAndNoneOnReplay) {
+  // Clinic::SubmitResponse returns the alerts the monitor stored (by the outcome's alert ids); it
+  // adds none of its own, so one risk item is one alert in the answer and in the store.
+  Clinic clinic(*store_, *catalogue_, instruments::Use::CLINICAL);
+  Actor coordinator;
+  coordinator.org = org_;
+  coordinator.role = Role::COORDINATOR;
+  coordinator.handle = "coord";
+  const Submission s = Phq(2, "risk-1");
+  auto first = clinic.SubmitResponse(coordinator, s);
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_EQ(first->alerts.size(), 1u);
+  EXPECT_EQ(first->alerts[0].kind, "risk_item");
+  EXPECT_EQ(first->alerts[0].id, first->outcome.alert_ids.at(0));
+  auto replay = clinic.SubmitResponse(coordinator, s);
+  ASSERT_TRUE(replay) << replay.error().message;
+  EXPECT_TRUE(replay->alerts.empty());
+  auto stored = store_->ListAlertsWithEvidence(org_, episode_);
+  ASSERT_TRUE(stored) << stored.error().message;
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].kind, "risk_item");
 }
 
 TEST_F(MonitoringTest, CurvesTooLittleDataSaySoAndReportRuns) {
