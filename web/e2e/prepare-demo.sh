@@ -4,9 +4,22 @@
 # Used by e2e/run.mjs until scripts/demo offers the same; synthetic data only.
 set -euo pipefail
 : "${ATTUNE:?}" "${DB:?}" "${ATTUNE_DEMO_PASSWORD:?}"
-"$ATTUNE" sim clinic --db "$DB" --therapists 8 --clients 60 --sessions 8 --seed 7 --org-name "Demo clinic (simulated)" >/dev/null
+"$ATTUNE" sim clinic --db "$DB" --therapists 30 --clients 200 --sessions 8 --seed 7 --org-name "Demo clinic (simulated)" >/dev/null
 # expected treatment response curves for the outcome charts' band (docs/monitor.md), when available
 "$ATTUNE" monitor fit --db "$DB" >/dev/null 2>&1 || echo "demo: no expected-response curves (attune monitor fit unavailable or refused)"
+# a waitlist for the coordinator's batch assignment: synthetic clients with no episode yet
+waiting=$(mktemp)
+trap 'rm -f "$waiting"' EXIT
+cat > "$waiting" <<'CSV'
+external_id,pseudonym,concerns,goals,constraints
+demo-wait-1,Waiting A,depression,sleep through the night,language:en
+demo-wait-2,Waiting B,anxiety;stress,go back to work,language:en;modality:video
+demo-wait-3,Waiting C,relationships,argue less at home,
+demo-wait-4,Waiting D,trauma,feel safe in crowds,modality:in_person
+demo-wait-5,Waiting E,depression;anxiety,see friends again,
+demo-wait-6,Waiting F,stress,take breaks,language:es
+CSV
+"$ATTUNE" import clients "$waiting" --db "$DB" >/dev/null
 q() { sqlite3 -batch -noheader "$DB" "$1"; }
 # the therapist and client with a planted rupture's alert when the simulation raised one,
 # else the busiest therapist and their most-measured active client

@@ -220,6 +220,10 @@ try {
     await shot(page, 'client-therapists');
 
     await page.goto(`${base}/#/questionnaires`);
+    const due = await appears(page, page.getByTestId('due'));
+    await checkOrMissing(page, due && /before session \d+/.test(await page.getByTestId('due').textContent()),
+      'client: questionnaires due for the next session listed, with the reason');
+    await shot(page, 'client-questionnaires-due');
     await page.getByRole('link', { name: /Patient Health Questionnaire-9/ }).click();
     await page.getByRole('radiogroup').first().waitFor();
     await page.getByRole('button', { name: 'Submit answers' }).click();
@@ -308,7 +312,19 @@ try {
     await page.goto(`${base}/#/clients/${client1Id}`); // the client who just answered
     check(await page.getByTestId('alliance-plot').locator('svg').first().waitFor({ timeout: 15000 }).then(() => true, () => false), 'therapist: alliance by goal/task/bond drawn');
     check(await page.getByTestId('outcome-plot').locator('svg').first().isVisible(), 'therapist: outcome trajectory drawn');
+    check(/band of expected response/.test(await page.getByTestId('outcome-plot').locator('figcaption').textContent()),
+      'therapist: outcome chart shows the expected-response band');
     await shot(page, 'therapist-client');
+
+    await page.goto(`${base}/#/profile`);
+    await page.getByRole('heading', { level: 2, name: 'Mindfulness training log' }).waitFor({ timeout: 15000 });
+    await page.getByLabel('Minutes').fill('25');
+    await page.getByRole('button', { name: 'Log practice' }).click();
+    await checkOrMissing(page, await appears(page, page.getByText(/^Logged 25 minutes/)), 'therapist: mindfulness practice logged');
+    check(await page.getByTestId('training-log').locator('tbody tr').first().waitFor({ timeout: 10000 }).then(() => true, () => false),
+      'therapist: training log lists the practice');
+    check(await page.getByRole('group', { name: 'What clients may see of your profile' }).isVisible(), 'therapist: profile visibility choices shown');
+    await shot(page, 'therapist-profile');
     await page.close();
   });
 
@@ -346,6 +362,11 @@ try {
     const te = page.getByTestId('analysis-therapist-effects');
     await te.getByRole('button', { name: 'Run' }).click();
     await checkOrMissing(page, await appears(page, te.getByTestId('caterpillar').locator('svg'), 120000), 'researcher: caterpillar plot drawn');
+    const med = page.getByTestId('analysis-mediation');
+    await med.getByRole('button', { name: 'Run' }).click();
+    const mediated = await appears(page, med.getByTestId('analysis-result'), 120000);
+    await checkOrMissing(page, mediated, 'researcher: mediation ran');
+    if (mediated) check(/Indirect effect/.test(await med.getByTestId('analysis-result').textContent()), 'researcher: mediation shows the indirect effect and its interval');
     await shot(page, 'researcher-analyses');
     await page.goto(`${base}/#/exports`);
     await page.getByRole('button', { name: 'Download scale scores' }).click();
