@@ -49,10 +49,17 @@ match::Modality ToMatch(sim::Modality m) {
 }
 
 // What the clinic observed, scored from the simulated answers (never the latent truth).
+// Scores of the scales that could be scored; a scale left unscorable (a skipped item: these
+// instruments do not prorate) is unknown on its own, not the whole form.
+template <std::size_t N>
+struct Partial {
+  std::optional<std::array<double, N>> value;
+  std::array<bool, N> known{};
+};
 struct Observed {
-  std::vector<std::optional<std::array<double, 5>>> facets;       // per therapist
-  std::vector<std::optional<std::array<double, 4>>> style;        // per therapist
-  std::vector<std::optional<std::array<double, 4>>> preferences;  // per client
+  std::vector<Partial<5>> facets;       // per therapist
+  std::vector<Partial<4>> style;        // per therapist
+  std::vector<Partial<4>> preferences;  // per client
   std::vector<std::optional<double>> alliance;                    // per episode: mean WAI-SR total, sessions 1-3
   std::vector<std::optional<double>> improvement;                 // per episode: first - last outcome, z by instrument
 };
@@ -95,17 +102,15 @@ Result<Observed> Observe(const instruments::Catalogue& catalogue, const sim::Sim
     if (f != mind && f != style && f != wai && !is_outcome) continue;
     ATTUNE_CHECK(instruments::ScoreInto(*inst[f], clinic.Values(r), clinic.Present(r), scored));
     if (f == mind && r.client_id == 0) {
-      std::array<double, 5> v{};
-      bool all = true;
+      Partial<5> v;
+      v.value.emplace();
       for (std::size_t k = 0; k < 5; ++k) {
         auto s = scale_index(*inst[f], model::kFacets[k]);
-        if (!s || !scored.scales[*s].score) {
-          all = false;
-          break;
-        }
-        v[k] = *scored.scales[*s].score;
+        if (!s || !scored.scales[*s].score) continue;
+        (*v.value)[k] = *scored.scales[*s].score;
+        v.known[k] = true;
       }
-      if (all) o.facets[r.therapist_id - 1] = v;
+      if (std::any_of(v.known.begin(), v.known.end(), [](bool k) { return k; })) o.facets[r.therapist_id - 1] = v;
     } else if (f == style && r.episode_id == 0) {
       std::array<double, 4> v{};
       std::array<int, 4> n{};
@@ -116,12 +121,17 @@ Result<Observed> Observe(const instruments::Catalogue& catalogue, const sim::Sim
         v[d] += *scored.scales[s].score / static_cast<double>(std::max<std::size_t>(1, inst[f]->scales[s].items.size()));
         ++n[d];
       }
-      if (std::all_of(n.begin(), n.end(), [](int x) { return x > 0; })) {
-        for (std::size_t d = 0; d < 4; ++d) v[d] /= n[d];
+      Partial<4> part;
+      for (std::size_t d = 0; d < 4; ++d) {
+        part.known[d] = n[d] > 0;
+        if (n[d] > 0) v[d] /= n[d];
+      }
+      if (std::any_of(n.begin(), n.end(), [](int x) { return x > 0; })) {
+        part.value = v;
         if (r.client_id == 0) {
-          o.style[r.therapist_id - 1] = v;
+          o.style[r.therapist_id - 1] = part;
         } else {
-          o.preferences[r.client_id - 1] = v;
+          o.preferences[r.client_id - 1] = part;
         }
       }
     } else if (f == wai && r.episode_id != 0 && r.session >= 1 && r.session <= 3) {
@@ -213,8 +223,10 @@ int RunEvaluate(const Context& ctx, const EvaluateArgs& args) {
   for (std::size_t t = 0; t < clinic.therapists.size(); ++t) {
     model::TherapistData td;
     td.id = clinic.therapists[t].id;
-    td.facets = observed->facets[t];
-    td.style = observed->style[t];
+    td.facets = observed->facets[t].value;
+    td.facet_known = observed->facets[t].known;
+    td.style = observed->style[t].value;
+    td.style_known = observed->style[t].known;
     data.therapists.push_back(td);
   }
   std::vector<std::size_t> client_row(clinic.clients.size(), static_cast<std::size_t>(-1));
@@ -225,7 +237,8 @@ int RunEvaluate(const Context& ctx, const EvaluateArgs& args) {
       client_row[c] = data.clients.size();
       model::ClientData cd;
       cd.id = ep.client_id;
-      cd.preferences = observed->preferences[c];
+      cd.preferences = observed->preferences[c].value;
+      cd.preference_known = observed->preferences[c].known;
       cd.domains = clinic.clients[c].concerns;
       data.clients.push_back(cd);
     }
@@ -256,7 +269,8 @@ int RunEvaluate(const Context& ctx, const EvaluateArgs& args) {
     if (!clinic.clients[c].waitlisted) continue;
     match::ClientRequest r;
     r.model.id = clinic.clients[c].id;
-    r.model.preferences = observed->preferences[c];
+    r.model.preferences = observed->preferences[c].value;
+    r.model.preference_known = observed->preferences[c].known;
     r.model.domains = clinic.clients[c].concerns;
     r.language = clinic.clients[c].language;
     r.modality = ToMatch(clinic.clients[c].modality);
@@ -299,26 +313,33 @@ int RunEvaluate(const Context& ctx, const EvaluateArgs& args) {
   if (!greedy) return ReportError(greedy.error());
   if (!oracle) return ReportError(oracle.error());
 
-  // Mean true expected alliance of the assigned clients under an assignment.
-  auto score = [&](const match::Solution& s, std::size_t& assigned) {
-    std::vector<double> v;
+  // Mean true expected alliance of the assigned clients under an assignment, and its therapist
+  // part (mean u_t) in `therapist_part`: the rest is preference-style fit.
+  std::map<std::string, double> therapist_part;
+  auto score = [&](const match::Solution& s, std::size_t& assigned, const char* name) {
+    std::vector<double> v, u;
     for (std::size_t i = 0; i < waitlist.size(); ++i) {
-      if (s.therapist_of[i] >= 0) v.push_back(true_alliance(waitlist_client[i], static_cast<std::size_t>(s.therapist_of[i])));
+      if (s.therapist_of[i] < 0) continue;
+      const auto t = static_cast<std::size_t>(s.therapist_of[i]);
+      v.push_back(true_alliance(waitlist_client[i], t));
+      u.push_back(truth.therapists[t].alliance_effect);
     }
     assigned = v.size();
+    therapist_part[name] += Mean(u);
     return Mean(v);
   };
   std::size_t n_matched = 0, n_greedy = 0, n_oracle = 0, n_usual = 0;
-  const double m_matched = score(*matched, n_matched);
-  const double m_greedy = score(*greedy, n_greedy);
-  const double m_oracle = score(*oracle, n_oracle);
+  const double m_matched = score(*matched, n_matched, "matched");
+  const double m_greedy = score(*greedy, n_greedy, "greedy");
+  const double m_oracle = score(*oracle, n_oracle, "oracle");
   std::vector<double> usual_means;
   for (int run = 0; run < std::max(1, args.usual_runs); ++run) {
     auto usual = match::SolveUsual(full, args.seed * 1000003ULL + static_cast<std::uint64_t>(run));
     if (!usual) return ReportError(usual.error());
-    usual_means.push_back(score(*usual, n_usual));
+    usual_means.push_back(score(*usual, n_usual, "usual"));
   }
   const double m_usual = Mean(usual_means);
+  therapist_part["usual"] /= static_cast<double>(usual_means.size());
   const double gain = m_matched - m_usual, oracle_gain = m_oracle - m_usual;
   const double fraction = oracle_gain > 0 ? gain / oracle_gain : 0.0;
 
@@ -356,6 +377,13 @@ int RunEvaluate(const Context& ctx, const EvaluateArgs& args) {
   j["greedy_gain_sd"] = m_greedy - m_usual;
   j["mean_true_alliance"] = {{"matched", m_matched}, {"greedy", m_greedy}, {"usual", m_usual}, {"oracle", m_oracle}};
   j["assigned"] = {{"matched", n_matched}, {"greedy", n_greedy}, {"usual", n_usual}, {"oracle", n_oracle}};
+  // The gains split into the therapist part (who gets the better therapists' places) and the
+  // fit part (which client goes to which therapist).
+  j["gain_from_therapist_sd"] = {{"matched", therapist_part["matched"] - therapist_part["usual"]},
+                                 {"oracle", therapist_part["oracle"] - therapist_part["usual"]}};
+  j["gain_from_fit_sd"] = {
+      {"matched", (m_matched - therapist_part["matched"]) - (m_usual - therapist_part["usual"])},
+      {"oracle", (m_oracle - therapist_part["oracle"]) - (m_usual - therapist_part["usual"])}};
   j["pair_correlation_with_truth"] = pair_r;
   j["certificate_optimal"] = matched->certificate.optimal && oracle->certificate.optimal;
   j["model_data_weight"] = fitted->data_weight;
@@ -391,6 +419,7 @@ struct RankArgs {
   std::size_t top = 10;
   std::string objective = "alliance";
   double blend = 0.5;
+  service::ModelFreshness freshness;
   bool json = false;
 };
 
@@ -404,6 +433,7 @@ struct AssignArgs {
   std::uint64_t seed = 1;
   bool commit = false;
   std::string started_on;
+  service::ModelFreshness freshness;
   bool json = false;
 };
 
@@ -417,9 +447,59 @@ Json TermsJson(const model::Prediction& p) {
   return terms;
 }
 
-Json ModelJson(const model::FittedModel& m) {
-  return {{"episodes", m.episodes}, {"therapists_with_data", m.therapists_with_data},
-          {"data_weight", m.data_weight}, {"notes", m.notes}};
+Json ModelJson(const service::CurrentModel& current) {
+  const model::FittedModel& m = *current.model;
+  return {{"fitted_at", m.fitted_at},
+          {"episodes", m.episodes},
+          {"responses_at_fit", current.responses_at_fit},
+          {"responses_now", current.responses_now},
+          {"refitted", current.refitted},
+          {"reason", current.reason},
+          {"therapists_with_data", m.therapists_with_data},
+          {"data_weight", m.data_weight},
+          {"notes", m.notes}};
+}
+
+// One line on the model in use, for the plain-text outputs.
+std::string ModelLine(const service::CurrentModel& current) {
+  const model::FittedModel& m = *current.model;
+  return fmt::format("model fitted {} on {} episodes ({} responses), data weight {:.2f}; {}", m.fitted_at, m.episodes,
+                     current.responses_at_fit, m.data_weight, current.reason);
+}
+
+struct FitArgs {
+  DbTarget target;
+  bool json = false;
+};
+
+int RunFit(const FitArgs& args) {
+  auto store = store::Store::Open(ToTarget(args.target), {.migrate = true, .create = false});
+  if (!store) return ReportError(store.error());
+  auto org = ResolveOrg(*store, args.target);
+  if (!org) return ReportError(org.error());
+  auto current = service::FitMatchModel(*store, *org, store::Actor{"cli:match-fit"});
+  if (!current) return ReportError(current.error());
+  const model::FittedModel& m = *current->model;
+  if (args.json) {
+    Json j;
+    j["model"] = ModelJson(*current);
+    Json coefs = Json::object();
+    for (const auto& c : m.alliance.coefficients) {
+      coefs[c.name] = {{"prior", c.prior_mean}, {"posterior", c.mean}, {"sd", c.sd}, {"data_weight", c.data_weight}};
+    }
+    j["alliance_coefficients"] = coefs;
+    j["therapist_variance"] = m.alliance.therapist_variance;
+    j["residual_variance"] = m.alliance.residual_variance;
+    fmt::print("{}\n", j.dump(2));
+    return 0;
+  }
+  fmt::print("{}\n", ModelLine(*current));
+  for (const auto& note : m.notes) fmt::print("note: {}\n", note);
+  for (const auto& c : m.alliance.coefficients) {
+    fmt::print("  alliance {:<26} prior {:+.3f}  posterior {:+.3f} (sd {:.3f}, data weight {:.2f})\n", c.name,
+               c.prior_mean, c.mean, c.sd, c.data_weight);
+  }
+  return 0;
 }
 
 int RunRank(const RankArgs& args) {
@@ -429,7 +509,8 @@ int RunRank(const RankArgs& args) {
   if (!store) return ReportError(store.error());
   auto org = ResolveOrg(*store, args.target);
   if (!org) return ReportError(org.error());
-  auto answer = service::RankForClient(*store, *org, args.client, *objective, args.blend, args.top);
+  auto answer =
+      service::RankForClient(*store, *org, args.client, *objective, args.blend, args.top, args.freshness);
   if (!answer) return ReportError(answer.error());
   if (args.json) {
     Json j;
@@ -453,10 +534,10 @@ int RunRank(const RankArgs& args) {
     fmt::print("{}\n", j.dump(2));
     return 0;
   }
-  fmt::print("client {}: {} eligible therapists, ranked by {} (SD units; model: {} episodes, data weight {:.2f})\n",
-             args.client, answer->ranking.eligible, args.objective, answer->model.episodes,
-             answer->model.data_weight);
-  for (const auto& note : answer->model.notes) fmt::print("note: {}\n", note);
+  fmt::print("client {}: {} eligible therapists, ranked by {} (SD units)\n", args.client, answer->ranking.eligible,
+             args.objective);
+  fmt::print("{}\n", ModelLine(answer->model));
+  for (const auto& note : answer->model.model->notes) fmt::print("note: {}\n", note);
   for (std::size_t i = 0; i < answer->ranking.top.size(); ++i) {
     const auto& r = answer->ranking.top[i];
     fmt::print("{:>3}. therapist {} {}: {:+.2f} SD (± {:.2f})\n", i + 1, r.therapist_id,
@@ -479,6 +560,7 @@ int RunAssign(const AssignArgs& args) {
   options.assign.seed = args.seed;
   options.commit = args.commit;
   options.started_on = args.started_on;
+  options.freshness = args.freshness;
   options.actor.name = "cli:match-assign";
   if (!args.randomize.empty()) {
     auto arms = match::ParseArms(args.randomize);
@@ -519,6 +601,7 @@ int RunAssign(const AssignArgs& args) {
     fmt::print("{}\n", j.dump(2));
     return 0;
   }
+  fmt::print("{}\n", ModelLine(plan->model));
   fmt::print("{} of {} waiting clients assigned ({}), total predicted {} {:+.2f} SD; certificate {}{}\n", s.assigned,
              plan->client_ids.size(), s.method, args.objective, s.total_score,
              s.certificate.optimal ? "optimal" : "not checked",
@@ -551,6 +634,21 @@ void AddMatchCommands(CLI::App& app, Context& ctx) {
   evaluate->add_flag("--json", args->json, "Print JSON");
   evaluate->callback([&ctx, args] { ctx.exit_code = RunEvaluate(ctx, *args); });
 
+  // The stored model's refit rule, shared by rank and assign.
+  auto add_freshness = [](CLI::App* cmd, service::ModelFreshness& f) {
+    cmd->add_flag("--refit", f.force_refit, "Refit the stored model first, whatever its age");
+    cmd->add_option("--refit-growth", f.refit_growth,
+                    "Refit when stored responses grew by more than this fraction since the fit (default 0.10)")
+        ->check(CLI::NonNegativeNumber);
+  };
+
+  auto fit_args = std::make_shared<FitArgs>();
+  auto* fit = group->add_subcommand("fit", "Fit the matching model on the organisation's data now and store it");
+  AddDbOptions(fit, fit_args->target);
+  AddOrgOption(fit, fit_args->target);
+  fit->add_flag("--json", fit_args->json, "Print JSON");
+  fit->callback([&ctx, fit_args] { ctx.exit_code = RunFit(*fit_args); });
+
   auto rank_args = std::make_shared<RankArgs>();
   auto* rank = group->add_subcommand("rank", "Rank the organisation's therapists for one client, with reasons");
   AddDbOptions(rank, rank_args->target);
@@ -560,6 +658,7 @@ void AddMatchCommands(CLI::App& app, Context& ctx) {
   rank->add_option("--objective", rank_args->objective, "alliance | outcome | blend")
       ->check(CLI::IsMember({"alliance", "outcome", "blend"}));
   rank->add_option("--blend-weight", rank_args->blend, "Alliance share of the blend")->check(CLI::Range(0.0, 1.0));
+  add_freshness(rank, rank_args->freshness);
   rank->add_flag("--json", rank_args->json, "Print JSON");
   rank->callback([&ctx, rank_args] { ctx.exit_code = RunRank(*rank_args); });
 
@@ -576,6 +675,7 @@ void AddMatchCommands(CLI::App& app, Context& ctx) {
   assign->add_option("--seed", assign_args->seed, "Seed of the randomised allocation");
   assign->add_flag("--commit", assign_args->commit, "Write one episode per assigned client");
   assign->add_option("--started-on", assign_args->started_on, "Start date of committed episodes (YYYY-MM-DD)");
+  add_freshness(assign, assign_args->freshness);
   assign->add_flag("--json", assign_args->json, "Print JSON");
   assign->callback([&ctx, assign_args] { ctx.exit_code = RunAssign(*assign_args); });
 }

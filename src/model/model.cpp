@@ -34,17 +34,23 @@ struct Standardised {
 
 Standardised StandardiseTherapist(const FittedModel& m, const TherapistData& t) {
   Standardised out;
+  // An unknown facet is the clinic mean (z = 0); an unknown style dimension enters the fit term
+  // by its expectations (s = 0, s^2 = 1).
   if (t.facets) {
-    out.has_facets = true;
-    for (std::size_t f = 0; f < 5; ++f) out.z[f] = ((*t.facets)[f] - m.facet_mean[f]) / m.facet_sd[f];
+    for (std::size_t f = 0; f < 5; ++f) {
+      if (!t.facet_known[f]) continue;
+      out.has_facets = true;
+      out.z[f] = ((*t.facets)[f] - m.facet_mean[f]) / m.facet_sd[f];
+    }
   }
   for (std::size_t d = 0; d < 4; ++d) {
     out.s[d] = 0;
-    out.s2[d] = 1;  // expectation of s^2 when unknown
+    out.s2[d] = 1;
   }
   if (t.style) {
-    out.has_style = true;
     for (std::size_t d = 0; d < 4; ++d) {
+      if (!t.style_known[d]) continue;
+      out.has_style = true;
       out.s[d] = ((*t.style)[d] - m.style_mean[d]) / m.style_sd[d];
       out.s2[d] = out.s[d] * out.s[d];
     }
@@ -57,7 +63,7 @@ void StandardiseClient(const FittedModel& m, const ClientData& c, std::array<dou
   for (std::size_t d = 0; d < 4; ++d) {
     p[d] = 0;
     p2[d] = 1;
-    if (c.preferences) {
+    if (c.preferences && c.preference_known[d]) {
       p[d] = ((*c.preferences)[d] - m.preference_mean[d]) / m.preference_sd[d];
       p2[d] = p[d] * p[d];
     }
@@ -261,6 +267,7 @@ void SubTerms(const FittedModel& m, bool outcome, const TherapistData& t, const 
                    fmt::format("average expected {} in this clinic", what), std::nullopt});
   if (st.has_facets) {
     for (std::size_t f = 0; f < 5; ++f) {
+      if (!t.facet_known[f]) continue;
       const double z = st.z[f];
       const char* level = z >= 0.5 ? "high" : z <= -0.5 ? "low" : "about average";
       Term term{fmt::format("facet.{}", kFacets[f]), Coef(sub, 1 + f) * x[1 + f],
@@ -272,7 +279,7 @@ void SubTerms(const FittedModel& m, bool outcome, const TherapistData& t, const 
   for (std::size_t d = 0; d < 4; ++d) {
     const double v = Coef(sub, 6 + d) * x[6 + d];
     std::string reason;
-    if (!c.preferences || !t.style) {
+    if (!c.preferences || !t.style || !c.preference_known[d] || !t.style_known[d]) {
       reason = fmt::format("{}: preference or style unknown, average fit assumed", kStyles[d]);
     } else {
       const char* pole = kStylePoles[d][p[d] >= 0 ? 0 : 1];
@@ -358,9 +365,10 @@ Result<FittedModel> Fit(const TrainingData& data, const FitOptions& options) {
       return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("therapists[{}].id: {} appears twice", t, th.id),
                   fmt::format("therapists[{}].id", t));
     }
-    auto finite = [&](const auto& arr, const char* what) -> Result<void> {
-      for (double v : arr) {
-        if (!Finite(v)) {
+    auto finite = [&](const auto& arr, const auto& known, const char* what) -> Result<void> {
+      for (std::size_t k = 0; k < arr.size(); ++k) {
+        const double v = arr[k];
+        if (known[k] && !Finite(v)) {
           return Fail(ErrorCode::INVALID_ARGUMENT,
                       fmt::format("therapists[{}].{}: value {} is not a finite number", t, what, v),
                       fmt::format("therapists[{}].{}", t, what));
@@ -368,13 +376,14 @@ Result<FittedModel> Fit(const TrainingData& data, const FitOptions& options) {
       }
       return Ok();
     };
-    if (th.facets) ATTUNE_CHECK(finite(*th.facets, "facets"));
-    if (th.style) ATTUNE_CHECK(finite(*th.style, "style"));
+    if (th.facets) ATTUNE_CHECK(finite(*th.facets, th.facet_known, "facets"));
+    if (th.style) ATTUNE_CHECK(finite(*th.style, th.style_known, "style"));
   }
   for (std::size_t c = 0; c < data.clients.size(); ++c) {
     if (!data.clients[c].preferences) continue;
-    for (double v : *data.clients[c].preferences) {
-      if (!Finite(v)) {
+    for (std::size_t d = 0; d < 4; ++d) {
+      const double v = (*data.clients[c].preferences)[d];
+      if (data.clients[c].preference_known[d] && !Finite(v)) {
         return Fail(ErrorCode::INVALID_ARGUMENT,
                     fmt::format("clients[{}].preferences: value {} is not a finite number", c, v),
                     fmt::format("clients[{}].preferences", c));
@@ -404,17 +413,17 @@ Result<FittedModel> Fit(const TrainingData& data, const FitOptions& options) {
   for (std::size_t f = 0; f < 5; ++f) {
     std::vector<double> v;
     for (const auto& th : data.therapists) {
-      if (th.facets) v.push_back((*th.facets)[f]);
+      if (th.facets && th.facet_known[f]) v.push_back((*th.facets)[f]);
     }
     MeanSd(v, m.facet_mean[f], m.facet_sd[f]);
   }
   for (std::size_t d = 0; d < 4; ++d) {
     std::vector<double> s, p;
     for (const auto& th : data.therapists) {
-      if (th.style) s.push_back((*th.style)[d]);
+      if (th.style && th.style_known[d]) s.push_back((*th.style)[d]);
     }
     for (const auto& cl : data.clients) {
-      if (cl.preferences) p.push_back((*cl.preferences)[d]);
+      if (cl.preferences && cl.preference_known[d]) p.push_back((*cl.preferences)[d]);
     }
     MeanSd(s, m.style_mean[d], m.style_sd[d]);
     MeanSd(p, m.preference_mean[d], m.preference_sd[d]);

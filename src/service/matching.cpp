@@ -4,8 +4,12 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <ctime>
 #include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <unordered_map>
 
 namespace attune::service {
@@ -23,15 +27,18 @@ int StyleDimension(const std::string& key) {
   return -1;
 }
 
-// A style or preference map as the four dimensions. Dimensions not given are 0, the neutral
-// centre of the bipolar C-NIP scales; nothing given at all is "unknown".
-std::optional<std::array<double, 4>> Dimensions(const std::map<std::string, double>& by_key) {
+// A style or preference map as the four dimensions; `known` says which were given (a dimension
+// not given is unknown to the model, which then uses its expectation).
+std::optional<std::array<double, 4>> Dimensions(const std::map<std::string, double>& by_key,
+                                                std::array<bool, 4>& known) {
   std::array<double, 4> out{};
+  known = {false, false, false, false};
   bool any = false;
   for (const auto& [key, value] : by_key) {
     const int d = StyleDimension(key);
     if (d < 0) continue;
     out[static_cast<std::size_t>(d)] = value;
+    known[static_cast<std::size_t>(d)] = true;
     any = true;
   }
   if (!any) return std::nullopt;
@@ -42,6 +49,242 @@ match::Modality ParseModality(const std::string& s) {
   if (s == "in_person") return match::Modality::IN_PERSON;
   if (s == "video") return match::Modality::VIDEO;
   return match::Modality::BOTH;
+}
+
+// --- The stored model: two fitted_models rows, the model and a small meta row read first. ---
+
+using Json = nlohmann::json;
+constexpr const char* kModelName = "match.model";
+constexpr const char* kMetaName = "match.model.meta";
+constexpr int kModelFormat = 1;
+
+Json EffectJson(const model::OwnEffect& e) { return Json::array({e.n, e.raw, e.shrunk, e.variance}); }
+model::OwnEffect EffectFrom(const Json& j) {
+  return {j.at(0).get<std::size_t>(), j.at(1).get<double>(), j.at(2).get<double>(), j.at(3).get<double>()};
+}
+
+Json SubmodelJson(const model::Submodel& s) {
+  Json coefs = Json::array();
+  for (const auto& c : s.coefficients) {
+    coefs.push_back({{"name", c.name}, {"prior_mean", c.prior_mean}, {"prior_sd", c.prior_sd},
+                     {"data_estimate", c.data_estimate ? Json(*c.data_estimate) : Json(nullptr)},
+                     {"mean", c.mean}, {"sd", c.sd}, {"data_weight", c.data_weight}});
+  }
+  return {{"coefficients", coefs}, {"covariance", s.covariance}, {"therapist_variance", s.therapist_variance},
+          {"residual_variance", s.residual_variance}, {"n", s.n}, {"y_mean", s.y_mean}, {"y_sd", s.y_sd}};
+}
+
+model::Submodel SubmodelFrom(const Json& j) {
+  model::Submodel s;
+  for (const auto& c : j.at("coefficients")) {
+    model::Coefficient k;
+    k.name = c.at("name").get<std::string>();
+    k.prior_mean = c.at("prior_mean").get<double>();
+    k.prior_sd = c.at("prior_sd").get<double>();
+    if (!c.at("data_estimate").is_null()) k.data_estimate = c.at("data_estimate").get<double>();
+    k.mean = c.at("mean").get<double>();
+    k.sd = c.at("sd").get<double>();
+    k.data_weight = c.at("data_weight").get<double>();
+    s.coefficients.push_back(std::move(k));
+  }
+  s.covariance = j.at("covariance").get<std::vector<std::vector<double>>>();
+  s.therapist_variance = j.at("therapist_variance").get<double>();
+  s.residual_variance = j.at("residual_variance").get<double>();
+  s.n = j.at("n").get<std::size_t>();
+  s.y_mean = j.at("y_mean").get<double>();
+  s.y_sd = j.at("y_sd").get<double>();
+  return s;
+}
+
+Json EffectsJson(const std::map<Id, model::OwnEffect>& effects) {
+  Json out = Json::array();
+  for (const auto& [id, e] : effects) out.push_back({id, EffectJson(e)});
+  return out;
+}
+
+std::map<Id, model::OwnEffect> EffectsFrom(const Json& j) {
+  std::map<Id, model::OwnEffect> out;
+  for (const auto& row : j) out[row.at(0).get<Id>()] = EffectFrom(row.at(1));
+  return out;
+}
+
+// The whole fitted model: the objectives it serves and every parameter.
+Json ModelJson(const model::FittedModel& m, std::int64_t responses) {
+  Json domain_effects = Json::array();
+  for (const auto& [id, per] : m.domain_effects) {
+    Json cells = Json::array();
+    for (const auto& e : per) cells.push_back(EffectJson(e));
+    domain_effects.push_back({id, cells});
+  }
+  return {{"format", kModelFormat},
+          {"fitted_at", m.fitted_at},
+          {"episodes", m.episodes},
+          {"responses", responses},
+          {"objectives", {"alliance", "outcome", "blend"}},
+          {"therapists", m.therapists},
+          {"therapists_with_data", m.therapists_with_data},
+          {"facet_mean", m.facet_mean},
+          {"facet_sd", m.facet_sd},
+          {"style_mean", m.style_mean},
+          {"style_sd", m.style_sd},
+          {"preference_mean", m.preference_mean},
+          {"preference_sd", m.preference_sd},
+          {"alliance", SubmodelJson(m.alliance)},
+          {"outcome", SubmodelJson(m.outcome)},
+          {"alliance_effects", EffectsJson(m.alliance_effects)},
+          {"outcome_effects", EffectsJson(m.outcome_effects)},
+          {"domains", m.domains},
+          {"domain_variance", m.domain_variance},
+          {"domain_effects", domain_effects},
+          {"data_weight", m.data_weight},
+          {"notes", m.notes}};
+}
+
+Result<model::FittedModel> ModelFrom(const std::string& body) {
+  try {
+    const Json j = Json::parse(body);
+    if (j.at("format").get<int>() != kModelFormat) {
+      return Fail(ErrorCode::FAILED_PRECONDITION,
+                  fmt::format("stored model {}: format {} is not {}", kModelName, j.at("format").dump(), kModelFormat),
+                  kModelName);
+    }
+    model::FittedModel m;
+    m.fitted_at = j.at("fitted_at").get<std::string>();
+    m.episodes = j.at("episodes").get<std::size_t>();
+    m.therapists = j.at("therapists").get<std::size_t>();
+    m.therapists_with_data = j.at("therapists_with_data").get<std::size_t>();
+    m.facet_mean = j.at("facet_mean").get<std::array<double, 5>>();
+    m.facet_sd = j.at("facet_sd").get<std::array<double, 5>>();
+    m.style_mean = j.at("style_mean").get<std::array<double, 4>>();
+    m.style_sd = j.at("style_sd").get<std::array<double, 4>>();
+    m.preference_mean = j.at("preference_mean").get<std::array<double, 4>>();
+    m.preference_sd = j.at("preference_sd").get<std::array<double, 4>>();
+    m.alliance = SubmodelFrom(j.at("alliance"));
+    m.outcome = SubmodelFrom(j.at("outcome"));
+    m.alliance_effects = EffectsFrom(j.at("alliance_effects"));
+    m.outcome_effects = EffectsFrom(j.at("outcome_effects"));
+    m.domains = j.at("domains").get<std::vector<std::string>>();
+    m.domain_variance = j.at("domain_variance").get<double>();
+    for (const auto& row : j.at("domain_effects")) {
+      std::vector<model::OwnEffect> per;
+      for (const auto& cell : row.at(1)) per.push_back(EffectFrom(cell));
+      m.domain_effects[row.at(0).get<Id>()] = std::move(per);
+    }
+    m.data_weight = j.at("data_weight").get<double>();
+    m.notes = j.at("notes").get<std::vector<std::string>>();
+    return m;
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::INTERNAL, fmt::format("stored model {} is not readable: {}", kModelName, e.what()),
+                kModelName);
+  }
+}
+
+// Now in UTC to the millisecond: a fit's identity in the cache.
+std::string FitTimestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(ms));
+}
+
+// Parsed stored models by (org, fitted_at): parsing is the costly part of reading one.
+struct ModelCache {
+  std::mutex mutex;
+  std::map<std::pair<OrgId, std::string>, std::shared_ptr<const model::FittedModel>> models;
+};
+ModelCache& Cache() {
+  static ModelCache cache;
+  return cache;
+}
+
+void Remember(OrgId org, const std::shared_ptr<const model::FittedModel>& m) {
+  ModelCache& c = Cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  for (auto it = c.models.begin(); it != c.models.end();) {
+    it = it->first.first == org ? c.models.erase(it) : std::next(it);  // one model per org
+  }
+  c.models[{org, m->fitted_at}] = m;
+}
+
+Result<CurrentModel> FitAndStore(store::Store& store, OrgId org, const MatchData& data, const store::Actor& actor,
+                                 std::int64_t responses, std::string reason) {
+  model::FitOptions options;
+  options.fitted_at = FitTimestamp();
+  ATTUNE_TRY(fitted, model::Fit(data.training, options));
+  auto shared = std::make_shared<const model::FittedModel>(std::move(fitted));
+  const Json meta = {{"format", kModelFormat}, {"fitted_at", shared->fitted_at}, {"episodes", shared->episodes},
+                     {"responses", responses}};
+  // The model first, then the meta row readers look at: a reader never sees meta without its model.
+  ATTUNE_CHECK(store.PutFittedModel(org, kModelName, ModelJson(*shared, responses).dump(), actor));
+  ATTUNE_CHECK(store.PutFittedModel(org, kMetaName, meta.dump(), actor));
+  Remember(org, shared);
+  CurrentModel out;
+  out.model = std::move(shared);
+  out.responses_at_fit = out.responses_now = responses;
+  out.refitted = true;
+  out.reason = std::move(reason);
+  return out;
+}
+
+// The current model; `loaded` is the organisation's data when the caller has it already.
+Result<CurrentModel> Current(store::Store& store, OrgId org, const ModelFreshness& freshness,
+                             const store::Actor& actor, const MatchData* loaded) {
+  if (!(freshness.refit_growth >= 0)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("refit_growth: value {} is not a fraction >= 0", freshness.refit_growth), "refit_growth");
+  }
+  ATTUNE_TRY(responses, store.CountResponses(org));
+  auto refit = [&](std::string reason) -> Result<CurrentModel> {
+    if (loaded) return FitAndStore(store, org, *loaded, actor, responses, std::move(reason));
+    ATTUNE_TRY(data, LoadMatchData(store, org));
+    return FitAndStore(store, org, data, actor, responses, std::move(reason));
+  };
+  if (freshness.force_refit) return refit("refit requested");
+  ATTUNE_TRY(meta_body, store.GetFittedModel(org, kMetaName));
+  if (!meta_body) return refit("no stored model");
+  std::string fitted_at;
+  std::int64_t at_fit = 0;
+  try {
+    const Json meta = Json::parse(*meta_body);
+    if (meta.at("format").get<int>() != kModelFormat) return refit("stored model has an older format");
+    fitted_at = meta.at("fitted_at").get<std::string>();
+    at_fit = meta.at("responses").get<std::int64_t>();
+  } catch (const std::exception&) {
+    return refit("stored model meta is not readable");
+  }
+  const double growth = at_fit > 0 ? static_cast<double>(responses - at_fit) / static_cast<double>(at_fit)
+                                   : (responses > 0 ? 1e300 : 0.0);
+  if (responses < at_fit) return refit(fmt::format("responses fell from {} to {}", at_fit, responses));
+  if (growth > freshness.refit_growth) {
+    return refit(at_fit > 0 ? fmt::format("responses grew {:.0f}% (> {:.0f}%) since {}", 100 * growth,
+                                          100 * freshness.refit_growth, fitted_at)
+                            : std::string("first responses since the stored fit"));
+  }
+  CurrentModel out;
+  out.responses_at_fit = at_fit;
+  out.responses_now = responses;
+  out.reason = fmt::format("stored model of {} is fresh (responses grew {:.0f}%, refit above {:.0f}%)", fitted_at,
+                           100 * growth, 100 * freshness.refit_growth);
+  {
+    ModelCache& c = Cache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    auto it = c.models.find({org, fitted_at});
+    if (it != c.models.end()) {
+      out.model = it->second;
+      return out;
+    }
+  }
+  ATTUNE_TRY(body, store.GetFittedModel(org, kModelName));
+  if (!body) return refit("stored model row is missing");
+  ATTUNE_TRY(parsed, ModelFrom(*body));
+  auto shared = std::make_shared<const model::FittedModel>(std::move(parsed));
+  Remember(org, shared);
+  out.model = std::move(shared);
+  return out;
 }
 
 }  // namespace
@@ -98,7 +341,7 @@ Result<MatchData> LoadMatchData(store::Store& store, OrgId org) {
       }
       if (all) td.facets = f;
     }
-    td.style = Dimensions(th.style);
+    td.style = Dimensions(th.style, td.style_known);
     out.training.therapists.push_back(td);
 
     match::TherapistProfile p;
@@ -116,7 +359,7 @@ Result<MatchData> LoadMatchData(store::Store& store, OrgId org) {
     model::ClientData cd;
     cd.id = cl.id;
     cd.domains = cl.concerns;
-    cd.preferences = Dimensions(cl.preferences);
+    cd.preferences = Dimensions(cl.preferences, cd.preference_known);
     out.training.clients.push_back(cd);
     if (placed[cl.id]) continue;
     match::ClientRequest req;
@@ -188,14 +431,23 @@ Result<MatchData> LoadMatchData(store::Store& store, OrgId org) {
   return out;
 }
 
+Result<CurrentModel> FitMatchModel(store::Store& store, OrgId org, const store::Actor& actor) {
+  return Current(store, org, ModelFreshness{0.0, true}, actor, nullptr);
+}
+
+Result<CurrentModel> CurrentMatchModel(store::Store& store, OrgId org, const ModelFreshness& freshness,
+                                       const store::Actor& actor) {
+  return Current(store, org, freshness, actor, nullptr);
+}
+
 Result<RankAnswer> RankForClient(store::Store& store, OrgId org, Id client_id, model::Objective objective,
-                                 double blend_weight, std::size_t top) {
+                                 double blend_weight, std::size_t top, const ModelFreshness& freshness) {
   ATTUNE_TRY(client, store.GetClient(org, client_id));
   ATTUNE_TRY(data, LoadMatchData(store, org));
   RankAnswer answer;
-  ATTUNE_TRY(fitted, model::Fit(data.training));
-  answer.model = std::move(fitted);
-  ATTUNE_TRY(ranker, match::Ranker::Build(answer.model, data.therapists, objective, blend_weight));
+  ATTUNE_TRY(current, Current(store, org, freshness, store::Actor{}, &data));
+  answer.model = std::move(current);
+  ATTUNE_TRY(ranker, match::Ranker::Build(*answer.model.model, data.therapists, objective, blend_weight));
   // The client's request: as on the waitlist when waiting, else from the stored profile.
   match::ClientRequest request;
   bool found = false;
@@ -222,9 +474,10 @@ Result<RankAnswer> RankForClient(store::Store& store, OrgId org, Id client_id, m
 Result<AssignPlan> AssignWaitlist(store::Store& store, OrgId org, const AssignWaitlistOptions& options) {
   ATTUNE_TRY(data, LoadMatchData(store, org));
   AssignPlan plan;
-  ATTUNE_TRY(fitted, model::Fit(data.training));
-  plan.model = std::move(fitted);
-  ATTUNE_TRY(ranker, match::Ranker::Build(plan.model, data.therapists, options.objective, options.blend_weight));
+  ATTUNE_TRY(current, Current(store, org, options.freshness, options.actor, &data));
+  plan.model = std::move(current);
+  ATTUNE_TRY(ranker,
+             match::Ranker::Build(*plan.model.model, data.therapists, options.objective, options.blend_weight));
   for (const auto& t : data.therapists) plan.therapist_ids.push_back(t.model.id);
   for (const auto& c : data.waitlist_clients) plan.client_ids.push_back(c.id);
   if (options.randomise) {

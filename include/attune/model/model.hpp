@@ -27,6 +27,10 @@ struct TherapistData {
   Id id = 0;
   std::optional<std::array<double, 5>> facets;  //!< FFMQ facet scores (kFacets order)
   std::optional<std::array<double, 4>> style;   //!< own style on the C-NIP dimensions
+  //! Which entries of `facets` / `style` were measured (a scale left unscorable by a skipped
+  //! item is unknown, not 0); an unknown entry's value is ignored.
+  std::array<bool, 5> facet_known = {true, true, true, true, true};
+  std::array<bool, 4> style_known = {true, true, true, true};
   bool mindfulness_visible = false;  //!< the therapist opted in to show clients raw facet scores
 };
 
@@ -34,6 +38,7 @@ struct TherapistData {
 struct ClientData {
   Id id = 0;
   std::optional<std::array<double, 4>> preferences;  //!< C-NIP preferences (kStyles order)
+  std::array<bool, 4> preference_known = {true, true, true, true};  //!< as TherapistData::style_known
   std::vector<std::string> domains;                  //!< problem domains, primary first
 };
 

@@ -4,6 +4,7 @@
 //! assign the waitlist (optionally randomised matched:usual, optionally committed as episodes).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +20,7 @@ namespace attune::service {
 //! What the matcher needs from the store.
 //! Facets: the therapist's latest ffmq39 response; style and preferences: Therapist::style and
 //! Client::preferences, keys matched to the C-NIP dimensions by name ("therapist_directiveness"),
-//! a dimension not given = 0 (the scales' neutral centre); alliance: mean WAI-SR total of an episode's first three
+//! a dimension not given is unknown to the model; alliance: mean WAI-SR total of an episode's first three
 //! wai_sr responses; improvement: first minus last total of its phq9/gad7/core10 responses, in SD
 //! units of that instrument's first scores. Client constraints: "language:xx",
 //! "modality:in_person|video", "location:X", "exclude:<therapist id>", "risk:high".
@@ -33,16 +34,45 @@ struct MatchData {
 //! Reads and assembles everything for `org`.
 Result<MatchData> LoadMatchData(store::Store& store, OrgId org);
 
+//! How the stored matching model is kept fresh (docs/matching.md, "Stored model and refits").
+struct ModelFreshness {
+  //! Refit once the organisation's stored responses have grown by more than this fraction since
+  //! the stored fit (or shrunk): the "schedule" is data-driven, not calendar-driven.
+  double refit_growth = 0.10;
+  bool force_refit = false;  //!< refit now whatever is stored (`attune match ... --refit`)
+};
+
+//! The matching model in use, with its date and the data size it was fitted on.
+struct CurrentModel {
+  std::shared_ptr<const model::FittedModel> model;  //!< fitted_at and episodes inside
+  std::int64_t responses_at_fit = 0;                //!< stored responses when it was fitted
+  std::int64_t responses_now = 0;                   //!< stored responses now
+  bool refitted = false;                            //!< fitted (and stored) by this call
+  std::string reason;  //!< why it was refitted or reused, e.g. "responses grew 12% (> 10%)"
+};
+
+//! Fits the matching model on the organisation's stored data now and stores it (fitted_models
+//! rows "match.model" and "match.model.meta"; audit "model.fit"), replacing any stored one.
+Result<CurrentModel> FitMatchModel(store::Store& store, OrgId org, const store::Actor& actor = {});
+
+//! The organisation's current matching model, cheaply: reads the stored model's small meta row
+//! and counts the responses; a fresh stored model is parsed once per (org, fitted_at) and then
+//! served from a process-wide cache (thread-safe). Refits and stores (as FitMatchModel) when none
+//! is stored, when the responses grew past `freshness.refit_growth`, or when forced. For the
+//! API's recommendations and for rank / assign.
+Result<CurrentModel> CurrentMatchModel(store::Store& store, OrgId org, const ModelFreshness& freshness = {},
+                                       const store::Actor& actor = {});
+
 //! A ranking for one client with the model behind it.
 struct RankAnswer {
-  model::FittedModel model;
+  CurrentModel model;
   match::Ranking ranking;
   std::vector<Therapist> therapists;  //!< the ranked therapists' profiles, in ranking order
 };
-//! Fits on the organisation's data and ranks its therapists for `client_id` (any client, on the
-//! waitlist or not). NOT_FOUND when the client does not exist in `org`.
+//! Ranks the organisation's therapists for `client_id` (any client, on the waitlist or not) with
+//! the current model (CurrentMatchModel). NOT_FOUND when the client does not exist in `org`.
 Result<RankAnswer> RankForClient(store::Store& store, OrgId org, Id client_id, model::Objective objective,
-                                 double blend_weight, std::size_t top);
+                                 double blend_weight, std::size_t top, const ModelFreshness& freshness = {});
 
 //! How to assign the waitlist.
 struct AssignWaitlistOptions {
@@ -51,19 +81,20 @@ struct AssignWaitlistOptions {
   match::AssignOptions assign;
   std::optional<match::Arms> randomise;  //!< matched:usual allocation
   bool commit = false;                   //!< write one episode per assigned client
+  ModelFreshness freshness;              //!< when to refit the stored model
   std::string started_on;                //!< date of committed episodes (the caller's clock)
   store::Actor actor;
 };
 //! The plan (and, when committed, the episodes written).
 struct AssignPlan {
-  model::FittedModel model;
+  CurrentModel model;
   match::Solution solution;
   std::vector<Id> client_ids;          //!< waitlist order; solution.therapist_of is by index
   std::vector<Id> therapist_ids;       //!< index -> therapist id
   std::vector<unsigned char> matched;  //!< per client when randomised: 1 = by the model
   std::vector<Id> episode_ids;         //!< written episodes (commit)
 };
-//! Fits, then assigns the waitlist. Committed episodes carry assigned_by "match" (model arm or
+//! Takes the current model (CurrentMatchModel), then assigns the waitlist. Committed episodes carry assigned_by "match" (model arm or
 //! plain assignment) or "random" (usual arm). The store has no batch insert for episodes yet:
 //! they are written one by one and the first error stops, naming the client.
 Result<AssignPlan> AssignWaitlist(store::Store& store, OrgId org, const AssignWaitlistOptions& options);

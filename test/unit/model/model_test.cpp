@@ -196,6 +196,63 @@ TEST(ModelPredict, RawMindfulnessScoresOnlyWhenOptedIn) {
   EXPECT_EQ(raw, 5);
 }
 
+// A scale left unscorable is unknown on its own: the other dimensions still count, the unknown
+// one enters by its expectation (s = 0, s^2 = 1), and its value is never read (NaN is accepted).
+TEST(ModelPredict, UnknownDimensionsAreExpectationsNotZeros) {
+  Planted p = MakeClinic(30, 600, 13);
+  auto m = Fit(p.data);
+  ASSERT_TRUE(m);
+  TherapistData t = p.data.therapists[0];
+  ClientData c = p.data.clients[0];
+  (*c.preferences)[0] = 2.0;
+  (*t.style)[0] = 2.0;
+  auto full = Predict(*m, t, c);
+  ASSERT_TRUE(full);
+  auto term = [](const Prediction& pred, const std::string& key) {
+    for (const auto& x : pred.terms) {
+      if (x.key == key) return x;
+    }
+    return Term{};
+  };
+  EXPECT_GT(term(*full, "fit.directiveness").value, 0.0);
+
+  TherapistData partial = t;
+  (*partial.style)[0] = std::nan("");
+  partial.style_known[0] = false;
+  (*partial.facets)[3] = std::nan("");
+  partial.facet_known[3] = false;
+  auto pred = Predict(*m, partial, c);
+  ASSERT_TRUE(pred);
+  EXPECT_TRUE(std::isfinite(pred->mean));
+  // Dimension 1..3 terms unchanged; dimension 0 as if the style were unknown: c (2 - p^2 - 1).
+  for (const char* key : {"fit.emotional_intensity", "fit.past_orientation", "fit.warm_support"}) {
+    EXPECT_NEAR(term(*pred, key).value, term(*full, key).value, 1e-12) << key;
+  }
+  const double z = ((*c.preferences)[0] - m->preference_mean[0]) / m->preference_sd[0];
+  const double coef = CoefNamed(m->alliance, "fit.directiveness").mean;
+  EXPECT_NEAR(term(*pred, "fit.directiveness").value, coef * (1.0 - z * z), 1e-12);
+  EXPECT_NE(term(*pred, "fit.directiveness").reason.find("unknown"), std::string::npos);
+  EXPECT_TRUE(term(*pred, "facet.nonjudge").key.empty());  // no reason about an unmeasured facet
+  EXPECT_FALSE(term(*pred, "facet.nonreact").key.empty());
+  EXPECT_NEAR(Score(Compile(*m, partial, Objective::ALLIANCE), Compile(*m, c, Objective::ALLIANCE)), pred->mean,
+              1e-9);
+
+  // Fitting with unknown entries uses the known ones (and never reads the NaNs).
+  Planted q = MakeClinic(30, 600, 13);
+  for (std::size_t i = 0; i < q.data.therapists.size(); i += 3) {
+    (*q.data.therapists[i].style)[1] = std::nan("");
+    q.data.therapists[i].style_known[1] = false;
+  }
+  for (std::size_t i = 0; i < q.data.clients.size(); i += 4) {
+    (*q.data.clients[i].preferences)[0] = std::nan("");
+    q.data.clients[i].preference_known[0] = false;
+  }
+  auto mq = Fit(q.data);
+  ASSERT_TRUE(mq) << mq.error().message;
+  EXPECT_TRUE(std::isfinite(mq->style_mean[1]));
+  EXPECT_GT(CoefNamed(mq->alliance, "fit.directiveness").mean, 0.05);  // planted 0.10 on dimension 0
+}
+
 TEST(ModelRefusals, NameTheField) {
   Planted p = MakeClinic(3, 10, 5);
   p.data.episodes[4].therapist = 9;
