@@ -74,6 +74,17 @@ TEST(TrialCli, CreateOverADatabaseConcealsAndRegisters) {
   auto a = RunAttune({"trial", "analyse", "--db", db, "--name", "mindful1", "--training-end", "2099-01-01"});
   EXPECT_EQ(a.exit_code, 1);
   EXPECT_NE(a.err.find("untrained"), std::string::npos) << a.err;
+  // A stepped wedge needs its period dates: one per step, recorded at creation.
+  auto short_schedule = RunAttune({"trial", "create", "--db", db, "--name", "sw0", "--design", "stepped-wedge",
+                                   "--steps", "3", "--seed", "5", "--period-starts", "2099-01-04", "--out-dir", dir});
+  EXPECT_EQ(short_schedule.exit_code, 2);
+  EXPECT_NE(short_schedule.err.find("period_starts: 1 dates; expected 3"), std::string::npos) << short_schedule.err;
+  auto unscheduled = RunAttune({"trial", "create", "--db", db, "--name", "sw1", "--design", "stepped-wedge",
+                                "--seed", "5", "--out-dir", dir});
+  ASSERT_EQ(unscheduled.exit_code, 0) << unscheduled.err;
+  auto no_dates = RunAttune({"trial", "analyse", "--db", db, "--name", "sw1"});
+  EXPECT_EQ(no_dates.exit_code, 2);
+  EXPECT_NE(no_dates.err.find("needs its period dates"), std::string::npos) << no_dates.err;
   auto missing = RunAttune({"trial", "analyse", "--db", db, "--name", "nope", "--training-end", "2099-01-01"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("no trial \"nope\""), std::string::npos) << missing.err;
