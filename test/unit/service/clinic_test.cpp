@@ -4,33 +4,21 @@
 #include "attune/service/clinic.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <random>
+
+#include "unit/service/store_fixture.hpp"
 
 namespace attune::service {
 namespace {
 
-class ClinicTest : public ::testing::Test {
+class ClinicTest : public StoreFixture {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("attune-clinic-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto catalogue = instruments::Catalogue::LoadDirectory(ATTUNE_SOURCE_DIR "/instruments");
-    ASSERT_TRUE(catalogue) << catalogue.error().message;
-    catalogue_.emplace(std::move(*catalogue));
-    auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
-    ASSERT_TRUE(store) << store.error().message;
-    store_.emplace(std::move(*store));
-    auto org = store_->CreateOrganisation("Clinic");
-    ASSERT_TRUE(org);
-    org_ = *org;
+    StoreFixture::SetUp();
+    if (HasFatalFailure()) return;
     cache_ = MakeClinicCache();
     a_.emplace(*store_, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{}, cache_);
     b_.emplace(*store_, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{}, cache_);
@@ -39,8 +27,7 @@ class ClinicTest : public ::testing::Test {
   void TearDown() override {
     a_.reset();
     b_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    StoreFixture::TearDown();
   }
 
   // The rule Clinic::Recommend documents, written plainly over every therapist row.
@@ -84,10 +71,6 @@ class ClinicTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
-  std::optional<instruments::Catalogue> catalogue_;
-  std::optional<store::Store> store_;
-  OrgId org_ = 0;
   std::shared_ptr<ClinicCache> cache_;
   std::optional<Clinic> a_, b_;
   Actor coordinator_;

@@ -1,37 +1,24 @@
 #include "attune/service/service.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <sstream>
+
+#include "unit/service/store_fixture.hpp"
 
 namespace attune::service {
 namespace {
 
-class ServiceTest : public ::testing::Test {
+class ServiceTest : public StoreFixture {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("attune-service-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto catalogue = instruments::Catalogue::LoadDirectory(ATTUNE_SOURCE_DIR "/instruments");
-    ASSERT_TRUE(catalogue) << catalogue.error().message;
-    catalogue_.emplace(std::move(*catalogue));
-    auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
-    ASSERT_TRUE(store) << store.error().message;
-    store_.emplace(std::move(*store));
-    auto org = store_->CreateOrganisation("Clinic");
-    ASSERT_TRUE(org);
-    org_ = *org;
+    StoreFixture::SetUp();
+    if (HasFatalFailure()) return;
     service_.emplace(*store_, *catalogue_, instruments::Use::CLINICAL);
   }
   void TearDown() override {
     service_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    StoreFixture::TearDown();
   }
 
   Submission Phq9(const std::string& key, std::vector<std::optional<double>> answers) {
@@ -45,11 +32,7 @@ class ServiceTest : public ::testing::Test {
     return s;
   }
 
-  std::filesystem::path dir_;
-  std::optional<instruments::Catalogue> catalogue_;
-  std::optional<store::Store> store_;
   std::optional<Service> service_;
-  OrgId org_ = 0;
 };
 
 TEST_F(ServiceTest, SubmitScoresAndStoresInOneGo) {

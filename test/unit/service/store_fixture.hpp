@@ -1,0 +1,46 @@
+#pragma once
+// A fresh SQLite database in a temporary directory with the shipped instrument catalogue and one
+// organisation, for service tests (each test gets its own directory, removed afterwards).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "attune/instruments/instruments.hpp"
+#include "attune/store/store.hpp"
+
+namespace attune::service {
+
+class StoreFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("attune-service-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name() + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto catalogue = instruments::Catalogue::LoadDirectory(ATTUNE_SOURCE_DIR "/instruments");
+    ASSERT_TRUE(catalogue) << catalogue.error().message;
+    catalogue_.emplace(std::move(*catalogue));
+    auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
+    ASSERT_TRUE(store) << store.error().message;
+    store_.emplace(std::move(*store));
+    auto org = store_->CreateOrganisation("Clinic");
+    ASSERT_TRUE(org) << org.error().message;
+    org_ = *org;
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+  std::optional<instruments::Catalogue> catalogue_;
+  std::optional<store::Store> store_;
+  OrgId org_ = 0;
+};
+
+}  // namespace attune::service
