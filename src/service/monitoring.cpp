@@ -59,11 +59,18 @@ Result<std::map<std::string, monitor::Curve>> Service::StoredCurves(OrgId org) {
   ATTUNE_TRY(body, store_.GetFittedModel(org, kCurvesModel));
   std::map<std::string, monitor::Curve> out;
   if (!body) return out;
+  // Every submission reads the stored model; the same text parses to the same curves, so the
+  // last parse is kept per thread (a refit changes the text and is parsed afresh).
+  thread_local std::string last_body;
+  thread_local std::map<std::string, monitor::Curve> last_curves;
+  if (*body == last_body) return last_curves;
   try {
     for (const auto& item : nlohmann::json::parse(*body)) {
       ATTUNE_TRY(curve, monitor::CurveFromJson(item.dump()));
       out[curve.key] = curve;
     }
+    last_body = *body;
+    last_curves = out;
   } catch (const std::exception& e) {
     return Fail(ErrorCode::INTERNAL, std::string("stored model monitor.curves is not JSON: ") + e.what());
   }
