@@ -125,6 +125,7 @@ class ClinicCache {
       sessions_.erase(it);
       return std::nullopt;
     }
+    if (it->second.signed_out) return std::nullopt;
     return it->second.actor;
   }
   void PutSession(const std::string& token_hash, const Actor& actor, std::chrono::system_clock::time_point expires) {
@@ -132,11 +133,14 @@ class ClinicCache {
     if (left <= Steady::duration::zero()) return;
     std::lock_guard lock(mutex_);
     if (sessions_.size() >= kMaxEntries) sessions_.clear();
-    sessions_[token_hash] = SessionEntry{actor, Steady::now() + std::min<Steady::duration>(left, kSessionTtl)};
+    auto& entry = sessions_[token_hash];
+    // A request that read the session before a sign-out must not bring it back.
+    if (entry.signed_out && Steady::now() < entry.until) return;
+    entry = SessionEntry{actor, Steady::now() + std::min<Steady::duration>(left, kSessionTtl), false};
   }
   void DropSession(const std::string& token_hash) {
     std::lock_guard lock(mutex_);
-    sessions_.erase(token_hash);
+    sessions_[token_hash] = SessionEntry{{}, Steady::now() + kSessionTtl, true};
   }
 
   // Clients are never deleted, so a client once seen stays known.
@@ -207,6 +211,7 @@ class ClinicCache {
   struct SessionEntry {
     Actor actor;
     Steady::time_point until;
+    bool signed_out = false;  // kept until `until` so a late PutSession cannot revive it
   };
   struct TherapistEntry {
     std::shared_ptr<const TherapistIndex> index;
