@@ -36,10 +36,19 @@ TEST(MonitorCli, DatabaseCommands) {
   ASSERT_EQ(sim.exit_code, 0) << sim.err;
   auto fit = RunAttune({"monitor", "fit", "--db", db, "--json"});
   ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  std::size_t within_pair = 0;
   for (const auto& c : json::parse(fit.out)) {
+    if (c.at("model") == "within_pair") {
+      // Alliance variability needs only two consecutive sessions per episode: 40 clients suffice.
+      ++within_pair;
+      EXPECT_TRUE(c.at("available").get<bool>()) << c.at("reason");
+      EXPECT_GT(c.at("sigma2").get<double>(), 0);
+      continue;
+    }
     EXPECT_FALSE(c.at("available").get<bool>());  // 40 clients: too little data, and it says so
     EXPECT_NE(c.at("reason").get<std::string>().find("too little data"), std::string::npos);
   }
+  EXPECT_EQ(within_pair, 4u);  // WAI-SR goal, task, bond, total
   auto report = RunAttune({"monitor", "report", "--db", db, "--json"});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   auto rj = json::parse(report.out);
