@@ -92,9 +92,13 @@ export function MindfulnessOverTime({ therapistId }: { therapistId: number }) {
       {(points) => {
         const rows = facetRows(points);
         if (rows.length === 0) return <p data-testid="mindfulness">No FFMQ-39 yet: your profile over time appears after the first one.</p>;
+        // one inventory: a month either side, so the axis is a time line rather than a single instant
+        const times = rows.map((r) => r.date.getTime());
+        const month = 30 * 86400000;
+        const domain = [new Date(Math.min(...times) - month), new Date(Math.max(...times) + month)];
         return (
           <PlotFigure testId="mindfulness" caption={`Your FFMQ-39 facet scores over time (${points.length} inventor${points.length === 1 ? 'y' : 'ies'}); non-reactivity 7–35, the other facets 8–40; higher = more of that facet`}
-            options={{ height: 240, marginLeft: 44, x: { label: 'Date', type: 'utc' }, y: { label: 'Facet score', grid: true },
+            options={{ height: 240, marginLeft: 44, x: { label: 'Date', type: 'utc', domain }, y: { label: 'Facet score', grid: true },
               color: { legend: true },
               marks: [Plot.line(rows, { x: 'date', y: 'value', stroke: 'facet' }), Plot.dot(rows, { x: 'date', y: 'value', fill: 'facet', r: 4 })] }}
             table={{ columns: ['date', 'facet', 'score'], rows: rows.map((r) => [r.when, r.facet, r.value]) }} />
