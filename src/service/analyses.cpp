@@ -20,6 +20,11 @@ constexpr const char* kAllianceMeasure =
 
 std::vector<std::string> FacetNames() { return {model::kFacets.begin(), model::kFacets.end()}; }
 
+// Facets with an unanswered item are not scorable (unknown): the analyses use complete rows only.
+bool AllFacetsKnown(const model::TherapistData& t) {
+  return t.facets && std::all_of(t.facet_known.begin(), t.facet_known.end(), [](bool k) { return k; });
+}
+
 std::string TherapistLabel(const model::TherapistData& t) { return fmt::format("therapist {}", t.id); }
 
 // Adds a numeric column, turning the library's refusal into the caller's error.
@@ -47,7 +52,7 @@ Result<Replication> Clinic::ReplicationAnalysis(const Actor& actor) {
   std::vector<std::vector<double>> facets(5);
   std::vector<double> alliance;
   for (std::size_t t = 0; t < therapists.size(); ++t) {
-    if (!therapists[t].facets || count[t] == 0) continue;
+    if (!AllFacetsKnown(therapists[t]) || count[t] == 0) continue;
     for (std::size_t k = 0; k < 5; ++k) facets[k].push_back((*therapists[t].facets)[k]);
     alliance.push_back(sum[t] / count[t]);
   }
@@ -140,7 +145,9 @@ Result<MediationAnalysis> Clinic::MediationAnalysisOf(const Actor& actor, const 
   std::vector<std::string> cluster;
   for (const auto& e : data.training.episodes) {
     const auto& t = data.training.therapists[e.therapist];
-    if (!t.facets || !e.alliance || !e.improvement) continue;
+    const bool known = facet < 0 ? AllFacetsKnown(t)
+                                 : t.facets && t.facet_known[static_cast<std::size_t>(facet)];
+    if (!known || !e.alliance || !e.improvement) continue;
     double value = 0;
     if (facet < 0) {
       for (double f : *t.facets) value += f;
