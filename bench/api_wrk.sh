@@ -116,6 +116,10 @@ echo "POST /api/v1/responses (SQLite, durable), 32 connections, ${seconds}s: ${r
 wrk_cpu() { awk '/WRKCPU/ { printf "%.3f", $2 + $3 }' "$1"; }
 n=$(awk -v a="$ok" -v b="$bad" 'BEGIN { print a + b }')
 echo "  CPU per request: server $(per_request "$cpu0" "$cpu1" "$n") us, wrk $(per_request 0 "$(wrk_cpu "$work/submit.time")" "$n") us"
+curl -sf "http://127.0.0.1:$port/metrics" | awk '
+  /^attune_submit_commit_seconds_sum/ { sum = $2 } /^attune_submit_commit_seconds_count/ { count = $2 }
+  /^attune_submit_committed_total/ { items = $2 }
+  END { if (count > 0) printf "  group commit: %d transactions, %.1f submissions and %.2f ms each on average\n", count, items / count, sum * 1000 / count }'
 [ "$bad" = 0 ] && [ "$sock" = 0 ] || { echo "FAIL: errors"; status=1; }
 [ "$stored" -ge "$ok" ] || { echo "FAIL: acknowledged $ok but stored only $stored"; status=1; }
 awk -v r="$rps" -v f="$submit_floor" 'BEGIN { exit !(r >= f) }' || { echo "FAIL: below floor $submit_floor req/s"; status=1; }

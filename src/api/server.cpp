@@ -98,6 +98,11 @@ class Metrics {
     audit_flush_.Observe(seconds);
     audit_entries_ += entries;
   }
+  void RecordCommit(double seconds, std::size_t submissions) {
+    std::lock_guard lock(mutex_);
+    commit_.Observe(seconds);
+    committed_ += submissions;
+  }
   std::string Text() {
     std::lock_guard lock(mutex_);
     std::string out;
@@ -117,6 +122,12 @@ class Metrics {
     out += "# HELP attune_audit_read_entries_total Read-audit entries appended.\n";
     out += "# TYPE attune_audit_read_entries_total counter\n";
     out += fmt::format("attune_audit_read_entries_total {}\n", audit_entries_);
+    out += "# HELP attune_submit_commit_seconds Time to commit one group of submissions (one transaction).\n";
+    out += "# TYPE attune_submit_commit_seconds histogram\n";
+    WriteOne(out, "attune_submit_commit_seconds", "", commit_);
+    out += "# HELP attune_submit_committed_total Submissions written by the group commit.\n";
+    out += "# TYPE attune_submit_committed_total counter\n";
+    out += fmt::format("attune_submit_committed_total {}\n", committed_);
     return out;
   }
 
@@ -142,8 +153,8 @@ class Metrics {
   std::mutex mutex_;
   std::map<std::pair<std::string, int>, std::uint64_t> counts_;
   std::map<std::string, Histogram> requests_, handlers_;
-  Histogram audit_flush_;
-  std::uint64_t audit_entries_ = 0;
+  Histogram audit_flush_, commit_;
+  std::uint64_t audit_entries_ = 0, committed_ = 0;
 };
 
 // ---- login rate limiting: failures per account and per address within a window ----
@@ -255,8 +266,8 @@ class ReadAuditWriter {
 // throughput grows with concurrency instead of being bounded by fsync latency.
 class GroupCommitter {
  public:
-  GroupCommitter(store::Store store, std::mutex* write_mutex)
-      : store_(std::move(store)), write_mutex_(write_mutex), thread_([this] { Loop(); }) {}
+  GroupCommitter(store::Store store, Metrics& metrics, std::mutex* write_mutex)
+      : store_(std::move(store)), metrics_(metrics), write_mutex_(write_mutex), thread_([this] { Loop(); }) {}
   ~GroupCommitter() { Stop(); }
 
   Result<store::SubmitOutcome> Submit(OrgId org, store::ScoredResponse scored, const store::Actor& actor) {
@@ -307,6 +318,7 @@ class GroupCommitter {
   }
 
   void Commit(std::vector<std::shared_ptr<Item>>& batch) {
+    auto start = Clock::now();
     std::map<OrgId, std::vector<std::shared_ptr<Item>>> by_org;
     for (auto& item : batch) by_org[item->org].push_back(item);
     std::unique_lock<std::mutex> serialised;
@@ -316,6 +328,8 @@ class GroupCommitter {
       input.reserve(items.size());
       for (auto& item : items) input.emplace_back(std::move(item->scored), item->actor);
       auto outcomes = store_.SubmitResponses(org, input);
+      metrics_.RecordCommit(std::chrono::duration<double>(Clock::now() - start).count(), items.size());
+      start = Clock::now();
       for (std::size_t i = 0; i < items.size(); ++i) {
         if (!outcomes) {
           items[i]->promise.set_value(outcomes.error());
@@ -327,6 +341,7 @@ class GroupCommitter {
   }
 
   store::Store store_;
+  Metrics& metrics_;
   std::mutex* write_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -924,6 +939,9 @@ struct Server::Impl {
     http.set_write_timeout(ctx.options.io_timeout_seconds, 0);
     http.set_keep_alive_timeout(5);
     http.set_keep_alive_max_count(100000);
+    // Without TCP_NODELAY a small answer written after its headers waits for the peer's delayed
+    // ACK (40 ms on Linux): measured as a 44 ms p50 for submissions whose commit took 1 ms.
+    http.set_tcp_nodelay(true);
     http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
       SecurityHeaders(res);
       auto worker = ThisWorker();
@@ -997,7 +1015,7 @@ Result<std::unique_ptr<Server>> Server::Create(const instruments::Catalogue& cat
   store::OpenOptions open;
   open.migrate = false;
   ATTUNE_TRY(writer, store::Store::Open(impl->ctx.options.target, open));
-  impl->committer = std::make_unique<GroupCommitter>(std::move(writer),
+  impl->committer = std::make_unique<GroupCommitter>(std::move(writer), impl->ctx.metrics,
                                                      impl->serialise_writes ? &impl->sqlite_writes : nullptr);
   impl->Setup();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
