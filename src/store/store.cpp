@@ -1747,6 +1747,51 @@ Result<Client> Store::UpdateClientIntake(OrgId org, const Client& intake, const 
   });
 }
 
+Result<Therapist> Store::UpdateTherapist(OrgId org, Id id, const TherapistUpdate& update, const Actor& actor) {
+  if (update.capacity && *update.capacity < 0) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("capacity is {}; expected 0 or more", *update.capacity),
+                "capacity");
+  }
+  return impl_->Write<Therapist>([&]() -> Result<Therapist> {
+    ll o = org, i = id;
+    TherapistRow row;
+    std::optional<Therapist> found;
+    Query(impl_->sql,
+          std::string("SELECT ") + TherapistRow::kColumns + " FROM therapists WHERE org_id = :o AND id = :i",
+          row, [&] { found = row.ToDomain(org); }, o, i);
+    if (!found) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("therapist {} not found in organisation {}", id, org), "id");
+    }
+    Therapist t = *found;
+    std::string given;  // the audit detail: the fields the update gave
+    auto take = [&](auto& field, const auto& value, const char* name) {
+      if (!value) return;
+      field = *value;
+      given += given.empty() ? name : std::string(", ") + name;
+    };
+    take(t.approaches, update.approaches, "approaches");
+    take(t.style, update.style, "style");
+    take(t.languages, update.languages, "languages");
+    take(t.modality, update.modality, "modality");
+    take(t.location, update.location, "location");
+    take(t.capacity, update.capacity, "capacity");
+    take(t.accepting, update.accepting, "accepting");
+    take(t.client_visible, update.client_visible, "client_visible");
+    std::string approaches = EncodeList(t.approaches), style = EncodeMap(t.style),
+                languages = EncodeList(t.languages), visible = EncodeList(t.client_visible);
+    int capacity = t.capacity;
+    int accepting = t.accepting ? 1 : 0;
+    impl_->sql << "UPDATE therapists SET approaches = :ap, style = :st, languages = :la, modality = :mo, "
+                  "location = :lo, capacity = :ca, accepting = :ac, client_visible = :cv "
+                  "WHERE org_id = :o AND id = :i",
+        soci::use(approaches), soci::use(style), soci::use(languages), soci::use(t.modality),
+        soci::use(t.location), soci::use(capacity), soci::use(accepting), soci::use(visible), soci::use(o),
+        soci::use(i);
+    impl_->AppendAuditInTx(org, actor, "therapist.update", "therapist", std::to_string(id), given);
+    return t;
+  });
+}
+
 Result<void> Store::AppendAuditBatch(OrgId org, const std::vector<AuditRecord>& records) {
   if (records.empty()) return Ok();
   return impl_->Write<void>([&]() -> Result<void> {

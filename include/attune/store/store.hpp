@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +110,19 @@ struct AuthSession {
 struct AuditRecord {
   Actor actor;
   std::string action, entity, entity_id, detail;
+};
+
+//! A partial change to a therapist's profile (Store::UpdateTherapist): unset fields stay as
+//! they are. The identity (external id, display name) is not changed here.
+struct TherapistUpdate {
+  std::optional<std::vector<std::string>> approaches;
+  std::optional<std::map<std::string, double>> style;
+  std::optional<std::vector<std::string>> languages;
+  std::optional<std::string> modality;
+  std::optional<std::string> location;
+  std::optional<int> capacity;
+  std::optional<bool> accepting;
+  std::optional<std::vector<std::string>> client_visible;  //!< profile fields clients may see
 };
 
 //! Supplies the next response of an import: fills `out` and returns true, returns false at
@@ -246,6 +260,11 @@ class Store {
   Result<Alert> ResolveAlert(OrgId org, Id id, const Actor& actor = {});
   //! Sessions of one episode in number order.
   Result<std::vector<Session>> ListSessions(OrgId org, Id episode_id);
+  //! Changes the given profile fields of a therapist of `org` (read, merged and written in one
+  //! transaction with audit "therapist.update" naming the fields given) and returns the result.
+  //! NOT_FOUND for an id not in `org`; INVALID_ARGUMENT for a negative capacity.
+  Result<Therapist> UpdateTherapist(OrgId org, Id id, const TherapistUpdate& update,
+                                    const Actor& actor = {});
   //! Replaces a client's intake (concerns, goals, preferences, constraints).
   Result<Client> UpdateClientIntake(OrgId org, const Client& intake, const Actor& actor = {});
   //! Appends many audit entries in one transaction (read audits are batched by the caller).

@@ -141,6 +141,48 @@ TEST_F(RepositoryTest, TherapistRoundTripsEveryField) {
   EXPECT_EQ(t->org_id, org_a_);
 }
 
+TEST_F(RepositoryTest, UpdateTherapistChangesOnlyTheGivenFieldsAndIsAudited) {
+  auto id = store_->AddTherapist(org_a_, MakeTherapist("T1"));
+  ASSERT_TRUE(id) << id.error().message;
+  std::int64_t audit_before = AuditCount(org_a_);
+  TherapistUpdate update;
+  update.capacity = 3;
+  update.client_visible = std::vector<std::string>{"style"};
+  auto updated = store_->UpdateTherapist(org_a_, *id, update, {"tester"});
+  ASSERT_TRUE(updated) << updated.error().message;
+  auto t = store_->GetTherapist(org_a_, *id);
+  ASSERT_TRUE(t);
+  Therapist before = MakeTherapist("T1");
+  EXPECT_EQ(t->capacity, 3);
+  EXPECT_EQ(t->client_visible, std::vector<std::string>{"style"});
+  EXPECT_EQ(t->approaches, before.approaches);
+  EXPECT_EQ(t->style, before.style);
+  EXPECT_EQ(t->languages, before.languages);
+  EXPECT_EQ(t->modality, "video");
+  EXPECT_EQ(t->location, "Berlin");
+  EXPECT_FALSE(t->accepting);
+  EXPECT_EQ(t->display_name, before.display_name);
+  EXPECT_EQ(updated->capacity, 3);
+  EXPECT_EQ(AuditCount(org_a_), audit_before + 1);
+  auto log = store_->AuditLog(org_a_);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->back().action, "therapist.update");
+  EXPECT_EQ(log->back().detail, "capacity, client_visible");
+
+  // Another organisation's id is NOT_FOUND and writes nothing; a negative capacity is refused.
+  std::int64_t audit_b = AuditCount(org_b_);
+  auto crossing = store_->UpdateTherapist(org_b_, *id, update);
+  ASSERT_FALSE(crossing);
+  EXPECT_EQ(crossing.error().code, ErrorCode::NOT_FOUND);
+  EXPECT_EQ(AuditCount(org_b_), audit_b);
+  update.capacity = -1;
+  auto negative = store_->UpdateTherapist(org_a_, *id, update);
+  ASSERT_FALSE(negative);
+  EXPECT_EQ(negative.error().field, "capacity");
+  EXPECT_EQ(store_->GetTherapist(org_a_, *id)->capacity, 3);
+  EXPECT_EQ(AuditCount(org_a_), audit_before + 1);
+}
+
 TEST_F(RepositoryTest, NoOrganisationSeesAnothersRows) {
   auto therapist = store_->AddTherapist(org_a_, MakeTherapist("T1"));
   auto client = store_->AddClient(org_a_, MakeClient("C1"));
