@@ -634,7 +634,8 @@ Result<Reply> Recommendations(Call& call, Context&) {
   ATTUNE_TRY(recs, call.clinic.Recommend(call.actor, PathId(call, 1), limit));
   json out = json::array();
   for (const auto& r : recs) {
-    out.push_back({{"therapist", wire::TherapistJson(r.therapist)}, {"score", r.score}, {"reasons", r.reasons}});
+    out.push_back({{"therapist", wire::TherapistJson(r.therapist)}, {"score", r.score},
+                    {"uncertainty", r.uncertainty}, {"reasons", r.reasons}});
   }
   return Ok200({{"client_id", PathId(call, 1)}, {"recommendations", out}});
 }

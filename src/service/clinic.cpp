@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "attune/match/match.hpp"
+#include "attune/service/matching.hpp"
 
 namespace attune::service {
 
@@ -77,31 +79,12 @@ std::optional<std::chrono::system_clock::time_point> ParseIsoUtc(const std::stri
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
-// One organisation's therapists prepared for ranking: the rows (for the answer) and each
-// therapist's style as a dense row over the organisation's style dimensions (NaN = not given).
+// One organisation's therapists prepared for ranking: the rows (for the answer) and, in the same
+// order, the profiles the matcher compiles (latest FFMQ-39 facets, remaining capacity).
 struct TherapistIndex {
   std::vector<Therapist> therapists;
-  std::vector<std::string> dims;
-  std::vector<double> style;  // therapists.size() x dims.size()
+  std::vector<match::TherapistProfile> profiles;
 };
-
-std::shared_ptr<const TherapistIndex> BuildIndex(std::vector<Therapist> therapists) {
-  auto index = std::make_shared<TherapistIndex>();
-  std::set<std::string> dims;
-  for (const auto& t : therapists) {
-    for (const auto& [dim, value] : t.style) dims.insert(dim);
-  }
-  index->dims.assign(dims.begin(), dims.end());
-  index->style.assign(therapists.size() * dims.size(), std::numeric_limits<double>::quiet_NaN());
-  for (std::size_t i = 0; i < therapists.size(); ++i) {
-    for (std::size_t d = 0; d < index->dims.size(); ++d) {
-      auto it = therapists[i].style.find(index->dims[d]);
-      if (it != therapists[i].style.end()) index->style[i * dims.size() + d] = it->second;
-    }
-  }
-  index->therapists = std::move(therapists);
-  return index;
-}
 
 }  // namespace
 
@@ -179,7 +162,7 @@ class ClinicCache {
 
   // The organisation's therapist index; a stale one is served while one caller reloads it.
   Result<std::shared_ptr<const TherapistIndex>> Therapists(
-      OrgId org, const std::function<Result<std::vector<Therapist>>()>& load) {
+      OrgId org, const std::function<Result<std::shared_ptr<const TherapistIndex>>()>& load) {
     {
       std::lock_guard lock(mutex_);
       auto& entry = therapists_[org];
@@ -187,13 +170,13 @@ class ClinicCache {
       entry.loading = true;
     }
     auto started = Steady::now();
-    auto rows = load();
+    auto loaded = load();
     std::lock_guard lock(mutex_);
     auto& entry = therapists_[org];
     entry.loading = false;
-    if (!rows) return rows.error();
+    if (!loaded) return loaded.error();
     // A write that dropped the entry while we read keeps it dropped (our rows may predate it).
-    auto index = BuildIndex(std::move(*rows));
+    auto index = std::move(*loaded);
     if (entry.dropped_after <= started) {
       entry.index = index;
       entry.loaded = started;
@@ -207,6 +190,49 @@ class ClinicCache {
     entry.dropped_after = Steady::now();
   }
 
+  // The organisation's matching model: `load` (CurrentMatchModel) is asked at most every
+  // kModelCheck; meanwhile, or while another caller asks, or when asking fails, the model last
+  // had is served (the first call per organisation must succeed).
+  Result<std::shared_ptr<const model::FittedModel>> Model(OrgId org, const std::function<Result<CurrentModel>()>& load) {
+    {
+      std::lock_guard lock(mutex_);
+      auto& entry = models_[org];
+      if (entry.model && (Steady::now() - entry.checked < kModelCheck || entry.loading)) return entry.model;
+      entry.loading = true;
+    }
+    auto started = Steady::now();
+    auto current = load();
+    std::lock_guard lock(mutex_);
+    auto& entry = models_[org];
+    entry.loading = false;
+    if (!current || !current->model) {
+      if (entry.model) return entry.model;
+      if (!current) return current.error();
+      return Fail(ErrorCode::INTERNAL, fmt::format("organisation {}: no matching model", org));
+    }
+    entry.model = current->model;
+    entry.checked = started;
+    return entry.model;
+  }
+  // The matcher compiled from `index` and `model`, built once per (index, model fitted_at).
+  Result<std::shared_ptr<const match::Ranker>> RankerFor(OrgId org, const std::shared_ptr<const TherapistIndex>& index,
+                                                         const std::shared_ptr<const model::FittedModel>& model) {
+    {
+      std::lock_guard lock(mutex_);
+      auto& entry = rankers_[org];
+      if (entry.ranker && entry.index == index && entry.fitted_at == model->fitted_at) return entry.ranker;
+    }
+    ATTUNE_TRY(ranker, match::Ranker::Build(*model, index->profiles, kObjective, kBlendWeight));
+    auto shared = std::make_shared<const match::Ranker>(std::move(ranker));
+    std::lock_guard lock(mutex_);
+    rankers_[org] = RankerEntry{index, model->fitted_at, shared};
+    return shared;
+  }
+
+  static constexpr std::chrono::seconds kModelCheck{2};
+  static constexpr model::Objective kObjective = model::Objective::ALLIANCE;
+  static constexpr double kBlendWeight = 0.5;
+
  private:
   struct SessionEntry {
     Actor actor;
@@ -217,6 +243,16 @@ class ClinicCache {
     std::shared_ptr<const TherapistIndex> index;
     Steady::time_point loaded{}, dropped_after{};
     bool loading = false;
+  };
+  struct ModelEntry {
+    std::shared_ptr<const model::FittedModel> model;
+    Steady::time_point checked{};
+    bool loading = false;
+  };
+  struct RankerEntry {
+    std::shared_ptr<const TherapistIndex> index;
+    std::string fitted_at;
+    std::shared_ptr<const match::Ranker> ranker;
   };
   struct ClientEntry {
     std::shared_ptr<const Client> row;
@@ -232,6 +268,8 @@ class ClinicCache {
   std::unordered_set<std::pair<OrgId, Id>, PairHash> clients_;
   std::unordered_map<std::pair<OrgId, Id>, ClientEntry, PairHash> client_rows_;
   std::map<OrgId, TherapistEntry> therapists_;
+  std::map<OrgId, ModelEntry> models_;
+  std::map<OrgId, RankerEntry> rankers_;
 };
 
 std::shared_ptr<ClinicCache> MakeClinicCache() { return std::make_shared<ClinicCache>(); }
@@ -685,75 +723,37 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
   }
   ATTUNE_TRY(client_row, cache_->ClientRow(actor.org, client_id, [&] { return store_.GetClient(actor.org, client_id); }));
   const Client& client = *client_row;
-  ATTUNE_TRY(index, cache_->Therapists(actor.org, [&] { return store_.ListTherapists(actor.org); }));
-  // Interim ranking until module match is wired in: hard filters (accepting, capacity,
-  // language:/modality: constraints), then closeness of style to the client's C-NIP preferences.
-  // Every therapist is filtered and scored from the prepared index; only the top `limit` are
-  // copied and given reasons.
-  struct Constraint {
-    bool language;  // else modality
-    std::string value;
-  };
-  std::vector<Constraint> constraints;
-  for (const auto& c : client.constraints) {
-    if (c.rfind("language:", 0) == 0) constraints.push_back({true, c.substr(9)});
-    if (c.rfind("modality:", 0) == 0) constraints.push_back({false, c.substr(9)});
-  }
-  auto fits = [&](const Therapist& t, std::vector<std::string>* reasons) {
-    for (const auto& c : constraints) {
-      bool ok = c.language ? std::find(t.languages.begin(), t.languages.end(), c.value) != t.languages.end()
-                           : t.modality == c.value || t.modality == "both";
-      if (!ok) return false;
-      if (reasons != nullptr) reasons->push_back((c.language ? "speaks " : "offers ") + c.value);
-    }
-    return true;
-  };
-  // The client's preferences as (dimension index, wanted value), in the preferences' key order.
-  std::vector<std::pair<std::size_t, double>> wanted;
-  for (const auto& [dim, want] : client.preferences) {
-    auto it = std::lower_bound(index->dims.begin(), index->dims.end(), dim);
-    if (it != index->dims.end() && *it == dim) wanted.emplace_back(it - index->dims.begin(), want);
-  }
-  const std::size_t width = index->dims.size();
-  struct Ranked {
-    double score;
-    std::size_t i;
-    int dims;
-  };
-  // Best first; equal scores keep the therapists' order.
-  auto better = [](const Ranked& a, const Ranked& b) { return a.score > b.score || (a.score == b.score && a.i < b.i); };
-  // The best `limit` so far in a heap whose front is the worst of them (all when limit is 0).
-  std::vector<Ranked> ranked;
-  ranked.reserve(limit > 0 ? std::min(limit, index->therapists.size()) + 1 : index->therapists.size());
-  for (std::size_t i = 0; i < index->therapists.size(); ++i) {
-    const Therapist& t = index->therapists[i];
-    if (!t.accepting || t.capacity <= 0 || !fits(t, nullptr)) continue;
-    double distance = 0;
-    int dims = 0;
-    for (const auto& [d, want] : wanted) {
-      double have = index->style[i * width + d];
-      if (std::isnan(have)) continue;
-      distance += (have - want) * (have - want);
-      ++dims;
-    }
-    ranked.push_back({dims == 0 ? 0.5 : 1.0 / (1.0 + std::sqrt(distance / dims)), i, dims});
-    if (limit == 0) continue;
-    std::push_heap(ranked.begin(), ranked.end(), better);
-    if (ranked.size() > limit) {
-      std::pop_heap(ranked.begin(), ranked.end(), better);
-      ranked.pop_back();
-    }
-  }
-  std::sort(ranked.begin(), ranked.end(), better);
-  const std::size_t keep = ranked.size();
+  const OrgId org = actor.org;
+  ATTUNE_TRY(index, cache_->Therapists(org, [&]() -> Result<std::shared_ptr<const TherapistIndex>> {
+    ATTUNE_TRY(rows, store_.ListTherapists(org));
+    ATTUNE_TRY(profiles, LoadTherapistProfiles(store_, org, rows));
+    auto built = std::make_shared<TherapistIndex>();
+    built->therapists = std::move(rows);
+    built->profiles = std::move(profiles);
+    return std::shared_ptr<const TherapistIndex>(std::move(built));
+  }));
+  // The stored model (priors when the organisation has too little data for a fit), compiled with
+  // the therapists once per (index, fitted_at); each request only filters, scores and explains.
+  ATTUNE_TRY(model, cache_->Model(org, [&] { return CurrentMatchModel(store_, org, {}, AuditActor(actor)); }));
+  ATTUNE_TRY(ranker, cache_->RankerFor(org, index, model));
+  const match::ClientRequest request = RequestOf(client);
+  const match::Ranking ranking = ranker->Rank(request, limit == 0 ? index->therapists.size() : limit, true);
   std::vector<Recommendation> out;
-  out.reserve(keep);
-  for (std::size_t k = 0; k < keep; ++k) {
-    const Therapist& t = index->therapists[ranked[k].i];
-    std::vector<std::string> reasons;
-    fits(t, &reasons);
-    if (ranked[k].dims > 0) reasons.push_back(fmt::format("style close to preferences on {} dimensions", ranked[k].dims));
-    out.push_back({actor.role == Role::CLIENT ? ClientView(t) : t, ranked[k].score, std::move(reasons)});
+  out.reserve(ranking.top.size());
+  for (const auto& r : ranking.top) {
+    const Therapist& t = index->therapists[r.index];
+    Recommendation rec{actor.role == Role::CLIENT ? ClientView(t) : t, r.score, r.prediction.sd, {}};
+    // The hard filters the client asked for, then the model's explanation in plain words (the
+    // terms' reasons never carry a raw mindfulness score unless the therapist opted in).
+    if (!request.language.empty()) rec.reasons.push_back("speaks " + request.language);
+    if (request.modality == match::Modality::VIDEO) rec.reasons.push_back("offers video");
+    if (request.modality == match::Modality::IN_PERSON) {
+      rec.reasons.push_back(request.location.empty() ? "offers in-person sessions" : "sees clients in " + request.location);
+    }
+    for (const auto& term : r.prediction.terms) {
+      if (!term.reason.empty()) rec.reasons.push_back(term.reason);
+    }
+    out.push_back(std::move(rec));
   }
   AuditRead(actor, "recommendation.read", "client", std::to_string(client_id),
             fmt::format("{} therapists ranked", out.size()));

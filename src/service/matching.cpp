@@ -289,6 +289,85 @@ Result<CurrentModel> Current(store::Store& store, OrgId org, const ModelFreshnes
 
 }  // namespace
 
+namespace {
+// Each therapist's latest ffmq39 self-report: therapist id -> response id.
+Result<std::unordered_map<Id, Id>> LatestFfmq(store::Store& store, OrgId org) {
+  ATTUNE_TRY(ffmq, store.ListResponses(org, store::ResponseFilter{"ffmq39", std::nullopt, std::nullopt, 0}));
+  std::unordered_map<Id, Id> latest;
+  for (const auto& r : ffmq) {
+    if (r.respondent == RespondentKind::THERAPIST) latest[r.respondent_id] = r.id;
+  }
+  return latest;
+}
+}  // namespace
+
+match::TherapistProfile ProfileOf(const Therapist& th, const std::map<std::string, double>* facet_scores,
+                                  int active_episodes) {
+  match::TherapistProfile p;
+  model::TherapistData& td = p.model;
+  td.id = th.id;
+  td.mindfulness_visible =
+      std::find(th.client_visible.begin(), th.client_visible.end(), "mindfulness") != th.client_visible.end();
+  if (facet_scores != nullptr) {
+    std::array<double, 5> f{};
+    bool all = true;
+    for (std::size_t k = 0; k < 5 && all; ++k) {
+      auto s = facet_scores->find(model::kFacets[k]);
+      all = s != facet_scores->end();
+      if (all) f[k] = s->second;
+    }
+    if (all) td.facets = f;
+  }
+  td.style = Dimensions(th.style, td.style_known);
+  p.languages = th.languages;
+  p.modality = ParseModality(th.modality);
+  p.location = th.location;
+  p.capacity = std::max(0, th.capacity - active_episodes);
+  p.accepting = th.accepting;
+  return p;
+}
+
+match::ClientRequest RequestOf(const Client& cl) {
+  match::ClientRequest req;
+  req.model.id = cl.id;
+  req.model.domains = cl.concerns;
+  req.model.preferences = Dimensions(cl.preferences, req.model.preference_known);
+  for (const auto& k : cl.constraints) {
+    const auto colon = k.find(':');
+    const std::string key = k.substr(0, colon), value = colon == std::string::npos ? "" : k.substr(colon + 1);
+    if (key == "language") req.language = value;
+    if (key == "modality") req.modality = ParseModality(value);
+    if (key == "location") req.location = value;
+    if (key == "exclude") req.excluded.push_back(std::strtoll(value.c_str(), nullptr, 10));
+    if (key == "risk" && value == "high") req.high_risk = true;
+  }
+  return req;
+}
+
+Result<std::vector<match::TherapistProfile>> LoadTherapistProfiles(store::Store& store, OrgId org,
+                                                                   const std::vector<Therapist>& therapists) {
+  ATTUNE_TRY(episodes, store.ListEpisodes(org));
+  std::unordered_map<Id, int> active;
+  for (const auto& e : episodes) {
+    if (e.status == "active") ++active[e.therapist_id];
+  }
+  ATTUNE_TRY(latest_ffmq, LatestFfmq(store, org));
+  std::vector<match::TherapistProfile> out;
+  out.reserve(therapists.size());
+  for (const auto& th : therapists) {
+    std::optional<std::map<std::string, double>> facet_scores;
+    if (auto it = latest_ffmq.find(th.id); it != latest_ffmq.end()) {
+      ATTUNE_TRY(scores, store.ScoresOf(org, it->second));
+      facet_scores.emplace();
+      for (const auto& s : scores) {
+        if (s.value) (*facet_scores)[s.scale_id] = *s.value;
+      }
+    }
+    out.push_back(ProfileOf(th, facet_scores ? &*facet_scores : nullptr, active[th.id]));
+  }
+  return out;
+}
+
 Result<MatchData> LoadMatchData(store::Store& store, OrgId org) {
   ATTUNE_TRY(therapists, store.ListTherapists(org));
   ATTUNE_TRY(clients, store.ListClients(org));
@@ -315,64 +394,22 @@ Result<MatchData> LoadMatchData(store::Store& store, OrgId org) {
     if (e.status == "active" || e.status == "ended") placed[e.client_id] = true;
   }
   // Facets: each therapist's latest ffmq39 response.
-  ATTUNE_TRY(ffmq, store.ListResponses(org, store::ResponseFilter{"ffmq39", std::nullopt, std::nullopt, 0}));
-  std::unordered_map<Id, Id> latest_ffmq;
-  for (const auto& r : ffmq) {
-    if (r.respondent == RespondentKind::THERAPIST) latest_ffmq[r.respondent_id] = r.id;
-  }
+  ATTUNE_TRY(latest_ffmq, LatestFfmq(store, org));
   for (std::size_t t = 0; t < therapists.size(); ++t) {
     const Therapist& th = therapists[t];
     therapist_index[th.id] = t;
-    model::TherapistData td;
-    td.id = th.id;
-    td.mindfulness_visible =
-        std::find(th.client_visible.begin(), th.client_visible.end(), "mindfulness") != th.client_visible.end();
-    if (auto it = latest_ffmq.find(th.id); it != latest_ffmq.end()) {
-      std::array<double, 5> f{};
-      bool all = true;
-      for (std::size_t k = 0; k < 5; ++k) {
-        auto& sc = scores[it->second];
-        auto s = sc.find(model::kFacets[k]);
-        if (s == sc.end()) {
-          all = false;
-          break;
-        }
-        f[k] = s->second;
-      }
-      if (all) td.facets = f;
-    }
-    td.style = Dimensions(th.style, td.style_known);
-    out.training.therapists.push_back(td);
-
-    match::TherapistProfile p;
-    p.model = td;
-    p.languages = th.languages;
-    p.modality = ParseModality(th.modality);
-    p.location = th.location;
-    p.capacity = std::max(0, th.capacity - active[th.id]);
-    p.accepting = th.accepting;
+    const std::map<std::string, double>* facet_scores = nullptr;
+    if (auto it = latest_ffmq.find(th.id); it != latest_ffmq.end()) facet_scores = &scores[it->second];
+    match::TherapistProfile p = ProfileOf(th, facet_scores, active[th.id]);
+    out.training.therapists.push_back(p.model);
     out.therapists.push_back(std::move(p));
   }
   for (std::size_t c = 0; c < clients.size(); ++c) {
     const Client& cl = clients[c];
     client_index[cl.id] = c;
-    model::ClientData cd;
-    cd.id = cl.id;
-    cd.domains = cl.concerns;
-    cd.preferences = Dimensions(cl.preferences, cd.preference_known);
-    out.training.clients.push_back(cd);
+    match::ClientRequest req = RequestOf(cl);
+    out.training.clients.push_back(req.model);
     if (placed[cl.id]) continue;
-    match::ClientRequest req;
-    req.model = cd;
-    for (const auto& k : cl.constraints) {
-      const auto colon = k.find(':');
-      const std::string key = k.substr(0, colon), value = colon == std::string::npos ? "" : k.substr(colon + 1);
-      if (key == "language") req.language = value;
-      if (key == "modality") req.modality = ParseModality(value);
-      if (key == "location") req.location = value;
-      if (key == "exclude") req.excluded.push_back(std::strtoll(value.c_str(), nullptr, 10));
-      if (key == "risk" && value == "high") req.high_risk = true;
-    }
     out.waitlist.push_back(std::move(req));
     out.waitlist_clients.push_back(cl);
   }

@@ -47,11 +47,12 @@ struct SignedIn {
   std::string expires_at;  //!< ISO-8601 UTC
 };
 
-//! A therapist as recommended, with the reasons for the rank.
+//! A therapist as recommended by the matching model, with the reasons for the rank.
 struct Recommendation {
   Therapist therapist;
-  double score = 0;  //!< higher is better (0..1)
-  std::vector<std::string> reasons;
+  double score = 0;        //!< predicted early alliance, SD units of the clinic's (0 = average); higher is better
+  double uncertainty = 0;  //!< SD of that prediction (model coefficients and the therapist's own effect)
+  std::vector<std::string> reasons;  //!< the client's hard filters met, then the model's terms in plain words
 };
 
 //! What submitting a response did.
@@ -156,7 +157,9 @@ class Clinic {
   Result<Alert> AcknowledgeAlert(const Actor& actor, Id id);
   Result<Alert> ResolveAlert(const Actor& actor, Id id);
 
-  //! Ranks accepting therapists for a client (the client themselves or a coordinator).
+  //! Ranks accepting therapists with room for a client with the stored matching model
+  //! (CurrentMatchModel, asked at most every 2 s per organisation): the client themselves or a
+  //! coordinator. limit 0 = every eligible therapist.
   Result<std::vector<Recommendation>> Recommend(const Actor& actor, Id client_id, std::size_t limit);
 
   //! The audit log (admin).

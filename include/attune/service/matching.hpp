@@ -4,6 +4,7 @@
 //! assign the waitlist (optionally randomised matched:usual, optionally committed as episodes).
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,18 @@ struct MatchData {
   std::vector<match::ClientRequest> waitlist;       //!< clients with no active or ended episode
   std::vector<Client> waitlist_clients;
 };
+
+//! A therapist as the matcher sees them: `facet_scores` are the scale scores of their latest
+//! ffmq39 response (null = none; facets known only when all five are scorable), capacity is
+//! what `active_episodes` leave of it.
+match::TherapistProfile ProfileOf(const Therapist& therapist, const std::map<std::string, double>* facet_scores,
+                                  int active_episodes);
+//! A client's request from the stored row: preferences, concerns and constraints (as MatchData).
+match::ClientRequest RequestOf(const Client& client);
+//! ProfileOf for each of `therapists` (in their order), reading only their latest ffmq39 scores
+//! and the active episodes: what the API's recommendations need without LoadMatchData.
+Result<std::vector<match::TherapistProfile>> LoadTherapistProfiles(store::Store& store, OrgId org,
+                                                                   const std::vector<Therapist>& therapists);
 
 //! Reads and assembles everything for `org`.
 Result<MatchData> LoadMatchData(store::Store& store, OrgId org);

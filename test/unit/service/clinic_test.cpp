@@ -1,6 +1,6 @@
 // service::Clinic with a shared ClinicCache: sign-out through one Clinic refuses the session in
-// every Clinic sharing the cache; recommendations from the prepared therapist index equal a naive
-// ranking (filter, score, stable sort by score) and see writes made through the server at once.
+// every Clinic sharing the cache; recommendations from the cached matcher equal the matching use
+// case's ranking (RankForClient) and see writes made through the server at once.
 #include "attune/service/clinic.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <cmath>
 #include <random>
 
+#include "attune/service/matching.hpp"
 #include "unit/service/store_fixture.hpp"
 
 namespace attune::service {
@@ -30,34 +31,14 @@ class ClinicTest : public StoreFixture {
     StoreFixture::TearDown();
   }
 
-  // The rule Clinic::Recommend documents, written plainly over every therapist row.
-  std::vector<std::pair<Id, double>> Naive(const Client& client, std::size_t limit) {
-    auto therapists = store_->ListTherapists(org_);
-    EXPECT_TRUE(therapists);
+  // The matching use case's ranking for the same client (reads everything, builds a Ranker).
+  std::vector<std::pair<Id, double>> Reference(Id client, std::size_t limit) {
+    auto answer = RankForClient(*store_, org_, client, model::Objective::ALLIANCE, 0.5, limit == 0 ? 100000 : limit);
+    EXPECT_TRUE(answer) << answer.error().message;
     std::vector<std::pair<Id, double>> out;
-    for (const auto& t : *therapists) {
-      if (!t.accepting || t.capacity <= 0) continue;
-      bool fits = true;
-      for (const auto& c : client.constraints) {
-        if (c.rfind("language:", 0) == 0 &&
-            std::find(t.languages.begin(), t.languages.end(), c.substr(9)) == t.languages.end()) {
-          fits = false;
-        }
-        if (c.rfind("modality:", 0) == 0 && t.modality != c.substr(9) && t.modality != "both") fits = false;
-      }
-      if (!fits) continue;
-      double distance = 0;
-      int dims = 0;
-      for (const auto& [dim, want] : client.preferences) {
-        auto it = t.style.find(dim);
-        if (it == t.style.end()) continue;
-        distance += (it->second - want) * (it->second - want);
-        ++dims;
-      }
-      out.emplace_back(t.id, dims == 0 ? 0.5 : 1.0 / (1.0 + std::sqrt(distance / dims)));
+    if (answer) {
+      for (const auto& r : answer->ranking.top) out.emplace_back(r.therapist_id, r.score);
     }
-    std::stable_sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
-    if (limit > 0 && out.size() > limit) out.resize(limit);
     return out;
   }
 
@@ -95,10 +76,10 @@ TEST_F(ClinicTest, SignOutThroughOneClinicRefusesTheSessionInAnotherSharingTheCa
   EXPECT_EQ(after.error().code, ErrorCode::UNAUTHENTICATED);
 }
 
-TEST_F(ClinicTest, RecommendationsEqualTheNaiveRankingAndSeeWritesAtOnce) {
+TEST_F(ClinicTest, RecommendationsEqualTheMatchingRankingAndSeeWritesAtOnce) {
   std::mt19937 rng(5);
   std::uniform_int_distribution<int> position(-2, 2), pick(0, 9);
-  const char* dims[] = {"directiveness", "emotional_intensity", "warm_support", "challenge"};
+  const char* dims[] = {"therapist_directiveness", "emotional_intensity", "past_orientation", "warm_support"};
   for (int i = 0; i < 60; ++i) {
     Therapist t;
     t.display_name = "T" + std::to_string(i);
@@ -110,42 +91,69 @@ TEST_F(ClinicTest, RecommendationsEqualTheNaiveRankingAndSeeWritesAtOnce) {
     t.modality = pick(rng) < 4 ? "both" : pick(rng) < 5 ? "video" : "in_person";
     t.capacity = pick(rng) < 1 ? 0 : 5;
     t.accepting = pick(rng) < 9;
+    if (i % 2 == 0) t.client_visible = {"languages"};
     auto id = store_->AddTherapist(org_, t);
     ASSERT_TRUE(id) << id.error().message;
   }
   Client c;
   c.pseudonym = "C1";
   c.external_id = "c1";
-  c.preferences = {{"directiveness", 1}, {"warm_support", 2}, {"unknown_dimension", 1}};
+  c.preferences = {{"therapist_directiveness", 1}, {"warm_support", 2}, {"unknown_dimension", 1}};
   c.constraints = {"language:de", "modality:video"};
   auto client = store_->AddClient(org_, c);
   ASSERT_TRUE(client) << client.error().message;
   c.id = *client;
 
-  EXPECT_EQ(Ranked(*a_, *client, 5), Naive(c, 5));
-  EXPECT_EQ(Ranked(*a_, *client, 0), Naive(c, 0));
-  EXPECT_FALSE(Naive(c, 0).empty());
+  // No episodes or responses: the model is its priors, and still ranks (never an empty answer).
+  auto five = Ranked(*a_, *client, 5);
+  ASSERT_EQ(five.size(), 5u);
+  EXPECT_EQ(five, Reference(*client, 5));
+  auto all = Ranked(*a_, *client, 0);
+  EXPECT_EQ(all, Reference(*client, 0));
+  auto therapists = store_->ListTherapists(org_);
+  ASSERT_TRUE(therapists);
+  for (const auto& [id, score] : all) {  // hard filters: accepting, room, speaks de, offers video
+    auto t = std::find_if(therapists->begin(), therapists->end(), [&](const Therapist& x) { return x.id == id; });
+    ASSERT_NE(t, therapists->end());
+    EXPECT_TRUE(t->accepting && t->capacity > 0 && t->modality != "in_person");
+    EXPECT_NE(std::find(t->languages.begin(), t->languages.end(), "de"), t->languages.end());
+  }
+  EXPECT_LT(all.size(), therapists->size());
+
+  // Uncertainty and reasons in words; the client sees only what each therapist made visible.
+  Actor self{org_, 2, Role::CLIENT, std::nullopt, *client, "c1", "test"};
+  auto own = a_->Recommend(self, *client, 3);
+  ASSERT_TRUE(own) << own.error().message;
+  ASSERT_EQ(own->size(), 3u);
+  for (const auto& r : *own) {
+    EXPECT_GT(r.uncertainty, 0);
+    EXPECT_TRUE(std::isfinite(r.score));
+    ASSERT_GE(r.reasons.size(), 3u);
+    EXPECT_EQ(r.reasons[0], "speaks de");
+    EXPECT_EQ(r.reasons[1], "offers video");
+    EXPECT_TRUE(r.therapist.style.empty()) << "style is not client-visible";
+  }
 
   // An intake change through one Clinic is seen by the other at once (cached client row dropped).
-  c.preferences = {{"challenge", -2}};
+  c.preferences = {{"warm_support", -2}};
   c.constraints = {};
   ASSERT_TRUE(b_->UpdateIntake(coordinator_, c));
-  EXPECT_EQ(Ranked(*a_, *client, 7), Naive(c, 7));
+  EXPECT_EQ(Ranked(*a_, *client, 7), Reference(*client, 7));
 
   // A therapist created through one Clinic is ranked by the other at once.
   Therapist best;
   best.display_name = "exact fit";
   best.external_id = "t-best";
-  best.style = {{"challenge", -2}};
+  best.style = {{"warm_support", -2}};
   best.languages = {"en"};
   best.modality = "both";
   best.capacity = 3;
   auto added = b_->CreateTherapist(coordinator_, best);
   ASSERT_TRUE(added) << added.error().message;
-  auto top = Ranked(*a_, *client, 1);
-  ASSERT_EQ(top.size(), 1u);
-  EXPECT_EQ(top, Naive(c, 1));
-  EXPECT_DOUBLE_EQ(top[0].second, 1.0);
+  auto now_all = Ranked(*a_, *client, 0);
+  EXPECT_EQ(now_all, Reference(*client, 0));
+  EXPECT_NE(std::find_if(now_all.begin(), now_all.end(), [&](const auto& r) { return r.first == *added; }),
+            now_all.end());
 }
 
 }  // namespace
