@@ -507,6 +507,13 @@ Result<Reply> CreateTherapist(Call& call, Context&) {
   return Created({{"id", id}});
 }
 
+Result<Reply> UpdateTherapist(Call& call, Context&) {
+  ATTUNE_TRY(body, Body(call));
+  ATTUNE_TRY(update, wire::TherapistUpdateFrom(body));
+  ATTUNE_TRY(t, call.clinic.UpdateTherapist(call.actor, PathId(call, 1), update));
+  return Ok200(wire::TherapistJson(t));
+}
+
 Result<Reply> ListClients(Call& call, Context&) {
   ATTUNE_TRY(all, call.clinic.ListClients(call.actor));
   json out = json::array();
@@ -720,6 +727,7 @@ const RouteDef kRoutes[] = {
     {"GET", "/api/v1/therapists", true, ListTherapists},
     {"POST", "/api/v1/therapists", true, CreateTherapist},
     {"GET", "/api/v1/therapists/{id}", true, GetTherapist},
+    {"PATCH", "/api/v1/therapists/{id}", true, UpdateTherapist},
     {"GET", "/api/v1/clients", true, ListClients},
     {"POST", "/api/v1/clients", true, CreateClient},
     {"GET", "/api/v1/clients/{id}", true, GetClient},
@@ -930,6 +938,7 @@ struct Server::Impl {
     if (method == "GET") http.Get(pattern, handler);
     else if (method == "POST") http.Post(pattern, handler);
     else if (method == "PUT") http.Put(pattern, handler);
+    else if (method == "PATCH") http.Patch(pattern, handler);
     else if (method == "DELETE") http.Delete(pattern, handler);
   }
 

@@ -2,7 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 
 #include "attune/instruments/scoring.hpp"
 
@@ -124,6 +126,65 @@ Result<Therapist> TherapistFrom(const json& j) {
   t.accepting = j.value("accepting", true);
   t.client_visible = visible;
   return t;
+}
+
+Result<store::TherapistUpdate> TherapistUpdateFrom(const json& j) {
+  static const char* const kFields[] = {"approaches", "style",    "languages", "modality",
+                                        "location",   "capacity", "accepting", "client_visible"};
+  if (j.empty()) {
+    return Error{ErrorCode::INVALID_ARGUMENT,
+                 "request body is {}; expected at least one of approaches, style, languages, modality, location, "
+                 "capacity, accepting, client_visible",
+                 "body"};
+  }
+  for (const auto& [key, value] : j.items()) {
+    if (std::none_of(std::begin(kFields), std::end(kFields), [&](const char* f) { return key == f; })) {
+      return Error{ErrorCode::INVALID_ARGUMENT,
+                   fmt::format("{} is not a changeable field; expected approaches, style, languages, modality, "
+                               "location, capacity, accepting or client_visible",
+                               key.substr(0, 40)),
+                   key.substr(0, 40)};
+    }
+    if (value.is_null()) {
+      return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is null; expected a value (leave it out to keep it)", key),
+                   key};
+    }
+  }
+  store::TherapistUpdate u;
+  if (j.contains("approaches")) {
+    ATTUNE_TRY(approaches, StringList(j, "approaches"));
+    u.approaches = std::move(approaches);
+  }
+  if (j.contains("style")) {
+    ATTUNE_TRY(style, NumberMap(j, "style"));
+    u.style = std::move(style);
+  }
+  if (j.contains("languages")) {
+    ATTUNE_TRY(languages, StringList(j, "languages"));
+    u.languages = std::move(languages);
+  }
+  if (j.contains("modality")) {
+    ATTUNE_TRY(modality, String(j, "modality", true));
+    u.modality = std::move(modality);
+  }
+  if (j.contains("location")) {
+    ATTUNE_TRY(location, String(j, "location", false));
+    u.location = std::move(location);
+  }
+  if (j.contains("capacity")) {
+    ATTUNE_TRY(capacity, Int(j, "capacity", true));
+    if (capacity < 0 || capacity > 1000) return Wrong("capacity", j["capacity"], "an integer from 0 to 1000");
+    u.capacity = static_cast<int>(capacity);
+  }
+  if (j.contains("accepting")) {
+    if (!j["accepting"].is_boolean()) return Wrong("accepting", j["accepting"], "true or false");
+    u.accepting = j["accepting"].get<bool>();
+  }
+  if (j.contains("client_visible")) {
+    ATTUNE_TRY(client_visible, StringList(j, "client_visible"));
+    u.client_visible = std::move(client_visible);
+  }
+  return u;
 }
 
 Result<Client> ClientFrom(const json& j, bool with_identity) {

@@ -23,6 +23,8 @@ Result<Role> ParseRole(const std::string& text);
 Result<std::size_t> ParseCount(const std::string& text, const char* field, std::size_t min, std::size_t max);
 
 Result<Therapist> TherapistFrom(const json& j);
+//! A partial profile change (PATCH): only the keys present change; unknown keys and null are refused.
+Result<store::TherapistUpdate> TherapistUpdateFrom(const json& j);
 //! `with_identity`: external_id and pseudonym are read too (creation), else intake fields only.
 Result<Client> ClientFrom(const json& j, bool with_identity);
 Result<Episode> EpisodeFrom(const json& j);

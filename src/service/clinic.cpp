@@ -508,6 +508,58 @@ Result<Id> Clinic::CreateTherapist(const Actor& actor, const Therapist& therapis
   return id;
 }
 
+namespace {
+
+// The profile fields a therapist may show clients (ClientView).
+constexpr const char* kClientVisibleFields[] = {"approaches", "style", "languages", "modality", "location"};
+
+Result<void> CheckTherapistUpdate(const store::TherapistUpdate& u) {
+  auto wrong = [](const char* field, const std::string& value, const char* expected) {
+    return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is {}; expected {}", field, value, expected), field};
+  };
+  if (u.modality && *u.modality != "in_person" && *u.modality != "video" && *u.modality != "both") {
+    return wrong("modality", "\"" + *u.modality + "\"", "in_person, video or both");
+  }
+  if (u.capacity && (*u.capacity < 0 || *u.capacity > 1000)) {
+    return wrong("capacity", std::to_string(*u.capacity), "an integer from 0 to 1000");
+  }
+  auto blank = [](const std::vector<std::string>& list) {
+    return std::any_of(list.begin(), list.end(), [](const std::string& e) { return e.empty(); });
+  };
+  if (u.approaches && blank(*u.approaches)) return wrong("approaches", "a list with an empty entry", "non-empty names");
+  if (u.languages && blank(*u.languages)) return wrong("languages", "a list with an empty entry", "non-empty language codes");
+  if (u.style) {
+    for (const auto& [key, value] : *u.style) {
+      if (key.empty() || !std::isfinite(value)) {
+        return wrong("style", fmt::format("{{\"{}\": {}}}", key, value), "C-NIP dimension names with finite positions");
+      }
+    }
+  }
+  if (u.client_visible) {
+    std::set<std::string> seen;
+    for (const auto& f : *u.client_visible) {
+      bool known = std::any_of(std::begin(kClientVisibleFields), std::end(kClientVisibleFields),
+                               [&](const char* k) { return f == k; });
+      if (!known || !seen.insert(f).second) {
+        return wrong("client_visible", "\"" + f + "\"" + (known ? " twice" : ""),
+                     "each at most once of approaches, style, languages, modality, location");
+      }
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<Therapist> Clinic::UpdateTherapist(const Actor& actor, Id id, const store::TherapistUpdate& update) {
+  bool own = actor.role == Role::THERAPIST && actor.therapist_id && *actor.therapist_id == id;
+  if (!own) ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN, Role::COORDINATOR}, "change this therapist's profile"));
+  ATTUNE_CHECK(CheckTherapistUpdate(update));
+  auto updated = store_.UpdateTherapist(actor.org, id, update, AuditActor(actor));
+  cache_->DropTherapists(actor.org);
+  return updated;
+}
+
 // ---- clients ----
 
 Result<std::vector<Client>> Clinic::ListClients(const Actor& actor) {

@@ -47,6 +47,7 @@ class ApiE2e : public ::testing::Test {
     if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
     httplib::Result res = method == "GET"    ? client.Get(path.c_str(), headers)
                           : method == "PUT"  ? client.Put(path.c_str(), headers, body.is_null() ? "" : body.dump(), "application/json")
+                          : method == "PATCH" ? client.Patch(path.c_str(), headers, body.is_null() ? "" : body.dump(), "application/json")
                                              : client.Post(path.c_str(), headers, body.is_null() ? "" : body.dump(), "application/json");
     Answer a;
     if (!res) {
@@ -328,6 +329,48 @@ TEST_F(ApiE2e, TrainingLogRoundTripWithFieldErrors) {
   EXPECT_EQ(date.status, 400);
   EXPECT_EQ(date.body["field"], "completed_on");
   EXPECT_EQ(Call("GET", "/api/v1/therapists/1/mindfulness", s.token).status, 200);
+}
+
+TEST_F(ApiE2e, TherapistChangesOwnProfilePartiallyAndClientsSeeWhatIsShown) {
+  auto client = server_->Client();
+  auto ther = SignIn(client, "ther1");
+  auto cli = SignIn(client, "cli1");
+  EXPECT_EQ(Call("GET", "/api/v1/therapists/1", cli.token).body["location"], "");
+  auto changed = Call("PATCH", "/api/v1/therapists/1", ther.token,
+                      {{"client_visible", {"approaches", "languages", "location"}}, {"approaches", {"cbt", "act"}}});
+  ASSERT_EQ(changed.status, 200) << changed.text;
+  EXPECT_EQ(changed.body["approaches"], json({"cbt", "act"}));
+  // Only the given fields change.
+  EXPECT_EQ(changed.body["capacity"], 10);
+  EXPECT_EQ(changed.body["modality"], "both");
+  EXPECT_EQ(changed.body["languages"], json({"en"}));
+  EXPECT_EQ(changed.body["display_name"], "Therapist a1");
+  EXPECT_EQ(Call("GET", "/api/v1/therapists/1", cli.token).body["location"], "Synthetic Town");
+
+  // Refusals name the field, the value and what was expected; nothing changes.
+  auto modality = Call("PATCH", "/api/v1/therapists/1", ther.token, {{"modality", "phone"}});
+  EXPECT_EQ(modality.status, 400);
+  EXPECT_EQ(modality.body["field"], "modality");
+  EXPECT_NE(modality.body["detail"].get<std::string>().find("\"phone\""), std::string::npos) << modality.text;
+  auto shown = Call("PATCH", "/api/v1/therapists/1", ther.token, {{"client_visible", {"email"}}});
+  EXPECT_EQ(shown.status, 400);
+  EXPECT_EQ(shown.body["field"], "client_visible");
+  auto identity = Call("PATCH", "/api/v1/therapists/1", ther.token, {{"display_name", "Someone else"}});
+  EXPECT_EQ(identity.status, 400);
+  EXPECT_EQ(identity.body["field"], "display_name");
+  auto capacity = Call("PATCH", "/api/v1/therapists/1", ther.token, {{"capacity", -1}});
+  EXPECT_EQ(capacity.status, 400);
+  EXPECT_EQ(capacity.body["field"], "capacity");
+  EXPECT_EQ(Call("PATCH", "/api/v1/therapists/1", ther.token, json::object()).status, 400);
+  // Another therapist's profile is not theirs to change; a client changes none.
+  EXPECT_EQ(Call("PATCH", "/api/v1/therapists/2", ther.token, {{"capacity", 10}}).status, 403);
+  EXPECT_EQ(Call("PATCH", "/api/v1/therapists/1", cli.token, {{"capacity", 10}}).status, 403);
+
+  auto restored = Call("PATCH", "/api/v1/therapists/1", ther.token,
+                       {{"client_visible", {"approaches", "languages"}}, {"approaches", {"cbt"}}});
+  ASSERT_EQ(restored.status, 200) << restored.text;
+  EXPECT_EQ(restored.body["modality"], "both");
+  EXPECT_EQ(Call("GET", "/api/v1/therapists/1", cli.token).body["location"], "");
 }
 
 TEST_F(ApiE2e, ClientInTherapyCannotChooseAgain) {

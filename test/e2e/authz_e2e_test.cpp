@@ -43,6 +43,7 @@ const Row kTable[] = {
     {"GET", "/api/v1/therapists",                     "A     A      A      A      A"},
     {"POST", "/api/v1/therapists",                    "A     A      D      D      D"},
     {"GET", "/api/v1/therapists/{id}",                "AAD   AAD    AAD    AAD    AAD"},
+    {"PATCH", "/api/v1/therapists/{id}",              "AAD   AAD    ADD    DDD    DDD"},
     {"GET", "/api/v1/clients",                        "D     A      A      D      A"},
     {"POST", "/api/v1/clients",                       "D     A      D      D      D"},
     {"GET", "/api/v1/clients/{id}",                   "DDD   AAD    ADD    DDD    ADD"},
@@ -123,6 +124,8 @@ json BodyFor(const std::string& method, const std::string& path, const std::stri
   if (path == "/api/v1/therapists") return {{"external_id", "t-" + tag}, {"display_name", "T " + tag}, {"capacity", 3}};
   if (path == "/api/v1/clients" && method == "POST") return {{"external_id", "c-" + tag}, {"pseudonym", "P " + tag}};
   if (path == "/api/v1/clients/{id}/intake") return {{"goals", {"sleep"}}};
+  // The seeded values (test/e2e/server.cpp): an allowed change leaves the profile as it was.
+  if (path == "/api/v1/therapists/{id}" && method == "PATCH") return {{"capacity", 10}, {"location", "Synthetic Town"}};
   if (path == "/api/v1/episodes" && method == "POST") {
     return {{"client_id", 1}, {"therapist_id", 2}, {"started_on", "2026-03-01"}, {"status", "waiting"}};
   }
@@ -175,6 +178,7 @@ TEST_F(Authorisation, EveryRouteRoleAndOwnership) {
         std::string method = row.method;
         auto res = method == "GET"   ? client.Get(path.c_str(), headers)
                    : method == "PUT" ? client.Put(path.c_str(), headers, text, "application/json")
+                   : method == "PATCH" ? client.Patch(path.c_str(), headers, text, "application/json")
                                      : client.Post(path.c_str(), headers, text, "application/json");
         ASSERT_TRUE(res) << method << " " << path;
         bool allowed = (res->status >= 200 && res->status < 300) || res->status == 409 || res->status == 422;

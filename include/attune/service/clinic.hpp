@@ -125,6 +125,10 @@ class Clinic {
   Result<std::vector<Therapist>> ListTherapists(const Actor& actor);
   Result<Therapist> GetTherapist(const Actor& actor, Id id);
   Result<Id> CreateTherapist(const Actor& actor, const Therapist& therapist);
+  //! Changes the given profile fields (partial: unset fields stay). A therapist their own
+  //! profile; admins and coordinators any therapist of the organisation; nobody else.
+  //! INVALID_ARGUMENT names the field, the value and what was expected.
+  Result<Therapist> UpdateTherapist(const Actor& actor, Id id, const store::TherapistUpdate& update);
 
   //! Clients: coordinators all, therapists their own, clients themselves.
   Result<std::vector<Client>> ListClients(const Actor& actor);
