@@ -86,6 +86,13 @@ struct TherapistIndex {
   std::vector<match::TherapistProfile> profiles;
 };
 
+// The organisation's matcher: the therapist index and model it was compiled from, kept alive with it.
+struct Matcher {
+  std::shared_ptr<const TherapistIndex> index;
+  std::shared_ptr<const model::FittedModel> model;
+  match::Ranker ranker;
+};
+
 }  // namespace
 
 class ClinicCache {
@@ -200,6 +207,14 @@ class ClinicCache {
       if (entry.model && (Steady::now() - entry.checked < kModelCheck || entry.loading)) return entry.model;
       entry.loading = true;
     }
+    // One caller asks at a time: without a model yet, the others wait for its answer rather than
+    // each fitting one.
+    std::lock_guard load_lock(model_load_mutex_);
+    {
+      std::lock_guard lock(mutex_);
+      auto& entry = models_[org];
+      if (entry.model && Steady::now() - entry.checked < kModelCheck) return entry.model;
+    }
     auto started = Steady::now();
     auto current = load();
     std::lock_guard lock(mutex_);
@@ -214,19 +229,20 @@ class ClinicCache {
     entry.checked = started;
     return entry.model;
   }
-  // The matcher compiled from `index` and `model`, built once per (index, model fitted_at).
-  Result<std::shared_ptr<const match::Ranker>> RankerFor(OrgId org, const std::shared_ptr<const TherapistIndex>& index,
-                                                         const std::shared_ptr<const model::FittedModel>& model) {
+  // The matcher compiled from `index` and `model`, built once per (index, model); it keeps both
+  // alive (match::Ranker points into the model).
+  Result<std::shared_ptr<const Matcher>> MatcherFor(OrgId org, const std::shared_ptr<const TherapistIndex>& index,
+                                                    const std::shared_ptr<const model::FittedModel>& model) {
     {
       std::lock_guard lock(mutex_);
-      auto& entry = rankers_[org];
-      if (entry.ranker && entry.index == index && entry.fitted_at == model->fitted_at) return entry.ranker;
+      auto& entry = matchers_[org];
+      if (entry && entry->index == index && entry->model == model) return entry;
     }
     ATTUNE_TRY(ranker, match::Ranker::Build(*model, index->profiles, kObjective, kBlendWeight));
-    auto shared = std::make_shared<const match::Ranker>(std::move(ranker));
+    auto built = std::make_shared<const Matcher>(Matcher{index, model, std::move(ranker)});
     std::lock_guard lock(mutex_);
-    rankers_[org] = RankerEntry{index, model->fitted_at, shared};
-    return shared;
+    matchers_[org] = built;
+    return built;
   }
 
   static constexpr std::chrono::seconds kModelCheck{2};
@@ -249,11 +265,6 @@ class ClinicCache {
     Steady::time_point checked{};
     bool loading = false;
   };
-  struct RankerEntry {
-    std::shared_ptr<const TherapistIndex> index;
-    std::string fitted_at;
-    std::shared_ptr<const match::Ranker> ranker;
-  };
   struct ClientEntry {
     std::shared_ptr<const Client> row;
     Steady::time_point loaded{}, dropped_after{};
@@ -269,7 +280,8 @@ class ClinicCache {
   std::unordered_map<std::pair<OrgId, Id>, ClientEntry, PairHash> client_rows_;
   std::map<OrgId, TherapistEntry> therapists_;
   std::map<OrgId, ModelEntry> models_;
-  std::map<OrgId, RankerEntry> rankers_;
+  std::map<OrgId, std::shared_ptr<const Matcher>> matchers_;
+  std::mutex model_load_mutex_;
 };
 
 std::shared_ptr<ClinicCache> MakeClinicCache() { return std::make_shared<ClinicCache>(); }
@@ -785,11 +797,11 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
     return std::shared_ptr<const TherapistIndex>(std::move(built));
   }));
   // The stored model (priors when the organisation has too little data for a fit), compiled with
-  // the therapists once per (index, fitted_at); each request only filters, scores and explains.
+  // the therapists once per (index, model); each request only filters, scores and explains.
   ATTUNE_TRY(model, cache_->Model(org, [&] { return CurrentMatchModel(store_, org, {}, AuditActor(actor)); }));
-  ATTUNE_TRY(ranker, cache_->RankerFor(org, index, model));
+  ATTUNE_TRY(matcher, cache_->MatcherFor(org, index, model));
   const match::ClientRequest request = RequestOf(client);
-  const match::Ranking ranking = ranker->Rank(request, limit == 0 ? index->therapists.size() : limit, true);
+  const match::Ranking ranking = matcher->ranker.Rank(request, limit == 0 ? index->therapists.size() : limit, true);
   std::vector<Recommendation> out;
   out.reserve(ranking.top.size());
   for (const auto& r : ranking.top) {
