@@ -750,7 +750,8 @@ Result<std::vector<TrajectoryPoint>> Clinic::Trajectory(const Actor& actor, Id c
 
 Result<std::vector<Alert>> Clinic::ListAlerts(const Actor& actor) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "list alerts"));
-  ATTUNE_TRY(all, store_.ListAlerts(actor.org));
+  // With the lifecycle columns, so each alert carries its acknowledge / resolve note.
+  ATTUNE_TRY(all, store_.ListAlertsWithEvidence(actor.org, std::nullopt));
   if (actor.role == Role::THERAPIST) {
     ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
     std::set<Id> mine;

@@ -290,6 +290,17 @@ TEST_F(ApiE2e, AlertNotesAreKeptWithTheAlert) {
   auto resolved = Call("POST", "/api/v1/alerts/1/resolve", s.token, {{"note", "safety plan agreed"}});
   ASSERT_EQ(resolved.status, 200) << resolved.text;
   EXPECT_NE(resolved.body["note"].get<std::string>().find("safety plan agreed"), std::string::npos);
+  // The list carries the note too (the web's alert list shows it).
+  auto listed = Call("GET", "/api/v1/alerts", s.token);
+  ASSERT_EQ(listed.status, 200) << listed.text;
+  bool found = false;
+  for (const auto& a : listed.body["alerts"]) {
+    if (a["id"] == 1) {
+      found = true;
+      EXPECT_EQ(a["note"], "called the client\nsafety plan agreed");
+    }
+  }
+  EXPECT_TRUE(found) << listed.text;
 }
 
 TEST_F(ApiE2e, DueQuestionnairesAndExpectedBand) {
