@@ -36,7 +36,7 @@ export function Profile() {
   );
 }
 
-function Visibility({ t }: { t: Therapist }) {
+export function Visibility({ t }: { t: Therapist }) {
   const [visible, setVisible] = useState<string[]>(t.client_visible ?? []);
   const [msg, setMsg] = useState('');
   const [error, setError] = useState<unknown>(null);
