@@ -60,7 +60,7 @@ read_cpu() {
   CPU=$(tail -n 1 "$work/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60 + a[2] } printf "%.3f", t }')
 }
 field() { sed -n "s/^ *\"$1\": \([^,]*\),\{0,1\}$/\1/p" "$2" | head -n 1; }  # top-level JSON number/bool
-calc() { awk "BEGIN { printf \"%.6g\", $1 }"; }
+calc() { awk "BEGIN { printf \"%.6g\", ($1) }"; }  # the parentheses keep a ">" from meaning "write to a file"
 min() { calc "($1) < ($2) ? ($1) : ($2)"; }
 # lme4 end to end: R start, library(lme4), read.csv, lmer (REML); prints REML criterion, evaluations, theta.
 rscript='suppressMessages(library(lme4)); a <- commandArgs(TRUE); d <- read.csv(a[1]);
