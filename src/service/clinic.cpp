@@ -200,7 +200,8 @@ class ClinicCache {
   // The organisation's matching model: `load` (CurrentMatchModel) is asked at most every
   // kModelCheck; meanwhile, or while another caller asks, or when asking fails, the model last
   // had is served (the first call per organisation must succeed).
-  Result<std::shared_ptr<const model::FittedModel>> Model(OrgId org, const std::function<Result<CurrentModel>()>& load) {
+  Result<std::shared_ptr<const model::FittedModel>> Model(OrgId org,
+                                                         const std::function<Result<CurrentModel>()>& load) {
     {
       std::lock_guard lock(mutex_);
       auto& entry = models_[org];
@@ -230,19 +231,26 @@ class ClinicCache {
     return entry.model;
   }
   // The matcher compiled from `index` and `model`, built once per (index, model); it keeps both
-  // alive (match::Ranker points into the model).
+  // alive (match::Ranker points into the model). A request may rank with the matcher of the
+  // previous index or model (at most one refresh old) while another compiles the new one.
   Result<std::shared_ptr<const Matcher>> MatcherFor(OrgId org, const std::shared_ptr<const TherapistIndex>& index,
                                                     const std::shared_ptr<const model::FittedModel>& model) {
     {
       std::lock_guard lock(mutex_);
       auto& entry = matchers_[org];
-      if (entry && entry->index == index && entry->model == model) return entry;
+      // While one caller compiles the new one, the others keep ranking with the one before.
+      if (entry.matcher && ((entry.matcher->index == index && entry.matcher->model == model) || entry.building)) {
+        return entry.matcher;
+      }
+      entry.building = true;
     }
-    ATTUNE_TRY(ranker, match::Ranker::Build(*model, index->profiles, kObjective, kBlendWeight));
-    auto built = std::make_shared<const Matcher>(Matcher{index, model, std::move(ranker)});
+    auto ranker = match::Ranker::Build(*model, index->profiles, kObjective, kBlendWeight);
     std::lock_guard lock(mutex_);
-    matchers_[org] = built;
-    return built;
+    auto& entry = matchers_[org];
+    entry.building = false;
+    if (!ranker) return ranker.error();
+    entry.matcher = std::make_shared<const Matcher>(Matcher{index, model, std::move(*ranker)});
+    return entry.matcher;
   }
 
   static constexpr std::chrono::seconds kModelCheck{2};
@@ -265,6 +273,10 @@ class ClinicCache {
     Steady::time_point checked{};
     bool loading = false;
   };
+  struct MatcherEntry {
+    std::shared_ptr<const Matcher> matcher;
+    bool building = false;
+  };
   struct ClientEntry {
     std::shared_ptr<const Client> row;
     Steady::time_point loaded{}, dropped_after{};
@@ -280,7 +292,7 @@ class ClinicCache {
   std::unordered_map<std::pair<OrgId, Id>, ClientEntry, PairHash> client_rows_;
   std::map<OrgId, TherapistEntry> therapists_;
   std::map<OrgId, ModelEntry> models_;
-  std::map<OrgId, std::shared_ptr<const Matcher>> matchers_;
+  std::map<OrgId, MatcherEntry> matchers_;
   std::mutex model_load_mutex_;
 };
 
@@ -782,6 +794,9 @@ Result<Alert> Clinic::ResolveAlert(const Actor& actor, Id id) {
 
 // ---- recommendations ----
 
+// The model terms given as reasons per recommended therapist: the largest by size.
+constexpr std::size_t kReasonTerms = 4;
+
 Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id client_id, std::size_t limit) {
   if (actor.role != Role::COORDINATOR && !(actor.role == Role::CLIENT && actor.client_id == client_id)) {
     return Denied(actor, "see recommendations for this client");
@@ -802,22 +817,31 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
   ATTUNE_TRY(model, cache_->Model(org, [&] { return CurrentMatchModel(store_, org, {}, AuditActor(actor)); }));
   ATTUNE_TRY(matcher, cache_->MatcherFor(org, index, model));
   const match::ClientRequest request = RequestOf(client);
-  const match::Ranking ranking = matcher->ranker.Rank(request, limit == 0 ? index->therapists.size() : limit, true);
+  const std::size_t top = limit == 0 ? matcher->index->therapists.size() : limit;
+  const match::Ranking ranking = matcher->ranker.Rank(request, top, true);
   std::vector<Recommendation> out;
   out.reserve(ranking.top.size());
   for (const auto& r : ranking.top) {
-    const Therapist& t = index->therapists[r.index];
+    const Therapist& t = matcher->index->therapists[r.index];
     Recommendation rec{actor.role == Role::CLIENT ? ClientView(t) : t, r.score, r.prediction.sd, {}};
     // The hard filters the client asked for, then the model's explanation in plain words (the
     // terms' reasons never carry a raw mindfulness score unless the therapist opted in).
     if (!request.language.empty()) rec.reasons.push_back("speaks " + request.language);
     if (request.modality == match::Modality::VIDEO) rec.reasons.push_back("offers video");
     if (request.modality == match::Modality::IN_PERSON) {
-      rec.reasons.push_back(request.location.empty() ? "offers in-person sessions" : "sees clients in " + request.location);
+      rec.reasons.push_back(request.location.empty() ? "offers in-person sessions"
+                                                     : "sees clients in " + request.location);
     }
+    std::vector<const model::Term*> terms;
     for (const auto& term : r.prediction.terms) {
-      if (!term.reason.empty()) rec.reasons.push_back(term.reason);
+      // The clinic's baseline is the same for everyone and a zero term moves nothing.
+      if (!term.reason.empty() && term.key != "baseline" && term.value != 0) terms.push_back(&term);
     }
+    std::stable_sort(terms.begin(), terms.end(), [](const model::Term* a, const model::Term* b) {
+      return std::abs(a->value) > std::abs(b->value);
+    });
+    if (terms.size() > kReasonTerms) terms.resize(kReasonTerms);
+    for (const model::Term* term : terms) rec.reasons.push_back(term->reason);
     out.push_back(std::move(rec));
   }
   AuditRead(actor, "recommendation.read", "client", std::to_string(client_id),

@@ -52,7 +52,7 @@ struct Recommendation {
   Therapist therapist;
   double score = 0;        //!< predicted early alliance, SD units of the clinic's (0 = average); higher is better
   double uncertainty = 0;  //!< SD of that prediction (model coefficients and the therapist's own effect)
-  std::vector<std::string> reasons;  //!< the client's hard filters met, then the model's terms in plain words
+  std::vector<std::string> reasons;  //!< the client's hard filters met, then the model's 4 largest terms in words
 };
 
 //! What submitting a response did.
