@@ -84,6 +84,7 @@ std::optional<std::chrono::system_clock::time_point> ParseIsoUtc(const std::stri
 struct TherapistIndex {
   std::vector<Therapist> therapists;
   std::vector<match::TherapistProfile> profiles;
+  std::shared_ptr<const ScoresByResponse> facet_scores;  // read so far; the next reload reads only new ones
 };
 
 // The organisation's matcher: the therapist index and model it was compiled from, kept alive with it.
@@ -169,15 +170,18 @@ class ClinicCache {
 
   // The organisation's therapist index; a stale one is served while one caller reloads it.
   Result<std::shared_ptr<const TherapistIndex>> Therapists(
-      OrgId org, const std::function<Result<std::shared_ptr<const TherapistIndex>>()>& load) {
+      OrgId org,
+      const std::function<Result<std::shared_ptr<const TherapistIndex>>(const TherapistIndex* previous)>& load) {
+    std::shared_ptr<const TherapistIndex> previous;  // what the reload may reuse
     {
       std::lock_guard lock(mutex_);
       auto& entry = therapists_[org];
       if (entry.index && (Steady::now() - entry.loaded < kTherapistTtl || entry.loading)) return entry.index;
       entry.loading = true;
+      previous = entry.index;
     }
     auto started = Steady::now();
-    auto loaded = load();
+    auto loaded = load(previous.get());
     std::lock_guard lock(mutex_);
     auto& entry = therapists_[org];
     entry.loading = false;
@@ -804,14 +808,18 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
   ATTUNE_TRY(client_row, cache_->ClientRow(actor.org, client_id, [&] { return store_.GetClient(actor.org, client_id); }));
   const Client& client = *client_row;
   const OrgId org = actor.org;
-  ATTUNE_TRY(index, cache_->Therapists(org, [&]() -> Result<std::shared_ptr<const TherapistIndex>> {
+  auto load = [&](const TherapistIndex* previous) -> Result<std::shared_ptr<const TherapistIndex>> {
     ATTUNE_TRY(rows, store_.ListTherapists(org));
-    ATTUNE_TRY(profiles, LoadTherapistProfiles(store_, org, rows));
+    auto facet_scores = std::make_shared<ScoresByResponse>();
+    if (previous != nullptr && previous->facet_scores) *facet_scores = *previous->facet_scores;
+    ATTUNE_TRY(profiles, LoadTherapistProfiles(store_, org, rows, facet_scores.get()));
     auto built = std::make_shared<TherapistIndex>();
     built->therapists = std::move(rows);
     built->profiles = std::move(profiles);
+    built->facet_scores = std::move(facet_scores);
     return std::shared_ptr<const TherapistIndex>(std::move(built));
-  }));
+  };
+  ATTUNE_TRY(index, cache_->Therapists(org, load));
   // The stored model (priors when the organisation has too little data for a fit), compiled with
   // the therapists once per (index, model); each request only filters, scores and explains.
   ATTUNE_TRY(model, cache_->Model(org, [&] { return CurrentMatchModel(store_, org, {}, AuditActor(actor)); }));

@@ -345,25 +345,32 @@ match::ClientRequest RequestOf(const Client& cl) {
 }
 
 Result<std::vector<match::TherapistProfile>> LoadTherapistProfiles(store::Store& store, OrgId org,
-                                                                   const std::vector<Therapist>& therapists) {
+                                                                   const std::vector<Therapist>& therapists,
+                                                                   ScoresByResponse* memo) {
   ATTUNE_TRY(episodes, store.ListEpisodes(org));
   std::unordered_map<Id, int> active;
   for (const auto& e : episodes) {
     if (e.status == "active") ++active[e.therapist_id];
   }
   ATTUNE_TRY(latest_ffmq, LatestFfmq(store, org));
+  ScoresByResponse local;
+  ScoresByResponse& known = memo != nullptr ? *memo : local;
   std::vector<match::TherapistProfile> out;
   out.reserve(therapists.size());
   for (const auto& th : therapists) {
-    std::optional<std::map<std::string, double>> facet_scores;
+    const std::map<std::string, double>* facet_scores = nullptr;
     if (auto it = latest_ffmq.find(th.id); it != latest_ffmq.end()) {
-      ATTUNE_TRY(scores, store.ScoresOf(org, it->second));
-      facet_scores.emplace();
-      for (const auto& s : scores) {
-        if (s.value) (*facet_scores)[s.scale_id] = *s.value;
+      auto seen = known.find(it->second);
+      if (seen == known.end()) {
+        ATTUNE_TRY(scores, store.ScoresOf(org, it->second));
+        seen = known.emplace(it->second, std::map<std::string, double>{}).first;
+        for (const auto& s : scores) {
+          if (s.value) seen->second[s.scale_id] = *s.value;
+        }
       }
+      facet_scores = &seen->second;
     }
-    out.push_back(ProfileOf(th, facet_scores ? &*facet_scores : nullptr, active[th.id]));
+    out.push_back(ProfileOf(th, facet_scores, active[th.id]));
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "attune/core/result.hpp"
@@ -39,10 +40,14 @@ match::TherapistProfile ProfileOf(const Therapist& therapist, const std::map<std
                                   int active_episodes);
 //! A client's request from the stored row: preferences, concerns and constraints (as MatchData).
 match::ClientRequest RequestOf(const Client& client);
+//! Scale scores by response id (a stored response's scores do not change).
+using ScoresByResponse = std::unordered_map<Id, std::map<std::string, double>>;
 //! ProfileOf for each of `therapists` (in their order), reading only their latest ffmq39 scores
-//! and the active episodes: what the API's recommendations need without LoadMatchData.
+//! and the active episodes: what the API's recommendations need without LoadMatchData. `memo`
+//! (optional) holds scores read before: only responses not in it are read, and added to it.
 Result<std::vector<match::TherapistProfile>> LoadTherapistProfiles(store::Store& store, OrgId org,
-                                                                   const std::vector<Therapist>& therapists);
+                                                                   const std::vector<Therapist>& therapists,
+                                                                   ScoresByResponse* memo = nullptr);
 
 //! Reads and assembles everything for `org`.
 Result<MatchData> LoadMatchData(store::Store& store, OrgId org);
