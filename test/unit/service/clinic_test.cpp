@@ -156,5 +156,54 @@ TEST_F(ClinicTest, RecommendationsEqualTheMatchingRankingAndSeeWritesAtOnce) {
             now_all.end());
 }
 
+TEST_F(ClinicTest, RecommendationReasonsExplainMindfulnessWithoutRawScores) {
+  auto instrument = catalogue_->Get("ffmq39");
+  ASSERT_TRUE(instrument) << instrument.error().message;
+  // Two therapists with different FFMQ-39 self-reports (the model standardises facets across the
+  // organisation), stored as `attune sim` stores them (no licence is declared for submissions here).
+  for (int k = 0; k < 2; ++k) {
+    Therapist t;
+    t.display_name = "mindful " + std::to_string(k);
+    t.external_id = "t-m" + std::to_string(k);
+    t.style = {{"warm_support", 1}};
+    t.languages = {"en"};
+    t.capacity = 2;
+    auto id = store_->AddTherapist(org_, t);
+    ASSERT_TRUE(id) << id.error().message;
+    Response ffmq;
+    ffmq.instrument_id = "ffmq39";
+    ffmq.instrument_version = (*instrument)->version;
+    ffmq.respondent = RespondentKind::THERAPIST;
+    ffmq.respondent_id = *id;
+    ffmq.subject_id = *id;
+    ffmq.answered_at = "2026-11-26T09:00:00Z";
+    for (int i = 0; i < 39; ++i) ffmq.answers.push_back(k == 0 ? 1 + i % 5 : 3);
+    ffmq.idempotency_key = "ffmq-" + std::to_string(k);
+    auto scored = ScoreForStorage(**instrument, ffmq);
+    ASSERT_TRUE(scored) << scored.error().message;
+    auto submitted = store_->SubmitResponse(org_, *scored);
+    ASSERT_TRUE(submitted) << submitted.error().message;
+  }
+  Client c;
+  c.pseudonym = "C2";
+  c.external_id = "c2";
+  c.preferences = {{"warm_support", 1}};
+  auto client = store_->AddClient(org_, c);
+  ASSERT_TRUE(client) << client.error().message;
+
+  auto recs = a_->Recommend(coordinator_, *client, 2);
+  ASSERT_TRUE(recs) << recs.error().message;
+  ASSERT_EQ(recs->size(), 2u);
+  bool facet_reason = false;
+  for (const auto& rec : *recs) {
+    for (const auto& reason : rec.reasons) {
+      if (reason.find("mindfulness") == std::string::npos) continue;
+      facet_reason = true;
+      EXPECT_EQ(reason.find_first_of("0123456789"), std::string::npos) << reason;  // words, no raw score
+    }
+  }
+  EXPECT_TRUE(facet_reason) << "the therapist's FFMQ-39 facets enter the ranking's explanation";
+}
+
 }  // namespace
 }  // namespace attune::service
