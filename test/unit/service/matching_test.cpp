@@ -9,30 +9,21 @@
 
 #include <filesystem>
 
+#include "store_fixture.hpp"
+
 namespace attune::service {
 namespace {
 
-class MatchingModelTest : public ::testing::Test {
+class MatchingModelTest : public StoreFixture {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("attune-matching-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
-    ASSERT_TRUE(store) << store.error().message;
-    store_.emplace(std::move(*store));
-    org_ = *store_->CreateOrganisation("Clinic");
+    StoreFixture::SetUp();
+    if (HasFatalFailure()) return;
     Therapist t;
     t.external_id = "t1";
     t.display_name = "T";
     t.capacity = 5;
     therapist_ = *store_->AddTherapist(org_, t);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // Adds `n` answered PHQ-9 forms (their content does not matter to the refit rule).
@@ -51,9 +42,6 @@ class MatchingModelTest : public ::testing::Test {
     }
   }
 
-  std::filesystem::path dir_;
-  std::optional<store::Store> store_;
-  OrgId org_ = 0;
   Id therapist_ = 0, client_ = 0;
   int next_ = 0;
 };

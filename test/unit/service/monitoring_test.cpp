@@ -8,25 +8,16 @@
 
 #include "attune/service/clinic.hpp"
 #include "attune/service/service.hpp"
+#include "store_fixture.hpp"
 
 namespace attune::service {
 namespace {
 
-class MonitoringTest : public ::testing::Test {
+class MonitoringTest : public StoreFixture {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("attune-monitoring-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto catalogue = instruments::Catalogue::LoadDirectory(ATTUNE_SOURCE_DIR "/instruments");
-    ASSERT_TRUE(catalogue) << catalogue.error().message;
-    catalogue_.emplace(std::move(*catalogue));
-    auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
-    ASSERT_TRUE(store) << store.error().message;
-    store_.emplace(std::move(*store));
-    org_ = *store_->CreateOrganisation("Clinic");
+    StoreFixture::SetUp();
+    if (HasFatalFailure()) return;
     Therapist t;
     t.external_id = "t1";
     t.display_name = "T";
@@ -52,8 +43,7 @@ class MonitoringTest : public ::testing::Test {
   }
   void TearDown() override {
     service_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    StoreFixture::TearDown();
   }
 
   Submission Wai(int session, double item, const std::string& key) {
@@ -82,11 +72,7 @@ class MonitoringTest : public ::testing::Test {
     return s;
   }
 
-  std::filesystem::path dir_;
-  std::optional<instruments::Catalogue> catalogue_;
-  std::optional<store::Store> store_;
   std::optional<Service> service_;
-  OrgId org_ = 0;
   Id therapist_ = 0, client_ = 0, episode_ = 0;
   std::vector<Id> sessions_;
 };
