@@ -377,38 +377,54 @@ struct Store::Impl {
   AuditEntry AppendAuditInTx(OrgId org, const Actor& actor, const std::string& action,
                              const std::string& entity, const std::string& entity_id,
                              const std::string& detail) {
+    return AppendAuditManyInTx(org, {AuditRecord{actor, action, entity, entity_id, detail}}).back();
+  }
+
+  // Appends `records` in order to the organisation's hash chain: the head is read (and locked)
+  // once, the entries go in through one prepared statement, and the head is written once.
+  std::vector<AuditEntry> AppendAuditManyInTx(OrgId org, const std::vector<AuditRecord>& records) {
     ll o = org;
     ll last_seq = 0;
     std::string last_hash;
     sql << std::string("SELECT last_seq, last_hash FROM audit_head WHERE org_id = :o") +
                dialect->ForUpdate(),
         soci::use(o), soci::into(last_seq), soci::into(last_hash);
-    bool have_head = sql.got_data();
+    const bool have_head = sql.got_data();
+    std::vector<AuditEntry> entries;
+    entries.reserve(records.size());
     AuditEntry entry;
-    entry.org_id = org;
-    entry.seq = have_head ? last_seq + 1 : 1;
-    entry.at = NowUtc();
-    entry.actor = actor.name;
-    entry.action = action;
-    entry.entity = entity;
-    entry.entity_id = entity_id;
-    entry.detail = detail;
-    entry.prev_hash = have_head ? last_hash : "";
-    entry.hash = detail::AuditHash(entry);
-    ll seq = entry.seq;
-    sql << "INSERT INTO audit_log (org_id, seq, at, actor, action, entity, entity_id, detail, "
-           "prev_hash, hash) VALUES (:o, :s, :at, :actor, :action, :entity, :eid, :detail, :prev, :hash)",
-        soci::use(o), soci::use(seq), soci::use(entry.at), soci::use(entry.actor),
-        soci::use(entry.action), soci::use(entry.entity), soci::use(entry.entity_id),
-        soci::use(entry.detail), soci::use(entry.prev_hash), soci::use(entry.hash);
+    ll seq = 0;
+    soci::statement insert =
+        (sql.prepare << "INSERT INTO audit_log (org_id, seq, at, actor, action, entity, entity_id, detail, "
+                        "prev_hash, hash) VALUES (:o, :s, :at, :actor, :action, :entity, :eid, :detail, :prev, :hash)",
+         soci::use(o), soci::use(seq), soci::use(entry.at), soci::use(entry.actor), soci::use(entry.action),
+         soci::use(entry.entity), soci::use(entry.entity_id), soci::use(entry.detail), soci::use(entry.prev_hash),
+         soci::use(entry.hash));
+    for (const auto& r : records) {
+      entry.org_id = org;
+      entry.seq = entries.empty() ? (have_head ? last_seq + 1 : 1) : entries.back().seq + 1;
+      entry.at = NowUtc();
+      entry.actor = r.actor.name;
+      entry.action = r.action;
+      entry.entity = r.entity;
+      entry.entity_id = r.entity_id;
+      entry.detail = r.detail;
+      entry.prev_hash = entries.empty() ? (have_head ? last_hash : "") : entries.back().hash;
+      entry.hash = detail::AuditHash(entry);
+      seq = entry.seq;
+      insert.execute(true);
+      entries.push_back(entry);
+    }
+    if (entries.empty()) return entries;
+    seq = entries.back().seq;
     if (have_head) {
       sql << "UPDATE audit_head SET last_seq = :s, last_hash = :h WHERE org_id = :o", soci::use(seq),
-          soci::use(entry.hash), soci::use(o);
+          soci::use(entries.back().hash), soci::use(o);
     } else {
-      sql << "INSERT INTO audit_head (org_id, last_seq, last_hash) VALUES (:o, :s, :h)",
-          soci::use(o), soci::use(seq), soci::use(entry.hash);
+      sql << "INSERT INTO audit_head (org_id, last_seq, last_hash) VALUES (:o, :s, :h)", soci::use(o),
+          soci::use(seq), soci::use(entries.back().hash);
     }
-    return entry;
+    return entries;
   }
 
   // Inserts one alert with its note and evidence and appends "alert.create"; the caller's
@@ -1795,9 +1811,7 @@ Result<Therapist> Store::UpdateTherapist(OrgId org, Id id, const TherapistUpdate
 Result<void> Store::AppendAuditBatch(OrgId org, const std::vector<AuditRecord>& records) {
   if (records.empty()) return Ok();
   return impl_->Write<void>([&]() -> Result<void> {
-    for (const auto& r : records) {
-      impl_->AppendAuditInTx(org, r.actor, r.action, r.entity, r.entity_id, r.detail);
-    }
+    impl_->AppendAuditManyInTx(org, records);
     return Ok();
   });
 }

@@ -441,6 +441,36 @@ TEST_F(RepositoryTest, AuditChainVerifiesAndRefusesUpdatesThroughSql) {
   EXPECT_TRUE(store_->VerifyAudit(org_a_)->ok);
 }
 
+TEST_F(RepositoryTest, AuditBatchContinuesTheChainInOrderAndOnlyInItsOrganisation) {
+  ASSERT_TRUE(store_->AddClient(org_a_, MakeClient("C1")));  // chain: organisation, client
+  std::vector<AuditRecord> batch;
+  for (int i = 0; i < 3; ++i) {
+    batch.push_back({Actor{}, "client.read", "client", std::to_string(i), "batch " + std::to_string(i)});
+  }
+  ASSERT_TRUE(store_->AppendAuditBatch(org_a_, batch));
+  ASSERT_TRUE(store_->AppendAuditBatch(org_a_, {}));  // nothing to write
+  ASSERT_TRUE(store_->SubmitResponse(org_a_, Scored("k1", {1}, 1)));  // single entries go on after it
+  auto log = store_->AuditLog(org_a_);
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 6u);
+  for (std::size_t i = 0; i < log->size(); ++i) {
+    EXPECT_EQ((*log)[i].seq, static_cast<std::int64_t>(i + 1));
+    if (i > 0) {
+      EXPECT_EQ((*log)[i].prev_hash, (*log)[i - 1].hash) << "entry " << i + 1;
+    }
+  }
+  EXPECT_EQ((*log)[2].detail, "batch 0");
+  EXPECT_EQ((*log)[4].entity_id, "2");
+  EXPECT_EQ((*log)[5].action, "response.create");
+  auto verified = store_->VerifyAudit(org_a_);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->problem;
+  EXPECT_EQ(verified->entries, 6);
+  auto other = store_->AuditLog(org_b_);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->size(), 1u);  // only its own creation
+}
+
 class AuditTamperTest : public RepositoryTest {
  protected:
   void SetUp() override {
