@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +23,7 @@
 #include "api/wire.hpp"
 #include "attune/instruments/json.hpp"
 #include "attune/service/clinic.hpp"
+#include "attune/service/matching.hpp"
 
 namespace attune::api {
 
@@ -346,6 +349,64 @@ class GroupCommitter {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<std::shared_ptr<Item>> pending_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// Keeps every organisation's stored matching model fresh on a schedule (the "refit on a
+// schedule" of docs/matching.md), on its own connection, so that no request waits for a fit.
+class ModelRefresher {
+ public:
+  ModelRefresher(store::Store store, int period_seconds, std::function<void(const std::string&)> log)
+      : store_(std::move(store)), period_(period_seconds), log_(std::move(log)) {}
+  ~ModelRefresher() { Stop(); }
+  // Once for every organisation, on the caller's thread (the server's start-up).
+  void RefreshAll() {
+    auto orgs = store_.ListOrganisations();
+    if (!orgs) {
+      Log("attune serve: matching models not refreshed: " + orgs.error().message);
+      return;
+    }
+    for (const auto& org : *orgs) {
+      auto current = service::CurrentMatchModel(store_, org.id, {}, store::Actor{"scheduler"});
+      if (!current) {
+        Log(fmt::format("attune serve: organisation {}: matching model: {}", org.id, current.error().message));
+      } else if (current->refitted) {
+        Log(fmt::format("attune serve: organisation {}: matching model refitted ({})", org.id, current->reason));
+      }
+    }
+  }
+  void Start() {
+    if (period_ > 0) thread_ = std::thread([this] { Loop(); });
+  }
+  void Stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::seconds(period_), [this] { return stopping_; })) {
+      lock.unlock();
+      RefreshAll();
+      lock.lock();
+    }
+  }
+  void Log(const std::string& line) {
+    if (log_) log_(line);
+  }
+
+  store::Store store_;
+  int period_;
+  std::function<void(const std::string&)> log_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
 };
@@ -818,6 +879,7 @@ struct Server::Impl {
   httplib::Server http;
   std::unique_ptr<ReadAuditWriter> audit;
   std::unique_ptr<GroupCommitter> committer;
+  std::unique_ptr<ModelRefresher> models;
   // Sessions, therapists prepared for ranking and known clients, shared by every worker.
   std::shared_ptr<service::ClinicCache> cache = service::MakeClinicCache();
   std::mutex workers_mutex;
@@ -1006,6 +1068,7 @@ struct Server::Impl {
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() {
   Stop();
+  if (impl_->models) impl_->models->Stop();
   if (impl_->committer) impl_->committer->Stop();
   if (impl_->audit) impl_->audit->Stop();
 }
@@ -1027,9 +1090,38 @@ Result<std::unique_ptr<Server>> Server::Create(const instruments::Catalogue& cat
   ATTUNE_TRY(writer, store::Store::Open(impl->ctx.options.target, open));
   impl->committer = std::make_unique<GroupCommitter>(std::move(writer), impl->ctx.metrics,
                                                      impl->serialise_writes ? &impl->sqlite_writes : nullptr);
+  ATTUNE_TRY(refresher, store::Store::Open(impl->ctx.options.target, open));
+  impl->models = std::make_unique<ModelRefresher>(std::move(refresher), impl->ctx.options.model_refresh_seconds,
+                                                  impl->ctx.options.log);
+  impl->models->RefreshAll();  // the first recommendation must not wait for a fit
+  impl->models->Start();
   impl->Setup();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
+
+namespace {
+
+// Debian's cpp-httplib is a compiled library whose listen backlog is fixed at 5: when more
+// clients connect at once than that, the kernel drops their handshakes and they wait a 1 s
+// retransmission (under wrk's 32 connections: a p99 above one second). Listening again on the
+// same socket raises the backlog (Linux; the kernel caps it at somaxconn). The socket is found as
+// the listening one bound to `port`, since httplib does not expose it.
+void RaiseListenBacklog(int port, int backlog) {
+  for (int fd = 3; fd < 4096; ++fd) {
+    int listening = 0;
+    socklen_t length = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || listening == 0) continue;
+    sockaddr_storage address{};
+    socklen_t size = sizeof address;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) continue;
+    int bound = -1;
+    if (address.ss_family == AF_INET) bound = ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
+    if (address.ss_family == AF_INET6) bound = ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+    if (bound == port) ::listen(fd, backlog);
+  }
+}
+
+}  // namespace
 
 Result<void> Server::Run() {
   int port = impl_->ctx.options.port;
@@ -1040,10 +1132,12 @@ Result<void> Server::Run() {
     return Fail(ErrorCode::IO, fmt::format("cannot bind {}:{}", impl_->ctx.options.bind, port), "port");
   }
   impl_->bound_port = port;
+  RaiseListenBacklog(port, 1024);
   impl_->Log(fmt::format("attune serve: listening on http://{}:{}", impl_->ctx.options.bind, port));
   impl_->http.listen_after_bind();
   // listen_after_bind returns after stop(): the thread pool has finished every accepted request
   // (each submission waited for its commit).
+  impl_->models->Stop();
   impl_->committer->Stop();
   impl_->audit->Stop();
   impl_->Log("attune serve: stopped");

@@ -24,6 +24,7 @@ struct ServeArgs {
   int threads = 64;
   std::string static_dir = "web/dist";
   bool no_client_choice = false;
+  int model_refresh_seconds = 60;
 };
 
 struct UserArgs {
@@ -47,6 +48,7 @@ int Serve(const ServeArgs& args, const Context& ctx) {
   options.threads = args.threads;
   options.static_dir = args.static_dir;
   options.client_choice = !args.no_client_choice;
+  options.model_refresh_seconds = args.model_refresh_seconds;
   options.use = *use;
   options.log = [](const std::string& line) {
     std::fprintf(stderr, "%s\n", line.c_str());
@@ -136,6 +138,9 @@ void AddServeCommands(CLI::App& app, Context& ctx) {
   serve->add_option("--threads", serve_args->threads, "Worker threads (one database connection each)")
       ->check(CLI::Range(1, 1024));
   serve->add_option("--static", serve_args->static_dir, "Folder of the web app's built files (if present)");
+  serve->add_option("--model-refresh", serve_args->model_refresh_seconds,
+                    "Seconds between refreshes of the matching models (refit once data grew; 0 = only at start)")
+      ->check(CLI::Range(0, 86400));
   serve->add_flag("--no-client-choice", serve_args->no_client_choice,
                   "Clients may not choose their therapist (POST /clients/{id}/choice is refused)");
   serve->callback([serve_args, &ctx] {

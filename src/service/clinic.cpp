@@ -822,7 +822,12 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
   ATTUNE_TRY(index, cache_->Therapists(org, load));
   // The stored model (priors when the organisation has too little data for a fit), compiled with
   // the therapists once per (index, model); each request only filters, scores and explains.
-  ATTUNE_TRY(model, cache_->Model(org, [&] { return CurrentMatchModel(store_, org, {}, AuditActor(actor)); }));
+  // A request never refits a stored model (that can take seconds on a large organisation): the
+  // server refits on its schedule (api::ServerOptions::model_refresh_seconds) and this picks the
+  // new one up within kModelCheck. Only an organisation with no stored model is fitted here.
+  ModelFreshness reuse;
+  reuse.refit_growth = std::numeric_limits<double>::infinity();
+  ATTUNE_TRY(model, cache_->Model(org, [&] { return CurrentMatchModel(store_, org, reuse, AuditActor(actor)); }));
   ATTUNE_TRY(matcher, cache_->MatcherFor(org, index, model));
   const match::ClientRequest request = RequestOf(client);
   const std::size_t top = limit == 0 ? matcher->index->therapists.size() : limit;

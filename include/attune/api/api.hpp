@@ -30,6 +30,10 @@ struct ServerOptions {
   int login_window_seconds = 900;
   instruments::Use use = instruments::Use::CLINICAL;
   bool client_choice = true;           //!< clients may choose their therapist (POST /clients/{id}/choice)
+  //! Every organisation's matching model is brought up to date (service::CurrentMatchModel: refit
+  //! once the data grew past its threshold) before the server listens and then every this many
+  //! seconds on a thread of its own; requests only read the stored model. 0 = only at start.
+  int model_refresh_seconds = 60;
   std::function<void(const std::string&)> log;  //!< one line per event; empty = silent
 };
 
