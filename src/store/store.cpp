@@ -886,37 +886,7 @@ Result<std::vector<Episode>> Store::ListEpisodes(OrgId org) {
   return impl_->ListAll<EpisodeRow, Episode>(org, "episodes");
 }
 
-Result<std::vector<Alert>> Store::ListAlerts(OrgId org) {
-  return impl_->Read<std::vector<Alert>>([&]() -> Result<std::vector<Alert>> {
-    std::vector<Alert> out;
-    ll o = org, id = 0, episode = 0, response = 0;
-    std::string kind, severity, detail_text, raised, ack, resolved;
-    soci::indicator response_ind = soci::i_ok, ack_ind = soci::i_ok, resolved_ind = soci::i_ok;
-    soci::statement st =
-        (impl_->sql.prepare << "SELECT id, episode_id, response_id, kind, severity, detail, "
-                               "raised_at, acknowledged_at, resolved_at FROM alerts WHERE org_id = :o "
-                               "ORDER BY id",
-         soci::into(id), soci::into(episode), soci::into(response, response_ind), soci::into(kind),
-         soci::into(severity), soci::into(detail_text), soci::into(raised), soci::into(ack, ack_ind),
-         soci::into(resolved, resolved_ind), soci::use(o));
-    st.execute();
-    while (st.fetch()) {
-      Alert a;
-      a.org_id = org;
-      a.id = id;
-      a.episode_id = episode;
-      if (response_ind != soci::i_null) a.response_id = response;
-      a.kind = kind;
-      a.severity = severity;
-      a.detail = detail_text;
-      a.raised_at = raised;
-      a.acknowledged_at = ack_ind == soci::i_null ? "" : ack;
-      a.resolved_at = resolved_ind == soci::i_null ? "" : resolved;
-      out.push_back(std::move(a));
-    }
-    return out;
-  });
-}
+Result<std::vector<Alert>> Store::ListAlerts(OrgId org) { return ListAlertsWithEvidence(org, std::nullopt); }
 
 Result<std::vector<TrainingRecord>> Store::ListTrainingRecords(OrgId org, Id therapist_id) {
   return impl_->Read<std::vector<TrainingRecord>>([&]() -> Result<std::vector<TrainingRecord>> {

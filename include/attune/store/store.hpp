@@ -185,6 +185,7 @@ class Store {
   Result<std::vector<Therapist>> ListTherapists(OrgId org);
   Result<std::vector<Client>> ListClients(OrgId org);
   Result<std::vector<Episode>> ListEpisodes(OrgId org);
+  //! Every alert of the organisation, as ListAlertsWithEvidence(org, nullopt).
   Result<std::vector<Alert>> ListAlerts(OrgId org);
   Result<std::vector<TrainingRecord>> ListTrainingRecords(OrgId org, Id therapist_id);
 
