@@ -73,21 +73,23 @@ Seeded Seed(const std::string& db) {
     Must(store.AddTherapist(a, MakeTherapist(n, "a")), "therapist");
     Must(store.AddClient(a, MakeClient(n, "a")), "client");
   }
-  for (int n = 1; n <= 2; ++n) {
+  // Client n's episode with therapist n, one session and one open alert.
+  auto add_episode = [&](OrgId org, int n, const std::string& detail, const std::string& what) {
     Episode e;
     e.client_id = n;
     e.therapist_id = n;
     e.started_on = "2026-01-05";
-    Id ep = Must(store.AddEpisode(a, e), "episode");
-    Must(store.AddSession(a, attune::Session{a, 0, ep, 1, "2026-01-05T10:00:00Z"}), "session");
+    Id ep = Must(store.AddEpisode(org, e), ("episode" + what).c_str());
+    Must(store.AddSession(org, attune::Session{org, 0, ep, 1, "2026-01-05T10:00:00Z"}), ("session" + what).c_str());
     Alert al;
     al.episode_id = ep;
     al.kind = "not_on_track";
     al.severity = "warning";
-    al.detail = "synthetic";
+    al.detail = detail;
     al.raised_at = "2026-01-06T10:00:00Z";
-    Must(store.AddAlert(a, al), "alert");
-  }
+    Must(store.AddAlert(org, al), ("alert" + what).c_str());
+  };
+  for (int n = 1; n <= 2; ++n) add_episode(a, n, "synthetic", "");
   add_user(a, "admin", Role::ADMIN, {}, {});
   add_user(a, "coord", Role::COORDINATOR, {}, {});
   add_user(a, "ther1", Role::THERAPIST, 1, {});
@@ -98,19 +100,7 @@ Seeded Seed(const std::string& db) {
   for (int n = 1; n <= 6; ++n) {
     Must(store.AddTherapist(b, MakeTherapist(n, "b")), "therapist b");
     Must(store.AddClient(b, MakeClient(n, "b")), "client b");
-    Episode e;
-    e.client_id = n;
-    e.therapist_id = n;
-    e.started_on = "2026-01-05";
-    Id ep = Must(store.AddEpisode(b, e), "episode b");
-    Must(store.AddSession(b, attune::Session{b, 0, ep, 1, "2026-01-05T10:00:00Z"}), "session b");
-    Alert al;
-    al.episode_id = ep;
-    al.kind = "not_on_track";
-    al.severity = "warning";
-    al.detail = "synthetic org B";
-    al.raised_at = "2026-01-06T10:00:00Z";
-    Must(store.AddAlert(b, al), "alert b");
+    add_episode(b, n, "synthetic org B", " b");
   }
   add_user(b, "coordb", Role::COORDINATOR, {}, {});
   return Seeded{};
