@@ -642,6 +642,12 @@ void AddMatchCommands(CLI::App& app, Context& ctx) {
         ->check(CLI::NonNegativeNumber);
   };
 
+  auto add_objective = [](CLI::App* cmd, std::string& objective, double& blend) {
+    cmd->add_option("--objective", objective, "alliance | outcome | blend")
+        ->check(CLI::IsMember({"alliance", "outcome", "blend"}));
+    cmd->add_option("--blend-weight", blend, "Alliance share of the blend")->check(CLI::Range(0.0, 1.0));
+  };
+
   auto fit_args = std::make_shared<FitArgs>();
   auto* fit = group->add_subcommand("fit", "Fit the matching model on the organisation's data now and store it");
   AddDbOptions(fit, fit_args->target);
@@ -655,9 +661,7 @@ void AddMatchCommands(CLI::App& app, Context& ctx) {
   AddOrgOption(rank, rank_args->target);
   rank->add_option("--client", rank_args->client, "Client id")->required();
   rank->add_option("--top", rank_args->top, "How many therapists to show");
-  rank->add_option("--objective", rank_args->objective, "alliance | outcome | blend")
-      ->check(CLI::IsMember({"alliance", "outcome", "blend"}));
-  rank->add_option("--blend-weight", rank_args->blend, "Alliance share of the blend")->check(CLI::Range(0.0, 1.0));
+  add_objective(rank, rank_args->objective, rank_args->blend);
   add_freshness(rank, rank_args->freshness);
   rank->add_flag("--json", rank_args->json, "Print JSON");
   rank->callback([&ctx, rank_args] { ctx.exit_code = RunRank(*rank_args); });
@@ -666,9 +670,7 @@ void AddMatchCommands(CLI::App& app, Context& ctx) {
   auto* assign = group->add_subcommand("assign", "Assign the waitlist within capacity (min-cost flow); dry run unless --commit");
   AddDbOptions(assign, assign_args->target);
   AddOrgOption(assign, assign_args->target);
-  assign->add_option("--objective", assign_args->objective, "alliance | outcome | blend")
-      ->check(CLI::IsMember({"alliance", "outcome", "blend"}));
-  assign->add_option("--blend-weight", assign_args->blend, "Alliance share of the blend")->check(CLI::Range(0.0, 1.0));
+  add_objective(assign, assign_args->objective, assign_args->blend);
   assign->add_option("--candidates", assign_args->candidates, "Best eligible therapists per client (0 = all)");
   assign->add_option("--unassigned-penalty", assign_args->penalty, "SD units lost per client left waiting");
   assign->add_option("--randomize", assign_args->randomize, "Randomised allocation, e.g. matched:usual=1:1");
