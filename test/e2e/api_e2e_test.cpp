@@ -2,6 +2,7 @@
 // response is checked against docs/openapi.yaml.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -255,6 +256,24 @@ TEST_F(ApiE2e, RecommendationsAndExports) {
   auto res = SignIn(client, "res");
   auto exported = Call("GET", "/api/v1/exports/scores?format=csv", res.token);
   EXPECT_EQ(exported.status, 200);
+}
+
+TEST_F(ApiE2e, MatchingModelsAreFittedBeforeTheServerListens) {
+  // No recommendation waits for a fit: the server fits every organisation's model first.
+  const std::string log = server_->Log();
+  const auto listening = log.find("listening on");
+  ASSERT_NE(listening, std::string::npos) << log;
+  for (const std::string org : {"organisation 1:", "organisation 2:"}) {
+    const auto fitted = log.find(org + " matching model refitted");
+    ASSERT_NE(fitted, std::string::npos) << log;
+    EXPECT_LT(fitted, listening) << log;
+  }
+  auto store = store::Store::Open(store::Target::Sqlite(*db_));
+  ASSERT_TRUE(store) << store.error().message;
+  auto audit = store->AuditLog(1);
+  ASSERT_TRUE(audit) << audit.error().message;
+  EXPECT_TRUE(std::any_of(audit->begin(), audit->end(),
+                          [](const AuditEntry& e) { return e.action == "model.fit" && e.actor == "scheduler"; }));
 }
 
 TEST_F(ApiE2e, MetricsCountRequestsByRoute) {
