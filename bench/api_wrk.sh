@@ -91,6 +91,9 @@ tick=$(getconf CLK_TCK)
 cpu_of() { awk -v t="$tick" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
 per_request() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1e6 / n; else print "-" }'; }
 
+# The allocator matters under 32 worker threads (docs/api.md, Performance): say which one runs.
+echo "allocator of $attune: $( (ldd "$attune" 2>/dev/null | grep -o 'libjemalloc[^ ]*') || echo 'glibc malloc')"
+
 status=0
 field() { sed -n "s/.*RESULT.* $1=\([0-9.]*\).*/\1/p" "$2"; }
 

@@ -700,12 +700,21 @@ Result<Reply> Recommendations(Call& call, Context&) {
     limit = n;
   }
   ATTUNE_TRY(recs, call.clinic.Recommend(call.actor, PathId(call, 1), limit));
+  // Built by moving, not from initializer lists (which copy every nested value): this is the
+  // busiest read.
   json out = json::array();
-  for (const auto& r : recs) {
-    out.push_back({{"therapist", wire::TherapistJson(r.therapist)}, {"score", r.score},
-                    {"uncertainty", r.uncertainty}, {"reasons", r.reasons}});
+  for (auto& r : recs) {
+    json item = json::object();
+    item["therapist"] = wire::TherapistJson(r.therapist);
+    item["score"] = r.score;
+    item["uncertainty"] = r.uncertainty;
+    item["reasons"] = std::move(r.reasons);
+    out.push_back(std::move(item));
   }
-  return Ok200({{"client_id", PathId(call, 1)}, {"recommendations", out}});
+  json body = json::object();
+  body["client_id"] = PathId(call, 1);
+  body["recommendations"] = std::move(out);
+  return Ok200(std::move(body));
 }
 
 Result<Reply> ListAlerts(Call& call, Context&) {
@@ -1095,6 +1104,18 @@ Result<std::unique_ptr<Server>> Server::Create(const instruments::Catalogue& cat
                                                   impl->ctx.options.log);
   impl->models->RefreshAll();  // the first recommendation must not wait for a fit
   impl->models->Start();
+  // Nor for the therapist index and matcher: every connection of a cold server would wait on them.
+  {
+    ATTUNE_TRY(warm_store, store::Store::Open(impl->ctx.options.target, open));
+    service::Clinic warm(warm_store, catalogue, impl->ctx.options.use, {}, {}, impl->cache);
+    ATTUNE_TRY(orgs, warm_store.ListOrganisations());
+    for (const auto& org : orgs) {
+      if (auto ready = warm.WarmMatching(org.id); !ready) {
+        impl->Log(fmt::format("attune serve: organisation {}: matching not prepared: {}", org.id,
+                              ready.error().message));
+      }
+    }
+  }
   impl->Setup();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <ctime>
 #include <limits>
 #include <mutex>
@@ -174,8 +175,11 @@ class ClinicCache {
       const std::function<Result<std::shared_ptr<const TherapistIndex>>(const TherapistIndex* previous)>& load) {
     std::shared_ptr<const TherapistIndex> previous;  // what the reload may reuse
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
       auto& entry = therapists_[org];
+      // With nothing to serve yet, wait for the caller already loading rather than load again
+      // (32 connections arriving at a cold server would otherwise all read every therapist).
+      loaded_.wait(lock, [&] { return entry.index || !entry.loading; });
       if (entry.index && (Steady::now() - entry.loaded < kTherapistTtl || entry.loading)) return entry.index;
       entry.loading = true;
       previous = entry.index;
@@ -185,6 +189,7 @@ class ClinicCache {
     std::lock_guard lock(mutex_);
     auto& entry = therapists_[org];
     entry.loading = false;
+    loaded_.notify_all();
     if (!loaded) return loaded.error();
     // A write that dropped the entry while we read keeps it dropped (our rows may predate it).
     auto index = std::move(*loaded);
@@ -240,8 +245,9 @@ class ClinicCache {
   Result<std::shared_ptr<const Matcher>> MatcherFor(OrgId org, const std::shared_ptr<const TherapistIndex>& index,
                                                     const std::shared_ptr<const model::FittedModel>& model) {
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
       auto& entry = matchers_[org];
+      loaded_.wait(lock, [&] { return entry.matcher || !entry.building; });
       // While one caller compiles the new one, the others keep ranking with the one before.
       if (entry.matcher && ((entry.matcher->index == index && entry.matcher->model == model) || entry.building)) {
         return entry.matcher;
@@ -252,6 +258,7 @@ class ClinicCache {
     std::lock_guard lock(mutex_);
     auto& entry = matchers_[org];
     entry.building = false;
+    loaded_.notify_all();
     if (!ranker) return ranker.error();
     entry.matcher = std::make_shared<const Matcher>(Matcher{index, model, std::move(*ranker)});
     return entry.matcher;
@@ -298,6 +305,7 @@ class ClinicCache {
   std::map<OrgId, ModelEntry> models_;
   std::map<OrgId, MatcherEntry> matchers_;
   std::mutex model_load_mutex_;
+  std::condition_variable loaded_;  // a first therapist index or matcher finished (or failed)
 };
 
 std::shared_ptr<ClinicCache> MakeClinicCache() { return std::make_shared<ClinicCache>(); }
@@ -798,28 +806,22 @@ Result<Alert> Clinic::ResolveAlert(const Actor& actor, Id id) {
 
 // ---- recommendations ----
 
-// The model terms given as reasons per recommended therapist: the largest by size.
-constexpr std::size_t kReasonTerms = 4;
-
-Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id client_id, std::size_t limit) {
-  if (actor.role != Role::COORDINATOR && !(actor.role == Role::CLIENT && actor.client_id == client_id)) {
-    return Denied(actor, "see recommendations for this client");
-  }
-  ATTUNE_TRY(client_row, cache_->ClientRow(actor.org, client_id, [&] { return store_.GetClient(actor.org, client_id); }));
-  const Client& client = *client_row;
-  const OrgId org = actor.org;
+// The organisation's therapist index, stored matching model and the matcher compiled from both,
+// through the shared cache (each is loaded or compiled once however many requests ask at once).
+static Result<std::shared_ptr<const Matcher>> MatcherOf(store::Store& store, ClinicCache& cache, OrgId org,
+                                                        const store::Actor& audit_actor) {
   auto load = [&](const TherapistIndex* previous) -> Result<std::shared_ptr<const TherapistIndex>> {
-    ATTUNE_TRY(rows, store_.ListTherapists(org));
+    ATTUNE_TRY(rows, store.ListTherapists(org));
     auto facet_scores = std::make_shared<ScoresByResponse>();
     if (previous != nullptr && previous->facet_scores) *facet_scores = *previous->facet_scores;
-    ATTUNE_TRY(profiles, LoadTherapistProfiles(store_, org, rows, facet_scores.get()));
+    ATTUNE_TRY(profiles, LoadTherapistProfiles(store, org, rows, facet_scores.get()));
     auto built = std::make_shared<TherapistIndex>();
     built->therapists = std::move(rows);
     built->profiles = std::move(profiles);
     built->facet_scores = std::move(facet_scores);
     return std::shared_ptr<const TherapistIndex>(std::move(built));
   };
-  ATTUNE_TRY(index, cache_->Therapists(org, load));
+  ATTUNE_TRY(index, cache.Therapists(org, load));
   // The stored model (priors when the organisation has too little data for a fit), compiled with
   // the therapists once per (index, model); each request only filters, scores and explains.
   // A request never refits a stored model (that can take seconds on a large organisation): the
@@ -827,8 +829,26 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
   // new one up within kModelCheck. Only an organisation with no stored model is fitted here.
   ModelFreshness reuse;
   reuse.refit_growth = std::numeric_limits<double>::infinity();
-  ATTUNE_TRY(model, cache_->Model(org, [&] { return CurrentMatchModel(store_, org, reuse, AuditActor(actor)); }));
-  ATTUNE_TRY(matcher, cache_->MatcherFor(org, index, model));
+  ATTUNE_TRY(model, cache.Model(org, [&] { return CurrentMatchModel(store, org, reuse, audit_actor); }));
+  return cache.MatcherFor(org, index, model);
+}
+
+// The model terms given as reasons per recommended therapist: the largest by size.
+constexpr std::size_t kReasonTerms = 4;
+
+Result<void> Clinic::WarmMatching(OrgId org) {
+  auto matcher = MatcherOf(store_, *cache_, org, store::Actor{"scheduler"});
+  if (!matcher) return matcher.error();
+  return Ok();
+}
+
+Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id client_id, std::size_t limit) {
+  if (actor.role != Role::COORDINATOR && !(actor.role == Role::CLIENT && actor.client_id == client_id)) {
+    return Denied(actor, "see recommendations for this client");
+  }
+  ATTUNE_TRY(client_row, cache_->ClientRow(actor.org, client_id, [&] { return store_.GetClient(actor.org, client_id); }));
+  const Client& client = *client_row;
+  ATTUNE_TRY(matcher, MatcherOf(store_, *cache_, actor.org, AuditActor(actor)));
   const match::ClientRequest request = RequestOf(client);
   const std::size_t top = limit == 0 ? matcher->index->therapists.size() : limit;
   const match::Ranking ranking = matcher->ranker.Rank(request, top, true);

@@ -165,6 +165,9 @@ class Clinic {
   //! (CurrentMatchModel, asked at most every 2 s per organisation): the client themselves or a
   //! coordinator. limit 0 = every eligible therapist.
   Result<std::vector<Recommendation>> Recommend(const Actor& actor, Id client_id, std::size_t limit);
+  //! Loads the organisation's therapists and stored model and compiles its matcher into the
+  //! shared cache, as the first recommendation would (the server does this before it listens).
+  Result<void> WarmMatching(OrgId org);
 
   //! The audit log (admin).
   Result<std::vector<AuditEntry>> AuditLog(const Actor& actor);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <thread>
 
 #include "attune/service/matching.hpp"
 #include "unit/service/store_fixture.hpp"
@@ -50,6 +51,17 @@ class ClinicTest : public StoreFixture {
       for (const auto& r : *recs) out.emplace_back(r.therapist.id, r.score);
     }
     return out;
+  }
+
+  // A client with these style preferences and no constraints (0 when it could not be stored).
+  Id AddPreferringClient(const std::string& name, decltype(Client::preferences) preferences) {
+    Client c;
+    c.pseudonym = name;
+    c.external_id = name;
+    c.preferences = std::move(preferences);
+    auto client = store_->AddClient(org_, c);
+    EXPECT_TRUE(client) << client.error().message;
+    return client ? *client : 0;
   }
 
   std::shared_ptr<ClinicCache> cache_;
@@ -184,14 +196,10 @@ TEST_F(ClinicTest, RecommendationReasonsExplainMindfulnessWithoutRawScores) {
     auto submitted = store_->SubmitResponse(org_, *scored);
     ASSERT_TRUE(submitted) << submitted.error().message;
   }
-  Client c;
-  c.pseudonym = "C2";
-  c.external_id = "c2";
-  c.preferences = {{"warm_support", 1}};
-  auto client = store_->AddClient(org_, c);
-  ASSERT_TRUE(client) << client.error().message;
+  const Id client = AddPreferringClient("c2", {{"warm_support", 1}});
+  ASSERT_NE(client, 0);
 
-  auto recs = a_->Recommend(coordinator_, *client, 2);
+  auto recs = a_->Recommend(coordinator_, client, 2);
   ASSERT_TRUE(recs) << recs.error().message;
   ASSERT_EQ(recs->size(), 2u);
   bool facet_reason = false;
@@ -203,6 +211,59 @@ TEST_F(ClinicTest, RecommendationReasonsExplainMindfulnessWithoutRawScores) {
     }
   }
   EXPECT_TRUE(facet_reason) << "the therapist's FFMQ-39 facets enter the ranking's explanation";
+}
+
+// A cold cache asked by many requests at once: they wait for one load of the therapists and one
+// compiled matcher instead of each doing it, and all get the same, correct answer; WarmMatching
+// prepares the same matcher ahead (the server calls it before it listens).
+TEST_F(ClinicTest, ConcurrentRecommendationsOnAColdCacheShareOneLoadAndAgree) {
+  for (int i = 0; i < 40; ++i) {
+    Therapist t;
+    t.display_name = "T" + std::to_string(i);
+    t.external_id = "t" + std::to_string(i);
+    t.style = {{"warm_support", i % 5 - 2}, {"therapist_directiveness", (i * 7) % 5 - 2}};
+    t.languages = {"en"};
+    t.capacity = 4;
+    ASSERT_TRUE(store_->AddTherapist(org_, t));
+  }
+  const Id client = AddPreferringClient("c3", {{"warm_support", 2}});
+  ASSERT_NE(client, 0);
+  const auto expected = Reference(client, 8);
+  ASSERT_EQ(expected.size(), 8u);
+
+  constexpr int kThreads = 12;
+  std::vector<std::vector<std::pair<Id, double>>> seen(kThreads);
+  std::vector<std::string> errors(kThreads);
+  {
+    std::vector<std::thread> threads;
+    for (int k = 0; k < kThreads; ++k) {
+      threads.emplace_back([&, k] {
+        // Each request thread has its own connection, as the server's workers do.
+        auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
+        if (!store) {
+          errors[k] = store.error().message;
+          return;
+        }
+        Clinic clinic(*store, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{}, cache_);
+        auto recs = clinic.Recommend(coordinator_, client, 8);
+        if (!recs) {
+          errors[k] = recs.error().message;
+          return;
+        }
+        for (const auto& r : *recs) seen[k].emplace_back(r.therapist.id, r.score);
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  for (int k = 0; k < kThreads; ++k) {
+    EXPECT_EQ(errors[k], "") << "thread " << k;
+    EXPECT_EQ(seen[k], expected) << "thread " << k;
+  }
+
+  auto fresh = MakeClinicCache();
+  Clinic warm(*store_, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{}, fresh);
+  ASSERT_TRUE(warm.WarmMatching(org_));
+  EXPECT_EQ(Ranked(warm, client, 8), expected);
 }
 
 }  // namespace
