@@ -272,7 +272,7 @@ std::map<std::uint32_t, std::vector<monitor::Observation>> Observations(const in
     }
     auto scored = instruments::Score(inst, answers);
     if (!scored) continue;
-    out[r.episode_id].push_back(monitor::MakeObservation(inst, *scored, r.id, r.session));
+    out[r.episode_id].push_back(monitor::MakeObservation(inst, *scored, r.id, r.session, &answers));
   }
   for (auto& [id, obs] : out) {
     std::stable_sort(obs.begin(), obs.end(), [](const auto& a, const auto& b) { return a.session < b.session; });
@@ -358,7 +358,7 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   static const char* kVariants[] = {"default", "total_only_no_cutoff", "no_cutoff"};
   // z of the total; the subscales take the Sidak z of the same one-sided rate over three tests.
   for (int variant = 0; variant < 3; ++variant)
-  for (double z : {1.28, 1.5, 1.645, 1.96, 2.33}) {
+  for (double z : {1.28, 1.35, 1.4, 1.45, 1.5, 1.55, 1.6, 1.645, 1.96, 2.33}) {
     monitor::Config config = base;
     config.rupture_z = z;
     const bool is_default = variant == 0 && std::fabs(z - base.rupture_z) < 1e-9;

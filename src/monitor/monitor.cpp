@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 namespace attune::monitor {
@@ -38,13 +39,36 @@ double SidakZ(double z, int tests) {
 }
 
 Observation MakeObservation(const instruments::Instrument& instrument,
-                            const instruments::ScoreResult& scored, Id response_id, int session) {
+                            const instruments::ScoreResult& scored, Id response_id, int session,
+                            const instruments::Answers* answers) {
   Observation o;
   o.response_id = response_id;
   o.instrument = instrument.id;
   o.session = session;
+  std::vector<std::size_t> estimable;  // unscorable scales with enough items answered
   for (const auto& s : scored.scales) {
-    if (s.score) o.scores[instrument.scales[s.scale].id] = *s.score;
+    const instruments::Scale& scale = instrument.scales[s.scale];
+    if (s.score) {
+      o.scores[scale.id] = *s.score;
+    } else if (answers != nullptr && !scale.items.empty() &&
+               static_cast<double>(s.answered) >= kEstimateShare * static_cast<double>(scale.items.size())) {
+      estimable.push_back(s.scale);
+    }
+  }
+  if (!estimable.empty()) {
+    // The instrument's own scoring (keys, weights, ranges), prorating where it would not.
+    instruments::Instrument prorating = instrument;
+    for (std::size_t k : estimable) {
+      auto& scale = prorating.scales[k];
+      scale.proration = instruments::Proration::PRORATE;
+      scale.min_answered = static_cast<std::size_t>(std::ceil(kEstimateShare * static_cast<double>(scale.items.size())));
+    }
+    if (auto estimated = instruments::Score(prorating, *answers)) {
+      for (std::size_t k : estimable) {
+        const auto& s = estimated->scales[k];
+        if (s.score) o.estimates[instrument.scales[k].id] = {*s.score, s.answered, instrument.scales[k].items.size()};
+      }
+    }
   }
   for (const auto& f : scored.flags) {
     const auto& item = instrument.items[f.item];
@@ -121,6 +145,9 @@ std::optional<double> Sem(const instruments::Scale& scale, const ScaleSettings& 
   return std::nullopt;
 }
 
+// Scores forming the "recent level" a fall below the cutoff is judged from.
+constexpr std::size_t kCutoffRecent = 3;
+
 struct OpenRupture {
   std::size_t event = 0;  // index into ruptures
   double level = 0;
@@ -145,9 +172,10 @@ struct OutcomeState {
 Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observations,
                                         const instruments::Catalogue& catalogue,
                                         const std::map<std::string, Curve>& curves, const Config& config) {
-  if (config.rupture_baseline < 1) {
+  if (config.rupture_baseline < 0) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("rupture_baseline: {} must be 1 or more", config.rupture_baseline), "rupture_baseline");
+                fmt::format("rupture_baseline: {} must be 0 (every earlier observation) or more", config.rupture_baseline),
+                "rupture_baseline");
   }
   EpisodeAssessment out;
   std::map<std::string, AllianceState> alliance;
@@ -174,11 +202,24 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
                         {"session", obs.session}}.dump();
       raised.push_back(std::move(a));
     }
-    for (const auto& [scale_id, score] : obs.scores) {
+    // Scores, then estimates of unscorable scales (used for the alliance only).
+    std::vector<std::tuple<const std::string*, double, const Observation::Estimate*>> entries;
+    for (const auto& [scale_id, score] : obs.scores) entries.emplace_back(&scale_id, score, nullptr);
+    for (const auto& [scale_id, estimate] : obs.estimates) {
+      if (!obs.scores.count(scale_id)) entries.emplace_back(&scale_id, estimate.score, &estimate);
+    }
+    for (const auto& [scale_id_ptr, score, estimate] : entries) {
+      const std::string& scale_id = *scale_id_ptr;
       const std::string key = obs.instrument + "." + scale_id;
       auto settings_it = config.scales.find(key);
       if (settings_it == config.scales.end()) continue;
       const ScaleSettings& settings = settings_it->second;
+      if (estimate != nullptr && settings.role != Role::ALLIANCE) continue;
+      // "41" or "41 (estimated from 11 of 12 items)".
+      const std::string shown =
+          estimate == nullptr ? instruments::FormatScore(score)
+                              : fmt::format("{} (estimated from {} of {} items)", instruments::FormatScore(score),
+                                            estimate->answered, estimate->items);
       const instruments::Scale* scale = (*instrument)->FindScale(scale_id);
       if (scale == nullptr) continue;
       const bool higher_worse = scale->direction == instruments::Direction::HIGHER_IS_WORSE;
@@ -214,7 +255,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             a.scale = key;
             a.session = obs.session;
             a.detail = fmt::format("{} back to {} at session {} (level before the rupture at session {}: {:.1f})",
-                                   key, instruments::FormatScore(score), obs.session, event.session, open.level);
+                                   key, shown, obs.session, event.session, open.level);
             a.evidence = json{{"rule", "repair"},        {"scale", key},
                               {"session", obs.session},  {"score", score},
                               {"rupture_session", event.session}, {"level", open.level},
@@ -225,13 +266,18 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
           } else if (open.seen >= config.repair_window) {
             event.status = "unrepaired";
             st.open.reset();
-            acted = true;
           }
         }
-        if (!acted && !st.open && !st.history.empty()) {
-          const std::size_t m = std::min<std::size_t>(static_cast<std::size_t>(config.rupture_baseline),
-                                                      st.history.size());
-          std::vector<double> used(st.history.end() - static_cast<std::ptrdiff_t>(m), st.history.end());
+        // A new drop is looked for even while a rupture is open (a second rupture must not wait
+        // for the first to close), from the pair's level outside ruptures.
+        bool opened = false;
+        const std::vector<double>& earlier = st.history;
+        if (!acted && !earlier.empty()) {
+          const std::size_t m = config.rupture_baseline == 0
+                                    ? earlier.size()
+                                    : std::min<std::size_t>(static_cast<std::size_t>(config.rupture_baseline),
+                                                            earlier.size());
+          std::vector<double> used(earlier.end() - static_cast<std::ptrdiff_t>(m), earlier.end());
           double level = 0;
           for (double v : used) level += v;
           level /= static_cast<double>(m);
@@ -239,6 +285,9 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
           std::optional<std::string> rule;
           json evidence{{"scale", key}, {"session", obs.session}, {"score", score}, {"earlier", used},
                         {"level", level}, {"m", m}};
+          if (estimate != nullptr) {
+            evidence["estimated_from"] = json{{"answered", estimate->answered}, {"items", estimate->items}};
+          }
           if (spread) {
             // Both the score and the level carry error: Var(score - level) = sd^2 (1 + 1/m).
             const double threshold = z * *spread * std::sqrt(1.0 + 1.0 / static_cast<double>(m));
@@ -249,22 +298,38 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             evidence["threshold"] = threshold;
             evidence["drop"] = worse_by(level);
             if (worse_by(level) > threshold) rule = "reliable_drop";
+            // While a rupture is open, only a fall below the score that opened it is a new one
+            // (a pair staying low is the same rupture, not a new alert every session).
+            if (rule && st.open && !(worse_by(out.ruptures[st.open->event].score) > 0)) rule.reset();
           }
-          if (!rule && settings.cutoff) {
-            // A fall below the cutoff from a recent level at or above it (a single earlier score
-            // near the cutoff would make every wobble across it an alert).
+          if (!rule && settings.cutoff && !st.open) {
+            // A fall below the cutoff from a recent level (the last kCutoffRecent scores) at or
+            // above it: a single earlier score near the cutoff would make every wobble across it
+            // an alert, and the level of the whole episode would keep a pair that has settled
+            // below the cutoff alerting.
+            const std::size_t n = std::min(kCutoffRecent, earlier.size());
+            double recent = 0;
+            for (auto it = earlier.end() - static_cast<std::ptrdiff_t>(n); it != earlier.end(); ++it) recent += *it;
+            recent /= static_cast<double>(n);
             const double cut = *settings.cutoff;
             const bool below = higher_worse ? score > cut : score < cut;
-            const bool was_below = higher_worse ? level > cut : level < cut;
+            const bool was_below = higher_worse ? recent > cut : recent < cut;
             if (below && !was_below) rule = "cutoff";
             evidence["cutoff"] = cut;
+            evidence["recent_level"] = recent;
             evidence["previous"] = previous;
           }
           if (rule) {
             evidence["rule"] = *rule;
+            if (st.open) {
+              evidence["further_drop_since_session"] = out.ruptures[st.open->event].session;
+              out.ruptures[st.open->event].status = "unrepaired";
+            }
             RuptureEvent event{key, obs.session, level, score, "open", 0};
             out.ruptures.push_back(event);
-            st.open = OpenRupture{out.ruptures.size() - 1, level, 0};
+            // A further rupture is still repaired by a return to the level before the first.
+            const double before = st.open ? st.open->level : level;
+            st.open = OpenRupture{out.ruptures.size() - 1, before, 0};
             RaisedAlert a;
             a.kind = "rupture";
             a.severity = "warning";
@@ -272,15 +337,16 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             a.session = obs.session;
             a.detail = *rule == "reliable_drop"
                            ? fmt::format("{} fell to {} at session {} from a recent level of {:.1f} (a reliable drop)",
-                                         key, instruments::FormatScore(score), obs.session, level)
-                           : fmt::format("{} fell to {} at session {}, below the cutoff {}", key,
-                                         instruments::FormatScore(score), obs.session,
-                                         instruments::FormatScore(*settings.cutoff));
+                                         key, shown, obs.session, level)
+                           : fmt::format("{} fell to {} at session {}, below the cutoff {}", key, shown,
+                                         obs.session, instruments::FormatScore(*settings.cutoff));
             a.evidence = evidence.dump();
             raised.push_back(std::move(a));
+            opened = true;
           }
         }
-        st.history.push_back(score);
+        // The pair's level is its level outside ruptures: a score that opened one stays out.
+        if (!(opened && config.rupture_baseline == 0)) st.history.push_back(score);
         continue;
       }
       // Outcome scale.

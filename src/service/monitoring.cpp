@@ -31,7 +31,7 @@ std::vector<monitor::Observation> BuildObservations(const instruments::Catalogue
       auto it = session_numbers.find(*r.session_id);
       if (it != session_numbers.end()) session = it->second;
     }
-    out.push_back(monitor::MakeObservation(**instrument, *scored, r.id, std::max(1, session)));
+    out.push_back(monitor::MakeObservation(**instrument, *scored, r.id, std::max(1, session), &r.answers));
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const monitor::Observation& a, const monitor::Observation& b) { return a.session < b.session; });
@@ -102,7 +102,7 @@ Result<std::vector<Alert>> Service::MonitorSubmission(OrgId org, const instrumen
     auto it = numbers.find(*response.session_id);
     if (it != numbers.end()) session = it->second;
   }
-  observations.push_back(monitor::MakeObservation(instrument, *scored, 0, session));
+  observations.push_back(monitor::MakeObservation(instrument, *scored, 0, session, &response.answers));
   ATTUNE_TRY(curves, StoredCurves(org));
   ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, monitor_config_));
   for (const auto& raised : assessment.alerts.back()) {

@@ -22,7 +22,7 @@ TEST(MonitorCli, EvaluateReportsRuptureSensitivityAndSpecificity) {
   EXPECT_LE(sens, 1.0);
   EXPECT_GT(spec, 0.5);
   EXPECT_LE(spec, 1.0);
-  EXPECT_EQ(j.at("rupture_sweep").size(), 15u);
+  EXPECT_EQ(j.at("rupture_sweep").size(), 30u);  // 3 rule sets x 10 values of z
   // Same seed, same figures.
   auto again = RunAttune({"monitor", "evaluate", "--therapists", "8", "--clients", "120", "--seed", "3", "--json"});
   EXPECT_EQ(json::parse(again.out).at("rupture_sensitivity").get<double>(), sens);

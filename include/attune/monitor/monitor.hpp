@@ -31,10 +31,13 @@ struct ScaleSettings {
 //! Every threshold of the rules; defaults as in docs/monitor.md.
 struct Config {
   std::map<std::string, ScaleSettings> scales;  //!< key "instrument.scale"
-  int rupture_baseline = 3;        //!< m: earlier observations forming the recent level
-  double rupture_z = 1.50;         //!< z of the drop of a whole-form scale from the recent level
-  //! z for each subscale (goal, task, bond): Sidak, the total's one-sided rate over three tests.
-  double rupture_subscale_z = 2.00;
+  //! m: earlier observations forming the pair's level (0: every earlier one except those that
+  //! opened a rupture).
+  int rupture_baseline = 0;
+  double rupture_z = 1.40;  //!< z of the drop of a whole-form scale from the pair's level
+  //! z for each subscale (goal, task, bond). Chosen with `monitor evaluate` on seeds 2 and 3 so
+  //! that all rules together keep specificity >= .90 (docs/monitor.md).
+  double rupture_subscale_z = 3.00;
   int repair_window = 3;           //!< observations within which a return counts as repair
   double not_on_track_z = 1.2816;  //!< one-sided band of the expected response
   int not_on_track_from_session = 3;
@@ -54,6 +57,15 @@ struct Observation {
   std::string instrument;
   int session = 0;  //!< 1-based
   std::map<std::string, double> scores;  //!< scale id -> score (scorable scales only)
+  //! For watching the alliance only, never reported as a score: a scale left unscorable by
+  //! skipped items, estimated from the items answered (sum x items / answered) when at least
+  //! three in four of its items were answered (kEstimateShare).
+  struct Estimate {
+    double score = 0;
+    std::size_t answered = 0;
+    std::size_t items = 0;
+  };
+  std::map<std::string, Estimate> estimates;  //!< scale id -> estimate (unscorable scales only)
   struct Risk {
     std::string item;
     double value = 0;
@@ -63,9 +75,14 @@ struct Observation {
   std::vector<Risk> risks;
 };
 
-//! Builds an Observation from a scoring result.
+//! Share of a scale's items that must be answered for an Observation::Estimate.
+inline constexpr double kEstimateShare = 0.75;
+
+//! Builds an Observation from a scoring result; with the answers, also the estimates of scales
+//! that skipped items left unscorable.
 Observation MakeObservation(const instruments::Instrument& instrument,
-                            const instruments::ScoreResult& scored, Id response_id, int session);
+                            const instruments::ScoreResult& scored, Id response_id, int session,
+                            const instruments::Answers* answers = nullptr);
 
 //! What a stored Curve holds.
 enum class CurveModel {

@@ -66,8 +66,8 @@ TEST(Monitor, RiskItemRaisedAtOnceWithEvidence) {
 }
 
 TEST(Monitor, RuptureOnReliableDropThenRepaired) {
-  // No fitted within-pair SD: total SEM = 8 * sqrt(1 - .92) = 2.263; threshold with m = 3:
-  // 1.5 * 2.263 * sqrt(4/3) = 3.92.
+  // No fitted within-pair SD: total SEM = 8 * sqrt(1 - .92) = 2.263; threshold with the three
+  // earlier scores (z 1.4): 1.4 * 2.263 * sqrt(4/3) = 3.66.
   std::vector<Observation> obs = {Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40), Wai(5, 47)};
   auto a = AssessEpisode(obs, Cat(), {}, Config::Defaults());
   ASSERT_TRUE(a.has_value());
@@ -77,7 +77,7 @@ TEST(Monitor, RuptureOnReliableDropThenRepaired) {
   EXPECT_EQ(r.scale, "wai_sr.total");
   auto ev = nlohmann::json::parse(r.evidence);
   EXPECT_EQ(ev["rule"], "reliable_drop");
-  EXPECT_NEAR(ev["threshold"].get<double>(), 1.5 * 8 * std::sqrt(0.08) * std::sqrt(4.0 / 3.0), 1e-9);
+  EXPECT_NEAR(ev["threshold"].get<double>(), 1.4 * 8 * std::sqrt(0.08) * std::sqrt(4.0 / 3.0), 1e-9);
   EXPECT_EQ(ev["sd_source"], "sem");
   EXPECT_NEAR(ev["level"].get<double>(), 48, 1e-12);
   ASSERT_EQ(a->alerts[4].size(), 1u);
@@ -89,14 +89,14 @@ TEST(Monitor, RuptureOnReliableDropThenRepaired) {
 
 TEST(Monitor, SmallDropIsNoRuptureButFourAndAHalfIs) {
   auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 44.5)}, Cat(), {}, Config::Defaults());
-  EXPECT_TRUE(AlertsOf(*a, "rupture").empty());  // drop 3.5 < 3.92
+  EXPECT_TRUE(AlertsOf(*a, "rupture").empty());  // drop 3.5 < 3.66
   a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 43.5)}, Cat(), {}, Config::Defaults());
-  EXPECT_EQ(AlertsOf(*a, "rupture").size(), 1u);  // drop 4.5 > 3.92
+  EXPECT_EQ(AlertsOf(*a, "rupture").size(), 1u);  // drop 4.5 > 3.66
 }
 
 TEST(Monitor, FittedWithinPairSdWidensTheThreshold) {
   // With the organisation's within-pair SD of the total at 4.2 (above the SEM 2.263) the
-  // threshold is 1.5 * 4.2 * sqrt(4/3) = 7.27: a drop of 4.5 is ordinary movement, 8 is not.
+  // threshold is 1.4 * 4.2 * sqrt(4/3) = 6.79: a drop of 4.5 is ordinary movement, 8 is not.
   Curve within;
   within.key = "wai_sr.total";
   within.model = CurveModel::WITHIN_PAIR;
@@ -110,7 +110,7 @@ TEST(Monitor, FittedWithinPairSdWidensTheThreshold) {
   ASSERT_EQ(r.size(), 1u);
   auto ev = nlohmann::json::parse(r[0].evidence);
   EXPECT_EQ(ev["sd_source"], "within_pair");
-  EXPECT_NEAR(ev["threshold"].get<double>(), 1.5 * 4.2 * std::sqrt(4.0 / 3.0), 1e-9);
+  EXPECT_NEAR(ev["threshold"].get<double>(), 1.4 * 4.2 * std::sqrt(4.0 / 3.0), 1e-9);
   // A fitted SD below the SEM never narrows the threshold.
   within.sigma2 = 1.0;
   a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40)}, Cat(), {{"wai_sr.total", within}},
@@ -126,8 +126,8 @@ TEST(Monitor, SidakZ) {
 }
 
 TEST(Monitor, RupturePerSubscale) {
-  // Bond alone drops 16 -> 10: subscale SEM 3 * sqrt(.15) = 1.162, threshold (m = 2, subscale z 2.00)
-  // 2 * 1.162 * 1.225 = 2.85; the total's 48 -> 46 stays under 1.5 * 2.263 * 1.225 = 4.16.
+  // Bond alone drops 16 -> 10: subscale SEM 3 * sqrt(.15) = 1.162, threshold (m = 2, subscale z 3.00)
+  // 3 * 1.162 * 1.225 = 4.27; the total's 48 -> 46 stays under 1.4 * 2.263 * 1.225 = 3.88.
   Observation third = Wai(3, 46);
   third.scores["bond"] = 10;
   auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), third}, Cat(), {}, Config::Defaults());
@@ -152,6 +152,78 @@ TEST(Monitor, CutoffNeedsTheRecentLevelAboveIt) {
   // 34, 37, 35: the previous score (37) is above 36 but the recent level (35.5) is not: no alert.
   auto a = AssessEpisode({Wai(1, 34), Wai(2, 37), Wai(3, 35)}, Cat(), {}, Config::Defaults());
   EXPECT_TRUE(AlertsOf(*a, "rupture").empty());
+}
+
+// A WAI-SR response with every item at `value`, `skipped` items (0-based) left out.
+Observation WaiAnswered(int session, double value, std::vector<std::size_t> skipped = {}) {
+  auto wai = Cat().Get("wai_sr");
+  EXPECT_TRUE(wai.has_value());
+  instruments::Answers answers((*wai)->items.size(), value);
+  for (std::size_t k : skipped) answers[k].reset();
+  auto scored = instruments::Score(**wai, answers);
+  EXPECT_TRUE(scored.has_value());
+  return MakeObservation(**wai, *scored, 0, session, &answers);
+}
+
+TEST(Monitor, SkippedItemsLeaveTheScoreUnscorableButTheAllianceWatched) {
+  // Item 1 (task) skipped: task and total are not scorable; the alliance is still watched on
+  // estimates from the answered items (11 of 12 for the total, 3 of 4 for task).
+  Observation o = WaiAnswered(4, 3, {0});
+  EXPECT_FALSE(o.scores.count("total"));
+  EXPECT_FALSE(o.scores.count("task"));
+  EXPECT_EQ(o.scores.at("bond"), 12);
+  ASSERT_TRUE(o.estimates.count("total"));
+  EXPECT_NEAR(o.estimates.at("total").score, 33.0 * 12 / 11, 1e-9);
+  EXPECT_EQ(o.estimates.at("total").answered, 11u);
+  EXPECT_EQ(o.estimates.at("total").items, 12u);
+  EXPECT_NEAR(o.estimates.at("task").score, 12, 1e-9);
+  EXPECT_FALSE(o.estimates.count("bond"));  // scorable: the score itself is used
+  // Below three in four answered (4 of 12 skipped: 8 < 9 for the total, goal 2 of 4): no estimate.
+  Observation sparse = WaiAnswered(4, 3, {3, 5, 7, 10});
+  EXPECT_FALSE(sparse.estimates.count("total"));
+  EXPECT_FALSE(sparse.estimates.count("goal"));
+  // Without the answers there is nothing to estimate from.
+  auto wai = Cat().Get("wai_sr");
+  instruments::Answers answers((*wai)->items.size(), 3.0);
+  answers[0].reset();
+  EXPECT_TRUE(MakeObservation(**wai, *instruments::Score(**wai, answers), 0, 4).estimates.empty());
+
+  // 48, 48, 48, then all 3s with one item skipped: a rupture on the estimated total.
+  auto a = AssessEpisode({WaiAnswered(1, 4), WaiAnswered(2, 4), WaiAnswered(3, 4), o}, Cat(), {}, Config::Defaults());
+  ASSERT_TRUE(a.has_value());
+  std::vector<RaisedAlert> total;
+  for (const auto& r : AlertsOf(*a, "rupture")) {
+    if (r.scale == "wai_sr.total") total.push_back(r);
+  }
+  ASSERT_EQ(total.size(), 1u);
+  EXPECT_NE(total[0].detail.find("estimated from 11 of 12 items"), std::string::npos) << total[0].detail;
+  auto ev = nlohmann::json::parse(total[0].evidence);
+  EXPECT_EQ(ev["estimated_from"]["answered"], 11);
+  EXPECT_NEAR(ev["score"].get<double>(), 36.0, 1e-9);
+}
+
+TEST(Monitor, ASecondRuptureWhileOneIsOpenNeedsAFurtherFall) {
+  // 48 x3, 40 opens a rupture. 41 (not below 40) is the same rupture; 34 is a further fall from
+  // the pair's level (48: the 40 that opened the rupture is not part of it) and a new rupture.
+  auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40), Wai(5, 41), Wai(6, 34)}, Cat(), {},
+                         Config::Defaults());
+  ASSERT_TRUE(a.has_value());
+  auto r = AlertsOf(*a, "rupture");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].session, 4);
+  EXPECT_EQ(r[1].session, 6);
+  auto ev = nlohmann::json::parse(r[1].evidence);
+  EXPECT_EQ(ev["further_drop_since_session"], 4);
+  EXPECT_NEAR(ev["level"].get<double>(), (48.0 * 3 + 41) / 4, 1e-9);
+  ASSERT_EQ(a->ruptures.size(), 2u);
+  EXPECT_EQ(a->ruptures[0].status, "unrepaired");
+  EXPECT_EQ(a->ruptures[1].status, "open");
+  // A return to the level before the first rupture repairs the second.
+  a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40), Wai(5, 34), Wai(6, 47)}, Cat(), {},
+                    Config::Defaults());
+  ASSERT_EQ(a->ruptures.size(), 2u);
+  EXPECT_EQ(a->ruptures[1].status, "repaired");
+  EXPECT_EQ(a->ruptures[1].repair_session, 6);
 }
 
 TEST(Monitor, ChangeAndReliableDeterioration) {
