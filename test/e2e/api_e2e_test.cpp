@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "attune/api/api.hpp"
@@ -274,6 +276,30 @@ TEST_F(ApiE2e, MatchingModelsAreFittedBeforeTheServerListens) {
   ASSERT_TRUE(audit) << audit.error().message;
   EXPECT_TRUE(std::any_of(audit->begin(), audit->end(),
                           [](const AuditEntry& e) { return e.action == "model.fit" && e.actor == "scheduler"; }));
+}
+
+TEST_F(ApiE2e, ListenBacklogIsRaisedAboveCppHttplibsFive) {
+  // cpp-httplib listens with a backlog of 5; 32 clients connecting at once then lost handshakes
+  // to a 1 s retransmission. The server raises it to 1024 (the kernel caps it at somaxconn).
+  // `ss` shows a listening socket's backlog as its Send-Q.
+  int somaxconn = 4096;
+  if (std::FILE* f = std::fopen("/proc/sys/net/core/somaxconn", "r")) {
+    if (std::fscanf(f, "%d", &somaxconn) != 1) somaxconn = 4096;
+    std::fclose(f);
+  }
+  const std::string command = "ss -Hltn 'sport = :" + std::to_string(server_->port()) + "'";
+  std::FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr) << command;
+  std::string out;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
+  ASSERT_EQ(pclose(pipe), 0) << command << " (iproute2, installed by scripts/setup)";
+  std::istringstream line(out);
+  std::string state;
+  long long recv_q = -1, send_q = -1;
+  line >> state >> recv_q >> send_q;
+  EXPECT_EQ(state, "LISTEN") << out;
+  EXPECT_EQ(send_q, std::min(1024, somaxconn)) << out;
 }
 
 TEST_F(ApiE2e, MetricsCountRequestsByRoute) {
