@@ -515,11 +515,19 @@ Result<Reply> Logout(Call& call, Context&) {
 
 Result<Reply> Me(Call& call, Context&) { return Ok200(wire::ActorJson(call.actor)); }
 
+// A list answer: {"<name>": [one JSON object per row]}.
+template <typename Rows, typename ToJson>
+Reply ListOf(const char* name, const Rows& rows, ToJson to_json) {
+  json out = json::array();
+  for (const auto& row : rows) out.push_back(to_json(row));
+  json body = json::object();
+  body[name] = std::move(out);
+  return Ok200(std::move(body));
+}
+
 Result<Reply> ListUsers(Call& call, Context&) {
   ATTUNE_TRY(users, call.clinic.ListUsers(call.actor));
-  json out = json::array();
-  for (const auto& u : users) out.push_back(wire::UserJson(u));
-  return Ok200({{"users", out}});
+  return ListOf("users", users, [&](const auto& u) { return wire::UserJson(u); });
 }
 
 Result<Reply> CreateUser(Call& call, Context&) {
@@ -539,9 +547,7 @@ Result<Reply> CreateUser(Call& call, Context&) {
 
 Result<Reply> ListInstruments(Call& call, Context&) {
   ATTUNE_TRY(all, call.clinic.ListInstruments(call.actor));
-  json out = json::array();
-  for (const auto* i : all) out.push_back(instruments::SummaryJson(*i, call.clinic.use()));
-  return Ok200({{"instruments", out}});
+  return ListOf("instruments", all, [&](const auto* i) { return instruments::SummaryJson(*i, call.clinic.use()); });
 }
 
 Result<Reply> GetInstrument(Call& call, Context&) {
@@ -551,9 +557,7 @@ Result<Reply> GetInstrument(Call& call, Context&) {
 
 Result<Reply> ListTherapists(Call& call, Context&) {
   ATTUNE_TRY(all, call.clinic.ListTherapists(call.actor));
-  json out = json::array();
-  for (const auto& t : all) out.push_back(wire::TherapistJson(t));
-  return Ok200({{"therapists", out}});
+  return ListOf("therapists", all, [&](const auto& t) { return wire::TherapistJson(t); });
 }
 
 Result<Reply> GetTherapist(Call& call, Context&) {
@@ -577,9 +581,7 @@ Result<Reply> UpdateTherapist(Call& call, Context&) {
 
 Result<Reply> ListClients(Call& call, Context&) {
   ATTUNE_TRY(all, call.clinic.ListClients(call.actor));
-  json out = json::array();
-  for (const auto& c : all) out.push_back(wire::ClientJson(c));
-  return Ok200({{"clients", out}});
+  return ListOf("clients", all, [&](const auto& c) { return wire::ClientJson(c); });
 }
 
 Result<Reply> GetClient(Call& call, Context&) {
@@ -604,9 +606,7 @@ Result<Reply> PutIntake(Call& call, Context&) {
 
 Result<Reply> ListEpisodes(Call& call, Context&) {
   ATTUNE_TRY(all, call.clinic.ListEpisodes(call.actor));
-  json out = json::array();
-  for (const auto& e : all) out.push_back(wire::EpisodeJson(e));
-  return Ok200({{"episodes", out}});
+  return ListOf("episodes", all, [&](const auto& e) { return wire::EpisodeJson(e); });
 }
 
 Result<Reply> GetEpisode(Call& call, Context&) {
@@ -623,9 +623,7 @@ Result<Reply> CreateEpisode(Call& call, Context&) {
 
 Result<Reply> ListSessions(Call& call, Context&) {
   ATTUNE_TRY(all, call.clinic.ListSessions(call.actor, PathId(call, 1)));
-  json out = json::array();
-  for (const auto& s : all) out.push_back(wire::SessionJson(s));
-  return Ok200({{"sessions", out}});
+  return ListOf("sessions", all, [&](const auto& s) { return wire::SessionJson(s); });
 }
 
 Result<Reply> CreateSession(Call& call, Context&) {
