@@ -514,6 +514,25 @@ struct Store::Impl {
         soci::use(prorated);
   }
 
+  // Therapists or clients: every row checked (`check(row, position)`, position 0 for a single
+  // row), then all inserted in one transaction, each with its "<entity>.create" audit entry.
+  template <typename Row, typename Check, typename Insert>
+  Result<std::vector<Id>> AddAll(OrgId org, const std::vector<Row>& rows, const Actor& actor,
+                                 const std::string& entity, Check check, Insert insert) {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (auto ok = check(rows[i], rows.size() == 1 ? 0 : i + 1); !ok) return ok.error();
+    }
+    return Write<std::vector<Id>>([&]() -> Result<std::vector<Id>> {
+      if (auto ok = RequireOrganisation(org); !ok) return ok.error();
+      std::vector<Id> ids;
+      for (const auto& row : rows) {
+        ids.push_back(insert(org, row));
+        AppendAuditInTx(org, actor, entity + ".create", entity, std::to_string(ids.back()), row.external_id);
+      }
+      return ids;
+    });
+  }
+
   Id InsertTherapist(OrgId org, const Therapist& t) {
     Id id = NextIds(org, "therapists", 1);
     ll o = org;
@@ -748,21 +767,8 @@ Result<Id> Store::AddTherapist(OrgId org, const Therapist& therapist, const Acto
 
 Result<std::vector<Id>> Store::AddTherapists(OrgId org, const std::vector<Therapist>& therapists,
                                              const Actor& actor) {
-  for (std::size_t i = 0; i < therapists.size(); ++i) {
-    if (auto ok = CheckTherapist(therapists[i], therapists.size() == 1 ? 0 : i + 1); !ok) {
-      return ok.error();
-    }
-  }
-  return impl_->Write<std::vector<Id>>([&]() -> Result<std::vector<Id>> {
-    if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
-    std::vector<Id> ids;
-    for (const auto& t : therapists) {
-      ids.push_back(impl_->InsertTherapist(org, t));
-      impl_->AppendAuditInTx(org, actor, "therapist.create", "therapist", std::to_string(ids.back()),
-                             t.external_id);
-    }
-    return ids;
-  });
+  return impl_->AddAll(org, therapists, actor, "therapist", CheckTherapist,
+                       [this](OrgId o, const Therapist& t) { return impl_->InsertTherapist(o, t); });
 }
 
 Result<Id> Store::AddClient(OrgId org, const Client& client, const Actor& actor) {
@@ -773,19 +779,8 @@ Result<Id> Store::AddClient(OrgId org, const Client& client, const Actor& actor)
 
 Result<std::vector<Id>> Store::AddClients(OrgId org, const std::vector<Client>& clients,
                                           const Actor& actor) {
-  for (std::size_t i = 0; i < clients.size(); ++i) {
-    if (auto ok = CheckClient(clients[i], clients.size() == 1 ? 0 : i + 1); !ok) return ok.error();
-  }
-  return impl_->Write<std::vector<Id>>([&]() -> Result<std::vector<Id>> {
-    if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
-    std::vector<Id> ids;
-    for (const auto& c : clients) {
-      ids.push_back(impl_->InsertClient(org, c));
-      impl_->AppendAuditInTx(org, actor, "client.create", "client", std::to_string(ids.back()),
-                             c.external_id);
-    }
-    return ids;
-  });
+  return impl_->AddAll(org, clients, actor, "client", CheckClient,
+                       [this](OrgId o, const Client& c) { return impl_->InsertClient(o, c); });
 }
 
 Result<Id> Store::AddEpisode(OrgId org, const Episode& episode, const Actor& actor) {
