@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -292,6 +294,61 @@ struct RuptureScore {
   }
 };
 
+// What the drop from the mean of every earlier score can reach: its sensitivity at the threshold
+// that gives specificity .90, chosen knowing the truth (no threshold on that drop does better at
+// that specificity), once on the observed WAI-SR total (or its estimate when items were skipped)
+// and once on the simulator's latent alliance, which no questionnaire observes.
+// Positives and negatives as in the evaluation; a positive without a drop (no earlier score, or
+// none now) counts as missed.
+json DropBounds(const std::map<std::uint32_t, std::vector<monitor::Observation>>& observations,
+                const std::map<std::uint32_t, const sim::EpisodeTruth*>& truth) {
+  std::vector<double> observed_pos, observed_neg, latent_pos, latent_neg;
+  constexpr double kNone = -std::numeric_limits<double>::infinity();
+  for (const auto& [episode, obs] : observations) {
+    auto t = truth.find(episode);
+    if (t == truth.end()) continue;
+    std::set<int> starts;
+    for (const auto& r : t->second->ruptures) starts.insert(r.session);
+    std::vector<double> earlier_observed, earlier_latent;
+    for (const auto& o : obs) {
+      if (o.instrument != "wai_sr") continue;
+      std::optional<double> value;
+      if (auto it = o.scores.find("total"); it != o.scores.end()) value = it->second;
+      if (auto it = o.estimates.find("total"); !value && it != o.estimates.end()) value = it->second.score;
+      const auto k = static_cast<std::size_t>(o.session - 1);
+      const double latent = k < t->second->alliance.size() ? t->second->alliance[k] : 0.0;
+      auto drop = [](const std::vector<double>& before, double now) {
+        double level = 0;
+        for (double v : before) level += v;
+        return level / static_cast<double>(before.size()) - now;
+      };
+      const double d_observed = value && !earlier_observed.empty() ? drop(earlier_observed, *value) : kNone;
+      const double d_latent = !earlier_latent.empty() ? drop(earlier_latent, latent) : kNone;
+      const int s = o.session;
+      if (starts.count(s)) {
+        observed_pos.push_back(d_observed);
+        latent_pos.push_back(d_latent);
+      } else if (s >= 2 && !starts.count(s - 1) && !starts.count(s - 2)) {
+        observed_neg.push_back(d_observed);
+        latent_neg.push_back(d_latent);
+      }
+      if (value) earlier_observed.push_back(*value);
+      earlier_latent.push_back(latent);
+    }
+  }
+  auto bound = [](std::vector<double> pos, std::vector<double> neg) {
+    if (pos.empty() || neg.empty()) return json(nullptr);
+    std::sort(neg.begin(), neg.end());
+    const double threshold = neg[static_cast<std::size_t>(0.90 * static_cast<double>(neg.size()))];
+    std::size_t caught = 0;
+    for (double d : pos) caught += d > threshold ? 1 : 0;
+    return json{{"sensitivity_at_specificity_90", static_cast<double>(caught) / static_cast<double>(pos.size())},
+                {"threshold", threshold}};
+  };
+  return json{{"observed_total", bound(observed_pos, observed_neg)},
+              {"latent_alliance", bound(latent_pos, latent_neg)}};
+}
+
 int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   auto catalogue = LoadCatalogue(ctx);
@@ -491,6 +548,7 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
            {"false_alarm_share", share(det_false, nondet)}}},
          {"curves", curves_json},
          {"rupture_missed_examples", missed},
+         {"rupture_drop_bounds", DropBounds(test_obs, truth)},
          {"seconds", seconds}};
   j["rupture_sweep"] = json::array();
   for (const auto& s : sweep) {
@@ -528,6 +586,13 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   for (const auto& s : sweep) {
     fmt::print("  {:<21} z = {:<5} sensitivity {:.3f}  specificity {:.3f}\n", s.variant, s.z, s.Sensitivity(),
                s.Specificity());
+  }
+  const json& bounds = j["rupture_drop_bounds"];
+  if (!bounds["observed_total"].is_null() && !bounds["latent_alliance"].is_null()) {
+    fmt::print("  the drop from the mean of every earlier score at the best threshold for specificity .90, chosen "
+               "knowing the truth: sensitivity {:.3f} on the observed WAI-SR total, {:.3f} on the latent alliance\n",
+               bounds["observed_total"]["sensitivity_at_specificity_90"].get<double>(),
+               bounds["latent_alliance"]["sensitivity_at_specificity_90"].get<double>());
   }
   fmt::print("not on track: {} of {} episodes that truly ended unchanged or worse flagged ({:.1f}%), median {} "
              "sessions (mean {:.1f}) before the last session; {:.1f}% of improving episodes flagged\n",

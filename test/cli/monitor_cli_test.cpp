@@ -23,6 +23,14 @@ TEST(MonitorCli, EvaluateReportsRuptureSensitivityAndSpecificity) {
   EXPECT_GT(spec, 0.5);
   EXPECT_LE(spec, 1.0);
   EXPECT_EQ(j.at("rupture_sweep").size(), 30u);  // 3 rule sets x 10 values of z
+  // What the drop from the earlier level can reach with a threshold chosen knowing the truth:
+  // on the latent alliance (no measurement error) more than on the observed total.
+  const auto& bounds = j.at("rupture_drop_bounds");
+  const double observed = bounds.at("observed_total").at("sensitivity_at_specificity_90").get<double>();
+  const double latent = bounds.at("latent_alliance").at("sensitivity_at_specificity_90").get<double>();
+  EXPECT_GT(observed, 0.3);
+  EXPECT_GT(latent, observed);
+  EXPECT_LE(latent, 1.0);
   // Same seed, same figures.
   auto again = RunAttune({"monitor", "evaluate", "--therapists", "8", "--clients", "120", "--seed", "3", "--json"});
   EXPECT_EQ(json::parse(again.out).at("rupture_sensitivity").get<double>(), sens);
