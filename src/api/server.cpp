@@ -691,28 +691,48 @@ Result<Reply> Trajectory(Call& call, Context&) {
   return Ok200({{"client_id", PathId(call, 1)}, {"instrument", instrument}, {"points", out}});
 }
 
+// A therapist as JSON text, serialised once per thread and reused while the therapist (as this
+// caller may see them: clients get ClientView) is unchanged; the same bytes as
+// wire::TherapistJson(t).dump().
+const std::string& TherapistText(const Therapist& t) {
+  thread_local std::unordered_map<Id, std::vector<std::pair<Therapist, std::string>>> cache;
+  if (cache.size() > 100000) cache.clear();
+  auto& views = cache[t.id];  // a coordinator's and a client's view of the same therapist
+  for (const auto& [seen, text] : views) {
+    if (seen == t) return text;
+  }
+  if (views.size() >= 2) views.erase(views.begin());
+  views.emplace_back(t, wire::TherapistJson(t).dump());
+  return views.back().second;
+}
+
 Result<Reply> Recommendations(Call& call, Context&) {
   std::size_t limit = 10;
   if (std::string l = Query(call, "limit"); !l.empty()) {
     ATTUNE_TRY(n, wire::ParseCount(l, "limit", 1, 1000));
     limit = n;
   }
-  ATTUNE_TRY(recs, call.clinic.Recommend(call.actor, PathId(call, 1), limit));
-  // Built by moving, not from initializer lists (which copy every nested value): this is the
-  // busiest read.
-  json out = json::array();
-  for (auto& r : recs) {
-    json item = json::object();
-    item["therapist"] = wire::TherapistJson(r.therapist);
-    item["score"] = r.score;
-    item["uncertainty"] = r.uncertainty;
-    item["reasons"] = std::move(r.reasons);
-    out.push_back(std::move(item));
+  const Id client_id = PathId(call, 1);
+  ATTUNE_TRY(recs, call.clinic.Recommend(call.actor, client_id, limit));
+  // The busiest read, written as text rather than built as a json value and dumped: the
+  // therapist objects, most of the answer, come from TherapistText. Keys in json's (sorted)
+  // order, numbers as json writes them: the bytes json::dump would give.
+  std::string text = fmt::format("{{\"client_id\":{},\"recommendations\":[", client_id);
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    const auto& r = recs[i];
+    if (i > 0) text += ',';
+    text += "{\"reasons\":";
+    text += json(r.reasons).dump();
+    text += ",\"score\":";
+    text += json(r.score).dump();
+    text += ",\"therapist\":";
+    text += TherapistText(r.therapist);
+    text += ",\"uncertainty\":";
+    text += json(r.uncertainty).dump();
+    text += '}';
   }
-  json body = json::object();
-  body["client_id"] = PathId(call, 1);
-  body["recommendations"] = std::move(out);
-  return Ok200(std::move(body));
+  text += "]}";
+  return Reply{200, {}, std::move(text), "application/json"};
 }
 
 Result<Reply> ListAlerts(Call& call, Context&) {

@@ -255,6 +255,16 @@ TEST_F(ApiE2e, RecommendationsAndExports) {
   ASSERT_GE(recs.body["recommendations"].size(), 1u);
   // Clients see only what a therapist made client-visible.
   EXPECT_EQ(recs.body["recommendations"][0]["therapist"]["location"], "");
+  // The answer is written as text (with cached therapist objects): byte for byte what dumping
+  // the same JSON value gives, for a client's and a coordinator's view, asked twice (the second
+  // from the cache).
+  auto coord = SignIn(client, "coord");
+  for (const auto* token : {&cli.token, &coord.token, &cli.token, &coord.token}) {
+    auto again = Call("GET", "/api/v1/clients/1/recommendations?limit=5", *token);
+    ASSERT_EQ(again.status, 200);
+    EXPECT_EQ(again.text, again.body.dump());
+    EXPECT_EQ(again.body["recommendations"].size(), recs.body["recommendations"].size());
+  }
   auto res = SignIn(client, "res");
   auto exported = Call("GET", "/api/v1/exports/scores?format=csv", res.token);
   EXPECT_EQ(exported.status, 200);

@@ -47,6 +47,8 @@ struct Therapist {
   int capacity = 0;                      //!< clients the therapist can hold at once
   bool accepting = true;                 //!< accepting new clients
   std::vector<std::string> client_visible;  //!< profile fields clients may see
+
+  bool operator==(const Therapist&) const = default;
 };
 
 //! A client, pseudonymous: no name, only a clinic-chosen pseudonym.
