@@ -185,7 +185,14 @@ class ClinicCache {
       previous = entry.index;
     }
     auto started = Steady::now();
-    auto loaded = load(previous.get());
+    // Whatever happens in `load` (it may throw), the callers waiting for it must wake.
+    Result<std::shared_ptr<const TherapistIndex>> loaded = Fail(ErrorCode::INTERNAL, "therapist index not loaded");
+    try {
+      loaded = load(previous.get());
+    } catch (...) {
+      Finished([&] { therapists_[org].loading = false; });
+      throw;
+    }
     std::lock_guard lock(mutex_);
     auto& entry = therapists_[org];
     entry.loading = false;
@@ -254,7 +261,13 @@ class ClinicCache {
       }
       entry.building = true;
     }
-    auto ranker = match::Ranker::Build(*model, index->profiles, kObjective, kBlendWeight);
+    Result<match::Ranker> ranker = Fail(ErrorCode::INTERNAL, "matcher not compiled");
+    try {
+      ranker = match::Ranker::Build(*model, index->profiles, kObjective, kBlendWeight);
+    } catch (...) {
+      Finished([&] { matchers_[org].building = false; });
+      throw;
+    }
     std::lock_guard lock(mutex_);
     auto& entry = matchers_[org];
     entry.building = false;
@@ -265,6 +278,17 @@ class ClinicCache {
   }
 
   static constexpr std::chrono::seconds kModelCheck{2};
+
+ private:
+  // Clears a loading flag (`clear`, under the lock) and wakes the callers waiting on it.
+  template <typename F>
+  void Finished(F clear) {
+    std::lock_guard lock(mutex_);
+    clear();
+    loaded_.notify_all();
+  }
+
+ public:
   static constexpr model::Objective kObjective = model::Objective::ALLIANCE;
   static constexpr double kBlendWeight = 0.5;
 
