@@ -433,8 +433,9 @@ struct Store::Impl {
   Result<SubmitOutcome> SubmitInTx(OrgId org, const ScoredResponse& scored, const Actor& actor);
   Result<SubmitOutcome> ReplayOf(OrgId org, const Response& first, const Response& r);
 
-  Id InsertAlertInTx(OrgId org, const Alert& alert, const Actor& actor) {
-    Id id = NextIds(org, "alerts", 1);
+  // Inserts one alert row under `id` with its note and evidence; the caller's transaction is
+  // open and appends its audit entry (AlertCreated). An empty raised_at means now.
+  void InsertAlertRowInTx(OrgId org, Id id, const Alert& alert) {
     ll o = org, i = id, e = alert.episode_id, r = alert.response_id.value_or(0);
     soci::indicator r_ind = alert.response_id ? soci::i_ok : soci::i_null;
     std::string raised = alert.raised_at.empty() ? NowUtc() : alert.raised_at;
@@ -443,9 +444,10 @@ struct Store::Impl {
         soci::use(o), soci::use(i), soci::use(e), soci::use(r, r_ind), soci::use(alert.kind),
         soci::use(alert.severity), soci::use(alert.detail), soci::use(raised), soci::use(alert.note),
         soci::use(alert.evidence);
-    AppendAuditInTx(org, actor, "alert.create", "alert", std::to_string(id),
-                    fmt::format("{} {} episode {}", alert.kind, alert.severity, alert.episode_id));
-    return id;
+  }
+  static AuditRecord AlertCreated(const Actor& actor, Id id, const Alert& alert) {
+    return AuditRecord{actor, "alert.create", "alert", std::to_string(id),
+                       fmt::format("{} {} episode {}", alert.kind, alert.severity, alert.episode_id)};
   }
 
   bool OrganisationExists(OrgId org) {
@@ -956,13 +958,21 @@ Result<SubmitOutcome> Store::Impl::SubmitInTx(OrgId org, const ScoredResponse& s
   }
   std::sort(outcome.scores.begin(), outcome.scores.end(),
             [](const Score& a, const Score& b) { return a.scale_id < b.scale_id; });
-  AppendAuditInTx(org, actor, "response.create", "response", std::to_string(id),
-                         r.instrument_id + " key " + r.idempotency_key);
-  for (const auto& alert : scored.alerts) {
-    Alert row = alert;
-    row.response_id = id;
-    outcome.alert_ids.push_back(InsertAlertInTx(org, row, actor));
+  // The alerts' ids in one reservation, and the response's and alerts' audit entries in one pass
+  // over the hash chain (in that order).
+  std::vector<AuditRecord> audit{AuditRecord{actor, "response.create", "response", std::to_string(id),
+                                             r.instrument_id + " key " + r.idempotency_key}};
+  if (!scored.alerts.empty()) {
+    Id alert_id = NextIds(org, "alerts", static_cast<ll>(scored.alerts.size()));
+    for (const auto& alert : scored.alerts) {
+      Alert row = alert;
+      row.response_id = id;
+      InsertAlertRowInTx(org, alert_id, row);
+      audit.push_back(AlertCreated(actor, alert_id, row));
+      outcome.alert_ids.push_back(alert_id++);
+    }
   }
+  AppendAuditManyInTx(org, audit);
   return outcome;
 }
 
