@@ -381,7 +381,9 @@ struct Store::Impl {
   }
 
   // Appends `records` in order to the organisation's hash chain: the head is read (and locked)
-  // once, the entries go in through one prepared statement, and the head is written once.
+  // once, the entries go in through one prepared statement (kBulkAudit or more: the dialect's
+  // multi-row INSERTs), and the head is written once. All carry the time of the append.
+  static constexpr std::size_t kBulkAudit = 16;
   std::vector<AuditEntry> AppendAuditManyInTx(OrgId org, const std::vector<AuditRecord>& records) {
     ll o = org;
     ll last_seq = 0;
@@ -391,19 +393,13 @@ struct Store::Impl {
         soci::use(o), soci::into(last_seq), soci::into(last_hash);
     const bool have_head = sql.got_data();
     std::vector<AuditEntry> entries;
-    entries.reserve(records.size());
-    AuditEntry entry;
-    ll seq = 0;
-    soci::statement insert =
-        (sql.prepare << "INSERT INTO audit_log (org_id, seq, at, actor, action, entity, entity_id, detail, "
-                        "prev_hash, hash) VALUES (:o, :s, :at, :actor, :action, :entity, :eid, :detail, :prev, :hash)",
-         soci::use(o), soci::use(seq), soci::use(entry.at), soci::use(entry.actor), soci::use(entry.action),
-         soci::use(entry.entity), soci::use(entry.entity_id), soci::use(entry.detail), soci::use(entry.prev_hash),
-         soci::use(entry.hash));
+    entries.reserve(records.size());  // bound as text below: must not move
+    const std::string now = NowUtc();
     for (const auto& r : records) {
+      AuditEntry entry;
       entry.org_id = org;
       entry.seq = entries.empty() ? (have_head ? last_seq + 1 : 1) : entries.back().seq + 1;
-      entry.at = NowUtc();
+      entry.at = now;
       entry.actor = r.actor.name;
       entry.action = r.action;
       entry.entity = r.entity;
@@ -411,9 +407,36 @@ struct Store::Impl {
       entry.detail = r.detail;
       entry.prev_hash = entries.empty() ? (have_head ? last_hash : "") : entries.back().hash;
       entry.hash = detail::AuditHash(entry);
-      seq = entry.seq;
-      insert.execute(true);
-      entries.push_back(entry);
+      entries.push_back(std::move(entry));
+    }
+    ll seq = 0;
+    if (entries.size() >= kBulkAudit) {
+      // Batches (the server's read audit): several rows per statement.
+      auto bulk = dialect->PrepareBulkInsert(
+          sql, "audit_log",
+          {"org_id", "seq", "at", "actor", "action", "entity", "entity_id", "detail", "prev_hash", "hash"});
+      for (const auto& e : entries) {
+        const detail::BulkValue row[] = {static_cast<std::int64_t>(org), static_cast<std::int64_t>(e.seq),
+                                         std::string_view(e.at),        std::string_view(e.actor),
+                                         std::string_view(e.action),    std::string_view(e.entity),
+                                         std::string_view(e.entity_id), std::string_view(e.detail),
+                                         std::string_view(e.prev_hash), std::string_view(e.hash)};
+        bulk->Add(row);
+      }
+      bulk->Flush();
+    } else {
+      AuditEntry entry;
+      soci::statement insert =
+          (sql.prepare << "INSERT INTO audit_log (org_id, seq, at, actor, action, entity, entity_id, detail, "
+                          "prev_hash, hash) VALUES (:o, :s, :at, :actor, :action, :entity, :eid, :detail, :prev, :hash)",
+           soci::use(o), soci::use(seq), soci::use(entry.at), soci::use(entry.actor), soci::use(entry.action),
+           soci::use(entry.entity), soci::use(entry.entity_id), soci::use(entry.detail), soci::use(entry.prev_hash),
+           soci::use(entry.hash));
+      for (const auto& e : entries) {
+        entry = e;
+        seq = e.seq;
+        insert.execute(true);
+      }
     }
     if (entries.empty()) return entries;
     seq = entries.back().seq;
