@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <tuple>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 namespace attune::monitor {
 
@@ -271,7 +271,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
         // A new drop is looked for even while a rupture is open (a second rupture must not wait
         // for the first to close), from the pair's level outside ruptures.
         bool opened = false;
-        const std::vector<double>& earlier = st.history;
+        const std::vector<double>& earlier = st.history;  // outside ruptures when m = 0 (below)
         if (!acted && !earlier.empty()) {
           const std::size_t m = config.rupture_baseline == 0
                                     ? earlier.size()
