@@ -174,6 +174,7 @@ class ClinicCache {
       OrgId org,
       const std::function<Result<std::shared_ptr<const TherapistIndex>>(const TherapistIndex* previous)>& load) {
     std::shared_ptr<const TherapistIndex> previous;  // what the reload may reuse
+    bool* loading = nullptr;                         // the entry's flag (map entries stay put)
     {
       std::unique_lock lock(mutex_);
       auto& entry = therapists_[org];
@@ -182,21 +183,14 @@ class ClinicCache {
       loaded_.wait(lock, [&] { return entry.index || !entry.loading; });
       if (entry.index && (Steady::now() - entry.loaded < kTherapistTtl || entry.loading)) return entry.index;
       entry.loading = true;
+      loading = &entry.loading;
       previous = entry.index;
     }
+    const LoadEnds ends(*this, *loading);
     auto started = Steady::now();
-    // Whatever happens in `load` (it may throw), the callers waiting for it must wake.
-    Result<std::shared_ptr<const TherapistIndex>> loaded = Fail(ErrorCode::INTERNAL, "therapist index not loaded");
-    try {
-      loaded = load(previous.get());
-    } catch (...) {
-      Finished([&] { therapists_[org].loading = false; });
-      throw;
-    }
+    auto loaded = load(previous.get());
     std::lock_guard lock(mutex_);
     auto& entry = therapists_[org];
-    entry.loading = false;
-    loaded_.notify_all();
     if (!loaded) return loaded.error();
     // A write that dropped the entry while we read keeps it dropped (our rows may predate it).
     auto index = std::move(*loaded);
@@ -218,12 +212,15 @@ class ClinicCache {
   // had is served (the first call per organisation must succeed).
   Result<std::shared_ptr<const model::FittedModel>> Model(OrgId org,
                                                          const std::function<Result<CurrentModel>()>& load) {
+    bool* loading = nullptr;
     {
       std::lock_guard lock(mutex_);
       auto& entry = models_[org];
       if (entry.model && (Steady::now() - entry.checked < kModelCheck || entry.loading)) return entry.model;
       entry.loading = true;
+      loading = &entry.loading;
     }
+    const LoadEnds ends(*this, *loading);
     // One caller asks at a time: without a model yet, the others wait for its answer rather than
     // each fitting one.
     std::lock_guard load_lock(model_load_mutex_);
@@ -236,7 +233,6 @@ class ClinicCache {
     auto current = load();
     std::lock_guard lock(mutex_);
     auto& entry = models_[org];
-    entry.loading = false;
     if (!current || !current->model) {
       if (entry.model) return entry.model;
       if (!current) return current.error();
@@ -251,6 +247,7 @@ class ClinicCache {
   // previous index or model (at most one refresh old) while another compiles the new one.
   Result<std::shared_ptr<const Matcher>> MatcherFor(OrgId org, const std::shared_ptr<const TherapistIndex>& index,
                                                     const std::shared_ptr<const model::FittedModel>& model) {
+    bool* building = nullptr;
     {
       std::unique_lock lock(mutex_);
       auto& entry = matchers_[org];
@@ -260,39 +257,41 @@ class ClinicCache {
         return entry.matcher;
       }
       entry.building = true;
+      building = &entry.building;
     }
-    Result<match::Ranker> ranker = Fail(ErrorCode::INTERNAL, "matcher not compiled");
-    try {
-      ranker = match::Ranker::Build(*model, index->profiles, kObjective, kBlendWeight);
-    } catch (...) {
-      Finished([&] { matchers_[org].building = false; });
-      throw;
-    }
+    const LoadEnds ends(*this, *building);
+    auto ranker = match::Ranker::Build(*model, index->profiles, kObjective, kBlendWeight);
     std::lock_guard lock(mutex_);
     auto& entry = matchers_[org];
-    entry.building = false;
-    loaded_.notify_all();
     if (!ranker) return ranker.error();
     entry.matcher = std::make_shared<const Matcher>(Matcher{index, model, std::move(*ranker)});
     return entry.matcher;
   }
 
   static constexpr std::chrono::seconds kModelCheck{2};
-
- private:
-  // Clears a loading flag (`clear`, under the lock) and wakes the callers waiting on it.
-  template <typename F>
-  void Finished(F clear) {
-    std::lock_guard lock(mutex_);
-    clear();
-    loaded_.notify_all();
-  }
-
- public:
   static constexpr model::Objective kObjective = model::Objective::ALLIANCE;
   static constexpr double kBlendWeight = 0.5;
 
  private:
+  // Ends one caller's load however it ends (a load may throw): clears its flag (loading,
+  // building) and wakes the callers waiting for it. Declared before the caller's own lock, so
+  // the result is stored before the flag clears.
+  class LoadEnds {
+   public:
+    LoadEnds(ClinicCache& cache, bool& flag) : cache_(cache), flag_(flag) {}
+    LoadEnds(const LoadEnds&) = delete;
+    LoadEnds& operator=(const LoadEnds&) = delete;
+    ~LoadEnds() {
+      std::lock_guard lock(cache_.mutex_);
+      flag_ = false;
+      cache_.loaded_.notify_all();
+    }
+
+   private:
+    ClinicCache& cache_;
+    bool& flag_;
+  };
+
   struct SessionEntry {
     Actor actor;
     Steady::time_point until;
