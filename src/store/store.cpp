@@ -327,17 +327,21 @@ struct Store::Impl {
   // organisation. RowT supplies kColumns and ToDomain(org) -> T.
   template <typename RowT, typename T>
   Result<T> GetById(OrgId org, Id id, const char* table, const char* noun) {
-    return Read<T>([&]() -> Result<T> {
-      RowT row;
-      ll o = org, i = id;
-      std::optional<T> found;
-      Query(sql, std::string("SELECT ") + RowT::kColumns + " FROM " + table + " WHERE org_id = :o AND id = :i",
-            row, [&] { found = row.ToDomain(org); }, o, i);
-      if (!found) {
-        return Fail(ErrorCode::NOT_FOUND, fmt::format("{} {} not found in organisation {}", noun, id, org), "id");
-      }
-      return *found;
-    });
+    return Read<T>([&]() -> Result<T> { return FindByIdInTx<RowT, T>(org, id, table, noun); });
+  }
+
+  // The same inside the caller's open transaction (a write that reads the row it changes).
+  template <typename RowT, typename T>
+  Result<T> FindByIdInTx(OrgId org, Id id, const char* table, const char* noun) {
+    RowT row;
+    ll o = org, i = id;
+    std::optional<T> found;
+    Query(sql, std::string("SELECT ") + RowT::kColumns + " FROM " + table + " WHERE org_id = :o AND id = :i",
+          row, [&] { found = row.ToDomain(org); }, o, i);
+    if (!found) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("{} {} not found in organisation {}", noun, id, org), "id");
+    }
+    return *found;
   }
 
   // Every row of `table` in the organisation, by id.
@@ -1664,18 +1668,7 @@ Result<void> Store::DeleteAuthSession(const std::string& token_hash) {
 }
 
 Result<Alert> Store::GetAlert(OrgId org, Id id) {
-  return impl_->Read<Alert>([&]() -> Result<Alert> {
-    AlertRow row;
-    ll o = org, i = id;
-    std::optional<Alert> found;
-    Query(impl_->sql,
-          std::string("SELECT ") + AlertRow::kColumns + " FROM alerts WHERE org_id = :o AND id = :i",
-          row, [&] { found = row.ToDomain(org); }, o, i);
-    if (!found) {
-      return Fail(ErrorCode::NOT_FOUND, fmt::format("alert {} not found in organisation {}", id, org), "id");
-    }
-    return *found;
-  });
+  return impl_->GetById<AlertRow, Alert>(org, id, "alerts", "alert");
 }
 
 namespace {
@@ -1767,16 +1760,8 @@ Result<Therapist> Store::UpdateTherapist(OrgId org, Id id, const TherapistUpdate
                 "capacity");
   }
   return impl_->Write<Therapist>([&]() -> Result<Therapist> {
+    ATTUNE_TRY(t, (impl_->FindByIdInTx<TherapistRow, Therapist>(org, id, "therapists", "therapist")));
     ll o = org, i = id;
-    TherapistRow row;
-    std::optional<Therapist> found;
-    Query(impl_->sql,
-          std::string("SELECT ") + TherapistRow::kColumns + " FROM therapists WHERE org_id = :o AND id = :i",
-          row, [&] { found = row.ToDomain(org); }, o, i);
-    if (!found) {
-      return Fail(ErrorCode::NOT_FOUND, fmt::format("therapist {} not found in organisation {}", id, org), "id");
-    }
-    Therapist t = *found;
     std::string given;  // the audit detail: the fields the update gave
     auto take = [&](auto& field, const auto& value, const char* name) {
       if (!value) return;
