@@ -250,6 +250,7 @@ struct EvalArgs {
   int clients = 300;
   int sessions = 12;
   long long seed = 1;
+  double rupture_depth = sim::SimParams{}.rupture_depth;  //!< planted depth, latent SD units
   bool json = false;
   //! Regression floors: exit 1 when a figure falls below (0 = no check).
   double floor_sensitivity = 0, floor_specificity = 0, floor_not_on_track = 0;
@@ -288,6 +289,7 @@ struct RuptureScore {
   std::size_t positives = 0, detected = 0, negatives = 0, false_alarms = 0;
   std::size_t detected_within_1 = 0;  //!< at the rupture session or the session after it
   std::size_t positives_scorable = 0, detected_scorable = 0;  //!< total scorable now and earlier
+  std::vector<std::pair<double, bool>> by_depth;  //!< each positive's planted depth and whether it was caught
   double Sensitivity() const { return positives ? static_cast<double>(detected) / static_cast<double>(positives) : 0; }
   double Specificity() const {
     return negatives ? 1.0 - static_cast<double>(false_alarms) / static_cast<double>(negatives) : 0;
@@ -349,6 +351,23 @@ json DropBounds(const std::map<std::uint32_t, std::vector<monitor::Observation>>
               {"latent_alliance", bound(latent_pos, latent_neg)}};
 }
 
+// Sensitivity by planted depth, in the three equal bands of its range (rupture_depth x 0.75-1.25).
+json ByDepth(const std::vector<std::pair<double, bool>>& positives, double depth) {
+  json out = json::array();
+  for (int band = 0; band < 3; ++band) {
+    const double lo = depth * (0.75 + band / 6.0), hi = depth * (0.75 + (band + 1) / 6.0);
+    std::size_t n = 0, caught = 0;
+    for (const auto& [d, detected] : positives) {
+      if (d < lo || (d >= hi && band < 2)) continue;
+      ++n;
+      caught += detected ? 1 : 0;
+    }
+    out.push_back(json{{"depth_from", lo}, {"depth_to", hi}, {"positives", n}, {"detected", caught},
+                       {"sensitivity", n ? static_cast<double>(caught) / static_cast<double>(n) : 0.0}});
+  }
+  return out;
+}
+
 int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   auto catalogue = LoadCatalogue(ctx);
@@ -357,6 +376,7 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   params.therapists = args.therapists;
   params.clients = args.clients;
   params.sessions = args.sessions;
+  params.rupture_depth = args.rupture_depth;
   auto train = sim::SimulateClinic(*catalogue, params, static_cast<std::uint64_t>(args.seed) + 1000003);
   if (!train) return ReportError(train.error());
   auto test = sim::SimulateClinic(*catalogue, params, static_cast<std::uint64_t>(args.seed));
@@ -447,6 +467,9 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
         if (starts.count(s)) {
           ++score.positives;
           score.detected += alerted.count(s);
+          for (const auto& r : t->second->ruptures) {
+            if (r.session == s) score.by_depth.emplace_back(r.depth, alerted.count(s) > 0);
+          }
           score.detected_within_1 += alerted.count(s) || (answered.count(s + 1) && alerted.count(s + 1)) ? 1 : 0;
           if (scorable.count(s) && !scorable.empty() && *scorable.begin() < s) {
             ++score.positives_scorable;
@@ -549,6 +572,8 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
          {"curves", curves_json},
          {"rupture_missed_examples", missed},
          {"rupture_drop_bounds", DropBounds(test_obs, truth)},
+         {"rupture_depth", args.rupture_depth},
+         {"rupture_sensitivity_by_depth", ByDepth(main_score.by_depth, args.rupture_depth)},
          {"seconds", seconds}};
   j["rupture_sweep"] = json::array();
   for (const auto& s : sweep) {
@@ -594,6 +619,12 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
                bounds["observed_total"]["sensitivity_at_specificity_90"].get<double>(),
                bounds["latent_alliance"]["sensitivity_at_specificity_90"].get<double>());
   }
+  fmt::print("  by planted depth (latent SD):");
+  for (const auto& b : j["rupture_sensitivity_by_depth"]) {
+    fmt::print(" {:.2f}-{:.2f}: {:.3f} ({} of {});", b["depth_from"].get<double>(), b["depth_to"].get<double>(),
+               b["sensitivity"].get<double>(), b["detected"].get<std::size_t>(), b["positives"].get<std::size_t>());
+  }
+  fmt::print("\n");
   fmt::print("not on track: {} of {} episodes that truly ended unchanged or worse flagged ({:.1f}%), median {} "
              "sessions (mean {:.1f}) before the last session; {:.1f}% of improving episodes flagged\n",
              poor_flagged, poor, 100 * share(poor_flagged, poor), median_lead, mean_lead,
@@ -679,6 +710,8 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
     c->add_option("--clients", args->clients, "Clients")->check(CLI::Range(1, 10000000));
     c->add_option("--sessions", args->sessions, "Scheduled sessions per episode")->check(CLI::Range(3, 100));
     c->add_option("--seed", args->seed, "Seed of the evaluated clinic (curves use another)");
+    c->add_option("--rupture-depth", args->rupture_depth,
+                  "Planted rupture depth in latent alliance SD (each rupture 0.75-1.25 times it; default 1.2)");
     c->add_option("--floor-sensitivity", args->floor_sensitivity, "Exit 1 when rupture sensitivity is below this");
     c->add_option("--floor-specificity", args->floor_specificity, "Exit 1 when rupture specificity is below this");
     c->add_option("--floor-not-on-track", args->floor_not_on_track,

@@ -37,6 +37,35 @@ TEST(MonitorCli, EvaluateReportsRuptureSensitivityAndSpecificity) {
   EXPECT_NE(RunAttune({"monitor", "evaluate", "--clients", "0"}).exit_code, 0);
 }
 
+TEST(MonitorCli, EvaluateCatchesDeeperRupturesMoreOften) {
+  auto at = [](const char* depth) {
+    auto r = RunAttune({"monitor", "evaluate", "--therapists", "8", "--clients", "200", "--seed", "4", "--rupture-depth",
+                        depth, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+  };
+  const json shallow = at("0.8"), deep = at("2.0");
+  EXPECT_EQ(deep.at("rupture_depth").get<double>(), 2.0);
+  EXPECT_GT(deep.at("rupture_sensitivity").get<double>(), shallow.at("rupture_sensitivity").get<double>() + 0.2);
+  // The breakdown covers every positive, in three bands of the planted range.
+  const auto& bands = deep.at("rupture_sensitivity_by_depth");
+  ASSERT_EQ(bands.size(), 3u);
+  EXPECT_DOUBLE_EQ(bands[0].at("depth_from").get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(bands[2].at("depth_to").get<double>(), 2.5);
+  int positives = 0, detected = 0;
+  for (const auto& b : bands) {
+    positives += b.at("positives").get<int>();
+    detected += b.at("detected").get<int>();
+  }
+  EXPECT_EQ(positives, deep.at("rupture_positives").get<int>());
+  EXPECT_EQ(detected, deep.at("rupture_detected").get<int>());
+  // Out of the simulator's range: refused, naming the parameter, its value and the range.
+  auto bad = RunAttune({"monitor", "evaluate", "--rupture-depth", "7"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("rupture_depth"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("7"), std::string::npos) << bad.err;
+}
+
 TEST(MonitorCli, DatabaseCommands) {
   const std::string dir = TempDir("monitor-cli");
   const std::string db = dir + "/clinic.sqlite";
