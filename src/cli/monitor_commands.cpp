@@ -290,6 +290,9 @@ struct RuptureScore {
   std::size_t detected_within_1 = 0;  //!< at the rupture session or the session after it
   std::size_t positives_scorable = 0, detected_scorable = 0;  //!< total scorable now and earlier
   std::vector<std::pair<double, bool>> by_depth;  //!< each positive's planted depth and whether it was caught
+  //! Planted ruptures caught on the WAI-SR total whose outcome the monitor decided, by planted
+  //! outcome and the monitor's verdict: [planted repaired][marked repaired].
+  std::size_t repair[2][2] = {{0, 0}, {0, 0}};
   double Sensitivity() const { return positives ? static_cast<double>(detected) / static_cast<double>(positives) : 0; }
   double Specificity() const {
     return negatives ? 1.0 - static_cast<double>(false_alarms) / static_cast<double>(negatives) : 0;
@@ -468,7 +471,14 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
           ++score.positives;
           score.detected += alerted.count(s);
           for (const auto& r : t->second->ruptures) {
-            if (r.session == s) score.by_depth.emplace_back(r.depth, alerted.count(s) > 0);
+            if (r.session != s) continue;
+            score.by_depth.emplace_back(r.depth, alerted.count(s) > 0);
+            // The monitor's verdict on the total's rupture opened at this session, once decided.
+            for (const auto& e : assessment->ruptures) {
+              if (e.key == "wai_sr.total" && e.session == s && e.status != "open") {
+                ++score.repair[r.repaired ? 1 : 0][e.status == "repaired" ? 1 : 0];
+              }
+            }
           }
           score.detected_within_1 += alerted.count(s) || (answered.count(s + 1) && alerted.count(s + 1)) ? 1 : 0;
           if (scorable.count(s) && !scorable.empty() && *scorable.begin() < s) {
@@ -574,12 +584,45 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
          {"rupture_drop_bounds", DropBounds(test_obs, truth)},
          {"rupture_depth", args.rupture_depth},
          {"rupture_sensitivity_by_depth", ByDepth(main_score.by_depth, args.rupture_depth)},
+         {"repair",
+          {{"planted_repaired", main_score.repair[1][0] + main_score.repair[1][1]},
+           {"planted_repaired_marked_repaired", share(main_score.repair[1][1], main_score.repair[1][0] + main_score.repair[1][1])},
+           {"planted_unrepaired", main_score.repair[0][0] + main_score.repair[0][1]},
+           {"planted_unrepaired_marked_unrepaired",
+            share(main_score.repair[0][0], main_score.repair[0][0] + main_score.repair[0][1])}}},
          {"seconds", seconds}};
   j["rupture_sweep"] = json::array();
   for (const auto& s : sweep) {
     j["rupture_sweep"].push_back(
         json{{"rules", s.variant}, {"z", s.z}, {"subscale_z", monitor::SidakZ(s.z, 3)},
              {"sensitivity", s.Sensitivity()}, {"specificity", s.Specificity()}});
+  }
+  // The repair margin, at the default drop rules: which verdicts each margin gives.
+  j["repair_sweep"] = json::array();
+  for (double margin : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+    monitor::Config config = base;
+    config.repair_margin = margin;
+    std::size_t counts[2][2] = {{0, 0}, {0, 0}};
+    for (const auto& [episode, obs] : test_obs) {
+      auto t = truth.find(episode);
+      if (t == truth.end()) continue;
+      auto assessment = monitor::AssessEpisode(obs, *catalogue, curves, config);
+      if (!assessment) return ReportError(assessment.error());
+      for (const auto& r : t->second->ruptures) {
+        for (const auto& e : assessment->ruptures) {
+          if (e.key == "wai_sr.total" && e.session == r.session && e.status != "open") {
+            ++counts[r.repaired ? 1 : 0][e.status == "repaired" ? 1 : 0];
+          }
+        }
+      }
+    }
+    j["repair_sweep"].push_back(json{{"margin", margin},
+                                     {"planted_repaired_marked_repaired", share(counts[1][1], counts[1][0] + counts[1][1])},
+                                     {"planted_unrepaired_marked_unrepaired", share(counts[0][0], counts[0][0] + counts[0][1])},
+                                     {"marked_repaired_share", share(counts[0][1] + counts[1][1],
+                                                                     counts[0][0] + counts[0][1] + counts[1][0] + counts[1][1])},
+                                     {"planted_repaired_share", share(counts[1][0] + counts[1][1],
+                                                                      counts[0][0] + counts[0][1] + counts[1][0] + counts[1][1])}});
   }
   std::vector<std::string> regressions;
   auto check = [&](const char* name, double value, double floor) {
@@ -625,6 +668,12 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
                b["sensitivity"].get<double>(), b["detected"].get<std::size_t>(), b["positives"].get<std::size_t>());
   }
   fmt::print("\n");
+  const json& repair = j["repair"];
+  fmt::print("repair, for planted ruptures caught on the total and decided: {:.3f} of {} planted repaired marked repaired, "
+             "{:.3f} of {} planted unrepaired marked unrepaired\n",
+             repair["planted_repaired_marked_repaired"].get<double>(), repair["planted_repaired"].get<std::size_t>(),
+             repair["planted_unrepaired_marked_unrepaired"].get<double>(),
+             repair["planted_unrepaired"].get<std::size_t>());
   fmt::print("not on track: {} of {} episodes that truly ended unchanged or worse flagged ({:.1f}%), median {} "
              "sessions (mean {:.1f}) before the last session; {:.1f}% of improving episodes flagged\n",
              poor_flagged, poor, 100 * share(poor_flagged, poor), median_lead, mean_lead,

@@ -245,7 +245,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
           OpenRupture& open = *st.open;
           RuptureEvent& event = out.ruptures[open.event];
           ++open.seen;
-          const double margin = spread.value_or(0.0);
+          const double margin = config.repair_margin * spread.value_or(0.0);
           if (worse_by(open.level) <= margin) {
             event.status = "repaired";
             event.repair_session = obs.session;
@@ -336,7 +336,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             a.scale = key;
             a.session = obs.session;
             a.detail = *rule == "reliable_drop"
-                           ? fmt::format("{} fell to {} at session {} from a recent level of {:.1f} (a reliable drop)",
+                           ? fmt::format("{} fell to {} at session {} from the pair's earlier level of {:.1f} (a reliable drop)",
                                          key, shown, obs.session, level)
                            : fmt::format("{} fell to {} at session {}, below the cutoff {}", key, shown,
                                          obs.session, instruments::FormatScore(*settings.cutoff));

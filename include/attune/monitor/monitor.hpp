@@ -39,6 +39,9 @@ struct Config {
   //! that all rules together keep specificity >= .90 (docs/monitor.md).
   double rupture_subscale_z = 3.00;
   int repair_window = 3;           //!< observations within which a return counts as repair
+  //! A return counts as repair when the score is at most this many SDs (the spread of the drop
+  //! rule) on the bad side of the level before the rupture.
+  double repair_margin = 0.0;
   double not_on_track_z = 1.2816;  //!< one-sided band of the expected response
   int not_on_track_from_session = 3;
   std::size_t min_curve_episodes = 20;  //!< episodes with 3+ observations needed for a curve

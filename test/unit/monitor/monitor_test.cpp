@@ -68,7 +68,7 @@ TEST(Monitor, RiskItemRaisedAtOnceWithEvidence) {
 TEST(Monitor, RuptureOnReliableDropThenRepaired) {
   // No fitted within-pair SD: total SEM = 8 * sqrt(1 - .92) = 2.263; threshold with the three
   // earlier scores (z 1.4): 1.4 * 2.263 * sqrt(4/3) = 3.66.
-  std::vector<Observation> obs = {Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40), Wai(5, 47)};
+  std::vector<Observation> obs = {Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40), Wai(5, 48)};
   auto a = AssessEpisode(obs, Cat(), {}, Config::Defaults());
   ASSERT_TRUE(a.has_value());
   ASSERT_EQ(a->alerts[3].size(), 1u);
@@ -85,6 +85,26 @@ TEST(Monitor, RuptureOnReliableDropThenRepaired) {
   ASSERT_EQ(a->ruptures.size(), 1u);
   EXPECT_EQ(a->ruptures[0].status, "repaired");
   EXPECT_EQ(a->ruptures[0].repair_session, 5);
+}
+
+TEST(Monitor, RepairNeedsAReturnToTheLevelUnlessAMarginIsConfigured) {
+  // 47 is one point short of the level 48: not a return by default (margin 0), so after
+  // repair_window = 3 observations the rupture is closed as unrepaired.
+  std::vector<Observation> obs = {Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40), Wai(5, 47), Wai(6, 46), Wai(7, 47)};
+  auto a = AssessEpisode(obs, Cat(), {}, Config::Defaults());
+  ASSERT_TRUE(a.has_value());
+  EXPECT_TRUE(AlertsOf(*a, "rupture_repaired").empty());
+  ASSERT_EQ(a->ruptures.size(), 1u);
+  EXPECT_EQ(a->ruptures[0].status, "unrepaired");
+  // With a margin of one SD (SEM 2.263 here) 47 is back.
+  Config wide = Config::Defaults();
+  wide.repair_margin = 1.0;
+  a = AssessEpisode(obs, Cat(), {}, wide);
+  ASSERT_EQ(a->ruptures.size(), 1u);
+  EXPECT_EQ(a->ruptures[0].status, "repaired");
+  EXPECT_EQ(a->ruptures[0].repair_session, 5);
+  auto ev = nlohmann::json::parse(AlertsOf(*a, "rupture_repaired").at(0).evidence);
+  EXPECT_NEAR(ev["margin"].get<double>(), 8 * std::sqrt(0.08), 1e-9);
 }
 
 TEST(Monitor, SmallDropIsNoRuptureButFourAndAHalfIs) {
@@ -219,7 +239,7 @@ TEST(Monitor, ASecondRuptureWhileOneIsOpenNeedsAFurtherFall) {
   EXPECT_EQ(a->ruptures[0].status, "unrepaired");
   EXPECT_EQ(a->ruptures[1].status, "open");
   // A return to the level before the first rupture repairs the second.
-  a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40), Wai(5, 34), Wai(6, 47)}, Cat(), {},
+  a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40), Wai(5, 34), Wai(6, 48)}, Cat(), {},
                     Config::Defaults());
   ASSERT_EQ(a->ruptures.size(), 2u);
   EXPECT_EQ(a->ruptures[1].status, "repaired");
