@@ -290,12 +290,90 @@ struct RuptureScore {
   std::size_t detected_within_1 = 0;  //!< at the rupture session or the session after it
   std::size_t positives_scorable = 0, detected_scorable = 0;  //!< total scorable now and earlier
   std::vector<std::pair<double, bool>> by_depth;  //!< each positive's planted depth and whether it was caught
-  //! Planted ruptures caught on the WAI-SR total whose outcome the monitor decided, by planted
-  //! outcome and the monitor's verdict: [planted repaired][marked repaired].
-  std::size_t repair[2][2] = {{0, 0}, {0, 0}};
   double Sensitivity() const { return positives ? static_cast<double>(detected) / static_cast<double>(positives) : 0; }
   double Specificity() const {
     return negatives ? 1.0 - static_cast<double>(false_alarms) / static_cast<double>(negatives) : 0;
+  }
+};
+
+double Share(std::size_t a, std::size_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
+
+// The monitor's verdicts on planted ruptures the WAI-SR total caught at their session, once
+// decided, against the planted outcome: n[planted repaired][marked repaired].
+struct RepairScore {
+  std::size_t n[2][2] = {{0, 0}, {0, 0}};
+  void Add(const sim::EpisodeTruth& truth, const monitor::EpisodeAssessment& assessment) {
+    for (const auto& r : truth.ruptures) {
+      for (const auto& e : assessment.ruptures) {
+        if (e.key == "wai_sr.total" && e.session == r.session && e.status != "open") {
+          ++n[r.repaired ? 1 : 0][e.status == "repaired" ? 1 : 0];
+        }
+      }
+    }
+  }
+  json Json() const {
+    const std::size_t all = n[0][0] + n[0][1] + n[1][0] + n[1][1];
+    return json{{"planted_repaired", n[1][0] + n[1][1]},
+                {"planted_repaired_marked_repaired", Share(n[1][1], n[1][0] + n[1][1])},
+                {"planted_unrepaired", n[0][0] + n[0][1]},
+                {"planted_unrepaired_marked_unrepaired", Share(n[0][0], n[0][0] + n[0][1])},
+                {"marked_repaired_share", Share(n[0][1] + n[1][1], all)},
+                {"planted_repaired_share", Share(n[1][0] + n[1][1], all)}};
+  }
+};
+
+// Not on track and reliable deterioration against the outcome truth: an episode whose latent
+// severity at its last attended session is not 0.5 SD below intake truly ended unchanged or worse.
+struct OutcomeScore {
+  std::size_t poor = 0, poor_flagged = 0, good = 0, good_flagged = 0;
+  std::vector<int> lead;  //!< sessions from the first not-on-track flag to the last session
+  std::size_t det_true = 0, det_flagged = 0, det_false = 0, nondet = 0;
+  void Add(const sim::EpisodeTruth& tr, const monitor::EpisodeAssessment& assessment) {
+    if (tr.last_session < 2 || tr.severity.size() < static_cast<std::size_t>(tr.last_session)) return;
+    const double change = tr.severity[static_cast<std::size_t>(tr.last_session - 1)] - tr.severity[0];
+    int first_flag = 0, first_det = 0;
+    for (const auto& per : assessment.alerts) {
+      for (const auto& a : per) {
+        if (a.kind == "not_on_track" && first_flag == 0) first_flag = a.session;
+        if (a.kind == "reliable_deterioration" && first_det == 0) first_det = a.session;
+      }
+    }
+    if (change > -0.5) {
+      ++poor;
+      if (first_flag) {
+        ++poor_flagged;
+        lead.push_back(tr.last_session - first_flag);
+      }
+    } else {
+      ++good;
+      good_flagged += first_flag ? 1 : 0;
+    }
+    if (tr.deteriorated) {
+      ++det_true;
+      det_flagged += first_det ? 1 : 0;
+    } else {
+      ++nondet;
+      det_false += first_det ? 1 : 0;
+    }
+  }
+  double MeanLead() const {
+    double sum = 0;
+    for (int l : lead) sum += l;
+    return lead.empty() ? 0.0 : sum / static_cast<double>(lead.size());
+  }
+  double MedianLead() const {
+    std::vector<int> sorted = lead;
+    std::sort(sorted.begin(), sorted.end());
+    return sorted.empty() ? 0.0 : sorted[sorted.size() / 2];
+  }
+  json NotOnTrack() const {
+    return json{{"truly_unchanged_or_worse", poor},
+                {"flagged", poor_flagged},
+                {"share_flagged", Share(poor_flagged, poor)},
+                {"sessions_before_end_mean", MeanLead()},
+                {"sessions_before_end_median", MedianLead()},
+                {"improved_episodes", good},
+                {"improved_flagged_share", Share(good_flagged, good)}};
   }
 };
 
@@ -431,9 +509,8 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   json missed = json::array();
   RuptureScore main_score;
   // Not on track / deterioration, at the default configuration.
-  std::size_t poor = 0, poor_flagged = 0, good = 0, good_flagged = 0;
-  std::vector<int> lead;
-  std::size_t det_true = 0, det_flagged = 0, det_false = 0, nondet = 0;
+  OutcomeScore outcomes;
+  RepairScore repairs;
   // Variants: the default rules, and the WAI-SR total alone without its cutoff.
   static const char* kVariants[] = {"default", "total_only_no_cutoff", "no_cutoff"};
   // z of the total; the subscales take the Sidak z of the same one-sided rate over three tests.
@@ -473,12 +550,6 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
           for (const auto& r : t->second->ruptures) {
             if (r.session != s) continue;
             score.by_depth.emplace_back(r.depth, alerted.count(s) > 0);
-            // The monitor's verdict on the total's rupture opened at this session, once decided.
-            for (const auto& e : assessment->ruptures) {
-              if (e.key == "wai_sr.total" && e.session == s && e.status != "open") {
-                ++score.repair[r.repaired ? 1 : 0][e.status == "repaired" ? 1 : 0];
-              }
-            }
           }
           score.detected_within_1 += alerted.count(s) || (answered.count(s + 1) && alerted.count(s + 1)) ? 1 : 0;
           if (scorable.count(s) && !scorable.empty() && *scorable.begin() < s) {
@@ -504,46 +575,14 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
         }
       }
       if (!is_default) continue;
-      // Outcome truth: latent severity at the last attended session against intake.
-      const auto& tr = *t->second;
-      if (tr.last_session < 2 || tr.severity.size() < static_cast<std::size_t>(tr.last_session)) continue;
-      const double change = tr.severity[static_cast<std::size_t>(tr.last_session - 1)] - tr.severity[0];
-      int first_flag = 0, first_det = 0;
-      for (const auto& per : assessment->alerts) {
-        for (const auto& a : per) {
-          if (a.kind == "not_on_track" && first_flag == 0) first_flag = a.session;
-          if (a.kind == "reliable_deterioration" && first_det == 0) first_det = a.session;
-        }
-      }
-      if (change > -0.5) {
-        ++poor;
-        if (first_flag) {
-          ++poor_flagged;
-          lead.push_back(tr.last_session - first_flag);
-        }
-      } else {
-        ++good;
-        good_flagged += first_flag ? 1 : 0;
-      }
-      if (tr.deteriorated) {
-        ++det_true;
-        det_flagged += first_det ? 1 : 0;
-      } else {
-        ++nondet;
-        det_false += first_det ? 1 : 0;
-      }
+      outcomes.Add(*t->second, *assessment);
+      repairs.Add(*t->second, *assessment);
     }
     if (is_default) main_score = score;
     sweep.push_back(score);
   }
-  std::sort(lead.begin(), lead.end());
-  double mean_lead = 0;
-  for (int l : lead) mean_lead += l;
-  if (!lead.empty()) mean_lead /= static_cast<double>(lead.size());
-  const double median_lead = lead.empty() ? 0.0 : lead[lead.size() / 2];
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  auto share = [](std::size_t a, std::size_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
   json j{{"therapists", args.therapists},
          {"clients", args.clients},
          {"sessions", args.sessions},
@@ -567,29 +606,17 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
          {"rupture_negatives", main_score.negatives},
          {"rupture_false_alarms", main_score.false_alarms},
          {"target_met", main_score.Sensitivity() >= 0.80 && main_score.Specificity() >= 0.90},
-         {"not_on_track",
-          {{"truly_unchanged_or_worse", poor},
-           {"flagged", poor_flagged},
-           {"share_flagged", share(poor_flagged, poor)},
-           {"sessions_before_end_mean", mean_lead},
-           {"sessions_before_end_median", median_lead},
-           {"improved_episodes", good},
-           {"improved_flagged_share", share(good_flagged, good)}}},
+         {"not_on_track", outcomes.NotOnTrack()},
          {"reliable_deterioration",
-          {{"planted", det_true},
-           {"flagged_share", share(det_flagged, det_true)},
-           {"false_alarm_share", share(det_false, nondet)}}},
+          {{"planted", outcomes.det_true},
+           {"flagged_share", Share(outcomes.det_flagged, outcomes.det_true)},
+           {"false_alarm_share", Share(outcomes.det_false, outcomes.nondet)}}},
          {"curves", curves_json},
          {"rupture_missed_examples", missed},
          {"rupture_drop_bounds", DropBounds(test_obs, truth)},
          {"rupture_depth", args.rupture_depth},
          {"rupture_sensitivity_by_depth", ByDepth(main_score.by_depth, args.rupture_depth)},
-         {"repair",
-          {{"planted_repaired", main_score.repair[1][0] + main_score.repair[1][1]},
-           {"planted_repaired_marked_repaired", share(main_score.repair[1][1], main_score.repair[1][0] + main_score.repair[1][1])},
-           {"planted_unrepaired", main_score.repair[0][0] + main_score.repair[0][1]},
-           {"planted_unrepaired_marked_unrepaired",
-            share(main_score.repair[0][0], main_score.repair[0][0] + main_score.repair[0][1])}}},
+         {"repair", repairs.Json()},
          {"seconds", seconds}};
   j["rupture_sweep"] = json::array();
   for (const auto& s : sweep) {
@@ -597,32 +624,38 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
         json{{"rules", s.variant}, {"z", s.z}, {"subscale_z", monitor::SidakZ(s.z, 3)},
              {"sensitivity", s.Sensitivity()}, {"specificity", s.Specificity()}});
   }
-  // The repair margin, at the default drop rules: which verdicts each margin gives.
+  // Other settings of the default rules, one at a time: the repair margin's verdicts, and the
+  // not-on-track band's share flagged against its false alarms.
+  auto replay = [&](const monitor::Config& config, auto&& add) -> Result<void> {
+    for (const auto& [episode, obs] : test_obs) {
+      auto t = truth.find(episode);
+      if (t == truth.end()) continue;
+      ATTUNE_TRY(assessment, monitor::AssessEpisode(obs, *catalogue, curves, config));
+      add(*t->second, assessment);
+    }
+    return Ok();
+  };
   j["repair_sweep"] = json::array();
   for (double margin : {0.0, 0.25, 0.5, 0.75, 1.0}) {
     monitor::Config config = base;
     config.repair_margin = margin;
-    std::size_t counts[2][2] = {{0, 0}, {0, 0}};
-    for (const auto& [episode, obs] : test_obs) {
-      auto t = truth.find(episode);
-      if (t == truth.end()) continue;
-      auto assessment = monitor::AssessEpisode(obs, *catalogue, curves, config);
-      if (!assessment) return ReportError(assessment.error());
-      for (const auto& r : t->second->ruptures) {
-        for (const auto& e : assessment->ruptures) {
-          if (e.key == "wai_sr.total" && e.session == r.session && e.status != "open") {
-            ++counts[r.repaired ? 1 : 0][e.status == "repaired" ? 1 : 0];
-          }
-        }
-      }
-    }
-    j["repair_sweep"].push_back(json{{"margin", margin},
-                                     {"planted_repaired_marked_repaired", share(counts[1][1], counts[1][0] + counts[1][1])},
-                                     {"planted_unrepaired_marked_unrepaired", share(counts[0][0], counts[0][0] + counts[0][1])},
-                                     {"marked_repaired_share", share(counts[0][1] + counts[1][1],
-                                                                     counts[0][0] + counts[0][1] + counts[1][0] + counts[1][1])},
-                                     {"planted_repaired_share", share(counts[1][0] + counts[1][1],
-                                                                      counts[0][0] + counts[0][1] + counts[1][0] + counts[1][1])}});
+    RepairScore r;
+    auto done = replay(config, [&](const auto& t, const auto& a) { r.Add(t, a); });
+    if (!done) return ReportError(done.error());
+    json row = r.Json();
+    row["margin"] = margin;
+    j["repair_sweep"].push_back(std::move(row));
+  }
+  j["not_on_track_sweep"] = json::array();
+  for (double z : {0.6745, 0.8416, 1.0364, 1.2816, 1.6449}) {
+    monitor::Config config = base;
+    config.not_on_track_z = z;
+    OutcomeScore o;
+    auto done = replay(config, [&](const auto& t, const auto& a) { o.Add(t, a); });
+    if (!done) return ReportError(done.error());
+    json row = o.NotOnTrack();
+    row["z"] = z;
+    j["not_on_track_sweep"].push_back(std::move(row));
   }
   std::vector<std::string> regressions;
   auto check = [&](const char* name, double value, double floor) {
@@ -630,7 +663,7 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   };
   check("rupture_sensitivity", main_score.Sensitivity(), args.floor_sensitivity);
   check("rupture_specificity", main_score.Specificity(), args.floor_specificity);
-  check("not_on_track.share_flagged", share(poor_flagged, poor), args.floor_not_on_track);
+  check("not_on_track.share_flagged", Share(outcomes.poor_flagged, outcomes.poor), args.floor_not_on_track);
   j["regressions"] = regressions;
   const int code = regressions.empty() ? 0 : 1;
   for (const auto& r : regressions) fmt::print(stderr, "regression: {}\n", r);
@@ -674,12 +707,17 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
              repair["planted_repaired_marked_repaired"].get<double>(), repair["planted_repaired"].get<std::size_t>(),
              repair["planted_unrepaired_marked_unrepaired"].get<double>(),
              repair["planted_unrepaired"].get<std::size_t>());
+  const OutcomeScore& o = outcomes;
   fmt::print("not on track: {} of {} episodes that truly ended unchanged or worse flagged ({:.1f}%), median {} "
              "sessions (mean {:.1f}) before the last session; {:.1f}% of improving episodes flagged\n",
-             poor_flagged, poor, 100 * share(poor_flagged, poor), median_lead, mean_lead,
-             100 * share(good_flagged, good));
+             o.poor_flagged, o.poor, 100 * Share(o.poor_flagged, o.poor), o.MedianLead(), o.MeanLead(),
+             100 * Share(o.good_flagged, o.good));
+  for (const auto& row : j["not_on_track_sweep"]) {
+    fmt::print("  band z = {:<6} flagged {:.1f}% of unchanged or worse, {:.1f}% of improving\n", row["z"].get<double>(),
+               100 * row["share_flagged"].get<double>(), 100 * row["improved_flagged_share"].get<double>());
+  }
   fmt::print("reliable deterioration: {:.1f}% of {} planted deteriorations flagged; {:.1f}% of the others\n",
-             100 * share(det_flagged, det_true), det_true, 100 * share(det_false, nondet));
+             100 * Share(o.det_flagged, o.det_true), o.det_true, 100 * Share(o.det_false, o.nondet));
   for (const auto& c : curves_json) {
     std::string fitted = fmt::format("fitted on {} episodes", c["episodes"].get<std::size_t>());
     if (c.contains("within_pair_sd")) fitted += fmt::format(" (within-pair SD {:.2f})", c["within_pair_sd"].get<double>());

@@ -31,6 +31,20 @@ TEST(MonitorCli, EvaluateReportsRuptureSensitivityAndSpecificity) {
   EXPECT_GT(observed, 0.3);
   EXPECT_GT(latent, observed);
   EXPECT_LE(latent, 1.0);
+  // A wider not-on-track band (larger z) flags no more episodes, of either kind.
+  const auto& band = j.at("not_on_track_sweep");
+  ASSERT_EQ(band.size(), 5u);
+  for (std::size_t i = 1; i < band.size(); ++i) {
+    EXPECT_GT(band[i].at("z").get<double>(), band[i - 1].at("z").get<double>());
+    EXPECT_LE(band[i].at("flagged").get<int>(), band[i - 1].at("flagged").get<int>());
+    EXPECT_LE(band[i].at("improved_flagged_share").get<double>(), band[i - 1].at("improved_flagged_share").get<double>());
+  }
+  EXPECT_EQ(band[3].at("flagged"), j.at("not_on_track").at("flagged"));  // z 1.2816 is the default
+  // Repair verdicts: margin 0 is the default, and a wider margin marks no fewer repaired.
+  const auto& repair = j.at("repair_sweep");
+  ASSERT_EQ(repair.size(), 5u);
+  EXPECT_EQ(repair[0].at("planted_repaired_marked_repaired"), j.at("repair").at("planted_repaired_marked_repaired"));
+  EXPECT_GE(repair[4].at("marked_repaired_share").get<double>(), repair[0].at("marked_repaired_share").get<double>());
   // Same seed, same figures.
   auto again = RunAttune({"monitor", "evaluate", "--therapists", "8", "--clients", "120", "--seed", "3", "--json"});
   EXPECT_EQ(json::parse(again.out).at("rupture_sensitivity").get<double>(), sens);
