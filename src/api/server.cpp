@@ -838,6 +838,8 @@ const RouteDef kRoutes[] = {
     {"GET", "/api/v1/clients/{id}/due", true, Due},
     {"GET", "/api/v1/clients/{id}/expected", true, Expected},
     {"POST", "/api/v1/clients/{id}/choice", true, ChooseTherapist},
+    {"GET", "/api/v1/organisation", true, GetOrganisation},
+    {"PATCH", "/api/v1/organisation", true, UpdateOrganisation},
     {"GET", "/api/v1/therapists/{id}/training", true, TrainingLog},
     {"POST", "/api/v1/therapists/{id}/training", true, AddTraining},
     {"GET", "/api/v1/therapists/{id}/mindfulness", true, Mindfulness},

@@ -50,6 +50,14 @@ json OptionalJson(const std::optional<Id>& v) { return v ? json(*v) : json(nullp
 
 }  // namespace
 
+Result<bool> Bool(const json& j, const char* field) {
+  if (!j.contains(field)) {
+    return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is missing; expected true or false", field), field};
+  }
+  if (!j[field].is_boolean()) return Wrong(field, j[field], "true or false");
+  return j[field].get<bool>();
+}
+
 Result<std::string> String(const json& j, const char* field, bool required) {
   if (!j.contains(field) || j[field].is_null()) {
     if (required) return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is missing; expected a string", field), field};
@@ -373,6 +381,14 @@ json AuditJson(const AuditEntry& e) {
   return {{"seq", e.seq},       {"at", e.at},         {"actor", e.actor},
           {"action", e.action}, {"entity", e.entity}, {"entity_id", e.entity_id},
           {"detail", e.detail}, {"hash", e.hash}};
+}
+
+json OrganisationJson(const service::OrganisationView& o) {
+  return {{"id", o.organisation.id},
+          {"name", o.organisation.name},
+          {"created_at", o.organisation.created_at},
+          {"client_choice", o.organisation.client_choice},
+          {"clients_may_choose", o.clients_may_choose}};
 }
 
 }  // namespace attune::api::wire

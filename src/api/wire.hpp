@@ -18,6 +18,8 @@ using nlohmann::json;
 
 Result<std::string> String(const json& j, const char* field, bool required);
 Result<std::int64_t> Int(const json& j, const char* field, bool required);
+//! A required true/false field.
+Result<bool> Bool(const json& j, const char* field);
 Result<std::optional<Id>> OptionalId(const json& j, const char* field);
 Result<Role> ParseRole(const std::string& text);
 Result<std::size_t> ParseCount(const std::string& text, const char* field, std::size_t min, std::size_t max);
@@ -41,5 +43,6 @@ json ScoreJson(const Score& s);
 json AlertJson(const Alert& a);
 json ResponseJson(const Response& r, const std::vector<Score>& scores);
 json AuditJson(const AuditEntry& e);
+json OrganisationJson(const service::OrganisationView& o);
 
 }  // namespace attune::api::wire

@@ -153,6 +153,18 @@ Result<ExpectedBand> Clinic::Expected(const Actor& actor, Id client_id, const st
 
 // ---- a client's choice of therapist ----
 
+Result<OrganisationView> Clinic::OwnOrganisation(const Actor& actor) {
+  ATTUNE_TRY(organisation, store_.GetOrganisation(actor.org));
+  const bool may_choose = client_choice_ && organisation.client_choice;
+  return OrganisationView{std::move(organisation), may_choose};
+}
+
+Result<OrganisationView> Clinic::SetClientChoice(const Actor& actor, bool allow) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN}, "change the organisation's settings"));
+  ATTUNE_CHECK(store_.SetClientChoice(actor.org, allow, AuditActor(actor)));
+  return OwnOrganisation(actor);
+}
+
 Result<Episode> Clinic::ChooseTherapist(const Actor& actor, Id client_id, Id therapist_id) {
   if (actor.role != Role::CLIENT || !actor.client_id || *actor.client_id != client_id) {
     return DeniedTo(actor, "choose a therapist for this client");
@@ -160,6 +172,13 @@ Result<Episode> Clinic::ChooseTherapist(const Actor& actor, Id client_id, Id the
   if (!client_choice_) {
     return Fail(ErrorCode::NOT_PERMITTED,
                 "this deployment assigns therapists itself; clients may not choose (attune serve --no-client-choice)");
+  }
+  ATTUNE_TRY(organisation, store_.GetOrganisation(actor.org));
+  if (!organisation.client_choice) {
+    return Fail(ErrorCode::NOT_PERMITTED,
+                "this organisation assigns therapists itself; clients may not choose (its administrator can allow it: "
+                "client_choice in PATCH /api/v1/organisation)",
+                "client_choice");
   }
   ATTUNE_TRY(therapist, store_.GetTherapist(actor.org, therapist_id));
   ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));

@@ -723,15 +723,36 @@ Result<OrgId> Store::CreateOrganisation(const std::string& name, const Actor& ac
 Result<std::vector<Organisation>> Store::ListOrganisations() {
   return impl_->Read<std::vector<Organisation>>([&]() -> Result<std::vector<Organisation>> {
     std::vector<Organisation> out;
-    ll id = 0;
+    ll id = 0, choice = 1;
     std::string name, created;
-    soci::statement st = (impl_->sql.prepare << "SELECT org_id, name, created_at FROM "
+    soci::statement st = (impl_->sql.prepare << "SELECT org_id, name, created_at, client_choice FROM "
                                                 "organisations ORDER BY org_id",
-                          soci::into(id), soci::into(name), soci::into(created));
+                          soci::into(id), soci::into(name), soci::into(created), soci::into(choice));
     st.execute();
-    while (st.fetch()) out.push_back({id, name, created});
+    while (st.fetch()) out.push_back({id, name, created, choice != 0});
     return out;
   });
+}
+
+Result<Organisation> Store::GetOrganisation(OrgId org) {
+  ATTUNE_TRY(all, ListOrganisations());
+  for (auto& o : all) {
+    if (o.id == org) return std::move(o);
+  }
+  return Fail(ErrorCode::NOT_FOUND, fmt::format("organisation {} does not exist", org), "org");
+}
+
+Result<Organisation> Store::SetClientChoice(OrgId org, bool allow, const Actor& actor) {
+  ATTUNE_CHECK(GetOrganisation(org));  // NOT_FOUND before anything is written
+  ATTUNE_CHECK(impl_->Write<bool>([&]() -> Result<bool> {
+    const ll value = allow ? 1 : 0;
+    ll o = org;
+    impl_->sql << "UPDATE organisations SET client_choice = :c WHERE org_id = :o", soci::use(value), soci::use(o);
+    impl_->AppendAuditInTx(org, actor, "organisation.settings", "organisation", std::to_string(org),
+                           allow ? "client_choice=on" : "client_choice=off");
+    return true;
+  }));
+  return GetOrganisation(org);
 }
 
 Result<Id> Store::AddUser(OrgId org, const User& user, const Actor& actor) {

@@ -447,6 +447,42 @@ TEST_F(ApiE2e, ClientInTherapyCannotChooseAgain) {
   EXPECT_EQ(chose.body["field"], "client_id");
 }
 
+TEST_F(ApiE2e, AnAdministratorDecidesWhetherClientsMayChoose) {
+  auto client = server_->Client();
+  auto admin = SignIn(client, "admin");
+  auto coord = SignIn(client, "coord");
+  auto cli = SignIn(client, "cli1");
+  auto seen = Call("GET", "/api/v1/organisation", cli.token);
+  ASSERT_EQ(seen.status, 200) << seen.text;
+  EXPECT_EQ(seen.body["client_choice"], true);
+  EXPECT_EQ(seen.body["clients_may_choose"], true);
+  // Bad bodies are refused naming the field and the value; only an administrator may change it.
+  auto wrong = Call("PATCH", "/api/v1/organisation", admin.token, {{"client_choice", "yes"}});
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_EQ(wrong.body["field"], "client_choice");
+  EXPECT_NE(wrong.body["detail"].get<std::string>().find("\"yes\""), std::string::npos) << wrong.text;
+  auto unknown = Call("PATCH", "/api/v1/organisation", admin.token, {{"client_choice", false}, {"name", "x"}});
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(unknown.body["field"], "name");
+  EXPECT_EQ(Call("PATCH", "/api/v1/organisation", coord.token, {{"client_choice", false}}).status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/organisation", cli.token).body["client_choice"], true);  // nothing written
+
+  auto off = Call("PATCH", "/api/v1/organisation", admin.token, {{"client_choice", false}});
+  ASSERT_EQ(off.status, 200) << off.text;
+  EXPECT_EQ(off.body["client_choice"], false);
+  EXPECT_EQ(off.body["clients_may_choose"], false);
+  // The client is refused, naming the setting, before anything else is looked at.
+  auto chose = Call("POST", "/api/v1/clients/1/choice", cli.token, {{"therapist_id", 2}});
+  EXPECT_EQ(chose.status, 403) << chose.text;
+  EXPECT_EQ(chose.body["field"], "client_choice");
+  auto audit = Call("GET", "/api/v1/audit", admin.token);
+  ASSERT_EQ(audit.status, 200);
+  EXPECT_NE(audit.text.find("client_choice=off"), std::string::npos);
+
+  ASSERT_EQ(Call("PATCH", "/api/v1/organisation", admin.token, {{"client_choice", true}}).status, 200);
+  EXPECT_EQ(Call("POST", "/api/v1/clients/1/choice", cli.token, {{"therapist_id", 2}}).status, 409);  // in therapy
+}
+
 TEST_F(ApiE2e, AssignmentPlanPreviewedAdjustedAndCommitted) {
   auto client = server_->Client();
   auto s = SignIn(client, "coord");

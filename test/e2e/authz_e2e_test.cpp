@@ -66,6 +66,8 @@ const Row kTable[] = {
     {"GET", "/api/v1/clients/{id}/due",               "DDD   AAD    ADD    DDD    ADD"},
     {"GET", "/api/v1/clients/{id}/expected",          "DDD   AAD    ADD    DDD    ADD"},
     {"POST", "/api/v1/clients/{id}/choice",           "DDD   DDD    DDD    DDD    ADD"},
+    {"GET", "/api/v1/organisation",                   "A     A      A      A      A"},
+    {"PATCH", "/api/v1/organisation",                 "A     D      D      D      D"},
     {"GET", "/api/v1/therapists/{id}/training",       "DDD   DDD    ADD    DDD    DDD"},
     {"POST", "/api/v1/therapists/{id}/training",      "DDD   DDD    ADD    DDD    DDD"},
     {"GET", "/api/v1/therapists/{id}/mindfulness",    "DDD   DDD    ADD    DDD    DDD"},
@@ -139,6 +141,7 @@ json BodyFor(const std::string& method, const std::string& path, const std::stri
             {"answers", std::vector<int>(10, 1)}};
   }
   if (path == "/api/v1/clients/{id}/choice") return {{"therapist_id", 2}};
+  if (path == "/api/v1/organisation") return {{"client_choice", true}};
   if (path == "/api/v1/therapists/{id}/training") {
     return {{"kind", "daily_practice"}, {"minutes", 20}, {"completed_on", "2026-03-02"}};
   }

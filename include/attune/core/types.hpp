@@ -23,6 +23,7 @@ struct Organisation {
   OrgId id = 0;
   std::string name;
   std::string created_at;
+  bool client_choice = true;  //!< clients may choose their own therapist (else the clinic assigns)
 };
 
 //! A person who signs in.

@@ -61,6 +61,12 @@ struct SubmitAnswer {
   std::vector<Alert> alerts;  //!< alerts raised by this submission (none on replay)
 };
 
+//! An organisation as its users see it.
+struct OrganisationView {
+  Organisation organisation;
+  bool clients_may_choose = false;  //!< its client_choice, unless the deployment refuses choice
+};
+
 //! One point of a client's trajectory on one scale.
 struct TrajectoryPoint {
   Id response_id = 0;
@@ -189,7 +195,14 @@ class Clinic {
   //! waiting episode assigned_by "client". CONFLICT when already in therapy or already chosen;
   //! FAILED_PRECONDITION when the therapist is not accepting or has no room.
   Result<Episode> ChooseTherapist(const Actor& actor, Id client_id, Id therapist_id);
+  //! Whether this deployment lets any organisation's clients choose (attune serve
+  //! --no-client-choice refuses for all, whatever each organisation's setting).
   void AllowClientChoice(bool allow) { client_choice_ = allow; }
+  //! The caller's organisation (any signed-in user): its settings, and whether its clients may
+  //! choose their therapist now (its setting, unless the deployment refuses choice).
+  Result<OrganisationView> OwnOrganisation(const Actor& actor);
+  //! An administrator sets whether the organisation's clients may choose their own therapist.
+  Result<OrganisationView> SetClientChoice(const Actor& actor, bool allow);
   //! Acknowledge / resolve with a note (store lifecycle: acknowledge needs a note).
   Result<Alert> AcknowledgeAlert(const Actor& actor, Id id, const std::string& note);
   Result<Alert> ResolveAlert(const Actor& actor, Id id, const std::string& note);

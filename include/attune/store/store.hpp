@@ -154,6 +154,11 @@ class Store {
   Result<OrgId> CreateOrganisation(const std::string& name, const Actor& actor = {});
   //! All organisations.
   Result<std::vector<Organisation>> ListOrganisations();
+  //! One organisation; NOT_FOUND when there is none with this id.
+  Result<Organisation> GetOrganisation(OrgId org);
+  //! Whether the organisation's clients may choose their own therapist; audited
+  //! ("organisation.settings"). Returns the organisation as it now is.
+  Result<Organisation> SetClientChoice(OrgId org, bool allow, const Actor& actor);
 
   //! Adds users, therapists, clients, episodes, sessions, alerts and training records;
   //! each returns the new id. ALREADY_EXISTS names a duplicate handle / external id.

@@ -69,6 +69,27 @@ class ClinicTest : public StoreFixture {
   Actor coordinator_;
 };
 
+TEST_F(ClinicTest, ClientsMayChooseWhenBothTheOrganisationAndTheDeploymentAllowIt) {
+  const Actor admin{org_, 2, Role::ADMIN, std::nullopt, std::nullopt, "admin", "test"};
+  EXPECT_TRUE(a_->OwnOrganisation(coordinator_)->clients_may_choose);
+  // Only an administrator changes the setting.
+  auto denied = a_->SetClientChoice(coordinator_, false);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::NOT_PERMITTED);
+  auto off = a_->SetClientChoice(admin, false);
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_FALSE(off->organisation.client_choice);
+  EXPECT_FALSE(off->clients_may_choose);
+  ASSERT_TRUE(a_->SetClientChoice(admin, true));
+  // The deployment's refusal wins over the organisation's setting.
+  b_->AllowClientChoice(false);
+  auto view = b_->OwnOrganisation(coordinator_);
+  ASSERT_TRUE(view);
+  EXPECT_TRUE(view->organisation.client_choice);
+  EXPECT_FALSE(view->clients_may_choose);
+  EXPECT_TRUE(a_->OwnOrganisation(coordinator_)->clients_may_choose);
+}
+
 TEST_F(ClinicTest, SignOutThroughOneClinicRefusesTheSessionInAnotherSharingTheCache) {
   auto user = store_->AddUser(org_, User{org_, 0, "coord", Role::COORDINATOR});
   ASSERT_TRUE(user);

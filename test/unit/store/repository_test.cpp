@@ -122,6 +122,26 @@ TEST_F(RepositoryTest, OrganisationsGetDistinctIds) {
   EXPECT_FALSE(store_->CreateOrganisation(""));
 }
 
+TEST_F(RepositoryTest, ClientChoiceIsAnAuditedSettingOfOneOrganisation) {
+  auto a = store_->GetOrganisation(org_a_);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_TRUE(a->client_choice);  // the default, also for organisations made before the setting
+  auto off = store_->SetClientChoice(org_a_, false, Actor{"admin"});
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_FALSE(off->client_choice);
+  EXPECT_FALSE(store_->GetOrganisation(org_a_)->client_choice);
+  EXPECT_TRUE(store_->GetOrganisation(org_b_)->client_choice);  // the other organisation's stays
+  auto log = store_->AuditLog(org_a_);
+  ASSERT_TRUE(log);
+  ASSERT_FALSE(log->empty());
+  EXPECT_EQ(log->back().action, "organisation.settings");
+  EXPECT_EQ(log->back().detail, "client_choice=off");
+  auto missing = store_->SetClientChoice(999, false, Actor{"admin"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::NOT_FOUND);
+  EXPECT_EQ(store_->GetOrganisation(999).error().field, "org");
+}
+
 TEST_F(RepositoryTest, TherapistRoundTripsEveryField) {
   auto id = store_->AddTherapist(org_a_, MakeTherapist("T1"));
   ASSERT_TRUE(id) << id.error().message;
