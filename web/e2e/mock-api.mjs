@@ -143,7 +143,17 @@ route('GET', '/clients/:id/recommendations', (req, res, { p, user }) => {
   json(res, 200, { client_id: +p.id, recommendations: therapists.map((t, k) => ({ therapist: t, score: k ? 0.52 : 0.71, interval: k ? [0.3, 0.75] : [0.6, 0.8], evidence: 'from 2 similar clients and published findings',
     reasons: k ? ['offers video sessions', 'speaks Spanish'] : ['works with depression and has a good record with it', 'high non-judging score, which goes with stronger alliances'] })) });
 });
-route('POST', '/clients/:id/choice', (req, res, { p, body }) => json(res, 201, { id: 99, client_id: +p.id, therapist_id: body.therapist_id, status: 'waiting' }));
+route('POST', '/clients/:id/choice', (req, res, { p, body }) => organisation.client_choice
+  ? json(res, 201, { id: 99, client_id: +p.id, therapist_id: body.therapist_id, status: 'waiting' })
+  : problem(res, 403, 'Not permitted', 'this organisation assigns therapists itself; clients may not choose'));
+const organisation = { id: 1, name: 'Synthetic clinic', created_at: '2026-01-05T00:00:00Z', client_choice: true, clients_may_choose: true };
+route('GET', '/organisation', (req, res) => json(res, 200, organisation));
+route('PATCH', '/organisation', (req, res, { user, body }) => {
+  if (user.role !== 'admin') return problem(res, 403, 'Not permitted', 'admins only');
+  if (typeof body.client_choice !== 'boolean') return problem(res, 400, 'Invalid argument', `client_choice is ${JSON.stringify(body.client_choice)}; expected true or false`);
+  organisation.client_choice = organisation.clients_may_choose = body.client_choice;
+  json(res, 200, organisation);
+});
 route('GET', '/episodes', (req, res, { user }) => json(res, 200, { episodes: episodes.filter((e) => canSeeClient(user, e.client_id)) }));
 route('POST', '/responses', (req, res, { user, body }) => {
   const ins = instruments.find((i) => i.id === body.instrument_id);

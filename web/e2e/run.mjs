@@ -217,6 +217,8 @@ try {
     await recs.first().waitFor({ timeout: 15000 });
     const text = await recs.first().textContent();
     check((await recs.count()) >= 1 && /fit/.test(text) && /(sure|guess|unsure)/.test(text), 'client: therapists who fit, with reasons and uncertainty in words');
+    // The organisation lets clients choose (the default): each suggestion offers the choice.
+    await checkOrMissing(page, await appears(page, recs.first().getByRole('button', { name: /^Choose / })), 'client: may choose a suggested therapist where the clinic allows it');
     await shot(page, 'client-therapists');
 
     await page.goto(`${base}/#/questionnaires`);
@@ -398,6 +400,16 @@ try {
     await page.getByRole('button', { name: 'Add user' }).click();
     await checkOrMissing(page, await appears(page, page.getByText(/^Added /)), 'admin: adds a user after the reload (cookie + X-CSRF-Token)');
     await shot(page, 'admin-user-added');
+    // The organisation's setting: the clinic assigns, then clients may choose again.
+    const choice = page.getByTestId('client-choice');
+    await checkOrMissing(page, await appears(page, choice), 'admin: the client-choice setting shown');
+    if (await choice.isVisible().catch(() => false)) {
+      check(await choice.isChecked(), 'admin: clients may choose by default');
+      await choice.uncheck();
+      await checkOrMissing(page, await appears(page, page.getByText(/^The clinic now assigns therapists/)), 'admin: turns client choice off');
+      await choice.check();
+      await checkOrMissing(page, await appears(page, page.getByText(/^Clients may now choose/)), 'admin: turns client choice back on');
+    }
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.reload();
     check(await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 10000 }).then(() => true, () => false), 'admin: signed out stays signed out after a reload');

@@ -100,6 +100,15 @@ export interface Client {
   constraints: string[];
 }
 
+// GET /organisation: the setting, and whether clients may choose now (the deployment can refuse).
+export interface Organisation {
+  id: number;
+  name: string;
+  created_at: string;
+  client_choice: boolean;
+  clients_may_choose: boolean;
+}
+
 export interface Episode {
   id: number;
   client_id: number;

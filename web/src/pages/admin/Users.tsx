@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../../api';
 import { ErrorBox, Loaded, useLoad } from '../../components/common';
+import type { Organisation } from '../../types';
 
 const ROLES = ['client', 'therapist', 'coordinator', 'researcher', 'admin'];
 
@@ -47,6 +48,47 @@ export function Users() {
         {ok && <p className="ok" role="status">{ok}</p>}
         <button type="submit">Add user</button>
       </form>
+      <ClientChoice />
     </section>
+  );
+}
+
+// The organisation's setting: may clients choose their own therapist, or does the clinic assign?
+// The box shows the choice at once; the server's answer (or its refusal) then decides it.
+function ClientChoice() {
+  const state = useLoad(() => api.organisation(), []);
+  const [shown, setShown] = useState<Organisation | null>(null);
+  const [pending, setPending] = useState<boolean | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [ok, setOk] = useState('');
+  return (
+    <>
+      <h2>Choosing a therapist</h2>
+      <Loaded state={state} what="the organisation's settings">
+        {(loaded) => {
+          const org = shown ?? loaded;
+          return (
+            <>
+              <label className="option">
+                <input type="checkbox" checked={pending ?? org.client_choice} data-testid="client-choice" onChange={async (e) => {
+                  const allow = e.target.checked;
+                  setPending(allow); setError(null); setOk('');
+                  try {
+                    setShown(await api.setClientChoice(allow));
+                    setOk(allow ? 'Clients may now choose their own therapist.' : 'The clinic now assigns therapists; clients see suggestions only.');
+                  } catch (err) { setError(err); }
+                  setPending(null);
+                }} />
+                <span>Clients may choose their own therapist from their suggestions</span>
+              </label>
+              {org.client_choice && !org.clients_may_choose && <p>This server refuses clients' choice for every
+                organisation (it was started with --no-client-choice), so clients see suggestions only.</p>}
+            </>
+          );
+        }}
+      </Loaded>
+      {error != null && <ErrorBox error={error} />}
+      {ok && <p className="ok" role="status">{ok}</p>}
+    </>
   );
 }

@@ -9,22 +9,27 @@ export function Fit() {
   const me = useMe();
   const id = me.client_id ?? 0;
   const state = useLoad(() => api.recommendations(id, 5), [id]);
+  // Offer a choice only where the clinic allows it (unknown until the answer arrives).
+  const organisation = useLoad(() => api.organisation(), []);
+  const mayChoose = organisation.data?.clients_may_choose === true;
   return (
     <section>
       <h1 tabIndex={-1}>Therapists who may fit you</h1>
       <p>These suggestions come from what you told us and from how clients and therapists have
         worked together in this clinic. They are a guide, not a verdict: the bond you build
         matters most, and you can always ask for a change.</p>
+      {organisation.data && !mayChoose && <p data-testid="clinic-assigns">Your clinic matches clients with
+        therapists itself. If one of these suits you, tell the clinic: they will take it into account.</p>}
       <Loaded state={state} what="suggestions">
         {(recs) => recs.length === 0
           ? <p>No therapist has room that meets your needs right now. You are on the waitlist; we will tell you when that changes.</p>
-          : <ol className="recs">{recs.map((r, i) => <RecCard key={r.therapist.id} rec={r} rank={i + 1} clientId={id} />)}</ol>}
+          : <ol className="recs">{recs.map((r, i) => <RecCard key={r.therapist.id} rec={r} rank={i + 1} clientId={id} mayChoose={mayChoose} />)}</ol>}
       </Loaded>
     </section>
   );
 }
 
-function RecCard({ rec, rank, clientId }: { rec: Recommendation; rank: number; clientId: number }) {
+function RecCard({ rec, rank, clientId, mayChoose }: { rec: Recommendation; rank: number; clientId: number; mayChoose: boolean }) {
   const [chosen, setChosen] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const t = rec.therapist;
@@ -45,7 +50,7 @@ function RecCard({ rec, rank, clientId }: { rec: Recommendation; rank: number; c
         {t.languages?.length ? <>Speaks {t.languages.join(', ')}.</> : null}
       </p>
       {error != null && <ErrorBox error={error} />}
-      {chosen ? <p className="ok" role="status">You chose {t.display_name}. The clinic will confirm your first session.</p> : (
+      {chosen ? <p className="ok" role="status">You chose {t.display_name}. The clinic will confirm your first session.</p> : mayChoose && (
         <button type="button" onClick={async () => {
           setError(null);
           try { await api.chooseTherapist(clientId, t.id); setChosen(true); } catch (e) { setError(e); }
