@@ -176,8 +176,8 @@ Result<Episode> Clinic::ChooseTherapist(const Actor& actor, Id client_id, Id the
   ATTUNE_TRY(organisation, store_.GetOrganisation(actor.org));
   if (!organisation.client_choice) {
     return Fail(ErrorCode::NOT_PERMITTED,
-                "this organisation assigns therapists itself; clients may not choose (its administrator can allow it: "
-                "client_choice in PATCH /api/v1/organisation)",
+                "this organisation assigns therapists itself; clients may not choose (its administrator can allow it "
+                "with the organisation's client_choice setting)",
                 "client_choice");
   }
   ATTUNE_TRY(therapist, store_.GetTherapist(actor.org, therapist_id));
