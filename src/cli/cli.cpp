@@ -55,6 +55,7 @@ int Run(int argc, char** argv) {
   AddAnalyzeCommands(app, ctx);
   AddDbCommands(app, ctx);
   AddAuditCommands(app, ctx);
+  AddOrgCommands(app, ctx);
   AddImportExportCommands(app, ctx);
   AddSimCommands(app, ctx);
   AddMonitorCommands(app, ctx);

@@ -32,6 +32,7 @@ void AddInstrumentCommands(CLI::App& app, Context& ctx);
 void AddAnalyzeCommands(CLI::App& app, Context& ctx);  // analyze_commands.cpp
 void AddDbCommands(CLI::App& app, Context& ctx);     // db_commands.cpp
 void AddAuditCommands(CLI::App& app, Context& ctx);  // db_commands.cpp
+void AddOrgCommands(CLI::App& app, Context& ctx);    // db_commands.cpp
 void AddImportExportCommands(CLI::App& app, Context& ctx);
 void AddSimCommands(CLI::App& app, Context& ctx);
 void AddMonitorCommands(CLI::App& app, Context& ctx);  // monitor_commands.cpp

@@ -1,5 +1,8 @@
-// attune db init|migrate|status|backup|restore and attune audit verify (docs/cli.md).
+// attune db init|migrate|status|backup|restore, attune audit verify and attune org show|set
+// (docs/cli.md).
 #include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
 
 #include "attune/store/store.hpp"
 #include "cli/commands.hpp"
@@ -131,7 +134,57 @@ int RunAuditVerify(const DbArgs& args) {
   return all_ok ? 0 : static_cast<int>(Exit::FAILURE);
 }
 
+struct OrgArgs {
+  DbTarget target;
+  std::string client_choice;  //!< "on" | "off" (org set)
+  bool json = false;
+};
+
+// One organisation's settings, as `org show` and `org set` print them.
+int PrintOrganisation(const Organisation& o, bool as_json) {
+  if (as_json) {
+    fmt::print("{}\n", nlohmann::json{{"id", o.id}, {"name", o.name}, {"created_at", o.created_at},
+                                      {"client_choice", o.client_choice}}
+                           .dump(2));
+  } else {
+    fmt::print("organisation {} \"{}\" (created {}): clients {} their own therapist\n", o.id, o.name, o.created_at,
+               o.client_choice ? "may choose" : "may not choose; the clinic assigns");
+  }
+  return 0;
+}
+
+int RunOrg(const OrgArgs& args, bool set) {
+  auto store = store::Store::Open(ToTarget(args.target), {.migrate = true, .create = false});
+  if (!store) return ReportError(store.error());
+  auto org = ResolveOrg(*store, args.target);
+  if (!org) return ReportError(org.error());
+  auto organisation = set ? store->SetClientChoice(*org, args.client_choice == "on", store::Actor{"cli"})
+                          : store->GetOrganisation(*org);
+  if (!organisation) return ReportError(organisation.error());
+  return PrintOrganisation(*organisation, args.json);
+}
+
 }  // namespace
+
+void AddOrgCommands(CLI::App& app, Context& ctx) {
+  auto* group = app.add_subcommand("org", "An organisation's settings");
+  group->require_subcommand(1);
+  auto args = std::make_shared<OrgArgs>();
+  auto* show = group->add_subcommand("show", "Print the organisation and its settings");
+  AddDbOptions(show, args->target);
+  AddOrgOption(show, args->target);
+  show->add_flag("--json", args->json, "JSON output");
+  show->callback([&ctx, args] { ctx.exit_code = RunOrg(*args, false); });
+  auto* set = group->add_subcommand("set", "Change a setting (audited as organisation.settings)");
+  AddDbOptions(set, args->target);
+  AddOrgOption(set, args->target);
+  set->add_option("--client-choice", args->client_choice,
+                  "on: clients may choose their own therapist; off: the clinic assigns")
+      ->required()
+      ->check(CLI::IsMember({"on", "off"}));
+  set->add_flag("--json", args->json, "JSON output");
+  set->callback([&ctx, args] { ctx.exit_code = RunOrg(*args, true); });
+}
 
 void AddDbCommands(CLI::App& app, Context& ctx) {
   auto* group = app.add_subcommand("db", "Create, migrate, check, back up and restore the database");

@@ -1,6 +1,8 @@
 // End-to-end: attune db / audit / import / export as a user runs them.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <string>
 
@@ -40,6 +42,27 @@ TEST_F(StoreCliTest, StatusListsMigrationsAndMissingFileIsUsageError) {
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("does not exist"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/none.sqlite"));
+}
+
+TEST_F(StoreCliTest, OrgShowAndSetTheClientChoiceSetting) {
+  auto shown = RunAttune({"org", "show", "--db", db_, "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  auto j = nlohmann::json::parse(shown.out);
+  EXPECT_EQ(j["name"], "Demo clinic");
+  EXPECT_EQ(j["client_choice"], true);
+  auto off = RunAttune({"org", "set", "--db", db_, "--client-choice", "off"});
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_NE(off.out.find("may not choose; the clinic assigns"), std::string::npos) << off.out;
+  EXPECT_EQ(nlohmann::json::parse(RunAttune({"org", "show", "--db", db_, "--json"}).out)["client_choice"], false);
+  // A value other than on/off, or an organisation that does not exist, is refused by name.
+  auto bad = RunAttune({"org", "set", "--db", db_, "--client-choice", "maybe"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("maybe"), std::string::npos) << bad.err;
+  auto missing = RunAttune({"org", "set", "--db", db_, "--org", "7", "--client-choice", "on"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("7"), std::string::npos) << missing.err;
+  // The change is in the audit chain, which still verifies.
+  EXPECT_EQ(RunAttune({"audit", "verify", "--db", db_}).exit_code, 0);
 }
 
 TEST_F(StoreCliTest, ImportIsAllOrNothingAndExportsWhatWasImported) {
