@@ -170,20 +170,20 @@ void AddOrgCommands(CLI::App& app, Context& ctx) {
   auto* group = app.add_subcommand("org", "An organisation's settings");
   group->require_subcommand(1);
   auto args = std::make_shared<OrgArgs>();
-  auto* show = group->add_subcommand("show", "Print the organisation and its settings");
-  AddDbOptions(show, args->target);
-  AddOrgOption(show, args->target);
-  show->add_flag("--json", args->json, "JSON output");
-  show->callback([&ctx, args] { ctx.exit_code = RunOrg(*args, false); });
-  auto* set = group->add_subcommand("set", "Change a setting (audited as organisation.settings)");
-  AddDbOptions(set, args->target);
-  AddOrgOption(set, args->target);
-  set->add_option("--client-choice", args->client_choice,
-                  "on: clients may choose their own therapist; off: the clinic assigns")
+  auto command = [&](const char* name, const char* what, bool set) {
+    auto* c = group->add_subcommand(name, what);
+    AddDbOptions(c, args->target);
+    AddOrgOption(c, args->target);
+    c->add_flag("--json", args->json, "JSON output");
+    c->callback([&ctx, args, set] { ctx.exit_code = RunOrg(*args, set); });
+    return c;
+  };
+  command("show", "Print the organisation and its settings", false);
+  command("set", "Change a setting (audited as organisation.settings)", true)
+      ->add_option("--client-choice", args->client_choice,
+                   "on: clients may choose their own therapist; off: the clinic assigns")
       ->required()
       ->check(CLI::IsMember({"on", "off"}));
-  set->add_flag("--json", args->json, "JSON output");
-  set->callback([&ctx, args] { ctx.exit_code = RunOrg(*args, true); });
 }
 
 void AddDbCommands(CLI::App& app, Context& ctx) {
