@@ -328,6 +328,9 @@ struct OutcomeScore {
   std::size_t poor = 0, poor_flagged = 0, good = 0, good_flagged = 0;
   std::vector<int> lead;  //!< sessions from the first not-on-track flag to the last session
   std::size_t det_true = 0, det_flagged = 0, det_false = 0, nondet = 0;
+  //! Reliable deterioration flags by the latent change from intake to the last session:
+  //! [0] worse by more than 0.5 SD, [1] within 0.5 SD, [2] better by more than 0.5 SD.
+  std::size_t by_change[3] = {0, 0, 0}, by_change_flagged[3] = {0, 0, 0};
   void Add(const sim::EpisodeTruth& tr, const monitor::EpisodeAssessment& assessment) {
     if (tr.last_session < 2 || tr.severity.size() < static_cast<std::size_t>(tr.last_session)) return;
     const double change = tr.severity[static_cast<std::size_t>(tr.last_session - 1)] - tr.severity[0];
@@ -348,6 +351,9 @@ struct OutcomeScore {
       ++good;
       good_flagged += first_flag ? 1 : 0;
     }
+    const int band = change > 0.5 ? 0 : change >= -0.5 ? 1 : 2;
+    ++by_change[band];
+    by_change_flagged[band] += first_det ? 1 : 0;
     if (tr.deteriorated) {
       ++det_true;
       det_flagged += first_det ? 1 : 0;
@@ -610,7 +616,11 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
          {"reliable_deterioration",
           {{"planted", outcomes.det_true},
            {"flagged_share", Share(outcomes.det_flagged, outcomes.det_true)},
-           {"false_alarm_share", Share(outcomes.det_false, outcomes.nondet)}}},
+           {"false_alarm_share", Share(outcomes.det_false, outcomes.nondet)},
+           {"by_latent_change",
+            {{"worse", {{"episodes", outcomes.by_change[0]}, {"flagged_share", Share(outcomes.by_change_flagged[0], outcomes.by_change[0])}}},
+             {"unchanged", {{"episodes", outcomes.by_change[1]}, {"flagged_share", Share(outcomes.by_change_flagged[1], outcomes.by_change[1])}}},
+             {"better", {{"episodes", outcomes.by_change[2]}, {"flagged_share", Share(outcomes.by_change_flagged[2], outcomes.by_change[2])}}}}}}},
          {"curves", curves_json},
          {"rupture_missed_examples", missed},
          {"rupture_drop_bounds", DropBounds(test_obs, truth)},
@@ -718,6 +728,11 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   }
   fmt::print("reliable deterioration: {:.1f}% of {} planted deteriorations flagged; {:.1f}% of the others\n",
              100 * Share(o.det_flagged, o.det_true), o.det_true, 100 * Share(o.det_false, o.nondet));
+  fmt::print("  by latent change from intake to the last session: flagged {:.1f}% of {} worse by > 0.5 SD, {:.1f}% of {} "
+             "within 0.5 SD, {:.1f}% of {} better by > 0.5 SD\n",
+             100 * Share(o.by_change_flagged[0], o.by_change[0]), o.by_change[0],
+             100 * Share(o.by_change_flagged[1], o.by_change[1]), o.by_change[1],
+             100 * Share(o.by_change_flagged[2], o.by_change[2]), o.by_change[2]);
   for (const auto& c : curves_json) {
     std::string fitted = fmt::format("fitted on {} episodes", c["episodes"].get<std::size_t>());
     if (c.contains("within_pair_sd")) fitted += fmt::format(" (within-pair SD {:.2f})", c["within_pair_sd"].get<double>());

@@ -45,6 +45,14 @@ TEST(MonitorCli, EvaluateReportsRuptureSensitivityAndSpecificity) {
   ASSERT_EQ(repair.size(), 5u);
   EXPECT_EQ(repair[0].at("planted_repaired_marked_repaired"), j.at("repair").at("planted_repaired_marked_repaired"));
   EXPECT_GE(repair[4].at("marked_repaired_share").get<double>(), repair[0].at("marked_repaired_share").get<double>());
+  // Deterioration flags by latent change cover every scored episode once, and catch the truly
+  // worse more often than the truly better.
+  const auto& change = j.at("reliable_deterioration").at("by_latent_change");
+  const auto& track = j.at("not_on_track");
+  EXPECT_EQ(change.at("worse").at("episodes").get<int>() + change.at("unchanged").at("episodes").get<int>() +
+                change.at("better").at("episodes").get<int>(),
+            track.at("truly_unchanged_or_worse").get<int>() + track.at("improved_episodes").get<int>());
+  EXPECT_GT(change.at("worse").at("flagged_share").get<double>(), change.at("better").at("flagged_share").get<double>());
   // Same seed, same figures.
   auto again = RunAttune({"monitor", "evaluate", "--therapists", "8", "--clients", "120", "--seed", "3", "--json"});
   EXPECT_EQ(json::parse(again.out).at("rupture_sensitivity").get<double>(), sens);
