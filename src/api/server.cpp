@@ -109,8 +109,7 @@ class Metrics {
   std::string Text() {
     std::lock_guard lock(mutex_);
     std::string out;
-    out += "# HELP attune_http_requests_total HTTP requests by route and status.\n";
-    out += "# TYPE attune_http_requests_total counter\n";
+    Header(out, "attune_http_requests_total", "HTTP requests by route and status.", "counter");
     for (const auto& [key, n] : counts_) {
       out += fmt::format("attune_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", key.first,
                          key.second, n);
@@ -119,17 +118,14 @@ class Metrics {
           "Time from routing to response, by route.", requests_);
     Write(out, "attune_handler_duration_seconds",
           "Time in the service call (database and logic), by route.", handlers_);
-    out += "# HELP attune_audit_flush_seconds Time to append one batch of read-audit entries.\n";
-    out += "# TYPE attune_audit_flush_seconds histogram\n";
+    Header(out, "attune_audit_flush_seconds", "Time to append one batch of read-audit entries.", "histogram");
     WriteOne(out, "attune_audit_flush_seconds", "", audit_flush_);
-    out += "# HELP attune_audit_read_entries_total Read-audit entries appended.\n";
-    out += "# TYPE attune_audit_read_entries_total counter\n";
+    Header(out, "attune_audit_read_entries_total", "Read-audit entries appended.", "counter");
     out += fmt::format("attune_audit_read_entries_total {}\n", audit_entries_);
-    out += "# HELP attune_submit_commit_seconds Time to commit one group of submissions (one transaction).\n";
-    out += "# TYPE attune_submit_commit_seconds histogram\n";
+    Header(out, "attune_submit_commit_seconds", "Time to commit one group of submissions (one transaction).",
+           "histogram");
     WriteOne(out, "attune_submit_commit_seconds", "", commit_);
-    out += "# HELP attune_submit_committed_total Submissions written by the group commit.\n";
-    out += "# TYPE attune_submit_committed_total counter\n";
+    Header(out, "attune_submit_committed_total", "Submissions written by the group commit.", "counter");
     out += fmt::format("attune_submit_committed_total {}\n", committed_);
     return out;
   }
@@ -147,9 +143,13 @@ class Metrics {
     std::string braces = labels.empty() ? "" : "{" + labels + "}";
     out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, braces, h.sum, name, braces, h.count);
   }
-  static void Write(std::string& out, const std::string& name, const std::string& help,
+  // A metric's HELP and TYPE lines (Prometheus text format).
+  static void Header(std::string& out, const char* name, const char* help, const char* type) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  }
+  static void Write(std::string& out, const char* name, const char* help,
                     const std::map<std::string, Histogram>& by_route) {
-    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
+    Header(out, name, help, "histogram");
     for (const auto& [route, h] : by_route) WriteOne(out, name, "route=\"" + route + "\"", h);
   }
 
