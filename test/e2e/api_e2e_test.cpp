@@ -323,6 +323,16 @@ TEST_F(ApiE2e, MetricsCountRequestsByRoute) {
   EXPECT_NE(res->body.find("attune_http_requests_total{route=\"POST /api/v1/auth/login\",status=\"200\"}"),
             std::string::npos);
   EXPECT_NE(res->body.find("attune_http_request_duration_seconds_bucket"), std::string::npos);
+  // Each of the seven metrics has one HELP line and one TYPE line of the right type.
+  auto count = [&](const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = res->body.find(needle); at != std::string::npos; at = res->body.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("# HELP "), 7u);
+  EXPECT_EQ(count("# TYPE "), 7u);
+  EXPECT_EQ(count("# TYPE attune_submit_committed_total counter\n"), 1u);
+  EXPECT_EQ(count("# TYPE attune_audit_flush_seconds histogram\n"), 1u);
 }
 
 }  // namespace
