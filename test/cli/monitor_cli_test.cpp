@@ -4,12 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <vector>
 
+#include "attune/stats/correlation.hpp"
 #include "cli/run.hpp"
 
 namespace attune::testing {
@@ -94,20 +94,6 @@ TEST(MonitorCli, EvaluateCatchesDeeperRupturesMoreOften) {
   EXPECT_NE(bad.err.find("7"), std::string::npos) << bad.err;
 }
 
-// Pearson r of two equally long series.
-double Correlation(const std::vector<double>& a, const std::vector<double>& b) {
-  const double n = static_cast<double>(a.size());
-  double ma = 0, mb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) ma += a[i] / n, mb += b[i] / n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  return sab / std::sqrt(saa * sbb);
-}
-
 TEST(MonitorCli, ReportFollowsThePlantedTherapistEffects) {
   // 30 therapists x 900 clients (about 30 episodes each): the report's per-therapist mean alliance
   // follows each therapist's planted alliance effect u_t, and the case-mix adjusted reliable
@@ -130,7 +116,10 @@ TEST(MonitorCli, ReportFollowsThePlantedTherapistEffects) {
     planted.push_back(effect.at(t.at("therapist_id").get<long long>()));
   }
   ASSERT_EQ(planted.size(), 30u);
-  const double r_alliance = Correlation(alliance, planted), r_improvement = Correlation(improvement, planted);
+  auto r_alliance_result = stats::Correlate(alliance, planted);
+  auto r_improvement_result = stats::Correlate(improvement, planted);
+  ASSERT_TRUE(r_alliance_result && r_improvement_result);
+  const double r_alliance = r_alliance_result->r, r_improvement = r_improvement_result->r;
   std::cout << "mean alliance vs planted u_t: r = " << r_alliance
             << "; adjusted reliable improvement vs u_t: r = " << r_improvement << "\n";
   EXPECT_GT(r_alliance, 0.7);      // measured .843 (seed 11)
