@@ -22,6 +22,7 @@
 
 #include "api/wire.hpp"
 #include "attune/instruments/json.hpp"
+#include "attune/monitor/json.hpp"
 #include "attune/service/clinic.hpp"
 #include "attune/service/matching.hpp"
 
@@ -838,6 +839,7 @@ const RouteDef kRoutes[] = {
     {"GET", "/api/v1/clients/{id}/due", true, Due},
     {"GET", "/api/v1/clients/{id}/expected", true, Expected},
     {"POST", "/api/v1/clients/{id}/choice", true, ChooseTherapist},
+    {"GET", "/api/v1/reports/outcomes", true, OutcomeReport},
     {"GET", "/api/v1/organisation", true, GetOrganisation},
     {"PATCH", "/api/v1/organisation", true, UpdateOrganisation},
     {"GET", "/api/v1/therapists/{id}/training", true, TrainingLog},

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "attune/monitor/json.hpp"
 #include "attune/monitor/monitor.hpp"
 #include "attune/service/service.hpp"
 #include "attune/sim/sim.hpp"
@@ -44,27 +45,6 @@ json ChangeJson(const std::optional<monitor::Change>& c) {
   return json{{"before", c->before},   {"after", c->after},       {"change", c->change},
               {"threshold", c->threshold}, {"method", c->method}, {"reliable", c->reliable},
               {"classification", c->classification}};
-}
-
-json RateJson(const monitor::Rate& r) {
-  json j{{"events", r.events}, {"n", r.n}, {"rate", r.rate}, {"ci_low", r.low}, {"ci_high", r.high}};
-  if (r.adjusted) j["adjusted"] = *r.adjusted;
-  return j;
-}
-
-json GroupJson(const monitor::GroupReport& g) {
-  json j{{"group", g.group},
-         {"episodes", g.episodes},
-         {"with_outcome", g.with_outcome},
-         {"reliable_improvement", RateJson(g.reliable_improvement)},
-         {"recovery", RateJson(g.recovery)},
-         {"reliable_recovery", RateJson(g.reliable_recovery)},
-         {"deterioration", RateJson(g.deterioration)},
-         {"ruptures_per_episode", g.ruptures_per_episode},
-         {"repair", RateJson(g.repair)}};
-  if (g.therapist != 0) j["therapist_id"] = g.therapist;
-  j["mean_alliance"] = g.mean_alliance ? json(*g.mean_alliance) : json(nullptr);
-  return j;
 }
 
 std::string Pct(const monitor::Rate& r) {
@@ -222,10 +202,7 @@ int RunReport(const Context& ctx, const DbArgs& args, long long therapist) {
   auto report = op.service->MonitorReport(op.org, therapist ? std::optional<Id>(therapist) : std::nullopt);
   if (!report) return ReportError(report.error());
   if (args.json) {
-    json j{{"organisation", GroupJson(report->organisation)}, {"adjustment", report->adjustment}};
-    j["therapists"] = json::array();
-    for (const auto& g : report->therapists) j["therapists"].push_back(GroupJson(g));
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", monitor::ToJson(*report).dump(2));
     return 0;
   }
   auto print = [](const monitor::GroupReport& g) {

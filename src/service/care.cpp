@@ -151,6 +151,20 @@ Result<ExpectedBand> Clinic::Expected(const Actor& actor, Id client_id, const st
   return band;
 }
 
+// ---- outcome and alliance rates ----
+
+Result<monitor::Report> Clinic::OutcomeReport(const Actor& actor, std::optional<Id> therapist_id) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "read outcome rates"));
+  if (actor.role == Role::THERAPIST) {
+    if (therapist_id && therapist_id != actor.therapist_id) return DeniedTo(actor, "read another therapist's rates");
+    therapist_id = actor.therapist_id;
+  }
+  ATTUNE_TRY(report, service_.MonitorReport(actor.org, therapist_id));
+  AuditRead(actor, "report.read", "therapist", therapist_id ? std::to_string(*therapist_id) : "*",
+            fmt::format("{} episodes", report.organisation.episodes));
+  return report;
+}
+
 // ---- a client's choice of therapist ----
 
 Result<OrganisationView> Clinic::OwnOrganisation(const Actor& actor) {

@@ -493,6 +493,27 @@ TEST_F(ApiE2e, AnAdministratorDecidesWhetherClientsMayChoose) {
   EXPECT_EQ(Call("POST", "/api/v1/clients/1/choice", cli.token, {{"therapist_id", 2}}).status, 409);  // in therapy
 }
 
+TEST_F(ApiE2e, OutcomeRatesForCoordinatorsAndEachTherapistTheirOwn) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto ther = SignIn(client, "ther1");
+  auto all = Call("GET", "/api/v1/reports/outcomes", coord.token);
+  ASSERT_EQ(all.status, 200) << all.text;
+  EXPECT_GT(all.body["organisation"]["episodes"].get<int>(), 0);
+  EXPECT_TRUE(all.body["organisation"]["reliable_improvement"].contains("ci_low"));
+  EXPECT_GE(all.body["therapists"].size(), 1u);
+  // A therapist sees the organisation and themselves only, and cannot ask for another.
+  auto own = Call("GET", "/api/v1/reports/outcomes", ther.token);
+  ASSERT_EQ(own.status, 200) << own.text;
+  ASSERT_EQ(own.body["therapists"].size(), 1u);
+  EXPECT_EQ(own.body["therapists"][0]["therapist_id"], 1);
+  EXPECT_EQ(own.body["organisation"]["episodes"], all.body["organisation"]["episodes"]);
+  EXPECT_EQ(Call("GET", "/api/v1/reports/outcomes?therapist_id=2", ther.token).status, 403);
+  auto bad = Call("GET", "/api/v1/reports/outcomes?therapist_id=x", coord.token);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["field"], "therapist_id");
+}
+
 TEST_F(ApiE2e, AssignmentPlanPreviewedAdjustedAndCommitted) {
   auto client = server_->Client();
   auto s = SignIn(client, "coord");

@@ -66,6 +66,7 @@ const Row kTable[] = {
     {"GET", "/api/v1/clients/{id}/due",               "DDD   AAD    ADD    DDD    ADD"},
     {"GET", "/api/v1/clients/{id}/expected",          "DDD   AAD    ADD    DDD    ADD"},
     {"POST", "/api/v1/clients/{id}/choice",           "DDD   DDD    DDD    DDD    ADD"},
+    {"GET", "/api/v1/reports/outcomes",               "D     A      A      D      D"},
     {"GET", "/api/v1/organisation",                   "A     A      A      A      A"},
     {"PATCH", "/api/v1/organisation",                 "A     D      D      D      D"},
     {"GET", "/api/v1/therapists/{id}/training",       "DDD   DDD    ADD    DDD    DDD"},

@@ -203,6 +203,10 @@ class Clinic {
   Result<OrganisationView> OwnOrganisation(const Actor& actor);
   //! An administrator sets whether the organisation's clients may choose their own therapist.
   Result<OrganisationView> SetClientChoice(const Actor& actor, bool allow);
+  //! Outcome and alliance rates (docs/monitor.md "Aggregates"): a coordinator sees the
+  //! organisation and every therapist (or one, `therapist_id`); a therapist sees the organisation
+  //! and themselves only. Audited as one read ("report.read").
+  Result<monitor::Report> OutcomeReport(const Actor& actor, std::optional<Id> therapist_id);
   //! Acknowledge / resolve with a note (store lifecycle: acknowledge needs a note).
   Result<Alert> AcknowledgeAlert(const Actor& actor, Id id, const std::string& note);
   Result<Alert> ResolveAlert(const Actor& actor, Id id, const std::string& note);
