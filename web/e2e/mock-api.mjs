@@ -193,6 +193,17 @@ route('GET', '/clients/:id/due', (req, res, { p, user }) => {
   if (!canSeeClient(user, +p.id)) return problem(res, 403, 'Not permitted', 'not yours');
   json(res, 200, { due: [{ instrument_id: 'phq9', reason: 'before session 7', episode_id: 1 }, { instrument_id: 'wai_sr', reason: 'after session 6', episode_id: 1 }] });
 });
+// Synthetic rates in the documented shape (GET /reports/outcomes; docs/monitor.md "Aggregates").
+const rate = (events, n, adjusted) => ({ events, n, rate: events / n, ci_low: Math.max(0, events / n - 0.2), ci_high: Math.min(1, events / n + 0.2), ...(adjusted === undefined ? {} : { adjusted }) });
+const groupRates = (group, therapistId, k) => ({ group, ...(therapistId ? { therapist_id: therapistId } : {}), episodes: 10 * k, with_outcome: 9 * k,
+  reliable_improvement: rate(4 * k, 9 * k, therapistId ? 0.42 : undefined), recovery: rate(3 * k, 8 * k), reliable_recovery: rate(2 * k, 8 * k),
+  deterioration: rate(1, 9 * k), mean_alliance: 44.5, ruptures_per_episode: 0.4, repair: rate(2 * k, 4 * k) });
+route('GET', '/reports/outcomes', (req, res, { user }) => {
+  if (!['therapist', 'coordinator'].includes(user.role)) return problem(res, 403, 'Not permitted', 'rates are for clinicians');
+  const all = therapists.map((t, i) => groupRates(`therapist ${t.id}`, t.id, i + 1));
+  json(res, 200, { organisation: groupRates('organisation', 0, 3), adjustment: 'indirect standardisation on intake severity',
+    therapists: user.role === 'coordinator' ? all : all.filter((g) => g.therapist_id === user.therapist_id) });
+});
 route('GET', '/alerts', (req, res, { user }) => {
   if (!['therapist', 'coordinator'].includes(user.role)) return problem(res, 403, 'Not permitted', 'alerts are for clinicians');
   json(res, 200, { alerts: alerts.filter((a) => user.role === 'coordinator' || episodes.some((e) => e.id === a.episode_id && e.therapist_id === user.therapist_id)) });

@@ -330,6 +330,10 @@ try {
     await page.getByRole('button', { name: 'Save visibility' }).click();
     await checkOrMissing(page, await appears(page, page.getByText('Saved.', { exact: true })), 'therapist: profile visibility saved');
     await shot(page, 'therapist-profile');
+    await page.goto(`${base}/#/outcomes`);
+    const mine = await appears(page, page.getByTestId('outcomes'));
+    await checkOrMissing(page, mine && (await page.getByTestId('outcomes').locator('tbody tr').count()) === 2,
+      'therapist: own outcome rates beside the organisation\'s');
     await page.close();
   });
 
@@ -352,6 +356,12 @@ try {
     await page.goto(`${base}/#/capacity`);
     await page.locator('figure.plot svg').first().waitFor({ timeout: 10000 });
     await shot(page, 'coordinator-capacity');
+    await page.goto(`${base}/#/outcomes`);
+    const outcomes = await appears(page, page.getByTestId('outcomes'));
+    await checkOrMissing(page, outcomes && (await page.getByTestId('outcomes').locator('tbody tr').count()) >= 2
+      && /%\s*\(\d+–\d+%\)/.test(await page.getByTestId('outcomes').textContent()),
+      'coordinator: outcome rates for the organisation and each therapist, with intervals');
+    await shot(page, 'coordinator-outcomes');
     await page.close();
   });
 

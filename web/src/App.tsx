@@ -22,6 +22,7 @@ import { Exports } from './pages/researcher/Exports';
 import { Users } from './pages/admin/Users';
 import { Instruments } from './pages/admin/Instruments';
 import { Audit } from './pages/admin/Audit';
+import { Outcomes } from './pages/Outcomes';
 
 function route(path: string): React.ReactNode {
   const clean = path.split('?')[0];
@@ -36,6 +37,7 @@ function route(path: string): React.ReactNode {
     ['/clients/:id', (p) => <ClientDetail key={p.id} id={Number(p.id)} />],
     ['/alerts', () => <Alerts />],
     ['/profile', () => <Profile />],
+    ['/outcomes', () => <Outcomes />],
     ['/waitlist', () => <Waitlist />],
     ['/assign', () => <Assign />],
     ['/capacity', () => <Capacity />],

@@ -2,7 +2,7 @@
 // docs/api.md is a change in this file. Errors arrive as problem+json and become ApiError.
 import type {
   Alert, Answers, AssignmentPlan, AuditEntry, Client, Episode, ExpectedPoint, Instrument, Me,
-  MindfulnessPoint, Organisation, Recommendation, StoredResponse, SubmitResult, Therapist, TrainingRecord,
+  MindfulnessPoint, Organisation, OutcomeReport, Recommendation, StoredResponse, SubmitResult, Therapist, TrainingRecord,
   TrajectoryPoint, UserRow,
 } from './types';
 
@@ -118,6 +118,7 @@ export const api = {
   // matching
   recommendations: async (clientId: number, limit = 5) =>
     list<Recommendation>(await request('GET', `/clients/${clientId}/recommendations?limit=${limit}`), 'recommendations'),
+  outcomes: () => request<OutcomeReport>('GET', '/reports/outcomes'),
   organisation: () => request<Organisation>('GET', '/organisation'),
   setClientChoice: (allow: boolean) => request<Organisation>('PATCH', '/organisation', { client_choice: allow }),
   chooseTherapist: (clientId: number, therapistId: number) =>

@@ -15,6 +15,7 @@ export const NAV: Record<Role, NavEntry[]> = {
     { path: '/', label: 'Home' },
     { path: '/caseload', label: 'Caseload' },
     { path: '/alerts', label: 'Alerts' },
+    { path: '/outcomes', label: 'My outcomes' },
     { path: '/profile', label: 'My profile' },
   ],
   coordinator: [
@@ -23,6 +24,7 @@ export const NAV: Record<Role, NavEntry[]> = {
     { path: '/assign', label: 'Batch assignment' },
     { path: '/capacity', label: 'Capacity' },
     { path: '/alerts', label: 'Alerts' },
+    { path: '/outcomes', label: 'Outcomes' },
   ],
   researcher: [
     { path: '/', label: 'Home' },

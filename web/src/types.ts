@@ -100,6 +100,23 @@ export interface Client {
   constraints: string[];
 }
 
+// GET /reports/outcomes (docs/monitor.md "Aggregates"): a rate with its 95% Wilson interval.
+export interface Rate { events: number; n: number; rate: number; ci_low: number; ci_high: number; adjusted?: number }
+export interface GroupRates {
+  group: string;
+  therapist_id?: number;
+  episodes: number;
+  with_outcome: number;
+  reliable_improvement: Rate;
+  recovery: Rate;
+  reliable_recovery: Rate;
+  deterioration: Rate;
+  mean_alliance: number | null;
+  ruptures_per_episode: number;
+  repair: Rate;
+}
+export interface OutcomeReport { organisation: GroupRates; therapists: GroupRates[]; adjustment: string }
+
 // GET /organisation: the setting, and whether clients may choose now (the deployment can refuse).
 export interface Organisation {
   id: number;
