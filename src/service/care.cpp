@@ -156,7 +156,10 @@ Result<ExpectedBand> Clinic::Expected(const Actor& actor, Id client_id, const st
 Result<monitor::Report> Clinic::OutcomeReport(const Actor& actor, std::optional<Id> therapist_id) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "read outcome rates"));
   if (actor.role == Role::THERAPIST) {
-    if (therapist_id && therapist_id != actor.therapist_id) return DeniedTo(actor, "read another therapist's rates");
+    // A therapist sign-in not tied to a therapist record sees nobody's rates, not everybody's.
+    if (!actor.therapist_id || (therapist_id && therapist_id != actor.therapist_id)) {
+      return DeniedTo(actor, "read another therapist's rates");
+    }
     therapist_id = actor.therapist_id;
   }
   ATTUNE_TRY(report, service_.MonitorReport(actor.org, therapist_id));

@@ -90,6 +90,21 @@ TEST_F(ClinicTest, ClientsMayChooseWhenBothTheOrganisationAndTheDeploymentAllowI
   EXPECT_TRUE(a_->OwnOrganisation(coordinator_)->clients_may_choose);
 }
 
+TEST_F(ClinicTest, OutcomeRatesAreForCoordinatorsAndEachTherapistsOwn) {
+  const Actor client{org_, 9, Role::CLIENT, std::nullopt, Id{1}, "client", "test"};
+  const Actor admin{org_, 2, Role::ADMIN, std::nullopt, std::nullopt, "admin", "test"};
+  const Actor unlinked{org_, 3, Role::THERAPIST, std::nullopt, std::nullopt, "ther", "test"};
+  for (const Actor* denied : {&client, &admin, &unlinked}) {
+    auto r = a_->OutcomeReport(*denied, std::nullopt);
+    ASSERT_FALSE(r) << denied->handle;
+    EXPECT_EQ(r.error().code, ErrorCode::NOT_PERMITTED) << denied->handle;
+  }
+  const Actor therapist{org_, 4, Role::THERAPIST, Id{1}, std::nullopt, "ther1", "test"};
+  auto other = a_->OutcomeReport(therapist, Id{2});
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::NOT_PERMITTED);
+}
+
 TEST_F(ClinicTest, SignOutThroughOneClinicRefusesTheSessionInAnotherSharingTheCache) {
   auto user = store_->AddUser(org_, User{org_, 0, "coord", Role::COORDINATOR});
   ASSERT_TRUE(user);
