@@ -170,16 +170,21 @@ Result<monitor::Report> Clinic::OutcomeReport(const Actor& actor, std::optional<
 
 // ---- a client's choice of therapist ----
 
-Result<OrganisationView> Clinic::OwnOrganisation(const Actor& actor) {
-  ATTUNE_TRY(organisation, store_.GetOrganisation(actor.org));
+// An organisation as its users see it: clients may choose when it and the deployment allow it.
+OrganisationView Clinic::ViewOf(Organisation organisation) const {
   const bool may_choose = client_choice_ && organisation.client_choice;
   return OrganisationView{std::move(organisation), may_choose};
 }
 
+Result<OrganisationView> Clinic::OwnOrganisation(const Actor& actor) {
+  ATTUNE_TRY(organisation, store_.GetOrganisation(actor.org));
+  return ViewOf(std::move(organisation));
+}
+
 Result<OrganisationView> Clinic::SetClientChoice(const Actor& actor, bool allow) {
   ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN}, "change the organisation's settings"));
-  ATTUNE_CHECK(store_.SetClientChoice(actor.org, allow, AuditActor(actor)));
-  return OwnOrganisation(actor);
+  ATTUNE_TRY(organisation, store_.SetClientChoice(actor.org, allow, AuditActor(actor)));
+  return ViewOf(std::move(organisation));
 }
 
 Result<Episode> Clinic::ChooseTherapist(const Actor& actor, Id client_id, Id therapist_id) {

@@ -743,7 +743,7 @@ Result<Organisation> Store::GetOrganisation(OrgId org) {
 }
 
 Result<Organisation> Store::SetClientChoice(OrgId org, bool allow, const Actor& actor) {
-  ATTUNE_CHECK(GetOrganisation(org));  // NOT_FOUND before anything is written
+  ATTUNE_TRY(organisation, GetOrganisation(org));  // NOT_FOUND before anything is written
   ATTUNE_CHECK(impl_->Write<bool>([&]() -> Result<bool> {
     const ll value = allow ? 1 : 0;
     ll o = org;
@@ -752,7 +752,8 @@ Result<Organisation> Store::SetClientChoice(OrgId org, bool allow, const Actor& 
                            allow ? "client_choice=on" : "client_choice=off");
     return true;
   }));
-  return GetOrganisation(org);
+  organisation.client_choice = allow;
+  return organisation;
 }
 
 Result<Id> Store::AddUser(OrgId org, const User& user, const Actor& actor) {

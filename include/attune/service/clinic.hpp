@@ -228,6 +228,7 @@ class Clinic {
   Result<MediationAnalysis> MediationAnalysisOf(const Actor& actor, const AnalysisRequest& request);
 
  private:
+  OrganisationView ViewOf(Organisation organisation) const;
   Result<void> RequireRole(const Actor& actor, std::initializer_list<Role> roles, const char* what) const;
   Result<void> RequireClientAccess(const Actor& actor, Id client_id, const char* what);
   //! OK when `client_id` is a client of `org` (NOT_FOUND otherwise); known clients from the cache.
