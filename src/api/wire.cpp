@@ -50,6 +50,21 @@ json OptionalJson(const std::optional<Id>& v) { return v ? json(*v) : json(nullp
 
 }  // namespace
 
+Result<void> OnlyFields(const json& j, std::span<const char* const> fields, const char* noun) {
+  for (const auto& [key, value] : j.items()) {
+    if (std::none_of(fields.begin(), fields.end(), [&](const char* f) { return key == f; })) {
+      std::string expected;
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        expected += i == 0 ? "" : i + 1 == fields.size() ? " or " : ", ";
+        expected += fields[i];
+      }
+      return Error{ErrorCode::INVALID_ARGUMENT,
+                   fmt::format("{} is not a {}; expected {}", key.substr(0, 40), noun, expected), key.substr(0, 40)};
+    }
+  }
+  return Ok();
+}
+
 Result<bool> Bool(const json& j, const char* field) {
   if (!j.contains(field)) {
     return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is missing; expected true or false", field), field};
@@ -145,14 +160,8 @@ Result<store::TherapistUpdate> TherapistUpdateFrom(const json& j) {
                  "capacity, accepting, client_visible",
                  "body"};
   }
+  ATTUNE_CHECK(OnlyFields(j, kFields, "changeable field"));
   for (const auto& [key, value] : j.items()) {
-    if (std::none_of(std::begin(kFields), std::end(kFields), [&](const char* f) { return key == f; })) {
-      return Error{ErrorCode::INVALID_ARGUMENT,
-                   fmt::format("{} is not a changeable field; expected approaches, style, languages, modality, "
-                               "location, capacity, accepting or client_visible",
-                               key.substr(0, 40)),
-                   key.substr(0, 40)};
-    }
     if (value.is_null()) {
       return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is null; expected a value (leave it out to keep it)", key),
                    key};

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <optional>
+#include <span>
 #include <string>
 
 #include "attune/core/result.hpp"
@@ -18,6 +19,9 @@ using nlohmann::json;
 
 Result<std::string> String(const json& j, const char* field, bool required);
 Result<std::int64_t> Int(const json& j, const char* field, bool required);
+//! Refuses a key of `j` that is not one of `fields`, naming it (cut to 40 characters), as
+//! "{key} is not a {noun}; expected a, b or c".
+Result<void> OnlyFields(const json& j, std::span<const char* const> fields, const char* noun);
 //! A required true/false field.
 Result<bool> Bool(const json& j, const char* field);
 Result<std::optional<Id>> OptionalId(const json& j, const char* field);

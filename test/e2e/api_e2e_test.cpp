@@ -434,6 +434,9 @@ TEST_F(ApiE2e, TherapistChangesOwnProfilePartiallyAndClientsSeeWhatIsShown) {
   auto identity = Call("PATCH", "/api/v1/therapists/1", ther.token, {{"display_name", "Someone else"}});
   EXPECT_EQ(identity.status, 400);
   EXPECT_EQ(identity.body["field"], "display_name");
+  EXPECT_EQ(identity.body["detail"],
+            "display_name is not a changeable field; expected approaches, style, languages, modality, location, "
+            "capacity, accepting or client_visible");
   auto capacity = Call("PATCH", "/api/v1/therapists/1", ther.token, {{"capacity", -1}});
   EXPECT_EQ(capacity.status, 400);
   EXPECT_EQ(capacity.body["field"], "capacity");
@@ -474,6 +477,7 @@ TEST_F(ApiE2e, AnAdministratorDecidesWhetherClientsMayChoose) {
   auto unknown = Call("PATCH", "/api/v1/organisation", admin.token, {{"client_choice", false}, {"name", "x"}});
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(unknown.body["field"], "name");
+  EXPECT_EQ(unknown.body["detail"], "name is not a setting; expected client_choice");
   EXPECT_EQ(Call("PATCH", "/api/v1/organisation", coord.token, {{"client_choice", false}}).status, 403);
   EXPECT_EQ(Call("GET", "/api/v1/organisation", cli.token).body["client_choice"], true);  // nothing written
 
