@@ -260,6 +260,9 @@ std::map<std::uint32_t, std::vector<monitor::Observation>> Observations(const in
   return out;
 }
 
+// a / b, or 0 when b is 0.
+double Share(std::size_t a, std::size_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
+
 struct RuptureScore {
   std::string variant;
   double z = 0;
@@ -267,13 +270,11 @@ struct RuptureScore {
   std::size_t detected_within_1 = 0;  //!< at the rupture session or the session after it
   std::size_t positives_scorable = 0, detected_scorable = 0;  //!< total scorable now and earlier
   std::vector<std::pair<double, bool>> by_depth;  //!< each positive's planted depth and whether it was caught
-  double Sensitivity() const { return positives ? static_cast<double>(detected) / static_cast<double>(positives) : 0; }
+  double Sensitivity() const { return Share(detected, positives); }
   double Specificity() const {
     return negatives ? 1.0 - static_cast<double>(false_alarms) / static_cast<double>(negatives) : 0;
   }
 };
-
-double Share(std::size_t a, std::size_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
 
 // The monitor's verdicts on planted ruptures the WAI-SR total caught at their session, once
 // decided, against the planted outcome: n[planted repaired][marked repaired].
@@ -427,7 +428,7 @@ json ByDepth(const std::vector<std::pair<double, bool>>& positives, double depth
       caught += detected ? 1 : 0;
     }
     out.push_back(json{{"depth_from", lo}, {"depth_to", hi}, {"positives", n}, {"detected", caught},
-                       {"sensitivity", n ? static_cast<double>(caught) / static_cast<double>(n) : 0.0}});
+                       {"sensitivity", Share(caught, n)}});
   }
   return out;
 }
@@ -576,14 +577,8 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
          {"rupture_specificity", main_score.Specificity()},
          {"rupture_subscale_z", base.rupture_subscale_z},
          {"rupture_positives", main_score.positives},
-         {"rupture_sensitivity_within_1_session",
-          main_score.positives ? static_cast<double>(main_score.detected_within_1) /
-                                     static_cast<double>(main_score.positives)
-                               : 0.0},
-         {"rupture_sensitivity_scorable",
-          main_score.positives_scorable ? static_cast<double>(main_score.detected_scorable) /
-                                              static_cast<double>(main_score.positives_scorable)
-                                        : 0.0},
+         {"rupture_sensitivity_within_1_session", Share(main_score.detected_within_1, main_score.positives)},
+         {"rupture_sensitivity_scorable", Share(main_score.detected_scorable, main_score.positives_scorable)},
          {"rupture_positives_scorable", main_score.positives_scorable},
          {"rupture_detected", main_score.detected},
          {"rupture_negatives", main_score.negatives},
@@ -611,39 +606,36 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
         json{{"rules", s.variant}, {"z", s.z}, {"subscale_z", monitor::SidakZ(s.z, 3)},
              {"sensitivity", s.Sensitivity()}, {"specificity", s.Specificity()}});
   }
-  // Other settings of the default rules, one at a time: the repair margin's verdicts, and the
-  // not-on-track band's share flagged against its false alarms.
-  auto replay = [&](const monitor::Config& config, auto&& add) -> Result<void> {
-    for (const auto& [episode, obs] : test_obs) {
-      auto t = truth.find(episode);
-      if (t == truth.end()) continue;
-      ATTUNE_TRY(assessment, monitor::AssessEpisode(obs, *catalogue, curves, config));
-      add(*t->second, assessment);
+  // Other settings of the default rules, one at a time: each value replays every episode into a
+  // fresh copy of `empty` (a RepairScore or an OutcomeScore) and gives one row of its scores.
+  auto sweep_setting = [&](const char* name, std::initializer_list<double> values, const char* key,
+                           const auto& empty, auto set, auto row_of) -> Result<void> {
+    j[name] = json::array();
+    for (double v : values) {
+      monitor::Config config = base;
+      set(config, v);
+      auto score = empty;
+      for (const auto& [episode, obs] : test_obs) {
+        auto t = truth.find(episode);
+        if (t == truth.end()) continue;
+        ATTUNE_TRY(assessment, monitor::AssessEpisode(obs, *catalogue, curves, config));
+        score.Add(*t->second, assessment);
+      }
+      json row = row_of(score);
+      row[key] = v;
+      j[name].push_back(std::move(row));
     }
     return Ok();
   };
-  j["repair_sweep"] = json::array();
-  for (double margin : {0.0, 0.25, 0.5, 0.75, 1.0}) {
-    monitor::Config config = base;
-    config.repair_margin = margin;
-    RepairScore r;
-    auto done = replay(config, [&](const auto& t, const auto& a) { r.Add(t, a); });
-    if (!done) return ReportError(done.error());
-    json row = r.Json();
-    row["margin"] = margin;
-    j["repair_sweep"].push_back(std::move(row));
+  auto swept = sweep_setting(
+      "repair_sweep", {0.0, 0.25, 0.5, 0.75, 1.0}, "margin", RepairScore{},
+      [](monitor::Config& c, double v) { c.repair_margin = v; }, [](const RepairScore& r) { return r.Json(); });
+  if (swept) {
+    swept = sweep_setting(
+        "not_on_track_sweep", {0.6745, 0.8416, 1.0364, 1.2816, 1.6449}, "z", OutcomeScore{},
+        [](monitor::Config& c, double v) { c.not_on_track_z = v; }, [](const OutcomeScore& o) { return o.NotOnTrack(); });
   }
-  j["not_on_track_sweep"] = json::array();
-  for (double z : {0.6745, 0.8416, 1.0364, 1.2816, 1.6449}) {
-    monitor::Config config = base;
-    config.not_on_track_z = z;
-    OutcomeScore o;
-    auto done = replay(config, [&](const auto& t, const auto& a) { o.Add(t, a); });
-    if (!done) return ReportError(done.error());
-    json row = o.NotOnTrack();
-    row["z"] = z;
-    j["not_on_track_sweep"].push_back(std::move(row));
-  }
+  if (!swept) return ReportError(swept.error());
   std::vector<std::string> regressions;
   auto check = [&](const char* name, double value, double floor) {
     if (value < floor) regressions.push_back(fmt::format("{} {:.3f} is below the floor {:.3f}", name, value, floor));
