@@ -228,6 +228,8 @@ struct EvalArgs {
   int sessions = 12;
   long long seed = 1;
   double rupture_depth = sim::SimParams{}.rupture_depth;  //!< planted depth, latent SD units
+  //! Thresholds to score instead of the defaults (a clinic trying its own).
+  std::optional<double> rupture_z, rupture_subscale_z, rupture_size;
   bool json = false;
   //! Regression floors: exit 1 when a figure falls below (0 = no check).
   double floor_sensitivity = 0, floor_specificity = 0, floor_not_on_track = 0;
@@ -446,7 +448,10 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   if (!train) return ReportError(train.error());
   auto test = sim::SimulateClinic(*catalogue, params, static_cast<std::uint64_t>(args.seed));
   if (!test) return ReportError(test.error());
-  const monitor::Config base = monitor::Config::Defaults();
+  monitor::Config base = monitor::Config::Defaults();
+  if (args.rupture_z) base.rupture_z = *args.rupture_z;
+  if (args.rupture_subscale_z) base.rupture_subscale_z = *args.rupture_subscale_z;
+  if (args.rupture_size) base.rupture_size = *args.rupture_size;
 
   // Curves and within-pair alliance variability from the training clinic.
   std::map<std::string, std::vector<monitor::CurvePoint>> points, alliance_points;
@@ -498,8 +503,12 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   // Variants: the default rules, and the WAI-SR total alone without its cutoff.
   static const char* kVariants[] = {"default", "total_only_no_cutoff", "no_cutoff"};
   // z of the total; the subscales take the Sidak z of the same one-sided rate over three tests.
+  std::vector<double> zs{1.28, 1.35, 1.4, 1.45, 1.5, 1.55, 1.6, 1.645, 1.96, 2.33};
+  if (std::none_of(zs.begin(), zs.end(), [&](double z) { return std::fabs(z - base.rupture_z) < 1e-9; })) {
+    zs.insert(std::upper_bound(zs.begin(), zs.end(), base.rupture_z), base.rupture_z);
+  }
   for (int variant = 0; variant < 3; ++variant)
-  for (double z : {1.28, 1.35, 1.4, 1.45, 1.5, 1.55, 1.6, 1.645, 1.96, 2.33}) {
+  for (double z : zs) {
     monitor::Config config = base;
     config.rupture_z = z;
     const bool is_default = variant == 0 && std::fabs(z - base.rupture_z) < 1e-9;
@@ -576,6 +585,7 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
          {"rupture_sensitivity", main_score.Sensitivity()},
          {"rupture_specificity", main_score.Specificity()},
          {"rupture_subscale_z", base.rupture_subscale_z},
+         {"rupture_size", base.rupture_size},
          {"rupture_positives", main_score.positives},
          {"rupture_sensitivity_within_1_session", Share(main_score.detected_within_1, main_score.positives)},
          {"rupture_sensitivity_scorable", Share(main_score.detected_scorable, main_score.positives_scorable)},
@@ -652,9 +662,9 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   }
   fmt::print("simulated {} therapists x {} clients x {} sessions (seed {}; curves fitted on seed {})\n", args.therapists,
              args.clients, args.sessions, args.seed, args.seed + 1000003);
-  fmt::print("ruptures (z = {} total, {} subscales): sensitivity {:.3f} ({} of {}), specificity {:.3f} ({} false alarms in {})  target "
+  fmt::print("ruptures (z = {} total, {} subscales; shaped for a drop of {} SD): sensitivity {:.3f} ({} of {}), specificity {:.3f} ({} false alarms in {})  target "
              "sensitivity >= .80 at specificity >= .90: {}\n",
-             base.rupture_z, base.rupture_subscale_z, main_score.Sensitivity(), main_score.detected, main_score.positives,
+             base.rupture_z, base.rupture_subscale_z, base.rupture_size, main_score.Sensitivity(), main_score.detected, main_score.positives,
              main_score.Specificity(), main_score.false_alarms, main_score.negatives,
              j["target_met"].get<bool>() ? "met" : "NOT met");
   fmt::print("  with an alert at the rupture session or the session after it: sensitivity {:.3f} ({} of {})\n",
@@ -783,6 +793,14 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
     c->add_option("--seed", args->seed, "Seed of the evaluated clinic (curves use another)");
     c->add_option("--rupture-depth", args->rupture_depth,
                   "Planted rupture depth in latent alliance SD (each rupture 0.75-1.25 times it; default 1.2)");
+    c->add_option("--rupture-z", args->rupture_z, "z of the drop rule on the WAI-SR total (default 1.4)")
+        ->check(CLI::Range(0.5, 5.0));
+    c->add_option("--rupture-subscale-z", args->rupture_subscale_z,
+                  "z of the drop rule on each WAI-SR subscale (default 2.3)")
+        ->check(CLI::Range(0.5, 5.0));
+    c->add_option("--rupture-size", args->rupture_size,
+                  "Rupture size in score SDs the drop rule is shaped for (default 2.5; 0: the plain z rule)")
+        ->check(CLI::Range(0.0, 6.0));
     c->add_option("--floor-sensitivity", args->floor_sensitivity, "Exit 1 when rupture sensitivity is below this");
     c->add_option("--floor-specificity", args->floor_specificity, "Exit 1 when rupture specificity is below this");
     c->add_option("--floor-not-on-track", args->floor_not_on_track,

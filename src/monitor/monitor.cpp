@@ -290,7 +290,10 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
           }
           if (spread) {
             // Both the score and the level carry error: Var(score - level) = sd^2 (1 + 1/m).
-            const double threshold = z * *spread * std::sqrt(1.0 + 1.0 / static_cast<double>(m));
+            const double inflation = 1.0 + 1.0 / static_cast<double>(m);
+            const double mu = config.rupture_size;
+            const double threshold = mu > 0 ? *spread * ((z - mu / 2) * inflation + mu / 2)
+                                            : z * *spread * std::sqrt(inflation);
             if (sem) evidence["sem"] = *sem;
             evidence["sd"] = *spread;
             evidence["sd_source"] = spread_source;

@@ -72,6 +72,7 @@ Json ParamsJson(const SimParams& p) {
   j["alliance_growth"] = p.alliance_growth;
   j["alliance_session_sd"] = p.alliance_session_sd;
   j["alliance_subscale_r"] = p.alliance_subscale_r;
+  j["alliance_subscale_session_share"] = p.alliance_subscale_session_share;
   j["client_therapist_alliance_r"] = p.client_therapist_alliance_r;
   j["therapist_leniency_share"] = p.therapist_leniency_share;
   j["rupture_prob"] = p.rupture_prob;

@@ -156,6 +156,7 @@ Result<void> Validate(const SimParams& p) {
   ATTUNE_SIM_RANGE(alliance_growth, -0.5, 0.5);
   ATTUNE_SIM_RANGE(alliance_session_sd, 0, 2);
   ATTUNE_SIM_RANGE(alliance_subscale_r, 0, 1);
+  ATTUNE_SIM_RANGE(alliance_subscale_session_share, 0, 1);
   ATTUNE_SIM_RANGE(client_therapist_alliance_r, -1, 1);
   ATTUNE_SIM_RANGE(therapist_leniency_share, 0, 1);
 

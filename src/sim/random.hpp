@@ -19,7 +19,7 @@ inline std::uint64_t SplitMix64(std::uint64_t x) {
 }
 
 //! Kinds of independent stream; a stream is (seed, kind, id).
-enum class Stream : std::uint64_t { THERAPIST = 1, CLIENT = 2, ASSIGNMENT = 3, EPISODE = 4, CENSUS = 5, TRIAL = 6 };
+enum class Stream : std::uint64_t { THERAPIST = 1, CLIENT = 2, ASSIGNMENT = 3, EPISODE = 4, CENSUS = 5, TRIAL = 6, PROFILE = 7 };
 
 //! The seed of one entity's stream.
 inline std::uint64_t StreamSeed(std::uint64_t seed, Stream kind, std::uint64_t id) {

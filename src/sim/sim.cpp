@@ -264,8 +264,9 @@ struct Model {
   std::uint64_t seed = 0;
   std::vector<double> domain_weights, language_weights;
   std::vector<std::size_t> client_domain, client_outcome;  // by client index
-  std::vector<double> latents, dips;
+  std::vector<double> latents, dips, client_profile, therapist_profile;
   double client_sd = 0, base_logit = 0, sub_a = 0, sub_e = 0, tr_r = 0, tr_e = 0, len_a = 0, len_e = 0;
+  double profile_w = 0, fresh_w = 0;  // weights of a subscale's stable and fresh own parts
 
   Model(const SimParams& params, const Plans& form_plans, std::uint64_t s)
       : p(params), plans(form_plans), seed(s), domain_weights(WeightsOf(params.domains)),
@@ -275,6 +276,8 @@ struct Model {
     base_logit = Logit(p.dropout_base_hazard);
     sub_a = std::sqrt(p.alliance_subscale_r);
     sub_e = std::sqrt(1.0 - p.alliance_subscale_r);
+    fresh_w = std::sqrt(p.alliance_subscale_session_share);
+    profile_w = std::sqrt(1.0 - p.alliance_subscale_session_share);
     tr_r = p.client_therapist_alliance_r;
     tr_e = std::sqrt(1.0 - tr_r * tr_r);
     len_a = std::sqrt(p.therapist_leniency_share);
@@ -333,15 +336,23 @@ void SimulateEpisode(Model& m, Episode& ep, double shift, Simulation& sim) {
   std::vector<double>& latents = m.latents;
   std::vector<double>& dips = m.dips;
   // Latents of an alliance form: "total" (and any scale holding every item) follows the
-  // session's alliance; each subscale is sqrt(rho) a + sqrt(1 - rho) xi.
-  auto alliance_latents = [&](const std::vector<instruments::Scale>& scales, std::size_t n_items, double a,
-                              Rng& rng) {
+  // session's alliance; each subscale is sqrt(rho) a + sqrt(1 - rho) xi, where its own part xi
+  // is the episode's stable profile plus a fresh draw in the proportion the alliance itself varies.
+  auto alliance_latents = [&](const std::vector<instruments::Scale>& scales, std::size_t n_items,
+                              const std::vector<double>& profile, double a, Rng& rng) {
     latents.assign(scales.size(), a);
     for (std::size_t s = 0; s < scales.size(); ++s) {
-      const double xi = rng.Normal();
+      const double xi = m.profile_w * profile[s] + m.fresh_w * rng.Normal();
       if (scales[s].items.size() < n_items) latents[s] = m.sub_a * a + m.sub_e * xi;
     }
   };
+  {
+    Rng profile_rng(StreamSeed(m.seed, Stream::PROFILE, ep.id));
+    m.client_profile.resize(alliance_scales.size());
+    for (double& v : m.client_profile) v = profile_rng.Normal();
+    m.therapist_profile.resize(therapist_scales.size());
+    for (double& v : m.therapist_profile) v = profile_rng.Normal();
+  }
 
   Rng rng(StreamSeed(m.seed, Stream::EPISODE, ep.id));
   const std::size_t ci = ep.client_id - 1, ti = ep.therapist_id - 1;
@@ -402,12 +413,12 @@ void SimulateEpisode(Model& m, Episode& ep, double shift, Simulation& sim) {
         Answer(outcome_plan, latents, p, rng, header, clinic);
       }
       if (!rng.Bernoulli(p.form_skip_prob)) {
-        alliance_latents(alliance_scales, plans.alliance.items.size(), alliance, rng);
+        alliance_latents(alliance_scales, plans.alliance.items.size(), m.client_profile, alliance, rng);
         Answer(plans.alliance, latents, p, rng, header, clinic);
       }
       if (!rng.Bernoulli(p.form_skip_prob)) {
         const double rated = m.tr_r * alliance + m.tr_e * (m.len_a * tt.leniency + m.len_e * rng.Normal());
-        alliance_latents(therapist_scales, plans.therapist_alliance.items.size(), rated, rng);
+        alliance_latents(therapist_scales, plans.therapist_alliance.items.size(), m.therapist_profile, rated, rng);
         Answer(plans.therapist_alliance, latents, p, rng, header, clinic);
       }
       if (k < n_sessions) {

@@ -37,7 +37,12 @@ struct Config {
   double rupture_z = 1.40;  //!< z of the drop of a whole-form scale from the pair's level
   //! z for each subscale (goal, task, bond). Chosen with `monitor evaluate` on seeds 2 and 3 so
   //! that all rules together keep specificity >= .90 (docs/monitor.md).
-  double rupture_subscale_z = 3.00;
+  double rupture_subscale_z = 2.30;
+  //! Size of the rupture the drop rule is shaped for, in SDs of one score (0: the plain rule
+  //! z SD sqrt(1 + 1/m)). With size mu the threshold is SD ((z - mu/2) (1 + 1/m) + mu/2): the
+  //! likelihood-ratio test of a drop of mu against none, z SD when the level is known exactly.
+  //! Chosen with z on seeds 2 and 3 (docs/monitor.md).
+  double rupture_size = 2.5;
   int repair_window = 3;           //!< observations within which a return counts as repair
   //! A return counts as repair when the score is at most this many SDs (the spread of the drop
   //! rule) on the bad side of the level before the rupture.
@@ -124,9 +129,9 @@ struct CurvePoint {
 Result<Curve> FitCurve(const std::string& key, bool higher_is_worse, const std::vector<CurvePoint>& points,
                        const Config& config);
 
-//! Fits the within-pair variability of alliance scale `key`: sigma2 = (1.4826 MAD(d) / sqrt 2)^2
-//! over every difference d between consecutive sessions of one episode (robust to the ruptures
-//! themselves). `available` is false with a reason when fewer than `min_curve_episodes` episodes
+//! Fits the within-pair variability of alliance scale `key`: sigma2 = Var(d) / 2 over every
+//! difference d between consecutive sessions of one episode, Var(d) estimated from the smallest
+//! nine tenths of |d| (robust to the ruptures themselves, and smooth on whole-point scores). `available` is false with a reason when fewer than `min_curve_episodes` episodes
 //! have two consecutive observations. INVALID_ARGUMENT only for a session below 1.
 Result<Curve> FitWithinPair(const std::string& key, const std::vector<CurvePoint>& points, const Config& config);
 

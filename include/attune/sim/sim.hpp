@@ -87,6 +87,9 @@ struct SimParams {
   double alliance_growth = 0.03;
   double alliance_session_sd = 0.35;
   double alliance_subscale_r = 0.80;
+  //! Share of a subscale's own part (the part not shared with the alliance) that is drawn afresh
+  //! at each response; the rest is the episode's stable profile (docs/simulation.md "Alliance").
+  double alliance_subscale_session_share = 0.11;
   double client_therapist_alliance_r = 0.35;
   double therapist_leniency_share = 0.30;
 

@@ -67,7 +67,7 @@ TEST(Monitor, RiskItemRaisedAtOnceWithEvidence) {
 
 TEST(Monitor, RuptureOnReliableDropThenRepaired) {
   // No fitted within-pair SD: total SEM = 8 * sqrt(1 - .92) = 2.263; threshold with the three
-  // earlier scores (z 1.4): 1.4 * 2.263 * sqrt(4/3) = 3.66.
+  // earlier scores (z 1.4, shaped for a drop of 2.5 SD): 2.263 * ((1.4 - 1.25) * 4/3 + 1.25) = 3.28.
   std::vector<Observation> obs = {Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40), Wai(5, 48)};
   auto a = AssessEpisode(obs, Cat(), {}, Config::Defaults());
   ASSERT_TRUE(a.has_value());
@@ -77,7 +77,7 @@ TEST(Monitor, RuptureOnReliableDropThenRepaired) {
   EXPECT_EQ(r.scale, "wai_sr.total");
   auto ev = nlohmann::json::parse(r.evidence);
   EXPECT_EQ(ev["rule"], "reliable_drop");
-  EXPECT_NEAR(ev["threshold"].get<double>(), 1.4 * 8 * std::sqrt(0.08) * std::sqrt(4.0 / 3.0), 1e-9);
+  EXPECT_NEAR(ev["threshold"].get<double>(), 8 * std::sqrt(0.08) * (0.15 * 4.0 / 3.0 + 1.25), 1e-9);
   EXPECT_EQ(ev["sd_source"], "sem");
   EXPECT_NEAR(ev["level"].get<double>(), 48, 1e-12);
   ASSERT_EQ(a->alerts[4].size(), 1u);
@@ -85,6 +85,26 @@ TEST(Monitor, RuptureOnReliableDropThenRepaired) {
   ASSERT_EQ(a->ruptures.size(), 1u);
   EXPECT_EQ(a->ruptures[0].status, "repaired");
   EXPECT_EQ(a->ruptures[0].repair_session, 5);
+  // The plain rule (rupture_size 0): 1.4 * 2.263 * sqrt(4/3) = 3.66.
+  Config plain = Config::Defaults();
+  plain.rupture_size = 0;
+  a = AssessEpisode(obs, Cat(), {}, plain);
+  ev = nlohmann::json::parse(AlertsOf(*a, "rupture").at(0).evidence);
+  EXPECT_NEAR(ev["threshold"].get<double>(), 1.4 * 8 * std::sqrt(0.08) * std::sqrt(4.0 / 3.0), 1e-9);
+}
+
+TEST(Monitor, ShapedThresholdIsLowerThanThePlainOneOnAShortHistory) {
+  // One earlier score: shaped 2.263 * (0.15 * 2 + 1.25) = 3.51, plain 1.4 * 2.263 * sqrt 2 = 4.48.
+  // A drop of 4 is a rupture only under the shaped rule: the likelihood ratio of a 2.5 SD rupture
+  // is as high there as for a smaller drop from a long history.
+  const std::vector<Observation> obs = {Wai(1, 48), Wai(2, 44)};
+  auto a = AssessEpisode(obs, Cat(), {}, Config::Defaults());
+  auto r = AlertsOf(*a, "rupture");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_NEAR(nlohmann::json::parse(r[0].evidence)["threshold"].get<double>(), 8 * std::sqrt(0.08) * 1.55, 1e-9);
+  Config plain = Config::Defaults();
+  plain.rupture_size = 0;
+  EXPECT_TRUE(AlertsOf(*AssessEpisode(obs, Cat(), {}, plain), "rupture").empty());
 }
 
 TEST(Monitor, RepairNeedsAReturnToTheLevelUnlessAMarginIsConfigured) {
@@ -107,16 +127,16 @@ TEST(Monitor, RepairNeedsAReturnToTheLevelUnlessAMarginIsConfigured) {
   EXPECT_NEAR(ev["margin"].get<double>(), 8 * std::sqrt(0.08), 1e-9);
 }
 
-TEST(Monitor, SmallDropIsNoRuptureButFourAndAHalfIs) {
-  auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 44.5)}, Cat(), {}, Config::Defaults());
-  EXPECT_TRUE(AlertsOf(*a, "rupture").empty());  // drop 3.5 < 3.66
-  a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 43.5)}, Cat(), {}, Config::Defaults());
-  EXPECT_EQ(AlertsOf(*a, "rupture").size(), 1u);  // drop 4.5 > 3.66
+TEST(Monitor, SmallDropIsNoRuptureButThreeAndAHalfIs) {
+  auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 45)}, Cat(), {}, Config::Defaults());
+  EXPECT_TRUE(AlertsOf(*a, "rupture").empty());  // drop 3 < 3.28
+  a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 44.5)}, Cat(), {}, Config::Defaults());
+  EXPECT_EQ(AlertsOf(*a, "rupture").size(), 1u);  // drop 3.5 > 3.28
 }
 
 TEST(Monitor, FittedWithinPairSdWidensTheThreshold) {
   // With the organisation's within-pair SD of the total at 4.2 (above the SEM 2.263) the
-  // threshold is 1.4 * 4.2 * sqrt(4/3) = 6.79: a drop of 4.5 is ordinary movement, 8 is not.
+  // threshold is 4.2 * (0.15 * 4/3 + 1.25) = 6.09: a drop of 4.5 is ordinary movement, 8 is not.
   Curve within;
   within.key = "wai_sr.total";
   within.model = CurveModel::WITHIN_PAIR;
@@ -130,7 +150,7 @@ TEST(Monitor, FittedWithinPairSdWidensTheThreshold) {
   ASSERT_EQ(r.size(), 1u);
   auto ev = nlohmann::json::parse(r[0].evidence);
   EXPECT_EQ(ev["sd_source"], "within_pair");
-  EXPECT_NEAR(ev["threshold"].get<double>(), 1.4 * 4.2 * std::sqrt(4.0 / 3.0), 1e-9);
+  EXPECT_NEAR(ev["threshold"].get<double>(), 4.2 * (0.15 * 4.0 / 3.0 + 1.25), 1e-9);
   // A fitted SD below the SEM never narrows the threshold.
   within.sigma2 = 1.0;
   a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 48), Wai(4, 40)}, Cat(), {{"wai_sr.total", within}},
@@ -146,8 +166,8 @@ TEST(Monitor, SidakZ) {
 }
 
 TEST(Monitor, RupturePerSubscale) {
-  // Bond alone drops 16 -> 10: subscale SEM 3 * sqrt(.15) = 1.162, threshold (m = 2, subscale z 3.00)
-  // 3 * 1.162 * 1.225 = 4.27; the total's 48 -> 46 stays under 1.4 * 2.263 * 1.225 = 3.88.
+  // Bond alone drops 16 -> 10: subscale SEM 3 * sqrt(.15) = 1.162, threshold (m = 2, subscale z 2.30)
+  // 1.162 * (1.05 * 1.5 + 1.25) = 3.28; the total's 48 -> 46 stays under 2.263 * (0.15 * 1.5 + 1.25) = 3.34.
   Observation third = Wai(3, 46);
   third.scores["bond"] = 10;
   auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), third}, Cat(), {}, Config::Defaults());
@@ -157,7 +177,8 @@ TEST(Monitor, RupturePerSubscale) {
 }
 
 TEST(Monitor, CutoffCrossingAndUnrepairedAfterWindow) {
-  auto a = AssessEpisode({Wai(1, 38), Wai(2, 37), Wai(3, 35), Wai(4, 34), Wai(5, 35), Wai(6, 34)}, Cat(), {},
+  // 35 at session 4 is not below the 35 that opened the rupture, so not a further fall.
+  auto a = AssessEpisode({Wai(1, 38), Wai(2, 37), Wai(3, 35), Wai(4, 35), Wai(5, 35), Wai(6, 34)}, Cat(), {},
                          Config::Defaults());
   auto r = AlertsOf(*a, "rupture");
   ASSERT_EQ(r.size(), 1u);
@@ -355,7 +376,7 @@ TEST(Curves, RecoversPlantedGrowth) {
 
 TEST(Curves, WithinPairSdIsRobustToRuptures) {
   // 60 episodes x 8 sessions: level_e + N(0, 4^2) per session, and a 20-point dip in every fifth
-  // episode. The MAD of consecutive differences / sqrt 2 stays near 4; the plain SD would not.
+  // episode. The trimmed SD of consecutive differences / sqrt 2 stays near 4; the plain SD would not.
   std::mt19937_64 rng(5);
   std::normal_distribution<double> n01(0, 1);
   std::vector<CurvePoint> pts;
@@ -378,6 +399,25 @@ TEST(Curves, WithinPairSdIsRobustToRuptures) {
   c = FitWithinPair("wai_sr.total", pts, Config::Defaults());
   EXPECT_FALSE(c->available);
   EXPECT_NE(c->reason.find("5 episodes"), std::string::npos) << c->reason;
+}
+
+TEST(Curves, WithinPairSdFollowsTheSpreadOnWholePointScores) {
+  // Whole-point subscale scores (level + N(0, sd^2), rounded): the estimate follows sd between
+  // whole points instead of snapping to the 1.05 or 2.10 a median of |difference| would give.
+  for (double sd : {1.2, 1.5, 1.8}) {
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> n01(0, 1);
+    std::vector<CurvePoint> pts;
+    for (int e = 1; e <= 400; ++e) {
+      const double level = 15 + 2 * n01(rng);
+      for (int s = 1; s <= 10; ++s) pts.push_back({e, s, std::round(level + sd * n01(rng))});
+    }
+    auto c = FitWithinPair("wai_sr.bond", pts, Config::Defaults());
+    ASSERT_TRUE(c.has_value());
+    ASSERT_TRUE(c->available) << c->reason;
+    // Rounding adds 1/12 to the variance of each score.
+    EXPECT_NEAR(std::sqrt(c->sigma2), std::sqrt(sd * sd + 1.0 / 12.0), 0.06) << "sd " << sd;
+  }
 }
 
 TEST(Aggregates, WilsonInterval) {
