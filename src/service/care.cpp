@@ -187,6 +187,26 @@ Result<OrganisationView> Clinic::SetClientChoice(const Actor& actor, bool allow)
   return ViewOf(std::move(organisation));
 }
 
+// ---- the organisation's monitoring thresholds ----
+
+Result<MonitoringSettingsView> Clinic::MonitoringSettings(const Actor& actor) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN, Role::COORDINATOR, Role::THERAPIST, Role::RESEARCHER},
+                           "read the monitoring settings"));
+  ATTUNE_TRY(organisation, store_.GetOrganisation(actor.org));
+  ATTUNE_TRY(config, service_.MonitorConfigFor(actor.org));
+  return MonitoringSettingsView{organisation.monitor_settings, monitor::EffectiveSettingsJson(config),
+                                monitor::EffectiveSettingsJson(monitor::Config::Defaults())};
+}
+
+Result<MonitoringSettingsView> Clinic::SetMonitoringSettings(const Actor& actor, const std::string& patch) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "change the monitoring settings"));
+  ATTUNE_TRY(organisation, store_.GetOrganisation(actor.org));
+  ATTUNE_TRY(current, monitor::ApplySettingsPatch({}, organisation.monitor_settings));
+  ATTUNE_TRY(changed, monitor::ApplySettingsPatch(current, patch));
+  ATTUNE_CHECK(store_.SetMonitorSettings(actor.org, monitor::SettingsToJson(changed), AuditActor(actor)));
+  return MonitoringSettings(actor);
+}
+
 Result<Episode> Clinic::ChooseTherapist(const Actor& actor, Id client_id, Id therapist_id) {
   if (actor.role != Role::CLIENT || !actor.client_id || *actor.client_id != client_id) {
     return DeniedTo(actor, "choose a therapist for this client");

@@ -77,12 +77,24 @@ Result<std::map<std::string, monitor::Curve>> Service::StoredCurves(OrgId org) {
   return out;
 }
 
+Result<monitor::Config> Service::MonitorConfigFor(OrgId org) {
+  // Read at every submission, so a change (from the API or the CLI) applies to the next one.
+  ATTUNE_TRY(organisation, store_.GetOrganisation(org));
+  auto settings = monitor::ApplySettingsPatch({}, organisation.monitor_settings);
+  if (!settings) {
+    return Fail(ErrorCode::INTERNAL, fmt::format("organisation {}: stored monitoring settings refused: {}", org,
+                                                 settings.error().message));
+  }
+  return monitor::WithSettings(monitor_config_, *settings);
+}
+
 Result<monitor::EpisodeAssessment> Service::AssessEpisode(OrgId org, Id episode_id) {
   ATTUNE_TRY(episode, store_.GetEpisode(org, episode_id));
   (void)episode;
   ATTUNE_TRY(observations, EpisodeObservations(org, episode_id));
   ATTUNE_TRY(curves, StoredCurves(org));
-  return monitor::AssessEpisode(observations, catalogue_, curves, monitor_config_);
+  ATTUNE_TRY(config, MonitorConfigFor(org));
+  return monitor::AssessEpisode(observations, catalogue_, curves, config);
 }
 
 Result<std::vector<Alert>> Service::MonitorSubmission(OrgId org, const instruments::Instrument& instrument,
@@ -104,7 +116,8 @@ Result<std::vector<Alert>> Service::MonitorSubmission(OrgId org, const instrumen
   }
   observations.push_back(monitor::MakeObservation(instrument, *scored, 0, session, &response.answers));
   ATTUNE_TRY(curves, StoredCurves(org));
-  ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, monitor_config_));
+  ATTUNE_TRY(config, MonitorConfigFor(org));
+  ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, config));
   for (const auto& raised : assessment.alerts.back()) {
     Alert a;
     a.org_id = org;
@@ -120,6 +133,7 @@ Result<std::vector<Alert>> Service::MonitorSubmission(OrgId org, const instrumen
 
 Result<std::vector<monitor::Curve>> Service::FitExpectedResponse(OrgId org, const store::Actor& actor) {
   ATTUNE_TRY(episodes, store_.ListEpisodes(org));
+  ATTUNE_TRY(config, MonitorConfigFor(org));
   std::map<std::string, std::vector<monitor::CurvePoint>> points, alliance_points;
   std::map<std::string, bool> higher_worse;
   for (const auto& e : episodes) {
@@ -127,8 +141,8 @@ Result<std::vector<monitor::Curve>> Service::FitExpectedResponse(OrgId org, cons
     for (const auto& o : observations) {
       for (const auto& [scale, score] : o.scores) {
         const std::string key = o.instrument + "." + scale;
-        auto it = monitor_config_.scales.find(key);
-        if (it == monitor_config_.scales.end()) continue;
+        auto it = config.scales.find(key);
+        if (it == config.scales.end()) continue;
         if (it->second.role == monitor::Role::ALLIANCE) {
           alliance_points[key].push_back({e.id, o.session, score});
           continue;
@@ -143,12 +157,12 @@ Result<std::vector<monitor::Curve>> Service::FitExpectedResponse(OrgId org, cons
   std::vector<monitor::Curve> curves;
   nlohmann::json stored = nlohmann::json::array();
   for (const auto& [key, pts] : points) {
-    ATTUNE_TRY(curve, monitor::FitCurve(key, higher_worse[key], pts, monitor_config_));
+    ATTUNE_TRY(curve, monitor::FitCurve(key, higher_worse[key], pts, config));
     stored.push_back(nlohmann::json::parse(monitor::CurveToJson(curve)));
     curves.push_back(std::move(curve));
   }
   for (const auto& [key, pts] : alliance_points) {
-    ATTUNE_TRY(curve, monitor::FitWithinPair(key, pts, monitor_config_));
+    ATTUNE_TRY(curve, monitor::FitWithinPair(key, pts, config));
     stored.push_back(nlohmann::json::parse(monitor::CurveToJson(curve)));
     curves.push_back(std::move(curve));
   }
@@ -159,12 +173,13 @@ Result<std::vector<monitor::Curve>> Service::FitExpectedResponse(OrgId org, cons
 Result<monitor::Report> Service::MonitorReport(OrgId org, std::optional<Id> therapist_id) {
   ATTUNE_TRY(episodes, store_.ListEpisodes(org));
   ATTUNE_TRY(curves, StoredCurves(org));
+  ATTUNE_TRY(config, MonitorConfigFor(org));
   std::vector<monitor::EpisodeSummary> summaries;
   for (const auto& e : episodes) {
     ATTUNE_TRY(observations, EpisodeObservations(org, e.id));
-    ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, monitor_config_));
+    ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, config));
     summaries.push_back(
-        monitor::Summarise(e.id, e.therapist_id, observations, assessment, catalogue_, monitor_config_));
+        monitor::Summarise(e.id, e.therapist_id, observations, assessment, catalogue_, config));
   }
   monitor::Report report = monitor::Aggregate(summaries);
   if (therapist_id) {

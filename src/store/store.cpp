@@ -724,22 +724,28 @@ Result<std::vector<Organisation>> Store::ListOrganisations() {
   return impl_->Read<std::vector<Organisation>>([&]() -> Result<std::vector<Organisation>> {
     std::vector<Organisation> out;
     ll id = 0, choice = 1;
-    std::string name, created;
-    soci::statement st = (impl_->sql.prepare << "SELECT org_id, name, created_at, client_choice FROM "
-                                                "organisations ORDER BY org_id",
-                          soci::into(id), soci::into(name), soci::into(created), soci::into(choice));
+    std::string name, created, settings;
+    soci::statement st = (impl_->sql.prepare << "SELECT org_id, name, created_at, client_choice, monitor_settings "
+                                                "FROM organisations ORDER BY org_id",
+                          soci::into(id), soci::into(name), soci::into(created), soci::into(choice),
+                          soci::into(settings));
     st.execute();
-    while (st.fetch()) out.push_back({id, name, created, choice != 0});
+    while (st.fetch()) out.push_back({id, name, created, choice != 0, settings});
     return out;
   });
 }
 
 Result<Organisation> Store::GetOrganisation(OrgId org) {
-  ATTUNE_TRY(all, ListOrganisations());
-  for (auto& o : all) {
-    if (o.id == org) return std::move(o);
-  }
-  return Fail(ErrorCode::NOT_FOUND, fmt::format("organisation {} does not exist", org), "org");
+  return impl_->Read<Organisation>([&]() -> Result<Organisation> {
+    ll id = org, choice = 1;
+    std::string name, created, settings;
+    impl_->sql << "SELECT name, created_at, client_choice, monitor_settings FROM organisations WHERE org_id = :o",
+        soci::use(id), soci::into(name), soci::into(created), soci::into(choice), soci::into(settings);
+    if (!impl_->sql.got_data()) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("organisation {} does not exist", org), "org");
+    }
+    return Organisation{org, name, created, choice != 0, settings};
+  });
 }
 
 Result<Organisation> Store::SetClientChoice(OrgId org, bool allow, const Actor& actor) {
@@ -753,6 +759,20 @@ Result<Organisation> Store::SetClientChoice(OrgId org, bool allow, const Actor& 
     return true;
   }));
   organisation.client_choice = allow;
+  return organisation;
+}
+
+Result<Organisation> Store::SetMonitorSettings(OrgId org, const std::string& settings, const Actor& actor) {
+  ATTUNE_TRY(organisation, GetOrganisation(org));  // NOT_FOUND before anything is written
+  ATTUNE_CHECK(impl_->Write<bool>([&]() -> Result<bool> {
+    ll o = org;
+    impl_->sql << "UPDATE organisations SET monitor_settings = :s WHERE org_id = :o", soci::use(settings),
+        soci::use(o);
+    impl_->AppendAuditInTx(org, actor, "organisation.monitor_settings", "organisation", std::to_string(org),
+                           settings);
+    return true;
+  }));
+  organisation.monitor_settings = settings;
   return organisation;
 }
 

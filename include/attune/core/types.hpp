@@ -24,6 +24,8 @@ struct Organisation {
   std::string name;
   std::string created_at;
   bool client_choice = true;  //!< clients may choose their own therapist (else the clinic assigns)
+  //! Its own monitoring thresholds, a JSON object of the changed fields (docs/monitor.md).
+  std::string monitor_settings = "{}";
 };
 
 //! A person who signs in.

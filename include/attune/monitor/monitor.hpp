@@ -55,6 +55,26 @@ struct Config {
   static Config Defaults();
 };
 
+//! An organisation's own thresholds (docs/monitor.md "Organisation settings"). An unset field
+//! keeps the default of monitor::Config.
+struct Settings {
+  std::optional<double> rupture_cutoff;  //!< WAI-SR total cutoff; 0 turns the cutoff rule off
+  std::optional<double> rupture_z, rupture_subscale_z, rupture_size, repair_margin, not_on_track_z;
+  std::optional<int> repair_window;
+};
+
+//! `current` changed by `patch`, a JSON object of Settings fields: a number sets a field, null
+//! returns it to the default. INVALID_ARGUMENT naming the field, the value and what was expected
+//! for anything else (not an object, an unknown field, a wrong type, a value out of range); then
+//! nothing is changed. Stored settings are read with ApplySettingsPatch({}, stored).
+Result<Settings> ApplySettingsPatch(Settings current, const std::string& patch);
+//! The set fields as a JSON object ("{}" when none).
+std::string SettingsToJson(const Settings& settings);
+//! `config` with the set fields of `settings` in place of its own.
+Config WithSettings(Config config, const Settings& settings);
+//! Every field's value in `config`, as a JSON object (rupture_cutoff 0 when the rule is off).
+std::string EffectiveSettingsJson(const Config& config);
+
 //! The z whose one-sided tail is Sidak's share of the tail of `z` over `tests` tests:
 //! 1 - (1 - alpha)^(1/tests). SidakZ(1.5, 3) = 2.00. Precondition: tests >= 1.
 double SidakZ(double z, int tests);

@@ -67,6 +67,13 @@ struct OrganisationView {
   bool clients_may_choose = false;  //!< its client_choice, unless the deployment refuses choice
 };
 
+//! An organisation's monitoring thresholds, each a JSON object (docs/api.md).
+struct MonitoringSettingsView {
+  std::string settings;   //!< the fields the organisation changed
+  std::string effective;  //!< every field's value in force
+  std::string defaults;   //!< Attune's value of every field
+};
+
 //! One point of a client's trajectory on one scale.
 struct TrajectoryPoint {
   Id response_id = 0;
@@ -203,6 +210,14 @@ class Clinic {
   Result<OrganisationView> OwnOrganisation(const Actor& actor);
   //! An administrator sets whether the organisation's clients may choose their own therapist.
   Result<OrganisationView> SetClientChoice(const Actor& actor, bool allow);
+  //! The organisation's monitoring thresholds (docs/monitor.md "Organisation settings"), for
+  //! staff (not clients): `settings` holds the fields it changed, `effective` every value in
+  //! force, `defaults` Attune's.
+  Result<MonitoringSettingsView> MonitoringSettings(const Actor& actor);
+  //! A coordinator (the clinical lead) changes them with a JSON patch (a number sets a field,
+  //! null returns it to the default); INVALID_ARGUMENT naming the field, and nothing written,
+  //! for anything else. Audited as organisation.monitor_settings; applies from the next response.
+  Result<MonitoringSettingsView> SetMonitoringSettings(const Actor& actor, const std::string& patch);
   //! Outcome and alliance rates (docs/monitor.md "Aggregates"): a coordinator sees the
   //! organisation and every therapist (or one, `therapist_id`); a therapist sees the organisation
   //! and themselves only. Audited as one read ("report.read").

@@ -103,7 +103,11 @@ class Service {
   //! The alerts `response` (not yet stored) would raise, given the episode's stored history.
   Result<std::vector<Alert>> MonitorSubmission(OrgId org, const instruments::Instrument& instrument,
                                                const Response& response);
-  //! Monitoring thresholds used by SubmitResponse (defaults: monitor::Config::Defaults()).
+  //! The monitoring thresholds of `org`: the service's (SetMonitorConfig) with the
+  //! organisation's own settings in place (docs/monitor.md "Organisation settings").
+  Result<monitor::Config> MonitorConfigFor(OrgId org);
+  //! Monitoring thresholds under every organisation's own settings (defaults:
+  //! monitor::Config::Defaults()).
   void SetMonitorConfig(monitor::Config config) { monitor_config_ = std::move(config); }
 
   //! Imports a CSV file (docs/cli.md gives the columns). INVALID_ARGUMENT when the header is

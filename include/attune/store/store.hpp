@@ -159,6 +159,10 @@ class Store {
   //! Whether the organisation's clients may choose their own therapist; audited
   //! ("organisation.settings"). Returns the organisation as it now is.
   Result<Organisation> SetClientChoice(OrgId org, bool allow, const Actor& actor);
+  //! Replaces the organisation's monitoring settings (JSON text, checked by the caller) and
+  //! audits the change as organisation.monitor_settings with the new text. NOT_FOUND for an
+  //! unknown organisation, before anything is written.
+  Result<Organisation> SetMonitorSettings(OrgId org, const std::string& settings, const Actor& actor);
 
   //! Adds users, therapists, clients, episodes, sessions, alerts and training records;
   //! each returns the new id. ALREADY_EXISTS names a duplicate handle / external id.

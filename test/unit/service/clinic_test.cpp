@@ -10,6 +10,8 @@
 #include <random>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "attune/service/matching.hpp"
 #include "unit/service/store_fixture.hpp"
 
@@ -88,6 +90,42 @@ TEST_F(ClinicTest, ClientsMayChooseWhenBothTheOrganisationAndTheDeploymentAllowI
   EXPECT_TRUE(view->organisation.client_choice);
   EXPECT_FALSE(view->clients_may_choose);
   EXPECT_TRUE(a_->OwnOrganisation(coordinator_)->clients_may_choose);
+}
+
+TEST_F(ClinicTest, MonitoringSettingsAreTheClinicalLeadsAndApplyToTheOrganisation) {
+  const Actor admin{org_, 2, Role::ADMIN, std::nullopt, std::nullopt, "admin", "test"};
+  const Actor client{org_, 9, Role::CLIENT, std::nullopt, Id{1}, "client", "test"};
+  const Actor therapist{org_, 4, Role::THERAPIST, Id{1}, std::nullopt, "ther1", "test"};
+  auto view = a_->MonitoringSettings(therapist);
+  ASSERT_TRUE(view) << view.error().message;
+  EXPECT_EQ(view->settings, "{}");
+  EXPECT_EQ(view->effective, view->defaults);
+  EXPECT_EQ(a_->MonitoringSettings(client).error().code, ErrorCode::NOT_PERMITTED);
+  // Only a coordinator (the clinical lead) changes them.
+  EXPECT_EQ(a_->SetMonitoringSettings(admin, R"({"rupture_z": 2})").error().code, ErrorCode::NOT_PERMITTED);
+  auto changed = a_->SetMonitoringSettings(coordinator_, R"({"rupture_z": 2, "rupture_cutoff": 0})");
+  ASSERT_TRUE(changed) << changed.error().message;
+  auto effective = nlohmann::json::parse(changed->effective);
+  EXPECT_EQ(effective["rupture_z"], 2.0);
+  EXPECT_EQ(effective["rupture_cutoff"], 0.0);
+  EXPECT_EQ(nlohmann::json::parse(changed->defaults)["rupture_z"], 1.4);
+  // A bad patch names the field and changes nothing.
+  auto refused = a_->SetMonitoringSettings(coordinator_, R"({"rupture_size": 1, "repair_window": 0})");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "repair_window");
+  EXPECT_EQ(a_->MonitoringSettings(therapist)->settings, changed->settings);
+  // The monitor runs with them; null returns a field to the default.
+  Service service(*store_, *catalogue_, instruments::Use::CLINICAL);
+  auto config = service.MonitorConfigFor(org_);
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->rupture_z, 2.0);
+  EXPECT_FALSE(config->scales.at("wai_sr.total").cutoff.has_value());
+  ASSERT_TRUE(a_->SetMonitoringSettings(coordinator_, R"({"rupture_z": null})"));
+  EXPECT_EQ(service.MonitorConfigFor(org_)->rupture_z, monitor::Config::Defaults().rupture_z);
+  auto log = store_->AuditLog(org_);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->back().action, "organisation.monitor_settings");
+  EXPECT_EQ(log->back().detail, R"({"rupture_cutoff":0.0})");
 }
 
 TEST_F(ClinicTest, OutcomeRatesAreForCoordinatorsAndEachTherapistsOwn) {

@@ -113,6 +113,28 @@ TEST_F(MonitoringTest, RuptureStoredWithEvidenceInTheSameSubmission) {
   EXPECT_EQ(assessed->ruptures[0].repair_session, 5);
 }
 
+TEST_F(MonitoringTest, TheOrganisationsOwnThresholdsDecide) {
+  // Items 4 -> 3 (total 48 -> 36, subscales 16 -> 12) is a rupture on all four by default. With
+  // the organisation's z of 5 and the plain rule none is, and its cutoff of 40 catches the total.
+  ASSERT_TRUE(store_->SetMonitorSettings(
+      org_, R"({"rupture_z":5,"rupture_subscale_z":5,"rupture_size":0,"rupture_cutoff":40})", store::Actor{"lead"}));
+  for (int k = 1; k <= 3; ++k) ASSERT_TRUE(service_->SubmitResponse(org_, Wai(k, 4, "w" + std::to_string(k))));
+  auto out = service_->SubmitResponse(org_, Wai(4, 3, "w4"));
+  ASSERT_TRUE(out) << out.error().message;
+  auto alerts = store_->ListAlertsWithEvidence(org_, episode_);
+  ASSERT_TRUE(alerts);
+  ASSERT_EQ(alerts->size(), 1u);
+  auto ev = nlohmann::json::parse(alerts->at(0).evidence);
+  EXPECT_EQ(ev["rule"], "cutoff");
+  EXPECT_EQ(ev["cutoff"], 40.0);
+  EXPECT_EQ(ev["z"], 5.0);
+  // Back to the defaults: the same history raises all four.
+  ASSERT_TRUE(store_->SetMonitorSettings(org_, "{}", store::Actor{"lead"}));
+  auto assessed = service_->AssessEpisode(org_, episode_);
+  ASSERT_TRUE(assessed);
+  EXPECT_EQ(assessed->ruptures.size(), 4u);
+}
+
 TEST_F(MonitoringTest, RiskItemAndLifecycleInTheAuditLog) {
   auto out = service_->SubmitResponse(org_, Phq(3, "p1"));
   ASSERT_TRUE(out) << out.error().message;

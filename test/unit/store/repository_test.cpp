@@ -142,6 +142,24 @@ TEST_F(RepositoryTest, ClientChoiceIsAnAuditedSettingOfOneOrganisation) {
   EXPECT_EQ(store_->GetOrganisation(999).error().field, "org");
 }
 
+TEST_F(RepositoryTest, MonitorSettingsAreAnAuditedSettingOfOneOrganisation) {
+  EXPECT_EQ(store_->GetOrganisation(org_a_)->monitor_settings, "{}");  // the default
+  const std::string settings = R"({"rupture_z":1.6})";
+  auto changed = store_->SetMonitorSettings(org_a_, settings, Actor{"lead"});
+  ASSERT_TRUE(changed) << changed.error().message;
+  EXPECT_EQ(changed->monitor_settings, settings);
+  EXPECT_EQ(store_->GetOrganisation(org_a_)->monitor_settings, settings);
+  EXPECT_EQ(store_->GetOrganisation(org_b_)->monitor_settings, "{}");  // the other organisation's stays
+  EXPECT_EQ(store_->ListOrganisations()->at(0).monitor_settings, settings);
+  auto log = store_->AuditLog(org_a_);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->back().action, "organisation.monitor_settings");
+  EXPECT_EQ(log->back().detail, settings);
+  auto missing = store_->SetMonitorSettings(999, "{}", Actor{"lead"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::NOT_FOUND);
+}
+
 TEST_F(RepositoryTest, TherapistRoundTripsEveryField) {
   auto id = store_->AddTherapist(org_a_, MakeTherapist("T1"));
   ASSERT_TRUE(id) << id.error().message;
