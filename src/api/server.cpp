@@ -842,6 +842,8 @@ const RouteDef kRoutes[] = {
     {"GET", "/api/v1/reports/outcomes", true, OutcomeReport},
     {"GET", "/api/v1/organisation", true, GetOrganisation},
     {"PATCH", "/api/v1/organisation", true, UpdateOrganisation},
+    {"GET", "/api/v1/organisation/monitoring", true, GetMonitoringSettings},
+    {"PATCH", "/api/v1/organisation/monitoring", true, UpdateMonitoringSettings},
     {"GET", "/api/v1/therapists/{id}/training", true, TrainingLog},
     {"POST", "/api/v1/therapists/{id}/training", true, AddTraining},
     {"GET", "/api/v1/therapists/{id}/mindfulness", true, Mindfulness},

@@ -220,6 +220,39 @@ int RunReport(const Context& ctx, const DbArgs& args, long long therapist) {
   return 0;
 }
 
+// ---- settings: the organisation's own monitoring thresholds ----
+
+struct SettingsArgs {
+  DbTarget target;
+  std::map<std::string, double> set;  //!< field -> value (flags --rupture-z etc.)
+  std::vector<std::string> reset;     //!< fields returned to the default (--default FIELD)
+  bool json = false;
+};
+
+int RunSettings(const Context& ctx, const SettingsArgs& args) {
+  auto o = Open(ctx, args.target);
+  if (!o) return ReportError(o.error());
+  auto& op = **o;
+  json patch = json::object();
+  for (const auto& [field, value] : args.set) patch[field] = value;
+  for (const auto& field : args.reset) patch[field] = nullptr;
+  auto view = patch.empty() ? op.service->MonitoringSettings(op.org)
+                            : op.service->ChangeMonitoringSettings(op.org, patch.dump(), store::Actor{"cli"});
+  if (!view) return ReportError(view.error());
+  const json settings = json::parse(view->settings), effective = json::parse(view->effective),
+             defaults = json::parse(view->defaults);
+  if (args.json) {
+    fmt::print("{}\n", json{{"settings", settings}, {"effective", effective}, {"defaults", defaults}}.dump(2));
+    return 0;
+  }
+  fmt::print("monitoring settings of organisation {}{}:\n", op.org, settings.empty() ? " (all defaults)" : "");
+  for (const auto& [field, value] : effective.items()) {
+    fmt::print("  {:<20} {}{}\n", field, value.dump(),
+               settings.contains(field) ? fmt::format("  (default {})", defaults[field].dump()) : "");
+  }
+  return 0;
+}
+
 // ---- evaluate: simulate, replay through the monitor, score against the planted truth ----
 
 struct EvalArgs {
@@ -765,6 +798,30 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
     c->callback([&ctx, args, id, note, actor, resolve] {
       ctx.exit_code = RunTransition(ctx, *args, *id, *note, resolve, *actor);
     });
+  }
+  {
+    auto args = std::make_shared<SettingsArgs>();
+    auto* c = monitor->add_subcommand(
+        "settings", "Show or change the organisation's monitoring thresholds (audited as organisation.monitor_settings)");
+    AddDbOptions(c, args->target);
+    AddOrgOption(c, args->target);
+    static const char* const kFields[][2] = {
+        {"rupture-cutoff", "WAI-SR total below which a fall is a rupture (0: no cutoff rule; else 12-60)"},
+        {"rupture-z", "z of the drop rule on the WAI-SR total (0.5-5)"},
+        {"rupture-subscale-z", "z of the drop rule on each subscale (0.5-5)"},
+        {"rupture-size", "drop in SDs the rule is shaped for (0: the plain rule; up to 6)"},
+        {"repair-window", "observations within which a return counts as repair (1-12)"},
+        {"repair-margin", "SDs below the earlier level a return may stay and count as repair (0-3)"},
+        {"not-on-track-z", "one-sided z of the expected-response band (0.5-3)"}};
+    for (const auto& [flag, what] : kFields) {
+      std::string field = flag;
+      std::replace(field.begin(), field.end(), '-', '_');
+      c->add_option_function<double>(
+          std::string("--") + flag, [args, field](double v) { args->set[field] = v; }, what);
+    }
+    c->add_option("--default", args->reset, "Return this field to Attune's default (e.g. rupture_z); repeatable");
+    c->add_flag("--json", args->json, "JSON output");
+    c->callback([&ctx, args] { ctx.exit_code = RunSettings(ctx, *args); });
   }
   {
     auto args = std::make_shared<DbArgs>();

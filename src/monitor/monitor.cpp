@@ -298,6 +298,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             evidence["sd"] = *spread;
             evidence["sd_source"] = spread_source;
             evidence["z"] = z;
+            evidence["rupture_size"] = mu;
             evidence["threshold"] = threshold;
             evidence["drop"] = worse_by(level);
             if (worse_by(level) > threshold) rule = "reliable_drop";

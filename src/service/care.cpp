@@ -192,19 +192,12 @@ Result<OrganisationView> Clinic::SetClientChoice(const Actor& actor, bool allow)
 Result<MonitoringSettingsView> Clinic::MonitoringSettings(const Actor& actor) {
   ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN, Role::COORDINATOR, Role::THERAPIST, Role::RESEARCHER},
                            "read the monitoring settings"));
-  ATTUNE_TRY(organisation, store_.GetOrganisation(actor.org));
-  ATTUNE_TRY(config, service_.MonitorConfigFor(actor.org));
-  return MonitoringSettingsView{organisation.monitor_settings, monitor::EffectiveSettingsJson(config),
-                                monitor::EffectiveSettingsJson(monitor::Config::Defaults())};
+  return service_.MonitoringSettings(actor.org);
 }
 
 Result<MonitoringSettingsView> Clinic::SetMonitoringSettings(const Actor& actor, const std::string& patch) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "change the monitoring settings"));
-  ATTUNE_TRY(organisation, store_.GetOrganisation(actor.org));
-  ATTUNE_TRY(current, monitor::ApplySettingsPatch({}, organisation.monitor_settings));
-  ATTUNE_TRY(changed, monitor::ApplySettingsPatch(current, patch));
-  ATTUNE_CHECK(store_.SetMonitorSettings(actor.org, monitor::SettingsToJson(changed), AuditActor(actor)));
-  return MonitoringSettings(actor);
+  return service_.ChangeMonitoringSettings(actor.org, patch, AuditActor(actor));
 }
 
 Result<Episode> Clinic::ChooseTherapist(const Actor& actor, Id client_id, Id therapist_id) {

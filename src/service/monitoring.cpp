@@ -88,6 +88,22 @@ Result<monitor::Config> Service::MonitorConfigFor(OrgId org) {
   return monitor::WithSettings(monitor_config_, *settings);
 }
 
+Result<MonitoringSettingsView> Service::MonitoringSettings(OrgId org) {
+  ATTUNE_TRY(organisation, store_.GetOrganisation(org));
+  ATTUNE_TRY(config, MonitorConfigFor(org));
+  return MonitoringSettingsView{organisation.monitor_settings, monitor::EffectiveSettingsJson(config),
+                                monitor::EffectiveSettingsJson(monitor_config_)};
+}
+
+Result<MonitoringSettingsView> Service::ChangeMonitoringSettings(OrgId org, const std::string& patch,
+                                                                 const store::Actor& actor) {
+  ATTUNE_TRY(organisation, store_.GetOrganisation(org));
+  ATTUNE_TRY(current, monitor::ApplySettingsPatch({}, organisation.monitor_settings));
+  ATTUNE_TRY(changed, monitor::ApplySettingsPatch(current, patch));
+  ATTUNE_CHECK(store_.SetMonitorSettings(org, monitor::SettingsToJson(changed), actor));
+  return MonitoringSettings(org);
+}
+
 Result<monitor::EpisodeAssessment> Service::AssessEpisode(OrgId org, Id episode_id) {
   ATTUNE_TRY(episode, store_.GetEpisode(org, episode_id));
   (void)episode;

@@ -164,5 +164,40 @@ TEST(MonitorCli, DatabaseCommands) {
   EXPECT_NE(RunAttune({"monitor", "episode", "999999", "--db", db}).exit_code, 0);
 }
 
+TEST(MonitorCli, SettingsChangeWhatTheMonitorRaises) {
+  const std::string dir = TempDir("monitor-settings");
+  const std::string db = dir + "/clinic.sqlite";
+  ASSERT_EQ(RunAttune({"sim", "clinic", "--therapists", "4", "--clients", "40", "--seed", "5", "--db", db}).exit_code, 0);
+  auto ruptures = [&] {
+    auto report = RunAttune({"monitor", "report", "--db", db, "--json"});
+    EXPECT_EQ(report.exit_code, 0) << report.err;
+    return json::parse(report.out).at("organisation").at("ruptures_per_episode").get<double>();
+  };
+  const double by_default = ruptures();
+  EXPECT_GT(by_default, 0);
+  auto shown = RunAttune({"monitor", "settings", "--db", db, "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(json::parse(shown.out).at("settings"), json::object());
+  // Stricter thresholds and no cutoff rule: fewer ruptures in the same history.
+  auto strict = RunAttune({"monitor", "settings", "--db", db, "--rupture-z", "4", "--rupture-subscale-z", "4",
+                           "--rupture-size", "0", "--rupture-cutoff", "0", "--json"});
+  ASSERT_EQ(strict.exit_code, 0) << strict.err;
+  EXPECT_EQ(json::parse(strict.out).at("effective").at("rupture_z"), 4.0);
+  EXPECT_LT(ruptures(), by_default);
+  // A value out of range names the field and what was expected, and writes nothing.
+  auto bad = RunAttune({"monitor", "settings", "--db", db, "--rupture-z", "1.5", "--repair-window", "0"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("repair_window = 0"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("expected a whole number of observations from 1 to 12"), std::string::npos) << bad.err;
+  auto unchanged = RunAttune({"monitor", "settings", "--db", db, "--json"});
+  EXPECT_EQ(json::parse(unchanged.out).at("settings").at("rupture_z"), 4.0);
+  // --default returns each field to Attune's value.
+  ASSERT_EQ(RunAttune({"monitor", "settings", "--db", db, "--default", "rupture_z", "--default", "rupture_subscale_z",
+                       "--default", "rupture_size", "--default", "rupture_cutoff"})
+                .exit_code,
+            0);
+  EXPECT_DOUBLE_EQ(ruptures(), by_default);
+}
+
 }  // namespace
 }  // namespace attune::testing

@@ -497,6 +497,46 @@ TEST_F(ApiE2e, AnAdministratorDecidesWhetherClientsMayChoose) {
   EXPECT_EQ(Call("POST", "/api/v1/clients/1/choice", cli.token, {{"therapist_id", 2}}).status, 409);  // in therapy
 }
 
+TEST_F(ApiE2e, TheClinicalLeadSetsTheMonitoringThresholds) {
+  auto client = server_->Client();
+  auto admin = SignIn(client, "admin");
+  auto coord = SignIn(client, "coord");
+  auto ther = SignIn(client, "ther1");
+  auto seen = Call("GET", "/api/v1/organisation/monitoring", ther.token);
+  ASSERT_EQ(seen.status, 200) << seen.text;
+  EXPECT_EQ(seen.body["settings"], nlohmann::json::object());
+  EXPECT_EQ(seen.body["effective"], seen.body["defaults"]);
+  EXPECT_EQ(seen.body["defaults"]["rupture_cutoff"], 36.0);
+  // Refusals name the field and the value, and write nothing.
+  auto wrong = Call("PATCH", "/api/v1/organisation/monitoring", coord.token, {{"rupture_z", 1.5}, {"rupture_cutoff", 5}});
+  EXPECT_EQ(wrong.status, 400) << wrong.text;
+  EXPECT_EQ(wrong.body["field"], "rupture_cutoff");
+  EXPECT_EQ(wrong.body["detail"],
+            "monitoring settings: rupture_cutoff = 5 is not accepted; expected 0 (no cutoff rule) or a WAI-SR total "
+            "from 12 to 60");
+  auto unknown = Call("PATCH", "/api/v1/organisation/monitoring", coord.token, {{"z", 1.5}});
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(unknown.body["field"], "z");
+  EXPECT_EQ(Call("PATCH", "/api/v1/organisation/monitoring", ther.token, {{"rupture_z", 1.5}}).status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/organisation/monitoring", coord.token).body["settings"], nlohmann::json::object());
+
+  auto changed = Call("PATCH", "/api/v1/organisation/monitoring", coord.token, {{"rupture_z", 1.6}, {"rupture_cutoff", 0}});
+  ASSERT_EQ(changed.status, 200) << changed.text;
+  EXPECT_EQ(changed.body["settings"]["rupture_z"], 1.6);
+  EXPECT_EQ(changed.body["effective"]["rupture_z"], 1.6);
+  EXPECT_EQ(changed.body["effective"]["rupture_cutoff"], 0.0);
+  EXPECT_EQ(changed.body["effective"]["rupture_size"], changed.body["defaults"]["rupture_size"]);
+  auto audit = Call("GET", "/api/v1/audit", admin.token);
+  ASSERT_EQ(audit.status, 200);
+  EXPECT_NE(audit.text.find("organisation.monitor_settings"), std::string::npos);
+  // null returns each to the default.
+  auto reset = Call("PATCH", "/api/v1/organisation/monitoring", coord.token,
+                    {{"rupture_z", nullptr}, {"rupture_cutoff", nullptr}});
+  ASSERT_EQ(reset.status, 200) << reset.text;
+  EXPECT_EQ(reset.body["settings"], nlohmann::json::object());
+  EXPECT_EQ(reset.body["effective"], reset.body["defaults"]);
+}
+
 TEST_F(ApiE2e, OutcomeRatesForCoordinatorsAndEachTherapistTheirOwn) {
   auto client = server_->Client();
   auto coord = SignIn(client, "coord");

@@ -69,6 +69,8 @@ const Row kTable[] = {
     {"GET", "/api/v1/reports/outcomes",               "D     A      A      D      D"},
     {"GET", "/api/v1/organisation",                   "A     A      A      A      A"},
     {"PATCH", "/api/v1/organisation",                 "A     D      D      D      D"},
+    {"GET", "/api/v1/organisation/monitoring",        "A     A      A      A      D"},
+    {"PATCH", "/api/v1/organisation/monitoring",      "D     A      D      D      D"},
     {"GET", "/api/v1/therapists/{id}/training",       "DDD   DDD    ADD    DDD    DDD"},
     {"POST", "/api/v1/therapists/{id}/training",      "DDD   DDD    ADD    DDD    DDD"},
     {"GET", "/api/v1/therapists/{id}/mindfulness",    "DDD   DDD    ADD    DDD    DDD"},
@@ -143,6 +145,7 @@ json BodyFor(const std::string& method, const std::string& path, const std::stri
   }
   if (path == "/api/v1/clients/{id}/choice") return {{"therapist_id", 2}};
   if (path == "/api/v1/organisation") return {{"client_choice", true}};
+  if (path == "/api/v1/organisation/monitoring") return {{"rupture_z", 1.4}};
   if (path == "/api/v1/therapists/{id}/training") {
     return {{"kind", "daily_practice"}, {"minutes", 20}, {"completed_on", "2026-03-02"}};
   }

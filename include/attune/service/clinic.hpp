@@ -67,13 +67,6 @@ struct OrganisationView {
   bool clients_may_choose = false;  //!< its client_choice, unless the deployment refuses choice
 };
 
-//! An organisation's monitoring thresholds, each a JSON object (docs/api.md).
-struct MonitoringSettingsView {
-  std::string settings;   //!< the fields the organisation changed
-  std::string effective;  //!< every field's value in force
-  std::string defaults;   //!< Attune's value of every field
-};
-
 //! One point of a client's trajectory on one scale.
 struct TrajectoryPoint {
   Id response_id = 0;

@@ -73,6 +73,13 @@ struct ExportOptions {
   std::string instrument_id;  //!< responses: only this instrument (needed for item columns)
 };
 
+//! An organisation's monitoring thresholds, each a JSON object (docs/api.md).
+struct MonitoringSettingsView {
+  std::string settings;   //!< the fields the organisation changed
+  std::string effective;  //!< every field's value in force
+  std::string defaults;   //!< Attune's value of every field
+};
+
 //! The use cases, for one deployment (store + instrument catalogue + declared use).
 class Service {
  public:
@@ -103,6 +110,13 @@ class Service {
   //! The alerts `response` (not yet stored) would raise, given the episode's stored history.
   Result<std::vector<Alert>> MonitorSubmission(OrgId org, const instruments::Instrument& instrument,
                                                const Response& response);
+  //! The organisation's monitoring thresholds (docs/monitor.md "Organisation settings").
+  Result<MonitoringSettingsView> MonitoringSettings(OrgId org);
+  //! Changes them with a JSON patch (a number sets a field, null returns it to the default);
+  //! INVALID_ARGUMENT naming the field, the value and the range, and nothing written, for
+  //! anything else. Audited as organisation.monitor_settings; applies from the next response.
+  Result<MonitoringSettingsView> ChangeMonitoringSettings(OrgId org, const std::string& patch,
+                                                          const store::Actor& actor);
   //! The monitoring thresholds of `org`: the service's (SetMonitorConfig) with the
   //! organisation's own settings in place (docs/monitor.md "Organisation settings").
   Result<monitor::Config> MonitorConfigFor(OrgId org);
