@@ -154,6 +154,23 @@ route('PATCH', '/organisation', (req, res, { user, body }) => {
   organisation.client_choice = organisation.clients_may_choose = body.client_choice;
   json(res, 200, organisation);
 });
+// Monitoring thresholds (docs/monitor.md "Organisation settings"): the coordinator sets them.
+const thresholdDefaults = { rupture_cutoff: 36, rupture_z: 1.4, rupture_subscale_z: 2.3, rupture_size: 2.5,
+  repair_window: 3, repair_margin: 0, not_on_track_z: 1.2816 };
+const thresholds = {};
+const monitoring = () => ({ settings: { ...thresholds }, effective: { ...thresholdDefaults, ...thresholds }, defaults: thresholdDefaults });
+route('GET', '/organisation/monitoring', (req, res) => json(res, 200, monitoring()));
+route('PATCH', '/organisation/monitoring', (req, res, { user, body }) => {
+  if (user.role !== 'coordinator') return problem(res, 403, 'Not permitted', 'coordinators only');
+  for (const [k, v] of Object.entries(body)) {
+    if (!(k in thresholdDefaults)) return problem(res, 400, 'Invalid argument', `monitoring settings: ${k} = ${JSON.stringify(v)} is not accepted`);
+    if (k === 'rupture_z' && v !== null && (v < 0.5 || v > 5)) {
+      return problem(res, 400, 'Invalid argument', `monitoring settings: rupture_z = ${v} is not accepted; expected a number from 0.5 to 5`);
+    }
+  }
+  for (const [k, v] of Object.entries(body)) { if (v === null) delete thresholds[k]; else thresholds[k] = v; }
+  json(res, 200, monitoring());
+});
 route('GET', '/episodes', (req, res, { user }) => json(res, 200, { episodes: episodes.filter((e) => canSeeClient(user, e.client_id)) }));
 route('POST', '/responses', (req, res, { user, body }) => {
   const ins = instruments.find((i) => i.id === body.instrument_id);

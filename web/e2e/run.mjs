@@ -362,6 +362,26 @@ try {
       && /%\s*\(\d+–\d+%\)/.test(await page.getByTestId('outcomes').textContent()),
       'coordinator: outcome rates for the organisation and each therapist, with intervals');
     await shot(page, 'coordinator-outcomes');
+    // Alert thresholds: a refusal in the server's words, a change, and back to the default.
+    await page.goto(`${base}/#/alert-settings`);
+    const settings = await appears(page, page.getByTestId('alert-settings'));
+    await checkOrMissing(page, settings, 'coordinator: alert settings shown');
+    if (settings) {
+      const z = page.getByLabel('Drop needed on the total (z)');
+      await z.fill('9');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.locator('.error-box').waitFor({ timeout: 10000 });
+      check(/rupture_z = 9(\.0)? is not accepted/.test(await page.locator('.error-box').textContent()),
+        'coordinator: an out-of-range threshold is refused naming it');
+      await z.fill('1.6');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Saved.').waitFor({ timeout: 10000 });
+      check((await page.getByTestId('effective-rupture_z').textContent()) === '1.6 (changed)', 'coordinator: a threshold changed');
+      await shot(page, 'coordinator-alert-settings');
+      await page.getByRole('button', { name: 'Use the default: Drop needed on the total (z)' }).click();
+      await page.getByText(/back to the default/).waitFor({ timeout: 10000 });
+      check((await page.getByTestId('effective-rupture_z').textContent()) === '1.4', 'coordinator: the threshold back to its default');
+    }
     await page.close();
   });
 

@@ -23,6 +23,7 @@ import { Users } from './pages/admin/Users';
 import { Instruments } from './pages/admin/Instruments';
 import { Audit } from './pages/admin/Audit';
 import { Outcomes } from './pages/Outcomes';
+import { AlertSettings } from './pages/coordinator/AlertSettings';
 
 function route(path: string): React.ReactNode {
   const clean = path.split('?')[0];
@@ -38,6 +39,7 @@ function route(path: string): React.ReactNode {
     ['/alerts', () => <Alerts />],
     ['/profile', () => <Profile />],
     ['/outcomes', () => <Outcomes />],
+    ['/alert-settings', () => <AlertSettings />],
     ['/waitlist', () => <Waitlist />],
     ['/assign', () => <Assign />],
     ['/capacity', () => <Capacity />],

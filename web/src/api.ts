@@ -2,7 +2,7 @@
 // docs/api.md is a change in this file. Errors arrive as problem+json and become ApiError.
 import type {
   Alert, Answers, AssignmentPlan, AuditEntry, Client, Episode, ExpectedPoint, Instrument, Me,
-  MindfulnessPoint, Organisation, OutcomeReport, Recommendation, StoredResponse, SubmitResult, Therapist, TrainingRecord,
+  MindfulnessPoint, MonitoringSettings, Organisation, OutcomeReport, Recommendation, StoredResponse, SubmitResult, Therapist, TrainingRecord,
   TrajectoryPoint, UserRow,
 } from './types';
 
@@ -121,6 +121,10 @@ export const api = {
   outcomes: () => request<OutcomeReport>('GET', '/reports/outcomes'),
   organisation: () => request<Organisation>('GET', '/organisation'),
   setClientChoice: (allow: boolean) => request<Organisation>('PATCH', '/organisation', { client_choice: allow }),
+  monitoringSettings: () => request<MonitoringSettings>('GET', '/organisation/monitoring'),
+  /** A number sets a threshold, null returns it to the default. */
+  setMonitoringSettings: (patch: Record<string, number | null>) =>
+    request<MonitoringSettings>('PATCH', '/organisation/monitoring', patch),
   chooseTherapist: (clientId: number, therapistId: number) =>
     request<Episode>('POST', `/clients/${clientId}/choice`, { therapist_id: therapistId }),
   planAssignments: () => request<AssignmentPlan>('POST', '/assignments/plan', {}),

@@ -25,6 +25,7 @@ export const NAV: Record<Role, NavEntry[]> = {
     { path: '/capacity', label: 'Capacity' },
     { path: '/alerts', label: 'Alerts' },
     { path: '/outcomes', label: 'Outcomes' },
+    { path: '/alert-settings', label: 'Alert settings' },
   ],
   researcher: [
     { path: '/', label: 'Home' },

@@ -126,6 +126,16 @@ export interface Organisation {
   clients_may_choose: boolean;
 }
 
+/** The monitoring thresholds an organisation may change (docs/monitor.md "Organisation settings"). */
+export type ThresholdField = 'rupture_cutoff' | 'rupture_z' | 'rupture_subscale_z' | 'rupture_size'
+  | 'repair_window' | 'repair_margin' | 'not_on_track_z';
+export type Thresholds = Record<ThresholdField, number>;
+export interface MonitoringSettings {
+  settings: Partial<Thresholds>;
+  effective: Thresholds;
+  defaults: Thresholds;
+}
+
 export interface Episode {
   id: number;
   client_id: number;
