@@ -340,8 +340,10 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             a.scale = key;
             a.session = obs.session;
             a.detail = *rule == "reliable_drop"
-                           ? fmt::format("{} fell to {} at session {} from the pair's earlier level of {:.1f} (a reliable drop)",
-                                         key, shown, obs.session, level)
+                           ? fmt::format("{} fell to {} at session {} from the pair's earlier level of {:.1f}: a drop "
+                                         "of {:.1f} points, beyond the {:.1f} this pair's usual movement allows",
+                                         key, shown, obs.session, level, evidence["drop"].get<double>(),
+                                         evidence["threshold"].get<double>())
                            : fmt::format("{} fell to {} at session {}, below the cutoff {}", key, shown,
                                          obs.session, instruments::FormatScore(*settings.cutoff));
             a.evidence = evidence.dump();

@@ -80,6 +80,9 @@ TEST(Monitor, RuptureOnReliableDropThenRepaired) {
   EXPECT_NEAR(ev["threshold"].get<double>(), 8 * std::sqrt(0.08) * (0.15 * 4.0 / 3.0 + 1.25), 1e-9);
   EXPECT_EQ(ev["sd_source"], "sem");
   EXPECT_NEAR(ev["level"].get<double>(), 48, 1e-12);
+  EXPECT_EQ(r.detail,
+            "wai_sr.total fell to 40 at session 4 from the pair's earlier level of 48.0: a drop of 8.0 points, beyond "
+            "the 3.3 this pair's usual movement allows");
   ASSERT_EQ(a->alerts[4].size(), 1u);
   EXPECT_EQ(a->alerts[4][0].kind, "rupture_repaired");
   ASSERT_EQ(a->ruptures.size(), 1u);
