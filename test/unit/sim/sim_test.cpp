@@ -240,6 +240,44 @@ TEST(SimTest, ScaleAlphasAreRealistic) {
   EXPECT_LE(total, 0.96);
 }
 
+TEST(SimTest, WaiSubscalesMoveTogetherWithinAClient) {
+  // Goal and bond scores (mean item) as deviations from each episode's own mean: with the
+  // subscales' own parts mostly stable (alliance_subscale_session_share = 0.11) they correlate
+  // about .43 after item noise; drawn afresh at every response (share 1, the model before
+  // 2026-11-27) about .29 (docs/simulation.md "Alliance").
+  auto within_r = [](const Simulation& sim) {
+    const Clinic& clinic = sim.clinic;
+    const auto& wai = Inst("wai_sr");
+    const std::size_t form = clinic.FormIndex("wai_sr");
+    std::map<std::uint32_t, std::vector<std::pair<double, double>>> by_episode;
+    for (const auto& r : clinic.responses) {
+      if (r.form != form || r.episode_id == 0) continue;
+      auto goal = ScaleMean(clinic, r, wai, "goal"), bond = ScaleMean(clinic, r, wai, "bond");
+      if (goal && bond) by_episode[r.episode_id].emplace_back(*goal, *bond);
+    }
+    std::vector<double> g, b;
+    for (const auto& [episode, pairs] : by_episode) {
+      if (pairs.size() < 3) continue;
+      double mg = 0, mb = 0;
+      for (const auto& [x, y] : pairs) mg += x, mb += y;
+      mg /= static_cast<double>(pairs.size());
+      mb /= static_cast<double>(pairs.size());
+      for (const auto& [x, y] : pairs) g.push_back(x - mg), b.push_back(y - mb);
+    }
+    return Correlation(g, b);
+  };
+  SimParams p = Small();
+  p.therapists = 40;
+  p.clients = 1000;
+  const double stable = within_r(Simulate(p, Seed(31)));
+  p.alliance_subscale_session_share = 1.0;
+  const double fresh = within_r(Simulate(p, Seed(31)));
+  std::printf("within-episode r(goal, bond): %.3f (stable profile), %.3f (fresh parts)\n", stable, fresh);
+  EXPECT_GT(stable, 0.36);
+  EXPECT_LT(fresh, 0.32);
+  EXPECT_GT(stable - fresh, 0.08);
+}
+
 TEST(SimTest, TherapistIccOfAllianceIsRecovered) {
   const Simulation& sim = Large();
   const Clinic& clinic = sim.clinic;
