@@ -222,6 +222,26 @@ int RunReport(const Context& ctx, const DbArgs& args, long long therapist) {
 
 // ---- settings: the organisation's own monitoring thresholds ----
 
+// One option per threshold (docs/monitor.md "Organisation settings"), shared by `settings` (which
+// stores them) and `evaluate` (which tries them on a simulated clinic); values land in `set` by
+// field name and are checked by monitor::ApplySettingsPatch.
+void AddThresholdOptions(CLI::App* c, std::map<std::string, double>& set) {
+  static const char* const kFields[][2] = {
+      {"rupture-cutoff", "WAI-SR total below which a fall is a rupture (0: no cutoff rule; else 12-60; default 36)"},
+      {"rupture-z", "z of the drop rule on the WAI-SR total (0.5-5; default 1.4)"},
+      {"rupture-subscale-z", "z of the drop rule on each subscale (0.5-5; default 2.3)"},
+      {"rupture-size", "drop in SDs the rule is shaped for (0: the plain rule; up to 6; default 2.5)"},
+      {"repair-window", "observations within which a return counts as repair (1-12; default 3)"},
+      {"repair-margin", "SDs below the earlier level a return may stay and count as repair (0-3; default 0)"},
+      {"not-on-track-z", "one-sided z of the expected-response band (0.5-3; default 1.2816)"}};
+  for (const auto& [flag, what] : kFields) {
+    std::string field = flag;
+    std::replace(field.begin(), field.end(), '-', '_');
+    c->add_option_function<double>(
+        std::string("--") + flag, [&set, field](double v) { set[field] = v; }, what);
+  }
+}
+
 struct SettingsArgs {
   DbTarget target;
   std::map<std::string, double> set;  //!< field -> value (flags --rupture-z etc.)
@@ -261,8 +281,9 @@ struct EvalArgs {
   int sessions = 12;
   long long seed = 1;
   double rupture_depth = sim::SimParams{}.rupture_depth;  //!< planted depth, latent SD units
-  //! Thresholds to score instead of the defaults (a clinic trying its own).
-  std::optional<double> rupture_z, rupture_subscale_z, rupture_size;
+  //! Thresholds to score instead of the defaults (a clinic trying its own), field -> value as
+  //! `monitor settings` takes them.
+  std::map<std::string, double> thresholds;
   bool json = false;
   //! Regression floors: exit 1 when a figure falls below (0 = no check).
   double floor_sensitivity = 0, floor_specificity = 0, floor_not_on_track = 0;
@@ -470,6 +491,10 @@ json ByDepth(const std::vector<std::pair<double, bool>>& positives, double depth
 
 int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   const auto start = std::chrono::steady_clock::now();
+  json patch = json::object();
+  for (const auto& [field, value] : args.thresholds) patch[field] = value;
+  auto settings = monitor::ApplySettingsPatch({}, patch.dump());  // refused before simulating
+  if (!settings) return ReportError(settings.error());
   auto catalogue = LoadCatalogue(ctx);
   if (!catalogue) return ReportError(catalogue.error());
   sim::SimParams params;
@@ -481,10 +506,7 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   if (!train) return ReportError(train.error());
   auto test = sim::SimulateClinic(*catalogue, params, static_cast<std::uint64_t>(args.seed));
   if (!test) return ReportError(test.error());
-  monitor::Config base = monitor::Config::Defaults();
-  if (args.rupture_z) base.rupture_z = *args.rupture_z;
-  if (args.rupture_subscale_z) base.rupture_subscale_z = *args.rupture_subscale_z;
-  if (args.rupture_size) base.rupture_size = *args.rupture_size;
+  monitor::Config base = monitor::WithSettings(monitor::Config::Defaults(), *settings);
 
   // Curves and within-pair alliance variability from the training clinic.
   std::map<std::string, std::vector<monitor::CurvePoint>> points, alliance_points;
@@ -805,20 +827,7 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
         "settings", "Show or change the organisation's monitoring thresholds (audited as organisation.monitor_settings)");
     AddDbOptions(c, args->target);
     AddOrgOption(c, args->target);
-    static const char* const kFields[][2] = {
-        {"rupture-cutoff", "WAI-SR total below which a fall is a rupture (0: no cutoff rule; else 12-60)"},
-        {"rupture-z", "z of the drop rule on the WAI-SR total (0.5-5)"},
-        {"rupture-subscale-z", "z of the drop rule on each subscale (0.5-5)"},
-        {"rupture-size", "drop in SDs the rule is shaped for (0: the plain rule; up to 6)"},
-        {"repair-window", "observations within which a return counts as repair (1-12)"},
-        {"repair-margin", "SDs below the earlier level a return may stay and count as repair (0-3)"},
-        {"not-on-track-z", "one-sided z of the expected-response band (0.5-3)"}};
-    for (const auto& [flag, what] : kFields) {
-      std::string field = flag;
-      std::replace(field.begin(), field.end(), '-', '_');
-      c->add_option_function<double>(
-          std::string("--") + flag, [args, field](double v) { args->set[field] = v; }, what);
-    }
+    AddThresholdOptions(c, args->set);
     c->add_option("--default", args->reset, "Return this field to Attune's default (e.g. rupture_z); repeatable");
     c->add_flag("--json", args->json, "JSON output");
     c->callback([&ctx, args] { ctx.exit_code = RunSettings(ctx, *args); });
@@ -850,14 +859,7 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
     c->add_option("--seed", args->seed, "Seed of the evaluated clinic (curves use another)");
     c->add_option("--rupture-depth", args->rupture_depth,
                   "Planted rupture depth in latent alliance SD (each rupture 0.75-1.25 times it; default 1.2)");
-    c->add_option("--rupture-z", args->rupture_z, "z of the drop rule on the WAI-SR total (default 1.4)")
-        ->check(CLI::Range(0.5, 5.0));
-    c->add_option("--rupture-subscale-z", args->rupture_subscale_z,
-                  "z of the drop rule on each WAI-SR subscale (default 2.3)")
-        ->check(CLI::Range(0.5, 5.0));
-    c->add_option("--rupture-size", args->rupture_size,
-                  "Rupture size in score SDs the drop rule is shaped for (default 2.5; 0: the plain z rule)")
-        ->check(CLI::Range(0.0, 6.0));
+    AddThresholdOptions(c, args->thresholds);
     c->add_option("--floor-sensitivity", args->floor_sensitivity, "Exit 1 when rupture sensitivity is below this");
     c->add_option("--floor-specificity", args->floor_specificity, "Exit 1 when rupture specificity is below this");
     c->add_option("--floor-not-on-track", args->floor_not_on_track,

@@ -63,6 +63,18 @@ TEST(MonitorCli, EvaluateReportsRuptureSensitivityAndSpecificity) {
   auto again = RunAttune({"monitor", "evaluate", "--therapists", "8", "--clients", "120", "--seed", "3", "--json"});
   EXPECT_EQ(json::parse(again.out).at("rupture_sensitivity").get<double>(), sens);
   EXPECT_NE(RunAttune({"monitor", "evaluate", "--clients", "0"}).exit_code, 0);
+  // A clinic's own thresholds, as `monitor settings` takes them: a stricter z flags fewer
+  // sessions (no more detections, no fewer correct rejections); a bad one is refused by name.
+  auto strict = RunAttune({"monitor", "evaluate", "--therapists", "8", "--clients", "120", "--seed", "3",
+                           "--rupture-z", "2.5", "--rupture-subscale-z", "3.5", "--json"});
+  ASSERT_EQ(strict.exit_code, 0) << strict.err;
+  auto sj = json::parse(strict.out);
+  EXPECT_EQ(sj.at("rupture_z"), 2.5);
+  EXPECT_LE(sj.at("rupture_sensitivity").get<double>(), sens);
+  EXPECT_GE(sj.at("rupture_specificity").get<double>(), spec);
+  auto bad = RunAttune({"monitor", "evaluate", "--rupture-cutoff", "70"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("rupture_cutoff = 70"), std::string::npos) << bad.err;
 }
 
 TEST(MonitorCli, EvaluateCatchesDeeperRupturesMoreOften) {
