@@ -97,10 +97,15 @@ Result<MonitoringSettingsView> Service::MonitoringSettings(OrgId org) {
 
 Result<MonitoringSettingsView> Service::ChangeMonitoringSettings(OrgId org, const std::string& patch,
                                                                  const store::Actor& actor) {
-  ATTUNE_TRY(organisation, store_.GetOrganisation(org));
-  ATTUNE_TRY(current, monitor::ApplySettingsPatch({}, organisation.monitor_settings));
-  ATTUNE_TRY(changed, monitor::ApplySettingsPatch(current, patch));
-  ATTUNE_CHECK(store_.SetMonitorSettings(org, monitor::SettingsToJson(changed), actor));
+  // The patch is applied to the settings as stored at the moment of writing (one transaction).
+  ATTUNE_CHECK(store_.ChangeMonitorSettings(
+      org,
+      [&](const std::string& stored) -> Result<std::string> {
+        ATTUNE_TRY(current, monitor::ApplySettingsPatch({}, stored));
+        ATTUNE_TRY(changed, monitor::ApplySettingsPatch(current, patch));
+        return monitor::SettingsToJson(changed);
+      },
+      actor));
   return MonitoringSettings(org);
 }
 

@@ -763,14 +763,22 @@ Result<Organisation> Store::SetClientChoice(OrgId org, bool allow, const Actor& 
 }
 
 Result<Organisation> Store::SetMonitorSettings(OrgId org, const std::string& settings, const Actor& actor) {
+  return ChangeMonitorSettings(org, [&](const std::string&) -> Result<std::string> { return settings; }, actor);
+}
+
+Result<Organisation> Store::ChangeMonitorSettings(
+    OrgId org, const std::function<Result<std::string>(const std::string&)>& change, const Actor& actor) {
   ATTUNE_TRY(organisation, GetOrganisation(org));  // NOT_FOUND before anything is written
-  ATTUNE_CHECK(impl_->Write<bool>([&]() -> Result<bool> {
+  ATTUNE_TRY(settings, impl_->Write<std::string>([&]() -> Result<std::string> {
     ll o = org;
-    impl_->sql << "UPDATE organisations SET monitor_settings = :s WHERE org_id = :o", soci::use(settings),
-        soci::use(o);
-    impl_->AppendAuditInTx(org, actor, "organisation.monitor_settings", "organisation", std::to_string(org),
-                           settings);
-    return true;
+    std::string current;
+    impl_->sql << std::string("SELECT monitor_settings FROM organisations WHERE org_id = :o") +
+                      impl_->dialect->ForUpdate(),
+        soci::use(o), soci::into(current);
+    ATTUNE_TRY(next, change(current));
+    impl_->sql << "UPDATE organisations SET monitor_settings = :s WHERE org_id = :o", soci::use(next), soci::use(o);
+    impl_->AppendAuditInTx(org, actor, "organisation.monitor_settings", "organisation", std::to_string(org), next);
+    return next;
   }));
   organisation.monitor_settings = settings;
   return organisation;

@@ -163,6 +163,12 @@ class Store {
   //! audits the change as organisation.monitor_settings with the new text. NOT_FOUND for an
   //! unknown organisation, before anything is written.
   Result<Organisation> SetMonitorSettings(OrgId org, const std::string& settings, const Actor& actor);
+  //! The same as one read-modify-write: `change` gets the stored settings (read under the write
+  //! lock, so two changes at once cannot lose one another) and returns the new ones; its error
+  //! ends the transaction with nothing written.
+  Result<Organisation> ChangeMonitorSettings(OrgId org,
+                                             const std::function<Result<std::string>(const std::string&)>& change,
+                                             const Actor& actor);
 
   //! Adds users, therapists, clients, episodes, sessions, alerts and training records;
   //! each returns the new id. ALREADY_EXISTS names a duplicate handle / external id.

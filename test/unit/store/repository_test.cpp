@@ -158,6 +158,24 @@ TEST_F(RepositoryTest, MonitorSettingsAreAnAuditedSettingOfOneOrganisation) {
   auto missing = store_->SetMonitorSettings(999, "{}", Actor{"lead"});
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::NOT_FOUND);
+  // A read-modify-write sees the stored text; a refusal inside it writes nothing.
+  const std::size_t entries = log->size();
+  auto refused = store_->ChangeMonitorSettings(
+      org_a_,
+      [&](const std::string& stored) -> Result<std::string> {
+        EXPECT_EQ(stored, settings);
+        return Fail(ErrorCode::INVALID_ARGUMENT, "no", "rupture_z");
+      },
+      Actor{"lead"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "rupture_z");
+  EXPECT_EQ(store_->GetOrganisation(org_a_)->monitor_settings, settings);
+  EXPECT_EQ(store_->AuditLog(org_a_)->size(), entries);
+  auto grown = store_->ChangeMonitorSettings(
+      org_a_, [](const std::string& stored) -> Result<std::string> { return stored.substr(0, stored.size() - 1) + R"(,"rupture_size":0})"; },
+      Actor{"lead"});
+  ASSERT_TRUE(grown) << grown.error().message;
+  EXPECT_EQ(store_->GetOrganisation(org_a_)->monitor_settings, R"({"rupture_z":1.6,"rupture_size":0})");
 }
 
 TEST_F(RepositoryTest, TherapistRoundTripsEveryField) {
