@@ -224,8 +224,8 @@ int RunReport(const Context& ctx, const DbArgs& args, long long therapist) {
 
 // One option per threshold (docs/monitor.md "Organisation settings"), shared by `settings` (which
 // stores them) and `evaluate` (which tries them on a simulated clinic); values land in `set` by
-// field name and are checked by monitor::ApplySettingsPatch.
-void AddThresholdOptions(CLI::App* c, std::map<std::string, double>& set) {
+// field name into a JSON patch, checked by monitor::ApplySettingsPatch.
+void AddThresholdOptions(CLI::App* c, json& patch) {
   static const char* const kFields[][2] = {
       {"rupture-cutoff", "WAI-SR total below which a fall is a rupture (0: no cutoff rule; else 12-60; default 36)"},
       {"rupture-z", "z of the drop rule on the WAI-SR total (0.5-5; default 1.4)"},
@@ -238,14 +238,14 @@ void AddThresholdOptions(CLI::App* c, std::map<std::string, double>& set) {
     std::string field = flag;
     std::replace(field.begin(), field.end(), '-', '_');
     c->add_option_function<double>(
-        std::string("--") + flag, [&set, field](double v) { set[field] = v; }, what);
+        std::string("--") + flag, [&patch, field](double v) { patch[field] = v; }, what);
   }
 }
 
 struct SettingsArgs {
   DbTarget target;
-  std::map<std::string, double> set;  //!< field -> value (flags --rupture-z etc.)
-  std::vector<std::string> reset;     //!< fields returned to the default (--default FIELD)
+  nlohmann::json patch = nlohmann::json::object();  //!< field -> value (flags --rupture-z etc.)
+  std::vector<std::string> reset;                   //!< fields returned to the default (--default FIELD)
   bool json = false;
 };
 
@@ -253,18 +253,17 @@ int RunSettings(const Context& ctx, const SettingsArgs& args) {
   auto o = Open(ctx, args.target);
   if (!o) return ReportError(o.error());
   auto& op = **o;
-  json patch = json::object();
-  for (const auto& [field, value] : args.set) patch[field] = value;
+  json patch = args.patch;
   for (const auto& field : args.reset) patch[field] = nullptr;
   auto view = patch.empty() ? op.service->MonitoringSettings(op.org)
                             : op.service->ChangeMonitoringSettings(op.org, patch.dump(), store::Actor{"cli"});
   if (!view) return ReportError(view.error());
-  const json settings = json::parse(view->settings), effective = json::parse(view->effective),
-             defaults = json::parse(view->defaults);
+  const json shown = json::parse(view->Json());
   if (args.json) {
-    fmt::print("{}\n", json{{"settings", settings}, {"effective", effective}, {"defaults", defaults}}.dump(2));
+    fmt::print("{}\n", shown.dump(2));
     return 0;
   }
+  const json &settings = shown["settings"], &effective = shown["effective"], &defaults = shown["defaults"];
   fmt::print("monitoring settings of organisation {}{}:\n", op.org, settings.empty() ? " (all defaults)" : "");
   for (const auto& [field, value] : effective.items()) {
     fmt::print("  {:<20} {}{}\n", field, value.dump(),
@@ -283,7 +282,7 @@ struct EvalArgs {
   double rupture_depth = sim::SimParams{}.rupture_depth;  //!< planted depth, latent SD units
   //! Thresholds to score instead of the defaults (a clinic trying its own), field -> value as
   //! `monitor settings` takes them.
-  std::map<std::string, double> thresholds;
+  nlohmann::json thresholds = nlohmann::json::object();
   bool json = false;
   //! Regression floors: exit 1 when a figure falls below (0 = no check).
   double floor_sensitivity = 0, floor_specificity = 0, floor_not_on_track = 0;
@@ -491,9 +490,7 @@ json ByDepth(const std::vector<std::pair<double, bool>>& positives, double depth
 
 int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   const auto start = std::chrono::steady_clock::now();
-  json patch = json::object();
-  for (const auto& [field, value] : args.thresholds) patch[field] = value;
-  auto settings = monitor::ApplySettingsPatch({}, patch.dump());  // refused before simulating
+  auto settings = monitor::ApplySettingsPatch({}, args.thresholds.dump());  // refused before simulating
   if (!settings) return ReportError(settings.error());
   auto catalogue = LoadCatalogue(ctx);
   if (!catalogue) return ReportError(catalogue.error());
@@ -827,7 +824,7 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
         "settings", "Show or change the organisation's monitoring thresholds (audited as organisation.monitor_settings)");
     AddDbOptions(c, args->target);
     AddOrgOption(c, args->target);
-    AddThresholdOptions(c, args->set);
+    AddThresholdOptions(c, args->patch);
     c->add_option("--default", args->reset, "Return this field to Attune's default (e.g. rupture_z); repeatable");
     c->add_flag("--json", args->json, "JSON output");
     c->callback([&ctx, args] { ctx.exit_code = RunSettings(ctx, *args); });

@@ -288,20 +288,21 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
           if (estimate != nullptr) {
             evidence["estimated_from"] = json{{"answered", estimate->answered}, {"items", estimate->items}};
           }
+          const double drop = worse_by(level);
+          double threshold = 0;  // of the drop rule (set when there is a spread)
           if (spread) {
             // Both the score and the level carry error: Var(score - level) = sd^2 (1 + 1/m).
             const double inflation = 1.0 + 1.0 / static_cast<double>(m);
             const double mu = config.rupture_size;
-            const double threshold = mu > 0 ? *spread * ((z - mu / 2) * inflation + mu / 2)
-                                            : z * *spread * std::sqrt(inflation);
+            threshold = mu > 0 ? *spread * ((z - mu / 2) * inflation + mu / 2) : z * *spread * std::sqrt(inflation);
             if (sem) evidence["sem"] = *sem;
             evidence["sd"] = *spread;
             evidence["sd_source"] = spread_source;
             evidence["z"] = z;
             evidence["rupture_size"] = mu;
             evidence["threshold"] = threshold;
-            evidence["drop"] = worse_by(level);
-            if (worse_by(level) > threshold) rule = "reliable_drop";
+            evidence["drop"] = drop;
+            if (drop > threshold) rule = "reliable_drop";
             // While a rupture is open, only a fall below the score that opened it is a new one
             // (a pair staying low is the same rupture, not a new alert every session).
             if (rule && st.open && !(worse_by(out.ruptures[st.open->event].score) > 0)) rule.reset();
@@ -342,8 +343,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             a.detail = *rule == "reliable_drop"
                            ? fmt::format("{} fell to {} at session {} from the pair's earlier level of {:.1f}: a drop "
                                          "of {:.1f} points, beyond the {:.1f} this pair's usual movement allows",
-                                         key, shown, obs.session, level, evidence["drop"].get<double>(),
-                                         evidence["threshold"].get<double>())
+                                         key, shown, obs.session, level, drop, threshold)
                            : fmt::format("{} fell to {} at session {}, below the cutoff {}", key, shown,
                                          obs.session, instruments::FormatScore(*settings.cutoff));
             a.evidence = evidence.dump();

@@ -18,19 +18,21 @@ constexpr double kCutoffLow = 12, kCutoffHigh = 60;
 
 struct Field {
   const char* name;
+  std::optional<double> Settings::*slot;
   double low, high;
   bool whole;  // an integer
   const char* expected;
 };
 
 constexpr Field kFields[] = {
-    {"rupture_cutoff", 0, kCutoffHigh, false, "0 (no cutoff rule) or a WAI-SR total from 12 to 60"},
-    {"rupture_z", 0.5, 5, false, "a number from 0.5 to 5"},
-    {"rupture_subscale_z", 0.5, 5, false, "a number from 0.5 to 5"},
-    {"rupture_size", 0, 6, false, "a number from 0 (the plain rule) to 6"},
-    {"repair_window", 1, 12, true, "a whole number of observations from 1 to 12"},
-    {"repair_margin", 0, 3, false, "a number of SDs from 0 to 3"},
-    {"not_on_track_z", 0.5, 3, false, "a number from 0.5 to 3"},
+    {"rupture_cutoff", &Settings::rupture_cutoff, 0, kCutoffHigh, false,
+     "0 (no cutoff rule) or a WAI-SR total from 12 to 60"},
+    {"rupture_z", &Settings::rupture_z, 0.5, 5, false, "a number from 0.5 to 5"},
+    {"rupture_subscale_z", &Settings::rupture_subscale_z, 0.5, 5, false, "a number from 0.5 to 5"},
+    {"rupture_size", &Settings::rupture_size, 0, 6, false, "a number from 0 (the plain rule) to 6"},
+    {"repair_window", &Settings::repair_window, 1, 12, true, "a whole number of observations from 1 to 12"},
+    {"repair_margin", &Settings::repair_margin, 0, 3, false, "a number of SDs from 0 to 3"},
+    {"not_on_track_z", &Settings::not_on_track_z, 0.5, 3, false, "a number from 0.5 to 3"},
 };
 
 Unexpected Refuse(const std::string& field, const std::string& value, const std::string& expected) {
@@ -43,16 +45,6 @@ std::string Shown(const json& value) {
   std::string text = value.dump();
   if (text.size() > 40) text = text.substr(0, 40) + "...";
   return text;
-}
-
-std::optional<double>* Slot(Settings& s, const std::string& name) {
-  if (name == "rupture_cutoff") return &s.rupture_cutoff;
-  if (name == "rupture_z") return &s.rupture_z;
-  if (name == "rupture_subscale_z") return &s.rupture_subscale_z;
-  if (name == "rupture_size") return &s.rupture_size;
-  if (name == "repair_margin") return &s.repair_margin;
-  if (name == "not_on_track_z") return &s.not_on_track_z;
-  return nullptr;
 }
 
 }  // namespace
@@ -76,11 +68,7 @@ Result<Settings> ApplySettingsPatch(Settings current, const std::string& patch) 
       return Refuse(key.size() > 40 ? key.substr(0, 40) + "..." : key, Shown(value), "one of " + names);
     }
     if (value.is_null()) {
-      if (key == "repair_window") {
-        current.repair_window.reset();
-      } else {
-        Slot(current, key)->reset();
-      }
+      (current.*field->slot).reset();
       continue;
     }
     if (!value.is_number()) return Refuse(key, Shown(value), std::string(field->expected) + ", or null for the default");
@@ -89,27 +77,22 @@ Result<Settings> ApplySettingsPatch(Settings current, const std::string& patch) 
                           !(field->whole && v != std::floor(v)) &&
                           !(key == "rupture_cutoff" && v != 0 && v < kCutoffLow);
     if (!in_range) return Refuse(key, Shown(value), field->expected);
-    if (key == "repair_window") {
-      current.repair_window = static_cast<int>(v);
-    } else {
-      *Slot(current, key) = v;
-    }
+    current.*field->slot = v;
   }
   return current;
 }
 
 std::string SettingsToJson(const Settings& s) {
   json out = json::object();
-  auto put = [&](const char* name, const auto& value) {
-    if (value) out[name] = *value;
-  };
-  put("rupture_cutoff", s.rupture_cutoff);
-  put("rupture_z", s.rupture_z);
-  put("rupture_subscale_z", s.rupture_subscale_z);
-  put("rupture_size", s.rupture_size);
-  put("repair_window", s.repair_window);
-  put("repair_margin", s.repair_margin);
-  put("not_on_track_z", s.not_on_track_z);
+  for (const auto& f : kFields) {
+    const auto& value = s.*f.slot;
+    if (!value) continue;
+    if (f.whole) {
+      out[f.name] = static_cast<int>(*value);
+    } else {
+      out[f.name] = *value;
+    }
+  }
   return out.dump();
 }
 
@@ -127,7 +110,7 @@ Config WithSettings(Config config, const Settings& s) {
   if (s.rupture_z) config.rupture_z = *s.rupture_z;
   if (s.rupture_subscale_z) config.rupture_subscale_z = *s.rupture_subscale_z;
   if (s.rupture_size) config.rupture_size = *s.rupture_size;
-  if (s.repair_window) config.repair_window = *s.repair_window;
+  if (s.repair_window) config.repair_window = static_cast<int>(*s.repair_window);
   if (s.repair_margin) config.repair_margin = *s.repair_margin;
   if (s.not_on_track_z) config.not_on_track_z = *s.not_on_track_z;
   return config;

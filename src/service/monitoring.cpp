@@ -77,36 +77,52 @@ Result<std::map<std::string, monitor::Curve>> Service::StoredCurves(OrgId org) {
   return out;
 }
 
+std::string MonitoringSettingsView::Json() const {
+  return nlohmann::json{{"settings", nlohmann::json::parse(settings)},
+                        {"effective", nlohmann::json::parse(effective)},
+                        {"defaults", nlohmann::json::parse(defaults)}}
+      .dump();
+}
+
+Result<monitor::Config> Service::ConfigWith(OrgId org, const std::string& settings) const {
+  auto parsed = monitor::ApplySettingsPatch({}, settings);
+  if (!parsed) {
+    return Fail(ErrorCode::INTERNAL, fmt::format("organisation {}: stored monitoring settings refused: {}", org,
+                                                 parsed.error().message));
+  }
+  return monitor::WithSettings(monitor_config_, *parsed);
+}
+
+MonitoringSettingsView Service::ViewOf(const monitor::Config& config, const std::string& settings) const {
+  return MonitoringSettingsView{settings, monitor::EffectiveSettingsJson(config),
+                                monitor::EffectiveSettingsJson(monitor_config_)};
+}
+
 Result<monitor::Config> Service::MonitorConfigFor(OrgId org) {
   // Read at every submission, so a change (from the API or the CLI) applies to the next one.
   ATTUNE_TRY(organisation, store_.GetOrganisation(org));
-  auto settings = monitor::ApplySettingsPatch({}, organisation.monitor_settings);
-  if (!settings) {
-    return Fail(ErrorCode::INTERNAL, fmt::format("organisation {}: stored monitoring settings refused: {}", org,
-                                                 settings.error().message));
-  }
-  return monitor::WithSettings(monitor_config_, *settings);
+  return ConfigWith(org, organisation.monitor_settings);
 }
 
 Result<MonitoringSettingsView> Service::MonitoringSettings(OrgId org) {
   ATTUNE_TRY(organisation, store_.GetOrganisation(org));
-  ATTUNE_TRY(config, MonitorConfigFor(org));
-  return MonitoringSettingsView{organisation.monitor_settings, monitor::EffectiveSettingsJson(config),
-                                monitor::EffectiveSettingsJson(monitor_config_)};
+  ATTUNE_TRY(config, ConfigWith(org, organisation.monitor_settings));
+  return ViewOf(config, organisation.monitor_settings);
 }
 
 Result<MonitoringSettingsView> Service::ChangeMonitoringSettings(OrgId org, const std::string& patch,
                                                                  const store::Actor& actor) {
   // The patch is applied to the settings as stored at the moment of writing (one transaction).
-  ATTUNE_CHECK(store_.ChangeMonitorSettings(
-      org,
-      [&](const std::string& stored) -> Result<std::string> {
-        ATTUNE_TRY(current, monitor::ApplySettingsPatch({}, stored));
-        ATTUNE_TRY(changed, monitor::ApplySettingsPatch(current, patch));
-        return monitor::SettingsToJson(changed);
-      },
-      actor));
-  return MonitoringSettings(org);
+  ATTUNE_TRY(organisation, store_.ChangeMonitorSettings(
+                               org,
+                               [&](const std::string& stored) -> Result<std::string> {
+                                 ATTUNE_TRY(current, monitor::ApplySettingsPatch({}, stored));
+                                 ATTUNE_TRY(changed, monitor::ApplySettingsPatch(current, patch));
+                                 return monitor::SettingsToJson(changed);
+                               },
+                               actor));
+  ATTUNE_TRY(config, ConfigWith(org, organisation.monitor_settings));
+  return ViewOf(config, organisation.monitor_settings);
 }
 
 Result<monitor::EpisodeAssessment> Service::AssessEpisode(OrgId org, Id episode_id) {

@@ -60,7 +60,7 @@ struct Config {
 struct Settings {
   std::optional<double> rupture_cutoff;  //!< WAI-SR total cutoff; 0 turns the cutoff rule off
   std::optional<double> rupture_z, rupture_subscale_z, rupture_size, repair_margin, not_on_track_z;
-  std::optional<int> repair_window;
+  std::optional<double> repair_window;  //!< a whole number of observations
 };
 
 //! `current` changed by `patch`, a JSON object of Settings fields: a number sets a field, null

@@ -78,6 +78,8 @@ struct MonitoringSettingsView {
   std::string settings;   //!< the fields the organisation changed
   std::string effective;  //!< every field's value in force
   std::string defaults;   //!< Attune's value of every field
+  //! {"settings": ..., "effective": ..., "defaults": ...}: one form for the API and the CLI.
+  std::string Json() const;
 };
 
 //! The use cases, for one deployment (store + instrument catalogue + declared use).
@@ -140,6 +142,10 @@ class Service {
   Result<std::int64_t> ExportScores(OrgId org, std::ostream& out, const ExportOptions& options);
 
  private:
+  //! The service's thresholds with the organisation's stored settings text applied.
+  Result<monitor::Config> ConfigWith(OrgId org, const std::string& settings) const;
+  MonitoringSettingsView ViewOf(const monitor::Config& config, const std::string& settings) const;
+
   store::Store& store_;
   const instruments::Catalogue& catalogue_;
   instruments::Use use_;
