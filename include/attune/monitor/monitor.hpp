@@ -151,8 +151,9 @@ Result<Curve> FitCurve(const std::string& key, bool higher_is_worse, const std::
 
 //! Fits the within-pair variability of alliance scale `key`: sigma2 = Var(d) / 2 over every
 //! difference d between consecutive sessions of one episode, Var(d) estimated from the smallest
-//! nine tenths of |d| (robust to the ruptures themselves, and smooth on whole-point scores). `available` is false with a reason when fewer than `min_curve_episodes` episodes
-//! have two consecutive observations. INVALID_ARGUMENT only for a session below 1.
+//! nine tenths of |d| (robust to the ruptures themselves, and smooth on whole-point scores).
+//! `available` is false with a reason when fewer than `min_curve_episodes` episodes have two
+//! consecutive observations. INVALID_ARGUMENT only for a session below 1.
 Result<Curve> FitWithinPair(const std::string& key, const std::vector<CurvePoint>& points, const Config& config);
 
 //! Curve as JSON text / parsed back (for storage).
