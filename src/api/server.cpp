@@ -737,8 +737,12 @@ Result<Reply> Recommendations(Call& call, Context&) {
 }
 
 Result<Reply> ListAlerts(Call& call, Context&) {
-  ATTUNE_TRY(all, call.clinic.ListAlerts(call.actor));
   std::string state = Query(call, "state");
+  if (!state.empty() && state != "open" && state != "acknowledged" && state != "resolved") {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("state is \"{}\"; expected open, acknowledged or resolved", state), "state");
+  }
+  ATTUNE_TRY(all, call.clinic.ListAlerts(call.actor));
   json out = json::array();
   for (const auto& a : all) {
     std::string s = !a.resolved_at.empty() ? "resolved" : !a.acknowledged_at.empty() ? "acknowledged" : "open";
@@ -796,7 +800,13 @@ Result<Reply> Export(Call& call, Context&) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "format '" + format + "' is unknown; expected csv or json", "format");
   }
   options.instrument_id = Query(call, "instrument");
-  options.deidentify = Query(call, "deidentify") != "false";
+  // De-identified unless asked otherwise in so many words: a misspelt value must not reveal ids.
+  const std::string deidentify = Query(call, "deidentify");
+  if (!deidentify.empty() && deidentify != "true" && deidentify != "false") {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("deidentify is \"{}\"; expected true or false", deidentify),
+                "deidentify");
+  }
+  options.deidentify = deidentify != "false";
   std::ostringstream out;
   ATTUNE_TRY(rows, call.clinic.Export(call.actor, call.req.matches[1].str(), out, options));
   call.res.set_header("X-Row-Count", std::to_string(rows));

@@ -1,6 +1,7 @@
 #include "attune/service/clinic.hpp"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -560,8 +561,51 @@ Result<Therapist> Clinic::GetTherapist(const Actor& actor, Id id) {
   return t;
 }
 
+namespace {
+
+// The questionnaire whose scales are the style dimensions of therapists and clients' preferences.
+constexpr const char* kStyleInstrument = "cnip";
+
+// A therapist's style or a client's preferences (`field`): each key a scale of the C-NIP and each
+// position within that scale's range (the matching model reads them on the scale's own metric).
+// Without the C-NIP in the catalogue, any named dimension with a finite position.
+Result<void> CheckPositions(const char* field, const std::map<std::string, double>& positions,
+                            const instruments::Catalogue& catalogue) {
+  auto cnip = catalogue.Get(kStyleInstrument);
+  for (const auto& [key, value] : positions) {
+    const std::string name = fmt::format("{}.{}", field, key);
+    if (!cnip) {
+      if (key.empty() || !std::isfinite(value)) {
+        return Error{ErrorCode::INVALID_ARGUMENT,
+                     fmt::format("{} is {{\"{}\": {}}}; expected dimension names with finite positions", field,
+                                 key, value),
+                     field};
+      }
+      continue;
+    }
+    const instruments::Scale* scale = (*cnip)->FindScale(key);
+    if (scale == nullptr) {
+      std::vector<std::string> ids;
+      for (const auto& sc : (*cnip)->scales) ids.push_back(sc.id);
+      return Error{ErrorCode::INVALID_ARGUMENT,
+                   fmt::format("{} has \"{}\"; expected the C-NIP dimensions {}", field, key, fmt::join(ids, ", ")),
+                   field};
+    }
+    if (!std::isfinite(value) || value < scale->range_min || value > scale->range_max) {
+      return Error{ErrorCode::INVALID_ARGUMENT,
+                   fmt::format("{} is {}; expected a number from {} to {} (the C-NIP {} scale)", name, value,
+                               scale->range_min, scale->range_max, key),
+                   name};
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Result<Id> Clinic::CreateTherapist(const Actor& actor, const Therapist& therapist) {
   ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN, Role::COORDINATOR}, "create therapists"));
+  ATTUNE_CHECK(CheckPositions("style", therapist.style, catalogue_));
   auto id = store_.AddTherapist(actor.org, therapist, AuditActor(actor));
   cache_->DropTherapists(actor.org);
   return id;
@@ -587,13 +631,6 @@ Result<void> CheckTherapistUpdate(const store::TherapistUpdate& u) {
   };
   if (u.approaches && blank(*u.approaches)) return wrong("approaches", "a list with an empty entry", "non-empty names");
   if (u.languages && blank(*u.languages)) return wrong("languages", "a list with an empty entry", "non-empty language codes");
-  if (u.style) {
-    for (const auto& [key, value] : *u.style) {
-      if (key.empty() || !std::isfinite(value)) {
-        return wrong("style", fmt::format("{{\"{}\": {}}}", key, value), "C-NIP dimension names with finite positions");
-      }
-    }
-  }
   if (u.client_visible) {
     std::set<std::string> seen;
     for (const auto& f : *u.client_visible) {
@@ -614,6 +651,7 @@ Result<Therapist> Clinic::UpdateTherapist(const Actor& actor, Id id, const store
   bool own = actor.role == Role::THERAPIST && actor.therapist_id && *actor.therapist_id == id;
   if (!own) ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN, Role::COORDINATOR}, "change this therapist's profile"));
   ATTUNE_CHECK(CheckTherapistUpdate(update));
+  if (update.style) ATTUNE_CHECK(CheckPositions("style", *update.style, catalogue_));
   auto updated = store_.UpdateTherapist(actor.org, id, update, AuditActor(actor));
   cache_->DropTherapists(actor.org);
   return updated;
@@ -649,6 +687,7 @@ Result<Client> Clinic::GetClient(const Actor& actor, Id id) {
 
 Result<Id> Clinic::CreateClient(const Actor& actor, const Client& client) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "create clients"));
+  ATTUNE_CHECK(CheckPositions("preferences", client.preferences, catalogue_));
   return store_.AddClient(actor.org, client, AuditActor(actor));
 }
 
@@ -656,6 +695,7 @@ Result<Client> Clinic::UpdateIntake(const Actor& actor, const Client& intake) {
   if (actor.role != Role::COORDINATOR && !(actor.role == Role::CLIENT && actor.client_id == intake.id)) {
     return Denied(actor, "change this client's intake");
   }
+  ATTUNE_CHECK(CheckPositions("preferences", intake.preferences, catalogue_));
   auto updated = store_.UpdateClientIntake(actor.org, intake, AuditActor(actor));
   cache_->DropClient(actor.org, intake.id);
   return updated;
@@ -925,6 +965,8 @@ Result<std::int64_t> Clinic::Export(const Actor& actor, const std::string& what,
     return Fail(ErrorCode::INVALID_ARGUMENT, "export '" + what + "' is unknown; expected responses or scores",
                 "what");
   }
+  // An instrument filter must name one this deployment knows: a misspelt one is not an empty export.
+  if (!options.instrument_id.empty()) ATTUNE_CHECK(catalogue_.Get(options.instrument_id));
   auto rows = what == "responses" ? service_.ExportResponses(actor.org, out, options)
                                   : service_.ExportScores(actor.org, out, options);
   if (rows) {

@@ -204,6 +204,12 @@ TEST_F(ApiE2e, AlertsAreListedAcknowledgedAndResolved) {
   EXPECT_EQ(resolved.status, 200);
   auto open = Call("GET", "/api/v1/alerts?state=open", s.token);
   EXPECT_EQ(open.body["alerts"].size(), 0u);
+  auto resolved_list = Call("GET", "/api/v1/alerts?state=resolved", s.token);
+  EXPECT_GE(resolved_list.body["alerts"].size(), 1u);
+  auto bogus = Call("GET", "/api/v1/alerts?state=closed", s.token);
+  EXPECT_EQ(bogus.status, 400);
+  EXPECT_EQ(bogus.body["field"], "state");
+  EXPECT_EQ(bogus.body["detail"], "state is \"closed\"; expected open, acknowledged or resolved");
 }
 
 TEST_F(ApiE2e, ProblemDetailsForBadInputUnknownRoutesAndHugeBodies) {
@@ -268,6 +274,15 @@ TEST_F(ApiE2e, RecommendationsAndExports) {
   auto res = SignIn(client, "res");
   auto exported = Call("GET", "/api/v1/exports/scores?format=csv", res.token);
   EXPECT_EQ(exported.status, 200);
+  // A misspelt filter is an error, not an empty (or identified) export.
+  auto spelt = Call("GET", "/api/v1/exports/scores?deidentify=no", coord.token);
+  EXPECT_EQ(spelt.status, 400);
+  EXPECT_EQ(spelt.body["field"], "deidentify");
+  EXPECT_EQ(spelt.body["detail"], "deidentify is \"no\"; expected true or false");
+  auto unknown = Call("GET", "/api/v1/exports/scores?instrument=phq-9", coord.token);
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(unknown.body["detail"].get<std::string>().find("\"phq-9\" is not a known instrument"), std::string::npos)
+      << unknown.text;
 }
 
 TEST_F(ApiE2e, MatchingModelsAreFittedBeforeTheServerListens) {

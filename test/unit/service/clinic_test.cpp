@@ -162,6 +162,56 @@ TEST_F(ClinicTest, SignOutThroughOneClinicRefusesTheSessionInAnotherSharingTheCa
   EXPECT_EQ(after.error().code, ErrorCode::UNAUTHENTICATED);
 }
 
+TEST_F(ClinicTest, StylesAndPreferencesMustBeCnipScalesWithinTheirRange) {
+  auto refused = [](const Result<Id>& r, const std::string& field, const std::string& says) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::INVALID_ARGUMENT);
+    EXPECT_EQ(r.error().field, field);
+    EXPECT_NE(r.error().message.find(says), std::string::npos) << r.error().message;
+  };
+  auto clients_before = store_->ListClients(org_);
+  ASSERT_TRUE(clients_before);
+  Client c;
+  c.pseudonym = "C";
+  c.external_id = "c-range";
+  c.preferences = {{"warm_support", 999}};
+  refused(a_->CreateClient(coordinator_, c), "preferences.warm_support",
+          "preferences.warm_support is 999; expected a number from -15 to 15");
+  c.preferences = {{"past_orientation", -10}};  // three items: -9 to 9
+  refused(a_->CreateClient(coordinator_, c), "preferences.past_orientation", "from -9 to 9");
+  c.preferences = {{"warmth", 1}};
+  refused(a_->CreateClient(coordinator_, c), "preferences", "\"warmth\"; expected the C-NIP dimensions");
+  auto clients_after = store_->ListClients(org_);
+  ASSERT_TRUE(clients_after);
+  EXPECT_EQ(clients_after->size(), clients_before->size()) << "nothing is written";
+
+  c.preferences = {{"warm_support", 15}, {"past_orientation", -9}};  // the ends are allowed
+  auto id = a_->CreateClient(coordinator_, c);
+  ASSERT_TRUE(id) << id.error().message;
+  c.id = *id;
+  c.preferences = {{"emotional_intensity", std::nan("")}};
+  auto intake = a_->UpdateIntake(coordinator_, c);
+  ASSERT_FALSE(intake);
+  EXPECT_EQ(intake.error().field, "preferences.emotional_intensity");
+  auto stored = store_->GetClient(org_, *id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->preferences.at("warm_support"), 15) << "the refused intake left the client as it was";
+
+  Therapist t;
+  t.display_name = "T";
+  t.external_id = "t-range";
+  t.style = {{"therapist_directiveness", -16}};
+  refused(a_->CreateTherapist(coordinator_, t), "style.therapist_directiveness", "-16");
+  store::TherapistUpdate update;
+  update.style = std::map<std::string, double>{{"challenge", 1}};
+  t.style = {};
+  auto tid = a_->CreateTherapist(coordinator_, t);
+  ASSERT_TRUE(tid) << tid.error().message;
+  auto changed = a_->UpdateTherapist(coordinator_, *tid, update);
+  ASSERT_FALSE(changed);
+  EXPECT_EQ(changed.error().field, "style");
+}
+
 TEST_F(ClinicTest, RecommendationsEqualTheMatchingRankingAndSeeWritesAtOnce) {
   std::mt19937 rng(5);
   std::uniform_int_distribution<int> position(-2, 2), pick(0, 9);

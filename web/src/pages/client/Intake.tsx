@@ -10,6 +10,18 @@ export const CONCERNS = ['depression', 'anxiety', 'trauma', 'relationships', 'su
 const LANGUAGES: [string, string][] = [['en', 'English'], ['es', 'Spanish'], ['pl', 'Polish']];
 const MODALITIES: [string, string][] = [['either', 'Either is fine'], ['in_person', 'In person'], ['video', 'By video']];
 
+/**
+ * A C-NIP preference is stored as the scale's score (the sum of its bipolar -3..+3 items, the
+ * metric the matching model reads); the client sets it as one item's strength, -3..+3.
+ */
+export function strengthOf(stored: number | undefined, items: number): number {
+  if (stored === undefined || items <= 0) return 0;
+  return Math.max(-3, Math.min(3, Math.round(stored / items)));
+}
+export function storedOf(strength: number, items: number, range: [number, number]): number {
+  return Math.max(range[0], Math.min(range[1], strength * items));
+}
+
 function constraintValue(constraints: string[], key: string, fallback: string): string {
   const c = constraints.find((x) => x.startsWith(`${key}:`));
   return c ? c.slice(key.length + 1) : fallback;
@@ -93,13 +105,13 @@ function IntakeForm({ client, cnip }: { client: Client; cnip: Instrument | null 
         {dims.length === 0 && <p className="hint">The preference questionnaire is not available in this deployment.</p>}
         {dims.map((d) => {
           const scale = cnip!.scales.find((s) => s.id === d)!;
-          const v = prefs[d] ?? 0;
+          const v = strengthOf(prefs[d], scale.items.length);
           return (
             <div key={d} className="slider">
               <label htmlFor={`pref-${d}`}>{scale.title || words(d)}</label>
               <input id={`pref-${d}`} type="range" min={-3} max={3} step={1} value={v}
                 aria-valuetext={v === 0 ? 'no preference' : `${v > 0 ? 'more' : 'less'} ${words(d)}, strength ${Math.abs(v)} of 3`}
-                onChange={(e) => setPrefs({ ...prefs, [d]: Number(e.target.value) })} />
+                onChange={(e) => setPrefs({ ...prefs, [d]: storedOf(Number(e.target.value), scale.items.length, scale.range) })} />
               <output htmlFor={`pref-${d}`}>{v === 0 ? 'no preference' : `${v > 0 ? '+' : ''}${v}`}</output>
             </div>
           );
