@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 
+#include "attune/core/dates.hpp"
 #include "attune/store/store.hpp"
 #include "attune/trial/trial.hpp"
 #include "cli/commands.hpp"
@@ -175,7 +176,7 @@ Result<int> Analyse(const AnalyseArgs& args) {
                 stepped ? "design" : "training-end");
   }
   for (const auto& d : period_starts) {
-    if (d.size() < 10) {
+    if (!IsCalendarDate(d)) {
       return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("--training-end: \"{}\" is not a date (YYYY-MM-DD)", d),
                   "training-end");
     }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 
+#include "attune/core/dates.hpp"
 #include "attune/service/clinic.hpp"
 #include "service/today.hpp"
 
@@ -301,7 +302,7 @@ Result<TrainingRecord> Clinic::AddTraining(const Actor& actor, TrainingRecord re
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("minutes is {}; expected 1..1440", record.minutes),
                 "minutes");
   }
-  if (record.completed_on.size() != 10 || record.completed_on[4] != '-' || record.completed_on[7] != '-') {
+  if (!IsCalendarDate(record.completed_on)) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("completed_on is '{}'; expected a date YYYY-MM-DD", record.completed_on), "completed_on");
   }

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "attune/core/dates.hpp"
 #include "attune/match/match.hpp"
 #include "attune/service/matching.hpp"
 
@@ -738,6 +739,13 @@ Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
   if (session.number < 1) {
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("number is {}; expected 1 or more", session.number),
                 "number");
+  }
+  if (!IsTimestamp(session.held_at)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("held_at is \"{}\"; expected an RFC 3339 time such as 2026-11-27T10:00:00Z (or a date "
+                            "YYYY-MM-DD)",
+                            session.held_at),
+                "held_at");
   }
   return store_.AddSession(actor.org, session, AuditActor(actor));
 }

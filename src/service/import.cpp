@@ -9,6 +9,7 @@
 #include <set>
 #include <variant>
 
+#include "attune/core/dates.hpp"
 #include "attune/service/service.hpp"
 #include "service/csv.hpp"
 
@@ -263,6 +264,11 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
     }
     r.answered_at = fields[at_col];
     if (r.answered_at.empty()) return refuse(at_col + 1, "answered_at is empty");
+    if (!IsTimestamp(r.answered_at)) {
+      return refuse(at_col + 1, fmt::format("answered_at '{}' is not an RFC 3339 time (2026-11-27T10:50:00Z) or a "
+                                            "date (YYYY-MM-DD)",
+                                            r.answered_at));
+    }
     r.answers.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       const std::string& cell = fields[item_col[i]];

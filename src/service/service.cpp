@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "attune/core/dates.hpp"
+
 namespace attune::service {
 
 Result<store::ScoredResponse> ScoreForStorage(const instruments::Instrument& instrument,
@@ -44,8 +46,11 @@ Result<store::ScoredResponse> Service::PrepareSubmission(OrgId org, const Submis
                 "idempotency_key is empty; expected a key unique in the organisation",
                 "idempotency_key");
   }
-  if (submission.answered_at.empty()) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, "answered_at is empty; expected an ISO-8601 time",
+  if (!IsTimestamp(submission.answered_at)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("answered_at is \"{}\"; expected an RFC 3339 time such as 2026-11-27T10:50:00Z "
+                            "(or a date YYYY-MM-DD)",
+                            submission.answered_at),
                 "answered_at");
   }
   auto instrument = catalogue_.GetForUse(submission.instrument_id, use_);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "store/audit.hpp"
+#include "attune/core/dates.hpp"
 #include "store/codec.hpp"
 #include "store/dialect.hpp"
 #include "store/migrations.hpp"
@@ -863,8 +864,13 @@ Result<std::vector<Id>> Store::AddClients(OrgId org, const std::vector<Client>& 
 }
 
 Result<Id> Store::AddEpisode(OrgId org, const Episode& episode, const Actor& actor) {
-  if (auto ok = Require(!episode.started_on.empty(), "started_on",
-                        "started_on is empty; expected a date YYYY-MM-DD");
+  if (auto ok = Require(IsCalendarDate(episode.started_on), "started_on",
+                        fmt::format("started_on is \"{}\"; expected a date YYYY-MM-DD", episode.started_on));
+      !ok) {
+    return ok.error();
+  }
+  if (auto ok = Require(episode.ended_on.empty() || IsCalendarDate(episode.ended_on), "ended_on",
+                        fmt::format("ended_on is \"{}\"; expected a date YYYY-MM-DD", episode.ended_on));
       !ok) {
     return ok.error();
   }

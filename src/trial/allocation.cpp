@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "attune/core/dates.hpp"
 #include "trial/random.hpp"
 
 namespace attune::trial {
@@ -66,15 +67,6 @@ Result<void> CheckSpec(const TrialSpec& spec) {
   return CheckSchedule(spec);
 }
 
-// A date as YYYY-MM-DD (digits and dashes in place; the calendar itself is not checked).
-bool IsDate(const std::string& d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-  for (std::size_t i = 0; i < d.size(); ++i) {
-    if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9')) return false;
-  }
-  return true;
-}
-
 Result<void> CheckSchedule(const TrialSpec& spec) {
   std::vector<std::pair<std::string, std::string>> dates;  // field, date in schedule order
   if (!spec.allocated_on.empty()) dates.emplace_back("allocated_on", spec.allocated_on);
@@ -84,7 +76,7 @@ Result<void> CheckSchedule(const TrialSpec& spec) {
   if (!spec.followup_from.empty()) dates.emplace_back("followup_from", spec.followup_from);
   for (std::size_t i = 0; i < dates.size(); ++i) {
     const auto& [field, date] = dates[i];
-    if (!IsDate(date)) {
+    if (!IsCalendarDate(date)) {
       return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("{}: \"{}\" is not a date (YYYY-MM-DD)", field, date),
                   field);
     }

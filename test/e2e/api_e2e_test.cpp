@@ -182,6 +182,12 @@ TEST_F(ApiE2e, SubmitIsIdempotentScoredAndRaisesRiskAlert) {
                   {{"Idempotency-Key", "e2e-phq9-bad"}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body["detail"].get<std::string>().find("7"), std::string::npos) << bad.text;
+  json undated = Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  undated["answered_at"] = "01/02/2026";
+  auto ambiguous = Call("POST", "/api/v1/responses", s.token, undated, {{"Idempotency-Key", "e2e-phq9-date"}});
+  EXPECT_EQ(ambiguous.status, 400);
+  EXPECT_EQ(ambiguous.body["field"], "answered_at");
+  EXPECT_NE(ambiguous.body["detail"].get<std::string>().find("\"01/02/2026\""), std::string::npos) << ambiguous.text;
   auto listed = Call("GET", "/api/v1/clients/1/responses", s.token);
   ASSERT_EQ(listed.status, 200);
   EXPECT_EQ(listed.body["responses"].size(), 1u);
@@ -219,6 +225,15 @@ TEST_F(ApiE2e, ProblemDetailsForBadInputUnknownRoutesAndHugeBodies) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body["field"], "capacity");
   EXPECT_EQ(bad.body["detail"], "capacity is \"ten\"; expected an integer");
+  // Dates that name no day are refused, naming the field and the value.
+  auto no_day = Call("POST", "/api/v1/episodes", s.token,
+                     json{{"client_id", 1}, {"therapist_id", 1}, {"started_on", "2026-02-30"}});
+  EXPECT_EQ(no_day.status, 400);
+  EXPECT_EQ(no_day.body["field"], "started_on");
+  EXPECT_EQ(no_day.body["detail"], "started_on is \"2026-02-30\"; expected a date YYYY-MM-DD");
+  auto no_time = Call("POST", "/api/v1/episodes/1/sessions", s.token, json{{"number", 9}, {"held_at", "tuesday"}});
+  EXPECT_EQ(no_time.status, 400);
+  EXPECT_EQ(no_time.body["field"], "held_at");
   auto res = client.Get("/api/v1/nowhere", {{"Authorization", "Bearer " + s.token}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);

@@ -85,15 +85,16 @@ TEST_F(ServiceTest, ImportRefusesTheWholeFileForOneBadRowByDefault) {
                     "a,1,2026-11-01,0,1,2,3,0,1,2,3,0,1\n"
                     "b,2,2026-11-01,0,1,9,3,0,1,2,3,0,1\n"
                     "c,x,2026-11-01,0,1,2,3,0,1,2,3,0,1\n"
-                    "d,4,2026-11-01,0,1,2,3,0,1,2,3,0\n";
+                    "d,4,2026-11-01,0,1,2,3,0,1,2,3,0\n"
+                    "e,5,11/01/2026,0,1,2,3,0,1,2,3,0,1\n";
   std::istringstream in(csv);
   ImportOptions options;
   options.instrument_id = "phq9";
   auto report = service_->ImportResponses(org_, in, options);
   ASSERT_TRUE(report) << report.error().message;
-  EXPECT_EQ(report->rows, 4);
+  EXPECT_EQ(report->rows, 5);
   EXPECT_EQ(report->imported, 0);
-  ASSERT_EQ(report->refused.size(), 3u);
+  ASSERT_EQ(report->refused.size(), 4u);
   EXPECT_EQ(report->refused[0].line, 3u);
   EXPECT_EQ(report->refused[0].column, 6u);  // phq9_3
   EXPECT_NE(report->refused[0].reason.find("phq9_3"), std::string::npos);
@@ -101,6 +102,9 @@ TEST_F(ServiceTest, ImportRefusesTheWholeFileForOneBadRowByDefault) {
   EXPECT_EQ(report->refused[1].column, 2u);  // subject_id
   EXPECT_EQ(report->refused[2].line, 5u);
   EXPECT_EQ(report->refused[2].column, 0u);  // wrong width
+  EXPECT_EQ(report->refused[3].line, 6u);
+  EXPECT_EQ(report->refused[3].column, 3u);  // answered_at
+  EXPECT_NE(report->refused[3].reason.find("'11/01/2026'"), std::string::npos) << report->refused[3].reason;
   EXPECT_EQ(*store_->CountResponses(org_), 0);
 
   std::istringstream again(csv);

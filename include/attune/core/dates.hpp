@@ -1,0 +1,15 @@
+#pragma once
+//! Checks of the date and time texts Attune stores (pure; no time zone database).
+
+#include <string_view>
+
+namespace attune {
+
+//! "YYYY-MM-DD" naming a day of the Gregorian calendar (2026-02-30 is not one).
+bool IsCalendarDate(std::string_view text);
+
+//! A calendar date alone, or an RFC 3339 time on it: "YYYY-MM-DDTHH:MM:SS", optional fraction
+//! of a second, then "Z" or an offset "+HH:MM" / "-HH:MM" (lower-case t and z, and a space for the T, also taken).
+bool IsTimestamp(std::string_view text);
+
+}  // namespace attune
