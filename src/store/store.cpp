@@ -272,6 +272,48 @@ Result<void> Require(bool condition, const std::string& field, const std::string
   return Fail(ErrorCode::INVALID_ARGUMENT, message, field);
 }
 
+// The unique keys a caller can collide with, as SQLite ("table.column" of its last column) and
+// PostgreSQL (the constraint's default name) report them, with the field and what was expected.
+struct UniqueKey {
+  const char* sqlite;
+  const char* postgres;
+  const char* field;
+  const char* expected;
+};
+constexpr UniqueKey kUniqueKeys[] = {
+    {"users.handle", "users_org_id_handle_key", "handle", "a handle no other user of the organisation has"},
+    {"therapists.external_id", "therapists_org_id_external_id_key", "external_id",
+     "an id no other therapist of the organisation has"},
+    {"clients.external_id", "clients_org_id_external_id_key", "external_id",
+     "an id no other client of the organisation has"},
+    {"sessions.number", "sessions_org_id_episode_id_number_key", "number",
+     "a session number the episode does not have yet"},
+    {"responses.idempotency_key", "responses_org_id_idempotency_key_key", "idempotency_key",
+     "a key unique in the organisation"},
+};
+
+// ALREADY_EXISTS for a unique-key violation, naming the field and what was expected; never the
+// database's own text (it quotes the statement and its values).
+Error UniqueViolation(const soci::soci_error& e) {
+  const std::string what = e.what();
+  for (const UniqueKey& key : kUniqueKeys) {
+    if (what.find(key.sqlite) != std::string::npos || what.find(key.postgres) != std::string::npos) {
+      return Error{ErrorCode::ALREADY_EXISTS, fmt::format("{} is already taken; expected {}", key.field, key.expected),
+                   key.field};
+    }
+  }
+  return Error{ErrorCode::ALREADY_EXISTS, "a record with the same key is already stored", ""};
+}
+
+// `result`, with the value that collided named in an ALREADY_EXISTS on `field`.
+template <typename T>
+Result<T> NamingTheValue(Result<T> result, const std::string& field, const std::string& value) {
+  if (result || result.error().code != ErrorCode::ALREADY_EXISTS || result.error().field != field) return result;
+  Error error = result.error();
+  error.message = fmt::format("{} \"{}\"{}", field, value, error.message.substr(field.size()));
+  return error;
+}
+
 }  // namespace
 
 struct Store::Impl {
@@ -305,9 +347,7 @@ struct Store::Impl {
       return result;
     } catch (const soci::soci_error& e) {
       Rollback();
-      if (dialect->IsUniqueViolation(e)) {
-        return Fail(ErrorCode::ALREADY_EXISTS, std::string("already exists: ") + e.what());
-      }
+      if (dialect->IsUniqueViolation(e)) return UniqueViolation(e);
       return Fail(ErrorCode::IO, std::string("database write failed: ") + e.what());
     } catch (const std::exception& e) {
       Rollback();
@@ -790,7 +830,7 @@ Result<Id> Store::AddUser(OrgId org, const User& user, const Actor& actor) {
       !ok) {
     return ok.error();
   }
-  return impl_->Write<Id>([&]() -> Result<Id> {
+  return NamingTheValue(impl_->Write<Id>([&]() -> Result<Id> {
     if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
     Id id = impl_->NextIds(org, "users", 1);
     ll o = org;
@@ -802,7 +842,7 @@ Result<Id> Store::AddUser(OrgId org, const User& user, const Actor& actor) {
     impl_->AppendAuditInTx(org, actor, "user.create", "user", std::to_string(id),
                            user.handle + " as " + role);
     return id;
-  });
+  }), "handle", user.handle);
 }
 
 namespace {
@@ -840,7 +880,7 @@ Result<void> CheckClient(const Client& c, std::size_t index) {
 }  // namespace
 
 Result<Id> Store::AddTherapist(OrgId org, const Therapist& therapist, const Actor& actor) {
-  auto ids = AddTherapists(org, {therapist}, actor);
+  auto ids = NamingTheValue(AddTherapists(org, {therapist}, actor), "external_id", therapist.external_id);
   if (!ids) return ids.error();
   return ids->front();
 }
@@ -852,7 +892,7 @@ Result<std::vector<Id>> Store::AddTherapists(OrgId org, const std::vector<Therap
 }
 
 Result<Id> Store::AddClient(OrgId org, const Client& client, const Actor& actor) {
-  auto ids = AddClients(org, {client}, actor);
+  auto ids = NamingTheValue(AddClients(org, {client}, actor), "external_id", client.external_id);
   if (!ids) return ids.error();
   return ids->front();
 }
@@ -892,7 +932,7 @@ Result<Id> Store::AddEpisode(OrgId org, const Episode& episode, const Actor& act
 }
 
 Result<Id> Store::AddSession(OrgId org, const Session& session, const Actor& actor) {
-  return impl_->Write<Id>([&]() -> Result<Id> {
+  auto added = impl_->Write<Id>([&]() -> Result<Id> {
     Id id = impl_->NextIds(org, "sessions", 1);
     ll o = org, i = id, e = session.episode_id;
     int number = session.number;
@@ -903,6 +943,14 @@ Result<Id> Store::AddSession(OrgId org, const Session& session, const Actor& act
                            fmt::format("episode {} session {}", e, number));
     return id;
   });
+  if (!added && added.error().code == ErrorCode::ALREADY_EXISTS && added.error().field == "number") {
+    return Fail(ErrorCode::ALREADY_EXISTS,
+                fmt::format("number {}: episode {} already has a session {}; expected a session number it does "
+                            "not have yet",
+                            session.number, session.episode_id, session.number),
+                "number");
+  }
+  return added;
 }
 
 Result<Id> Store::AddAlert(OrgId org, const Alert& alert, const Actor& actor) {
@@ -1105,7 +1153,7 @@ Result<std::vector<Result<SubmitOutcome>>> Store::SubmitResponses(
         outcomes[i] = impl_->SubmitInTx(org, batch[i].first, batch[i].second);
       } catch (const soci::soci_error& e) {
         outcomes[i] = impl_->dialect->IsUniqueViolation(e)
-                          ? Fail(ErrorCode::ALREADY_EXISTS, std::string("already exists: ") + e.what())
+                          ? Result<SubmitOutcome>(UniqueViolation(e))
                           : Fail(ErrorCode::IO, std::string("database write failed: ") + e.what());
       }
       impl_->sql << (outcomes[i] ? "RELEASE SAVEPOINT submit_one" : "ROLLBACK TO SAVEPOINT submit_one");

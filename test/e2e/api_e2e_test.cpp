@@ -234,6 +234,18 @@ TEST_F(ApiE2e, ProblemDetailsForBadInputUnknownRoutesAndHugeBodies) {
   auto no_time = Call("POST", "/api/v1/episodes/1/sessions", s.token, json{{"number", 9}, {"held_at", "tuesday"}});
   EXPECT_EQ(no_time.status, 400);
   EXPECT_EQ(no_time.body["field"], "held_at");
+  // A taken key is 409 naming the field and the value, never the database's own text.
+  auto taken = Call("POST", "/api/v1/clients", s.token, json{{"external_id", "ac1"}, {"pseudonym", "Again"}});
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_EQ(taken.body["field"], "external_id");
+  EXPECT_EQ(taken.body["detail"],
+            "external_id \"ac1\" is already taken; expected an id no other client of the organisation has");
+  auto twice = Call("POST", "/api/v1/episodes/1/sessions", s.token,
+                    json{{"number", 1}, {"held_at", "2026-01-05T10:00:00Z"}});
+  EXPECT_EQ(twice.status, 409);
+  EXPECT_EQ(twice.body["field"], "number");
+  EXPECT_EQ(twice.body["detail"],
+            "number 1: episode 1 already has a session 1; expected a session number it does not have yet");
   auto res = client.Get("/api/v1/nowhere", {{"Authorization", "Bearer " + s.token}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);

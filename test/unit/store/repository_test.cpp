@@ -275,6 +275,10 @@ TEST_F(RepositoryTest, DuplicateExternalIdIsRefusedAndNothingIsWritten) {
   auto again = store_->AddClient(org_a_, MakeClient("C1"));
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::ALREADY_EXISTS);
+  // Named by field and value on SQLite and PostgreSQL alike, without the database's text.
+  EXPECT_EQ(again.error().field, "external_id");
+  EXPECT_EQ(again.error().message,
+            "external_id \"C1\" is already taken; expected an id no other client of the organisation has");
   EXPECT_EQ(store_->ListClients(org_a_)->size(), 1u);
   EXPECT_EQ(AuditCount(org_a_), audit_before);
   // The same external id in another organisation is fine.
