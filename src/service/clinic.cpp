@@ -70,6 +70,15 @@ Therapist ClientView(const Therapist& t) {
   return v;
 }
 
+// `result` of looking up what a request's `field` refers to: a missing row is NOT_FOUND on that field.
+template <typename R>
+R Referenced(R result, const char* field) {
+  if (result || result.error().code != ErrorCode::NOT_FOUND) return result;
+  Error error = result.error();
+  error.field = field;
+  return error;
+}
+
 // Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" (as IsoUtc writes); nullopt otherwise.
 std::optional<std::chrono::system_clock::time_point> ParseIsoUtc(const std::string& text) {
   std::tm tm{};
@@ -526,8 +535,8 @@ Result<Id> Clinic::CreateUser(const Actor& actor, const User& user, const std::s
   if (user.role == Role::CLIENT && !client_id) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "a client user needs client_id", "client_id");
   }
-  if (therapist_id) ATTUNE_CHECK(store_.GetTherapist(actor.org, *therapist_id));
-  if (client_id) ATTUNE_CHECK(store_.GetClient(actor.org, *client_id));
+  if (therapist_id) ATTUNE_CHECK(Referenced(store_.GetTherapist(actor.org, *therapist_id), "therapist_id"));
+  if (client_id) ATTUNE_CHECK(Referenced(store_.GetClient(actor.org, *client_id), "client_id"));
   ATTUNE_TRY(hash, HashPassword(password));
   ATTUNE_TRY(id, store_.AddUser(actor.org, user, AuditActor(actor)));
   ATTUNE_CHECK(store_.SetUserLogin(actor.org, id, hash, therapist_id, client_id, AuditActor(actor)));
@@ -722,8 +731,8 @@ Result<Episode> Clinic::GetEpisode(const Actor& actor, Id id) {
 
 Result<Id> Clinic::CreateEpisode(const Actor& actor, const Episode& episode) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "create episodes"));
-  ATTUNE_CHECK(store_.GetClient(actor.org, episode.client_id));
-  ATTUNE_CHECK(store_.GetTherapist(actor.org, episode.therapist_id));
+  ATTUNE_CHECK(Referenced(store_.GetClient(actor.org, episode.client_id), "client_id"));
+  ATTUNE_CHECK(Referenced(store_.GetTherapist(actor.org, episode.therapist_id), "therapist_id"));
   return store_.AddEpisode(actor.org, episode, AuditActor(actor));
 }
 
@@ -769,9 +778,9 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
   }
   // The subject must be a client of this organisation (unless a therapist's self-report).
   bool self_report = therapist_form && submission.subject_id == submission.respondent_id && !submission.episode_id;
-  if (!self_report) ATTUNE_CHECK(RequireClient(actor.org, submission.subject_id));
+  if (!self_report) ATTUNE_CHECK(Referenced(RequireClient(actor.org, submission.subject_id), "subject_id"));
   if (submission.episode_id) {
-    ATTUNE_TRY(episode, store_.GetEpisode(actor.org, *submission.episode_id));
+    ATTUNE_TRY(episode, Referenced(store_.GetEpisode(actor.org, *submission.episode_id), "episode_id"));
     if (episode.client_id != submission.subject_id) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
                   fmt::format("episode_id {} belongs to client {}, not subject {}", episode.id,

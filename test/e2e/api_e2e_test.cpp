@@ -234,6 +234,12 @@ TEST_F(ApiE2e, ProblemDetailsForBadInputUnknownRoutesAndHugeBodies) {
   auto no_time = Call("POST", "/api/v1/episodes/1/sessions", s.token, json{{"number", 9}, {"held_at", "tuesday"}});
   EXPECT_EQ(no_time.status, 400);
   EXPECT_EQ(no_time.body["field"], "held_at");
+  // A reference to nothing is 404 on the field that made it.
+  auto nobody = Call("POST", "/api/v1/episodes", s.token,
+                     json{{"client_id", 99999}, {"therapist_id", 1}, {"started_on", "2026-03-01"}});
+  EXPECT_EQ(nobody.status, 404);
+  EXPECT_EQ(nobody.body["field"], "client_id");
+  EXPECT_EQ(nobody.body["detail"], "client 99999 not found in organisation 1");
   // A taken key is 409 naming the field and the value, never the database's own text.
   auto taken = Call("POST", "/api/v1/clients", s.token, json{{"external_id", "ac1"}, {"pseudonym", "Again"}});
   EXPECT_EQ(taken.status, 409);
