@@ -687,6 +687,7 @@ Result<Reply> Trajectory(Call& call, Context&) {
     json j = {{"response_id", p.response_id}, {"answered_at", p.answered_at},
               {"value", p.value ? json(*p.value) : json(nullptr)}, {"band", p.band}};
     j["session_id"] = p.session_id ? json(*p.session_id) : json(nullptr);
+    j["episode_id"] = p.episode_id ? json(*p.episode_id) : json(nullptr);
     out.push_back(j);
   }
   return Ok200({{"client_id", PathId(call, 1)}, {"instrument", instrument}, {"points", out}});

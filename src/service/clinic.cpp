@@ -841,7 +841,7 @@ Result<std::vector<TrajectoryPoint>> Clinic::Trajectory(const Actor& actor, Id c
   for (const auto& r : rows) {
     ATTUNE_TRY(scores, store_.ScoresOf(actor.org, r.id));
     for (const auto& s : scores) {
-      if (s.scale_id == scale) out.push_back({r.id, r.answered_at, r.session_id, s.value, s.band});
+      if (s.scale_id == scale) out.push_back({r.id, r.answered_at, r.session_id, r.episode_id, s.value, s.band});
     }
   }
   std::stable_sort(out.begin(), out.end(),

@@ -178,6 +178,7 @@ export interface TrajectoryPoint {
   response_id: number;
   answered_at: string;
   session_id?: number | null;
+  episode_id?: number | null;
   session_number?: number | null;
   value: number | null;
   band: string;

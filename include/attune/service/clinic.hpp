@@ -72,6 +72,7 @@ struct TrajectoryPoint {
   Id response_id = 0;
   std::string answered_at;
   std::optional<Id> session_id;
+  std::optional<Id> episode_id;
   std::optional<double> value;
   std::string band;
 };

@@ -19,18 +19,36 @@ const DIMENSIONS = [
   { id: 'bond', label: 'Bond', colour: '#2e7d32' },
 ];
 
+/** The episode the charts show: the client's active one, else their latest. */
+export function shownEpisode(episodes: Episode[]): Episode | undefined {
+  const active = episodes.find((e) => e.status === 'active');
+  if (active) return active;
+  return [...episodes].sort((a, b) => (a.started_on === b.started_on ? b.id - a.id : b.started_on.localeCompare(a.started_on)))[0];
+}
+
+/** One episode's answers (all of them when the client has no episode, or the server does not say). */
+export function inEpisode(pts: TrajectoryPoint[], episode: Episode | undefined): TrajectoryPoint[] {
+  return episode ? pts.filter((p) => p.episode_id === undefined || p.episode_id === episode.id) : pts;
+}
+
 /**
- * x positions of a series: each point's session number when known; points without a session
- * (e.g. answered between sessions) follow the last known session in answer order.
+ * x positions of one episode's answers to an instrument, numbered as the monitor numbers them
+ * (so an alert's "session N" is at N): the session's number when the answer belongs to a
+ * recorded session, else the answer's position among the episode's answers to the instrument.
  */
-function placeSessions(pts: TrajectoryPoint[], numbers: Map<number, number>): number[] {
-  const known = pts.map((p) => p.session_number ?? (p.session_id != null ? numbers.get(p.session_id) : undefined));
-  let last = 0;
-  return known.map((k) => {
-    if (k !== undefined) { last = Math.max(last, k); return k; }
-    last += 1;
-    return last;
-  });
+export function placeSessions(pts: TrajectoryPoint[], numbers: Map<number, number>): number[] {
+  return pts.map((p, i) => p.session_number ?? (p.session_id != null ? numbers.get(p.session_id) : undefined) ?? i + 1);
+}
+
+/** Marks at the same session become one, their labels joined (labels drawn over each other are unreadable). */
+export function oneMarkPerSession<T extends { session: number; label: string }>(marks: T[]): T[] {
+  const out = new Map<number, T>();
+  for (const m of marks) {
+    const seen = out.get(m.session);
+    if (!seen) out.set(m.session, { ...m });
+    else if (!seen.label.split(' · ').includes(m.label)) seen.label += ` · ${m.label}`;
+  }
+  return [...out.values()];
 }
 
 async function loadDetail(id: number) {
@@ -40,14 +58,15 @@ async function loadDetail(id: number) {
     api.alerts().catch(() => [] as Alert[]),
     ...DIMENSIONS.map((d) => api.trajectory(id, 'wai_sr', d.id).catch(() => [] as TrajectoryPoint[])),
   ]);
-  // the outcome measure is the one this client has answered most (PHQ-9, GAD-7 or CORE-10)
+  const mine = episodes.filter((e) => e.client_id === id);
+  // the outcome measure is the one this client has answered most in the episode shown (PHQ-9, GAD-7 or CORE-10)
+  const shown = shownEpisode(mine);
   const series = await Promise.all(OUTCOMES.map(async (o) => ({ ...o, pts: await api.trajectory(id, o.id, 'total').catch(() => [] as TrajectoryPoint[]) })));
-  const outcome = series.reduce((best, s) => (s.pts.length > best.pts.length ? s : best), series[0]);
+  const outcome = series.reduce((best, s) => (inEpisode(s.pts, shown).length > inEpisode(best.pts, shown).length ? s : best), series[0]);
   const [expected, definition] = outcome.pts.length
     ? await Promise.all([api.expected(id, outcome.id).catch(() => null), api.instrument(outcome.id).catch(() => null)])
     : [null, null];
   const range = definition?.scales.find((s) => s.id === 'total')?.range;
-  const mine = episodes.filter((e) => e.client_id === id);
   const ids = new Set(mine.map((e) => e.id));
   const sessions = (await Promise.all(mine.map((e) => api.sessions(e.id).catch(() => [])))).flat();
   const numbers = new Map(sessions.map((x) => [x.id, x.number]));
@@ -73,25 +92,31 @@ export function ClientDetail({ id }: { id: number }) {
       <Loaded state={state} what="the client's record">
         {(d) => {
           const active = d.episodes.find((e) => e.status === 'active');
+          // The charts show one episode, numbered as the monitor numbers its sessions.
+          const shown = shownEpisode(d.episodes);
+          const episodeAlerts = shown ? d.alerts.filter((a) => a.episode_id === shown.id) : d.alerts;
           const allianceRows = DIMENSIONS.flatMap((dim, k) => {
-            const pts = d.alliance[k].filter((p) => p.value !== null);
+            const pts = inEpisode(d.alliance[k], shown);
             const at = placeSessions(pts, d.numbers);
-            return pts.map((p, i) => ({ session: at[i], value: p.value as number, dimension: dim.label, response_id: p.response_id, date: p.answered_at }));
+            return pts.flatMap((p, i) => (p.value === null ? [] : [{ session: at[i], value: p.value, dimension: dim.label, response_id: p.response_id, date: p.answered_at }]));
           });
           // ruptures marked on the alliance chart at the session whose answers raised them
-          const ruptures = d.alerts.filter((a) => a.kind.includes('rupture')).map((a) => {
+          const ruptureAlerts = episodeAlerts.filter((a) => a.kind === 'rupture');
+          const ruptures = oneMarkPerSession(ruptureAlerts.map((a) => {
             const hit = allianceRows.find((r) => r.response_id === a.response_id) ?? allianceRows.find((r) => r.date >= a.raised_at);
             return hit ? { session: hit.session, label: 'rupture' } : null;
-          }).filter((m): m is NonNullable<typeof m> => m !== null);
-          const outcomePts = d.outcome.pts.filter((p) => p.value !== null);
+          }).filter((m): m is NonNullable<typeof m> => m !== null));
+          const outcomePts = inEpisode(d.outcome.pts, shown);
           const outcomeAt = placeSessions(outcomePts, d.numbers);
           const outcomeRows = outcomePts
-            .map((p, i) => ({ session: outcomeAt[i], value: p.value as number, response_id: p.response_id, date: p.answered_at }));
-          const markers = d.alerts.map((a) => {
+            .flatMap((p, i) => (p.value === null ? [] : [{ session: outcomeAt[i], value: p.value, response_id: p.response_id, date: p.answered_at }]));
+          // the outcome chart marks the alerts about outcome (the alliance's are on its own chart)
+          const outcomeAlerts = episodeAlerts.filter((a) => !a.kind.includes('rupture'));
+          const markers = oneMarkPerSession(outcomeAlerts.map((a) => {
             const hit = outcomeRows.find((r) => r.response_id === a.response_id)
               ?? outcomeRows.find((r) => r.date >= a.raised_at) ?? outcomeRows[outcomeRows.length - 1];
             return hit ? { session: hit.session, value: hit.value, label: words(a.kind), state: alertState(a) } : null;
-          }).filter((m): m is NonNullable<typeof m> => m !== null);
+          }).filter((m): m is NonNullable<typeof m> => m !== null));
           const band = d.outcome.expected ?? [];
           return (
             <>
@@ -106,9 +131,9 @@ export function ClientDetail({ id }: { id: number }) {
               <AlertList alerts={d.alerts} onChange={state.reload} />
 
               <h2>Alliance by goal, task and bond</h2>
-              {allianceRows.length === 0 ? <p>No WAI-SR answers yet.</p> : (
+              {allianceRows.length === 0 ? <p>No WAI-SR answers{shown ? ' in this episode' : ''} yet.</p> : (
                 <PlotFigure testId="alliance-plot"
-                  caption={`Client-rated alliance (WAI-SR) per session: goal, task and bond, each 4–20; a drop in one line is a possible rupture${ruptures.length ? `; ${ruptures.length} rupture alert${ruptures.length > 1 ? 's' : ''} marked by a red dashed line` : ''}`}
+                  caption={`Client-rated alliance (WAI-SR) per session${shown ? ` of the episode that began ${shortDate(shown.started_on)}` : ''}: goal, task and bond, each 4–20; a drop in one line is a possible rupture${ruptureAlerts.length ? `; ${ruptureAlerts.length} rupture alert${ruptureAlerts.length > 1 ? 's' : ''} marked by a red dashed line at ${ruptures.length > 1 ? 'their sessions' : 'its session'}` : ''}`}
                   options={{
                     height: 260, marginLeft: 44,
                     x: { label: 'Session', tickFormat: 'd', ticks: sessionTicks(allianceRows.map((r) => r.session)) },
@@ -126,11 +151,11 @@ export function ClientDetail({ id }: { id: number }) {
               )}
 
               <h2>Outcome ({d.outcome.name})</h2>
-              {outcomeRows.length === 0 ? <p>No {d.outcome.name} answers yet.</p> : (
+              {outcomeRows.length === 0 ? <p>No {d.outcome.name} answers{shown ? ' in this episode' : ''} yet.</p> : (
                 <PlotFigure testId="outcome-plot"
-                  caption={`${d.outcome.name} total per session (lower is better)` +
+                  caption={`${d.outcome.name} total per session${shown ? ` of the episode that began ${shortDate(shown.started_on)}` : ''} (lower is better)` +
                     (band.length ? ', with the band of expected response for clients who started like this one' : '; the expected-response band is not available') +
-                    (markers.length ? `; ${markers.length} alert${markers.length > 1 ? 's' : ''} marked` : '')}
+                    (outcomeAlerts.length ? `; ${outcomeAlerts.length} alert${outcomeAlerts.length > 1 ? 's' : ''} marked` : '')}
                   options={{
                     height: 280, marginLeft: 44,
                     x: { label: 'Session', tickFormat: 'd', ticks: sessionTicks([...outcomeRows.map((r) => r.session), ...band.map((b) => b.session)]) },

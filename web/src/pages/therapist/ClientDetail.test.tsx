@@ -1,0 +1,39 @@
+// The client record's charts show one episode, with sessions numbered as the monitor numbers
+// them, so that an alert's "session N" is marked at N.
+import { describe, expect, it } from 'vitest';
+import { inEpisode, oneMarkPerSession, placeSessions, shownEpisode } from './ClientDetail';
+import type { Episode, TrajectoryPoint } from '../../types';
+
+const episode = (id: number, status: string, started_on: string) =>
+  ({ id, client_id: 3, therapist_id: 1, status, started_on }) as Episode;
+const point = (response_id: number, episode_id: number | null, session_id: number | null = null): TrajectoryPoint =>
+  ({ response_id, answered_at: `2026-01-0${response_id}T10:00:00Z`, value: 10, band: '', session_id, episode_id });
+
+describe('the client record charts', () => {
+  it('show the active episode, else the latest', () => {
+    expect(shownEpisode([episode(1, 'ended', '2026-01-01'), episode(2, 'active', '2025-01-01')])?.id).toBe(2);
+    expect(shownEpisode([episode(1, 'ended', '2026-01-01'), episode(2, 'ended', '2026-03-01')])?.id).toBe(2);
+    expect(shownEpisode([])).toBeUndefined();
+  });
+
+  it('keep the shown episode\'s answers only', () => {
+    const pts = [point(1, 1, 11), point(2, 1, 12), point(3, 2), point(4, 2)];
+    expect(inEpisode(pts, episode(2, 'active', '2026-02-01')).map((p) => p.response_id)).toEqual([3, 4]);
+    expect(inEpisode(pts, undefined)).toHaveLength(4);
+  });
+
+  it('number answers by their session, else by position in the episode, as the monitor does', () => {
+    const numbers = new Map([[11, 1], [12, 2]]);
+    expect(placeSessions([point(1, 1, 11), point(2, 1, 12)], numbers)).toEqual([1, 2]);
+    // a new episode's answers without sessions: 1, 2, 3, 4 (not after the earlier episode's)
+    expect(placeSessions([point(3, 2), point(4, 2), point(5, 2), point(6, 2)], numbers)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('draw one mark per session, its labels joined', () => {
+    const marks = oneMarkPerSession([
+      { session: 4, label: 'rupture' }, { session: 4, label: 'rupture' }, { session: 4, label: 'risk item' },
+      { session: 5, label: 'not on track' },
+    ]);
+    expect(marks).toEqual([{ session: 4, label: 'rupture · risk item' }, { session: 5, label: 'not on track' }]);
+  });
+});
