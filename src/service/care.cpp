@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 
@@ -267,11 +268,13 @@ Result<void> AlertAccess(store::Store& store, const Actor& actor, Id id, const s
 }  // namespace
 
 Result<Alert> Clinic::AcknowledgeAlert(const Actor& actor, Id id, const std::string& note) {
-  if (note.empty()) return AcknowledgeAlert(actor, id);
   ATTUNE_CHECK(AlertAccess(store_, actor, id, "acknowledge", [&](const Episode& e) {
     return RequireEpisodeAccess(actor, e, "acknowledge this alert");
   }));
-  return store_.AcknowledgeAlertWithNote(actor.org, id, note, AuditActor(actor));
+  // An alert is acknowledged with a note of what will be done (docs/monitor.md "Lifecycle"); a
+  // blank one is none, and the store refuses it naming the note.
+  const bool blank = std::all_of(note.begin(), note.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+  return store_.AcknowledgeAlertWithNote(actor.org, id, blank ? std::string() : note, AuditActor(actor));
 }
 
 Result<Alert> Clinic::ResolveAlert(const Actor& actor, Id id, const std::string& note) {

@@ -868,14 +868,6 @@ Result<std::vector<Alert>> Clinic::ListAlerts(const Actor& actor) {
   return all;
 }
 
-Result<Alert> Clinic::AcknowledgeAlert(const Actor& actor, Id id) {
-  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "acknowledge alerts"));
-  ATTUNE_TRY(alert, store_.GetAlert(actor.org, id));
-  ATTUNE_TRY(episode, store_.GetEpisode(actor.org, alert.episode_id));
-  ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "acknowledge this alert"));
-  return store_.AcknowledgeAlert(actor.org, id, AuditActor(actor));
-}
-
 Result<Alert> Clinic::ResolveAlert(const Actor& actor, Id id) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "resolve alerts"));
   ATTUNE_TRY(alert, store_.GetAlert(actor.org, id));

@@ -1800,14 +1800,6 @@ Result<Alert> SetAlertTime(soci::session& sql, OrgId org, Id id, const char* col
 
 }  // namespace
 
-Result<Alert> Store::AcknowledgeAlert(OrgId org, Id id, const Actor& actor) {
-  return impl_->Write<Alert>([&]() -> Result<Alert> {
-    ATTUNE_TRY(alert, SetAlertTime(impl_->sql, org, id, "acknowledged_at"));
-    impl_->AppendAuditInTx(org, actor, "alert.acknowledge", "alert", std::to_string(id), alert.kind);
-    return alert;
-  });
-}
-
 Result<Alert> Store::ResolveAlert(OrgId org, Id id, const Actor& actor) {
   return impl_->Write<Alert>([&]() -> Result<Alert> {
     ATTUNE_TRY(alert, SetAlertTime(impl_->sql, org, id, "resolved_at"));

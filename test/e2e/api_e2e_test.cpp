@@ -202,10 +202,19 @@ TEST_F(ApiE2e, AlertsAreListedAcknowledgedAndResolved) {
   auto listed = Call("GET", "/api/v1/alerts", s.token);
   ASSERT_EQ(listed.status, 200);
   for (const auto& a : listed.body["alerts"]) EXPECT_EQ(a["episode_id"], 2);  // only their episode
-  auto ack = Call("POST", "/api/v1/alerts/2/acknowledge", s.token);
+  // Acknowledged with a note of what will be done: none, or a blank one, is refused naming it.
+  for (const auto* body : {"", "{\"note\": \"  \"}"}) {
+    auto bare = client.Post("/api/v1/alerts/2/acknowledge", {{"Authorization", "Bearer " + s.token}}, body,
+                            "application/json");
+    ASSERT_TRUE(bare);
+    EXPECT_EQ(bare->status, 400) << body;
+    EXPECT_NE(bare->body.find("\"field\":\"note\""), std::string::npos) << bare->body;
+  }
+  auto ack = Call("POST", "/api/v1/alerts/2/acknowledge", s.token, {{"note", "will call today"}});
   ASSERT_EQ(ack.status, 200);
   EXPECT_FALSE(ack.body["acknowledged_at"].is_null());
-  EXPECT_EQ(Call("POST", "/api/v1/alerts/2/acknowledge", s.token).status, 409);
+  EXPECT_EQ(ack.body["note"], "will call today");
+  EXPECT_EQ(Call("POST", "/api/v1/alerts/2/acknowledge", s.token, {{"note", "again"}}).status, 409);
   auto resolved = Call("POST", "/api/v1/alerts/2/resolve", s.token);
   EXPECT_EQ(resolved.status, 200);
   auto open = Call("GET", "/api/v1/alerts?state=open", s.token);

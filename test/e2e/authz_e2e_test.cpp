@@ -152,6 +152,7 @@ json BodyFor(const std::string& method, const std::string& path, const std::stri
   // Client 1 is in therapy: an allowed caller gets 409 (not on the waitlist) and nothing is written.
   if (path == "/api/v1/assignments/commit") return {{"plan", {{{"client_id", 1}, {"therapist_id", 1}}}}};
   if (path == "/api/v1/analyses/mediation") return {{"resamples", 200}};
+  if (path == "/api/v1/alerts/{id}/acknowledge") return {{"note", "seen by " + tag}};
   return nullptr;
 }
 

@@ -165,7 +165,6 @@ class Clinic {
 
   //! Alerts: coordinators all, therapists those of their episodes.
   Result<std::vector<Alert>> ListAlerts(const Actor& actor);
-  Result<Alert> AcknowledgeAlert(const Actor& actor, Id id);
   Result<Alert> ResolveAlert(const Actor& actor, Id id);
 
   //! Ranks accepting therapists with room for a client with the stored matching model

@@ -270,9 +270,9 @@ class Store {
   Result<std::optional<AuthSession>> FindAuthSession(const std::string& token_hash);
   Result<void> DeleteAuthSession(const std::string& token_hash);
 
-  //! An alert by id; sets acknowledged_at / resolved_at (CONFLICT when already set).
+  //! An alert by id; resolves one without a note (CONFLICT when already resolved or not yet
+  //! acknowledged). Acknowledging takes a note: AcknowledgeAlertWithNote.
   Result<Alert> GetAlert(OrgId org, Id id);
-  Result<Alert> AcknowledgeAlert(OrgId org, Id id, const Actor& actor = {});
   Result<Alert> ResolveAlert(OrgId org, Id id, const Actor& actor = {});
   //! Sessions of one episode in number order.
   Result<std::vector<Session>> ListSessions(OrgId org, Id episode_id);
