@@ -64,6 +64,9 @@ const wai = (g, t, b) => { // wai_sr items by subscale
 let nextAlert = 1;
 alerts.push({ id: nextAlert++, episode_id: 1, client_id: 1, response_id: responses.find((r) => r.key === 'seed-wai-4').id, kind: 'rupture',
   severity: 'warning', detail: 'bond fell from 20 to 8 (WAI-SR bond), below the client\'s own range', raised_at: day(4), acknowledged_at: null, resolved_at: null });
+// the same answers' drop on the total: a second rupture alert (the monitor raises one per scale)
+alerts.push({ id: nextAlert++, episode_id: 1, client_id: 1, response_id: responses.find((r) => r.key === 'seed-wai-4').id, kind: 'rupture',
+  severity: 'warning', detail: 'total fell from 52 to 44 (WAI-SR total), below the client\'s own range', raised_at: day(4), acknowledged_at: null, resolved_at: null });
 
 function log(user, action, entity, entity_id, detail = '') {
   audit.push({ seq: audit.length + 1, at: new Date().toISOString(), actor: `${user?.handle ?? '-'}#${user?.id ?? 0}`, action, entity, entity_id: String(entity_id), detail, hash: randomBytes(8).toString('hex') });
@@ -229,6 +232,9 @@ for (const act of ['acknowledge', 'resolve']) {
   route('POST', `/alerts/:id/${act}`, (req, res, { p, body, user }) => {
     const a = alerts.find((x) => x.id === +p.id);
     if (!a) return problem(res, 404, 'Not found', `no alert ${p.id}`);
+    if (act === 'acknowledge' && !String(body?.note ?? '').trim()) {
+      return problem(res, 400, 'Invalid argument', `alert ${a.id}: note is empty; expected what was done or decided`);
+    }
     if (act === 'acknowledge' && a.acknowledged_at) return problem(res, 409, 'Conflict', `alert ${a.id} is already acknowledged`);
     if (act === 'resolve' && !a.acknowledged_at) return problem(res, 409, 'Conflict', `alert ${a.id} is not acknowledged; acknowledge it first`);
     a[act === 'acknowledge' ? 'acknowledged_at' : 'resolved_at'] = new Date().toISOString();

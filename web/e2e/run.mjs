@@ -295,9 +295,17 @@ try {
     const kind = (await rupture.count()) ? 'rupture' : 'risk_item';
     const target = page.locator(`[data-testid=alert][data-kind=${kind}]`).first();
     await target.getByRole('textbox').fill('Discussed the bond in session; agreed to revisit goals.');
+    const siblingLabel = target.locator('label.option', { has: page.getByTestId('alert-siblings') });
+    const siblings = (await siblingLabel.count()) ? Number((await siblingLabel.textContent()).match(/the (\d+) other/)?.[1] ?? 0) : 0;
     await target.getByRole('button', { name: 'Acknowledge' }).click();
     check(await page.locator(`[data-testid=alert][data-kind=${kind}] [data-testid=alert-state]`, { hasText: 'acknowledged' }).first()
       .waitFor({ timeout: 10000 }).then(() => true, () => false), `therapist: ${kind} alert acknowledged with a note`);
+    if (kind === 'rupture') {
+      // the planted rupture fell on more than one scale: one note acknowledges its alerts together
+      const ackedRuptures = page.locator('[data-testid=alert][data-kind=rupture] [data-testid=alert-state]', { hasText: 'acknowledged' });
+      check(siblings > 0 && await ackedRuptures.nth(siblings).waitFor({ timeout: 10000 }).then(() => true, () => false),
+        `therapist: the ${siblings} other rupture alert(s) raised by the same answers acknowledged with it`);
+    }
     // then resolve it: refused without a note, done with one
     const acked = page.locator(`[data-testid=alert][data-kind=${kind}]`).filter({ has: page.locator('[data-testid=alert-state]', { hasText: 'acknowledged' }) }).first();
     await acked.getByRole('button', { name: 'Resolve' }).click();

@@ -54,6 +54,32 @@ describe('AlertList', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('offers to handle the other alerts the same answers raised (one rupture, four scales) with the same note', async () => {
+    const calls = stub();
+    const user = userEvent.setup();
+    const goal = { ...open, id: 6, detail: 'goal fell' };
+    const total = { ...open, id: 7, detail: 'total fell' };
+    const elsewhere = { ...open, id: 8, response_id: 10 };
+    const risk = { ...open, id: 9, kind: 'risk_item' };
+    render(<AlertList alerts={[open, goal, total, elsewhere, risk]} onChange={() => {}} />);
+    const first = screen.getAllByTestId('alert')[0];
+    const also = within(first).getByTestId('alert-siblings') as HTMLInputElement;
+    expect(also.checked).toBe(true);
+    expect(within(first).getByText(/Also acknowledge the 2 other rupture alerts raised by the same answers/)).toBeTruthy();
+    await user.type(within(first).getByLabelText(/^Note: what you will do/), 'talked it through');
+    await user.click(within(first).getByRole('button', { name: 'Acknowledge' }));
+    expect(calls.map((c) => c.url)).toEqual(['/api/v1/alerts/5/acknowledge', '/api/v1/alerts/6/acknowledge', '/api/v1/alerts/7/acknowledge']);
+    expect(calls.every((c) => (c.body as { note: string }).note === 'talked it through')).toBe(true);
+    // unticked: only this one
+    calls.length = 0;
+    const second = screen.getAllByTestId('alert')[1];
+    await user.click(within(second).getByTestId('alert-siblings'));
+    await user.type(within(second).getByLabelText(/^Note: what you will do/), 'only goal');
+    await user.click(within(second).getByRole('button', { name: 'Acknowledge' }));
+    expect(calls.map((c) => c.url)).toEqual(['/api/v1/alerts/6/acknowledge']);
+    expect(within(screen.getAllByTestId('alert')[3]).queryByTestId('alert-siblings')).toBeNull();
+  });
+
   it('a resolved alert offers no actions', () => {
     render(<AlertList alerts={[{ ...open, acknowledged_at: 'a', resolved_at: 'b' }]} onChange={() => {}} />);
     const item = screen.getByTestId('alert');

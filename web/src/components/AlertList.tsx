@@ -9,22 +9,33 @@ export function alertState(a: Alert): 'open' | 'acknowledged' | 'resolved' {
   return a.resolved_at ? 'resolved' : a.acknowledged_at ? 'acknowledged' : 'open';
 }
 
+/**
+ * The other alerts of the same kind and state raised by the same answers: one rupture is raised
+ * separately for goal, task, bond and the total, and is usually handled once for all of them.
+ */
+export function siblingsOf(alert: Alert, alerts: Alert[]): Alert[] {
+  if (alert.response_id == null) return [];
+  return alerts.filter((b) => b.id !== alert.id && b.response_id === alert.response_id && b.kind === alert.kind &&
+    b.episode_id === alert.episode_id && alertState(b) === alertState(alert));
+}
+
 export function AlertList({ alerts, onChange, clientName }: {
   alerts: Alert[]; onChange: () => void; clientName?: (a: Alert) => string;
 }) {
   if (alerts.length === 0) return <p>No alerts.</p>;
   return (
     <ul className="alerts">
-      {alerts.map((a) => <AlertRow key={a.id} alert={a} onChange={onChange} who={clientName?.(a)} />)}
+      {alerts.map((a) => <AlertRow key={a.id} alert={a} siblings={siblingsOf(a, alerts)} onChange={onChange} who={clientName?.(a)} />)}
     </ul>
   );
 }
 
-function AlertRow({ alert, onChange, who }: { alert: Alert; onChange: () => void; who?: string }) {
+function AlertRow({ alert, siblings, onChange, who }: { alert: Alert; siblings: Alert[]; onChange: () => void; who?: string }) {
   const [note, setNote] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [noteError, setNoteError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [withSiblings, setWithSiblings] = useState(true);
   const state = alertState(alert);
   const noteId = `alert-note-${alert.id}`;
 
@@ -40,11 +51,15 @@ function AlertRow({ alert, onChange, who }: { alert: Alert; onChange: () => void
     setBusy(true);
     setError(null);
     try {
-      await (kind === 'acknowledge' ? api.acknowledge(alert.id, note.trim()) : api.resolve(alert.id, note.trim()));
+      // one after another, each its own audited transition with the same note
+      for (const a of [alert, ...(withSiblings ? siblings : [])]) {
+        await (kind === 'acknowledge' ? api.acknowledge(a.id, note.trim()) : api.resolve(a.id, note.trim()));
+      }
       setNote('');
       onChange();
     } catch (e) {
       setError(e);
+      onChange();  // show what did change before the error
     } finally {
       setBusy(false);
     }
@@ -67,6 +82,13 @@ function AlertRow({ alert, onChange, who }: { alert: Alert; onChange: () => void
           <textarea id={noteId} rows={2} value={note} onChange={(e) => setNote(e.target.value)}
             aria-invalid={noteError ? true : undefined} aria-describedby={noteError ? `${noteId}-err` : undefined} />
           {noteError && <p id={`${noteId}-err`} className="field-error" role="alert">{noteError}</p>}
+          {siblings.length > 0 && (
+            <label className="option">
+              <input type="checkbox" checked={withSiblings} onChange={(e) => setWithSiblings(e.target.checked)}
+                data-testid="alert-siblings" />
+              <span>Also {state === 'open' ? 'acknowledge' : 'resolve'} the {siblings.length} other {words(alert.kind)} alert{siblings.length > 1 ? 's' : ''} raised by the same answers, with this note</span>
+            </label>
+          )}
           {state === 'open'
             ? <button type="button" disabled={busy} onClick={() => act('acknowledge')}>Acknowledge</button>
             : <button type="button" disabled={busy} onClick={() => act('resolve')}>Resolve</button>}
