@@ -1,6 +1,7 @@
 #include "attune/core/dates.hpp"
 
 #include <cstddef>
+#include <cstdio>
 
 namespace attune {
 
@@ -18,6 +19,28 @@ int Digits(std::string_view text, std::size_t at, std::size_t count) {
 }
 
 bool LeapYear(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's civil algorithms).
+long long DaysFromCivil(long long y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const long long era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<long long>(doe) - 719468;
+}
+
+void CivilFromDays(long long z, long long& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const long long era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<long long>(yoe) + era * 400 + (m <= 2 ? 1 : 0);
+}
 
 }  // namespace
 
@@ -48,6 +71,34 @@ bool IsTimestamp(std::string_view text) {
   if (at + 6 != text.size() || (text[at] != '+' && text[at] != '-') || text[at + 3] != ':') return false;
   const int offset_hours = Digits(text, at + 1, 2), offset_minutes = Digits(text, at + 4, 2);
   return offset_hours >= 0 && offset_hours <= 23 && offset_minutes >= 0 && offset_minutes <= 59;
+}
+
+std::string NormalizeTimestamp(std::string_view text) {
+  if (!IsTimestamp(text) || text.size() == 10) return std::string(text);
+  // The parts IsTimestamp checked: date, time, optional fraction, then Z or +-HH:MM.
+  std::size_t zone = 19;
+  if (text[zone] == '.') {
+    ++zone;
+    while (text[zone] >= '0' && text[zone] <= '9') ++zone;
+  }
+  const std::string_view fraction = text.substr(19, zone - 19);
+  int offset_minutes = 0;
+  if (text[zone] == '+' || text[zone] == '-') {
+    const int sign = text[zone] == '+' ? 1 : -1;
+    offset_minutes = sign * (Digits(text, zone + 1, 2) * 60 + Digits(text, zone + 4, 2));
+  }
+  // Minutes since the epoch in UTC; a leap second (:60) is kept as written.
+  const long long days = DaysFromCivil(Digits(text, 0, 4), static_cast<unsigned>(Digits(text, 5, 2)),
+                                       static_cast<unsigned>(Digits(text, 8, 2)));
+  const long long minutes = days * 1440 + Digits(text, 11, 2) * 60 + Digits(text, 14, 2) - offset_minutes;
+  long long y = 0;
+  unsigned m = 0, d = 0;
+  CivilFromDays(minutes >= 0 ? minutes / 1440 : -((-minutes + 1439) / 1440), y, m, d);
+  const long long in_day = ((minutes % 1440) + 1440) % 1440;
+  char out[32];
+  std::snprintf(out, sizeof out, "%04lld-%02u-%02uT%02lld:%02lld:%02d", y, m, d, in_day / 60, in_day % 60,
+                Digits(text, 17, 2));
+  return std::string(out) + std::string(fraction) + "Z";
 }
 
 }  // namespace attune

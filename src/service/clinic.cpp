@@ -756,7 +756,9 @@ Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
                             session.held_at),
                 "held_at");
   }
-  return store_.AddSession(actor.org, session, AuditActor(actor));
+  Session stored = session;
+  stored.held_at = NormalizeTimestamp(session.held_at);
+  return store_.AddSession(actor.org, stored, AuditActor(actor));
 }
 
 // ---- responses ----

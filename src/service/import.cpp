@@ -262,13 +262,13 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
       }
       *target = id;
     }
-    r.answered_at = fields[at_col];
-    if (r.answered_at.empty()) return refuse(at_col + 1, "answered_at is empty");
-    if (!IsTimestamp(r.answered_at)) {
+    if (fields[at_col].empty()) return refuse(at_col + 1, "answered_at is empty");
+    if (!IsTimestamp(fields[at_col])) {
       return refuse(at_col + 1, fmt::format("answered_at '{}' is not an RFC 3339 time (2026-11-27T10:50:00Z) or a "
                                             "date (YYYY-MM-DD)",
-                                            r.answered_at));
+                                            fields[at_col]));
     }
+    r.answered_at = NormalizeTimestamp(fields[at_col]);
     r.answers.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       const std::string& cell = fields[item_col[i]];

@@ -61,7 +61,7 @@ Result<store::ScoredResponse> Service::PrepareSubmission(OrgId org, const Submis
   response.subject_id = submission.subject_id;
   response.episode_id = submission.episode_id;
   response.session_id = submission.session_id;
-  response.answered_at = submission.answered_at;
+  response.answered_at = NormalizeTimestamp(submission.answered_at);  // UTC, so stored times sort as they happened
   response.answers = submission.answers;
   response.idempotency_key = submission.idempotency_key;
   auto scored = ScoreForStorage(**instrument, std::move(response));

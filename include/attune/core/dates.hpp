@@ -1,6 +1,7 @@
 #pragma once
 //! Checks of the date and time texts Attune stores (pure; no time zone database).
 
+#include <string>
 #include <string_view>
 
 namespace attune {
@@ -11,5 +12,10 @@ bool IsCalendarDate(std::string_view text);
 //! A calendar date alone, or an RFC 3339 time on it: "YYYY-MM-DDTHH:MM:SS", optional fraction
 //! of a second, then "Z" or an offset "+HH:MM" / "-HH:MM" (lower-case t and z, and a space for the T, also taken).
 bool IsTimestamp(std::string_view text);
+
+//! An IsTimestamp text as Attune stores it, so that stored times sort as they happened: a time
+//! moved to UTC and written "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (upper-case T and Z); a date alone
+//! as it is. Text that is not IsTimestamp comes back unchanged.
+std::string NormalizeTimestamp(std::string_view text);
 
 }  // namespace attune

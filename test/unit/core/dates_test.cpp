@@ -46,5 +46,20 @@ TEST(Dates, TimestampsAreRfc3339TimesOrDates) {
   EXPECT_FALSE(IsTimestamp(""));
 }
 
+TEST(Dates, TimestampsAreStoredInUtcSoTheySortAsTheyHappened) {
+  EXPECT_EQ(NormalizeTimestamp("2026-11-27T10:50:00Z"), "2026-11-27T10:50:00Z");
+  EXPECT_EQ(NormalizeTimestamp("2026-11-27t10:50:00.123z"), "2026-11-27T10:50:00.123Z");
+  EXPECT_EQ(NormalizeTimestamp("2026-11-27 10:50:00Z"), "2026-11-27T10:50:00Z");
+  EXPECT_EQ(NormalizeTimestamp("2026-11-27T10:00:00+01:00"), "2026-11-27T09:00:00Z");
+  EXPECT_EQ(NormalizeTimestamp("2026-11-27T23:30:00-05:30"), "2026-11-28T05:00:00Z");  // the next day in UTC
+  EXPECT_EQ(NormalizeTimestamp("2026-03-01T00:15:00+01:00"), "2026-02-28T23:15:00Z");  // back over a month end
+  EXPECT_EQ(NormalizeTimestamp("2028-03-01T00:15:00+01:00"), "2028-02-29T23:15:00Z");  // ... into a leap day
+  EXPECT_EQ(NormalizeTimestamp("2027-01-01T00:00:00+14:00"), "2026-12-31T10:00:00Z");  // and a year end
+  EXPECT_EQ(NormalizeTimestamp("2026-11-27"), "2026-11-27");                            // a date stays a date
+  EXPECT_EQ(NormalizeTimestamp("not a time"), "not a time");
+  // Once normalised, text order is time order.
+  EXPECT_LT(NormalizeTimestamp("2026-11-27T10:00:00+01:00"), NormalizeTimestamp("2026-11-27T09:30:00Z"));
+}
+
 }  // namespace
 }  // namespace attune

@@ -77,6 +77,23 @@ TEST_F(ServiceTest, OutOfRangeAnswerIsRefusedAndNothingWritten) {
   EXPECT_EQ(*store_->CountResponses(org_), 0);
 }
 
+TEST_F(ServiceTest, AnswerTimesAreCheckedAndStoredInUtc) {
+  auto local = Phq9("k-local", {0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  local.answered_at = "2026-11-26T10:00:00+01:00";
+  auto outcome = service_->SubmitResponse(org_, local);
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  auto response = store_->GetResponse(org_, outcome->response_id);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->answered_at, "2026-11-26T09:00:00Z");
+  auto unclear = Phq9("k-unclear", {0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  unclear.answered_at = "26/11/2026 10:00";
+  auto refused = service_->SubmitResponse(org_, unclear);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "answered_at");
+  EXPECT_NE(refused.error().message.find("\"26/11/2026 10:00\""), std::string::npos) << refused.error().message;
+  EXPECT_EQ(*store_->CountResponses(org_), 1);
+}
+
 const char* kHeader =
     "key,subject_id,answered_at,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8,phq9_9,phq9_10\n";
 
