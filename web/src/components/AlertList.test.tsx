@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { AlertList, alertState } from './AlertList';
+import { AlertList, alertOrder, alertState } from './AlertList';
 import type { Alert } from '../types';
 
 const open: Alert = { id: 5, episode_id: 1, response_id: 9, kind: 'rupture', severity: 'warning', detail: 'bond fell',
@@ -78,6 +78,17 @@ describe('AlertList', () => {
     await user.click(within(second).getByRole('button', { name: 'Acknowledge' }));
     expect(calls.map((c) => c.url)).toEqual(['/api/v1/alerts/6/acknowledge']);
     expect(within(screen.getAllByTestId('alert')[3]).queryByTestId('alert-siblings')).toBeNull();
+  });
+
+  it('are worked through urgent first, then open before acknowledged, then newest first', () => {
+    const a = (id: number, severity: Alert['severity'], raised_at: string, acknowledged_at: string | null = null) =>
+      ({ ...open, id, severity, raised_at, acknowledged_at });
+    const sorted = [
+      a(1, 'warning', '2026-11-05T10:00:00Z'), a(2, 'urgent', '2026-11-01T10:00:00Z'),
+      a(3, 'warning', '2026-11-06T10:00:00Z', '2026-11-06T11:00:00Z'), a(4, 'info', '2026-11-07T10:00:00Z'),
+      a(5, 'warning', '2026-11-04T10:00:00Z'),
+    ].sort(alertOrder).map((x) => x.id);
+    expect(sorted).toEqual([2, 1, 5, 3, 4]);
   });
 
   it('a resolved alert offers no actions', () => {

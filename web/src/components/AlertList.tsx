@@ -9,6 +9,16 @@ export function alertState(a: Alert): 'open' | 'acknowledged' | 'resolved' {
   return a.resolved_at ? 'resolved' : a.acknowledged_at ? 'acknowledged' : 'open';
 }
 
+const SEVERITY_RANK: Record<string, number> = { urgent: 0, warning: 1, info: 2 };
+const STATE_RANK = { open: 0, acknowledged: 1, resolved: 2 };
+
+/** The order a clinician works through alerts: urgent first, then open before acknowledged, then newest first. */
+export function alertOrder(a: Alert, b: Alert): number {
+  return (SEVERITY_RANK[a.severity] ?? 3) - (SEVERITY_RANK[b.severity] ?? 3) ||
+    STATE_RANK[alertState(a)] - STATE_RANK[alertState(b)] ||
+    b.raised_at.localeCompare(a.raised_at) || b.id - a.id;
+}
+
 /**
  * The other alerts of the same kind and state raised by the same answers: one rupture is raised
  * separately for goal, task, bond and the total, and is usually handled once for all of them.

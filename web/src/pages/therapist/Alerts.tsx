@@ -1,5 +1,5 @@
 import { api } from '../../api';
-import { AlertList, alertState } from '../../components/AlertList';
+import { AlertList, alertOrder, alertState } from '../../components/AlertList';
 import { Loaded, useLoad } from '../../components/common';
 import type { Alert, Client, Episode } from '../../types';
 
@@ -12,7 +12,7 @@ export function Alerts() {
   return (
     <section>
       <h1 tabIndex={-1}>Alerts</h1>
-      <p>Newest first. Acknowledge an alert when you have seen it; resolve it with a note saying what you did.</p>
+      <p>Urgent alerts (risk items) first, then open before acknowledged, newest first. Acknowledge an alert with a note saying what you will do; resolve it with a note saying what you did.</p>
       <Loaded state={state} what="alerts">
         {({ alerts, episodes, clients }) => {
           const name = (a: Alert) => {
@@ -20,7 +20,7 @@ export function Alerts() {
             const c = clients.find((x) => x.id === cid);
             return c ? c.pseudonym : cid ? `client ${cid}` : `episode ${a.episode_id}`;
           };
-          const open = alerts.filter((a) => alertState(a) !== 'resolved').sort((a, b) => b.raised_at.localeCompare(a.raised_at));
+          const open = alerts.filter((a) => alertState(a) !== 'resolved').sort(alertOrder);
           const closed = alerts.filter((a) => alertState(a) === 'resolved').sort((a, b) => b.raised_at.localeCompare(a.raised_at));
           return (
             <>
