@@ -8,6 +8,12 @@ interface Row { client: Client; episode?: Episode; alliance?: TrajectoryPoint; o
 
 const last = (pts: TrajectoryPoint[]) => [...pts].reverse().find((p) => p.value !== null);
 
+/** Clients with an urgent open alert (a risk item) first, then by the number of open alerts. */
+export function caseloadOrder(a: { open: Alert[] }, b: { open: Alert[] }): number {
+  const urgent = (r: { open: Alert[] }) => (r.open.some((x) => x.severity === 'urgent') ? 1 : 0);
+  return urgent(b) - urgent(a) || b.open.length - a.open.length;
+}
+
 /** Loads a caseload: the clients the server lets this user see, with latest scores and open alerts. */
 export async function loadCaseload(): Promise<Row[]> {
   const [clients, episodes, alerts] = await Promise.all([api.clients(), api.episodes(), api.alerts().catch(() => [] as Alert[])]);
@@ -40,14 +46,16 @@ export function Caseload() {
             <thead><tr><th scope="col">Client</th><th scope="col">Concerns</th><th scope="col">Since</th>
               <th scope="col">Alliance</th><th scope="col">Outcome</th><th scope="col">Open alerts</th></tr></thead>
             <tbody>
-              {rows.sort((a, b) => b.open.length - a.open.length).map((r) => (
+              {rows.sort(caseloadOrder).map((r) => (
                 <tr key={r.client.id}>
                   <th scope="row"><a href={`#/clients/${r.client.id}`}>{r.client.pseudonym || `Client ${r.client.id}`}</a></th>
                   <td>{r.client.concerns.map(words).join(', ')}</td>
                   <td>{r.episode ? shortDate(r.episode.started_on) : '—'}</td>
                   <td>{r.alliance?.value ?? '—'}</td>
                   <td>{r.outcome ? `${r.outcome.instrument} ${r.outcome.value}${r.outcome.band ? ` (${r.outcome.band})` : ''}` : '—'}</td>
-                  <td>{r.open.length ? <span className="badge warn">{r.open.length} open</span> : 'none'}</td>
+                  <td>{r.open.length ? <>
+                    {r.open.some((a) => a.severity === 'urgent') && <><span className="badge urgent">urgent</span>{' '}</>}
+                    <span className="badge warn">{r.open.length} open</span></> : 'none'}</td>
                 </tr>
               ))}
             </tbody>
