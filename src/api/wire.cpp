@@ -357,7 +357,8 @@ json ScoreJson(const Score& s) {
 
 json AlertJson(const Alert& a) {
   return {{"id", a.id},
-          {"episode_id", a.episode_id},
+          {"episode_id", a.episode_id ? json(a.episode_id) : json(nullptr)},
+          {"client_id", OptionalJson(a.client_id)},
           {"response_id", OptionalJson(a.response_id)},
           {"kind", a.kind},
           {"severity", a.severity},

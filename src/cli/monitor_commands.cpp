@@ -30,10 +30,11 @@ std::string AlertStatus(const Alert& a) {
 }
 
 json AlertJson(const Alert& a) {
-  json j{{"id", a.id},         {"episode_id", a.episode_id}, {"kind", a.kind},
+  json j{{"id", a.id},         {"episode_id", a.episode_id ? json(a.episode_id) : json(nullptr)}, {"kind", a.kind},
          {"severity", a.severity}, {"status", AlertStatus(a)}, {"detail", a.detail},
          {"raised_at", a.raised_at}, {"note", a.note}};
   j["response_id"] = a.response_id ? json(*a.response_id) : json(nullptr);
+  j["client_id"] = a.client_id ? json(*a.client_id) : json(nullptr);
   j["acknowledged_at"] = a.acknowledged_at.empty() ? json(nullptr) : json(a.acknowledged_at);
   j["resolved_at"] = a.resolved_at.empty() ? json(nullptr) : json(a.resolved_at);
   j["evidence"] = json::parse(a.evidence.empty() ? "{}" : a.evidence, nullptr, false);
@@ -143,7 +144,9 @@ int RunAlerts(const Context& ctx, const DbArgs& args, bool open_only) {
     return 0;
   }
   for (const auto& a : *alerts) {
-    fmt::print("{:>6}  episode {:<6} {:<8} {:<13} {:<22} {}\n", a.id, a.episode_id, a.severity, AlertStatus(a), a.kind,
+    const std::string where = a.episode_id ? fmt::format("episode {:<6}", a.episode_id)
+                                           : fmt::format("client  {:<6}", a.client_id.value_or(0));
+    fmt::print("{:>6}  {} {:<8} {:<13} {:<22} {}\n", a.id, where, a.severity, AlertStatus(a), a.kind,
                a.detail);
   }
   fmt::print("{} alert{}\n", alerts->size(), alerts->size() == 1 ? "" : "s");

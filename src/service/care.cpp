@@ -262,6 +262,11 @@ Result<void> AlertAccess(store::Store& store, const Actor& actor, Id id, const s
                          const std::function<Result<void>(const Episode&)>& episode_access) {
   if (actor.role != Role::COORDINATOR && actor.role != Role::THERAPIST) return DeniedTo(actor, verb + " alerts");
   ATTUNE_TRY(alert, store.GetAlert(actor.org, id));
+  // Raised outside an episode: no therapist holds the client yet; the coordinators do.
+  if (alert.episode_id == 0) {
+    if (actor.role == Role::COORDINATOR) return Ok();
+    return DeniedTo(actor, verb + " an alert raised outside an episode");
+  }
   ATTUNE_TRY(episode, store.GetEpisode(actor.org, alert.episode_id));
   return episode_access(episode);
 }
@@ -278,10 +283,10 @@ Result<Alert> Clinic::AcknowledgeAlert(const Actor& actor, Id id, const std::str
 }
 
 Result<Alert> Clinic::ResolveAlert(const Actor& actor, Id id, const std::string& note) {
-  if (note.empty()) return ResolveAlert(actor, id);
   ATTUNE_CHECK(AlertAccess(store_, actor, id, "resolve", [&](const Episode& e) {
     return RequireEpisodeAccess(actor, e, "resolve this alert");
   }));
+  if (note.empty()) return store_.ResolveAlert(actor.org, id, AuditActor(actor));
   return store_.ResolveAlertWithNote(actor.org, id, note, AuditActor(actor));
 }
 

@@ -870,14 +870,6 @@ Result<std::vector<Alert>> Clinic::ListAlerts(const Actor& actor) {
   return all;
 }
 
-Result<Alert> Clinic::ResolveAlert(const Actor& actor, Id id) {
-  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "resolve alerts"));
-  ATTUNE_TRY(alert, store_.GetAlert(actor.org, id));
-  ATTUNE_TRY(episode, store_.GetEpisode(actor.org, alert.episode_id));
-  ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "resolve this alert"));
-  return store_.ResolveAlert(actor.org, id, AuditActor(actor));
-}
-
 // ---- recommendations ----
 
 // The organisation's therapist index, stored matching model and the matcher compiled from both,

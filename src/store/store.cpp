@@ -504,18 +504,22 @@ struct Store::Impl {
   // Inserts one alert row under `id` with its note and evidence; the caller's transaction is
   // open and appends its audit entry (AlertCreated). An empty raised_at means now.
   void InsertAlertRowInTx(OrgId org, Id id, const Alert& alert) {
-    ll o = org, i = id, e = alert.episode_id, r = alert.response_id.value_or(0);
+    ll o = org, i = id, e = alert.episode_id, c = alert.client_id.value_or(0), r = alert.response_id.value_or(0);
+    soci::indicator e_ind = alert.episode_id ? soci::i_ok : soci::i_null;
+    soci::indicator c_ind = alert.client_id ? soci::i_ok : soci::i_null;
     soci::indicator r_ind = alert.response_id ? soci::i_ok : soci::i_null;
     std::string raised = alert.raised_at.empty() ? NowUtc() : alert.raised_at;
-    sql << "INSERT INTO alerts (org_id, id, episode_id, response_id, kind, severity, detail, "
-           "raised_at, note, evidence) VALUES (:o, :i, :e, :r, :k, :s, :d, :ra, :n, :ev)",
-        soci::use(o), soci::use(i), soci::use(e), soci::use(r, r_ind), soci::use(alert.kind),
-        soci::use(alert.severity), soci::use(alert.detail), soci::use(raised), soci::use(alert.note),
-        soci::use(alert.evidence);
+    sql << "INSERT INTO alerts (org_id, id, episode_id, client_id, response_id, kind, severity, detail, "
+           "raised_at, note, evidence) VALUES (:o, :i, :e, :c, :r, :k, :s, :d, :ra, :n, :ev)",
+        soci::use(o), soci::use(i), soci::use(e, e_ind), soci::use(c, c_ind), soci::use(r, r_ind),
+        soci::use(alert.kind), soci::use(alert.severity), soci::use(alert.detail), soci::use(raised),
+        soci::use(alert.note), soci::use(alert.evidence);
   }
   static AuditRecord AlertCreated(const Actor& actor, Id id, const Alert& alert) {
     return AuditRecord{actor, "alert.create", "alert", std::to_string(id),
-                       fmt::format("{} {} episode {}", alert.kind, alert.severity, alert.episode_id)};
+                       alert.episode_id ? fmt::format("{} {} episode {}", alert.kind, alert.severity, alert.episode_id)
+                                        : fmt::format("{} {} client {} (no episode)", alert.kind, alert.severity,
+                                                      alert.client_id.value_or(0))};
   }
 
   bool OrganisationExists(OrgId org) {
@@ -956,14 +960,16 @@ Result<Id> Store::AddSession(OrgId org, const Session& session, const Actor& act
 Result<Id> Store::AddAlert(OrgId org, const Alert& alert, const Actor& actor) {
   return impl_->Write<Id>([&]() -> Result<Id> {
     Id id = impl_->NextIds(org, "alerts", 1);
-    ll o = org, i = id, e = alert.episode_id, r = alert.response_id.value_or(0);
+    ll o = org, i = id, e = alert.episode_id, c = alert.client_id.value_or(0), r = alert.response_id.value_or(0);
+    soci::indicator e_ind = alert.episode_id ? soci::i_ok : soci::i_null;
+    soci::indicator c_ind = alert.client_id ? soci::i_ok : soci::i_null;
     soci::indicator r_ind = alert.response_id ? soci::i_ok : soci::i_null;
     std::string ack = alert.acknowledged_at;
     soci::indicator ack_ind = ack.empty() ? soci::i_null : soci::i_ok;
-    impl_->sql << "INSERT INTO alerts (org_id, id, episode_id, response_id, kind, severity, detail, "
-                  "raised_at, acknowledged_at) VALUES (:o, :i, :e, :r, :k, :s, :d, :ra, :ack)",
-        soci::use(o), soci::use(i), soci::use(e), soci::use(r, r_ind), soci::use(alert.kind),
-        soci::use(alert.severity), soci::use(alert.detail), soci::use(alert.raised_at),
+    impl_->sql << "INSERT INTO alerts (org_id, id, episode_id, client_id, response_id, kind, severity, detail, "
+                  "raised_at, acknowledged_at) VALUES (:o, :i, :e, :c, :r, :k, :s, :d, :ra, :ack)",
+        soci::use(o), soci::use(i), soci::use(e, e_ind), soci::use(c, c_ind), soci::use(r, r_ind),
+        soci::use(alert.kind), soci::use(alert.severity), soci::use(alert.detail), soci::use(alert.raised_at),
         soci::use(ack, ack_ind);
     impl_->AppendAuditInTx(org, actor, "alert.create", "alert", std::to_string(id), alert.kind);
     return id;
@@ -1170,14 +1176,16 @@ namespace {
 // Reads alerts with every lifecycle column (note, evidence, resolved_at) for `where`.
 std::vector<Alert> ReadAlerts(soci::session& sql, OrgId org, const std::string& where, ll key) {
   std::vector<Alert> out;
-  ll o = org, k = key, id = 0, episode = 0, response = 0;
+  ll o = org, k = key, id = 0, episode = 0, client = 0, response = 0;
   std::string kind, severity, detail_text, raised, ack, resolved, note, evidence;
-  soci::indicator response_ind = soci::i_ok, ack_ind = soci::i_ok, resolved_ind = soci::i_ok;
+  soci::indicator episode_ind = soci::i_ok, client_ind = soci::i_ok, response_ind = soci::i_ok, ack_ind = soci::i_ok,
+                  resolved_ind = soci::i_ok;
   soci::statement st =
-      (sql.prepare << "SELECT id, episode_id, response_id, kind, severity, detail, raised_at, "
+      (sql.prepare << "SELECT id, episode_id, client_id, response_id, kind, severity, detail, raised_at, "
                       "acknowledged_at, resolved_at, note, evidence FROM alerts WHERE org_id = :o AND " +
                           where + " ORDER BY id",
-       soci::into(id), soci::into(episode), soci::into(response, response_ind), soci::into(kind),
+       soci::into(id), soci::into(episode, episode_ind), soci::into(client, client_ind),
+       soci::into(response, response_ind), soci::into(kind),
        soci::into(severity), soci::into(detail_text), soci::into(raised), soci::into(ack, ack_ind),
        soci::into(resolved, resolved_ind), soci::into(note), soci::into(evidence), soci::use(o),
        soci::use(k));
@@ -1186,7 +1194,8 @@ std::vector<Alert> ReadAlerts(soci::session& sql, OrgId org, const std::string& 
     Alert a;
     a.org_id = org;
     a.id = id;
-    a.episode_id = episode;
+    a.episode_id = episode_ind == soci::i_null ? 0 : episode;
+    if (client_ind != soci::i_null) a.client_id = client;
     if (response_ind != soci::i_null) a.response_id = response;
     a.kind = kind;
     a.severity = severity;
@@ -1644,14 +1653,16 @@ struct LoginRow {
 };
 
 struct AlertRow {
-  ll id = 0, episode = 0, response = 0;
+  ll id = 0, episode = 0, client = 0, response = 0;
   std::string kind, severity, detail, raised, ack, resolved;
-  soci::indicator response_ind = soci::i_ok, ack_ind = soci::i_ok, resolved_ind = soci::i_ok;
+  soci::indicator episode_ind = soci::i_ok, client_ind = soci::i_ok, response_ind = soci::i_ok, ack_ind = soci::i_ok,
+                  resolved_ind = soci::i_ok;
   static constexpr const char* kColumns =
-      "id, episode_id, response_id, kind, severity, detail, raised_at, acknowledged_at, resolved_at";
+      "id, episode_id, client_id, response_id, kind, severity, detail, raised_at, acknowledged_at, resolved_at";
   void Bind(soci::statement& st) {
     st.exchange(soci::into(id));
-    st.exchange(soci::into(episode));
+    st.exchange(soci::into(episode, episode_ind));
+    st.exchange(soci::into(client, client_ind));
     st.exchange(soci::into(response, response_ind));
     st.exchange(soci::into(kind));
     st.exchange(soci::into(severity));
@@ -1664,7 +1675,8 @@ struct AlertRow {
     Alert a;
     a.org_id = org;
     a.id = id;
-    a.episode_id = episode;
+    a.episode_id = episode_ind == soci::i_null ? 0 : episode;
+    if (client_ind != soci::i_null) a.client_id = client;
     if (response_ind != soci::i_null) a.response_id = response;
     a.kind = kind;
     a.severity = severity;

@@ -193,8 +193,8 @@ export interface ExpectedPoint {
 
 export interface Alert {
   id: number;
-  episode_id: number;
-  client_id?: number;
+  episode_id: number | null; // null: a risk item answered outside an episode (then client_id is set)
+  client_id?: number | null;
   response_id?: number | null;
   kind: string;
   severity: 'info' | 'warning' | 'urgent';

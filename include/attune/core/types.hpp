@@ -122,7 +122,8 @@ struct Score {
 struct Alert {
   OrgId org_id = 0;
   Id id = 0;
-  Id episode_id = 0;
+  Id episode_id = 0;                //!< 0: raised outside an episode (then client_id is set)
+  std::optional<Id> client_id;      //!< the client of an alert raised outside an episode
   std::optional<Id> response_id;
   std::string kind;                 //!< e.g. "risk_item", "not_on_track", "rupture"
   std::string severity;             //!< "info" | "warning" | "urgent"

@@ -164,8 +164,8 @@ class Clinic {
                                                   const std::string& scale_id);
 
   //! Alerts: coordinators all, therapists those of their episodes.
+  //! An alert raised outside an episode (a risk item on a waitlisted client) is the coordinators'.
   Result<std::vector<Alert>> ListAlerts(const Actor& actor);
-  Result<Alert> ResolveAlert(const Actor& actor, Id id);
 
   //! Ranks accepting therapists with room for a client with the stored matching model
   //! (CurrentMatchModel, asked at most every 2 s per organisation): the client themselves or a

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -188,6 +189,51 @@ TEST_F(MonitoringTest, ClinicReturnsEachRiskAlertOnceAndNoneOnReplay) {
   ASSERT_TRUE(stored) << stored.error().message;
   ASSERT_EQ(stored->size(), 1u);
   EXPECT_EQ((*stored)[0].kind, "risk_item");
+}
+
+TEST_F(MonitoringTest, ARiskItemOutsideAnEpisodeIsRaisedOnTheClientForTheCoordinators) {
+  // A waitlisted client (no episode) endorses PHQ-9 item 9 at intake.
+  Client waiting;
+  waiting.external_id = "w1";
+  waiting.pseudonym = "W";
+  const Id client = *store_->AddClient(org_, waiting);
+  Clinic clinic(*store_, *catalogue_, instruments::Use::CLINICAL);
+  Actor coordinator{org_, 1, Role::COORDINATOR, std::nullopt, std::nullopt, "coord", "test"};
+  Actor therapist{org_, 2, Role::THERAPIST, therapist_, std::nullopt, "ther", "test"};
+  Submission s = Phq(1, "waiting-risk");
+  s.respondent_id = client;
+  s.subject_id = client;
+  s.episode_id.reset();
+  auto out = clinic.SubmitResponse(coordinator, s);
+  ASSERT_TRUE(out) << out.error().message;
+  ASSERT_EQ(out->alerts.size(), 1u);
+  const Alert& raised = out->alerts[0];
+  EXPECT_EQ(raised.kind, "risk_item");
+  EXPECT_EQ(raised.severity, "urgent");
+  EXPECT_EQ(raised.episode_id, 0);
+  EXPECT_EQ(raised.client_id, client);
+  // Nothing else is judged without an episode: a low score raises no other alert.
+  Submission calm = Phq(0, "waiting-calm");
+  calm.respondent_id = client;
+  calm.subject_id = client;
+  calm.episode_id.reset();
+  auto none = clinic.SubmitResponse(coordinator, calm);
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE(none->alerts.empty());
+  // The coordinators see it and handle it; no therapist holds the client yet.
+  auto listed = clinic.ListAlerts(coordinator);
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ(std::count_if(listed->begin(), listed->end(), [&](const Alert& a) { return a.client_id == client; }), 1);
+  auto theirs = clinic.ListAlerts(therapist);
+  ASSERT_TRUE(theirs) << theirs.error().message;
+  EXPECT_TRUE(std::none_of(theirs->begin(), theirs->end(), [&](const Alert& a) { return a.client_id == client; }));
+  auto refused = clinic.AcknowledgeAlert(therapist, raised.id, "seen");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::NOT_PERMITTED);
+  auto ack = clinic.AcknowledgeAlert(coordinator, raised.id, "called; safety plan; first appointment this week");
+  ASSERT_TRUE(ack) << ack.error().message;
+  EXPECT_EQ(ack->client_id, client);
+  EXPECT_TRUE(store_->VerifyAudit(org_)->ok);
 }
 
 TEST_F(MonitoringTest, CurvesTooLittleDataSaySoAndReportRuns) {

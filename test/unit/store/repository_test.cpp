@@ -472,6 +472,22 @@ TEST_F(RepositoryTest, EpisodesSessionsAlertsAndTrainingRoundTrip) {
   ASSERT_EQ(alerts->size(), 1u);
   EXPECT_EQ((*alerts)[0].response_id, submitted->response_id);
   EXPECT_EQ((*alerts)[0].acknowledged_at, "");
+  EXPECT_FALSE((*alerts)[0].client_id);
+
+  // Outside an episode an alert names the client instead; with neither it is refused.
+  Alert outside = alert;
+  outside.severity = "urgent";
+  outside.episode_id = 0;
+  outside.client_id = *client;
+  auto outside_id = store_->AddAlert(org_a_, outside);
+  ASSERT_TRUE(outside_id) << outside_id.error().message;
+  auto back = store_->GetAlert(org_a_, *outside_id);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->episode_id, 0);
+  EXPECT_EQ(back->client_id, *client);
+  outside.client_id.reset();
+  EXPECT_FALSE(store_->AddAlert(org_a_, outside));
+  ASSERT_EQ(store_->ListAlerts(org_a_)->size(), 2u);
 
   ASSERT_TRUE(store_->AddTrainingRecord(org_a_, {0, 0, *therapist, "mbsr_session", 45, "2026-11-03", ""}));
   EXPECT_FALSE(store_->AddTrainingRecord(org_a_, {0, 0, *therapist, "mbsr_session", -1, "2026-11-03", ""}));

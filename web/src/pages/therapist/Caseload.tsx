@@ -29,7 +29,7 @@ export async function loadCaseload(): Promise<Row[]> {
     const o = last(phq) ? { ...last(phq)!, instrument: 'PHQ-9' } : last(core) ? { ...last(core)!, instrument: 'CORE-10' } : undefined;
     return {
       client, episode, alliance: last(alliance), outcome: o,
-      open: alerts.filter((a) => (mine.has(a.episode_id) || a.client_id === client.id) && alertState(a) !== 'resolved'),
+      open: alerts.filter((a) => ((a.episode_id != null && mine.has(a.episode_id)) || a.client_id === client.id) && alertState(a) !== 'resolved'),
     };
   }));
 }

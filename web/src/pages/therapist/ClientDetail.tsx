@@ -72,7 +72,7 @@ async function loadDetail(id: number) {
   const numbers = new Map(sessions.map((x) => [x.id, x.number]));
   return {
     client, episodes: mine, numbers,
-    alerts: alerts.filter((a) => ids.has(a.episode_id) || a.client_id === id),
+    alerts: alerts.filter((a) => (a.episode_id != null && ids.has(a.episode_id)) || a.client_id === id),
     outcome: { name: outcome.name, id: outcome.id, pts: outcome.pts, expected: expected as ExpectedPoint[] | null, range },
     alliance,
   };
