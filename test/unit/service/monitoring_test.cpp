@@ -200,11 +200,15 @@ TEST_F(MonitoringTest, ARiskItemOutsideAnEpisodeIsRaisedOnTheClientForTheCoordin
   Clinic clinic(*store_, *catalogue_, instruments::Use::CLINICAL);
   Actor coordinator{org_, 1, Role::COORDINATOR, std::nullopt, std::nullopt, "coord", "test"};
   Actor therapist{org_, 2, Role::THERAPIST, therapist_, std::nullopt, "ther", "test"};
-  Submission s = Phq(1, "waiting-risk");
-  s.respondent_id = client;
-  s.subject_id = client;
-  s.episode_id.reset();
-  auto out = clinic.SubmitResponse(coordinator, s);
+  // The client's PHQ-9, answered with no episode.
+  auto waiting_phq = [&](double item9, const std::string& key) {
+    Submission s = Phq(item9, key);
+    s.respondent_id = client;
+    s.subject_id = client;
+    s.episode_id.reset();
+    return s;
+  };
+  auto out = clinic.SubmitResponse(coordinator, waiting_phq(1, "waiting-risk"));
   ASSERT_TRUE(out) << out.error().message;
   ASSERT_EQ(out->alerts.size(), 1u);
   const Alert& raised = out->alerts[0];
@@ -213,11 +217,7 @@ TEST_F(MonitoringTest, ARiskItemOutsideAnEpisodeIsRaisedOnTheClientForTheCoordin
   EXPECT_EQ(raised.episode_id, 0);
   EXPECT_EQ(raised.client_id, client);
   // Nothing else is judged without an episode: a low score raises no other alert.
-  Submission calm = Phq(0, "waiting-calm");
-  calm.respondent_id = client;
-  calm.subject_id = client;
-  calm.episode_id.reset();
-  auto none = clinic.SubmitResponse(coordinator, calm);
+  auto none = clinic.SubmitResponse(coordinator, waiting_phq(0, "waiting-calm"));
   ASSERT_TRUE(none) << none.error().message;
   EXPECT_TRUE(none->alerts.empty());
   // The coordinators see it and handle it; no therapist holds the client yet.
