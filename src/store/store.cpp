@@ -81,6 +81,59 @@ void Query(soci::session& sql, const std::string& query, Row& row, OnRow on_row,
   while (st.fetch()) on_row();
 }
 
+struct AlertRow {
+  ll id = 0, episode = 0, client = 0, response = 0;
+  std::string kind, severity, detail, raised, ack, resolved;
+  soci::indicator episode_ind = soci::i_ok, client_ind = soci::i_ok, response_ind = soci::i_ok, ack_ind = soci::i_ok,
+                  resolved_ind = soci::i_ok;
+  static constexpr const char* kColumns =
+      "id, episode_id, client_id, response_id, kind, severity, detail, raised_at, acknowledged_at, resolved_at";
+  void Bind(soci::statement& st) {
+    st.exchange(soci::into(id));
+    st.exchange(soci::into(episode, episode_ind));
+    st.exchange(soci::into(client, client_ind));
+    st.exchange(soci::into(response, response_ind));
+    st.exchange(soci::into(kind));
+    st.exchange(soci::into(severity));
+    st.exchange(soci::into(detail));
+    st.exchange(soci::into(raised));
+    st.exchange(soci::into(ack, ack_ind));
+    st.exchange(soci::into(resolved, resolved_ind));
+  }
+  Alert ToDomain(OrgId org) const {
+    Alert a;
+    a.org_id = org;
+    a.id = id;
+    a.episode_id = episode_ind == soci::i_null ? 0 : episode;
+    if (client_ind != soci::i_null) a.client_id = client;
+    if (response_ind != soci::i_null) a.response_id = response;
+    a.kind = kind;
+    a.severity = severity;
+    a.detail = detail;
+    a.raised_at = raised;
+    a.acknowledged_at = ack_ind == soci::i_null ? "" : ack;
+    a.resolved_at = resolved_ind == soci::i_null ? "" : resolved;
+    return a;
+  }
+};
+
+// An alert with its lifecycle columns: the clinician's note and the evidence behind it.
+struct AlertWithNoteRow : AlertRow {
+  std::string note, evidence;
+  static std::string Columns() { return std::string(kColumns) + ", note, evidence"; }
+  void Bind(soci::statement& st) {
+    AlertRow::Bind(st);
+    st.exchange(soci::into(note));
+    st.exchange(soci::into(evidence));
+  }
+  Alert ToDomain(OrgId org) const {
+    Alert a = AlertRow::ToDomain(org);
+    a.note = note;
+    a.evidence = evidence;
+    return a;
+  }
+};
+
 struct TherapistRow {
   ll id = 0;
   std::string external_id, display_name, approaches, style, languages, modality, location,
@@ -1175,38 +1228,11 @@ namespace {
 
 // Reads alerts with every lifecycle column (note, evidence, resolved_at) for `where`.
 std::vector<Alert> ReadAlerts(soci::session& sql, OrgId org, const std::string& where, ll key) {
+  AlertWithNoteRow row;
+  ll o = org;
   std::vector<Alert> out;
-  ll o = org, k = key, id = 0, episode = 0, client = 0, response = 0;
-  std::string kind, severity, detail_text, raised, ack, resolved, note, evidence;
-  soci::indicator episode_ind = soci::i_ok, client_ind = soci::i_ok, response_ind = soci::i_ok, ack_ind = soci::i_ok,
-                  resolved_ind = soci::i_ok;
-  soci::statement st =
-      (sql.prepare << "SELECT id, episode_id, client_id, response_id, kind, severity, detail, raised_at, "
-                      "acknowledged_at, resolved_at, note, evidence FROM alerts WHERE org_id = :o AND " +
-                          where + " ORDER BY id",
-       soci::into(id), soci::into(episode, episode_ind), soci::into(client, client_ind),
-       soci::into(response, response_ind), soci::into(kind),
-       soci::into(severity), soci::into(detail_text), soci::into(raised), soci::into(ack, ack_ind),
-       soci::into(resolved, resolved_ind), soci::into(note), soci::into(evidence), soci::use(o),
-       soci::use(k));
-  st.execute();
-  while (st.fetch()) {
-    Alert a;
-    a.org_id = org;
-    a.id = id;
-    a.episode_id = episode_ind == soci::i_null ? 0 : episode;
-    if (client_ind != soci::i_null) a.client_id = client;
-    if (response_ind != soci::i_null) a.response_id = response;
-    a.kind = kind;
-    a.severity = severity;
-    a.detail = detail_text;
-    a.raised_at = raised;
-    a.acknowledged_at = ack_ind == soci::i_null ? "" : ack;
-    a.resolved_at = resolved_ind == soci::i_null ? "" : resolved;
-    a.note = note;
-    a.evidence = evidence;
-    out.push_back(std::move(a));
-  }
+  Query(sql, "SELECT " + AlertWithNoteRow::Columns() + " FROM alerts WHERE org_id = :o AND " + where + " ORDER BY id",
+        row, [&] { out.push_back(row.ToDomain(org)); }, o, key);
   return out;
 }
 
@@ -1649,42 +1675,6 @@ struct LoginRow {
     if (therapist_ind != soci::i_null) u.therapist_id = therapist;
     if (client_ind != soci::i_null) u.client_id = client;
     return u;
-  }
-};
-
-struct AlertRow {
-  ll id = 0, episode = 0, client = 0, response = 0;
-  std::string kind, severity, detail, raised, ack, resolved;
-  soci::indicator episode_ind = soci::i_ok, client_ind = soci::i_ok, response_ind = soci::i_ok, ack_ind = soci::i_ok,
-                  resolved_ind = soci::i_ok;
-  static constexpr const char* kColumns =
-      "id, episode_id, client_id, response_id, kind, severity, detail, raised_at, acknowledged_at, resolved_at";
-  void Bind(soci::statement& st) {
-    st.exchange(soci::into(id));
-    st.exchange(soci::into(episode, episode_ind));
-    st.exchange(soci::into(client, client_ind));
-    st.exchange(soci::into(response, response_ind));
-    st.exchange(soci::into(kind));
-    st.exchange(soci::into(severity));
-    st.exchange(soci::into(detail));
-    st.exchange(soci::into(raised));
-    st.exchange(soci::into(ack, ack_ind));
-    st.exchange(soci::into(resolved, resolved_ind));
-  }
-  Alert ToDomain(OrgId org) const {
-    Alert a;
-    a.org_id = org;
-    a.id = id;
-    a.episode_id = episode_ind == soci::i_null ? 0 : episode;
-    if (client_ind != soci::i_null) a.client_id = client;
-    if (response_ind != soci::i_null) a.response_id = response;
-    a.kind = kind;
-    a.severity = severity;
-    a.detail = detail;
-    a.raised_at = raised;
-    a.acknowledged_at = ack_ind == soci::i_null ? "" : ack;
-    a.resolved_at = resolved_ind == soci::i_null ? "" : resolved;
-    return a;
   }
 };
 
