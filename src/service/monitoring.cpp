@@ -137,53 +137,44 @@ Result<monitor::EpisodeAssessment> Service::AssessEpisode(OrgId org, Id episode_
 Result<std::vector<Alert>> Service::MonitorSubmission(OrgId org, const instruments::Instrument& instrument,
                                                       const Response& response) {
   std::vector<Alert> out;
-  if (!response.episode_id) {
-    // Outside an episode (a waitlisted client's intake, a client between episodes) there is no
-    // pair to watch, but a risk item is still raised at once, on the client, for the coordinators.
-    if (instrument.respondent != instruments::Respondent::CLIENT || response.subject_id == 0) return out;
-    auto scored = instruments::Score(instrument, response.answers);
-    if (!scored) return scored.error();
-    const std::vector<monitor::Observation> one{
-        monitor::MakeObservation(instrument, *scored, 0, 1, &response.answers)};
-    ATTUNE_TRY(config, MonitorConfigFor(org));
-    ATTUNE_TRY(assessment, monitor::AssessEpisode(one, catalogue_, {}, config));
-    for (const auto& raised : assessment.alerts.back()) {
-      if (raised.kind != "risk_item") continue;
-      Alert a;
-      a.org_id = org;
-      a.client_id = response.subject_id;
-      a.kind = raised.kind;
-      a.severity = raised.severity;
-      a.detail = raised.detail + " (outside an episode)";
-      a.evidence = raised.evidence;
-      out.push_back(std::move(a));
-    }
-    return out;
-  }
-  store::ResponseFilter filter;
-  filter.episode_id = response.episode_id;
-  ATTUNE_TRY(history, store_.ListResponses(org, filter));
-  ATTUNE_TRY(numbers, SessionNumbers(store_, org, *response.episode_id));
-  auto observations = BuildObservations(catalogue_, history, numbers);
+  // Outside an episode (a waitlisted client's intake, a client between episodes) there is no
+  // pair to watch, but a risk item is still raised at once, on the client, for the coordinators.
+  const bool outside = !response.episode_id;
+  if (outside && (instrument.respondent != instruments::Respondent::CLIENT || response.subject_id == 0)) return out;
   auto scored = instruments::Score(instrument, response.answers);
   if (!scored) return scored.error();
+  std::vector<monitor::Observation> observations;
+  std::map<std::string, monitor::Curve> curves;
   int session = 1;
-  for (const auto& o : observations) session += o.instrument == instrument.id ? 1 : 0;
-  if (response.session_id) {
-    auto it = numbers.find(*response.session_id);
-    if (it != numbers.end()) session = it->second;
+  if (!outside) {
+    store::ResponseFilter filter;
+    filter.episode_id = response.episode_id;
+    ATTUNE_TRY(history, store_.ListResponses(org, filter));
+    ATTUNE_TRY(numbers, SessionNumbers(store_, org, *response.episode_id));
+    observations = BuildObservations(catalogue_, history, numbers);
+    for (const auto& o : observations) session += o.instrument == instrument.id ? 1 : 0;
+    if (response.session_id) {
+      auto it = numbers.find(*response.session_id);
+      if (it != numbers.end()) session = it->second;
+    }
+    ATTUNE_TRY(stored, StoredCurves(org));
+    curves = std::move(stored);
   }
   observations.push_back(monitor::MakeObservation(instrument, *scored, 0, session, &response.answers));
-  ATTUNE_TRY(curves, StoredCurves(org));
   ATTUNE_TRY(config, MonitorConfigFor(org));
   ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, config));
   for (const auto& raised : assessment.alerts.back()) {
+    if (outside && raised.kind != "risk_item") continue;
     Alert a;
     a.org_id = org;
-    a.episode_id = *response.episode_id;
+    if (outside) {
+      a.client_id = response.subject_id;
+    } else {
+      a.episode_id = *response.episode_id;
+    }
     a.kind = raised.kind;
     a.severity = raised.severity;
-    a.detail = raised.detail;
+    a.detail = outside ? raised.detail + " (outside an episode)" : raised.detail;
     a.evidence = raised.evidence;
     out.push_back(std::move(a));
   }
