@@ -68,6 +68,13 @@ class ApiE2e : public ::testing::Test {
     return a;
   }
 
+  // A problem answer: its status, the field it names and its whole detail.
+  static void ExpectProblem(const Answer& a, int status, const std::string& field, const std::string& detail) {
+    EXPECT_EQ(a.status, status) << a.text;
+    EXPECT_EQ(a.body["field"], field) << a.text;
+    EXPECT_EQ(a.body["detail"], detail) << a.text;
+  }
+
   static std::string* dir_;
   static std::string* db_;
   static ServerProcess* server_;
@@ -222,9 +229,7 @@ TEST_F(ApiE2e, AlertsAreListedAcknowledgedAndResolved) {
   auto resolved_list = Call("GET", "/api/v1/alerts?state=resolved", s.token);
   EXPECT_GE(resolved_list.body["alerts"].size(), 1u);
   auto bogus = Call("GET", "/api/v1/alerts?state=closed", s.token);
-  EXPECT_EQ(bogus.status, 400);
-  EXPECT_EQ(bogus.body["field"], "state");
-  EXPECT_EQ(bogus.body["detail"], "state is \"closed\"; expected open, acknowledged or resolved");
+  ExpectProblem(bogus, 400, "state", "state is \"closed\"; expected open, acknowledged or resolved");
 }
 
 TEST_F(ApiE2e, ProblemDetailsForBadInputUnknownRoutesAndHugeBodies) {
@@ -237,30 +242,22 @@ TEST_F(ApiE2e, ProblemDetailsForBadInputUnknownRoutesAndHugeBodies) {
   // Dates that name no day are refused, naming the field and the value.
   auto no_day = Call("POST", "/api/v1/episodes", s.token,
                      json{{"client_id", 1}, {"therapist_id", 1}, {"started_on", "2026-02-30"}});
-  EXPECT_EQ(no_day.status, 400);
-  EXPECT_EQ(no_day.body["field"], "started_on");
-  EXPECT_EQ(no_day.body["detail"], "started_on is \"2026-02-30\"; expected a date YYYY-MM-DD");
+  ExpectProblem(no_day, 400, "started_on", "started_on is \"2026-02-30\"; expected a date YYYY-MM-DD");
   auto no_time = Call("POST", "/api/v1/episodes/1/sessions", s.token, json{{"number", 9}, {"held_at", "tuesday"}});
   EXPECT_EQ(no_time.status, 400);
   EXPECT_EQ(no_time.body["field"], "held_at");
   // A reference to nothing is 404 on the field that made it.
   auto nobody = Call("POST", "/api/v1/episodes", s.token,
                      json{{"client_id", 99999}, {"therapist_id", 1}, {"started_on", "2026-03-01"}});
-  EXPECT_EQ(nobody.status, 404);
-  EXPECT_EQ(nobody.body["field"], "client_id");
-  EXPECT_EQ(nobody.body["detail"], "client 99999 not found in organisation 1");
+  ExpectProblem(nobody, 404, "client_id", "client 99999 not found in organisation 1");
   // A taken key is 409 naming the field and the value, never the database's own text.
   auto taken = Call("POST", "/api/v1/clients", s.token, json{{"external_id", "ac1"}, {"pseudonym", "Again"}});
-  EXPECT_EQ(taken.status, 409);
-  EXPECT_EQ(taken.body["field"], "external_id");
-  EXPECT_EQ(taken.body["detail"],
-            "external_id \"ac1\" is already taken; expected an id no other client of the organisation has");
+  ExpectProblem(taken, 409, "external_id",
+                "external_id \"ac1\" is already taken; expected an id no other client of the organisation has");
   auto twice = Call("POST", "/api/v1/episodes/1/sessions", s.token,
                     json{{"number", 1}, {"held_at", "2026-01-05T10:00:00Z"}});
-  EXPECT_EQ(twice.status, 409);
-  EXPECT_EQ(twice.body["field"], "number");
-  EXPECT_EQ(twice.body["detail"],
-            "number 1: episode 1 already has a session 1; expected a session number it does not have yet");
+  ExpectProblem(twice, 409, "number",
+                "number 1: episode 1 already has a session 1; expected a session number it does not have yet");
   auto res = client.Get("/api/v1/nowhere", {{"Authorization", "Bearer " + s.token}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
@@ -318,9 +315,7 @@ TEST_F(ApiE2e, RecommendationsAndExports) {
   EXPECT_EQ(exported.status, 200);
   // A misspelt filter is an error, not an empty (or identified) export.
   auto spelt = Call("GET", "/api/v1/exports/scores?deidentify=no", coord.token);
-  EXPECT_EQ(spelt.status, 400);
-  EXPECT_EQ(spelt.body["field"], "deidentify");
-  EXPECT_EQ(spelt.body["detail"], "deidentify is \"no\"; expected true or false");
+  ExpectProblem(spelt, 400, "deidentify", "deidentify is \"no\"; expected true or false");
   auto unknown = Call("GET", "/api/v1/exports/scores?instrument=phq-9", coord.token);
   EXPECT_EQ(unknown.status, 404);
   EXPECT_NE(unknown.body["detail"].get<std::string>().find("\"phq-9\" is not a known instrument"), std::string::npos)
