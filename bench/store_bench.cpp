@@ -26,13 +26,29 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// The clients the responses are about (a response must name a client of the organisation).
+constexpr long kClients = 20000;
+
+void AddClients(store::Store& store, OrgId org, long n) {
+  std::vector<Client> clients(static_cast<std::size_t>(n));
+  for (long i = 0; i < n; ++i) {
+    clients[static_cast<std::size_t>(i)].external_id = fmt::format("c{}", i + 1);
+    clients[static_cast<std::size_t>(i)].pseudonym = fmt::format("Client {}", i + 1);
+  }
+  auto added = store.AddClients(org, clients);
+  if (!added) {
+    fmt::print(stderr, "clients: {}\n", added.error().message);
+    std::exit(1);
+  }
+}
+
 std::string MakeCsv(long rows) {
   std::mt19937 rng(42);
   std::uniform_int_distribution<int> answer(0, 3);
   std::string csv = "key,subject_id,answered_at,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8,phq9_9,phq9_10\n";
   csv.reserve(static_cast<std::size_t>(rows) * 60);
   for (long i = 0; i < rows; ++i) {
-    csv += fmt::format("b{},{},2026-{:02}-{:02}T10:00:00Z", i, i % 20000, 1 + i % 12, 1 + i % 28);
+    csv += fmt::format("b{},{},2026-{:02}-{:02}T10:00:00Z", i, 1 + i % kClients, 1 + i % 12, 1 + i % 28);
     for (int item = 0; item < 10; ++item) {
       csv += ',';
       csv += static_cast<char>('0' + answer(rng));
@@ -100,6 +116,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     auto org = store->CreateOrganisation("Bench clinic");
+    AddClients(*store, *org, kClients);
     service::Service service(*store, *catalogue, instruments::Use::CLINICAL);
     std::istringstream in(csv);
     service::ImportOptions options;
@@ -132,6 +149,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     auto org = store->CreateOrganisation("Bench clinic");
+    AddClients(*store, *org, 500);
     service::Service service(*store, *catalogue, instruments::Use::CLINICAL);
     std::vector<double> ms;
     ms.reserve(static_cast<std::size_t>(submissions));
@@ -140,7 +158,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < submissions; ++i) {
       service::Submission s;
       s.instrument_id = "phq9";
-      s.respondent_id = s.subject_id = i % 500;
+      s.respondent_id = s.subject_id = 1 + i % 500;
       s.answered_at = "2026-11-26T10:00:00Z";
       for (int item = 0; item < 10; ++item) s.answers.emplace_back(answer(rng));
       s.idempotency_key = "s" + std::to_string(i);

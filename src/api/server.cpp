@@ -633,6 +633,10 @@ Result<Reply> CreateSession(Call& call, Context&) {
   s.episode_id = PathId(call, 1);
   ATTUNE_TRY(number, wire::Int(body, "number", true));
   ATTUNE_TRY(held_at, wire::String(body, "held_at", true));
+  if (number < 1 || number > kMaxSessionNumber) {  // before narrowing to int
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("number is {}; expected a whole number from 1 to {}", number, kMaxSessionNumber), "number");
+  }
   s.number = static_cast<int>(number);
   s.held_at = held_at;
   ATTUNE_TRY(id, call.clinic.CreateSession(call.actor, s));

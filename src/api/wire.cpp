@@ -230,6 +230,7 @@ Result<Episode> EpisodeFrom(const json& j) {
   ATTUNE_TRY(started_on, String(j, "started_on", true));
   ATTUNE_TRY(status, String(j, "status", false));
   ATTUNE_TRY(assigned_by, String(j, "assigned_by", false));
+  ATTUNE_TRY(ended_on, String(j, "ended_on", false));
   if (!client) return Error{ErrorCode::INVALID_ARGUMENT, "client_id is missing; expected a client id", "client_id"};
   if (!therapist) return Error{ErrorCode::INVALID_ARGUMENT, "therapist_id is missing; expected a therapist id", "therapist_id"};
   if (!status.empty() && status != "waiting" && status != "active" && status != "ended") {
@@ -238,8 +239,9 @@ Result<Episode> EpisodeFrom(const json& j) {
   e.client_id = *client;
   e.therapist_id = *therapist;
   e.started_on = started_on;
+  e.ended_on = ended_on;
   e.status = status.empty() ? "active" : status;
-  e.assigned_by = assigned_by.empty() ? "coordinator" : assigned_by;
+  e.assigned_by = j.contains("assigned_by") && !j["assigned_by"].is_null() ? assigned_by : "coordinator";
   return e;
 }
 

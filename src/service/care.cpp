@@ -108,12 +108,22 @@ Result<ExpectedBand> Clinic::Expected(const Actor& actor, Id client_id, const st
                             instrument_id),
                 "scale");
   }
-  const monitor::Config config = monitor::Config::Defaults();
+  // The organisation's own band (its not_on_track_z), as its not-on-track alerts use.
+  ATTUNE_TRY(config, service_.MonitorConfigFor(actor.org));
   band.z = config.not_on_track_z;
   ATTUNE_TRY(curves, service_.StoredCurves(actor.org));
   auto curve = curves.find(instrument_id + "." + band.scale_id);
   ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
   AuditRead(actor, "expected.read", "client", std::to_string(client_id), instrument_id + "." + band.scale_id);
+  auto settings = config.scales.find(instrument_id + "." + band.scale_id);
+  const bool alliance = settings != config.scales.end() && settings->second.role == monitor::Role::ALLIANCE;
+  if (alliance || (curve != curves.end() && curve->second.model != monitor::CurveModel::EXPECTED_RESPONSE)) {
+    // Its stored model, if any, is its within-pair spread, not a curve over sessions.
+    band.reason = instrument_id + "." + band.scale_id +
+                  " is an alliance scale: it is watched against the pair's own level (rupture alerts), not an "
+                  "expected-response curve";
+    return band;
+  }
   if (curve == curves.end()) {
     band.reason = "no expected-response curve is stored for " + instrument_id + "." + band.scale_id +
                   " (attune monitor fit)";
@@ -286,7 +296,7 @@ Result<Alert> Clinic::ResolveAlert(const Actor& actor, Id id, const std::string&
   ATTUNE_CHECK(AlertAccess(store_, actor, id, "resolve", [&](const Episode& e) {
     return RequireEpisodeAccess(actor, e, "resolve this alert");
   }));
-  if (note.empty()) return store_.ResolveAlert(actor.org, id, AuditActor(actor));
+  // With or without a note of its own, the answer carries the alert's whole note as stored.
   return store_.ResolveAlertWithNote(actor.org, id, note, AuditActor(actor));
 }
 
@@ -313,6 +323,13 @@ Result<TrainingRecord> Clinic::AddTraining(const Actor& actor, TrainingRecord re
   if (!IsCalendarDate(record.completed_on)) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("completed_on is '{}'; expected a date YYYY-MM-DD", record.completed_on), "completed_on");
+  }
+  // Training is logged once done; a day's grace for clocks ahead of UTC.
+  if (const std::string latest = TomorrowUtc(); record.completed_on > latest) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("completed_on is '{}'; expected a date on or before today ({} at the latest)",
+                            record.completed_on, latest),
+                "completed_on");
   }
   record.org_id = actor.org;
   ATTUNE_TRY(id, store_.AddTrainingRecord(actor.org, record, AuditActor(actor)));

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <ctime>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <set>
@@ -729,10 +730,62 @@ Result<Episode> Clinic::GetEpisode(const Actor& actor, Id id) {
   return e;
 }
 
+namespace {
+
+// An episode's own fields agree: who assigned it, and an end date exactly when it has ended.
+Result<void> CheckNewEpisode(const Episode& e) {
+  for (const auto& [field, date] : {std::pair{"started_on", &e.started_on}, std::pair{"ended_on", &e.ended_on}}) {
+    if ((field == std::string_view("started_on") || !date->empty()) && !IsCalendarDate(*date)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("{} is \"{}\"; expected a date YYYY-MM-DD", field, *date),
+                  field);
+    }
+  }
+  static constexpr const char* kAssigners[] = {"coordinator", "match", "client_choice", "random"};
+  if (std::none_of(std::begin(kAssigners), std::end(kAssigners), [&](const char* a) { return e.assigned_by == a; })) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("assigned_by is \"{}\"; expected coordinator, match, client_choice or random",
+                            e.assigned_by.substr(0, 40)),
+                "assigned_by");
+  }
+  if (e.status == "ended" && e.ended_on.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "ended_on is missing; expected the date an ended episode ended",
+                "ended_on");
+  }
+  if (e.status != "ended" && !e.ended_on.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("ended_on is \"{}\" for a {} episode; expected no end date unless status is ended",
+                            e.ended_on, e.status),
+                "ended_on");
+  }
+  if (!e.ended_on.empty() && e.ended_on < e.started_on) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("ended_on is \"{}\", before started_on {}; expected a date on or after it", e.ended_on,
+                            e.started_on),
+                "ended_on");
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Result<Id> Clinic::CreateEpisode(const Actor& actor, const Episode& episode) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "create episodes"));
   ATTUNE_CHECK(Referenced(store_.GetClient(actor.org, episode.client_id), "client_id"));
   ATTUNE_CHECK(Referenced(store_.GetTherapist(actor.org, episode.therapist_id), "therapist_id"));
+  ATTUNE_CHECK(CheckNewEpisode(episode));
+  if (episode.status != "ended") {
+    // One current episode per client: the waitlist, choice and the caseloads all rely on it.
+    ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
+    for (const auto& e : episodes) {
+      if (e.client_id == episode.client_id && e.status != "ended") {
+        return Fail(ErrorCode::CONFLICT,
+                    fmt::format("client_id {} already has episode {} ({}); expected a client without a current "
+                                "episode (end that one first)",
+                                episode.client_id, e.id, e.status),
+                    "client_id");
+      }
+    }
+  }
   return store_.AddEpisode(actor.org, episode, AuditActor(actor));
 }
 
@@ -745,8 +798,9 @@ Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "record sessions"));
   ATTUNE_TRY(episode, store_.GetEpisode(actor.org, session.episode_id));
   ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "record sessions of this episode"));
-  if (session.number < 1) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("number is {}; expected 1 or more", session.number),
+  if (session.number < 1 || session.number > kMaxSessionNumber) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("number is {}; expected a whole number from 1 to {}", session.number, kMaxSessionNumber),
                 "number");
   }
   if (!IsTimestamp(session.held_at)) {
@@ -775,11 +829,22 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
   } else if (actor.role == Role::THERAPIST) {
     if (!therapist_form) return Denied(actor, "submit a client-rated instrument");
     submission.respondent_id = actor.therapist_id.value_or(0);
-    bool self_report = submission.subject_id == submission.respondent_id && !submission.episode_id;
-    if (!self_report) ATTUNE_CHECK(RequireClientAccess(actor, submission.subject_id, "rate this client"));
+    if (!submission.episode_id && submission.subject_id == 0) submission.subject_id = submission.respondent_id;
+    const bool about_self = !submission.episode_id && submission.subject_id == submission.respondent_id;
+    if (!about_self) ATTUNE_CHECK(RequireClientAccess(actor, submission.subject_id, "rate this client"));
   }
-  // The subject must be a client of this organisation (unless a therapist's self-report).
-  bool self_report = therapist_form && submission.subject_id == submission.respondent_id && !submission.episode_id;
+  // A therapist's form outside an episode is their report about themself (IsTherapistSelfReport);
+  // a rating of a client names the episode, so that it is read as the client's.
+  const bool self_report = therapist_form && !submission.episode_id;
+  if (self_report && submission.subject_id != submission.respondent_id) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("episode_id is missing; a therapist's rating of client {} belongs to an episode "
+                            "(without one, a therapist's form is their report about themself, subject_id {})",
+                            submission.subject_id, submission.respondent_id),
+                "episode_id");
+  }
+  if (self_report) ATTUNE_CHECK(Referenced(store_.GetTherapist(actor.org, submission.respondent_id), "respondent_id"));
+  // Otherwise the subject must be a client of this organisation.
   if (!self_report) ATTUNE_CHECK(Referenced(RequireClient(actor.org, submission.subject_id), "subject_id"));
   if (submission.episode_id) {
     ATTUNE_TRY(episode, Referenced(store_.GetEpisode(actor.org, *submission.episode_id), "episode_id"));
@@ -815,12 +880,20 @@ Result<std::vector<Response>> Clinic::ListResponses(const Actor& actor, Id clien
   store::ResponseFilter filter;
   filter.subject_id = client_id;
   ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
+  std::erase_if(rows, IsTherapistSelfReport);  // about therapist `client_id`, not this client
   AuditRead(actor, "response.list", "client", std::to_string(client_id),
             fmt::format("{} responses", rows.size()));
   return rows;
 }
 
 Result<std::vector<Score>> Clinic::ScoresOf(const Actor& actor, const Response& response) {
+  if (IsTherapistSelfReport(response)) {
+    // Only the therapist themself reads their own self-report (docs/api.md, mindfulness).
+    if (actor.role != Role::THERAPIST || actor.therapist_id != response.respondent_id) {
+      return Denied(actor, "read this therapist's own questionnaire");
+    }
+    return store_.ScoresOf(actor.org, response.id);
+  }
   ATTUNE_CHECK(RequireClientAccess(actor, response.subject_id, "read this client's scores"));
   return store_.ScoresOf(actor.org, response.id);
 }
@@ -841,6 +914,7 @@ Result<std::vector<TrajectoryPoint>> Clinic::Trajectory(const Actor& actor, Id c
   ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
   std::vector<TrajectoryPoint> out;
   for (const auto& r : rows) {
+    if (IsTherapistSelfReport(r)) continue;  // about therapist `client_id`, not this client
     ATTUNE_TRY(scores, store_.ScoresOf(actor.org, r.id));
     for (const auto& s : scores) {
       if (s.scale_id == scale) out.push_back({r.id, r.answered_at, r.session_id, r.episode_id, s.value, s.band});

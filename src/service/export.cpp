@@ -54,18 +54,25 @@ std::string Number(double value) {
 }
 
 struct Identity {
+  // The response id as written: its pseudonym when de-identified (the raw id would link two
+  // exports made with different salts), else the number.
+  nlohmann::json response;
   std::string respondent, subject, episode, session, answered_at, key;
+  std::string ResponseText() const { return response.is_string() ? response.get<std::string>() : response.dump(); }
 };
 
 Identity Identify(const Response& r, const ExportOptions& options, Pseudonyms& pseudonyms) {
   Identity id;
   if (options.deidentify) {
+    id.response = pseudonyms.Of("r", r.id);
     id.respondent = pseudonyms.Of(r.respondent == RespondentKind::THERAPIST ? "t" : "c", r.respondent_id);
-    id.subject = pseudonyms.Of("s", r.subject_id);
+    // A therapist's self-report is about the therapist: the same pseudonym as its respondent.
+    id.subject = IsTherapistSelfReport(r) ? id.respondent : pseudonyms.Of("s", r.subject_id);
     if (r.episode_id) id.episode = pseudonyms.Of("e", *r.episode_id);
     if (r.session_id) id.session = pseudonyms.Of("v", *r.session_id);
     id.answered_at = r.answered_at.substr(0, 10);
   } else {
+    id.response = r.id;
     id.respondent = std::to_string(r.respondent_id);
     id.subject = std::to_string(r.subject_id);
     if (r.episode_id) id.episode = std::to_string(*r.episode_id);
@@ -121,7 +128,7 @@ Result<std::int64_t> Service::ExportResponses(OrgId org, std::ostream& out, cons
     Identity id = Identify(r, options, pseudonyms);
     ++written;
     if (json) {
-      nlohmann::json row = {{"response_id", r.id},
+      nlohmann::json row = {{"response_id", id.response},
                             {"instrument", r.instrument_id},
                             {"instrument_version", r.instrument_version},
                             {"respondent", store::RespondentName(r.respondent)},
@@ -144,7 +151,7 @@ Result<std::int64_t> Service::ExportResponses(OrgId org, std::ostream& out, cons
       json->Add(row);
       return;
     }
-    out << r.id << ',' << detail::CsvField(r.instrument_id) << ',' << detail::CsvField(r.instrument_version) << ','
+    out << id.ResponseText() << ',' << detail::CsvField(r.instrument_id) << ',' << detail::CsvField(r.instrument_version) << ','
         << store::RespondentName(r.respondent) << ',' << id.respondent << ',' << id.subject << ',' << id.episode << ','
         << id.session << ',' << detail::CsvField(id.answered_at);
     if (!options.deidentify) out << ',' << detail::CsvField(id.key);
@@ -197,7 +204,7 @@ Result<std::int64_t> Service::ExportScores(OrgId org, std::ostream& out, const E
     const Facts& f = facts[at];
     ++written;
     if (json) {
-      json->Add({{"response_id", s.response_id},
+      json->Add({{"response_id", f.identity.response},
                  {"instrument", f.instrument},
                  {"subject_id", f.identity.subject},
                  {"answered_at", f.identity.answered_at},
@@ -209,7 +216,7 @@ Result<std::int64_t> Service::ExportScores(OrgId org, std::ostream& out, const E
                  {"prorated", s.prorated}});
       return;
     }
-    out << s.response_id << ',' << detail::CsvField(f.instrument) << ',' << f.identity.subject << ','
+    out << f.identity.ResponseText() << ',' << detail::CsvField(f.instrument) << ',' << f.identity.subject << ','
         << detail::CsvField(f.identity.answered_at) << ',' << detail::CsvField(s.scale_id) << ','
         << (s.value ? Number(*s.value) : "") << ',' << detail::CsvField(s.band) << ','
         << (s.caseness ? (*s.caseness ? "1" : "0") : "") << ',' << s.answered << ',' << (s.prorated ? 1 : 0)

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <variant>
 
 #include "attune/core/dates.hpp"
@@ -98,16 +99,23 @@ struct Cells {
 // The loop the therapist and client imports share: each data row (blank lines skipped) is
 // counted, checked for width, built by `build` (a T, or the refusal of the row), refused when a
 // required cell is empty, and kept; by default one refused row means `add` is never called.
+// A unique column and the values the organisation already holds in it (its external ids).
+struct UniqueColumn {
+  std::string name;
+  std::set<std::string> stored;
+};
+
 template <typename T, typename Build, typename Add>
 Result<ImportReport> ImportRows(std::istream& in, const std::set<std::string>& known,
-                                const std::vector<std::string>& required, const ImportOptions& options,
-                                Build build, Add add) {
+                                const std::vector<std::string>& required, UniqueColumn unique,
+                                const ImportOptions& options, Build build, Add add) {
   detail::CsvReader csv(in);
   auto columns = ReadHeader(csv, known, required);
   if (!columns) return columns.error();
   ImportReport report;
   std::vector<T> rows;
   std::vector<std::string> fields;
+  std::map<std::string, std::size_t> seen;  // unique value -> its line
   while (csv.Next(fields)) {
     if (fields.size() == 1 && fields[0].empty()) continue;
     ++report.rows;
@@ -126,6 +134,22 @@ Result<ImportReport> ImportRows(std::istream& in, const std::set<std::string>& k
       report.refused.push_back(cells.Refuse(*empty, fmt::format("{} is empty", *empty)));
       continue;
     }
+    // A value taken already, or by an earlier row, is refused here (by line), not by the database
+    // for the whole file.
+    const std::string& value = cells[unique.name];
+    if (auto it = seen.find(value); it != seen.end()) {
+      report.refused.push_back(cells.Refuse(
+          unique.name, fmt::format("{} '{}' repeats line {}; expected a value of its own", unique.name, value,
+                                   it->second)));
+      continue;
+    }
+    if (unique.stored.count(value)) {
+      report.refused.push_back(cells.Refuse(
+          unique.name, fmt::format("{} '{}' is already taken in the organisation; expected a new one", unique.name,
+                                   value)));
+      continue;
+    }
+    seen.emplace(value, csv.line());
     rows.push_back(std::move(std::get<T>(built)));
   }
   if ((!report.refused.empty() && !options.partial) || rows.empty()) return report;
@@ -139,11 +163,14 @@ Result<ImportReport> ImportRows(std::istream& in, const std::set<std::string>& k
 
 Result<ImportReport> Service::ImportTherapists(OrgId org, std::istream& in, const ImportOptions& options,
                                                const store::Actor& actor) {
+  UniqueColumn unique{"external_id", {}};
+  ATTUNE_TRY(stored, store_.ListTherapists(org));
+  for (const auto& t : stored) unique.stored.insert(t.external_id);
   return ImportRows<Therapist>(
       in,
       {"external_id", "display_name", "approaches", "languages", "modality", "location", "capacity", "accepting",
        "client_visible"},
-      {"external_id", "display_name"}, options,
+      {"external_id", "display_name"}, std::move(unique), options,
       [](const Cells& cells) -> std::variant<Therapist, RefusedRow> {
         Therapist t;
         t.external_id = cells["external_id"];
@@ -169,8 +196,12 @@ Result<ImportReport> Service::ImportTherapists(OrgId org, std::istream& in, cons
 
 Result<ImportReport> Service::ImportClients(OrgId org, std::istream& in, const ImportOptions& options,
                                             const store::Actor& actor) {
+  UniqueColumn unique{"external_id", {}};
+  ATTUNE_TRY(stored, store_.ListClients(org));
+  for (const auto& c : stored) unique.stored.insert(c.external_id);
   return ImportRows<Client>(
-      in, {"external_id", "pseudonym", "concerns", "goals", "constraints"}, {"external_id", "pseudonym"}, options,
+      in, {"external_id", "pseudonym", "concerns", "goals", "constraints"}, {"external_id", "pseudonym"},
+      std::move(unique), options,
       [](const Cells& cells) -> std::variant<Client, RefusedRow> {
         Client c;
         c.external_id = cells["external_id"];
@@ -218,6 +249,25 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
   std::vector<std::size_t> item_col(n);
   for (std::size_t i = 0; i < n; ++i) item_col[i] = columns.at(instrument.items[i].id);
 
+  // What the rows may name: the organisation's clients, therapists, episodes (with their client)
+  // and, read per episode as rows name them, sessions (with their episode).
+  std::set<Id> clients, therapists;
+  std::map<Id, Id> episode_client;
+  std::map<Id, std::set<Id>> episode_sessions;
+  {
+    ATTUNE_TRY(rows, store_.ListClients(org));
+    for (const auto& c : rows) clients.insert(c.id);
+    ATTUNE_TRY(staff, store_.ListTherapists(org));
+    for (const auto& t : staff) therapists.insert(t.id);
+    ATTUNE_TRY(episodes, store_.ListEpisodes(org));
+    for (const auto& e : episodes) episode_client[e.id] = e.client_id;
+  }
+  const bool therapist_form = instrument.respondent == instruments::Respondent::THERAPIST;
+  std::unordered_map<std::string, std::size_t> keys_seen;  // key -> its line
+  // Keys stored before are looked up only when there are any (a first import pays nothing).
+  ATTUNE_TRY(stored_count, store_.CountResponses(org));
+  const bool any_stored = stored_count > 0;
+
   ImportReport report;
   bool stopped_for_refusals = false;
   std::vector<std::string> fields;
@@ -239,6 +289,19 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
     Response& r = out.response;
     r.idempotency_key = fields[key_col];
     if (r.idempotency_key.empty()) return refuse(key_col + 1, "key is empty");
+    // A key repeated in the file, or stored already, is refused by line, not for the whole file.
+    if (auto it = keys_seen.find(r.idempotency_key); it != keys_seen.end()) {
+      return refuse(key_col + 1, fmt::format("key '{}' repeats line {}; expected a key of its own",
+                                             r.idempotency_key, it->second));
+    }
+    if (auto stored = any_stored ? store_.FindResponseByKey(org, r.idempotency_key)
+                                 : Result<std::optional<Response>>(std::nullopt);
+        !stored || *stored) {
+      return refuse(key_col + 1, stored ? fmt::format("key '{}' is already stored (response {}); expected a new key",
+                                                      r.idempotency_key, (*stored)->id)
+                                        : stored.error().message);
+    }
+    keys_seen.emplace(r.idempotency_key, csv.line());
     long long id = 0;
     if (!ParseNumber(fields[subject_col], id)) {
       return refuse(subject_col + 1, fmt::format("subject_id '{}' is not a whole number", fields[subject_col]));
@@ -262,6 +325,44 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
       }
       *target = id;
     }
+    // The same rule as a submission (IsTherapistSelfReport): a therapist's form outside an
+    // episode is about that therapist; every other row is about a client, in that client's episode.
+    if (therapist_form && !r.episode_id) {
+      if (!therapists.count(r.respondent_id) || r.subject_id != r.respondent_id) {
+        return refuse(subject_col + 1, fmt::format("subject_id {} is not a therapist answering about themself "
+                                                   "(a rating of a client needs its episode_id)",
+                                                   r.subject_id));
+      }
+    } else if (!clients.count(r.subject_id)) {
+      return refuse(subject_col + 1, fmt::format("subject_id {} is not a client of this organisation", r.subject_id));
+    }
+    if (r.episode_id) {
+      auto episode = episode_client.find(*r.episode_id);
+      if (episode == episode_client.end()) {
+        return refuse(*episode_col + 1, fmt::format("episode_id {} is not an episode of this organisation", *r.episode_id));
+      }
+      if (episode->second != r.subject_id) {
+        return refuse(*episode_col + 1, fmt::format("episode_id {} belongs to client {}, not subject {}",
+                                                    *r.episode_id, episode->second, r.subject_id));
+      }
+    }
+    if (r.session_id) {
+      if (!r.episode_id) {
+        return refuse(*session_col + 1,
+                      fmt::format("session_id {} is given without episode_id; expected the episode it belongs to",
+                                  *r.session_id));
+      }
+      auto [listed, fresh] = episode_sessions.try_emplace(*r.episode_id);
+      if (fresh) {
+        auto sessions = store_.ListSessions(org, *r.episode_id);
+        if (!sessions) return refuse(*session_col + 1, sessions.error().message);
+        for (const auto& v : *sessions) listed->second.insert(v.id);
+      }
+      if (!listed->second.count(*r.session_id)) {
+        return refuse(*session_col + 1,
+                      fmt::format("session_id {} is not a session of episode {}", *r.session_id, *r.episode_id));
+      }
+    }
     if (fields[at_col].empty()) return refuse(at_col + 1, "answered_at is empty");
     if (!IsTimestamp(fields[at_col])) {
       return refuse(at_col + 1, fmt::format("answered_at '{}' is not an RFC 3339 time (2026-11-27T10:50:00Z) or a "
@@ -283,6 +384,9 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
       }
       present[i] = 1;
       r.answers[i] = values[i];
+    }
+    if (std::none_of(present.begin(), present.end(), [](unsigned char p) { return p != 0; })) {
+      return refuse(item_col[0] + 1, fmt::format("no item is answered; expected at least one of the {} items", n));
     }
     auto ok = instruments::ScoreInto(instrument, values, present, scored);
     if (!ok) {

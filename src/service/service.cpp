@@ -2,12 +2,21 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "attune/core/dates.hpp"
 
 namespace attune::service {
 
 Result<store::ScoredResponse> ScoreForStorage(const instruments::Instrument& instrument,
                                               Response response) {
+  // A form with every item blank measured nothing; stored, it would count as done (what is due).
+  if (std::none_of(response.answers.begin(), response.answers.end(), [](const auto& a) { return a.has_value(); })) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("answers has no answered item; expected at least one of the {} items of {} answered",
+                            instrument.items.size(), instrument.id),
+                "answers");
+  }
   auto scored = instruments::Score(instrument, response.answers);
   if (!scored) return scored.error();
   store::ScoredResponse out;
@@ -30,6 +39,65 @@ Result<store::ScoredResponse> ScoreForStorage(const instruments::Instrument& ins
   }
   return out;
 }
+
+namespace {
+
+// What a response names must exist in the organisation and agree: its subject (a client, or the
+// therapist of a self-report: IsTherapistSelfReport), its episode (that client's) and its session
+// (that episode's). Clients, episodes and sessions are never deleted, so a check before the write
+// holds at the write.
+Result<void> CheckReferences(store::Store& store, OrgId org, const Response& r) {
+  if (IsTherapistSelfReport(r)) {
+    if (r.subject_id != r.respondent_id || !store.GetTherapist(org, r.respondent_id)) {
+      return Fail(ErrorCode::NOT_FOUND,
+                  fmt::format("respondent_id {} is not a therapist of this organisation answering about themself "
+                              "(subject_id {}); a rating of a client needs its episode_id",
+                              r.respondent_id, r.subject_id),
+                  "respondent_id");
+    }
+  } else if (auto client = store.GetClient(org, r.subject_id); !client) {
+    if (client.error().code != ErrorCode::NOT_FOUND) return client.error();
+    return Fail(ErrorCode::NOT_FOUND, fmt::format("subject_id {} is not a client of this organisation", r.subject_id),
+                "subject_id");
+  }
+  if (r.episode_id) {
+    auto episode = store.GetEpisode(org, *r.episode_id);
+    if (!episode) {
+      if (episode.error().code != ErrorCode::NOT_FOUND) return episode.error();
+      return Fail(ErrorCode::NOT_FOUND,
+                  fmt::format("episode_id {} is not an episode of this organisation", *r.episode_id), "episode_id");
+    }
+    if (episode->client_id != r.subject_id) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("episode_id {} belongs to client {}, not subject {}", episode->id, episode->client_id,
+                              r.subject_id),
+                  "episode_id");
+    }
+  }
+  if (r.session_id) {
+    if (!r.episode_id) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("session_id {} is given without episode_id; expected the episode it belongs to",
+                              *r.session_id),
+                  "session_id");
+    }
+    auto session = store.GetSession(org, *r.session_id);
+    if (!session) {
+      if (session.error().code != ErrorCode::NOT_FOUND) return session.error();
+      return Fail(ErrorCode::NOT_FOUND,
+                  fmt::format("session_id {} is not a session of this organisation", *r.session_id), "session_id");
+    }
+    if (session->episode_id != *r.episode_id) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("session_id {} belongs to episode {}, not episode_id {}", *r.session_id,
+                              session->episode_id, *r.episode_id),
+                  "session_id");
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
 
 Service::Service(store::Store& store, const instruments::Catalogue& catalogue, instruments::Use use)
     : store_(store), catalogue_(catalogue), use_(use) {}
@@ -66,6 +134,7 @@ Result<store::ScoredResponse> Service::PrepareSubmission(OrgId org, const Submis
   response.idempotency_key = submission.idempotency_key;
   auto scored = ScoreForStorage(**instrument, std::move(response));
   if (!scored) return scored.error();
+  ATTUNE_CHECK(CheckReferences(store_, org, scored->response));
   // Alerts (docs/monitor.md) are stored in the response's transaction, with their evidence.
   auto alerts = MonitorSubmission(org, **instrument, scored->response);
   if (!alerts) return alerts.error();

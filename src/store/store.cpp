@@ -1826,6 +1826,20 @@ Result<std::vector<Session>> Store::ListSessions(OrgId org, Id episode_id) {
   });
 }
 
+Result<Session> Store::GetSession(OrgId org, Id id) {
+  return impl_->Read<Session>([&]() -> Result<Session> {
+    ll o = org, i = id, episode = 0;
+    int number = 0;
+    std::string held;
+    impl_->sql << "SELECT episode_id, number, held_at FROM sessions WHERE org_id = :o AND id = :i",
+        soci::into(episode), soci::into(number), soci::into(held), soci::use(o), soci::use(i);
+    if (!impl_->sql.got_data()) {
+      return Fail(ErrorCode::NOT_FOUND, fmt::format("session {} not found in organisation {}", id, org), "id");
+    }
+    return Session{org, id, episode, number, held};
+  });
+}
+
 Result<Client> Store::UpdateClientIntake(OrgId org, const Client& intake, const Actor& actor) {
   return impl_->Write<Client>([&]() -> Result<Client> {
     ll o = org, i = intake.id;

@@ -66,6 +66,16 @@ TEST_F(StoreCliTest, OrgShowAndSetTheClientChoiceSetting) {
 }
 
 TEST_F(StoreCliTest, ImportIsAllOrNothingAndExportsWhatWasImported) {
+  std::string clients = dir_ + "/c.csv";
+  testing::WriteFile(clients, "external_id,pseudonym\nC1,Blue\nC2,Green\n");
+  ASSERT_EQ(RunAttune({"import", "clients", clients, "--db", db_}).exit_code, 0);
+  // A response about a client the organisation does not have is refused by line and column.
+  std::string stray = dir_ + "/stray.csv";
+  testing::WriteFile(stray, std::string(kHeader) + "z,999,2026-11-01T10:00:00Z,0,1,2,3,0,1,2,3,0,1\n");
+  auto nobody = RunAttune({"import", "responses", stray, "--instrument", "phq9", "--db", db_});
+  EXPECT_EQ(nobody.exit_code, 1);
+  EXPECT_NE(nobody.err.find("line 2, column 2"), std::string::npos) << nobody.err;
+  EXPECT_NE(nobody.err.find("subject_id 999 is not a client of this organisation"), std::string::npos) << nobody.err;
   std::string csv = dir_ + "/r.csv";
   testing::WriteFile(csv, std::string(kHeader) + "a,1,2026-11-01T10:00:00Z,0,1,2,3,0,1,2,3,0,1\n" +
                               "b,2,2026-11-02T10:00:00Z,0,1,4,3,0,1,2,3,0,1\n");

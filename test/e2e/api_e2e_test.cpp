@@ -420,6 +420,37 @@ TEST_F(ApiE2e, AlertNotesAreKeptWithTheAlert) {
   EXPECT_TRUE(found) << listed.text;
 }
 
+TEST_F(ApiE2e, RecordsAgreeWithWhatTheyName) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  // A session number past an int is refused as sent, not cut to 32 bits and stored.
+  auto huge = Call("POST", "/api/v1/episodes/1/sessions", coord.token,
+                   json{{"number", 99999999999LL}, {"held_at", "2026-09-02T10:00:00Z"}});
+  ExpectProblem(huge, 400, "number", "number is 99999999999; expected a whole number from 1 to 10000");
+  // One current episode per client; an ended one says when it ended.
+  auto second = Call("POST", "/api/v1/episodes", coord.token,
+                     json{{"client_id", 1}, {"therapist_id", 1}, {"started_on", "2026-03-01"}});
+  EXPECT_EQ(second.status, 409) << second.text;
+  EXPECT_EQ(second.body["field"], "client_id");
+  auto endless = Call("POST", "/api/v1/episodes", coord.token,
+                      json{{"client_id", 1}, {"therapist_id", 1}, {"started_on", "2026-03-01"}, {"status", "ended"}});
+  ExpectProblem(endless, 400, "ended_on", "ended_on is missing; expected the date an ended episode ended");
+  auto nobody = Call("POST", "/api/v1/episodes", coord.token,
+                     json{{"client_id", 1}, {"therapist_id", 1}, {"started_on", "2026-03-01"}, {"assigned_by", ""}});
+  EXPECT_EQ(nobody.body["field"], "assigned_by") << nobody.text;
+  // A form with nothing answered measured nothing.
+  auto cli = SignIn(client, "cli1");
+  json blank = Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  blank["answers"] = json::array({nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr});
+  auto empty = Call("POST", "/api/v1/responses", cli.token, blank, {{"Idempotency-Key", "e2e-blank"}});
+  ExpectProblem(empty, 400, "answers", "answers has no answered item; expected at least one of the 10 items of phq9 answered");
+  // The alliance has no expected-response curve: it is watched against the pair's own level.
+  auto alliance = Call("GET", "/api/v1/clients/1/expected?instrument=wai_sr&scale=total", cli.token);
+  ASSERT_EQ(alliance.status, 200) << alliance.text;
+  EXPECT_FALSE(alliance.body["available"].get<bool>());
+  EXPECT_NE(alliance.body["reason"].get<std::string>().find("alliance scale"), std::string::npos) << alliance.text;
+}
+
 TEST_F(ApiE2e, DueQuestionnairesAndExpectedBand) {
   auto client = server_->Client();
   auto s = SignIn(client, "cli1");

@@ -83,9 +83,12 @@ struct Session {
   OrgId org_id = 0;
   Id id = 0;
   Id episode_id = 0;
-  int number = 0;
+  int number = 0;  //!< 1 to kMaxSessionNumber
   std::string held_at;
 };
+
+//! The highest session number accepted (weekly sessions for almost two centuries).
+inline constexpr int kMaxSessionNumber = 10000;
 
 //! Who answered a questionnaire.
 enum class RespondentKind { CLIENT, THERAPIST };
@@ -105,6 +108,14 @@ struct Response {
   std::vector<std::optional<double>> answers;  //!< item order; nullopt = not answered
   std::string idempotency_key;      //!< unique per organisation
 };
+
+//! Whether a response is a therapist's report about themself (FFMQ-39, the C-NIP style
+//! questions): answered by a therapist outside any episode, so its subject_id is that therapist.
+//! Every other response is about the client `subject_id` (a therapist's rating of a client, such
+//! as the WAI-SR-T, always names the episode).
+inline bool IsTherapistSelfReport(const Response& r) {
+  return r.respondent == RespondentKind::THERAPIST && !r.episode_id;
+}
 
 //! One scale's score of a response.
 struct Score {

@@ -276,6 +276,8 @@ class Store {
   Result<Alert> ResolveAlert(OrgId org, Id id, const Actor& actor = {});
   //! Sessions of one episode in number order.
   Result<std::vector<Session>> ListSessions(OrgId org, Id episode_id);
+  //! One session by id; NOT_FOUND (field "id") when the organisation has none with it.
+  Result<Session> GetSession(OrgId org, Id id);
   //! Changes the given profile fields of a therapist of `org` (read, merged and written in one
   //! transaction with audit "therapist.update" naming the fields given) and returns the result.
   //! NOT_FOUND for an id not in `org`; INVALID_ARGUMENT for a negative capacity.

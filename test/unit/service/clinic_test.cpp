@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "attune/service/matching.hpp"
@@ -388,6 +389,162 @@ TEST_F(ClinicTest, ConcurrentRecommendationsOnAColdCacheShareOneLoadAndAgree) {
   Clinic warm(*store_, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{}, fresh);
   ASSERT_TRUE(warm.WarmMatching(org_));
   EXPECT_EQ(Ranked(warm, client, 8), expected);
+}
+
+// A therapist's self-report (FFMQ-39) is stored with subject_id = the therapist's id; client 1
+// and therapist 1 share the number, and the client must not read it as theirs.
+class ResponseOwnershipTest : public ClinicTest {
+ protected:
+  void SetUp() override {
+    ClinicTest::SetUp();
+    if (HasFatalFailure()) return;
+    Therapist t;
+    t.external_id = "t1";
+    t.display_name = "T";
+    therapist_ = *store_->AddTherapist(org_, t);
+    for (const char* name : {"c1", "c2"}) {
+      Client c;
+      c.external_id = name;
+      c.pseudonym = name;
+      clients_.push_back(*store_->AddClient(org_, c));
+    }
+    for (Id client : clients_) {
+      Episode e;
+      e.client_id = client;
+      e.therapist_id = therapist_;
+      e.started_on = "2026-01-05";
+      e.assigned_by = "coordinator";
+      episodes_.push_back(*store_->AddEpisode(org_, e));
+      Session v;
+      v.episode_id = episodes_.back();
+      v.number = 1;
+      v.held_at = "2026-01-05T10:00:00Z";
+      sessions_.push_back(*store_->AddSession(org_, v));
+    }
+    ASSERT_EQ(therapist_, clients_[0]);  // the same number, which is the point
+    therapist_actor_ = Actor{org_, 2, Role::THERAPIST, therapist_, std::nullopt, "t", "test"};
+    client_actor_ = Actor{org_, 3, Role::CLIENT, std::nullopt, clients_[0], "c", "test"};
+  }
+
+  Submission Form(const std::string& instrument, Id subject, std::optional<Id> episode, std::optional<Id> session,
+                  const std::string& key) {
+    auto inst = catalogue_->Get(instrument);
+    EXPECT_TRUE(inst);
+    Submission s;
+    s.instrument_id = instrument;
+    s.subject_id = subject;
+    s.episode_id = episode;
+    s.session_id = session;
+    s.answered_at = "2026-01-05T11:00:00Z";
+    s.answers.assign(inst ? (*inst)->items.size() : 0, 3.0);
+    s.idempotency_key = key;
+    return s;
+  }
+
+  Id therapist_ = 0;
+  std::vector<Id> clients_, episodes_, sessions_;
+  Actor therapist_actor_, client_actor_;
+};
+
+TEST_F(ResponseOwnershipTest, AClientNeverReadsATherapistsSelfReportWithTheSameNumber) {
+  // Stored as the simulator and imports store it (FFMQ-39's licence is an operator's overlay).
+  auto ffmq = catalogue_->Get("ffmq39");
+  ASSERT_TRUE(ffmq);
+  Response self;
+  self.respondent_id = self.subject_id = therapist_;
+  self.answered_at = "2026-01-05T11:00:00Z";
+  self.answers.assign((*ffmq)->items.size(), 3.0);
+  self.idempotency_key = "f1";
+  auto scored = ScoreForStorage(**ffmq, self);
+  ASSERT_TRUE(scored);
+  ASSERT_EQ(scored->response.respondent, RespondentKind::THERAPIST);
+  auto own = store_->SubmitResponse(org_, *scored);
+  ASSERT_TRUE(own) << own.error().message;
+  auto phq = a_->SubmitResponse(client_actor_, Form("phq9", clients_[0], episodes_[0], sessions_[0], "p1"));
+  ASSERT_TRUE(phq) << phq.error().message;
+  for (const Actor& reader : {client_actor_, coordinator_}) {
+    auto listed = a_->ListResponses(reader, clients_[0]);
+    ASSERT_TRUE(listed) << listed.error().message;
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_EQ(listed->at(0).instrument_id, "phq9");
+    auto trajectory = a_->Trajectory(reader, clients_[0], "ffmq39", "");
+    ASSERT_TRUE(trajectory) << trajectory.error().message;
+    EXPECT_TRUE(trajectory->empty());
+  }
+  auto stored = store_->GetResponse(org_, own->response_id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(a_->ScoresOf(client_actor_, *stored).error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(a_->ScoresOf(coordinator_, *stored).error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_TRUE(a_->ScoresOf(therapist_actor_, *stored));
+}
+
+TEST_F(ResponseOwnershipTest, ASessionMustExistAndBelongToTheResponsesEpisode) {
+  const auto before = store_->CountResponses(org_);
+  // Client 1's response tied to client 2's session.
+  auto crossed = a_->SubmitResponse(client_actor_, Form("phq9", clients_[0], episodes_[0], sessions_[1], "x1"));
+  ASSERT_FALSE(crossed);
+  EXPECT_EQ(crossed.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(crossed.error().field, "session_id");
+  EXPECT_EQ(crossed.error().message, fmt::format("session_id {} belongs to episode {}, not episode_id {}",
+                                                 sessions_[1], episodes_[1], episodes_[0]));
+  auto missing = a_->SubmitResponse(client_actor_, Form("phq9", clients_[0], episodes_[0], 999999, "x2"));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::NOT_FOUND);
+  EXPECT_EQ(missing.error().field, "session_id");
+  EXPECT_EQ(missing.error().message, "session_id 999999 is not a session of this organisation");
+  auto loose = a_->SubmitResponse(client_actor_, Form("phq9", clients_[0], std::nullopt, sessions_[0], "x3"));
+  ASSERT_FALSE(loose);
+  EXPECT_EQ(loose.error().field, "session_id");
+  // A therapist's rating of a client names the episode; without one it would read as a self-report.
+  auto unplaced = a_->SubmitResponse(therapist_actor_, Form("wai_srt", clients_[1], std::nullopt, std::nullopt, "x4"));
+  ASSERT_FALSE(unplaced);
+  EXPECT_EQ(unplaced.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(unplaced.error().field, "episode_id");
+  EXPECT_EQ(*store_->CountResponses(org_), *before);  // nothing written
+  auto placed = a_->SubmitResponse(therapist_actor_, Form("wai_srt", clients_[1], episodes_[1], sessions_[1], "x5"));
+  EXPECT_TRUE(placed) << placed.error().message;
+}
+
+TEST_F(ResponseOwnershipTest, EveryPathRefusesAResponseAboutNobody) {
+  // Service::SubmitResponse is what the CLI and the simulator's live episodes use, not only the API.
+  Service service(*store_, *catalogue_, instruments::Use::CLINICAL);
+  Submission s = Form("phq9", 4242, std::nullopt, std::nullopt, "nobody");
+  s.respondent_id = 4242;
+  auto refused = service.SubmitResponse(org_, s);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::NOT_FOUND);
+  EXPECT_EQ(refused.error().message, "subject_id 4242 is not a client of this organisation");
+  EXPECT_EQ(*store_->CountResponses(org_), 0);
+}
+
+TEST_F(ResponseOwnershipTest, ResolvingWithoutANoteAnswersTheNoteAsStored) {
+  Alert alert;
+  alert.episode_id = episodes_[0];
+  alert.kind = "rupture";
+  alert.severity = "warning";
+  alert.detail = "test";
+  auto id = store_->AddAlert(org_, alert);
+  ASSERT_TRUE(id) << id.error().message;
+  ASSERT_TRUE(a_->AcknowledgeAlert(therapist_actor_, *id, "called the client"));
+  auto resolved = a_->ResolveAlert(therapist_actor_, *id, "");
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  EXPECT_EQ(resolved->note, "called the client");
+  EXPECT_FALSE(resolved->resolved_at.empty());
+}
+
+TEST_F(ResponseOwnershipTest, TrainingIsLoggedOnceDone) {
+  TrainingRecord record;
+  record.therapist_id = therapist_;
+  record.kind = "daily_practice";
+  record.minutes = 20;
+  record.completed_on = "2099-01-01";
+  auto ahead = a_->AddTraining(therapist_actor_, record);
+  ASSERT_FALSE(ahead);
+  EXPECT_EQ(ahead.error().field, "completed_on");
+  EXPECT_EQ(ahead.error().message.rfind("completed_on is '2099-01-01'; expected a date on or before today", 0), 0u)
+      << ahead.error().message;
+  record.completed_on = "2026-01-05";
+  EXPECT_TRUE(a_->AddTraining(therapist_actor_, record));
 }
 
 }  // namespace

@@ -14,6 +14,13 @@ class ServiceTest : public StoreFixture {
   void SetUp() override {
     StoreFixture::SetUp();
     if (HasFatalFailure()) return;
+    // Clients 1-5: a response must be about a client of the organisation.
+    for (int i = 1; i <= 5; ++i) {
+      Client c;
+      c.external_id = "c" + std::to_string(i);
+      c.pseudonym = "Client " + std::to_string(i);
+      ASSERT_EQ(*store_->AddClient(org_, c), i);
+    }
     service_.emplace(*store_, *catalogue_, instruments::Use::CLINICAL);
   }
   void TearDown() override {
@@ -162,7 +169,7 @@ TEST_F(ServiceTest, TherapistAndClientImports) {
   ASSERT_EQ(c->refused.size(), 1u);
   EXPECT_EQ(c->refused[0].line, 3u);
   EXPECT_EQ(c->refused[0].column, 2u);
-  EXPECT_TRUE(store_->ListClients(org_)->empty());
+  EXPECT_EQ(store_->ListClients(org_)->size(), 5u);  // the fixture's only
 }
 
 TEST_F(ServiceTest, ExportsItemAndScaleColumnsAndDeidentifies) {
@@ -193,6 +200,17 @@ TEST_F(ServiceTest, ExportsItemAndScaleColumnsAndDeidentifies) {
   ASSERT_NE(s_pos, std::string::npos);
   std::string pseudonym = body.substr(s_pos + 1, 18);
   EXPECT_NE(body.find(pseudonym, s_pos + 10), std::string::npos);
+  // The response id is a pseudonym too: a raw id would link two exports made with different keys.
+  EXPECT_EQ(body.rfind("r-", 0), 0u) << body;
+  std::ostringstream research_scores;
+  ASSERT_TRUE(service_->ExportScores(org_, research_scores, options));
+  const std::string response_pseudonym = body.substr(0, body.find(','));
+  EXPECT_NE(research_scores.str().find("\n" + response_pseudonym + ",phq9,"), std::string::npos)
+      << research_scores.str();  // within one export (one key), responses and scores still link
+  std::ostringstream other_key;
+  options.salt = "another";
+  ASSERT_TRUE(service_->ExportResponses(org_, other_key, options));
+  EXPECT_EQ(other_key.str().find(response_pseudonym), std::string::npos);
 
   std::ostringstream scores;
   ExportOptions score_options;
