@@ -143,7 +143,7 @@ route('PUT', '/clients/:id/intake', (req, res, { p, user, body }) => {
 });
 route('GET', '/clients/:id/recommendations', (req, res, { p, user }) => {
   if (!canSeeClient(user, +p.id)) return problem(res, 403, 'Not permitted', 'not yours');
-  json(res, 200, { client_id: +p.id, recommendations: therapists.map((t, k) => ({ therapist: t, score: k ? 0.52 : 0.71, interval: k ? [0.3, 0.75] : [0.6, 0.8], evidence: 'from 2 similar clients and published findings',
+  json(res, 200, { client_id: +p.id, recommendations: therapists.map((t, k) => ({ therapist: t, score: k ? -0.05 : 0.46, uncertainty: 0.19,
     reasons: k ? ['offers video sessions', 'speaks Spanish'] : ['works with depression and has a good record with it', 'high non-judging score, which goes with stronger alliances'] })) });
 });
 route('POST', '/clients/:id/choice', (req, res, { p, body }) => organisation.client_choice
@@ -186,7 +186,8 @@ route('POST', '/responses', (req, res, { user, body }) => {
   if (!body.answered_at) return problem(res, 400, 'Invalid argument', 'answered_at is missing; expected a string');
   const replay = responses.find((r) => r.key === key);
   if (replay) return json(res, 200, { response_id: replay.id, replayed: true, scores: replay.scores, alerts: [] });
-  const r = store(ins.id, subject, body.episode_id ?? 1, body.answers, body.answered_at, key);
+  // outside an episode (a waitlisted client) a risk alert is on the client, for the coordinators
+  const r = store(ins.id, subject, body.episode_id ?? null, body.answers, body.answered_at, key);
   const raised = [];
   ins.items.forEach((it, i) => {
     if (it.risk && body.answers[i] !== null && body.answers[i] > it.risk.above) {

@@ -216,7 +216,7 @@ try {
     const recs = page.getByTestId('recommendation');
     await recs.first().waitFor({ timeout: 15000 });
     const text = await recs.first().textContent();
-    check((await recs.count()) >= 1 && /fit/.test(text) && /(sure|guess|unsure)/.test(text), 'client: therapists who fit, with reasons and uncertainty in words');
+    check((await recs.count()) >= 1 && /fit/.test(text) && /How sure:/.test(text) && /(sure|guess|too uncertain)/.test(text), 'client: therapists who fit, with reasons and uncertainty in words');
     // The organisation lets clients choose (the default): each suggestion offers the choice.
     await checkOrMissing(page, await appears(page, recs.first().getByRole('button', { name: /^Choose / })), 'client: may choose a suggested therapist where the clinic allows it');
     await shot(page, 'client-therapists');

@@ -9,7 +9,7 @@ import type { Me } from '../../types';
 const me: Me = { user_id: 7, org_id: 1, handle: 'client1', role: 'client', client_id: 3 };
 const recommendations = [{
   therapist: { id: 2, display_name: 'Therapist Two', approaches: ['cbt'], modality: 'video', languages: ['en'] },
-  score: 0.71, predicted_sd: 0.08, interval: [0.6, 0.8], reasons: ['offers video'],
+  score: 0.12, uncertainty: 0.19, reasons: ['offers video'],
 }];
 
 function stub(mayChoose: boolean) {
@@ -29,6 +29,16 @@ describe('Fit', () => {
     render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);
     expect(await screen.findByRole('button', { name: 'Choose Therapist Two' })).toBeTruthy();
     expect(screen.queryByTestId('clinic-assigns')).toBeNull();
+  });
+
+  it('words the fit against the clinic average (score in SD units) and shows how sure', async () => {
+    stub(true);
+    render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);
+    const card = await screen.findByTestId('recommendation');
+    // 0.12 ± 1.96 × 0.19 overlaps the average: not "a weaker fit", and said so
+    expect(card.textContent).toMatch(/an average fit/);
+    expect(card.textContent).not.toMatch(/weaker/);
+    expect(screen.getByTestId('certainty').textContent).toMatch(/too uncertain to tell apart from the average/);
   });
 
   it('says the clinic assigns, and offers no choice, where it does not', async () => {

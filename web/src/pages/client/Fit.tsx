@@ -37,7 +37,8 @@ function RecCard({ rec, rank, clientId, mayChoose }: { rec: Recommendation; rank
   return (
     <li className="card" aria-labelledby={headId} data-testid="recommendation">
       <h2 id={headId}>{rank}. {t.display_name}</h2>
-      <p className="fit">Looks like <strong>{fitWords(rec.score)}</strong> for you. {certaintyWords(rec)}</p>
+      <p className="fit">Looks like <strong>{fitWords(rec)}</strong> for you, compared with the usual pairing in this clinic.</p>
+      <p className="certainty" data-testid="certainty"><strong>How sure:</strong> {certaintyWords(rec)}</p>
       {rec.reasons.length > 0 && (
         <>
           <h3>Why</h3>

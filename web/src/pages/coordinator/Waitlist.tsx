@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api } from '../../api';
 import { ErrorBox, Loaded, useLoad } from '../../components/common';
-import { certaintyWords, fitWords, words } from '../../plain';
+import { certaintyWords, fitNumbers, fitWords, words } from '../../plain';
 import type { Client, Recommendation } from '../../types';
 
 export function Waitlist() {
@@ -38,7 +38,7 @@ function WaitRow({ client }: { client: Client }) {
         }}>{busy ? 'Ranking…' : 'Show recommendations'}</button>
       ) : recs.length === 0 ? <p>No therapist with room meets this client's constraints.</p> : (
         <ol>{recs.map((r) => (
-          <li key={r.therapist.id}><strong>{r.therapist.display_name}</strong> — {fitWords(r.score)} (score {r.score.toFixed(2)}). {certaintyWords(r)}
+          <li key={r.therapist.id}><strong>{r.therapist.display_name}</strong> — {fitWords(r)}: {fitNumbers(r)}. {certaintyWords(r)}
             {r.reasons.length > 0 && <ul>{r.reasons.map((x) => <li key={x}>{x}</li>)}</ul>}</li>
         ))}</ol>
       )}
