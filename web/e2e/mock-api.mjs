@@ -274,7 +274,13 @@ route('GET', '/exports/:what', (req, res, { user }) => {
 route('GET', '/users', (req, res, { user }) => user.role === 'admin' ? json(res, 200, { users }) : problem(res, 403, 'Not permitted', 'admins only'));
 route('POST', '/users', (req, res, { user, body }) => {
   if (user.role !== 'admin') return problem(res, 403, 'Not permitted', 'admins only');
-  const u = { id: users.length + 1, handle: body.handle, role: body.role }; users.push(u); json(res, 201, u);
+  // as attune serve: a therapist or client user signs in as one record, named by its id
+  for (const [role, key] of [['therapist', 'therapist_id'], ['client', 'client_id']]) {
+    if (body.role === role && !(Number.isInteger(body[key]) && body[key] > 0)) return problem(res, 400, 'Invalid argument', `a ${role} user needs ${key}`);
+  }
+  const u = { id: users.length + 1, handle: body.handle, role: body.role, ...(body.therapist_id ? { therapist_id: body.therapist_id } : {}),
+    ...(body.client_id ? { client_id: body.client_id } : {}) };
+  users.push(u); json(res, 201, u);
 });
 route('GET', '/audit', (req, res, { user }) => user.role === 'admin' ? json(res, 200, { entries: audit }) : problem(res, 403, 'Not permitted', 'admins only'));
 route('GET', '/audit/verify', (req, res) => json(res, 200, { ok: true, entries: audit.length }));
