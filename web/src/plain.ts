@@ -52,6 +52,17 @@ export function shortDate(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 }
 
+/** A score for reading: rounded to one decimal, with no trailing ".0" (15.555… → "15.6", 16 → "16"). */
+export function oneDecimal(v: number | null | undefined): string {
+  if (v == null || !Number.isFinite(v)) return '—';
+  return String(Math.round(v * 10) / 10);
+}
+
+/** "<scale> score" for an axis, unless the scale's title already says score ("Clinical score"). */
+export function scoreLabel(scaleTitle: string): string {
+  return /\bscore$/i.test(scaleTitle.trim()) ? scaleTitle.trim() : `${scaleTitle.trim()} score`;
+}
+
 /** Human words for a snake_case code ("substance_use" → "substance use"). */
 export function words(code: string): string {
   return code.replace(/_/g, ' ');
