@@ -146,9 +146,13 @@ route('GET', '/clients/:id/recommendations', (req, res, { p, user }) => {
   json(res, 200, { client_id: +p.id, recommendations: therapists.map((t, k) => ({ therapist: t, score: k ? -0.05 : 0.46, uncertainty: 0.19,
     reasons: k ? ['offers video sessions', 'speaks Spanish'] : ['works with depression and has a good record with it', 'high non-judging score, which goes with stronger alliances'] })) });
 });
-route('POST', '/clients/:id/choice', (req, res, { p, body }) => organisation.client_choice
-  ? json(res, 201, { id: 99, client_id: +p.id, therapist_id: body.therapist_id, status: 'waiting' })
-  : problem(res, 403, 'Not permitted', 'this organisation assigns therapists itself; clients may not choose'));
+route('POST', '/clients/:id/choice', (req, res, { p, body }) => {
+  if (!organisation.client_choice) return problem(res, 403, 'Not permitted', 'this organisation assigns therapists itself; clients may not choose');
+  const open = episodes.find((e) => e.client_id === +p.id && (e.status === 'active' || e.status === 'waiting'));
+  if (open) return problem(res, 409, 'Conflict', `client ${p.id} already has episode ${open.id} (${open.status})`);
+  const e = { id: episodes.length + 1, client_id: +p.id, therapist_id: body.therapist_id, started_on: '2026-11-27', ended_on: null, status: 'waiting', assigned_by: 'client_choice' };
+  episodes.push(e); json(res, 201, e);
+});
 const organisation = { id: 1, name: 'Synthetic clinic', created_at: '2026-01-05T00:00:00Z', client_choice: true, clients_may_choose: true };
 route('GET', '/organisation', (req, res) => json(res, 200, organisation));
 route('PATCH', '/organisation', (req, res, { user, body }) => {

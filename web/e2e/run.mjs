@@ -217,8 +217,15 @@ try {
     await recs.first().waitFor({ timeout: 15000 });
     const text = await recs.first().textContent();
     check((await recs.count()) >= 1 && /fit/.test(text) && /How sure:/.test(text) && /(sure|guess|too uncertain)/.test(text), 'client: therapists who fit, with reasons and uncertainty in words');
-    // The organisation lets clients choose (the default): each suggestion offers the choice.
-    await checkOrMissing(page, await appears(page, recs.first().getByRole('button', { name: /^Choose / })), 'client: may choose a suggested therapist where the clinic allows it');
+    // client1 is in therapy: the page says with whom and offers no choice (the server would
+    // refuse it with 409); a client without a therapist gets a Choose button on each suggestion.
+    const current = page.getByTestId('current-choice');
+    if (await appears(page, current, 5000)) {
+      check(/You are seeing|You chose/.test(await current.textContent()) && (await recs.first().getByRole('button', { name: /^Choose / }).count()) === 0,
+        'client: in therapy or with a pending choice, the page says so and offers no second choice');
+    } else {
+      await checkOrMissing(page, await appears(page, recs.first().getByRole('button', { name: /^Choose / })), 'client: may choose a suggested therapist where the clinic allows it');
+    }
     await shot(page, 'client-therapists');
 
     await page.goto(`${base}/#/questionnaires`);
