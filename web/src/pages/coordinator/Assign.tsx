@@ -57,7 +57,8 @@ export function Assign() {
           )}
           {plan.plan.length === 0 && <p>Nobody on the waitlist can be placed now.</p>}
           <PlotFigure caption="Mean predicted fit: plan versus assignment as usual"
-            options={{ height: 120, marginLeft: 150, x: { label: 'Mean predicted fit (0–1)', domain: [0, 1] }, y: { label: null },
+            options={{ height: 130, marginLeft: 150, marginRight: 20, marginBottom: 42,
+              x: { label: 'Mean predicted fit (0–1)', labelAnchor: 'center', labelOffset: 34, domain: [0, 1] }, y: { label: null },
               marks: [Plot.barX(compare, { x: 'mean', y: 'method', fill: '#1f4e79' }), Plot.ruleX([0])] }}
             table={{ columns: ['method', 'mean fit'], rows: compare.map((c) => [c.method, +c.mean.toFixed(3)]) }} />
           <table className="data" data-testid="plan">

@@ -78,11 +78,19 @@ export function TherapistEffects({ r }: { r: Json }) {
     lo: Array.isArray(e.ci95) ? e.ci95[0] : e.effect - 1.96 * e.se,
     hi: Array.isArray(e.ci95) ? e.ci95[1] : e.effect + 1.96 * e.se,
   }));
+  const outcome = r.outcome === 'alliance' ? 'alliance' : 'improvement';
+  const unit = outcome === 'alliance' ? 'alliance score' : 'SD of intake scores';
+  // name every therapist on the axis while they fit; past 20, every nth
+  const step = Math.max(1, Math.ceil(effects.length / 20));
+  const ticks = effects.filter((_, i) => i % step === 0).map((e) => e.rank);
   return (
     <>
       <p>ICC (therapist) = {f3(r.icc_therapist)} from {r.nobs} observations{r.singular ? ' (singular fit: the therapist variance is at its boundary)' : ''}{r.converged === false ? '; the fit did not converge' : ''}.</p>
-      <PlotFigure testId="caterpillar" caption="Therapist effects (conditional modes) with 95% intervals, sorted; the dashed line is the average therapist"
-        options={{ height: 300, marginLeft: 50, x: { label: 'Therapist (sorted by effect)', axis: null }, y: { label: 'Effect on outcome', grid: true },
+      <PlotFigure testId="caterpillar" caption={`Therapist effects on ${outcome} (conditional modes, in ${unit} from the average therapist) with 95% intervals, sorted from lowest to highest; the dashed line is the average therapist; higher is better`}
+        options={{ height: 340, marginLeft: 56, marginBottom: 90,
+          x: { label: 'Therapist, sorted by effect (lowest → highest)', labelAnchor: 'center', labelOffset: 84, labelArrow: 'none', ticks,
+            tickFormat: (rank: number) => effects[rank - 1]?.label ?? '', tickRotate: -45 },
+          y: { label: `Effect on ${outcome} (${unit}; higher is better)`, labelArrow: 'up', grid: true },
           marks: [Plot.ruleY([0], { strokeDasharray: '4,3' }),
                   Plot.ruleX(effects, { x: 'rank', y1: 'lo', y2: 'hi', stroke: '#4a6fa5' }),
                   Plot.dot(effects, { x: 'rank', y: 'effect', fill: '#1a1a1a', r: 3, title: 'label' })] }}
