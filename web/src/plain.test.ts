@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { certaintyWords, fitNumbers, fitWords, words } from './plain';
+import { certaintyWords, fitNumbers, fitWords, readableDetail, words } from './plain';
 
 // Recommendation scores are in SD units of the clinic's pairings, 0 = its average, with an SD
 // (`uncertainty`, about 0.19 on the demo clinic): the 95% range is score ± 1.96 × uncertainty.
@@ -28,4 +28,10 @@ describe('plain words', () => {
     expect(fitNumbers({ score: 0.12, uncertainty: 0.19 })).toBe("+0.12 SD from the clinic's average (95% range −0.25 to +0.49)");
   });
   it('codes to words', () => expect(words('substance_use')).toBe('substance use'));
+  it('alert texts without internal codes', () => {
+    expect(readableDetail('risk item: answered 2 on core10 item core10_6')).toBe('risk item: answered 2 on CORE-10 item 6');
+    expect(readableDetail('wai_sr.total fell from 52 to 44')).toBe('WAI-SR total fell from 52 to 44');
+    expect(readableDetail('thoughts of self-harm: answered 1 on phq9_9')).toBe('thoughts of self-harm: answered 1 on PHQ-9 item 9');
+    expect(readableDetail('bond fell (WAI-SR bond), below range')).toBe('bond fell (WAI-SR bond), below range');
+  });
 });

@@ -63,6 +63,25 @@ export function scoreLabel(scaleTitle: string): string {
   return /\bscore$/i.test(scaleTitle.trim()) ? scaleTitle.trim() : `${scaleTitle.trim()} score`;
 }
 
+/** Instruments' names as clinicians know them, for codes in alert texts. */
+export const INSTRUMENT_NAMES: Record<string, string> = {
+  phq9: 'PHQ-9', gad7: 'GAD-7', core10: 'CORE-10', wai_sr: 'WAI-SR', wai_srt: 'WAI-SR-T', ffmq39: 'FFMQ-39', cnip: 'C-NIP',
+};
+const CODE = Object.keys(INSTRUMENT_NAMES).sort((a, b) => b.length - a.length).join('|');
+
+/**
+ * An alert's text with internal codes in readable names: "core10 item core10_6" → "CORE-10
+ * item 6", "wai_sr.total" → "WAI-SR total", "phq9_9" → "PHQ-9 item 9".
+ */
+export function readableDetail(detail: string): string {
+  const name = (id: string) => INSTRUMENT_NAMES[id] ?? id;
+  return detail
+    .replace(new RegExp(`\\b(${CODE}) item (?:${CODE})_(\\d+)\\b`, 'g'), (_m, id: string, n: string) => `${name(id)} item ${n}`)
+    .replace(new RegExp(`\\b(${CODE})_(\\d+)\\b`, 'g'), (_m, id: string, n: string) => `${name(id)} item ${n}`)
+    .replace(new RegExp(`\\b(${CODE})\\.([a-z_]+)\\b`, 'g'), (_m, id: string, scale: string) => `${name(id)} ${words(scale)}`)
+    .replace(new RegExp(`\\b(${CODE})\\b`, 'g'), (_m, id: string) => name(id));
+}
+
 /** Human words for a snake_case code ("substance_use" → "substance use"). */
 export function words(code: string): string {
   return code.replace(/_/g, ' ');

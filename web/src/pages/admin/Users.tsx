@@ -36,14 +36,14 @@ export function Users() {
       <h1 tabIndex={-1}>Users and roles</h1>
       <Loaded state={state} what="users">
         {(users) => (
-          <table className="data" data-testid="users">
+          <div className="table-scroll"><table className="data" data-testid="users">
             <caption>{users.length} users</caption>
             <thead><tr><th scope="col">Id</th><th scope="col">User name</th><th scope="col">Role</th><th scope="col">Is</th></tr></thead>
             <tbody>{users.map((u) => (
               <tr key={u.id}><td>{u.id}</td><th scope="row">{u.handle}</th><td>{u.role}</td>
                 <td>{u.therapist_id ? `therapist ${u.therapist_id}` : u.client_id ? `client ${u.client_id}` : '—'}</td></tr>
             ))}</tbody>
-          </table>
+          </table></div>
         )}
       </Loaded>
       <h2>Add a user</h2>

@@ -71,11 +71,11 @@ export function TrainingLog({ therapistId }: { therapistId: number }) {
       <h2>Mindfulness training log</h2>
       <Loaded state={state} what="your training log">
         {(records: TrainingRecord[]) => records.length === 0 ? <p data-testid="training-log">Nothing logged yet.</p> : (
-          <table className="data" data-testid="training-log">
+          <div className="table-scroll"><table className="data" data-testid="training-log">
             <caption>{records.length} {records.length === 1 ? 'entry' : 'entries'}, {records.reduce((s, r) => s + r.minutes, 0)} minutes in all</caption>
             <thead><tr><th scope="col">Date</th><th scope="col">Practice</th><th scope="col">Minutes</th><th scope="col">Note</th></tr></thead>
             <tbody>{records.map((r) => <tr key={r.id}><td>{shortDate(r.completed_on)}</td><td>{words(r.kind)}</td><td>{r.minutes}</td><td>{r.note}</td></tr>)}</tbody>
-          </table>
+          </table></div>
         )}
       </Loaded>
       <form onSubmit={add} noValidate aria-label="Log practice">
