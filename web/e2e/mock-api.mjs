@@ -143,12 +143,16 @@ route('PUT', '/clients/:id/intake', (req, res, { p, user, body }) => {
 });
 route('GET', '/clients/:id/recommendations', (req, res, { p, user }) => {
   if (!canSeeClient(user, +p.id)) return problem(res, 403, 'Not permitted', 'not yours');
-  json(res, 200, { client_id: +p.id, recommendations: therapists.map((t, k) => ({ therapist: t, score: k ? 0.52 : 0.71, interval: k ? [0.3, 0.75] : [0.6, 0.8], evidence: 'from 2 similar clients and published findings',
+  json(res, 200, { client_id: +p.id, recommendations: therapists.map((t, k) => ({ therapist: t, score: k ? -0.05 : 0.46, uncertainty: 0.19,
     reasons: k ? ['offers video sessions', 'speaks Spanish'] : ['works with depression and has a good record with it', 'high non-judging score, which goes with stronger alliances'] })) });
 });
-route('POST', '/clients/:id/choice', (req, res, { p, body }) => organisation.client_choice
-  ? json(res, 201, { id: 99, client_id: +p.id, therapist_id: body.therapist_id, status: 'waiting' })
-  : problem(res, 403, 'Not permitted', 'this organisation assigns therapists itself; clients may not choose'));
+route('POST', '/clients/:id/choice', (req, res, { p, body }) => {
+  if (!organisation.client_choice) return problem(res, 403, 'Not permitted', 'this organisation assigns therapists itself; clients may not choose');
+  const open = episodes.find((e) => e.client_id === +p.id && (e.status === 'active' || e.status === 'waiting'));
+  if (open) return problem(res, 409, 'Conflict', `client ${p.id} already has episode ${open.id} (${open.status})`);
+  const e = { id: episodes.length + 1, client_id: +p.id, therapist_id: body.therapist_id, started_on: '2026-11-27', ended_on: null, status: 'waiting', assigned_by: 'client_choice' };
+  episodes.push(e); json(res, 201, e);
+});
 const organisation = { id: 1, name: 'Synthetic clinic', created_at: '2026-01-05T00:00:00Z', client_choice: true, clients_may_choose: true };
 route('GET', '/organisation', (req, res) => json(res, 200, organisation));
 route('PATCH', '/organisation', (req, res, { user, body }) => {
@@ -186,7 +190,8 @@ route('POST', '/responses', (req, res, { user, body }) => {
   if (!body.answered_at) return problem(res, 400, 'Invalid argument', 'answered_at is missing; expected a string');
   const replay = responses.find((r) => r.key === key);
   if (replay) return json(res, 200, { response_id: replay.id, replayed: true, scores: replay.scores, alerts: [] });
-  const r = store(ins.id, subject, body.episode_id ?? 1, body.answers, body.answered_at, key);
+  // outside an episode (a waitlisted client) a risk alert is on the client, for the coordinators
+  const r = store(ins.id, subject, body.episode_id ?? null, body.answers, body.answered_at, key);
   const raised = [];
   ins.items.forEach((it, i) => {
     if (it.risk && body.answers[i] !== null && body.answers[i] > it.risk.above) {
@@ -273,7 +278,13 @@ route('GET', '/exports/:what', (req, res, { user }) => {
 route('GET', '/users', (req, res, { user }) => user.role === 'admin' ? json(res, 200, { users }) : problem(res, 403, 'Not permitted', 'admins only'));
 route('POST', '/users', (req, res, { user, body }) => {
   if (user.role !== 'admin') return problem(res, 403, 'Not permitted', 'admins only');
-  const u = { id: users.length + 1, handle: body.handle, role: body.role }; users.push(u); json(res, 201, u);
+  // as attune serve: a therapist or client user signs in as one record, named by its id
+  for (const [role, key] of [['therapist', 'therapist_id'], ['client', 'client_id']]) {
+    if (body.role === role && !(Number.isInteger(body[key]) && body[key] > 0)) return problem(res, 400, 'Invalid argument', `a ${role} user needs ${key}`);
+  }
+  const u = { id: users.length + 1, handle: body.handle, role: body.role, ...(body.therapist_id ? { therapist_id: body.therapist_id } : {}),
+    ...(body.client_id ? { client_id: body.client_id } : {}) };
+  users.push(u); json(res, 201, u);
 });
 route('GET', '/audit', (req, res, { user }) => user.role === 'admin' ? json(res, 200, { entries: audit }) : problem(res, 403, 'Not permitted', 'admins only'));
 route('GET', '/audit/verify', (req, res) => json(res, 200, { ok: true, entries: audit.length }));

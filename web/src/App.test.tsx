@@ -69,4 +69,22 @@ describe('App', () => {
     expect((await screen.findByRole('heading', { level: 1 })).textContent).toBe('Not available');
     expect(screen.getByRole('alert').textContent).toMatch(/not part of what a client can open/);
   });
+
+  it('treats #/clients/abc as not found, without asking the server for client NaN', async () => {
+    const therapist = { user_id: 4, org_id: 1, handle: 'therapist1', role: 'therapist', therapist_id: 1 };
+    const calls = stubFetch((_m, p) => (p === '/auth/me' ? [200, therapist] : [404, { title: 'Not found' }]));
+    window.location.hash = '#/clients/abc';
+    render(<App />);
+    expect((await screen.findByRole('heading', { level: 1, name: 'Not found' }))).toBeTruthy();
+    expect(screen.getByRole('alert').textContent).toMatch(/There is no client "abc"/);
+    expect(calls.some((c) => /NaN|abc/.test(c.path))).toBe(false);
+  });
+
+  it('says "an admin" for a page outside the admin\'s role', async () => {
+    const admin = { user_id: 1, org_id: 1, handle: 'admin', role: 'admin' };
+    stubFetch((_m, p) => (p === '/auth/me' ? [200, admin] : [404, { title: 'Not found' }]));
+    window.location.hash = '#/caseload';
+    render(<App />);
+    expect((await screen.findByRole('alert')).textContent).toBe('This page is not part of what an admin can open.');
+  });
 });

@@ -25,6 +25,16 @@ import { Audit } from './pages/admin/Audit';
 import { Outcomes } from './pages/Outcomes';
 import { AlertSettings } from './pages/coordinator/AlertSettings';
 
+/** A link whose id is not an id (#/clients/abc): not found, rather than a request for NaN. */
+function NotFound({ what }: { what: string }) {
+  return (
+    <section>
+      <h1 tabIndex={-1}>Not found</h1>
+      <p role="alert">There is no {what}. Check the link, or go back to the list.</p>
+    </section>
+  );
+}
+
 function route(path: string): React.ReactNode {
   const clean = path.split('?')[0];
   const table: [string, (p: Record<string, string>) => React.ReactNode][] = [
@@ -35,7 +45,7 @@ function route(path: string): React.ReactNode {
     ['/questionnaires/:id', (p) => <QuestionnairePage key={path} id={p.id} />],
     ['/progress', () => <Progress />],
     ['/caseload', () => <Caseload />],
-    ['/clients/:id', (p) => <ClientDetail key={p.id} id={Number(p.id)} />],
+    ['/clients/:id', (p) => (/^[1-9]\d{0,17}$/.test(p.id) ? <ClientDetail key={p.id} id={Number(p.id)} /> : <NotFound what={`client "${p.id}"`} />)],
     ['/alerts', () => <Alerts />],
     ['/profile', () => <Profile />],
     ['/outcomes', () => <Outcomes />],
@@ -105,7 +115,7 @@ export function App() {
         {ok ? route(path) : (
           <section>
             <h1 tabIndex={-1}>Not available</h1>
-            <p role="alert">This page is not part of what a {me.role} can open.</p>
+            <p role="alert">This page is not part of what {/^[aeiou]/.test(me.role) ? 'an' : 'a'} {me.role} can open.</p>
           </section>
         )}
       </main>

@@ -162,7 +162,7 @@ export const api = {
 
   // admin
   users: async () => list<UserRow>(await request('GET', '/users'), 'users'),
-  createUser: (u: { handle: string; role: string; password: string }) => request<{ id: number }>('POST', '/users', u),
+  createUser: (u: { handle: string; role: string; password: string; therapist_id?: number; client_id?: number }) => request<{ id: number }>('POST', '/users', u),
   audit: async () => list<AuditEntry>(await request('GET', '/audit'), 'entries'),
   verifyAudit: () => request<{ ok: boolean; entries?: number; first_bad_seq?: number; problem?: string }>('GET', '/audit/verify'),
 };

@@ -1,25 +1,48 @@
 // Numbers into plain words for clients: how well a therapist seems to fit, and how sure we are.
 import type { Recommendation } from './types';
 
-/** "strong", "good", "fair" or "weaker" fit from a 0..1 score. */
-export function fitWords(score: number): string {
-  if (score >= 0.75) return 'a strong fit';
-  if (score >= 0.55) return 'a good fit';
-  if (score >= 0.35) return 'a fair fit';
-  return 'a weaker fit';
+/** z for a 95% range around a normal estimate. */
+const Z95 = 1.96;
+
+/**
+ * The 95% range of a recommendation's score. The score is the predicted early alliance in SD
+ * units of the clinic's pairings (0 = the clinic's average); `uncertainty` is its SD.
+ */
+export function fitRange(r: Pick<Recommendation, 'score' | 'uncertainty'>): [number, number] | null {
+  if (r.uncertainty == null || !Number.isFinite(r.uncertainty) || r.uncertainty < 0) return null;
+  return [r.score - Z95 * r.uncertainty, r.score + Z95 * r.uncertainty];
 }
 
 /**
- * How sure the estimate is, from the width of its interval (on the 0..1 score scale) or, when
- * there is none, a frank statement that the ranking is a best guess.
+ * "a strong / good / average / weaker fit", relative to the clinic's average pairing. Only a
+ * score whose 95% range leaves the average is called better or weaker than it; without an
+ * uncertainty the point estimate decides, with ±0.2 SD counted as average.
  */
-export function certaintyWords(r: Pick<Recommendation, 'interval' | 'evidence'>): string {
+export function fitWords(r: Pick<Recommendation, 'score' | 'uncertainty'>): string {
+  const [lo, hi] = fitRange(r) ?? [r.score - 0.2, r.score + 0.2];
+  if (lo > 0) return r.score >= 0.5 ? 'a strong fit' : 'a good fit';
+  if (hi < 0) return 'a weaker fit';
+  return 'an average fit';
+}
+
+/** How sure the estimate is, in words, from its uncertainty; frank when there is none. */
+export function certaintyWords(r: Pick<Recommendation, 'score' | 'uncertainty' | 'evidence'>): string {
   const ev = r.evidence ? ` (${r.evidence})` : '';
-  if (!r.interval) return `This is our best guess; we cannot yet say how sure it is${ev}.`;
-  const width = Math.abs(r.interval[1] - r.interval[0]);
-  if (width <= 0.15) return `We are fairly sure about this${ev}.`;
-  if (width <= 0.35) return `We are somewhat unsure: the true fit could be a little better or worse${ev}.`;
-  return `We are quite unsure: there is not much information yet, so treat this as a rough guide${ev}.`;
+  const range = fitRange(r);
+  if (!range) return `This is our best guess; we cannot yet say how sure it is${ev}.`;
+  const [lo, hi] = range;
+  const sure = (edge: number) => (Math.abs(edge) >= Z95 * (r.uncertainty ?? 0) ? 'quite sure' : 'fairly sure');
+  if (lo > 0) return `We are ${sure(lo)} this is better than the average pairing in this clinic${ev}.`;
+  if (hi < 0) return `We are ${sure(hi)} this is below the average pairing in this clinic${ev}.`;
+  const side = r.score > 0.05 ? 'a little above' : r.score < -0.05 ? 'a little below' : 'close to';
+  return `Our estimate is ${side} this clinic's average, but it is too uncertain to tell apart from the average${ev}.`;
+}
+
+/** The numbers behind the words, for staff: "+0.25 SD (95% range −0.12 to +0.62)". */
+export function fitNumbers(r: Pick<Recommendation, 'score' | 'uncertainty'>): string {
+  const sd = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(2)}`;
+  const range = fitRange(r);
+  return `${sd(r.score)} SD from the clinic's average` + (range ? ` (95% range ${sd(range[0])} to ${sd(range[1])})` : '');
 }
 
 /** A short date from an ISO-8601 timestamp, in the reader's locale. */
@@ -27,6 +50,36 @@ export function shortDate(iso: string): string {
   if (!iso) return '';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+/** A score for reading: rounded to one decimal, with no trailing ".0" (15.555… → "15.6", 16 → "16"). */
+export function oneDecimal(v: number | null | undefined): string {
+  if (v == null || !Number.isFinite(v)) return '—';
+  return String(Math.round(v * 10) / 10);
+}
+
+/** "<scale> score" for an axis, unless the scale's title already says score ("Clinical score"). */
+export function scoreLabel(scaleTitle: string): string {
+  return /\bscore$/i.test(scaleTitle.trim()) ? scaleTitle.trim() : `${scaleTitle.trim()} score`;
+}
+
+/** Instruments' names as clinicians know them, for codes in alert texts. */
+export const INSTRUMENT_NAMES: Record<string, string> = {
+  phq9: 'PHQ-9', gad7: 'GAD-7', core10: 'CORE-10', wai_sr: 'WAI-SR', wai_srt: 'WAI-SR-T', ffmq39: 'FFMQ-39', cnip: 'C-NIP',
+};
+const CODE = Object.keys(INSTRUMENT_NAMES).sort((a, b) => b.length - a.length).join('|');
+
+/**
+ * An alert's text with internal codes in readable names: "core10 item core10_6" → "CORE-10
+ * item 6", "wai_sr.total" → "WAI-SR total", "phq9_9" → "PHQ-9 item 9".
+ */
+export function readableDetail(detail: string): string {
+  const name = (id: string) => INSTRUMENT_NAMES[id] ?? id;
+  return detail
+    .replace(new RegExp(`\\b(${CODE}) item (?:${CODE})_(\\d+)\\b`, 'g'), (_m, id: string, n: string) => `${name(id)} item ${n}`)
+    .replace(new RegExp(`\\b(${CODE})_(\\d+)\\b`, 'g'), (_m, id: string, n: string) => `${name(id)} item ${n}`)
+    .replace(new RegExp(`\\b(${CODE})\\.([a-z_]+)\\b`, 'g'), (_m, id: string, scale: string) => `${name(id)} ${words(scale)}`)
+    .replace(new RegExp(`\\b(${CODE})\\b`, 'g'), (_m, id: string) => name(id));
 }
 
 /** Human words for a snake_case code ("substance_use" → "substance use"). */

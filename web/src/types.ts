@@ -148,9 +148,10 @@ export interface Episode {
 
 export interface Recommendation {
   therapist: Therapist;
-  score: number; // 0..1, higher = better fit
-  /** Optional interval for the predicted alliance/score, when the model provides one. */
-  interval?: [number, number] | null;
+  /** Predicted early alliance in SD units of the clinic's pairings: 0 = its average, higher is better. */
+  score: number;
+  /** SD of the score (docs/api.md "Recommendations"). */
+  uncertainty?: number | null;
   /** Optional: how much data the prediction rests on ("literature prior only", n clients, ...). */
   evidence?: string | null;
   reasons: string[];

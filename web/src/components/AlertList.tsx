@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { api } from '../api';
 import { ErrorBox } from './common';
-import { shortDate, words } from '../plain';
+import { readableDetail, shortDate, words } from '../plain';
 import type { Alert } from '../types';
 
 export function alertState(a: Alert): 'open' | 'acknowledged' | 'resolved' {
@@ -79,7 +79,7 @@ function AlertRow({ alert, siblings, onChange, who }: { alert: Alert; siblings: 
     <li className={`alert sev-${alert.severity} state-${state}`} data-testid="alert" data-kind={alert.kind}>
       <p>
         <span className="badge">{alert.severity}</span>{' '}
-        <strong>{words(alert.kind)}</strong>{who ? <> — {who}</> : null}: {alert.detail}
+        <strong>{words(alert.kind)}</strong>{who ? <> — {who}</> : null}: {readableDetail(alert.detail)}
       </p>
       <p className="meta">Raised {shortDate(alert.raised_at)}
         {alert.acknowledged_at && <>; acknowledged {shortDate(alert.acknowledged_at)}</>}

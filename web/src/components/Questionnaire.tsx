@@ -11,9 +11,22 @@ export interface QuestionnaireProps {
   onSubmit: (answers: Answers) => Promise<void> | void;
   submitLabel?: string;
   initial?: Answers;
+  /**
+   * Who sees a risk answer: the therapist of the client's active episode, or, with no active
+   * episode, the clinic's team (the server then routes the alert to the coordinators).
+   */
+  riskSeenBy?: 'therapist' | 'team';
 }
 
-export function Questionnaire({ instrument, onSubmit, submitLabel = 'Submit answers', initial }: QuestionnaireProps) {
+/** Where to get urgent help, said with every risk note. */
+export const CRISIS_HELP = 'If you might act on these thoughts now, call your local emergency number or go to the nearest emergency department.';
+
+/** Who will see a risk answer, as the start of a sentence. */
+export function riskReader(seenBy: 'therapist' | 'team'): string {
+  return seenBy === 'therapist' ? 'Your therapist' : "The clinic's team";
+}
+
+export function Questionnaire({ instrument, onSubmit, submitLabel = 'Submit answers', initial, riskSeenBy = 'therapist' }: QuestionnaireProps) {
   const n = instrument.items.length;
   const [answers, setAnswers] = useState<Answers>(() => initial ?? Array(n).fill(null));
   const [problems, setProblems] = useState<ItemProblem[]>([]);
@@ -143,9 +156,8 @@ export function Questionnaire({ instrument, onSubmit, submitLabel = 'Submit answ
 
       {flags.length > 0 && (
         <div className="risk-note" role="status">
-          You told us about {flags.map((f) => f.risk!.label).join('; ')}. Your therapist will see
-          this. If you might act on these thoughts now, call your local emergency number or go to
-          the nearest emergency department.
+          You told us about {flags.map((f) => f.risk!.label).join('; ')}. {riskReader(riskSeenBy)} will
+          see this{riskSeenBy === 'team' ? ' (you do not have a therapist here yet)' : ''}. {CRISIS_HELP}
         </div>
       )}
 

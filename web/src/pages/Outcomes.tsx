@@ -28,7 +28,7 @@ export function Outcomes() {
       <Loaded state={state} what="outcome rates">
         {({ report, name }) => (
           <>
-            <table className="data" data-testid="outcomes">
+            <div className="table-scroll"><table className="data" data-testid="outcomes">
               <caption>Episodes with at least two outcome measurements; alliance is the client-rated WAI-SR total</caption>
               <thead><tr>
                 <th scope="col">Who</th><th scope="col">Episodes</th><th scope="col">Reliable improvement</th>
@@ -43,7 +43,7 @@ export function Outcomes() {
                   <td>{g.ruptures_per_episode.toFixed(2)}</td><td>{percent(g.repair)}</td>
                 </tr>
               ))}</tbody>
-            </table>
+            </table></div>
             <p className="meta">Case mix: {report.adjustment}</p>
           </>
         )}

@@ -13,7 +13,7 @@ export function Instruments() {
         use is refused; an unknown permission counts as refused.</p>
       <Loaded state={state} what="instruments">
         {(list) => (
-          <table className="data" data-testid="instruments">
+          <div className="table-scroll"><table className="data" data-testid="instruments">
             <caption>{list.length} instruments</caption>
             <thead><tr><th scope="col">Instrument</th><th scope="col">Items</th><th scope="col">Respondent</th><th scope="col">Usable here</th>
               <th scope="col">Wording shipped</th><th scope="col">Clinical / research / commercial</th><th scope="col">Licence holder</th></tr></thead>
@@ -27,7 +27,7 @@ export function Instruments() {
                 <td>{i.licence.url ? <a href={i.licence.url} rel="noreferrer noopener" target="_blank">{i.licence.holder}</a> : i.licence.holder}</td>
               </tr>
             ))}</tbody>
-          </table>
+          </table></div>
         )}
       </Loaded>
     </section>

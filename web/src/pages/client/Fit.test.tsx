@@ -1,7 +1,7 @@
 // The client's suggestions: the choice of a therapist is offered only where the organisation
 // (and the server) allow it; otherwise the page says the clinic assigns.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/react';
+import { fireEvent, render, screen } from '@testing-library/react';
 import { MeContext } from '../../auth';
 import { Fit } from './Fit';
 import type { Me } from '../../types';
@@ -9,12 +9,14 @@ import type { Me } from '../../types';
 const me: Me = { user_id: 7, org_id: 1, handle: 'client1', role: 'client', client_id: 3 };
 const recommendations = [{
   therapist: { id: 2, display_name: 'Therapist Two', approaches: ['cbt'], modality: 'video', languages: ['en'] },
-  score: 0.71, predicted_sd: 0.08, interval: [0.6, 0.8], reasons: ['offers video'],
+  score: 0.12, uncertainty: 0.19, reasons: ['offers video'],
 }];
 
-function stub(mayChoose: boolean) {
+function stub(mayChoose: boolean, episodes: unknown[] = [], choice: [number, unknown] = [201, { id: 40 }]) {
   vi.stubGlobal('fetch', vi.fn(async (url: string) => {
     if (url.includes('/clients/3/recommendations')) return new Response(JSON.stringify({ client_id: 3, recommendations }), { status: 200 });
+    if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes }), { status: 200 });
+    if (url.endsWith('/clients/3/choice')) return new Response(JSON.stringify(choice[1]), { status: choice[0] });
     if (url.endsWith('/organisation')) {
       return new Response(JSON.stringify({ id: 1, name: 'Clinic', created_at: '2026-01-05', client_choice: mayChoose, clients_may_choose: mayChoose }), { status: 200 });
     }
@@ -31,11 +33,46 @@ describe('Fit', () => {
     expect(screen.queryByTestId('clinic-assigns')).toBeNull();
   });
 
+  it('words the fit against the clinic average (score in SD units) and shows how sure', async () => {
+    stub(true);
+    render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);
+    const card = await screen.findByTestId('recommendation');
+    // 0.12 ± 1.96 × 0.19 overlaps the average: not "a weaker fit", and said so
+    expect(card.textContent).toMatch(/an average fit/);
+    expect(card.textContent).not.toMatch(/weaker/);
+    expect(screen.getByTestId('certainty').textContent).toMatch(/too uncertain to tell apart from the average/);
+  });
+
   it('says the clinic assigns, and offers no choice, where it does not', async () => {
     stub(false);
     render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);
     expect((await screen.findByTestId('clinic-assigns')).textContent).toMatch(/matches clients with therapists itself/);
     expect(await screen.findByTestId('recommendation')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: /^Choose / })).toBeNull();
+  });
+
+  it('shows a choice already made after a reload, and offers no second choice', async () => {
+    stub(true, [{ id: 438, client_id: 3, therapist_id: 2, started_on: '2026-11-20', ended_on: null, status: 'waiting', assigned_by: 'client_choice' }]);
+    render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);
+    expect((await screen.findByTestId('current-choice')).textContent).toMatch(/You chose Therapist Two\. The clinic will confirm/);
+    await screen.findByTestId('recommendation');
+    expect(screen.queryByRole('button', { name: /^Choose / })).toBeNull();
+  });
+
+  it('explains a refused second choice in plain words', async () => {
+    stub(true, [], [409, { title: 'Conflict', status: 409, detail: 'client 3 already chose therapist 30 (episode 438 is waiting for the clinic)' }]);
+    render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);
+    fireEvent.click(await screen.findByRole('button', { name: 'Choose Therapist Two' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toMatch(/already chosen a therapist/);
+    expect(alert.textContent).not.toMatch(/episode 438/);
+  });
+
+  it('after choosing, says so and removes the other choices', async () => {
+    stub(true);
+    render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);
+    fireEvent.click(await screen.findByRole('button', { name: 'Choose Therapist Two' }));
+    expect((await screen.findByTestId('current-choice')).textContent).toMatch(/You chose Therapist Two/);
     expect(screen.queryByRole('button', { name: /^Choose / })).toBeNull();
   });
 });

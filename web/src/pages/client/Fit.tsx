@@ -1,9 +1,27 @@
 import { useState } from 'react';
-import { api } from '../../api';
+import { api, ApiError } from '../../api';
 import { useMe } from '../../auth';
 import { ErrorBox, Loaded, useLoad } from '../../components/common';
 import { certaintyWords, fitWords, words } from '../../plain';
-import type { Recommendation } from '../../types';
+import type { Episode, Recommendation } from '../../types';
+
+/** The client's own episode that settles their therapist: in therapy, or a choice waiting for the clinic. */
+export function currentEpisode(episodes: Episode[], clientId: number): Episode | undefined {
+  const mine = episodes.filter((e) => e.client_id === clientId);
+  return mine.find((e) => e.status === 'active') ?? mine.find((e) => e.status === 'waiting');
+}
+
+/** A refused choice in plain words (the server's 409 names episodes and ids). */
+function choiceError(e: unknown): unknown {
+  if (e instanceof ApiError && e.status === 409) {
+    return new ApiError(409, 'Already chosen', 'You have already chosen a therapist, or are already seeing one. '
+      + 'Ask the clinic if you would like a different therapist.');
+  }
+  if (e instanceof ApiError && e.status === 422) {
+    return new ApiError(422, 'Not possible now', 'This therapist cannot take you on right now (they are full or not taking new clients). Please choose another.');
+  }
+  return e;
+}
 
 export function Fit() {
   const me = useMe();
@@ -11,33 +29,47 @@ export function Fit() {
   const state = useLoad(() => api.recommendations(id, 5), [id]);
   // Offer a choice only where the clinic allows it (unknown until the answer arrives).
   const organisation = useLoad(() => api.organisation(), []);
+  // A choice already made (a waiting episode) or a therapist already seen, so a reload shows it.
+  const episodes = useLoad(() => api.episodes().catch(() => [] as Episode[]), [id]);
+  const [justChose, setJustChose] = useState<Episode | null>(null);
   const mayChoose = organisation.data?.clients_may_choose === true;
+  const current = justChose ?? (episodes.data ? currentEpisode(episodes.data, id) : undefined);
+  const nameOf = (therapistId: number) =>
+    state.data?.find((r) => r.therapist.id === therapistId)?.therapist.display_name ?? `therapist ${therapistId}`;
   return (
     <section>
       <h1 tabIndex={-1}>Therapists who may fit you</h1>
       <p>These suggestions come from what you told us and from how clients and therapists have
         worked together in this clinic. They are a guide, not a verdict: the bond you build
         matters most, and you can always ask for a change.</p>
+      {current && (
+        <p className="ok" role="status" data-testid="current-choice">{current.status === 'active'
+          ? <>You are seeing {nameOf(current.therapist_id)}. If you would like a different therapist, ask the clinic.</>
+          : <>You chose {nameOf(current.therapist_id)}. The clinic will confirm your first session; if you would like
+            to change your choice, ask the clinic.</>}</p>
+      )}
       {organisation.data && !mayChoose && <p data-testid="clinic-assigns">Your clinic matches clients with
         therapists itself. If one of these suits you, tell the clinic: they will take it into account.</p>}
       <Loaded state={state} what="suggestions">
         {(recs) => recs.length === 0
           ? <p>No therapist has room that meets your needs right now. You are on the waitlist; we will tell you when that changes.</p>
-          : <ol className="recs">{recs.map((r, i) => <RecCard key={r.therapist.id} rec={r} rank={i + 1} clientId={id} mayChoose={mayChoose} />)}</ol>}
+          : <ol className="recs">{recs.map((r, i) => <RecCard key={r.therapist.id} rec={r} rank={i + 1} clientId={id}
+              mayChoose={mayChoose && !current && episodes.data !== undefined} onChosen={setJustChose} />)}</ol>}
       </Loaded>
     </section>
   );
 }
 
-function RecCard({ rec, rank, clientId, mayChoose }: { rec: Recommendation; rank: number; clientId: number; mayChoose: boolean }) {
-  const [chosen, setChosen] = useState(false);
+function RecCard({ rec, rank, clientId, mayChoose, onChosen }: { rec: Recommendation; rank: number; clientId: number; mayChoose: boolean;
+  onChosen: (e: Episode) => void }) {
   const [error, setError] = useState<unknown>(null);
   const t = rec.therapist;
   const headId = `rec-${t.id}`;
   return (
     <li className="card" aria-labelledby={headId} data-testid="recommendation">
       <h2 id={headId}>{rank}. {t.display_name}</h2>
-      <p className="fit">Looks like <strong>{fitWords(rec.score)}</strong> for you. {certaintyWords(rec)}</p>
+      <p className="fit">Looks like <strong>{fitWords(rec)}</strong> for you, compared with the usual pairing in this clinic.</p>
+      <p className="certainty" data-testid="certainty"><strong>How sure:</strong> {certaintyWords(rec)}</p>
       {rec.reasons.length > 0 && (
         <>
           <h3>Why</h3>
@@ -50,10 +82,13 @@ function RecCard({ rec, rank, clientId, mayChoose }: { rec: Recommendation; rank
         {t.languages?.length ? <>Speaks {t.languages.join(', ')}.</> : null}
       </p>
       {error != null && <ErrorBox error={error} />}
-      {chosen ? <p className="ok" role="status">You chose {t.display_name}. The clinic will confirm your first session.</p> : mayChoose && (
+      {mayChoose && (
         <button type="button" onClick={async () => {
           setError(null);
-          try { await api.chooseTherapist(clientId, t.id); setChosen(true); } catch (e) { setError(e); }
+          try {
+            const e = await api.chooseTherapist(clientId, t.id);
+            onChosen({ ...e, client_id: clientId, therapist_id: t.id, status: 'waiting' });
+          } catch (e) { setError(choiceError(e)); }
         }}>Choose {t.display_name}</button>
       )}
     </li>

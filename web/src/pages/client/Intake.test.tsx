@@ -3,14 +3,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen } from '@testing-library/react';
 import { MeContext } from '../../auth';
-import { Intake, storedOf, strengthOf } from './Intake';
+import { Intake, polesOf, preferenceWords, storedOf, strengthOf } from './Intake';
 import type { Me } from '../../types';
 import cnip from '../../fixtures/cnip.json';
 
 const me: Me = { user_id: 7, org_id: 1, handle: 'client1', role: 'client', client_id: 3 };
 const client = {
   id: 3, pseudonym: 'Client C', external_id: 'c3', concerns: ['stress'], goals: ['sleep'],
-  preferences: { emotional_intensity: 12 }, constraints: ['language:en'],
+  preferences: { emotional_intensity: 12, therapist_directiveness: -2 }, constraints: ['language:en'],
 };
 
 afterEach(() => vi.unstubAllGlobals());
@@ -21,6 +21,18 @@ describe('preference strength', () => {
     expect(strengthOf(-9, 3)).toBe(-3);
     expect(strengthOf(undefined, 5)).toBe(0);
     expect(strengthOf(40, 5)).toBe(3);
+  });
+  it('never shows a stored lean as no preference (the matching reasons read it as one)', () => {
+    expect(strengthOf(-2, 5)).toBe(-1);
+    expect(strengthOf(1, 3)).toBe(1);
+    expect(strengthOf(0, 5)).toBe(0);
+  });
+  it('names both ends from the scale title, the first-named pole being the positive one', () => {
+    expect(polesOf('Therapist directiveness vs client directiveness', 'therapist_directiveness'))
+      .toEqual(['client directiveness', 'therapist directiveness']);
+    expect(preferenceWords(-1, ['client directiveness', 'therapist directiveness'])).toBe('a slight preference for client directiveness');
+    expect(preferenceWords(3, ['reserve', 'intensity'])).toBe('a strong preference for intensity');
+    expect(preferenceWords(0, ['a', 'b'])).toBe('no preference');
   });
   it('is saved as the scale score, within the scale range', () => {
     expect(storedOf(3, 5, [-15, 15])).toBe(15);
@@ -44,12 +56,20 @@ describe('Intake', () => {
     render(<MeContext.Provider value={me}><Intake /></MeContext.Provider>);
     const intensity = (await screen.findByLabelText(/emotional/i)) as HTMLInputElement;
     expect(intensity.value).toBe('2');
+    // a stored -2 on the five-item directiveness scale leans to the client-directed end
+    const directive = screen.getByLabelText(/directiveness/i) as HTMLInputElement;
+    expect(directive.value).toBe('-1');
+    expect(screen.getByTestId('pref-therapist_directiveness-said').textContent).toBe('a slight preference for client directiveness');
+    // both ends are labelled for sighted users
+    const track = directive.parentElement!;
+    expect(track.textContent).toContain('client directiveness');
+    expect(track.textContent).toContain('therapist directiveness');
     const support = screen.getByLabelText(/warm/i) as HTMLInputElement;
     fireEvent.change(support, { target: { value: '3' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await screen.findByText(/Saved\./);
     expect(saved).not.toBeNull();
     expect((saved as unknown as { preferences: Record<string, number> }).preferences)
-      .toEqual({ emotional_intensity: 12, warm_support: 15 });
+      .toEqual({ emotional_intensity: 12, therapist_directiveness: -2, warm_support: 15 });
   });
 });

@@ -15,8 +15,26 @@ const MODALITIES: [string, string][] = [['either', 'Either is fine'], ['in_perso
  * metric the matching model reads); the client sets it as one item's strength, -3..+3.
  */
 export function strengthOf(stored: number | undefined, items: number): number {
-  if (stored === undefined || items <= 0) return 0;
-  return Math.max(-3, Math.min(3, Math.round(stored / items)));
+  if (stored === undefined || items <= 0 || stored === 0) return 0;
+  // A stored preference is never shown as none: the matching model reads any non-zero score as
+  // leaning one way (a score of -2 over five items gives "a non-directive style" in the reasons).
+  const s = Math.max(-3, Math.min(3, Math.round(stored / items)));
+  return s === 0 ? Math.sign(stored) : s;
+}
+
+/** The two ends of a C-NIP scale from its title ("Warm support vs focused challenge"): [low, high]. */
+export function polesOf(title: string, id: string): [string, string] {
+  const parts = title.split(/\s+vs\.?\s+/i);
+  if (parts.length === 2) return [parts[1].trim(), parts[0].trim().replace(/^./, (c) => c.toLowerCase())];
+  return [`less ${words(id)}`, `more ${words(id)}`];
+}
+
+const STRENGTH = ['no', 'a slight', 'a moderate', 'a strong'];
+
+/** A slider position in words: "a slight preference for client directiveness". */
+export function preferenceWords(strength: number, poles: [string, string]): string {
+  if (strength === 0) return 'no preference';
+  return `${STRENGTH[Math.min(3, Math.abs(strength))]} preference for ${strength > 0 ? poles[1] : poles[0]}`;
 }
 export function storedOf(strength: number, items: number, range: [number, number]): number {
   return Math.max(range[0], Math.min(range[1], strength * items));
@@ -106,13 +124,18 @@ function IntakeForm({ client, cnip }: { client: Client; cnip: Instrument | null 
         {dims.map((d) => {
           const scale = cnip!.scales.find((s) => s.id === d)!;
           const v = strengthOf(prefs[d], scale.items.length);
+          const poles = polesOf(scale.title ?? '', d);
+          const said = preferenceWords(v, poles);
           return (
             <div key={d} className="slider">
               <label htmlFor={`pref-${d}`}>{scale.title || words(d)}</label>
-              <input id={`pref-${d}`} type="range" min={-3} max={3} step={1} value={v}
-                aria-valuetext={v === 0 ? 'no preference' : `${v > 0 ? 'more' : 'less'} ${words(d)}, strength ${Math.abs(v)} of 3`}
-                onChange={(e) => setPrefs({ ...prefs, [d]: storedOf(Number(e.target.value), scale.items.length, scale.range) })} />
-              <output htmlFor={`pref-${d}`}>{v === 0 ? 'no preference' : `${v > 0 ? '+' : ''}${v}`}</output>
+              <div className="slider-track">
+                <span className="pole" aria-hidden="true">{poles[0]}</span>
+                <input id={`pref-${d}`} type="range" min={-3} max={3} step={1} value={v} aria-valuetext={said}
+                  onChange={(e) => setPrefs({ ...prefs, [d]: storedOf(Number(e.target.value), scale.items.length, scale.range) })} />
+                <span className="pole" aria-hidden="true">{poles[1]}</span>
+              </div>
+              <output htmlFor={`pref-${d}`} data-testid={`pref-${d}-said`}>{said}</output>
             </div>
           );
         })}

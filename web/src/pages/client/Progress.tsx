@@ -3,7 +3,7 @@ import { api } from '../../api';
 import { useMe } from '../../auth';
 import { Loaded, useLoad } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
-import { shortDate } from '../../plain';
+import { oneDecimal, scoreLabel, shortDate } from '../../plain';
 import type { Instrument, TrajectoryPoint } from '../../types';
 
 const OUTCOMES = ['phq9', 'gad7', 'core10'];
@@ -39,22 +39,25 @@ function ProgressChart({ ins, scaleTitle, higherIs, pts }: { ins: Instrument; sc
   const first = data[0].value, last = data[data.length - 1].value;
   const better = higherIs === 'worse' ? last < first : last > first;
   const summary = data.length < 2 ? 'one answer so far' :
-    last === first ? 'about the same as when you started' : better ? 'better than when you started' : 'not better yet than when you started';
+    oneDecimal(last) === oneDecimal(first) ? 'about the same as when you started' : better ? 'better than when you started' : 'not better yet than when you started';
+  const dated = data.every((d) => !Number.isNaN(d.date.getTime()));
   return (
     <article className="card">
       <h2>{ins.title}</h2>
-      <p>Your latest score is <strong>{last}</strong>{data[data.length - 1].band ? ` (${data[data.length - 1].band})` : ''}: {summary}.
+      <p>Your latest score is <strong>{oneDecimal(last)}</strong>{data[data.length - 1].band ? ` (${data[data.length - 1].band})` : ''}
+        {dated ? `, on ${shortDate(pts[pts.length - 1].answered_at)}` : ''}: {summary}.
         {higherIs === 'worse' ? ' Lower scores mean fewer difficulties.' : ' Higher scores are better.'}</p>
       <PlotFigure
-        caption={`${ins.title} ${scaleTitle.toLowerCase()} over time`}
+        caption={`${ins.title} ${scaleTitle.toLowerCase()} over time, by the date you answered`}
         options={{
-          height: 220, marginLeft: 40,
-          x: { label: 'Questionnaire number', tickFormat: 'd', ticks: data.length <= 20 ? data.map((d) => d.n) : undefined },
-          y: { label: `${scaleTitle} score`, grid: true, domain: ins.scales[0]?.range },
-          marks: [Plot.line(data, { x: 'n', y: 'value', stroke: '#1f4e79', strokeWidth: 2 }),
-                  Plot.dot(data, { x: 'n', y: 'value', fill: '#1f4e79', r: 4, title: (d: { value: number; date: Date }) => `${d.value} on ${d.date.toLocaleDateString()}` })],
+          height: 220, marginLeft: 48, marginRight: 24, marginBottom: 40,
+          x: dated ? { label: 'Date answered', type: 'utc', ticks: 4 } : { label: 'Questionnaire number', tickFormat: 'd' },
+          y: { label: scoreLabel(scaleTitle), grid: true, domain: ins.scales[0]?.range },
+          marks: [Plot.line(data, { x: dated ? 'date' : 'n', y: 'value', stroke: '#1f4e79', strokeWidth: 2 }),
+                  Plot.dot(data, { x: dated ? 'date' : 'n', y: 'value', fill: '#1f4e79', r: 4,
+                    title: (d: { value: number; date: Date }) => `${oneDecimal(d.value)} on ${d.date.toLocaleDateString()}` })],
         }}
-        table={{ columns: ['#', 'date', 'score', 'band'], rows: pts.map((p, i) => [i + 1, shortDate(p.answered_at), p.value, p.band || null]) }}
+        table={{ columns: ['#', 'date', 'score', 'band'], rows: pts.map((p, i) => [i + 1, shortDate(p.answered_at), oneDecimal(p.value), p.band || null]) }}
       />
     </article>
   );

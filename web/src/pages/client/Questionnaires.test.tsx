@@ -2,8 +2,10 @@
 // when the server has no due list.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import phq9 from '../../fixtures/phq9.json';
 import { MeContext } from '../../auth';
-import { QuestionnaireList, loadDue } from './Questionnaires';
+import { QuestionnaireList, QuestionnairePage, loadDue } from './Questionnaires';
 import type { Me } from '../../types';
 
 const me: Me = { user_id: 7, org_id: 1, handle: 'client1', role: 'client', client_id: 3 };
@@ -52,5 +54,54 @@ describe('QuestionnaireList', () => {
   it('reports other errors instead of hiding them', async () => {
     stub([403, { title: 'Forbidden', detail: 'client may not read this client' }]);
     await expect(loadDue(3)).rejects.toThrow(/may not/);
+  });
+});
+
+// A risk answer from a client without an active episode goes to the clinic's coordinators
+// (docs/api.md "Submitting responses"), so the page must not promise a therapist.
+describe('QuestionnairePage risk wording', () => {
+  function stubPage(episodes: unknown[], alertEpisode: number | null) {
+    vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.endsWith('/instruments/phq9')) return new Response(JSON.stringify(phq9), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes }), { status: 200 });
+      if (url.endsWith('/responses') && init?.method === 'POST') {
+        return new Response(JSON.stringify({ response_id: 5, scores: [], alerts: [{ id: 1, episode_id: alertEpisode, client_id: 3,
+          kind: 'risk_item', severity: 'urgent', detail: '', raised_at: '2026-11-27T10:00:00Z', acknowledged_at: null, resolved_at: null }] }), { status: 201 });
+      }
+      return new Response('{}', { status: 404 });
+    }));
+  }
+  async function answerAll() {
+    const user = userEvent.setup();
+    const groups = await screen.findAllByRole('radiogroup');
+    for (const g of groups.slice(0, 9)) await user.click(within(g).getAllByRole('radio')[1]);
+    return user;
+  }
+
+  it('without a therapist, says the clinic team sees it, before and after saving, with the crisis help', async () => {
+    window.location.hash = '#/questionnaires/phq9';
+    stubPage([{ id: 9, client_id: 3, therapist_id: 4, started_on: '2025-01-01', ended_on: '2025-06-01', status: 'ended', assigned_by: 'match' }], null);
+    render(<MeContext.Provider value={me}><QuestionnairePage id="phq9" /></MeContext.Provider>);
+    const user = await answerAll();
+    const note = screen.getByText(/You told us about/);
+    expect(note.textContent).toMatch(/The clinic's team will\s+see this/);
+    expect(note.textContent).not.toMatch(/therapist will/i);
+    expect(note.textContent).toMatch(/emergency/);
+    await user.click(screen.getByRole('button', { name: 'Submit answers' }));
+    const done = await screen.findByTestId('submitted');
+    expect(done.textContent).not.toMatch(/Your therapist/);
+    expect(done.textContent).toMatch(/clinic's team/);
+    expect(screen.getByTestId('risk-followup').textContent).toMatch(/emergency/);
+  });
+
+  it('with an active episode, says the therapist sees it', async () => {
+    window.location.hash = '#/questionnaires/phq9';
+    stubPage([{ id: 2, client_id: 3, therapist_id: 4, started_on: '2026-09-01', ended_on: null, status: 'active', assigned_by: 'match' }], 2);
+    render(<MeContext.Provider value={me}><QuestionnairePage id="phq9" /></MeContext.Provider>);
+    const user = await answerAll();
+    expect(screen.getByText(/You told us about/).textContent).toMatch(/Your therapist will\s+see this/);
+    await user.click(screen.getByRole('button', { name: 'Submit answers' }));
+    expect((await screen.findByTestId('submitted')).textContent).toMatch(/Your therapist will look at them before your next session/);
+    expect(screen.getByTestId('risk-followup').textContent).toMatch(/Your therapist has been alerted/);
   });
 });

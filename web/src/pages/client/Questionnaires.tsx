@@ -2,7 +2,7 @@ import { useRef, useState } from 'react';
 import { api, ApiError, newKey } from '../../api';
 import { useMe } from '../../auth';
 import { Loaded, useLoad } from '../../components/common';
-import { Questionnaire } from '../../components/Questionnaire';
+import { CRISIS_HELP, Questionnaire, riskReader } from '../../components/Questionnaire';
 import type { Episode, Instrument, SubmitResult } from '../../types';
 import { currentPath } from '../../router';
 
@@ -107,20 +107,30 @@ export function QuestionnairePage({ id }: { id: string }) {
       <h1 tabIndex={-1}>Questionnaire</h1>
       <Loaded state={state} what="the questionnaire">
         {({ instrument, episodes }) => {
+          const episode = Number(params.get('episode')) ||
+            episodes.find((e) => e.client_id === subject && e.status === 'active')?.id || null;
+          // Without an episode the server sends a risk alert to the clinic's coordinators.
+          const seenBy = episode ? 'therapist' : 'team';
           if (done) {
+            const risk = (done.alerts ?? []).filter((a) => a.kind === 'risk_item');
+            const riskBy = risk.length ? (risk.some((a) => a.episode_id != null) ? 'therapist' : 'team') : seenBy;
             return (
               <div className="ok" role="status" data-testid="submitted">
                 <p><strong>Thank you — your answers to {instrument.title} are saved.</strong></p>
-                {me.role === 'client' && <p>Your therapist will look at them before your next session.</p>}
+                {me.role === 'client' && (seenBy === 'therapist'
+                  ? <p>Your therapist will look at them before your next session.</p>
+                  : <p>The clinic's team will look at them.</p>)}
+                {me.role === 'client' && risk.length > 0 && (
+                  <p data-testid="risk-followup">{riskReader(riskBy)} {riskBy === 'therapist' ? 'has' : 'have'} been alerted to your
+                    answer and will follow it up. {CRISIS_HELP}</p>
+                )}
                 <p><a href={me.role === 'client' ? '#/questionnaires' : `#/clients/${subject}`}>Back</a></p>
               </div>
             );
           }
-          const episode = Number(params.get('episode')) ||
-            episodes.find((e) => e.client_id === subject && e.status === 'active')?.id || null;
           const session = Number(params.get('session')) || null;
           return (
-            <Questionnaire instrument={instrument} onSubmit={async (answers) => {
+            <Questionnaire instrument={instrument} riskSeenBy={seenBy} onSubmit={async (answers) => {
               const r = await api.submit({
                 instrument_id: instrument.id, subject_id: subject, episode_id: episode, session_id: session,
                 answers, idempotency_key: key.current,

@@ -17,9 +17,9 @@ describe('AlertSettings', () => {
       if (init?.method === 'PATCH') {
         const patch = JSON.parse(String(init.body));
         sent.push(patch);
-        if (patch.rupture_cutoff === 5) {
+        if (patch.rupture_cutoff === 40) {
           return new Response(JSON.stringify({ title: 'Invalid argument', field: 'rupture_cutoff',
-            detail: 'monitoring settings: rupture_cutoff = 5 is not accepted; expected 0 (no cutoff rule) or a WAI-SR total from 12 to 60' }),
+            detail: 'monitoring settings: rupture_cutoff = 40 is not accepted; expected a WAI-SR total from 12 to 39 (a test refusal)' }),
           { status: 400 });
         }
         const settings = { ...state.settings };
@@ -32,9 +32,12 @@ describe('AlertSettings', () => {
     }));
     render(<AlertSettings />);
     expect((await screen.findByTestId('effective-rupture_z')).textContent).toBe('1.4');
-    fireEvent.change(screen.getByLabelText('Rupture cutoff (WAI-SR total)'), { target: { value: '5' } });
+    fireEvent.change(screen.getByLabelText('Rupture cutoff (WAI-SR total)'), { target: { value: '40' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
-    expect((await screen.findByRole('alert')).textContent).toContain('rupture_cutoff = 5 is not accepted');
+    // the refusal is at its input, in the form's words (the label, not the internal name)
+    const refused = await screen.findByTestId('error-rupture_cutoff');
+    expect(refused.textContent).toBe('Not saved: Rupture cutoff (WAI-SR total) = 40 is not accepted; expected a WAI-SR total from 12 to 39 (a test refusal)');
+    expect(screen.getByLabelText('Rupture cutoff (WAI-SR total)').getAttribute('aria-invalid')).toBe('true');
     fireEvent.change(screen.getByLabelText('Rupture cutoff (WAI-SR total)'), { target: { value: '' } });
     fireEvent.change(screen.getByLabelText('Drop needed on the total (z)'), { target: { value: '1.6' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
@@ -45,5 +48,37 @@ describe('AlertSettings', () => {
     expect((await screen.findByText(/back to the default/)).textContent).toContain('Drop needed on the total');
     expect(sent[2]).toEqual({ rupture_z: null });
     expect(screen.getByTestId('effective-rupture_z').textContent).toBe('1.4');
+  });
+
+  it('checks each value in the form, marks the field and says why, before sending', async () => {
+    const sent: unknown[] = [];
+    const state = { settings: {}, effective: { ...defaults }, defaults };
+    vi.stubGlobal('fetch', vi.fn(async (_url: string, init?: RequestInit) => {
+      if (init?.method === 'PATCH') sent.push(JSON.parse(String(init.body)));
+      return new Response(JSON.stringify(state), { status: 200 });
+    }));
+    render(<AlertSettings />);
+    await screen.findByTestId('effective-rupture_z');
+    const z = screen.getByLabelText('Drop needed on the total (z)');
+    fireEvent.change(z, { target: { value: 'abc' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(screen.getByTestId('error-rupture_z').textContent).toMatch(/"abc" is not a number/);
+    expect(z.getAttribute('aria-invalid')).toBe('true');
+    expect(z.getAttribute('aria-describedby')).toContain('e-rupture_z');
+    expect(screen.queryByText(/Nothing to save/)).toBeNull();
+    fireEvent.change(z, { target: { value: '9' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(screen.getByTestId('error-rupture_z').textContent).toBe('9 is out of range; expected from 0.5 to 5.');
+    fireEvent.change(screen.getByLabelText('Sessions to repair'), { target: { value: '2.5' } });
+    fireEvent.change(z, { target: { value: '1' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(screen.getByTestId('error-repair_window').textContent).toMatch(/not a whole number/);
+    expect(sent).toHaveLength(0);
+    // a decimal comma is a decimal point, not a digit to drop ("1,5" became 15)
+    fireEvent.change(screen.getByLabelText('Sessions to repair'), { target: { value: '' } });
+    fireEvent.change(z, { target: { value: '1,5' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findByText(/^Saved/);
+    expect(sent).toEqual([{ rupture_z: 1.5 }]);
   });
 });

@@ -57,10 +57,11 @@ export function Assign() {
           )}
           {plan.plan.length === 0 && <p>Nobody on the waitlist can be placed now.</p>}
           <PlotFigure caption="Mean predicted fit: plan versus assignment as usual"
-            options={{ height: 120, marginLeft: 150, x: { label: 'Mean predicted fit (0–1)', domain: [0, 1] }, y: { label: null },
+            options={{ height: 130, marginLeft: 150, marginRight: 20, marginBottom: 42,
+              x: { label: 'Mean predicted fit (0–1)', labelAnchor: 'center', labelOffset: 34, domain: [0, 1] }, y: { label: null },
               marks: [Plot.barX(compare, { x: 'mean', y: 'method', fill: '#1f4e79' }), Plot.ruleX([0])] }}
             table={{ columns: ['method', 'mean fit'], rows: compare.map((c) => [c.method, +c.mean.toFixed(3)]) }} />
-          <table className="data" data-testid="plan">
+          <div className="table-scroll"><table className="data" data-testid="plan">
             <caption>Proposed assignments ({kept.length} of {plan.plan.length} kept)</caption>
             <thead><tr><th scope="col">Keep</th><th scope="col">Client</th><th scope="col">Therapist</th><th scope="col">Fit</th><th scope="col">As usual</th><th scope="col">Why</th></tr></thead>
             <tbody>{plan.plan.map((r) => {
@@ -75,7 +76,7 @@ export function Assign() {
                 </tr>
               );
             })}</tbody>
-          </table>
+          </table></div>
           <button type="button" onClick={commit} disabled={busy !== '' || kept.length === 0} aria-busy={busy === 'commit'}>
             {busy === 'commit' ? 'Committing…' : `Commit ${kept.length} assignments`}</button>
         </>

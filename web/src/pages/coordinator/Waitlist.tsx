@@ -1,22 +1,62 @@
 import { useState } from 'react';
 import { api } from '../../api';
 import { ErrorBox, Loaded, useLoad } from '../../components/common';
-import { certaintyWords, fitWords, words } from '../../plain';
-import type { Client, Recommendation } from '../../types';
+import { certaintyWords, fitNumbers, fitWords, words } from '../../plain';
+import type { Client, Episode, Recommendation } from '../../types';
+
+/** How many clients a page of the waitlist shows before "Show more". */
+export const PAGE = 20;
+
+/**
+ * The waitlist as the batch plan sees it (docs/api.md POST /assignments/plan): clients with no
+ * active or ended episode. Those who chose a therapist (a waiting episode) are listed apart:
+ * they wait for the clinic to confirm their choice, not for a match.
+ */
+export function waiting(clients: Client[], episodes: Episode[]): { waiting: Client[]; chose: { client: Client; episode: Episode }[] } {
+  const settled = new Set(episodes.filter((e) => e.status === 'active' || e.status === 'ended').map((e) => e.client_id));
+  const chosen = new Map(episodes.filter((e) => e.status === 'waiting').map((e) => [e.client_id, e]));
+  const open = clients.filter((c) => !settled.has(c.id));
+  return {
+    waiting: open.filter((c) => !chosen.has(c.id)),
+    chose: open.filter((c) => chosen.has(c.id)).map((c) => ({ client: c, episode: chosen.get(c.id)! })),
+  };
+}
 
 export function Waitlist() {
   const state = useLoad(async () => {
     const [clients, episodes] = await Promise.all([api.clients(), api.episodes()]);
-    const placed = new Set(episodes.filter((e) => e.status === 'active').map((e) => e.client_id));
-    return clients.filter((c) => !placed.has(c.id));
+    return waiting(clients, episodes);
   }, []);
+  const [shown, setShown] = useState(PAGE);
   return (
     <section>
       <h1 tabIndex={-1}>Waitlist</h1>
-      <p>Clients without an active episode. Open a client to see the ranked therapists with reasons.</p>
+      <p>Clients who have never had a therapist here (no current or ended episode): the clients a batch
+        plan places. Open a client to see the ranked therapists with reasons.</p>
       <Loaded state={state} what="the waitlist">
-        {(clients) => clients.length === 0 ? <p>Nobody is waiting.</p> : (
-          <ul className="waitlist" data-testid="waitlist">{clients.map((c) => <WaitRow key={c.id} client={c} />)}</ul>
+        {({ waiting: list, chose }) => (
+          <>
+            {list.length === 0 ? <p>Nobody is waiting.</p> : (
+              <>
+                <p data-testid="waitlist-count">{list.length} {list.length === 1 ? 'client is' : 'clients are'} waiting
+                  {list.length > shown ? `; showing the first ${shown}` : ''}.</p>
+                <ul className="waitlist" data-testid="waitlist">{list.slice(0, shown).map((c) => <WaitRow key={c.id} client={c} />)}</ul>
+                {list.length > shown && (
+                  <button type="button" onClick={() => setShown(shown + PAGE)}>
+                    Show {Math.min(PAGE, list.length - shown)} more</button>
+                )}
+              </>
+            )}
+            {chose.length > 0 && (
+              <>
+                <h2>Chose their own therapist</h2>
+                <p>These clients chose a therapist from their suggestions; the choice waits for the clinic to confirm it.</p>
+                <ul data-testid="chose-own">{chose.map(({ client, episode }) => (
+                  <li key={client.id}>{client.pseudonym || `Client ${client.id}`}: chose therapist {episode.therapist_id} (episode {episode.id})</li>
+                ))}</ul>
+              </>
+            )}
+          </>
         )}
       </Loaded>
     </section>
@@ -38,7 +78,7 @@ function WaitRow({ client }: { client: Client }) {
         }}>{busy ? 'Ranking…' : 'Show recommendations'}</button>
       ) : recs.length === 0 ? <p>No therapist with room meets this client's constraints.</p> : (
         <ol>{recs.map((r) => (
-          <li key={r.therapist.id}><strong>{r.therapist.display_name}</strong> — {fitWords(r.score)} (score {r.score.toFixed(2)}). {certaintyWords(r)}
+          <li key={r.therapist.id}><strong>{r.therapist.display_name}</strong> — {fitWords(r)}: {fitNumbers(r)}. {certaintyWords(r)}
             {r.reasons.length > 0 && <ul>{r.reasons.map((x) => <li key={x}>{x}</li>)}</ul>}</li>
         ))}</ol>
       )}

@@ -43,6 +43,11 @@ describe('analyses', () => {
     const fig = screen.getByTestId('caterpillar');
     expect(fig.querySelector('svg')).not.toBeNull();
     expect(fig.textContent).toMatch(/therapist 2-0.3-0.5-0.1/);
+    // the axis names the therapists, the unit and which way is better
+    const svg = fig.querySelector('svg')!;
+    expect([...svg.querySelectorAll('text')].map((t) => t.textContent)).toEqual(expect.arrayContaining(['therapist 2', 'therapist 1']));
+    expect(svg.textContent).toMatch(/Effect on improvement \(SD of intake scores; higher is better\)/);
+    expect(svg.textContent).toMatch(/Therapist, sorted by effect/);
   });
 
   it('the runner posts to the analysis route and shows the server refusal in words', async () => {

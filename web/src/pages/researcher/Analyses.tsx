@@ -59,14 +59,14 @@ export function Replication({ r }: { r: Json }) {
     <>
       <p>n = {r.n}; R² = {f3(reg.r2)} (adjusted {f3(reg.adj_r2)}), F({reg.df1}, {reg.df2}) = {f3(reg.f)}, p {pv(reg.f_p)}.
         {r.published ? ` Published: n = ${r.published.n ?? 76}, R² = ${f3(r.published.r2 ?? 0.324)}.` : ''}</p>
-      <table className="data">
+      <div className="table-scroll"><table className="data">
         <caption>Facets: correlation with alliance and standardised regression weights</caption>
         <thead><tr><th scope="col">Facet</th><th scope="col">r</th><th scope="col">p (r)</th><th scope="col">β</th><th scope="col">p (β)</th><th scope="col">Significant</th></tr></thead>
         <tbody>{betas.map((b) => {
           const c = cors.find((x) => x.x === b.facet || x.y === b.facet) ?? {};
           return <tr key={b.facet}><th scope="row">{words(b.facet)}</th><td>{f3(c.r)}</td><td>{pv(c.p)}</td><td>{f3(b.std_beta)}</td><td>{pv(b.p)}</td><td>{b.significant ? 'yes' : 'no'}</td></tr>;
         })}</tbody>
-      </table>
+      </table></div>
       {r.caution && <p className="notice" role="note">{r.caution}</p>}
     </>
   );
@@ -78,11 +78,19 @@ export function TherapistEffects({ r }: { r: Json }) {
     lo: Array.isArray(e.ci95) ? e.ci95[0] : e.effect - 1.96 * e.se,
     hi: Array.isArray(e.ci95) ? e.ci95[1] : e.effect + 1.96 * e.se,
   }));
+  const outcome = r.outcome === 'alliance' ? 'alliance' : 'improvement';
+  const unit = outcome === 'alliance' ? 'alliance score' : 'SD of intake scores';
+  // name every therapist on the axis while they fit; past 20, every nth
+  const step = Math.max(1, Math.ceil(effects.length / 20));
+  const ticks = effects.filter((_, i) => i % step === 0).map((e) => e.rank);
   return (
     <>
       <p>ICC (therapist) = {f3(r.icc_therapist)} from {r.nobs} observations{r.singular ? ' (singular fit: the therapist variance is at its boundary)' : ''}{r.converged === false ? '; the fit did not converge' : ''}.</p>
-      <PlotFigure testId="caterpillar" caption="Therapist effects (conditional modes) with 95% intervals, sorted; the dashed line is the average therapist"
-        options={{ height: 300, marginLeft: 50, x: { label: 'Therapist (sorted by effect)', axis: null }, y: { label: 'Effect on outcome', grid: true },
+      <PlotFigure testId="caterpillar" caption={`Therapist effects on ${outcome} (conditional modes, in ${unit} from the average therapist) with 95% intervals, sorted from lowest to highest; the dashed line is the average therapist; higher is better`}
+        options={{ height: 340, marginLeft: 56, marginBottom: 90,
+          x: { label: 'Therapist, sorted by effect (lowest → highest)', labelAnchor: 'center', labelOffset: 84, labelArrow: 'none', ticks,
+            tickFormat: (rank: number) => effects[rank - 1]?.label ?? '', tickRotate: -45 },
+          y: { label: `Effect on ${outcome} (${unit}; higher is better)`, labelArrow: 'up', grid: true },
           marks: [Plot.ruleY([0], { strokeDasharray: '4,3' }),
                   Plot.ruleX(effects, { x: 'rank', y1: 'lo', y2: 'hi', stroke: '#4a6fa5' }),
                   Plot.dot(effects, { x: 'rank', y: 'effect', fill: '#1a1a1a', r: 3, title: 'label' })] }}
@@ -98,11 +106,11 @@ export function Mediation({ r }: { r: Json }) {
       <p>Indirect effect (a×b) = <strong>{f3(r.ab)}</strong>, {Math.round((r.level ?? 0.95) * 100)}% bootstrap interval [{f3(r.ab_ci?.[0])}, {f3(r.ab_ci?.[1])}]
         {' '}from {r.resamples} resamples{r.cluster ? ` of ${r.clusters} ${r.cluster} clusters` : ''}; n = {r.n}.
         {Array.isArray(r.ab_ci) && (r.ab_ci[0] > 0 || r.ab_ci[1] < 0) ? ' The interval excludes zero.' : ' The interval includes zero.'}</p>
-      <table className="data">
+      <div className="table-scroll"><table className="data">
         <caption>Paths</caption>
         <thead><tr><th scope="col">Path</th><th scope="col">Estimate</th><th scope="col">SE</th><th scope="col">p</th></tr></thead>
         <tbody>{[row('a: mindfulness → alliance', r.a), row('b: alliance → outcome', r.b), row('c: total effect', r.c), row("c′: direct effect", r.c_prime)]}</tbody>
-      </table>
+      </table></div>
     </>
   );
 }

@@ -21,8 +21,10 @@ export function Exports() {
   return (
     <section>
       <h1 tabIndex={-1}>Exports</h1>
-      <p>Research exports are always de-identified: respondents are replaced by pseudonyms that are
-        stable within one export and unlinkable across exports, and times are coarsened to the date.</p>
+      <p data-testid="export-privacy">Research exports are always de-identified: respondents are replaced by pseudonyms, and
+        times are coarsened to the date. A pseudonym links one person's rows within one export only:
+        exports made with different salts give the same person different pseudonyms. Treat an export as
+        sensitive all the same, and keep it only as long as the research needs it.</p>
       <Loaded state={state} what="instruments">
         {(instruments) => (
           <form onSubmit={(e) => e.preventDefault()}>

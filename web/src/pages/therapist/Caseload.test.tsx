@@ -1,7 +1,10 @@
 // The caseload puts a client with an urgent open alert (a risk item) above clients with more,
 // less urgent ones: one rupture raises four alerts (goal, task, bond, total).
-import { describe, expect, it } from 'vitest';
-import { caseloadOrder } from './Caseload';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { render, screen, within } from '@testing-library/react';
+import { Caseload, caseloadOrder } from './Caseload';
+
+afterEach(() => vi.unstubAllGlobals());
 import type { Alert } from '../../types';
 
 const alert = (id: number, severity: Alert['severity']): Alert => ({
@@ -18,5 +21,31 @@ describe('caseload order', () => {
       { name: 'one', open: [alert(6, 'warning')] },
     ];
     expect(rows.sort(caseloadOrder).map((r) => r.name)).toEqual(['risk', 'rupture', 'one', 'none']);
+  });
+});
+
+describe('caseload', () => {
+  const client = (id: number) => ({ id, pseudonym: `Client ${id}`, concerns: ['anxiety'], goals: [], preferences: {}, constraints: [] });
+  const pt = (value: number) => ({ response_id: value, answered_at: '2026-10-01T10:00:00Z', value, band: 'mild' });
+  it('separates ended episodes from current ones and shows the outcome measure the client has (GAD-7)', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1), client(2)] }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [
+        { id: 10, client_id: 1, therapist_id: 4, started_on: '2026-09-01', ended_on: null, status: 'active', assigned_by: 'match' },
+        { id: 11, client_id: 2, therapist_id: 4, started_on: '2026-01-01', ended_on: '2026-04-01', status: 'ended', assigned_by: 'match' }] }), { status: 200 });
+      if (url.endsWith('/alerts')) return new Response(JSON.stringify({ alerts: [] }), { status: 200 });
+      if (url.includes('/clients/1/trajectory?instrument=gad7')) return new Response(JSON.stringify({ points: [pt(12), pt(9.333333)] }), { status: 200 });
+      if (url.includes('/clients/2/trajectory?instrument=phq9')) return new Response(JSON.stringify({ points: [pt(8)] }), { status: 200 });
+      if (url.includes('/trajectory')) return new Response(JSON.stringify({ points: [] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    render(<Caseload />);
+    const current = await screen.findByTestId('caseload');
+    expect(within(current).getByText('Client 1')).toBeTruthy();
+    expect(within(current).queryByText('Client 2')).toBeNull();
+    expect(within(current).getByText('GAD-7 9.3 (mild)')).toBeTruthy();
+    const ended = screen.getByTestId('caseload-ended');
+    expect(within(ended).getByText('Client 2')).toBeTruthy();
+    expect(within(ended).getByText('PHQ-9 8 (mild)')).toBeTruthy();
   });
 });

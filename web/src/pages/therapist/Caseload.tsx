@@ -1,7 +1,7 @@
 import { api } from '../../api';
 import { Loaded, useLoad } from '../../components/common';
 import { alertState } from '../../components/AlertList';
-import { shortDate, words } from '../../plain';
+import { oneDecimal, shortDate, words } from '../../plain';
 import type { Alert, Client, Episode, TrajectoryPoint } from '../../types';
 
 interface Row { client: Client; episode?: Episode; alliance?: TrajectoryPoint; outcome?: TrajectoryPoint & { instrument: string }; open: Alert[] }
@@ -14,24 +14,60 @@ export function caseloadOrder(a: { open: Alert[] }, b: { open: Alert[] }): numbe
   return urgent(b) - urgent(a) || b.open.length - a.open.length;
 }
 
+/** The outcome measures, in the order that breaks a tie (docs/api.md "questionnaires due"). */
+const OUTCOMES: [string, string][] = [['phq9', 'PHQ-9'], ['gad7', 'GAD-7'], ['core10', 'CORE-10']];
+
+/** The client's outcome measure: the one they have answered most (as the server's due rule). */
+export function outcomeOf(series: { name: string; pts: TrajectoryPoint[] }[]): (TrajectoryPoint & { instrument: string }) | undefined {
+  const answered = (pts: TrajectoryPoint[]) => pts.filter((p) => p.value !== null).length;
+  const best = series.reduce<{ name: string; pts: TrajectoryPoint[] } | undefined>(
+    (b, s) => (answered(s.pts) > (b ? answered(b.pts) : 0) ? s : b), undefined);
+  const p = best && last(best.pts);
+  return p ? { ...p, instrument: best.name } : undefined;
+}
+
 /** Loads a caseload: the clients the server lets this user see, with latest scores and open alerts. */
 export async function loadCaseload(): Promise<Row[]> {
   const [clients, episodes, alerts] = await Promise.all([api.clients(), api.episodes(), api.alerts().catch(() => [] as Alert[])]);
   return Promise.all(clients.map(async (client) => {
     const episode = episodes.find((e) => e.client_id === client.id && e.status === 'active')
-      ?? episodes.find((e) => e.client_id === client.id);
+      ?? episodes.filter((e) => e.client_id === client.id).sort((a, b) => b.started_on.localeCompare(a.started_on))[0];
     const mine = new Set(episodes.filter((e) => e.client_id === client.id).map((e) => e.id));
-    const [alliance, phq, core] = await Promise.all([
+    const [alliance, ...outcomes] = await Promise.all([
       api.trajectory(client.id, 'wai_sr', 'total').catch(() => []),
-      api.trajectory(client.id, 'phq9', 'total').catch(() => []),
-      api.trajectory(client.id, 'core10', 'total').catch(() => []),
+      ...OUTCOMES.map(([id]) => api.trajectory(client.id, id, 'total').catch(() => [] as TrajectoryPoint[])),
     ]);
-    const o = last(phq) ? { ...last(phq)!, instrument: 'PHQ-9' } : last(core) ? { ...last(core)!, instrument: 'CORE-10' } : undefined;
     return {
-      client, episode, alliance: last(alliance), outcome: o,
+      client, episode, alliance: last(alliance), outcome: outcomeOf(outcomes.map((pts, i) => ({ name: OUTCOMES[i][1], pts }))),
       open: alerts.filter((a) => ((a.episode_id != null && mine.has(a.episode_id)) || a.client_id === client.id) && alertState(a) !== 'resolved'),
     };
   }));
+}
+
+function CaseloadTable({ rows, caption, testId, ended }: { rows: Row[]; caption: string; testId: string; ended?: boolean }) {
+  return (
+    <div className="table-scroll">
+      <table className="data" data-testid={testId}>
+        <caption>{caption}</caption>
+        <thead><tr><th scope="col">Client</th><th scope="col">Concerns</th><th scope="col">{ended ? 'Ended' : 'Since'}</th>
+          <th scope="col">Alliance</th><th scope="col">Outcome</th><th scope="col">Open alerts</th></tr></thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.client.id}>
+              <th scope="row"><a href={`#/clients/${r.client.id}`}>{r.client.pseudonym || `Client ${r.client.id}`}</a></th>
+              <td>{r.client.concerns.map(words).join(', ')}</td>
+              <td>{!r.episode ? '—' : ended ? (r.episode.ended_on ? shortDate(r.episode.ended_on) : words(r.episode.status)) : shortDate(r.episode.started_on)}</td>
+              <td>{r.alliance ? oneDecimal(r.alliance.value) : '—'}</td>
+              <td>{r.outcome ? `${r.outcome.instrument} ${oneDecimal(r.outcome.value)}${r.outcome.band ? ` (${r.outcome.band})` : ''}` : '—'}</td>
+              <td>{r.open.length ? <>
+                {r.open.some((a) => a.severity === 'urgent') && <><span className="badge urgent">urgent</span>{' '}</>}
+                <span className="badge warn">{r.open.length} open</span></> : 'none'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
 }
 
 export function Caseload() {
@@ -40,27 +76,26 @@ export function Caseload() {
     <section>
       <h1 tabIndex={-1}>Caseload</h1>
       <Loaded state={state} what="your caseload">
-        {(rows) => rows.length === 0 ? <p>No clients yet.</p> : (
-          <table className="data" data-testid="caseload">
-            <caption>Your clients, with the latest alliance (WAI-SR total, 12–60) and outcome</caption>
-            <thead><tr><th scope="col">Client</th><th scope="col">Concerns</th><th scope="col">Since</th>
-              <th scope="col">Alliance</th><th scope="col">Outcome</th><th scope="col">Open alerts</th></tr></thead>
-            <tbody>
-              {rows.sort(caseloadOrder).map((r) => (
-                <tr key={r.client.id}>
-                  <th scope="row"><a href={`#/clients/${r.client.id}`}>{r.client.pseudonym || `Client ${r.client.id}`}</a></th>
-                  <td>{r.client.concerns.map(words).join(', ')}</td>
-                  <td>{r.episode ? shortDate(r.episode.started_on) : '—'}</td>
-                  <td>{r.alliance?.value ?? '—'}</td>
-                  <td>{r.outcome ? `${r.outcome.instrument} ${r.outcome.value}${r.outcome.band ? ` (${r.outcome.band})` : ''}` : '—'}</td>
-                  <td>{r.open.length ? <>
-                    {r.open.some((a) => a.severity === 'urgent') && <><span className="badge urgent">urgent</span>{' '}</>}
-                    <span className="badge warn">{r.open.length} open</span></> : 'none'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        {(rows) => {
+          if (rows.length === 0) return <p>No clients yet.</p>;
+          const current = rows.filter((r) => r.episode?.status === 'active').sort(caseloadOrder);
+          const ended = rows.filter((r) => r.episode?.status !== 'active').sort(caseloadOrder);
+          return (
+            <>
+              {current.length === 0 ? <p>No clients in therapy with you now.</p> : (
+                <CaseloadTable rows={current} testId="caseload"
+                  caption={`In therapy now (${current.length}), with the latest alliance (WAI-SR total, 12–60) and outcome`} />
+              )}
+              {ended.length > 0 && (
+                <>
+                  <h2>Ended</h2>
+                  <p className="hint">Clients whose therapy with you has ended, for reference; open alerts still need handling.</p>
+                  <CaseloadTable rows={ended} testId="caseload-ended" ended caption={`Ended episodes (${ended.length})`} />
+                </>
+              )}
+            </>
+          );
+        }}
       </Loaded>
     </section>
   );

@@ -1,7 +1,7 @@
 // The client record's charts show one episode, with sessions numbered as the monitor numbers
 // them, so that an alert's "session N" is marked at N.
 import { describe, expect, it } from 'vitest';
-import { inEpisode, oneMarkPerSession, placeSessions, shownEpisode } from './ClientDetail';
+import { alertsBySession, inEpisode, oneMarkPerSession, placeSessions, shownEpisode } from './ClientDetail';
 import type { Episode, TrajectoryPoint } from '../../types';
 
 const episode = (id: number, status: string, started_on: string) =>
@@ -35,5 +35,11 @@ describe('the client record charts', () => {
       { session: 5, label: 'not on track' },
     ]);
     expect(marks).toEqual([{ session: 4, label: 'rupture · risk item' }, { session: 5, label: 'not on track' }]);
+  });
+
+  it('list the outcome alerts by kind and session under the chart (labels on the chart overlapped)', () => {
+    const marks = oneMarkPerSession([{ session: 3, label: 'risk item' }, { session: 4, label: 'risk item' },
+      { session: 6, label: 'not on track' }, { session: 6, label: 'risk item' }]);
+    expect(alertsBySession(marks)).toBe('risk item at sessions 3, 4 and 6; not on track at session 6');
   });
 });

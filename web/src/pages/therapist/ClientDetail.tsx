@@ -51,6 +51,18 @@ export function oneMarkPerSession<T extends { session: number; label: string }>(
   return [...out.values()];
 }
 
+/** Alert marks in words, by kind: "risk item at sessions 3 and 4; not on track at session 6". */
+export function alertsBySession(marks: { session: number; label: string }[]): string {
+  const byKind = new Map<string, number[]>();
+  for (const m of marks) for (const k of m.label.split(' · ')) byKind.set(k, [...(byKind.get(k) ?? []), m.session]);
+  const list = (xs: number[]) => (xs.length === 1 ? `session ${xs[0]}`
+    : `sessions ${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+  return [...byKind].map(([k, xs]) => `${k} at ${list([...new Set(xs)].sort((a, b) => a - b))}`).join('; ');
+}
+
+/** The session axis with its label centred under the ticks (at the right end it ran into them). */
+const sessionAxis = (ticks: number[] | undefined) => ({ label: 'Session', labelAnchor: 'center' as const, labelOffset: 34, tickFormat: 'd', ticks });
+
 async function loadDetail(id: number) {
   const [client, episodes, alerts, ...alliance] = await Promise.all([
     api.client(id),
@@ -135,8 +147,8 @@ export function ClientDetail({ id }: { id: number }) {
                 <PlotFigure testId="alliance-plot"
                   caption={`Client-rated alliance (WAI-SR) per session${shown ? ` of the episode that began ${shortDate(shown.started_on)}` : ''}: goal, task and bond, each 4–20; a drop in one line is a possible rupture${ruptureAlerts.length ? `; ${ruptureAlerts.length} rupture alert${ruptureAlerts.length > 1 ? 's' : ''} marked by a red dashed line at ${ruptures.length > 1 ? 'their sessions' : 'its session'}` : ''}`}
                   options={{
-                    height: 260, marginLeft: 44,
-                    x: { label: 'Session', tickFormat: 'd', ticks: sessionTicks(allianceRows.map((r) => r.session)) },
+                    height: 270, marginLeft: 44, marginBottom: 42,
+                    x: sessionAxis(sessionTicks(allianceRows.map((r) => r.session))),
                     y: { label: 'Subscale score', domain: [4, 20], grid: true },
                     color: { domain: DIMENSIONS.map((x) => x.label), range: DIMENSIONS.map((x) => x.colour), legend: true },
                     marks: [
@@ -157,16 +169,16 @@ export function ClientDetail({ id }: { id: number }) {
                     (band.length ? ', with the band of expected response for clients who started like this one' : '; the expected-response band is not available') +
                     (outcomeAlerts.length ? `; ${outcomeAlerts.length} alert${outcomeAlerts.length > 1 ? 's' : ''} marked` : '')}
                   options={{
-                    height: 280, marginLeft: 44,
-                    x: { label: 'Session', tickFormat: 'd', ticks: sessionTicks([...outcomeRows.map((r) => r.session), ...band.map((b) => b.session)]) },
+                    height: 290, marginLeft: 44, marginBottom: 42,
+                    x: sessionAxis(sessionTicks([...outcomeRows.map((r) => r.session), ...band.map((b) => b.session)])),
                     y: { label: `${d.outcome.name} total`, grid: true, zero: true, domain: d.outcome.range },
                     marks: [
                       band.length ? Plot.areaY(band, { x: 'session', y1: 'lower', y2: 'upper', fill: '#9ecae1', fillOpacity: 0.5 }) : null,
                       band.length ? Plot.line(band, { x: 'session', y: 'expected', stroke: '#4a6fa5', strokeDasharray: '4,3' }) : null,
                       Plot.line(outcomeRows, { x: 'session', y: 'value', stroke: '#1a1a1a', strokeWidth: 2 }),
                       Plot.dot(outcomeRows, { x: 'session', y: 'value', fill: '#1a1a1a', r: 3.5 }),
-                      Plot.dot(markers, { x: 'session', y: 'value', symbol: 'triangle', r: 8, fill: '#b00020', stroke: 'white' }),
-                      Plot.text(markers, { x: 'session', y: 'value', text: 'label', dy: -14, fill: '#b00020', fontWeight: 'bold' }),
+                      // the kinds are listed under the chart: labels at neighbouring sessions overlapped
+                      Plot.dot(markers, { x: 'session', y: 'value', symbol: 'triangle', r: 8, fill: '#b00020', stroke: 'white', title: 'label' }),
                     ],
                   }}
                   table={{ columns: ['session', 'score', 'expected', 'band low', 'band high'], rows: outcomeRows.map((r) => {
@@ -174,6 +186,9 @@ export function ClientDetail({ id }: { id: number }) {
                     return [r.session, r.value, e ? +e.expected.toFixed(1) : null, e ? +e.lower.toFixed(1) : null, e ? +e.upper.toFixed(1) : null];
                   }) }}
                 />
+              )}
+              {outcomeRows.length > 0 && markers.length > 0 && (
+                <p data-testid="outcome-alerts"><span className="alert-key" aria-hidden="true">▲</span> Alerts marked: {alertsBySession(markers)}.</p>
               )}
             </>
           );

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { MindfulnessOverTime, TrainingLog, facetRows, validateTraining } from './TrainingLog';
+import { MindfulnessOverTime, TrainingLog, facetRows, isCalendarDate, unscoredFacets, validateTraining } from './TrainingLog';
 import type { MindfulnessPoint, TrainingRecord } from '../../types';
 
 function stub(records: TrainingRecord[], points: MindfulnessPoint[] = []) {
@@ -30,6 +30,30 @@ describe('TrainingLog', () => {
     expect(Object.keys(p).sort()).toEqual(['completed_on', 'kind', 'minutes']);
     expect(p.minutes).toMatch(/1 to 1440/);
     expect(validateTraining({ kind: 'x', minutes: '2.5', completed_on: '2026-11-26' }).minutes).toBeDefined();
+  });
+
+  it('refuses a day not on the calendar and a day in the future', () => {
+    expect(isCalendarDate('2026-02-30')).toBe(false);
+    expect(isCalendarDate('2028-02-29')).toBe(true);
+    expect(isCalendarDate('2026-13-01')).toBe(false);
+    const ok = { kind: 'daily_practice', minutes: '20' };
+    expect(validateTraining({ ...ok, completed_on: '2026-02-30' }, '2026-11-27').completed_on).toMatch(/not a date on the calendar/);
+    expect(validateTraining({ ...ok, completed_on: '2030-01-01' }, '2026-11-27').completed_on).toMatch(/in the future/);
+    expect(validateTraining({ ...ok, completed_on: '2026-11-27' }, '2026-11-27')).toEqual({});
+  });
+
+  it('says "1 entry", not "1 entries", and refuses a future date on the form before sending', async () => {
+    const posts = stub([{ id: 1, therapist_id: 4, kind: 'mbsr_session', minutes: 150, completed_on: '2026-11-20', note: '' }]);
+    const user = userEvent.setup();
+    render(<TrainingLog therapistId={4} />);
+    expect(await screen.findByText(/^1 entry, 150 minutes in all/)).toBeTruthy();
+    const date = screen.getByLabelText('Date (YYYY-MM-DD)');
+    await user.clear(date);
+    await user.type(date, '2999-01-01');
+    await user.click(screen.getByRole('button', { name: 'Log practice' }));
+    expect(date.getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByText(/in the future/)).toBeTruthy();
+    expect(posts).toHaveLength(0);
   });
 
   it('lists the log, refuses bad minutes on the form, and logs a practice', async () => {
@@ -67,6 +91,12 @@ describe('MindfulnessOverTime', () => {
     expect(fig.querySelector('svg')).not.toBeNull();
     expect(fig.textContent).toMatch(/2 inventories/);
     vi.unstubAllGlobals();
+  });
+  it('says which facet an inventory could not score instead of dropping it silently', async () => {
+    expect(unscoredFacets(points)).toContain('observe on 2026-09-01');
+    stub([], points);
+    render(<MindfulnessOverTime therapistId={4} />);
+    expect((await screen.findByTestId('mindfulness-unscored')).textContent).toMatch(/could not\s+be\s+scored.*observe on 2026-09-01/s);
   });
   it('says so when there is no inventory yet', async () => {
     stub([], []);

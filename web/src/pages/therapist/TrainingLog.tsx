@@ -11,19 +11,37 @@ import type { MindfulnessPoint, TrainingRecord } from '../../types';
 export const TRAINING_KINDS = ['mbsr_session', 'mbct_session', 'daily_practice', 'retreat_day', 'supervision'];
 const FACETS = ['observe', 'describe', 'act_aware', 'nonjudge', 'nonreact'];
 
+/** Today as YYYY-MM-DD in the reader's own time zone (the day they practised). */
+export function localToday(now = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+/** Whether YYYY-MM-DD names a day of the calendar (2026-02-30 does not). */
+export function isCalendarDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
 /** Checks a new log entry; returns messages by field (empty when it may be sent). */
-export function validateTraining(r: { kind: string; minutes: string; completed_on: string }): Record<string, string> {
+export function validateTraining(r: { kind: string; minutes: string; completed_on: string }, today = localToday()): Record<string, string> {
   const out: Record<string, string> = {};
   if (!r.kind) out.kind = 'Choose what kind of practice this was.';
   const m = Number(r.minutes);
   if (!r.minutes || !Number.isInteger(m) || m < 1 || m > 1440) out.minutes = 'Enter the minutes as a whole number from 1 to 1440.';
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(r.completed_on)) out.completed_on = 'Enter the date as YYYY-MM-DD.';
+  const date = r.completed_on.trim();
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) out.completed_on = 'Enter the date as YYYY-MM-DD.';
+  else if (!isCalendarDate(date)) out.completed_on = `${date} is not a date on the calendar; check the day and month.`;
+  else if (date > today) out.completed_on = `${date} is in the future; log practice on or before today (${today}).`;
   return out;
 }
 
 export function TrainingLog({ therapistId }: { therapistId: number }) {
   const state = useLoad(() => api.training(therapistId), [therapistId]);
-  const [form, setForm] = useState({ kind: 'daily_practice', minutes: '20', completed_on: new Date().toISOString().slice(0, 10), note: '' });
+  const [form, setForm] = useState({ kind: 'daily_practice', minutes: '20', completed_on: localToday(), note: '' });
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState('');
@@ -34,7 +52,7 @@ export function TrainingLog({ therapistId }: { therapistId: number }) {
     setProblems(p);
     if (Object.keys(p).length) return;
     try {
-      const r = await api.addTraining(therapistId, { kind: form.kind, minutes: Number(form.minutes), completed_on: form.completed_on, note: form.note });
+      const r = await api.addTraining(therapistId, { kind: form.kind, minutes: Number(form.minutes), completed_on: form.completed_on.trim(), note: form.note });
       setSaved(`Logged ${r.minutes} minutes of ${words(r.kind)}.`);
       state.reload();
     } catch (err) { setError(err); }
@@ -53,11 +71,11 @@ export function TrainingLog({ therapistId }: { therapistId: number }) {
       <h2>Mindfulness training log</h2>
       <Loaded state={state} what="your training log">
         {(records: TrainingRecord[]) => records.length === 0 ? <p data-testid="training-log">Nothing logged yet.</p> : (
-          <table className="data" data-testid="training-log">
-            <caption>{records.length} entries, {records.reduce((s, r) => s + r.minutes, 0)} minutes in all</caption>
+          <div className="table-scroll"><table className="data" data-testid="training-log">
+            <caption>{records.length} {records.length === 1 ? 'entry' : 'entries'}, {records.reduce((s, r) => s + r.minutes, 0)} minutes in all</caption>
             <thead><tr><th scope="col">Date</th><th scope="col">Practice</th><th scope="col">Minutes</th><th scope="col">Note</th></tr></thead>
             <tbody>{records.map((r) => <tr key={r.id}><td>{shortDate(r.completed_on)}</td><td>{words(r.kind)}</td><td>{r.minutes}</td><td>{r.note}</td></tr>)}</tbody>
-          </table>
+          </table></div>
         )}
       </Loaded>
       <form onSubmit={add} noValidate aria-label="Log practice">
@@ -85,6 +103,13 @@ export function facetRows(points: MindfulnessPoint[]) {
     .map((s) => ({ date: new Date(p.answered_at), when: p.answered_at.slice(0, 10), facet: words(s.scale_id), value: s.value as number })));
 }
 
+/** Facets an inventory could not score (an item left unanswered), so the chart lacks them: "observe on 2026-09-01". */
+export function unscoredFacets(points: MindfulnessPoint[]): string[] {
+  return points.flatMap((p) => FACETS
+    .filter((f) => { const s = p.scores.find((x) => x.scale_id === f); return !s || s.value === null; })
+    .map((f) => `${words(f)} on ${p.answered_at.slice(0, 10)}`));
+}
+
 export function MindfulnessOverTime({ therapistId }: { therapistId: number }) {
   const state = useLoad(() => api.mindfulness(therapistId), [therapistId]);
   return (
@@ -96,12 +121,21 @@ export function MindfulnessOverTime({ therapistId }: { therapistId: number }) {
         const times = rows.map((r) => r.date.getTime());
         const month = 30 * 86400000;
         const domain = [new Date(Math.min(...times) - month), new Date(Math.max(...times) + month)];
+        const missing = unscoredFacets(points);
         return (
+          <>
           <PlotFigure testId="mindfulness" caption={`Your FFMQ-39 facet scores over time (${points.length} inventor${points.length === 1 ? 'y' : 'ies'}); non-reactivity 7–35, the other facets 8–40; higher = more of that facet`}
-            options={{ height: 240, marginLeft: 44, x: { label: 'Date', type: 'utc', domain }, y: { label: 'Facet score', grid: true },
+            options={{ height: 260, marginLeft: 48, marginRight: 32, marginTop: 28, marginBottom: 44,
+              x: { label: 'Date', type: 'utc', domain, ticks: 4, labelAnchor: 'right', labelOffset: 38 },
+              y: { label: 'Facet score', grid: true },
               color: { legend: true },
               marks: [Plot.line(rows, { x: 'date', y: 'value', stroke: 'facet' }), Plot.dot(rows, { x: 'date', y: 'value', fill: 'facet', r: 4 })] }}
             table={{ columns: ['date', 'facet', 'score'], rows: rows.map((r) => [r.when, r.facet, r.value]) }} />
+          {missing.length > 0 && (
+            <p className="notice" role="note" data-testid="mindfulness-unscored">Not shown, because the facet could not be
+              scored (a question in it was left unanswered, and Attune does not guess missing answers): {missing.join('; ')}.</p>
+          )}
+          </>
         );
       }}
     </Loaded>

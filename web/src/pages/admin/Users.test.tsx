@@ -1,0 +1,64 @@
+// Adding a therapist or client user needs the record they sign in as (the server refuses
+// "a therapist user needs therapist_id"): the form asks for it and checks it before sending.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen } from '@testing-library/react';
+import { Users } from './Users';
+
+afterEach(() => vi.unstubAllGlobals());
+
+function stub() {
+  const posted: unknown[] = [];
+  vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+    if (url.endsWith('/users') && init?.method === 'POST') { posted.push(JSON.parse(String(init.body))); return new Response('{"id":9}', { status: 201 }); }
+    if (url.endsWith('/users')) return new Response(JSON.stringify({ users: [] }), { status: 200 });
+    if (url.endsWith('/organisation')) return new Response(JSON.stringify({ id: 1, name: 'C', created_at: '', client_choice: true, clients_may_choose: true }), { status: 200 });
+    return new Response('{}', { status: 404 });
+  }));
+  return posted;
+}
+
+function fill(role: string) {
+  fireEvent.change(screen.getByLabelText('User name'), { target: { value: 'newt' } });
+  fireEvent.change(screen.getByLabelText('Role'), { target: { value: role } });
+  fireEvent.change(screen.getByLabelText('Initial password'), { target: { value: 'long-enough-1' } });
+}
+
+describe('Users: add a user', () => {
+  it('asks a therapist user for a therapist id, refuses a bad one before sending, then sends it', async () => {
+    const posted = stub();
+    render(<Users />);
+    await screen.findByTestId('users');
+    expect(screen.queryByLabelText(/Therapist id/)).toBeNull();
+    fill('therapist');
+    const id = screen.getByLabelText(/Therapist id/) as HTMLInputElement;
+    fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
+    expect(id.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(id.getAttribute('aria-describedby')!)!.textContent).toMatch(/Therapist id is empty/);
+    fireEvent.change(id, { target: { value: '1.5' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
+    expect(await screen.findAllByText(/Therapist id is "1.5"; expected a positive whole number/)).toHaveLength(2);
+    expect(posted).toHaveLength(0);
+    fireEvent.change(id, { target: { value: '30' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
+    await screen.findByText('Added newt.');
+    expect(posted).toEqual([{ handle: 'newt', role: 'therapist', password: 'long-enough-1', therapist_id: 30 }]);
+  });
+
+  it('sends a client id for a client user and nothing extra for a coordinator', async () => {
+    const posted = stub();
+    render(<Users />);
+    await screen.findByTestId('users');
+    fill('client');
+    fireEvent.change(screen.getByLabelText(/Client id/), { target: { value: '0' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
+    expect(posted).toHaveLength(0);
+    fireEvent.change(screen.getByLabelText(/Client id/), { target: { value: '12' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
+    await screen.findByText('Added newt.');
+    fill('coordinator');
+    fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
+    await vi.waitFor(() => expect(posted).toHaveLength(2));
+    expect(posted).toEqual([{ handle: 'newt', role: 'client', password: 'long-enough-1', client_id: 12 },
+      { handle: 'newt', role: 'coordinator', password: 'long-enough-1' }]);
+  });
+});

@@ -1,0 +1,37 @@
+// My progress: scores as a client reads them (one decimal), dated, and an axis that says
+// "score" once.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen } from '@testing-library/react';
+import { MeContext } from '../../auth';
+import { Progress } from './Progress';
+import type { Me } from '../../types';
+
+const me: Me = { user_id: 7, org_id: 1, handle: 'client1', role: 'client', client_id: 3 };
+const core10 = { id: 'core10', title: 'CORE-10', respondent: 'client', administrable: true, items: [],
+  scales: [{ id: 'total', title: 'Clinical score', items: [], method: 'mean_x10', range: [0, 40], higher_is: 'worse', bands: [], caseness: null }] };
+const points = [
+  { response_id: 1, answered_at: '2026-09-01T10:00:00Z', value: 20, band: 'moderate' },
+  { response_id: 2, answered_at: '2026-10-06T10:00:00Z', value: 15.555555556, band: 'mild' },
+];
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('Progress', () => {
+  it('rounds scores to one decimal, dates them, and labels the axis once', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/instruments')) return new Response(JSON.stringify({ instruments: [core10] }), { status: 200 });
+      if (url.endsWith('/instruments/core10')) return new Response(JSON.stringify(core10), { status: 200 });
+      if (url.includes('/clients/3/trajectory')) return new Response(JSON.stringify({ points }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    const { container } = render(<MeContext.Provider value={me}><Progress /></MeContext.Provider>);
+    await screen.findByRole('heading', { name: 'CORE-10' });
+    expect(container.textContent).not.toMatch(/15\.55/);
+    expect(screen.getByText('15.6', { selector: 'strong' })).toBeTruthy();
+    fireEvent.click(screen.getByText('Show the numbers'));
+    expect(screen.getByRole('cell', { name: '15.6' })).toBeTruthy();
+    const svg = container.querySelector('svg')!;
+    expect(svg.textContent).not.toMatch(/score score/);
+    expect(svg.textContent).toMatch(/Date answered/);
+  });
+});

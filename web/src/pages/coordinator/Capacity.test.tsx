@@ -1,0 +1,28 @@
+// Capacity lists therapists in natural order: 2 before 10 (as text, 10 came first).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen } from '@testing-library/react';
+import { Capacity, naturalCompare } from './Capacity';
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('Capacity', () => {
+  it('sorts therapist names naturally', () => {
+    expect(['Therapist 10', 'Therapist 2', 'Therapist 1', 'Therapist 20', 'Therapist 11'].sort(naturalCompare))
+      .toEqual(['Therapist 1', 'Therapist 2', 'Therapist 10', 'Therapist 11', 'Therapist 20']);
+  });
+  it('shows the table and the chart in that order', async () => {
+    const therapists = [10, 2, 1, 11].map((n) => ({ id: n, display_name: `Therapist ${n}`, capacity: 5, accepting: true }));
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    render(<Capacity />);
+    const fig = await screen.findByTestId('capacity');
+    fireEvent.click(screen.getByText('Show the numbers'));
+    const names = [...fig.querySelectorAll('tbody tr td:first-child')].map((td) => td.textContent);
+    expect(names).toEqual(['Therapist 1', 'Therapist 2', 'Therapist 10', 'Therapist 11']);
+    const ticks = [...fig.querySelectorAll('svg text')].map((t) => t.textContent).filter((t) => t?.startsWith('Therapist'));
+    expect(ticks).toEqual(['Therapist 1', 'Therapist 2', 'Therapist 10', 'Therapist 11']);
+  });
+});

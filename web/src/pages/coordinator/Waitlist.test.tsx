@@ -1,0 +1,39 @@
+// The waitlist is the batch plan's: clients with no active or ended episode. A client whose
+// therapy ended is not waiting; one who chose a therapist waits for the clinic's confirmation.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, within } from '@testing-library/react';
+import { PAGE, Waitlist, waiting } from './Waitlist';
+import type { Client, Episode } from '../../types';
+
+const client = (id: number): Client => ({ id, pseudonym: `Client ${id}`, concerns: ['stress'], goals: [], preferences: {}, constraints: [] });
+const episode = (id: number, client_id: number, status: Episode['status']): Episode =>
+  ({ id, client_id, therapist_id: 4, started_on: '2026-01-01', ended_on: status === 'ended' ? '2026-05-01' : null, status, assigned_by: 'match' });
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('waitlist', () => {
+  it('leaves out clients in therapy or whose therapy ended, and lists choices apart', () => {
+    const w = waiting([client(1), client(2), client(3), client(4)],
+      [episode(10, 1, 'active'), episode(11, 2, 'ended'), episode(12, 3, 'waiting')]);
+    expect(w.waiting.map((c) => c.id)).toEqual([4]);
+    expect(w.chose.map((c) => [c.client.id, c.episode.id])).toEqual([[3, 12]]);
+  });
+
+  it('pages a long list', async () => {
+    const clients = Array.from({ length: 45 }, (_, i) => client(i + 1));
+    const episodes = [episode(1, 1, 'ended'), episode(2, 2, 'ended')];
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    render(<Waitlist />);
+    const list = await screen.findByTestId('waitlist');
+    expect(screen.getByTestId('waitlist-count').textContent).toMatch(/43 clients are waiting; showing the first 20/);
+    expect(within(list).getAllByRole('heading')).toHaveLength(PAGE);
+    expect(within(list).queryByText('Client 1')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Show 20 more' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Show 3 more' }));
+    expect(within(screen.getByTestId('waitlist')).getAllByRole('heading')).toHaveLength(43);
+  });
+});
