@@ -187,6 +187,7 @@ struct ReplicateArgs {
 Result<Json> Replicate(const ReplicateArgs& a) {
   auto facets = SplitList(a.facets);
   if (facets.empty()) return Fail(ErrorCode::INVALID_ARGUMENT, "--facets needs at least one column", "facets");
+  ATTUNE_CHECK(CheckDistinct(facets, "--facets"));
   Json out;
   Json cors = Json::array();
   Result<OlsFit> fit = Fail(ErrorCode::INTERNAL, "unset");

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 
 namespace attune::cli {
 
@@ -21,8 +22,16 @@ int ReportError(const Error& error) {
 }
 
 Result<instruments::Catalogue> LoadCatalogue(const Context& ctx) {
-  ATTUNE_TRY(catalogue, instruments::Catalogue::LoadDirectory(ctx.instruments_dir));
-  for (const auto& overlay : ctx.overlays) ATTUNE_CHECK(catalogue.ApplyOverlay(overlay));
+  // A folder or overlay that cannot be read is unusable input (exit 2), not a failed operation.
+  const auto as_input = [](Error e) {
+    if (e.code == ErrorCode::IO) e.code = ErrorCode::INVALID_ARGUMENT;
+    return e;
+  };
+  auto catalogue = instruments::Catalogue::LoadDirectory(ctx.instruments_dir);
+  if (!catalogue) return as_input(std::move(catalogue).error());
+  for (const auto& overlay : ctx.overlays) {
+    if (auto applied = catalogue->ApplyOverlay(overlay); !applied) return as_input(std::move(applied).error());
+  }
   return catalogue;
 }
 
@@ -31,6 +40,21 @@ namespace {
 std::string DefaultInstrumentsDir() {
   if (const char* env = std::getenv("ATTUNE_INSTRUMENTS_DIR")) return env;
   return ATTUNE_DEFAULT_INSTRUMENTS_DIR;
+}
+
+// CLI11's own messages in the form of the rest: "Could not convert: --n = x" names no expectation.
+std::string Reword(const CLI::ParseError& e) {
+  const std::string what = e.what();
+  const std::string prefix = "Could not convert: ";
+  if (what.rfind(prefix, 0) == 0) {
+    const std::string rest = what.substr(prefix.size());
+    const auto eq = rest.find(" = ");
+    if (eq != std::string::npos) {
+      return fmt::format("{} is \"{}\"; expected a value of its type within its range", rest.substr(0, eq),
+                         rest.substr(eq + 3));
+    }
+  }
+  return what + "; see attune --help";
 }
 
 }  // namespace
@@ -65,11 +89,17 @@ int Run(int argc, char** argv) {
   AddTrialCommands(app, ctx);
 #endif
 
+  CheckNumericOptions(app);
+
   try {
     app.parse(argc, argv);
+  } catch (const OptionValueError& e) {
+    fmt::print(stderr, "attune: {}\n", e.what());
+    return static_cast<int>(Exit::USAGE);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : static_cast<int>(Exit::USAGE);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    fmt::print(stderr, "attune: {}\n", Reword(e));
+    return static_cast<int>(Exit::USAGE);
   }
   return ctx.exit_code;
 }

@@ -2,11 +2,14 @@
 // (docs/cli.md).
 #include <fmt/core.h>
 
+#include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "attune/store/store.hpp"
 #include "cli/commands.hpp"
 #include "cli/db_target.hpp"
+#include "cli/options.hpp"
 
 namespace attune::cli {
 
@@ -18,7 +21,8 @@ void AddDbOptions(CLI::App* command, DbTarget& target) {
 }
 
 void AddOrgOption(CLI::App* command, DbTarget& target) {
-  command->add_option("--org", target.org, "Organisation id (default: the only one)");
+  InRange(command->add_option("--org", target.org, "Organisation id (default: the only one)"), 1,
+          std::numeric_limits<double>::infinity());
 }
 
 store::Target ToTarget(const DbTarget& target) {
@@ -94,6 +98,12 @@ int RunStatus(const DbArgs& args) {
 }
 
 int RunBackup(const DbArgs& args) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(args.file, ec)) {
+    return ReportError(Error{ErrorCode::INVALID_ARGUMENT,
+                             fmt::format("file \"{}\" is a directory; expected the name of a backup file", args.file),
+                             "file"});
+  }
   auto store = store::Store::Open(ToTarget(args.target), {.migrate = false, .create = false});
   if (!store) return ReportError(store.error());
   auto made = store->Backup(args.file);
@@ -118,6 +128,9 @@ int RunAuditVerify(const DbArgs& args) {
   if (!store) return ReportError(store.error());
   auto orgs = store->ListOrganisations();
   if (!orgs) return ReportError(orgs.error());
+  if (args.target.org != 0) {
+    if (auto org = ResolveOrg(*store, args.target); !org) return ReportError(org.error());
+  }
   bool all_ok = true;
   for (const auto& org : *orgs) {
     if (args.target.org != 0 && org.id != args.target.org) continue;
@@ -193,7 +206,7 @@ void AddDbCommands(CLI::App& app, Context& ctx) {
 
   auto* init = group->add_subcommand("init", "Create the database and apply every migration");
   AddDbOptions(init, args->target);
-  init->add_option("--org", args->org_name, "Also create an organisation with this name");
+  NotBlank(init->add_option("--org", args->org_name, "Also create an organisation with this name"));
   init->callback([&ctx, args] { ctx.exit_code = RunInit(*args); });
 
   auto* migrate = group->add_subcommand("migrate", "Apply pending migrations");

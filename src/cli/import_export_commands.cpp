@@ -149,9 +149,11 @@ void AddImportExportCommands(CLI::App& app, Context& ctx) {
     command->add_option("--format", args->format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
     command->add_option("--instrument", args->instrument, "Only this instrument (gives item columns)");
     command->add_option("--output,-o", args->output, "File to write (default: standard output)");
-    command->add_flag("--deidentify", args->deidentify,
-                      "Research export: pseudonymous ids, no keys, dates instead of times");
-    command->add_option("--salt", args->salt, "Pseudonym key (default: random, unlinkable across exports)");
+    auto* deidentify = command->add_flag("--deidentify", args->deidentify,
+                                         "Research export: pseudonymous ids, no keys, dates instead of times");
+    // A salt alone would export identified data to someone who asked for pseudonyms.
+    command->add_option("--salt", args->salt, "With --deidentify: pseudonym key (default: random, unlinkable)")
+        ->needs(deidentify);
     command->callback([&ctx, kind = kind, args] { ctx.exit_code = RunExport(ctx, kind, *args); });
   }
 }

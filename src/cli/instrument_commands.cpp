@@ -2,10 +2,12 @@
 #include <fmt/core.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -80,6 +82,11 @@ void PrintScore(const Instrument& in, const instruments::ScoreResult& result) {
 }
 
 Result<std::string> ReadAll(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("--csv: \"{}\" is a directory, not a CSV file", path),
+                "csv");
+  }
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("--csv: cannot open \"{}\"", path), "csv");
@@ -90,12 +97,31 @@ Result<std::string> ReadAll(const std::string& path) {
   while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
   bool failed = std::ferror(file) != 0;
   std::fclose(file);
-  if (failed) return Fail(ErrorCode::IO, fmt::format("--csv: reading \"{}\" failed", path), "csv");
+  if (failed) return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("--csv: reading \"{}\" failed", path), "csv");
   return text;
 }
 
 Result<instruments::Answers> AnswersFromJson(const Instrument& in, const std::string& text) {
-  Json json = Json::parse(text, nullptr, false);
+  // A key given twice would silently keep the last value: find it while parsing.
+  std::vector<std::set<std::string>> keys;
+  std::string repeated;
+  const Json::parser_callback_t note_keys = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == Json::parse_event_t::object_end && !keys.empty()) {
+      keys.pop_back();
+    } else if (event == Json::parse_event_t::key && !keys.empty() && repeated.empty() &&
+               !keys.back().insert(parsed.get<std::string>()).second) {
+      repeated = parsed.get<std::string>();
+    }
+    return true;
+  };
+  Json json = Json::parse(text, note_keys, false);
+  if (!repeated.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("--answers-json: item \"{}\" is given twice; expected each item once", repeated),
+                "answers-json");
+  }
   if (json.is_discarded() || !json.is_object()) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 "--answers-json: expected a JSON object of item id -> number or null, e.g. {\"phq9_1\": 2}",

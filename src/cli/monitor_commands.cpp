@@ -16,6 +16,7 @@
 #include "attune/service/service.hpp"
 #include "attune/sim/sim.hpp"
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/db_target.hpp"
 
 namespace attune::cli {
@@ -49,6 +50,7 @@ json ChangeJson(const std::optional<monitor::Change>& c) {
 }
 
 std::string Pct(const monitor::Rate& r) {
+  if (r.n == 0) return "no episodes";  // 0 of 0 is not a rate
   std::string s = fmt::format("{:5.1f}% [{:.1f}, {:.1f}] of {}", 100 * r.rate, 100 * r.low, 100 * r.high, r.n);
   if (r.adjusted) s += fmt::format(" (adjusted {:.1f}%)", 100 * *r.adjusted);
   return s;
@@ -811,9 +813,9 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
     auto* c = monitor->add_subcommand(resolve ? "resolve" : "ack",
                                       resolve ? "Resolve an acknowledged alert" : "Acknowledge an open alert with a note");
     c->add_option("id", *id, "Alert id")->required();
-    auto* n = c->add_option("--note", *note, "What was done or decided");
+    auto* n = NotBlank(c->add_option("--note", *note, "What was done or decided"));
     if (!resolve) n->required();
-    c->add_option("--actor", *actor, "Who, for the audit log");
+    NotBlank(c->add_option("--actor", *actor, "Who, for the audit log"));
     AddDbOptions(c, args->target);
     AddOrgOption(c, args->target);
     c->add_flag("--json", args->json, "JSON output");
@@ -860,10 +862,16 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
     c->add_option("--rupture-depth", args->rupture_depth,
                   "Planted rupture depth in latent alliance SD (each rupture 0.75-1.25 times it; default 1.2)");
     AddThresholdOptions(c, args->thresholds);
-    c->add_option("--floor-sensitivity", args->floor_sensitivity, "Exit 1 when rupture sensitivity is below this");
-    c->add_option("--floor-specificity", args->floor_specificity, "Exit 1 when rupture specificity is below this");
-    c->add_option("--floor-not-on-track", args->floor_not_on_track,
-                  "Exit 1 when the share of truly unchanged-or-worse episodes flagged not on track is below this");
+    InRange(c->add_option("--floor-sensitivity", args->floor_sensitivity,
+                          "Exit 1 when rupture sensitivity is below this (0-1)"),
+            0, 1);
+    InRange(c->add_option("--floor-specificity", args->floor_specificity,
+                          "Exit 1 when rupture specificity is below this (0-1)"),
+            0, 1);
+    InRange(c->add_option("--floor-not-on-track", args->floor_not_on_track,
+                          "Exit 1 when the share of truly unchanged-or-worse episodes flagged not on track is below "
+                          "this (0-1)"),
+            0, 1);
     c->add_flag("--json", args->json, "JSON output");
     c->callback([&ctx, args] { ctx.exit_code = RunEvaluate(ctx, *args); });
   }

@@ -3,7 +3,13 @@
 #include <pthread.h>
 #include <sodium.h>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -36,6 +42,45 @@ struct UserArgs {
   bool password_stdin = false;
 };
 
+// What serve is given, checked before the server starts: the database exists (serve never creates
+// one: attune db init does), --static (when given) is a folder, --bind is an address.
+Result<void> CheckServeArgs(const CLI::App& command, const ServeArgs& args) {
+  std::error_code ec;
+  if (!args.target.db.empty() && !std::filesystem::exists(args.target.db, ec)) {
+    return Fail(ErrorCode::NOT_FOUND,
+                fmt::format("--db: database file {} does not exist (create it with attune db init)", args.target.db),
+                "db");
+  }
+  if (command.count("--static") > 0 && !std::filesystem::is_directory(args.static_dir, ec)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("--static is \"{}\"; expected a folder of the web app's built files", args.static_dir),
+                "static");
+  }
+  const bool dotted = args.bind.find_first_not_of("0123456789.") == std::string::npos;
+  unsigned char address[sizeof(in6_addr)];
+  if (dotted && inet_pton(AF_INET, args.bind.c_str(), address) != 1) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("--bind is \"{}\"; expected an IPv4 address (four numbers 0-255), an IPv6 address or a "
+                            "host name of this machine",
+                            args.bind),
+                "bind");
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(args.bind.c_str(), nullptr, &hints, &found);
+  if (found != nullptr) freeaddrinfo(found);
+  if (rc != 0) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("--bind is \"{}\"; expected an IP address or a host name of this machine ({})", args.bind,
+                            gai_strerror(rc)),
+                "bind");
+  }
+  return Ok();
+}
+
 int Serve(const ServeArgs& args, const Context& ctx) {
   auto catalogue = LoadCatalogue(ctx);
   if (!catalogue) return ReportError(catalogue.error());
@@ -64,13 +109,16 @@ int Serve(const ServeArgs& args, const Context& ctx) {
   auto server = api::Server::Create(*catalogue, options);
   if (!server) return ReportError(server.error());
   api::Server* running = server->get();
-  std::thread waiter([&signals, running] {
+  std::atomic<bool> ended{false};  // Run returned by itself (e.g. it could not bind): no signal to report
+  std::thread waiter([&signals, &ended, running] {
     int received = 0;
     sigwait(&signals, &received);
+    if (ended) return;
     std::fprintf(stderr, "attune serve: signal %d, finishing in-flight requests\n", received);
     running->Stop();
   });
   auto ran = (*server)->Run();
+  ended = true;
   pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if Run ended by itself
   waiter.join();
   server->reset();
@@ -143,9 +191,13 @@ void AddServeCommands(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0, 86400));
   serve->add_flag("--no-client-choice", serve_args->no_client_choice,
                   "Clients may not choose their therapist (POST /clients/{id}/choice is refused)");
-  serve->callback([serve_args, &ctx] {
+  serve->callback([serve, serve_args, &ctx] {
     if (serve_args->target.db.empty() && serve_args->target.pg.empty()) {
       ctx.exit_code = ReportError(Error{ErrorCode::INVALID_ARGUMENT, "serve needs --db FILE or --pg URL", "db"});
+      return;
+    }
+    if (auto ok = CheckServeArgs(*serve, *serve_args); !ok) {
+      ctx.exit_code = ReportError(ok.error());
       return;
     }
     ctx.exit_code = Serve(*serve_args, ctx);

@@ -454,22 +454,115 @@ Result<void> WriteFile(const std::filesystem::path& path, const std::function<vo
   return Ok();
 }
 
-int RunSimClinic(const Context& ctx, const SimClinicArgs& args) {
+// Every option checked before anything is written (docs/cli.md): the trial's design, name, steps,
+// clients and effect as the allocation and the trial simulation will check them, on stand-ins.
+Result<void> CheckTrialOptions(const SimClinicArgs& args) {
+#ifdef ATTUNE_HAS_TRIAL
+  ATTUNE_TRY(design, trial::ParseDesign(args.trial_design));
+  trial::TrialSpec spec;
+  spec.name = args.trial_name;
+  spec.design = design;
+  spec.strata_facet = "nonjudge";
+  spec.steps = args.trial_steps;
+  std::vector<trial::Participant> participants;
+  for (int t = 1; t <= args.params.therapists; ++t) participants.push_back({t, 0.0});
+  if (auto allocated = trial::Allocate(spec, participants); !allocated) {
+    Error e = std::move(allocated).error();
+    e.message = "--trial: " + e.message;
+    return e;
+  }
+  sim::TrialPlan plan;
+  plan.steps.assign(static_cast<std::size_t>(args.params.therapists), 0);
+  plan.periods = design == trial::Design::PARALLEL ? 1 : args.trial_steps;
+  plan.clients_per_period = args.trial_clients > 0 ? args.trial_clients : args.params.clients;
+  plan.effect = args.training_effect;
+  return sim::Validate(plan, plan.steps.size());
+#else
+  (void)args;
+  return Fail(ErrorCode::FAILED_PRECONDITION, "--trial: this attune was built without module trial", "trial");
+#endif
+}
+
+// A directory files can be written into (created if absent): checked before the database is.
+Result<void> CheckWritableDir(const std::string& dir, const std::string& option) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const auto probe = std::filesystem::path(dir) / ".attune-write-check";
+  std::ofstream out(probe, std::ios::binary);
+  out << "x";
+  out.flush();
+  const bool ok = static_cast<bool>(out);
+  out.close();
+  std::filesystem::remove(probe, ec);
+  if (!ok) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("{}: cannot write into \"{}\"", option, dir), option.substr(2));
+  }
+  return Ok();
+}
+
+// The simulation scores and stores answers to each of its instruments: a licence that refuses the
+// declared use outright (permitted_uses.<use> false) refuses the run (docs/instruments.md).
+Result<void> CheckLicences(const instruments::Catalogue& catalogue, const sim::Clinic& clinic, instruments::Use use) {
+  for (const auto& form : clinic.forms) {
+    ATTUNE_TRY(inst, catalogue.Get(form.instrument));
+    if (inst->licence.For(use) == std::optional<bool>(false)) {
+      return Fail(ErrorCode::NOT_PERMITTED,
+                  fmt::format("sim: the clinic uses {}, whose licence does not permit {} use "
+                              "(licence.permitted_uses.{} is false; holder {}); nothing was written",
+                              inst->id, instruments::UseName(use), instruments::UseName(use), inst->licence.holder),
+                  "use");
+    }
+  }
+  return Ok();
+}
+
+Result<void> CheckSimOptions(const CLI::App& command, const SimClinicArgs& args) {
+  if (args.csv_dir.empty() && args.db.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "sim clinic: give --csv-dir DIR, --db FILE or both", "csv-dir");
+  }
+  if (command.count("--org-name") > 0 && args.org_name.find_first_not_of(" \t") == std::string::npos) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("--org-name is \"{}\"; expected a name that is not blank", args.org_name), "org-name");
+  }
+  ATTUNE_CHECK(sim::Validate(args.params));
+  if (command.count("--trial") > 0 && args.trial_name.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "--trial is \"\"; expected a trial name ([A-Za-z0-9_-])", "trial");
+  }
+  if (args.trial_name.empty()) {
+    for (const char* option : {"--design", "--steps", "--trial-clients", "--training-effect"}) {
+      if (command.count(option) > 0) {
+        return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("{} goes with --trial NAME", option), option + 2);
+      }
+    }
+    return Ok();
+  }
+  if (args.db.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "--trial: a trial is allocated and recorded in a database; give --db FILE",
+                "trial");
+  }
+  ATTUNE_CHECK(CheckTrialOptions(args));
+  if (args.csv_dir.empty()) {
+    const std::string dir = std::filesystem::path(args.db).parent_path().string();
+    return CheckWritableDir(dir.empty() ? "." : dir, "--db");
+  }
+  return Ok();
+}
+
+int RunSimClinic(const Context& ctx, const CLI::App& command, const SimClinicArgs& args) {
+  if (auto ok = CheckSimOptions(command, args); !ok) return ReportError(ok.error());
   auto catalogue = LoadCatalogue(ctx);
   if (!catalogue) return ReportError(catalogue.error());
+  auto use = instruments::ParseUse(ctx.declared_use);
+  if (!use) return ReportError(use.error());
   const auto start = std::chrono::steady_clock::now();
   auto simulated = sim::SimulateClinic(*catalogue, args.params, args.seed);
   if (!simulated) return ReportError(simulated.error());
   const auto simulated_at = std::chrono::steady_clock::now();
+  if (auto ok = CheckLicences(*catalogue, simulated->clinic, *use); !ok) return ReportError(ok.error());
+  if (!args.csv_dir.empty()) {
+    if (auto ok = CheckWritableDir(args.csv_dir, "--csv-dir"); !ok) return ReportError(ok.error());
+  }
 
-  if (args.csv_dir.empty() && args.db.empty()) {
-    return ReportError(Error{ErrorCode::INVALID_ARGUMENT, "sim clinic: give --csv-dir DIR, --db FILE or both",
-                             "csv-dir"});
-  }
-  if (!args.trial_name.empty() && args.db.empty()) {
-    return ReportError(Error{ErrorCode::INVALID_ARGUMENT,
-                             "--trial: a trial is allocated and recorded in a database; give --db FILE", "trial"});
-  }
   // The database first: a trial adds its periods to the simulation there (the CSV then has them too).
   std::optional<DbCounts> db_counts;
   std::string trial_hash;
@@ -558,7 +651,7 @@ void AddSimCommands(CLI::App& app, Context& ctx) {
   clinic->add_option("--trial-clients", args->trial_clients, "New clients per trial period (default: --clients)");
   clinic->add_option("--training-effect", args->training_effect,
                      "Planted training effect on client-rated alliance (SD of the latent alliance; default 0.3)");
-  clinic->callback([&ctx, args] { ctx.exit_code = RunSimClinic(ctx, *args); });
+  clinic->callback([&ctx, args, clinic] { ctx.exit_code = RunSimClinic(ctx, *clinic, *args); });
 }
 
 }  // namespace attune::cli

@@ -186,6 +186,18 @@ Result<int> Analyse(const AnalyseArgs& args) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("--training-end: {} is before the allocation ({})", training_end, start), "training-end");
   }
+  if (!followup_from.empty()) {
+    if (!IsCalendarDate(followup_from)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("--followup-from: \"{}\" is not a date (YYYY-MM-DD)", followup_from), "followup-from");
+    }
+    if (followup_from < training_end) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("--followup-from: {} is before training ends ({}); expected a date on or after it",
+                              followup_from, training_end),
+                  "followup-from");
+    }
+  }
   ATTUNE_TRY(scores, AllScores(store, org));
   ATTUNE_TRY(responses, store.ListResponses(org));
   ATTUNE_TRY(episodes, store.ListEpisodes(org));
@@ -438,20 +450,50 @@ Result<std::pair<trial::Allocation, std::int64_t>> RecordAllocation(store::Store
     }
   }
   ATTUNE_TRY(allocation, trial::Allocate(spec, participants));
-  ATTUNE_TRY(entry, store.AppendAudit(org, store::Actor{actor}, "trial.allocate", "trial", spec.name,
-                                      trial::AllocationJson(allocation)));
+  // The pre-registration first, each file written whole under a temporary name and renamed: when
+  // the directory cannot take them, nothing is recorded and the name stays free.
   const std::string at = NowUtc();
   const std::filesystem::path dir(out_dir);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
+  std::vector<std::filesystem::path> written;
+  const auto remove_written = [&written] {
+    std::error_code ignored;
+    for (const auto& path : written) std::filesystem::remove(path, ignored);
+  };
   for (const auto& [ext, text] : {std::pair<std::string, std::string>{"json", trial::RegistrationJson(allocation, at)},
                                   {"md", trial::RegistrationMarkdown(allocation, at)}}) {
     const auto path = dir / fmt::format("{}.preregistration.{}", spec.name, ext);
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    if (!out) return Fail(ErrorCode::IO, fmt::format("--out-dir: cannot write \"{}\"", path.string()), "out-dir");
+    auto temporary = path;
+    temporary += ".partial";
+    {
+      std::ofstream out(temporary, std::ios::binary);
+      out << text;
+      out.flush();
+      if (!out) {
+        out.close();
+        std::filesystem::remove(temporary, ec);
+        remove_written();
+        return Fail(ErrorCode::INVALID_ARGUMENT,
+                    fmt::format("--out-dir: cannot write \"{}\" (nothing was recorded)", path.string()), "out-dir");
+      }
+    }
+    std::filesystem::rename(temporary, path, ec);
+    if (ec) {
+      std::filesystem::remove(temporary, ec);
+      remove_written();
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("--out-dir: cannot write \"{}\" (nothing was recorded)", path.string()), "out-dir");
+    }
+    written.push_back(path);
   }
-  return std::pair<trial::Allocation, std::int64_t>{std::move(allocation), entry.seq};
+  auto entry = store.AppendAudit(org, store::Actor{actor}, "trial.allocate", "trial", spec.name,
+                                 trial::AllocationJson(allocation));
+  if (!entry) {
+    remove_written();
+    return std::move(entry).error();
+  }
+  return std::pair<trial::Allocation, std::int64_t>{std::move(allocation), entry->seq};
 }
 
 void AddTrialCommands(CLI::App& app, Context& ctx) {

@@ -11,10 +11,11 @@
 
 namespace attune::cli {
 
-//! Allocates `participants` by `spec`, stores the allocation in the organisation's audit log
-//! (action trial.allocate, entity trial, id = the name) and writes NAME.preregistration.json and
-//! .md into `out_dir`. ALREADY_EXISTS when the name was used before; IO when a file cannot be
-//! written. Returns the allocation and the audit entry's sequence number.
+//! Allocates `participants` by `spec`, writes NAME.preregistration.json and .md into `out_dir`
+//! (each whole, or not at all) and then stores the allocation in the organisation's audit log
+//! (action trial.allocate, entity trial, id = the name). ALREADY_EXISTS when the name was used
+//! before; INVALID_ARGUMENT naming --out-dir when a file cannot be written, and then nothing is
+//! recorded. Returns the allocation and the audit entry's sequence number.
 Result<std::pair<trial::Allocation, std::int64_t>> RecordAllocation(store::Store& store, OrgId org,
                                                                     const trial::TrialSpec& spec,
                                                                     const std::vector<trial::Participant>& participants,

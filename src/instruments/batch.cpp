@@ -103,6 +103,7 @@ void AppendNumber(std::string& out, double value) {
 }  // namespace
 
 Result<BatchResult> ScoreCsv(const Instrument& instrument, std::string_view input, std::string& output) {
+  if (input.substr(0, 3) == "\xEF\xBB\xBF") input.remove_prefix(3);  // a UTF-8 byte order mark
   std::size_t pos = 0;
   std::vector<std::string_view> cells;
   std::string scratch;

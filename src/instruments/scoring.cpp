@@ -24,7 +24,7 @@ Result<void> CheckValue(const Item& item, double value) {
   if (spec.IsRange()) {
     if (std::isfinite(value) && value >= spec.min && value <= spec.max) return Ok();
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("item {}: value {} is outside {}..{}", item.id, FormatScore(value), FormatScore(spec.min),
+                fmt::format("item {}: value {} is outside {}..{}", item.id, value, FormatScore(spec.min),
                             FormatScore(spec.max)),
                 item.id);
   }
@@ -36,7 +36,7 @@ Result<void> CheckValue(const Item& item, double value) {
     if (std::fabs(option.value - value) <= kValueTolerance) return Ok();
   }
   return Fail(ErrorCode::INVALID_ARGUMENT,
-              fmt::format("item {}: value {} is not one of {}", item.id, FormatScore(value), AllowedValues(spec)),
+              fmt::format("item {}: value {} is not one of {}", item.id, value, AllowedValues(spec)),
               item.id);
 }
 

@@ -209,8 +209,11 @@ Report Aggregate(const std::vector<EpisodeSummary>& episodes) {
       // A constant indicator (all 0 or all 1) cannot be regressed: its expectation is itself.
       return std::vector<double>(y.begin(), y.end());
     }
+    // A linear model can predict below 0 or above 1 at the extremes of intake: an episode's
+    // expected chance is clamped to [0, 1], so a therapist whose episodes were expected to do
+    // badly is never credited with more than observed-minus-nothing.
     std::vector<double> out(x.size());
-    for (std::size_t k = 0; k < x.size(); ++k) out[k] = y[k] - fit->residuals[k];
+    for (std::size_t k = 0; k < x.size(); ++k) out[k] = std::clamp(y[k] - fit->residuals[k], 0.0, 1.0);
     return out;
   };
   auto e_ri = expected(z, ri), e_det = expected(z, det);
@@ -238,7 +241,8 @@ Report Aggregate(const std::vector<EpisodeSummary>& episodes) {
   }
   report.adjustment = fmt::format(
       "indirect standardisation on intake severity (z within outcome scale): OLS of each indicator on intake "
-      "over {} episodes; adjusted = organisation rate + (observed - expected)",
+      "over {} episodes, each episode's expected chance clamped to [0, 1]; adjusted = organisation rate + "
+      "(observed - expected)",
       used.size());
   return report;
 }

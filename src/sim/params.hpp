@@ -14,7 +14,4 @@ using Matrix5 = std::array<std::array<double, 5>, 5>;
 //! Lower-triangular L with L L' = m, or nullopt when m is not positive definite.
 std::optional<Matrix5> Cholesky(const Matrix5& m);
 
-//! Refuses a trial plan out of range, naming the field (INVALID_ARGUMENT).
-Result<void> Validate(const TrialPlan& plan, std::size_t therapists);
-
 }  // namespace attune::sim

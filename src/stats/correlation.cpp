@@ -96,6 +96,10 @@ Result<Correlation> CorrelationFromR(double r, std::size_t n, CorrelationMethod 
 
 Result<Correlation> Correlate(const DataFrame& df, const std::string& x, const std::string& y,
                               CorrelationMethod method) {
+  if (x == y) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("x and y are both '{}'; expected two different columns", x), "y");
+  }
   auto cx = df.GetNumeric(x);
   if (!cx) return std::move(cx).error();
   auto cy = df.GetNumeric(y);
@@ -152,6 +156,7 @@ Result<CorrelationMatrix> CorrelateAll(const DataFrame& df, const std::vector<st
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("a correlation matrix needs at least 2 columns, got {}", columns.size()),
                 "columns");
   }
+  if (auto distinct = CheckDistinct(columns, "columns"); !distinct) return std::move(distinct).error();
   for (const auto& c : columns) {
     auto col = df.GetNumeric(c);
     if (!col) return std::move(col).error();

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <deque>
+#include <filesystem>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +13,10 @@
 #include <string_view>
 
 namespace attune::stats {
+
+namespace {
+bool ParseNumber(std::string_view s, double* out);
+}  // namespace
 
 const Column* DataFrame::Find(std::string_view name) const {
   for (const auto& c : columns_) {
@@ -32,13 +37,20 @@ Result<const Column*> DataFrame::GetNumeric(std::string_view name) const {
   auto c = Get(name);
   if (!c) return c;
   if (!(*c)->numeric) {
+    // The first cell that is not a number (the cells before it may all be numbers).
+    std::size_t row = 0;
+    for (std::size_t i = 0; i < (*c)->text.size(); ++i) {
+      double v = 0;
+      if (!(*c)->missing[i] && !ParseNumber((*c)->text[i], &v)) {
+        row = i;
+        break;
+      }
+    }
+    const std::string where =
+        Line(row) > 0 ? fmt::format("line {}", Line(row)) : fmt::format("data row {}", row + 1);
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("column '{}' must be numeric but holds text (e.g. '{}')", name,
-                            [&] {
-                              for (std::size_t i = 0; i < (*c)->text.size(); ++i)
-                                if (!(*c)->missing[i]) return (*c)->text[i];
-                              return std::string();
-                            }()),
+                fmt::format("column '{}' must be numeric but holds text: '{}' at {}", name,
+                            row < (*c)->text.size() ? (*c)->text[row] : std::string(), where),
                 std::string(name));
   }
   return c;
@@ -84,6 +96,7 @@ namespace {
 struct CsvCells {
   std::vector<std::string_view> cells;
   std::vector<std::size_t> record_end;  // one past the last cell of each record
+  std::vector<std::size_t> record_line;  // the line each record begins on
   std::deque<std::string> owned;
 };
 
@@ -94,7 +107,17 @@ Result<void> SplitCsv(std::string_view text, CsvCells* out) {
   std::size_t i = 0;
   std::size_t line = 1;
   bool any = false;  // the current record has content (a delimiter or a quote)
+  bool record_start = true;
+  std::size_t record_line = 1;
+  const auto end_record = [&] {
+    out->record_end.push_back(out->cells.size());
+    out->record_line.push_back(record_line);
+  };
   while (i < n) {
+    if (record_start) {
+      record_line = line;
+      record_start = false;
+    }
     const std::size_t start = i;
     while (i < n) {
       const char ch = text[i];
@@ -142,7 +165,7 @@ Result<void> SplitCsv(std::string_view text, CsvCells* out) {
     if (i >= n) {
       if (any || !cell.empty()) {
         out->cells.push_back(cell);
-        out->record_end.push_back(out->cells.size());
+        end_record();
       }
       any = false;
       break;
@@ -158,14 +181,15 @@ Result<void> SplitCsv(std::string_view text, CsvCells* out) {
     ++i;
     if (any || !cell.empty()) {
       out->cells.push_back(cell);
-      out->record_end.push_back(out->cells.size());
+      end_record();
     }
     any = false;
     ++line;
+    record_start = true;
   }
   if (any) {  // the text ended right after a delimiter: the record's last cell is empty
     out->cells.push_back(std::string_view());
-    out->record_end.push_back(out->cells.size());
+    end_record();
   }
   return Ok();
 }
@@ -207,6 +231,7 @@ bool IsMissingCell(std::string_view s) {
 }  // namespace
 
 Result<DataFrame> ParseCsv(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 byte order mark
   CsvCells split;
   if (auto ok = SplitCsv(text, &split); !ok) return std::move(ok).error();
   const auto& ends = split.record_end;
@@ -255,12 +280,21 @@ Result<DataFrame> ParseCsv(std::string_view text) {
     auto added = col.numeric ? df.AddNumeric(std::move(col.name), col.values) : df.AddText(std::move(col.name), col.text);
     if (!added) return std::move(added).error();
   }
+  df.SetLines(std::vector<std::size_t>(split.record_line.begin() + 1, split.record_line.end()));
   return df;
 }
 
 Result<DataFrame> ReadCsv(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) {
+    return Fail(ErrorCode::NOT_FOUND, fmt::format("CSV file '{}' does not exist", path), "csv");
+  }
+  if (std::filesystem::is_directory(status)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("'{}' is a directory, not a CSV file", path), "csv");
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::IO, fmt::format("cannot read CSV file '{}'", path), "csv");
+  if (!in) return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("cannot read CSV file '{}'", path), "csv");
   std::string text;
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
@@ -282,6 +316,19 @@ Result<DataFrame> ReadCsv(const std::string& path) {
     return e;
   }
   return df;
+}
+
+Result<void> CheckDistinct(const std::vector<std::string>& names, std::string_view field) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (names[i] == names[j]) {
+        return Fail(ErrorCode::INVALID_ARGUMENT,
+                    fmt::format("{}: '{}' is given twice; expected each column once", field, names[i]),
+                    std::string(field));
+      }
+    }
+  }
+  return Ok();
 }
 
 Result<std::vector<std::size_t>> CompleteRows(const DataFrame& df, const std::vector<std::string>& names,

@@ -183,6 +183,15 @@ Result<OlsFit> RegressFromCorrelation(const std::vector<std::vector<double>>& co
   OlsFit fit;
   fit.n = n;
   fit.r2 = rxy.dot(beta);
+  // The matrix of the response and the predictors together must be positive definite too: else
+  // no data have these correlations (R^2 would reach or pass 1, the residual variance vanish).
+  if (!(fit.r2 < 1 - 1e-12)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("the correlations of '{}' with the predictors are inconsistent with the predictors' own "
+                            "(R^2 = {:.4g}; expected below 1): the matrix is not positive definite",
+                            y, fit.r2),
+                "cor");
+  }
   const double nd = static_cast<double>(n);
   fit.df1 = static_cast<double>(k);
   fit.df2 = nd - static_cast<double>(k) - 1;

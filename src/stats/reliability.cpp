@@ -88,6 +88,8 @@ Result<Reliability> AnalyzeReliability(const DataFrame& df, const std::vector<st
   if (items.size() < 2) {
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("reliability needs at least 2 items, got {}", items.size()), "items");
   }
+  if (auto distinct = CheckDistinct(items, "items"); !distinct) return std::move(distinct).error();
+  if (auto distinct = CheckDistinct(options.reverse, "reverse"); !distinct) return std::move(distinct).error();
   for (const auto& r : options.reverse) {
     if (std::find(items.begin(), items.end(), r) == items.end()) {
       return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("reverse-keyed item '{}' is not among the items", r), "reverse");

@@ -4,7 +4,9 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <utility>
 
@@ -702,6 +704,31 @@ Store::~Store() = default;
 
 Backend Store::backend() const { return impl_->target.backend; }
 
+namespace {
+
+// An existing, non-empty file must start as every SQLite database does; anything else (a CSV, a
+// directory) is refused by name instead of by the driver's internals.
+Result<void> CheckSqliteFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "--db " + path + " is a directory; expected an Attune (SQLite) database file",
+                "db");
+  }
+  if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) return Ok();
+  static constexpr char kMagic[] = "SQLite format 3";  // with its terminating NUL: 16 bytes
+  char head[sizeof kMagic] = {};
+  std::ifstream in(path, std::ios::binary);
+  in.read(head, sizeof head);
+  if (in.gcount() != static_cast<std::streamsize>(sizeof head) || std::memcmp(head, kMagic, sizeof kMagic) != 0) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                "--db " + path + " is not an Attune database (not a SQLite file); expected a file made by attune db init",
+                "db");
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Result<Store> Store::Open(const Target& target, OpenOptions options) {
   if (target.location.empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
@@ -715,6 +742,7 @@ Result<Store> Store::Open(const Target& target, OpenOptions options) {
                 "database file " + target.location + " does not exist (create it with attune db init)",
                 "db");
   }
+  if (target.backend == Backend::SQLITE) ATTUNE_CHECK(CheckSqliteFile(target.location));
   auto impl = std::make_unique<Impl>();
   impl->target = target;
   impl->dialect = target.backend == Backend::SQLITE ? detail::MakeSqliteDialect()

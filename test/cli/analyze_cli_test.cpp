@@ -128,5 +128,48 @@ TEST(CliAnalyze, MediateIsReproducibleBySeed) {
   EXPECT_GT(j["ab_ci"][1].get<double>(), j["ab"].get<double>());
 }
 
+TEST(CliAnalyze, UnusableInputIsRefusedWithExit2) {
+  const std::string dir = TempDir("analyze-unusable");
+  // A directory or a missing file is unusable input (it crashed with bad_alloc).
+  for (const std::string& csv : {dir, dir + "/nosuch.csv"}) {
+    auto r = RunAttune({"analyze", "correlate", "--csv", csv, "--x", "a", "--y", "b"});
+    EXPECT_EQ(r.exit_code, 2) << csv << r.err;
+    auto m = RunAttune({"analyze", "regress", "--cor-matrix", csv, "--n", "100", "--y", "y", "--x", "a,b"});
+    EXPECT_EQ(m.exit_code, 2) << csv << m.err;
+  }
+  // Symmetric, every entry in [-1, 1], but no data have these correlations (it aborted in boost).
+  WriteFile(dir + "/cm.csv", "name,y,a,b\ny,1,0.9,0.9\na,0.9,1,-0.9\nb,0.9,-0.9,1\n");
+  auto pd = RunAttune({"analyze", "regress", "--cor-matrix", dir + "/cm.csv", "--n", "100", "--y", "y", "--x", "a,b"});
+  EXPECT_EQ(pd.exit_code, 2) << pd.err;
+  EXPECT_NE(pd.err.find("not positive definite"), std::string::npos) << pd.err;
+  auto rep = RunAttune({"analyze", "replicate", "--cor-matrix", dir + "/cm.csv", "--n", "100", "--alliance", "y",
+                        "--facets", "a,b"});
+  EXPECT_EQ(rep.exit_code, 2) << rep.err;
+  EXPECT_NE(rep.err.find("not positive definite"), std::string::npos) << rep.err;
+}
+
+TEST(CliAnalyze, RepeatedNamesAreRefused) {
+  const std::string dir = TempDir("analyze-repeated");
+  WriteFile(dir + "/d.csv", "i1,i2,a\n1,2,1\n2,2,3\n3,4,2\n4,3,5\n5,5,4\n");
+  auto rel = RunAttune({"analyze", "reliability", "--csv", dir + "/d.csv", "--items", "i1,i1,i2"});
+  EXPECT_EQ(rel.exit_code, 2);
+  EXPECT_NE(rel.err.find("'i1' is given twice"), std::string::npos) << rel.err;
+  auto cols = RunAttune({"analyze", "correlate", "--csv", dir + "/d.csv", "--columns", "a,a,i1"});
+  EXPECT_EQ(cols.exit_code, 2);
+  EXPECT_NE(cols.err.find("'a' is given twice"), std::string::npos) << cols.err;
+  auto same = RunAttune({"analyze", "correlate", "--csv", dir + "/d.csv", "--x", "a", "--y", "a"});
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_EQ(same.out.find("inf"), std::string::npos) << same.out;
+}
+
+TEST(CliAnalyze, TextInANumericColumnIsQuotedWithItsLine) {
+  const std::string dir = TempDir("analyze-text");
+  // A byte order mark before the header is not part of the first name.
+  WriteFile(dir + "/d.csv", "\xEF\xBB\xBFx,y\n1,2\n2,3\nfoo,4\n4,6\n5,5\n");
+  auto r = RunAttune({"analyze", "correlate", "--csv", dir + "/d.csv", "--x", "x", "--y", "y"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'foo' at line 4"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace attune::testing

@@ -111,5 +111,27 @@ TEST(CliChange, Core10TestVector) {
   EXPECT_NE(out_of_range.err.find("--before: 50 is outside the total scale's range 0..40"), std::string::npos);
 }
 
+TEST(CliScore, RefusalsShowTheValueAsGivenAndRepeatedKeys) {
+  auto r = RunAttune({"score", "gad7", "--answers", "1.000001,0,0,0,0,0,0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("value 1.000001 is not one of"), std::string::npos) << r.err;
+  auto dup = RunAttune({"score", "gad7", "--answers-json",
+                        R"({"gad7_1":3,"gad7_1":0,"gad7_2":0,"gad7_3":0,"gad7_4":0,"gad7_5":0,"gad7_6":0,"gad7_7":0})"});
+  EXPECT_EQ(dup.exit_code, 2);
+  EXPECT_NE(dup.err.find("\"gad7_1\" is given twice"), std::string::npos) << dup.err;
+}
+
+TEST(CliScore, UnreadableInputsExit2AndAByteOrderMarkIsSkipped) {
+  const std::string dir = TempDir("score-unreadable");
+  EXPECT_EQ(RunAttune({"score", "gad7", "--csv", dir}).exit_code, 2);
+  EXPECT_EQ(RunAttune({"--overlay", dir + "/nosuch.json", "score", "gad7", "--answers", "0,0,0,0,0,0,0"}).exit_code, 2);
+  EXPECT_EQ(RunAttune({"--instruments-dir", "/nonexistent", "score", "gad7", "--answers", "0,0,0,0,0,0,0"}).exit_code,
+            2);
+  WriteFile(dir + "/bom.csv", "\xEF\xBB\xBFid,gad7_1,gad7_2,gad7_3,gad7_4,gad7_5,gad7_6,gad7_7\nr1,0,1,2,3,0,1,2\n");
+  auto r = RunAttune({"score", "gad7", "--csv", dir + "/bom.csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("r1,"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace attune::testing

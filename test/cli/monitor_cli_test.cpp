@@ -211,5 +211,22 @@ TEST(MonitorCli, SettingsChangeWhatTheMonitorRaises) {
   EXPECT_DOUBLE_EQ(ruptures(), by_default);
 }
 
+TEST(MonitorCli, ANanThresholdIsRefusedAndNothingWritten) {
+  const std::string dir = TempDir("monitor-nan");
+  const std::string db = dir + "/clinic.sqlite";
+  ASSERT_EQ(RunAttune({"db", "init", "--db", db, "--org", "Clinic"}).exit_code, 0);
+  ASSERT_EQ(RunAttune({"monitor", "settings", "--db", db, "--not-on-track-z", "2"}).exit_code, 0);
+  const auto audit_before = RunAttune({"audit", "verify", "--db", db}).out;
+  auto bad = RunAttune({"monitor", "settings", "--db", db, "--not-on-track-z", "nan"});
+  EXPECT_EQ(bad.exit_code, 2);
+  auto shown = RunAttune({"monitor", "settings", "--db", db, "--json"});
+  EXPECT_EQ(json::parse(shown.out).at("settings").at("not_on_track_z"), 2.0);
+  EXPECT_EQ(RunAttune({"audit", "verify", "--db", db}).out, audit_before);
+  // An empty organisation has no episodes: it says so instead of "0.0% [0.0, 100.0] of 0".
+  auto report = RunAttune({"monitor", "report", "--db", db});
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_EQ(report.out.find("of 0"), std::string::npos) << report.out;
+}
+
 }  // namespace
 }  // namespace attune::testing

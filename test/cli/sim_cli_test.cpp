@@ -98,5 +98,40 @@ TEST(SimCli, WaitlistOpenEpisodesAndTheMonitorsAlerts) {
   EXPECT_NE(listed.out.find("open"), std::string::npos) << listed.out;
 }
 
+TEST(SimCli, EveryOptionIsCheckedBeforeAnythingIsWritten) {
+  const std::string dir = TempDir("sim_cli_nothing_written");
+  const std::vector<std::string> base = {"sim", "clinic", "--therapists", "3", "--clients", "5", "--trial", "T9"};
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--design", "bogus"}, {"--design", "stepped-wedge", "--steps", "0"},
+        {"--design", "stepped-wedge", "--steps", "99"}, {"--training-effect", "9"}}) {
+    const std::string db = dir + "/r.db";
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), {"--db", db});
+    auto r = RunAttune(args);
+    EXPECT_EQ(r.exit_code, 2) << extra[1] << r.err;
+    EXPECT_FALSE(std::filesystem::exists(db)) << extra[1] << ": the clinic was written before the refusal";
+    EXPECT_FALSE(std::filesystem::exists(dir + "/T9.preregistration.json")) << extra[1];
+  }
+  auto empty_trial = RunAttune({"sim", "clinic", "--therapists", "3", "--clients", "5", "--trial", "", "--db",
+                                dir + "/e.db"});
+  EXPECT_EQ(empty_trial.exit_code, 2);
+  EXPECT_NE(empty_trial.err.find("--trial is \"\""), std::string::npos) << empty_trial.err;
+  auto blank_org = RunAttune({"sim", "clinic", "--therapists", "3", "--clients", "5", "--org-name", "", "--db",
+                              dir + "/o.db"});
+  EXPECT_EQ(blank_org.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/e.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/o.db"));
+}
+
+TEST(SimCli, AUseTheLicenceRefusesIsRefused) {
+  const std::string dir = TempDir("sim_cli_licence");
+  auto r = RunAttune({"--use", "commercial", "sim", "clinic", "--therapists", "3", "--clients", "5", "--db",
+                      dir + "/lic.db"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("licence.permitted_uses.commercial is false"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/lic.db"));
+}
+
 }  // namespace
 }  // namespace attune::testing

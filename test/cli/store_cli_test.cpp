@@ -153,5 +153,26 @@ TEST_F(StoreCliTest, BackupAndRestoreRoundTrip) {
   EXPECT_EQ(RunAttune({"audit", "verify", "--db", copy}).exit_code, 0);
 }
 
+TEST_F(StoreCliTest, RefusesWhatIsNotThere) {
+  const std::string csv = dir_ + "/p.csv";
+  testing::WriteFile(csv, "a,b\n1,2\n");
+  auto migrate = RunAttune({"db", "migrate", "--db", csv});
+  EXPECT_EQ(migrate.exit_code, 2);
+  EXPECT_NE(migrate.err.find("not an Attune database"), std::string::npos) << migrate.err;
+  EXPECT_EQ(migrate.err.find("sqlite3"), std::string::npos) << migrate.err;
+  auto verify = RunAttune({"audit", "verify", "--db", db_, "--org", "99"});
+  EXPECT_EQ(verify.exit_code, 2);
+  EXPECT_NE(verify.err.find("--org 99 does not exist"), std::string::npos) << verify.err;
+  // A backup over an existing directory would replace it.
+  const std::string folder = dir_ + "/folder";
+  std::filesystem::create_directories(folder);
+  EXPECT_EQ(RunAttune({"db", "backup", folder, "--db", db_}).exit_code, 2);
+  EXPECT_TRUE(std::filesystem::is_directory(folder));
+  // --salt without --deidentify would export identified data.
+  auto salt = RunAttune({"export", "responses", "--db", db_, "--salt", "abc"});
+  EXPECT_EQ(salt.exit_code, 2);
+  EXPECT_TRUE(salt.out.empty()) << salt.out;
+}
+
 }  // namespace
 }  // namespace attune

@@ -179,5 +179,27 @@ TEST(TrialCli, SteppedWedgeTrialFromADatabase) {
   EXPECT_NE(j["alliance"]["formula"].get<std::string>().find("period"), std::string::npos);
 }
 
+TEST(TrialCli, NothingIsRecordedWhenTheFilesCannotBeWritten) {
+  const std::string dir = TempDir("trial_cli_outdir");
+  const std::string db = dir + "/tr.db";
+  ASSERT_EQ(RunAttune({"sim", "clinic", "--therapists", "4", "--clients", "10", "--sessions", "3", "--seed", "2",
+                       "--db", db})
+                .exit_code,
+            0);
+  auto bad = RunAttune({"trial", "create", "--db", db, "--name", "TD", "--seed", "7", "--out-dir", "/proc/nope"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("--out-dir"), std::string::npos) << bad.err;
+  // The name is still free.
+  auto good = RunAttune({"trial", "create", "--db", db, "--name", "TD", "--seed", "7", "--out-dir", dir});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("audit entry"), std::string::npos);
+  // Follow-up cannot start before training ends.
+  auto a = RunAttune({"trial", "analyse", "--db", db, "--name", "TD", "--training-end", "2099-12-01",
+                      "--followup-from", "2099-06-01"});
+  EXPECT_EQ(a.exit_code, 2) << a.err;
+  EXPECT_NE(a.err.find("--followup-from: 2099-06-01 is before training ends (2099-12-01)"), std::string::npos)
+      << a.err;
+}
+
 }  // namespace
 }  // namespace attune::testing

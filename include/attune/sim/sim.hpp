@@ -318,6 +318,10 @@ struct TrialPlan {
 //! periods < 1, clients_per_period < 1 or a negative parameter.
 Result<void> SimulateTrial(const instruments::Catalogue& catalogue, const TrialPlan& plan, Simulation& simulation);
 
+//! Refuses a trial plan out of range for a clinic of `therapists`: INVALID_ARGUMENT naming the
+//! field, its value and the expected range (SimulateTrial checks the same first).
+Result<void> Validate(const TrialPlan& plan, std::size_t therapists);
+
 //! Writes the truth as JSON (parameters, seed, latent truths).
 void WriteTruthJson(const Truth& truth, std::ostream& out);
 

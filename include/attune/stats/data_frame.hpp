@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "attune/core/result.hpp"
@@ -36,20 +37,30 @@ class DataFrame {
   Result<void> AddNumeric(std::string name, const std::vector<double>& values);
   //! Appends a categorical column (empty string marks a missing cell).
   Result<void> AddText(std::string name, const std::vector<std::string>& values);
+  //! The line of the source text row `row` began on (ParseCsv records them); 0 when unknown.
+  std::size_t Line(std::size_t row) const { return row < lines_.size() ? lines_[row] : 0; }
+  //! Records the source line of each row (one per row).
+  void SetLines(std::vector<std::size_t> lines) { lines_ = std::move(lines); }
 
  private:
   Result<void> Add(Column column);
   std::vector<Column> columns_;
   std::size_t rows_ = 0;
+  std::vector<std::size_t> lines_;
 };
 
-//! Parses CSV text (RFC 4180 quoting, header row). Empty cells and `NA` are missing.
+//! Parses CSV text (RFC 4180 quoting, header row; a UTF-8 byte order mark is skipped). Empty cells
+//! and `NA` are missing.
 //! A column is numeric when all its present cells parse as numbers. Fails with INVALID_ARGUMENT
 //! naming the line when a row has the wrong number of cells.
 Result<DataFrame> ParseCsv(std::string_view text);
 
-//! Reads and parses a CSV file; IO when it cannot be read.
+//! Reads and parses a CSV file; NOT_FOUND when it does not exist, INVALID_ARGUMENT when it is a
+//! directory or cannot be read.
 Result<DataFrame> ReadCsv(const std::string& path);
+
+//! INVALID_ARGUMENT naming `field` and the first name given twice in `names`.
+Result<void> CheckDistinct(const std::vector<std::string>& names, std::string_view field);
 
 //! Rows (indices) at which every named column is present; `dropped` receives the others' count.
 Result<std::vector<std::size_t>> CompleteRows(const DataFrame& df, const std::vector<std::string>& names,

@@ -1,4 +1,5 @@
 #include "attune/stats/correlation.hpp"
+#include "attune/stats/data_frame.hpp"
 
 #include <gtest/gtest.h>
 
@@ -74,6 +75,18 @@ TEST(CorrelateAll, MatrixIsSymmetricWithAdjustedP) {
   EXPECT_EQ(m->r[0][1], m->r[1][0]);
   for (std::size_t i = 0; i < 3; ++i) EXPECT_GE(m->p_adjusted[i], m->pairs[i].p);
   EXPECT_FALSE(CorrelateAll(*df, {"a"}));
+}
+
+TEST(Correlate, AColumnWithItselfAndRepeatedColumnsAreRefused) {
+  DataFrame df;
+  ASSERT_TRUE(df.AddNumeric("a", {1, 2, 3, 4, 5}));
+  ASSERT_TRUE(df.AddNumeric("b", {2, 1, 4, 3, 5}));
+  auto same = Correlate(df, "a", "a");  // r = 1 and t = inf otherwise
+  ASSERT_FALSE(same);
+  EXPECT_EQ(same.error().code, ErrorCode::INVALID_ARGUMENT);
+  auto matrix = CorrelateAll(df, {"a", "a", "b"});
+  ASSERT_FALSE(matrix);
+  EXPECT_NE(matrix.error().message.find("'a' is given twice"), std::string::npos);
 }
 
 }  // namespace

@@ -90,10 +90,31 @@ TEST(CompleteRows, ListwiseOverNamedColumnsOnly) {
   EXPECT_EQ(dropped, 1u);
 }
 
-TEST(ReadCsv, MissingFileIsIo) {
+TEST(ReadCsv, MissingFileIsNotFoundAndADirectoryIsRefused) {
   auto df = ReadCsv("/nonexistent/file.csv");
   ASSERT_FALSE(df);
-  EXPECT_EQ(df.error().code, ErrorCode::IO);
+  EXPECT_EQ(df.error().code, ErrorCode::NOT_FOUND);
+  auto dir = ReadCsv("/tmp");  // once a bad_alloc: a directory's size read as a file's
+  ASSERT_FALSE(dir);
+  EXPECT_EQ(dir.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_NE(dir.error().message.find("is a directory"), std::string::npos);
+}
+
+TEST(ParseCsv, SkipsAByteOrderMarkAndQuotesTheFirstTextCellWithItsLine) {
+  // Line 1 header, line 2 a blank line (skipped), rows on lines 3-5.
+  auto df = ParseCsv("\xEF\xBB\xBFx,y\n\n1,2\n2,3\nfoo,4\n");
+  ASSERT_TRUE(df) << df.error().message;
+  EXPECT_TRUE(df->Find("x") != nullptr);
+  auto x = df->GetNumeric("x");
+  ASSERT_FALSE(x);
+  EXPECT_NE(x.error().message.find("'foo' at line 5"), std::string::npos) << x.error().message;
+}
+
+TEST(CheckDistinct, NamesTheRepeatedName) {
+  EXPECT_TRUE(CheckDistinct({"a", "b"}, "items"));
+  auto r = CheckDistinct({"a", "b", "a"}, "items");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("items: 'a' is given twice"), std::string::npos);
 }
 
 }  // namespace

@@ -128,5 +128,15 @@ TEST(RegressFromCorrelation, MatchesRawDataRegression) {
   EXPECT_FALSE(RegressFromCorrelation(sing, {"y", "a", "b"}, 2, "y", {"a"}));
 }
 
+TEST(RegressFromCorrelation, RefusesAMatrixNoDataCanHave) {
+  // y-a .9, y-b .9, a-b -.9: each 2x2 block is fine, the whole is not positive definite
+  // (R^2 = 2 * .81 / (1 - .9) would be 16.2); it aborted in boost with a negative variance.
+  const std::vector<std::vector<double>> r = {{1, 0.9, 0.9}, {0.9, 1, -0.9}, {0.9, -0.9, 1}};
+  auto fit = RegressFromCorrelation(r, {"y", "a", "b"}, 100, "y", {"a", "b"});
+  ASSERT_FALSE(fit);
+  EXPECT_EQ(fit.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_NE(fit.error().message.find("not positive definite"), std::string::npos) << fit.error().message;
+}
+
 }  // namespace
 }  // namespace attune::stats

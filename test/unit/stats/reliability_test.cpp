@@ -57,5 +57,14 @@ TEST(Reliability, Refusals) {
   EXPECT_FALSE(AnalyzeReliability(*df, {"a", "b"}, stray));
 }
 
+TEST(Reliability, ARepeatedItemIsRefusedNotCountedTwice) {
+  DataFrame df;
+  ASSERT_TRUE(df.AddNumeric("i1", {1, 2, 3, 4, 5}));
+  ASSERT_TRUE(df.AddNumeric("i2", {2, 2, 4, 3, 5}));
+  auto r = AnalyzeReliability(df, {"i1", "i1", "i2"}, {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("items: 'i1' is given twice"), std::string::npos) << r.error().message;
+}
+
 }  // namespace
 }  // namespace attune::stats

@@ -1,0 +1,92 @@
+#include "cli/options.hpp"
+
+#include <fmt/core.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+namespace attune::cli {
+
+namespace {
+
+// The value as a finite number, or nothing: the whole text must be read.
+bool ReadNumber(const std::string& text, double* out) {
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text.front()))) return false;
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(v)) return false;
+  *out = v;
+  return true;
+}
+
+bool IsWholeNumber(const std::string& text) {
+  if (text.empty() || text.size() > 19) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+[[noreturn]] void Refuse(const CLI::Option* option, const std::string& value, const std::string& expected) {
+  throw OptionValueError(fmt::format("{} is \"{}\"; expected {}", option->get_name(), value, expected));
+}
+
+std::string Bound(double v) { return fmt::format("{}", v); }
+
+}  // namespace
+
+CLI::Option* InRange(CLI::Option* option, double lo, double hi) {
+  const bool whole = option->get_type_name().rfind("INT", 0) == 0 || option->get_type_name().rfind("UINT", 0) == 0;
+  option->check(CLI::Validator(
+      [option, lo, hi, whole](std::string& value) -> std::string {
+        double v = 0;
+        if (!ReadNumber(value, &v)) return {};  // CheckNumericOptions names the fault
+        if (v >= lo && v <= hi) return {};
+        const std::string kind = whole ? "a whole number" : "a number";
+        if (std::isinf(hi)) Refuse(option, value, fmt::format("{} of at least {}", kind, Bound(lo)));
+        if (std::isinf(lo)) Refuse(option, value, fmt::format("{} of at most {}", kind, Bound(hi)));
+        Refuse(option, value, fmt::format("{} from {} to {}", kind, Bound(lo), Bound(hi)));
+      },
+      ""));
+  return option;
+}
+
+CLI::Option* NotBlank(CLI::Option* option) {
+  option->check(CLI::Validator(
+      [option](std::string& value) -> std::string {
+        if (value.find_first_not_of(" \t\r\n") == std::string::npos) Refuse(option, value, "a value that is not blank");
+        return {};
+      },
+      ""));
+  return option;
+}
+
+void CheckNumericOptions(CLI::App& app) {
+  for (CLI::Option* option : app.get_options([](CLI::Option*) { return true; })) {
+    if (option->get_expected_min() == 0) continue;  // a flag
+    const std::string type = option->get_type_name();
+    const std::string base = type.substr(0, type.find(':'));
+    if (base == "INT" || base == "UINT") {
+      option->check(CLI::Validator(
+          [option](std::string& value) -> std::string {
+            if (!IsWholeNumber(value)) Refuse(option, value, "a whole number (0 or more)");
+            return {};
+          },
+          ""));
+    } else if (base == "FLOAT") {
+      option->check(CLI::Validator(
+          [option](std::string& value) -> std::string {
+            double v = 0;
+            if (!ReadNumber(value, &v)) Refuse(option, value, "a number");
+            return {};
+          },
+          ""));
+    }
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) CheckNumericOptions(*sub);
+}
+
+}  // namespace attune::cli

@@ -1,0 +1,31 @@
+#pragma once
+// Private to the cli module: checks on option values, so that a bad value is refused before any
+// command runs, as "attune: --top is "-3"; expected a whole number (0 or more)" (exit 2).
+
+#include <CLI/CLI.hpp>
+
+#include <stdexcept>
+#include <string>
+
+namespace attune::cli {
+
+//! A refused option value; the message names the option, the value given and what was expected.
+class OptionValueError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+//! Refuses a value of `option` outside [lo, hi] (either bound may be infinite). A value that is not
+//! a number passes here and is refused by CheckNumericOptions.
+CLI::Option* InRange(CLI::Option* option, double lo, double hi);
+
+//! Refuses a blank value (empty or only white space) of a text option.
+CLI::Option* NotBlank(CLI::Option* option);
+
+//! Adds to every numeric option of `app` and its subcommands the check that its value is a number
+//! as written: whole options a whole decimal number of 0 or more, the others a finite number. An
+//! empty value, a negative whole number (which CLI11 would wrap to 2^64), nan and inf are refused.
+//! Call after every option is added.
+void CheckNumericOptions(CLI::App& app);
+
+}  // namespace attune::cli

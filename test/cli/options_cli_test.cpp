@@ -1,0 +1,73 @@
+// End-to-end: every numeric option refuses what is not a number of its kind before any command
+// runs (src/cli/options.cpp; docs/cli.md "Exit codes").
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "cli/run.hpp"
+
+namespace attune::testing {
+namespace {
+
+// Runs `args`, expects exit 2 and an error naming `needle` (the option, value and expectation).
+void ExpectRefused(const std::vector<std::string>& args, const std::string& needle) {
+  auto r = RunAttune(args);
+  std::string cmd;
+  for (const auto& a : args) cmd += a + " ";
+  EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << cmd << "\n" << r.err;
+  EXPECT_EQ(r.err.rfind("attune: ", 0), 0u) << r.err;
+}
+
+TEST(OptionsCli, NegativeWholeNumbersAreRefusedNotWrapped) {
+  const std::string whole = "expected a whole number (0 or more)";
+  ExpectRefused({"match", "rank", "--db", "c.db", "--client", "26", "--top", "-3"}, "--top is \"-3\"; " + whole);
+  ExpectRefused({"match", "assign", "--db", "m.db", "--candidates", "-1"}, "--candidates is \"-1\"");
+  ExpectRefused({"analyze", "regress", "--cor-matrix", "cm.csv", "--n", "-5", "--y", "y", "--x", "a"},
+                "--n is \"-5\"; " + whole);
+  ExpectRefused({"analyze", "replicate", "--cor-matrix", "cm.csv", "--n", "-1", "--alliance", "y", "--facets", "a"},
+                "--n is \"-1\"");
+  ExpectRefused({"sim", "clinic", "--seed", "-1", "--csv-dir", "x"}, "--seed is \"-1\"");
+  ExpectRefused({"analyze", "mediate", "--csv", "x.csv", "--x", "a", "--m", "b", "--y", "c", "--seed", "-1"},
+                "--seed is \"-1\"");
+  ExpectRefused({"trial", "create", "--db", "t.db", "--name", "T", "--seed", "-1"}, "--seed is \"-1\"");
+  ExpectRefused({"sim", "clinic", "--trial-clients", "-3", "--csv-dir", "x"}, "--trial-clients is \"-3\"");
+  ExpectRefused({"match", "evaluate", "--waitlist", "-1"}, "--waitlist is \"-1\"");
+  ExpectRefused({"match", "evaluate", "--candidates", "-1"}, "--candidates is \"-1\"");
+  ExpectRefused({"audit", "verify", "--db", "c.db", "--org", "-1"}, "--org is \"-1\"");
+  ExpectRefused({"org", "show", "--db", "c.db", "--org", "0"}, "--org is \"0\"; expected a whole number of at least 1");
+}
+
+TEST(OptionsCli, EmptyAndMalformedNumbersNameTheOptionAndValue) {
+  ExpectRefused({"change", "core10", "--before", "", "--after", "8"}, "--before is \"\"; expected a number");
+  ExpectRefused({"change", "core10", "--before", "abc", "--after", "8"}, "attune: --before is \"abc\"; expected a number");
+  ExpectRefused({"sim", "clinic", "--therapists", "", "--csv-dir", "x"}, "--therapists is \"\"");
+  ExpectRefused({"monitor", "settings", "--db", "f.db", "--rupture-z", ""}, "--rupture-z is \"\"");
+}
+
+TEST(OptionsCli, NanAndInfinityAreRefused) {
+  for (const char* v : {"nan", "NaN", "inf", "-inf"}) {
+    ExpectRefused({"monitor", "settings", "--db", "f.db", "--not-on-track-z", v},
+                  std::string("--not-on-track-z is \"") + v + "\"; expected a number");
+    ExpectRefused({"monitor", "settings", "--db", "f.db", "--rupture-z", v}, "--rupture-z is");
+  }
+  ExpectRefused({"monitor", "evaluate", "--rupture-z", "nan"}, "--rupture-z is \"nan\"");
+  ExpectRefused({"monitor", "evaluate", "--floor-sensitivity", "nan"}, "--floor-sensitivity is \"nan\"");
+  ExpectRefused({"monitor", "evaluate", "--floor-sensitivity", "2"},
+                "--floor-sensitivity is \"2\"; expected a number from 0 to 1");
+}
+
+TEST(OptionsCli, ParseErrorsReadLikeTheRest) {
+  auto r = RunAttune({"export", "responses", "--db", "f.db", "--salt", "abc"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("attune: --salt requires --deidentify"), std::string::npos) << r.err;
+  ExpectRefused({"monitor", "ack", "4", "--note", "x", "--db", "f.db", "--actor", ""},
+                "--actor is \"\"; expected a value that is not blank");
+  ExpectRefused({"monitor", "ack", "4", "--note", "   ", "--db", "f.db"}, "--note is \"   \"");
+  ExpectRefused({"monitor", "resolve", "4", "--note", " ", "--db", "f.db"}, "--note is \" \"");
+  ExpectRefused({"db", "init", "--db", "f.db", "--org", ""}, "--org is \"\"");
+}
+
+}  // namespace
+}  // namespace attune::testing
