@@ -465,5 +465,41 @@ TEST(Aggregates, RatesAndCaseMix) {
   EXPECT_NE(r.adjustment.find("indirect"), std::string::npos);
 }
 
+TEST(Aggregates, NoRecoveriesIsNeverAdjustedAboveTheOrganisation) {
+  // Therapist 1: intakes 13-27, recovering from 20 up; therapist 2: mild intakes 10-12, none
+  // recover. A straight line through recovery on intake predicts below 0 at the mildest intakes;
+  // unclamped, those negative expectations made therapist 2's 0 of 9 look better than average.
+  std::vector<EpisodeSummary> eps;
+  auto add = [&](Id id, Id therapist, double intake, bool recovered) {
+    EpisodeSummary e;
+    e.episode = id;
+    e.therapist = therapist;
+    e.outcome_key = "phq9.total";
+    e.intake = intake;
+    e.last = recovered ? 5.0 : intake;
+    Change c;
+    c.before = intake;
+    c.after = *e.last;
+    c.change = c.after - c.before;
+    c.reliable = recovered;
+    c.improved = recovered;
+    e.change = c;
+    e.case_at_intake = true;
+    e.case_at_end = !recovered;
+    eps.push_back(e);
+  };
+  for (int k = 0; k < 15; ++k) add(k + 1, 1, 13 + k, 13 + k >= 20);
+  for (int k = 0; k < 9; ++k) add(100 + k, 2, 10 + k % 3, false);
+  Report r = Aggregate(eps);
+  ASSERT_EQ(r.therapists.size(), 2u);
+  const Rate& recovery = r.therapists[1].recovery;
+  EXPECT_EQ(recovery.events, 0u);
+  EXPECT_EQ(recovery.n, 9u);
+  ASSERT_TRUE(recovery.adjusted.has_value());
+  EXPECT_LE(*recovery.adjusted, r.organisation.recovery.rate);
+  EXPECT_GE(*recovery.adjusted, 0.0);
+  EXPECT_NE(r.adjustment.find("clamped to [0, 1]"), std::string::npos) << r.adjustment;
+}
+
 }  // namespace
 }  // namespace attune::monitor
