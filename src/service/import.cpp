@@ -27,6 +27,8 @@ Result<std::map<std::string, std::size_t>> ReadHeader(detail::CsvReader& csv,
   if (!csv.Next(fields) || (fields.size() == 1 && fields[0].empty())) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "the file is empty; expected a header row", "header");
   }
+  // A UTF-8 byte order mark (spreadsheets write one) is not part of the first column's name.
+  if (fields[0].rfind("\xEF\xBB\xBF", 0) == 0) fields[0].erase(0, 3);
   std::map<std::string, std::size_t> columns;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (!known.count(fields[i])) {

@@ -139,6 +139,15 @@ TEST_F(ServiceTest, ImportRefusesTheWholeFileForOneBadRowByDefault) {
   EXPECT_EQ(*store_->CountResponses(org_), 1);
 }
 
+TEST_F(ServiceTest, ImportReadsAHeaderAfterAByteOrderMark) {
+  std::istringstream in(std::string("\xEF\xBB\xBF") + kHeader + "a,1,2026-11-01,0,1,2,3,0,1,2,3,0,1\n");
+  ImportOptions options;
+  options.instrument_id = "phq9";
+  auto report = service_->ImportResponses(org_, in, options);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->imported, 1);
+}
+
 TEST_F(ServiceTest, ImportRefusesAnUnusableHeader) {
   std::istringstream in("key,subject_id,answered_at,phq9_1,bogus\n");
   ImportOptions options;
