@@ -751,8 +751,8 @@ Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
   }
   if (!IsTimestamp(session.held_at)) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("held_at is \"{}\"; expected an RFC 3339 time such as 2026-11-27T10:00:00Z (or a date "
-                            "YYYY-MM-DD)",
+                fmt::format("held_at is \"{}\"; expected an RFC 3339 time such as 2026-11-27T10:00:00Z, seconds "
+                            "00-59 (or a date YYYY-MM-DD)",
                             session.held_at),
                 "held_at");
   }

@@ -264,8 +264,8 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
     }
     if (fields[at_col].empty()) return refuse(at_col + 1, "answered_at is empty");
     if (!IsTimestamp(fields[at_col])) {
-      return refuse(at_col + 1, fmt::format("answered_at '{}' is not an RFC 3339 time (2026-11-27T10:50:00Z) or a "
-                                            "date (YYYY-MM-DD)",
+      return refuse(at_col + 1, fmt::format("answered_at '{}' is not an RFC 3339 time (2026-11-27T10:50:00Z, seconds "
+                                            "00-59) or a date (YYYY-MM-DD)",
                                             fields[at_col]));
     }
     r.answered_at = NormalizeTimestamp(fields[at_col]);

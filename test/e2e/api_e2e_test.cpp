@@ -666,3 +666,28 @@ TEST_F(ApiE2e, AnalysesRefuseThinDataNamingWhatIsMissing) {
 
 }  // namespace
 }  // namespace attune::testing
+
+namespace attune::testing {
+namespace {
+
+// What a probe of the running API found accepted or answered wrongly (the wire-hygiene change).
+
+TEST_F(ApiE2e, ImpossibleLeapSecondsAreRefusedNotStored) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto held = Call("POST", "/api/v1/episodes/1/sessions", coord.token,
+                   json{{"number", 9}, {"held_at", "2026-09-01T10:00:60Z"}});
+  ExpectProblem(held, 400, "held_at",
+                "held_at is \"2026-09-01T10:00:60Z\"; expected an RFC 3339 time such as 2026-11-27T10:00:00Z, "
+                "seconds 00-59 (or a date YYYY-MM-DD)");
+  auto cli = SignIn(client, "cli1");
+  json late = Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  late["answered_at"] = "2026-11-27T23:59:60-23:59";  // was stored as 2026-11-28T23:58:60Z
+  auto answered = Call("POST", "/api/v1/responses", cli.token, late, {{"Idempotency-Key", "e2e-leap-second"}});
+  ExpectProblem(answered, 400, "answered_at",
+                "answered_at is \"2026-11-27T23:59:60-23:59\"; expected an RFC 3339 time such as "
+                "2026-11-27T10:50:00Z, seconds 00-59 (or a date YYYY-MM-DD)");
+}
+
+}  // namespace
+}  // namespace attune::testing
