@@ -96,12 +96,13 @@ struct Cells {
 };
 
 // The loop the therapist and client imports share: each data row (blank lines skipped) is
-// counted, checked for width, built by `build` (a T, or the refusal of the row), refused when a
-// required cell is empty, and kept; by default one refused row means `add` is never called.
+// counted, checked for width, refused when a required cell is empty, built by `build` (a T, or
+// the refusal of the row), checked by `check` (the store's rules for such a row, reported at the
+// column of the field they name) and kept; by default one refused row means `add` is never called.
 template <typename T, typename Build, typename Add>
 Result<ImportReport> ImportRows(std::istream& in, const std::set<std::string>& known,
-                                const std::vector<std::string>& required, const ImportOptions& options,
-                                Build build, Add add) {
+                                const std::vector<std::string>& required, const ImportOptions& options, Build build,
+                                Result<void> (*check)(const T&), Add add) {
   detail::CsvReader csv(in);
   auto columns = ReadHeader(csv, known, required);
   if (!columns) return columns.error();
@@ -116,14 +117,19 @@ Result<ImportReport> ImportRows(std::istream& in, const std::set<std::string>& k
       continue;
     }
     const Cells cells{fields, *columns, csv.line()};
+    auto empty = std::find_if(required.begin(), required.end(), [&](const auto& name) { return cells[name].empty(); });
+    if (empty != required.end()) {
+      report.refused.push_back(cells.Refuse(*empty, fmt::format("{} is empty", *empty)));
+      continue;
+    }
     std::variant<T, RefusedRow> built = build(cells);
     if (auto* refused = std::get_if<RefusedRow>(&built)) {
       report.refused.push_back(std::move(*refused));
       continue;
     }
-    auto empty = std::find_if(required.begin(), required.end(), [&](const auto& name) { return cells[name].empty(); });
-    if (empty != required.end()) {
-      report.refused.push_back(cells.Refuse(*empty, fmt::format("{} is empty", *empty)));
+    if (auto checked = check(std::get<T>(built)); !checked) {
+      const std::string& field = checked.error().field;  // "constraints[2]" is in column constraints
+      report.refused.push_back(cells.Refuse(field.substr(0, field.find('[')), checked.error().message));
       continue;
     }
     rows.push_back(std::move(std::get<T>(built)));
@@ -164,6 +170,7 @@ Result<ImportReport> Service::ImportTherapists(OrgId org, std::istream& in, cons
         t.accepting = accepting != "0";
         return t;
       },
+      store::CheckTherapist,
       [&](const std::vector<Therapist>& rows) { return store_.AddTherapists(org, rows, actor); });
 }
 
@@ -180,7 +187,7 @@ Result<ImportReport> Service::ImportClients(OrgId org, std::istream& in, const I
         c.constraints = SplitList(cells["constraints"]);
         return c;
       },
-      [&](const std::vector<Client>& rows) { return store_.AddClients(org, rows, actor); });
+      store::CheckClient, [&](const std::vector<Client>& rows) { return store_.AddClients(org, rows, actor); });
 }
 
 Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const ImportOptions& options,

@@ -482,7 +482,7 @@ TEST_F(ApiE2e, TherapistChangesOwnProfilePartiallyAndClientsSeeWhatIsShown) {
   EXPECT_NE(modality.body["detail"].get<std::string>().find("\"phone\""), std::string::npos) << modality.text;
   auto shown = Call("PATCH", "/api/v1/therapists/1", ther.token, {{"client_visible", {"email"}}});
   EXPECT_EQ(shown.status, 400);
-  EXPECT_EQ(shown.body["field"], "client_visible");
+  EXPECT_EQ(shown.body["field"], "client_visible[0]");
   auto identity = Call("PATCH", "/api/v1/therapists/1", ther.token, {{"display_name", "Someone else"}});
   EXPECT_EQ(identity.status, 400);
   EXPECT_EQ(identity.body["field"], "display_name");
@@ -671,6 +671,95 @@ namespace attune::testing {
 namespace {
 
 // What a probe of the running API found accepted or answered wrongly (the wire-hygiene change).
+
+TEST_F(ApiE2e, ConstraintsTheMatcherCannotReadAreRefused) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  const std::string forms =
+      "expected language:<code>, modality:in_person, modality:video, location:<place>, exclude:<therapist id> or "
+      "risk:high";
+  auto teleport = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"constraints", {"modality:teleport"}}});
+  ExpectProblem(teleport, 400, "constraints[0]", "constraints[0] is \"modality:teleport\"; " + forms);
+  for (const char* bad : {"nonsense", "language:", "exclude:nobody"}) {
+    auto a =
+        Call("POST", "/api/v1/clients", coord.token,
+             {{"external_id", "k-" + std::string(bad)}, {"pseudonym", "P"}, {"constraints", {"language:en", bad}}});
+    ExpectProblem(a, 400, "constraints[1]", "constraints[1] is \"" + std::string(bad) + "\"; " + forms);
+  }
+  auto fine = Call("PUT", "/api/v1/clients/2/intake", coord.token,
+                   {{"concerns", {"low mood"}},
+                    {"goals", {"sleep better"}},
+                    {"constraints", {"language:en", "modality:video", "location:Synthetic Town", "exclude:1"}}});
+  ASSERT_EQ(fine.status, 200) << fine.text;
+  // The matcher reads them: therapist 1 is excluded.
+  auto recs = Call("GET", "/api/v1/clients/2/recommendations", coord.token);
+  ASSERT_EQ(recs.status, 200) << recs.text;
+  for (const auto& r : recs.body["recommendations"]) EXPECT_NE(r["therapist"]["id"], 1) << recs.text;
+}
+
+TEST_F(ApiE2e, CreatingATherapistFollowsTheRulesOfChangingOne) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  json base = {{"external_id", "rules-1"}, {"display_name", "Rules"}};
+  const std::string visible =
+      "; expected each at most once of approaches, style, languages, modality, location, mindfulness";
+  json bogus = base;
+  bogus["client_visible"] = {"bogus"};
+  ExpectProblem(Call("POST", "/api/v1/therapists", coord.token, bogus), 400, "client_visible[0]",
+                "client_visible[0] is \"bogus\"" + visible);
+  ExpectProblem(Call("PATCH", "/api/v1/therapists/1", coord.token, {{"client_visible", {"bogus"}}}), 400,
+                "client_visible[0]", "client_visible[0] is \"bogus\"" + visible);
+  json twice = base;
+  twice["client_visible"] = {"approaches", "approaches"};
+  ExpectProblem(Call("POST", "/api/v1/therapists", coord.token, twice), 400, "client_visible[1]",
+                "client_visible[1] is \"approaches\" again" + visible);
+  json blank = base;
+  blank["approaches"] = {""};
+  ExpectProblem(Call("POST", "/api/v1/therapists", coord.token, blank), 400, "approaches[0]",
+                "approaches[0] is \"\"; expected an approach, not blank");
+  ExpectProblem(Call("PATCH", "/api/v1/therapists/1", coord.token, {{"approaches", {""}}}), 400, "approaches[0]",
+                "approaches[0] is \"\"; expected an approach, not blank");
+  // "mindfulness" is the opt-in to show clients raw facet scores (docs/api.md, Recommendations):
+  // taken by both, and not shown unless given.
+  json opted = base;
+  opted["client_visible"] = {"approaches", "mindfulness"};
+  auto created = Call("POST", "/api/v1/therapists", coord.token, opted);
+  ASSERT_EQ(created.status, 201) << created.text;
+  auto id = std::to_string(created.body["id"].get<long long>());
+  EXPECT_EQ(Call("GET", "/api/v1/therapists/" + id, coord.token).body["client_visible"],
+            json({"approaches", "mindfulness"}));
+  auto patched = Call("PATCH", "/api/v1/therapists/" + id, coord.token, {{"client_visible", {"languages"}}});
+  ASSERT_EQ(patched.status, 200) << patched.text;
+  EXPECT_EQ(patched.body["client_visible"], json({"languages"}));
+  ASSERT_EQ(Call("PATCH", "/api/v1/therapists/" + id, coord.token, {{"client_visible", {"mindfulness"}}}).status, 200);
+}
+
+TEST_F(ApiE2e, AUserIsLinkedOnlyToTheRowItsRoleSignsInAs) {
+  auto client = server_->Client();
+  auto admin = SignIn(client, "admin");
+  auto coordinator =
+      Call("POST", "/api/v1/users", admin.token,
+           {{"handle", "links-1"}, {"role", "coordinator"}, {"password", "long enough 1"}, {"client_id", 1}});
+  ExpectProblem(coordinator, 400, "client_id",
+                "client_id is 1; expected none for role coordinator (only a client user is linked to a client)");
+  auto both = Call("POST", "/api/v1/users", admin.token,
+                   {{"handle", "links-2"},
+                    {"role", "client"},
+                    {"password", "long enough 1"},
+                    {"client_id", 2},
+                    {"therapist_id", 1}});
+  ExpectProblem(both, 400, "therapist_id",
+                "therapist_id is 1; expected none for role client (only a therapist user is linked to a therapist)");
+  auto missing = Call("POST", "/api/v1/users", admin.token,
+                      {{"handle", "links-3"}, {"role", "therapist"}, {"password", "long enough 1"}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.body["field"], "therapist_id");
+  auto users = Call("GET", "/api/v1/users", admin.token);
+  EXPECT_EQ(users.text.find("links-"), std::string::npos) << users.text;  // nothing written
+  auto fine = Call("POST", "/api/v1/users", admin.token,
+                   {{"handle", "links-4"}, {"role", "therapist"}, {"password", "long enough 1"}, {"therapist_id", 2}});
+  EXPECT_EQ(fine.status, 201) << fine.text;
+}
 
 TEST_F(ApiE2e, ImpossibleLeapSecondsAreRefusedNotStored) {
   auto client = server_->Client();
