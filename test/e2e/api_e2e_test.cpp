@@ -672,6 +672,86 @@ namespace {
 
 // What a probe of the running API found accepted or answered wrongly (the wire-hygiene change).
 
+TEST_F(ApiE2e, EveryJsonBodyRefusesAnUnknownField) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  for (const auto& route : api::Routes()) {
+    const std::string method = route.method;
+    // Sign-out reads no body; every other write reads one, and names the key it does not know.
+    if (method == "GET" || std::string(route.path) == "/api/v1/auth/logout") continue;
+    std::string path = std::regex_replace(route.path, std::regex(R"(\{id\})"), "1");
+    auto a = Call(method, path, coord.token, json{{"colour", "blue"}}, {{"Idempotency-Key", "e2e-unknown-field"}});
+    EXPECT_EQ(a.status, 400) << method << " " << path << ": " << a.text;
+    EXPECT_EQ(a.body.value("field", ""), "colour") << method << " " << path << ": " << a.text;
+  }
+  // A row of a plan is named by its place.
+  auto row = Call("POST", "/api/v1/assignments/commit", coord.token,
+                  {{"plan", {{{"client_id", 1}, {"therapist_id", 1}, {"colour", "blue"}}}}});
+  ExpectProblem(row, 400, "plan[0].colour",
+                "plan[0].colour is not a field of a plan row; expected client_id or therapist_id");
+}
+
+TEST_F(ApiE2e, AnIntakeWithAnUnknownFieldIsRefusedAndNothingIsWiped) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto before = Call("GET", "/api/v1/clients/2", coord.token);
+  ASSERT_EQ(before.status, 200) << before.text;
+  ASSERT_FALSE(before.body["concerns"].empty());
+  auto renamed = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"pseudonym", "renamed"}});
+  ExpectProblem(renamed, 400, "pseudonym",
+                "pseudonym is not a field of an intake; expected concerns, goals, preferences or constraints");
+  auto after = Call("GET", "/api/v1/clients/2", coord.token);
+  EXPECT_EQ(after.body, before.body);
+}
+
+TEST_F(ApiE2e, BlankTextIsRefusedWhereEmptyTextIs) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto admin = SignIn(client, "admin");
+  for (const char* blank : {"   ", "\t\n"}) {
+    auto external = Call("POST", "/api/v1/clients", coord.token, {{"external_id", blank}, {"pseudonym", "P"}});
+    EXPECT_EQ(external.status, 400) << external.text;
+    EXPECT_EQ(external.body["field"], "external_id") << external.text;
+    auto pseudonym = Call("POST", "/api/v1/clients", coord.token, {{"external_id", "blank-p"}, {"pseudonym", blank}});
+    EXPECT_EQ(pseudonym.body["field"], "pseudonym") << pseudonym.text;
+    auto name = Call("POST", "/api/v1/therapists", coord.token, {{"external_id", "blank-t"}, {"display_name", blank}});
+    EXPECT_EQ(name.body["field"], "display_name") << name.text;
+    auto handle = Call("POST", "/api/v1/users", admin.token,
+                       {{"handle", blank}, {"role", "researcher"}, {"password", "long enough 1"}});
+    EXPECT_EQ(handle.body["field"], "handle") << handle.text;
+  }
+  ExpectProblem(Call("POST", "/api/v1/clients", coord.token, {{"external_id", "   "}, {"pseudonym", "P"}}), 400,
+                "external_id", "external_id is \"   \"; expected a string that is not blank");
+  auto ther = SignIn(client, "ther1");
+  auto kind = Call("POST", "/api/v1/therapists/1/training", ther.token,
+                   {{"kind", " "}, {"minutes", 30}, {"completed_on", "2026-03-04"}});
+  EXPECT_EQ(kind.body["field"], "kind") << kind.text;
+  // List entries: blank ones are refused naming the entry.
+  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"goals", {"walk", ""}}});
+  ExpectProblem(goals, 400, "goals[1]", "goals[1] is \"\"; expected a goal, not blank");
+  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"concerns", {"\t"}}});
+  ExpectProblem(concerns, 400, "concerns[0]", "concerns[0] is \"\\t\"; expected a concern, not blank");
+  auto languages = Call("POST", "/api/v1/therapists", coord.token,
+                        {{"external_id", "blank-l"}, {"display_name", "L"}, {"languages", {"en", "  "}}});
+  ExpectProblem(languages, 400, "languages[1]", "languages[1] is \"  \"; expected a language code, not blank");
+  auto created = Call("POST", "/api/v1/clients", coord.token,
+                      {{"external_id", "blank-c"}, {"pseudonym", "P"}, {"concerns", {" "}}});
+  EXPECT_EQ(created.body["field"], "concerns[0]") << created.text;
+  EXPECT_EQ(Call("GET", "/api/v1/clients", coord.token).text.find("blank-"), std::string::npos);  // none written
+}
+
+TEST_F(ApiE2e, StringsInsideArraysHaveTheStringLimit) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  const std::string long_text(20000, 'x');
+  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"concerns", {long_text}}});
+  ExpectProblem(concerns, 400, "concerns[0]", "concerns[0] is longer than 10000 characters");
+  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"goals", {"walk", long_text}}});
+  ExpectProblem(goals, 400, "goals[1]", "goals[1] is longer than 10000 characters");
+  auto approaches = Call("PATCH", "/api/v1/therapists/1", coord.token, {{"approaches", {long_text}}});
+  ExpectProblem(approaches, 400, "approaches[0]", "approaches[0] is longer than 10000 characters");
+}
+
 TEST_F(ApiE2e, ConstraintsTheMatcherCannotReadAreRefused) {
   auto client = server_->Client();
   auto coord = SignIn(client, "coord");
@@ -759,6 +839,70 @@ TEST_F(ApiE2e, AUserIsLinkedOnlyToTheRowItsRoleSignsInAs) {
   auto fine = Call("POST", "/api/v1/users", admin.token,
                    {{"handle", "links-4"}, {"role", "therapist"}, {"password", "long enough 1"}, {"therapist_id", 2}});
   EXPECT_EQ(fine.status, 201) << fine.text;
+}
+
+TEST_F(ApiE2e, ErrorAnswersNameTheRightCodeAndField) {
+  auto client = server_->Client();
+  json wrong = {{"handle", "ther2"}, {"password", "not the password"}};
+  for (int i = 0; i < 5; ++i) Call("POST", "/api/v1/auth/login", "", wrong);
+  auto limited = Call("POST", "/api/v1/auth/login", "", wrong);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.body["code"], "rate_limited") << limited.text;
+  EXPECT_EQ(limited.body["title"], "Too many requests") << limited.text;
+  EXPECT_EQ(limited.body["status"], 429);
+
+  auto cli = SignIn(client, "cli1");
+  auto zero = Call("POST", "/api/v1/clients/1/choice", cli.token, {{"therapist_id", 0}});
+  ExpectProblem(zero, 400, "therapist_id", "therapist_id is 0; expected a positive integer id");
+  auto cli2 = SignIn(client, "cli2");
+  auto nobody = Call("POST", "/api/v1/clients/2/choice", cli2.token, {{"therapist_id", 999999}});
+  EXPECT_EQ(nobody.status, 404) << nobody.text;
+  EXPECT_EQ(nobody.body["field"], "therapist_id") << nobody.text;
+
+  auto coord = SignIn(client, "coord");
+  auto report = Call("GET", "/api/v1/reports/outcomes?therapist_id=999999", coord.token);
+  ExpectProblem(report, 404, "therapist_id", "therapist_id 999999 has no episodes in organisation 1");
+  auto text_id =
+      Call("POST", "/api/v1/assignments/commit", coord.token,
+           {{"plan", {{{"client_id", 1}, {"therapist_id", 1}}, {{"client_id", "403"}, {"therapist_id", 1}}}}});
+  ExpectProblem(text_id, 400, "plan[1].client_id", "plan[1].client_id is \"403\"; expected an integer");
+
+  json huge = Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  huge["answers"][0] = 1e308;
+  auto answers = Call("POST", "/api/v1/responses", cli.token, huge, {{"Idempotency-Key", "e2e-huge"}});
+  EXPECT_EQ(answers.status, 400);
+  EXPECT_NE(answers.body["detail"].get<std::string>().find("value 1e+308 is not one of 0, 1, 2, 3"), std::string::npos)
+      << answers.text;
+
+  for (const char* text : {"NaN", "{\"answers\": [Infinity]}", "{"}) {
+    auto res = client.Post("/api/v1/responses", {{"Authorization", "Bearer " + cli.token}, {"Idempotency-Key", "k"}},
+                           text, "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+    EXPECT_EQ(json::parse(res->body)["detail"], "request body is not valid JSON; expected a JSON object") << text;
+  }
+  auto array =
+      client.Post("/api/v1/clients", {{"Authorization", "Bearer " + coord.token}}, "[1, 2]", "application/json");
+  ASSERT_TRUE(array);
+  EXPECT_EQ(json::parse(array->body)["detail"], "request body is [1,2]; expected a JSON object");
+}
+
+TEST_F(ApiE2e, EmptyQueryValuesAreRefusedNotTakenAsTheDefault) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  ExpectProblem(Call("GET", "/api/v1/alerts?state=", coord.token), 400, "state",
+                "state is \"\"; expected open, acknowledged or resolved");
+  ExpectProblem(Call("GET", "/api/v1/exports/scores?deidentify=", coord.token), 400, "deidentify",
+                "deidentify is \"\"; expected true or false");
+  ExpectProblem(Call("GET", "/api/v1/exports/scores?format=", coord.token), 400, "format",
+                "format is \"\"; expected csv or json");
+  EXPECT_EQ(Call("GET", "/api/v1/exports/scores?instrument=", coord.token).body["field"], "instrument");
+  EXPECT_EQ(Call("GET", "/api/v1/reports/outcomes?therapist_id=", coord.token).body["field"], "therapist_id");
+  EXPECT_EQ(Call("GET", "/api/v1/clients/1/recommendations?limit=", coord.token).body["field"], "limit");
+  auto res = SignIn(client, "res");
+  ExpectProblem(Call("POST", "/api/v1/analyses/therapist-effects", res.token, {{"outcome", ""}}), 400, "outcome",
+                "outcome is ''; expected improvement or alliance");
+  EXPECT_EQ(Call("POST", "/api/v1/analyses/mediation", res.token, {{"facet", ""}}).body["field"], "facet");
 }
 
 TEST_F(ApiE2e, ImpossibleLeapSecondsAreRefusedNotStored) {
