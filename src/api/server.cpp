@@ -1109,6 +1109,18 @@ struct Server::Impl {
       res.set_content(ctx.metrics.Text(), "text/plain; version=0.0.4");
     });
     for (const auto& def : kRoutes) Install(def);
+    // A request with neither Content-Length nor chunked Transfer-Encoding has no body (RFC 9112
+    // section 6.3), but cpp-httplib 0.11 reads a POST, PUT or PATCH like that until the peer
+    // closes, and answers 400 when its read times out (`curl -X POST` with no data sends one).
+    // Saying so in the request, before it reads, makes it read the empty body. The request is
+    // httplib's own modifiable object; only this hook's signature shows it as const.
+    http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+      if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") && !req.has_header("Content-Length") &&
+          !req.has_header("Transfer-Encoding")) {
+        const_cast<httplib::Request&>(req).headers.emplace("Content-Length", "0");
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     // cpp-httplib calls this for every status >= 400, also after a route answered: only fill in
     // answers that have no body yet (no route, body too large, malformed request).
     http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
@@ -1126,6 +1138,7 @@ struct Server::Impl {
           return httplib::Server::HandlerResponse::Handled;
         }
       }
+      res.set_header("Cache-Control", "no-store");
       Error e{ErrorCode::NOT_FOUND, fmt::format("no route {} {}", req.method, req.path), "path"};
       if (res.status == 413) e = Error{ErrorCode::INVALID_ARGUMENT,
                                        fmt::format("request body is larger than {} bytes", ctx.options.max_body_bytes),
