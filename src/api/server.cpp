@@ -42,6 +42,7 @@ int StatusOf(ErrorCode code) {
     case ErrorCode::ALREADY_EXISTS: return 409;
     case ErrorCode::CONFLICT: return 409;
     case ErrorCode::FAILED_PRECONDITION: return 422;
+    case ErrorCode::RATE_LIMITED: return 429;
     case ErrorCode::IO: return 503;
     case ErrorCode::INTERNAL: return 500;
   }
@@ -50,16 +51,28 @@ int StatusOf(ErrorCode code) {
 
 namespace {
 
-const char* kTitles[] = {"Invalid argument", "Not found", "Already exists", "Forbidden",
-                         "Unauthenticated", "Conflict", "Failed precondition", "Service unavailable",
-                         "Internal error"};
+const char* TitleOf(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::INVALID_ARGUMENT: return "Invalid argument";
+    case ErrorCode::NOT_FOUND: return "Not found";
+    case ErrorCode::ALREADY_EXISTS: return "Already exists";
+    case ErrorCode::NOT_PERMITTED: return "Forbidden";
+    case ErrorCode::UNAUTHENTICATED: return "Unauthenticated";
+    case ErrorCode::CONFLICT: return "Conflict";
+    case ErrorCode::FAILED_PRECONDITION: return "Failed precondition";
+    case ErrorCode::RATE_LIMITED: return "Too many requests";
+    case ErrorCode::IO: return "Service unavailable";
+    case ErrorCode::INTERNAL: return "Internal error";
+  }
+  return "Internal error";
+}
 
 // The problem+json body (RFC 9457). IO and INTERNAL messages may carry database or library
 // words: they are logged, never sent.
 json Problem(const Error& error, int status) {
   json p;
   p["type"] = std::string("https://attune.invalid/problems/") + ErrorCodeName(error.code);
-  p["title"] = kTitles[static_cast<int>(error.code)];
+  p["title"] = TitleOf(error.code);
   p["status"] = status;
   p["code"] = ErrorCodeName(error.code);
   if (error.code == ErrorCode::IO || error.code == ErrorCode::INTERNAL) {
@@ -469,11 +482,24 @@ std::string Query(const Call& call, const char* name) {
   return call.req.has_param(name) ? call.req.get_param_value(name) : "";
 }
 
+// A query parameter as given, or nullopt when it is absent. Given empty ("?state=") is a value
+// like any other, refused when it is not one the route takes: only leaving a parameter out
+// asks for its default.
+std::optional<std::string> QueryGiven(const Call& call, const char* name) {
+  if (!call.req.has_param(name)) return std::nullopt;
+  return call.req.get_param_value(name);
+}
+
+// The body as a JSON object. Its reader then refuses the keys it does not know (wire::OnlyFields).
 Result<json> Body(const Call& call) {
   if (call.req.body.empty()) return Fail(ErrorCode::INVALID_ARGUMENT, "request body is empty; expected JSON", "body");
   auto j = json::parse(call.req.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, "request body is not a JSON object", "body");
+  if (j.is_discarded()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "request body is not valid JSON; expected a JSON object", "body");
+  }
+  if (!j.is_object()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("request body is {}; expected a JSON object", wire::Shown(j)),
+                "body");
   }
   return j;
 }
@@ -485,12 +511,15 @@ Reply Created(json body) { return Reply{201, std::move(body), {}, {}}; }
 
 Result<Reply> Login(Call& call, Context& ctx) {
   ATTUNE_TRY(body, Body(call));
+  static const char* const kFields[] = {"handle", "password", "org_id"};
+  ATTUNE_CHECK(wire::OnlyFields(body, kFields, "sign-in field"));
   ATTUNE_TRY(handle, wire::String(body, "handle", true));
   ATTUNE_TRY(password, wire::String(body, "password", true));
   ATTUNE_TRY(org, wire::OptionalId(body, "org_id"));
   if (int wait = ctx.limiter.RetryAfter(handle, call.address); wait > 0) {
     call.res.set_header("Retry-After", std::to_string(wait));
-    return Error{ErrorCode::CONFLICT, "too many failed sign-ins; try again later", "rate_limit"};
+    return Error{ErrorCode::RATE_LIMITED,
+                 fmt::format("too many failed sign-ins for this handle or address; try again in {} seconds", wait), ""};
   }
   auto signed_in = call.clinic.SignIn(handle, password, org, call.address, ctx.options.session_ttl_seconds);
   if (!signed_in) {
@@ -533,6 +562,8 @@ Result<Reply> ListUsers(Call& call, Context&) {
 
 Result<Reply> CreateUser(Call& call, Context&) {
   ATTUNE_TRY(body, Body(call));
+  static const char* const kFields[] = {"handle", "role", "password", "therapist_id", "client_id"};
+  ATTUNE_CHECK(wire::OnlyFields(body, kFields, "field of a user"));
   User user;
   ATTUNE_TRY(handle, wire::String(body, "handle", true));
   ATTUNE_TRY(role, wire::String(body, "role", true));
@@ -629,6 +660,8 @@ Result<Reply> ListSessions(Call& call, Context&) {
 
 Result<Reply> CreateSession(Call& call, Context&) {
   ATTUNE_TRY(body, Body(call));
+  static const char* const kFields[] = {"number", "held_at"};
+  ATTUNE_CHECK(wire::OnlyFields(body, kFields, "field of a session"));
   Session s;
   s.episode_id = PathId(call, 1);
   ATTUNE_TRY(number, wire::Int(body, "number", true));
@@ -652,7 +685,7 @@ Result<Reply> SubmitResponse(Call& call, Context&) {
                 "Idempotency-Key");
   }
   ATTUNE_TRY(body, Body(call));
-  ATTUNE_TRY(instrument_id, wire::String(body, "instrument_id", true));
+  ATTUNE_TRY(instrument_id, wire::SubmissionInstrument(body));
   ATTUNE_TRY(instrument, call.clinic.GetInstrument(call.actor, instrument_id));
   ATTUNE_TRY(submission, wire::SubmissionFrom(body, *instrument));
   submission.idempotency_key = key;
@@ -714,8 +747,8 @@ const std::string& TherapistText(const Therapist& t) {
 
 Result<Reply> Recommendations(Call& call, Context&) {
   std::size_t limit = 10;
-  if (std::string l = Query(call, "limit"); !l.empty()) {
-    ATTUNE_TRY(n, wire::ParseCount(l, "limit", 1, 1000));
+  if (auto l = QueryGiven(call, "limit")) {
+    ATTUNE_TRY(n, wire::ParseCount(*l, "limit", 1, 1000));
     limit = n;
   }
   const Id client_id = PathId(call, 1);
@@ -742,16 +775,16 @@ Result<Reply> Recommendations(Call& call, Context&) {
 }
 
 Result<Reply> ListAlerts(Call& call, Context&) {
-  std::string state = Query(call, "state");
-  if (!state.empty() && state != "open" && state != "acknowledged" && state != "resolved") {
+  const auto state = QueryGiven(call, "state");
+  if (state && *state != "open" && *state != "acknowledged" && *state != "resolved") {
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("state is \"{}\"; expected open, acknowledged or resolved", state), "state");
+                fmt::format("state is \"{}\"; expected open, acknowledged or resolved", *state), "state");
   }
   ATTUNE_TRY(all, call.clinic.ListAlerts(call.actor));
   json out = json::array();
   for (const auto& a : all) {
     std::string s = !a.resolved_at.empty() ? "resolved" : !a.acknowledged_at.empty() ? "acknowledged" : "open";
-    if (!state.empty() && state != s) continue;
+    if (state && *state != s) continue;
     out.push_back(wire::AlertJson(a));
   }
   return Ok200({{"alerts", out}});
@@ -761,6 +794,8 @@ Result<Reply> ListAlerts(Call& call, Context&) {
 Result<std::string> AlertNote(const Call& call) {
   if (call.req.body.empty()) return std::string();
   ATTUNE_TRY(body, Body(call));
+  static const char* const kFields[] = {"note"};
+  ATTUNE_CHECK(wire::OnlyFields(body, kFields, "field of an alert note"));
   return wire::String(body, "note", false);
 }
 
@@ -779,8 +814,8 @@ Result<Reply> ResolveAlert(Call& call, Context&) {
 Result<Reply> AuditLog(Call& call, Context&) {
   ATTUNE_TRY(entries, call.clinic.AuditLog(call.actor));
   std::size_t limit = 1000;
-  if (std::string l = Query(call, "limit"); !l.empty()) {
-    ATTUNE_TRY(n, wire::ParseCount(l, "limit", 1, 100000));
+  if (auto l = QueryGiven(call, "limit")) {
+    ATTUNE_TRY(n, wire::ParseCount(*l, "limit", 1, 100000));
     limit = n;
   }
   json out = json::array();
@@ -796,22 +831,28 @@ Result<Reply> VerifyAudit(Call& call, Context&) {
 
 Result<Reply> Export(Call& call, Context&) {
   service::ExportOptions options;
-  std::string format = Query(call, "format");
-  if (format.empty() || format == "csv") {
+  const auto format = QueryGiven(call, "format");
+  if (!format || *format == "csv") {
     options.format = service::Format::CSV;
-  } else if (format == "json") {
+  } else if (*format == "json") {
     options.format = service::Format::JSON;
   } else {
-    return Fail(ErrorCode::INVALID_ARGUMENT, "format '" + format + "' is unknown; expected csv or json", "format");
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("format is \"{}\"; expected csv or json", *format), "format");
   }
-  options.instrument_id = Query(call, "instrument");
+  if (auto instrument = QueryGiven(call, "instrument")) {
+    if (instrument->empty()) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  "instrument is \"\"; expected an instrument id (leave it out for every instrument)", "instrument");
+    }
+    options.instrument_id = *instrument;
+  }
   // De-identified unless asked otherwise in so many words: a misspelt value must not reveal ids.
-  const std::string deidentify = Query(call, "deidentify");
-  if (!deidentify.empty() && deidentify != "true" && deidentify != "false") {
-    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("deidentify is \"{}\"; expected true or false", deidentify),
+  const auto deidentify = QueryGiven(call, "deidentify");
+  if (deidentify && *deidentify != "true" && *deidentify != "false") {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("deidentify is \"{}\"; expected true or false", *deidentify),
                 "deidentify");
   }
-  options.deidentify = deidentify != "false";
+  options.deidentify = !(deidentify && *deidentify == "false");
   std::ostringstream out;
   ATTUNE_TRY(rows, call.clinic.Export(call.actor, call.req.matches[1].str(), out, options));
   call.res.set_header("X-Row-Count", std::to_string(rows));
@@ -969,7 +1010,6 @@ struct Server::Impl {
 
   void SendError(httplib::Response& res, const Error& error) {
     int status = StatusOf(error.code);
-    if (error.field == "rate_limit") status = 429;
     if (error.code == ErrorCode::IO || error.code == ErrorCode::INTERNAL) {
       Log(fmt::format("error {}: {}", ErrorCodeName(error.code), error.message));
     }
@@ -1073,6 +1113,18 @@ struct Server::Impl {
       res.set_content(ctx.metrics.Text(), "text/plain; version=0.0.4");
     });
     for (const auto& def : kRoutes) Install(def);
+    // A request with neither Content-Length nor chunked Transfer-Encoding has no body (RFC 9112
+    // section 6.3), but cpp-httplib 0.11 reads a POST, PUT or PATCH like that until the peer
+    // closes, and answers 400 when its read times out (`curl -X POST` with no data sends one).
+    // Saying so in the request, before it reads, makes it read the empty body. The request is
+    // httplib's own modifiable object; only this hook's signature shows it as const.
+    http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+      if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") && !req.has_header("Content-Length") &&
+          !req.has_header("Transfer-Encoding")) {
+        const_cast<httplib::Request&>(req).headers.emplace("Content-Length", "0");
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     // cpp-httplib calls this for every status >= 400, also after a route answered: only fill in
     // answers that have no body yet (no route, body too large, malformed request).
     http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
@@ -1090,6 +1142,7 @@ struct Server::Impl {
           return httplib::Server::HandlerResponse::Handled;
         }
       }
+      res.set_header("Cache-Control", "no-store");
       Error e{ErrorCode::NOT_FOUND, fmt::format("no route {} {}", req.method, req.path), "path"};
       if (res.status == 413) e = Error{ErrorCode::INVALID_ARGUMENT,
                                        fmt::format("request body is larger than {} bytes", ctx.options.max_body_bytes),

@@ -12,14 +12,23 @@ namespace attune::api::wire {
 
 namespace {
 
-std::string Shown(const json& v) {
-  std::string text = v.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return text;
+// The first `n` bytes of `text`, or fewer so as not to end inside a UTF-8 character (refusals go
+// out as JSON, which must stay valid UTF-8).
+std::string Cut(const std::string& text, std::size_t n) {
+  if (text.size() <= n) return text;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return text.substr(0, n);
 }
 
 Error Wrong(const char* field, const json& v, const char* expected) {
   return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is {}; expected {}", field, Shown(v), expected), field};
+}
+
+// The longest string a body may carry, at the top level or inside an array.
+constexpr std::size_t kMaxString = 10000;
+
+Error TooLong(const std::string& field) {
+  return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is longer than {} characters", field, kMaxString), field};
 }
 
 Result<std::vector<std::string>> StringList(const json& j, const char* field) {
@@ -27,9 +36,10 @@ Result<std::vector<std::string>> StringList(const json& j, const char* field) {
   if (!j.contains(field) || j[field].is_null()) return out;
   const auto& v = j[field];
   if (!v.is_array()) return Wrong(field, v, "an array of strings");
-  for (const auto& e : v) {
-    if (!e.is_string()) return Wrong(field, v, "an array of strings");
-    out.push_back(e.get<std::string>());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_string()) return Wrong(field, v, "an array of strings");
+    if (v[i].get_ref<const std::string&>().size() > kMaxString) return TooLong(fmt::format("{}[{}]", field, i));
+    out.push_back(v[i].get<std::string>());
   }
   return out;
 }
@@ -50,16 +60,22 @@ json OptionalJson(const std::optional<Id>& v) { return v ? json(*v) : json(nullp
 
 }  // namespace
 
-Result<void> OnlyFields(const json& j, std::span<const char* const> fields, const char* noun) {
+std::string Shown(const json& v) {
+  std::string text = v.dump();
+  if (text.size() > 40) text = Cut(text, 37) + "...";
+  return text;
+}
+
+Result<void> OnlyFields(const json& j, std::span<const char* const> fields, const char* noun, const std::string& path) {
   for (const auto& [key, value] : j.items()) {
     if (std::none_of(fields.begin(), fields.end(), [&](const char* f) { return key == f; })) {
-      std::string expected;
+      std::string expected = fields.empty() ? "no fields" : "";
       for (std::size_t i = 0; i < fields.size(); ++i) {
         expected += i == 0 ? "" : i + 1 == fields.size() ? " or " : ", ";
         expected += fields[i];
       }
-      return Error{ErrorCode::INVALID_ARGUMENT,
-                   fmt::format("{} is not a {}; expected {}", key.substr(0, 40), noun, expected), key.substr(0, 40)};
+      const std::string name = path + Cut(key, 40);
+      return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is not a {}; expected {}", name, noun, expected), name};
     }
   }
   return Ok();
@@ -80,8 +96,10 @@ Result<std::string> String(const json& j, const char* field, bool required) {
   }
   if (!j[field].is_string()) return Wrong(field, j[field], "a string");
   std::string s = j[field].get<std::string>();
-  if (required && s.empty()) return Wrong(field, j[field], "a non-empty string");
-  if (s.size() > 10000) return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is longer than 10000 characters", field), field};
+  if (required && s.find_first_not_of(" \t\n\r\f\v") == std::string::npos) {
+    return Wrong(field, j[field], "a string that is not blank");
+  }
+  if (s.size() > kMaxString) return TooLong(field);
   return s;
 }
 
@@ -123,6 +141,9 @@ Result<std::size_t> ParseCount(const std::string& text, const char* field, std::
 }
 
 Result<Therapist> TherapistFrom(const json& j) {
+  static const char* const kFields[] = {"external_id", "display_name", "approaches", "style",     "languages",
+                                        "modality",    "location",     "capacity",   "accepting", "client_visible"};
+  ATTUNE_CHECK(OnlyFields(j, kFields, "field of a therapist"));
   Therapist t;
   ATTUNE_TRY(external_id, String(j, "external_id", true));
   ATTUNE_TRY(display_name, String(j, "display_name", true));
@@ -205,6 +226,15 @@ Result<store::TherapistUpdate> TherapistUpdateFrom(const json& j) {
 }
 
 Result<Client> ClientFrom(const json& j, bool with_identity) {
+  static const char* const kClientFields[] = {"external_id", "pseudonym",   "concerns",
+                                              "goals",       "preferences", "constraints"};
+  // An intake (PUT) replaces these four; the identity is not changed there.
+  static const char* const kIntakeFields[] = {"concerns", "goals", "preferences", "constraints"};
+  if (with_identity) {
+    ATTUNE_CHECK(OnlyFields(j, kClientFields, "field of a client"));
+  } else {
+    ATTUNE_CHECK(OnlyFields(j, kIntakeFields, "field of an intake"));
+  }
   Client c;
   if (with_identity) {
     ATTUNE_TRY(external_id, String(j, "external_id", true));
@@ -224,6 +254,8 @@ Result<Client> ClientFrom(const json& j, bool with_identity) {
 }
 
 Result<Episode> EpisodeFrom(const json& j) {
+  static const char* const kFields[] = {"client_id", "therapist_id", "started_on", "status", "assigned_by"};
+  ATTUNE_CHECK(OnlyFields(j, kFields, "field of an episode"));
   Episode e;
   ATTUNE_TRY(client, OptionalId(j, "client_id"));
   ATTUNE_TRY(therapist, OptionalId(j, "therapist_id"));
@@ -243,6 +275,13 @@ Result<Episode> EpisodeFrom(const json& j) {
   e.status = status.empty() ? "active" : status;
   e.assigned_by = j.contains("assigned_by") && !j["assigned_by"].is_null() ? assigned_by : "coordinator";
   return e;
+}
+
+Result<std::string> SubmissionInstrument(const json& j) {
+  static const char* const kFields[] = {"instrument_id", "subject_id",  "episode_id",
+                                        "session_id",    "answered_at", "answers"};
+  ATTUNE_CHECK(OnlyFields(j, kFields, "field of a response"));
+  return String(j, "instrument_id", true);
 }
 
 Result<service::Submission> SubmissionFrom(const json& j, const instruments::Instrument& instrument) {

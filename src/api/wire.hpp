@@ -17,11 +17,18 @@ namespace attune::api::wire {
 
 using nlohmann::json;
 
+//! A string field of at most 10,000 characters; a required one must be present and not blank
+//! (spaces, tabs and line breaks only).
 Result<std::string> String(const json& j, const char* field, bool required);
+//! A value as refusals show it: as JSON, cut to 40 bytes (never inside a UTF-8 character).
+std::string Shown(const json& v);
 Result<std::int64_t> Int(const json& j, const char* field, bool required);
-//! Refuses a key of `j` that is not one of `fields`, naming it (cut to 40 characters), as
-//! "{key} is not a {noun}; expected a, b or c".
-Result<void> OnlyFields(const json& j, std::span<const char* const> fields, const char* noun);
+//! Refuses a key of `j` that is not one of `fields`, naming it (cut to 40 characters, after
+//! `path`, e.g. "plan[1]."), as "{path}{key} is not a {noun}; expected a, b or c". Every reader
+//! of a JSON body calls it first: an unknown key is refused, never ignored (a misspelt one would
+//! silently lose what it meant, and a PUT would then write the fields it left out as empty).
+Result<void> OnlyFields(const json& j, std::span<const char* const> fields, const char* noun,
+                        const std::string& path = "");
 //! A required true/false field.
 Result<bool> Bool(const json& j, const char* field);
 Result<std::optional<Id>> OptionalId(const json& j, const char* field);
@@ -31,9 +38,14 @@ Result<std::size_t> ParseCount(const std::string& text, const char* field, std::
 Result<Therapist> TherapistFrom(const json& j);
 //! A partial profile change (PATCH): only the keys present change; unknown keys and null are refused.
 Result<store::TherapistUpdate> TherapistUpdateFrom(const json& j);
-//! `with_identity`: external_id and pseudonym are read too (creation), else intake fields only.
+//! `with_identity`: external_id and pseudonym are read too (creation), else intake fields only
+//! (and external_id or pseudonym refused as unknown). Array entries are strings of at most
+//! 10,000 characters, refused naming the field and index ("concerns[0]").
 Result<Client> ClientFrom(const json& j, bool with_identity);
 Result<Episode> EpisodeFrom(const json& j);
+//! The instrument a submission body names, once its keys are known ones (read first: the
+//! instrument is needed to read the answers).
+Result<std::string> SubmissionInstrument(const json& j);
 //! answers: an array in item order (null = unanswered) or an object item id -> value.
 Result<service::Submission> SubmissionFrom(const json& j, const instruments::Instrument& instrument);
 

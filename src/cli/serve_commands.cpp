@@ -153,18 +153,15 @@ int AddUser(const UserArgs& args) {
               : args.role == "therapist"   ? Role::THERAPIST
               : args.role == "researcher"  ? Role::RESEARCHER
                                            : Role::CLIENT;
-  if (user.role == Role::THERAPIST && args.therapist_id == 0) {
-    return ReportError(Error{ErrorCode::INVALID_ARGUMENT, "--role therapist needs --therapist-id", "therapist-id"});
-  }
-  if (user.role == Role::CLIENT && args.client_id == 0) {
-    return ReportError(Error{ErrorCode::INVALID_ARGUMENT, "--role client needs --client-id", "client-id"});
-  }
-  store::Actor actor{"cli"};
-  auto id = store->AddUser(*org, user, actor);
-  if (!id) return ReportError(id.error());
   std::optional<Id> therapist, client;
   if (args.therapist_id != 0) therapist = args.therapist_id;
   if (args.client_id != 0) client = args.client_id;
+  // The API's rule (POST /users): a therapist user names its therapist, a client user its client,
+  // no other role either; checked before the user is written.
+  if (auto links = store::CheckUserLinks(user.role, therapist, client); !links) return ReportError(links.error());
+  store::Actor actor{"cli"};
+  auto id = store->AddUser(*org, user, actor);
+  if (!id) return ReportError(id.error());
   auto set = store->SetUserLogin(*org, *id, *hash, therapist, client, actor);
   if (!set) return ReportError(set.error());
   if (generated) {

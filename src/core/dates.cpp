@@ -60,7 +60,9 @@ bool IsTimestamp(std::string_view text) {
   const char sep = text.size() > 10 ? text[10] : 'T';
   if (text.size() < 19 || (sep != 'T' && sep != 't' && sep != ' ') || text[13] != ':' || text[16] != ':') return false;
   const int hour = Digits(text, 11, 2), minute = Digits(text, 14, 2), second = Digits(text, 17, 2);
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) return false;  // 60: leap second
+  // Second 60 is refused: a leap second exists only at 23:59:60 UTC on the days one was inserted, and
+  // no table of them is kept here, so taking :60 would take impossible times as they are written.
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
   std::size_t at = 19;
   if (at < text.size() && text[at] == '.') {
     const std::size_t start = ++at;
@@ -87,7 +89,7 @@ std::string NormalizeTimestamp(std::string_view text) {
     const int sign = text[zone] == '+' ? 1 : -1;
     offset_minutes = sign * (Digits(text, zone + 1, 2) * 60 + Digits(text, zone + 4, 2));
   }
-  // Minutes since the epoch in UTC; a leap second (:60) is kept as written.
+  // Minutes since the epoch in UTC; the second is kept as written.
   const long long days = DaysFromCivil(Digits(text, 0, 4), static_cast<unsigned>(Digits(text, 5, 2)),
                                        static_cast<unsigned>(Digits(text, 8, 2)));
   const long long minutes = days * 1440 + Digits(text, 11, 2) * 60 + Digits(text, 14, 2) - offset_minutes;

@@ -10,6 +10,7 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::NOT_PERMITTED: return "not_permitted";
     case ErrorCode::UNAUTHENTICATED: return "unauthenticated";
     case ErrorCode::CONFLICT: return "conflict";
+    case ErrorCode::RATE_LIMITED: return "rate_limited";
     case ErrorCode::FAILED_PRECONDITION: return "failed_precondition";
     case ErrorCode::IO: return "io";
     case ErrorCode::INTERNAL: return "internal";

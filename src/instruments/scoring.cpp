@@ -51,7 +51,9 @@ const Band* FindBand(const std::vector<Band>& bands, double score) {
 }  // namespace
 
 std::string FormatScore(double score) {
-  if (!std::isfinite(score)) return fmt::format("{}", score);
+  // Far beyond any score (an answer of 1e308 sent to be refused): as written, in exponent form.
+  // Rounding to two decimals would overflow to "inf" or print hundreds of digits.
+  if (!std::isfinite(score) || std::fabs(score) >= 1e15) return fmt::format("{}", score);
   double rounded = std::round(score * 100.0) / 100.0;
   if (rounded == std::floor(rounded) && std::fabs(rounded) < 1e15) {
     return fmt::format("{}", static_cast<long long>(rounded));

@@ -227,7 +227,13 @@ Result<Episode> Clinic::ChooseTherapist(const Actor& actor, Id client_id, Id the
                 "with the organisation's client_choice setting)",
                 "client_choice");
   }
-  ATTUNE_TRY(therapist, store_.GetTherapist(actor.org, therapist_id));
+  auto found = store_.GetTherapist(actor.org, therapist_id);
+  if (!found) {
+    Error e = found.error();
+    if (e.code == ErrorCode::NOT_FOUND) e.field = "therapist_id";  // the store names its own key, "id"
+    return e;
+  }
+  const Therapist& therapist = *found;
   ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
   int active = 0;
   for (const auto& e : episodes) {

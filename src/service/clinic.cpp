@@ -530,12 +530,7 @@ Result<std::vector<store::UserLogin>> Clinic::ListUsers(const Actor& actor) {
 Result<Id> Clinic::CreateUser(const Actor& actor, const User& user, const std::string& password,
                               std::optional<Id> therapist_id, std::optional<Id> client_id) {
   ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN}, "create users"));
-  if (user.role == Role::THERAPIST && !therapist_id) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, "a therapist user needs therapist_id", "therapist_id");
-  }
-  if (user.role == Role::CLIENT && !client_id) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, "a client user needs client_id", "client_id");
-  }
+  ATTUNE_CHECK(store::CheckUserLinks(user.role, therapist_id, client_id));
   if (therapist_id) ATTUNE_CHECK(Referenced(store_.GetTherapist(actor.org, *therapist_id), "therapist_id"));
   if (client_id) ATTUNE_CHECK(Referenced(store_.GetClient(actor.org, *client_id), "client_id"));
   ATTUNE_TRY(hash, HashPassword(password));
@@ -622,46 +617,9 @@ Result<Id> Clinic::CreateTherapist(const Actor& actor, const Therapist& therapis
   return id;
 }
 
-namespace {
-
-// The profile fields a therapist may show clients (ClientView).
-constexpr const char* kClientVisibleFields[] = {"approaches", "style", "languages", "modality", "location"};
-
-Result<void> CheckTherapistUpdate(const store::TherapistUpdate& u) {
-  auto wrong = [](const char* field, const std::string& value, const char* expected) {
-    return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is {}; expected {}", field, value, expected), field};
-  };
-  if (u.modality && *u.modality != "in_person" && *u.modality != "video" && *u.modality != "both") {
-    return wrong("modality", "\"" + *u.modality + "\"", "in_person, video or both");
-  }
-  if (u.capacity && (*u.capacity < 0 || *u.capacity > 1000)) {
-    return wrong("capacity", std::to_string(*u.capacity), "an integer from 0 to 1000");
-  }
-  auto blank = [](const std::vector<std::string>& list) {
-    return std::any_of(list.begin(), list.end(), [](const std::string& e) { return e.empty(); });
-  };
-  if (u.approaches && blank(*u.approaches)) return wrong("approaches", "a list with an empty entry", "non-empty names");
-  if (u.languages && blank(*u.languages)) return wrong("languages", "a list with an empty entry", "non-empty language codes");
-  if (u.client_visible) {
-    std::set<std::string> seen;
-    for (const auto& f : *u.client_visible) {
-      bool known = std::any_of(std::begin(kClientVisibleFields), std::end(kClientVisibleFields),
-                               [&](const char* k) { return f == k; });
-      if (!known || !seen.insert(f).second) {
-        return wrong("client_visible", "\"" + f + "\"" + (known ? " twice" : ""),
-                     "each at most once of approaches, style, languages, modality, location");
-      }
-    }
-  }
-  return Ok();
-}
-
-}  // namespace
-
 Result<Therapist> Clinic::UpdateTherapist(const Actor& actor, Id id, const store::TherapistUpdate& update) {
   bool own = actor.role == Role::THERAPIST && actor.therapist_id && *actor.therapist_id == id;
   if (!own) ATTUNE_CHECK(RequireRole(actor, {Role::ADMIN, Role::COORDINATOR}, "change this therapist's profile"));
-  ATTUNE_CHECK(CheckTherapistUpdate(update));
   if (update.style) ATTUNE_CHECK(CheckPositions("style", *update.style, catalogue_));
   auto updated = store_.UpdateTherapist(actor.org, id, update, AuditActor(actor));
   cache_->DropTherapists(actor.org);
@@ -805,8 +763,8 @@ Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
   }
   if (!IsTimestamp(session.held_at)) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("held_at is \"{}\"; expected an RFC 3339 time such as 2026-11-27T10:00:00Z (or a date "
-                            "YYYY-MM-DD)",
+                fmt::format("held_at is \"{}\"; expected an RFC 3339 time such as 2026-11-27T10:00:00Z, seconds "
+                            "00-59 (or a date YYYY-MM-DD)",
                             session.held_at),
                 "held_at");
   }

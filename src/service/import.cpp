@@ -99,8 +99,10 @@ struct Cells {
 };
 
 // The loop the therapist and client imports share: each data row (blank lines skipped) is
-// counted, checked for width, built by `build` (a T, or the refusal of the row), refused when a
-// required cell is empty, and kept; by default one refused row means `add` is never called.
+// counted, checked for width, refused when a required cell is empty, built by `build` (a T, or
+// the refusal of the row), checked by `check` (the store's rules for such a row, reported at the
+// column of the field they name), refused when its value of the `unique` column repeats an earlier
+// row's or one stored already, and kept; by default one refused row means `add` is never called.
 // A unique column and the values the organisation already holds in it (its external ids).
 struct UniqueColumn {
   std::string name;
@@ -110,7 +112,7 @@ struct UniqueColumn {
 template <typename T, typename Build, typename Add>
 Result<ImportReport> ImportRows(std::istream& in, const std::set<std::string>& known,
                                 const std::vector<std::string>& required, UniqueColumn unique,
-                                const ImportOptions& options, Build build, Add add) {
+                                const ImportOptions& options, Build build, Result<void> (*check)(const T&), Add add) {
   detail::CsvReader csv(in);
   auto columns = ReadHeader(csv, known, required);
   if (!columns) return columns.error();
@@ -126,14 +128,19 @@ Result<ImportReport> ImportRows(std::istream& in, const std::set<std::string>& k
       continue;
     }
     const Cells cells{fields, *columns, csv.line()};
+    auto empty = std::find_if(required.begin(), required.end(), [&](const auto& name) { return cells[name].empty(); });
+    if (empty != required.end()) {
+      report.refused.push_back(cells.Refuse(*empty, fmt::format("{} is empty", *empty)));
+      continue;
+    }
     std::variant<T, RefusedRow> built = build(cells);
     if (auto* refused = std::get_if<RefusedRow>(&built)) {
       report.refused.push_back(std::move(*refused));
       continue;
     }
-    auto empty = std::find_if(required.begin(), required.end(), [&](const auto& name) { return cells[name].empty(); });
-    if (empty != required.end()) {
-      report.refused.push_back(cells.Refuse(*empty, fmt::format("{} is empty", *empty)));
+    if (auto checked = check(std::get<T>(built)); !checked) {
+      const std::string& field = checked.error().field;  // "constraints[2]" is in column constraints
+      report.refused.push_back(cells.Refuse(field.substr(0, field.find('[')), checked.error().message));
       continue;
     }
     // A value taken already, or by an earlier row, is refused here (by line), not by the database
@@ -193,6 +200,7 @@ Result<ImportReport> Service::ImportTherapists(OrgId org, std::istream& in, cons
         t.accepting = accepting != "0";
         return t;
       },
+      store::CheckTherapist,
       [&](const std::vector<Therapist>& rows) { return store_.AddTherapists(org, rows, actor); });
 }
 
@@ -213,7 +221,7 @@ Result<ImportReport> Service::ImportClients(OrgId org, std::istream& in, const I
         c.constraints = SplitList(cells["constraints"]);
         return c;
       },
-      [&](const std::vector<Client>& rows) { return store_.AddClients(org, rows, actor); });
+      store::CheckClient, [&](const std::vector<Client>& rows) { return store_.AddClients(org, rows, actor); });
 }
 
 Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const ImportOptions& options,
@@ -367,8 +375,8 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
     }
     if (fields[at_col].empty()) return refuse(at_col + 1, "answered_at is empty");
     if (!IsTimestamp(fields[at_col])) {
-      return refuse(at_col + 1, fmt::format("answered_at '{}' is not an RFC 3339 time (2026-11-27T10:50:00Z) or a "
-                                            "date (YYYY-MM-DD)",
+      return refuse(at_col + 1, fmt::format("answered_at '{}' is not an RFC 3339 time (2026-11-27T10:50:00Z, seconds "
+                                            "00-59) or a date (YYYY-MM-DD)",
                                             fields[at_col]));
     }
     r.answered_at = NormalizeTimestamp(fields[at_col]);

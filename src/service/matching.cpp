@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "attune/core/constraints.hpp"
+
 namespace attune::service {
 namespace {
 
@@ -332,14 +334,18 @@ match::ClientRequest RequestOf(const Client& cl) {
   req.model.id = cl.id;
   req.model.domains = cl.concerns;
   req.model.preferences = Dimensions(cl.preferences, req.model.preference_known);
-  for (const auto& k : cl.constraints) {
-    const auto colon = k.find(':');
-    const std::string key = k.substr(0, colon), value = colon == std::string::npos ? "" : k.substr(colon + 1);
-    if (key == "language") req.language = value;
-    if (key == "modality") req.modality = ParseModality(value);
-    if (key == "location") req.location = value;
-    if (key == "exclude") req.excluded.push_back(std::strtoll(value.c_str(), nullptr, 10));
-    if (key == "risk" && value == "high") req.high_risk = true;
+  for (const auto& text : cl.constraints) {
+    // Constraints are checked with the same grammar when written; one stored before that check
+    // that it does not accept has no meaning to filter by.
+    auto c = ParseConstraint(text, "constraints");
+    if (!c) continue;
+    switch (c->kind) {
+      case Constraint::Kind::LANGUAGE: req.language = c->value; break;
+      case Constraint::Kind::MODALITY: req.modality = ParseModality(c->value); break;
+      case Constraint::Kind::LOCATION: req.location = c->value; break;
+      case Constraint::Kind::EXCLUDE: req.excluded.push_back(c->therapist_id); break;
+      case Constraint::Kind::RISK: req.high_risk = true; break;
+    }
   }
   return req;
 }

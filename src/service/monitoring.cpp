@@ -235,8 +235,9 @@ Result<monitor::Report> Service::MonitorReport(OrgId org, std::optional<Id> ther
   if (therapist_id) {
     std::erase_if(report.therapists, [&](const monitor::GroupReport& g) { return g.therapist != *therapist_id; });
     if (report.therapists.empty()) {
-      return Fail(ErrorCode::NOT_FOUND, fmt::format("therapist {}: no episodes in organisation {}", *therapist_id, org),
-                  "therapist");
+      return Fail(ErrorCode::NOT_FOUND,
+                  fmt::format("therapist_id {} has no episodes in organisation {}", *therapist_id, org),
+                  "therapist_id");
     }
   }
   return report;

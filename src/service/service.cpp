@@ -116,8 +116,8 @@ Result<store::ScoredResponse> Service::PrepareSubmission(OrgId org, const Submis
   }
   if (!IsTimestamp(submission.answered_at)) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("answered_at is \"{}\"; expected an RFC 3339 time such as 2026-11-27T10:50:00Z "
-                            "(or a date YYYY-MM-DD)",
+                fmt::format("answered_at is \"{}\"; expected an RFC 3339 time such as 2026-11-27T10:50:00Z, "
+                            "seconds 00-59 (or a date YYYY-MM-DD)",
                             submission.answered_at),
                 "answered_at");
   }

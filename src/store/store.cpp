@@ -12,6 +12,7 @@
 
 #include "store/audit.hpp"
 #include "attune/core/dates.hpp"
+#include "store/checks.hpp"
 #include "store/codec.hpp"
 #include "store/dialect.hpp"
 #include "store/migrations.hpp"
@@ -911,10 +912,7 @@ Result<Organisation> Store::ChangeMonitorSettings(
 }
 
 Result<Id> Store::AddUser(OrgId org, const User& user, const Actor& actor) {
-  if (auto ok = Require(!user.handle.empty(), "handle", "user handle is empty; expected a handle");
-      !ok) {
-    return ok.error();
-  }
+  ATTUNE_CHECK(detail::CheckUser(user));
   return NamingTheValue(impl_->Write<Id>([&]() -> Result<Id> {
     if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
     Id id = impl_->NextIds(org, "users", 1);
@@ -930,40 +928,6 @@ Result<Id> Store::AddUser(OrgId org, const User& user, const Actor& actor) {
   }), "handle", user.handle);
 }
 
-namespace {
-
-Result<void> CheckTherapist(const Therapist& t, std::size_t index) {
-  std::string where = index == 0 ? "" : fmt::format("therapist {}: ", index);
-  if (t.external_id.empty()) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, where + "external_id is empty; expected the clinic's id",
-                "external_id");
-  }
-  if (t.display_name.empty()) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, where + "display_name is empty; expected a name",
-                "display_name");
-  }
-  if (t.capacity < 0) {
-    return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("{}capacity is {}; expected 0 or more", where, t.capacity), "capacity");
-  }
-  return Ok();
-}
-
-Result<void> CheckClient(const Client& c, std::size_t index) {
-  std::string where = index == 0 ? "" : fmt::format("client {}: ", index);
-  if (c.external_id.empty()) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, where + "external_id is empty; expected the clinic's id",
-                "external_id");
-  }
-  if (c.pseudonym.empty()) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, where + "pseudonym is empty; expected a pseudonym",
-                "pseudonym");
-  }
-  return Ok();
-}
-
-}  // namespace
-
 Result<Id> Store::AddTherapist(OrgId org, const Therapist& therapist, const Actor& actor) {
   auto ids = NamingTheValue(AddTherapists(org, {therapist}, actor), "external_id", therapist.external_id);
   if (!ids) return ids.error();
@@ -972,7 +936,7 @@ Result<Id> Store::AddTherapist(OrgId org, const Therapist& therapist, const Acto
 
 Result<std::vector<Id>> Store::AddTherapists(OrgId org, const std::vector<Therapist>& therapists,
                                              const Actor& actor) {
-  return impl_->AddAll(org, therapists, actor, "therapist", CheckTherapist,
+  return impl_->AddAll(org, therapists, actor, "therapist", detail::CheckTherapist,
                        [this](OrgId o, const Therapist& t) { return impl_->InsertTherapist(o, t); });
 }
 
@@ -984,7 +948,7 @@ Result<Id> Store::AddClient(OrgId org, const Client& client, const Actor& actor)
 
 Result<std::vector<Id>> Store::AddClients(OrgId org, const std::vector<Client>& clients,
                                           const Actor& actor) {
-  return impl_->AddAll(org, clients, actor, "client", CheckClient,
+  return impl_->AddAll(org, clients, actor, "client", detail::CheckClient,
                        [this](OrgId o, const Client& c) { return impl_->InsertClient(o, c); });
 }
 
@@ -1869,6 +1833,7 @@ Result<Session> Store::GetSession(OrgId org, Id id) {
 }
 
 Result<Client> Store::UpdateClientIntake(OrgId org, const Client& intake, const Actor& actor) {
+  ATTUNE_CHECK(detail::CheckIntake(intake));
   return impl_->Write<Client>([&]() -> Result<Client> {
     ll o = org, i = intake.id;
     std::string concerns = EncodeList(intake.concerns), goals = EncodeList(intake.goals),
@@ -1895,10 +1860,7 @@ Result<Client> Store::UpdateClientIntake(OrgId org, const Client& intake, const 
 }
 
 Result<Therapist> Store::UpdateTherapist(OrgId org, Id id, const TherapistUpdate& update, const Actor& actor) {
-  if (update.capacity && *update.capacity < 0) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("capacity is {}; expected 0 or more", *update.capacity),
-                "capacity");
-  }
+  ATTUNE_CHECK(detail::CheckTherapistProfile(update));
   return impl_->Write<Therapist>([&]() -> Result<Therapist> {
     ATTUNE_TRY(t, (impl_->FindByIdInTx<TherapistRow, Therapist>(org, id, "therapists", "therapist")));
     ll o = org, i = id;

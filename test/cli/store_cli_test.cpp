@@ -174,5 +174,34 @@ TEST_F(StoreCliTest, RefusesWhatIsNotThere) {
   EXPECT_TRUE(salt.out.empty()) << salt.out;
 }
 
+TEST_F(StoreCliTest, UserAddLinksOnlyTheRowTheRoleSignsInAs) {
+  std::string csv = dir_ + "/c.csv";
+  testing::WriteFile(csv, "external_id,pseudonym\nC1,Blue\n");
+  ASSERT_EQ(RunAttune({"import", "clients", csv, "--db", db_}).exit_code, 0);
+  // The API's rule (POST /users): a coordinator is no client, a client no therapist as well.
+  auto coordinator = RunAttune(
+      {"user", "add", "--db", db_, "--handle", "c1", "--role", "coordinator", "--client-id", "1", "--password-stdin"},
+      "long enough 1\n");
+  EXPECT_EQ(coordinator.exit_code, 2) << coordinator.err;
+  EXPECT_NE(coordinator.err.find("client_id is 1; expected none for role coordinator"), std::string::npos)
+      << coordinator.err;
+  auto both = RunAttune({"user", "add", "--db", db_, "--handle", "c2", "--role", "client", "--client-id", "1",
+                         "--therapist-id", "1", "--password-stdin"},
+                        "long enough 1\n");
+  EXPECT_EQ(both.exit_code, 2) << both.err;
+  EXPECT_NE(both.err.find("therapist_id is 1; expected none for role client"), std::string::npos) << both.err;
+  auto blank = RunAttune({"user", "add", "--db", db_, "--handle", "  ", "--role", "researcher", "--password-stdin"},
+                         "long enough 1\n");
+  EXPECT_EQ(blank.exit_code, 2) << blank.err;
+  EXPECT_NE(blank.err.find("handle is \"  \"; expected a handle, not blank"), std::string::npos) << blank.err;
+  auto store = store::Store::Open(store::Target::Sqlite(db_));
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->ListLogins(1)->empty());  // nothing written
+  auto client = RunAttune(
+      {"user", "add", "--db", db_, "--handle", "c3", "--role", "client", "--client-id", "1", "--password-stdin"},
+      "long enough 1\n");
+  EXPECT_EQ(client.exit_code, 0) << client.err;
+}
+
 }  // namespace
 }  // namespace attune

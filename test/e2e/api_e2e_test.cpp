@@ -1,6 +1,10 @@
 // End-to-end: a real `attune serve` over a real SQLite file, driven over loopback HTTP. Every
 // response is checked against docs/openapi.yaml.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -66,6 +70,35 @@ class ApiE2e : public ::testing::Test {
       ADD_FAILURE() << "openapi: " << problem << "\n" << res->body.substr(0, 300);
     }
     return a;
+  }
+
+  // Sends `request` as written on a new connection and returns the answer: its status line and
+  // headers, and as much body as its Content-Length says (or all until the server closes, or
+  // 12 s pass). The connection is not half-closed: cpp-httplib 0.11 then sometimes answers nothing.
+  static std::string RawExchange(const std::string& request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(server_->port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval timeout{12, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string answer;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 &&
+        ::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+        answer.append(buffer, static_cast<std::size_t>(n));
+        const auto end = answer.find("\r\n\r\n");
+        const auto length = answer.find("Content-Length: ");
+        if (end != std::string::npos && length != std::string::npos && length < end &&
+            answer.size() >= end + 4 + std::stoul(answer.substr(length + 16))) {
+          break;
+        }
+      }
+    }
+    ::close(fd);
+    return answer;
   }
 
   // A problem answer: its status, the field it names and its whole detail.
@@ -513,7 +546,7 @@ TEST_F(ApiE2e, TherapistChangesOwnProfilePartiallyAndClientsSeeWhatIsShown) {
   EXPECT_NE(modality.body["detail"].get<std::string>().find("\"phone\""), std::string::npos) << modality.text;
   auto shown = Call("PATCH", "/api/v1/therapists/1", ther.token, {{"client_visible", {"email"}}});
   EXPECT_EQ(shown.status, 400);
-  EXPECT_EQ(shown.body["field"], "client_visible");
+  EXPECT_EQ(shown.body["field"], "client_visible[0]");
   auto identity = Call("PATCH", "/api/v1/therapists/1", ther.token, {{"display_name", "Someone else"}});
   EXPECT_EQ(identity.status, 400);
   EXPECT_EQ(identity.body["field"], "display_name");
@@ -693,6 +726,284 @@ TEST_F(ApiE2e, AnalysesRefuseThinDataNamingWhatIsMissing) {
   auto resamples = Call("POST", "/api/v1/analyses/mediation", s.token, {{"resamples", 5}});
   EXPECT_EQ(resamples.status, 400);
   EXPECT_EQ(resamples.body["field"], "resamples");
+}
+
+}  // namespace
+}  // namespace attune::testing
+
+namespace attune::testing {
+namespace {
+
+// What a probe of the running API found accepted or answered wrongly (the wire-hygiene change).
+
+TEST_F(ApiE2e, EveryJsonBodyRefusesAnUnknownField) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  for (const auto& route : api::Routes()) {
+    const std::string method = route.method;
+    // Sign-out reads no body; every other write reads one, and names the key it does not know.
+    if (method == "GET" || std::string(route.path) == "/api/v1/auth/logout") continue;
+    std::string path = std::regex_replace(route.path, std::regex(R"(\{id\})"), "1");
+    auto a = Call(method, path, coord.token, json{{"colour", "blue"}}, {{"Idempotency-Key", "e2e-unknown-field"}});
+    EXPECT_EQ(a.status, 400) << method << " " << path << ": " << a.text;
+    EXPECT_EQ(a.body.value("field", ""), "colour") << method << " " << path << ": " << a.text;
+  }
+  // A row of a plan is named by its place.
+  auto row = Call("POST", "/api/v1/assignments/commit", coord.token,
+                  {{"plan", {{{"client_id", 1}, {"therapist_id", 1}, {"colour", "blue"}}}}});
+  ExpectProblem(row, 400, "plan[0].colour",
+                "plan[0].colour is not a field of a plan row; expected client_id or therapist_id");
+}
+
+TEST_F(ApiE2e, AnIntakeWithAnUnknownFieldIsRefusedAndNothingIsWiped) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto before = Call("GET", "/api/v1/clients/2", coord.token);
+  ASSERT_EQ(before.status, 200) << before.text;
+  ASSERT_FALSE(before.body["concerns"].empty());
+  auto renamed = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"pseudonym", "renamed"}});
+  ExpectProblem(renamed, 400, "pseudonym",
+                "pseudonym is not a field of an intake; expected concerns, goals, preferences or constraints");
+  auto after = Call("GET", "/api/v1/clients/2", coord.token);
+  EXPECT_EQ(after.body, before.body);
+}
+
+TEST_F(ApiE2e, BlankTextIsRefusedWhereEmptyTextIs) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto admin = SignIn(client, "admin");
+  for (const char* blank : {"   ", "\t\n"}) {
+    auto external = Call("POST", "/api/v1/clients", coord.token, {{"external_id", blank}, {"pseudonym", "P"}});
+    EXPECT_EQ(external.status, 400) << external.text;
+    EXPECT_EQ(external.body["field"], "external_id") << external.text;
+    auto pseudonym = Call("POST", "/api/v1/clients", coord.token, {{"external_id", "blank-p"}, {"pseudonym", blank}});
+    EXPECT_EQ(pseudonym.body["field"], "pseudonym") << pseudonym.text;
+    auto name = Call("POST", "/api/v1/therapists", coord.token, {{"external_id", "blank-t"}, {"display_name", blank}});
+    EXPECT_EQ(name.body["field"], "display_name") << name.text;
+    auto handle = Call("POST", "/api/v1/users", admin.token,
+                       {{"handle", blank}, {"role", "researcher"}, {"password", "long enough 1"}});
+    EXPECT_EQ(handle.body["field"], "handle") << handle.text;
+  }
+  ExpectProblem(Call("POST", "/api/v1/clients", coord.token, {{"external_id", "   "}, {"pseudonym", "P"}}), 400,
+                "external_id", "external_id is \"   \"; expected a string that is not blank");
+  auto ther = SignIn(client, "ther1");
+  auto kind = Call("POST", "/api/v1/therapists/1/training", ther.token,
+                   {{"kind", " "}, {"minutes", 30}, {"completed_on", "2026-03-04"}});
+  EXPECT_EQ(kind.body["field"], "kind") << kind.text;
+  // List entries: blank ones are refused naming the entry.
+  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"goals", {"walk", ""}}});
+  ExpectProblem(goals, 400, "goals[1]", "goals[1] is \"\"; expected a goal, not blank");
+  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"concerns", {"\t"}}});
+  ExpectProblem(concerns, 400, "concerns[0]", "concerns[0] is \"\\t\"; expected a concern, not blank");
+  auto languages = Call("POST", "/api/v1/therapists", coord.token,
+                        {{"external_id", "blank-l"}, {"display_name", "L"}, {"languages", {"en", "  "}}});
+  ExpectProblem(languages, 400, "languages[1]", "languages[1] is \"  \"; expected a language code, not blank");
+  auto created = Call("POST", "/api/v1/clients", coord.token,
+                      {{"external_id", "blank-c"}, {"pseudonym", "P"}, {"concerns", {" "}}});
+  EXPECT_EQ(created.body["field"], "concerns[0]") << created.text;
+  EXPECT_EQ(Call("GET", "/api/v1/clients", coord.token).text.find("blank-"), std::string::npos);  // none written
+}
+
+TEST_F(ApiE2e, StringsInsideArraysHaveTheStringLimit) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  const std::string long_text(20000, 'x');
+  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"concerns", {long_text}}});
+  ExpectProblem(concerns, 400, "concerns[0]", "concerns[0] is longer than 10000 characters");
+  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"goals", {"walk", long_text}}});
+  ExpectProblem(goals, 400, "goals[1]", "goals[1] is longer than 10000 characters");
+  auto approaches = Call("PATCH", "/api/v1/therapists/1", coord.token, {{"approaches", {long_text}}});
+  ExpectProblem(approaches, 400, "approaches[0]", "approaches[0] is longer than 10000 characters");
+}
+
+TEST_F(ApiE2e, ConstraintsTheMatcherCannotReadAreRefused) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  const std::string forms =
+      "expected language:<code>, modality:in_person, modality:video, location:<place>, exclude:<therapist id> or "
+      "risk:high";
+  auto teleport = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"constraints", {"modality:teleport"}}});
+  ExpectProblem(teleport, 400, "constraints[0]", "constraints[0] is \"modality:teleport\"; " + forms);
+  for (const char* bad : {"nonsense", "language:", "exclude:nobody"}) {
+    auto a =
+        Call("POST", "/api/v1/clients", coord.token,
+             {{"external_id", "k-" + std::string(bad)}, {"pseudonym", "P"}, {"constraints", {"language:en", bad}}});
+    ExpectProblem(a, 400, "constraints[1]", "constraints[1] is \"" + std::string(bad) + "\"; " + forms);
+  }
+  auto fine = Call("PUT", "/api/v1/clients/2/intake", coord.token,
+                   {{"concerns", {"low mood"}},
+                    {"goals", {"sleep better"}},
+                    {"constraints", {"language:en", "modality:video", "location:Synthetic Town", "exclude:1"}}});
+  ASSERT_EQ(fine.status, 200) << fine.text;
+  // The matcher reads them: therapist 1 is excluded.
+  auto recs = Call("GET", "/api/v1/clients/2/recommendations", coord.token);
+  ASSERT_EQ(recs.status, 200) << recs.text;
+  for (const auto& r : recs.body["recommendations"]) EXPECT_NE(r["therapist"]["id"], 1) << recs.text;
+}
+
+TEST_F(ApiE2e, CreatingATherapistFollowsTheRulesOfChangingOne) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  json base = {{"external_id", "rules-1"}, {"display_name", "Rules"}};
+  const std::string visible =
+      "; expected each at most once of approaches, style, languages, modality, location, mindfulness";
+  json bogus = base;
+  bogus["client_visible"] = {"bogus"};
+  ExpectProblem(Call("POST", "/api/v1/therapists", coord.token, bogus), 400, "client_visible[0]",
+                "client_visible[0] is \"bogus\"" + visible);
+  ExpectProblem(Call("PATCH", "/api/v1/therapists/1", coord.token, {{"client_visible", {"bogus"}}}), 400,
+                "client_visible[0]", "client_visible[0] is \"bogus\"" + visible);
+  json twice = base;
+  twice["client_visible"] = {"approaches", "approaches"};
+  ExpectProblem(Call("POST", "/api/v1/therapists", coord.token, twice), 400, "client_visible[1]",
+                "client_visible[1] is \"approaches\" again" + visible);
+  json blank = base;
+  blank["approaches"] = {""};
+  ExpectProblem(Call("POST", "/api/v1/therapists", coord.token, blank), 400, "approaches[0]",
+                "approaches[0] is \"\"; expected an approach, not blank");
+  ExpectProblem(Call("PATCH", "/api/v1/therapists/1", coord.token, {{"approaches", {""}}}), 400, "approaches[0]",
+                "approaches[0] is \"\"; expected an approach, not blank");
+  // "mindfulness" is the opt-in to show clients raw facet scores (docs/api.md, Recommendations):
+  // taken by both, and not shown unless given.
+  json opted = base;
+  opted["client_visible"] = {"approaches", "mindfulness"};
+  auto created = Call("POST", "/api/v1/therapists", coord.token, opted);
+  ASSERT_EQ(created.status, 201) << created.text;
+  auto id = std::to_string(created.body["id"].get<long long>());
+  EXPECT_EQ(Call("GET", "/api/v1/therapists/" + id, coord.token).body["client_visible"],
+            json({"approaches", "mindfulness"}));
+  auto patched = Call("PATCH", "/api/v1/therapists/" + id, coord.token, {{"client_visible", {"languages"}}});
+  ASSERT_EQ(patched.status, 200) << patched.text;
+  EXPECT_EQ(patched.body["client_visible"], json({"languages"}));
+  ASSERT_EQ(Call("PATCH", "/api/v1/therapists/" + id, coord.token, {{"client_visible", {"mindfulness"}}}).status, 200);
+}
+
+TEST_F(ApiE2e, AUserIsLinkedOnlyToTheRowItsRoleSignsInAs) {
+  auto client = server_->Client();
+  auto admin = SignIn(client, "admin");
+  auto coordinator =
+      Call("POST", "/api/v1/users", admin.token,
+           {{"handle", "links-1"}, {"role", "coordinator"}, {"password", "long enough 1"}, {"client_id", 1}});
+  ExpectProblem(coordinator, 400, "client_id",
+                "client_id is 1; expected none for role coordinator (only a client user is linked to a client)");
+  auto both = Call("POST", "/api/v1/users", admin.token,
+                   {{"handle", "links-2"},
+                    {"role", "client"},
+                    {"password", "long enough 1"},
+                    {"client_id", 2},
+                    {"therapist_id", 1}});
+  ExpectProblem(both, 400, "therapist_id",
+                "therapist_id is 1; expected none for role client (only a therapist user is linked to a therapist)");
+  auto missing = Call("POST", "/api/v1/users", admin.token,
+                      {{"handle", "links-3"}, {"role", "therapist"}, {"password", "long enough 1"}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.body["field"], "therapist_id");
+  auto users = Call("GET", "/api/v1/users", admin.token);
+  EXPECT_EQ(users.text.find("links-"), std::string::npos) << users.text;  // nothing written
+  auto fine = Call("POST", "/api/v1/users", admin.token,
+                   {{"handle", "links-4"}, {"role", "therapist"}, {"password", "long enough 1"}, {"therapist_id", 2}});
+  EXPECT_EQ(fine.status, 201) << fine.text;
+}
+
+TEST_F(ApiE2e, ErrorAnswersNameTheRightCodeAndField) {
+  auto client = server_->Client();
+  json wrong = {{"handle", "ther2"}, {"password", "not the password"}};
+  for (int i = 0; i < 5; ++i) Call("POST", "/api/v1/auth/login", "", wrong);
+  auto limited = Call("POST", "/api/v1/auth/login", "", wrong);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.body["code"], "rate_limited") << limited.text;
+  EXPECT_EQ(limited.body["title"], "Too many requests") << limited.text;
+  EXPECT_EQ(limited.body["status"], 429);
+
+  auto cli = SignIn(client, "cli1");
+  auto zero = Call("POST", "/api/v1/clients/1/choice", cli.token, {{"therapist_id", 0}});
+  ExpectProblem(zero, 400, "therapist_id", "therapist_id is 0; expected a positive integer id");
+  auto cli2 = SignIn(client, "cli2");
+  auto nobody = Call("POST", "/api/v1/clients/2/choice", cli2.token, {{"therapist_id", 999999}});
+  EXPECT_EQ(nobody.status, 404) << nobody.text;
+  EXPECT_EQ(nobody.body["field"], "therapist_id") << nobody.text;
+
+  auto coord = SignIn(client, "coord");
+  auto report = Call("GET", "/api/v1/reports/outcomes?therapist_id=999999", coord.token);
+  ExpectProblem(report, 404, "therapist_id", "therapist_id 999999 has no episodes in organisation 1");
+  auto text_id =
+      Call("POST", "/api/v1/assignments/commit", coord.token,
+           {{"plan", {{{"client_id", 1}, {"therapist_id", 1}}, {{"client_id", "403"}, {"therapist_id", 1}}}}});
+  ExpectProblem(text_id, 400, "plan[1].client_id", "plan[1].client_id is \"403\"; expected an integer");
+
+  json huge = Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  huge["answers"][0] = 1e308;
+  auto answers = Call("POST", "/api/v1/responses", cli.token, huge, {{"Idempotency-Key", "e2e-huge"}});
+  EXPECT_EQ(answers.status, 400);
+  EXPECT_NE(answers.body["detail"].get<std::string>().find("value 1e+308 is not one of 0, 1, 2, 3"), std::string::npos)
+      << answers.text;
+
+  for (const char* text : {"NaN", "{\"answers\": [Infinity]}", "{"}) {
+    auto res = client.Post("/api/v1/responses", {{"Authorization", "Bearer " + cli.token}, {"Idempotency-Key", "k"}},
+                           text, "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+    EXPECT_EQ(json::parse(res->body)["detail"], "request body is not valid JSON; expected a JSON object") << text;
+  }
+  auto array =
+      client.Post("/api/v1/clients", {{"Authorization", "Bearer " + coord.token}}, "[1, 2]", "application/json");
+  ASSERT_TRUE(array);
+  EXPECT_EQ(json::parse(array->body)["detail"], "request body is [1,2]; expected a JSON object");
+}
+
+TEST_F(ApiE2e, EmptyQueryValuesAreRefusedNotTakenAsTheDefault) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  ExpectProblem(Call("GET", "/api/v1/alerts?state=", coord.token), 400, "state",
+                "state is \"\"; expected open, acknowledged or resolved");
+  ExpectProblem(Call("GET", "/api/v1/exports/scores?deidentify=", coord.token), 400, "deidentify",
+                "deidentify is \"\"; expected true or false");
+  ExpectProblem(Call("GET", "/api/v1/exports/scores?format=", coord.token), 400, "format",
+                "format is \"\"; expected csv or json");
+  EXPECT_EQ(Call("GET", "/api/v1/exports/scores?instrument=", coord.token).body["field"], "instrument");
+  EXPECT_EQ(Call("GET", "/api/v1/reports/outcomes?therapist_id=", coord.token).body["field"], "therapist_id");
+  EXPECT_EQ(Call("GET", "/api/v1/clients/1/recommendations?limit=", coord.token).body["field"], "limit");
+  auto res = SignIn(client, "res");
+  ExpectProblem(Call("POST", "/api/v1/analyses/therapist-effects", res.token, {{"outcome", ""}}), 400, "outcome",
+                "outcome is ''; expected improvement or alliance");
+  EXPECT_EQ(Call("POST", "/api/v1/analyses/mediation", res.token, {{"facet", ""}}).body["field"], "facet");
+}
+
+TEST_F(ApiE2e, APostWithoutABodyOrContentLengthHasAnEmptyBody) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  // What `curl -X POST .../auth/logout -H "Authorization: Bearer ..."` sends: no Content-Length.
+  const std::string request = "POST /api/v1/auth/logout HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                              coord.token + "\r\nConnection: close\r\n\r\n";
+  const std::string answer = RawExchange(request);
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 204") << answer;
+  EXPECT_EQ(Call("GET", "/api/v1/auth/me", coord.token).status, 401);  // signed out
+  // Malformed and too large requests carry the API's headers too.
+  const std::string malformed = RawExchange("NONSENSE\r\n\r\n");
+  EXPECT_NE(malformed.find(" 400 "), std::string::npos) << malformed;
+  EXPECT_NE(malformed.find("Cache-Control: no-store"), std::string::npos) << malformed;
+  auto big = client.Post("/api/v1/clients", {{"Authorization", "Bearer " + coord.token}}, std::string(2 << 20, 'x'),
+                         "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_EQ(big->get_header_value("Cache-Control"), "no-store");
+}
+
+TEST_F(ApiE2e, ImpossibleLeapSecondsAreRefusedNotStored) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto held = Call("POST", "/api/v1/episodes/1/sessions", coord.token,
+                   json{{"number", 9}, {"held_at", "2026-09-01T10:00:60Z"}});
+  ExpectProblem(held, 400, "held_at",
+                "held_at is \"2026-09-01T10:00:60Z\"; expected an RFC 3339 time such as 2026-11-27T10:00:00Z, "
+                "seconds 00-59 (or a date YYYY-MM-DD)");
+  auto cli = SignIn(client, "cli1");
+  json late = Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  late["answered_at"] = "2026-11-27T23:59:60-23:59";  // was stored as 2026-11-28T23:58:60Z
+  auto answered = Call("POST", "/api/v1/responses", cli.token, late, {{"Idempotency-Key", "e2e-leap-second"}});
+  ExpectProblem(answered, 400, "answered_at",
+                "answered_at is \"2026-11-27T23:59:60-23:59\"; expected an RFC 3339 time such as "
+                "2026-11-27T10:50:00Z, seconds 00-59 (or a date YYYY-MM-DD)");
 }
 
 }  // namespace

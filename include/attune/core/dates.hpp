@@ -11,6 +11,7 @@ bool IsCalendarDate(std::string_view text);
 
 //! A calendar date alone, or an RFC 3339 time on it: "YYYY-MM-DDTHH:MM:SS", optional fraction
 //! of a second, then "Z" or an offset "+HH:MM" / "-HH:MM" (lower-case t and z, and a space for the T, also taken).
+//! Seconds are 00-59: a leap second (:60) is refused, since which days had one is not known here.
 bool IsTimestamp(std::string_view text);
 
 //! An IsTimestamp text as Attune stores it, so that stored times sort as they happened: a time

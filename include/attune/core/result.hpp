@@ -21,6 +21,7 @@ enum class ErrorCode {
   UNAUTHENTICATED,   //!< no valid credentials
   CONFLICT,          //!< the state does not allow it now
   FAILED_PRECONDITION,  //!< data are not in a state to do it (e.g. too little data)
+  RATE_LIMITED,      //!< too many attempts in a while (failed sign-ins); try again later
   IO,                //!< a file or database operation failed
   INTERNAL,          //!< a fault: a bug or an invariant broken
 };

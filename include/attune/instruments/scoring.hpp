@@ -56,7 +56,8 @@ Result<Answers> AnswersFromMap(const Instrument& instrument,
 //! Parses "v1,v2,..." (empty = missing) into Answers; refuses a wrong count or a non-number.
 Result<Answers> ParseAnswerList(const Instrument& instrument, std::string_view text);
 
-//! Formats a score for people: integers without decimals, else at most 2 decimals.
+//! Formats a score for people: integers without decimals, else at most 2 decimals; from 1e15 on
+//! (a value sent to be refused, never a score) the shortest exact form, such as "1e+308".
 std::string FormatScore(double score);
 
 }  // namespace attune::instruments

@@ -172,6 +172,11 @@ class Store {
 
   //! Adds users, therapists, clients, episodes, sessions, alerts and training records;
   //! each returns the new id. ALREADY_EXISTS names a duplicate handle / external id.
+  //! INVALID_ARGUMENT, before anything is written: a blank handle, external id, display name or
+  //! pseudonym; a blank entry of approaches, languages, concerns or goals; a modality other than
+  //! in_person, video or both; a capacity outside 0..1000; a client_visible entry other than
+  //! approaches, style, languages, modality, location or mindfulness, or one given twice; a
+  //! constraint that is not one of the forms of attune/core/constraints.hpp.
   Result<Id> AddUser(OrgId org, const User& user, const Actor& actor = {});
   Result<Id> AddTherapist(OrgId org, const Therapist& therapist, const Actor& actor = {});
   Result<Id> AddClient(OrgId org, const Client& client, const Actor& actor = {});
@@ -280,10 +285,12 @@ class Store {
   Result<Session> GetSession(OrgId org, Id id);
   //! Changes the given profile fields of a therapist of `org` (read, merged and written in one
   //! transaction with audit "therapist.update" naming the fields given) and returns the result.
-  //! NOT_FOUND for an id not in `org`; INVALID_ARGUMENT for a negative capacity.
+  //! NOT_FOUND for an id not in `org`; INVALID_ARGUMENT for a given field that breaks the rules
+  //! AddTherapist checks (the same check).
   Result<Therapist> UpdateTherapist(OrgId org, Id id, const TherapistUpdate& update,
                                     const Actor& actor = {});
-  //! Replaces a client's intake (concerns, goals, preferences, constraints).
+  //! Replaces a client's intake (concerns, goals, preferences, constraints); INVALID_ARGUMENT for
+  //! a blank concern or goal or a constraint AddClient would refuse.
   Result<Client> UpdateClientIntake(OrgId org, const Client& intake, const Actor& actor = {});
   //! Appends many audit entries in one transaction (read audits are batched by the caller).
   Result<void> AppendAuditBatch(OrgId org, const std::vector<AuditRecord>& records);
@@ -316,5 +323,13 @@ const char* BackendName(Backend backend);
 const char* RespondentName(RespondentKind kind);
 //! Lower-case name of a role.
 const char* RoleName(Role role);
+//! The checks AddTherapist and AddClient make before writing (INVALID_ARGUMENT as listed there),
+//! for a caller that reports each refused row itself (the CSV import).
+Result<void> CheckTherapist(const Therapist& therapist);
+Result<void> CheckClient(const Client& client);
+//! The rows a user of `role` signs in as: a therapist user names its therapist and a client user
+//! its client (each required), and no other role names either. INVALID_ARGUMENT names the
+//! missing or the extra field. The API and `attune user add` check this before writing anything.
+Result<void> CheckUserLinks(Role role, std::optional<Id> therapist_id, std::optional<Id> client_id);
 
 }  // namespace attune::store

@@ -96,6 +96,7 @@ TEST(ErrorMapping, EachCodeHasOneStatus) {
   EXPECT_EQ(api::StatusOf(ErrorCode::ALREADY_EXISTS), 409);
   EXPECT_EQ(api::StatusOf(ErrorCode::CONFLICT), 409);
   EXPECT_EQ(api::StatusOf(ErrorCode::FAILED_PRECONDITION), 422);
+  EXPECT_EQ(api::StatusOf(ErrorCode::RATE_LIMITED), 429);
   EXPECT_EQ(api::StatusOf(ErrorCode::IO), 503);
   EXPECT_EQ(api::StatusOf(ErrorCode::INTERNAL), 500);
 }

@@ -31,11 +31,15 @@ TEST(Dates, TimestampsAreRfc3339TimesOrDates) {
   EXPECT_TRUE(IsTimestamp("2026-11-27T10:50:00.123Z"));  // as a browser's toISOString writes
   EXPECT_TRUE(IsTimestamp("2026-11-27t10:50:00z"));
   EXPECT_TRUE(IsTimestamp("2026-11-27T10:50:00+01:00"));
-  EXPECT_TRUE(IsTimestamp("2026-11-27T23:59:60-05:30"));
+  EXPECT_TRUE(IsTimestamp("2026-11-27T23:59:59-05:30"));
   EXPECT_FALSE(IsTimestamp("2026-11-27T10:50:00"));  // no zone: ambiguous
   EXPECT_FALSE(IsTimestamp("2026-11-27T10:50Z"));
   EXPECT_FALSE(IsTimestamp("2026-11-27T24:00:00Z"));
   EXPECT_FALSE(IsTimestamp("2026-11-27T10:60:00Z"));
+  // No leap seconds: one at 10:00 is impossible, and 23:59:60-23:59 would be stored as 23:58:60 UTC.
+  EXPECT_FALSE(IsTimestamp("2026-09-01T10:00:60Z"));
+  EXPECT_FALSE(IsTimestamp("2026-11-27T23:59:60-23:59"));
+  EXPECT_FALSE(IsTimestamp("2016-12-31T23:59:60Z"));
   EXPECT_FALSE(IsTimestamp("2026-11-27T10:50:00.Z"));
   EXPECT_FALSE(IsTimestamp("2026-11-27T10:50:00+1:00"));
   EXPECT_FALSE(IsTimestamp("2026-11-27T10:50:00+01:00x"));

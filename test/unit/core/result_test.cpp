@@ -29,6 +29,7 @@ TEST(Result, VoidResult) {
   Result<void> bad = Fail(ErrorCode::IO, "disk");
   ASSERT_FALSE(bad);
   EXPECT_STREQ(ErrorCodeName(bad.error().code), "io");
+  EXPECT_STREQ(ErrorCodeName(ErrorCode::RATE_LIMITED), "rate_limited");
 }
 
 }  // namespace

@@ -128,5 +128,20 @@ TEST(FormatScore, IntegersAndTwoDecimals) {
   EXPECT_EQ(FormatScore(-15), "-15");
 }
 
+TEST(FormatScore, HugeValuesAsSentNotInfinity) {
+  // An answer of 1e308 was refused as "value inf is not one of 0, 1, 2, 3": x100 overflowed.
+  EXPECT_EQ(FormatScore(1e308), "1e+308");
+  EXPECT_EQ(FormatScore(-1e308), "-1e+308");
+  EXPECT_EQ(FormatScore(1e20), "1e+20");
+  EXPECT_EQ(FormatScore(999999999999999.0), "999999999999999");
+}
+
+TEST(Score, AHugeAnswerIsRefusedShowingTheValueSent) {
+  Instrument tiny = testing::Tiny();
+  auto r = Score(tiny, A({1e308, 0, 0, 0, 0}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "item a: value 1e+308 is not one of 0, 1, 2, 3");
+}
+
 }  // namespace
 }  // namespace attune::instruments

@@ -181,6 +181,46 @@ TEST_F(ServiceTest, TherapistAndClientImports) {
   EXPECT_EQ(store_->ListClients(org_)->size(), 5u);  // the fixture's only
 }
 
+TEST_F(ServiceTest, ImportRefusesRowsTheApiWouldRefuseAtTheirLineAndColumn) {
+  // Constraints matching cannot read, blank entries, client_visible entries PATCH refuses.
+  std::istringstream clients(
+      "external_id,pseudonym,goals,constraints\n"
+      "C1,Blue,walk,language:en;modality:video\n"
+      "C2,Green,walk,language:en;modality:teleport\n"
+      "C3,   ,walk,\n"
+      "C4,Red, ,\n");
+  auto c = service_->ImportClients(org_, clients, {});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->imported, 0);
+  ASSERT_EQ(c->refused.size(), 3u);
+  EXPECT_EQ(c->refused[0].line, 3u);
+  EXPECT_EQ(c->refused[0].column, 4u);
+  EXPECT_EQ(c->refused[0].reason,
+            "constraints[1] is \"modality:teleport\"; expected language:<code>, modality:in_person, modality:video, "
+            "location:<place>, exclude:<therapist id> or risk:high");
+  EXPECT_EQ(c->refused[1].line, 4u);
+  EXPECT_EQ(c->refused[1].column, 2u);
+  EXPECT_EQ(c->refused[2].column, 3u);
+  EXPECT_EQ(c->refused[2].reason, "goals[0] is \" \"; expected a goal, not blank");
+  EXPECT_EQ(store_->ListClients(org_)->size(), 5u);  // the fixture's only
+
+  std::istringstream therapists(
+      "external_id,display_name,client_visible,capacity\n"
+      "T1,Dr A,approaches;mindfulness,10\n"
+      "T2,Dr B,approaches;approaches,10\n"
+      "T3,Dr C,,5000\n");
+  ImportOptions partial;
+  partial.partial = true;
+  auto t = service_->ImportTherapists(org_, therapists, partial);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->imported, 1);
+  ASSERT_EQ(t->refused.size(), 2u);
+  EXPECT_EQ(t->refused[0].column, 3u);
+  EXPECT_EQ(t->refused[1].reason, "capacity is 5000; expected an integer from 0 to 1000");
+  EXPECT_EQ(store_->ListTherapists(org_)->front().client_visible,
+            (std::vector<std::string>{"approaches", "mindfulness"}));
+}
+
 TEST_F(ServiceTest, ExportsItemAndScaleColumnsAndDeidentifies) {
   ASSERT_TRUE(service_->SubmitResponse(org_, Phq9("secret-key", {1, 2, 3, 0, 1, 2, 3, 0, 1, 2})));
   auto second = Phq9("k2", {0, 0, 0, 0, 0, 0, 0, 0, 0, 0});

@@ -1,0 +1,165 @@
+#include "store/checks.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <iterator>
+#include <set>
+
+#include "attune/core/constraints.hpp"
+
+namespace attune::store {
+namespace detail {
+
+namespace {
+
+// The profile fields a therapist may show clients (a client's view of a therapist), and
+// "mindfulness": the opt-in to show clients their raw FFMQ-39 facet scores in recommendations.
+constexpr const char* kClientVisible[] = {"approaches", "style", "languages", "modality", "location", "mindfulness"};
+
+// A value as a refusal shows it: quoted, line breaks and tabs escaped, cut to 40 bytes (not
+// inside a UTF-8 character: the refusal goes out as JSON).
+std::string Shown(std::string_view text) {
+  std::size_t cut = std::min<std::size_t>(text.size(), 40);
+  while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  std::string out = "\"";
+  for (char c : text.substr(0, cut)) {
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '"': out += "\\\""; break;
+      default: out += c;
+    }
+  }
+  return out + (cut < text.size() ? "...\"" : "\"");
+}
+
+Error Wrong(const std::string& where, const std::string& field, const std::string& value, const std::string& expected) {
+  return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{}{} is {}; expected {}", where, field, value, expected),
+               field};
+}
+
+Result<void> NotBlank(const std::string& where, const char* field, const std::string& value, const char* what) {
+  if (!IsBlank(value)) return Ok();
+  return Wrong(where, field, Shown(value), fmt::format("{}, not blank", what));
+}
+
+Result<void> NoBlankEntry(const std::string& where, const char* field, const std::vector<std::string>& list,
+                          const char* what) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (IsBlank(list[i]))
+      return Wrong(where, fmt::format("{}[{}]", field, i), Shown(list[i]), fmt::format("{}, not blank", what));
+  }
+  return Ok();
+}
+
+std::string Where(const char* entity, std::size_t index) {
+  return index == 0 ? "" : fmt::format("{} {}: ", entity, index);
+}
+
+}  // namespace
+
+bool IsBlank(std::string_view text) {
+  return text.find_first_not_of(" \t\n\r\f\v") == std::string_view::npos;
+}
+
+Result<void> CheckTherapistProfile(const TherapistUpdate& profile, const std::string& where) {
+  if (profile.approaches) ATTUNE_CHECK(NoBlankEntry(where, "approaches", *profile.approaches, "an approach"));
+  if (profile.languages) ATTUNE_CHECK(NoBlankEntry(where, "languages", *profile.languages, "a language code"));
+  if (const auto& m = profile.modality; m && !m->empty() && *m != "in_person" && *m != "video" && *m != "both") {
+    return Wrong(where, "modality", Shown(*m), "in_person, video or both");
+  }
+  if (profile.capacity && (*profile.capacity < 0 || *profile.capacity > 1000)) {
+    return Wrong(where, "capacity", std::to_string(*profile.capacity), "an integer from 0 to 1000");
+  }
+  if (profile.client_visible) {
+    std::set<std::string> seen;
+    const auto& visible = *profile.client_visible;
+    for (std::size_t i = 0; i < visible.size(); ++i) {
+      const bool known = std::any_of(std::begin(kClientVisible), std::end(kClientVisible),
+                                     [&](const char* k) { return visible[i] == k; });
+      if (!known || !seen.insert(visible[i]).second) {
+        return Wrong(where, fmt::format("client_visible[{}]", i), Shown(visible[i]) + (known ? " again" : ""),
+                     "each at most once of approaches, style, languages, modality, location, mindfulness");
+      }
+    }
+  }
+  return Ok();
+}
+
+Result<void> CheckTherapist(const Therapist& t, std::size_t index) {
+  const std::string where = Where("therapist", index);
+  ATTUNE_CHECK(NotBlank(where, "external_id", t.external_id, "the clinic's id"));
+  ATTUNE_CHECK(NotBlank(where, "display_name", t.display_name, "a name"));
+  TherapistUpdate profile;
+  profile.approaches = t.approaches;
+  profile.languages = t.languages;
+  profile.modality = t.modality;
+  profile.capacity = t.capacity;
+  profile.client_visible = t.client_visible;
+  return CheckTherapistProfile(profile, where);
+}
+
+Result<void> CheckIntake(const Client& intake, const std::string& where) {
+  ATTUNE_CHECK(NoBlankEntry(where, "concerns", intake.concerns, "a concern"));
+  ATTUNE_CHECK(NoBlankEntry(where, "goals", intake.goals, "a goal"));
+  for (std::size_t i = 0; i < intake.constraints.size(); ++i) {
+    auto parsed = ParseConstraint(intake.constraints[i], fmt::format("constraints[{}]", i));
+    if (!parsed) {
+      Error e = parsed.error();
+      e.message = where + e.message;
+      return e;
+    }
+  }
+  return Ok();
+}
+
+Result<void> CheckClient(const Client& c, std::size_t index) {
+  const std::string where = Where("client", index);
+  ATTUNE_CHECK(NotBlank(where, "external_id", c.external_id, "the clinic's id"));
+  ATTUNE_CHECK(NotBlank(where, "pseudonym", c.pseudonym, "a pseudonym"));
+  return CheckIntake(c, where);
+}
+
+Result<void> CheckUser(const User& user) {
+  return NotBlank("", "handle", user.handle, "a handle");
+}
+
+}  // namespace detail
+
+Result<void> CheckTherapist(const Therapist& therapist) {
+  return detail::CheckTherapist(therapist, 0);
+}
+
+Result<void> CheckClient(const Client& client) {
+  return detail::CheckClient(client, 0);
+}
+
+Result<void> CheckUserLinks(Role role, std::optional<Id> therapist_id, std::optional<Id> client_id) {
+  const char* name = RoleName(role);
+  if (role == Role::THERAPIST && !therapist_id) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                "therapist_id is missing; expected the therapist a user of role therapist signs in as", "therapist_id");
+  }
+  if (role == Role::CLIENT && !client_id) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                "client_id is missing; expected the client a user of role client signs in as", "client_id");
+  }
+  if (role != Role::THERAPIST && therapist_id) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("therapist_id is {}; expected none for role {} (only a therapist user is linked to a "
+                            "therapist)",
+                            *therapist_id, name),
+                "therapist_id");
+  }
+  if (role != Role::CLIENT && client_id) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("client_id is {}; expected none for role {} (only a client user is linked to a client)",
+                            *client_id, name),
+                "client_id");
+  }
+  return Ok();
+}
+
+}  // namespace attune::store

@@ -1,0 +1,36 @@
+#pragma once
+// Private to module store: the rules a therapist, client or user row keeps, checked before any
+// write whichever door it came in by (the API, `attune import`, `attune user add`, the simulator).
+// Each refusal is INVALID_ARGUMENT naming the field (with the index of a list entry), the value
+// and what was expected; `where` prefixes the message for a row of a batch ("therapist 3: ").
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "attune/core/result.hpp"
+#include "attune/core/types.hpp"
+#include "attune/store/store.hpp"
+
+namespace attune::store::detail {
+
+//! Empty, or nothing but spaces, tabs and line breaks.
+bool IsBlank(std::string_view text);
+
+//! The profile fields an update gives (unset fields are not looked at): approaches and languages
+//! without blank entries, modality in_person, video or both (or empty: not stated), capacity
+//! 0..1000, client_visible each at most once of approaches, style, languages, modality, location,
+//! mindfulness. Creating and changing a therapist go through this one check.
+Result<void> CheckTherapistProfile(const TherapistUpdate& profile, const std::string& where = "");
+//! A new therapist: external_id and display_name not blank, and the profile as above. `index`
+//! is the row's 1-based position in a batch, 0 for a single row.
+Result<void> CheckTherapist(const Therapist& therapist, std::size_t index);
+//! What an intake holds: concerns and goals without blank entries, each constraint one of the
+//! forms of ParseConstraint (attune/core/constraints.hpp).
+Result<void> CheckIntake(const Client& intake, const std::string& where = "");
+//! A new client: external_id and pseudonym not blank, and the intake as above.
+Result<void> CheckClient(const Client& client, std::size_t index);
+//! A new user: the handle not blank.
+Result<void> CheckUser(const User& user);
+
+}  // namespace attune::store::detail

@@ -1,0 +1,163 @@
+// The rules a therapist, client or user row keeps, whichever door it came in by (pure checks:
+// no database).
+#include "store/checks.hpp"
+
+#include <gtest/gtest.h>
+
+namespace attune::store {
+namespace {
+
+Therapist GoodTherapist() {
+  Therapist t;
+  t.external_id = "T1";
+  t.display_name = "Dr One";
+  t.approaches = {"cbt"};
+  t.languages = {"en"};
+  t.modality = "video";
+  t.capacity = 10;
+  t.client_visible = {"approaches", "mindfulness"};
+  return t;
+}
+
+Client GoodClient() {
+  Client c;
+  c.external_id = "C1";
+  c.pseudonym = "Blue";
+  c.concerns = {"depression"};
+  c.goals = {"sleep through the night"};
+  c.constraints = {"language:en", "modality:video", "location:North Town", "exclude:3", "risk:high"};
+  return c;
+}
+
+TEST(Checks, GoodRowsPass) {
+  EXPECT_TRUE(CheckTherapist(GoodTherapist()));
+  EXPECT_TRUE(CheckClient(GoodClient()));
+  Therapist unstated = GoodTherapist();
+  unstated.modality = "";  // not stated (a CSV row without the column): matching reads it as both
+  EXPECT_TRUE(CheckTherapist(unstated));
+}
+
+TEST(Checks, RequiredTextIsNotBlank) {
+  Client c = GoodClient();
+  c.pseudonym = "\t\n";
+  auto r = CheckClient(c);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(r.error().field, "pseudonym");
+  EXPECT_EQ(r.error().message, "pseudonym is \"\\t\\n\"; expected a pseudonym, not blank");
+  c = GoodClient();
+  c.external_id = "   ";
+  EXPECT_EQ(CheckClient(c).error().message, "external_id is \"   \"; expected the clinic's id, not blank");
+  Therapist t = GoodTherapist();
+  t.display_name = " ";
+  EXPECT_EQ(CheckTherapist(t).error().field, "display_name");
+  t = GoodTherapist();
+  t.external_id = "";
+  EXPECT_EQ(CheckTherapist(t).error().message, "external_id is \"\"; expected the clinic's id, not blank");
+  User u;
+  u.handle = "  ";
+  EXPECT_EQ(detail::CheckUser(u).error().message, "handle is \"  \"; expected a handle, not blank");
+}
+
+TEST(Checks, ListEntriesAreNotBlankAndNamedByIndex) {
+  Client c = GoodClient();
+  c.goals = {"walk", ""};
+  auto goals = CheckClient(c);
+  ASSERT_FALSE(goals);
+  EXPECT_EQ(goals.error().field, "goals[1]");
+  EXPECT_EQ(goals.error().message, "goals[1] is \"\"; expected a goal, not blank");
+  c = GoodClient();
+  c.concerns = {" "};
+  EXPECT_EQ(CheckClient(c).error().field, "concerns[0]");
+  Therapist t = GoodTherapist();
+  t.languages = {"en", "  "};
+  EXPECT_EQ(CheckTherapist(t).error().message, "languages[1] is \"  \"; expected a language code, not blank");
+  t = GoodTherapist();
+  t.approaches = {""};
+  EXPECT_EQ(CheckTherapist(t).error().field, "approaches[0]");
+}
+
+TEST(Checks, ConstraintsAreOnesTheMatcherReads) {
+  Client c = GoodClient();
+  c.constraints = {"language:en", "modality:teleport"};
+  auto r = CheckClient(c);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().field, "constraints[1]");
+  EXPECT_EQ(r.error().message,
+            "constraints[1] is \"modality:teleport\"; expected language:<code>, modality:in_person, modality:video, "
+            "location:<place>, exclude:<therapist id> or risk:high");
+  c.constraints = {"language:"};
+  EXPECT_FALSE(detail::CheckIntake(c));
+}
+
+TEST(Checks, CreatingAndChangingATherapistFollowOneRule) {
+  // What PATCH refused and POST took: an unknown or repeated client_visible entry, blank entries.
+  Therapist t = GoodTherapist();
+  t.client_visible = {"bogus"};
+  auto unknown = CheckTherapist(t);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().field, "client_visible[0]");
+  EXPECT_EQ(unknown.error().message,
+            "client_visible[0] is \"bogus\"; expected each at most once of approaches, style, languages, modality, "
+            "location, mindfulness");
+  TherapistUpdate u;
+  u.client_visible = std::vector<std::string>{"approaches", "approaches"};
+  auto twice = detail::CheckTherapistProfile(u);
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().message,
+            "client_visible[1] is \"approaches\" again; expected each at most once of approaches, style, languages, "
+            "modality, location, mindfulness");
+  t = GoodTherapist();
+  t.client_visible = {"approaches", "approaches"};
+  EXPECT_EQ(CheckTherapist(t).error().message, twice.error().message);
+  u = {};
+  u.modality = "phone";
+  EXPECT_EQ(detail::CheckTherapistProfile(u).error().message,
+            "modality is \"phone\"; expected in_person, video or both");
+  u = {};
+  u.capacity = 1001;
+  EXPECT_EQ(detail::CheckTherapistProfile(u).error().field, "capacity");
+  t = GoodTherapist();
+  t.capacity = -1;
+  EXPECT_EQ(CheckTherapist(t).error().message, "capacity is -1; expected an integer from 0 to 1000");
+}
+
+TEST(Checks, ARowOfABatchIsNamedByPosition) {
+  Client c = GoodClient();
+  c.goals = {""};
+  EXPECT_EQ(detail::CheckClient(c, 3).error().message, "client 3: goals[0] is \"\"; expected a goal, not blank");
+  c = GoodClient();
+  c.constraints = {"nonsense"};
+  auto r = detail::CheckClient(c, 2);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message.rfind("client 2: constraints[0] is \"nonsense\"; expected", 0), 0u) << r.error().message;
+}
+
+TEST(Checks, LongValuesAreShownCutAndNeverInsideACharacter) {
+  Therapist t = GoodTherapist();
+  t.modality = std::string(39, 'x') + "\xc3\xa9" + "yyy";  // an é across the 40th byte
+  const std::string message = CheckTherapist(t).error().message;
+  EXPECT_EQ(message, "modality is \"" + std::string(39, 'x') + "...\"; expected in_person, video or both");
+}
+
+TEST(Checks, UsersAreLinkedOnlyToTheRowTheirRoleSignsInAs) {
+  EXPECT_TRUE(CheckUserLinks(Role::THERAPIST, 4, std::nullopt));
+  EXPECT_TRUE(CheckUserLinks(Role::CLIENT, std::nullopt, 5));
+  EXPECT_TRUE(CheckUserLinks(Role::COORDINATOR, std::nullopt, std::nullopt));
+  auto missing = CheckUserLinks(Role::THERAPIST, std::nullopt, std::nullopt);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().field, "therapist_id");
+  EXPECT_EQ(CheckUserLinks(Role::CLIENT, std::nullopt, std::nullopt).error().field, "client_id");
+  auto coordinator = CheckUserLinks(Role::COORDINATOR, std::nullopt, 3);
+  ASSERT_FALSE(coordinator);
+  EXPECT_EQ(coordinator.error().field, "client_id");
+  EXPECT_EQ(coordinator.error().message,
+            "client_id is 3; expected none for role coordinator (only a client user is linked to a client)");
+  auto client = CheckUserLinks(Role::CLIENT, 2, 5);
+  ASSERT_FALSE(client);
+  EXPECT_EQ(client.error().field, "therapist_id");
+  EXPECT_EQ(CheckUserLinks(Role::ADMIN, 1, std::nullopt).error().field, "therapist_id");
+}
+
+}  // namespace
+}  // namespace attune::store
