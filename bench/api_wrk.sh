@@ -58,7 +58,13 @@ function init(args)
   token = os.getenv("TOKEN")
 end
 function response(status, headers, body)
-  if status == 200 or status == 201 then ok = ok + 1 else other = other + 1 end
+  if status == 200 or status == 201 then
+    ok = ok + 1
+  else
+    other = other + 1
+    -- the first few answers that were not 2xx, so a failure says what they were
+    if other <= 3 then io.write(string.format("NON2XX %d %s\n", status, string.sub(body, 1, 200))) end
+  end
 end
 function done(summary, latency, requests)
   local o, x = 0, 0
@@ -103,6 +109,7 @@ cpu1=$(cpu_of "$server")
 stored=$(sqlite3 "$db" "SELECT COUNT(*) FROM responses WHERE idempotency_key LIKE 'bench-%'")
 rps=$(field rps "$work/submit.out"); p99=$(field p99_ms "$work/submit.out"); ok=$(field ok "$work/submit.out")
 bad=$(field non2xx "$work/submit.out"); sock=$(field socket_errors "$work/submit.out")
+grep -m 3 '^NON2XX' "$work/submit.out" | sed 's/^/  not 2xx: /' || true
 # verdict RPS P99 MIN_RPS MAX_P99 ERRORS EXTRA_OK: "target met" or what is short.
 verdict() {
   awk -v r="$1" -v p="$2" -v mr="$3" -v mp="$4" -v e="$5" -v x="$6" 'BEGIN {
@@ -132,6 +139,7 @@ TOKEN=$token /usr/bin/time -f "WRKCPU %U %S" -o "$work/recommend.time" wrk -t2 -
 cpu3=$(cpu_of "$server")
 rps=$(field rps "$work/recommend.out"); p99=$(field p99_ms "$work/recommend.out"); ok=$(field ok "$work/recommend.out")
 bad=$(field non2xx "$work/recommend.out"); sock=$(field socket_errors "$work/recommend.out")
+grep -m 3 '^NON2XX' "$work/recommend.out" | sed 's/^/  not 2xx: /' || true
 recommend_load=$(load)
 
 kill -TERM "$server"; wait "$server" || { echo "FAIL: server did not exit cleanly"; status=1; }

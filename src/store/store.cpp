@@ -4,9 +4,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <utility>
 
@@ -707,25 +705,21 @@ Backend Store::backend() const { return impl_->target.backend; }
 
 namespace {
 
-// An existing, non-empty file must start as every SQLite database does; anything else (a CSV, a
-// directory) is refused by name instead of by the driver's internals.
+// A directory is refused by name. The file itself is never opened here: closing any descriptor of
+// a SQLite file drops every POSIX lock this process holds on it (the server's other connections
+// then fail with "disk I/O error"), so a file that is not a database is recognised from the
+// driver's own refusal (NotADatabase).
 Result<void> CheckSqliteFile(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "--db " + path + " is a directory; expected an Attune (SQLite) database file",
                 "db");
   }
-  if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) return Ok();
-  static constexpr char kMagic[] = "SQLite format 3";  // with its terminating NUL: 16 bytes
-  char head[sizeof kMagic] = {};
-  std::ifstream in(path, std::ios::binary);
-  in.read(head, sizeof head);
-  if (in.gcount() != static_cast<std::streamsize>(sizeof head) || std::memcmp(head, kMagic, sizeof kMagic) != 0) {
-    return Fail(ErrorCode::INVALID_ARGUMENT,
-                "--db " + path + " is not an Attune database (not a SQLite file); expected a file made by attune db init",
-                "db");
-  }
   return Ok();
+}
+
+bool NotADatabase(const std::string& driver_message) {
+  return driver_message.find("file is not a database") != std::string::npos;  // SQLITE_NOTADB
 }
 
 }  // namespace
@@ -752,6 +746,12 @@ Result<Store> Store::Open(const Target& target, OpenOptions options) {
     impl->dialect->Connect(impl->sql, target.location);
   } catch (const std::exception& e) {
     // A PostgreSQL URL may carry a password: name only the SQLite file.
+    if (target.backend == Backend::SQLITE && NotADatabase(e.what())) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  "--db " + target.location +
+                      " is not an Attune database (not a SQLite file); expected a file made by attune db init",
+                  "db");
+    }
     std::string where = target.backend == Backend::SQLITE ? "SQLite database " + target.location
                                                           : std::string("PostgreSQL database");
     return Fail(ErrorCode::IO, "cannot open " + where + ": " + e.what(),
