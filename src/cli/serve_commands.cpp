@@ -159,6 +159,21 @@ int AddUser(const UserArgs& args) {
   // The API's rule (POST /users): a therapist user names its therapist, a client user its client,
   // no other role either; checked before the user is written.
   if (auto links = store::CheckUserLinks(user.role, therapist, client); !links) return ReportError(links.error());
+  // The row a user signs in as must exist (as POST /users requires), before anything is written.
+  if (therapist) {
+    if (auto row = store->GetTherapist(*org, *therapist); !row) {
+      return ReportError(Error{row.error().code,
+                               fmt::format("--therapist-id {} is not a therapist of organisation {}", *therapist, *org),
+                               "therapist_id"});
+    }
+  }
+  if (client) {
+    if (auto row = store->GetClient(*org, *client); !row) {
+      return ReportError(
+          Error{row.error().code, fmt::format("--client-id {} is not a client of organisation {}", *client, *org),
+                "client_id"});
+    }
+  }
   store::Actor actor{"cli"};
   auto id = store->AddUser(*org, user, actor);
   if (!id) return ReportError(id.error());

@@ -197,6 +197,13 @@ TEST_F(StoreCliTest, UserAddLinksOnlyTheRowTheRoleSignsInAs) {
   auto store = store::Store::Open(store::Target::Sqlite(db_));
   ASSERT_TRUE(store);
   EXPECT_TRUE(store->ListLogins(1)->empty());  // nothing written
+  // The row a user signs in as must exist.
+  auto nobody = RunAttune(
+      {"user", "add", "--db", db_, "--handle", "t9", "--role", "therapist", "--therapist-id", "9999", "--password-stdin"},
+      "long enough 1\n");
+  EXPECT_NE(nobody.exit_code, 0);
+  EXPECT_NE(nobody.err.find("--therapist-id 9999 is not a therapist of organisation 1"), std::string::npos) << nobody.err;
+  EXPECT_TRUE(store->ListLogins(1)->empty());  // nothing written
   auto client = RunAttune(
       {"user", "add", "--db", db_, "--handle", "c3", "--role", "client", "--client-id", "1", "--password-stdin"},
       "long enough 1\n");
