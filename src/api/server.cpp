@@ -6,8 +6,10 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -1118,6 +1120,13 @@ struct Server::Impl {
     // closes, and answers 400 when its read times out (`curl -X POST` with no data sends one).
     // Saying so in the request, before it reads, makes it read the empty body. The request is
     // httplib's own modifiable object; only this hook's signature shows it as const.
+    // httplib's default sets SO_REUSEPORT, which lets a second server bind a port one already
+    // listens on (the kernel then splits the requests between the two). SO_REUSEADDR alone still
+    // allows a restart over connections in TIME_WAIT, and a second server is refused.
+    http.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
       if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") && !req.has_header("Content-Length") &&
           !req.has_header("Transfer-Encoding")) {
@@ -1238,11 +1247,15 @@ void RaiseListenBacklog(int port, int backlog) {
 
 Result<void> Server::Run() {
   int port = impl_->ctx.options.port;
+  // httplib says only that binding failed; the system's reason (errno of the failed bind, e.g.
+  // "Address already in use") is what the operator needs.
+  auto reason = [] { return errno != 0 ? std::string(": ") + std::strerror(errno) : std::string(); };
+  errno = 0;
   if (port == 0) {
     port = impl_->http.bind_to_any_port(impl_->ctx.options.bind);
-    if (port < 0) return Fail(ErrorCode::IO, "cannot bind " + impl_->ctx.options.bind, "bind");
+    if (port < 0) return Fail(ErrorCode::IO, "cannot bind " + impl_->ctx.options.bind + reason(), "bind");
   } else if (!impl_->http.bind_to_port(impl_->ctx.options.bind, port)) {
-    return Fail(ErrorCode::IO, fmt::format("cannot bind {}:{}", impl_->ctx.options.bind, port), "port");
+    return Fail(ErrorCode::IO, fmt::format("cannot bind {}:{}{}", impl_->ctx.options.bind, port, reason()), "port");
   }
   impl_->bound_port = port;
   RaiseListenBacklog(port, 1024);
