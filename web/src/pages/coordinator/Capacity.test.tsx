@@ -1,6 +1,6 @@
 // Capacity lists therapists in natural order: 2 before 10 (as text, 10 came first).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { Capacity, naturalCompare } from './Capacity';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -22,7 +22,10 @@ describe('Capacity', () => {
     fireEvent.click(screen.getByText('Show the numbers'));
     const names = [...fig.querySelectorAll('tbody tr td:first-child')].map((td) => td.textContent);
     expect(names).toEqual(['Therapist 1', 'Therapist 2', 'Therapist 10', 'Therapist 11']);
-    const ticks = [...fig.querySelectorAll('svg text')].map((t) => t.textContent).filter((t) => t?.startsWith('Therapist'));
-    expect(ticks).toEqual(['Therapist 1', 'Therapist 2', 'Therapist 10', 'Therapist 11']);
+    // The chart is drawn after the plotting library loads, which takes longer on a busy machine.
+    await waitFor(() => {
+      const ticks = [...fig.querySelectorAll('svg text')].map((t) => t.textContent).filter((t) => t?.startsWith('Therapist'));
+      expect(ticks).toEqual(['Therapist 1', 'Therapist 2', 'Therapist 10', 'Therapist 11']);
+    });
   });
 });
