@@ -254,7 +254,7 @@ Result<Client> ClientFrom(const json& j, bool with_identity) {
 }
 
 Result<Episode> EpisodeFrom(const json& j) {
-  static const char* const kFields[] = {"client_id", "therapist_id", "started_on", "status", "assigned_by"};
+  static const char* const kFields[] = {"client_id", "therapist_id", "started_on", "ended_on", "status", "assigned_by"};
   ATTUNE_CHECK(OnlyFields(j, kFields, "field of an episode"));
   Episode e;
   ATTUNE_TRY(client, OptionalId(j, "client_id"));

@@ -468,6 +468,17 @@ TEST_F(ApiE2e, RecordsAgreeWithWhatTheyName) {
   auto endless = Call("POST", "/api/v1/episodes", coord.token,
                       json{{"client_id", 1}, {"therapist_id", 1}, {"started_on", "2026-03-01"}, {"status", "ended"}});
   ExpectProblem(endless, 400, "ended_on", "ended_on is missing; expected the date an ended episode ended");
+  // A past episode is recorded with its end date (a client with no current episode).
+  auto newcomer = Call("POST", "/api/v1/clients", coord.token, json{{"external_id", "past-1"}, {"pseudonym", "Past"}});
+  ASSERT_EQ(newcomer.status, 201) << newcomer.text;
+  auto past = Call("POST", "/api/v1/episodes", coord.token,
+                   json{{"client_id", newcomer.body["id"]}, {"therapist_id", 1}, {"started_on", "2025-01-06"},
+                        {"status", "ended"}, {"ended_on", "2025-04-28"}});
+  EXPECT_EQ(past.status, 201) << past.text;
+  auto backwards = Call("POST", "/api/v1/episodes", coord.token,
+                        json{{"client_id", newcomer.body["id"]}, {"therapist_id", 1}, {"started_on", "2025-05-06"},
+                             {"status", "ended"}, {"ended_on", "2025-04-28"}});
+  EXPECT_EQ(backwards.body["field"], "ended_on") << backwards.text;
   auto nobody = Call("POST", "/api/v1/episodes", coord.token,
                      json{{"client_id", 1}, {"therapist_id", 1}, {"started_on", "2026-03-01"}, {"assigned_by", ""}});
   EXPECT_EQ(nobody.body["field"], "assigned_by") << nobody.text;
