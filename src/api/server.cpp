@@ -591,12 +591,13 @@ Result<Reply> GetInstrument(Call& call, Context&) {
 
 Result<Reply> ListTherapists(Call& call, Context&) {
   ATTUNE_TRY(all, call.clinic.ListTherapists(call.actor));
-  return ListOf("therapists", all, [&](const auto& t) { return wire::TherapistJson(t); });
+  const bool client_view = call.actor.role == Role::CLIENT;
+  return ListOf("therapists", all, [&](const auto& t) { return wire::TherapistJson(t, client_view); });
 }
 
 Result<Reply> GetTherapist(Call& call, Context&) {
   ATTUNE_TRY(t, call.clinic.GetTherapist(call.actor, PathId(call, 1)));
-  return Ok200(wire::TherapistJson(t));
+  return Ok200(wire::TherapistJson(t, call.actor.role == Role::CLIENT));
 }
 
 Result<Reply> CreateTherapist(Call& call, Context&) {
@@ -610,7 +611,7 @@ Result<Reply> UpdateTherapist(Call& call, Context&) {
   ATTUNE_TRY(body, Body(call));
   ATTUNE_TRY(update, wire::TherapistUpdateFrom(body));
   ATTUNE_TRY(t, call.clinic.UpdateTherapist(call.actor, PathId(call, 1), update));
-  return Ok200(wire::TherapistJson(t));
+  return Ok200(wire::TherapistJson(t, call.actor.role == Role::CLIENT));
 }
 
 Result<Reply> ListClients(Call& call, Context&) {
@@ -734,17 +735,22 @@ Result<Reply> Trajectory(Call& call, Context&) {
 
 // A therapist as JSON text, serialised once per thread and reused while the therapist (as this
 // caller may see them: clients get ClientView) is unchanged; the same bytes as
-// wire::TherapistJson(t).dump().
-const std::string& TherapistText(const Therapist& t) {
-  thread_local std::unordered_map<Id, std::vector<std::pair<Therapist, std::string>>> cache;
+// wire::TherapistJson(t, client_view).dump().
+const std::string& TherapistText(const Therapist& t, bool client_view) {
+  struct View {
+    Therapist therapist;
+    bool client_view;
+    std::string text;
+  };
+  thread_local std::unordered_map<Id, std::vector<View>> cache;
   if (cache.size() > 100000) cache.clear();
   auto& views = cache[t.id];  // a coordinator's and a client's view of the same therapist
-  for (const auto& [seen, text] : views) {
-    if (seen == t) return text;
+  for (const auto& v : views) {
+    if (v.client_view == client_view && v.therapist == t) return v.text;
   }
   if (views.size() >= 2) views.erase(views.begin());
-  views.emplace_back(t, wire::TherapistJson(t).dump());
-  return views.back().second;
+  views.push_back(View{t, client_view, wire::TherapistJson(t, client_view).dump()});
+  return views.back().text;
 }
 
 Result<Reply> Recommendations(Call& call, Context&) {
@@ -767,7 +773,7 @@ Result<Reply> Recommendations(Call& call, Context&) {
     text += ",\"score\":";
     text += json(r.score).dump();
     text += ",\"therapist\":";
-    text += TherapistText(r.therapist);
+    text += TherapistText(r.therapist, call.actor.role == Role::CLIENT);
     text += ",\"uncertainty\":";
     text += json(r.uncertainty).dump();
     text += '}';

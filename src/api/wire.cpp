@@ -349,18 +349,33 @@ json UserJson(const store::UserLogin& u) {
           {"client_id", OptionalJson(u.client_id)}};
 }
 
-json TherapistJson(const Therapist& t) {
-  return {{"id", t.id},
-          {"external_id", t.external_id},
-          {"display_name", t.display_name},
-          {"approaches", t.approaches},
-          {"style", t.style},
-          {"languages", t.languages},
-          {"modality", t.modality},
-          {"location", t.location},
-          {"capacity", t.capacity},
-          {"accepting", t.accepting},
-          {"client_visible", t.client_visible}};
+json TherapistJson(const Therapist& t, bool client_view) {
+  if (!client_view) {
+    return {{"id", t.id},
+            {"external_id", t.external_id},
+            {"display_name", t.display_name},
+            {"approaches", t.approaches},
+            {"style", t.style},
+            {"languages", t.languages},
+            {"modality", t.modality},
+            {"location", t.location},
+            {"capacity", t.capacity},
+            {"accepting", t.accepting},
+            {"client_visible", t.client_visible}};
+  }
+  // A client sees only what the therapist chose to show: a hidden field is absent, not a zero value.
+  json j = {{"id", t.id},
+            {"display_name", t.display_name},
+            {"accepting", t.accepting},
+            {"client_visible", t.client_visible}};
+  for (const std::string& field : t.client_visible) {
+    if (field == "approaches") j["approaches"] = t.approaches;
+    if (field == "style") j["style"] = t.style;
+    if (field == "languages") j["languages"] = t.languages;
+    if (field == "modality") j["modality"] = t.modality;
+    if (field == "location") j["location"] = t.location;
+  }
+  return j;
 }
 
 json ClientJson(const Client& c) {

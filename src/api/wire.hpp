@@ -51,7 +51,9 @@ Result<service::Submission> SubmissionFrom(const json& j, const instruments::Ins
 
 json ActorJson(const service::Actor& actor);
 json UserJson(const store::UserLogin& user);
-json TherapistJson(const Therapist& t);
+// A therapist as JSON. `client_view`: as a client sees them (Clinic's ClientView): id, name,
+// whether accepting, and only the fields the therapist shows to clients; hidden ones are absent.
+json TherapistJson(const Therapist& t, bool client_view = false);
 json ClientJson(const Client& c);
 json EpisodeJson(const Episode& e);
 json SessionJson(const Session& s);

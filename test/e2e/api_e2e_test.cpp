@@ -332,7 +332,7 @@ TEST_F(ApiE2e, RecommendationsAndExports) {
   ASSERT_EQ(recs.status, 200);
   ASSERT_GE(recs.body["recommendations"].size(), 1u);
   // Clients see only what a therapist made client-visible.
-  EXPECT_EQ(recs.body["recommendations"][0]["therapist"]["location"], "");
+  EXPECT_FALSE(recs.body["recommendations"][0]["therapist"].contains("location")) << recs.text;
   // The answer is written as text (with cached therapist objects): byte for byte what dumping
   // the same JSON value gives, for a client's and a coordinator's view, asked twice (the second
   // from the cache).
@@ -538,7 +538,24 @@ TEST_F(ApiE2e, TherapistChangesOwnProfilePartiallyAndClientsSeeWhatIsShown) {
   auto client = server_->Client();
   auto ther = SignIn(client, "ther1");
   auto cli = SignIn(client, "cli1");
-  EXPECT_EQ(Call("GET", "/api/v1/therapists/1", cli.token).body["location"], "");
+  {
+    // A client sees only what the therapist shows: hidden fields are absent, not zero values.
+    const json seen = Call("GET", "/api/v1/therapists/1", cli.token).body;
+    EXPECT_FALSE(seen.contains("location")) << seen;
+    EXPECT_FALSE(seen.contains("capacity")) << seen;
+    EXPECT_FALSE(seen.contains("external_id")) << seen;
+    EXPECT_EQ(seen["display_name"], "Therapist a1");
+    for (const json& t : Call("GET", "/api/v1/therapists", cli.token).body["therapists"]) {
+      EXPECT_FALSE(t.contains("capacity")) << t;
+      EXPECT_FALSE(t.contains("external_id")) << t;
+    }
+    for (const json& r : Call("GET", "/api/v1/clients/1/recommendations", cli.token).body["recommendations"]) {
+      EXPECT_FALSE(r["therapist"].contains("capacity")) << r;
+      EXPECT_FALSE(r["therapist"].contains("external_id")) << r;
+    }
+    // Staff see every field.
+    EXPECT_EQ(Call("GET", "/api/v1/therapists/1", ther.token).body["location"], "Synthetic Town");
+  }
   auto changed = Call("PATCH", "/api/v1/therapists/1", ther.token,
                       {{"client_visible", {"approaches", "languages", "location"}}, {"approaches", {"cbt", "act"}}});
   ASSERT_EQ(changed.status, 200) << changed.text;
@@ -576,7 +593,7 @@ TEST_F(ApiE2e, TherapistChangesOwnProfilePartiallyAndClientsSeeWhatIsShown) {
                        {{"client_visible", {"approaches", "languages"}}, {"approaches", {"cbt"}}});
   ASSERT_EQ(restored.status, 200) << restored.text;
   EXPECT_EQ(restored.body["modality"], "both");
-  EXPECT_EQ(Call("GET", "/api/v1/therapists/1", cli.token).body["location"], "");
+  EXPECT_FALSE(Call("GET", "/api/v1/therapists/1", cli.token).body.contains("location"));
 }
 
 TEST_F(ApiE2e, ClientInTherapyCannotChooseAgain) {
