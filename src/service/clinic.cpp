@@ -934,6 +934,28 @@ static Result<std::shared_ptr<const Matcher>> MatcherOf(store::Store& store, Cli
 // The model terms given as reasons per recommended therapist: the largest by size.
 constexpr std::size_t kReasonTerms = 4;
 
+namespace {
+
+// A model term's reason as a client may read it about therapist `t`: a style fit does not name the
+// style of a therapist who hides it, and the therapist's record does not give their number of past
+// clients (caseload is not among the fields a therapist can show).
+std::string ClientReason(const model::Term& term, const Therapist& t) {
+  const bool style_shown =
+      std::find(t.client_visible.begin(), t.client_visible.end(), "style") != t.client_visible.end();
+  if (term.key.rfind("fit.", 0) == 0 && !style_shown) {
+    return term.value >= 0 ? "fits your preferences for how therapy feels (this therapist's style is not shown)"
+                           : "differs from your preferences for how therapy feels (this therapist's style is not shown)";
+  }
+  if (term.key == "own.record") return "how this therapist's past clients here did, compared with the model";
+  if (term.key == "own.shrinkage") return "estimate shrunk towards the average";
+  if (term.key.rfind("domain.", 0) == 0) {
+    return fmt::format("record with past clients whose main concern was {} (shrunk)", term.key.substr(7));
+  }
+  return term.reason;
+}
+
+}  // namespace
+
 Result<void> Clinic::WarmMatching(OrgId org) {
   auto matcher = MatcherOf(store_, *cache_, org, store::Actor{"scheduler"});
   if (!matcher) return matcher.error();
@@ -972,7 +994,12 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
       return std::abs(a->value) > std::abs(b->value);
     });
     if (terms.size() > kReasonTerms) terms.resize(kReasonTerms);
-    for (const model::Term* term : terms) rec.reasons.push_back(term->reason);
+    for (const model::Term* term : terms) {
+      std::string reason = actor.role == Role::CLIENT ? ClientReason(*term, t) : term->reason;
+      if (std::find(rec.reasons.begin(), rec.reasons.end(), reason) == rec.reasons.end()) {
+        rec.reasons.push_back(std::move(reason));
+      }
+    }
     out.push_back(std::move(rec));
   }
   AuditRead(actor, "recommendation.read", "client", std::to_string(client_id),

@@ -269,7 +269,18 @@ TEST_F(ClinicTest, RecommendationsEqualTheMatchingRankingAndSeeWritesAtOnce) {
     EXPECT_EQ(r.reasons[0], "speaks de");
     EXPECT_EQ(r.reasons[1], "offers video");
     EXPECT_TRUE(r.therapist.style.empty()) << "style is not client-visible";
+    // Nor do the reasons name the hidden style: "fits your preference for a directive style"
+    // would tell the client what the profile hides.
+    for (const auto& reason : r.reasons) EXPECT_EQ(reason.find("your preference for"), std::string::npos) << reason;
   }
+  // The coordinator reads the same ranking with the style named.
+  auto staff = a_->Recommend(coordinator_, *client, 3);
+  ASSERT_TRUE(staff) << staff.error().message;
+  bool named = false;
+  for (const auto& r : *staff) {
+    for (const auto& reason : r.reasons) named = named || reason.find("your preference for") != std::string::npos;
+  }
+  EXPECT_TRUE(named);
 
   // An intake change through one Clinic is seen by the other at once (cached client row dropped).
   c.preferences = {{"warm_support", -2}};
