@@ -971,8 +971,29 @@ TEST_F(ApiE2e, ErrorAnswersNameTheRightCodeAndField) {
                            text, "application/json");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400);
-    EXPECT_EQ(json::parse(res->body)["detail"], "request body is not valid JSON; expected a JSON object") << text;
+    const std::string detail = json::parse(res->body)["detail"];
+    EXPECT_EQ(detail.rfind("request body is not valid JSON (syntax error at byte ", 0), 0u) << detail;
   }
+  {
+    // Invalid UTF-8 is named as such, with its place; the bytes are not echoed.
+    auto res = client.Post("/api/v1/clients", {{"Authorization", "Bearer " + coord.token}},
+                           "{\"external_id\": \"x\xff\"}", "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+    EXPECT_EQ(json::parse(res->body)["detail"],
+              "request body is not valid JSON (invalid UTF-8 at byte 19); expected a JSON object in UTF-8");
+  }
+  // A small body nested deeply is refused before the parser (80,000 brackets crashed the server),
+  // signed in or not, and the server goes on answering.
+  for (const std::size_t depth : {65u, 100000u}) {
+    const std::string nested = std::string(depth, '[') + std::string(depth, ']');
+    auto res = client.Post("/api/v1/auth/login", nested, "application/json");
+    ASSERT_TRUE(res) << depth;
+    EXPECT_EQ(res->status, 400);
+    EXPECT_EQ(json::parse(res->body)["detail"],
+              "request body nests arrays or objects more than 64 deep; expected a JSON object of at most that depth");
+  }
+  EXPECT_EQ(client.Get("/healthz")->status, 200);
   auto array =
       client.Post("/api/v1/clients", {{"Authorization", "Bearer " + coord.token}}, "[1, 2]", "application/json");
   ASSERT_TRUE(array);
