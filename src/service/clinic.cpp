@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -280,6 +281,14 @@ class ClinicCache {
     return entry.matcher;
   }
 
+  // Submissions about one subject (a client, or a therapist's self-report) are prepared and
+  // committed one at a time: the monitor reads the history and decides what state begins (not on
+  // track, deterioration, a rupture) from it, so two at once would each see the state begin and
+  // raise it twice. One of kSubjectStripes locks per (organisation, subject); other subjects go on.
+  std::mutex& SubjectLock(OrgId org, Id subject) {
+    return subject_locks_[PairHash()({org, subject}) % kSubjectStripes];
+  }
+
   static constexpr std::chrono::seconds kModelCheck{2};
   static constexpr model::Objective kObjective = model::Objective::ALLIANCE;
   static constexpr double kBlendWeight = 0.5;
@@ -341,6 +350,8 @@ class ClinicCache {
   std::map<OrgId, MatcherEntry> matchers_;
   std::mutex model_load_mutex_;
   std::condition_variable loaded_;  // a first therapist index or matcher finished (or failed)
+  static constexpr std::size_t kSubjectStripes = 64;
+  std::array<std::mutex, kSubjectStripes> subject_locks_;
 };
 
 std::shared_ptr<ClinicCache> MakeClinicCache() { return std::make_shared<ClinicCache>(); }
@@ -815,6 +826,7 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
     ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "submit responses in this episode"));
   }
   store::SubmitOutcome outcome;
+  std::lock_guard one_at_a_time(cache_->SubjectLock(actor.org, submission.subject_id));
   if (commit_) {
     ATTUNE_TRY(scored, service_.PrepareSubmission(actor.org, submission));
     ATTUNE_TRY(committed, commit_(actor.org, std::move(scored), AuditActor(actor)));

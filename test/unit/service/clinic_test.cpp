@@ -558,5 +558,40 @@ TEST_F(ResponseOwnershipTest, TrainingIsLoggedOnceDone) {
   EXPECT_TRUE(a_->AddTraining(therapist_actor_, record));
 }
 
+// Submissions about one client at once (a client retrying, a coordinator entering forms while the
+// client answers): the monitor decides from the history whether a state begins, so each must see
+// the ones before it. Twenty at once raised "reliable deterioration" several times before.
+TEST_F(ResponseOwnershipTest, ConcurrentSubmissionsAboutOneClientRaiseAStateChangeOnce) {
+  Submission intake = Form("phq9", clients_[0], episodes_[0], sessions_[0], "intake");
+  intake.answers.assign(intake.answers.size(), 0.0);
+  ASSERT_TRUE(a_->SubmitResponse(client_actor_, intake));
+  constexpr int kThreads = 20;
+  std::vector<std::string> errors(kThreads);
+  {
+    std::vector<std::thread> threads;
+    for (int k = 0; k < kThreads; ++k) {
+      threads.emplace_back([&, k] {
+        auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
+        if (!store) {
+          errors[k] = store.error().message;
+          return;
+        }
+        Clinic clinic(*store, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{}, cache_);
+        Submission worse = Form("phq9", clients_[0], episodes_[0], sessions_[0], "worse-" + std::to_string(k));
+        worse.answers.back() = 0;  // no risk item: only the state changes raise alerts
+        auto done = clinic.SubmitResponse(client_actor_, worse);
+        if (!done) errors[k] = done.error().message;
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  for (int k = 0; k < kThreads; ++k) EXPECT_EQ(errors[k], "") << "thread " << k;
+  auto alerts = store_->ListAlerts(org_);
+  ASSERT_TRUE(alerts) << alerts.error().message;
+  int deteriorations = 0;
+  for (const auto& a : *alerts) deteriorations += a.kind == "reliable_deterioration" ? 1 : 0;
+  EXPECT_EQ(deteriorations, 1);
+}
+
 }  // namespace
 }  // namespace attune::service
