@@ -67,6 +67,28 @@ class ClinicTest : public StoreFixture {
     return client ? *client : 0;
   }
 
+  // Runs `work(clinic, k)` on `threads` threads at once, each with its own connection and Clinic
+  // sharing the cache, as the server's request threads do; each thread's error ("" when none).
+  template <typename Work>
+  std::vector<std::string> AtOnce(int threads, Work work) {
+    std::vector<std::string> errors(static_cast<std::size_t>(threads));
+    std::vector<std::thread> running;
+    for (int k = 0; k < threads; ++k) {
+      running.emplace_back([&, k] {
+        auto& error = errors[static_cast<std::size_t>(k)];
+        auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
+        if (!store) {
+          error = store.error().message;
+          return;
+        }
+        Clinic clinic(*store, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{}, cache_);
+        error = work(clinic, k);
+      });
+    }
+    for (auto& t : running) t.join();
+    return errors;
+  }
+
   std::shared_ptr<ClinicCache> cache_;
   std::optional<Clinic> a_, b_;
   Actor coordinator_;
@@ -369,29 +391,13 @@ TEST_F(ClinicTest, ConcurrentRecommendationsOnAColdCacheShareOneLoadAndAgree) {
 
   constexpr int kThreads = 12;
   std::vector<std::vector<std::pair<Id, double>>> seen(kThreads);
-  std::vector<std::string> errors(kThreads);
-  {
-    std::vector<std::thread> threads;
-    for (int k = 0; k < kThreads; ++k) {
-      threads.emplace_back([&, k] {
-        // Each request thread has its own connection, as the server's workers do.
-        auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
-        if (!store) {
-          errors[k] = store.error().message;
-          return;
-        }
-        Clinic clinic(*store, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{}, cache_);
-        auto recs = clinic.Recommend(coordinator_, client, 8);
-        if (!recs) {
-          errors[k] = recs.error().message;
-          return;
-        }
-        for (const auto& r : *recs) seen[k].emplace_back(r.therapist.id, r.score);
-      });
-    }
-    for (auto& t : threads) t.join();
-  }
-  for (int k = 0; k < kThreads; ++k) {
+  const auto errors = AtOnce(kThreads, [&](Clinic& clinic, int k) -> std::string {
+    auto recs = clinic.Recommend(coordinator_, client, 8);
+    if (!recs) return recs.error().message;
+    for (const auto& r : *recs) seen[static_cast<std::size_t>(k)].emplace_back(r.therapist.id, r.score);
+    return "";
+  });
+  for (std::size_t k = 0; k < kThreads; ++k) {
     EXPECT_EQ(errors[k], "") << "thread " << k;
     EXPECT_EQ(seen[k], expected) << "thread " << k;
   }
@@ -565,27 +571,13 @@ TEST_F(ResponseOwnershipTest, ConcurrentSubmissionsAboutOneClientRaiseAStateChan
   Submission intake = Form("phq9", clients_[0], episodes_[0], sessions_[0], "intake");
   intake.answers.assign(intake.answers.size(), 0.0);
   ASSERT_TRUE(a_->SubmitResponse(client_actor_, intake));
-  constexpr int kThreads = 20;
-  std::vector<std::string> errors(kThreads);
-  {
-    std::vector<std::thread> threads;
-    for (int k = 0; k < kThreads; ++k) {
-      threads.emplace_back([&, k] {
-        auto store = store::Store::Open(store::Target::Sqlite((dir_ / "db.sqlite").string()));
-        if (!store) {
-          errors[k] = store.error().message;
-          return;
-        }
-        Clinic clinic(*store, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{}, cache_);
-        Submission worse = Form("phq9", clients_[0], episodes_[0], sessions_[0], "worse-" + std::to_string(k));
-        worse.answers.back() = 0;  // no risk item: only the state changes raise alerts
-        auto done = clinic.SubmitResponse(client_actor_, worse);
-        if (!done) errors[k] = done.error().message;
-      });
-    }
-    for (auto& t : threads) t.join();
-  }
-  for (int k = 0; k < kThreads; ++k) EXPECT_EQ(errors[k], "") << "thread " << k;
+  const auto errors = AtOnce(20, [&](Clinic& clinic, int k) -> std::string {
+    Submission worse = Form("phq9", clients_[0], episodes_[0], sessions_[0], "worse-" + std::to_string(k));
+    worse.answers.back() = 0;  // no risk item: only the state changes raise alerts
+    auto done = clinic.SubmitResponse(client_actor_, worse);
+    return done ? "" : done.error().message;
+  });
+  for (std::size_t k = 0; k < errors.size(); ++k) EXPECT_EQ(errors[k], "") << "thread " << k;
   auto alerts = store_->ListAlerts(org_);
   ASSERT_TRUE(alerts) << alerts.error().message;
   int deteriorations = 0;
