@@ -467,22 +467,28 @@ Result<SignedIn> Clinic::SignIn(const std::string& handle, const std::string& pa
   auto refused = [] { return Fail(ErrorCode::UNAUTHENTICATED, "handle or password not recognised"); };
   if (!Initialised()) return Fail(ErrorCode::INTERNAL, "libsodium failed to initialise");
   ATTUNE_TRY(logins, store_.FindLogins(handle));
+  // The password is checked before anything about the handle is said: a handle in several
+  // organisations is answered "expected org_id" only to someone whose password fits more than one
+  // of them, so the answer never tells a stranger that a handle exists.
   const store::UserLogin* login = nullptr;
+  std::size_t fitting = 0, candidates = 0;
   for (const auto& l : logins) {
     if (org && l.user.org_id != *org) continue;
-    if (login != nullptr) {
-      return Fail(ErrorCode::INVALID_ARGUMENT,
-                  "handle exists in several organisations; expected org_id", "org_id");
-    }
+    ++candidates;
+    if (!VerifyPassword(l.password_hash, password)) continue;
+    ++fitting;
     login = &l;
   }
-  if (login == nullptr) {
+  if (candidates == 0) {
     // Spend the same time as a real check so timing does not reveal which handles exist.
     static const std::string dummy = *HashPassword("not-a-real-password");
     (void)VerifyPassword(dummy, password);
-    return refused();
   }
-  if (!VerifyPassword(login->password_hash, password)) return refused();
+  if (fitting == 0) return refused();
+  if (fitting > 1) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "handle and password fit accounts in several organisations; expected org_id",
+                "org_id");
+  }
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
   SignedIn out;

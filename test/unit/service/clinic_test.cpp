@@ -185,6 +185,44 @@ TEST_F(ClinicTest, SignOutThroughOneClinicRefusesTheSessionInAnotherSharingTheCa
   EXPECT_EQ(after.error().code, ErrorCode::UNAUTHENTICATED);
 }
 
+// A handle in two organisations: a wrong password is the plain refusal (it used to answer
+// "exists in several organisations" without checking the password, telling anyone the handle
+// existed); the password picks the organisation, and only a password fitting both asks for org_id.
+TEST_F(ClinicTest, ASignInSaysNothingAboutAHandleBeforeThePasswordFits) {
+  auto other = store_->CreateOrganisation("Other");
+  ASSERT_TRUE(other) << other.error().message;
+  auto add = [&](OrgId org, const std::string& password) {
+    User u;
+    u.handle = "sam";
+    u.role = Role::COORDINATOR;
+    auto id = store_->AddUser(org, u);
+    ASSERT_TRUE(id) << id.error().message;
+    ASSERT_TRUE(store_->SetUserLogin(org, *id, *HashPassword(password), std::nullopt, std::nullopt));
+  };
+  add(org_, "first password");
+  add(*other, "second password");
+  auto wrong = a_->SignIn("sam", "not either", std::nullopt, "test");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, ErrorCode::UNAUTHENTICATED);
+  EXPECT_EQ(wrong.error().message, "handle or password not recognised");
+  auto second = a_->SignIn("sam", "second password", std::nullopt, "test");
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->actor.org, *other);
+  auto named = a_->SignIn("sam", "second password", org_, "test");
+  ASSERT_FALSE(named);
+  EXPECT_EQ(named.error().code, ErrorCode::UNAUTHENTICATED);
+
+  auto third = store_->CreateOrganisation("Third");
+  ASSERT_TRUE(third);
+  add(*third, "second password");
+  auto both = a_->SignIn("sam", "second password", std::nullopt, "test");
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().field, "org_id");
+  auto chosen = a_->SignIn("sam", "second password", *third, "test");
+  ASSERT_TRUE(chosen) << chosen.error().message;
+  EXPECT_EQ(chosen->actor.org, *third);
+}
+
 TEST_F(ClinicTest, StylesAndPreferencesMustBeCnipScalesWithinTheirRange) {
   auto refused = [](const Result<Id>& r, const std::string& field, const std::string& says) {
     ASSERT_FALSE(r);
