@@ -135,6 +135,12 @@ struct AlertWithNoteRow : AlertRow {
   }
 };
 
+// A single id column.
+struct IdRow {
+  ll id = 0;
+  void Bind(soci::statement& st) { st.exchange(soci::into(id)); }
+};
+
 struct TherapistRow {
   ll id = 0;
   std::string external_id, display_name, approaches, style, languages, modality, location,
@@ -1167,7 +1173,15 @@ Result<SubmitOutcome> Store::Impl::ReplayOf(OrgId org, const Response& first, co
                             r.idempotency_key, first.id),
                 "idempotency_key");
   }
-  return SubmitOutcome{first.id, true, Scores(org, first.id), {}};
+  // The first submission's alerts too: a client retrying after a lost answer is told of the risk
+  // item the first one raised.
+  std::vector<Id> alert_ids;
+  IdRow row;
+  ll o = org;
+  ll response = first.id;
+  Query(sql, "SELECT id FROM alerts WHERE org_id = :o AND response_id = :r ORDER BY id", row,
+        [&] { alert_ids.push_back(row.id); }, o, response);
+  return SubmitOutcome{first.id, true, Scores(org, first.id), std::move(alert_ids)};
 }
 
 Result<SubmitOutcome> Store::SubmitResponse(OrgId org, const ScoredResponse& scored,

@@ -213,6 +213,8 @@ TEST_F(ApiE2e, SubmitIsIdempotentScoredAndRaisesRiskAlert) {
   EXPECT_EQ(replay.status, 200);
   EXPECT_TRUE(replay.body["replayed"].get<bool>());
   EXPECT_EQ(replay.body["response_id"], first.body["response_id"]);
+  // A retry after a lost answer is told of the alerts the first one raised (they are not raised again).
+  EXPECT_EQ(replay.body["alerts"], first.body["alerts"]) << replay.text;
   auto conflict = Call("POST", "/api/v1/responses", s.token, Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0}), key);
   EXPECT_EQ(conflict.status, 409);
   auto missing_key = Call("POST", "/api/v1/responses", s.token, Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));

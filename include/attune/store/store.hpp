@@ -69,7 +69,7 @@ struct SubmitOutcome {
   Id response_id = 0;
   bool replayed = false;        //!< true: the key was seen before; nothing was written
   std::vector<Score> scores;    //!< the stored scores (the first submission's on replay)
-  std::vector<Id> alert_ids;    //!< ids of the alerts stored with it (empty on replay)
+  std::vector<Id> alert_ids;    //!< ids of the alerts stored with it (the first submission's on replay)
 };
 
 //! Result of checking an organisation's audit chain.
