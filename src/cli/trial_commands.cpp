@@ -128,6 +128,24 @@ int RunCreate(const CreateArgs& args) {
   return code ? *code : ReportError(code.error());
 }
 
+// Says which dates of the analysis are not the registered ones: an override changes which clients
+// and FFMQ forms fall in each period, so the reader must know the analysis departs from the plan.
+std::string DatesNote(const trial::AnalysisDates& d) {
+  std::vector<std::string> parts;
+  const auto differs = [&parts](const char* option, const std::string& used, const std::string& registered) {
+    if (used == registered) return;
+    parts.push_back(registered.empty() ? fmt::format("{} {} (none registered)", option, used)
+                    : used.empty()     ? fmt::format("{} not used (registered {})", option, registered)
+                                       : fmt::format("{} {} instead of the registered {}", option, used, registered));
+  };
+  const auto first = [](const std::vector<std::string>& v) { return v.empty() ? std::string() : v.front(); };
+  differs("--training-end", first(d.period_starts), first(d.registered_period_starts));
+  differs("--followup-from", d.followup_from, d.registered_followup_from);
+  std::string joined;
+  for (const auto& p : parts) joined += (joined.empty() ? "" : "; ") + p;
+  return fmt::format("dates: {}; this analysis departs from the pre-registered schedule", joined);
+}
+
 struct AnalyseArgs {
   DbTarget target;
   std::string name, training_end, followup_from;
@@ -343,6 +361,10 @@ Result<int> Analyse(const AnalyseArgs& args) {
   trial::AnalysisOptions options;
   options.mediation_resamples = args.resamples;
   ATTUNE_TRY(analysis, trial::Analyse(data, options));
+  analysis.dates = trial::AnalysisDates{start, spec.period_starts, spec.followup_from, period_starts, followup_from};
+  if (analysis.dates->DepartsFromRegistration()) {
+    analysis.notes.insert(analysis.notes.begin(), DatesNote(*analysis.dates));
+  }
   if (args.json) {
     fmt::print("{}", trial::AnalysisJson(analysis));
   } else {

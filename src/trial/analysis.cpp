@@ -344,6 +344,15 @@ Result<TrialAnalysis> Analyse(const TrialData& data, const AnalysisOptions& opti
 
 std::string AnalysisJson(const TrialAnalysis& a) {
   nlohmann::ordered_json j;
+  if (a.dates) {
+    const auto& d = *a.dates;
+    const auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(s); };
+    j["dates"] = {{"allocated_on", d.allocated_on},
+                  {"registered", {{"period_starts", d.registered_period_starts},
+                                  {"followup_from", or_null(d.registered_followup_from)}}},
+                  {"used", {{"period_starts", d.period_starts}, {"followup_from", or_null(d.followup_from)}}},
+                  {"departs_from_registration", d.DepartsFromRegistration()}};
+  }
   auto& consort = j["consort"] = nlohmann::ordered_json::array();
   for (const auto& c : a.consort) {
     consort.push_back({{"arm", c.arm},
@@ -379,7 +388,22 @@ std::string AnalysisJson(const TrialAnalysis& a) {
 }
 
 std::string AnalysisText(const TrialAnalysis& a) {
-  std::string out = "CONSORT flow\n";
+  std::string out;
+  if (a.dates) {
+    const auto& d = *a.dates;
+    const auto schedule = [&](const std::vector<std::string>& starts, const std::string& followup) {
+      if (starts.empty() && followup.empty()) return std::string("none");
+      std::string s;
+      for (std::size_t k = 0; k < starts.size(); ++k) s += fmt::format("{}period {} from {}", k ? ", " : "", k + 1, starts[k]);
+      return s + (followup.empty() ? "" : fmt::format("{}follow-up from {}", s.empty() ? "" : ", ", followup));
+    };
+    out += fmt::format("dates used: allocation {}, {}\n", d.allocated_on, schedule(d.period_starts, d.followup_from));
+    if (d.DepartsFromRegistration()) {
+      out += fmt::format("  NOT the registered dates (registered: {})\n",
+                         schedule(d.registered_period_starts, d.registered_followup_from));
+    }
+  }
+  out += "CONSORT flow\n";
   for (const auto& c : a.consort) {
     out += fmt::format("  {}: {} therapists allocated, {} trained, {} withdrew; FFMQ at baseline/post/follow-up "
                        "{}/{}/{}; {} clients ({} with alliance, {} dropped out, {} with outcome); analysed {} "

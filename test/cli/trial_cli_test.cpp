@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "cli/run.hpp"
@@ -95,7 +96,8 @@ TEST(TrialCli, CreateOverADatabaseConcealsAndRegisters) {
 // the audit log with its schedule, training logs, FFMQ at baseline/post/follow-up, clients' sessions
 // in every period), then `trial analyse` recovers the planted effect's sign and rough size.
 nlohmann::json RunTrialWorkflow(const std::string& name, const std::string& design, const std::string& seed,
-                                std::vector<std::string> extra = {}) {
+                                std::vector<std::string> extra = {},
+                                const std::function<void(const std::string& db)>& more = {}) {
   const std::string dir = TempDir("trial_cli_" + name);
   const std::string db = dir + "/clinic.db";
   std::vector<std::string> args = {"sim", "clinic", "--therapists", "24", "--clients", "240", "--sessions", "6",
@@ -117,12 +119,47 @@ nlohmann::json RunTrialWorkflow(const std::string& name, const std::string& desi
       << text.out;
   auto r = RunAttune({"trial", "analyse", "--db", db, "--name", name, "--resamples", "200", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (more) more(db);
   std::filesystem::remove_all(dir);
   return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
 }
 
+// An analysis run with dates other than the registered ones says so, in the text and the JSON
+// (it used to change the periods silently).
+void CheckDateOverrideIsDisclosed(const std::string& db) {
+  auto plain = RunAttune({"trial", "analyse", "--db", db, "--name", "par", "--resamples", "0", "--json"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const auto registered = nlohmann::json::parse(plain.out)["dates"];
+  EXPECT_FALSE(registered["departs_from_registration"].get<bool>()) << registered.dump();
+  EXPECT_EQ(registered["used"], registered["registered"]) << registered.dump();
+  const std::string allocated_on = registered["allocated_on"];
+  const std::string training_end = registered["registered"]["period_starts"][0];
+  ASSERT_NE(allocated_on, training_end);
+  // Training "ended" on the allocation day: a legal override, but not the plan.
+  auto moved = RunAttune({"trial", "analyse", "--db", db, "--name", "par", "--resamples", "0", "--training-end",
+                          allocated_on, "--json"});
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  const auto j = nlohmann::json::parse(moved.out);
+  EXPECT_TRUE(j["dates"]["departs_from_registration"].get<bool>()) << j["dates"].dump();
+  EXPECT_EQ(j["dates"]["used"]["period_starts"][0], allocated_on);
+  EXPECT_EQ(j["dates"]["registered"]["period_starts"][0], training_end);
+  ASSERT_FALSE(j["notes"].empty());
+  EXPECT_EQ(j["notes"][0].get<std::string>(),
+            "dates: --training-end " + allocated_on + " instead of the registered " + training_end +
+                "; this analysis departs from the pre-registered schedule");
+  auto text = RunAttune({"trial", "analyse", "--db", db, "--name", "par", "--resamples", "0", "--training-end",
+                         allocated_on});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("dates used: allocation " + allocated_on + ", period 1 from " + allocated_on),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("NOT the registered dates (registered: period 1 from " + training_end), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("note: dates: --training-end"), std::string::npos) << text.out;
+}
+
 TEST(TrialCli, ParallelTrialFromADatabaseRecoversThePlantedEffect) {
-  const auto j = RunTrialWorkflow("par", "parallel", "21");
+  const auto j = RunTrialWorkflow("par", "parallel", "21", {}, CheckDateOverrideIsDisclosed);
   ASSERT_TRUE(j.contains("alliance")) << j.dump();
   // CONSORT: every therapist allocated, the training arm trained (logs), FFMQ at every occasion.
   int allocated = 0;
