@@ -848,7 +848,9 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
     auto* c = monitor->add_subcommand("report", "Improvement, recovery, deterioration, alliance and rupture rates");
     AddDbOptions(c, args->target);
     AddOrgOption(c, args->target);
-    c->add_option("--therapist", *therapist, "Only this therapist (rates still case-mix adjusted on all)");
+    // An id starts at 1, as the API's therapist_id: 0 must not fall back to the whole organisation.
+    InRange(c->add_option("--therapist", *therapist, "Only this therapist (rates still case-mix adjusted on all)"), 1,
+            999999999999);
     c->add_flag("--json", args->json, "JSON output");
     c->callback([&ctx, args, therapist] { ctx.exit_code = RunReport(ctx, *args, *therapist); });
   }
