@@ -64,6 +64,14 @@ int RunCreate(const CreateArgs& args) {
                               args.strata),
                   "strata");
     }
+    // A folder that does not exist is refused rather than created: a mistyped path must not leave
+    // new folders behind and a pre-registration where no one will look for it.
+    std::error_code ec;
+    if (!std::filesystem::is_directory(args.out_dir, ec)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("--out-dir is \"{}\"; expected an existing folder (nothing was recorded)", args.out_dir),
+                  "out-dir");
+    }
     ATTUNE_TRY(store, store::Store::Open(ToTarget(args.target), {.migrate = true, .create = false}));
     ATTUNE_TRY(org, ResolveOrg(store, args.target));
     ATTUNE_TRY(therapists, store.ListTherapists(org));

@@ -226,6 +226,14 @@ TEST(TrialCli, NothingIsRecordedWhenTheFilesCannotBeWritten) {
   auto bad = RunAttune({"trial", "create", "--db", db, "--name", "TD", "--seed", "7", "--out-dir", "/proc/nope"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   EXPECT_NE(bad.err.find("--out-dir"), std::string::npos) << bad.err;
+  // A folder that does not exist (a typo) is refused, not created, and nothing is recorded.
+  const std::string typo = dir + "/no-such/folder";
+  bad = RunAttune({"trial", "create", "--db", db, "--name", "TD", "--seed", "7", "--out-dir", typo});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.err.find("--out-dir is \"" + typo + "\"; expected an existing folder (nothing was recorded)"),
+            std::string::npos)
+      << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/no-such"));
   // The name is still free.
   auto good = RunAttune({"trial", "create", "--db", db, "--name", "TD", "--seed", "7", "--out-dir", dir});
   EXPECT_EQ(good.exit_code, 0) << good.err;
