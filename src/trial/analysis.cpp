@@ -415,17 +415,17 @@ std::string AnalysisText(const TrialAnalysis& a) {
   auto model = [&](const std::optional<ModelEffect>& m, const char* label) {
     if (!m) return;
     out += fmt::format("{} (n = {} clients of {} therapists; {})\n  training effect {:.3f} (SE {:.3f}, 95% CI "
-                       "{:.3f} to {:.3f}, p = {:.4f}, t on {} df); therapist ICC {:.3f}{}{}\n",
+                       "{:.3f} to {:.3f}, {}, t on {} df); therapist ICC {:.3f}{}{}\n",
                        label, m->nobs, m->therapists, m->formula, m->effect.estimate, m->effect.se, m->effect.ci_low,
-                       m->effect.ci_high, m->effect.p, m->effect.df, m->therapist_icc,
+                       m->effect.ci_high, stats::PText(m->effect.p), m->effect.df, m->therapist_icc,
                        m->converged ? "" : "; NOT CONVERGED", m->singular ? "; singular fit" : "");
   };
   model(a.alliance, "Client-rated alliance");
   model(a.outcome, "Outcome change");
   if (!a.facets.empty()) out += "FFMQ facets (ANCOVA on baseline; intervention minus control)\n";
   for (const auto& f : a.facets) {
-    out += fmt::format("  {:<9} {:<8} {:+.3f} (95% CI {:+.3f} to {:+.3f}, p = {:.4f}, n = {})\n", f.facet, f.occasion,
-                       f.effect.estimate, f.effect.ci_low, f.effect.ci_high, f.effect.p, f.n);
+    out += fmt::format("  {:<9} {:<8} {:+.3f} (95% CI {:+.3f} to {:+.3f}, {}, n = {})\n", f.facet, f.occasion,
+                       f.effect.estimate, f.effect.ci_low, f.effect.ci_high, stats::PText(f.effect.p), f.n);
   }
   if (a.mediation) {
     const auto& m = *a.mediation;

@@ -91,6 +91,22 @@ TEST(CliAnalyze, CorrelateAndRegress) {
   EXPECT_EQ(dup.exit_code, 2);
 }
 
+// A p-value too small to show in the text's digits reads "< 0.0001", never "p = 0" (JSON keeps the
+// number). Reaction ~ Days in sleepstudy: t = 9.05 on 178 df, p about 1e-16.
+TEST(CliAnalyze, TinyPValuesPrintAsBelowTheSmallestShown) {
+  auto r = RunAttune({"analyze", "regress", "--csv", Data("sleepstudy.csv"), "--formula", "Reaction ~ Days"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("p < 0.0001"), std::string::npos) << r.out;   // the F test
+  EXPECT_NE(r.out.find("  < 0.0001 ["), std::string::npos) << r.out;  // the coefficient table's p column
+  EXPECT_EQ(r.out.find("p = 0\n"), std::string::npos) << r.out;
+  auto c = RunAttune({"analyze", "correlate", "--csv", Data("sleepstudy.csv"), "--x", "Days", "--y", "Reaction"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find(", p < 0.0001, "), std::string::npos) << c.out;
+  auto j = RunAttune({"analyze", "regress", "--csv", Data("sleepstudy.csv"), "--formula", "Reaction ~ Days", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_LT(Json::parse(j.out)["coef"][1]["p"].get<double>(), 1e-4);
+}
+
 TEST(CliAnalyze, ReplicateFromCorrelationMatrixAndTherapistEffects) {
   std::string dir = TempDir("analyze");
   // The published-table route: correlations of alliance with two facets.
