@@ -198,6 +198,27 @@ TEST(TrialCli, ParallelTrialFromADatabaseRecoversThePlantedEffect) {
   // Mediation: training raised the facets (a > 0).
   ASSERT_TRUE(j["mediation"].is_object()) << j.dump();
   EXPECT_GT(j["mediation"]["a"].get<double>(), 0.0) << j["mediation"].dump();
+  // Every therapist CONSORT counts but an analysis leaves out is accounted for in notes (an FFMQ
+  // returned with an item skipped leaves that facet unscored), so the numbers reconcile.
+  std::string notes;
+  for (const auto& n : j["notes"]) notes += n.get<std::string>() + "\n";
+  for (const auto& f : j["facets"]) {
+    const int n = f["n"];
+    if (n == allocated) continue;
+    const std::string occasion = f["occasion"];
+    EXPECT_NE(notes.find("facets at " + occasion + ": " + std::to_string(allocated) + " therapists returned"),
+              std::string::npos)
+        << notes;
+    EXPECT_NE(notes.find(f["facet"].get<std::string>() + " " + std::to_string(allocated - n)), std::string::npos)
+        << f.dump() << "\n" << notes;
+  }
+  EXPECT_NE(notes.find("one skipped item leaves it unscored"), std::string::npos) << notes;
+  const int mediated = j["mediation"]["therapists"];
+  if (mediated < allocated) {
+    EXPECT_NE(notes.find("mediation: " + std::to_string(mediated) + " of " + std::to_string(allocated)),
+              std::string::npos)
+        << notes;
+  }
 }
 
 TEST(TrialCli, SteppedWedgeTrialFromADatabase) {
