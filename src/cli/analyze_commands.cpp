@@ -10,6 +10,7 @@
 
 #include "attune/stats/stats.hpp"
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 
 namespace attune::cli {
 namespace {
@@ -370,9 +371,8 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
     cmd->add_option("--x", args->x, "First column");
     cmd->add_option("--y", args->y, "Second column");
     cmd->add_option("--columns", args->columns, "Comma-separated columns for a matrix");
-    cmd->add_option("--method", args->method, "pearson|spearman")->check(CLI::IsMember({"pearson", "spearman"}));
-    cmd->add_option("--adjust", args->adjust, "p adjustment for a matrix: holm|bh|none")
-        ->check(CLI::IsMember({"holm", "bh", "none"}));
+    OneOf(cmd->add_option("--method", args->method, "pearson|spearman"), {"pearson", "spearman"});
+    OneOf(cmd->add_option("--adjust", args->adjust, "p adjustment for a matrix: holm|bh|none"), {"holm", "bh", "none"});
     cmd->add_flag("--json", args->json, "Print JSON");
     cmd->callback([args, &ctx] {
       auto df = ReadCsv(args->csv);
@@ -488,6 +488,15 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
     cmd->add_option("--max", args->max, "Highest possible response");
     cmd->add_flag("--json", args->json, "Print JSON");
     cmd->callback([args, &ctx] {
+      if (!args->reverse.empty() && (!args->min || !args->max)) {
+        ctx.exit_code = ReportError(Error{
+            ErrorCode::INVALID_ARGUMENT,
+            fmt::format("--reverse is \"{}\"; expected --min and --max with it (a reverse-keyed item is scored "
+                        "min + max - x)",
+                        args->reverse),
+            "reverse"});
+        return;
+      }
       auto df = ReadCsv(args->csv);
       if (!df) {
         ctx.exit_code = ReportError(df.error());
@@ -581,9 +590,9 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
     cmd->add_option("--y", args->y, "Outcome")->required();
     cmd->add_option("--covariates", args->covariates, "Comma-separated covariates for both models");
     cmd->add_option("--cluster", args->cluster, "Resample whole clusters (e.g. therapist column)");
-    cmd->add_option("--resamples", args->resamples, "Bootstrap resamples");
+    InRange(cmd->add_option("--resamples", args->resamples, "Bootstrap resamples"), 100, kInfinity);
     cmd->add_option("--seed", args->seed, "Random seed");
-    cmd->add_option("--level", args->level, "Confidence level");
+    Between(cmd->add_option("--level", args->level, "Confidence level"), 0, 1);
     cmd->add_flag("--json", args->json, "Print JSON");
     cmd->callback([args, &ctx] {
       auto df = ReadCsv(args->csv);

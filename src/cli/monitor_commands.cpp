@@ -857,9 +857,9 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
   {
     auto args = std::make_shared<EvalArgs>();
     auto* c = monitor->add_subcommand("evaluate", "Simulate a clinic and score the alerts against the planted truth");
-    c->add_option("--therapists", args->therapists, "Therapists")->check(CLI::Range(1, 100000));
-    c->add_option("--clients", args->clients, "Clients")->check(CLI::Range(1, 10000000));
-    c->add_option("--sessions", args->sessions, "Scheduled sessions per episode")->check(CLI::Range(3, 100));
+    InRange(c->add_option("--therapists", args->therapists, "Therapists"), 1, 100000);
+    InRange(c->add_option("--clients", args->clients, "Clients"), 1, 10000000);
+    InRange(c->add_option("--sessions", args->sessions, "Scheduled sessions per episode"), 3, 100);
     c->add_option("--seed", args->seed, "Seed of the evaluated clinic (curves use another)");
     c->add_option("--rupture-depth", args->rupture_depth,
                   "Planted rupture depth in latent alliance SD (each rupture 0.75-1.25 times it; default 1.2)");

@@ -69,7 +69,7 @@ TEST(CliAnalyze, ReliabilityJson) {
   EXPECT_NEAR(j["omega_total"].get<double>(), 0.733022335494254, 1e-4);
   auto bad = RunAttune({"analyze", "reliability", "--csv", Data("bfi.csv"), "--items", "C1,C2", "--reverse", "C2"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("min and max"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("--reverse is \"C2\"; expected --min and --max with it"), std::string::npos) << bad.err;
 }
 
 TEST(CliAnalyze, CorrelateAndRegress) {

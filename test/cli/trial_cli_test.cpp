@@ -34,10 +34,11 @@ TEST(TrialCli, PowerAndRefusals) {
 
   auto bad = RunAttune({"trial", "power", "--therapists", "2"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("therapists: 2 is outside"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("--therapists is \"2\"; expected a whole number from 4 to 100000"), std::string::npos)
+      << bad.err;
   bad = RunAttune({"trial", "simulate", "--icc", "1.5", "--sims", "2"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("icc: 1.5"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("--icc is \"1.5\"; expected a number from 0 to 0.9"), std::string::npos) << bad.err;
   bad = RunAttune({"trial", "simulate", "--design", "crossover", "--sims", "2"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("\"crossover\""), std::string::npos) << bad.err;
