@@ -52,7 +52,11 @@ json ChangeJson(const std::optional<monitor::Change>& c) {
 std::string Pct(const monitor::Rate& r) {
   if (r.n == 0) return "no episodes";  // 0 of 0 is not a rate
   std::string s = fmt::format("{:5.1f}% [{:.1f}, {:.1f}] of {}", 100 * r.rate, 100 * r.low, 100 * r.high, r.n);
-  if (r.adjusted) s += fmt::format(" (adjusted {:.1f}%)", 100 * *r.adjusted);
+  if (r.AdjustedClamped()) {
+    s += fmt::format(" (adjusted {:.1f}%, clamped from {:.1f}%)", 100 * *r.adjusted, 100 * *r.adjusted_unclamped);
+  } else if (r.adjusted) {
+    s += fmt::format(" (adjusted {:.1f}%)", 100 * *r.adjusted);
+  }
   return s;
 }
 
