@@ -10,6 +10,7 @@
 
 #include "attune/stats/stats.hpp"
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 
 namespace attune::cli {
 namespace {
@@ -88,12 +89,12 @@ void PrintOls(const OlsFit& f) {
   fmt::print("{:<16} {:>11} {:>10} {:>8} {:>10} {:>22} {:>8} {:>6}\n", "term", "estimate", "se", "t", "p", "95% CI",
              "beta", "VIF");
   for (const auto& c : f.coef) {
-    fmt::print("{:<16} {:>11.5g} {:>10.4g} {:>8.3f} {:>10.3g} [{:>9.4g}, {:>9.4g}] {:>8} {:>6}\n", c.term, c.estimate, c.se,
-               c.t, c.p, c.ci_low, c.ci_high, c.std_beta ? fmt::format("{:.3f}", *c.std_beta) : "",
+    fmt::print("{:<16} {:>11.5g} {:>10.4g} {:>8.3f} {:>10} [{:>9.4g}, {:>9.4g}] {:>8} {:>6}\n", c.term, c.estimate, c.se,
+               c.t, stats::FormatP(c.p), c.ci_low, c.ci_high, c.std_beta ? fmt::format("{:.3f}", *c.std_beta) : "",
                c.vif ? fmt::format("{:.2f}", *c.vif) : "");
   }
-  fmt::print("R^2 = {:.4f}, adjusted R^2 = {:.4f}, F({}, {}) = {:.3f}, p = {:.3g}\n", f.r2, f.adj_r2, f.df1, f.df2, f.f,
-             f.f_p);
+  fmt::print("R^2 = {:.4f}, adjusted R^2 = {:.4f}, F({}, {}) = {:.3f}, {}\n", f.r2, f.adj_r2, f.df1, f.df2, f.f,
+             stats::PText(f.f_p));
 }
 
 Json CorJson(const Correlation& c, CorrelationMethod m) {
@@ -264,16 +265,17 @@ void PrintReplicate(const Json& j) {
   fmt::print("Correlation of each facet with {} (n = {}):\n", j["correlations"][0]["y"].get<std::string>(),
              j["n"].get<std::size_t>());
   for (const auto& c : j["correlations"]) {
-    fmt::print("  {:<24} r = {:>6.3f}  95% CI [{:.3f}, {:.3f}]  p = {:.3g}\n", c["x"].get<std::string>(),
-               c["r"].get<double>(), c["ci95"][0].get<double>(), c["ci95"][1].get<double>(), c["p"].get<double>());
+    fmt::print("  {:<24} r = {:>6.3f}  95% CI [{:.3f}, {:.3f}]  {}\n", c["x"].get<std::string>(),
+               c["r"].get<double>(), c["ci95"][0].get<double>(), c["ci95"][1].get<double>(),
+               stats::PText(c["p"].get<double>()));
   }
   const auto& r = j["regression"];
-  fmt::print("Multiple regression: R^2 = {:.3f}, adjusted R^2 = {:.3f}, F({}, {}) = {:.2f}, p = {:.3g}\n",
+  fmt::print("Multiple regression: R^2 = {:.3f}, adjusted R^2 = {:.3f}, F({}, {}) = {:.2f}, {}\n",
              r["r2"].get<double>(), r["adj_r2"].get<double>(), r["df1"].get<double>(), r["df2"].get<double>(),
-             r["f"].get<double>(), r["f_p"].get<double>());
+             r["f"].get<double>(), stats::PText(r["f_p"].get<double>()));
   for (const auto& b : r["std_betas"]) {
-    fmt::print("  {:<24} beta = {:>6.3f}  p = {:.3g}{}\n", b["facet"].get<std::string>(), b["std_beta"].get<double>(),
-               b["p"].get<double>(), b["significant"].get<bool>() ? "  *" : "");
+    fmt::print("  {:<24} beta = {:>6.3f}  {}{}\n", b["facet"].get<std::string>(), b["std_beta"].get<double>(),
+               stats::PText(b["p"].get<double>()), b["significant"].get<bool>() ? "  *" : "");
   }
   fmt::print("\n{}\n{}\n", kPublished, kCaution);
 }
@@ -369,9 +371,8 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
     cmd->add_option("--x", args->x, "First column");
     cmd->add_option("--y", args->y, "Second column");
     cmd->add_option("--columns", args->columns, "Comma-separated columns for a matrix");
-    cmd->add_option("--method", args->method, "pearson|spearman")->check(CLI::IsMember({"pearson", "spearman"}));
-    cmd->add_option("--adjust", args->adjust, "p adjustment for a matrix: holm|bh|none")
-        ->check(CLI::IsMember({"holm", "bh", "none"}));
+    OneOf(cmd->add_option("--method", args->method, "pearson|spearman"), {"pearson", "spearman"});
+    OneOf(cmd->add_option("--adjust", args->adjust, "p adjustment for a matrix: holm|bh|none"), {"holm", "bh", "none"});
     cmd->add_flag("--json", args->json, "Print JSON");
     cmd->callback([args, &ctx] {
       auto df = ReadCsv(args->csv);
@@ -401,8 +402,8 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
           fmt::print("{} correlations, n = {} ({} dropped), p adjusted by {}\n", args->method, m->n, m->dropped, args->adjust);
           for (std::size_t i = 0; i < m->pairs.size(); ++i) {
             const auto& c = m->pairs[i];
-            fmt::print("  {:<14} {:<14} r = {:>7.4f}  95% CI [{:.4f}, {:.4f}]  p = {:.3g}  adj p = {:.3g}\n", c.x, c.y, c.r,
-                       c.ci_low, c.ci_high, c.p, m->p_adjusted[i]);
+            fmt::print("  {:<14} {:<14} r = {:>7.4f}  95% CI [{:.4f}, {:.4f}]  {}  adj {}\n", c.x, c.y, c.r,
+                       c.ci_low, c.ci_high, stats::PText(c.p), stats::PText(m->p_adjusted[i]));
           }
         }
         return;
@@ -419,8 +420,9 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
       if (args->json) {
         PrintJson(CorJson(*c, method));
       } else {
-        fmt::print("{} r({}, {}) = {:.4f}, n = {} ({} dropped), t({}) = {:.3f}, p = {:.3g}, 95% CI [{:.4f}, {:.4f}]\n",
-                   args->method, c->x, c->y, c->r, c->n, c->dropped, c->n - 2, c->t, c->p, c->ci_low, c->ci_high);
+        fmt::print("{} r({}, {}) = {:.4f}, n = {} ({} dropped), t({}) = {:.3f}, {}, 95% CI [{:.4f}, {:.4f}]\n",
+                   args->method, c->x, c->y, c->r, c->n, c->dropped, c->n - 2, c->t, stats::PText(c->p), c->ci_low,
+                   c->ci_high);
       }
     });
   }
@@ -486,6 +488,15 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
     cmd->add_option("--max", args->max, "Highest possible response");
     cmd->add_flag("--json", args->json, "Print JSON");
     cmd->callback([args, &ctx] {
+      if (!args->reverse.empty() && (!args->min || !args->max)) {
+        ctx.exit_code = ReportError(Error{
+            ErrorCode::INVALID_ARGUMENT,
+            fmt::format("--reverse is \"{}\"; expected --min and --max with it (a reverse-keyed item is scored "
+                        "min + max - x)",
+                        args->reverse),
+            "reverse"});
+        return;
+      }
       auto df = ReadCsv(args->csv);
       if (!df) {
         ctx.exit_code = ReportError(df.error());
@@ -579,9 +590,9 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
     cmd->add_option("--y", args->y, "Outcome")->required();
     cmd->add_option("--covariates", args->covariates, "Comma-separated covariates for both models");
     cmd->add_option("--cluster", args->cluster, "Resample whole clusters (e.g. therapist column)");
-    cmd->add_option("--resamples", args->resamples, "Bootstrap resamples");
+    InRange(cmd->add_option("--resamples", args->resamples, "Bootstrap resamples"), 100, kInfinity);
     cmd->add_option("--seed", args->seed, "Random seed");
-    cmd->add_option("--level", args->level, "Confidence level");
+    Between(cmd->add_option("--level", args->level, "Confidence level"), 0, 1);
     cmd->add_flag("--json", args->json, "Print JSON");
     cmd->callback([args, &ctx] {
       auto df = ReadCsv(args->csv);
@@ -617,11 +628,11 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
                    {"cluster", args->cluster.empty() ? Json(nullptr) : Json(args->cluster)},
                    {"clusters", r->clusters}});
       } else {
-        fmt::print("n = {} ({} dropped)\na (X->M) = {:.4f} (p = {:.3g})\nb (M->Y|X) = {:.4f} (p = {:.3g})\n"
-                   "c (total) = {:.4f} (p = {:.3g})\nc' (direct) = {:.4f} (p = {:.3g})\n"
+        fmt::print("n = {} ({} dropped)\na (X->M) = {:.4f} ({})\nb (M->Y|X) = {:.4f} ({})\n"
+                   "c (total) = {:.4f} ({})\nc' (direct) = {:.4f} ({})\n"
                    "ab (indirect) = {:.4f}, {:.0f}% percentile bootstrap CI [{:.4f}, {:.4f}] ({} resamples{}, seed {})\n",
-                   r->n, r->dropped, r->a.estimate, r->a.p, r->b.estimate, r->b.p, r->c.estimate, r->c.p,
-                   r->c_prime.estimate, r->c_prime.p, r->ab, args->level * 100, r->ab_ci_low, r->ab_ci_high, r->resamples,
+                   r->n, r->dropped, r->a.estimate, stats::PText(r->a.p), r->b.estimate, stats::PText(r->b.p),
+                   r->c.estimate, stats::PText(r->c.p), r->c_prime.estimate, stats::PText(r->c_prime.p), r->ab, args->level * 100, r->ab_ci_low, r->ab_ci_high, r->resamples,
                    args->cluster.empty() ? "" : fmt::format(" of {} clusters", r->clusters), r->seed);
       }
     });

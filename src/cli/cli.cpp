@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
@@ -19,6 +20,13 @@ int ReportError(const Error& error) {
     default:
       return static_cast<int>(Exit::FAILURE);
   }
+}
+
+Error InFile(Error error, const std::string& file) {
+  constexpr std::string_view kModuleName = "csv: ";
+  if (error.message.rfind(kModuleName, 0) == 0) error.message.erase(0, kModuleName.size());
+  error.message = fmt::format("{}: {}", file, error.message);
+  return error;
 }
 
 Result<instruments::Catalogue> LoadCatalogue(const Context& ctx) {
@@ -72,8 +80,8 @@ int Run(int argc, char** argv) {
                  "Folder of instrument definitions (env ATTUNE_INSTRUMENTS_DIR)");
   app.add_option("--overlay", ctx.overlays,
                  "Operator overlay file: licensed item text or a declared licence (repeatable)");
-  app.add_option("--use", ctx.declared_use, "The deployment's declared use (env ATTUNE_USE)")
-      ->check(CLI::IsMember({"clinical", "research", "commercial"}));
+  OneOf(app.add_option("--use", ctx.declared_use, "The deployment's declared use (env ATTUNE_USE)"),
+        {"clinical", "research", "commercial"});
 
   AddInstrumentCommands(app, ctx);
   AddAnalyzeCommands(app, ctx);

@@ -24,6 +24,11 @@ struct Context {
 //! Loads the instrument catalogue from ctx.instruments_dir and applies ctx.overlays.
 Result<instruments::Catalogue> LoadCatalogue(const Context& ctx);
 
+//! An error about the input file `file` as a whole, named the way refused rows are
+//! ("FILE: line 1, column 2: ..."): the file's name in front, replacing a leading "csv: " (the
+//! module's name for the text it was given).
+Error InFile(Error error, const std::string& file);
+
 //! Prints an Error on stderr as "attune: <message>" and returns the matching exit code.
 int ReportError(const Error& error);
 

@@ -192,11 +192,11 @@ void AddOrgCommands(CLI::App& app, Context& ctx) {
     return c;
   };
   command("show", "Print the organisation and its settings", false);
-  command("set", "Change a setting (audited as organisation.settings)", true)
-      ->add_option("--client-choice", args->client_choice,
-                   "on: clients may choose their own therapist; off: the clinic assigns")
-      ->required()
-      ->check(CLI::IsMember({"on", "off"}));
+  OneOf(command("set", "Change a setting (audited as organisation.settings)", true)
+            ->add_option("--client-choice", args->client_choice,
+                         "on: clients may choose their own therapist; off: the clinic assigns")
+            ->required(),
+        {"on", "off"});
 }
 
 void AddDbCommands(CLI::App& app, Context& ctx) {

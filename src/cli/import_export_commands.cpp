@@ -9,6 +9,7 @@
 #include "attune/service/service.hpp"
 #include "attune/store/store.hpp"
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/db_target.hpp"
 
 namespace attune::cli {
@@ -65,7 +66,10 @@ int RunImport(const Context& ctx, Kind kind, const ImportArgs& args) {
       : kind == Kind::CLIENTS  ? service.ImportClients(*org, in, options, actor)
                                : service.ImportResponses(*org, in, options, actor);
   if (tty) std::fprintf(stderr, "\n");
-  if (!report) return ReportError(report.error());
+  if (!report) {
+    // A fault of the file's header names the file, as a refused row does.
+    return ReportError(report.error().field == "header" ? InFile(report.error(), args.file) : report.error());
+  }
   for (const auto& row : report->refused) {
     if (row.column == 0) {
       fmt::print(stderr, "attune: {}: line {}: {}\n", args.file, row.line, row.reason);
@@ -146,7 +150,7 @@ void AddImportExportCommands(CLI::App& app, Context& ctx) {
     auto* command = exporter->add_subcommand(name, help);
     AddDbOptions(command, args->target);
     AddOrgOption(command, args->target);
-    command->add_option("--format", args->format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
+    OneOf(command->add_option("--format", args->format, "csv or json"), {"csv", "json"});
     command->add_option("--instrument", args->instrument, "Only this instrument (gives item columns)");
     command->add_option("--output,-o", args->output, "File to write (default: standard output)");
     auto* deidentify = command->add_flag("--deidentify", args->deidentify,

@@ -15,6 +15,7 @@
 #include "attune/instruments/instruments.hpp"
 #include "attune/instruments/json.hpp"
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 
 namespace attune::cli {
 namespace {
@@ -178,7 +179,7 @@ int RunScore(const Context& ctx, const ScoreArgs& args) {
     std::string output;
     output.reserve(input->size() + input->size() / 2);
     auto batch = instruments::ScoreCsv(in, *input, output);
-    if (!batch) return ReportError(batch.error());
+    if (!batch) return ReportError(InFile(batch.error(), args.csv));
     for (const auto& row : batch->refused) {
       if (row.column > 0) {
         fmt::print(stderr, "attune: {}: line {}, column {}: {}\n", args.csv, row.line, row.column, row.reason);

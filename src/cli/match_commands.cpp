@@ -14,6 +14,7 @@
 #include "attune/service/matching.hpp"
 #include "attune/sim/sim.hpp"
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/db_target.hpp"
 
 namespace attune::cli {
@@ -637,15 +638,14 @@ void AddMatchCommands(CLI::App& app, Context& ctx) {
   // The stored model's refit rule, shared by rank and assign.
   auto add_freshness = [](CLI::App* cmd, service::ModelFreshness& f) {
     cmd->add_flag("--refit", f.force_refit, "Refit the stored model first, whatever its age");
-    cmd->add_option("--refit-growth", f.refit_growth,
-                    "Refit when stored responses grew by more than this fraction since the fit (default 0.10)")
-        ->check(CLI::NonNegativeNumber);
+    InRange(cmd->add_option("--refit-growth", f.refit_growth,
+                            "Refit when stored responses grew by more than this fraction since the fit (default 0.10)"),
+            0, kInfinity);
   };
 
   auto add_objective = [](CLI::App* cmd, std::string& objective, double& blend) {
-    cmd->add_option("--objective", objective, "alliance | outcome | blend")
-        ->check(CLI::IsMember({"alliance", "outcome", "blend"}));
-    cmd->add_option("--blend-weight", blend, "Alliance share of the blend")->check(CLI::Range(0.0, 1.0));
+    OneOf(cmd->add_option("--objective", objective, "alliance | outcome | blend"), {"alliance", "outcome", "blend"});
+    InRange(cmd->add_option("--blend-weight", blend, "Alliance share of the blend"), 0, 1);
   };
 
   auto fit_args = std::make_shared<FitArgs>();

@@ -52,7 +52,11 @@ json ChangeJson(const std::optional<monitor::Change>& c) {
 std::string Pct(const monitor::Rate& r) {
   if (r.n == 0) return "no episodes";  // 0 of 0 is not a rate
   std::string s = fmt::format("{:5.1f}% [{:.1f}, {:.1f}] of {}", 100 * r.rate, 100 * r.low, 100 * r.high, r.n);
-  if (r.adjusted) s += fmt::format(" (adjusted {:.1f}%)", 100 * *r.adjusted);
+  if (r.AdjustedClamped()) {
+    s += fmt::format(" (adjusted {:.1f}%, clamped from {:.1f}%)", 100 * *r.adjusted, 100 * *r.adjusted_unclamped);
+  } else if (r.adjusted) {
+    s += fmt::format(" (adjusted {:.1f}%)", 100 * *r.adjusted);
+  }
   return s;
 }
 
@@ -848,16 +852,18 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
     auto* c = monitor->add_subcommand("report", "Improvement, recovery, deterioration, alliance and rupture rates");
     AddDbOptions(c, args->target);
     AddOrgOption(c, args->target);
-    c->add_option("--therapist", *therapist, "Only this therapist (rates still case-mix adjusted on all)");
+    // An id starts at 1, as the API's therapist_id: 0 must not fall back to the whole organisation.
+    InRange(c->add_option("--therapist", *therapist, "Only this therapist (rates still case-mix adjusted on all)"), 1,
+            999999999999);
     c->add_flag("--json", args->json, "JSON output");
     c->callback([&ctx, args, therapist] { ctx.exit_code = RunReport(ctx, *args, *therapist); });
   }
   {
     auto args = std::make_shared<EvalArgs>();
     auto* c = monitor->add_subcommand("evaluate", "Simulate a clinic and score the alerts against the planted truth");
-    c->add_option("--therapists", args->therapists, "Therapists")->check(CLI::Range(1, 100000));
-    c->add_option("--clients", args->clients, "Clients")->check(CLI::Range(1, 10000000));
-    c->add_option("--sessions", args->sessions, "Scheduled sessions per episode")->check(CLI::Range(3, 100));
+    InRange(c->add_option("--therapists", args->therapists, "Therapists"), 1, 100000);
+    InRange(c->add_option("--clients", args->clients, "Clients"), 1, 10000000);
+    InRange(c->add_option("--sessions", args->sessions, "Scheduled sessions per episode"), 3, 100);
     c->add_option("--seed", args->seed, "Seed of the evaluated clinic (curves use another)");
     c->add_option("--rupture-depth", args->rupture_depth,
                   "Planted rupture depth in latent alliance SD (each rupture 0.75-1.25 times it; default 1.2)");

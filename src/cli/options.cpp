@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -49,6 +50,42 @@ CLI::Option* InRange(CLI::Option* option, double lo, double hi) {
         if (std::isinf(hi)) Refuse(option, value, fmt::format("{} of at least {}", kind, Bound(lo)));
         if (std::isinf(lo)) Refuse(option, value, fmt::format("{} of at most {}", kind, Bound(hi)));
         Refuse(option, value, fmt::format("{} from {} to {}", kind, Bound(lo), Bound(hi)));
+      },
+      ""));
+  return option;
+}
+
+CLI::Option* Between(CLI::Option* option, double lo, double hi) {
+  option->check(CLI::Validator(
+      [option, lo, hi](std::string& value) -> std::string {
+        double v = 0;
+        if (!ReadNumber(value, &v)) return {};  // CheckNumericOptions names the fault
+        if (v > lo && v < hi) return {};
+        Refuse(option, value, fmt::format("a number greater than {} and less than {}", Bound(lo), Bound(hi)));
+      },
+      ""));
+  return option;
+}
+
+CLI::Option* OneOf(CLI::Option* option, std::vector<std::string> values) {
+  option->check(CLI::Validator(
+      [option, values = std::move(values)](std::string& value) -> std::string {
+        if (std::find(values.begin(), values.end(), value) != values.end()) return {};
+        std::string list;
+        for (const auto& v : values) list += (list.empty() ? "" : ", ") + v;
+        Refuse(option, value, "one of " + list);
+      },
+      ""));
+  return option;
+}
+
+CLI::Option* ZeroOrAtLeast(CLI::Option* option, double least, const std::string& zero_means) {
+  option->check(CLI::Validator(
+      [option, least, zero_means](std::string& value) -> std::string {
+        double v = 0;
+        if (!ReadNumber(value, &v)) return {};  // CheckNumericOptions names the fault
+        if (v == 0 || v >= least) return {};
+        Refuse(option, value, fmt::format("0 ({}) or at least {}", zero_means, Bound(least)));
       },
       ""));
   return option;

@@ -4,8 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace attune::cli {
 
@@ -15,9 +17,24 @@ class OptionValueError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+//! An unbounded side of a range.
+inline constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
 //! Refuses a value of `option` outside [lo, hi] (either bound may be infinite). A value that is not
 //! a number passes here and is refused by CheckNumericOptions.
 CLI::Option* InRange(CLI::Option* option, double lo, double hi);
+
+//! Refuses a value of `option` that is not greater than lo and less than hi (an open interval, such as
+//! a confidence level in (0, 1)).
+CLI::Option* Between(CLI::Option* option, double lo, double hi);
+
+//! Refuses a value of `option` not among `values`, as
+//! "--format is "xml"; expected one of csv, json" (CLI11's IsMember says "xml not in {csv,json}").
+CLI::Option* OneOf(CLI::Option* option, std::vector<std::string> values);
+
+//! Refuses a value of `option` that is neither 0 nor at least `least` (e.g. bootstrap resamples:
+//! 0 = none).
+CLI::Option* ZeroOrAtLeast(CLI::Option* option, double least, const std::string& zero_means);
 
 //! Refuses a blank value (empty or only white space) of a text option.
 CLI::Option* NotBlank(CLI::Option* option);

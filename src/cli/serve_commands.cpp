@@ -17,6 +17,7 @@
 #include "attune/api/api.hpp"
 #include "attune/service/clinic.hpp"
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/db_target.hpp"
 
 namespace attune::cli {
@@ -194,13 +195,13 @@ void AddServeCommands(CLI::App& app, Context& ctx) {
   auto* serve = app.add_subcommand("serve", "Run the HTTP API server (docs/api.md)");
   AddDbOptions(serve, serve_args->target);
   serve->add_option("--bind", serve_args->bind, "Address to listen on");
-  serve->add_option("--port", serve_args->port, "Port to listen on (0 = any free port)")->check(CLI::Range(0, 65535));
-  serve->add_option("--threads", serve_args->threads, "Worker threads (one database connection each)")
-      ->check(CLI::Range(1, 1024));
+  InRange(serve->add_option("--port", serve_args->port, "Port to listen on (0 = any free port)"), 0, 65535);
+  InRange(serve->add_option("--threads", serve_args->threads, "Worker threads (one database connection each)"), 1,
+          1024);
   serve->add_option("--static", serve_args->static_dir, "Folder of the web app's built files (if present)");
-  serve->add_option("--model-refresh", serve_args->model_refresh_seconds,
-                    "Seconds between refreshes of the matching models (refit once data grew; 0 = only at start)")
-      ->check(CLI::Range(0, 86400));
+  InRange(serve->add_option("--model-refresh", serve_args->model_refresh_seconds,
+                    "Seconds between refreshes of the matching models (refit once data grew; 0 = only at start)"),
+          0, 86400);
   serve->add_flag("--no-client-choice", serve_args->no_client_choice,
                   "Clients may not choose their therapist (POST /clients/{id}/choice is refused)");
   serve->callback([serve, serve_args, &ctx] {
@@ -222,9 +223,8 @@ void AddServeCommands(CLI::App& app, Context& ctx) {
   AddDbOptions(add, user_args->target);
   AddOrgOption(add, user_args->target);
   add->add_option("--handle", user_args->handle, "Sign-in name")->required();
-  add->add_option("--role", user_args->role, "Role")
-      ->required()
-      ->check(CLI::IsMember({"admin", "coordinator", "therapist", "researcher", "client"}));
+  OneOf(add->add_option("--role", user_args->role, "Role")->required(),
+        {"admin", "coordinator", "therapist", "researcher", "client"});
   add->add_option("--therapist-id", user_args->therapist_id, "The therapist this user is (role therapist)");
   add->add_option("--client-id", user_args->client_id, "The client this user is (role client)");
   add->add_flag("--password-stdin", user_args->password_stdin, "Read the password from stdin instead of generating one");

@@ -13,6 +13,7 @@
 #include "attune/sim/sim.hpp"
 #include "attune/store/store.hpp"
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #ifdef ATTUNE_HAS_TRIAL
 #include "cli/trial_record.hpp"
 #endif
@@ -646,7 +647,8 @@ void AddSimCommands(CLI::App& app, Context& ctx) {
                      "through the monitor, which raises their alerts");
   clinic->add_option("--trial", args->trial_name,
                      "Run a mindfulness-training trial after the history (needs --db; docs/simulation.md)");
-  clinic->add_option("--design", args->trial_design, "Trial design: parallel | stepped-wedge");
+  OneOf(clinic->add_option("--design", args->trial_design, "Trial design: parallel | stepped-wedge"),
+        {"parallel", "stepped-wedge"});
   clinic->add_option("--steps", args->trial_steps, "Stepped wedge: crossover steps (default 3)");
   clinic->add_option("--trial-clients", args->trial_clients, "New clients per trial period (default: --clients)");
   clinic->add_option("--training-effect", args->training_effect,

@@ -14,6 +14,7 @@
 #include "attune/store/store.hpp"
 #include "attune/trial/trial.hpp"
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/db_target.hpp"
 #include "cli/trial_record.hpp"
 
@@ -63,6 +64,14 @@ int RunCreate(const CreateArgs& args) {
                               "nonreact)",
                               args.strata),
                   "strata");
+    }
+    // A folder that does not exist is refused rather than created: a mistyped path must not leave
+    // new folders behind and a pre-registration where no one will look for it.
+    std::error_code ec;
+    if (!std::filesystem::is_directory(args.out_dir, ec)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("--out-dir is \"{}\"; expected an existing folder (nothing was recorded)", args.out_dir),
+                  "out-dir");
     }
     ATTUNE_TRY(store, store::Store::Open(ToTarget(args.target), {.migrate = true, .create = false}));
     ATTUNE_TRY(org, ResolveOrg(store, args.target));
@@ -128,6 +137,24 @@ int RunCreate(const CreateArgs& args) {
   return code ? *code : ReportError(code.error());
 }
 
+// Says which dates of the analysis are not the registered ones: an override changes which clients
+// and FFMQ forms fall in each period, so the reader must know the analysis departs from the plan.
+std::string DatesNote(const trial::AnalysisDates& d) {
+  std::vector<std::string> parts;
+  const auto differs = [&parts](const char* option, const std::string& used, const std::string& registered) {
+    if (used == registered) return;
+    parts.push_back(registered.empty() ? fmt::format("{} {} (none registered)", option, used)
+                    : used.empty()     ? fmt::format("{} not used (registered {})", option, registered)
+                                       : fmt::format("{} {} instead of the registered {}", option, used, registered));
+  };
+  const auto first = [](const std::vector<std::string>& v) { return v.empty() ? std::string() : v.front(); };
+  differs("--training-end", first(d.period_starts), first(d.registered_period_starts));
+  differs("--followup-from", d.followup_from, d.registered_followup_from);
+  std::string joined;
+  for (const auto& p : parts) joined += (joined.empty() ? "" : "; ") + p;
+  return fmt::format("dates: {}; this analysis departs from the pre-registered schedule", joined);
+}
+
 struct AnalyseArgs {
   DbTarget target;
   std::string name, training_end, followup_from;
@@ -190,6 +217,14 @@ Result<int> Analyse(const AnalyseArgs& args) {
     if (!IsCalendarDate(followup_from)) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
                   fmt::format("--followup-from: \"{}\" is not a date (YYYY-MM-DD)", followup_from), "followup-from");
+    }
+    if (followup_from < training_end && args.followup_from.empty()) {
+      // The follow-up date is the registered one: blame the option the user gave.
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("--training-end is \"{}\"; expected a date on or before the registered follow-up date "
+                              "{} (recorded by trial create --followup-from)",
+                              training_end, followup_from),
+                  "training-end");
     }
     if (followup_from < training_end) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
@@ -343,6 +378,10 @@ Result<int> Analyse(const AnalyseArgs& args) {
   trial::AnalysisOptions options;
   options.mediation_resamples = args.resamples;
   ATTUNE_TRY(analysis, trial::Analyse(data, options));
+  analysis.dates = trial::AnalysisDates{start, spec.period_starts, spec.followup_from, period_starts, followup_from};
+  if (analysis.dates->DepartsFromRegistration()) {
+    analysis.notes.insert(analysis.notes.begin(), DatesNote(*analysis.dates));
+  }
   if (args.json) {
     fmt::print("{}", trial::AnalysisJson(analysis));
   } else {
@@ -421,15 +460,18 @@ int RunSimulate(const SimArgs& args) {
 }
 
 void AddSimOptions(CLI::App* command, SimArgs& args) {
-  command->add_option("--therapists", args.params.therapists, "Therapists in the trial");
+  const auto range = [](CLI::Option* option, trial::ParamRange r) { InRange(option, r.lo, r.hi); };
+  range(command->add_option("--therapists", args.params.therapists, "Therapists in the trial"),
+        trial::kTherapistsRange);
   command->add_option("--clients-per-therapist", args.params.clients_per_therapist,
                       "Clients per therapist over the whole trial (split evenly over the periods)");
-  command->add_option("--effect", args.params.effect, "Training effect on client-rated alliance (SD units)");
-  command->add_option("--icc", args.params.icc, "Therapist share of alliance variance");
+  range(command->add_option("--effect", args.params.effect, "Training effect on client-rated alliance (SD units)"),
+        trial::kEffectRange);
+  range(command->add_option("--icc", args.params.icc, "Therapist share of alliance variance"), trial::kIccRange);
   command->add_option("--sims", args.sims, "Number of simulated trials");
   command->add_option("--seed", args.seed, "Random seed (same seed, same figures)");
-  command->add_option("--design", args.design, "parallel | stepped-wedge");
-  command->add_option("--steps", args.params.steps, "Stepped wedge: crossover steps");
+  OneOf(command->add_option("--design", args.design, "parallel | stepped-wedge"), {"parallel", "stepped-wedge"});
+  range(command->add_option("--steps", args.params.steps, "Stepped wedge: crossover steps"), trial::kStepsRange);
   command->add_flag("--intercept-only", args.intercept_only,
                     "Fit (1 | therapist) instead of (1 + period | therapist) (parallel design)");
   command->add_flag("--json", args.json, "Print JSON");
@@ -505,7 +547,7 @@ void AddTrialCommands(CLI::App& app, Context& ctx) {
   AddDbOptions(create, create_args->target);
   AddOrgOption(create, create_args->target);
   create->add_option("--name", create_args->name, "Trial name ([A-Za-z0-9_-])")->required();
-  create->add_option("--design", create_args->design, "parallel | stepped-wedge");
+  OneOf(create->add_option("--design", create_args->design, "parallel | stepped-wedge"), {"parallel", "stepped-wedge"});
   create->add_option("--arms", create_args->arms, "Arms, intervention first (parallel)");
   create->add_option("--strata", create_args->strata, "Stratify on this baseline FFMQ-39 facet (median split)");
   create->add_option("--steps", create_args->steps, "Stepped wedge: crossover steps");
@@ -529,7 +571,8 @@ void AddTrialCommands(CLI::App& app, Context& ctx) {
                       "Date training ended (YYYY-MM-DD): episodes from then are period 1; FFMQ from then is post "
                       "(parallel; default: the schedule recorded with the allocation)");
   analyse->add_option("--followup-from", analyse_args->followup_from, "Date from which an FFMQ is follow-up");
-  analyse->add_option("--resamples", analyse_args->resamples, "Mediation bootstrap resamples (0 = none)");
+  ZeroOrAtLeast(analyse->add_option("--resamples", analyse_args->resamples, "Mediation bootstrap resamples (0 = none)"),
+                100, "no mediation");
   analyse->add_flag("--json", analyse_args->json, "Print JSON");
   analyse->callback([&ctx, analyse_args] {
     auto code = Analyse(*analyse_args);

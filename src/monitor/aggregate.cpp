@@ -231,7 +231,10 @@ Report Aggregate(const std::vector<EpisodeSummary>& episodes) {
       ++n;
     }
     if (n == 0) return;
-    r.adjusted = std::clamp(org_rate + (o - ex) / static_cast<double>(n), 0.0, 1.0);
+    // A rate outside [0, 1] cannot be read as a share of episodes: the rate is clamped and the
+    // unclamped value kept, so a reader sees how far past the bound the therapist was.
+    r.adjusted_unclamped = org_rate + (o - ex) / static_cast<double>(n);
+    r.adjusted = std::clamp(*r.adjusted_unclamped, 0.0, 1.0);
   };
   for (auto& g : report.therapists) {
     adjust(g.reliable_improvement, g.therapist, used, ri, e_ri, report.organisation.reliable_improvement.rate);
@@ -242,7 +245,8 @@ Report Aggregate(const std::vector<EpisodeSummary>& episodes) {
   report.adjustment = fmt::format(
       "indirect standardisation on intake severity (z within outcome scale): OLS of each indicator on intake "
       "over {} episodes, each episode's expected chance clamped to [0, 1]; adjusted = organisation rate + "
-      "(observed - expected)",
+      "(observed - expected), clamped to [0, 1]: a therapist shown at 0% (or 100%) did better (worse) than expected "
+      "by more than the organisation's rate, and the unclamped value is given beside it",
       used.size());
   return report;
 }

@@ -7,7 +7,11 @@ using nlohmann::json;
 
 json RateJson(const Rate& r) {
   json j{{"events", r.events}, {"n", r.n}, {"rate", r.rate}, {"ci_low", r.low}, {"ci_high", r.high}};
-  if (r.adjusted) j["adjusted"] = *r.adjusted;
+  if (r.adjusted) {
+    j["adjusted"] = *r.adjusted;
+    j["adjusted_clamped"] = r.AdjustedClamped();
+    j["adjusted_unclamped"] = r.adjusted_unclamped ? json(*r.adjusted_unclamped) : json(nullptr);
+  }
   return j;
 }
 

@@ -161,6 +161,11 @@ Result<ModelEffect> FitTrainingModel(const TrialData& data, const AnalysisOption
   return m;
 }
 
+// Whether any facet was scored on the occasion: the FFMQ-39 was returned (what CONSORT counts).
+bool Measured(const FacetScores& f) {
+  return std::any_of(f.begin(), f.end(), [](const auto& v) { return v.has_value(); });
+}
+
 std::vector<ConsortArm> Consort(const TrialData& data, int min_sessions) {
   std::vector<std::string> order;
   std::map<std::string, ConsortArm> arms;
@@ -174,9 +179,6 @@ std::vector<ConsortArm> Consort(const TrialData& data, int min_sessions) {
     return ai != bi ? ai : (a.arm != b.arm ? a.arm < b.arm : a.therapist_id < b.therapist_id);
   });
   std::map<Id, std::string> arm_of;
-  auto measured = [](const FacetScores& f) {
-    return std::any_of(f.begin(), f.end(), [](const auto& v) { return v.has_value(); });
-  };
   std::map<std::string, std::set<Id>> analysed_therapists;
   for (const auto& t : sorted) {
     const std::string k = key(t);
@@ -189,9 +191,9 @@ std::vector<ConsortArm> Consort(const TrialData& data, int min_sessions) {
     ++a.allocated;
     a.received_training += t.training_sessions >= min_sessions ? 1 : 0;
     a.withdrew += t.withdrew ? 1 : 0;
-    a.baseline_measured += measured(t.baseline) ? 1 : 0;
-    a.post_measured += measured(t.post) ? 1 : 0;
-    a.followup_measured += measured(t.followup) ? 1 : 0;
+    a.baseline_measured += Measured(t.baseline) ? 1 : 0;
+    a.post_measured += Measured(t.post) ? 1 : 0;
+    a.followup_measured += Measured(t.followup) ? 1 : 0;
   }
   for (const auto& c : data.clients) {
     ConsortArm& a = arms[arm_of[c.therapist_id]];
@@ -213,17 +215,28 @@ std::vector<ConsortArm> Consort(const TrialData& data, int min_sessions) {
   return out;
 }
 
+// Why a facet analysis has fewer therapists than CONSORT's forms: a form was returned, but the
+// facet could not be scored on it.
+constexpr const char* kUnscoredFacet =
+    "a facet is scored only when every one of its items is answered (ffmq39 min_answered = its item count), so "
+    "one skipped item leaves it unscored";
+
 void FacetEffects(const TrialData& data, const AnalysisOptions& options, TrialAnalysis& out) {
   for (const char* occasion : {"post", "followup"}) {
+    const bool post = std::string(occasion) == "post";
+    std::size_t forms = 0;  // therapists with a form at baseline and at the occasion
+    for (const auto& t : data.therapists) forms += Measured(t.baseline) && Measured(post ? t.post : t.followup) ? 1 : 0;
+    std::vector<std::string> lost;
     for (std::size_t f = 0; f < kFacetNames.size(); ++f) {
       std::vector<double> y, x, base;
       for (const auto& t : data.therapists) {
-        const auto& later = std::string(occasion) == "post" ? t.post[f] : t.followup[f];
+        const auto& later = post ? t.post[f] : t.followup[f];
         if (!later || !t.baseline[f]) continue;
         y.push_back(*later);
         x.push_back(Intervention(data, t) ? 1.0 : 0.0);
         base.push_back(*t.baseline[f]);
       }
+      if (y.size() < forms) lost.push_back(fmt::format("{} {}", kFacetNames[f], forms - y.size()));
       if (y.size() < 5) {
         out.notes.push_back(fmt::format("facet {} at {}: {} therapists measured at baseline and {}; ANCOVA needs 5",
                                         kFacetNames[f], occasion, y.size(), occasion));
@@ -247,6 +260,13 @@ void FacetEffects(const TrialData& data, const AnalysisOptions& options, TrialAn
       e.effect = WithT(c.estimate, c.se, fit->df2, options.level);
       out.facets.push_back(e);
     }
+    if (!lost.empty()) {
+      std::string joined;
+      for (const auto& l : lost) joined += (joined.empty() ? "" : ", ") + l;
+      out.notes.push_back(fmt::format("facets at {}: {} therapists returned an FFMQ-39 at baseline and {}; therapists "
+                                      "lost to each facet's ANCOVA: {}; {}",
+                                      occasion, forms, occasion, joined, kUnscoredFacet));
+    }
   }
 }
 
@@ -259,6 +279,7 @@ void MediationEffects(const TrialData& data, const AnalysisOptions& options, Tri
     s[c.period == 0 ? 1 : 3] += 1;
   }
   std::vector<double> x, m, y;
+  std::size_t no_forms = 0, unscored = 0, no_clients = 0;  // why therapists are left out
   for (const auto& t : data.therapists) {
     // Facet composite: the two facets Razzaque et al. found individually predictive.
     const auto& b3 = t.baseline[3];
@@ -266,10 +287,27 @@ void MediationEffects(const TrialData& data, const AnalysisOptions& options, Tri
     const auto& p3 = t.post[3];
     const auto& p4 = t.post[4];
     const auto it = sums.find(t.therapist_id);
-    if (!b3 || !b4 || !p3 || !p4 || it == sums.end() || it->second[1] == 0 || it->second[3] == 0) continue;
+    if (!Measured(t.baseline) || !Measured(t.post)) {
+      ++no_forms;
+      continue;
+    }
+    if (!b3 || !b4 || !p3 || !p4) {
+      ++unscored;
+      continue;
+    }
+    if (it == sums.end() || it->second[1] == 0 || it->second[3] == 0) {
+      ++no_clients;
+      continue;
+    }
     x.push_back(Intervention(data, t) ? 1.0 : 0.0);
     m.push_back((*p3 + *p4) / 2 - (*b3 + *b4) / 2);
     y.push_back(it->second[2] / it->second[3] - it->second[0] / it->second[1]);
+  }
+  if (x.size() < data.therapists.size()) {
+    out.notes.push_back(fmt::format("mediation: {} of {} therapists; left out: {} without an FFMQ-39 at baseline and "
+                                    "post, {} with nonjudge or nonreact unscored at one of them (a skipped item), {} "
+                                    "without clients rating the alliance in both period 0 and period 1",
+                                    x.size(), data.therapists.size(), no_forms, unscored, no_clients));
   }
   if (x.size() < 8) {
     out.notes.push_back(fmt::format("mediation: {} therapists have facets at baseline and post and clients in periods "
@@ -344,6 +382,15 @@ Result<TrialAnalysis> Analyse(const TrialData& data, const AnalysisOptions& opti
 
 std::string AnalysisJson(const TrialAnalysis& a) {
   nlohmann::ordered_json j;
+  if (a.dates) {
+    const auto& d = *a.dates;
+    const auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(s); };
+    j["dates"] = {{"allocated_on", d.allocated_on},
+                  {"registered", {{"period_starts", d.registered_period_starts},
+                                  {"followup_from", or_null(d.registered_followup_from)}}},
+                  {"used", {{"period_starts", d.period_starts}, {"followup_from", or_null(d.followup_from)}}},
+                  {"departs_from_registration", d.DepartsFromRegistration()}};
+  }
   auto& consort = j["consort"] = nlohmann::ordered_json::array();
   for (const auto& c : a.consort) {
     consort.push_back({{"arm", c.arm},
@@ -379,7 +426,22 @@ std::string AnalysisJson(const TrialAnalysis& a) {
 }
 
 std::string AnalysisText(const TrialAnalysis& a) {
-  std::string out = "CONSORT flow\n";
+  std::string out;
+  if (a.dates) {
+    const auto& d = *a.dates;
+    const auto schedule = [&](const std::vector<std::string>& starts, const std::string& followup) {
+      if (starts.empty() && followup.empty()) return std::string("none");
+      std::string s;
+      for (std::size_t k = 0; k < starts.size(); ++k) s += fmt::format("{}period {} from {}", k ? ", " : "", k + 1, starts[k]);
+      return s + (followup.empty() ? "" : fmt::format("{}follow-up from {}", s.empty() ? "" : ", ", followup));
+    };
+    out += fmt::format("dates used: allocation {}, {}\n", d.allocated_on, schedule(d.period_starts, d.followup_from));
+    if (d.DepartsFromRegistration()) {
+      out += fmt::format("  NOT the registered dates (registered: {})\n",
+                         schedule(d.registered_period_starts, d.registered_followup_from));
+    }
+  }
+  out += "CONSORT flow\n";
   for (const auto& c : a.consort) {
     out += fmt::format("  {}: {} therapists allocated, {} trained, {} withdrew; FFMQ at baseline/post/follow-up "
                        "{}/{}/{}; {} clients ({} with alliance, {} dropped out, {} with outcome); analysed {} "
@@ -391,17 +453,17 @@ std::string AnalysisText(const TrialAnalysis& a) {
   auto model = [&](const std::optional<ModelEffect>& m, const char* label) {
     if (!m) return;
     out += fmt::format("{} (n = {} clients of {} therapists; {})\n  training effect {:.3f} (SE {:.3f}, 95% CI "
-                       "{:.3f} to {:.3f}, p = {:.4f}, t on {} df); therapist ICC {:.3f}{}{}\n",
+                       "{:.3f} to {:.3f}, {}, t on {} df); therapist ICC {:.3f}{}{}\n",
                        label, m->nobs, m->therapists, m->formula, m->effect.estimate, m->effect.se, m->effect.ci_low,
-                       m->effect.ci_high, m->effect.p, m->effect.df, m->therapist_icc,
+                       m->effect.ci_high, stats::PText(m->effect.p), m->effect.df, m->therapist_icc,
                        m->converged ? "" : "; NOT CONVERGED", m->singular ? "; singular fit" : "");
   };
   model(a.alliance, "Client-rated alliance");
   model(a.outcome, "Outcome change");
   if (!a.facets.empty()) out += "FFMQ facets (ANCOVA on baseline; intervention minus control)\n";
   for (const auto& f : a.facets) {
-    out += fmt::format("  {:<9} {:<8} {:+.3f} (95% CI {:+.3f} to {:+.3f}, p = {:.4f}, n = {})\n", f.facet, f.occasion,
-                       f.effect.estimate, f.effect.ci_low, f.effect.ci_high, f.effect.p, f.n);
+    out += fmt::format("  {:<9} {:<8} {:+.3f} (95% CI {:+.3f} to {:+.3f}, {}, n = {})\n", f.facet, f.occasion,
+                       f.effect.estimate, f.effect.ci_low, f.effect.ci_high, stats::PText(f.effect.p), f.n);
   }
   if (a.mediation) {
     const auto& m = *a.mediation;

@@ -71,16 +71,16 @@ nlohmann::ordered_json PropJson(const Proportion& p) {
 }  // namespace
 
 Result<void> Validate(const TrialSimParams& p) {
-  ATTUNE_CHECK(Range("therapists", p.therapists, 4, 100000));
-  ATTUNE_CHECK(Range("steps", p.steps, 1, 24));
+  ATTUNE_CHECK(Range("therapists", p.therapists, kTherapistsRange.lo, kTherapistsRange.hi));
+  ATTUNE_CHECK(Range("steps", p.steps, kStepsRange.lo, kStepsRange.hi));
   if (p.clients_per_therapist < Periods(p) || p.clients_per_therapist > 100000) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("clients_per_therapist: {} is outside {}..100000 (at least one client per period)",
                             p.clients_per_therapist, Periods(p)),
                 "clients_per_therapist");
   }
-  ATTUNE_CHECK(Range("effect", p.effect, -5, 5));
-  ATTUNE_CHECK(Range("icc", p.icc, 0, 0.9));
+  ATTUNE_CHECK(Range("effect", p.effect, kEffectRange.lo, kEffectRange.hi));
+  ATTUNE_CHECK(Range("icc", p.icc, kIccRange.lo, kIccRange.hi));
   ATTUNE_CHECK(Range("facet_shift", p.facet_shift, 0.01, 3));
   ATTUNE_CHECK(Range("facet_change_sd", p.facet_change_sd, 0, 3));
   ATTUNE_CHECK(Range("facet_error_sd", p.facet_error_sd, 0, 3));

@@ -69,7 +69,7 @@ TEST(CliAnalyze, ReliabilityJson) {
   EXPECT_NEAR(j["omega_total"].get<double>(), 0.733022335494254, 1e-4);
   auto bad = RunAttune({"analyze", "reliability", "--csv", Data("bfi.csv"), "--items", "C1,C2", "--reverse", "C2"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("min and max"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("--reverse is \"C2\"; expected --min and --max with it"), std::string::npos) << bad.err;
 }
 
 TEST(CliAnalyze, CorrelateAndRegress) {
@@ -89,6 +89,22 @@ TEST(CliAnalyze, CorrelateAndRegress) {
   EXPECT_TRUE(rj["coef"][0]["std_beta"].is_null());
   auto dup = RunAttune({"analyze", "regress", "--csv", Data("bfi_scales.csv"), "--formula", "O ~ A + A"});
   EXPECT_EQ(dup.exit_code, 2);
+}
+
+// A p-value too small to show in the text's digits reads "< 0.0001", never "p = 0" (JSON keeps the
+// number). Reaction ~ Days in sleepstudy: t = 9.05 on 178 df, p about 1e-16.
+TEST(CliAnalyze, TinyPValuesPrintAsBelowTheSmallestShown) {
+  auto r = RunAttune({"analyze", "regress", "--csv", Data("sleepstudy.csv"), "--formula", "Reaction ~ Days"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("p < 0.0001"), std::string::npos) << r.out;   // the F test
+  EXPECT_NE(r.out.find("  < 0.0001 ["), std::string::npos) << r.out;  // the coefficient table's p column
+  EXPECT_EQ(r.out.find("p = 0\n"), std::string::npos) << r.out;
+  auto c = RunAttune({"analyze", "correlate", "--csv", Data("sleepstudy.csv"), "--x", "Days", "--y", "Reaction"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find(", p < 0.0001, "), std::string::npos) << c.out;
+  auto j = RunAttune({"analyze", "regress", "--csv", Data("sleepstudy.csv"), "--formula", "Reaction ~ Days", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_LT(Json::parse(j.out)["coef"][1]["p"].get<double>(), 1e-4);
 }
 
 TEST(CliAnalyze, ReplicateFromCorrelationMatrixAndTherapistEffects) {

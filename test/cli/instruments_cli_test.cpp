@@ -95,6 +95,9 @@ TEST(CliScore, CsvExitCodes) {
   auto bad = RunAttune({"score", "phq9", "--csv", dir + "/bad.csv"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_TRUE(bad.out.empty());
+  // Named as the file, as a refused row is (it said "csv: line 1, ...").
+  EXPECT_EQ(bad.err.rfind("attune: " + dir + "/bad.csv: line 1, column 2: \"q1\" is not an item of phq9", 0), 0u)
+      << bad.err;
   auto absent = RunAttune({"score", "phq9", "--csv", dir + "/absent.csv"});
   EXPECT_EQ(absent.exit_code, 2);
 }

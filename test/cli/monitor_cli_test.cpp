@@ -164,6 +164,18 @@ TEST(MonitorCli, DatabaseCommands) {
   auto rj = json::parse(report.out);
   EXPECT_GT(rj.at("organisation").at("episodes").get<int>(), 0);
   EXPECT_TRUE(rj.at("organisation").contains("reliable_improvement"));
+  // --therapist 0 is not "no filter": ids start at 1, as the API's therapist_id (it printed the
+  // whole organisation with exit 0).
+  for (const char* id : {"0", "-1"}) {
+    auto bad = RunAttune({"monitor", "report", "--db", db, "--therapist", id});
+    EXPECT_EQ(bad.exit_code, 2) << id << ": " << bad.out;
+    EXPECT_NE(bad.err.find(std::string("--therapist is \"") + id + "\"; expected a whole number from 1 to 999999999999"),
+              std::string::npos)
+        << bad.err;
+    EXPECT_TRUE(bad.out.empty()) << bad.out;
+  }
+  auto one = RunAttune({"monitor", "report", "--db", db, "--therapist", "1", "--json"});
+  EXPECT_EQ(one.exit_code, 0) << one.err;
   auto episode = RunAttune({"monitor", "episode", "1", "--db", db, "--json"});
   ASSERT_EQ(episode.exit_code, 0) << episode.err;
   EXPECT_FALSE(json::parse(episode.out).at("changes").empty());

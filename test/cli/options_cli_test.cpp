@@ -69,5 +69,30 @@ TEST(OptionsCli, ParseErrorsReadLikeTheRest) {
   ExpectRefused({"db", "init", "--db", "f.db", "--org", ""}, "--org is \"\"");
 }
 
+// Choices and ranges read like the rest (they were CLI11's "--format: xml not in {csv,json}" and
+// "--threads: Value -1 not in range 1 to 1024", or a module's field name instead of the option).
+TEST(OptionsCli, ChoicesAndRangesNameTheOptionValueAndExpectation) {
+  ExpectRefused({"serve", "--db", "s.db", "--threads", "-1"},
+                "attune: --threads is \"-1\"; expected a whole number from 1 to 1024");
+  ExpectRefused({"export", "responses", "--db", "e.db", "--format", "xml"},
+                "attune: --format is \"xml\"; expected one of csv, json");
+  ExpectRefused({"user", "add", "--db", "u.db", "--handle", "n", "--role", "boss"},
+                "--role is \"boss\"; expected one of admin, coordinator, therapist, researcher, client");
+  ExpectRefused({"org", "set", "--db", "o.db", "--client-choice", "maybe"},
+                "--client-choice is \"maybe\"; expected one of on, off");
+  ExpectRefused({"--use", "personal", "instruments", "list"},
+                "--use is \"personal\"; expected one of clinical, research, commercial");
+  ExpectRefused({"analyze", "correlate", "--csv", "x.csv", "--method", "kendall"},
+                "--method is \"kendall\"; expected one of pearson, spearman");
+  ExpectRefused({"trial", "create", "--db", "t.db", "--name", "T", "--seed", "1", "--design", "crossover"},
+                "attune: --design is \"crossover\"; expected one of parallel, stepped-wedge");
+  ExpectRefused({"trial", "power", "--therapists", "2"},
+                "attune: --therapists is \"2\"; expected a whole number from 4 to 100000");
+  ExpectRefused({"trial", "analyse", "--db", "t.db", "--name", "T", "--resamples", "1"},
+                "attune: --resamples is \"1\"; expected 0 (no mediation) or at least 100");
+  ExpectRefused({"analyze", "mediate", "--csv", "x.csv", "--x", "a", "--m", "b", "--y", "c", "--level", "1.5"},
+                "attune: --level is \"1.5\"; expected a number greater than 0 and less than 1");
+}
+
 }  // namespace
 }  // namespace attune::testing

@@ -72,6 +72,12 @@ TEST_F(StoreCliTest, ImportIsAllOrNothingAndExportsWhatWasImported) {
   // A response about a client the organisation does not have is refused by line and column.
   std::string stray = dir_ + "/stray.csv";
   testing::WriteFile(stray, std::string(kHeader) + "z,999,2026-11-01T10:00:00Z,0,1,2,3,0,1,2,3,0,1\n");
+  // A header without a required column names the file, as a refused row does.
+  std::string headless = dir_ + "/headless.csv";
+  testing::WriteFile(headless, "key,answered_at\nz,2026-11-01T10:00:00Z\n");
+  auto no_column = RunAttune({"import", "responses", headless, "--instrument", "phq9", "--db", db_});
+  EXPECT_EQ(no_column.exit_code, 2) << no_column.err;
+  EXPECT_EQ(no_column.err.rfind("attune: " + headless + ": line 1", 0), 0u) << no_column.err;
   auto nobody = RunAttune({"import", "responses", stray, "--instrument", "phq9", "--db", db_});
   EXPECT_EQ(nobody.exit_code, 1);
   EXPECT_NE(nobody.err.find("line 2, column 2"), std::string::npos) << nobody.err;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "cli/run.hpp"
@@ -33,10 +34,11 @@ TEST(TrialCli, PowerAndRefusals) {
 
   auto bad = RunAttune({"trial", "power", "--therapists", "2"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("therapists: 2 is outside"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("--therapists is \"2\"; expected a whole number from 4 to 100000"), std::string::npos)
+      << bad.err;
   bad = RunAttune({"trial", "simulate", "--icc", "1.5", "--sims", "2"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("icc: 1.5"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("--icc is \"1.5\"; expected a number from 0 to 0.9"), std::string::npos) << bad.err;
   bad = RunAttune({"trial", "simulate", "--design", "crossover", "--sims", "2"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("\"crossover\""), std::string::npos) << bad.err;
@@ -95,7 +97,8 @@ TEST(TrialCli, CreateOverADatabaseConcealsAndRegisters) {
 // the audit log with its schedule, training logs, FFMQ at baseline/post/follow-up, clients' sessions
 // in every period), then `trial analyse` recovers the planted effect's sign and rough size.
 nlohmann::json RunTrialWorkflow(const std::string& name, const std::string& design, const std::string& seed,
-                                std::vector<std::string> extra = {}) {
+                                std::vector<std::string> extra = {},
+                                const std::function<void(const std::string& db)>& more = {}) {
   const std::string dir = TempDir("trial_cli_" + name);
   const std::string db = dir + "/clinic.db";
   std::vector<std::string> args = {"sim", "clinic", "--therapists", "24", "--clients", "240", "--sessions", "6",
@@ -117,12 +120,47 @@ nlohmann::json RunTrialWorkflow(const std::string& name, const std::string& desi
       << text.out;
   auto r = RunAttune({"trial", "analyse", "--db", db, "--name", name, "--resamples", "200", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (more) more(db);
   std::filesystem::remove_all(dir);
   return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
 }
 
+// An analysis run with dates other than the registered ones says so, in the text and the JSON
+// (it used to change the periods silently).
+void CheckDateOverrideIsDisclosed(const std::string& db) {
+  auto plain = RunAttune({"trial", "analyse", "--db", db, "--name", "par", "--resamples", "0", "--json"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const auto registered = nlohmann::json::parse(plain.out)["dates"];
+  EXPECT_FALSE(registered["departs_from_registration"].get<bool>()) << registered.dump();
+  EXPECT_EQ(registered["used"], registered["registered"]) << registered.dump();
+  const std::string allocated_on = registered["allocated_on"];
+  const std::string training_end = registered["registered"]["period_starts"][0];
+  ASSERT_NE(allocated_on, training_end);
+  // Training "ended" on the allocation day: a legal override, but not the plan.
+  auto moved = RunAttune({"trial", "analyse", "--db", db, "--name", "par", "--resamples", "0", "--training-end",
+                          allocated_on, "--json"});
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  const auto j = nlohmann::json::parse(moved.out);
+  EXPECT_TRUE(j["dates"]["departs_from_registration"].get<bool>()) << j["dates"].dump();
+  EXPECT_EQ(j["dates"]["used"]["period_starts"][0], allocated_on);
+  EXPECT_EQ(j["dates"]["registered"]["period_starts"][0], training_end);
+  ASSERT_FALSE(j["notes"].empty());
+  EXPECT_EQ(j["notes"][0].get<std::string>(),
+            "dates: --training-end " + allocated_on + " instead of the registered " + training_end +
+                "; this analysis departs from the pre-registered schedule");
+  auto text = RunAttune({"trial", "analyse", "--db", db, "--name", "par", "--resamples", "0", "--training-end",
+                         allocated_on});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("dates used: allocation " + allocated_on + ", period 1 from " + allocated_on),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("NOT the registered dates (registered: period 1 from " + training_end), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("note: dates: --training-end"), std::string::npos) << text.out;
+}
+
 TEST(TrialCli, ParallelTrialFromADatabaseRecoversThePlantedEffect) {
-  const auto j = RunTrialWorkflow("par", "parallel", "21");
+  const auto j = RunTrialWorkflow("par", "parallel", "21", {}, CheckDateOverrideIsDisclosed);
   ASSERT_TRUE(j.contains("alliance")) << j.dump();
   // CONSORT: every therapist allocated, the training arm trained (logs), FFMQ at every occasion.
   int allocated = 0;
@@ -161,6 +199,27 @@ TEST(TrialCli, ParallelTrialFromADatabaseRecoversThePlantedEffect) {
   // Mediation: training raised the facets (a > 0).
   ASSERT_TRUE(j["mediation"].is_object()) << j.dump();
   EXPECT_GT(j["mediation"]["a"].get<double>(), 0.0) << j["mediation"].dump();
+  // Every therapist CONSORT counts but an analysis leaves out is accounted for in notes (an FFMQ
+  // returned with an item skipped leaves that facet unscored), so the numbers reconcile.
+  std::string notes;
+  for (const auto& n : j["notes"]) notes += n.get<std::string>() + "\n";
+  for (const auto& f : j["facets"]) {
+    const int n = f["n"];
+    if (n == allocated) continue;
+    const std::string occasion = f["occasion"];
+    EXPECT_NE(notes.find("facets at " + occasion + ": " + std::to_string(allocated) + " therapists returned"),
+              std::string::npos)
+        << notes;
+    EXPECT_NE(notes.find(f["facet"].get<std::string>() + " " + std::to_string(allocated - n)), std::string::npos)
+        << f.dump() << "\n" << notes;
+  }
+  EXPECT_NE(notes.find("one skipped item leaves it unscored"), std::string::npos) << notes;
+  const int mediated = j["mediation"]["therapists"];
+  if (mediated < allocated) {
+    EXPECT_NE(notes.find("mediation: " + std::to_string(mediated) + " of " + std::to_string(allocated)),
+              std::string::npos)
+        << notes;
+  }
 }
 
 TEST(TrialCli, SteppedWedgeTrialFromADatabase) {
@@ -189,6 +248,14 @@ TEST(TrialCli, NothingIsRecordedWhenTheFilesCannotBeWritten) {
   auto bad = RunAttune({"trial", "create", "--db", db, "--name", "TD", "--seed", "7", "--out-dir", "/proc/nope"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   EXPECT_NE(bad.err.find("--out-dir"), std::string::npos) << bad.err;
+  // A folder that does not exist (a typo) is refused, not created, and nothing is recorded.
+  const std::string typo = dir + "/no-such/folder";
+  bad = RunAttune({"trial", "create", "--db", db, "--name", "TD", "--seed", "7", "--out-dir", typo});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.err.find("--out-dir is \"" + typo + "\"; expected an existing folder (nothing was recorded)"),
+            std::string::npos)
+      << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/no-such"));
   // The name is still free.
   auto good = RunAttune({"trial", "create", "--db", db, "--name", "TD", "--seed", "7", "--out-dir", dir});
   EXPECT_EQ(good.exit_code, 0) << good.err;

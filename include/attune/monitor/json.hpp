@@ -10,7 +10,7 @@
 namespace attune::monitor {
 
 //! {"organisation": group, "therapists": [group...], "adjustment": text}; a group has each rate
-//! as {events, n, rate, ci_low, ci_high[, adjusted]}, mean_alliance (null without alliance
+//! as {events, n, rate, ci_low, ci_high[, adjusted, adjusted_clamped, adjusted_unclamped]}, mean_alliance (null without alliance
 //! scores), ruptures_per_episode and therapist_id (therapists only).
 nlohmann::json ToJson(const Report& report);
 

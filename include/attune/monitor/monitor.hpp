@@ -217,7 +217,12 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
 struct Rate {
   std::size_t events = 0, n = 0;
   double rate = 0, low = 0, high = 0;
-  std::optional<double> adjusted;  //!< case-mix adjusted rate (therapists)
+  std::optional<double> adjusted;  //!< case-mix adjusted rate (therapists), clamped to [0, 1]
+  //! organisation rate + (observed - expected) before the clamp: below 0 (or above 1) when the
+  //! therapist did better (worse) than expected by more than the organisation's rate allows.
+  std::optional<double> adjusted_unclamped;
+  //! Whether `adjusted` was clamped (it then differs from `adjusted_unclamped`).
+  bool AdjustedClamped() const { return adjusted && adjusted_unclamped && *adjusted != *adjusted_unclamped; }
 };
 //! Wilson score interval; n = 0 gives rate 0 and [0, 1].
 Rate Wilson(std::size_t events, std::size_t n, double z = 1.959964);

@@ -7,5 +7,6 @@
 #include "attune/stats/formula.hpp"      // IWYU pragma: export
 #include "attune/stats/lmm.hpp"          // IWYU pragma: export
 #include "attune/stats/mediation.hpp"    // IWYU pragma: export
+#include "attune/stats/p_value.hpp"      // IWYU pragma: export
 #include "attune/stats/regression.hpp"   // IWYU pragma: export
 #include "attune/stats/reliability.hpp"  // IWYU pragma: export

@@ -106,8 +106,24 @@ struct ConsortArm {
   int therapists_analysed = 0, clients_analysed = 0;
 };
 
+//! The trial's dates as registered with the allocation and as this analysis used them (an analysis
+//! may override the registered schedule; the report then says so).
+struct AnalysisDates {
+  std::string allocated_on;                        //!< baseline FFMQ is the latest before it
+  std::vector<std::string> registered_period_starts;  //!< empty = no schedule was recorded
+  std::string registered_followup_from;            //!< "" = none recorded
+  std::vector<std::string> period_starts;          //!< used: period k begins on period_starts[k - 1]
+  std::string followup_from;                       //!< used; "" = no follow-up occasion
+
+  //! Whether a date used differs from the registered one (or none was registered).
+  bool DepartsFromRegistration() const {
+    return period_starts != registered_period_starts || followup_from != registered_followup_from;
+  }
+};
+
 //! The whole analysis.
 struct TrialAnalysis {
+  std::optional<AnalysisDates> dates;  //!< set when the analysis ran from a recorded allocation
   std::vector<ConsortArm> consort;
   std::vector<FacetEffect> facets;
   std::optional<ModelEffect> alliance;

@@ -34,6 +34,16 @@ struct TrialSimParams {
 //! Refuses a parameter out of range: INVALID_ARGUMENT naming it, its value and the range.
 Result<void> Validate(const TrialSimParams& params);
 
+//! A parameter's accepted range [lo, hi], shared by Validate and the command line (which refuses a
+//! value outside it naming its option).
+struct ParamRange {
+  double lo, hi;
+};
+inline constexpr ParamRange kTherapistsRange{4, 100000};
+inline constexpr ParamRange kStepsRange{1, 24};
+inline constexpr ParamRange kEffectRange{-5, 5};
+inline constexpr ParamRange kIccRange{0, 0.9};
+
 //! Allocates (Allocate with the seed) and simulates one trial. Deterministic for (params, seed).
 Result<TrialData> SimulateTrial(const TrialSimParams& params, std::uint64_t seed);
 

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "attune/monitor/json.hpp"
+
 namespace attune::monitor {
 namespace {
 
@@ -465,25 +467,31 @@ TEST(Aggregates, RatesAndCaseMix) {
   EXPECT_NE(r.adjustment.find("indirect"), std::string::npos);
 }
 
+// A PHQ-9 episode from intake to last: reliably improved when last is lower, else unchanged.
+EpisodeSummary PhqEpisode(Id id, Id therapist, double intake, double last) {
+  EpisodeSummary e;
+  e.episode = id;
+  e.therapist = therapist;
+  e.outcome_key = "phq9.total";
+  e.intake = intake;
+  e.last = last;
+  Change c;
+  c.before = intake;
+  c.after = last;
+  c.change = last - intake;
+  c.reliable = last < intake;
+  c.improved = last < intake;
+  e.change = c;
+  return e;
+}
+
 TEST(Aggregates, NoRecoveriesIsNeverAdjustedAboveTheOrganisation) {
   // Therapist 1: intakes 13-27, recovering from 20 up; therapist 2: mild intakes 10-12, none
   // recover. A straight line through recovery on intake predicts below 0 at the mildest intakes;
   // unclamped, those negative expectations made therapist 2's 0 of 9 look better than average.
   std::vector<EpisodeSummary> eps;
   auto add = [&](Id id, Id therapist, double intake, bool recovered) {
-    EpisodeSummary e;
-    e.episode = id;
-    e.therapist = therapist;
-    e.outcome_key = "phq9.total";
-    e.intake = intake;
-    e.last = recovered ? 5.0 : intake;
-    Change c;
-    c.before = intake;
-    c.after = *e.last;
-    c.change = c.after - c.before;
-    c.reliable = recovered;
-    c.improved = recovered;
-    e.change = c;
+    EpisodeSummary e = PhqEpisode(id, therapist, intake, recovered ? 5.0 : intake);
     e.case_at_intake = true;
     e.case_at_end = !recovered;
     eps.push_back(e);
@@ -499,6 +507,37 @@ TEST(Aggregates, NoRecoveriesIsNeverAdjustedAboveTheOrganisation) {
   EXPECT_LE(*recovery.adjusted, r.organisation.recovery.rate);
   EXPECT_GE(*recovery.adjusted, 0.0);
   EXPECT_NE(r.adjustment.find("clamped to [0, 1]"), std::string::npos) << r.adjustment;
+}
+
+TEST(Aggregates, AClampedAdjustedRateKeepsItsUnclampedValue) {
+  // Therapist 1: 10 severe intakes (20-24), all reliably improve; therapist 2: 5 severe intakes,
+  // none improve; therapist 3: 10 mild intakes (10-14), none improve. Organisation rate 10/25 = .4;
+  // a severe episode is expected to improve with chance about 10/15 = .667, so therapist 2's
+  // adjusted rate is .4 + (0 - .667) = -.267: shown as 0, with the value before the clamp kept
+  // (it used to be a bare 0.0, indistinguishable from "as expected at a rate of 0").
+  std::vector<EpisodeSummary> eps;
+  auto add = [&](Id id, Id therapist, double intake, bool improved) {
+    eps.push_back(PhqEpisode(id, therapist, intake, improved ? intake - 10 : intake));
+  };
+  for (int k = 0; k < 10; ++k) add(k + 1, 1, 20 + k % 5, true);
+  for (int k = 0; k < 5; ++k) add(100 + k, 2, 20 + k % 5, false);
+  for (int k = 0; k < 10; ++k) add(200 + k, 3, 10 + k % 5, false);
+  Report r = Aggregate(eps);
+  ASSERT_EQ(r.therapists.size(), 3u);
+  const Rate& t2 = r.therapists[1].reliable_improvement;
+  ASSERT_TRUE(t2.adjusted && t2.adjusted_unclamped);
+  EXPECT_EQ(*t2.adjusted, 0.0);
+  EXPECT_NEAR(*t2.adjusted_unclamped, 0.4 - 10.0 / 15, 0.05);
+  EXPECT_TRUE(t2.AdjustedClamped());
+  const Rate& t1 = r.therapists[0].reliable_improvement;
+  ASSERT_TRUE(t1.adjusted && t1.adjusted_unclamped);
+  EXPECT_FALSE(t1.AdjustedClamped());
+  EXPECT_EQ(*t1.adjusted, *t1.adjusted_unclamped);
+  const auto j = ToJson(r);
+  EXPECT_EQ(j["therapists"][1]["reliable_improvement"]["adjusted_clamped"], true);
+  EXPECT_LT(j["therapists"][1]["reliable_improvement"]["adjusted_unclamped"].get<double>(), 0.0);
+  EXPECT_EQ(j["therapists"][0]["reliable_improvement"]["adjusted_clamped"], false);
+  EXPECT_NE(r.adjustment.find("unclamped value is given beside it"), std::string::npos) << r.adjustment;
 }
 
 }  // namespace
