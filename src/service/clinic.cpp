@@ -350,7 +350,7 @@ class ClinicCache {
   std::map<OrgId, MatcherEntry> matchers_;
   std::mutex model_load_mutex_;
   std::condition_variable loaded_;  // a first therapist index or matcher finished (or failed)
-  static constexpr std::size_t kSubjectStripes = 64;
+  static constexpr std::size_t kSubjectStripes = 4096;
   std::array<std::mutex, kSubjectStripes> subject_locks_;
 };
 
