@@ -807,6 +807,11 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
     if (!submission.episode_id && submission.subject_id == 0) submission.subject_id = submission.respondent_id;
     const bool about_self = !submission.episode_id && submission.subject_id == submission.respondent_id;
     if (!about_self) ATTUNE_CHECK(RequireClientAccess(actor, submission.subject_id, "rate this client"));
+  } else {
+    // A coordinator enters a form on the respondent's behalf: a client's form is the client's own
+    // (it was stored with respondent 0, no one); a therapist's is the episode's therapist's (set
+    // below), or without an episode the therapist's report about themself.
+    submission.respondent_id = submission.subject_id;
   }
   // A therapist's form outside an episode is their report about themself (IsTherapistSelfReport);
   // a rating of a client names the episode, so that it is read as the client's.
@@ -830,6 +835,7 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
                   "episode_id");
     }
     ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "submit responses in this episode"));
+    if (actor.role == Role::COORDINATOR && therapist_form) submission.respondent_id = episode.therapist_id;
   }
   store::SubmitOutcome outcome;
   std::lock_guard one_at_a_time(cache_->SubjectLock(actor.org, submission.subject_id));

@@ -623,5 +623,20 @@ TEST_F(ResponseOwnershipTest, ConcurrentSubmissionsAboutOneClientRaiseAStateChan
   EXPECT_EQ(deteriorations, 1);
 }
 
+// A coordinator transcribing a form: the respondent is the person whose form it is, never id 0.
+TEST_F(ResponseOwnershipTest, ACoordinatorEntersAFormOnItsRespondentsBehalf) {
+  auto phq = a_->SubmitResponse(coordinator_, Form("phq9", clients_[1], episodes_[1], sessions_[1], "k1"));
+  ASSERT_TRUE(phq) << phq.error().message;
+  auto rating = a_->SubmitResponse(coordinator_, Form("wai_srt", clients_[1], episodes_[1], sessions_[1], "k2"));
+  ASSERT_TRUE(rating) << rating.error().message;
+  auto stored = store_->ListResponses(org_, store::ResponseFilter{});
+  ASSERT_TRUE(stored) << stored.error().message;
+  ASSERT_EQ(stored->size(), 2u);
+  for (const auto& r : *stored) {
+    EXPECT_EQ(r.subject_id, clients_[1]);
+    EXPECT_EQ(r.respondent_id, r.instrument_id == "phq9" ? clients_[1] : therapist_) << r.instrument_id;
+  }
+}
+
 }  // namespace
 }  // namespace attune::service
