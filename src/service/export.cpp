@@ -7,6 +7,7 @@
 
 #include <array>
 #include <ostream>
+#include <sstream>
 #include <unordered_map>
 
 #include "attune/service/service.hpp"
@@ -67,7 +68,8 @@ Identity Identify(const Response& r, const ExportOptions& options, Pseudonyms& p
     id.response = pseudonyms.Of("r", r.id);
     id.respondent = pseudonyms.Of(r.respondent == RespondentKind::THERAPIST ? "t" : "c", r.respondent_id);
     // A therapist's self-report is about the therapist: the same pseudonym as its respondent.
-    id.subject = IsTherapistSelfReport(r) ? id.respondent : pseudonyms.Of("s", r.subject_id);
+    // Any other response is about a client: the client's pseudonym, the same as when they answer.
+    id.subject = IsTherapistSelfReport(r) ? id.respondent : pseudonyms.Of("c", r.subject_id);
     if (r.episode_id) id.episode = pseudonyms.Of("e", *r.episode_id);
     if (r.session_id) id.session = pseudonyms.Of("v", *r.session_id);
     id.answered_at = r.answered_at.substr(0, 10);
@@ -83,19 +85,42 @@ Identity Identify(const Response& r, const ExportOptions& options, Pseudonyms& p
   return id;
 }
 
-// Streams a JSON array one element at a time.
-class JsonArray {
+// The rows of an export (CSV lines or JSON array elements), written as they come when identified.
+// De-identified, they are held and written sorted by subject pseudonym, date and response
+// pseudonym: in the store's order (response id order) a row's position would give its raw id and
+// link two exports made with different keys. Holding them costs the export's size in memory.
+class Rows {
  public:
-  explicit JsonArray(std::ostream& out) : out_(out) { out_ << "[\n"; }
-  void Add(const nlohmann::json& value) {
-    out_ << (first_ ? "" : ",\n") << value.dump();
-    first_ = false;
+  Rows(std::ostream& out, bool json, bool sorted) : out_(out), json_(json), sorted_(sorted) {
+    if (json_) out_ << "[\n";
   }
-  void Close() { out_ << (first_ ? "]\n" : "\n]\n"); }
+  void Add(const Identity& id, std::string row) {
+    if (!sorted_) {
+      Write(row);
+      return;
+    }
+    held_.push_back({id.subject + '\x1f' + id.answered_at + '\x1f' + id.ResponseText(), std::move(row)});
+  }
+  void Close() {
+    // Stable: the score rows of one response keep their scale order.
+    std::stable_sort(held_.begin(), held_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [key, row] : held_) Write(row);
+    held_.clear();
+    if (json_) out_ << (first_ ? "]\n" : "\n]\n");
+  }
 
  private:
+  void Write(const std::string& row) {
+    if (json_) {
+      out_ << (first_ ? "" : ",\n") << row;
+    } else {
+      out_ << row << '\n';
+    }
+    first_ = false;
+  }
   std::ostream& out_;
-  bool first_ = true;
+  bool json_, sorted_, first_ = true;
+  std::vector<std::pair<std::string, std::string>> held_;
 };
 
 }  // namespace
@@ -109,8 +134,8 @@ Result<std::int64_t> Service::ExportResponses(OrgId org, std::ostream& out, cons
   }
   Pseudonyms pseudonyms(options.salt, org);
   std::int64_t written = 0;
-  std::optional<JsonArray> json;
-  if (options.format == Format::CSV) {
+  const bool json = options.format != Format::CSV;
+  if (!json) {
     out << "response_id,instrument,instrument_version,respondent,respondent_id,subject_id,episode_id,"
            "session_id,answered_at";
     if (!options.deidentify) out << ",key";
@@ -120,9 +145,8 @@ Result<std::int64_t> Service::ExportResponses(OrgId org, std::ostream& out, cons
       out << ",answers";
     }
     out << '\n';
-  } else {
-    json.emplace(out);
   }
+  Rows rows(out, json, options.deidentify);
   auto visited = store_.ForEachResponse(org, [&](const Response& r) {
     if (instrument != nullptr && r.instrument_id != instrument->id) return;
     Identity id = Identify(r, options, pseudonyms);
@@ -148,17 +172,18 @@ Result<std::int64_t> Service::ExportResponses(OrgId org, std::ostream& out, cons
         }
       }
       row["answers"] = std::move(answers);
-      json->Add(row);
+      rows.Add(id, row.dump());
       return;
     }
-    out << id.ResponseText() << ',' << detail::CsvField(r.instrument_id) << ',' << detail::CsvField(r.instrument_version) << ','
-        << store::RespondentName(r.respondent) << ',' << id.respondent << ',' << id.subject << ',' << id.episode << ','
-        << id.session << ',' << detail::CsvField(id.answered_at);
-    if (!options.deidentify) out << ',' << detail::CsvField(id.key);
+    std::ostringstream line;
+    line << id.ResponseText() << ',' << detail::CsvField(r.instrument_id) << ',' << detail::CsvField(r.instrument_version)
+         << ',' << store::RespondentName(r.respondent) << ',' << id.respondent << ',' << id.subject << ','
+         << id.episode << ',' << id.session << ',' << detail::CsvField(id.answered_at);
+    if (!options.deidentify) line << ',' << detail::CsvField(id.key);
     if (instrument != nullptr) {
       for (const auto& answer : r.answers) {
-        out << ',';
-        if (answer) out << Number(*answer);
+        line << ',';
+        if (answer) line << Number(*answer);
       }
     } else {
       std::string joined;
@@ -166,12 +191,12 @@ Result<std::int64_t> Service::ExportResponses(OrgId org, std::ostream& out, cons
         if (i > 0) joined += ';';
         if (r.answers[i]) joined += Number(*r.answers[i]);
       }
-      out << ',' << joined;
+      line << ',' << joined;
     }
-    out << '\n';
+    rows.Add(id, line.str());
   });
   if (!visited) return visited.error();
-  if (json) json->Close();
+  rows.Close();
   if (!out) return Fail(ErrorCode::IO, "writing the export failed", "output");
   return written;
 }
@@ -190,12 +215,9 @@ Result<std::int64_t> Service::ExportScores(OrgId org, std::ostream& out, const E
     facts.push_back({r.id, r.instrument_id, Identify(r, options, pseudonyms)});
   });
   if (!visited) return visited.error();
-  std::optional<JsonArray> json;
-  if (options.format == Format::CSV) {
-    out << "response_id,instrument,subject_id,answered_at,scale,score,band,caseness,answered,prorated\n";
-  } else {
-    json.emplace(out);
-  }
+  const bool json = options.format != Format::CSV;
+  if (!json) out << "response_id,instrument,subject_id,answered_at,scale,score,band,caseness,answered,prorated\n";
+  Rows rows(out, json, options.deidentify);
   std::size_t at = 0;
   std::int64_t written = 0;
   auto scores = store_.ForEachScore(org, [&](const Score& s) {
@@ -204,7 +226,7 @@ Result<std::int64_t> Service::ExportScores(OrgId org, std::ostream& out, const E
     const Facts& f = facts[at];
     ++written;
     if (json) {
-      json->Add({{"response_id", f.identity.response},
+      rows.Add(f.identity, nlohmann::json{{"response_id", f.identity.response},
                  {"instrument", f.instrument},
                  {"subject_id", f.identity.subject},
                  {"answered_at", f.identity.answered_at},
@@ -213,17 +235,18 @@ Result<std::int64_t> Service::ExportScores(OrgId org, std::ostream& out, const E
                  {"band", s.band},
                  {"caseness", s.caseness ? nlohmann::json(*s.caseness) : nlohmann::json()},
                  {"answered", s.answered},
-                 {"prorated", s.prorated}});
+                 {"prorated", s.prorated}}.dump());
       return;
     }
-    out << f.identity.ResponseText() << ',' << detail::CsvField(f.instrument) << ',' << f.identity.subject << ','
-        << detail::CsvField(f.identity.answered_at) << ',' << detail::CsvField(s.scale_id) << ','
-        << (s.value ? Number(*s.value) : "") << ',' << detail::CsvField(s.band) << ','
-        << (s.caseness ? (*s.caseness ? "1" : "0") : "") << ',' << s.answered << ',' << (s.prorated ? 1 : 0)
-        << '\n';
+    std::ostringstream line;
+    line << f.identity.ResponseText() << ',' << detail::CsvField(f.instrument) << ',' << f.identity.subject << ','
+         << detail::CsvField(f.identity.answered_at) << ',' << detail::CsvField(s.scale_id) << ','
+         << (s.value ? Number(*s.value) : "") << ',' << detail::CsvField(s.band) << ','
+         << (s.caseness ? (*s.caseness ? "1" : "0") : "") << ',' << s.answered << ',' << (s.prorated ? 1 : 0);
+    rows.Add(f.identity, line.str());
   });
   if (!scores) return scores.error();
-  if (json) json->Close();
+  rows.Close();
   if (!out) return Fail(ErrorCode::IO, "writing the export failed", "output");
   return written;
 }

@@ -245,10 +245,12 @@ TEST_F(ServiceTest, ExportsItemAndScaleColumnsAndDeidentifies) {
   // Same subject -> same pseudonym within an export.
   auto first_line_end = research.str().find('\n');
   std::string body = research.str().substr(first_line_end + 1);
-  auto s_pos = body.find(",s-");
+  auto s_pos = body.find(",c-");
   ASSERT_NE(s_pos, std::string::npos);
   std::string pseudonym = body.substr(s_pos + 1, 18);
   EXPECT_NE(body.find(pseudonym, s_pos + 10), std::string::npos);
+  // A client answering about themself: one pseudonym as respondent and as subject.
+  EXPECT_NE(body.find("," + pseudonym + "," + pseudonym + ","), std::string::npos) << body;
   // The response id is a pseudonym too: a raw id would link two exports made with different keys.
   EXPECT_EQ(body.rfind("r-", 0), 0u) << body;
   std::ostringstream research_scores;
@@ -260,6 +262,26 @@ TEST_F(ServiceTest, ExportsItemAndScaleColumnsAndDeidentifies) {
   options.salt = "another";
   ASSERT_TRUE(service_->ExportResponses(org_, other_key, options));
   EXPECT_EQ(other_key.str().find(response_pseudonym), std::string::npos);
+
+  // Rows come sorted by subject, date and response pseudonym, not in the store's (response id)
+  // order, which would give each row's raw id away.
+  for (int k = 3; k <= 12; ++k) {
+    ASSERT_TRUE(service_->SubmitResponse(org_, Phq9("k" + std::to_string(k), {0, 0, 0, 0, 0, 0, 0, 0, 0, 0})));
+  }
+  std::ostringstream many;
+  options.salt = "fixed";
+  ASSERT_EQ(*service_->ExportResponses(org_, many, options), 12);
+  std::istringstream lines(many.str());
+  std::string line, previous;
+  std::getline(lines, line);  // header
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    const std::string response = line.substr(0, line.find(','));
+    EXPECT_LT(previous, response) << many.str();  // one subject, one date: by response pseudonym
+    previous = response;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 12);
 
   std::ostringstream scores;
   ExportOptions score_options;
