@@ -480,8 +480,27 @@ Id PathId(const Call& call, int index) {
   return std::stoll(text.str());
 }
 
-std::string Query(const Call& call, const char* name) {
-  return call.req.has_param(name) ? call.req.get_param_value(name) : "";
+// The instrument (required) and scale (optional: left out, the instrument's first) of a
+// trajectory or band query. Given empty, either is refused as the value it is, not read as absent.
+Result<std::pair<std::string, std::string>> InstrumentAndScale(const Call& call) {
+  if (!call.req.has_param("instrument")) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "query parameter instrument is missing; expected an instrument id",
+                "instrument");
+  }
+  std::string instrument = call.req.get_param_value("instrument");
+  if (instrument.empty()) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "instrument is \"\"; expected an instrument id", "instrument");
+  }
+  std::string scale;
+  if (call.req.has_param("scale")) {
+    scale = call.req.get_param_value("scale");
+    if (scale.empty()) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("scale is \"\"; expected a scale of {} (leave scale out for its first)", instrument),
+                  "scale");
+    }
+  }
+  return std::pair{std::move(instrument), std::move(scale)};
 }
 
 // A query parameter as given, or nullopt when it is absent. Given empty ("?state=") is a value
@@ -762,12 +781,8 @@ Result<Reply> ListResponses(Call& call, Context&) {
 }
 
 Result<Reply> Trajectory(Call& call, Context&) {
-  std::string instrument = Query(call, "instrument");
-  if (instrument.empty()) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, "query parameter instrument is missing; expected an instrument id",
-                "instrument");
-  }
-  std::string scale = Query(call, "scale");
+  ATTUNE_TRY(query, InstrumentAndScale(call));
+  const auto& [instrument, scale] = query;
   ATTUNE_TRY(points, call.clinic.Trajectory(call.actor, PathId(call, 1), instrument, scale));
   json out = json::array();
   for (const auto& p : points) {
@@ -1165,6 +1180,7 @@ struct Server::Impl {
       res.set_content(json{{"status", ok ? "ok" : "unavailable"}}.dump(), "application/json");
     });
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      SecurityHeaders(res);
       res.set_content(ctx.metrics.Text(), "text/plain; version=0.0.4");
     });
     for (const auto& def : kRoutes) Install(def);

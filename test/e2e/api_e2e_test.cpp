@@ -407,6 +407,8 @@ TEST_F(ApiE2e, MetricsCountRequestsByRoute) {
   auto res = client.Get("/metrics");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff");  // security headers here too
+  EXPECT_NE(res->get_header_value("Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos);
   EXPECT_NE(res->body.find("attune_http_requests_total{route=\"POST /api/v1/auth/login\",status=\"200\"}"),
             std::string::npos);
   EXPECT_NE(res->body.find("attune_http_request_duration_seconds_bucket"), std::string::npos);
@@ -1014,6 +1016,13 @@ TEST_F(ApiE2e, EmptyQueryValuesAreRefusedNotTakenAsTheDefault) {
   EXPECT_EQ(Call("GET", "/api/v1/exports/scores?instrument=", coord.token).body["field"], "instrument");
   EXPECT_EQ(Call("GET", "/api/v1/reports/outcomes?therapist_id=", coord.token).body["field"], "therapist_id");
   EXPECT_EQ(Call("GET", "/api/v1/clients/1/recommendations?limit=", coord.token).body["field"], "limit");
+  for (const char* route : {"trajectory", "expected"}) {
+    const std::string base = std::string("/api/v1/clients/1/") + route + "?instrument=";
+    ExpectProblem(Call("GET", base + "phq9&scale=", coord.token), 400, "scale",
+                  "scale is \"\"; expected a scale of phq9 (leave scale out for its first)");
+    ExpectProblem(Call("GET", base + "&scale=total", coord.token), 400, "instrument",
+                  "instrument is \"\"; expected an instrument id");
+  }
   auto res = SignIn(client, "res");
   ExpectProblem(Call("POST", "/api/v1/analyses/therapist-effects", res.token, {{"outcome", ""}}), 400, "outcome",
                 "outcome is ''; expected improvement or alliance");
