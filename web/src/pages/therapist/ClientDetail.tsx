@@ -155,7 +155,8 @@ export function ClientDetail({ id }: { id: number }) {
                       Plot.line(allianceRows, { x: 'session', y: 'value', stroke: 'dimension', strokeWidth: 2 }),
                       Plot.dot(allianceRows, { x: 'session', y: 'value', fill: 'dimension', symbol: 'dimension', r: 4 }),
                       Plot.ruleX(ruptures, { x: 'session', stroke: '#b00020', strokeWidth: 2, strokeDasharray: '6,3' }),
-                      Plot.text(ruptures, { x: 'session', y: 20, text: 'label', dy: -8, fill: '#b00020', fontWeight: 'bold' }),
+                      // upright along each rule, so the labels of ruptures at neighbouring sessions never overlap
+                      Plot.text(ruptures, { x: 'session', y: 20, text: 'label', rotate: -90, textAnchor: 'end', dy: -10, fill: '#b00020', fontWeight: 'bold' }),
                     ],
                   }}
                   table={{ columns: ['session', 'dimension', 'score'], rows: allianceRows.map((r) => [r.session, r.dimension, r.value]) }}
