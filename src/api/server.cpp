@@ -891,7 +891,7 @@ Result<Reply> AuditLog(Call& call, Context&) {
   json out = json::array();
   std::size_t first = entries.size() > limit ? entries.size() - limit : 0;
   for (std::size_t i = first; i < entries.size(); ++i) out.push_back(wire::AuditJson(entries[i]));
-  return Ok200({{"entries", out}});
+  return Ok200({{"entries", out}, {"total", entries.size()}});
 }
 
 Result<Reply> VerifyAudit(Call& call, Context&) {

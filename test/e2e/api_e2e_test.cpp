@@ -325,6 +325,11 @@ TEST_F(ApiE2e, ReadsAndWritesOfClientDataAreAuditedWithWhoAndWhere) {
   EXPECT_TRUE(wrote);
   auto verify = Call("GET", "/api/v1/audit/verify", admin.token);
   EXPECT_TRUE(verify.body["ok"].get<bool>()) << verify.text;
+  // The whole chain's size beside the newest entries asked for.
+  auto two = Call("GET", "/api/v1/audit?limit=2", admin.token);
+  ASSERT_EQ(two.status, 200);
+  EXPECT_EQ(two.body["entries"].size(), 2u);
+  EXPECT_GE(two.body["total"].get<long long>(), verify.body["entries"].get<long long>());
 }
 
 TEST_F(ApiE2e, RecommendationsAndExports) {
