@@ -611,7 +611,15 @@ Result<Reply> Logout(Call& call, Context&) {
   return Reply{204, {}, {}, {}};
 }
 
-Result<Reply> Me(Call& call, Context&) { return Ok200(wire::ActorJson(call.actor)); }
+// Who is signed in, with the CSRF token of this session: a tab that restored the session from the
+// cookie (a new tab, a restored window) has no sign-in answer to take it from and could not sign out
+// or write without it. Only a caller holding the session gets it; another site cannot read the
+// answer (same-origin policy), which is what the double-submit check relies on.
+Result<Reply> Me(Call& call, Context&) {
+  json me = wire::ActorJson(call.actor);
+  me["csrf_token"] = service::CsrfFor(call.token);
+  return Ok200(std::move(me));
+}
 
 // A list answer: {"<name>": [one JSON object per row]}.
 template <typename Rows, typename ToJson>

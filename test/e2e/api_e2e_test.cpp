@@ -181,6 +181,14 @@ TEST_F(ApiE2e, CookieSessionNeedsCsrfTokenForWrites) {
   auto headers = with_cookie;
   headers.emplace("X-CSRF-Token", csrf);
   EXPECT_EQ(Call("POST", "/api/v1/episodes/1/sessions", "", session, headers).status, 201);
+  // A tab that restored the session from the cookie learns the CSRF token from /auth/me, and can
+  // sign out (it could not, and the session stayed alive behind a sign-in screen).
+  auto me = Call("GET", "/api/v1/auth/me", "", nullptr, with_cookie);
+  EXPECT_EQ(me.body["csrf_token"], csrf);
+  httplib::Headers restored = with_cookie;
+  restored.emplace("X-CSRF-Token", me.body["csrf_token"].get<std::string>());
+  EXPECT_EQ(Call("POST", "/api/v1/auth/logout", "", nullptr, restored).status, 204);
+  EXPECT_EQ(Call("GET", "/api/v1/auth/me", "", nullptr, with_cookie).status, 401);
 }
 
 TEST_F(ApiE2e, WrongPasswordIsRefusedThenRateLimited) {

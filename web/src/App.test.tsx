@@ -14,7 +14,7 @@ function stubFetch(handler: Handler) {
     const path = url.replace(/^\/api\/v1/, '');
     calls.push({ method, path, headers: (init.headers ?? {}) as Record<string, string> });
     const [status, body] = handler(method, path, init.body ? JSON.parse(String(init.body)) : undefined);
-    return new Response(body === undefined ? '' : JSON.stringify(body), {
+    return new Response(body === undefined ? null : JSON.stringify(body), {
       status, headers: { 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json' } });
   }));
   return calls;
@@ -50,6 +50,28 @@ describe('App', () => {
     const logout = calls.find((c) => c.path === '/auth/logout')!;
     expect(logout.headers['X-CSRF-Token']).toBe('c5rf');
     expect(logout.headers.Authorization).toBe('Bearer t0k');
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeTruthy();
+  });
+
+  it('a tab restored from the cookie takes the CSRF token from /auth/me, and a refused sign-out says so', async () => {
+    let refuse = true;
+    const calls = stubFetch((m, p) => {
+      if (p === '/auth/me') return [200, { ...client, csrf_token: 'fr0m-me' }];
+      if (m === 'POST' && p === '/auth/logout') {
+        return refuse ? [403, { title: 'Not permitted', detail: 'X-CSRF-Token header is missing or wrong' }] : [204, undefined];
+      }
+      return [404, { title: 'Not found' }];
+    });
+    const user = userEvent.setup();
+    render(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Sign out' }));
+    expect(calls.find((c) => c.path === '/auth/logout')!.headers['X-CSRF-Token']).toBe('fr0m-me');
+    // Refused: still signed in, and told so (not shown the sign-in page over a live session).
+    expect((await screen.findByRole('alert')).textContent).toMatch(/^Sign-out failed, you are still signed in: X-CSRF-Token/);
+    expect(screen.getByRole('navigation', { name: 'Main' })).toBeTruthy();
+    refuse = false;
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeTruthy();
   });
 
   it('a wrong password gets one message that does not say which part was wrong', async () => {

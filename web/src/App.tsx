@@ -70,6 +70,7 @@ export function App() {
   const path = useHashPath();
   const [me, setMe] = useState<Me | null>(null);
   const [checked, setChecked] = useState(false);
+  const [signOutError, setSignOutError] = useState('');
 
   useEffect(() => {
     api.me().then(setMe).catch((e) => {
@@ -107,9 +108,21 @@ export function App() {
           </ul>
         </nav>
         <span className="who" data-testid="who">{me.handle} · {me.role}</span>
-        <button type="button" className="link" onClick={async () => { await api.logout().catch(() => {}); setMe(null); navigate('/'); }}>
+        <button type="button" className="link" onClick={async () => {
+          try {
+            await api.logout();
+          } catch (e) {
+            // Not signed out: say so rather than show the sign-in page over a live session.
+            setSignOutError(`Sign-out failed, you are still signed in: ${e instanceof ApiError ? e.detail || e.title : String(e)}`);
+            return;
+          }
+          setSignOutError('');
+          setMe(null);
+          navigate('/');
+        }}>
           Sign out
         </button>
+        {signOutError ? <p className="sign-out-error" role="alert">{signOutError}</p> : null}
       </header>
       <main id="main" tabIndex={-1}>
         {ok ? route(path) : (

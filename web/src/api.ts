@@ -86,9 +86,21 @@ export const api = {
     setSession({ token: r.token, csrf: r.csrf_token ?? r.csrf });
     return r.user ?? (await api.me());
   },
-  me: () => request<Me>('GET', '/auth/me'),
+  async me(): Promise<Me> {
+    // The answer carries the session's CSRF token: a tab that restored the session from the cookie
+    // (a new tab) has no sign-in answer to take it from, and could not sign out without it.
+    const { csrf_token: csrf, ...me } = await request<Me & { csrf_token?: string }>('GET', '/auth/me');
+    if (csrf) setSession({ ...session, csrf });
+    return me;
+  },
+  /** Ends the session; throws (and keeps it) when the server did not end it, unless it had already ended (401). */
   async logout(): Promise<void> {
-    try { await request('POST', '/auth/logout'); } finally { clearSession(); }
+    try {
+      await request('POST', '/auth/logout');
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 401)) throw e;
+    }
+    clearSession();
   },
 
   // instruments (definitions as `attune instruments show --json`)
