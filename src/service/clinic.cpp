@@ -960,6 +960,32 @@ constexpr std::size_t kReasonTerms = 4;
 
 namespace {
 
+// An ISO 639-1 code as a person reads it ("en" -> "English"); a code not listed as it is.
+std::string LanguageName(const std::string& code) {
+  static constexpr std::pair<const char*, const char*> kNames[] = {
+      {"ar", "Arabic"},  {"bn", "Bengali"},    {"cy", "Welsh"},   {"de", "German"},  {"el", "Greek"},
+      {"en", "English"}, {"es", "Spanish"},    {"fa", "Persian"}, {"fr", "French"},  {"gu", "Gujarati"},
+      {"hi", "Hindi"},   {"it", "Italian"},    {"ja", "Japanese"}, {"ko", "Korean"}, {"nl", "Dutch"},
+      {"pa", "Punjabi"}, {"pl", "Polish"},     {"pt", "Portuguese"}, {"ro", "Romanian"}, {"ru", "Russian"},
+      {"so", "Somali"},  {"sv", "Swedish"},    {"ta", "Tamil"},   {"tr", "Turkish"}, {"uk", "Ukrainian"},
+      {"ur", "Urdu"},    {"vi", "Vietnamese"}, {"zh", "Chinese"}};
+  for (const auto& [c, name] : kNames) {
+    if (code == c) return name;
+  }
+  return code;
+}
+
+// A model term's reason as a coordinator reads it: the model words fit terms to the client
+// ("fits your preference for ..."); staff read them about the client.
+std::string StaffReason(const model::Term& term) {
+  std::string reason = term.reason;
+  if (term.key.rfind("fit.", 0) == 0) {
+    const std::string yours = "your preference";
+    if (auto at = reason.find(yours); at != std::string::npos) reason.replace(at, yours.size(), "the client's preference");
+  }
+  return reason;
+}
+
 // A model term's reason as a client may read it about therapist `t`: a style fit does not name the
 // style of a therapist who hides it, and the therapist's record does not give their number of past
 // clients (caseload is not among the fields a therapist can show).
@@ -1003,7 +1029,7 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
     Recommendation rec{actor.role == Role::CLIENT ? ClientView(t) : t, r.score, r.prediction.sd, {}};
     // The hard filters the client asked for, then the model's explanation in plain words (the
     // terms' reasons never carry a raw mindfulness score unless the therapist opted in).
-    if (!request.language.empty()) rec.reasons.push_back("speaks " + request.language);
+    if (!request.language.empty()) rec.reasons.push_back("speaks " + LanguageName(request.language));
     if (request.modality == match::Modality::VIDEO) rec.reasons.push_back("offers video");
     if (request.modality == match::Modality::IN_PERSON) {
       rec.reasons.push_back(request.location.empty() ? "offers in-person sessions"
@@ -1019,7 +1045,7 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
     });
     if (terms.size() > kReasonTerms) terms.resize(kReasonTerms);
     for (const model::Term* term : terms) {
-      std::string reason = actor.role == Role::CLIENT ? ClientReason(*term, t) : term->reason;
+      std::string reason = actor.role == Role::CLIENT ? ClientReason(*term, t) : StaffReason(*term);
       if (std::find(rec.reasons.begin(), rec.reasons.end(), reason) == rec.reasons.end()) {
         rec.reasons.push_back(std::move(reason));
       }

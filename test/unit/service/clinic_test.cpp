@@ -326,19 +326,22 @@ TEST_F(ClinicTest, RecommendationsEqualTheMatchingRankingAndSeeWritesAtOnce) {
     EXPECT_GT(r.uncertainty, 0);
     EXPECT_TRUE(std::isfinite(r.score));
     ASSERT_GE(r.reasons.size(), 3u);
-    EXPECT_EQ(r.reasons[0], "speaks de");
+    EXPECT_EQ(r.reasons[0], "speaks German");  // the language's name, not its code
     EXPECT_EQ(r.reasons[1], "offers video");
     EXPECT_TRUE(r.therapist.style.empty()) << "style is not client-visible";
     // Nor do the reasons name the hidden style: "fits your preference for a directive style"
     // would tell the client what the profile hides.
     for (const auto& reason : r.reasons) EXPECT_EQ(reason.find("your preference for"), std::string::npos) << reason;
   }
-  // The coordinator reads the same ranking with the style named.
+  // The coordinator reads the same ranking with the style named, worded about the client.
   auto staff = a_->Recommend(coordinator_, *client, 3);
   ASSERT_TRUE(staff) << staff.error().message;
   bool named = false;
   for (const auto& r : *staff) {
-    for (const auto& reason : r.reasons) named = named || reason.find("your preference for") != std::string::npos;
+    for (const auto& reason : r.reasons) {
+      named = named || reason.find("the client's preference for") != std::string::npos;
+      EXPECT_EQ(reason.find("your"), std::string::npos) << reason;  // staff read about the client
+    }
   }
   EXPECT_TRUE(named);
 
