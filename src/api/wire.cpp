@@ -6,6 +6,7 @@
 #include <charconv>
 #include <iterator>
 
+#include "attune/core/text.hpp"
 #include "attune/instruments/scoring.hpp"
 
 namespace attune::api::wire {
@@ -102,6 +103,19 @@ Result<std::string> String(const json& j, const char* field, bool required) {
   if (s.size() > kMaxString) return TooLong(field);
   return s;
 }
+
+Result<void> CheckHeader(const std::string& value, const char* header, std::size_t max_characters) {
+  if (auto text = CheckText(value, fmt::format("{} header", header), TextLines::ONE); !text) {
+    return Error{ErrorCode::INVALID_ARGUMENT, text.error().message, header};
+  }
+  if (Utf8Length(value).value_or(0) > max_characters) {
+    return Error{ErrorCode::INVALID_ARGUMENT,
+                 fmt::format("{} header is longer than {} characters", header, max_characters), header};
+  }
+  return Ok();
+}
+
+std::string Text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 Result<std::int64_t> Int(const json& j, const char* field, bool required) {
   if (!j.contains(field) || j[field].is_null()) {

@@ -18,6 +18,7 @@
 #include "attune/service/clinic.hpp"
 #include "cli/commands.hpp"
 #include "cli/db_target.hpp"
+#include "cli/options.hpp"
 
 namespace attune::cli {
 
@@ -221,7 +222,7 @@ void AddServeCommands(CLI::App& app, Context& ctx) {
   auto* add = user->add_subcommand("add", "Add a user who can sign in; prints a generated password");
   AddDbOptions(add, user_args->target);
   AddOrgOption(add, user_args->target);
-  add->add_option("--handle", user_args->handle, "Sign-in name")->required();
+  StoredText(add->add_option("--handle", user_args->handle, "Sign-in name"))->required();
   add->add_option("--role", user_args->role, "Role")
       ->required()
       ->check(CLI::IsMember({"admin", "coordinator", "therapist", "researcher", "client"}));

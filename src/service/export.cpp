@@ -83,12 +83,13 @@ Identity Identify(const Response& r, const ExportOptions& options, Pseudonyms& p
   return id;
 }
 
-// Streams a JSON array one element at a time.
+// Streams a JSON array one element at a time. Bytes that are not UTF-8 (a key stored before the
+// doors refused them) come out as U+FFFD: one bad row must not fail the organisation's export.
 class JsonArray {
  public:
   explicit JsonArray(std::ostream& out) : out_(out) { out_ << "[\n"; }
   void Add(const nlohmann::json& value) {
-    out_ << (first_ ? "" : ",\n") << value.dump();
+    out_ << (first_ ? "" : ",\n") << value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     first_ = false;
   }
   void Close() { out_ << (first_ ? "]\n" : "\n]\n"); }

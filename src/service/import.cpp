@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "attune/core/dates.hpp"
+#include "attune/core/text.hpp"
 #include "attune/service/service.hpp"
 #include "service/csv.hpp"
 
@@ -31,6 +32,10 @@ Result<std::map<std::string, std::size_t>> ReadHeader(detail::CsvReader& csv,
   if (fields[0].rfind("\xEF\xBB\xBF", 0) == 0) fields[0].erase(0, 3);
   std::map<std::string, std::size_t> columns;
   for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (auto text = CheckText(fields[i], fmt::format("line 1, column {}: the column name", i + 1), TextLines::ONE);
+        !text) {
+      return Fail(ErrorCode::INVALID_ARGUMENT, text.error().message, "header");
+    }
     if (!known.count(fields[i])) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
                   fmt::format("line 1, column {}: unknown column '{}'", i + 1, fields[i]), "header");
@@ -67,12 +72,20 @@ bool ParseNumber(const std::string& text, T& out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-// A row with a field count different from the header's.
-std::optional<RefusedRow> CheckWidth(const detail::CsvReader& csv, const std::vector<std::string>& fields,
-                                     std::size_t width) {
+// A row that cannot be read as the header says: an unterminated quote, a field count different
+// from the header's, or a field that is not UTF-8 text (a NUL or a control character other than
+// tab and line breaks included; the store's checks refuse line breaks where a field is one line).
+std::optional<RefusedRow> CheckRow(const detail::CsvReader& csv, const std::vector<std::string>& fields,
+                                   const std::map<std::string, std::size_t>& columns) {
   if (csv.broken()) return RefusedRow{csv.line(), 0, "unterminated quoted field"};
-  if (fields.size() != width) {
-    return RefusedRow{csv.line(), 0, fmt::format("{} fields; expected {} as in the header", fields.size(), width)};
+  if (fields.size() != columns.size()) {
+    return RefusedRow{csv.line(), 0,
+                      fmt::format("{} fields; expected {} as in the header", fields.size(), columns.size())};
+  }
+  for (const auto& [name, index] : columns) {
+    if (auto text = CheckText(fields[index], name, TextLines::MANY); !text) {
+      return RefusedRow{csv.line(), index + 1, text.error().message};
+    }
   }
   return std::nullopt;
 }
@@ -123,7 +136,7 @@ Result<ImportReport> ImportRows(std::istream& in, const std::set<std::string>& k
   while (csv.Next(fields)) {
     if (fields.size() == 1 && fields[0].empty()) continue;
     ++report.rows;
-    if (auto bad = CheckWidth(csv, fields, columns->size())) {
+    if (auto bad = CheckRow(csv, fields, *columns)) {
       report.refused.push_back(*bad);
       continue;
     }
@@ -292,7 +305,7 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
       report.refused.push_back({csv.line(), column, std::move(reason)});
       return false;
     };
-    if (auto bad = CheckWidth(csv, fields, columns.size())) {
+    if (auto bad = CheckRow(csv, fields, columns)) {
       report.refused.push_back(*bad);
       return false;
     }

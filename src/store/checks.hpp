@@ -30,7 +30,7 @@ Result<void> CheckTherapist(const Therapist& therapist, std::size_t index);
 Result<void> CheckIntake(const Client& intake, const std::string& where = "");
 //! A new client: external_id and pseudonym not blank, and the intake as above.
 Result<void> CheckClient(const Client& client, std::size_t index);
-//! A new user: the handle not blank.
+//! A new user: the handle not blank, one line of UTF-8 text without control characters.
 Result<void> CheckUser(const User& user);
 
 }  // namespace attune::store::detail

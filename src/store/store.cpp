@@ -10,6 +10,7 @@
 
 #include "store/audit.hpp"
 #include "attune/core/dates.hpp"
+#include "attune/core/text.hpp"
 #include "store/checks.hpp"
 #include "store/codec.hpp"
 #include "store/dialect.hpp"
@@ -834,6 +835,7 @@ Result<OrgId> Store::CreateOrganisation(const std::string& name, const Actor& ac
   if (auto ok = Require(!name.empty(), "name", "organisation name is empty; expected a name"); !ok) {
     return ok.error();
   }
+  ATTUNE_CHECK(CheckText(name, "name", TextLines::ONE));
   return impl_->Write<OrgId>([&]() -> Result<OrgId> {
     ll next = 0;
     impl_->sql << "SELECT COALESCE(MAX(org_id), 0) + 1 FROM organisations", soci::into(next);
@@ -963,6 +965,7 @@ Result<Id> Store::AddEpisode(OrgId org, const Episode& episode, const Actor& act
       !ok) {
     return ok.error();
   }
+  ATTUNE_CHECK(CheckText(episode.assigned_by, "assigned_by", TextLines::ONE));
   return impl_->Write<Id>([&]() -> Result<Id> {
     Id id = impl_->NextIds(org, "episodes", 1);
     ll o = org, i = id, c = episode.client_id, t = episode.therapist_id;
@@ -1092,6 +1095,7 @@ Result<void> CheckResponse(const Response& r) {
                 "idempotency_key is empty; expected a key unique in the organisation",
                 "idempotency_key");
   }
+  ATTUNE_CHECK(CheckText(r.idempotency_key, "idempotency_key", TextLines::ONE));
   if (r.instrument_id.empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "instrument_id is empty; expected an instrument id",
                 "instrument_id");
@@ -1242,6 +1246,7 @@ Result<Alert> Store::AcknowledgeAlertWithNote(OrgId org, Id id, const std::strin
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("alert {}: note is empty; expected what was done or decided", id), "note");
   }
+  ATTUNE_CHECK(CheckText(note, "note", TextLines::MANY));
   return impl_->Write<Alert>([&]() -> Result<Alert> {
     auto found = ReadAlerts(impl_->sql, org, "id = :k", id);
     if (found.empty()) {
@@ -1264,6 +1269,7 @@ Result<Alert> Store::AcknowledgeAlertWithNote(OrgId org, Id id, const std::strin
 }
 
 Result<Alert> Store::ResolveAlertWithNote(OrgId org, Id id, const std::string& note, const Actor& actor) {
+  ATTUNE_CHECK(CheckText(note, "note", TextLines::MANY));
   return impl_->Write<Alert>([&]() -> Result<Alert> {
     auto found = ReadAlerts(impl_->sql, org, "id = :k", id);
     if (found.empty()) {

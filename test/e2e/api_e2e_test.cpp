@@ -1055,5 +1055,22 @@ TEST_F(ApiE2e, ImpossibleLeapSecondsAreRefusedNotStored) {
                 "2026-11-27T10:50:00Z, seconds 00-59 (or a date YYYY-MM-DD)");
 }
 
+TEST_F(ApiE2e, TextThatIsNotUtf8OrHoldsNulIsRefusedAndReadsStayWhole) {
+  auto client = server_->Client();
+  auto cli = SignIn(client, "cli1");
+  // A 0xFF byte in the key was stored (201) and then failed every identified JSON export.
+  auto key = Call("POST", "/api/v1/responses", cli.token, Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0}),
+                  {{"Idempotency-Key", "e2e-\xFF"}});
+  ExpectProblem(key, 400, "Idempotency-Key",
+                "Idempotency-Key header is not valid UTF-8 (byte 0xFF at byte 5); expected UTF-8 text");
+  auto coord = SignIn(client, "coord");
+  // "nul\u0000in": SQLite kept it, PostgreSQL cut it to "nul".
+  auto nul = Call("POST", "/api/v1/clients", coord.token, {{"external_id", "Cnul"}, {"pseudonym", std::string("nul\0in", 6)}});
+  ExpectProblem(nul, 400, "pseudonym", "pseudonym contains a NUL character (at byte 4); expected text without one");
+  auto exported = Call("GET", "/api/v1/exports/responses?format=json&deidentify=false", coord.token);
+  EXPECT_EQ(exported.status, 200) << exported.text;
+  EXPECT_EQ(exported.text.find("e2e-\xFF"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace attune::testing

@@ -76,5 +76,30 @@ TEST(Wire, RefusalsShowLongValuesCutOutsideACharacter) {
   EXPECT_EQ(r.error().message, "handle is [\"" + std::string(34, 'x') + "...; expected a string");
 }
 
+TEST(Wire, AStoredHeaderIsUtf8TextOnOneLine) {
+  EXPECT_TRUE(CheckHeader("e2e-phq9-1", "Idempotency-Key", 200));
+  auto bad = CheckHeader("key\xFF", "Idempotency-Key", 200);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error().field, "Idempotency-Key");
+  EXPECT_EQ(bad.error().message,
+            "Idempotency-Key header is not valid UTF-8 (byte 0xFF at byte 4); expected UTF-8 text");
+  auto tab = CheckHeader("a\tb", "Idempotency-Key", 200);
+  ASSERT_FALSE(tab);
+  EXPECT_EQ(tab.error().field, "Idempotency-Key");
+  // The limit counts characters: 200 é (400 bytes) are a key, 201 are not.
+  std::string e200;
+  for (int i = 0; i < 200; ++i) e200 += "\xC3\xA9";
+  EXPECT_TRUE(CheckHeader(e200, "Idempotency-Key", 200));
+  EXPECT_EQ(CheckHeader(e200 + "x", "Idempotency-Key", 200).error().message,
+            "Idempotency-Key header is longer than 200 characters");
+}
+
+TEST(Wire, RepliesCarryBytesStoredBeforeTheDoorsWereCheckedAsReplacementCharacters) {
+  // A key stored with a 0xFF byte must not fail the whole reply (nlohmann's dump throws type_error 316).
+  EXPECT_EQ(Text(json{{"key", "k\xFF"}}), "{\"key\":\"k\xEF\xBF\xBD\"}");
+  EXPECT_EQ(Text(json{{"handle", "jos\xC3\xA9"}}), "{\"handle\":\"jos\xC3\xA9\"}");
+}
+
 }  // namespace
 }  // namespace attune::api::wire

@@ -285,6 +285,24 @@ TEST_F(RepositoryTest, DuplicateExternalIdIsRefusedAndNothingIsWritten) {
   EXPECT_TRUE(store_->AddClient(org_b_, MakeClient("C1")));
 }
 
+TEST_F(RepositoryTest, TextThatIsNotUtf8OrHoldsNulIsRefusedNotStored) {
+  // PostgreSQL cut "nul\0in" to "nul" without a word and refused a 0xFF byte with its own text;
+  // SQLite kept both, and later reads failed.
+  Client c = MakeClient("C1");
+  c.pseudonym = std::string("nul\0in", 6);
+  auto nul = store_->AddClient(org_a_, c);
+  ASSERT_FALSE(nul);
+  EXPECT_EQ(nul.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(nul.error().field, "pseudonym");
+  User u{0, 0, "bad\xFF", Role::COORDINATOR};
+  auto handle = store_->AddUser(org_a_, u);
+  ASSERT_FALSE(handle);
+  EXPECT_EQ(handle.error().message, "handle is not valid UTF-8 (byte 0xFF at byte 4); expected UTF-8 text");
+  EXPECT_FALSE(store_->CreateOrganisation("Clinic\xFF"));
+  EXPECT_TRUE(store_->ListClients(org_a_)->empty());
+  EXPECT_TRUE(store_->ListLogins(org_a_)->empty());
+}
+
 TEST_F(RepositoryTest, BatchWithOneBadRowWritesNothing) {
   std::vector<Client> batch = {MakeClient("C1"), MakeClient("C2"), MakeClient("C1")};
   auto added = store_->AddClients(org_a_, batch);
