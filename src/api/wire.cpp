@@ -32,6 +32,14 @@ Error TooLong(const std::string& field) {
   return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is longer than {} characters", field, kMaxString), field};
 }
 
+// A string read from a body: no NUL or control character but tab and line breaks (the parser has
+// refused invalid UTF-8 already; checked again for text from elsewhere), at most kMaxString long.
+Result<void> CheckString(const std::string& text, const std::string& field) {
+  ATTUNE_CHECK(CheckText(text, field, TextLines::MANY));
+  if (text.size() > kMaxString) return TooLong(field);
+  return Ok();
+}
+
 Result<std::vector<std::string>> StringList(const json& j, const char* field) {
   std::vector<std::string> out;
   if (!j.contains(field) || j[field].is_null()) return out;
@@ -39,7 +47,7 @@ Result<std::vector<std::string>> StringList(const json& j, const char* field) {
   if (!v.is_array()) return Wrong(field, v, "an array of strings");
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!v[i].is_string()) return Wrong(field, v, "an array of strings");
-    if (v[i].get_ref<const std::string&>().size() > kMaxString) return TooLong(fmt::format("{}[{}]", field, i));
+    ATTUNE_CHECK(CheckString(v[i].get_ref<const std::string&>(), fmt::format("{}[{}]", field, i)));
     out.push_back(v[i].get<std::string>());
   }
   return out;
@@ -52,6 +60,7 @@ Result<std::map<std::string, double>> NumberMap(const json& j, const char* field
   if (!v.is_object()) return Wrong(field, v, "an object of numbers");
   for (const auto& [k, e] : v.items()) {
     if (!e.is_number()) return Wrong(field, v, "an object of numbers");
+    ATTUNE_CHECK(CheckString(k, fmt::format("{} key {}", field, Shown(json(k)))));
     out[k] = e.get<double>();
   }
   return out;
@@ -100,7 +109,7 @@ Result<std::string> String(const json& j, const char* field, bool required) {
   if (required && s.find_first_not_of(" \t\n\r\f\v") == std::string::npos) {
     return Wrong(field, j[field], "a string that is not blank");
   }
-  if (s.size() > kMaxString) return TooLong(field);
+  ATTUNE_CHECK(CheckString(s, field));
   return s;
 }
 

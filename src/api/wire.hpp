@@ -17,8 +17,9 @@ namespace attune::api::wire {
 
 using nlohmann::json;
 
-//! A string field of at most 10,000 characters; a required one must be present and not blank
-//! (spaces, tabs and line breaks only).
+//! A string field of at most 10,000 characters, without NUL or control
+//! characters other than tab and line breaks; a required one must be present and not blank
+//! (spaces, tabs and line breaks only). Array entries and object keys are held to the same rules.
 Result<std::string> String(const json& j, const char* field, bool required);
 //! The text of a header that is stored (Idempotency-Key): valid UTF-8 on one line, without
 //! control characters, at most `max_characters` code points; refusals name the header.

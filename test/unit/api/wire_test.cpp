@@ -101,5 +101,27 @@ TEST(Wire, RepliesCarryBytesStoredBeforeTheDoorsWereCheckedAsReplacementCharacte
   EXPECT_EQ(Text(json{{"handle", "jos\xC3\xA9"}}), "{\"handle\":\"jos\xC3\xA9\"}");
 }
 
+TEST(Wire, StringsRefuseNulAndControlCharactersNamingTheField) {
+  // "nul\u0000in": SQLite kept it whole, PostgreSQL cut it to "nul" without a word.
+  auto pseudonym = ClientFrom(json{{"external_id", "Cnew"}, {"pseudonym", std::string("nul\0in", 6)}}, true);
+  ASSERT_FALSE(pseudonym);
+  EXPECT_EQ(pseudonym.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(pseudonym.error().field, "pseudonym");
+  EXPECT_EQ(pseudonym.error().message, "pseudonym contains a NUL character (at byte 4); expected text without one");
+  auto goal = ClientFrom(json{{"goals", {"walk", std::string("x\0", 2)}}}, false);
+  ASSERT_FALSE(goal);
+  EXPECT_EQ(goal.error().field, "goals[1]");
+  auto bell = String(json{{"note", "ring\x07"}}, "note", false);
+  ASSERT_FALSE(bell);
+  EXPECT_EQ(bell.error().message,
+            "note contains the control character U+0007 (at byte 5); expected text without control characters "
+            "other than tab and line breaks");
+  auto key = TherapistFrom(json{{"external_id", "t"}, {"display_name", "T"}, {"style", {{std::string("a\0", 2), 1}}}});
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().field, "style key \"a\\u0000\"");
+  // Multi-line text keeps its tabs and line breaks.
+  EXPECT_EQ(*String(json{{"note", "line 1\r\n\tline 2"}}, "note", false), "line 1\r\n\tline 2");
+}
+
 }  // namespace
 }  // namespace attune::api::wire
