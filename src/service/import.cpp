@@ -417,6 +417,10 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
       if (auto index = instrument.ItemIndex(ok.error().field)) column = item_col[*index] + 1;
       return refuse(column, ok.error().message);
     }
+    // Stored as scored: an answer within the tolerance of an option is that option's value.
+    for (std::size_t i = 0; i < n; ++i) {
+      if (present[i]) r.answers[i] = scored.values[i];
+    }
     r.instrument_id = instrument.id;
     r.instrument_version = instrument.version;
     r.respondent = instrument.respondent == instruments::Respondent::THERAPIST ? RespondentKind::THERAPIST

@@ -1072,5 +1072,20 @@ TEST_F(ApiE2e, TextThatIsNotUtf8OrHoldsNulIsRefusedAndReadsStayWhole) {
   EXPECT_EQ(exported.text.find("e2e-\xFF"), std::string::npos);
 }
 
+TEST_F(ApiE2e, AnAnswerWithinTheToleranceOfAnOptionIsThatOption) {
+  auto client = server_->Client();
+  auto cli = SignIn(client, "cli1");
+  // Item 9 at 1e-10 raised an urgent alert "answered 1e-10 (above 0)".
+  json near = {{"instrument_id", "phq9"},
+               {"subject_id", 1},
+               {"episode_id", 1},
+               {"answered_at", "2026-02-03T09:00:00Z"},
+               {"answers", {1.0000000001, -0.0, 1e-320, 0, 0, 0, 0, 0, 1e-10, 0}}};
+  auto answered = Call("POST", "/api/v1/responses", cli.token, near, {{"Idempotency-Key", "e2e-near-options"}});
+  ASSERT_EQ(answered.status, 201) << answered.text;
+  EXPECT_EQ(answered.body["scores"][0]["value"], 1) << answered.text;
+  EXPECT_TRUE(answered.body["alerts"].empty()) << answered.text;
+}
+
 }  // namespace
 }  // namespace attune::testing

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "unit/service/store_fixture.hpp"
@@ -155,6 +156,35 @@ TEST_F(ServiceTest, ImportRefusesAnUnusableHeader) {
   auto report = service_->ImportResponses(org_, in, options);
   ASSERT_FALSE(report);
   EXPECT_NE(report.error().message.find("bogus"), std::string::npos);
+}
+
+TEST_F(ServiceTest, AnswersWithinTheToleranceAreStoredAndMonitoredAsTheOption) {
+  // Sent as 1.0000000001, -0, 1e-320 and, on item 9 (risk "above 0"), 1e-10: accepted as 1, 0, 0
+  // and 0, and so stored, scored and watched (no urgent alert for "answered 1e-10").
+  auto outcome = service_->SubmitResponse(org_, Phq9("k-near", {1.0000000001, -0.0, 1e-320, 0, 0, 0, 0, 0, 1e-10, 0}));
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  auto stored = store_->GetResponse(org_, outcome->response_id);
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->answers.size(), 10u);
+  EXPECT_EQ(*stored->answers[0], 1.0);
+  EXPECT_EQ(*stored->answers[1], 0.0);
+  EXPECT_FALSE(std::signbit(*stored->answers[1]));
+  EXPECT_EQ(*stored->answers[2], 0.0);
+  EXPECT_EQ(*stored->answers[8], 0.0);
+  EXPECT_TRUE(store_->ListAlerts(org_)->empty());
+
+  std::istringstream in(std::string(kHeader) + "imp-near,4,2026-11-01,1.0000000001,-0,1e-320,0,0,0,0,0,1e-10,0\n");
+  ImportOptions options;
+  options.instrument_id = "phq9";
+  auto report = service_->ImportResponses(org_, in, options);
+  ASSERT_TRUE(report) << report.error().message;
+  ASSERT_EQ(report->imported, 1);
+  auto imported = store_->FindResponseByKey(org_, "imp-near");
+  ASSERT_TRUE(imported && *imported);
+  EXPECT_EQ(*(*imported)->answers[0], 1.0);
+  EXPECT_FALSE(std::signbit(*(*imported)->answers[1]));
+  EXPECT_EQ(*(*imported)->answers[2], 0.0);
+  EXPECT_EQ(*(*imported)->answers[8], 0.0);
 }
 
 TEST_F(ServiceTest, ImportRefusesTextThatIsNotUtf8AtItsLineAndColumn) {
