@@ -33,10 +33,11 @@ Error TooLong(const std::string& field) {
 }
 
 // A string read from a body: no NUL or control character but tab and line breaks (the parser has
-// refused invalid UTF-8 already; checked again for text from elsewhere), at most kMaxString long.
+// refused invalid UTF-8 already; checked again for text from elsewhere), at most kMaxString
+// characters (code points: 2,500 emoji are 10,000 bytes but 2,500 characters).
 Result<void> CheckString(const std::string& text, const std::string& field) {
   ATTUNE_CHECK(CheckText(text, field, TextLines::MANY));
-  if (text.size() > kMaxString) return TooLong(field);
+  if (text.size() > kMaxString && Utf8Length(text).value_or(0) > kMaxString) return TooLong(field);
   return Ok();
 }
 

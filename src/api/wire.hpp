@@ -17,7 +17,7 @@ namespace attune::api::wire {
 
 using nlohmann::json;
 
-//! A string field of at most 10,000 characters, without NUL or control
+//! A string field of at most 10,000 characters (Unicode code points), without NUL or control
 //! characters other than tab and line breaks; a required one must be present and not blank
 //! (spaces, tabs and line breaks only). Array entries and object keys are held to the same rules.
 Result<std::string> String(const json& j, const char* field, bool required);

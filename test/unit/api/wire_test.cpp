@@ -123,5 +123,17 @@ TEST(Wire, StringsRefuseNulAndControlCharactersNamingTheField) {
   EXPECT_EQ(*String(json{{"note", "line 1\r\n\tline 2"}}, "note", false), "line 1\r\n\tline 2");
 }
 
+TEST(Wire, TheStringLimitCountsCharactersNotBytes) {
+  std::string emoji;  // U+1F600, 4 bytes each
+  for (int i = 0; i < 2501; ++i) emoji += "\xF0\x9F\x98\x80";
+  EXPECT_TRUE(String(json{{"note", emoji}}, "note", false));  // 10,004 bytes, 2,501 characters
+  std::string accents;
+  for (int i = 0; i < 10000; ++i) accents += "\xC3\xA9";
+  EXPECT_TRUE(ClientFrom(json{{"concerns", {accents}}}, false));  // 20,000 bytes, 10,000 characters
+  auto over = ClientFrom(json{{"concerns", {accents + "x"}}}, false);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().message, "concerns[0] is longer than 10000 characters");
+}
+
 }  // namespace
 }  // namespace attune::api::wire
