@@ -72,12 +72,18 @@ bool ParseNumber(const std::string& text, T& out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-// A row that cannot be read as the header says: an unterminated quote, a field count different
-// from the header's, or a field that is not UTF-8 text (a NUL or a control character other than
-// tab and line breaks included; the store's checks refuse line breaks where a field is one line).
+// A row that cannot be read as the header says: an unterminated quote, text after a closing
+// quote, a field count different from the header's, or a field that is not UTF-8 text (a NUL or
+// a control character other than tab and line breaks included; the store's checks refuse line
+// breaks where a field is one line).
 std::optional<RefusedRow> CheckRow(const detail::CsvReader& csv, const std::vector<std::string>& fields,
                                    const std::map<std::string, std::size_t>& columns) {
   if (csv.broken()) return RefusedRow{csv.line(), 0, "unterminated quoted field"};
+  if (csv.stray() != 0) {
+    return RefusedRow{csv.line(), csv.stray(),
+                      "text after the closing quote; expected a comma or the end of the line (a quote inside a "
+                      "quoted field is written twice: \"\")"};
+  }
   if (fields.size() != columns.size()) {
     return RefusedRow{csv.line(), 0,
                       fmt::format("{} fields; expected {} as in the header", fields.size(), columns.size())};

@@ -238,6 +238,27 @@ TEST_F(ServiceTest, AnExportCarriesBytesStoredBeforeTheChecksAsReplacementCharac
   EXPECT_NE(out.str().find("\"bad-key\xEF\xBF\xBD\""), std::string::npos) << out.str();
 }
 
+TEST_F(ServiceTest, ImportRefusesTextAfterAClosingQuote) {
+  // "a"b was read as ab.
+  std::istringstream clients("external_id,pseudonym\nC1,\"Bl\"ue\nC2,\"Green\"\nC3,\"Red\" \n");
+  auto c = service_->ImportClients(org_, clients, {});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->imported, 0);
+  ASSERT_EQ(c->refused.size(), 2u);
+  EXPECT_EQ(c->refused[0].line, 2u);
+  EXPECT_EQ(c->refused[0].column, 2u);
+  EXPECT_EQ(c->refused[0].reason,
+            "text after the closing quote; expected a comma or the end of the line (a quote inside a quoted field "
+            "is written twice: \"\")");
+  EXPECT_EQ(c->refused[1].line, 4u);
+  // Quotes written twice and quoted commas are read as before.
+  std::istringstream fine("external_id,pseudonym\n\"C4\",\"Say \"\"hi\"\", friend\"\r\n");
+  auto f = service_->ImportClients(org_, fine, {});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->imported, 1) << (f->refused.empty() ? "" : f->refused[0].reason);
+  EXPECT_EQ(store_->ListClients(org_)->back().pseudonym, "Say \"hi\", friend");
+}
+
 TEST_F(ServiceTest, TherapistAndClientImports) {
   std::istringstream therapists(
       "external_id,display_name,approaches,languages,capacity,accepting\n"
