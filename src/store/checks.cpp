@@ -162,8 +162,32 @@ Result<void> CheckClient(const Client& c, std::size_t index) {
 }
 
 Result<void> CheckUser(const User& user) {
-  ATTUNE_CHECK(NotBlank("", "handle", user.handle, "a handle"));
-  return Text("", "handle", user.handle, TextLines::ONE);
+  const std::string& handle = user.handle;
+  ATTUNE_CHECK(NotBlank("", "handle", handle, "a handle"));
+  ATTUNE_CHECK(Text("", "handle", handle, TextLines::ONE));
+  if (handle.front() == ' ' || handle.back() == ' ') {
+    return Wrong("", "handle", Shown(handle), "a handle without a space at either end");
+  }
+  // Combining marks U+0300..U+036F (UTF-8 CC 80 .. CD AF): "jose" + U+0301 looks like "josé" (U+00E9)
+  // but is other bytes, and Attune has no Unicode normalisation to tell them apart.
+  for (std::size_t i = 0; i + 1 < handle.size(); ++i) {
+    const auto lead = static_cast<unsigned char>(handle[i]);
+    if (lead == 0xCC || (lead == 0xCD && static_cast<unsigned char>(handle[i + 1]) <= 0xAF)) {
+      return Wrong("", "handle", Shown(handle),
+                   "a handle without combining accents (U+0300..U+036F); write an accented letter as one "
+                   "character (the precomposed form, NFC: \"\u00e9\", not \"e\" + U+0301)");
+    }
+  }
+  return Ok();
+}
+
+bool SameHandle(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
 }
 
 }  // namespace detail

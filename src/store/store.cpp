@@ -917,8 +917,27 @@ Result<Id> Store::AddUser(OrgId org, const User& user, const Actor& actor) {
   ATTUNE_CHECK(detail::CheckUser(user));
   return NamingTheValue(impl_->Write<Id>([&]() -> Result<Id> {
     if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
-    Id id = impl_->NextIds(org, "users", 1);
     ll o = org;
+    // One user per handle whatever its ASCII case ("Coord" beside "coord" would be two accounts
+    // that read as one). The organisation's row is locked first so that two such handles added at
+    // once are checked one after the other.
+    ll locked = 0;
+    impl_->sql << std::string("SELECT org_id FROM organisations WHERE org_id = :o") + impl_->dialect->ForUpdate(),
+        soci::use(o), soci::into(locked);
+    std::string existing;
+    soci::statement handles =
+        (impl_->sql.prepare << "SELECT handle FROM users WHERE org_id = :o", soci::use(o), soci::into(existing));
+    handles.execute();
+    while (handles.fetch()) {
+      if (existing != user.handle && detail::SameHandle(existing, user.handle)) {
+        return Fail(ErrorCode::ALREADY_EXISTS,
+                    fmt::format("handle is already taken by \"{}\" (handles differ in more than upper and lower "
+                                "case); expected a handle no other user of the organisation has",
+                                existing),
+                    "handle");
+      }
+    }
+    Id id = impl_->NextIds(org, "users", 1);
     ll i = id;
     std::string role = RoleName(user.role);
     std::string now = NowUtc();

@@ -235,5 +235,23 @@ TEST_F(StoreCliTest, TextThatIsNotUtf8IsRefusedNamingTheOptionOrLineAndColumn) {
   EXPECT_TRUE(store->ListClients(1)->empty());
 }
 
+TEST_F(StoreCliTest, UserAddRefusesAHandleThatLooksLikeAnother) {
+  auto first = RunAttune({"user", "add", "--db", db_, "--handle", "coord", "--role", "coordinator", "--password-stdin"},
+                         "long enough 1\n");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto upper = RunAttune({"user", "add", "--db", db_, "--handle", "Coord", "--role", "coordinator", "--password-stdin"},
+                         "long enough 1\n");
+  EXPECT_NE(upper.exit_code, 0);
+  EXPECT_NE(upper.err.find("handle \"Coord\" is already taken by \"coord\""), std::string::npos) << upper.err;
+  auto spaced = RunAttune({"user", "add", "--db", db_, "--handle", " coord", "--role", "coordinator",
+                           "--password-stdin"},
+                          "long enough 1\n");
+  EXPECT_EQ(spaced.exit_code, 2) << spaced.err;
+  EXPECT_NE(spaced.err.find("expected a handle without a space at either end"), std::string::npos) << spaced.err;
+  auto store = store::Store::Open(store::Target::Sqlite(db_));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->ListLogins(1)->size(), 1u);
+}
+
 }  // namespace
 }  // namespace attune

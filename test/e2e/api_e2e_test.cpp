@@ -1072,6 +1072,23 @@ TEST_F(ApiE2e, TextThatIsNotUtf8OrHoldsNulIsRefusedAndReadsStayWhole) {
   EXPECT_EQ(exported.text.find("e2e-\xFF"), std::string::npos);
 }
 
+TEST_F(ApiE2e, HandlesThatLookLikeAnotherAreRefused) {
+  auto client = server_->Client();
+  auto admin = SignIn(client, "admin");
+  // The seed has "coord".
+  auto upper = Call("POST", "/api/v1/users", admin.token,
+                    {{"handle", "Coord"}, {"role", "coordinator"}, {"password", "long enough 1"}});
+  ExpectProblem(upper, 409, "handle",
+                "handle \"Coord\" is already taken by \"coord\" (handles differ in more than upper and lower case); "
+                "expected a handle no other user of the organisation has");
+  auto trailing = Call("POST", "/api/v1/users", admin.token,
+                       {{"handle", "coord "}, {"role", "coordinator"}, {"password", "long enough 1"}});
+  ExpectProblem(trailing, 400, "handle", "handle is \"coord \"; expected a handle without a space at either end");
+  auto users = Call("GET", "/api/v1/users", admin.token);
+  ASSERT_EQ(users.status, 200) << users.text;
+  EXPECT_EQ(users.text.find("\"Coord\""), std::string::npos) << users.text;
+}
+
 TEST_F(ApiE2e, AnAnswerWithinTheToleranceOfAnOptionIsThatOption) {
   auto client = server_->Client();
   auto cli = SignIn(client, "cli1");

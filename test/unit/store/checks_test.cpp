@@ -178,6 +178,35 @@ TEST(Checks, StoredTextIsUtf8WithoutNulWhicheverDoorItCameBy) {
             "client 3: external_id is not valid UTF-8 (byte 0xFF at byte 2); expected UTF-8 text");
 }
 
+TEST(Checks, HandlesThatLookAlikeAreRefused) {
+  User u;
+  for (const char* spaced : {" coord", "coord ", " coord "}) {
+    u.handle = spaced;
+    auto r = detail::CheckUser(u);
+    ASSERT_FALSE(r) << spaced;
+    EXPECT_EQ(r.error().field, "handle");
+  }
+  u.handle = "coord ";
+  EXPECT_EQ(detail::CheckUser(u).error().message,
+            "handle is \"coord \"; expected a handle without a space at either end");
+  u.handle = "co\tord";
+  EXPECT_EQ(detail::CheckUser(u).error().field, "handle");
+  u.handle = "jose\xCC\x81";  // "jose" + U+0301 COMBINING ACUTE ACCENT (NFD)
+  auto nfd = detail::CheckUser(u);
+  ASSERT_FALSE(nfd);
+  EXPECT_EQ(nfd.error().message,
+            "handle is \"jose\xCC\x81\"; expected a handle without combining accents (U+0300..U+036F); write an "
+            "accented letter as one character (the precomposed form, NFC: \"\u00e9\", not \"e\" + U+0301)");
+  u.handle = "jos\xC3\xA9";  // NFC
+  EXPECT_TRUE(detail::CheckUser(u));
+  u.handle = "Dr Ana Lima";  // spaces inside are fine
+  EXPECT_TRUE(detail::CheckUser(u));
+  EXPECT_TRUE(detail::SameHandle("coord", "Coord"));
+  EXPECT_TRUE(detail::SameHandle("COORD", "coord"));
+  EXPECT_FALSE(detail::SameHandle("coord", "coord2"));
+  EXPECT_FALSE(detail::SameHandle("jos\xC3\xA9", "JOS\xC3\x89"));  // only ASCII letters fold
+}
+
 TEST(Checks, UsersAreLinkedOnlyToTheRowTheirRoleSignsInAs) {
   EXPECT_TRUE(CheckUserLinks(Role::THERAPIST, 4, std::nullopt));
   EXPECT_TRUE(CheckUserLinks(Role::CLIENT, std::nullopt, 5));
