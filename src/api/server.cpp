@@ -755,12 +755,13 @@ Result<Reply> CreateSession(Call& call, Context&) {
 
 Result<Reply> SubmitResponse(Call& call, Context&) {
   std::string key = call.req.get_header_value("Idempotency-Key");
-  if (key.empty() || key.size() > 200) {
+  if (key.empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                "Idempotency-Key header is missing or longer than 200 characters; expected a key "
-                "unique in the organisation",
+                "Idempotency-Key header is missing; expected a key unique in the organisation (at most 200 "
+                "characters)",
                 "Idempotency-Key");
   }
+  ATTUNE_CHECK(wire::CheckHeader(key, "Idempotency-Key", 200));
   ATTUNE_TRY(body, Body(call));
   ATTUNE_TRY(instrument_id, wire::SubmissionInstrument(body));
   ATTUNE_TRY(instrument, call.clinic.GetInstrument(call.actor, instrument_id));
@@ -805,7 +806,7 @@ Result<Reply> Trajectory(Call& call, Context&) {
 
 // A therapist as JSON text, serialised once per thread and reused while the therapist (as this
 // caller may see them: clients get ClientView) is unchanged; the same bytes as
-// wire::TherapistJson(t, client_view).dump().
+// wire::Text(wire::TherapistJson(t, client_view)).
 const std::string& TherapistText(const Therapist& t, bool client_view) {
   struct View {
     Therapist therapist;
@@ -819,7 +820,7 @@ const std::string& TherapistText(const Therapist& t, bool client_view) {
     if (v.client_view == client_view && v.therapist == t) return v.text;
   }
   if (views.size() >= 2) views.erase(views.begin());
-  views.push_back(View{t, client_view, wire::TherapistJson(t, client_view).dump()});
+  views.push_back(View{t, client_view, wire::Text(wire::TherapistJson(t, client_view))});
   return views.back().text;
 }
 
@@ -839,7 +840,7 @@ Result<Reply> Recommendations(Call& call, Context&) {
     const auto& r = recs[i];
     if (i > 0) text += ',';
     text += "{\"reasons\":";
-    text += json(r.reasons).dump();
+    text += wire::Text(json(r.reasons));
     text += ",\"score\":";
     text += json(r.score).dump();
     text += ",\"therapist\":";
@@ -1092,7 +1093,7 @@ struct Server::Impl {
       Log(fmt::format("error {}: {}", ErrorCodeName(error.code), error.message));
     }
     res.status = status;
-    res.set_content(Problem(error, status).dump(), "application/problem+json");
+    res.set_content(wire::Text(Problem(error, status)), "application/problem+json");
   }
 
   void Install(const RouteDef& def) {
@@ -1151,7 +1152,7 @@ struct Server::Impl {
               if (!reply->text.empty() || !reply->content_type.empty()) {
                 res.set_content(reply->text, reply->content_type.c_str());
               } else if (reply->status != 204) {
-                res.set_content(reply->body.dump(), "application/json");
+                res.set_content(wire::Text(reply->body), "application/json");
               }
             }
           }
@@ -1237,7 +1238,7 @@ struct Server::Impl {
       int status = res.status == 413 ? 413 : res.status == 400 ? 400 : 404;
       if (res.status == 405) status = 405;
       res.status = status;
-      res.set_content(Problem(e, status).dump(), "application/problem+json");
+      res.set_content(wire::Text(Problem(e, status)), "application/problem+json");
       return httplib::Server::HandlerResponse::Handled;
     }));
     http.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <iterator>
 
+#include "attune/core/text.hpp"
 #include "attune/instruments/scoring.hpp"
 
 namespace attune::api::wire {
@@ -31,6 +32,15 @@ Error TooLong(const std::string& field) {
   return Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is longer than {} characters", field, kMaxString), field};
 }
 
+// A string read from a body: no NUL or control character but tab and line breaks (the parser has
+// refused invalid UTF-8 already; checked again for text from elsewhere), at most kMaxString
+// characters (code points: 2,500 emoji are 10,000 bytes but 2,500 characters).
+Result<void> CheckString(const std::string& text, const std::string& field) {
+  ATTUNE_CHECK(CheckText(text, field, TextLines::MANY));
+  if (text.size() > kMaxString && Utf8Length(text).value_or(0) > kMaxString) return TooLong(field);
+  return Ok();
+}
+
 Result<std::vector<std::string>> StringList(const json& j, const char* field) {
   std::vector<std::string> out;
   if (!j.contains(field) || j[field].is_null()) return out;
@@ -38,7 +48,7 @@ Result<std::vector<std::string>> StringList(const json& j, const char* field) {
   if (!v.is_array()) return Wrong(field, v, "an array of strings");
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!v[i].is_string()) return Wrong(field, v, "an array of strings");
-    if (v[i].get_ref<const std::string&>().size() > kMaxString) return TooLong(fmt::format("{}[{}]", field, i));
+    ATTUNE_CHECK(CheckString(v[i].get_ref<const std::string&>(), fmt::format("{}[{}]", field, i)));
     out.push_back(v[i].get<std::string>());
   }
   return out;
@@ -51,6 +61,7 @@ Result<std::map<std::string, double>> NumberMap(const json& j, const char* field
   if (!v.is_object()) return Wrong(field, v, "an object of numbers");
   for (const auto& [k, e] : v.items()) {
     if (!e.is_number()) return Wrong(field, v, "an object of numbers");
+    ATTUNE_CHECK(CheckString(k, fmt::format("{} key {}", field, Shown(json(k)))));
     out[k] = e.get<double>();
   }
   return out;
@@ -99,9 +110,22 @@ Result<std::string> String(const json& j, const char* field, bool required) {
   if (required && s.find_first_not_of(" \t\n\r\f\v") == std::string::npos) {
     return Wrong(field, j[field], "a string that is not blank");
   }
-  if (s.size() > kMaxString) return TooLong(field);
+  ATTUNE_CHECK(CheckString(s, field));
   return s;
 }
+
+Result<void> CheckHeader(const std::string& value, const char* header, std::size_t max_characters) {
+  if (auto text = CheckText(value, fmt::format("{} header", header), TextLines::ONE); !text) {
+    return Error{ErrorCode::INVALID_ARGUMENT, text.error().message, header};
+  }
+  if (Utf8Length(value).value_or(0) > max_characters) {
+    return Error{ErrorCode::INVALID_ARGUMENT,
+                 fmt::format("{} header is longer than {} characters", header, max_characters), header};
+  }
+  return Ok();
+}
+
+std::string Text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 Result<std::int64_t> Int(const json& j, const char* field, bool required) {
   if (!j.contains(field) || j[field].is_null()) {

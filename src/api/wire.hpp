@@ -17,9 +17,16 @@ namespace attune::api::wire {
 
 using nlohmann::json;
 
-//! A string field of at most 10,000 characters; a required one must be present and not blank
-//! (spaces, tabs and line breaks only).
+//! A string field of at most 10,000 characters (Unicode code points), without NUL or control
+//! characters other than tab and line breaks; a required one must be present and not blank
+//! (spaces, tabs and line breaks only). Array entries and object keys are held to the same rules.
 Result<std::string> String(const json& j, const char* field, bool required);
+//! The text of a header that is stored (Idempotency-Key): valid UTF-8 on one line, without
+//! control characters, at most `max_characters` code points; refusals name the header.
+Result<void> CheckHeader(const std::string& value, const char* header, std::size_t max_characters);
+//! A reply body as JSON text. Bytes that are not UTF-8 (stored before the doors refused them)
+//! come out as U+FFFD instead of failing the whole reply.
+std::string Text(const json& j);
 //! A value as refusals show it: as JSON, cut to 40 bytes (never inside a UTF-8 character).
 std::string Shown(const json& v);
 Result<std::int64_t> Int(const json& j, const char* field, bool required);

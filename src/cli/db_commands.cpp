@@ -206,7 +206,7 @@ void AddDbCommands(CLI::App& app, Context& ctx) {
 
   auto* init = group->add_subcommand("init", "Create the database and apply every migration");
   AddDbOptions(init, args->target);
-  NotBlank(init->add_option("--org", args->org_name, "Also create an organisation with this name"));
+  StoredText(NotBlank(init->add_option("--org", args->org_name, "Also create an organisation with this name")));
   init->callback([&ctx, args] { ctx.exit_code = RunInit(*args); });
 
   auto* migrate = group->add_subcommand("migrate", "Apply pending migrations");

@@ -817,9 +817,9 @@ void AddMonitorCommands(CLI::App& app, Context& ctx) {
     auto* c = monitor->add_subcommand(resolve ? "resolve" : "ack",
                                       resolve ? "Resolve an acknowledged alert" : "Acknowledge an open alert with a note");
     c->add_option("id", *id, "Alert id")->required();
-    auto* n = NotBlank(c->add_option("--note", *note, "What was done or decided"));
+    auto* n = StoredText(NotBlank(c->add_option("--note", *note, "What was done or decided")), TextLines::MANY);
     if (!resolve) n->required();
-    NotBlank(c->add_option("--actor", *actor, "Who, for the audit log"));
+    StoredText(NotBlank(c->add_option("--actor", *actor, "Who, for the audit log")));
     AddDbOptions(c, args->target);
     AddOrgOption(c, args->target);
     c->add_flag("--json", args->json, "JSON output");

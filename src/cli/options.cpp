@@ -101,6 +101,17 @@ CLI::Option* NotBlank(CLI::Option* option) {
   return option;
 }
 
+CLI::Option* StoredText(CLI::Option* option, TextLines lines) {
+  option->check(CLI::Validator(
+      [option, lines](std::string& value) -> std::string {
+        // The value is not shown: it may not be printable.
+        if (auto text = CheckText(value, option->get_name(), lines); !text) throw OptionValueError(text.error().message);
+        return {};
+      },
+      ""));
+  return option;
+}
+
 void CheckNumericOptions(CLI::App& app) {
   for (CLI::Option* option : app.get_options([](CLI::Option*) { return true; })) {
     if (option->get_expected_min() == 0) continue;  // a flag

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "attune/core/text.hpp"
+
 namespace attune::cli {
 
 //! A refused option value; the message names the option, the value given and what was expected.
@@ -38,6 +40,11 @@ CLI::Option* ZeroOrAtLeast(CLI::Option* option, double least, const std::string&
 
 //! Refuses a blank value (empty or only white space) of a text option.
 CLI::Option* NotBlank(CLI::Option* option);
+
+//! Refuses a value of a text option that is stored (a handle, an organisation's name, a note)
+//! unless it is UTF-8 text without control characters (tab and line breaks allowed when `lines`
+//! is MANY), as "--handle is not valid UTF-8 (byte 0xFF at byte 4); expected UTF-8 text".
+CLI::Option* StoredText(CLI::Option* option, TextLines lines = TextLines::ONE);
 
 //! Adds to every numeric option of `app` and its subcommands the check that its value is a number
 //! as written: whole options a whole decimal number of 0 or more, the others a finite number. An

@@ -19,6 +19,7 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "cli/db_target.hpp"
+#include "cli/options.hpp"
 
 namespace attune::cli {
 
@@ -222,7 +223,7 @@ void AddServeCommands(CLI::App& app, Context& ctx) {
   auto* add = user->add_subcommand("add", "Add a user who can sign in; prints a generated password");
   AddDbOptions(add, user_args->target);
   AddOrgOption(add, user_args->target);
-  add->add_option("--handle", user_args->handle, "Sign-in name")->required();
+  StoredText(add->add_option("--handle", user_args->handle, "Sign-in name"))->required();
   OneOf(add->add_option("--role", user_args->role, "Role")->required(),
         {"admin", "coordinator", "therapist", "researcher", "client"});
   add->add_option("--therapist-id", user_args->therapist_id, "The therapist this user is (role therapist)");

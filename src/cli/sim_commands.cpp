@@ -639,7 +639,7 @@ void AddSimCommands(CLI::App& app, Context& ctx) {
                      "Folder for therapists/clients/episodes/sessions/responses.csv and truth.json");
   clinic->add_option("--db", args->db,
                      "SQLite file to store the clinic in, as a new organisation (created and migrated if needed)");
-  clinic->add_option("--org-name", args->org_name, "Name of that organisation (default: Simulated clinic (seed K))");
+  StoredText(clinic->add_option("--org-name", args->org_name, "Name of that organisation (default: Simulated clinic (seed K))"));
   clinic->add_option("--waitlist", args->params.waitlist,
                      "Further clients with their intake answered and no episode yet (default 0)");
   clinic->add_option("--open-share", args->params.open_share,

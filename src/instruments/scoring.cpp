@@ -19,10 +19,12 @@ std::string AllowedValues(const ResponseSpec& spec) {
   return text;
 }
 
-Result<void> CheckValue(const Item& item, double value) {
+}  // namespace
+
+Result<double> AcceptedValue(const Item& item, double value) {
   const ResponseSpec& spec = item.response;
   if (spec.IsRange()) {
-    if (std::isfinite(value) && value >= spec.min && value <= spec.max) return Ok();
+    if (std::isfinite(value) && value >= spec.min && value <= spec.max) return value + 0.0;  // -0 is 0
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("item {}: value {} is outside {}..{}", item.id, value, FormatScore(spec.min),
                             FormatScore(spec.max)),
@@ -30,15 +32,21 @@ Result<void> CheckValue(const Item& item, double value) {
   }
   if (value >= 0 && value < 64) {
     auto whole = static_cast<unsigned>(value);
-    if (static_cast<double>(whole) == value && ((spec.small_int_mask >> whole) & 1U) != 0) return Ok();
+    if (static_cast<double>(whole) == value && ((spec.small_int_mask >> whole) & 1U) != 0) {
+      return static_cast<double>(whole);  // -0 is 0
+    }
   }
+  // Within the tolerance of an option the answer is that option, exactly: 1.0000000001 is 1 and
+  // 1e-10 is 0 for the score, the stored answer and a risk rule ("above 0") alike.
   for (const auto& option : spec.options) {
-    if (std::fabs(option.value - value) <= kValueTolerance) return Ok();
+    if (std::fabs(option.value - value) <= kValueTolerance) return option.value;
   }
   return Fail(ErrorCode::INVALID_ARGUMENT,
               fmt::format("item {}: value {} is not one of {}", item.id, value, AllowedValues(spec)),
               item.id);
 }
+
+namespace {
 
 const Band* FindBand(const std::vector<Band>& bands, double score) {
   const Band* found = nullptr;
@@ -73,14 +81,16 @@ Result<void> ScoreInto(const Instrument& instrument, std::span<const double> val
   }
   out.flags.clear();
   out.complete = true;
+  out.values.assign(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     const Item& item = instrument.items[i];
     if (!present[i]) {
       if (item.scored) out.complete = false;
       continue;
     }
-    ATTUNE_CHECK(CheckValue(item, values[i]));
-    if (item.risk && values[i] > item.risk->above) out.flags.push_back(Flag{i, values[i]});
+    ATTUNE_TRY(value, AcceptedValue(item, values[i]));
+    out.values[i] = value;
+    if (item.risk && value > item.risk->above) out.flags.push_back(Flag{i, value});
   }
 
   out.scales.resize(instrument.scales.size());
@@ -93,7 +103,7 @@ Result<void> ScoreInto(const Instrument& instrument, std::span<const double> val
     for (std::size_t index : scale.items) {
       if (!present[index]) continue;
       const Item& item = instrument.items[index];
-      double v = values[index];
+      double v = out.values[index];
       sum += item.reverse ? item.response.min + item.response.max - v : v;
       ++result.answered;
     }

@@ -6,6 +6,7 @@ namespace attune::service::detail {
 
 bool CsvReader::Next(std::vector<std::string>& fields) {
   broken_ = false;
+  stray_ = 0;
   if (!std::getline(in_, text_)) return false;
   line_ = next_line_++;
   // The strings of `fields` are reused from row to row, so a row of short cells allocates nothing.
@@ -18,6 +19,7 @@ bool CsvReader::Next(std::vector<std::string>& fields) {
   };
   std::string* field = start_field();
   bool quoted = false;
+  bool closed = false;  // the field's closing quote was read: only a comma or the line's end may follow
   std::size_t i = 0;
   while (true) {
     if (i >= text_.size()) {
@@ -37,6 +39,7 @@ bool CsvReader::Next(std::vector<std::string>& fields) {
     // Ordinary characters are copied in one run up to the next one that may mean something.
     const char* special = quoted ? "\"" : ",\"\r";
     std::size_t run = std::strcspn(text_.c_str() + i, special);
+    if (run > 0 && closed && stray_ == 0) stray_ = count;
     if (run > 0) {
       field->append(text_, i, run);
       i += run;
@@ -50,17 +53,20 @@ bool CsvReader::Next(std::vector<std::string>& fields) {
           ++i;
         } else {
           quoted = false;
+          closed = true;
         }
       } else {
         *field += c;
       }
     } else if (c == ',') {
       field = start_field();
-    } else if (c == '"' && field->empty()) {
+      closed = false;
+    } else if (c == '"' && field->empty() && !closed) {
       quoted = true;
     } else if (c == '\r' && i == text_.size()) {
       // CRLF line end
     } else {
+      if (closed && stray_ == 0) stray_ = count;
       *field += c;
     }
   }

@@ -54,6 +54,9 @@ std::string Number(double value) {
   return fmt::format("{}", value);
 }
 
+// A JSON row as text, bytes that are not UTF-8 written as U+FFFD.
+std::string Json(const nlohmann::json& row) { return row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
 struct Identity {
   // The response id as written: its pseudonym when de-identified (the raw id would link two
   // exports made with different salts), else the number.
@@ -89,6 +92,8 @@ Identity Identify(const Response& r, const ExportOptions& options, Pseudonyms& p
 // De-identified, they are held and written sorted by subject pseudonym, date and response
 // pseudonym: in the store's order (response id order) a row's position would give its raw id and
 // link two exports made with different keys. Holding them costs the export's size in memory.
+// JSON rows are written with bytes that are not UTF-8 (a key stored before the doors refused them)
+// as U+FFFD (Json): one bad row must not fail the organisation's export.
 class Rows {
  public:
   Rows(std::ostream& out, bool json, bool sorted) : out_(out), json_(json), sorted_(sorted) {
@@ -172,7 +177,7 @@ Result<std::int64_t> Service::ExportResponses(OrgId org, std::ostream& out, cons
         }
       }
       row["answers"] = std::move(answers);
-      rows.Add(id, row.dump());
+      rows.Add(id, Json(row));
       return;
     }
     std::ostringstream line;
@@ -226,7 +231,7 @@ Result<std::int64_t> Service::ExportScores(OrgId org, std::ostream& out, const E
     const Facts& f = facts[at];
     ++written;
     if (json) {
-      rows.Add(f.identity, nlohmann::json{{"response_id", f.identity.response},
+      rows.Add(f.identity, Json(nlohmann::json{{"response_id", f.identity.response},
                  {"instrument", f.instrument},
                  {"subject_id", f.identity.subject},
                  {"answered_at", f.identity.answered_at},
@@ -235,7 +240,7 @@ Result<std::int64_t> Service::ExportScores(OrgId org, std::ostream& out, const E
                  {"band", s.band},
                  {"caseness", s.caseness ? nlohmann::json(*s.caseness) : nlohmann::json()},
                  {"answered", s.answered},
-                 {"prorated", s.prorated}}.dump());
+                 {"prorated", s.prorated}}));
       return;
     }
     std::ostringstream line;

@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "attune/core/dates.hpp"
+#include "attune/core/text.hpp"
 #include "attune/service/service.hpp"
 #include "service/csv.hpp"
 
@@ -31,6 +32,10 @@ Result<std::map<std::string, std::size_t>> ReadHeader(detail::CsvReader& csv,
   if (fields[0].rfind("\xEF\xBB\xBF", 0) == 0) fields[0].erase(0, 3);
   std::map<std::string, std::size_t> columns;
   for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (auto text = CheckText(fields[i], fmt::format("line 1, column {}: the column name", i + 1), TextLines::ONE);
+        !text) {
+      return Fail(ErrorCode::INVALID_ARGUMENT, text.error().message, "header");
+    }
     if (!known.count(fields[i])) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
                   fmt::format("line 1, column {}: unknown column '{}'", i + 1, fields[i]), "header");
@@ -67,12 +72,26 @@ bool ParseNumber(const std::string& text, T& out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-// A row with a field count different from the header's.
-std::optional<RefusedRow> CheckWidth(const detail::CsvReader& csv, const std::vector<std::string>& fields,
-                                     std::size_t width) {
+// A row that cannot be read as the header says: an unterminated quote, text after a closing
+// quote, a field count different from the header's, or a field that is not UTF-8 text (a NUL or
+// a control character other than tab and line breaks included; the store's checks refuse line
+// breaks where a field is one line).
+std::optional<RefusedRow> CheckRow(const detail::CsvReader& csv, const std::vector<std::string>& fields,
+                                   const std::map<std::string, std::size_t>& columns) {
   if (csv.broken()) return RefusedRow{csv.line(), 0, "unterminated quoted field"};
-  if (fields.size() != width) {
-    return RefusedRow{csv.line(), 0, fmt::format("{} fields; expected {} as in the header", fields.size(), width)};
+  if (csv.stray() != 0) {
+    return RefusedRow{csv.line(), csv.stray(),
+                      "text after the closing quote; expected a comma or the end of the line (a quote inside a "
+                      "quoted field is written twice: \"\")"};
+  }
+  if (fields.size() != columns.size()) {
+    return RefusedRow{csv.line(), 0,
+                      fmt::format("{} fields; expected {} as in the header", fields.size(), columns.size())};
+  }
+  for (const auto& [name, index] : columns) {
+    if (auto text = CheckText(fields[index], name, TextLines::MANY); !text) {
+      return RefusedRow{csv.line(), index + 1, text.error().message};
+    }
   }
   return std::nullopt;
 }
@@ -123,7 +142,7 @@ Result<ImportReport> ImportRows(std::istream& in, const std::set<std::string>& k
   while (csv.Next(fields)) {
     if (fields.size() == 1 && fields[0].empty()) continue;
     ++report.rows;
-    if (auto bad = CheckWidth(csv, fields, columns->size())) {
+    if (auto bad = CheckRow(csv, fields, *columns)) {
       report.refused.push_back(*bad);
       continue;
     }
@@ -292,7 +311,7 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
       report.refused.push_back({csv.line(), column, std::move(reason)});
       return false;
     };
-    if (auto bad = CheckWidth(csv, fields, columns.size())) {
+    if (auto bad = CheckRow(csv, fields, columns)) {
       report.refused.push_back(*bad);
       return false;
     }
@@ -403,6 +422,10 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
       std::size_t column = 0;
       if (auto index = instrument.ItemIndex(ok.error().field)) column = item_col[*index] + 1;
       return refuse(column, ok.error().message);
+    }
+    // Stored as scored: an answer within the tolerance of an option is that option's value.
+    for (std::size_t i = 0; i < n; ++i) {
+      if (present[i]) r.answers[i] = scored.values[i];
     }
     r.instrument_id = instrument.id;
     r.instrument_version = instrument.version;

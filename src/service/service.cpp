@@ -21,6 +21,10 @@ Result<store::ScoredResponse> ScoreForStorage(const instruments::Instrument& ins
   if (!scored) return scored.error();
   store::ScoredResponse out;
   out.response = std::move(response);
+  // Stored as scored: an answer within the tolerance of an option is that option's value.
+  for (std::size_t i = 0; i < out.response.answers.size(); ++i) {
+    if (out.response.answers[i]) out.response.answers[i] = scored->values[i];
+  }
   out.response.instrument_id = instrument.id;
   out.response.instrument_version = instrument.version;
   out.response.respondent = instrument.respondent == instruments::Respondent::THERAPIST

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <set>
 
 #include "attune/core/constraints.hpp"
+#include "attune/core/text.hpp"
 
 namespace attune::store {
 namespace detail {
@@ -54,6 +56,27 @@ Result<void> NoBlankEntry(const std::string& where, const char* field, const std
   return Ok();
 }
 
+// Text as the store keeps it (attune/core/text.hpp): valid UTF-8 without NUL; names and ids on
+// one line without control characters.
+Result<void> Text(const std::string& where, const std::string& field, const std::string& value, TextLines lines) {
+  auto ok = CheckText(value, field, lines);
+  if (ok) return ok;
+  Error e = ok.error();
+  e.message = where + e.message;
+  return e;
+}
+
+Result<void> TextList(const std::string& where, const char* field, const std::vector<std::string>& list,
+                      TextLines lines) {
+  for (std::size_t i = 0; i < list.size(); ++i) ATTUNE_CHECK(Text(where, fmt::format("{}[{}]", field, i), list[i], lines));
+  return Ok();
+}
+
+Result<void> KeyText(const std::string& where, const char* field, const std::map<std::string, double>& map) {
+  for (const auto& [key, value] : map) ATTUNE_CHECK(Text(where, fmt::format("{} key", field), key, TextLines::ONE));
+  return Ok();
+}
+
 std::string Where(const char* entity, std::size_t index) {
   return index == 0 ? "" : fmt::format("{} {}: ", entity, index);
 }
@@ -67,6 +90,12 @@ bool IsBlank(std::string_view text) {
 Result<void> CheckTherapistProfile(const TherapistUpdate& profile, const std::string& where) {
   if (profile.approaches) ATTUNE_CHECK(NoBlankEntry(where, "approaches", *profile.approaches, "an approach"));
   if (profile.languages) ATTUNE_CHECK(NoBlankEntry(where, "languages", *profile.languages, "a language code"));
+  if (profile.approaches) ATTUNE_CHECK(TextList(where, "approaches", *profile.approaches, TextLines::ONE));
+  if (profile.languages) ATTUNE_CHECK(TextList(where, "languages", *profile.languages, TextLines::ONE));
+  if (profile.client_visible) ATTUNE_CHECK(TextList(where, "client_visible", *profile.client_visible, TextLines::ONE));
+  if (profile.modality) ATTUNE_CHECK(Text(where, "modality", *profile.modality, TextLines::ONE));
+  if (profile.location) ATTUNE_CHECK(Text(where, "location", *profile.location, TextLines::ONE));
+  if (profile.style) ATTUNE_CHECK(KeyText(where, "style", *profile.style));
   if (const auto& m = profile.modality; m && !m->empty() && *m != "in_person" && *m != "video" && *m != "both") {
     return Wrong(where, "modality", Shown(*m), "in_person, video or both");
   }
@@ -92,7 +121,11 @@ Result<void> CheckTherapist(const Therapist& t, std::size_t index) {
   const std::string where = Where("therapist", index);
   ATTUNE_CHECK(NotBlank(where, "external_id", t.external_id, "the clinic's id"));
   ATTUNE_CHECK(NotBlank(where, "display_name", t.display_name, "a name"));
+  ATTUNE_CHECK(Text(where, "external_id", t.external_id, TextLines::ONE));
+  ATTUNE_CHECK(Text(where, "display_name", t.display_name, TextLines::ONE));
   TherapistUpdate profile;
+  profile.style = t.style;
+  profile.location = t.location;
   profile.approaches = t.approaches;
   profile.languages = t.languages;
   profile.modality = t.modality;
@@ -104,6 +137,10 @@ Result<void> CheckTherapist(const Therapist& t, std::size_t index) {
 Result<void> CheckIntake(const Client& intake, const std::string& where) {
   ATTUNE_CHECK(NoBlankEntry(where, "concerns", intake.concerns, "a concern"));
   ATTUNE_CHECK(NoBlankEntry(where, "goals", intake.goals, "a goal"));
+  ATTUNE_CHECK(TextList(where, "concerns", intake.concerns, TextLines::MANY));
+  ATTUNE_CHECK(TextList(where, "goals", intake.goals, TextLines::MANY));
+  ATTUNE_CHECK(TextList(where, "constraints", intake.constraints, TextLines::ONE));
+  ATTUNE_CHECK(KeyText(where, "preferences", intake.preferences));
   for (std::size_t i = 0; i < intake.constraints.size(); ++i) {
     auto parsed = ParseConstraint(intake.constraints[i], fmt::format("constraints[{}]", i));
     if (!parsed) {
@@ -119,11 +156,38 @@ Result<void> CheckClient(const Client& c, std::size_t index) {
   const std::string where = Where("client", index);
   ATTUNE_CHECK(NotBlank(where, "external_id", c.external_id, "the clinic's id"));
   ATTUNE_CHECK(NotBlank(where, "pseudonym", c.pseudonym, "a pseudonym"));
+  ATTUNE_CHECK(Text(where, "external_id", c.external_id, TextLines::ONE));
+  ATTUNE_CHECK(Text(where, "pseudonym", c.pseudonym, TextLines::ONE));
   return CheckIntake(c, where);
 }
 
 Result<void> CheckUser(const User& user) {
-  return NotBlank("", "handle", user.handle, "a handle");
+  const std::string& handle = user.handle;
+  ATTUNE_CHECK(NotBlank("", "handle", handle, "a handle"));
+  ATTUNE_CHECK(Text("", "handle", handle, TextLines::ONE));
+  if (handle.front() == ' ' || handle.back() == ' ') {
+    return Wrong("", "handle", Shown(handle), "a handle without a space at either end");
+  }
+  // Combining marks U+0300..U+036F (UTF-8 CC 80 .. CD AF): "jose" + U+0301 looks like "josé" (U+00E9)
+  // but is other bytes, and Attune has no Unicode normalisation to tell them apart.
+  for (std::size_t i = 0; i + 1 < handle.size(); ++i) {
+    const auto lead = static_cast<unsigned char>(handle[i]);
+    if (lead == 0xCC || (lead == 0xCD && static_cast<unsigned char>(handle[i + 1]) <= 0xAF)) {
+      return Wrong("", "handle", Shown(handle),
+                   "a handle without combining accents (U+0300..U+036F); write an accented letter as one "
+                   "character (the precomposed form, NFC: \"\u00e9\", not \"e\" + U+0301)");
+    }
+  }
+  return Ok();
+}
+
+bool SameHandle(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
 }
 
 }  // namespace detail

@@ -30,7 +30,12 @@ Result<void> CheckTherapist(const Therapist& therapist, std::size_t index);
 Result<void> CheckIntake(const Client& intake, const std::string& where = "");
 //! A new client: external_id and pseudonym not blank, and the intake as above.
 Result<void> CheckClient(const Client& client, std::size_t index);
-//! A new user: the handle not blank.
+//! A new user: the handle not blank, one line of UTF-8 text without control characters, no space
+//! at either end, and no combining mark U+0300..U+036F (the precomposed letter is asked for:
+//! without Unicode normalisation "josé" written two ways would be two handles).
 Result<void> CheckUser(const User& user);
+//! Two handles that are one for uniqueness: equal but for the case of ASCII letters ("Coord" and
+//! "coord"). Other letters are compared as written.
+bool SameHandle(std::string_view a, std::string_view b);
 
 }  // namespace attune::store::detail

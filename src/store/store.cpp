@@ -10,6 +10,7 @@
 
 #include "store/audit.hpp"
 #include "attune/core/dates.hpp"
+#include "attune/core/text.hpp"
 #include "store/checks.hpp"
 #include "store/codec.hpp"
 #include "store/dialect.hpp"
@@ -840,6 +841,7 @@ Result<OrgId> Store::CreateOrganisation(const std::string& name, const Actor& ac
   if (auto ok = Require(!name.empty(), "name", "organisation name is empty; expected a name"); !ok) {
     return ok.error();
   }
+  ATTUNE_CHECK(CheckText(name, "name", TextLines::ONE));
   return impl_->Write<OrgId>([&]() -> Result<OrgId> {
     ll next = 0;
     impl_->sql << "SELECT COALESCE(MAX(org_id), 0) + 1 FROM organisations", soci::into(next);
@@ -921,8 +923,27 @@ Result<Id> Store::AddUser(OrgId org, const User& user, const Actor& actor) {
   ATTUNE_CHECK(detail::CheckUser(user));
   return NamingTheValue(impl_->Write<Id>([&]() -> Result<Id> {
     if (auto ok = impl_->RequireOrganisation(org); !ok) return ok.error();
-    Id id = impl_->NextIds(org, "users", 1);
     ll o = org;
+    // One user per handle whatever its ASCII case ("Coord" beside "coord" would be two accounts
+    // that read as one). The organisation's row is locked first so that two such handles added at
+    // once are checked one after the other.
+    ll locked = 0;
+    impl_->sql << std::string("SELECT org_id FROM organisations WHERE org_id = :o") + impl_->dialect->ForUpdate(),
+        soci::use(o), soci::into(locked);
+    std::string existing;
+    soci::statement handles =
+        (impl_->sql.prepare << "SELECT handle FROM users WHERE org_id = :o", soci::use(o), soci::into(existing));
+    handles.execute();
+    while (handles.fetch()) {
+      if (existing != user.handle && detail::SameHandle(existing, user.handle)) {
+        return Fail(ErrorCode::ALREADY_EXISTS,
+                    fmt::format("handle is already taken by \"{}\" (handles differ in more than upper and lower "
+                                "case); expected a handle no other user of the organisation has",
+                                existing),
+                    "handle");
+      }
+    }
+    Id id = impl_->NextIds(org, "users", 1);
     ll i = id;
     std::string role = RoleName(user.role);
     std::string now = NowUtc();
@@ -969,6 +990,7 @@ Result<Id> Store::AddEpisode(OrgId org, const Episode& episode, const Actor& act
       !ok) {
     return ok.error();
   }
+  ATTUNE_CHECK(CheckText(episode.assigned_by, "assigned_by", TextLines::ONE));
   return impl_->Write<Id>([&]() -> Result<Id> {
     Id id = impl_->NextIds(org, "episodes", 1);
     ll o = org, i = id, c = episode.client_id, t = episode.therapist_id;
@@ -1098,6 +1120,7 @@ Result<void> CheckResponse(const Response& r) {
                 "idempotency_key is empty; expected a key unique in the organisation",
                 "idempotency_key");
   }
+  ATTUNE_CHECK(CheckText(r.idempotency_key, "idempotency_key", TextLines::ONE));
   if (r.instrument_id.empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "instrument_id is empty; expected an instrument id",
                 "instrument_id");
@@ -1256,6 +1279,7 @@ Result<Alert> Store::AcknowledgeAlertWithNote(OrgId org, Id id, const std::strin
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("alert {}: note is empty; expected what was done or decided", id), "note");
   }
+  ATTUNE_CHECK(CheckText(note, "note", TextLines::MANY));
   return impl_->Write<Alert>([&]() -> Result<Alert> {
     auto found = ReadAlerts(impl_->sql, org, "id = :k", id);
     if (found.empty()) {
@@ -1278,6 +1302,7 @@ Result<Alert> Store::AcknowledgeAlertWithNote(OrgId org, Id id, const std::strin
 }
 
 Result<Alert> Store::ResolveAlertWithNote(OrgId org, Id id, const std::string& note, const Actor& actor) {
+  ATTUNE_CHECK(CheckText(note, "note", TextLines::MANY));
   return impl_->Write<Alert>([&]() -> Result<Alert> {
     auto found = ReadAlerts(impl_->sql, org, "id = :k", id);
     if (found.empty()) {

@@ -216,5 +216,48 @@ TEST_F(StoreCliTest, UserAddLinksOnlyTheRowTheRoleSignsInAs) {
   EXPECT_EQ(client.exit_code, 0) << client.err;
 }
 
+TEST_F(StoreCliTest, TextThatIsNotUtf8IsRefusedNamingTheOptionOrLineAndColumn) {
+  // Stored, such a handle made GET /users and GET /audit answer 500; such a pseudonym GET /clients/{id}.
+  auto handle = RunAttune(
+      {"user", "add", "--db", db_, "--handle", "bad\xFF", "--role", "researcher", "--password-stdin"},
+      "long enough 1\n");
+  EXPECT_EQ(handle.exit_code, 2) << handle.err;
+  EXPECT_NE(handle.err.find("--handle is not valid UTF-8 (byte 0xFF at byte 4); expected UTF-8 text"),
+            std::string::npos)
+      << handle.err;
+  std::string clients = dir_ + "/c.csv";
+  testing::WriteFile(clients, "external_id,pseudonym\nC1,Blue\nC2,Gr\xFF" "en\n");
+  auto import = RunAttune({"import", "clients", clients, "--db", db_});
+  EXPECT_EQ(import.exit_code, 1) << import.err;
+  EXPECT_NE(import.err.find("line 3, column 2: pseudonym is not valid UTF-8 (byte 0xFF at byte 3)"),
+            std::string::npos)
+      << import.err;
+  auto init = RunAttune({"db", "init", "--db", dir_ + "/other.sqlite", "--org", "Clinic\xFF"});
+  EXPECT_EQ(init.exit_code, 2) << init.err;
+  EXPECT_NE(init.err.find("--org is not valid UTF-8"), std::string::npos) << init.err;
+  auto store = store::Store::Open(store::Target::Sqlite(db_));
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->ListLogins(1)->empty());
+  EXPECT_TRUE(store->ListClients(1)->empty());
+}
+
+TEST_F(StoreCliTest, UserAddRefusesAHandleThatLooksLikeAnother) {
+  auto first = RunAttune({"user", "add", "--db", db_, "--handle", "coord", "--role", "coordinator", "--password-stdin"},
+                         "long enough 1\n");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto upper = RunAttune({"user", "add", "--db", db_, "--handle", "Coord", "--role", "coordinator", "--password-stdin"},
+                         "long enough 1\n");
+  EXPECT_NE(upper.exit_code, 0);
+  EXPECT_NE(upper.err.find("handle \"Coord\" is already taken by \"coord\""), std::string::npos) << upper.err;
+  auto spaced = RunAttune({"user", "add", "--db", db_, "--handle", " coord", "--role", "coordinator",
+                           "--password-stdin"},
+                          "long enough 1\n");
+  EXPECT_EQ(spaced.exit_code, 2) << spaced.err;
+  EXPECT_NE(spaced.err.find("expected a handle without a space at either end"), std::string::npos) << spaced.err;
+  auto store = store::Store::Open(store::Target::Sqlite(db_));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->ListLogins(1)->size(), 1u);
+}
+
 }  // namespace
 }  // namespace attune

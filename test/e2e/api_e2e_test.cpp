@@ -1079,5 +1079,54 @@ TEST_F(ApiE2e, ImpossibleLeapSecondsAreRefusedNotStored) {
                 "2026-11-27T10:50:00Z, seconds 00-59 (or a date YYYY-MM-DD)");
 }
 
+TEST_F(ApiE2e, TextThatIsNotUtf8OrHoldsNulIsRefusedAndReadsStayWhole) {
+  auto client = server_->Client();
+  auto cli = SignIn(client, "cli1");
+  // A 0xFF byte in the key was stored (201) and then failed every identified JSON export.
+  auto key = Call("POST", "/api/v1/responses", cli.token, Phq9({0, 0, 0, 0, 0, 0, 0, 0, 0, 0}),
+                  {{"Idempotency-Key", "e2e-\xFF"}});
+  ExpectProblem(key, 400, "Idempotency-Key",
+                "Idempotency-Key header is not valid UTF-8 (byte 0xFF at byte 5); expected UTF-8 text");
+  auto coord = SignIn(client, "coord");
+  // "nul\u0000in": SQLite kept it, PostgreSQL cut it to "nul".
+  auto nul = Call("POST", "/api/v1/clients", coord.token, {{"external_id", "Cnul"}, {"pseudonym", std::string("nul\0in", 6)}});
+  ExpectProblem(nul, 400, "pseudonym", "pseudonym contains a NUL character (at byte 4); expected text without one");
+  auto exported = Call("GET", "/api/v1/exports/responses?format=json&deidentify=false", coord.token);
+  EXPECT_EQ(exported.status, 200) << exported.text;
+  EXPECT_EQ(exported.text.find("e2e-\xFF"), std::string::npos);
+}
+
+TEST_F(ApiE2e, HandlesThatLookLikeAnotherAreRefused) {
+  auto client = server_->Client();
+  auto admin = SignIn(client, "admin");
+  // The seed has "coord".
+  auto upper = Call("POST", "/api/v1/users", admin.token,
+                    {{"handle", "Coord"}, {"role", "coordinator"}, {"password", "long enough 1"}});
+  ExpectProblem(upper, 409, "handle",
+                "handle \"Coord\" is already taken by \"coord\" (handles differ in more than upper and lower case); "
+                "expected a handle no other user of the organisation has");
+  auto trailing = Call("POST", "/api/v1/users", admin.token,
+                       {{"handle", "coord "}, {"role", "coordinator"}, {"password", "long enough 1"}});
+  ExpectProblem(trailing, 400, "handle", "handle is \"coord \"; expected a handle without a space at either end");
+  auto users = Call("GET", "/api/v1/users", admin.token);
+  ASSERT_EQ(users.status, 200) << users.text;
+  EXPECT_EQ(users.text.find("\"Coord\""), std::string::npos) << users.text;
+}
+
+TEST_F(ApiE2e, AnAnswerWithinTheToleranceOfAnOptionIsThatOption) {
+  auto client = server_->Client();
+  auto cli = SignIn(client, "cli1");
+  // Item 9 at 1e-10 raised an urgent alert "answered 1e-10 (above 0)".
+  json near = {{"instrument_id", "phq9"},
+               {"subject_id", 1},
+               {"episode_id", 1},
+               {"answered_at", "2026-02-03T09:00:00Z"},
+               {"answers", {1.0000000001, -0.0, 1e-320, 0, 0, 0, 0, 0, 1e-10, 0}}};
+  auto answered = Call("POST", "/api/v1/responses", cli.token, near, {{"Idempotency-Key", "e2e-near-options"}});
+  ASSERT_EQ(answered.status, 201) << answered.text;
+  EXPECT_EQ(answered.body["scores"][0]["value"], 1) << answered.text;
+  EXPECT_TRUE(answered.body["alerts"].empty()) << answered.text;
+}
+
 }  // namespace
 }  // namespace attune::testing

@@ -38,7 +38,15 @@ struct ScoreResult {
   bool complete = false;  //!< every scored item answered
   std::vector<ScaleScore> scales;  //!< in the instrument's scale order
   std::vector<Flag> flags;
+  //! Each item's answer as scored (AcceptedValue: an option's exact value), 0 when unanswered.
+  //! What is stored: the raw answer may differ from it by up to 1e-9, or be -0.
+  std::vector<double> values;
 };
+
+//! The value an answer of `item` counts as: an option within 1e-9 of `value` gives exactly that
+//! option's value (1.0000000001 is 1, 1e-10 and -0 are 0); a value inside a range item's min..max
+//! is kept (-0 as 0). Else INVALID_ARGUMENT naming the item, the value and the permitted ones.
+Result<double> AcceptedValue(const Item& item, double value);
 
 //! Scores `answers`. INVALID_ARGUMENT names the item and value when a value is not permitted,
 //! or says how many answers were expected.

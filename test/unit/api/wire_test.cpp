@@ -76,5 +76,64 @@ TEST(Wire, RefusalsShowLongValuesCutOutsideACharacter) {
   EXPECT_EQ(r.error().message, "handle is [\"" + std::string(34, 'x') + "...; expected a string");
 }
 
+TEST(Wire, AStoredHeaderIsUtf8TextOnOneLine) {
+  EXPECT_TRUE(CheckHeader("e2e-phq9-1", "Idempotency-Key", 200));
+  auto bad = CheckHeader("key\xFF", "Idempotency-Key", 200);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error().field, "Idempotency-Key");
+  EXPECT_EQ(bad.error().message,
+            "Idempotency-Key header is not valid UTF-8 (byte 0xFF at byte 4); expected UTF-8 text");
+  auto tab = CheckHeader("a\tb", "Idempotency-Key", 200);
+  ASSERT_FALSE(tab);
+  EXPECT_EQ(tab.error().field, "Idempotency-Key");
+  // The limit counts characters: 200 é (400 bytes) are a key, 201 are not.
+  std::string e200;
+  for (int i = 0; i < 200; ++i) e200 += "\xC3\xA9";
+  EXPECT_TRUE(CheckHeader(e200, "Idempotency-Key", 200));
+  EXPECT_EQ(CheckHeader(e200 + "x", "Idempotency-Key", 200).error().message,
+            "Idempotency-Key header is longer than 200 characters");
+}
+
+TEST(Wire, RepliesCarryBytesStoredBeforeTheDoorsWereCheckedAsReplacementCharacters) {
+  // A key stored with a 0xFF byte must not fail the whole reply (nlohmann's dump throws type_error 316).
+  EXPECT_EQ(Text(json{{"key", "k\xFF"}}), "{\"key\":\"k\xEF\xBF\xBD\"}");
+  EXPECT_EQ(Text(json{{"handle", "jos\xC3\xA9"}}), "{\"handle\":\"jos\xC3\xA9\"}");
+}
+
+TEST(Wire, StringsRefuseNulAndControlCharactersNamingTheField) {
+  // "nul\u0000in": SQLite kept it whole, PostgreSQL cut it to "nul" without a word.
+  auto pseudonym = ClientFrom(json{{"external_id", "Cnew"}, {"pseudonym", std::string("nul\0in", 6)}}, true);
+  ASSERT_FALSE(pseudonym);
+  EXPECT_EQ(pseudonym.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(pseudonym.error().field, "pseudonym");
+  EXPECT_EQ(pseudonym.error().message, "pseudonym contains a NUL character (at byte 4); expected text without one");
+  auto goal = ClientFrom(json{{"goals", {"walk", std::string("x\0", 2)}}}, false);
+  ASSERT_FALSE(goal);
+  EXPECT_EQ(goal.error().field, "goals[1]");
+  auto bell = String(json{{"note", "ring\x07"}}, "note", false);
+  ASSERT_FALSE(bell);
+  EXPECT_EQ(bell.error().message,
+            "note contains the control character U+0007 (at byte 5); expected text without control characters "
+            "other than tab and line breaks");
+  auto key = TherapistFrom(json{{"external_id", "t"}, {"display_name", "T"}, {"style", {{std::string("a\0", 2), 1}}}});
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().field, "style key \"a\\u0000\"");
+  // Multi-line text keeps its tabs and line breaks.
+  EXPECT_EQ(*String(json{{"note", "line 1\r\n\tline 2"}}, "note", false), "line 1\r\n\tline 2");
+}
+
+TEST(Wire, TheStringLimitCountsCharactersNotBytes) {
+  std::string emoji;  // U+1F600, 4 bytes each
+  for (int i = 0; i < 2501; ++i) emoji += "\xF0\x9F\x98\x80";
+  EXPECT_TRUE(String(json{{"note", emoji}}, "note", false));  // 10,004 bytes, 2,501 characters
+  std::string accents;
+  for (int i = 0; i < 10000; ++i) accents += "\xC3\xA9";
+  EXPECT_TRUE(ClientFrom(json{{"concerns", {accents}}}, false));  // 20,000 bytes, 10,000 characters
+  auto over = ClientFrom(json{{"concerns", {accents + "x"}}}, false);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().message, "concerns[0] is longer than 10000 characters");
+}
+
 }  // namespace
 }  // namespace attune::api::wire

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "unit/instruments/test_instrument.hpp"
 
 namespace attune::instruments {
@@ -80,6 +82,31 @@ TEST(Score, RefusesOutOfRangeNamingItemAndValue) {
   auto half = Score(tiny, A({0, 1.5, 0, 0, 0}));
   ASSERT_FALSE(half);
   EXPECT_EQ(half.error().message, "item b: value 1.5 is not one of 0, 1, 2, 3");
+}
+
+TEST(Score, AnAnswerWithinTheToleranceIsTheOptionExactly) {
+  Instrument tiny = testing::Tiny();
+  // Scored, flagged and handed back for storage as the option's value, not as sent.
+  auto r = Score(tiny, A({1.0000000001, -0.0, 1e-320, 1e-10, 2.9999999999}));
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->values.size(), 5u);
+  EXPECT_EQ(r->values[0], 1.0);
+  EXPECT_EQ(r->values[1], 0.0);
+  EXPECT_FALSE(std::signbit(r->values[1]));  // -0 is 0
+  EXPECT_EQ(r->values[2], 0.0);
+  EXPECT_EQ(r->values[3], 0.0);
+  EXPECT_EQ(r->values[4], 3.0);
+  // a=1, b=0 reversed -> 3, c=0, d=0: 4, exactly
+  EXPECT_EQ(*r->scales[0].score, 4.0);
+  // d = 1e-10 is 0, not "above 0": no risk flag.
+  EXPECT_TRUE(r->flags.empty());
+  auto item_d = AcceptedValue(tiny.items[3], 1e-10);
+  ASSERT_TRUE(item_d);
+  EXPECT_EQ(*item_d, 0.0);
+  EXPECT_EQ(AcceptedValue(tiny.items[0], 1.5).error().message, "item a: value 1.5 is not one of 0, 1, 2, 3");
+  const Instrument& ors = **testing::Shipped().Get("ors");
+  EXPECT_FALSE(std::signbit(*AcceptedValue(ors.items[0], -0.0)));
+  EXPECT_EQ(*AcceptedValue(ors.items[0], 2.5), 2.5);
 }
 
 TEST(Score, RefusesWrongCount) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "unit/service/store_fixture.hpp"
@@ -155,6 +156,107 @@ TEST_F(ServiceTest, ImportRefusesAnUnusableHeader) {
   auto report = service_->ImportResponses(org_, in, options);
   ASSERT_FALSE(report);
   EXPECT_NE(report.error().message.find("bogus"), std::string::npos);
+}
+
+TEST_F(ServiceTest, AnswersWithinTheToleranceAreStoredAndMonitoredAsTheOption) {
+  // Sent as 1.0000000001, -0, 1e-320 and, on item 9 (risk "above 0"), 1e-10: accepted as 1, 0, 0
+  // and 0, and so stored, scored and watched (no urgent alert for "answered 1e-10").
+  auto outcome = service_->SubmitResponse(org_, Phq9("k-near", {1.0000000001, -0.0, 1e-320, 0, 0, 0, 0, 0, 1e-10, 0}));
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  auto stored = store_->GetResponse(org_, outcome->response_id);
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->answers.size(), 10u);
+  EXPECT_EQ(*stored->answers[0], 1.0);
+  EXPECT_EQ(*stored->answers[1], 0.0);
+  EXPECT_FALSE(std::signbit(*stored->answers[1]));
+  EXPECT_EQ(*stored->answers[2], 0.0);
+  EXPECT_EQ(*stored->answers[8], 0.0);
+  EXPECT_TRUE(store_->ListAlerts(org_)->empty());
+
+  std::istringstream in(std::string(kHeader) + "imp-near,4,2026-11-01,1.0000000001,-0,1e-320,0,0,0,0,0,1e-10,0\n");
+  ImportOptions options;
+  options.instrument_id = "phq9";
+  auto report = service_->ImportResponses(org_, in, options);
+  ASSERT_TRUE(report) << report.error().message;
+  ASSERT_EQ(report->imported, 1);
+  auto imported = store_->FindResponseByKey(org_, "imp-near");
+  ASSERT_TRUE(imported && *imported);
+  EXPECT_EQ(*(*imported)->answers[0], 1.0);
+  EXPECT_FALSE(std::signbit(*(*imported)->answers[1]));
+  EXPECT_EQ(*(*imported)->answers[2], 0.0);
+  EXPECT_EQ(*(*imported)->answers[8], 0.0);
+}
+
+TEST_F(ServiceTest, ImportRefusesTextThatIsNotUtf8AtItsLineAndColumn) {
+  // Imported, a 0xFF byte made GET /clients/{id} answer 500 (SQLite) or the import fail with the
+  // driver's text and no line (PostgreSQL).
+  std::istringstream clients("external_id,pseudonym\nC1,Blue\nC2,Gr\xFF" "en\n");
+  auto c = service_->ImportClients(org_, clients, {});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->imported, 0);
+  ASSERT_EQ(c->refused.size(), 1u);
+  EXPECT_EQ(c->refused[0].line, 3u);
+  EXPECT_EQ(c->refused[0].column, 2u);
+  EXPECT_EQ(c->refused[0].reason, "pseudonym is not valid UTF-8 (byte 0xFF at byte 3); expected UTF-8 text");
+  std::istringstream nul(std::string("external_id,pseudonym\nC3,nul") + '\0' + "in\n");
+  auto n = service_->ImportClients(org_, nul, {});
+  ASSERT_TRUE(n);
+  ASSERT_EQ(n->refused.size(), 1u);
+  EXPECT_EQ(n->refused[0].reason, "pseudonym contains a NUL character (at byte 4); expected text without one");
+  // A name is one line, even quoted across two.
+  std::istringstream broken_name("external_id,display_name\nT1,\"Dr\nOne\"\n");
+  auto t = service_->ImportTherapists(org_, broken_name, {});
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->refused.size(), 1u);
+  EXPECT_EQ(t->refused[0].column, 2u);
+  // Response keys as well (the key column of `attune import responses`).
+  std::istringstream responses(std::string(kHeader) + "k\xFF,1,2026-11-01,0,1,2,3,0,1,2,3,0,1\n");
+  ImportOptions options;
+  options.instrument_id = "phq9";
+  auto r = service_->ImportResponses(org_, responses, options);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->refused.size(), 1u);
+  EXPECT_EQ(r->refused[0].column, 1u);
+  EXPECT_EQ(r->refused[0].reason, "key is not valid UTF-8 (byte 0xFF at byte 2); expected UTF-8 text");
+  EXPECT_EQ(store_->ListClients(org_)->size(), 5u);  // the fixture's only
+  EXPECT_EQ(*store_->CountResponses(org_), 0);
+}
+
+TEST_F(ServiceTest, AnExportCarriesBytesStoredBeforeTheChecksAsReplacementCharacters) {
+  // A key stored with a 0xFF byte (before the doors refused one) failed the identified JSON export
+  // of the whole organisation with nlohmann's type_error 316.
+  ASSERT_TRUE(service_->SubmitResponse(org_, Phq9("bad-key", {0, 0, 0, 0, 0, 0, 0, 0, 0, 0})));
+  ASSERT_TRUE(store_->ExecuteRawForTesting(
+      "UPDATE responses SET idempotency_key = CAST(X'6261642D6B6579FF' AS TEXT) WHERE idempotency_key = 'bad-key'"));
+  std::ostringstream out;
+  ExportOptions options;
+  options.format = Format::JSON;
+  options.deidentify = false;
+  auto n = service_->ExportResponses(org_, out, options);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 1);
+  EXPECT_NE(out.str().find("\"bad-key\xEF\xBF\xBD\""), std::string::npos) << out.str();
+}
+
+TEST_F(ServiceTest, ImportRefusesTextAfterAClosingQuote) {
+  // "a"b was read as ab.
+  std::istringstream clients("external_id,pseudonym\nC1,\"Bl\"ue\nC2,\"Green\"\nC3,\"Red\" \n");
+  auto c = service_->ImportClients(org_, clients, {});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->imported, 0);
+  ASSERT_EQ(c->refused.size(), 2u);
+  EXPECT_EQ(c->refused[0].line, 2u);
+  EXPECT_EQ(c->refused[0].column, 2u);
+  EXPECT_EQ(c->refused[0].reason,
+            "text after the closing quote; expected a comma or the end of the line (a quote inside a quoted field "
+            "is written twice: \"\")");
+  EXPECT_EQ(c->refused[1].line, 4u);
+  // Quotes written twice and quoted commas are read as before.
+  std::istringstream fine("external_id,pseudonym\n\"C4\",\"Say \"\"hi\"\", friend\"\r\n");
+  auto f = service_->ImportClients(org_, fine, {});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->imported, 1) << (f->refused.empty() ? "" : f->refused[0].reason);
+  EXPECT_EQ(store_->ListClients(org_)->back().pseudonym, "Say \"hi\", friend");
 }
 
 TEST_F(ServiceTest, TherapistAndClientImports) {

@@ -140,6 +140,73 @@ TEST(Checks, LongValuesAreShownCutAndNeverInsideACharacter) {
   EXPECT_EQ(message, "modality is \"" + std::string(39, 'x') + "...\"; expected in_person, video or both");
 }
 
+TEST(Checks, StoredTextIsUtf8WithoutNulWhicheverDoorItCameBy) {
+  // A handle with a 0xFF byte made GET /users and GET /audit answer 500 for the organisation.
+  User u;
+  u.handle = "bad\xFF";
+  auto handle = detail::CheckUser(u);
+  ASSERT_FALSE(handle);
+  EXPECT_EQ(handle.error().field, "handle");
+  EXPECT_EQ(handle.error().message, "handle is not valid UTF-8 (byte 0xFF at byte 4); expected UTF-8 text");
+  Client c = GoodClient();
+  c.pseudonym = std::string("nul\0in", 6);  // PostgreSQL would keep "nul"
+  EXPECT_EQ(CheckClient(c).error().message, "pseudonym contains a NUL character (at byte 4); expected text without one");
+  c = GoodClient();
+  c.goals = {"walk", "run\xC3"};
+  EXPECT_EQ(CheckClient(c).error().field, "goals[1]");
+  c = GoodClient();
+  c.goals = {"walk\nthen run"};  // free text may break lines
+  EXPECT_TRUE(CheckClient(c));
+  Therapist t = GoodTherapist();
+  t.display_name = "Dr\nOne";  // a name is one line
+  auto name = CheckTherapist(t);
+  ASSERT_FALSE(name);
+  EXPECT_EQ(name.error().field, "display_name");
+  EXPECT_EQ(name.error().message,
+            "display_name contains the control character U+000A (at byte 3); expected one line of text without "
+            "control characters");
+  t = GoodTherapist();
+  t.location = "North\xFFTown";
+  EXPECT_EQ(CheckTherapist(t).error().field, "location");
+  t = GoodTherapist();
+  t.style = {{std::string("warm\0", 5), 1.0}};
+  EXPECT_EQ(CheckTherapist(t).error().field, "style key");
+  // A batch row says which row.
+  Client bad = GoodClient();
+  bad.external_id = "C\xFF";
+  EXPECT_EQ(detail::CheckClient(bad, 3).error().message,
+            "client 3: external_id is not valid UTF-8 (byte 0xFF at byte 2); expected UTF-8 text");
+}
+
+TEST(Checks, HandlesThatLookAlikeAreRefused) {
+  User u;
+  for (const char* spaced : {" coord", "coord ", " coord "}) {
+    u.handle = spaced;
+    auto r = detail::CheckUser(u);
+    ASSERT_FALSE(r) << spaced;
+    EXPECT_EQ(r.error().field, "handle");
+  }
+  u.handle = "coord ";
+  EXPECT_EQ(detail::CheckUser(u).error().message,
+            "handle is \"coord \"; expected a handle without a space at either end");
+  u.handle = "co\tord";
+  EXPECT_EQ(detail::CheckUser(u).error().field, "handle");
+  u.handle = "jose\xCC\x81";  // "jose" + U+0301 COMBINING ACUTE ACCENT (NFD)
+  auto nfd = detail::CheckUser(u);
+  ASSERT_FALSE(nfd);
+  EXPECT_EQ(nfd.error().message,
+            "handle is \"jose\xCC\x81\"; expected a handle without combining accents (U+0300..U+036F); write an "
+            "accented letter as one character (the precomposed form, NFC: \"\u00e9\", not \"e\" + U+0301)");
+  u.handle = "jos\xC3\xA9";  // NFC
+  EXPECT_TRUE(detail::CheckUser(u));
+  u.handle = "Dr Ana Lima";  // spaces inside are fine
+  EXPECT_TRUE(detail::CheckUser(u));
+  EXPECT_TRUE(detail::SameHandle("coord", "Coord"));
+  EXPECT_TRUE(detail::SameHandle("COORD", "coord"));
+  EXPECT_FALSE(detail::SameHandle("coord", "coord2"));
+  EXPECT_FALSE(detail::SameHandle("jos\xC3\xA9", "JOS\xC3\x89"));  // only ASCII letters fold
+}
+
 TEST(Checks, UsersAreLinkedOnlyToTheRowTheirRoleSignsInAs) {
   EXPECT_TRUE(CheckUserLinks(Role::THERAPIST, 4, std::nullopt));
   EXPECT_TRUE(CheckUserLinks(Role::CLIENT, std::nullopt, 5));

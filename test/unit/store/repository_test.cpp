@@ -285,6 +285,45 @@ TEST_F(RepositoryTest, DuplicateExternalIdIsRefusedAndNothingIsWritten) {
   EXPECT_TRUE(store_->AddClient(org_b_, MakeClient("C1")));
 }
 
+TEST_F(RepositoryTest, TextThatIsNotUtf8OrHoldsNulIsRefusedNotStored) {
+  // PostgreSQL cut "nul\0in" to "nul" without a word and refused a 0xFF byte with its own text;
+  // SQLite kept both, and later reads failed.
+  Client c = MakeClient("C1");
+  c.pseudonym = std::string("nul\0in", 6);
+  auto nul = store_->AddClient(org_a_, c);
+  ASSERT_FALSE(nul);
+  EXPECT_EQ(nul.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(nul.error().field, "pseudonym");
+  User u{0, 0, "bad\xFF", Role::COORDINATOR};
+  auto handle = store_->AddUser(org_a_, u);
+  ASSERT_FALSE(handle);
+  EXPECT_EQ(handle.error().message, "handle is not valid UTF-8 (byte 0xFF at byte 4); expected UTF-8 text");
+  EXPECT_FALSE(store_->CreateOrganisation("Clinic\xFF"));
+  EXPECT_TRUE(store_->ListClients(org_a_)->empty());
+  EXPECT_TRUE(store_->ListLogins(org_a_)->empty());
+}
+
+TEST_F(RepositoryTest, HandlesThatDifferOnlyInAsciiCaseAreOneHandle) {
+  ASSERT_TRUE(store_->AddUser(org_a_, {0, 0, "coord", Role::COORDINATOR}));
+  std::int64_t audit_before = AuditCount(org_a_);
+  auto upper = store_->AddUser(org_a_, {0, 0, "Coord", Role::COORDINATOR});
+  ASSERT_FALSE(upper);
+  EXPECT_EQ(upper.error().code, ErrorCode::ALREADY_EXISTS);
+  EXPECT_EQ(upper.error().field, "handle");
+  EXPECT_EQ(upper.error().message,
+            "handle \"Coord\" is already taken by \"coord\" (handles differ in more than upper and lower case); "
+            "expected a handle no other user of the organisation has");
+  auto same = store_->AddUser(org_a_, {0, 0, "coord", Role::COORDINATOR});
+  ASSERT_FALSE(same);
+  EXPECT_EQ(same.error().code, ErrorCode::ALREADY_EXISTS);
+  auto spaced = store_->AddUser(org_a_, {0, 0, " coord", Role::COORDINATOR});
+  ASSERT_FALSE(spaced);
+  EXPECT_EQ(spaced.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(AuditCount(org_a_), audit_before);  // nothing written
+  EXPECT_TRUE(store_->AddUser(org_b_, {0, 0, "Coord", Role::COORDINATOR}));  // another organisation's
+  EXPECT_TRUE(store_->AddUser(org_a_, {0, 0, "coord2", Role::COORDINATOR}));
+}
+
 TEST_F(RepositoryTest, BatchWithOneBadRowWritesNothing) {
   std::vector<Client> batch = {MakeClient("C1"), MakeClient("C2"), MakeClient("C1")};
   auto added = store_->AddClients(org_a_, batch);

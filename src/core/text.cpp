@@ -1,0 +1,81 @@
+#include "attune/core/text.hpp"
+
+#include <fmt/core.h>
+
+namespace attune {
+
+namespace {
+
+// The length of the UTF-8 sequence starting at text[i], or 0 when it is not a valid one.
+std::size_t SequenceLength(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char low = 0x80;  // the range of the second byte (excludes overlong forms, surrogates
+  unsigned char high = 0xBF;  // and values past U+10FFFF)
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    n = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    n = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    n = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::optional<std::size_t> Utf8Length(std::string_view text) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < text.size(); ++count) {
+    const std::size_t n = SequenceLength(text, i);
+    if (n == 0) return std::nullopt;
+    i += n;
+  }
+  return count;
+}
+
+Result<void> CheckText(std::string_view text, const std::string& field, TextLines lines) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = SequenceLength(text, i);
+    if (n == 0) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("{} is not valid UTF-8 (byte 0x{:02X} at byte {}); expected UTF-8 text", field,
+                              static_cast<unsigned char>(text[i]), i + 1),
+                  field);
+    }
+    const char c = text[i];
+    if (c == '\0') {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("{} contains a NUL character (at byte {}); expected text without one", field, i + 1),
+                  field);
+    }
+    const bool control = (n == 1 && static_cast<unsigned char>(c) < 0x20) || c == '\x7F';
+    const bool line_break = c == '\t' || c == '\n' || c == '\r';
+    if (control && (lines == TextLines::ONE || !line_break)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("{} contains the control character U+{:04X} (at byte {}); expected {}", field,
+                              static_cast<unsigned char>(c), i + 1,
+                              lines == TextLines::ONE ? "one line of text without control characters"
+                                                      : "text without control characters other than tab and line "
+                                                        "breaks"),
+                  field);
+    }
+    i += n;
+  }
+  return Ok();
+}
+
+}  // namespace attune

@@ -1,0 +1,61 @@
+#include "attune/core/text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace attune {
+namespace {
+
+TEST(Text, CountsCodePointsNotBytes) {
+  EXPECT_EQ(Utf8Length(""), 0U);
+  EXPECT_EQ(Utf8Length("abc"), 3U);
+  EXPECT_EQ(Utf8Length("jos\xC3\xA9"), 4U);           // é is 2 bytes
+  EXPECT_EQ(Utf8Length("\xE2\x82\xAC"), 1U);          // € is 3 bytes
+  EXPECT_EQ(Utf8Length("\xF0\x9F\x98\x80\xF0\x9F\x98\x80"), 2U);  // two emoji, 8 bytes
+}
+
+TEST(Text, InvalidUtf8HasNoLength) {
+  EXPECT_FALSE(Utf8Length("bad\xFF"));
+  EXPECT_FALSE(Utf8Length("\xC3"));                // cut short
+  EXPECT_FALSE(Utf8Length("\xC0\xAF"));            // overlong "/"
+  EXPECT_FALSE(Utf8Length("\xE0\x80\xAF"));        // overlong
+  EXPECT_FALSE(Utf8Length("\xED\xA0\x80"));        // a surrogate (U+D800)
+  EXPECT_FALSE(Utf8Length("\xF4\x90\x80\x80"));    // past U+10FFFF
+  EXPECT_FALSE(Utf8Length("\x80"));                // a continuation byte alone
+  EXPECT_EQ(Utf8Length("\xF4\x8F\xBF\xBF"), 1U);   // U+10FFFF itself
+}
+
+TEST(Text, RefusesInvalidUtf8NamingTheFieldAndByte) {
+  auto r = CheckText("bad\xFF", "handle");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(r.error().field, "handle");
+  EXPECT_EQ(r.error().message, "handle is not valid UTF-8 (byte 0xFF at byte 4); expected UTF-8 text");
+}
+
+TEST(Text, RefusesNul) {
+  auto r = CheckText(std::string("nul\0in", 6), "pseudonym");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "pseudonym contains a NUL character (at byte 4); expected text without one");
+  EXPECT_FALSE(CheckText(std::string("\0", 1), "note", TextLines::MANY));
+}
+
+TEST(Text, ControlCharactersByKindOfText) {
+  EXPECT_TRUE(CheckText("line one\nline two\r\n\tindented", "note", TextLines::MANY));
+  auto tab = CheckText("a\tb", "handle", TextLines::ONE);
+  ASSERT_FALSE(tab);
+  EXPECT_EQ(tab.error().message,
+            "handle contains the control character U+0009 (at byte 2); expected one line of text without control "
+            "characters");
+  auto bell = CheckText("ring\x07", "note", TextLines::MANY);
+  ASSERT_FALSE(bell);
+  EXPECT_EQ(bell.error().message,
+            "note contains the control character U+0007 (at byte 5); expected text without control characters "
+            "other than tab and line breaks");
+  EXPECT_FALSE(CheckText("del\x7F", "note"));
+  EXPECT_TRUE(CheckText("jos\xC3\xA9 \xF0\x9F\x98\x80", "name", TextLines::ONE));
+}
+
+}  // namespace
+}  // namespace attune
