@@ -252,6 +252,7 @@ try {
     check(await page.getByText(/Your therapist will see this/).isVisible(), 'client: risk item shows the supportive note');
     await page.getByRole('button', { name: 'Submit answers' }).click();
     check(await page.getByTestId('submitted').waitFor({ timeout: 10000 }).then(() => true, () => false), 'client: PHQ-9 saved');
+    check(await page.getByTestId('submitted').evaluate((el) => el === document.activeElement), 'client: focus moves to the saved confirmation');
     await shot(page, 'client-phq9-done');
 
     await page.goto(`${base}/#/questionnaires`);
@@ -307,6 +308,8 @@ try {
     await target.getByRole('button', { name: 'Acknowledge' }).click();
     check(await page.locator(`[data-testid=alert][data-kind=${kind}] [data-testid=alert-state]`, { hasText: 'acknowledged' }).first()
       .waitFor({ timeout: 10000 }).then(() => true, () => false), `therapist: ${kind} alert acknowledged with a note`);
+    check(await page.getByTestId('alert-done').evaluate((el) => el === document.activeElement && /^Acknowledged the /.test(el.textContent)),
+      'therapist: focus moves to the status saying the alert was acknowledged');
     if (kind === 'rupture') {
       // the planted rupture fell on more than one scale: one note acknowledges its alerts together
       const ackedRuptures = page.locator('[data-testid=alert][data-kind=rupture] [data-testid=alert-state]', { hasText: 'acknowledged' });
@@ -357,6 +360,13 @@ try {
     const page = await signIn('coordinator');
     await page.goto(`${base}/#/waitlist`);
     await page.getByRole('heading', { level: 1, name: 'Waitlist' }).waitFor();
+    const show = page.getByRole('button', { name: 'Show recommendations' }).first();
+    if (await appears(page, show)) {
+      await show.click();
+      const ranked = page.getByRole('heading', { level: 3, name: /^Recommended therapists for / }).first();
+      check(await appears(page, ranked) && await ranked.evaluate((el) => el === document.activeElement),
+        'coordinator: "Show recommendations" moves focus to the ranking');
+    }
     await shot(page, 'coordinator-waitlist');
     await page.goto(`${base}/#/assign`);
     await page.getByRole('button', { name: 'Preview a plan' }).click();
@@ -411,6 +421,8 @@ try {
     const ran = await appears(page, rep.getByTestId('analysis-result'), 120000);
     await checkOrMissing(page, ran, 'researcher: replication analysis ran');
     if (ran) check(/R² = /.test(await rep.getByTestId('analysis-result').textContent()), 'researcher: replication shows R²');
+    if (ran) check(await rep.getByTestId('analysis-result').getByRole('heading', { level: 3 }).evaluate((el) => el === document.activeElement),
+      'researcher: focus moves to the result heading');
     const te = page.getByTestId('analysis-therapist-effects');
     await te.getByRole('button', { name: 'Run' }).click();
     await checkOrMissing(page, await appears(page, te.getByTestId('caterpillar').locator('svg'), 120000), 'researcher: caterpillar plot drawn');

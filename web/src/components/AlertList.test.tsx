@@ -36,6 +36,25 @@ describe('AlertList', () => {
     expect(onChange).toHaveBeenCalled();
   });
 
+  it('after acknowledging or resolving, focus moves to a status saying what was done', async () => {
+    stub();
+    const user = userEvent.setup();
+    const { rerender } = render(<AlertList alerts={[open]} onChange={() => {}} clientName={() => 'Client 3'} />);
+    await user.type(screen.getByLabelText(/^Note: what you will do/), 'talked it through');
+    await user.click(screen.getByRole('button', { name: 'Acknowledge' }));
+    const status = screen.getByRole('status');
+    expect(status.textContent).toMatch(/^Acknowledged the rupture alert raised .*2026 for Client 3, with your note\.$/);
+    expect(document.activeElement).toBe(status);
+    // resolved on the Alerts page, the alert leaves the open list: the status stays and takes focus
+    const acked = { ...open, acknowledged_at: '2026-11-02T10:00:00Z' };
+    rerender(<AlertList alerts={[acked]} onChange={() => {}} clientName={() => 'Client 3'} />);
+    await user.type(screen.getByLabelText(/^Note: how it was resolved/), 'repaired');
+    await user.click(screen.getByRole('button', { name: 'Resolve' }));
+    rerender(<AlertList alerts={[]} onChange={() => {}} clientName={() => 'Client 3'} />);
+    expect(screen.getByRole('status').textContent).toMatch(/^Resolved the rupture alert/);
+    expect(document.activeElement).toBe(screen.getByRole('status'));
+  });
+
   it('an open alert is acknowledged first: no Resolve until then', () => {
     render(<AlertList alerts={[open]} onChange={() => {}} />);
     expect(screen.getByRole('button', { name: 'Acknowledge' })).toBeTruthy();

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import * as Plot from '@observablehq/plot';
 import { api } from '../../api';
-import { ErrorBox } from '../../components/common';
+import { ErrorBox, useFocusWhen } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
 import { words } from '../../plain';
 
@@ -36,17 +36,26 @@ function Runner({ kind, title, blurb, render: Render }: { kind: Kind; title: str
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [started, setStarted] = useState(0);
+  // the button is disabled while the analysis runs, which drops focus: it goes to the result's
+  // heading when one comes, and back to the button when the server refuses (the refusal is an alert)
+  const resultRef = useFocusWhen<HTMLHeadingElement>(result);
+  const buttonRef = useFocusWhen<HTMLButtonElement>(error);
   return (
     <article className="card" data-testid={`analysis-${kind}`}>
       <h2>{title}</h2>
       <p>{blurb}</p>
-      <button type="button" disabled={busy} aria-busy={busy} onClick={async () => {
+      <button type="button" ref={buttonRef} disabled={busy} aria-busy={busy} onClick={async () => {
         setBusy(true); setError(null); setStarted(Date.now());
         try { setResult(await api.analysis(kind)); } catch (e) { setError(e); } finally { setBusy(false); }
       }}>{busy ? 'Running…' : result ? 'Run again' : 'Run'}</button>
       {busy && <p role="status" className="loading"><span className="spinner" aria-hidden="true" /> Running the analysis (started {new Date(started).toLocaleTimeString()})…</p>}
       {error != null && <ErrorBox error={error} />}
-      {result && <div className="result" data-testid="analysis-result"><Render r={result} /></div>}
+      {result && (
+        <div className="result" data-testid="analysis-result">
+          <h3 tabIndex={-1} ref={resultRef}>Result</h3>
+          <Render r={result} />
+        </div>
+      )}
     </article>
   );
 }
