@@ -320,6 +320,8 @@ try {
     const acked = page.locator(`[data-testid=alert][data-kind=${kind}]`).filter({ has: page.locator('[data-testid=alert-state]', { hasText: 'acknowledged' }) }).first();
     await acked.getByRole('button', { name: 'Resolve' }).click();
     check(await acked.getByText('Write a note saying how this alert was resolved.').isVisible(), 'therapist: resolving without a note is refused with a message');
+    check(await acked.getByRole('textbox').evaluate((el) => el === document.activeElement && el.getAttribute('aria-invalid') === 'true'),
+      'therapist: focus moves to the note that is needed');
     await acked.getByRole('textbox').fill('Bond repaired: WAI-SR bond back to its usual range.');
     await acked.getByRole('button', { name: 'Resolve' }).click();
     await checkOrMissing(page, await appears(page, page.locator(`[data-testid=alert][data-kind=${kind}] [data-testid=alert-state]`, { hasText: 'resolved' }), 15000, 'attached'),

@@ -61,15 +61,17 @@ describe('AlertList', () => {
     expect(screen.queryByRole('button', { name: 'Resolve' })).toBeNull();
   });
 
-  it('refuses to acknowledge or resolve without a note, naming what is needed', async () => {
+  it('refuses to acknowledge or resolve without a note, naming what is needed, with focus on the note', async () => {
     const calls = stub();
     const user = userEvent.setup();
     render(<AlertList alerts={[open, { ...open, id: 6, acknowledged_at: '2026-11-02T10:00:00Z' }]} onChange={() => {}} />);
     await user.click(screen.getByRole('button', { name: 'Acknowledge' }));
     expect(screen.getByRole('alert').textContent).toBe('Write a note saying what you will do about this alert.');
+    expect(document.activeElement).toBe(screen.getByLabelText(/^Note: what you will do/));
     await user.click(screen.getByRole('button', { name: 'Resolve' }));
     expect(screen.getAllByRole('alert')[1].textContent).toBe('Write a note saying how this alert was resolved.');
     expect(screen.getByLabelText(/^Note: how it was resolved/).getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(screen.getByLabelText(/^Note: how it was resolved/));
     expect(calls).toHaveLength(0);
   });
 

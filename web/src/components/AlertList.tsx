@@ -1,5 +1,5 @@
 // Alerts with acknowledge and resolve, each with a note (the note goes to the audit log).
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { api } from '../api';
 import { ErrorBox, useFocusWhen } from './common';
 import { readableDetail, shortDate, words } from '../plain';
@@ -59,6 +59,7 @@ function AlertRow({ alert, siblings, onChange, onDone, who }: {
   const [withSiblings, setWithSiblings] = useState(true);
   const state = alertState(alert);
   const noteId = `alert-note-${alert.id}`;
+  const noteRef = useRef<HTMLTextAreaElement>(null);
 
   // the lifecycle is open -> acknowledged -> resolved, each step with a note (audited)
   async function act(kind: 'acknowledge' | 'resolve') {
@@ -66,6 +67,7 @@ function AlertRow({ alert, siblings, onChange, onDone, who }: {
       setNoteError(kind === 'acknowledge'
         ? 'Write a note saying what you will do about this alert.'
         : 'Write a note saying how this alert was resolved.');
+      noteRef.current?.focus();  // to the field that needs the note, which the message describes
       return;
     }
     setNoteError('');
@@ -104,7 +106,7 @@ function AlertRow({ alert, siblings, onChange, onDone, who }: {
       {state !== 'resolved' && (
         <div className="alert-actions">
           <label htmlFor={noteId}>{state === 'open' ? 'Note: what you will do' : 'Note: how it was resolved'}</label>
-          <textarea id={noteId} rows={2} value={note} onChange={(e) => setNote(e.target.value)}
+          <textarea id={noteId} ref={noteRef} rows={2} value={note} onChange={(e) => setNote(e.target.value)}
             aria-invalid={noteError ? true : undefined} aria-describedby={noteError ? `${noteId}-err` : undefined} />
           {noteError && <p id={`${noteId}-err`} className="field-error" role="alert">{noteError}</p>}
           {siblings.length > 0 && (
