@@ -340,6 +340,12 @@ try {
 
     await page.goto(`${base}/#/profile`);
     await page.getByRole('heading', { level: 2, name: 'Mindfulness training log' }).waitFor({ timeout: 15000 });
+    // 1e3 is a number to the browser, but not minutes written as digits: refused, focus on the field
+    await page.getByLabel('Minutes').fill('1e3');
+    await page.getByRole('button', { name: 'Log practice' }).click();
+    check(await page.getByText(/whole number from 1 to 1440, in digits/).isVisible()
+      && await page.getByLabel('Minutes').evaluate((el) => el === document.activeElement && el.getAttribute('aria-invalid') === 'true'),
+      'therapist: minutes "1e3" refused, with focus on the field');
     await page.getByLabel('Minutes').fill('25');
     await page.getByRole('button', { name: 'Log practice' }).click();
     await checkOrMissing(page, await appears(page, page.getByText(/^Logged 25 minutes/)), 'therapist: mindfulness practice logged');

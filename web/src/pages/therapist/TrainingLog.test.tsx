@@ -32,6 +32,34 @@ describe('TrainingLog', () => {
     expect(validateTraining({ kind: 'x', minutes: '2.5', completed_on: '2026-11-26' }).minutes).toBeDefined();
   });
 
+  it('takes minutes only as digits: not 1e3 (1000), hex, signs or spaces', () => {
+    const day = { kind: 'daily_practice', completed_on: '2026-11-26' };
+    for (const bad of ['1e3', '0x10', '+20', '-5', ' 20', '20 ', '20.0', '']) {
+      expect(validateTraining({ ...day, minutes: bad }, '2026-11-27').minutes, bad).toMatch(/whole number from 1 to 1440, in digits/);
+    }
+    expect(validateTraining({ ...day, minutes: '1440' }, '2026-11-27')).toEqual({});
+    expect(validateTraining({ ...day, minutes: '1441' }, '2026-11-27').minutes).toBeDefined();
+  });
+
+  it('after a refused entry, focus is on the first field with a problem', async () => {
+    const posts = stub([]);
+    const user = userEvent.setup();
+    render(<TrainingLog therapistId={4} />);
+    await screen.findByText('Nothing logged yet.');
+    const minutes = screen.getByLabelText('Minutes');
+    const date = screen.getByLabelText('Date (YYYY-MM-DD)');
+    await user.clear(minutes);
+    await user.clear(date);
+    await user.type(date, '2999-01-01');
+    await user.click(screen.getByRole('button', { name: 'Log practice' }));
+    expect(document.activeElement).toBe(minutes);
+    expect(minutes.getAttribute('aria-describedby')).toBe('training-minutes-error');
+    await user.type(minutes, '20');
+    await user.click(screen.getByRole('button', { name: 'Log practice' }));
+    expect(document.activeElement).toBe(date);
+    expect(posts).toHaveLength(0);
+  });
+
   it('refuses a day not on the calendar and a day in the future', () => {
     expect(isCalendarDate('2026-02-30')).toBe(false);
     expect(isCalendarDate('2028-02-29')).toBe(true);
