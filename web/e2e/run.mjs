@@ -308,6 +308,10 @@ try {
     await target.getByRole('button', { name: 'Acknowledge' }).click();
     check(await page.locator(`[data-testid=alert][data-kind=${kind}] [data-testid=alert-state]`, { hasText: 'acknowledged' }).first()
       .waitFor({ timeout: 10000 }).then(() => true, () => false), `therapist: ${kind} alert acknowledged with a note`);
+    // the heading counts the acknowledged apart from the open (the list holds both)
+    const counts = page.getByRole('heading', { level: 2, name: /^Open \(\d+\) and acknowledged \([1-9]\d*\)$/ });
+    const acknowledged = await appears(page, counts) ? Number((await counts.textContent()).match(/acknowledged \((\d+)\)/)[1]) : 0;
+    check(acknowledged >= siblings + 1, 'therapist: the Alerts heading counts open and acknowledged alerts apart');
     check(await page.getByTestId('alert-done').evaluate((el) => el === document.activeElement && /^Acknowledged the /.test(el.textContent)),
       'therapist: focus moves to the status saying the alert was acknowledged');
     if (kind === 'rupture') {
