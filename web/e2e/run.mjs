@@ -398,6 +398,8 @@ try {
     await checkOrMissing(page, outcomes && (await page.getByTestId('outcomes').locator('tbody tr').count()) >= 2
       && /%\s*\(\d+–\d+%\)/.test(await page.getByTestId('outcomes').textContent()),
       'coordinator: outcome rates for the organisation and each therapist, with intervals');
+    if (outcomes && mock) check(/adjusted 0% \(clamped from −1\.4%\)/.test(await page.getByTestId('outcomes').textContent()),
+      'coordinator: a clamped adjusted rate shows the value before the clamp');
     await shot(page, 'coordinator-outcomes');
     // Alert thresholds: a refusal in the server's words, a change, and back to the default.
     await page.goto(`${base}/#/alert-settings`);
