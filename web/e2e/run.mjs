@@ -302,6 +302,10 @@ try {
     // acknowledge the rupture (or, where the server raised none, the risk alert) with a note
     const kind = (await rupture.count()) ? 'rupture' : 'risk_item';
     const target = page.locator(`[data-testid=alert][data-kind=${kind}]`).first();
+    // every note box is named by its alert (kind, date, client) and described by its detail
+    const noteNames = await page.getByTestId('alert').getByRole('textbox').evaluateAll((els) => els.map((el) => el.labels[0].textContent));
+    check(noteNames.length > 0 && noteNames.every((n) => /^Note: .* about the .+ alert raised /.test(n)),
+      'therapist: each alert\'s note box is named by its alert');
     await target.getByRole('textbox').fill('Discussed the bond in session; agreed to revisit goals.');
     const siblingLabel = target.locator('label.option', { has: page.getByTestId('alert-siblings') });
     const siblings = (await siblingLabel.count()) ? Number((await siblingLabel.textContent()).match(/the (\d+) other/)?.[1] ?? 0) : 0;
@@ -405,6 +409,7 @@ try {
     await page.goto(`${base}/#/alert-settings`);
     const settings = await appears(page, page.getByTestId('alert-settings'));
     await checkOrMissing(page, settings, 'coordinator: alert settings shown');
+    if (settings) check(await page.getByRole('table', { name: /^Monitoring thresholds/ }).isVisible(), 'coordinator: the thresholds table is named by its caption');
     if (settings) {
       const z = page.getByLabel('Drop needed on the total (z)');
       await z.fill('9');
@@ -431,17 +436,17 @@ try {
     const page = await signIn('researcher');
     await page.goto(`${base}/#/analyses`);
     const rep = page.getByTestId('analysis-replication');
-    await rep.getByRole('button', { name: 'Run' }).click();
+    await rep.getByRole('button', { name: 'Run the replication' }).click();
     const ran = await appears(page, rep.getByTestId('analysis-result'), 120000);
     await checkOrMissing(page, ran, 'researcher: replication analysis ran');
     if (ran) check(/R² = /.test(await rep.getByTestId('analysis-result').textContent()), 'researcher: replication shows R²');
     if (ran) check(await rep.getByTestId('analysis-result').getByRole('heading', { level: 3 }).evaluate((el) => el === document.activeElement),
       'researcher: focus moves to the result heading');
     const te = page.getByTestId('analysis-therapist-effects');
-    await te.getByRole('button', { name: 'Run' }).click();
+    await te.getByRole('button', { name: 'Run therapist effects' }).click();
     await checkOrMissing(page, await appears(page, te.getByTestId('caterpillar').locator('svg'), 120000), 'researcher: caterpillar plot drawn');
     const med = page.getByTestId('analysis-mediation');
-    await med.getByRole('button', { name: 'Run' }).click();
+    await med.getByRole('button', { name: 'Run the mediation analysis' }).click();
     const mediated = await appears(page, med.getByTestId('analysis-result'), 120000);
     await checkOrMissing(page, mediated, 'researcher: mediation ran');
     if (mediated) check(/Indirect effect/.test(await med.getByTestId('analysis-result').textContent()), 'researcher: mediation shows the indirect effect and its interval');

@@ -118,4 +118,14 @@ describe('AlertList', () => {
     expect(within(item).queryByRole('button')).toBeNull();
     expect(within(item).getByTestId('alert-state').textContent).toBe('resolved');
   });
+
+  it('names each note box by its alert (kind, date, client) and describes it by the alert\'s detail', () => {
+    const goal = { ...open, id: 6, detail: 'goal fell', raised_at: '2026-11-03T10:00:00Z' };
+    render(<AlertList alerts={[open, goal]} onChange={() => {}} clientName={() => 'Client 3'} />);
+    // getByRole computes the accessible name, and finds exactly one box per name
+    const first = screen.getByRole('textbox', { name: /^Note: what you will do about the rupture alert raised .*2026 for Client 3$/, description: /bond fell/ });
+    const second = screen.getByRole('textbox', { name: /^Note: what you will do about the rupture alert raised .*2026 for Client 3$/, description: /goal fell/ });
+    expect(first).not.toBe(second);
+    expect(screen.getByRole('textbox', { description: /^warning rupture — Client 3: goal fell/ })).toBe(second);
+  });
 });

@@ -94,7 +94,7 @@ function AlertRow({ alert, siblings, onChange, onDone, who }: {
 
   return (
     <li className={`alert sev-${alert.severity} state-${state}`} data-testid="alert" data-kind={alert.kind}>
-      <p>
+      <p id={`${noteId}-about`}>
         <span className="badge">{alert.severity}</span>{' '}
         <strong>{words(alert.kind)}</strong>{who ? <> — {who}</> : null}: {readableDetail(alert.detail)}
       </p>
@@ -105,9 +105,11 @@ function AlertRow({ alert, siblings, onChange, onDone, who }: {
         {' · '}<span data-testid="alert-state">{state}</span></p>
       {state !== 'resolved' && (
         <div className="alert-actions">
-          <label htmlFor={noteId}>{state === 'open' ? 'Note: what you will do' : 'Note: how it was resolved'}</label>
+          {/* every alert has a note box: its name says which alert, its description the alert's detail (the scale) */}
+          <label htmlFor={noteId}>{state === 'open' ? 'Note: what you will do' : 'Note: how it was resolved'}{' '}
+            <span className="sr-only">about the {words(alert.kind)} alert raised {shortDate(alert.raised_at)}{who ? ` for ${who}` : ''}</span></label>
           <textarea id={noteId} ref={noteRef} rows={2} value={note} onChange={(e) => setNote(e.target.value)}
-            aria-invalid={noteError ? true : undefined} aria-describedby={noteError ? `${noteId}-err` : undefined} />
+            aria-invalid={noteError ? true : undefined} aria-describedby={noteError ? `${noteId}-err ${noteId}-about` : `${noteId}-about`} />
           {noteError && <p id={`${noteId}-err`} className="field-error" role="alert">{noteError}</p>}
           {siblings.length > 0 && (
             <label className="option">

@@ -60,9 +60,9 @@ describe('analyses', () => {
     }));
     const user = userEvent.setup();
     render(<Analyses />);
-    await user.click(within(screen.getByTestId('analysis-replication')).getByRole('button', { name: 'Run' }));
+    await user.click(within(screen.getByTestId('analysis-replication')).getByRole('button', { name: 'Run the replication' }));
     expect((await screen.findByRole('alert')).textContent).toMatch(/needs at least 8/);
-    await user.click(within(screen.getByTestId('analysis-mediation')).getByRole('button', { name: 'Run' }));
+    await user.click(within(screen.getByTestId('analysis-mediation')).getByRole('button', { name: 'Run the mediation analysis' }));
     expect(await within(screen.getByTestId('analysis-mediation')).findByTestId('analysis-result')).toBeTruthy();
     expect(urls).toEqual(['POST /api/v1/analyses/replication', 'POST /api/v1/analyses/mediation']);
   });
@@ -76,12 +76,19 @@ describe('analyses', () => {
     render(<Analyses />);
     const med = screen.getByTestId('analysis-mediation');
     await user.click(within(med).getAllByRole('button')[0]);
-    const heading = await within(med).findByRole('heading', { level: 3 });
+    const heading = await within(med).findByRole('heading', { level: 3, name: 'Result of the mediation analysis' });
+    expect(within(med).getByRole('button', { name: 'Run the mediation analysis again' })).toBeTruthy();
     expect(document.activeElement).toBe(heading);
     const rep = screen.getByTestId('analysis-replication');
     const run = within(rep).getAllByRole('button')[0];
     await user.click(run);
     await within(rep).findByRole('alert');
     expect(document.activeElement).toBe(run);
+  });
+
+  it('names each button by its analysis, so the three can be told apart', () => {
+    render(<Analyses />);
+    expect(screen.getAllByRole('button').map((b) => b.textContent))
+      .toEqual(['Run the replication', 'Run therapist effects', 'Run the mediation analysis']);
   });
 });
