@@ -129,7 +129,8 @@ route('GET', '/therapists/:id/mindfulness', (req, res, { p, user }) => {
   if (user.therapist_id !== +p.id) return problem(res, 403, 'Not permitted', 'not yours');
   const facets = ['observe', 'describe', 'act_aware', 'nonjudge', 'nonreact'];
   json(res, 200, { therapist_id: +p.id, instrument: 'ffmq39', points: [0, 1].map((k) => ({ response_id: 100 + k, answered_at: day(4 * k),
-    scores: facets.map((f, i) => ({ scale_id: f, value: 24 + i + 2 * k, band: '' })) })) });
+    // the later inventory left an observe and a describe item unanswered: those facets are not scorable (value null)
+    scores: facets.map((f, i) => ({ scale_id: f, value: k === 1 && i < 2 ? null : 24 + i + 2 * k, band: '' })) })) });
 });
 route('GET', '/clients', (req, res, { user }) => json(res, 200, { clients: clients.filter((c) => canSeeClient(user, c.id)) }));
 route('GET', '/clients/:id', (req, res, { p, user }) => {

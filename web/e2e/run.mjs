@@ -360,6 +360,10 @@ try {
     check(await page.getByTestId('training-log').locator('tbody tr').first().waitFor({ timeout: 10000 }).then(() => true, () => false),
       'therapist: training log lists the practice');
     check(await page.getByRole('group', { name: 'What clients may see of your profile' }).isVisible(), 'therapist: profile visibility choices shown');
+    const facets = page.getByTestId('mindfulness');
+    if (await appears(page, facets.locator('svg'), 5000)) {
+      check(!/\u26a0/.test(await facets.textContent()), 'therapist: the facet chart carries no bare warning glyph');
+    }
     // Saving as it is (PATCH /therapists/{id} with the current choice) changes nothing for later steps.
     await page.getByRole('button', { name: 'Save visibility' }).click();
     await checkOrMissing(page, await appears(page, page.getByText('Saved.', { exact: true })), 'therapist: profile visibility saved');

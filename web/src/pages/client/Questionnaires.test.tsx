@@ -86,6 +86,9 @@ describe('QuestionnairePage risk wording', () => {
     const note = screen.getByText(/You told us about/);
     expect(note.textContent).toMatch(/The clinic's team will\s+see this/);
     expect(note.textContent).not.toMatch(/therapist will/i);
+    // true for this client, whose episode ended, as for one who never had a therapist here
+    expect(note.textContent).toMatch(/\(you have no current therapist here\)/);
+    expect(note.textContent).not.toMatch(/yet/);
     expect(note.textContent).toMatch(/emergency/);
     await user.click(screen.getByRole('button', { name: 'Submit answers' }));
     const done = await screen.findByTestId('submitted');

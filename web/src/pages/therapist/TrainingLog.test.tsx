@@ -120,6 +120,16 @@ describe('MindfulnessOverTime', () => {
     expect(fig.textContent).toMatch(/2 inventories/);
     vi.unstubAllGlobals();
   });
+  it('draws a facet left unscored without a Plot warning (its text ends in words, not a glyph)', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    const five = ['observe', 'describe', 'act_aware', 'nonjudge', 'nonreact'].map((f, i) => ({ scale_id: f, value: 20 + i, band: '' }));
+    stub([], [{ response_id: 1, answered_at: '2026-06-01T09:00:00Z', scores: five }, points[1]]);
+    render(<MindfulnessOverTime therapistId={4} />);
+    const fig = await screen.findByTestId('mindfulness');
+    expect(fig.textContent).not.toMatch(/\u26a0/);
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+  });
   it('says which facet an inventory could not score instead of dropping it silently', async () => {
     expect(unscoredFacets(points)).toContain('observe on 2026-09-01');
     stub([], points);

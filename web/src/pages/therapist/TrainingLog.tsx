@@ -140,7 +140,7 @@ export function MindfulnessOverTime({ therapistId }: { therapistId: number }) {
               x: { label: 'Date', type: 'utc', domain, ticks: 4, labelAnchor: 'right', labelOffset: 38 },
               y: { label: 'Facet score', grid: true },
               color: { legend: true },
-              marks: [Plot.line(rows, { x: 'date', y: 'value', stroke: 'facet' }), Plot.dot(rows, { x: 'date', y: 'value', fill: 'facet', r: 4 })] }}
+              marks: [Plot.line(rows, { x: 'date', y: 'value', stroke: 'facet', z: 'facet' }), Plot.dot(rows, { x: 'date', y: 'value', fill: 'facet', r: 4 })] }}
             table={{ columns: ['date', 'facet', 'score'], rows: rows.map((r) => [r.when, r.facet, r.value]) }} />
           {missing.length > 0 && (
             <p className="notice" role="note" data-testid="mindfulness-unscored">Not shown, because the facet could not be
