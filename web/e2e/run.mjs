@@ -290,6 +290,9 @@ try {
     await page.goto(`${base}/#/caseload`);
     await page.getByTestId('caseload').waitFor({ timeout: 15000 });
     check((await page.getByTestId('caseload').locator('tbody tr').count()) >= 1, 'therapist: caseload lists clients');
+    // the Outcome column (the fourth cell after the row's header) dates each score it shows
+    const scores = (await page.getByTestId('caseload').locator('tbody tr td:nth-of-type(4)').allTextContents()).filter((t) => t !== '—');
+    check(scores.length > 0 && scores.every((t) => /^\S+ [\d.]+( \([^)]*\))?, .*\d{4}/.test(t)), 'therapist: each caseload outcome score is dated');
     await shot(page, 'therapist-caseload');
 
     await page.goto(`${base}/#/alerts`);
