@@ -129,7 +129,8 @@ route('GET', '/therapists/:id/mindfulness', (req, res, { p, user }) => {
   if (user.therapist_id !== +p.id) return problem(res, 403, 'Not permitted', 'not yours');
   const facets = ['observe', 'describe', 'act_aware', 'nonjudge', 'nonreact'];
   json(res, 200, { therapist_id: +p.id, instrument: 'ffmq39', points: [0, 1].map((k) => ({ response_id: 100 + k, answered_at: day(4 * k),
-    scores: facets.map((f, i) => ({ scale_id: f, value: 24 + i + 2 * k, band: '' })) })) });
+    // the later inventory left an observe and a describe item unanswered: those facets are not scorable (value null)
+    scores: facets.map((f, i) => ({ scale_id: f, value: k === 1 && i < 2 ? null : 24 + i + 2 * k, band: '' })) })) });
 });
 route('GET', '/clients', (req, res, { user }) => json(res, 200, { clients: clients.filter((c) => canSeeClient(user, c.id)) }));
 route('GET', '/clients/:id', (req, res, { p, user }) => {
@@ -219,10 +220,13 @@ route('GET', '/clients/:id/due', (req, res, { p, user }) => {
   json(res, 200, { due: [{ instrument_id: 'phq9', reason: 'before session 7', episode_id: 1 }, { instrument_id: 'wai_sr', reason: 'after session 6', episode_id: 1 }] });
 });
 // Synthetic rates in the documented shape (GET /reports/outcomes; docs/monitor.md "Aggregates").
-const rate = (events, n, adjusted) => ({ events, n, rate: events / n, ci_low: Math.max(0, events / n - 0.2), ci_high: Math.min(1, events / n + 0.2), ...(adjusted === undefined ? {} : { adjusted }) });
+// `adjusted` is given unclamped here and sent clamped to [0, 1] beside the value before the clamp.
+const clamp01 = (x) => Math.min(1, Math.max(0, x));
+const rate = (events, n, adjusted) => ({ events, n, rate: events / n, ci_low: Math.max(0, events / n - 0.2), ci_high: Math.min(1, events / n + 0.2),
+  ...(adjusted === undefined ? {} : { adjusted: clamp01(adjusted), adjusted_unclamped: adjusted, adjusted_clamped: clamp01(adjusted) !== adjusted }) });
 const groupRates = (group, therapistId, k) => ({ group, ...(therapistId ? { therapist_id: therapistId } : {}), episodes: 10 * k, with_outcome: 9 * k,
   reliable_improvement: rate(4 * k, 9 * k, therapistId ? 0.42 : undefined), recovery: rate(3 * k, 8 * k), reliable_recovery: rate(2 * k, 8 * k),
-  deterioration: rate(1, 9 * k), mean_alliance: 44.5, ruptures_per_episode: 0.4, repair: rate(2 * k, 4 * k) });
+  deterioration: rate(1, 9 * k, therapistId ? (k === 1 ? -0.014 : 0.05) : undefined), mean_alliance: 44.5, ruptures_per_episode: 0.4, repair: rate(2 * k, 4 * k) });
 route('GET', '/reports/outcomes', (req, res, { user }) => {
   if (!['therapist', 'coordinator'].includes(user.role)) return problem(res, 403, 'Not permitted', 'rates are for clinicians');
   const all = therapists.map((t, i) => groupRates(`therapist ${t.id}`, t.id, i + 1));

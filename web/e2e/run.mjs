@@ -252,6 +252,7 @@ try {
     check(await page.getByText(/Your therapist will see this/).isVisible(), 'client: risk item shows the supportive note');
     await page.getByRole('button', { name: 'Submit answers' }).click();
     check(await page.getByTestId('submitted').waitFor({ timeout: 10000 }).then(() => true, () => false), 'client: PHQ-9 saved');
+    check(await page.getByTestId('submitted').evaluate((el) => el === document.activeElement), 'client: focus moves to the saved confirmation');
     await shot(page, 'client-phq9-done');
 
     await page.goto(`${base}/#/questionnaires`);
@@ -289,6 +290,9 @@ try {
     await page.goto(`${base}/#/caseload`);
     await page.getByTestId('caseload').waitFor({ timeout: 15000 });
     check((await page.getByTestId('caseload').locator('tbody tr').count()) >= 1, 'therapist: caseload lists clients');
+    // the Outcome column (the fourth cell after the row's header) dates each score it shows
+    const scores = (await page.getByTestId('caseload').locator('tbody tr td:nth-of-type(4)').allTextContents()).filter((t) => t !== '—');
+    check(scores.length > 0 && scores.every((t) => /^\S+ [\d.]+( \([^)]*\))?, .*\d{4}/.test(t)), 'therapist: each caseload outcome score is dated');
     await shot(page, 'therapist-caseload');
 
     await page.goto(`${base}/#/alerts`);
@@ -301,12 +305,22 @@ try {
     // acknowledge the rupture (or, where the server raised none, the risk alert) with a note
     const kind = (await rupture.count()) ? 'rupture' : 'risk_item';
     const target = page.locator(`[data-testid=alert][data-kind=${kind}]`).first();
+    // every note box is named by its alert (kind, date, client) and described by its detail
+    const noteNames = await page.getByTestId('alert').getByRole('textbox').evaluateAll((els) => els.map((el) => el.labels[0].textContent));
+    check(noteNames.length > 0 && noteNames.every((n) => /^Note: .* about the .+ alert raised /.test(n)),
+      'therapist: each alert\'s note box is named by its alert');
     await target.getByRole('textbox').fill('Discussed the bond in session; agreed to revisit goals.');
     const siblingLabel = target.locator('label.option', { has: page.getByTestId('alert-siblings') });
     const siblings = (await siblingLabel.count()) ? Number((await siblingLabel.textContent()).match(/the (\d+) other/)?.[1] ?? 0) : 0;
     await target.getByRole('button', { name: 'Acknowledge' }).click();
     check(await page.locator(`[data-testid=alert][data-kind=${kind}] [data-testid=alert-state]`, { hasText: 'acknowledged' }).first()
       .waitFor({ timeout: 10000 }).then(() => true, () => false), `therapist: ${kind} alert acknowledged with a note`);
+    // the heading counts the acknowledged apart from the open (the list holds both)
+    const counts = page.getByRole('heading', { level: 2, name: /^Open \(\d+\) and acknowledged \([1-9]\d*\)$/ });
+    const acknowledged = await appears(page, counts) ? Number((await counts.textContent()).match(/acknowledged \((\d+)\)/)[1]) : 0;
+    check(acknowledged >= siblings + 1, 'therapist: the Alerts heading counts open and acknowledged alerts apart');
+    check(await page.getByTestId('alert-done').evaluate((el) => el === document.activeElement && /^Acknowledged the /.test(el.textContent)),
+      'therapist: focus moves to the status saying the alert was acknowledged');
     if (kind === 'rupture') {
       // the planted rupture fell on more than one scale: one note acknowledges its alerts together
       const ackedRuptures = page.locator('[data-testid=alert][data-kind=rupture] [data-testid=alert-state]', { hasText: 'acknowledged' });
@@ -317,6 +331,8 @@ try {
     const acked = page.locator(`[data-testid=alert][data-kind=${kind}]`).filter({ has: page.locator('[data-testid=alert-state]', { hasText: 'acknowledged' }) }).first();
     await acked.getByRole('button', { name: 'Resolve' }).click();
     check(await acked.getByText('Write a note saying how this alert was resolved.').isVisible(), 'therapist: resolving without a note is refused with a message');
+    check(await acked.getByRole('textbox').evaluate((el) => el === document.activeElement && el.getAttribute('aria-invalid') === 'true'),
+      'therapist: focus moves to the note that is needed');
     await acked.getByRole('textbox').fill('Bond repaired: WAI-SR bond back to its usual range.');
     await acked.getByRole('button', { name: 'Resolve' }).click();
     await checkOrMissing(page, await appears(page, page.locator(`[data-testid=alert][data-kind=${kind}] [data-testid=alert-state]`, { hasText: 'resolved' }), 15000, 'attached'),
@@ -335,12 +351,22 @@ try {
 
     await page.goto(`${base}/#/profile`);
     await page.getByRole('heading', { level: 2, name: 'Mindfulness training log' }).waitFor({ timeout: 15000 });
+    // 1e3 is a number to the browser, but not minutes written as digits: refused, focus on the field
+    await page.getByLabel('Minutes').fill('1e3');
+    await page.getByRole('button', { name: 'Log practice' }).click();
+    check(await page.getByText(/whole number from 1 to 1440, in digits/).isVisible()
+      && await page.getByLabel('Minutes').evaluate((el) => el === document.activeElement && el.getAttribute('aria-invalid') === 'true'),
+      'therapist: minutes "1e3" refused, with focus on the field');
     await page.getByLabel('Minutes').fill('25');
     await page.getByRole('button', { name: 'Log practice' }).click();
     await checkOrMissing(page, await appears(page, page.getByText(/^Logged 25 minutes/)), 'therapist: mindfulness practice logged');
     check(await page.getByTestId('training-log').locator('tbody tr').first().waitFor({ timeout: 10000 }).then(() => true, () => false),
       'therapist: training log lists the practice');
     check(await page.getByRole('group', { name: 'What clients may see of your profile' }).isVisible(), 'therapist: profile visibility choices shown');
+    const facets = page.getByTestId('mindfulness');
+    if (await appears(page, facets.locator('svg'), 5000)) {
+      check(!/\u26a0/.test(await facets.textContent()), 'therapist: the facet chart carries no bare warning glyph');
+    }
     // Saving as it is (PATCH /therapists/{id} with the current choice) changes nothing for later steps.
     await page.getByRole('button', { name: 'Save visibility' }).click();
     await checkOrMissing(page, await appears(page, page.getByText('Saved.', { exact: true })), 'therapist: profile visibility saved');
@@ -357,6 +383,13 @@ try {
     const page = await signIn('coordinator');
     await page.goto(`${base}/#/waitlist`);
     await page.getByRole('heading', { level: 1, name: 'Waitlist' }).waitFor();
+    const show = page.getByRole('button', { name: 'Show recommendations' }).first();
+    if (await appears(page, show)) {
+      await show.click();
+      const ranked = page.getByRole('heading', { level: 3, name: /^Recommended therapists for / }).first();
+      check(await appears(page, ranked) && await ranked.evaluate((el) => el === document.activeElement),
+        'coordinator: "Show recommendations" moves focus to the ranking');
+    }
     await shot(page, 'coordinator-waitlist');
     await page.goto(`${base}/#/assign`);
     await page.getByRole('button', { name: 'Preview a plan' }).click();
@@ -376,11 +409,14 @@ try {
     await checkOrMissing(page, outcomes && (await page.getByTestId('outcomes').locator('tbody tr').count()) >= 2
       && /%\s*\(\d+–\d+%\)/.test(await page.getByTestId('outcomes').textContent()),
       'coordinator: outcome rates for the organisation and each therapist, with intervals');
+    if (outcomes && mock) check(/adjusted 0% \(clamped from −1\.4%\)/.test(await page.getByTestId('outcomes').textContent()),
+      'coordinator: a clamped adjusted rate shows the value before the clamp');
     await shot(page, 'coordinator-outcomes');
     // Alert thresholds: a refusal in the server's words, a change, and back to the default.
     await page.goto(`${base}/#/alert-settings`);
     const settings = await appears(page, page.getByTestId('alert-settings'));
     await checkOrMissing(page, settings, 'coordinator: alert settings shown');
+    if (settings) check(await page.getByRole('table', { name: /^Monitoring thresholds/ }).isVisible(), 'coordinator: the thresholds table is named by its caption');
     if (settings) {
       const z = page.getByLabel('Drop needed on the total (z)');
       await z.fill('9');
@@ -407,15 +443,17 @@ try {
     const page = await signIn('researcher');
     await page.goto(`${base}/#/analyses`);
     const rep = page.getByTestId('analysis-replication');
-    await rep.getByRole('button', { name: 'Run' }).click();
+    await rep.getByRole('button', { name: 'Run the replication' }).click();
     const ran = await appears(page, rep.getByTestId('analysis-result'), 120000);
     await checkOrMissing(page, ran, 'researcher: replication analysis ran');
     if (ran) check(/R² = /.test(await rep.getByTestId('analysis-result').textContent()), 'researcher: replication shows R²');
+    if (ran) check(await rep.getByTestId('analysis-result').getByRole('heading', { level: 3 }).evaluate((el) => el === document.activeElement),
+      'researcher: focus moves to the result heading');
     const te = page.getByTestId('analysis-therapist-effects');
-    await te.getByRole('button', { name: 'Run' }).click();
+    await te.getByRole('button', { name: 'Run therapist effects' }).click();
     await checkOrMissing(page, await appears(page, te.getByTestId('caterpillar').locator('svg'), 120000), 'researcher: caterpillar plot drawn');
     const med = page.getByTestId('analysis-mediation');
-    await med.getByRole('button', { name: 'Run' }).click();
+    await med.getByRole('button', { name: 'Run the mediation analysis' }).click();
     const mediated = await appears(page, med.getByTestId('analysis-result'), 120000);
     await checkOrMissing(page, mediated, 'researcher: mediation ran');
     if (mediated) check(/Indirect effect/.test(await med.getByTestId('analysis-result').textContent()), 'researcher: mediation shows the indirect effect and its interval');

@@ -101,7 +101,14 @@ export interface Client {
 }
 
 // GET /reports/outcomes (docs/monitor.md "Aggregates"): a rate with its 95% Wilson interval.
-export interface Rate { events: number; n: number; rate: number; ci_low: number; ci_high: number; adjusted?: number }
+/**
+ * A rate with its 95% interval; for therapists, the case-mix adjusted rate, clamped to [0, 1]
+ * (`adjusted`), the value before the clamp and whether the clamp changed it (docs/monitor.md).
+ */
+export interface Rate {
+  events: number; n: number; rate: number; ci_low: number; ci_high: number;
+  adjusted?: number; adjusted_unclamped?: number; adjusted_clamped?: boolean;
+}
 export interface GroupRates {
   group: string;
   therapist_id?: number;

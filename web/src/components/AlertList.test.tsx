@@ -36,21 +36,42 @@ describe('AlertList', () => {
     expect(onChange).toHaveBeenCalled();
   });
 
+  it('after acknowledging or resolving, focus moves to a status saying what was done', async () => {
+    stub();
+    const user = userEvent.setup();
+    const { rerender } = render(<AlertList alerts={[open]} onChange={() => {}} clientName={() => 'Client 3'} />);
+    await user.type(screen.getByLabelText(/^Note: what you will do/), 'talked it through');
+    await user.click(screen.getByRole('button', { name: 'Acknowledge' }));
+    const status = screen.getByRole('status');
+    expect(status.textContent).toMatch(/^Acknowledged the rupture alert raised .*2026 for Client 3, with your note\.$/);
+    expect(document.activeElement).toBe(status);
+    // resolved on the Alerts page, the alert leaves the open list: the status stays and takes focus
+    const acked = { ...open, acknowledged_at: '2026-11-02T10:00:00Z' };
+    rerender(<AlertList alerts={[acked]} onChange={() => {}} clientName={() => 'Client 3'} />);
+    await user.type(screen.getByLabelText(/^Note: how it was resolved/), 'repaired');
+    await user.click(screen.getByRole('button', { name: 'Resolve' }));
+    rerender(<AlertList alerts={[]} onChange={() => {}} clientName={() => 'Client 3'} />);
+    expect(screen.getByRole('status').textContent).toMatch(/^Resolved the rupture alert/);
+    expect(document.activeElement).toBe(screen.getByRole('status'));
+  });
+
   it('an open alert is acknowledged first: no Resolve until then', () => {
     render(<AlertList alerts={[open]} onChange={() => {}} />);
     expect(screen.getByRole('button', { name: 'Acknowledge' })).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Resolve' })).toBeNull();
   });
 
-  it('refuses to acknowledge or resolve without a note, naming what is needed', async () => {
+  it('refuses to acknowledge or resolve without a note, naming what is needed, with focus on the note', async () => {
     const calls = stub();
     const user = userEvent.setup();
     render(<AlertList alerts={[open, { ...open, id: 6, acknowledged_at: '2026-11-02T10:00:00Z' }]} onChange={() => {}} />);
     await user.click(screen.getByRole('button', { name: 'Acknowledge' }));
     expect(screen.getByRole('alert').textContent).toBe('Write a note saying what you will do about this alert.');
+    expect(document.activeElement).toBe(screen.getByLabelText(/^Note: what you will do/));
     await user.click(screen.getByRole('button', { name: 'Resolve' }));
     expect(screen.getAllByRole('alert')[1].textContent).toBe('Write a note saying how this alert was resolved.');
     expect(screen.getByLabelText(/^Note: how it was resolved/).getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(screen.getByLabelText(/^Note: how it was resolved/));
     expect(calls).toHaveLength(0);
   });
 
@@ -96,5 +117,15 @@ describe('AlertList', () => {
     const item = screen.getByTestId('alert');
     expect(within(item).queryByRole('button')).toBeNull();
     expect(within(item).getByTestId('alert-state').textContent).toBe('resolved');
+  });
+
+  it('names each note box by its alert (kind, date, client) and describes it by the alert\'s detail', () => {
+    const goal = { ...open, id: 6, detail: 'goal fell', raised_at: '2026-11-03T10:00:00Z' };
+    render(<AlertList alerts={[open, goal]} onChange={() => {}} clientName={() => 'Client 3'} />);
+    // getByRole computes the accessible name, and finds exactly one box per name
+    const first = screen.getByRole('textbox', { name: /^Note: what you will do about the rupture alert raised .*2026 for Client 3$/, description: /bond fell/ });
+    const second = screen.getByRole('textbox', { name: /^Note: what you will do about the rupture alert raised .*2026 for Client 3$/, description: /goal fell/ });
+    expect(first).not.toBe(second);
+    expect(screen.getByRole('textbox', { description: /^warning rupture — Client 3: goal fell/ })).toBe(second);
   });
 });

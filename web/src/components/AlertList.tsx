@@ -1,7 +1,7 @@
 // Alerts with acknowledge and resolve, each with a note (the note goes to the audit log).
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { api } from '../api';
-import { ErrorBox } from './common';
+import { ErrorBox, useFocusWhen } from './common';
 import { readableDetail, shortDate, words } from '../plain';
 import type { Alert } from '../types';
 
@@ -32,15 +32,26 @@ export function siblingsOf(alert: Alert, alerts: Alert[]): Alert[] {
 export function AlertList({ alerts, onChange, clientName }: {
   alerts: Alert[]; onChange: () => void; clientName?: (a: Alert) => string;
 }) {
-  if (alerts.length === 0) return <p>No alerts.</p>;
+  // what the last acknowledge or resolve did: it takes focus, since the row that had it changes or
+  // (resolved on the Alerts page) leaves this list
+  const [done, setDone] = useState<{ text: string } | null>(null);
+  const doneRef = useFocusWhen<HTMLParagraphElement>(done);
   return (
-    <ul className="alerts">
-      {alerts.map((a) => <AlertRow key={a.id} alert={a} siblings={siblingsOf(a, alerts)} onChange={onChange} who={clientName?.(a)} />)}
-    </ul>
+    <>
+      {done && <p className="ok" role="status" tabIndex={-1} ref={doneRef} data-testid="alert-done">{done.text}</p>}
+      {alerts.length === 0 ? <p>No alerts.</p> : (
+        <ul className="alerts">
+          {alerts.map((a) => <AlertRow key={a.id} alert={a} siblings={siblingsOf(a, alerts)} onChange={onChange} who={clientName?.(a)}
+            onDone={(text) => setDone({ text })} />)}
+        </ul>
+      )}
+    </>
   );
 }
 
-function AlertRow({ alert, siblings, onChange, who }: { alert: Alert; siblings: Alert[]; onChange: () => void; who?: string }) {
+function AlertRow({ alert, siblings, onChange, onDone, who }: {
+  alert: Alert; siblings: Alert[]; onChange: () => void; onDone: (text: string) => void; who?: string;
+}) {
   const [note, setNote] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [noteError, setNoteError] = useState('');
@@ -48,6 +59,7 @@ function AlertRow({ alert, siblings, onChange, who }: { alert: Alert; siblings: 
   const [withSiblings, setWithSiblings] = useState(true);
   const state = alertState(alert);
   const noteId = `alert-note-${alert.id}`;
+  const noteRef = useRef<HTMLTextAreaElement>(null);
 
   // the lifecycle is open -> acknowledged -> resolved, each step with a note (audited)
   async function act(kind: 'acknowledge' | 'resolve') {
@@ -55,6 +67,7 @@ function AlertRow({ alert, siblings, onChange, who }: { alert: Alert; siblings: 
       setNoteError(kind === 'acknowledge'
         ? 'Write a note saying what you will do about this alert.'
         : 'Write a note saying how this alert was resolved.');
+      noteRef.current?.focus();  // to the field that needs the note, which the message describes
       return;
     }
     setNoteError('');
@@ -62,10 +75,14 @@ function AlertRow({ alert, siblings, onChange, who }: { alert: Alert; siblings: 
     setError(null);
     try {
       // one after another, each its own audited transition with the same note
-      for (const a of [alert, ...(withSiblings ? siblings : [])]) {
+      const all = [alert, ...(withSiblings ? siblings : [])];
+      for (const a of all) {
         await (kind === 'acknowledge' ? api.acknowledge(a.id, note.trim()) : api.resolve(a.id, note.trim()));
       }
       setNote('');
+      const others = all.length - 1;
+      onDone(`${kind === 'acknowledge' ? 'Acknowledged' : 'Resolved'} the ${words(alert.kind)} alert raised ${shortDate(alert.raised_at)}` +
+        `${who ? ` for ${who}` : ''}${others ? ` and the ${others} other${others > 1 ? 's' : ''} raised by the same answers` : ''}, with your note.`);
       onChange();
     } catch (e) {
       setError(e);
@@ -77,7 +94,7 @@ function AlertRow({ alert, siblings, onChange, who }: { alert: Alert; siblings: 
 
   return (
     <li className={`alert sev-${alert.severity} state-${state}`} data-testid="alert" data-kind={alert.kind}>
-      <p>
+      <p id={`${noteId}-about`}>
         <span className="badge">{alert.severity}</span>{' '}
         <strong>{words(alert.kind)}</strong>{who ? <> — {who}</> : null}: {readableDetail(alert.detail)}
       </p>
@@ -88,9 +105,11 @@ function AlertRow({ alert, siblings, onChange, who }: { alert: Alert; siblings: 
         {' · '}<span data-testid="alert-state">{state}</span></p>
       {state !== 'resolved' && (
         <div className="alert-actions">
-          <label htmlFor={noteId}>{state === 'open' ? 'Note: what you will do' : 'Note: how it was resolved'}</label>
-          <textarea id={noteId} rows={2} value={note} onChange={(e) => setNote(e.target.value)}
-            aria-invalid={noteError ? true : undefined} aria-describedby={noteError ? `${noteId}-err` : undefined} />
+          {/* every alert has a note box: its name says which alert, its description the alert's detail (the scale) */}
+          <label htmlFor={noteId}>{state === 'open' ? 'Note: what you will do' : 'Note: how it was resolved'}{' '}
+            <span className="sr-only">about the {words(alert.kind)} alert raised {shortDate(alert.raised_at)}{who ? ` for ${who}` : ''}</span></label>
+          <textarea id={noteId} ref={noteRef} rows={2} value={note} onChange={(e) => setNote(e.target.value)}
+            aria-invalid={noteError ? true : undefined} aria-describedby={noteError ? `${noteId}-err ${noteId}-about` : `${noteId}-about`} />
           {noteError && <p id={`${noteId}-err`} className="field-error" role="alert">{noteError}</p>}
           {siblings.length > 0 && (
             <label className="option">

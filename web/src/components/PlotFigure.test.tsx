@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/react';
 import * as Plot from '@observablehq/plot';
 import { PlotFigure } from './PlotFigure';
@@ -14,5 +14,15 @@ describe('PlotFigure', () => {
     expect(screen.getByText('PHQ-9 per session').tagName).toBe('FIGCAPTION');
     expect(screen.getAllByRole('row')).toHaveLength(3);
     expect(screen.getByRole('columnheader', { name: 'score' })).toBeTruthy();
+  });
+
+  it('leaves out the bare warning glyph Plot adds to a chart it warned about', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    // five series over six points: Plot warns that the implicit z channel has high cardinality
+    const data = [1, 2, 3, 4, 5, 6].map((i) => ({ x: i, y: i, s: `s${i % 5}` }));
+    render(<PlotFigure caption="five series" testId="fig" options={{ marks: [Plot.line(data, { x: 'x', y: 'y', stroke: 's' })] }} />);
+    expect(warn).toHaveBeenCalled();
+    expect(screen.getByTestId('fig').textContent).not.toMatch(/\u26a0/);
+    warn.mockRestore();
   });
 });

@@ -18,6 +18,9 @@ export function PlotFigure({ options, caption, table, testId }: PlotFigureProps)
     let chart: (SVGSVGElement | HTMLElement) | null = null;
     try {
       chart = Plot.plot({ style: { fontSize: '13px', color: '#1a1a1a', background: 'transparent' }, ...options });
+      // Plot marks a chart it warned about (in the console) with a bare "⚠️" glyph, which would end
+      // the chart's text in a symbol that says nothing to a reader: the warning stays in the console
+      for (const t of chart.querySelectorAll('text')) if (t.textContent?.startsWith('\u26a0')) t.remove();
       chart.setAttribute('role', 'img');
       chart.setAttribute('aria-label', caption);
       el.replaceChildren(chart);

@@ -157,7 +157,7 @@ export function Questionnaire({ instrument, onSubmit, submitLabel = 'Submit answ
       {flags.length > 0 && (
         <div className="risk-note" role="status">
           You told us about {flags.map((f) => f.risk!.label).join('; ')}. {riskReader(riskSeenBy)} will
-          see this{riskSeenBy === 'team' ? ' (you do not have a therapist here yet)' : ''}. {CRISIS_HELP}
+          see this{riskSeenBy === 'team' ? ' (you have no current therapist here)' : ''}. {CRISIS_HELP}
         </div>
       )}
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api';
 
 /** Loads data once (and again on `reload`), tracking loading and error state. */
@@ -14,6 +14,19 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
   }, deps);
   useEffect(() => { run(); }, [run]);
   return { data, error, loading, reload: run };
+}
+
+/**
+ * Focus for an element that appears after an action (a status, a result), given tabIndex={-1}:
+ * it moves there each time `trigger` changes to a truthy value, so focus is not lost to the page
+ * when the control that had it is disabled or removed.
+ */
+export function useFocusWhen<T extends HTMLElement>(trigger: unknown) {
+  const ref = useRef<T>(null);
+  useEffect(() => {
+    if (trigger) ref.current?.focus();
+  }, [trigger]);
+  return ref;
 }
 
 export function errorText(e: unknown): string {

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/react';
 import { MeContext } from '../auth';
-import { Outcomes } from './Outcomes';
+import { Outcomes, percent } from './Outcomes';
 import type { Me } from '../types';
 
 const me: Me = { user_id: 2, org_id: 1, handle: 'coord', role: 'coordinator' };
@@ -35,5 +35,13 @@ describe('Outcomes', () => {
     expect(rows[1].textContent).toMatch(/^Dr Seven/);
     expect(rows[1].textContent).toContain('40% (25–50%) of 10; adjusted 37%');
     expect(rows[1].textContent).toContain('45.3');
+    expect(rows[1].textContent).not.toContain('clamped');
+  });
+
+  it('shows the value before the clamp beside a clamped adjusted rate', () => {
+    const r = { events: 0, n: 9, rate: 0, ci_low: 0, ci_high: 0.3 };
+    expect(percent({ ...r, adjusted: 0, adjusted_unclamped: -0.01449, adjusted_clamped: true })).toBe('0% (0–30%) of 9; adjusted 0% (clamped from −1.4%)');
+    expect(percent({ ...r, adjusted: 1, adjusted_unclamped: 1.123, adjusted_clamped: true })).toBe('0% (0–30%) of 9; adjusted 100% (clamped from 112.3%)');
+    expect(percent({ ...r, adjusted: 0.02, adjusted_unclamped: 0.02, adjusted_clamped: false })).toBe('0% (0–30%) of 9; adjusted 2%');
   });
 });

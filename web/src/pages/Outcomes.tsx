@@ -3,12 +3,16 @@ import { useMe } from '../auth';
 import { Loaded, useLoad } from '../components/common';
 import type { GroupRates, Rate } from '../types';
 
-// "35% (28–42%)", and the case-mix adjusted rate where there is one.
-function percent(r: Rate): string {
+// "35% (28–42%) of 20", and the case-mix adjusted rate where there is one: "; adjusted 0%
+// (clamped from −1.4%)" where the clamp to [0, 1] changed it, since how far outside it tells.
+export function percent(r: Rate): string {
   if (r.n === 0) return '—';
   const p = (x: number) => Math.round(100 * x);
   const text = `${p(r.rate)}% (${p(r.ci_low)}–${p(r.ci_high)}%) of ${r.n}`;
-  return r.adjusted === undefined ? text : `${text}; adjusted ${p(r.adjusted)}%`;
+  if (r.adjusted === undefined) return text;
+  const unclamped = r.adjusted_clamped && r.adjusted_unclamped !== undefined
+    ? ` (clamped from ${(100 * r.adjusted_unclamped).toFixed(1).replace('-', '−')}%)` : '';
+  return `${text}; adjusted ${p(r.adjusted)}%${unclamped}`;
 }
 
 /** Outcome and alliance rates: the organisation and each therapist (a therapist: themselves). */
@@ -24,7 +28,8 @@ export function Outcomes() {
       <h1 tabIndex={-1}>{me.role === 'therapist' ? 'My outcomes' : 'Outcomes by therapist'}</h1>
       <p>Each rate comes with its 95% interval. With a few dozen clients per therapist the intervals
         are wide and mostly overlap: read them, not the order. Adjusted rates allow for how severe
-        clients were at intake.</p>
+        clients were at intake. An adjusted rate is kept within 0–100%; where that changed it, the
+        value before the clamp is shown beside it, since it says how far from expected the rate is.</p>
       <Loaded state={state} what="outcome rates">
         {({ report, name }) => (
           <>

@@ -86,6 +86,9 @@ describe('QuestionnairePage risk wording', () => {
     const note = screen.getByText(/You told us about/);
     expect(note.textContent).toMatch(/The clinic's team will\s+see this/);
     expect(note.textContent).not.toMatch(/therapist will/i);
+    // true for this client, whose episode ended, as for one who never had a therapist here
+    expect(note.textContent).toMatch(/\(you have no current therapist here\)/);
+    expect(note.textContent).not.toMatch(/yet/);
     expect(note.textContent).toMatch(/emergency/);
     await user.click(screen.getByRole('button', { name: 'Submit answers' }));
     const done = await screen.findByTestId('submitted');
@@ -103,5 +106,16 @@ describe('QuestionnairePage risk wording', () => {
     await user.click(screen.getByRole('button', { name: 'Submit answers' }));
     expect((await screen.findByTestId('submitted')).textContent).toMatch(/Your therapist will look at them before your next session/);
     expect(screen.getByTestId('risk-followup').textContent).toMatch(/Your therapist has been alerted/);
+  });
+
+  it('after saving, focus moves to the confirmation (the form that had it is gone)', async () => {
+    window.location.hash = '#/questionnaires/phq9';
+    stubPage([{ id: 2, client_id: 3, therapist_id: 4, started_on: '2026-09-01', ended_on: null, status: 'active', assigned_by: 'match' }], 2);
+    render(<MeContext.Provider value={me}><QuestionnairePage id="phq9" /></MeContext.Provider>);
+    const user = await answerAll();
+    await user.click(screen.getByRole('button', { name: 'Submit answers' }));
+    const done = await screen.findByTestId('submitted');
+    expect(done.getAttribute('role')).toBe('status');
+    expect(document.activeElement).toBe(done);
   });
 });

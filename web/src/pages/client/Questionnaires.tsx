@@ -1,7 +1,7 @@
 import { useRef, useState } from 'react';
 import { api, ApiError, newKey } from '../../api';
 import { useMe } from '../../auth';
-import { Loaded, useLoad } from '../../components/common';
+import { Loaded, useFocusWhen, useLoad } from '../../components/common';
 import { CRISIS_HELP, Questionnaire, riskReader } from '../../components/Questionnaire';
 import type { Episode, Instrument, SubmitResult } from '../../types';
 import { currentPath } from '../../router';
@@ -101,6 +101,8 @@ export function QuestionnairePage({ id }: { id: string }) {
   }, [id]);
   const [done, setDone] = useState<SubmitResult | null>(null);
   const key = useRef(newKey(id));
+  // the form that had focus is gone once the answers are saved: focus goes to what the page now says
+  const doneRef = useFocusWhen<HTMLDivElement>(done);
 
   return (
     <section>
@@ -115,7 +117,7 @@ export function QuestionnairePage({ id }: { id: string }) {
             const risk = (done.alerts ?? []).filter((a) => a.kind === 'risk_item');
             const riskBy = risk.length ? (risk.some((a) => a.episode_id != null) ? 'therapist' : 'team') : seenBy;
             return (
-              <div className="ok" role="status" data-testid="submitted">
+              <div className="ok" role="status" tabIndex={-1} ref={doneRef} data-testid="submitted">
                 <p><strong>Thank you — your answers to {instrument.title} are saved.</strong></p>
                 {me.role === 'client' && (seenBy === 'therapist'
                   ? <p>Your therapist will look at them before your next session.</p>

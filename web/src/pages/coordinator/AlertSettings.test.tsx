@@ -32,6 +32,8 @@ describe('AlertSettings', () => {
     }));
     render(<AlertSettings />);
     expect((await screen.findByTestId('effective-rupture_z')).textContent).toBe('1.4');
+    // the table has a name (its caption), as the other data tables do
+    expect(screen.getByRole('table', { name: /^Monitoring thresholds/ })).toBeTruthy();
     fireEvent.change(screen.getByLabelText('Rupture cutoff (WAI-SR total)'), { target: { value: '40' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     // the refusal is at its input, in the form's words (the label, not the internal name)

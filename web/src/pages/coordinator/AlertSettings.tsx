@@ -95,7 +95,8 @@ export function AlertSettings() {
               void send(patch, 'Saved. New questionnaires are checked with these thresholds.');
             }}>
               <div className="table-scroll">
-              <table className="data">
+              <table className="data" data-testid="alert-settings-table">
+                <caption>Monitoring thresholds: the value in force, Attune's default, and a new value</caption>
                 <thead><tr><th scope="col">Threshold</th><th scope="col">In force</th><th scope="col">Default</th>
                   <th scope="col">New value</th><th scope="col"><span className="sr-only">Reset</span></th></tr></thead>
                 <tbody>{FIELDS.map(({ field, label, help, step }) => (

@@ -2,6 +2,7 @@
 // therapy ended is not waiting; one who chose a therapist waits for the clinic's confirmation.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { PAGE, Waitlist, waiting } from './Waitlist';
 import type { Client, Episode } from '../../types';
 
@@ -35,5 +36,19 @@ describe('waitlist', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Show 20 more' }));
     fireEvent.click(screen.getByRole('button', { name: 'Show 3 more' }));
     expect(within(screen.getByTestId('waitlist')).getAllByRole('heading')).toHaveLength(43);
+  });
+
+  it('"Show recommendations" moves focus to the ranking it shows (the button is gone)', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1)] }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [] }), { status: 200 });
+      if (url.includes('/clients/1/recommendations')) return new Response(JSON.stringify({ recommendations: [] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    const user = userEvent.setup();
+    render(<Waitlist />);
+    await user.click(await screen.findByRole('button', { name: 'Show recommendations' }));
+    const heading = await screen.findByRole('heading', { name: /^Recommended therapists for Client 1/ });
+    expect(document.activeElement).toBe(heading);
   });
 });

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../../api';
-import { ErrorBox, Loaded, useLoad } from '../../components/common';
+import { ErrorBox, Loaded, useFocusWhen, useLoad } from '../../components/common';
 import { certaintyWords, fitNumbers, fitWords, words } from '../../plain';
 import type { Client, Episode, Recommendation } from '../../types';
 
@@ -67,20 +67,28 @@ function WaitRow({ client }: { client: Client }) {
   const [recs, setRecs] = useState<Recommendation[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // the button goes once the ranking is shown: focus goes to the ranking's heading
+  const resultRef = useFocusWhen<HTMLHeadingElement>(recs);
+  const name = client.pseudonym || `Client ${client.id}`;
   return (
     <li className="card">
-      <h2>{client.pseudonym || `Client ${client.id}`}</h2>
+      <h2>{name}</h2>
       <p className="meta">{client.concerns.map(words).join(', ')}; {client.constraints.join(', ') || 'no constraints'}</p>
       {recs === null ? (
         <button type="button" disabled={busy} aria-busy={busy} onClick={async () => {
           setBusy(true); setError(null);
           try { setRecs(await api.recommendations(client.id, 3)); } catch (e) { setError(e); } finally { setBusy(false); }
         }}>{busy ? 'Ranking…' : 'Show recommendations'}</button>
-      ) : recs.length === 0 ? <p>No therapist with room meets this client's constraints.</p> : (
-        <ol>{recs.map((r) => (
-          <li key={r.therapist.id}><strong>{r.therapist.display_name}</strong> — {fitWords(r)}: {fitNumbers(r)}. {certaintyWords(r)}
-            {r.reasons.length > 0 && <ul>{r.reasons.map((x) => <li key={x}>{x}</li>)}</ul>}</li>
-        ))}</ol>
+      ) : (
+        <>
+          <h3 tabIndex={-1} ref={resultRef}>Recommended therapists for {name} ({recs.length})</h3>
+          {recs.length === 0 ? <p>No therapist with room meets this client's constraints.</p> : (
+            <ol>{recs.map((r) => (
+              <li key={r.therapist.id}><strong>{r.therapist.display_name}</strong> — {fitWords(r)}: {fitNumbers(r)}. {certaintyWords(r)}
+                {r.reasons.length > 0 && <ul>{r.reasons.map((x) => <li key={x}>{x}</li>)}</ul>}</li>
+            ))}</ol>
+          )}
+        </>
       )}
       {error != null && <ErrorBox error={error} />}
     </li>

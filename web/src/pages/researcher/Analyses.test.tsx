@@ -60,10 +60,35 @@ describe('analyses', () => {
     }));
     const user = userEvent.setup();
     render(<Analyses />);
-    await user.click(within(screen.getByTestId('analysis-replication')).getByRole('button', { name: 'Run' }));
+    await user.click(within(screen.getByTestId('analysis-replication')).getByRole('button', { name: 'Run the replication' }));
     expect((await screen.findByRole('alert')).textContent).toMatch(/needs at least 8/);
-    await user.click(within(screen.getByTestId('analysis-mediation')).getByRole('button', { name: 'Run' }));
+    await user.click(within(screen.getByTestId('analysis-mediation')).getByRole('button', { name: 'Run the mediation analysis' }));
     expect(await within(screen.getByTestId('analysis-mediation')).findByTestId('analysis-result')).toBeTruthy();
     expect(urls).toEqual(['POST /api/v1/analyses/replication', 'POST /api/v1/analyses/mediation']);
+  });
+
+  it('after a run, focus goes to the result heading; after a refusal, back to the button', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/mediation')) return new Response(JSON.stringify(mediation), { status: 200 });
+      return new Response(JSON.stringify({ title: 'Failed precondition', status: 422, detail: 'needs at least 8' }), { status: 422 });
+    }));
+    const user = userEvent.setup();
+    render(<Analyses />);
+    const med = screen.getByTestId('analysis-mediation');
+    await user.click(within(med).getAllByRole('button')[0]);
+    const heading = await within(med).findByRole('heading', { level: 3, name: 'Result of the mediation analysis' });
+    expect(within(med).getByRole('button', { name: 'Run the mediation analysis again' })).toBeTruthy();
+    expect(document.activeElement).toBe(heading);
+    const rep = screen.getByTestId('analysis-replication');
+    const run = within(rep).getAllByRole('button')[0];
+    await user.click(run);
+    await within(rep).findByRole('alert');
+    expect(document.activeElement).toBe(run);
+  });
+
+  it('names each button by its analysis, so the three can be told apart', () => {
+    render(<Analyses />);
+    expect(screen.getAllByRole('button').map((b) => b.textContent))
+      .toEqual(['Run the replication', 'Run therapist effects', 'Run the mediation analysis']);
   });
 });

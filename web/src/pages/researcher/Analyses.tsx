@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import * as Plot from '@observablehq/plot';
 import { api } from '../../api';
-import { ErrorBox } from '../../components/common';
+import { ErrorBox, useFocusWhen } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
 import { words } from '../../plain';
 
@@ -18,35 +18,47 @@ export function Analyses() {
     <section>
       <h1 tabIndex={-1}>Analyses</h1>
       <p>All analyses run on this organisation's de-identified data. Each can take several seconds.</p>
-      <Runner kind="replication" title="Replication: mindfulness facets and the alliance"
+      <Runner kind="replication" what="the replication" title="Replication: mindfulness facets and the alliance"
         blurb="Razzaque, Okoro & Wood (2015): each facet's correlation with therapist alliance and the multiple regression, beside the published figures."
         render={Replication} />
-      <Runner kind="therapist-effects" title="Therapist effects on outcome"
+      <Runner kind="therapist-effects" what="therapist effects" title="Therapist effects on outcome"
         blurb="A mixed model with a random intercept per therapist; the caterpillar plot shows each therapist's effect with its 95% interval."
         render={TherapistEffects} />
-      <Runner kind="mediation" title="Mediation: does the alliance carry mindfulness to outcome?"
+      <Runner kind="mediation" what="the mediation analysis" title="Mediation: does the alliance carry mindfulness to outcome?"
         blurb="Therapist mindfulness → client-rated alliance → outcome, with a cluster bootstrap over therapists for the indirect effect."
         render={Mediation} />
     </section>
   );
 }
 
-function Runner({ kind, title, blurb, render: Render }: { kind: Kind; title: string; blurb: string; render: (p: { r: Json }) => JSX.Element }) {
+/** One analysis: a button named by it ("Run the replication": three buttons called "Run" cannot be told apart), its result. */
+function Runner({ kind, what, title, blurb, render: Render }: {
+  kind: Kind; what: string; title: string; blurb: string; render: (p: { r: Json }) => JSX.Element;
+}) {
   const [result, setResult] = useState<Json | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [started, setStarted] = useState(0);
+  // the button is disabled while the analysis runs, which drops focus: it goes to the result's
+  // heading when one comes, and back to the button when the server refuses (the refusal is an alert)
+  const resultRef = useFocusWhen<HTMLHeadingElement>(result);
+  const buttonRef = useFocusWhen<HTMLButtonElement>(error);
   return (
     <article className="card" data-testid={`analysis-${kind}`}>
       <h2>{title}</h2>
       <p>{blurb}</p>
-      <button type="button" disabled={busy} aria-busy={busy} onClick={async () => {
+      <button type="button" ref={buttonRef} disabled={busy} aria-busy={busy} onClick={async () => {
         setBusy(true); setError(null); setStarted(Date.now());
         try { setResult(await api.analysis(kind)); } catch (e) { setError(e); } finally { setBusy(false); }
-      }}>{busy ? 'Running…' : result ? 'Run again' : 'Run'}</button>
+      }}>{busy ? `Running ${what}…` : `Run ${what}${result ? ' again' : ''}`}</button>
       {busy && <p role="status" className="loading"><span className="spinner" aria-hidden="true" /> Running the analysis (started {new Date(started).toLocaleTimeString()})…</p>}
       {error != null && <ErrorBox error={error} />}
-      {result && <div className="result" data-testid="analysis-result"><Render r={result} /></div>}
+      {result && (
+        <div className="result" data-testid="analysis-result">
+          <h3 tabIndex={-1} ref={resultRef}>Result of {what}</h3>
+          <Render r={result} />
+        </div>
+      )}
     </article>
   );
 }

@@ -20,11 +20,13 @@ export function Alerts() {
             const c = clients.find((x) => x.id === cid);
             return c ? c.pseudonym : cid ? `client ${cid}` : `episode ${a.episode_id}`;
           };
+          // the list still to work through holds open and acknowledged alerts: the heading counts each
           const open = alerts.filter((a) => alertState(a) !== 'resolved').sort(alertOrder);
+          const acknowledged = open.filter((a) => alertState(a) === 'acknowledged').length;
           const closed = alerts.filter((a) => alertState(a) === 'resolved').sort((a, b) => b.raised_at.localeCompare(a.raised_at));
           return (
             <>
-              <h2>Open ({open.length})</h2>
+              <h2>Open ({open.length - acknowledged}) and acknowledged ({acknowledged})</h2>
               <AlertList alerts={open} onChange={state.reload} clientName={name} />
               <details><summary>Resolved ({closed.length})</summary>
                 <AlertList alerts={closed} onChange={state.reload} clientName={name} />

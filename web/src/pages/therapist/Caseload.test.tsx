@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/react';
 import { Caseload, caseloadOrder } from './Caseload';
+import { shortDate } from '../../plain';
 
 afterEach(() => vi.unstubAllGlobals());
 import type { Alert } from '../../types';
@@ -43,9 +44,27 @@ describe('caseload', () => {
     const current = await screen.findByTestId('caseload');
     expect(within(current).getByText('Client 1')).toBeTruthy();
     expect(within(current).queryByText('Client 2')).toBeNull();
-    expect(within(current).getByText('GAD-7 9.3 (mild)')).toBeTruthy();
+    expect(within(current).getByText(/^GAD-7 9\.3 \(mild\), .*2026$/)).toBeTruthy();
     const ended = screen.getByTestId('caseload-ended');
     expect(within(ended).getByText('Client 2')).toBeTruthy();
-    expect(within(ended).getByText('PHQ-9 8 (mild)')).toBeTruthy();
+    expect(within(ended).getByText(/^PHQ-9 8 \(mild\), .*2026$/)).toBeTruthy();
+  });
+
+  it('dates the score shown and says when a later answer could not be scored', async () => {
+    const at = (value: number | null, day: string) => ({ response_id: 1, answered_at: `2026-10-${day}T10:00:00Z`, value, band: value === null ? '' : 'mild' });
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1)] }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [
+        { id: 10, client_id: 1, therapist_id: 4, started_on: '2026-09-01', ended_on: null, status: 'active', assigned_by: 'match' }] }), { status: 200 });
+      if (url.endsWith('/alerts')) return new Response(JSON.stringify({ alerts: [] }), { status: 200 });
+      if (url.includes('instrument=phq9')) return new Response(JSON.stringify({ points: [at(14, '01'), at(11, '08'), at(null, '15')] }), { status: 200 });
+      if (url.includes('/trajectory')) return new Response(JSON.stringify({ points: [] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    render(<Caseload />);
+    const row = within(await screen.findByTestId('caseload')).getAllByRole('row')[1];
+    const cell = within(row).getAllByRole('cell')[3];
+    expect(cell.textContent).toContain(`PHQ-9 11 (mild), ${shortDate('2026-10-08T10:00:00Z')}`);
+    expect(within(cell).getByTestId('outcome-unscored').textContent).toBe(`; a later answer (${shortDate('2026-10-15T10:00:00Z')}) could not be scored`);
   });
 });

@@ -4,7 +4,9 @@ import { alertState } from '../../components/AlertList';
 import { oneDecimal, shortDate, words } from '../../plain';
 import type { Alert, Client, Episode, TrajectoryPoint } from '../../types';
 
-interface Row { client: Client; episode?: Episode; alliance?: TrajectoryPoint; outcome?: TrajectoryPoint & { instrument: string }; open: Alert[] }
+/** The latest scored outcome, its measure, and the answers after it that could not be scored (newest last). */
+type Outcome = TrajectoryPoint & { instrument: string; unscoredLater: TrajectoryPoint[] };
+interface Row { client: Client; episode?: Episode; alliance?: TrajectoryPoint; outcome?: Outcome; open: Alert[] }
 
 const last = (pts: TrajectoryPoint[]) => [...pts].reverse().find((p) => p.value !== null);
 
@@ -18,12 +20,12 @@ export function caseloadOrder(a: { open: Alert[] }, b: { open: Alert[] }): numbe
 const OUTCOMES: [string, string][] = [['phq9', 'PHQ-9'], ['gad7', 'GAD-7'], ['core10', 'CORE-10']];
 
 /** The client's outcome measure: the one they have answered most (as the server's due rule). */
-export function outcomeOf(series: { name: string; pts: TrajectoryPoint[] }[]): (TrajectoryPoint & { instrument: string }) | undefined {
+export function outcomeOf(series: { name: string; pts: TrajectoryPoint[] }[]): Outcome | undefined {
   const answered = (pts: TrajectoryPoint[]) => pts.filter((p) => p.value !== null).length;
   const best = series.reduce<{ name: string; pts: TrajectoryPoint[] } | undefined>(
     (b, s) => (answered(s.pts) > (b ? answered(b.pts) : 0) ? s : b), undefined);
   const p = best && last(best.pts);
-  return p ? { ...p, instrument: best.name } : undefined;
+  return p ? { ...p, instrument: best.name, unscoredLater: best.pts.slice(best.pts.lastIndexOf(p) + 1) } : undefined;
 }
 
 /** Loads a caseload: the clients the server lets this user see, with latest scores and open alerts. */
@@ -44,6 +46,20 @@ export async function loadCaseload(): Promise<Row[]> {
   }));
 }
 
+/** The score shown is dated, and a later answer that could not be scored is said, not passed over. */
+function OutcomeCell({ outcome: o }: { outcome: Outcome }) {
+  const later = o.unscoredLater;
+  return (
+    <>
+      {o.instrument} {oneDecimal(o.value)}{o.band ? ` (${o.band})` : ''}, {shortDate(o.answered_at)}
+      {later.length > 0 && (
+        <span className="hint" data-testid="outcome-unscored">; {later.length === 1 ? 'a later answer' : `${later.length} later answers`}
+          {' '}({later.map((p) => shortDate(p.answered_at)).join(', ')}) could not be scored</span>
+      )}
+    </>
+  );
+}
+
 function CaseloadTable({ rows, caption, testId, ended }: { rows: Row[]; caption: string; testId: string; ended?: boolean }) {
   return (
     <div className="table-scroll">
@@ -58,7 +74,7 @@ function CaseloadTable({ rows, caption, testId, ended }: { rows: Row[]; caption:
               <td>{r.client.concerns.map(words).join(', ')}</td>
               <td>{!r.episode ? '—' : ended ? (r.episode.ended_on ? shortDate(r.episode.ended_on) : words(r.episode.status)) : shortDate(r.episode.started_on)}</td>
               <td>{r.alliance ? oneDecimal(r.alliance.value) : '—'}</td>
-              <td>{r.outcome ? `${r.outcome.instrument} ${oneDecimal(r.outcome.value)}${r.outcome.band ? ` (${r.outcome.band})` : ''}` : '—'}</td>
+              <td>{r.outcome ? <OutcomeCell outcome={r.outcome} /> : '—'}</td>
               <td>{r.open.length ? <>
                 {r.open.some((a) => a.severity === 'urgent') && <><span className="badge urgent">urgent</span>{' '}</>}
                 <span className="badge warn">{r.open.length} open</span></> : 'none'}</td>
@@ -84,7 +100,7 @@ export function Caseload() {
             <>
               {current.length === 0 ? <p>No clients in therapy with you now.</p> : (
                 <CaseloadTable rows={current} testId="caseload"
-                  caption={`In therapy now (${current.length}), with the latest alliance (WAI-SR total, 12–60) and outcome`} />
+                  caption={`In therapy now (${current.length}), with the latest alliance (WAI-SR total, 12–60) and the latest scored outcome with its date`} />
               )}
               {ended.length > 0 && (
                 <>

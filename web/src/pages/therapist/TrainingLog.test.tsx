@@ -32,6 +32,34 @@ describe('TrainingLog', () => {
     expect(validateTraining({ kind: 'x', minutes: '2.5', completed_on: '2026-11-26' }).minutes).toBeDefined();
   });
 
+  it('takes minutes only as digits: not 1e3 (1000), hex, signs or spaces', () => {
+    const day = { kind: 'daily_practice', completed_on: '2026-11-26' };
+    for (const bad of ['1e3', '0x10', '+20', '-5', ' 20', '20 ', '20.0', '']) {
+      expect(validateTraining({ ...day, minutes: bad }, '2026-11-27').minutes, bad).toMatch(/whole number from 1 to 1440, in digits/);
+    }
+    expect(validateTraining({ ...day, minutes: '1440' }, '2026-11-27')).toEqual({});
+    expect(validateTraining({ ...day, minutes: '1441' }, '2026-11-27').minutes).toBeDefined();
+  });
+
+  it('after a refused entry, focus is on the first field with a problem', async () => {
+    const posts = stub([]);
+    const user = userEvent.setup();
+    render(<TrainingLog therapistId={4} />);
+    await screen.findByText('Nothing logged yet.');
+    const minutes = screen.getByLabelText('Minutes');
+    const date = screen.getByLabelText('Date (YYYY-MM-DD)');
+    await user.clear(minutes);
+    await user.clear(date);
+    await user.type(date, '2999-01-01');
+    await user.click(screen.getByRole('button', { name: 'Log practice' }));
+    expect(document.activeElement).toBe(minutes);
+    expect(minutes.getAttribute('aria-describedby')).toBe('training-minutes-error');
+    await user.type(minutes, '20');
+    await user.click(screen.getByRole('button', { name: 'Log practice' }));
+    expect(document.activeElement).toBe(date);
+    expect(posts).toHaveLength(0);
+  });
+
   it('refuses a day not on the calendar and a day in the future', () => {
     expect(isCalendarDate('2026-02-30')).toBe(false);
     expect(isCalendarDate('2028-02-29')).toBe(true);
@@ -91,6 +119,16 @@ describe('MindfulnessOverTime', () => {
     expect(fig.querySelector('svg')).not.toBeNull();
     expect(fig.textContent).toMatch(/2 inventories/);
     vi.unstubAllGlobals();
+  });
+  it('draws a facet left unscored without a Plot warning (its text ends in words, not a glyph)', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    const five = ['observe', 'describe', 'act_aware', 'nonjudge', 'nonreact'].map((f, i) => ({ scale_id: f, value: 20 + i, band: '' }));
+    stub([], [{ response_id: 1, answered_at: '2026-06-01T09:00:00Z', scores: five }, points[1]]);
+    render(<MindfulnessOverTime therapistId={4} />);
+    const fig = await screen.findByTestId('mindfulness');
+    expect(fig.textContent).not.toMatch(/\u26a0/);
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
   });
   it('says which facet an inventory could not score instead of dropping it silently', async () => {
     expect(unscoredFacets(points)).toContain('observe on 2026-09-01');

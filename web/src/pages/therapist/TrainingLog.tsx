@@ -1,6 +1,6 @@
 // A therapist's mindfulness training log (GET/POST /therapists/{id}/training) and their FFMQ-39
 // facets over time (GET /therapists/{id}/mindfulness). Only the therapist sees either.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import * as Plot from '@observablehq/plot';
 import { api } from '../../api';
 import { ErrorBox, Loaded, useLoad } from '../../components/common';
@@ -10,6 +10,8 @@ import type { MindfulnessPoint, TrainingRecord } from '../../types';
 
 export const TRAINING_KINDS = ['mbsr_session', 'mbct_session', 'daily_practice', 'retreat_day', 'supervision'];
 const FACETS = ['observe', 'describe', 'act_aware', 'nonjudge', 'nonreact'];
+/** The form's fields in the order they are shown (the first with a problem takes focus). */
+const FIELDS = ['kind', 'minutes', 'completed_on'];
 
 /** Today as YYYY-MM-DD in the reader's own time zone (the day they practised). */
 export function localToday(now = new Date()): string {
@@ -30,8 +32,9 @@ export function isCalendarDate(text: string): boolean {
 export function validateTraining(r: { kind: string; minutes: string; completed_on: string }, today = localToday()): Record<string, string> {
   const out: Record<string, string> = {};
   if (!r.kind) out.kind = 'Choose what kind of practice this was.';
-  const m = Number(r.minutes);
-  if (!r.minutes || !Number.isInteger(m) || m < 1 || m > 1440) out.minutes = 'Enter the minutes as a whole number from 1 to 1440.';
+  // digits only: Number() would also take "1e3" (1000), "0x10" and " 20 "
+  const m = /^\d+$/.test(r.minutes) ? Number(r.minutes) : NaN;
+  if (!(m >= 1 && m <= 1440)) out.minutes = 'Enter the minutes as a whole number from 1 to 1440, in digits.';
   const date = r.completed_on.trim();
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) out.completed_on = 'Enter the date as YYYY-MM-DD.';
   else if (!isCalendarDate(date)) out.completed_on = `${date} is not a date on the calendar; check the day and month.`;
@@ -45,12 +48,20 @@ export function TrainingLog({ therapistId }: { therapistId: number }) {
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState('');
+  const [refusals, setRefusals] = useState(0);
+  // after a refused entry, focus goes to the first field with a problem (its message describes it),
+  // as the questionnaire moves it to its summary; never while the person is typing
+  useEffect(() => {
+    const first = FIELDS.find((f) => problems[f]);
+    if (refusals > 0 && first) document.getElementById(`training-${first}`)?.focus();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [refusals]);
   async function add(e: React.FormEvent) {
     e.preventDefault();
     setSaved(''); setError(null);
     const p = validateTraining(form);
     setProblems(p);
-    if (Object.keys(p).length) return;
+    if (Object.keys(p).length) { setRefusals((n) => n + 1); return; }
     try {
       const r = await api.addTraining(therapistId, { kind: form.kind, minutes: Number(form.minutes), completed_on: form.completed_on.trim(), note: form.note });
       setSaved(`Logged ${r.minutes} minutes of ${words(r.kind)}.`);
@@ -129,7 +140,7 @@ export function MindfulnessOverTime({ therapistId }: { therapistId: number }) {
               x: { label: 'Date', type: 'utc', domain, ticks: 4, labelAnchor: 'right', labelOffset: 38 },
               y: { label: 'Facet score', grid: true },
               color: { legend: true },
-              marks: [Plot.line(rows, { x: 'date', y: 'value', stroke: 'facet' }), Plot.dot(rows, { x: 'date', y: 'value', fill: 'facet', r: 4 })] }}
+              marks: [Plot.line(rows, { x: 'date', y: 'value', stroke: 'facet', z: 'facet' }), Plot.dot(rows, { x: 'date', y: 'value', fill: 'facet', r: 4 })] }}
             table={{ columns: ['date', 'facet', 'score'], rows: rows.map((r) => [r.when, r.facet, r.value]) }} />
           {missing.length > 0 && (
             <p className="notice" role="note" data-testid="mindfulness-unscored">Not shown, because the facet could not be
