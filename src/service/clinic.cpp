@@ -705,49 +705,13 @@ Result<Episode> Clinic::GetEpisode(const Actor& actor, Id id) {
   return e;
 }
 
-namespace {
-
-// An episode's own fields agree: who assigned it, and an end date exactly when it has ended.
-Result<void> CheckNewEpisode(const Episode& e) {
-  for (const auto& [field, date] : {std::pair{"started_on", &e.started_on}, std::pair{"ended_on", &e.ended_on}}) {
-    if ((field == std::string_view("started_on") || !date->empty()) && !IsCalendarDate(*date)) {
-      return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("{} is \"{}\"; expected a date YYYY-MM-DD", field, *date),
-                  field);
-    }
-  }
-  static constexpr const char* kAssigners[] = {"coordinator", "match", "client_choice", "random"};
-  if (std::none_of(std::begin(kAssigners), std::end(kAssigners), [&](const char* a) { return e.assigned_by == a; })) {
-    return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("assigned_by is \"{}\"; expected coordinator, match, client_choice or random",
-                            e.assigned_by.substr(0, 40)),
-                "assigned_by");
-  }
-  if (e.status == "ended" && e.ended_on.empty()) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, "ended_on is missing; expected the date an ended episode ended",
-                "ended_on");
-  }
-  if (e.status != "ended" && !e.ended_on.empty()) {
-    return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("ended_on is \"{}\" for a {} episode; expected no end date unless status is ended",
-                            e.ended_on, e.status),
-                "ended_on");
-  }
-  if (!e.ended_on.empty() && e.ended_on < e.started_on) {
-    return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("ended_on is \"{}\", before started_on {}; expected a date on or after it", e.ended_on,
-                            e.started_on),
-                "ended_on");
-  }
-  return Ok();
-}
-
-}  // namespace
-
 Result<Id> Clinic::CreateEpisode(const Actor& actor, const Episode& episode) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "create episodes"));
   ATTUNE_CHECK(Referenced(store_.GetClient(actor.org, episode.client_id), "client_id"));
   ATTUNE_CHECK(Referenced(store_.GetTherapist(actor.org, episode.therapist_id), "therapist_id"));
-  ATTUNE_CHECK(CheckNewEpisode(episode));
+  // Its own fields (dates, assigned_by, an end date exactly when ended): the store's one check,
+  // asked first so a malformed episode is 400 rather than a conflict with the current one.
+  ATTUNE_CHECK(store::CheckEpisode(episode));
   if (episode.status != "ended") {
     // One current episode per client: the waitlist, choice and the caseloads all rely on it.
     ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));

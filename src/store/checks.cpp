@@ -8,6 +8,7 @@
 #include <set>
 
 #include "attune/core/constraints.hpp"
+#include "attune/core/dates.hpp"
 #include "attune/core/text.hpp"
 
 namespace attune::store {
@@ -134,6 +135,31 @@ Result<void> CheckTherapist(const Therapist& t, std::size_t index) {
   return CheckTherapistProfile(profile, where);
 }
 
+Result<void> CheckEpisode(const Episode& e, std::size_t index) {
+  const std::string where = Where("episode", index);
+  if (!IsCalendarDate(e.started_on)) return Wrong(where, "started_on", Shown(e.started_on), "a date YYYY-MM-DD");
+  if (!e.ended_on.empty() && !IsCalendarDate(e.ended_on)) {
+    return Wrong(where, "ended_on", Shown(e.ended_on), "a date YYYY-MM-DD");
+  }
+  static constexpr const char* kAssigners[] = {"coordinator", "match", "client_choice", "random"};
+  if (std::none_of(std::begin(kAssigners), std::end(kAssigners), [&](const char* a) { return e.assigned_by == a; })) {
+    return Wrong(where, "assigned_by", Shown(e.assigned_by), "coordinator, match, client_choice or random");
+  }
+  if (e.status == "ended" && e.ended_on.empty()) {
+    return Error{ErrorCode::INVALID_ARGUMENT,
+                 where + "ended_on is missing; expected the date an ended episode ended", "ended_on"};
+  }
+  if (e.status != "ended" && !e.ended_on.empty()) {
+    return Wrong(where, "ended_on", Shown(e.ended_on) + " for an episode whose status is " + Shown(e.status),
+                 "no end date unless status is ended");
+  }
+  if (!e.ended_on.empty() && e.ended_on < e.started_on) {
+    return Wrong(where, "ended_on", Shown(e.ended_on) + ", before started_on " + e.started_on,
+                 "a date on or after it");
+  }
+  return Ok();
+}
+
 Result<void> CheckIntake(const Client& intake, const std::string& where) {
   ATTUNE_CHECK(NoBlankEntry(where, "concerns", intake.concerns, "a concern"));
   ATTUNE_CHECK(NoBlankEntry(where, "goals", intake.goals, "a goal"));
@@ -194,6 +220,10 @@ bool SameHandle(std::string_view a, std::string_view b) {
 
 Result<void> CheckTherapist(const Therapist& therapist) {
   return detail::CheckTherapist(therapist, 0);
+}
+
+Result<void> CheckEpisode(const Episode& episode) {
+  return detail::CheckEpisode(episode, 0);
 }
 
 Result<void> CheckClient(const Client& client) {

@@ -980,17 +980,7 @@ Result<std::vector<Id>> Store::AddClients(OrgId org, const std::vector<Client>& 
 }
 
 Result<Id> Store::AddEpisode(OrgId org, const Episode& episode, const Actor& actor) {
-  if (auto ok = Require(IsCalendarDate(episode.started_on), "started_on",
-                        fmt::format("started_on is \"{}\"; expected a date YYYY-MM-DD", episode.started_on));
-      !ok) {
-    return ok.error();
-  }
-  if (auto ok = Require(episode.ended_on.empty() || IsCalendarDate(episode.ended_on), "ended_on",
-                        fmt::format("ended_on is \"{}\"; expected a date YYYY-MM-DD", episode.ended_on));
-      !ok) {
-    return ok.error();
-  }
-  ATTUNE_CHECK(CheckText(episode.assigned_by, "assigned_by", TextLines::ONE));
+  ATTUNE_CHECK(detail::CheckEpisode(episode, 0));
   return impl_->Write<Id>([&]() -> Result<Id> {
     Id id = impl_->NextIds(org, "episodes", 1);
     ll o = org, i = id, c = episode.client_id, t = episode.therapist_id;

@@ -75,7 +75,7 @@ struct Episode {
   std::string started_on;
   std::string ended_on;             //!< empty while open
   std::string status = "active";    //!< "waiting" | "active" | "ended"
-  std::string assigned_by;          //!< "coordinator" | "match" | "random" | "client_choice"
+  std::string assigned_by = "coordinator";  //!< | "match" | "random" | "client_choice" (store::detail::CheckEpisode)
 };
 
 //! One meeting within an episode.

@@ -327,6 +327,9 @@ const char* RoleName(Role role);
 //! for a caller that reports each refused row itself (the CSV import).
 Result<void> CheckTherapist(const Therapist& therapist);
 Result<void> CheckClient(const Client& client);
+//! The check AddEpisode makes before writing, for a caller that must refuse a malformed episode
+//! before its own checks (a new episode's conflict with a current one).
+Result<void> CheckEpisode(const Episode& episode);
 //! The rows a user of `role` signs in as: a therapist user names its therapist and a client user
 //! its client (each required), and no other role names either. INVALID_ARGUMENT names the
 //! missing or the extra field. The API and `attune user add` check this before writing anything.

@@ -133,6 +133,38 @@ TEST(Checks, ARowOfABatchIsNamedByPosition) {
   EXPECT_EQ(r.error().message.rfind("client 2: constraints[0] is \"nonsense\"; expected", 0), 0u) << r.error().message;
 }
 
+// One rule for an episode whichever door it came by (the API, the assignment plan, the simulator's
+// bulk load): the bulk load checked only that started_on was not empty.
+TEST(Checks, AnEpisodesDatesAndAssignerAgree) {
+  Episode e;
+  e.client_id = 1;
+  e.therapist_id = 1;
+  e.started_on = "2026-01-05";
+  EXPECT_TRUE(detail::CheckEpisode(e, 0));
+  auto message = [](const Episode& x, std::size_t index) {
+    auto r = detail::CheckEpisode(x, index);
+    return r ? std::string("ok") : r.error().field + ": " + r.error().message;
+  };
+  Episode bad = e;
+  bad.started_on = "2026-02-30";
+  EXPECT_EQ(message(bad, 0), "started_on: started_on is \"2026-02-30\"; expected a date YYYY-MM-DD");
+  bad = e;
+  bad.assigned_by = "lottery";
+  EXPECT_EQ(message(bad, 2),
+            "assigned_by: episode 2: assigned_by is \"lottery\"; expected coordinator, match, client_choice or random");
+  bad = e;
+  bad.status = "ended";
+  EXPECT_EQ(message(bad, 0), "ended_on: ended_on is missing; expected the date an ended episode ended");
+  bad.ended_on = "2026-01-04";
+  EXPECT_EQ(message(bad, 0),
+            "ended_on: ended_on is \"2026-01-04\", before started_on 2026-01-05; expected a date on or after it");
+  bad.status = "active";
+  bad.ended_on = "2026-03-01";
+  EXPECT_EQ(message(bad, 0),
+            "ended_on: ended_on is \"2026-03-01\" for an episode whose status is \"active\"; expected no end date unless status is ended");
+  EXPECT_EQ(CheckEpisode(bad).error().field, "ended_on");  // the public door is the same rule
+}
+
 TEST(Checks, LongValuesAreShownCutAndNeverInsideACharacter) {
   Therapist t = GoodTherapist();
   t.modality = std::string(39, 'x') + "\xc3\xa9" + "yyy";  // an é across the 40th byte
