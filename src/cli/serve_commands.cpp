@@ -137,6 +137,9 @@ int AddUser(const UserArgs& args) {
   bool generated = false;
   if (args.password_stdin) {
     std::getline(std::cin, password);
+    // The line's end is not part of the password, also when it is a Windows one (CRLF): a "\r"
+    // kept at the end could never be typed at sign-in.
+    if (!password.empty() && password.back() == '\r') password.pop_back();
   } else {
     if (sodium_init() < 0) return ReportError(Error{ErrorCode::INTERNAL, "libsodium failed", ""});
     unsigned char raw[12];

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "attune/service/clinic.hpp"
 #include "attune/store/store.hpp"
 #include "cli/run.hpp"
 
@@ -214,6 +215,16 @@ TEST_F(StoreCliTest, UserAddLinksOnlyTheRowTheRoleSignsInAs) {
       {"user", "add", "--db", db_, "--handle", "c3", "--role", "client", "--client-id", "1", "--password-stdin"},
       "long enough 1\n");
   EXPECT_EQ(client.exit_code, 0) << client.err;
+  // A password piped with a Windows line end (CRLF) is the line without it: a kept "\r" could
+  // never be typed at sign-in.
+  auto windows = RunAttune({"user", "add", "--db", db_, "--handle", "win", "--role", "researcher", "--password-stdin"},
+                           "Windows pass \xC3\xA9\r\n");
+  ASSERT_EQ(windows.exit_code, 0) << windows.err;
+  auto logins = store->FindLogins("win");
+  ASSERT_TRUE(logins);
+  ASSERT_EQ(logins->size(), 1u);
+  EXPECT_TRUE(service::VerifyPassword(logins->front().password_hash, "Windows pass \xC3\xA9"));
+  EXPECT_FALSE(service::VerifyPassword(logins->front().password_hash, "Windows pass \xC3\xA9\r"));
 }
 
 TEST_F(StoreCliTest, TextThatIsNotUtf8IsRefusedNamingTheOptionOrLineAndColumn) {
