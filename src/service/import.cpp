@@ -20,6 +20,11 @@ namespace {
 
 constexpr std::int64_t kProgressEvery = 100000;
 
+// The name a column with no name in the header is kept under: a control character begins it, which
+// no real column name may hold, so it never meets one. Spreadsheets save an empty column after the
+// last named one ("a,b,c,"); its cells must stay empty (CheckRow).
+constexpr char kUnnamed = '\x1f';
+
 // Header: column name -> index; refuses unknown and repeated names, requires `required`.
 Result<std::map<std::string, std::size_t>> ReadHeader(detail::CsvReader& csv,
                                                       const std::set<std::string>& known,
@@ -35,6 +40,10 @@ Result<std::map<std::string, std::size_t>> ReadHeader(detail::CsvReader& csv,
     if (auto text = CheckText(fields[i], fmt::format("line 1, column {}: the column name", i + 1), TextLines::ONE);
         !text) {
       return Fail(ErrorCode::INVALID_ARGUMENT, text.error().message, "header");
+    }
+    if (fields[i].empty()) {
+      columns.emplace(std::string(1, kUnnamed) + std::to_string(i + 1), i);
+      continue;
     }
     if (!known.count(fields[i])) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
@@ -54,13 +63,18 @@ Result<std::map<std::string, std::size_t>> ReadHeader(detail::CsvReader& csv,
   return columns;
 }
 
+// A `;`-separated cell as its entries, each without the spaces around it ("panic; agoraphobia"
+// is "panic" and "agoraphobia"); empty entries are left out.
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;
   std::size_t start = 0;
   while (start <= text.size() && !text.empty()) {
     std::size_t end = text.find(';', start);
     if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
+    std::size_t first = start, last = end;
+    while (first < last && (text[first] == ' ' || text[first] == '\t')) ++first;
+    while (last > first && (text[last - 1] == ' ' || text[last - 1] == '\t')) --last;
+    if (last > first) out.push_back(text.substr(first, last - first));
     start = end + 1;
   }
   return out;
@@ -89,6 +103,15 @@ std::optional<RefusedRow> CheckRow(const detail::CsvReader& csv, const std::vect
                       fmt::format("{} fields; expected {} as in the header", fields.size(), columns.size())};
   }
   for (const auto& [name, index] : columns) {
+    if (name[0] == kUnnamed) {
+      if (!fields[index].empty()) {
+        return RefusedRow{csv.line(), index + 1,
+                          fmt::format("a value under column {}, which has no name in the header; expected it empty "
+                                      "or the column named",
+                                      index + 1)};
+      }
+      continue;
+    }
     if (auto text = CheckText(fields[index], name, TextLines::MANY); !text) {
       return RefusedRow{csv.line(), index + 1, text.error().message};
     }
