@@ -562,11 +562,15 @@ TEST_F(ApiE2e, TherapistChangesOwnProfilePartiallyAndClientsSeeWhatIsShown) {
     EXPECT_FALSE(seen.contains("capacity")) << seen;
     EXPECT_FALSE(seen.contains("external_id")) << seen;
     EXPECT_EQ(seen["display_name"], "Therapist a1");
-    for (const json& t : Call("GET", "/api/v1/therapists", cli.token).body["therapists"]) {
+    // Each answer kept in a local: a range-for over a temporary's member reads freed memory.
+    const json listed = Call("GET", "/api/v1/therapists", cli.token).body["therapists"];
+    ASSERT_FALSE(listed.empty());
+    for (const json& t : listed) {
       EXPECT_FALSE(t.contains("capacity")) << t;
       EXPECT_FALSE(t.contains("external_id")) << t;
     }
-    for (const json& r : Call("GET", "/api/v1/clients/1/recommendations", cli.token).body["recommendations"]) {
+    const json recommended = Call("GET", "/api/v1/clients/1/recommendations", cli.token).body["recommendations"];
+    for (const json& r : recommended) {
       EXPECT_FALSE(r["therapist"].contains("capacity")) << r;
       EXPECT_FALSE(r["therapist"].contains("external_id")) << r;
     }
