@@ -80,10 +80,16 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
+// A number cell, with the spaces or tabs a spreadsheet may leave around it ("1 " is 1); nothing
+// else may stand beside the number.
 template <typename T>
 bool ParseNumber(const std::string& text, T& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  while (first < last && (*first == ' ' || *first == '\t')) ++first;
+  while (last > first && (last[-1] == ' ' || last[-1] == '\t')) --last;
+  auto [end, ec] = std::from_chars(first, last, out);
+  return ec == std::errc() && end == last && first < last;
 }
 
 // A row that cannot be read as the header says: an unterminated quote, text after a closing

@@ -105,6 +105,22 @@ TEST_F(ServiceTest, AnswerTimesAreCheckedAndStoredInUtc) {
 const char* kHeader =
     "key,subject_id,answered_at,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8,phq9_9,phq9_10\n";
 
+// Spaces a spreadsheet leaves around a number are not part of it ("1 " was refused as not a
+// number); anything else beside the number still is.
+TEST_F(ServiceTest, ImportReadsNumbersWithSpacesAroundThem) {
+  std::istringstream in(std::string(kHeader) + "s1, 1 ,2026-11-01,0 , 1,2,3,0,1,2,3,0,1\n" +
+                        "s2,1,2026-11-01,0,1 x,2,3,0,1,2,3,0,1\n");
+  ImportOptions options;
+  options.instrument_id = "phq9";
+  options.partial = true;
+  auto report = service_->ImportResponses(org_, in, options);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->imported, 1);
+  ASSERT_EQ(report->refused.size(), 1u);
+  EXPECT_EQ(report->refused[0].line, 3u);
+  EXPECT_EQ(report->refused[0].reason, "phq9_2 '1 x' is not a number");
+}
+
 TEST_F(ServiceTest, ImportRefusesTheWholeFileForOneBadRowByDefault) {
   std::string csv = std::string(kHeader) +
                     "a,1,2026-11-01,0,1,2,3,0,1,2,3,0,1\n"
