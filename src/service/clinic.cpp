@@ -61,14 +61,11 @@ Therapist ClientView(const Therapist& t) {
   v.display_name = t.display_name;
   v.accepting = t.accepting;
   v.client_visible = t.client_visible;
-  auto shown = [&](const char* field) {
-    return std::find(t.client_visible.begin(), t.client_visible.end(), field) != t.client_visible.end();
-  };
-  if (shown("approaches")) v.approaches = t.approaches;
-  if (shown("style")) v.style = t.style;
-  if (shown("languages")) v.languages = t.languages;
-  if (shown("modality")) v.modality = t.modality;
-  if (shown("location")) v.location = t.location;
+  if (t.ShowsClients("approaches")) v.approaches = t.approaches;
+  if (t.ShowsClients("style")) v.style = t.style;
+  if (t.ShowsClients("languages")) v.languages = t.languages;
+  if (t.ShowsClients("modality")) v.modality = t.modality;
+  if (t.ShowsClients("location")) v.location = t.location;
   return v;
 }
 
@@ -802,14 +799,17 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
     if (actor.role == Role::COORDINATOR && therapist_form) submission.respondent_id = episode.therapist_id;
   }
   store::SubmitOutcome outcome;
-  std::lock_guard one_at_a_time(cache_->SubjectLock(actor.org, submission.subject_id));
-  if (commit_) {
-    ATTUNE_TRY(scored, service_.PrepareSubmission(actor.org, submission));
-    ATTUNE_TRY(committed, commit_(actor.org, std::move(scored), AuditActor(actor)));
-    outcome = std::move(committed);
-  } else {
-    ATTUNE_TRY(committed, service_.SubmitResponse(actor.org, submission, AuditActor(actor)));
-    outcome = std::move(committed);
+  {
+    // Held from the history read to the commit, no longer: reading the alerts back needs no lock.
+    std::lock_guard one_at_a_time(cache_->SubjectLock(actor.org, submission.subject_id));
+    if (commit_) {
+      ATTUNE_TRY(scored, service_.PrepareSubmission(actor.org, submission));
+      ATTUNE_TRY(committed, commit_(actor.org, std::move(scored), AuditActor(actor)));
+      outcome = std::move(committed);
+    } else {
+      ATTUNE_TRY(committed, service_.SubmitResponse(actor.org, submission, AuditActor(actor)));
+      outcome = std::move(committed);
+    }
   }
   SubmitAnswer answer{outcome, {}};
   // Alerts (risk items, ruptures, not on track) are raised by module monitor inside
@@ -954,9 +954,7 @@ std::string StaffReason(const model::Term& term) {
 // style of a therapist who hides it, and the therapist's record does not give their number of past
 // clients (caseload is not among the fields a therapist can show).
 std::string ClientReason(const model::Term& term, const Therapist& t) {
-  const bool style_shown =
-      std::find(t.client_visible.begin(), t.client_visible.end(), "style") != t.client_visible.end();
-  if (term.key.rfind("fit.", 0) == 0 && !style_shown) {
+  if (term.key.rfind("fit.", 0) == 0 && !t.ShowsClients("style")) {
     return term.value >= 0 ? "fits your preferences for how therapy feels (this therapist's style is not shown)"
                            : "differs from your preferences for how therapy feels (this therapist's style is not shown)";
   }

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <map>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 
@@ -63,6 +64,13 @@ Result<std::map<std::string, std::size_t>> ReadHeader(detail::CsvReader& csv,
   return columns;
 }
 
+// `text` without the spaces and tabs a spreadsheet may leave around a cell or a list entry.
+std::string_view TrimSpaces(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
 // A `;`-separated cell as its entries, each without the spaces around it ("panic; agoraphobia"
 // is "panic" and "agoraphobia"); empty entries are left out.
 std::vector<std::string> SplitList(const std::string& text) {
@@ -71,10 +79,8 @@ std::vector<std::string> SplitList(const std::string& text) {
   while (start <= text.size() && !text.empty()) {
     std::size_t end = text.find(';', start);
     if (end == std::string::npos) end = text.size();
-    std::size_t first = start, last = end;
-    while (first < last && (text[first] == ' ' || text[first] == '\t')) ++first;
-    while (last > first && (text[last - 1] == ' ' || text[last - 1] == '\t')) --last;
-    if (last > first) out.push_back(text.substr(first, last - first));
+    const std::string_view entry = TrimSpaces(std::string_view(text).substr(start, end - start));
+    if (!entry.empty()) out.emplace_back(entry);
     start = end + 1;
   }
   return out;
@@ -84,12 +90,10 @@ std::vector<std::string> SplitList(const std::string& text) {
 // else may stand beside the number.
 template <typename T>
 bool ParseNumber(const std::string& text, T& out) {
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  while (first < last && (*first == ' ' || *first == '\t')) ++first;
-  while (last > first && (last[-1] == ' ' || last[-1] == '\t')) --last;
-  auto [end, ec] = std::from_chars(first, last, out);
-  return ec == std::errc() && end == last && first < last;
+  const std::string_view number = TrimSpaces(text);
+  const char* last = number.data() + number.size();
+  auto [end, ec] = std::from_chars(number.data(), last, out);
+  return ec == std::errc() && end == last && !number.empty();
 }
 
 // A row that cannot be read as the header says: an unterminated quote, text after a closing

@@ -308,8 +308,7 @@ match::TherapistProfile ProfileOf(const Therapist& th, const std::map<std::strin
   match::TherapistProfile p;
   model::TherapistData& td = p.model;
   td.id = th.id;
-  td.mindfulness_visible =
-      std::find(th.client_visible.begin(), th.client_visible.end(), "mindfulness") != th.client_visible.end();
+  td.mindfulness_visible = th.ShowsClients("mindfulness");
   if (facet_scores != nullptr) {
     std::array<double, 5> f{};
     bool all = true;

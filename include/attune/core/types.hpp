@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace attune {
@@ -50,6 +51,14 @@ struct Therapist {
   int capacity = 0;                      //!< clients the therapist can hold at once
   bool accepting = true;                 //!< accepting new clients
   std::vector<std::string> client_visible;  //!< profile fields clients may see
+
+  //! Whether the therapist shows `field` ("style", "mindfulness", ...) to clients.
+  bool ShowsClients(std::string_view field) const {
+    for (const auto& f : client_visible) {
+      if (f == field) return true;
+    }
+    return false;
+  }
 
   bool operator==(const Therapist&) const = default;
 };
