@@ -63,10 +63,11 @@ const wai = (g, t, b) => { // wai_sr items by subscale
 [[4,4,4],[4,4,5],[5,4,5],[4,4,5],[4,4,2],[4,4,2]].forEach(([g, t, b], k) => store('wai_sr', 1, 1, wai(g, t, b), day(k), `seed-wai-${k}`));
 let nextAlert = 1;
 alerts.push({ id: nextAlert++, episode_id: 1, client_id: 1, response_id: responses.find((r) => r.key === 'seed-wai-4').id, kind: 'rupture',
-  severity: 'warning', detail: 'bond fell from 20 to 8 (WAI-SR bond), below the client\'s own range', raised_at: day(4), acknowledged_at: null, resolved_at: null });
-// the same answers' drop on the total: a second rupture alert (the monitor raises one per scale)
+  severity: 'warning', detail: 'wai_sr.bond fell to 8 at session 5 from the pair\'s earlier level of 19.0: a drop of 11.0 points, beyond the 4.1 this pair\'s usual movement allows', raised_at: day(4), acknowledged_at: null, resolved_at: null });
+// the same answers' drop on the total: a second rupture alert (the monitor raises one per scale);
+// the details are in the server's words (src/monitor/monitor.cpp), which start with the scale
 alerts.push({ id: nextAlert++, episode_id: 1, client_id: 1, response_id: responses.find((r) => r.key === 'seed-wai-4').id, kind: 'rupture',
-  severity: 'warning', detail: 'total fell from 52 to 44 (WAI-SR total), below the client\'s own range', raised_at: day(4), acknowledged_at: null, resolved_at: null });
+  severity: 'warning', detail: 'wai_sr.total fell to 40 at session 5 from the pair\'s earlier level of 52.0: a drop of 12.0 points, beyond the 7.9 this pair\'s usual movement allows', raised_at: day(4), acknowledged_at: null, resolved_at: null });
 
 function log(user, action, entity, entity_id, detail = '') {
   audit.push({ seq: audit.length + 1, at: new Date().toISOString(), actor: `${user?.handle ?? '-'}#${user?.id ?? 0}`, action, entity, entity_id: String(entity_id), detail, hash: randomBytes(8).toString('hex') });

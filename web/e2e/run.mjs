@@ -307,8 +307,15 @@ try {
     const target = page.locator(`[data-testid=alert][data-kind=${kind}]`).first();
     // every note box is named by its alert (kind, date, client) and described by its detail
     const noteNames = await page.getByTestId('alert').getByRole('textbox').evaluateAll((els) => els.map((el) => el.labels[0].textContent));
-    check(noteNames.length > 0 && noteNames.every((n) => /^Note: .* about the .+ alert raised /.test(n)),
+    check(noteNames.length > 0 && noteNames.every((n) => /^Note: .* about the .+ alert (on the .+ scale )?raised /.test(n)),
       'therapist: each alert\'s note box is named by its alert');
+    // the rupture alerts one set of answers raised (one per scale that fell) are told apart by their scale:
+    // no two rupture alerts' note boxes or buttons share a name
+    const ruptureNames = await rupture.evaluateAll((rows) => rows.flatMap((row) =>
+      [...row.querySelectorAll('textarea, button')].map((el) => (el.labels?.[0] ?? el).textContent.trim())));
+    check(ruptureNames.length > 0 && new Set(ruptureNames).size === ruptureNames.length &&
+      ruptureNames.every((n) => / alert on the .+ scale raised /.test(n)),
+      'therapist: each rupture alert\'s note box and buttons are named by its scale, unlike its siblings\'');
     await target.getByRole('textbox').fill('Discussed the bond in session; agreed to revisit goals.');
     const siblingLabel = target.locator('label.option', { has: page.getByTestId('alert-siblings') });
     const siblings = (await siblingLabel.count()) ? Number((await siblingLabel.textContent()).match(/the (\d+) other/)?.[1] ?? 0) : 0;

@@ -211,6 +211,8 @@ export interface Alert {
   acknowledged_at: string | null; // null (or empty) until acknowledged
   resolved_at: string | null;
   note?: string;
+  /** What the rule compared (docs/monitor.md); `attune monitor alerts --json` has it, the API's alert JSON may not. */
+  evidence?: { scale?: string; [key: string]: unknown } | null;
 }
 
 export interface SubmitResult {

@@ -31,7 +31,7 @@ describe('AlertList', () => {
     const user = userEvent.setup();
     render(<AlertList alerts={[open]} onChange={onChange} />);
     await user.type(screen.getByLabelText(/^Note: what you will do/), 'talked it through');
-    await user.click(screen.getByRole('button', { name: 'Acknowledge' }));
+    await user.click(screen.getByRole('button', { name: /^Acknowledge/ }));
     expect(calls).toEqual([{ url: '/api/v1/alerts/5/acknowledge', body: { note: 'talked it through' } }]);
     expect(onChange).toHaveBeenCalled();
   });
@@ -41,7 +41,7 @@ describe('AlertList', () => {
     const user = userEvent.setup();
     const { rerender } = render(<AlertList alerts={[open]} onChange={() => {}} clientName={() => 'Client 3'} />);
     await user.type(screen.getByLabelText(/^Note: what you will do/), 'talked it through');
-    await user.click(screen.getByRole('button', { name: 'Acknowledge' }));
+    await user.click(screen.getByRole('button', { name: /^Acknowledge/ }));
     const status = screen.getByRole('status');
     expect(status.textContent).toMatch(/^Acknowledged the rupture alert raised .*2026 for Client 3, with your note\.$/);
     expect(document.activeElement).toBe(status);
@@ -49,7 +49,7 @@ describe('AlertList', () => {
     const acked = { ...open, acknowledged_at: '2026-11-02T10:00:00Z' };
     rerender(<AlertList alerts={[acked]} onChange={() => {}} clientName={() => 'Client 3'} />);
     await user.type(screen.getByLabelText(/^Note: how it was resolved/), 'repaired');
-    await user.click(screen.getByRole('button', { name: 'Resolve' }));
+    await user.click(screen.getByRole('button', { name: /^Resolve/ }));
     rerender(<AlertList alerts={[]} onChange={() => {}} clientName={() => 'Client 3'} />);
     expect(screen.getByRole('status').textContent).toMatch(/^Resolved the rupture alert/);
     expect(document.activeElement).toBe(screen.getByRole('status'));
@@ -57,18 +57,18 @@ describe('AlertList', () => {
 
   it('an open alert is acknowledged first: no Resolve until then', () => {
     render(<AlertList alerts={[open]} onChange={() => {}} />);
-    expect(screen.getByRole('button', { name: 'Acknowledge' })).toBeTruthy();
-    expect(screen.queryByRole('button', { name: 'Resolve' })).toBeNull();
+    expect(screen.getByRole('button', { name: /^Acknowledge/ })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: /^Resolve/ })).toBeNull();
   });
 
   it('refuses to acknowledge or resolve without a note, naming what is needed, with focus on the note', async () => {
     const calls = stub();
     const user = userEvent.setup();
     render(<AlertList alerts={[open, { ...open, id: 6, acknowledged_at: '2026-11-02T10:00:00Z' }]} onChange={() => {}} />);
-    await user.click(screen.getByRole('button', { name: 'Acknowledge' }));
+    await user.click(screen.getByRole('button', { name: /^Acknowledge/ }));
     expect(screen.getByRole('alert').textContent).toBe('Write a note saying what you will do about this alert.');
     expect(document.activeElement).toBe(screen.getByLabelText(/^Note: what you will do/));
-    await user.click(screen.getByRole('button', { name: 'Resolve' }));
+    await user.click(screen.getByRole('button', { name: /^Resolve/ }));
     expect(screen.getAllByRole('alert')[1].textContent).toBe('Write a note saying how this alert was resolved.');
     expect(screen.getByLabelText(/^Note: how it was resolved/).getAttribute('aria-invalid')).toBe('true');
     expect(document.activeElement).toBe(screen.getByLabelText(/^Note: how it was resolved/));
@@ -88,7 +88,7 @@ describe('AlertList', () => {
     expect(also.checked).toBe(true);
     expect(within(first).getByText(/Also acknowledge the 2 other rupture alerts raised by the same answers/)).toBeTruthy();
     await user.type(within(first).getByLabelText(/^Note: what you will do/), 'talked it through');
-    await user.click(within(first).getByRole('button', { name: 'Acknowledge' }));
+    await user.click(within(first).getByRole('button', { name: /^Acknowledge/ }));
     expect(calls.map((c) => c.url)).toEqual(['/api/v1/alerts/5/acknowledge', '/api/v1/alerts/6/acknowledge', '/api/v1/alerts/7/acknowledge']);
     expect(calls.every((c) => (c.body as { note: string }).note === 'talked it through')).toBe(true);
     // unticked: only this one
@@ -96,7 +96,7 @@ describe('AlertList', () => {
     const second = screen.getAllByTestId('alert')[1];
     await user.click(within(second).getByTestId('alert-siblings'));
     await user.type(within(second).getByLabelText(/^Note: what you will do/), 'only goal');
-    await user.click(within(second).getByRole('button', { name: 'Acknowledge' }));
+    await user.click(within(second).getByRole('button', { name: /^Acknowledge/ }));
     expect(calls.map((c) => c.url)).toEqual(['/api/v1/alerts/6/acknowledge']);
     expect(within(screen.getAllByTestId('alert')[3]).queryByTestId('alert-siblings')).toBeNull();
   });
@@ -127,5 +127,29 @@ describe('AlertList', () => {
     const second = screen.getByRole('textbox', { name: /^Note: what you will do about the rupture alert raised .*2026 for Client 3$/, description: /goal fell/ });
     expect(first).not.toBe(second);
     expect(screen.getByRole('textbox', { description: /^warning rupture — Client 3: goal fell/ })).toBe(second);
+  });
+
+  it('names each control by its alert\'s scale, so the alerts one set of answers raised (goal, task, bond, total) differ', async () => {
+    const calls = stub();
+    const user = userEvent.setup();
+    // the server's detail starts with the scale; where evidence is sent, its scale is read first
+    const bond = { ...open, detail: 'wai_sr.bond fell to 8 at session 5 from the pair\'s earlier level of 19.5: a drop of 11.5 points, beyond the 6.2 this pair\'s usual movement allows' };
+    const total = { ...open, id: 6, detail: 'wai_sr.total fell to 40 at session 5, below the cutoff 42' };
+    const goal = { ...open, id: 7, detail: 'goal fell', evidence: { rule: 'reliable_drop', scale: 'wai_sr.goal', session: 5 } };
+    render(<AlertList alerts={[bond, total, goal]} onChange={() => {}} clientName={() => 'Client 3'} />);
+    const about = (scale: string) => `the rupture alert on the WAI-SR ${scale} scale raised .*2026 for Client 3`;
+    for (const scale of ['bond', 'total', 'goal']) {
+      // getByRole finds exactly one control per name: siblings no longer share one
+      expect(screen.getByRole('textbox', { name: new RegExp(`^Note: what you will do about ${about(scale)}$`) })).toBeTruthy();
+      expect(screen.getByRole('button', { name: new RegExp(`^Acknowledge ${about(scale)}$`) })).toBeTruthy();
+    }
+    // the box that takes the siblings along names them, so it differs between siblings too
+    expect(screen.getByRole('checkbox', { name: /^Also acknowledge the 2 other rupture alerts \(on the WAI-SR total and goal scales\) raised by the same answers, with this note$/ })).toBeTruthy();
+    expect(screen.getByRole('checkbox', { name: /^Also acknowledge the 2 other rupture alerts \(on the WAI-SR bond and goal scales\) raised by the same answers, with this note$/ })).toBeTruthy();
+    await user.type(screen.getByRole('textbox', { name: new RegExp(`about ${about('total')}$`) }), 'talked it through');
+    await user.click(screen.getByRole('checkbox', { name: /WAI-SR bond and goal scales/ }));
+    await user.click(screen.getByRole('button', { name: new RegExp(`^Acknowledge ${about('total')}$`) }));
+    expect(calls.map((c) => c.url)).toEqual(['/api/v1/alerts/6/acknowledge']);
+    expect(screen.getByRole('status').textContent).toMatch(new RegExp(`^Acknowledged ${about('total')}, with your note\\.$`));
   });
 });

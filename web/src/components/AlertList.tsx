@@ -29,6 +29,35 @@ export function siblingsOf(alert: Alert, alerts: Alert[]): Alert[] {
     b.episode_id === alert.episode_id && alertState(b) === alertState(alert));
 }
 
+/**
+ * The scale an alert is about ("wai_sr.bond"): its evidence's `scale` where the API sends it,
+ * else the scale code the server's detail starts with ("wai_sr.bond fell to 8 at session 5 ...").
+ */
+export function alertScale(a: Alert): string | undefined {
+  const fromEvidence = a.evidence?.scale;
+  if (typeof fromEvidence === 'string' && fromEvidence) return fromEvidence;
+  return /^\s*([a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)\b/.exec(a.detail)?.[1];
+}
+
+/** Scales in words, one instrument named once: "WAI-SR goal, task and bond"; "PHQ-9 total and GAD-7 total". */
+export function scaleList(keys: string[]): string {
+  const and = (xs: string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+  const instruments = new Set(keys.map((k) => k.split('.')[0]));
+  return instruments.size === 1
+    ? `${readableDetail(keys[0]).replace(/ \S+$/, '')} ${and(keys.map((k) => words(k.split('.')[1])))}`
+    : and(keys.map(readableDetail));
+}
+
+/**
+ * Which alert, in words: "the rupture alert on the WAI-SR bond scale raised 1 Nov 2026 for Client 3".
+ * One set of answers raises a rupture on each scale that fell, all of one date and client: the
+ * scale is what tells their controls apart.
+ */
+export function alertAbout(a: Alert, who?: string): string {
+  const scale = alertScale(a);
+  return `the ${words(a.kind)} alert${scale ? ` on the ${scaleList([scale])} scale` : ''} raised ${shortDate(a.raised_at)}${who ? ` for ${who}` : ''}`;
+}
+
 export function AlertList({ alerts, onChange, clientName }: {
   alerts: Alert[]; onChange: () => void; clientName?: (a: Alert) => string;
 }) {
@@ -60,6 +89,11 @@ function AlertRow({ alert, siblings, onChange, onDone, who }: {
   const state = alertState(alert);
   const noteId = `alert-note-${alert.id}`;
   const noteRef = useRef<HTMLTextAreaElement>(null);
+  // the words that tell this alert's controls from its siblings' (the scale) and from other clients'
+  const about = alertAbout(alert, who);
+  const siblingScales = siblings.map(alertScale);
+  const siblingsOn = siblingScales.every((s): s is string => !!s)
+    ? ` (on the ${scaleList(siblingScales)} scale${siblings.length > 1 ? 's' : ''})` : '';
 
   // the lifecycle is open -> acknowledged -> resolved, each step with a note (audited)
   async function act(kind: 'acknowledge' | 'resolve') {
@@ -81,8 +115,8 @@ function AlertRow({ alert, siblings, onChange, onDone, who }: {
       }
       setNote('');
       const others = all.length - 1;
-      onDone(`${kind === 'acknowledge' ? 'Acknowledged' : 'Resolved'} the ${words(alert.kind)} alert raised ${shortDate(alert.raised_at)}` +
-        `${who ? ` for ${who}` : ''}${others ? ` and the ${others} other${others > 1 ? 's' : ''} raised by the same answers` : ''}, with your note.`);
+      onDone(`${kind === 'acknowledge' ? 'Acknowledged' : 'Resolved'} ${about}` +
+        `${others ? ` and the ${others} other${others > 1 ? 's' : ''} raised by the same answers` : ''}, with your note.`);
       onChange();
     } catch (e) {
       setError(e);
@@ -105,9 +139,9 @@ function AlertRow({ alert, siblings, onChange, onDone, who }: {
         {' · '}<span data-testid="alert-state">{state}</span></p>
       {state !== 'resolved' && (
         <div className="alert-actions">
-          {/* every alert has a note box: its name says which alert, its description the alert's detail (the scale) */}
+          {/* every control is named by its alert (kind, scale, date, client), the note box described by the alert's detail */}
           <label htmlFor={noteId}>{state === 'open' ? 'Note: what you will do' : 'Note: how it was resolved'}{' '}
-            <span className="sr-only">about the {words(alert.kind)} alert raised {shortDate(alert.raised_at)}{who ? ` for ${who}` : ''}</span></label>
+            <span className="sr-only">about {about}</span></label>
           <textarea id={noteId} ref={noteRef} rows={2} value={note} onChange={(e) => setNote(e.target.value)}
             aria-invalid={noteError ? true : undefined} aria-describedby={noteError ? `${noteId}-err ${noteId}-about` : `${noteId}-about`} />
           {noteError && <p id={`${noteId}-err`} className="field-error" role="alert">{noteError}</p>}
@@ -115,12 +149,12 @@ function AlertRow({ alert, siblings, onChange, onDone, who }: {
             <label className="option">
               <input type="checkbox" checked={withSiblings} onChange={(e) => setWithSiblings(e.target.checked)}
                 data-testid="alert-siblings" />
-              <span>Also {state === 'open' ? 'acknowledge' : 'resolve'} the {siblings.length} other {words(alert.kind)} alert{siblings.length > 1 ? 's' : ''} raised by the same answers, with this note</span>
+              <span>Also {state === 'open' ? 'acknowledge' : 'resolve'} the {siblings.length} other {words(alert.kind)} alert{siblings.length > 1 ? 's' : ''}{siblingsOn} raised by the same answers, with this note</span>
             </label>
           )}
           {state === 'open'
-            ? <button type="button" disabled={busy} onClick={() => act('acknowledge')}>Acknowledge</button>
-            : <button type="button" disabled={busy} onClick={() => act('resolve')}>Resolve</button>}
+            ? <button type="button" disabled={busy} onClick={() => act('acknowledge')}>Acknowledge{' '}<span className="sr-only">{about}</span></button>
+            : <button type="button" disabled={busy} onClick={() => act('resolve')}>Resolve{' '}<span className="sr-only">{about}</span></button>}
         </div>
       )}
       {error != null && <ErrorBox error={error} />}
