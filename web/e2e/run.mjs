@@ -293,6 +293,9 @@ try {
     // the Outcome column (the fourth cell after the row's header) dates each score it shows
     const scores = (await page.getByTestId('caseload').locator('tbody tr td:nth-of-type(4)').allTextContents()).filter((t) => t !== '—');
     check(scores.length > 0 && scores.every((t) => /^\S+ [\d.]+( \([^)]*\))?, .*\d{4}/.test(t)), 'therapist: each caseload outcome score is dated');
+    // the alliance too: an old WAI-SR total is not taken for a recent one
+    const alliances = (await page.getByTestId('caseload').locator('tbody tr td:nth-of-type(3)').allTextContents()).filter((t) => t !== '—');
+    check(alliances.length > 0 && alliances.every((t) => /^[\d.]+, .*\d{4}/.test(t)), 'therapist: each caseload alliance score is dated');
     await shot(page, 'therapist-caseload');
 
     await page.goto(`${base}/#/alerts`);

@@ -67,4 +67,27 @@ describe('caseload', () => {
     expect(cell.textContent).toContain(`PHQ-9 11 (mild), ${shortDate('2026-10-08T10:00:00Z')}`);
     expect(within(cell).getByTestId('outcome-unscored').textContent).toBe(`; a later answer (${shortDate('2026-10-15T10:00:00Z')}) could not be scored`);
   });
+
+  it('dates the latest alliance (WAI-SR total) as it dates the outcome, and says a later unscorable one', async () => {
+    const at = (value: number | null, day: string) => ({ response_id: 1, answered_at: `2026-10-${day}T10:00:00Z`, value, band: '' });
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1), client(2)] }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [
+        { id: 10, client_id: 1, therapist_id: 4, started_on: '2026-09-01', ended_on: null, status: 'active', assigned_by: 'match' },
+        { id: 11, client_id: 2, therapist_id: 4, started_on: '2026-09-02', ended_on: null, status: 'active', assigned_by: 'match' }] }), { status: 200 });
+      if (url.endsWith('/alerts')) return new Response(JSON.stringify({ alerts: [] }), { status: 200 });
+      if (url.includes('/clients/1/trajectory?instrument=wai_sr')) return new Response(JSON.stringify({ points: [at(48, '01'), at(36.25, '08'), at(null, '15')] }), { status: 200 });
+      if (url.includes('/clients/2/trajectory?instrument=wai_sr')) return new Response(JSON.stringify({ points: [at(50, '02')] }), { status: 200 });
+      if (url.includes('/trajectory')) return new Response(JSON.stringify({ points: [] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    render(<Caseload />);
+    const table = await screen.findByTestId('caseload');
+    const alliance = (name: string) => within(within(table).getByText(name).closest('tr') as HTMLElement).getAllByRole('cell')[2];
+    expect(alliance('Client 2').textContent).toBe(`50, ${shortDate('2026-10-02T10:00:00Z')}`);
+    const cell = alliance('Client 1');
+    expect(cell.textContent).toContain(`36.3, ${shortDate('2026-10-08T10:00:00Z')}`);
+    expect(within(cell).getByTestId('alliance-unscored').textContent).toBe(`; a later answer (${shortDate('2026-10-15T10:00:00Z')}) could not be scored`);
+    expect(within(table).getByText(/each with the date it was answered/)).toBeTruthy();
+  });
 });

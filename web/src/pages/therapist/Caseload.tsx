@@ -4,11 +4,19 @@ import { alertState } from '../../components/AlertList';
 import { oneDecimal, shortDate, words } from '../../plain';
 import type { Alert, Client, Episode, TrajectoryPoint } from '../../types';
 
-/** The latest scored outcome, its measure, and the answers after it that could not be scored (newest last). */
-type Outcome = TrajectoryPoint & { instrument: string; unscoredLater: TrajectoryPoint[] };
-interface Row { client: Client; episode?: Episode; alliance?: TrajectoryPoint; outcome?: Outcome; open: Alert[] }
+/** The latest scored answer and the answers after it that could not be scored (newest last). */
+type Latest = TrajectoryPoint & { unscoredLater: TrajectoryPoint[] };
+/** The latest scored outcome, with its measure. */
+type Outcome = Latest & { instrument: string };
+interface Row { client: Client; episode?: Episode; alliance?: Latest; outcome?: Outcome; open: Alert[] }
 
 const last = (pts: TrajectoryPoint[]) => [...pts].reverse().find((p) => p.value !== null);
+
+/** The latest scored answer of a series, and the later ones that could not be scored. */
+export function latestOf(pts: TrajectoryPoint[]): Latest | undefined {
+  const p = last(pts);
+  return p ? { ...p, unscoredLater: pts.slice(pts.lastIndexOf(p) + 1) } : undefined;
+}
 
 /** Clients with an urgent open alert (a risk item) first, then by the number of open alerts. */
 export function caseloadOrder(a: { open: Alert[] }, b: { open: Alert[] }): number {
@@ -24,8 +32,8 @@ export function outcomeOf(series: { name: string; pts: TrajectoryPoint[] }[]): O
   const answered = (pts: TrajectoryPoint[]) => pts.filter((p) => p.value !== null).length;
   const best = series.reduce<{ name: string; pts: TrajectoryPoint[] } | undefined>(
     (b, s) => (answered(s.pts) > (b ? answered(b.pts) : 0) ? s : b), undefined);
-  const p = best && last(best.pts);
-  return p ? { ...p, instrument: best.name, unscoredLater: best.pts.slice(best.pts.lastIndexOf(p) + 1) } : undefined;
+  const p = best && latestOf(best.pts);
+  return p ? { ...p, instrument: best.name } : undefined;
 }
 
 /** Loads a caseload: the clients the server lets this user see, with latest scores and open alerts. */
@@ -40,20 +48,23 @@ export async function loadCaseload(): Promise<Row[]> {
       ...OUTCOMES.map(([id]) => api.trajectory(client.id, id, 'total').catch(() => [] as TrajectoryPoint[])),
     ]);
     return {
-      client, episode, alliance: last(alliance), outcome: outcomeOf(outcomes.map((pts, i) => ({ name: OUTCOMES[i][1], pts }))),
+      client, episode, alliance: latestOf(alliance), outcome: outcomeOf(outcomes.map((pts, i) => ({ name: OUTCOMES[i][1], pts }))),
       open: alerts.filter((a) => ((a.episode_id != null && mine.has(a.episode_id)) || a.client_id === client.id) && alertState(a) !== 'resolved'),
     };
   }));
 }
 
-/** The score shown is dated, and a later answer that could not be scored is said, not passed over. */
-function OutcomeCell({ outcome: o }: { outcome: Outcome }) {
+/**
+ * A score shown is dated (the alliance as the outcome: an old score is not taken for a recent
+ * one), and a later answer that could not be scored is said, not passed over.
+ */
+function ScoreCell({ score: o, label, testId }: { score: Latest; label?: string; testId: string }) {
   const later = o.unscoredLater;
   return (
     <>
-      {o.instrument} {oneDecimal(o.value)}{o.band ? ` (${o.band})` : ''}, {shortDate(o.answered_at)}
+      {label ? `${label} ` : ''}{oneDecimal(o.value)}{o.band ? ` (${o.band})` : ''}, {shortDate(o.answered_at)}
       {later.length > 0 && (
-        <span className="hint" data-testid="outcome-unscored">; {later.length === 1 ? 'a later answer' : `${later.length} later answers`}
+        <span className="hint" data-testid={testId}>; {later.length === 1 ? 'a later answer' : `${later.length} later answers`}
           {' '}({later.map((p) => shortDate(p.answered_at)).join(', ')}) could not be scored</span>
       )}
     </>
@@ -73,8 +84,8 @@ function CaseloadTable({ rows, caption, testId, ended }: { rows: Row[]; caption:
               <th scope="row"><a href={`#/clients/${r.client.id}`}>{r.client.pseudonym || `Client ${r.client.id}`}</a></th>
               <td>{r.client.concerns.map(words).join(', ')}</td>
               <td>{!r.episode ? '—' : ended ? (r.episode.ended_on ? shortDate(r.episode.ended_on) : words(r.episode.status)) : shortDate(r.episode.started_on)}</td>
-              <td>{r.alliance ? oneDecimal(r.alliance.value) : '—'}</td>
-              <td>{r.outcome ? <OutcomeCell outcome={r.outcome} /> : '—'}</td>
+              <td>{r.alliance ? <ScoreCell score={r.alliance} testId="alliance-unscored" /> : '—'}</td>
+              <td>{r.outcome ? <ScoreCell score={r.outcome} label={r.outcome.instrument} testId="outcome-unscored" /> : '—'}</td>
               <td>{r.open.length ? <>
                 {r.open.some((a) => a.severity === 'urgent') && <><span className="badge urgent">urgent</span>{' '}</>}
                 <span className="badge warn">{r.open.length} open</span></> : 'none'}</td>
@@ -100,7 +111,7 @@ export function Caseload() {
             <>
               {current.length === 0 ? <p>No clients in therapy with you now.</p> : (
                 <CaseloadTable rows={current} testId="caseload"
-                  caption={`In therapy now (${current.length}), with the latest alliance (WAI-SR total, 12–60) and the latest scored outcome with its date`} />
+                  caption={`In therapy now (${current.length}), with the latest alliance (WAI-SR total, 12–60) and the latest scored outcome, each with the date it was answered`} />
               )}
               {ended.length > 0 && (
                 <>
