@@ -395,6 +395,10 @@ try {
     await page.getByRole('heading', { level: 1, name: 'Waitlist' }).waitFor();
     const show = page.getByRole('button', { name: 'Show recommendations' }).first();
     if (await appears(page, show)) {
+      // one such button per waiting client, each named by its client
+      const names = await page.getByRole('button', { name: 'Show recommendations' }).evaluateAll((els) => els.map((el) => el.textContent.trim()));
+      check(names.every((n) => /^Show recommendations for \S/.test(n)) && new Set(names).size === names.length,
+        'coordinator: each "Show recommendations" button is named by its client');
       await show.click();
       const ranked = page.getByRole('heading', { level: 3, name: /^Recommended therapists for / }).first();
       check(await appears(page, ranked) && await ranked.evaluate((el) => el === document.activeElement),

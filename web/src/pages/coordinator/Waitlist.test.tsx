@@ -47,8 +47,22 @@ describe('waitlist', () => {
     }));
     const user = userEvent.setup();
     render(<Waitlist />);
-    await user.click(await screen.findByRole('button', { name: 'Show recommendations' }));
+    await user.click(await screen.findByRole('button', { name: /^Show recommendations/ }));
     const heading = await screen.findByRole('heading', { name: /^Recommended therapists for Client 1/ });
     expect(document.activeElement).toBe(heading);
+  });
+
+  it('names each client\'s "Show recommendations" button by the client (one name per button)', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1), client(2), { ...client(3), pseudonym: '' }] }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    render(<Waitlist />);
+    await screen.findByTestId('waitlist');
+    const buttons = screen.getAllByRole('button', { name: /^Show recommendations/ });
+    expect(buttons).toHaveLength(3);
+    // getByRole finds exactly one button per name; the visible words start the name
+    for (const n of [1, 2, 3]) expect(buttons).toContain(screen.getByRole('button', { name: `Show recommendations for Client ${n}` }));
   });
 });

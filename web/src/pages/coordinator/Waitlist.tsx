@@ -78,7 +78,9 @@ function WaitRow({ client }: { client: Client }) {
         <button type="button" disabled={busy} aria-busy={busy} onClick={async () => {
           setBusy(true); setError(null);
           try { setRecs(await api.recommendations(client.id, 3)); } catch (e) { setError(e); } finally { setBusy(false); }
-        }}>{busy ? 'Ranking…' : 'Show recommendations'}</button>
+        }}>{busy ? 'Ranking…' : 'Show recommendations'}{' '}
+          {/* one such button per client: its name says whose (the visible words start it) */}
+          <span className="sr-only">for {name}</span></button>
       ) : (
         <>
           <h3 tabIndex={-1} ref={resultRef}>Recommended therapists for {name} ({recs.length})</h3>
