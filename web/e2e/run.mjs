@@ -413,7 +413,11 @@ try {
     if (planned) {
       check(/with the plan, .* as usual/.test(await page.getByTestId('plan-summary').textContent()), 'coordinator: plan compared with assignment as usual');
       await page.getByRole('button', { name: /^Commit \d+ assignments/ }).click();
-      await checkOrMissing(page, await appears(page, page.getByTestId('committed'), 30000), 'coordinator: plan committed');
+      const committed = await appears(page, page.getByTestId('committed'), 30000);
+      await checkOrMissing(page, committed, 'coordinator: plan committed');
+      // the plan and its Commit button are gone: focus is on the status saying what was committed
+      if (committed) check(await page.getByTestId('committed').evaluate((el) => el === document.activeElement),
+        'coordinator: focus moves to the status saying the plan was committed');
     }
     await page.goto(`${base}/#/capacity`);
     await page.locator('figure.plot svg').first().waitFor({ timeout: 10000 });

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import * as Plot from '@observablehq/plot';
 import { api } from '../../api';
-import { ErrorBox } from '../../components/common';
+import { ErrorBox, useFocusWhen } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
 import type { AssignmentPlan, PlanRow } from '../../types';
 
@@ -12,7 +12,9 @@ export function Assign() {
   const [excluded, setExcluded] = useState<Set<number>>(new Set());
   const [busy, setBusy] = useState<'' | 'plan' | 'commit'>('');
   const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState<number | null>(null);
+  // what the last commit did: it takes focus, since the plan and the Commit button that had it go
+  const [done, setDone] = useState<{ created: number } | null>(null);
+  const doneRef = useFocusWhen<HTMLParagraphElement>(done);
 
   async function preview() {
     setBusy('plan'); setError(null); setDone(null);
@@ -24,7 +26,7 @@ export function Assign() {
     try {
       const rows = plan.plan.filter((r) => !excluded.has(r.client_id)).map(({ client_id, therapist_id }) => ({ client_id, therapist_id }));
       const r = await api.commitAssignments(rows);
-      setDone(r.created ?? rows.length);
+      setDone({ created: r.created ?? rows.length });
       setPlan(null);
     } catch (e) { setError(e); } finally { setBusy(''); }
   }
@@ -45,7 +47,7 @@ export function Assign() {
         {busy === 'plan' ? 'Computing the plan…' : 'Preview a plan'}</button>
       {busy === 'plan' && <p role="status" className="loading"><span className="spinner" aria-hidden="true" /> Solving the assignment; this can take a few seconds for a long waitlist.</p>}
       {error != null && <ErrorBox error={error} />}
-      {done !== null && <p className="ok" role="status" data-testid="committed">Committed: {done} clients assigned.</p>}
+      {done !== null && <p className="ok" role="status" tabIndex={-1} ref={doneRef} data-testid="committed">Committed: {done.created} client{done.created === 1 ? '' : 's'} assigned.</p>}
       {plan && (
         <>
           <h2>Plan versus assignment as usual</h2>

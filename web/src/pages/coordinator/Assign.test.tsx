@@ -1,0 +1,33 @@
+// Batch assignment: committing removes the plan and the button that had focus, so focus goes to
+// the status saying what was committed (as after the other actions of the app).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { Assign } from './Assign';
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('batch assignment', () => {
+  it('after committing, focus is on the status saying how many clients were assigned', async () => {
+    const calls: string[] = [];
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      calls.push(url);
+      if (url.endsWith('/assignments/plan')) return new Response(JSON.stringify({
+        plan: [{ client_id: 3, therapist_id: 2, score: 0.64, reasons: ['style fits'] }, { client_id: 4, therapist_id: 1, score: 0.55, reasons: [] }],
+        as_usual: [{ client_id: 3, therapist_id: 1, score: 0.48 }, { client_id: 4, therapist_id: 2, score: 0.5 }],
+        summary: { plan_mean: 0.6, as_usual_mean: 0.49, unassigned: 0 } }), { status: 200 });
+      if (url.endsWith('/assignments/commit')) return new Response(JSON.stringify({ created: 2 }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    const user = userEvent.setup();
+    render(<Assign />);
+    await user.click(screen.getByRole('button', { name: 'Preview a plan' }));
+    await user.click(await screen.findByRole('button', { name: 'Commit 2 assignments' }));
+    const status = await screen.findByTestId('committed');
+    expect(calls.some((u) => u.endsWith('/assignments/commit'))).toBe(true);
+    expect(status.textContent).toBe('Committed: 2 clients assigned.');
+    // the plan and its Commit button are gone: focus is not left on the page
+    expect(screen.queryByRole('button', { name: /^Commit/ })).toBeNull();
+    expect(document.activeElement).toBe(status);
+  });
+});
