@@ -452,6 +452,9 @@ try {
       await page.getByRole('button', { name: 'Use the default: Drop needed on the total (z)' }).click();
       await page.getByText(/back to the default/).waitFor({ timeout: 10000 });
       check((await page.getByTestId('effective-rupture_z').textContent()) === '1.4', 'coordinator: the threshold back to its default');
+      // "Use default" went with the change it undid: focus is on the status saying what was done
+      check(await page.getByRole('status').filter({ hasText: /back to the default/ }).evaluate((el) => el === document.activeElement),
+        'coordinator: focus moves to the status after "Use default"');
     }
     await page.close();
   });

@@ -2,6 +2,7 @@
 // fields, a refusal is shown with the server's words, and "Use default" sends null.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { AlertSettings } from './AlertSettings';
 
 const defaults = { rupture_cutoff: 36, rupture_z: 1.4, rupture_subscale_z: 2.3, rupture_size: 2.5,
@@ -82,5 +83,44 @@ describe('AlertSettings', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await screen.findByText(/^Saved/);
     expect(sent).toEqual([{ rupture_z: 1.5 }]);
+  });
+
+  it('moves focus to what a save did: the status, or the field the server refused ("Use default" goes once used)', async () => {
+    let state = { settings: {} as Record<string, number>, effective: { ...defaults }, defaults };
+    vi.stubGlobal('fetch', vi.fn(async (_url: string, init?: RequestInit) => {
+      if (init?.method === 'PATCH') {
+        const patch = JSON.parse(String(init.body));
+        if (patch.repair_margin === 2) {
+          return new Response(JSON.stringify({ title: 'Invalid argument', field: 'repair_margin',
+            detail: 'monitoring settings: repair_margin = 2 is not accepted (a test refusal)' }), { status: 400 });
+        }
+        const settings = { ...state.settings };
+        for (const [k, v] of Object.entries(patch)) {
+          if (v === null) delete settings[k]; else settings[k] = v as number;
+        }
+        state = { settings, effective: { ...defaults, ...settings }, defaults };
+      }
+      return new Response(JSON.stringify(state), { status: 200 });
+    }));
+    const user = userEvent.setup();
+    render(<AlertSettings />);
+    await screen.findByTestId('effective-rupture_z');
+    // refused by the server: focus on the field, which its message describes
+    await user.type(screen.getByLabelText('Repair margin (SDs)'), '2');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findByTestId('error-repair_margin');
+    expect(document.activeElement).toBe(screen.getByLabelText('Repair margin (SDs)'));
+    await user.clear(screen.getByLabelText('Repair margin (SDs)'));
+    await user.type(screen.getByLabelText('Drop needed on the total (z)'), '1.6');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    const saved = await screen.findByRole('status');
+    expect(saved.textContent).toMatch(/^Saved/);
+    expect(document.activeElement).toBe(saved);
+    // the button goes with the change it undoes: focus is on the status, not lost to the page
+    await user.click(screen.getByRole('button', { name: 'Use the default: Drop needed on the total (z)' }));
+    await screen.findByText(/back to the default/);
+    expect(screen.queryByRole('button', { name: /^Use the default/ })).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('status'));
+    expect(screen.getByRole('status').textContent).toBe('Drop needed on the total (z): back to the default.');
   });
 });

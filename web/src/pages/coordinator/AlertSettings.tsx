@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, ApiError } from '../../api';
-import { ErrorBox, Loaded, useLoad } from '../../components/common';
+import { ErrorBox, Loaded, useFocusWhen, useLoad } from '../../components/common';
 import type { MonitoringSettings, ThresholdField } from '../../types';
 
 // Each threshold with what it moves, in the clinical lead's words (docs/monitor.md).
@@ -52,7 +52,11 @@ export function AlertSettings() {
   const [draft, setDraft] = useState<Partial<Record<ThresholdField, string>>>({});
   const [error, setError] = useState<unknown>(null);
   const [problems, setProblems] = useState<Partial<Record<ThresholdField, string>>>({});
-  const [ok, setOk] = useState('');
+  // what a save did takes focus: "Use default" goes with the change it undoes, and a status
+  // added beside a button that keeps focus is easily missed
+  const [ok, setOkState] = useState<{ text: string } | null>(null);
+  const setOk = (text: string) => setOkState(text ? { text } : null);
+  const okRef = useFocusWhen<HTMLParagraphElement>(ok);
   const send = async (patch: Record<string, number | null>, done: string) => {
     setError(null); setOk(''); setProblems({});
     try {
@@ -62,8 +66,10 @@ export function AlertSettings() {
     } catch (err) {
       // a refusal naming a threshold is shown at its input; anything else above the form
       const spec = err instanceof ApiError ? FIELDS.find((f) => f.field === err.field || err.detail.includes(`${f.field} `)) : undefined;
-      if (spec && err instanceof ApiError) setProblems({ [spec.field]: `Not saved: ${refusalText(spec, err.detail)}` });
-      else setError(err);
+      if (spec && err instanceof ApiError) {
+        setProblems({ [spec.field]: `Not saved: ${refusalText(spec, err.detail)}` });
+        document.getElementById(`t-${spec.field}`)?.focus();  // as for a refusal by the form: the message describes it
+      } else setError(err);
     }
   };
   return (
@@ -127,7 +133,7 @@ export function AlertSettings() {
         }}
       </Loaded>
       {error != null && <ErrorBox error={error} />}
-      {ok && <p className="ok" role="status">{ok}</p>}
+      {ok && <p className="ok" role="status" tabIndex={-1} ref={okRef}>{ok.text}</p>}
     </section>
   );
 }
