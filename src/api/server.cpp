@@ -226,7 +226,7 @@ class ReadAuditWriter {
     bool full = false;
     {
       std::lock_guard lock(mutex_);
-      pending_.emplace_back(org, record);
+      pending_.push_back(Pending{org, record, 0});
       full = pending_.size() >= 512;
     }
     if (full) wake_.notify_one();
@@ -246,27 +246,58 @@ class ReadAuditWriter {
     std::unique_lock lock(mutex_);
     while (true) {
       wake_.wait_for(lock, std::chrono::milliseconds(200));
-      std::vector<std::pair<OrgId, store::AuditRecord>> batch;
+      std::vector<Pending> batch;
       batch.swap(pending_);
       bool stop = stopping_;
       lock.unlock();
-      Flush(batch);
+      std::vector<Pending> failed = Flush(batch);
       lock.lock();
+      // A batch the database refused (a lock held by another process, a deadlock it broke, a
+      // lost connection) goes again with the next one, ahead of the reads since, until kMaxFailures.
+      pending_.insert(pending_.begin(), std::make_move_iterator(failed.begin()), std::make_move_iterator(failed.end()));
       if (stop && pending_.empty()) return;
     }
   }
-  void Flush(const std::vector<std::pair<OrgId, store::AuditRecord>>& batch) {
-    if (batch.empty()) return;
+
+  struct Pending {
+    OrgId org = 0;
+    store::AuditRecord record;
+    int failures = 0;
+  };
+  static constexpr int kMaxFailures = 25;  // tried for about 5 s (one flush per 200 ms)
+
+  // Appends `batch`, one transaction per organisation; answers the records to try again.
+  std::vector<Pending> Flush(std::vector<Pending>& batch) {
+    std::vector<Pending> again;
+    if (batch.empty()) return again;
     auto start = Clock::now();
-    std::map<OrgId, std::vector<store::AuditRecord>> by_org;
-    for (const auto& [org, record] : batch) by_org[org].push_back(record);
+    std::map<OrgId, std::vector<Pending*>> by_org;
+    for (auto& p : batch) by_org[p.org].push_back(&p);
     std::unique_lock<std::mutex> serialised;
     if (write_mutex_ != nullptr) serialised = std::unique_lock(*write_mutex_);
-    for (const auto& [org, records] : by_org) {
+    for (const auto& [org, items] : by_org) {
+      std::vector<store::AuditRecord> records;
+      records.reserve(items.size());
+      for (const Pending* p : items) records.push_back(p->record);
       auto ok = store_.AppendAuditBatch(org, records);
-      if (!ok && log_) log_("read audit append failed: " + ok.error().message);
+      if (ok) continue;
+      std::size_t dropped = 0;
+      for (Pending* p : items) {
+        if (++p->failures < kMaxFailures) {
+          again.push_back(std::move(*p));
+        } else {
+          ++dropped;
+        }
+      }
+      if (log_) {
+        log_(dropped == 0 ? fmt::format("read audit append failed ({} records kept to try again): {}",
+                                        items.size(), ok.error().message)
+                          : fmt::format("read audit append failed {} times; {} records lost: {}", kMaxFailures,
+                                        dropped, ok.error().message));
+      }
     }
-    metrics_.RecordAuditFlush(std::chrono::duration<double>(Clock::now() - start).count(), batch.size());
+    metrics_.RecordAuditFlush(std::chrono::duration<double>(Clock::now() - start).count(), batch.size() - again.size());
+    return again;
   }
 
   store::Store store_;
@@ -275,7 +306,7 @@ class ReadAuditWriter {
   std::mutex* write_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<std::pair<OrgId, store::AuditRecord>> pending_;
+  std::vector<Pending> pending_;
   bool stopping_ = false;
   std::thread thread_;
 };

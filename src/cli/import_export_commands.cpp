@@ -79,6 +79,11 @@ int RunImport(const Context& ctx, Kind kind, const ImportArgs& args) {
   }
   fmt::print("{}: {} rows read, {} imported, {} refused\n", args.file, report->rows, report->imported,
              report->refused.size());
+  if (report->risk_alerts > 0) {
+    fmt::print("{}: {} urgent risk alert{} raised for answers above a risk item's threshold (attune monitor "
+               "alerts --open lists them)\n",
+               args.file, report->risk_alerts, report->risk_alerts == 1 ? "" : "s");
+  }
   if (report->refused.empty()) return 0;
   if (!args.partial) {
     fmt::print(stderr, "attune: nothing was imported; fix the rows above or pass --partial\n");

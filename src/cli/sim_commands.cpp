@@ -337,6 +337,7 @@ Result<void> SubmitLive(store::Store& db, const instruments::Catalogue& catalogu
   if (counts.episodes > counts.open_episodes) ATTUNE_CHECK(service.FitExpectedResponse(stored.org, actor));
   for (std::size_t round = 0;; ++round) {
     std::vector<std::pair<store::ScoredResponse, store::Actor>> batch;
+    std::vector<service::Submission> submitted;
     for (const auto& [episode, list] : by_episode) {
       if (round >= list.size()) continue;
       const sim::Response& r = *list[round];
@@ -355,10 +356,22 @@ Result<void> SubmitLive(store::Store& db, const instruments::Catalogue& catalogu
       ATTUNE_TRY(prepared, service.PrepareSubmission(stored.org, submission));
       for (auto& alert : prepared.alerts) alert.raised_at = row.answered_at;
       batch.emplace_back(std::move(prepared), actor);
+      submitted.push_back(std::move(submission));
     }
     if (batch.empty()) break;
     ATTUNE_TRY(outcomes, db.SubmitResponses(stored.org, batch));
-    for (auto& outcome : outcomes) {
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      auto& outcome = outcomes[i];
+      if (outcome && outcome->stale) {
+        // Another answer about the same client went in first (a client with two open episodes):
+        // this one again, from the history that now includes it.
+        const auto& raised_at = submitted[i].answered_at;
+        outcome = service.SubmitResponse(stored.org, submitted[i], actor,
+                                         [&](OrgId org, store::ScoredResponse scored, const store::Actor& who) {
+                                           for (auto& alert : scored.alerts) alert.raised_at = raised_at;
+                                           return db.SubmitResponse(org, scored, who);
+                                         });
+      }
       if (!outcome) return outcome.error();
       counts.alerts += static_cast<std::int64_t>(outcome->alert_ids.size());
       ++counts.live_responses;

@@ -38,6 +38,24 @@ double SidakZ(double z, int tests) {
   return 0.5 * (lo + hi);
 }
 
+std::vector<RaisedAlert> RiskAlerts(const Observation& obs) {
+  std::vector<RaisedAlert> raised;
+  for (const auto& risk : obs.risks) {
+    RaisedAlert a;
+    a.kind = "risk_item";
+    a.severity = "urgent";
+    a.session = obs.session;
+    a.detail = fmt::format("{} item {} answered {} (above {}): {}", obs.instrument, risk.item, risk.value,
+                           risk.above, risk.label);
+    json evidence{{"rule", "risk_item"}, {"instrument", obs.instrument}, {"item", risk.item},
+                  {"value", risk.value}, {"above", risk.above},          {"label", risk.label}};
+    if (obs.session >= 1) evidence["session"] = obs.session;
+    a.evidence = evidence.dump();
+    raised.push_back(std::move(a));
+  }
+  return raised;
+}
+
 Observation MakeObservation(const instruments::Instrument& instrument,
                             const instruments::ScoreResult& scored, Id response_id, int session,
                             const instruments::Answers* answers) {
@@ -189,19 +207,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
     }
     auto instrument = catalogue.Get(obs.instrument);
     if (!instrument) return instrument.error();
-    std::vector<RaisedAlert> raised;
-    for (const auto& risk : obs.risks) {
-      RaisedAlert a;
-      a.kind = "risk_item";
-      a.severity = "urgent";
-      a.session = obs.session;
-      a.detail = fmt::format("{} item {} answered {} (above {}): {}", obs.instrument, risk.item, risk.value,
-                             risk.above, risk.label);
-      a.evidence = json{{"rule", "risk_item"},     {"instrument", obs.instrument}, {"item", risk.item},
-                        {"value", risk.value},     {"above", risk.above},          {"label", risk.label},
-                        {"session", obs.session}}.dump();
-      raised.push_back(std::move(a));
-    }
+    std::vector<RaisedAlert> raised = RiskAlerts(obs);
     // Scores, then estimates of unscorable scales (used for the alliance only).
     std::vector<std::tuple<const std::string*, double, const Observation::Estimate*>> entries;
     for (const auto& [scale_id, score] : obs.scores) entries.emplace_back(&scale_id, score, nullptr);

@@ -801,15 +801,11 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
   store::SubmitOutcome outcome;
   {
     // Held from the history read to the commit, no longer: reading the alerts back needs no lock.
+    // The lock keeps this process's submissions about one subject from preparing against the same
+    // history; the store's history check catches another process's.
     std::lock_guard one_at_a_time(cache_->SubjectLock(actor.org, submission.subject_id));
-    if (commit_) {
-      ATTUNE_TRY(scored, service_.PrepareSubmission(actor.org, submission));
-      ATTUNE_TRY(committed, commit_(actor.org, std::move(scored), AuditActor(actor)));
-      outcome = std::move(committed);
-    } else {
-      ATTUNE_TRY(committed, service_.SubmitResponse(actor.org, submission, AuditActor(actor)));
-      outcome = std::move(committed);
-    }
+    ATTUNE_TRY(committed, service_.SubmitResponse(actor.org, submission, AuditActor(actor), commit_));
+    outcome = std::move(committed);
   }
   SubmitAnswer answer{outcome, {}};
   // Alerts (risk items, ruptures, not on track) are raised by module monitor inside

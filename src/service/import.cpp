@@ -331,6 +331,7 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
   const bool any_stored = stored_count > 0;
 
   ImportReport report;
+  std::int64_t risk_alerts = 0;  // raised by the rows passed to the store (stored only if all of them are)
   bool stopped_for_refusals = false;
   std::vector<std::string> fields;
   std::vector<double> values(n);
@@ -464,6 +465,29 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
     r.instrument_version = instrument.version;
     r.respondent = instrument.respondent == instruments::Respondent::THERAPIST ? RespondentKind::THERAPIST
                                                                                : RespondentKind::CLIENT;
+    // A risk answer raises its urgent alert as a submission would (docs/monitor.md), on the
+    // episode, or outside one on the client for the coordinators; the other rules need the
+    // episode's history in order and are not run on imports.
+    out.alerts.clear();
+    if (!scored.flags.empty() && (r.episode_id || !therapist_form)) {
+      const monitor::Observation observation = monitor::MakeObservation(instrument, scored, 0, 0);
+      for (const auto& raised : monitor::RiskAlerts(observation)) {
+        Alert a;
+        a.org_id = org;
+        if (r.episode_id) {
+          a.episode_id = *r.episode_id;
+        } else {
+          a.client_id = r.subject_id;
+        }
+        a.kind = raised.kind;
+        a.severity = raised.severity;
+        a.detail = fmt::format("{} (imported; answered {}{})", raised.detail, r.answered_at,
+                               r.episode_id ? "" : ", outside an episode");
+        a.evidence = raised.evidence;
+        out.alerts.push_back(std::move(a));
+      }
+      risk_alerts += static_cast<std::int64_t>(out.alerts.size());
+    }
     out.scores.resize(scored.scales.size());
     for (std::size_t s = 0; s < scored.scales.size(); ++s) {
       const auto& scale = scored.scales[s];
@@ -498,6 +522,7 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
     return imported.error();
   }
   report.imported = *imported;
+  report.risk_alerts = risk_alerts;
   return report;
 }
 

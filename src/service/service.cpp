@@ -107,9 +107,17 @@ Service::Service(store::Store& store, const instruments::Catalogue& catalogue, i
     : store_(store), catalogue_(catalogue), use_(use) {}
 
 Result<store::SubmitOutcome> Service::SubmitResponse(OrgId org, const Submission& submission,
-                                                     const store::Actor& actor) {
-  ATTUNE_TRY(scored, PrepareSubmission(org, submission));
-  return store_.SubmitResponse(org, scored, actor);
+                                                     const store::Actor& actor, const Committer& commit) {
+  for (int attempt = 0; attempt < kSubmitAttempts; ++attempt) {
+    ATTUNE_TRY(scored, PrepareSubmission(org, submission));
+    ATTUNE_TRY(outcome, commit ? commit(org, std::move(scored), actor) : store_.SubmitResponse(org, scored, actor));
+    if (!outcome.stale) return outcome;
+  }
+  return Fail(ErrorCode::CONFLICT,
+              fmt::format("subject_id {}: other responses about this subject kept arriving while this one was "
+                          "prepared ({} attempts); expected it to be sent again",
+                          submission.subject_id, kSubmitAttempts),
+              "subject_id");
 }
 
 Result<store::ScoredResponse> Service::PrepareSubmission(OrgId org, const Submission& submission) {
@@ -136,8 +144,12 @@ Result<store::ScoredResponse> Service::PrepareSubmission(OrgId org, const Submis
   response.answered_at = NormalizeTimestamp(submission.answered_at);  // UTC, so stored times sort as they happened
   response.answers = submission.answers;
   response.idempotency_key = submission.idempotency_key;
+  // Read before the history the monitor decides from, so a response stored in between makes
+  // the mark stale rather than slipping past it (Store::SubmitResponse checks it).
+  ATTUNE_TRY(history, store_.SubjectHistory(org, submission.subject_id));
   auto scored = ScoreForStorage(**instrument, std::move(response));
   if (!scored) return scored.error();
+  scored->history = history;
   ATTUNE_CHECK(CheckReferences(store_, org, scored->response));
   // Alerts (docs/monitor.md) are stored in the response's transaction, with their evidence.
   auto alerts = MonitorSubmission(org, **instrument, scored->response);

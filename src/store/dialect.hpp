@@ -64,6 +64,10 @@ class Dialect {
   virtual const char* BeginWrite() const = 0;
   //! Appended to a SELECT that reads a row the transaction then updates.
   virtual const char* ForUpdate() const = 0;
+  //! Inside a write transaction: holds every other write transaction that locks the same
+  //! (organisation, subject) until this one ends, so what it then reads about the subject
+  //! stays true until it commits. SQLite's write transaction already excludes every other.
+  virtual void LockSubject(soci::session& session, std::int64_t org, std::int64_t subject) = 0;
   //! Runs a script of several statements. Throws soci::soci_error on failure.
   virtual void ExecScript(soci::session& session, const std::string& sql) = 0;
   //! "ok" or the problems found.
@@ -90,7 +94,12 @@ std::unique_ptr<Dialect> MakePostgresDialect();
 Result<void> RestoreSqlite(const std::string& file, const std::string& backup_file);
 Result<void> RestorePostgres(const std::string& url, const std::string& backup_file);
 
-//! Runs a program (argv[0] looked up on PATH) and waits; returns its exit status, or IO.
+//! Makes `written` (a complete file) durable and renames it to `file`, replacing any file there, then
+//! makes the rename durable: a crash leaves either the old file or the new one, never a part.
+Result<void> ReplaceDurably(const std::string& written, const std::string& file);
+
+//! Runs a program (argv[0] looked up on PATH) and waits; returns its exit status, or IO. The
+//! program is killed if this process dies first.
 Result<int> RunProgram(const std::vector<std::string>& argv);
 
 }  // namespace attune::store::detail

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <unistd.h>
 #include <set>
 #include <utility>
 
@@ -561,6 +562,14 @@ struct Store::Impl {
   // Defined beside Store::SubmitResponse.
   Result<SubmitOutcome> SubmitInTx(OrgId org, const ScoredResponse& scored, const Actor& actor);
   Result<SubmitOutcome> ReplayOf(OrgId org, const Response& first, const Response& r);
+
+  // The responses about `subject` as the caller's transaction (or statement) sees them.
+  HistoryMark SubjectHistoryInTx(OrgId org, Id subject) {
+    ll o = org, s = subject, count = 0, last = 0;
+    sql << "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM responses WHERE org_id = :o AND subject_id = :s",
+        soci::use(o), soci::use(s), soci::into(count), soci::into(last);
+    return HistoryMark{static_cast<std::int64_t>(count), static_cast<Id>(last)};
+  }
 
   // Inserts one alert row under `id` with its note and evidence; the caller's transaction is
   // open and appends its audit entry (AlertCreated). An empty raised_at means now.
@@ -1134,6 +1143,15 @@ Result<SubmitOutcome> Store::Impl::SubmitInTx(OrgId org, const ScoredResponse& s
   const std::string answers = EncodeAnswers(r.answers);
   if (auto existing = ResponseByKey(org, r.idempotency_key)) return ReplayOf(org, *existing, r);
   if (auto ok = RequireOrganisation(org); !ok) return ok.error();
+  if (scored.history) {
+    // The alerts were decided from this history: store them only if it is still the history.
+    dialect->LockSubject(sql, org, static_cast<ll>(r.subject_id));
+    if (SubjectHistoryInTx(org, r.subject_id) != *scored.history) {
+      SubmitOutcome stale;
+      stale.stale = true;
+      return stale;
+    }
+  }
   Id id = NextIds(org, "responses", 1);
   ll o = org, i = id, respondent_id = r.respondent_id, subject_id = r.subject_id,
      episode = r.episode_id.value_or(0), session = r.session_id.value_or(0);
@@ -1177,13 +1195,22 @@ Result<SubmitOutcome> Store::Impl::SubmitInTx(OrgId org, const ScoredResponse& s
   return outcome;
 }
 
-// The outcome of a key seen before: the first submission's, or CONFLICT for different answers.
+// The outcome of a key seen before: the first submission's, or CONFLICT for a different response.
+// A replay answers the first submission's ids, scores and alerts, so it must be the same
+// response: the same person answering about the same subject in the same episode and session,
+// the same instrument and answers (the time may be stamped again on a retry). Otherwise another
+// client's key would be answered with that client's response. The refusal does not say whose or
+// which response holds the key.
 Result<SubmitOutcome> Store::Impl::ReplayOf(OrgId org, const Response& first, const Response& r) {
-  if (first.instrument_id != r.instrument_id || EncodeAnswers(first.answers) != EncodeAnswers(r.answers)) {
+  const bool same = first.instrument_id == r.instrument_id && first.subject_id == r.subject_id &&
+                    first.respondent_id == r.respondent_id && first.episode_id == r.episode_id &&
+                    first.session_id == r.session_id && EncodeAnswers(first.answers) == EncodeAnswers(r.answers);
+  if (!same) {
     return Fail(ErrorCode::CONFLICT,
-                fmt::format("idempotency_key '{}' was already used for a different response "
-                            "(id {}); expected a new key for new answers",
-                            r.idempotency_key, first.id),
+                fmt::format("idempotency_key '{}' was already used for a different response; expected a new key "
+                            "for a new response (a retry must repeat the same instrument, subject, episode, "
+                            "session and answers)",
+                            r.idempotency_key),
                 "idempotency_key");
   }
   // The first submission's alerts too: a client retrying after a lost answer is told of the risk
@@ -1222,6 +1249,16 @@ Result<std::vector<Result<SubmitOutcome>>> Store::SubmitResponses(
     outcomes.push_back(ok ? Result<SubmitOutcome>(SubmitOutcome{}) : Result<SubmitOutcome>(ok.error()));
   }
   auto written = impl_->Write<bool>([&]() -> Result<bool> {
+    // Every subject whose history is checked, locked first and in one order: a submission's
+    // subject lock is otherwise taken after an earlier one's id counter and audit head, and two
+    // writers could each hold what the other waits for.
+    std::vector<Id> subjects;
+    for (const auto& [scored, actor] : batch) {
+      if (scored.history) subjects.push_back(scored.response.subject_id);
+    }
+    std::sort(subjects.begin(), subjects.end());
+    subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
+    for (Id subject : subjects) impl_->dialect->LockSubject(impl_->sql, org, static_cast<ll>(subject));
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!outcomes[i]) continue;
       // Each submission in its own savepoint: one refused (conflict, missing episode) leaves the
@@ -1423,6 +1460,7 @@ Result<std::int64_t> Store::ImportResponsesInTx(OrgId org, const ResponseSource&
     Id first_id = 0;
     Id last_id = 0;
     const std::string now = NowUtc();
+    std::vector<Alert> alerts;  // the rows' risk alerts, response_id set, stored after the rows
     std::vector<ScoredResponse> chunk(kChunk);
     std::vector<std::string> answers(kChunk);
     bool more = true;
@@ -1481,13 +1519,27 @@ Result<std::int64_t> Store::ImportResponsesInTx(OrgId org, const ResponseSource&
         }
       }
       scores->Flush();
+      for (std::size_t k = 0; k < filled; ++k) {
+        for (const Alert& alert : chunk[k].alerts) {
+          alerts.push_back(alert);
+          alerts.back().response_id = base + static_cast<Id>(k);
+        }
+      }
       total += static_cast<std::int64_t>(filled);
       deferred.Written(total);
     }
     deferred.Rebuild();
-    impl_->AppendAuditInTx(org, actor, "responses.import", "response",
-                           total == 0 ? "" : fmt::format("{}-{}", first_id, last_id),
-                           fmt::format("{} responses from {}", total, source));
+    std::vector<AuditRecord> audit{AuditRecord{actor, "responses.import", "response",
+                                               total == 0 ? "" : fmt::format("{}-{}", first_id, last_id),
+                                               fmt::format("{} responses from {}", total, source)}};
+    if (!alerts.empty()) {
+      Id alert_id = impl_->NextIds(org, "alerts", static_cast<ll>(alerts.size()));
+      for (const Alert& alert : alerts) {
+        impl_->InsertAlertRowInTx(org, alert_id, alert);
+        audit.push_back(Impl::AlertCreated(actor, alert_id++, alert));
+      }
+    }
+    impl_->AppendAuditManyInTx(org, audit);
     return total;
   });
 }
@@ -1562,6 +1614,10 @@ Result<std::int64_t> Store::ForEachScore(OrgId org, const std::function<void(con
           o);
     return count;
   });
+}
+
+Result<HistoryMark> Store::SubjectHistory(OrgId org, Id subject) {
+  return impl_->Read<HistoryMark>([&]() -> Result<HistoryMark> { return impl_->SubjectHistoryInTx(org, subject); });
 }
 
 Result<std::int64_t> Store::CountResponses(OrgId org) {
@@ -1646,7 +1702,17 @@ Result<void> Store::Backup(const std::string& file) {
   if (file.empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "backup file is empty; expected a path", "file");
   }
-  return impl_->dialect->Backup(impl_->sql, impl_->target.location, file);
+  // Written beside the destination under another name, then renamed over it: a backup cut short
+  // (a crash, a full disk) leaves the previous backup whole, not replaced by a part of a new one.
+  const std::string partial = file + ".partial-" + std::to_string(getpid());
+  auto made = impl_->dialect->Backup(impl_->sql, impl_->target.location, partial);
+  if (made) made = detail::ReplaceDurably(partial, file);
+  if (!made) {
+    std::error_code ec;
+    std::filesystem::remove(partial, ec);
+    std::filesystem::remove(partial + "-journal", ec);
+  }
+  return made;
 }
 
 Result<void> Store::Restore(const Target& target, const std::string& backup_file) {

@@ -188,6 +188,10 @@ struct RaisedAlert {
   std::string evidence;  //!< JSON object
 };
 
+//! The urgent risk_item alerts of one observation (one per risk flag), as AssessEpisode raises
+//! them; the evidence names the session only when it is known (1 or more).
+std::vector<RaisedAlert> RiskAlerts(const Observation& obs);
+
 //! A rupture as the replay saw it.
 struct RuptureEvent {
   std::string key;

@@ -80,10 +80,6 @@ struct TrajectoryPoint {
 //! Called for every read of client data (batched into the audit log by the caller).
 using ReadAuditor = std::function<void(OrgId org, const store::AuditRecord& record)>;
 
-//! Commits a prepared response (the API's group commit); empty = Store::SubmitResponse.
-using Committer = std::function<Result<store::SubmitOutcome>(OrgId org, store::ScoredResponse scored,
-                                                             const store::Actor& actor)>;
-
 //! What the Clinics of one server share (thread-safe): live sessions by token hash, so that a
 //! request does not read the database to authenticate; each organisation's therapists prepared
 //! for ranking; client ids known to exist. docs/api.md ("Performance") says what is cached for how

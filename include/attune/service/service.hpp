@@ -47,6 +47,7 @@ struct RefusedRow {
 struct ImportReport {
   std::int64_t rows = 0;      //!< data rows read
   std::int64_t imported = 0;  //!< rows written (0 when refused rows stopped an all-or-nothing import)
+  std::int64_t risk_alerts = 0;  //!< urgent risk_item alerts stored with the written rows
   std::vector<RefusedRow> refused;
 };
 
@@ -82,6 +83,10 @@ struct MonitoringSettingsView {
   std::string Json() const;
 };
 
+//! Commits a prepared response (the API's group commit); empty = Store::SubmitResponse.
+using Committer = std::function<Result<store::SubmitOutcome>(OrgId org, store::ScoredResponse scored,
+                                                             const store::Actor& actor)>;
+
 //! The use cases, for one deployment (store + instrument catalogue + declared use).
 class Service {
  public:
@@ -90,9 +95,14 @@ class Service {
   //! Validates the answers against the instrument (licence for the declared use, item count,
   //! permitted values), scores them, and stores response + scores + audit entry in one
   //! transaction. Idempotent: a key seen before returns the first outcome, writing nothing;
-  //! CONFLICT when the key was used for different answers.
+  //! CONFLICT when the key was used for different answers. The alerts are decided from the
+  //! subject's history; when another writer (another server process) stored a response about
+  //! the subject in the meantime, it is prepared again from the new history, up to
+  //! kSubmitAttempts times (then CONFLICT). `commit` stores one prepared response (empty:
+  //! Store::SubmitResponse).
   Result<store::SubmitOutcome> SubmitResponse(OrgId org, const Submission& submission,
-                                              const store::Actor& actor = {});
+                                              const store::Actor& actor = {}, const Committer& commit = {});
+  static constexpr int kSubmitAttempts = 8;
   //! The first half of SubmitResponse without the write: validates, scores and runs the monitor,
   //! giving what the store keeps (for a caller that commits in groups: Store::SubmitResponses).
   Result<store::ScoredResponse> PrepareSubmission(OrgId org, const Submission& submission);

@@ -55,6 +55,14 @@ struct Actor {
   std::string name = "system";
 };
 
+//! The stored responses about one subject as of one moment: how many and the newest id. Two
+//! marks differ when a response about the subject was stored or removed in between.
+struct HistoryMark {
+  std::int64_t responses = 0;
+  Id last_id = 0;
+  friend bool operator==(const HistoryMark&, const HistoryMark&) = default;
+};
+
 //! A response with the scores computed for it, ready to store together.
 struct ScoredResponse {
   Response response;
@@ -62,6 +70,11 @@ struct ScoredResponse {
   //! Alerts this response raises (module monitor): stored in the same transaction with
   //! response_id set to the new response; raised_at empty = now.
   std::vector<Alert> alerts;
+  //! The subject's history the alerts were decided from (read before it): when set, the
+  //! response is stored only if the subject's history is still this, checked under a lock on
+  //! the subject inside the write transaction, so a submission prepared by another process
+  //! in the meantime is not overlooked; otherwise nothing is written (SubmitOutcome::stale).
+  std::optional<HistoryMark> history;
 };
 
 //! What storing a response did.
@@ -70,6 +83,9 @@ struct SubmitOutcome {
   bool replayed = false;        //!< true: the key was seen before; nothing was written
   std::vector<Score> scores;    //!< the stored scores (the first submission's on replay)
   std::vector<Id> alert_ids;    //!< ids of the alerts stored with it (the first submission's on replay)
+  //! true: the subject's history changed after ScoredResponse::history was read; nothing was
+  //! written, and the response is to be prepared again from the new history.
+  bool stale = false;
 };
 
 //! Result of checking an organisation's audit chain.
@@ -223,9 +239,13 @@ class Store {
   //! A fitted model's body, or nullopt when none is stored.
   Result<std::optional<std::string>> GetFittedModel(OrgId org, const std::string& name);
 
+  //! The stored responses about `subject` now (ScoredResponse::history).
+  Result<HistoryMark> SubjectHistory(OrgId org, Id subject);
   //! Stores a response and its scores in one transaction, idempotent by
   //! response.idempotency_key: a key seen before returns the first outcome and writes nothing;
-  //! CONFLICT when that key was used for a different instrument or different answers.
+  //! CONFLICT when that key was used for a different instrument or different answers. With
+  //! scored.history set and the subject's history changed since, writes nothing and answers
+  //! stale (a replayed key is answered first).
   Result<SubmitOutcome> SubmitResponse(OrgId org, const ScoredResponse& scored,
                                        const Actor& actor = {});
   //! Group commit: stores each submission as SubmitResponse would, all in one transaction (one

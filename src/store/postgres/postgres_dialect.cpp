@@ -129,7 +129,18 @@ class PostgresDialect final : public Dialect {
   }
 
   const char* BeginWrite() const override { return "BEGIN"; }
-  const char* ForUpdate() const override { return " FOR UPDATE"; }
+  // NO KEY UPDATE, not UPDATE: an INSERT into a table whose foreign key names the locked row takes
+  // KEY SHARE on it, which FOR UPDATE blocks. A settings change (organisation row, then audit
+  // head) and any other write (audit head, then an audit_log row naming the organisation)
+  // deadlocked on that; PostgreSQL aborted one with 503.
+  const char* ForUpdate() const override { return " FOR NO KEY UPDATE"; }
+  // A transaction-scoped advisory lock on one 64-bit key; two subjects sharing a key only wait
+  // for each other.
+  void LockSubject(soci::session& session, std::int64_t org, std::int64_t subject) override {
+    const long long key = static_cast<long long>((static_cast<std::uint64_t>(org) << 40) ^
+                                                 static_cast<std::uint64_t>(subject));
+    session << "SELECT pg_advisory_xact_lock(CAST(:k AS BIGINT))", soci::use(key);
+  }
 
   void ExecScript(soci::session& session, const std::string& sql) override {
     PGresult* result = PQexec(Handle(session), sql.c_str());

@@ -127,6 +127,7 @@ class SqliteDialect final : public Dialect {
 
   const char* BeginWrite() const override { return "BEGIN IMMEDIATE"; }
   const char* ForUpdate() const override { return ""; }
+  void LockSubject(soci::session&, std::int64_t, std::int64_t) override {}  // BEGIN IMMEDIATE holds the file
 
   void ExecScript(soci::session& session, const std::string& sql) override {
     char* message = nullptr;

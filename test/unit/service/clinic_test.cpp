@@ -68,9 +68,10 @@ class ClinicTest : public StoreFixture {
   }
 
   // Runs `work(clinic, k)` on `threads` threads at once, each with its own connection and Clinic
-  // sharing the cache, as the server's request threads do; each thread's error ("" when none).
+  // sharing the cache, as the server's request threads do (`separate`: each with a cache of its
+  // own, as servers in separate processes on one database); each thread's error ("" when none).
   template <typename Work>
-  std::vector<std::string> AtOnce(int threads, Work work) {
+  std::vector<std::string> AtOnce(int threads, Work work, bool separate = false) {
     std::vector<std::string> errors(static_cast<std::size_t>(threads));
     std::vector<std::thread> running;
     for (int k = 0; k < threads; ++k) {
@@ -81,7 +82,8 @@ class ClinicTest : public StoreFixture {
           error = store.error().message;
           return;
         }
-        Clinic clinic(*store, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{}, cache_);
+        Clinic clinic(*store, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{},
+                      separate ? MakeClinicCache() : cache_);
         error = work(clinic, k);
       });
     }
@@ -499,6 +501,29 @@ class ResponseOwnershipTest : public ClinicTest {
     return s;
   }
 
+  // `threads` PHQ-9s at once, each reliably worse than the intake, about one client.
+  void ExpectOneDeterioration(int threads, bool separate) {
+    Submission intake = Form("phq9", clients_[0], episodes_[0], sessions_[0], "intake");
+    intake.answers.assign(intake.answers.size(), 0.0);
+    ASSERT_TRUE(a_->SubmitResponse(client_actor_, intake));
+    const auto errors = AtOnce(
+        threads,
+        [&](Clinic& clinic, int k) -> std::string {
+          Submission worse = Form("phq9", clients_[0], episodes_[0], sessions_[0], "worse-" + std::to_string(k));
+          worse.answers.back() = 0;  // no risk item: only the state changes raise alerts
+          auto done = clinic.SubmitResponse(client_actor_, worse);
+          return done ? "" : done.error().message;
+        },
+        separate);
+    for (std::size_t k = 0; k < errors.size(); ++k) EXPECT_EQ(errors[k], "") << "thread " << k;
+    EXPECT_EQ(*store_->CountResponses(org_), threads + 1);
+    auto alerts = store_->ListAlerts(org_);
+    ASSERT_TRUE(alerts) << alerts.error().message;
+    int deteriorations = 0;
+    for (const auto& a : *alerts) deteriorations += a.kind == "reliable_deterioration" ? 1 : 0;
+    EXPECT_EQ(deteriorations, 1);
+  }
+
   Id therapist_ = 0;
   std::vector<Id> clients_, episodes_, sessions_;
   Actor therapist_actor_, client_actor_;
@@ -608,22 +633,34 @@ TEST_F(ResponseOwnershipTest, TrainingIsLoggedOnceDone) {
 // Submissions about one client at once (a client retrying, a coordinator entering forms while the
 // client answers): the monitor decides from the history whether a state begins, so each must see
 // the ones before it. Twenty at once raised "reliable deterioration" several times before.
+// `separate`: from servers in separate processes on one database (no lock in common), where the
+// store stores a response only while the client's history is the one its alerts were decided from.
 TEST_F(ResponseOwnershipTest, ConcurrentSubmissionsAboutOneClientRaiseAStateChangeOnce) {
-  Submission intake = Form("phq9", clients_[0], episodes_[0], sessions_[0], "intake");
-  intake.answers.assign(intake.answers.size(), 0.0);
-  ASSERT_TRUE(a_->SubmitResponse(client_actor_, intake));
-  const auto errors = AtOnce(20, [&](Clinic& clinic, int k) -> std::string {
-    Submission worse = Form("phq9", clients_[0], episodes_[0], sessions_[0], "worse-" + std::to_string(k));
-    worse.answers.back() = 0;  // no risk item: only the state changes raise alerts
-    auto done = clinic.SubmitResponse(client_actor_, worse);
-    return done ? "" : done.error().message;
-  });
-  for (std::size_t k = 0; k < errors.size(); ++k) EXPECT_EQ(errors[k], "") << "thread " << k;
-  auto alerts = store_->ListAlerts(org_);
-  ASSERT_TRUE(alerts) << alerts.error().message;
-  int deteriorations = 0;
-  for (const auto& a : *alerts) deteriorations += a.kind == "reliable_deterioration" ? 1 : 0;
-  EXPECT_EQ(deteriorations, 1);
+  ExpectOneDeterioration(20, false);
+}
+
+TEST_F(ResponseOwnershipTest, ConcurrentSubmissionsFromSeparateProcessesRaiseAStateChangeOnce) {
+  ExpectOneDeterioration(12, true);
+}
+
+// A key is the organisation's: one client's key sent by another is refused, never answered with
+// the first client's response (ids, scores, its risk alert).
+TEST_F(ResponseOwnershipTest, AnotherClientsKeyIsRefusedNotReplayed) {
+  Submission first = Form("phq9", clients_[0], episodes_[0], sessions_[0], "shared-key");
+  ASSERT_TRUE(a_->SubmitResponse(client_actor_, first));
+  const Actor other{org_, 4, Role::CLIENT, std::nullopt, clients_[1], "c2", "test"};
+  Submission copy = Form("phq9", clients_[1], std::nullopt, std::nullopt, "shared-key");
+  auto refused = a_->SubmitResponse(other, copy);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::CONFLICT);
+  EXPECT_EQ(refused.error().field, "idempotency_key");
+  EXPECT_EQ(refused.error().message.find("(id "), std::string::npos) << refused.error().message;
+  EXPECT_EQ(*store_->CountResponses(org_), 1);
+  // The same client retrying with the answer time stamped again is a replay.
+  first.answered_at = "2026-01-05T11:00:05Z";
+  auto again = a_->SubmitResponse(client_actor_, first);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->outcome.replayed);
 }
 
 // A coordinator transcribing a form: the respondent is the person whose form it is, never id 0.

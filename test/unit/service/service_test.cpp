@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -119,6 +120,43 @@ TEST_F(ServiceTest, ImportReadsNumbersWithSpacesAroundThem) {
   ASSERT_EQ(report->refused.size(), 1u);
   EXPECT_EQ(report->refused[0].line, 3u);
   EXPECT_EQ(report->refused[0].reason, "phq9_2 '1 x' is not a number");
+}
+
+// An imported risk answer raises its urgent alert, stored with the rows (an import raised none
+// before 2026-11-27); a refused import stores none.
+TEST_F(ServiceTest, ImportedRiskAnswersRaiseTheirAlertsWithTheRows) {
+  const std::string rows = std::string(kHeader) + "a,1,2026-11-01,0,1,2,3,0,1,2,3,0,1\n" +
+                           "b,2,2026-11-02,0,1,2,3,0,1,2,3,2,1\n";
+  ImportOptions options;
+  options.instrument_id = "phq9";
+  std::istringstream refused_file(rows + "c,x,2026-11-01,0,1,2,3,0,1,2,3,0,1\n");
+  auto refused = service_->ImportResponses(org_, refused_file, options);
+  ASSERT_TRUE(refused) << refused.error().message;
+  EXPECT_EQ(refused->imported, 0);
+  EXPECT_EQ(refused->risk_alerts, 0);
+  EXPECT_TRUE(store_->ListAlerts(org_)->empty());
+
+  std::istringstream in(rows);
+  auto report = service_->ImportResponses(org_, in, options);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->imported, 2);
+  EXPECT_EQ(report->risk_alerts, 1);
+  auto alerts = store_->ListAlerts(org_);
+  ASSERT_TRUE(alerts) << alerts.error().message;
+  ASSERT_EQ(alerts->size(), 1u);
+  const Alert& alert = alerts->front();
+  EXPECT_EQ(alert.kind, "risk_item");
+  EXPECT_EQ(alert.severity, "urgent");
+  EXPECT_EQ(alert.client_id, std::optional<Id>(2));
+  EXPECT_EQ(alert.episode_id, 0);
+  EXPECT_TRUE(alert.response_id.has_value());
+  EXPECT_EQ(store_->GetResponse(org_, *alert.response_id)->idempotency_key, "b");
+  EXPECT_NE(alert.detail.find("item phq9_9 answered 2"), std::string::npos) << alert.detail;
+  EXPECT_NE(alert.detail.find("(imported; answered 2026-11-02, outside an episode)"), std::string::npos)
+      << alert.detail;
+  auto log = store_->AuditLog(org_);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(std::count_if(log->begin(), log->end(), [](const AuditEntry& e) { return e.action == "alert.create"; }), 1);
 }
 
 TEST_F(ServiceTest, ImportRefusesTheWholeFileForOneBadRowByDefault) {

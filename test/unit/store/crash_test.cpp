@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <algorithm>
 #include <random>
 #include <set>
 #include <string>
@@ -122,6 +123,83 @@ TEST(CrashTest, KilledWriterLosesNoAcknowledgedResponse) {
   EXPECT_EQ(killed_mid_run, kKills);
   EXPECT_GE(total_acks, static_cast<std::size_t>(kKills));
   std::printf("crash test: %d kills, %zu acknowledged responses all present\n", kKills, total_acks);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+// `attune db backup` killed part way: the backup file it was replacing stays whole (it was
+// deleted first, and the new one written in its place, before 2026-11-27).
+TEST(CrashTest, BackupCutShortKeepsThePreviousBackup) {
+  auto dir = std::filesystem::temp_directory_path() / ("attune-crash-backup-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "live.sqlite").string();
+  const std::string file = (dir / "nightly.backup").string();
+  constexpr int kRows = 40000;
+  OrgId org = 0;
+  {
+    auto store = Store::Open(Target::Sqlite(db));
+    ASSERT_TRUE(store) << store.error().message;
+    org = *store->CreateOrganisation("Backup clinic");
+    int next = 0;
+    auto rows = [&](ScoredResponse& out) -> Result<bool> {
+      if (next == kRows) return false;
+      out = ScoredResponse{};
+      out.response.instrument_id = "phq9";
+      out.response.instrument_version = "1";
+      out.response.respondent_id = next;
+      out.response.subject_id = next;
+      out.response.answered_at = "2026-11-26T10:00:00Z";
+      out.response.answers.assign(9, 1.0);
+      out.response.idempotency_key = "row-" + std::to_string(next++);
+      return true;
+    };
+    ASSERT_TRUE(store->ImportResponses(org, rows, "test"));
+  }
+  auto started = std::chrono::steady_clock::now();
+  {
+    auto store = Store::Open(Target::Sqlite(db));
+    ASSERT_TRUE(store->Backup(file));
+  }
+  const auto backup_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  std::mt19937 rng(20261127);
+  std::uniform_int_distribution<long> delay_us(0, std::max<long>(1000, backup_us.count()));
+  int cut_short = 0;
+  for (int round = 0; round < 8; ++round) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      close(fds[0]);
+      close(fds[1]);
+      execl(ATTUNE_CRASH_WRITER, ATTUNE_CRASH_WRITER, "--backup", db.c_str(), file.c_str(), nullptr);
+      _exit(127);
+    }
+    close(fds[1]);
+    std::string text;
+    char c = 0;
+    while (text.find("go\n") == std::string::npos && read(fds[0], &c, 1) == 1) text.push_back(c);
+    std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
+    kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ReadRest(fds[0], text);
+    if (text.find("done") == std::string::npos) ++cut_short;
+    // Whatever the moment, FILE is a whole backup (checked on a copy: opening it would change it).
+    const std::string copy = (dir / "check.sqlite").string();
+    std::filesystem::remove(copy);
+    ASSERT_TRUE(std::filesystem::copy_file(file, copy)) << "round " << round << ": no backup file";
+    auto opened = Store::Open(Target::Sqlite(copy), OpenOptions{false, false});
+    ASSERT_TRUE(opened) << "round " << round << ": " << opened.error().message;
+    auto check = opened->IntegrityCheck();
+    ASSERT_TRUE(check);
+    EXPECT_EQ(*check, "ok") << "round " << round;
+    EXPECT_EQ(*opened->CountResponses(org), kRows) << "round " << round;
+  }
+  std::printf("backup crash test: %d of 8 kills cut a backup short (one backup took %ld us)\n", cut_short,
+              static_cast<long>(backup_us.count()));
+  EXPECT_GE(cut_short, 1);  // else the test showed nothing
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }

@@ -1,6 +1,7 @@
 // Helper for crash_test: submits responses to a SQLite database as fast as it can and prints
 // "ack <key>" after each commit has returned. The test kills it with SIGKILL at random moments.
 // Usage: store_crash_writer DB KEY_PREFIX
+//        store_crash_writer --backup DB FILE   (prints "go", backs DB up to FILE, prints "done")
 
 #include <cstdio>
 #include <string>
@@ -13,6 +14,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   using namespace attune;
+  if (std::string(argv[1]) == "--backup") {
+    auto store = store::Store::Open(store::Target::Sqlite(argv[2]));
+    if (!store) return 1;
+    std::printf("go\n");
+    std::fflush(stdout);
+    auto made = store->Backup(argv[3]);
+    if (!made) {
+      std::fprintf(stderr, "backup: %s\n", made.error().message.c_str());
+      return 1;
+    }
+    std::printf("done\n");
+    return 0;
+  }
   auto store = store::Store::Open(store::Target::Sqlite(argv[1]));
   if (!store) {
     std::fprintf(stderr, "open: %s\n", store.error().message.c_str());

@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <fmt/core.h>
 
 #include "attune/store/store.hpp"
 #include "unit/store/harness.hpp"
@@ -387,6 +391,154 @@ TEST_F(RepositoryTest, ResubmittingAKeyReturnsTheFirstResultAndWritesNothing) {
   auto other_org = store_->SubmitResponse(org_b_, Scored("k1", {1, 1, 1, 1, 1, 1, 1, 1, 1}, 9));
   ASSERT_TRUE(other_org);
   EXPECT_FALSE(other_org->replayed);
+}
+
+// A response prepared from one history of its subject is stored only while that is still the
+// subject's history (the alerts were decided from it); otherwise nothing is written.
+TEST_F(RepositoryTest, AResponsePreparedFromAnOutdatedHistoryIsNotWritten) {
+  auto before = store_->SubjectHistory(org_a_, 7);
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_EQ(*before, (HistoryMark{0, 0}));
+  ScoredResponse first = Scored("k1", {1, 1, 1, 1, 1, 1, 1, 1, 1}, 9);
+  first.history = *before;
+  auto stored = store_->SubmitResponse(org_a_, first);
+  ASSERT_TRUE(stored) << stored.error().message;
+  EXPECT_FALSE(stored->stale);
+  EXPECT_EQ(*store_->SubjectHistory(org_a_, 7), (HistoryMark{1, stored->response_id}));
+
+  const std::int64_t audit_before = AuditCount(org_a_);
+  ScoredResponse late = Scored("k2", {2, 2, 2, 2, 2, 2, 2, 2, 2}, 18);
+  late.history = *before;  // prepared before k1 was stored
+  auto refused = store_->SubmitResponse(org_a_, late);
+  ASSERT_TRUE(refused) << refused.error().message;
+  EXPECT_TRUE(refused->stale);
+  EXPECT_EQ(refused->response_id, 0);
+  EXPECT_EQ(*store_->CountResponses(org_a_), 1);
+  EXPECT_EQ(AuditCount(org_a_), audit_before);
+  // In a group commit too, and the others in the group are stored.
+  ScoredResponse other = Scored("k3", {0, 0, 0, 0, 0, 0, 0, 0, 0}, 0);
+  other.response.subject_id = 8;
+  other.history = *store_->SubjectHistory(org_a_, 8);
+  auto group = store_->SubmitResponses(org_a_, {{late, Actor{}}, {other, Actor{}}});
+  ASSERT_TRUE(group) << group.error().message;
+  ASSERT_EQ(group->size(), 2u);
+  ASSERT_TRUE((*group)[0] && (*group)[1]);
+  EXPECT_TRUE((*group)[0]->stale);
+  EXPECT_FALSE((*group)[1]->stale);
+  EXPECT_EQ(*store_->CountResponses(org_a_), 2);
+  // A key seen before is still answered as a replay, whatever the history.
+  auto replay = store_->SubmitResponse(org_a_, first);
+  ASSERT_TRUE(replay) << replay.error().message;
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_FALSE(replay->stale);
+  // Prepared again from the history as it now is, it is stored.
+  late.history = *store_->SubjectHistory(org_a_, 7);
+  auto again = store_->SubmitResponse(org_a_, late);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_FALSE(again->stale);
+  EXPECT_EQ(*store_->CountResponses(org_a_), 3);
+}
+
+// Writers on separate connections (separate processes) submitting about one subject: each
+// response is stored against a history no other stored response was stored against.
+TEST_F(RepositoryTest, WritersOnSeparateConnectionsEachStoreAgainstADifferentHistory) {
+  constexpr int kWriters = 6;
+  constexpr int kEach = 5;
+  std::vector<std::vector<std::int64_t>> used(kWriters);
+  std::vector<std::string> errors(kWriters);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      auto store = Store::Open(target_);
+      if (!store) {
+        errors[w] = store.error().message;
+        return;
+      }
+      for (int n = 0; n < kEach;) {
+        auto mark = store->SubjectHistory(org_a_, 7);
+        if (!mark) {
+          errors[w] = mark.error().message;
+          return;
+        }
+        ScoredResponse r = Scored(fmt::format("w{}-{}", w, n), {1, 1, 1, 1, 1, 1, 1, 1, 1}, 9);
+        r.history = *mark;
+        auto done = store->SubmitResponse(org_a_, r);
+        if (!done) {
+          errors[w] = done.error().message;
+          return;
+        }
+        if (done->stale) continue;
+        used[w].push_back(mark->responses);
+        ++n;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  std::vector<std::int64_t> all;
+  for (int w = 0; w < kWriters; ++w) {
+    EXPECT_EQ(errors[w], "") << "writer " << w;
+    all.insert(all.end(), used[w].begin(), used[w].end());
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<std::int64_t> expected(kWriters * kEach);
+  for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<std::int64_t>(i);
+  EXPECT_EQ(all, expected);  // each history 0, 1, 2, ... used exactly once
+  EXPECT_EQ(*store_->CountResponses(org_a_), kWriters * kEach);
+}
+
+// PostgreSQL: a settings change locked the organisation's row FOR UPDATE and then the audit head,
+// while every other write holds the audit head and then (its audit row's foreign key) needs a
+// share lock on the organisation's row; PostgreSQL broke the deadlock by failing one (503).
+TEST_F(RepositoryTest, SettingsChangesBesideOtherWritesDoNotDeadlock) {
+  constexpr int kEach = 25;
+  std::vector<std::string> errors(4);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      auto store = Store::Open(target_);
+      if (!store) {
+        errors[w] = store.error().message;
+        return;
+      }
+      for (int n = 0; n < kEach && errors[w].empty(); ++n) {
+        if (w % 2 == 0) {
+          auto changed = store->ChangeMonitorSettings(
+              org_a_, [&](const std::string&) -> Result<std::string> { return fmt::format("{{\"rupture_z\": {}}}", 1 + n); },
+              Actor{"lead"});
+          if (!changed) errors[w] = changed.error().message;
+        } else {
+          auto read = store->AppendAuditBatch(org_a_, {AuditRecord{Actor{"reader"}, "client.read", "client", "1", ""}});
+          if (!read) errors[w] = read.error().message;
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  for (int w = 0; w < 4; ++w) EXPECT_EQ(errors[w], "") << "writer " << w;
+  EXPECT_TRUE(store_->VerifyAudit(org_a_)->ok);
+}
+
+// A key is unique in the organisation; sent again for another subject (or respondent, episode,
+// session) it is refused, never answered with the first response.
+TEST_F(RepositoryTest, AKeyUsedForAnotherSubjectIsRefusedAndNotReplayed) {
+  ASSERT_TRUE(store_->SubmitResponse(org_a_, Scored("k1", {1, 1, 1, 1, 1, 1, 1, 1, 1}, 9)));
+  ScoredResponse other = Scored("k1", {1, 1, 1, 1, 1, 1, 1, 1, 1}, 9);
+  other.response.subject_id = 8;
+  other.response.respondent_id = 8;
+  auto refused = store_->SubmitResponse(org_a_, other);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::CONFLICT);
+  EXPECT_EQ(refused.error().field, "idempotency_key");
+  EXPECT_EQ(refused.error().message.find("(id "), std::string::npos) << refused.error().message;
+  ScoredResponse in_episode = Scored("k1", {1, 1, 1, 1, 1, 1, 1, 1, 1}, 9);
+  in_episode.response.episode_id = 3;
+  EXPECT_FALSE(store_->SubmitResponse(org_a_, in_episode));
+  ScoredResponse restamped = Scored("k1", {1, 1, 1, 1, 1, 1, 1, 1, 1}, 9);
+  restamped.response.answered_at = "2026-11-26T10:00:07Z";
+  auto replay = store_->SubmitResponse(org_a_, restamped);
+  ASSERT_TRUE(replay) << replay.error().message;
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(*store_->CountResponses(org_a_), 1);
 }
 
 TEST_F(RepositoryTest, SubmissionIsRefusedWithoutKeyOrForUnknownOrganisation) {
