@@ -939,33 +939,6 @@ std::string LanguageName(const std::string& code) {
   return code;
 }
 
-// A model term's reason as a coordinator reads it: the model words fit terms to the client
-// ("fits your preference for ..."); staff read them about the client.
-std::string StaffReason(const model::Term& term) {
-  std::string reason = term.reason;
-  if (term.key.rfind("fit.", 0) == 0) {
-    const std::string yours = "your preference";
-    if (auto at = reason.find(yours); at != std::string::npos) reason.replace(at, yours.size(), "the client's preference");
-  }
-  return reason;
-}
-
-// A model term's reason as a client may read it about therapist `t`: a style fit does not name the
-// style of a therapist who hides it, and the therapist's record does not give their number of past
-// clients (caseload is not among the fields a therapist can show).
-std::string ClientReason(const model::Term& term, const Therapist& t) {
-  if (term.key.rfind("fit.", 0) == 0 && !t.ShowsClients("style")) {
-    return term.value >= 0 ? "fits your preferences for how therapy feels (this therapist's style is not shown)"
-                           : "differs from your preferences for how therapy feels (this therapist's style is not shown)";
-  }
-  if (term.key == "own.record") return "how this therapist's past clients here did, compared with the model";
-  if (term.key == "own.shrinkage") return "estimate shrunk towards the average";
-  if (term.key.rfind("domain.", 0) == 0) {
-    return fmt::format("record with past clients whose main concern was {} (shrunk)", term.key.substr(7));
-  }
-  return term.reason;
-}
-
 }  // namespace
 
 Result<void> Clinic::WarmMatching(OrgId org) {
@@ -1000,14 +973,15 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
     std::vector<const model::Term*> terms;
     for (const auto& term : r.prediction.terms) {
       // The clinic's baseline is the same for everyone and a zero term moves nothing.
-      if (!term.reason.empty() && term.key != "baseline" && term.value != 0) terms.push_back(&term);
+      if (term.kind != model::TermKind::BASELINE && term.value != 0) terms.push_back(&term);
     }
     std::stable_sort(terms.begin(), terms.end(), [](const model::Term* a, const model::Term* b) {
       return std::abs(a->value) > std::abs(b->value);
     });
     if (terms.size() > kReasonTerms) terms.resize(kReasonTerms);
+    const Reader reader = actor.role == Role::CLIENT ? Reader::CLIENT : Reader::STAFF;
     for (const model::Term* term : terms) {
-      std::string reason = actor.role == Role::CLIENT ? ClientReason(*term, t) : StaffReason(*term);
+      std::string reason = TermReason(*term, reader, t.ShowsClients("style"));
       if (std::find(rec.reasons.begin(), rec.reasons.end(), reason) == rec.reasons.end()) {
         rec.reasons.push_back(std::move(reason));
       }
