@@ -52,8 +52,8 @@ Error Denied(const Actor& actor, const char* what) {
                fmt::format("{} may not {}", store::RoleName(actor.role), what), ""};
 }
 
-// What a client may see of a therapist: the fields the therapist made client-visible, plus id
-// and display name.
+// What a client may see of a therapist: id, display name, whether accepting, and the profile
+// fields the therapist made client-visible (Therapist::ForEachShowable); the rest is cleared.
 Therapist ClientView(const Therapist& t) {
   Therapist v;
   v.org_id = t.org_id;
@@ -61,11 +61,9 @@ Therapist ClientView(const Therapist& t) {
   v.display_name = t.display_name;
   v.accepting = t.accepting;
   v.client_visible = t.client_visible;
-  if (t.ShowsClients("approaches")) v.approaches = t.approaches;
-  if (t.ShowsClients("style")) v.style = t.style;
-  if (t.ShowsClients("languages")) v.languages = t.languages;
-  if (t.ShowsClients("modality")) v.modality = t.modality;
-  if (t.ShowsClients("location")) v.location = t.location;
+  Therapist::ForEachShowable([&](std::string_view field, auto member) {
+    if (t.ShowsClients(field)) v.*member = t.*member;
+  });
   return v;
 }
 

@@ -309,7 +309,7 @@ match::TherapistProfile ProfileOf(const Therapist& th, const std::map<std::strin
   match::TherapistProfile p;
   model::TherapistData& td = p.model;
   td.id = th.id;
-  td.mindfulness_visible = th.ShowsClients("mindfulness");
+  td.mindfulness_visible = th.ShowsClients(Therapist::kMindfulness);
   if (facet_scores != nullptr) {
     std::array<double, 5> f{};
     bool all = true;
