@@ -398,6 +398,8 @@ json TherapistJson(const Therapist& t, bool client_view) {
   return j;
 }
 
+json LanguageJson(const Language& l) { return {{"code", std::string(l.code)}, {"name", std::string(l.name)}}; }
+
 json ClientJson(const Client& c) {
   return {{"id", c.id},
           {"external_id", c.external_id},

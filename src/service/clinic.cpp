@@ -18,6 +18,7 @@
 #include <unordered_set>
 
 #include "attune/core/dates.hpp"
+#include "attune/core/languages.hpp"
 #include "attune/match/match.hpp"
 #include "attune/service/matching.hpp"
 
@@ -919,25 +920,6 @@ static Result<std::shared_ptr<const Matcher>> MatcherOf(store::Store& store, Cli
 
 // The model terms given as reasons per recommended therapist: the largest by size.
 constexpr std::size_t kReasonTerms = 4;
-
-namespace {
-
-// An ISO 639-1 code as a person reads it ("en" -> "English"); a code not listed as it is.
-std::string LanguageName(const std::string& code) {
-  static constexpr std::pair<const char*, const char*> kNames[] = {
-      {"ar", "Arabic"},  {"bn", "Bengali"},    {"cy", "Welsh"},   {"de", "German"},  {"el", "Greek"},
-      {"en", "English"}, {"es", "Spanish"},    {"fa", "Persian"}, {"fr", "French"},  {"gu", "Gujarati"},
-      {"hi", "Hindi"},   {"it", "Italian"},    {"ja", "Japanese"}, {"ko", "Korean"}, {"nl", "Dutch"},
-      {"pa", "Punjabi"}, {"pl", "Polish"},     {"pt", "Portuguese"}, {"ro", "Romanian"}, {"ru", "Russian"},
-      {"so", "Somali"},  {"sv", "Swedish"},    {"ta", "Tamil"},   {"tr", "Turkish"}, {"uk", "Ukrainian"},
-      {"ur", "Urdu"},    {"vi", "Vietnamese"}, {"zh", "Chinese"}};
-  for (const auto& [c, name] : kNames) {
-    if (code == c) return name;
-  }
-  return code;
-}
-
-}  // namespace
 
 Result<void> Clinic::WarmMatching(OrgId org) {
   auto matcher = MatcherOf(store_, *cache_, org, store::Actor{"scheduler"});
