@@ -689,6 +689,11 @@ Result<Reply> ListInstruments(Call& call, Context&) {
   return ListOf("instruments", all, [&](const auto* i) { return instruments::SummaryJson(*i, call.clinic.use()); });
 }
 
+// The languages Attune names (attune/core/languages.hpp): the web app's choices and names.
+Result<Reply> ListLanguages(Call&, Context&) {
+  return ListOf("languages", Languages(), [](const Language& l) { return wire::LanguageJson(l); });
+}
+
 Result<Reply> GetInstrument(Call& call, Context&) {
   ATTUNE_TRY(instrument, call.clinic.GetInstrument(call.actor, call.req.matches[1].str()));
   return Ok200(instruments::ToJson(*instrument, call.clinic.use()));
@@ -979,6 +984,7 @@ const RouteDef kRoutes[] = {
     {"POST", "/api/v1/users", true, CreateUser},
     {"GET", "/api/v1/instruments", true, ListInstruments},
     {"GET", "/api/v1/instruments/{instrument_id}", true, GetInstrument},
+    {"GET", "/api/v1/languages", true, ListLanguages},
     {"GET", "/api/v1/therapists", true, ListTherapists},
     {"POST", "/api/v1/therapists", true, CreateTherapist},
     {"GET", "/api/v1/therapists/{id}", true, GetTherapist},

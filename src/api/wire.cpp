@@ -392,15 +392,13 @@ json TherapistJson(const Therapist& t, bool client_view) {
             {"display_name", t.display_name},
             {"accepting", t.accepting},
             {"client_visible", t.client_visible}};
-  for (const std::string& field : t.client_visible) {
-    if (field == "approaches") j["approaches"] = t.approaches;
-    if (field == "style") j["style"] = t.style;
-    if (field == "languages") j["languages"] = t.languages;
-    if (field == "modality") j["modality"] = t.modality;
-    if (field == "location") j["location"] = t.location;
-  }
+  Therapist::ForEachShowable([&](std::string_view field, auto member) {
+    if (t.ShowsClients(field)) j[std::string(field)] = t.*member;
+  });
   return j;
 }
+
+json LanguageJson(const Language& l) { return {{"code", std::string(l.code)}, {"name", std::string(l.name)}}; }
 
 json ClientJson(const Client& c) {
   return {{"id", c.id},

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 
+#include "attune/core/languages.hpp"
 #include "attune/core/result.hpp"
 #include "attune/core/types.hpp"
 #include "attune/instruments/instrument.hpp"
@@ -62,6 +63,8 @@ json UserJson(const store::UserLogin& user);
 // whether accepting, and only the fields the therapist shows to clients; hidden ones are absent.
 json TherapistJson(const Therapist& t, bool client_view = false);
 json ClientJson(const Client& c);
+// A language as JSON: {code, name}.
+json LanguageJson(const Language& l);
 json EpisodeJson(const Episode& e);
 json SessionJson(const Session& s);
 json ScoreJson(const Score& s);

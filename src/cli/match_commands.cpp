@@ -441,7 +441,7 @@ struct AssignArgs {
 Json TermsJson(const model::Prediction& p) {
   Json terms = Json::array();
   for (const auto& t : p.terms) {
-    Json j = {{"key", t.key}, {"value", t.value}, {"reason", t.reason}};
+    Json j = {{"key", t.key}, {"value", t.value}, {"reason", service::TermReason(t, service::Reader::STAFF)}};
     if (t.raw_score) j["raw_score"] = *t.raw_score;
     terms.push_back(j);
   }
@@ -544,7 +544,7 @@ int RunRank(const RankArgs& args) {
     fmt::print("{:>3}. therapist {} {}: {:+.2f} SD (± {:.2f})\n", i + 1, r.therapist_id,
                answer->therapists[i].display_name, r.score, r.prediction.sd);
     for (const auto& t : r.prediction.terms) {
-      if (std::abs(t.value) >= 0.005) fmt::print("       {:+.2f} SD: {}\n", t.value, t.reason);
+      if (std::abs(t.value) >= 0.005) fmt::print("       {:+.2f} SD: {}\n", t.value, service::TermReason(t, service::Reader::STAFF));
     }
   }
   return 0;

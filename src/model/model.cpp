@@ -15,14 +15,6 @@ namespace {
 
 constexpr std::size_t kCoefs = 10;  // intercept, 5 facets, 4 fit terms
 
-const std::array<const char*, 5> kFacetLabels = {"observing", "describing", "acting with awareness",
-                                                 "non-judging acceptance", "non-reactivity (openness)"};
-// Poles of each C-NIP dimension: {high, low}.
-const std::array<std::array<const char*, 2>, 4> kStylePoles = {{{"a directive style", "a non-directive style"},
-                                                                {"emotionally intense work", "a calm, contained style"},
-                                                                {"a focus on the past", "a focus on the present"},
-                                                                {"warm support", "focused challenge"}}};
-
 bool Finite(double v) { return std::isfinite(v); }
 
 struct Standardised {
@@ -253,6 +245,14 @@ const Submodel& SubOf(const FittedModel& m, bool outcome) { return outcome ? m.o
 
 double Coef(const Submodel& s, std::size_t j) { return s.coefficients[j].mean; }
 
+Term TermOf(std::string key, double value, TermKind kind) {
+  Term term;
+  term.key = std::move(key);
+  term.value = value;
+  term.kind = kind;
+  return term;
+}
+
 // Terms of one submodel for a pair; fills `x` with the design row.
 void SubTerms(const FittedModel& m, bool outcome, const TherapistData& t, const ClientData& c,
               std::vector<Term>& terms, double& variance) {
@@ -261,32 +261,29 @@ void SubTerms(const FittedModel& m, bool outcome, const TherapistData& t, const 
   std::array<double, 4> p{}, p2{};
   StandardiseClient(m, c, p, p2);
   const auto x = Row(st, p, p2);
-  const char* what = outcome ? "improvement" : "alliance";
+  const Objective what = outcome ? Objective::OUTCOME : Objective::ALLIANCE;
 
-  terms.push_back({"baseline", Coef(sub, 0) * x[0],
-                   fmt::format("average expected {} in this clinic", what), std::nullopt});
+  Term baseline = TermOf("baseline", Coef(sub, 0) * x[0], TermKind::BASELINE);
+  baseline.outcome = what;
+  terms.push_back(std::move(baseline));
   if (st.has_facets) {
     for (std::size_t f = 0; f < 5; ++f) {
       if (!t.facet_known[f]) continue;
       const double z = st.z[f];
-      const char* level = z >= 0.5 ? "high" : z <= -0.5 ? "low" : "about average";
-      Term term{fmt::format("facet.{}", kFacets[f]), Coef(sub, 1 + f) * x[1 + f],
-                fmt::format("{} {} (therapist's mindfulness profile)", level, kFacetLabels[f]), std::nullopt};
+      Term term = TermOf(fmt::format("facet.{}", kFacets[f]), Coef(sub, 1 + f) * x[1 + f], TermKind::FACET);
+      term.dimension = f;
+      term.level = z >= 0.5 ? Level::HIGH : z <= -0.5 ? Level::LOW : Level::ABOUT_AVERAGE;
       if (t.mindfulness_visible) term.raw_score = (*t.facets)[f];
       terms.push_back(std::move(term));
     }
   }
   for (std::size_t d = 0; d < 4; ++d) {
-    const double v = Coef(sub, 6 + d) * x[6 + d];
-    std::string reason;
-    if (!c.preferences || !t.style || !c.preference_known[d] || !t.style_known[d]) {
-      reason = fmt::format("{}: preference or style unknown, average fit assumed", kStyles[d]);
-    } else {
-      const char* pole = kStylePoles[d][p[d] >= 0 ? 0 : 1];
-      // The wording follows the sign of the contribution, so a reason never contradicts its value.
-      reason = fmt::format("{} your preference for {}", v >= 0 ? "fits" : "differs from", pole);
+    Term term = TermOf(fmt::format("fit.{}", kStyles[d]), Coef(sub, 6 + d) * x[6 + d], TermKind::FIT);
+    term.dimension = d;
+    if (c.preferences && t.style && c.preference_known[d] && t.style_known[d]) {
+      term.preferred = p[d] >= 0 ? Pole::HIGH : Pole::LOW;
     }
-    terms.push_back({fmt::format("fit.{}", kStyles[d]), v, std::move(reason), std::nullopt});
+    terms.push_back(std::move(term));
   }
   variance = 0;
   for (std::size_t j = 0; j < kCoefs; ++j) {
@@ -296,14 +293,13 @@ void SubTerms(const FittedModel& m, bool outcome, const TherapistData& t, const 
   auto it = effects.find(t.id);
   if (it != effects.end() && it->second.n > 0) {
     const OwnEffect& e = it->second;
-    terms.push_back({"own.record", e.raw,
-                     fmt::format("{} of this therapist's {} past clients, compared with the model", what, e.n),
-                     std::nullopt});
-    const double w = e.raw != 0 ? e.shrunk / e.raw : 1.0;
-    terms.push_back({"own.shrinkage", e.shrunk - e.raw,
-                     w < 0.5 ? std::string("few past clients, estimate shrunk towards the average")
-                             : std::string("estimate shrunk towards the average"),
-                     std::nullopt});
+    Term record = TermOf("own.record", e.raw, TermKind::OWN_RECORD);
+    record.outcome = what;
+    record.past_clients = e.n;
+    terms.push_back(std::move(record));
+    Term shrinkage = TermOf("own.shrinkage", e.shrunk - e.raw, TermKind::OWN_SHRINKAGE);
+    shrinkage.reliability = e.raw != 0 ? e.shrunk / e.raw : 1.0;
+    terms.push_back(std::move(shrinkage));
     variance += e.variance;
   } else {
     variance += sub.therapist_variance;
@@ -315,9 +311,10 @@ void SubTerms(const FittedModel& m, bool outcome, const TherapistData& t, const 
       const auto k = static_cast<std::size_t>(dom - m.domains.begin());
       if (rec != m.domain_effects.end() && rec->second[k].n > 0) {
         const OwnEffect& e = rec->second[k];
-        terms.push_back({fmt::format("domain.{}", *dom), e.shrunk,
-                         fmt::format("record with {} past clients whose main concern was {} (shrunk)", e.n, *dom),
-                         std::nullopt});
+        Term term = TermOf(fmt::format("domain.{}", *dom), e.shrunk, TermKind::DOMAIN);
+        term.past_clients = e.n;
+        term.domain = *dom;
+        terms.push_back(std::move(term));
         variance += e.variance;
       } else {
         variance += m.domain_variance;
@@ -591,15 +588,6 @@ Result<Prediction> Predict(const FittedModel& model, const TherapistData& therap
       }
     }
     pred.sd = std::sqrt(w * w * va + (1 - w) * (1 - w) * vo);
-    // A merged fit term's wording follows the sign of the blended value.
-    for (auto& t : pred.terms) {
-      if (t.key.rfind("fit.", 0) != 0) continue;
-      const std::string fits = "fits ", differs = "differs from ";
-      std::string rest;
-      if (t.reason.rfind(fits, 0) == 0) rest = t.reason.substr(fits.size());
-      if (t.reason.rfind(differs, 0) == 0) rest = t.reason.substr(differs.size());
-      if (!rest.empty()) t.reason = (t.value >= 0 ? fits : differs) + rest;
-    }
   }
   for (const auto& t : pred.terms) pred.mean += t.value;
   return pred;

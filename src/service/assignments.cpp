@@ -45,7 +45,7 @@ std::vector<std::string> Reasons(const model::FittedModel& fitted, const match::
   std::stable_sort(terms.begin(), terms.end(),
                    [](const model::Term& a, const model::Term& b) { return std::abs(a.value) > std::abs(b.value); });
   for (const auto& t : terms) {
-    if (!t.reason.empty() && out.size() < 3) out.push_back(t.reason);
+    if (out.size() < 3) out.push_back(TermReason(t, Reader::STAFF));  // for the coordinator or admin
   }
   return out;
 }

@@ -18,6 +18,7 @@
 #include <unordered_set>
 
 #include "attune/core/dates.hpp"
+#include "attune/core/languages.hpp"
 #include "attune/match/match.hpp"
 #include "attune/service/matching.hpp"
 
@@ -52,8 +53,8 @@ Error Denied(const Actor& actor, const char* what) {
                fmt::format("{} may not {}", store::RoleName(actor.role), what), ""};
 }
 
-// What a client may see of a therapist: the fields the therapist made client-visible, plus id
-// and display name.
+// What a client may see of a therapist: id, display name, whether accepting, and the profile
+// fields the therapist made client-visible (Therapist::ForEachShowable); the rest is cleared.
 Therapist ClientView(const Therapist& t) {
   Therapist v;
   v.org_id = t.org_id;
@@ -61,11 +62,9 @@ Therapist ClientView(const Therapist& t) {
   v.display_name = t.display_name;
   v.accepting = t.accepting;
   v.client_visible = t.client_visible;
-  if (t.ShowsClients("approaches")) v.approaches = t.approaches;
-  if (t.ShowsClients("style")) v.style = t.style;
-  if (t.ShowsClients("languages")) v.languages = t.languages;
-  if (t.ShowsClients("modality")) v.modality = t.modality;
-  if (t.ShowsClients("location")) v.location = t.location;
+  Therapist::ForEachShowable([&](std::string_view field, auto member) {
+    if (t.ShowsClients(field)) v.*member = t.*member;
+  });
   return v;
 }
 
@@ -918,52 +917,6 @@ static Result<std::shared_ptr<const Matcher>> MatcherOf(store::Store& store, Cli
 // The model terms given as reasons per recommended therapist: the largest by size.
 constexpr std::size_t kReasonTerms = 4;
 
-namespace {
-
-// An ISO 639-1 code as a person reads it ("en" -> "English"); a code not listed as it is.
-std::string LanguageName(const std::string& code) {
-  static constexpr std::pair<const char*, const char*> kNames[] = {
-      {"ar", "Arabic"},  {"bn", "Bengali"},    {"cy", "Welsh"},   {"de", "German"},  {"el", "Greek"},
-      {"en", "English"}, {"es", "Spanish"},    {"fa", "Persian"}, {"fr", "French"},  {"gu", "Gujarati"},
-      {"hi", "Hindi"},   {"it", "Italian"},    {"ja", "Japanese"}, {"ko", "Korean"}, {"nl", "Dutch"},
-      {"pa", "Punjabi"}, {"pl", "Polish"},     {"pt", "Portuguese"}, {"ro", "Romanian"}, {"ru", "Russian"},
-      {"so", "Somali"},  {"sv", "Swedish"},    {"ta", "Tamil"},   {"tr", "Turkish"}, {"uk", "Ukrainian"},
-      {"ur", "Urdu"},    {"vi", "Vietnamese"}, {"zh", "Chinese"}};
-  for (const auto& [c, name] : kNames) {
-    if (code == c) return name;
-  }
-  return code;
-}
-
-// A model term's reason as a coordinator reads it: the model words fit terms to the client
-// ("fits your preference for ..."); staff read them about the client.
-std::string StaffReason(const model::Term& term) {
-  std::string reason = term.reason;
-  if (term.key.rfind("fit.", 0) == 0) {
-    const std::string yours = "your preference";
-    if (auto at = reason.find(yours); at != std::string::npos) reason.replace(at, yours.size(), "the client's preference");
-  }
-  return reason;
-}
-
-// A model term's reason as a client may read it about therapist `t`: a style fit does not name the
-// style of a therapist who hides it, and the therapist's record does not give their number of past
-// clients (caseload is not among the fields a therapist can show).
-std::string ClientReason(const model::Term& term, const Therapist& t) {
-  if (term.key.rfind("fit.", 0) == 0 && !t.ShowsClients("style")) {
-    return term.value >= 0 ? "fits your preferences for how therapy feels (this therapist's style is not shown)"
-                           : "differs from your preferences for how therapy feels (this therapist's style is not shown)";
-  }
-  if (term.key == "own.record") return "how this therapist's past clients here did, compared with the model";
-  if (term.key == "own.shrinkage") return "estimate shrunk towards the average";
-  if (term.key.rfind("domain.", 0) == 0) {
-    return fmt::format("record with past clients whose main concern was {} (shrunk)", term.key.substr(7));
-  }
-  return term.reason;
-}
-
-}  // namespace
-
 Result<void> Clinic::WarmMatching(OrgId org) {
   auto matcher = MatcherOf(store_, *cache_, org, store::Actor{"scheduler"});
   if (!matcher) return matcher.error();
@@ -996,14 +949,15 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
     std::vector<const model::Term*> terms;
     for (const auto& term : r.prediction.terms) {
       // The clinic's baseline is the same for everyone and a zero term moves nothing.
-      if (!term.reason.empty() && term.key != "baseline" && term.value != 0) terms.push_back(&term);
+      if (term.kind != model::TermKind::BASELINE && term.value != 0) terms.push_back(&term);
     }
     std::stable_sort(terms.begin(), terms.end(), [](const model::Term* a, const model::Term* b) {
       return std::abs(a->value) > std::abs(b->value);
     });
     if (terms.size() > kReasonTerms) terms.resize(kReasonTerms);
+    const Reader reader = actor.role == Role::CLIENT ? Reader::CLIENT : Reader::STAFF;
     for (const model::Term* term : terms) {
-      std::string reason = actor.role == Role::CLIENT ? ClientReason(*term, t) : StaffReason(*term);
+      std::string reason = TermReason(*term, reader, t.ShowsClients("style"));
       if (std::find(rec.reasons.begin(), rec.reasons.end(), reason) == rec.reasons.end()) {
         rec.reasons.push_back(std::move(reason));
       }

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -308,7 +309,7 @@ match::TherapistProfile ProfileOf(const Therapist& th, const std::map<std::strin
   match::TherapistProfile p;
   model::TherapistData& td = p.model;
   td.id = th.id;
-  td.mindfulness_visible = th.ShowsClients("mindfulness");
+  td.mindfulness_visible = th.ShowsClients(Therapist::kMindfulness);
   if (facet_scores != nullptr) {
     std::array<double, 5> f{};
     bool all = true;
@@ -518,6 +519,57 @@ Result<RankAnswer> RankForClient(store::Store& store, OrgId org, Id client_id, m
   for (const auto& r : answer.ranking.top) answer.therapists.push_back(by_id[r.therapist_id]);
   (void)client;
   return answer;
+}
+
+namespace {
+
+// The FFMQ-39 facets (model::kFacets order) as people read them.
+constexpr std::array<const char*, 5> kFacetWords = {"observing", "describing", "acting with awareness",
+                                                    "non-judging acceptance", "non-reactivity (openness)"};
+// The ends of each C-NIP dimension (model::kStyles order) as people read them: {HIGH, LOW}.
+constexpr std::array<std::array<const char*, 2>, 4> kPoleWords = {{{"a directive style", "a non-directive style"},
+                                                                  {"emotionally intense work", "a calm, contained style"},
+                                                                  {"a focus on the past", "a focus on the present"},
+                                                                  {"warm support", "focused challenge"}}};
+
+}  // namespace
+
+std::string TermReason(const model::Term& term, Reader reader, bool style_shown) {
+  const bool client = reader == Reader::CLIENT;
+  const char* outcome = term.outcome == model::Objective::OUTCOME ? "improvement" : "alliance";
+  switch (term.kind) {
+    case model::TermKind::BASELINE:
+      return fmt::format("average expected {} in this clinic", outcome);
+    case model::TermKind::FACET: {
+      const char* level = term.level == model::Level::HIGH  ? "high"
+                          : term.level == model::Level::LOW ? "low"
+                                                            : "about average";
+      return fmt::format("{} {} (therapist's mindfulness profile)", level, kFacetWords.at(term.dimension));
+    }
+    case model::TermKind::FIT: {
+      const char* verb = term.value >= 0 ? "fits" : "differs from";
+      if (client && !style_shown) {
+        return fmt::format("{} your preferences for how therapy feels (this therapist's style is not shown)", verb);
+      }
+      if (!term.preferred) {
+        return fmt::format("{}: preference or style unknown, average fit assumed", model::kStyles.at(term.dimension));
+      }
+      return fmt::format("{} {} preference for {}", verb, client ? "your" : "the client's",
+                         kPoleWords.at(term.dimension)[*term.preferred == model::Pole::HIGH ? 0 : 1]);
+    }
+    case model::TermKind::OWN_RECORD:
+      if (client) return "how this therapist's past clients here did, compared with the model";
+      return fmt::format("{} of this therapist's {} past clients, compared with the model", outcome,
+                         term.past_clients);
+    case model::TermKind::OWN_SHRINKAGE:
+      if (!client && term.reliability < 0.5) return "few past clients, estimate shrunk towards the average";
+      return "estimate shrunk towards the average";
+    case model::TermKind::DOMAIN:
+      if (client) return fmt::format("record with past clients whose main concern was {} (shrunk)", term.domain);
+      return fmt::format("record with {} past clients whose main concern was {} (shrunk)", term.past_clients,
+                         term.domain);
+  }
+  return term.key;
 }
 
 Result<AssignPlan> AssignWaitlist(store::Store& store, OrgId org, const AssignWaitlistOptions& options) {

@@ -1,6 +1,7 @@
 #include "store/checks.hpp"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <iterator>
@@ -16,9 +17,17 @@ namespace detail {
 
 namespace {
 
-// The profile fields a therapist may show clients (a client's view of a therapist), and
-// "mindfulness": the opt-in to show clients their raw FFMQ-39 facet scores in recommendations.
-constexpr const char* kClientVisible[] = {"approaches", "style", "languages", "modality", "location", "mindfulness"};
+// The entries client_visible may hold: the profile fields a therapist may show clients, and
+// "mindfulness", the opt-in to show clients their raw FFMQ-39 facet scores in recommendations.
+const std::vector<std::string_view>& ClientVisibleNames() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> out;
+    Therapist::ForEachShowable([&](std::string_view field, auto) { out.push_back(field); });
+    out.push_back(Therapist::kMindfulness);
+    return out;
+  }();
+  return names;
+}
 
 // A value as a refusal shows it: quoted, line breaks and tabs escaped, cut to 40 bytes (not
 // inside a UTF-8 character: the refusal goes out as JSON).
@@ -107,11 +116,11 @@ Result<void> CheckTherapistProfile(const TherapistUpdate& profile, const std::st
     std::set<std::string> seen;
     const auto& visible = *profile.client_visible;
     for (std::size_t i = 0; i < visible.size(); ++i) {
-      const bool known = std::any_of(std::begin(kClientVisible), std::end(kClientVisible),
-                                     [&](const char* k) { return visible[i] == k; });
+      const auto& names = ClientVisibleNames();
+      const bool known = std::find(names.begin(), names.end(), visible[i]) != names.end();
       if (!known || !seen.insert(visible[i]).second) {
         return Wrong(where, fmt::format("client_visible[{}]", i), Shown(visible[i]) + (known ? " again" : ""),
-                     "each at most once of approaches, style, languages, modality, location, mindfulness");
+                     fmt::format("each at most once of {}", fmt::join(names, ", ")));
       }
     }
   }

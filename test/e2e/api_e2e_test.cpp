@@ -358,6 +358,12 @@ TEST_F(ApiE2e, RecommendationsAndExports) {
     EXPECT_EQ(again.text, again.body.dump());
     EXPECT_EQ(again.body["recommendations"].size(), recs.body["recommendations"].size());
   }
+  // The languages a client may ask for, by the names their reasons use ("speaks German").
+  auto languages = Call("GET", "/api/v1/languages", cli.token);
+  ASSERT_EQ(languages.status, 200);
+  bool german = false;
+  for (const auto& l : languages.body["languages"]) german = german || (l["code"] == "de" && l["name"] == "German");
+  EXPECT_TRUE(german) << languages.text;
   auto res = SignIn(client, "res");
   auto exported = Call("GET", "/api/v1/exports/scores?format=csv", res.token);
   EXPECT_EQ(exported.status, 200);

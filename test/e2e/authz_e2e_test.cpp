@@ -40,6 +40,7 @@ const Row kTable[] = {
     {"POST", "/api/v1/users",                         "A     D      D      D      D"},
     {"GET", "/api/v1/instruments",                    "A     A      A      A      A"},
     {"GET", "/api/v1/instruments/{instrument_id}",    "A     A      A      A      A"},
+    {"GET", "/api/v1/languages",                      "A     A      A      A      A"},
     {"GET", "/api/v1/therapists",                     "A     A      A      A      A"},
     {"POST", "/api/v1/therapists",                    "A     A      D      D      D"},
     {"GET", "/api/v1/therapists/{id}",                "AAD   AAD    AAD    AAD    AAD"},

@@ -110,6 +110,9 @@ route('GET', '/instruments/:id', (req, res, { p }) => {
   const i = instruments.find((x) => x.id === p.id);
   return i ? json(res, 200, i) : problem(res, 404, 'Not found', `no instrument '${p.id}'`);
 });
+// A few of the server's languages (attune/core/languages.hpp), ordered by code as it sends them.
+const languages = [{ code: 'en', name: 'English' }, { code: 'es', name: 'Spanish' }, { code: 'pl', name: 'Polish' }];
+route('GET', '/languages', (req, res) => json(res, 200, { languages }));
 route('GET', '/therapists', (req, res) => json(res, 200, { therapists }));
 route('GET', '/therapists/:id', (req, res, { p }) => json(res, 200, therapists.find((t) => t.id === +p.id)));
 route('PATCH', '/therapists/:id', (req, res, { p, body, user }) => {

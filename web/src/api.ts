@@ -1,7 +1,7 @@
 // The only door to the server: every route the app uses is named here, so a change in
 // docs/api.md is a change in this file. Errors arrive as problem+json and become ApiError.
 import type {
-  Alert, Answers, AssignmentPlan, AuditEntry, Client, Episode, ExpectedPoint, Instrument, Me,
+  Alert, Answers, AssignmentPlan, AuditEntry, Client, Episode, ExpectedPoint, Instrument, Language, Me,
   MindfulnessPoint, MonitoringSettings, Organisation, OutcomeReport, Recommendation, StoredResponse, SubmitResult, Therapist, TrainingRecord,
   TrajectoryPoint, UserRow,
 } from './types';
@@ -106,6 +106,8 @@ export const api = {
   // instruments (definitions as `attune instruments show --json`)
   instruments: async () => list<Instrument>(await request('GET', '/instruments'), 'instruments'),
   instrument: (id: string) => request<Instrument>('GET', `/instruments/${enc(id)}`),
+  // the languages the server names (the intake's choices; the same names as "speaks German")
+  languages: async () => list<Language>(await request('GET', '/languages'), 'languages'),
 
   // people
   therapists: async () => list<Therapist>(await request('GET', '/therapists'), 'therapists'),

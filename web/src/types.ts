@@ -55,6 +55,12 @@ export interface Licence {
   reference?: string;
 }
 
+/** A language Attune names (`GET /languages`): ISO 639-1 code and English name. */
+export interface Language {
+  code: string;
+  name: string;
+}
+
 export interface Instrument {
   id: string;
   version: string;

@@ -60,6 +60,22 @@ struct Therapist {
     return false;
   }
 
+  //! Calls `f(name, &Therapist::member)` for each profile field a therapist may show clients, in
+  //! this order: the one list of them. A client's view of a therapist (service) keeps these when
+  //! shown and nothing else but id, display_name, accepting and client_visible; the client's JSON
+  //! (api) writes these only when shown; the store accepts these names in client_visible.
+  template <typename F>
+  static void ForEachShowable(F&& f) {
+    f(std::string_view("approaches"), &Therapist::approaches);
+    f(std::string_view("style"), &Therapist::style);
+    f(std::string_view("languages"), &Therapist::languages);
+    f(std::string_view("modality"), &Therapist::modality);
+    f(std::string_view("location"), &Therapist::location);
+  }
+  //! The client_visible entry (not a profile field) that shows clients the therapist's raw
+  //! FFMQ-39 facet scores in recommendations.
+  static constexpr std::string_view kMindfulness = "mindfulness";
+
   bool operator==(const Therapist&) const = default;
 };
 

@@ -126,12 +126,32 @@ const char* ObjectiveName(Objective objective);
 //! Parses an objective name; INVALID_ARGUMENT naming the value otherwise.
 Result<Objective> ParseObjective(const std::string& name);
 
-//! One additive part of a prediction; the terms of a prediction add up to its mean.
+//! What a Term stands for; the kind says which of Term's fields describe it.
+enum class TermKind { BASELINE, FACET, FIT, OWN_RECORD, OWN_SHRINKAGE, DOMAIN };
+//! Where a therapist's facet lies among the organisation's therapists (z >= 0.5 high, <= -0.5 low).
+enum class Level { LOW, ABOUT_AVERAGE, HIGH };
+//! One end of a C-NIP dimension: HIGH = more of it (a directive style), LOW = less.
+enum class Pole { HIGH, LOW };
+
+//! One additive part of a prediction; the terms of a prediction add up to its mean. The model
+//! gives what the term is about, not sentences: whoever shows it words it for its reader
+//! (service::TermReason), so no reason is reworded after the fact.
 struct Term {
-  std::string key;     //!< stable id, e.g. "facet.nonjudge", "fit.directiveness", "own.shrinkage"
-  double value = 0;    //!< SD units
-  std::string reason;  //!< for people; never a raw mindfulness score unless opted in
-  std::optional<double> raw_score;  //!< the therapist's raw facet score, only when opted in
+  std::string key;   //!< stable id, e.g. "facet.nonjudge", "fit.directiveness", "own.shrinkage"
+  double value = 0;  //!< SD units
+  TermKind kind = TermKind::BASELINE;
+  //! BASELINE, OWN_RECORD: the submodel's outcome, ALLIANCE or OUTCOME (a blend's merged
+  //! own.record keeps the alliance's).
+  Objective outcome = Objective::ALLIANCE;
+  std::size_t dimension = 0;           //!< FACET: index into kFacets; FIT: index into kStyles
+  Level level = Level::ABOUT_AVERAGE;  //!< FACET
+  //! FIT: the end of the dimension the client's preference leans to (a preference of 0 counts
+  //! as HIGH); absent when the preference or the therapist's style is unknown (average fit assumed).
+  std::optional<Pole> preferred;
+  std::size_t past_clients = 0;  //!< OWN_RECORD, DOMAIN: past clients with the outcome observed
+  double reliability = 1;        //!< OWN_SHRINKAGE: shrunk / raw, the weight the own record gets
+  std::string domain;            //!< DOMAIN: the client's main concern
+  std::optional<double> raw_score;  //!< FACET: the therapist's raw facet score, only when opted in
 };
 
 //! A prediction in SD units of the clinic's outcome distribution (0 = the clinic average).

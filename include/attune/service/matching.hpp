@@ -92,6 +92,17 @@ struct RankAnswer {
 Result<RankAnswer> RankForClient(store::Store& store, OrgId org, Id client_id, model::Objective objective,
                                  double blend_weight, std::size_t top, const ModelFreshness& freshness = {});
 
+//! Who reads a model term's reason.
+enum class Reader { CLIENT, STAFF };
+//! A model term in words for `reader` (docs/matching.md, "Uncertainty and explanations"): a
+//! client reads about their own preferences ("fits your preference for a directive style") and no
+//! number of past clients (caseload is not a field a therapist can show); staff read about the
+//! client ("fits the client's preference for ..."). `style_shown`: the therapist shows clients
+//! their style; when not, a client's fit term does not name it. A fit term says "fits" or
+//! "differs from" by the sign of its value, so a reason never contradicts it. Never a raw
+//! mindfulness score (Term::raw_score is the caller's to show).
+std::string TermReason(const model::Term& term, Reader reader, bool style_shown = true);
+
 //! How to assign the waitlist.
 struct AssignWaitlistOptions {
   model::Objective objective = model::Objective::ALLIANCE;

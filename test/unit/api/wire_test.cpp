@@ -30,6 +30,35 @@ TEST(Wire, UnknownFieldsAreRefusedNamingThem) {
   EXPECT_EQ(*SubmissionInstrument(json{{"instrument_id", "phq9"}, {"answers", {0}}}), "phq9");
 }
 
+// A client reads a therapist's id, name, whether accepting, what they show and the profile fields
+// they show (Therapist::ForEachShowable): a hidden field is absent, not a zero value, and a field
+// no client sees (external_id, capacity) is never written.
+TEST(Wire, AClientsTherapistHasTheShownFieldsOnly) {
+  Therapist t;
+  t.id = 7;
+  t.external_id = "t-7";
+  t.display_name = "T";
+  t.approaches = {"cbt"};
+  t.style = {{"warm_support", 2}};
+  t.languages = {"en", "pl"};
+  t.modality = "video";
+  t.location = "Leeds";
+  t.capacity = 4;
+  t.client_visible = {"languages", "location", "mindfulness"};
+  const json client = TherapistJson(t, true);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : client.items()) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"accepting", "client_visible", "display_name", "id", "languages",
+                                            "location"}));
+  EXPECT_EQ(client["languages"], json({"en", "pl"}));
+  EXPECT_EQ(client["location"], "Leeds");
+  t.client_visible = {"approaches", "style", "languages", "modality", "location"};
+  EXPECT_EQ(TherapistJson(t, true).size(), 9u);  // the four always written and the five shown
+  const json staff = TherapistJson(t, false);
+  EXPECT_EQ(staff["external_id"], "t-7");
+  EXPECT_EQ(staff["capacity"], 4);
+}
+
 TEST(Wire, OnlyFieldsNamesARowsFieldByItsPath) {
   static const char* const kRow[] = {"client_id", "therapist_id"};
   auto r = OnlyFields(json{{"client_id", 1}, {"note", "x"}}, kRow, "field of a plan row", "plan[1].");

@@ -143,7 +143,7 @@ TEST(ModelFit, OwnEffectsAreShrunkMoreWithFewerClients) {
   ASSERT_TRUE(pf && pm);
   EXPECT_GT(pf->sd, pm->sd);
   bool said = false;
-  for (const auto& t : pf->terms) said |= t.key == "own.shrinkage" && t.reason.find("few past clients") != std::string::npos;
+  for (const auto& t : pf->terms) said |= t.kind == TermKind::OWN_SHRINKAGE && t.reliability < 0.5;
   EXPECT_TRUE(said);
 }
 
@@ -161,9 +161,16 @@ TEST(ModelPredict, TermsAddUpAndCompiledScoresAgree) {
       for (const auto& term : pred->terms) sum += term.value;
       EXPECT_NEAR(sum, pred->mean, 1e-12);
       for (const auto& term : pred->terms) {
-        if (term.key.rfind("fit.", 0) != 0 || term.reason.find("unknown") != std::string::npos) continue;
-        // A reason never contradicts its value.
-        EXPECT_EQ(term.reason.rfind("fits", 0) == 0, term.value >= 0) << term.reason << " " << term.value;
+        // Each term says what it is about (the service words it): a fit term, the dimension and
+        // the end of it the client leans to, a merged blend term as much as a single one.
+        EXPECT_EQ(term.key.rfind("fit.", 0) == 0, term.kind == TermKind::FIT) << term.key;
+        if (term.kind == TermKind::FIT) {
+          EXPECT_EQ(term.key, std::string("fit.") + kStyles.at(term.dimension));
+          EXPECT_TRUE(term.preferred.has_value()) << term.key;
+        }
+        if (term.kind == TermKind::FACET) {
+          EXPECT_EQ(term.key, std::string("facet.") + kFacets.at(term.dimension));
+        }
       }
       EXPECT_GT(pred->sd, 0.0);
       const double compiled = Score(Compile(*m, t, o, 0.7), Compile(*m, c, o, 0.7));
@@ -231,7 +238,8 @@ TEST(ModelPredict, UnknownDimensionsAreExpectationsNotZeros) {
   const double z = ((*c.preferences)[0] - m->preference_mean[0]) / m->preference_sd[0];
   const double coef = CoefNamed(m->alliance, "fit.directiveness").mean;
   EXPECT_NEAR(term(*pred, "fit.directiveness").value, coef * (1.0 - z * z), 1e-12);
-  EXPECT_NE(term(*pred, "fit.directiveness").reason.find("unknown"), std::string::npos);
+  EXPECT_FALSE(term(*pred, "fit.directiveness").preferred.has_value());  // unknown: no end named
+  EXPECT_EQ(term(*pred, "fit.warm_support").preferred, (*c.preferences)[3] >= m->preference_mean[3] ? Pole::HIGH : Pole::LOW);
   EXPECT_TRUE(term(*pred, "facet.nonjudge").key.empty());  // no reason about an unmeasured facet
   EXPECT_FALSE(term(*pred, "facet.nonreact").key.empty());
   EXPECT_NEAR(Score(Compile(*m, partial, Objective::ALLIANCE), Compile(*m, c, Objective::ALLIANCE)), pred->mean,

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "attune/service/matching.hpp"
@@ -367,6 +368,52 @@ TEST_F(ClinicTest, RecommendationsEqualTheMatchingRankingAndSeeWritesAtOnce) {
   EXPECT_EQ(now_all, Reference(*client, 0));
   EXPECT_NE(std::find_if(now_all.begin(), now_all.end(), [&](const auto& r) { return r.first == *added; }),
             now_all.end());
+}
+
+// A client's view of a therapist keeps the profile fields the therapist shows and clears the rest
+// (the wire then omits them); a shown style is named in the client's own words.
+TEST_F(ClinicTest, ClientsSeeOnlyTheFieldsATherapistShows) {
+  Therapist t;
+  t.display_name = "shown";
+  t.external_id = "t-shown";
+  t.approaches = {"cbt"};
+  t.style = {{"warm_support", 2}};
+  t.languages = {"en"};
+  t.modality = "video";
+  t.location = "Leeds";
+  t.capacity = 3;
+  t.client_visible = {"style", "modality"};
+  auto id = a_->CreateTherapist(coordinator_, t);
+  ASSERT_TRUE(id) << id.error().message;
+  const Id client = AddPreferringClient("c-shown", {{"warm_support", 3}});
+  ASSERT_NE(client, 0);
+  Actor self{org_, 2, Role::CLIENT, std::nullopt, client, "c-shown", "test"};
+
+  auto seen = a_->GetTherapist(self, *id);
+  ASSERT_TRUE(seen) << seen.error().message;
+  EXPECT_EQ(seen->display_name, "shown");
+  EXPECT_EQ(seen->style, t.style);
+  EXPECT_EQ(seen->modality, "video");
+  EXPECT_TRUE(seen->approaches.empty());
+  EXPECT_TRUE(seen->languages.empty());
+  EXPECT_TRUE(seen->location.empty());
+  EXPECT_TRUE(seen->external_id.empty());
+  EXPECT_EQ(seen->capacity, 0);
+  auto listed = a_->ListTherapists(self);
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front(), *seen);
+  auto staff = a_->GetTherapist(coordinator_, *id);
+  ASSERT_TRUE(staff) << staff.error().message;
+  EXPECT_EQ(staff->location, "Leeds");
+
+  auto recs = a_->Recommend(self, client, 1);
+  ASSERT_TRUE(recs) << recs.error().message;
+  ASSERT_EQ(recs->size(), 1u);
+  EXPECT_EQ(recs->front().therapist, *seen);
+  const auto& reasons = recs->front().reasons;
+  EXPECT_NE(std::find(reasons.begin(), reasons.end(), "fits your preference for warm support"), reasons.end())
+      << fmt::format("{}", fmt::join(reasons, " | "));
 }
 
 TEST_F(ClinicTest, RecommendationReasonsExplainMindfulnessWithoutRawScores) {

@@ -98,5 +98,105 @@ TEST_F(MatchingModelTest, RefitsOnDemandWhenMissingAndWhenDataGrew) {
   EXPECT_EQ(bad.error().field, "refit_growth");
 }
 
+// A model term worded for its reader from the term's fields (docs/matching.md's examples): staff
+// read about the client, a client about themselves and without numbers of past clients.
+model::Term TermOf(model::TermKind kind, const char* key, double value) {
+  model::Term term;
+  term.kind = kind;
+  term.key = key;
+  term.value = value;
+  return term;
+}
+
+TEST(TermReason, WordsEachKindForClientAndStaff) {
+  auto fit = TermOf(model::TermKind::FIT, "fit.directiveness", 0.03);
+  fit.dimension = 0;
+  fit.preferred = model::Pole::HIGH;
+  EXPECT_EQ(TermReason(fit, Reader::CLIENT), "fits your preference for a directive style");
+  EXPECT_EQ(TermReason(fit, Reader::STAFF), "fits the client's preference for a directive style");
+  EXPECT_EQ(TermReason(fit, Reader::CLIENT, false),
+            "fits your preferences for how therapy feels (this therapist's style is not shown)");
+  EXPECT_EQ(TermReason(fit, Reader::STAFF, false), "fits the client's preference for a directive style");
+  // The verb follows the sign of the value (a blend's merged term too), the end the client's lean.
+  fit.value = -0.01;
+  fit.dimension = 3;
+  fit.preferred = model::Pole::LOW;
+  EXPECT_EQ(TermReason(fit, Reader::STAFF), "differs from the client's preference for focused challenge");
+  EXPECT_EQ(TermReason(fit, Reader::CLIENT, false),
+            "differs from your preferences for how therapy feels (this therapist's style is not shown)");
+  fit.preferred.reset();
+  EXPECT_EQ(TermReason(fit, Reader::STAFF), "warm_support: preference or style unknown, average fit assumed");
+
+  auto facet = TermOf(model::TermKind::FACET, "facet.nonjudge", 0.07);
+  facet.dimension = 3;
+  facet.level = model::Level::HIGH;
+  facet.raw_score = 31;
+  for (Reader reader : {Reader::CLIENT, Reader::STAFF}) {
+    EXPECT_EQ(TermReason(facet, reader), "high non-judging acceptance (therapist's mindfulness profile)");
+  }
+
+  auto record = TermOf(model::TermKind::OWN_RECORD, "own.record", 0.2);
+  record.past_clients = 3;
+  EXPECT_EQ(TermReason(record, Reader::STAFF), "alliance of this therapist's 3 past clients, compared with the model");
+  EXPECT_EQ(TermReason(record, Reader::CLIENT), "how this therapist's past clients here did, compared with the model");
+  record.outcome = model::Objective::OUTCOME;
+  EXPECT_EQ(TermReason(record, Reader::STAFF),
+            "improvement of this therapist's 3 past clients, compared with the model");
+
+  auto shrinkage = TermOf(model::TermKind::OWN_SHRINKAGE, "own.shrinkage", -0.1);
+  shrinkage.reliability = 0.3;
+  EXPECT_EQ(TermReason(shrinkage, Reader::STAFF), "few past clients, estimate shrunk towards the average");
+  EXPECT_EQ(TermReason(shrinkage, Reader::CLIENT), "estimate shrunk towards the average");
+  shrinkage.reliability = 0.8;
+  EXPECT_EQ(TermReason(shrinkage, Reader::STAFF), "estimate shrunk towards the average");
+
+  auto domain = TermOf(model::TermKind::DOMAIN, "domain.depression", 0.05);
+  domain.past_clients = 12;
+  domain.domain = "depression";
+  EXPECT_EQ(TermReason(domain, Reader::STAFF), "record with 12 past clients whose main concern was depression (shrunk)");
+  EXPECT_EQ(TermReason(domain, Reader::CLIENT), "record with past clients whose main concern was depression (shrunk)");
+
+  auto baseline = TermOf(model::TermKind::BASELINE, "baseline", 0);
+  EXPECT_EQ(TermReason(baseline, Reader::STAFF), "average expected alliance in this clinic");
+}
+
+// Every term of a real prediction, blended or not, is worded with its verb following its sign.
+TEST(TermReason, FitWordingNeverContradictsItsValue) {
+  // Three therapists and clients at -1, 0 and +1 on every dimension (standardised as they are):
+  // the pair at opposite ends is 2 apart, a fit of 2 - 2^2 < 0; a pair at one point fits, 2 > 0.
+  model::TrainingData data;
+  for (Id id : {1, 2, 3}) {
+    const double at = static_cast<double>(id - 2);
+    model::TherapistData t;
+    t.id = id;
+    t.style = std::array<double, 4>{at, at, at, at};
+    data.therapists.push_back(t);
+    model::ClientData c;
+    c.id = id;
+    c.preferences = std::array<double, 4>{at, -at, at, -at};
+    data.clients.push_back(c);
+  }
+  auto m = model::Fit(data);
+  ASSERT_TRUE(m) << m.error().message;
+  int fits = 0, differs = 0;
+  for (const auto& therapist : data.therapists) {
+    for (const auto& client : data.clients) {
+      for (auto objective : {model::Objective::ALLIANCE, model::Objective::OUTCOME, model::Objective::BLEND}) {
+        auto pred = model::Predict(*m, therapist, client, objective, 0.3);
+        ASSERT_TRUE(pred) << pred.error().message;
+        for (const auto& term : pred->terms) {
+          if (term.kind != model::TermKind::FIT) continue;
+          const std::string reason = TermReason(term, Reader::STAFF);
+          EXPECT_EQ(reason.rfind("fits the client's preference for ", 0) == 0, term.value >= 0) << reason;
+          EXPECT_EQ(reason.rfind("differs from the client's preference for ", 0) == 0, term.value < 0) << reason;
+          (term.value >= 0 ? fits : differs) += 1;
+        }
+      }
+    }
+  }
+  EXPECT_GT(fits, 0);
+  EXPECT_GT(differs, 0);
+}
+
 }  // namespace
 }  // namespace attune::service

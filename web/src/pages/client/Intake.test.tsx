@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen } from '@testing-library/react';
 import { MeContext } from '../../auth';
-import { Intake, polesOf, preferenceWords, storedOf, strengthOf } from './Intake';
+import { Intake, languageChoices, polesOf, preferenceWords, storedOf, strengthOf } from './Intake';
 import type { Me } from '../../types';
 import cnip from '../../fixtures/cnip.json';
 
@@ -12,6 +12,11 @@ const client = {
   id: 3, pseudonym: 'Client C', external_id: 'c3', concerns: ['stress'], goals: ['sleep'],
   preferences: { emotional_intensity: 12, therapist_directiveness: -2 }, constraints: ['language:en'],
 };
+
+// As `GET /languages` answers: ordered by code.
+const languages = [
+  { code: 'de', name: 'German' }, { code: 'en', name: 'English' }, { code: 'es', name: 'Spanish' }, { code: 'pl', name: 'Polish' },
+];
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -51,6 +56,7 @@ describe('Intake', () => {
       }
       if (url.endsWith('/clients/3')) return new Response(JSON.stringify(client), { status: 200 });
       if (url.endsWith('/instruments/cnip')) return new Response(JSON.stringify(cnip), { status: 200 });
+      if (url.endsWith('/languages')) return new Response(JSON.stringify({ languages }), { status: 200 });
       return new Response('{}', { status: 404 });
     }));
     render(<MeContext.Provider value={me}><Intake /></MeContext.Provider>);
@@ -64,6 +70,11 @@ describe('Intake', () => {
     const track = directive.parentElement!;
     expect(track.textContent).toContain('client directiveness');
     expect(track.textContent).toContain('therapist directiveness');
+    // the server's languages by name, the stored one chosen
+    const language = screen.getByLabelText('Language for therapy') as HTMLSelectElement;
+    expect([...language.options].map((o) => o.textContent)).toEqual(['English', 'German', 'Polish', 'Spanish']);
+    expect(language.value).toBe('en');
+    fireEvent.change(language, { target: { value: 'de' } });
     const support = screen.getByLabelText(/warm/i) as HTMLInputElement;
     fireEvent.change(support, { target: { value: '3' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
@@ -71,5 +82,13 @@ describe('Intake', () => {
     expect(saved).not.toBeNull();
     expect((saved as unknown as { preferences: Record<string, number> }).preferences)
       .toEqual({ emotional_intensity: 12, therapist_directiveness: -2, warm_support: 15 });
+    expect((saved as unknown as { constraints: string[] }).constraints).toEqual(['language:de']);
+  });
+});
+
+describe('language choices', () => {
+  it('are the server\'s languages by name, keeping a stored code the list does not name', () => {
+    expect(languageChoices(languages, 'en').map((l) => l.code)).toEqual(['en', 'de', 'pl', 'es']);
+    expect(languageChoices(languages, 'xx').map((l) => l.name)).toEqual(['English', 'German', 'Polish', 'Spanish', 'xx']);
   });
 });

@@ -2,12 +2,11 @@ import { useEffect, useState } from 'react';
 import { api } from '../../api';
 import { useMe } from '../../auth';
 import { ErrorBox, Loaded, useLoad, errorText } from '../../components/common';
-import type { Client, Instrument } from '../../types';
+import type { Client, Instrument, Language } from '../../types';
 import { words } from '../../plain';
 
 /** Problem domains the clinic works with (the concern vocabulary of docs/sim.md). */
 export const CONCERNS = ['depression', 'anxiety', 'trauma', 'relationships', 'substance_use', 'stress'];
-const LANGUAGES: [string, string][] = [['en', 'English'], ['es', 'Spanish'], ['pl', 'Polish']];
 const MODALITIES: [string, string][] = [['either', 'Either is fine'], ['in_person', 'In person'], ['video', 'By video']];
 
 /**
@@ -45,25 +44,36 @@ function constraintValue(constraints: string[], key: string, fallback: string): 
   return c ? c.slice(key.length + 1) : fallback;
 }
 
+/**
+ * The language choices: the server's list (`GET /languages`, the names its reasons use) by name,
+ * and the client's stored code as it is when the list does not name it, so saving keeps it.
+ */
+export function languageChoices(languages: Language[], current: string): Language[] {
+  const sorted = [...languages].sort((a, b) => a.name.localeCompare(b.name));
+  return current && !languages.some((l) => l.code === current) ? [...sorted, { code: current, name: current }] : sorted;
+}
+
 export function Intake() {
   const me = useMe();
   const id = me.client_id ?? 0;
   const state = useLoad(async () => {
-    const [client, cnip] = await Promise.all([api.client(id), api.instrument('cnip').catch(() => null)]);
-    return { client, cnip };
+    const [client, cnip, languages] = await Promise.all([
+      api.client(id), api.instrument('cnip').catch(() => null), api.languages(),
+    ]);
+    return { client, cnip, languages };
   }, [id]);
   return (
     <section>
       <h1 tabIndex={-1}>About you</h1>
       <p>What you tell us here helps us suggest therapists who fit you. You can change it at any time.</p>
       <Loaded state={state} what="your answers">
-        {(d) => <IntakeForm client={d.client} cnip={d.cnip} />}
+        {(d) => <IntakeForm client={d.client} cnip={d.cnip} languages={d.languages} />}
       </Loaded>
     </section>
   );
 }
 
-function IntakeForm({ client, cnip }: { client: Client; cnip: Instrument | null }) {
+function IntakeForm({ client, cnip, languages }: { client: Client; cnip: Instrument | null; languages: Language[] }) {
   const [concerns, setConcerns] = useState<string[]>(client.concerns ?? []);
   const [goals, setGoals] = useState((client.goals ?? []).join('\n'));
   const [prefs, setPrefs] = useState<Record<string, number>>(client.preferences ?? {});
@@ -145,7 +155,7 @@ function IntakeForm({ client, cnip }: { client: Client; cnip: Instrument | null 
         <legend>Practical needs</legend>
         <label htmlFor="language">Language for therapy</label>
         <select id="language" value={language} onChange={(e) => setLanguage(e.target.value)}>
-          {LANGUAGES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+          {languageChoices(languages, language).map((l) => <option key={l.code} value={l.code}>{l.name}</option>)}
         </select>
         <label htmlFor="modality">How to meet</label>
         <select id="modality" value={modality} onChange={(e) => setModality(e.target.value)}>
