@@ -62,7 +62,6 @@ json UserJson(const store::UserLogin& user);
 // whether accepting, and only the fields the therapist shows to clients; hidden ones are absent.
 json TherapistJson(const Therapist& t, bool client_view = false);
 json ClientJson(const Client& c);
-json EpisodeJson(const Episode& e);
 json SessionJson(const Session& s);
 json ScoreJson(const Score& s);
 json AlertJson(const Alert& a);
