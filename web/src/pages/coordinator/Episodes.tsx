@@ -82,7 +82,7 @@ function EndRow({ row }: { row: Row }) {
           <input id={`${id}-date`} value={date} onChange={(ev) => setDate(ev.target.value)}
             aria-invalid={problem ? true : undefined} aria-describedby={problem ? `${id}-problem` : undefined} />
           {problem && <p className="field-error" id={`${id}-problem`}>{problem}</p>}
-          <label htmlFor={`${id}-note`}>Why it ended (optional)</label>
+          <label htmlFor={`${id}-note`}>Why it ended (optional; the client and therapist can read it)</label>
           <textarea id={`${id}-note`} value={note} onChange={(ev) => setNote(ev.target.value)} />
           <button type="submit" disabled={busy}>End therapy</button>{' '}
           <button type="button" disabled={busy} onClick={() => setOpen(false)}>Keep it open</button>
