@@ -26,6 +26,7 @@
 #include "attune/instruments/json.hpp"
 #include "attune/monitor/json.hpp"
 #include "attune/service/clinic.hpp"
+#include "attune/service/json.hpp"
 #include "attune/service/matching.hpp"
 
 namespace attune::api {
@@ -751,18 +752,25 @@ Result<Reply> PutIntake(Call& call, Context&) {
 
 Result<Reply> ListEpisodes(Call& call, Context&) {
   ATTUNE_TRY(all, call.clinic.ListEpisodes(call.actor));
-  return ListOf("episodes", all, [&](const auto& e) { return wire::EpisodeJson(e); });
+  return ListOf("episodes", all, [&](const auto& e) { return service::ToJson(e); });
 }
 
 Result<Reply> GetEpisode(Call& call, Context&) {
   ATTUNE_TRY(e, call.clinic.GetEpisode(call.actor, PathId(call, 1)));
-  return Ok200(wire::EpisodeJson(e));
+  return Ok200(service::ToJson(e));
+}
+
+// An optional true/false body field (absent or null = false).
+Result<bool> OptionalFlag(const json& body, const char* field) {
+  if (!body.contains(field) || body[field].is_null()) return false;
+  return wire::Bool(body, field);
 }
 
 Result<Reply> CreateEpisode(Call& call, Context&) {
   ATTUNE_TRY(body, Body(call));
   ATTUNE_TRY(e, wire::EpisodeFrom(body));
-  ATTUNE_TRY(id, call.clinic.CreateEpisode(call.actor, e));
+  ATTUNE_TRY(overbook, OptionalFlag(body, "overbook"));
+  ATTUNE_TRY(id, call.clinic.CreateEpisode(call.actor, e, overbook));
   return Created({{"id", id}});
 }
 
@@ -999,6 +1007,9 @@ const RouteDef kRoutes[] = {
     {"GET", "/api/v1/episodes", true, ListEpisodes},
     {"POST", "/api/v1/episodes", true, CreateEpisode},
     {"GET", "/api/v1/episodes/{id}", true, GetEpisode},
+    {"POST", "/api/v1/episodes/{id}/confirm", true, ConfirmEpisode},
+    {"POST", "/api/v1/episodes/{id}/decline", true, DeclineEpisode},
+    {"POST", "/api/v1/episodes/{id}/end", true, EndEpisode},
     {"GET", "/api/v1/episodes/{id}/sessions", true, ListSessions},
     {"POST", "/api/v1/episodes/{id}/sessions", true, CreateSession},
     {"POST", "/api/v1/responses", true, SubmitResponse},

@@ -278,7 +278,8 @@ Result<Client> ClientFrom(const json& j, bool with_identity) {
 }
 
 Result<Episode> EpisodeFrom(const json& j) {
-  static const char* const kFields[] = {"client_id", "therapist_id", "started_on", "ended_on", "status", "assigned_by"};
+  static const char* const kFields[] = {"client_id", "therapist_id", "started_on", "ended_on",
+                                        "status",    "assigned_by",  "note",       "overbook"};
   ATTUNE_CHECK(OnlyFields(j, kFields, "field of an episode"));
   Episode e;
   ATTUNE_TRY(client, OptionalId(j, "client_id"));
@@ -287,6 +288,7 @@ Result<Episode> EpisodeFrom(const json& j) {
   ATTUNE_TRY(status, String(j, "status", false));
   ATTUNE_TRY(assigned_by, String(j, "assigned_by", false));
   ATTUNE_TRY(ended_on, String(j, "ended_on", false));
+  ATTUNE_TRY(note, String(j, "note", false));
   if (!client) return Error{ErrorCode::INVALID_ARGUMENT, "client_id is missing; expected a client id", "client_id"};
   if (!therapist) return Error{ErrorCode::INVALID_ARGUMENT, "therapist_id is missing; expected a therapist id", "therapist_id"};
   if (!status.empty() && status != "waiting" && status != "active" && status != "ended") {
@@ -298,6 +300,7 @@ Result<Episode> EpisodeFrom(const json& j) {
   e.ended_on = ended_on;
   e.status = status.empty() ? "active" : status;
   e.assigned_by = j.contains("assigned_by") && !j["assigned_by"].is_null() ? assigned_by : "coordinator";
+  e.note = note;
   return e;
 }
 
@@ -410,15 +413,6 @@ json ClientJson(const Client& c) {
           {"constraints", c.constraints}};
 }
 
-json EpisodeJson(const Episode& e) {
-  return {{"id", e.id},
-          {"client_id", e.client_id},
-          {"therapist_id", e.therapist_id},
-          {"started_on", e.started_on},
-          {"ended_on", e.ended_on.empty() ? json(nullptr) : json(e.ended_on)},
-          {"status", e.status},
-          {"assigned_by", e.assigned_by}};
-}
 
 json SessionJson(const Session& s) {
   return {{"id", s.id}, {"episode_id", s.episode_id}, {"number", s.number}, {"held_at", s.held_at}};

@@ -65,7 +65,6 @@ json TherapistJson(const Therapist& t, bool client_view = false);
 json ClientJson(const Client& c);
 // A language as JSON: {code, name}.
 json LanguageJson(const Language& l);
-json EpisodeJson(const Episode& e);
 json SessionJson(const Session& s);
 json ScoreJson(const Score& s);
 json AlertJson(const Alert& a);

@@ -92,6 +92,7 @@ int Run(int argc, char** argv) {
   AddSimCommands(app, ctx);
   AddMonitorCommands(app, ctx);
   AddMatchCommands(app, ctx);
+  AddEpisodeCommands(app, ctx);
   AddServeCommands(app, ctx);
 #ifdef ATTUNE_HAS_TRIAL
   AddTrialCommands(app, ctx);

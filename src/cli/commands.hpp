@@ -42,6 +42,7 @@ void AddImportExportCommands(CLI::App& app, Context& ctx);
 void AddSimCommands(CLI::App& app, Context& ctx);
 void AddMonitorCommands(CLI::App& app, Context& ctx);  // monitor_commands.cpp
 void AddMatchCommands(CLI::App& app, Context& ctx);  // match_commands.cpp
+void AddEpisodeCommands(CLI::App& app, Context& ctx);  // episode_commands.cpp
 void AddServeCommands(CLI::App& app, Context& ctx);  // serve_commands.cpp (serve, user)
 void AddTrialCommands(CLI::App& app, Context& ctx);  // trial_commands.cpp (module trial)
 

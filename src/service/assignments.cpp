@@ -19,21 +19,14 @@ namespace {
 // pairings it is predicted to beat (standard normal CDF).
 double FitOf(double sd_units) { return 0.5 * std::erfc(-sd_units / std::sqrt(2.0)); }
 
-// The waitlist without clients who chose their own therapist (they wait for the clinic to
-// confirm that choice, not for a plan).
-std::size_t DropChosen(MatchData& data, const std::vector<Episode>& episodes) {
+// Clients waiting on their own choice of therapist: not on the waitlist (LoadMatchData leaves out
+// every client with a current episode), they wait for the clinic to confirm that choice.
+std::size_t ChoseOwn(const std::vector<Episode>& episodes) {
   std::set<Id> chose;
   for (const auto& e : episodes) {
-    if (e.status == "waiting" && e.assigned_by == "client_choice") chose.insert(e.client_id);
+    if (e.status == "waiting") chose.insert(e.client_id);
   }
-  std::size_t dropped = 0;
-  for (std::size_t i = data.waitlist_clients.size(); i-- > 0;) {
-    if (!chose.count(data.waitlist_clients[i].id)) continue;
-    data.waitlist_clients.erase(data.waitlist_clients.begin() + static_cast<std::ptrdiff_t>(i));
-    data.waitlist.erase(data.waitlist.begin() + static_cast<std::ptrdiff_t>(i));
-    ++dropped;
-  }
-  return dropped;
+  return chose.size();
 }
 
 std::vector<std::string> Reasons(const model::FittedModel& fitted, const match::TherapistProfile& therapist,
@@ -57,7 +50,7 @@ Result<AssignmentPreview> Clinic::PreviewAssignments(const Actor& actor, std::ui
   ATTUNE_TRY(data, LoadMatchData(store_, actor.org));
   ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
   AssignmentPreview out;
-  out.chose_own = DropChosen(data, episodes);
+  out.chose_own = ChoseOwn(episodes);
   out.waitlist = data.waitlist.size();
   out.seed = seed;
   ATTUNE_TRY(fitted, model::Fit(data.training));
@@ -104,8 +97,6 @@ Result<std::vector<Id>> Clinic::CommitAssignments(const Actor& actor, const std:
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::ADMIN}, "commit assignments"));
   if (rows.empty()) return Fail(ErrorCode::INVALID_ARGUMENT, "plan is empty; expected at least one row", "plan");
   ATTUNE_TRY(data, LoadMatchData(store_, actor.org));
-  ATTUNE_TRY(existing, store_.ListEpisodes(actor.org));
-  DropChosen(data, existing);
   std::unordered_map<Id, std::size_t> waiting, therapist_index;
   for (std::size_t i = 0; i < data.waitlist_clients.size(); ++i) waiting[data.waitlist_clients[i].id] = i;
   for (std::size_t t = 0; t < data.therapists.size(); ++t) therapist_index[data.therapists[t].model.id] = t;

@@ -10,6 +10,7 @@
 
 #include "attune/core/dates.hpp"
 #include "attune/service/clinic.hpp"
+#include "attune/service/episodes.hpp"
 #include "service/today.hpp"
 
 namespace attune::service {
@@ -234,37 +235,36 @@ Result<Episode> Clinic::ChooseTherapist(const Actor& actor, Id client_id, Id the
     return e;
   }
   const Therapist& therapist = *found;
-  ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
-  int active = 0;
-  for (const auto& e : episodes) {
-    if (e.therapist_id == therapist_id && e.status == "active") ++active;
-    if (e.client_id != client_id) continue;
-    if (e.status == "active") {
-      return Fail(ErrorCode::CONFLICT,
-                  fmt::format("client {} is already in therapy (episode {}); expected a client on the waitlist",
-                              client_id, e.id),
-                  "client_id");
-    }
-    if (e.status == "waiting") {
-      return Fail(ErrorCode::CONFLICT,
-                  fmt::format("client {} already chose therapist {} (episode {} is waiting for the clinic)",
-                              client_id, e.therapist_id, e.id),
-                  "therapist_id");
-    }
-  }
-  if (!therapist.accepting || therapist.capacity - active <= 0) {
-    return Fail(ErrorCode::FAILED_PRECONDITION,
-                fmt::format("therapist {} is {}; expected a therapist accepting clients with room", therapist_id,
-                            therapist.accepting ? "full" : "not accepting clients"),
-                "therapist_id");
-  }
+  ATTUNE_TRY(client, store_.GetClient(actor.org, client_id));
   Episode e;
   e.client_id = client_id;
   e.therapist_id = therapist_id;
   e.started_on = TodayUtc();
   e.status = "waiting";
   e.assigned_by = "client_choice";
-  ATTUNE_TRY(id, store_.AddEpisode(actor.org, e, AuditActor(actor)));
+  // Checked on the episodes as stored under the write lock: two clients choosing a therapist's
+  // last place at once cannot both have it.
+  auto guard = [&](const std::vector<Episode>& stored) -> Result<std::string> {
+    for (const auto& other : stored) {
+      if (other.client_id != client_id) continue;
+      if (other.status == "active") {
+        return Fail(ErrorCode::CONFLICT,
+                    fmt::format("client {} is already in therapy (episode {}); expected a client on the waitlist",
+                                client_id, other.id),
+                    "client_id");
+      }
+      if (other.status == "waiting") {
+        return Fail(ErrorCode::CONFLICT,
+                    fmt::format("client {} already chose therapist {} (episode {} is waiting for the clinic)",
+                                client_id, other.therapist_id, other.id),
+                    "therapist_id");
+      }
+    }
+    // The clinic's exclusions and the client's own constraints, then accepting and room (a
+    // waiting choice holds a place as therapy does); a client never overbooks.
+    return CheckPairing(therapist, client, stored, 0, false);
+  };
+  ATTUNE_TRY(id, store_.AddEpisode(actor.org, e, AuditActor(actor), guard));
   e.id = id;
   e.org_id = actor.org;
   return e;

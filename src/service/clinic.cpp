@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "attune/core/constraints.hpp"
 #include "attune/core/dates.hpp"
 #include "attune/core/languages.hpp"
 #include "attune/match/match.hpp"
@@ -75,6 +76,34 @@ R Referenced(R result, const char* field) {
   Error error = result.error();
   error.field = field;
   return error;
+}
+
+// Whether a constraint is the clinic's (exclude:, risk:) rather than the client's own.
+bool ClinicsConstraint(const std::string& text) {
+  auto c = ParseConstraint(text, "constraints");
+  return c && (c->kind == Constraint::Kind::EXCLUDE || c->kind == Constraint::Kind::RISK);
+}
+
+// A client's own constraints as `given`, with the clinic's as `stored`: left out, they are kept
+// (the client's intake form does not show them); one the clinic did not set is NOT_PERMITTED.
+Result<std::vector<std::string>> KeepClinicConstraints(const std::vector<std::string>& stored,
+                                                       const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    if (!ClinicsConstraint(given[i])) {
+      out.push_back(given[i]);
+    } else if (std::find(stored.begin(), stored.end(), given[i]) == stored.end()) {
+      return Fail(ErrorCode::NOT_PERMITTED,
+                  fmt::format("constraints[{}] is \"{}\"; a client may not set the clinic's constraints (exclude:, "
+                              "risk:), only language:, modality: and location:",
+                              i, given[i]),
+                  fmt::format("constraints[{}]", i));
+    }
+  }
+  for (const auto& c : stored) {
+    if (ClinicsConstraint(c)) out.push_back(c);
+  }
+  return out;
 }
 
 // Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" (as IsoUtc writes); nullopt otherwise.
@@ -420,7 +449,7 @@ Result<void> Clinic::RequireClientAccess(const Actor& actor, Id client_id, const
       if (!actor.therapist_id) return Denied(actor, what);
       ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
       for (const auto& e : episodes) {
-        if (e.client_id == client_id && e.therapist_id == *actor.therapist_id) return Ok();
+        if (e.client_id == client_id && e.therapist_id == *actor.therapist_id && e.status != "declined") return Ok();
       }
       return Denied(actor, what);
     }
@@ -439,7 +468,9 @@ Result<void> Clinic::RequireClient(OrgId org, Id client_id) {
 Result<void> Clinic::RequireEpisodeAccess(const Actor& actor, const Episode& episode,
                                           const char* what) const {
   if (actor.role == Role::COORDINATOR) return Ok();
-  if (actor.role == Role::THERAPIST && actor.therapist_id && *actor.therapist_id == episode.therapist_id) {
+  // A declined choice never made the client the therapist's.
+  if (actor.role == Role::THERAPIST && actor.therapist_id && *actor.therapist_id == episode.therapist_id &&
+      episode.status != "declined") {
     return Ok();
   }
   if (actor.role == Role::CLIENT && actor.client_id && *actor.client_id == episode.client_id) return Ok();
@@ -648,7 +679,7 @@ Result<std::vector<Client>> Clinic::ListClients(const Actor& actor) {
   if (actor.role == Role::THERAPIST) {
     ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
     for (const auto& e : episodes) {
-      if (actor.therapist_id && e.therapist_id == *actor.therapist_id) mine.insert(e.client_id);
+      if (actor.therapist_id && e.therapist_id == *actor.therapist_id && e.status != "declined") mine.insert(e.client_id);
     }
   } else if (actor.role == Role::CLIENT && actor.client_id) {
     mine.insert(*actor.client_id);
@@ -678,7 +709,13 @@ Result<Client> Clinic::UpdateIntake(const Actor& actor, const Client& intake) {
     return Denied(actor, "change this client's intake");
   }
   ATTUNE_CHECK(CheckPositions("preferences", intake.preferences, catalogue_));
-  auto updated = store_.UpdateClientIntake(actor.org, intake, AuditActor(actor));
+  Client changed = intake;
+  if (actor.role == Role::CLIENT) {
+    ATTUNE_TRY(stored, store_.GetClient(actor.org, intake.id));
+    ATTUNE_TRY(kept, KeepClinicConstraints(stored.constraints, intake.constraints));
+    changed.constraints = std::move(kept);
+  }
+  auto updated = store_.UpdateClientIntake(actor.org, changed, AuditActor(actor));
   cache_->DropClient(actor.org, intake.id);
   return updated;
 }
@@ -701,27 +738,25 @@ Result<Episode> Clinic::GetEpisode(const Actor& actor, Id id) {
   return e;
 }
 
-Result<Id> Clinic::CreateEpisode(const Actor& actor, const Episode& episode) {
+Result<Id> Clinic::CreateEpisode(const Actor& actor, const Episode& episode, bool overbook) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "create episodes"));
-  ATTUNE_CHECK(Referenced(store_.GetClient(actor.org, episode.client_id), "client_id"));
-  ATTUNE_CHECK(Referenced(store_.GetTherapist(actor.org, episode.therapist_id), "therapist_id"));
-  // Its own fields (dates, assigned_by, an end date exactly when ended): the store's one check,
-  // asked first so a malformed episode is 400 rather than a conflict with the current one.
-  ATTUNE_CHECK(store::CheckEpisode(episode));
-  if (episode.status != "ended") {
-    // One current episode per client: the waitlist, choice and the caseloads all rely on it.
-    ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
-    for (const auto& e : episodes) {
-      if (e.client_id == episode.client_id && e.status != "ended") {
-        return Fail(ErrorCode::CONFLICT,
-                    fmt::format("client_id {} already has episode {} ({}); expected a client without a current "
-                                "episode (end that one first)",
-                                episode.client_id, e.id, e.status),
-                    "client_id");
-      }
-    }
-  }
-  return store_.AddEpisode(actor.org, episode, AuditActor(actor));
+  ATTUNE_TRY(opened, OpenEpisode(store_, actor.org, episode, overbook, AuditActor(actor)));
+  return opened.id;
+}
+
+Result<Episode> Clinic::ConfirmEpisode(const Actor& actor, Id id, const EpisodeDecision& decision) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "confirm a client's choice"));
+  return service::ConfirmEpisode(store_, actor.org, id, decision, AuditActor(actor));
+}
+
+Result<Episode> Clinic::DeclineEpisode(const Actor& actor, Id id, const EpisodeDecision& decision) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "decline a client's choice"));
+  return service::DeclineEpisode(store_, actor.org, id, decision, AuditActor(actor));
+}
+
+Result<Episode> Clinic::EndEpisode(const Actor& actor, Id id, const EpisodeDecision& decision) {
+  ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR}, "end episodes"));
+  return service::EndEpisode(store_, actor.org, id, decision, AuditActor(actor));
 }
 
 Result<std::vector<Session>> Clinic::ListSessions(const Actor& actor, Id episode_id) {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "attune/core/constraints.hpp"
+#include "attune/service/episodes.hpp"
 
 namespace attune::service {
 namespace {
@@ -305,7 +306,7 @@ Result<std::unordered_map<Id, Id>> LatestFfmq(store::Store& store, OrgId org) {
 }  // namespace
 
 match::TherapistProfile ProfileOf(const Therapist& th, const std::map<std::string, double>* facet_scores,
-                                  int active_episodes) {
+                                  int current_episodes) {
   match::TherapistProfile p;
   model::TherapistData& td = p.model;
   td.id = th.id;
@@ -324,7 +325,7 @@ match::TherapistProfile ProfileOf(const Therapist& th, const std::map<std::strin
   p.languages = th.languages;
   p.modality = ParseModality(th.modality);
   p.location = th.location;
-  p.capacity = std::max(0, th.capacity - active_episodes);
+  p.capacity = std::max(0, th.capacity - current_episodes);
   p.accepting = th.accepting;
   return p;
 }
@@ -354,9 +355,9 @@ Result<std::vector<match::TherapistProfile>> LoadTherapistProfiles(store::Store&
                                                                    const std::vector<Therapist>& therapists,
                                                                    ScoresByResponse* memo) {
   ATTUNE_TRY(episodes, store.ListEpisodes(org));
-  std::unordered_map<Id, int> active;
+  std::unordered_map<Id, int> current;  // a waiting choice holds a place as therapy does
   for (const auto& e : episodes) {
-    if (e.status == "active") ++active[e.therapist_id];
+    if (IsCurrent(e)) ++current[e.therapist_id];
   }
   ATTUNE_TRY(latest_ffmq, LatestFfmq(store, org));
   ScoresByResponse local;
@@ -376,7 +377,7 @@ Result<std::vector<match::TherapistProfile>> LoadTherapistProfiles(store::Store&
       }
       facet_scores = &seen->second;
     }
-    out.push_back(ProfileOf(th, facet_scores, active[th.id]));
+    out.push_back(ProfileOf(th, facet_scores, current[th.id]));
   }
   return out;
 }
@@ -400,11 +401,13 @@ Result<MatchData> LoadMatchData(store::Store& store, OrgId org) {
 
   MatchData out;
   std::unordered_map<Id, std::size_t> therapist_index, client_index;
-  std::unordered_map<Id, int> active;
+  std::unordered_map<Id, int> current;
   std::unordered_map<Id, bool> placed;
   for (const auto& e : episodes) {
-    if (e.status == "active") ++active[e.therapist_id];
-    if (e.status == "active" || e.status == "ended") placed[e.client_id] = true;
+    // A waiting choice holds a place as therapy does, and its client waits for the clinic's
+    // decision, not for a plan; a declined choice does neither.
+    if (IsCurrent(e)) ++current[e.therapist_id];
+    if (IsCurrent(e) || e.status == "ended") placed[e.client_id] = true;
   }
   // Facets: each therapist's latest ffmq39 response.
   ATTUNE_TRY(latest_ffmq, LatestFfmq(store, org));
@@ -413,7 +416,7 @@ Result<MatchData> LoadMatchData(store::Store& store, OrgId org) {
     therapist_index[th.id] = t;
     const std::map<std::string, double>* facet_scores = nullptr;
     if (auto it = latest_ffmq.find(th.id); it != latest_ffmq.end()) facet_scores = &scores[it->second];
-    match::TherapistProfile p = ProfileOf(th, facet_scores, active[th.id]);
+    match::TherapistProfile p = ProfileOf(th, facet_scores, current[th.id]);
     out.training.therapists.push_back(p.model);
     out.therapists.push_back(std::move(p));
   }
@@ -498,26 +501,14 @@ Result<RankAnswer> RankForClient(store::Store& store, OrgId org, Id client_id, m
   ATTUNE_TRY(current, Current(store, org, freshness, store::Actor{}, &data));
   answer.model = std::move(current);
   ATTUNE_TRY(ranker, match::Ranker::Build(*answer.model.model, data.therapists, objective, blend_weight));
-  // The client's request: as on the waitlist when waiting, else from the stored profile.
-  match::ClientRequest request;
-  bool found = false;
-  for (std::size_t i = 0; i < data.waitlist_clients.size(); ++i) {
-    if (data.waitlist_clients[i].id == client_id) {
-      request = data.waitlist[i];
-      found = true;
-    }
-  }
-  if (!found) {
-    for (const auto& cd : data.training.clients) {
-      if (cd.id == client_id) request.model = cd;
-    }
-  }
+  // The client's request from the stored row, constraints included, on the waitlist or not (a
+  // client waiting on their own choice is not on it).
+  const match::ClientRequest request = RequestOf(client);
   answer.ranking = ranker.Rank(request, top, true);
   ATTUNE_TRY(therapists, store.ListTherapists(org));
   std::unordered_map<Id, Therapist> by_id;
   for (auto& t : therapists) by_id[t.id] = t;
   for (const auto& r : answer.ranking.top) answer.therapists.push_back(by_id[r.therapist_id]);
-  (void)client;
   return answer;
 }
 
@@ -604,14 +595,17 @@ Result<AssignPlan> AssignWaitlist(store::Store& store, OrgId org, const AssignWa
     e.started_on = options.started_on;
     e.status = "active";
     e.assigned_by = !plan.matched.empty() && plan.matched[i] == 0 ? "random" : "match";
-    auto id = store.AddEpisode(org, e, options.actor);
+    // Checked again under the write lock as any new episode is (OpenEpisode): a client who chose
+    // or was placed meanwhile keeps their one current episode, a therapist filled meanwhile is not
+    // overbooked.
+    auto id = OpenEpisode(store, org, e, false, options.actor);
     if (!id) {
       return Fail(id.error().code,
                   fmt::format("client {}: episode not written ({} written before): {}", e.client_id,
                               plan.episode_ids.size(), id.error().message),
                   "commit");
     }
-    plan.episode_ids.push_back(*id);
+    plan.episode_ids.push_back(id->id);
   }
   return plan;
 }

@@ -154,14 +154,22 @@ Result<void> CheckEpisode(const Episode& e, std::size_t index) {
   if (std::none_of(std::begin(kAssigners), std::end(kAssigners), [&](const char* a) { return e.assigned_by == a; })) {
     return Wrong(where, "assigned_by", Shown(e.assigned_by), "coordinator, match, client_choice or random");
   }
-  if (e.status == "ended" && e.ended_on.empty()) {
+  static constexpr const char* kStatuses[] = {"waiting", "active", "ended", "declined"};
+  if (std::none_of(std::begin(kStatuses), std::end(kStatuses), [&](const char* s) { return e.status == s; })) {
+    return Wrong(where, "status", Shown(e.status), "waiting, active, ended or declined");
+  }
+  const bool closed = e.status == "ended" || e.status == "declined";
+  if (closed && e.ended_on.empty()) {
     return Error{ErrorCode::INVALID_ARGUMENT,
-                 where + "ended_on is missing; expected the date an ended episode ended", "ended_on"};
+                 fmt::format("{}ended_on is missing; expected the date {}", where,
+                             e.status == "ended" ? "an ended episode ended" : "a declined choice was declined"),
+                 "ended_on"};
   }
-  if (e.status != "ended" && !e.ended_on.empty()) {
+  if (!closed && !e.ended_on.empty()) {
     return Wrong(where, "ended_on", Shown(e.ended_on) + " for an episode whose status is " + Shown(e.status),
-                 "no end date unless status is ended");
+                 "no end date unless status is ended or declined");
   }
+  ATTUNE_CHECK(Text(where, "note", e.note, TextLines::MANY));
   if (!e.ended_on.empty() && e.ended_on < e.started_on) {
     return Wrong(where, "ended_on", Shown(e.ended_on) + ", before started_on " + e.started_on,
                  "a date on or after it");

@@ -30,9 +30,10 @@ Result<void> CheckTherapist(const Therapist& therapist, std::size_t index);
 Result<void> CheckIntake(const Client& intake, const std::string& where = "");
 //! A new client: external_id and pseudonym not blank, and the intake as above.
 Result<void> CheckClient(const Client& client, std::size_t index);
-//! A new episode: started_on a date on the calendar (YYYY-MM-DD); ended_on such a date, given
-//! exactly when status is "ended", and not before started_on; assigned_by one of coordinator,
-//! match, client_choice or random. `index` as for CheckTherapist.
+//! A new or changed episode: started_on a date on the calendar (YYYY-MM-DD); status one of
+//! waiting, active, ended or declined; ended_on such a date, given exactly when status is "ended"
+//! or "declined", and not before started_on; assigned_by one of coordinator, match, client_choice
+//! or random; note text as the store keeps it. `index` as for CheckTherapist.
 Result<void> CheckEpisode(const Episode& episode, std::size_t index);
 //! A new user: the handle not blank, one line of UTF-8 text without control characters, no space
 //! at either end, and no combining mark U+0300..U+036F (the precomposed letter is asked for:

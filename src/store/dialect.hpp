@@ -70,6 +70,13 @@ class Dialect {
   virtual void LockSubject(soci::session& session, std::int64_t org, std::int64_t subject) = 0;
   //! Runs a script of several statements. Throws soci::soci_error on failure.
   virtual void ExecScript(soci::session& session, const std::string& sql) = 0;
+  //! Foreign keys off (false) before migrations and on again (true) after them: SQLite rebuilds a
+  //! table to change a CHECK, which with foreign keys on would delete the rows referring to it, and
+  //! cannot switch them inside a transaction. A no-op where they need no switching (PostgreSQL).
+  virtual void ForeignKeysForMigrations(soci::session& session, bool on) = 0;
+  //! Inside a migration's transaction, before it commits: the table of a row whose foreign key
+  //! the migration broke, or "" (PostgreSQL checks every statement itself).
+  virtual std::string BrokenForeignKey(soci::session& session) = 0;
   //! "ok" or the problems found.
   virtual Result<std::string> IntegrityCheck(soci::session& session) = 0;
   //! Consistent copy of the live database into `file`.

@@ -213,10 +213,10 @@ struct ClientRow {
 
 struct EpisodeRow {
   ll id = 0, client_id = 0, therapist_id = 0;
-  std::string started_on, ended_on, status, assigned_by;
+  std::string started_on, ended_on, status, assigned_by, note;
   soci::indicator ended_ind = soci::i_ok;
   static constexpr const char* kColumns =
-      "id, client_id, therapist_id, started_on, ended_on, status, assigned_by";
+      "id, client_id, therapist_id, started_on, ended_on, status, assigned_by, note";
   void Bind(soci::statement& st) {
     st.exchange(soci::into(id));
     st.exchange(soci::into(client_id));
@@ -225,6 +225,7 @@ struct EpisodeRow {
     st.exchange(soci::into(ended_on, ended_ind));
     st.exchange(soci::into(status));
     st.exchange(soci::into(assigned_by));
+    st.exchange(soci::into(note));
   }
   Episode ToDomain(OrgId org) const {
     Episode e;
@@ -236,6 +237,7 @@ struct EpisodeRow {
     e.ended_on = ended_ind == soci::i_null ? "" : ended_on;
     e.status = status;
     e.assigned_by = assigned_by;
+    e.note = note;
     return e;
   }
 };
@@ -445,6 +447,19 @@ struct Store::Impl {
       return Fail(ErrorCode::NOT_FOUND, fmt::format("{} {} not found in organisation {}", noun, id, org), "id");
     }
     return *found;
+  }
+
+  // Inside a write: every episode of the organisation, after locking the rows of `episode`'s
+  // client and therapist (PostgreSQL; SQLite's write transaction holds the database), so that a
+  // check of one current episode per client and of the therapist's places sees every write
+  // before it and none can slip in between the check and the write.
+  Result<std::vector<Episode>> EpisodesLockedFor(OrgId org, const Episode& episode) {
+    ll o = org, c = episode.client_id, t = episode.therapist_id, locked = 0;
+    sql << std::string("SELECT id FROM clients WHERE org_id = :o AND id = :c") + dialect->ForUpdate(), soci::use(o),
+        soci::use(c), soci::into(locked);
+    sql << std::string("SELECT id FROM therapists WHERE org_id = :o AND id = :t") + dialect->ForUpdate(),
+        soci::use(o), soci::use(t), soci::into(locked);
+    return ListAll<EpisodeRow, Episode>(org, "episodes");
   }
 
   // Every row of `table` in the organisation, by id.
@@ -821,6 +836,21 @@ Result<std::vector<Migration>> Store::Migrate() {
                             applied.back(), scripts.back().version));
   }
   std::vector<Migration> done;
+  // Foreign keys are checked per migration before it commits (BrokenForeignKey), then on again.
+  try {
+    impl_->dialect->ForeignKeysForMigrations(impl_->sql, false);
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::IO, std::string("cannot prepare migrations: ") + e.what());
+  }
+  struct ForeignKeysBack {
+    Impl& impl;
+    ~ForeignKeysBack() {
+      try {
+        impl.dialect->ForeignKeysForMigrations(impl.sql, true);
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the connection is unusable; the next call says so
+      }
+    }
+  } back{*impl_};
   for (const auto& script : scripts) {
     if (std::find(applied.begin(), applied.end(), script.version) != applied.end()) continue;
     auto step = impl_->Write<bool>([&]() -> Result<bool> {
@@ -831,6 +861,9 @@ Result<std::vector<Migration>> Store::Migrate() {
           soci::into(seen);
       if (impl_->sql.got_data()) return false;
       impl_->dialect->ExecScript(impl_->sql, script.sql);
+      if (std::string table = impl_->dialect->BrokenForeignKey(impl_->sql); !table.empty()) {
+        return Fail(ErrorCode::IO, fmt::format("it leaves a row of {} whose foreign key refers to nothing", table));
+      }
       std::string name = script.name;
       std::string now = NowUtc();
       impl_->sql << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :a)",
@@ -988,22 +1021,58 @@ Result<std::vector<Id>> Store::AddClients(OrgId org, const std::vector<Client>& 
                        [this](OrgId o, const Client& c) { return impl_->InsertClient(o, c); });
 }
 
-Result<Id> Store::AddEpisode(OrgId org, const Episode& episode, const Actor& actor) {
+Result<Id> Store::AddEpisode(OrgId org, const Episode& episode, const Actor& actor, const EpisodeGuard& guard) {
   ATTUNE_CHECK(detail::CheckEpisode(episode, 0));
   return impl_->Write<Id>([&]() -> Result<Id> {
+    std::string remark;
+    if (guard) {
+      ATTUNE_TRY(stored, impl_->EpisodesLockedFor(org, episode));
+      ATTUNE_TRY(said, guard(stored));
+      remark = said;
+    }
     Id id = impl_->NextIds(org, "episodes", 1);
     ll o = org, i = id, c = episode.client_id, t = episode.therapist_id;
     std::string ended = episode.ended_on;
     soci::indicator ended_ind = ended.empty() ? soci::i_null : soci::i_ok;
     std::string now = NowUtc();
     impl_->sql << "INSERT INTO episodes (org_id, id, client_id, therapist_id, started_on, ended_on, "
-                  "status, assigned_by, created_at) VALUES (:o, :i, :c, :t, :s, :e, :st, :a, :now)",
+                  "status, assigned_by, created_at, note) VALUES (:o, :i, :c, :t, :s, :e, :st, :a, :now, :n)",
         soci::use(o), soci::use(i), soci::use(c), soci::use(t), soci::use(episode.started_on),
         soci::use(ended, ended_ind), soci::use(episode.status), soci::use(episode.assigned_by),
-        soci::use(now);
+        soci::use(now), soci::use(episode.note);
     impl_->AppendAuditInTx(org, actor, "episode.create", "episode", std::to_string(id),
-                           fmt::format("client {} with therapist {} ({})", c, t, episode.assigned_by));
+                           fmt::format("client {} with therapist {} ({}, {}){}", c, t, episode.assigned_by,
+                                       episode.status, remark.empty() ? "" : "; " + remark));
     return id;
+  });
+}
+
+Result<Episode> Store::ChangeEpisode(OrgId org, Id id, const EpisodeDecider& decide, const Actor& actor) {
+  return impl_->Write<Episode>([&]() -> Result<Episode> {
+    ATTUNE_TRY(current, (impl_->FindByIdInTx<EpisodeRow, Episode>(org, id, "episodes", "episode")));
+    ATTUNE_TRY(stored, impl_->EpisodesLockedFor(org, current));
+    ATTUNE_TRY(change, decide(current, stored));
+    Episode& next = change.episode;
+    if (next.client_id != current.client_id || next.therapist_id != current.therapist_id ||
+        next.assigned_by != current.assigned_by) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("episode {}: a decision changes its status, dates and note, not its client, therapist "
+                              "or assigner",
+                              id),
+                  "id");
+    }
+    ATTUNE_CHECK(detail::CheckEpisode(next, 0));
+    ll o = org, i = id;
+    std::string ended = next.ended_on;
+    soci::indicator ended_ind = ended.empty() ? soci::i_null : soci::i_ok;
+    impl_->sql << "UPDATE episodes SET started_on = :s, ended_on = :e, status = :st, note = :n "
+                  "WHERE org_id = :o AND id = :i",
+        soci::use(next.started_on), soci::use(ended, ended_ind), soci::use(next.status), soci::use(next.note),
+        soci::use(o), soci::use(i);
+    impl_->AppendAuditInTx(org, actor, change.action, "episode", std::to_string(id), change.detail);
+    next.org_id = org;
+    next.id = id;
+    return next;
   });
 }
 

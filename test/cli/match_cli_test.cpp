@@ -42,10 +42,9 @@ TEST(CliMatch, RefusesWhatItCannotScore) {
 // A small stored clinic: fit, rank one waiting client, assign the waitlist (dry run, then
 // committed), and the stored model reused until a refit is asked for.
 TEST(CliMatch, FitRankAndAssignOnAStoredClinic) {
-  const std::string db = TempDir("match_cli_db") + "/clinic.db";
-  auto sim = RunAttune({"sim", "clinic", "--therapists", "6", "--clients", "60", "--sessions", "4", "--seed", "9",
-                        "--waitlist", "7", "--db", db});
-  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  std::string error;
+  const std::string db = SmallStoredClinic("match_cli_db", error);
+  ASSERT_FALSE(db.empty()) << error;
 
   auto fit = RunAttune({"match", "fit", "--db", db, "--json"});
   ASSERT_EQ(fit.exit_code, 0) << fit.err;

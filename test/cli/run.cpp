@@ -51,6 +51,14 @@ std::string TempDir(const std::string& name) {
   return dir;
 }
 
+std::string SmallStoredClinic(const std::string& name, std::string& error) {
+  const std::string db = TempDir(name) + "/clinic.db";
+  auto sim = RunAttune({"sim", "clinic", "--therapists", "6", "--clients", "60", "--sessions", "4", "--seed", "9",
+                        "--waitlist", "7", "--db", db});
+  error = sim.err;
+  return sim.exit_code == 0 ? db : std::string();
+}
+
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;

@@ -17,6 +17,11 @@ RunResult RunAttune(const std::vector<std::string>& args, const std::string& inp
 //! A fresh temporary directory for one test, removed by the caller if wanted.
 std::string TempDir(const std::string& name);
 
+//! A small stored clinic for the matching and episode commands: `attune sim clinic` with 6
+//! therapists, 60 history clients (4 sessions each, seed 9) and 7 waiting, in a new SQLite file
+//! under a TempDir(`name`). Returns the file, or "" (with the command's stderr in `error`).
+std::string SmallStoredClinic(const std::string& name, std::string& error);
+
 //! Writes `text` to `path`.
 void WriteFile(const std::string& path, const std::string& text);
 

@@ -631,6 +631,109 @@ TEST_F(ApiE2e, ClientInTherapyCannotChooseAgain) {
   EXPECT_EQ(chose.body["field"], "client_id");
 }
 
+// The probe's faults: no route moved an episode on (PATCH/PUT /episodes/{id} and .../end were
+// 404), three choices filled a therapist of capacity 1, a client chose a therapist the clinic
+// excluded, and a coordinator's episode could start in 2030 with a full therapist.
+TEST_F(ApiE2e, AChoiceIsConfirmedOrDeclinedAndTherapyEnds) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto admin = SignIn(client, "admin");
+  auto therapist = Call("POST", "/api/v1/therapists", coord.token,
+                        {{"external_id", "one-place"}, {"display_name", "One Place"}, {"languages", {"en"}},
+                         {"capacity", 1}});
+  ASSERT_EQ(therapist.status, 201) << therapist.text;
+  const long long t = therapist.body["id"];
+  // Three clients who sign in; the third excluded from this therapist by the clinic.
+  std::vector<long long> clients;
+  std::vector<std::string> tokens;
+  for (int k = 0; k < 3; ++k) {
+    json body = {{"external_id", "chooser-" + std::to_string(k)}, {"pseudonym", "Chooser " + std::to_string(k)},
+                 {"constraints", {"language:en"}}};
+    if (k == 2) body["constraints"].push_back("exclude:" + std::to_string(t));
+    auto created = Call("POST", "/api/v1/clients", coord.token, body);
+    ASSERT_EQ(created.status, 201) << created.text;
+    clients.push_back(created.body["id"]);
+    const std::string handle = "chooser" + std::to_string(k);
+    auto user = Call("POST", "/api/v1/users", admin.token,
+                     {{"handle", handle}, {"role", "client"}, {"password", kPassword}, {"client_id", clients.back()}});
+    ASSERT_EQ(user.status, 201) << user.text;
+    tokens.push_back(SignIn(client, handle).token);
+  }
+  auto path = [](long long id, const char* what) { return "/api/v1/episodes/" + std::to_string(id) + "/" + what; };
+  auto first = Call("POST", "/api/v1/clients/" + std::to_string(clients[0]) + "/choice", tokens[0], {{"therapist_id", t}});
+  ASSERT_EQ(first.status, 201) << first.text;
+  const long long chosen = first.body["id"];
+  // The waiting choice holds the one place.
+  auto second = Call("POST", "/api/v1/clients/" + std::to_string(clients[1]) + "/choice", tokens[1], {{"therapist_id", t}});
+  EXPECT_EQ(second.status, 422) << second.text;
+  EXPECT_EQ(second.body["field"], "therapist_id");
+  // The clinic's exclusion binds the client's choice, also after the client saves their intake.
+  auto excluded = Call("POST", "/api/v1/clients/" + std::to_string(clients[2]) + "/choice", tokens[2], {{"therapist_id", t}});
+  EXPECT_EQ(excluded.status, 400) << excluded.text;
+  EXPECT_EQ(excluded.body["field"], "therapist_id");
+  auto saved = Call("PUT", "/api/v1/clients/" + std::to_string(clients[2]) + "/intake", tokens[2],
+                    {{"constraints", {"language:en"}}});
+  ASSERT_EQ(saved.status, 200) << saved.text;
+  EXPECT_EQ(saved.body["constraints"], json({"language:en", "exclude:" + std::to_string(t)}));
+  // A coordinator's episode: not in the future, not past a full therapist unless overbooked, never
+  // past the clinic's exclusion.
+  auto later = Call("POST", "/api/v1/episodes", coord.token,
+                    {{"client_id", clients[1]}, {"therapist_id", t}, {"started_on", "2030-01-07"}});
+  EXPECT_EQ(later.status, 400) << later.text;
+  EXPECT_EQ(later.body["field"], "started_on");
+  auto full = Call("POST", "/api/v1/episodes", coord.token,
+                   {{"client_id", clients[1]}, {"therapist_id", t}, {"started_on", "2026-01-05"}});
+  EXPECT_EQ(full.status, 422) << full.text;
+  auto barred = Call("POST", "/api/v1/episodes", coord.token,
+                     {{"client_id", clients[2]}, {"therapist_id", t}, {"started_on", "2026-01-05"}, {"overbook", true}});
+  EXPECT_EQ(barred.status, 400) << barred.text;
+  // Confirm: not before the choice, then active; a second confirmation is a conflict.
+  auto early = Call("POST", path(chosen, "confirm"), coord.token, {{"started_on", "2020-01-06"}});
+  EXPECT_EQ(early.status, 400) << early.text;
+  EXPECT_EQ(early.body["field"], "started_on");
+  auto therapists_end = Call("POST", path(chosen, "end"), coord.token, json::object());
+  EXPECT_EQ(therapists_end.status, 409) << therapists_end.text;  // a waiting choice is confirmed or declined
+  EXPECT_EQ(therapists_end.body["field"], "status");
+  auto confirmed = Call("POST", path(chosen, "confirm"), coord.token, nullptr);
+  ASSERT_EQ(confirmed.status, 200) << confirmed.text;
+  EXPECT_EQ(confirmed.body["status"], "active");
+  EXPECT_EQ(Call("POST", path(chosen, "confirm"), coord.token, nullptr).status, 409);
+  auto unknown = Call("POST", path(chosen, "end"), coord.token, {{"reason", "done"}});
+  EXPECT_EQ(unknown.status, 400) << unknown.text;
+  auto backwards = Call("POST", path(chosen, "end"), coord.token, {{"ended_on", "2020-01-06"}});
+  EXPECT_EQ(backwards.status, 400) << backwards.text;
+  EXPECT_EQ(backwards.body["field"], "ended_on");
+  auto ended = Call("POST", path(chosen, "end"), coord.token, {{"note", "goals met"}});
+  ASSERT_EQ(ended.status, 200) << ended.text;
+  EXPECT_EQ(ended.body["status"], "ended");
+  EXPECT_EQ(ended.body["note"], "goals met");
+  EXPECT_FALSE(ended.body["ended_on"].is_null());
+  // The place is free: the second client chooses; the clinic declines, with a reason.
+  auto again = Call("POST", "/api/v1/clients/" + std::to_string(clients[1]) + "/choice", tokens[1], {{"therapist_id", t}});
+  ASSERT_EQ(again.status, 201) << again.text;
+  const long long second_choice = again.body["id"];
+  auto no_reason = Call("POST", path(second_choice, "decline"), coord.token, json::object());
+  EXPECT_EQ(no_reason.status, 400) << no_reason.text;
+  EXPECT_EQ(no_reason.body["field"], "note");
+  auto not_theirs = Call("POST", path(second_choice, "decline"), tokens[1], {{"note", "changed my mind"}});
+  EXPECT_EQ(not_theirs.status, 403) << not_theirs.text;
+  auto declined = Call("POST", path(second_choice, "decline"), coord.token, {{"note", "client asked to wait"}});
+  ASSERT_EQ(declined.status, 200) << declined.text;
+  EXPECT_EQ(declined.body["status"], "declined");
+  // Back on the waitlist, in the plan.
+  auto plan = Call("POST", "/api/v1/assignments/plan", coord.token, json::object());
+  ASSERT_EQ(plan.status, 200) << plan.text;
+  bool planned = false;
+  for (const auto& r : plan.body["plan"]) planned = planned || r["client_id"] == clients[1];
+  for (const auto& r : plan.body["as_usual"]) planned = planned || r["client_id"] == clients[1];
+  EXPECT_TRUE(planned) << plan.text;
+  auto audit = Call("GET", "/api/v1/audit", admin.token);
+  for (const char* action : {"episode.confirm", "episode.end", "episode.decline"}) {
+    EXPECT_NE(audit.text.find(action), std::string::npos) << action;
+  }
+  EXPECT_NE(audit.text.find("client asked to wait"), std::string::npos);
+}
+
 TEST_F(ApiE2e, AnAdministratorDecidesWhetherClientsMayChoose) {
   auto client = server_->Client();
   auto admin = SignIn(client, "admin");

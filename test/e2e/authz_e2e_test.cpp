@@ -80,6 +80,10 @@ const Row kTable[] = {
     {"POST", "/api/v1/analyses/replication",          "D     D      D      A      D"},
     {"POST", "/api/v1/analyses/therapist-effects",    "D     D      D      A      D"},
     {"POST", "/api/v1/analyses/mediation",            "D     D      D      A      D"},
+    // Last: the coordinator's end of episodes 1 and 2 changes what the rows above rely on.
+    {"POST", "/api/v1/episodes/{id}/confirm",         "DDD   AAD    DDD    DDD    DDD"},
+    {"POST", "/api/v1/episodes/{id}/decline",         "DDD   AAD    DDD    DDD    DDD"},
+    {"POST", "/api/v1/episodes/{id}/end",             "DDD   AAD    DDD    DDD    DDD"},
 };
 
 // Routes the table leaves out on purpose (sign-in itself; logout would end the session).
@@ -154,6 +158,9 @@ json BodyFor(const std::string& method, const std::string& path, const std::stri
   if (path == "/api/v1/assignments/commit") return {{"plan", {{{"client_id", 1}, {"therapist_id", 1}}}}};
   if (path == "/api/v1/analyses/mediation") return {{"resamples", 200}};
   if (path == "/api/v1/alerts/{id}/acknowledge") return {{"note", "seen by " + tag}};
+  // Episodes 1 and 2 are active: confirming or declining them is 409 for an allowed caller.
+  if (path == "/api/v1/episodes/{id}/decline") return {{"note", "declined by " + tag}};
+  if (path == "/api/v1/episodes/{id}/end") return {{"ended_on", "2026-03-02"}, {"note", "ended by " + tag}};
   return nullptr;
 }
 

@@ -28,10 +28,15 @@ const clients = [
   { id: 1, pseudonym: 'Client A', concerns: ['depression'], goals: ['sleep better'], preferences: {}, constraints: ['language:en'] },
   { id: 2, pseudonym: 'Client B', concerns: ['anxiety'], goals: ['go to work'], preferences: {}, constraints: [] },
   { id: 3, pseudonym: 'Client C', concerns: ['stress'], goals: ['calm'], preferences: {}, constraints: [] },
+  { id: 4, pseudonym: 'Client D', concerns: ['anxiety'], goals: ['sleep better'], preferences: {}, constraints: [] },
+  { id: 5, pseudonym: 'Client E', concerns: ['stress'], goals: ['calm'], preferences: {}, constraints: [] },
 ];
 const episodes = [
   { id: 1, client_id: 1, therapist_id: 1, started_on: '2026-09-01', ended_on: '', status: 'active', assigned_by: 'match' },
   { id: 2, client_id: 2, therapist_id: 1, started_on: '2026-09-15', ended_on: '', status: 'active', assigned_by: 'coordinator' },
+  // clients' own choices, waiting for the clinic: client D chose therapist1, client E T. Birch
+  { id: 3, client_id: 4, therapist_id: 1, started_on: '2026-11-20', ended_on: null, status: 'waiting', assigned_by: 'client_choice', note: '' },
+  { id: 4, client_id: 5, therapist_id: 2, started_on: '2026-11-21', ended_on: null, status: 'waiting', assigned_by: 'client_choice', note: '' },
 ];
 const responses = []; // {id, instrument_id, subject_id, episode_id, answered_at, answers, scores, key}
 const alerts = [];
@@ -86,7 +91,7 @@ function me(u) { return { user_id: u.id, org_id: 1, handle: u.handle, role: u.ro
 function canSeeClient(u, id) {
   if (u.role === 'coordinator') return true;
   if (u.role === 'client') return u.client_id === id;
-  if (u.role === 'therapist') return episodes.some((e) => e.client_id === id && e.therapist_id === u.therapist_id);
+  if (u.role === 'therapist') return episodes.some((e) => e.client_id === id && e.therapist_id === u.therapist_id && e.status !== 'declined');
   return false;
 }
 
@@ -184,6 +189,25 @@ route('PATCH', '/organisation/monitoring', (req, res, { user, body }) => {
   json(res, 200, monitoring());
 });
 route('GET', '/episodes', (req, res, { user }) => json(res, 200, { episodes: episodes.filter((e) => canSeeClient(user, e.client_id)) }));
+// A coordinator's decisions (docs/api.md "Episodes"): waiting -> active | declined, active -> ended.
+const today = () => new Date().toISOString().slice(0, 10);
+for (const [move, from, to] of [['confirm', 'waiting', 'active'], ['decline', 'waiting', 'declined'], ['end', 'active', 'ended']]) {
+  route('POST', `/episodes/:id/${move}`, (req, res, { p, user, body }) => {
+    if (user.role !== 'coordinator') return problem(res, 403, 'Not permitted', 'coordinators only');
+    const e = episodes.find((x) => x.id === +p.id);
+    if (!e) return problem(res, 404, 'Not found', `episode ${p.id} not found in organisation 1`);
+    if (e.status !== from) return problem(res, 409, 'Conflict', `episode ${e.id} is ${e.status}; only a ${from} episode can be ${move === 'end' ? 'ended' : `${move}d`}`);
+    if (move === 'decline' && !String(body?.note ?? '').trim()) return problem(res, 400, 'Invalid argument', 'note is empty; expected why the choice is declined or withdrawn (the client is told)');
+    const day = (move === 'confirm' ? body?.started_on : body?.ended_on) || today();
+    if (day > today()) return problem(res, 400, 'Invalid argument', `${move === 'confirm' ? 'started_on' : 'ended_on'} is ${day}, in the future; expected a date on or before today`);
+    if (move === 'end' && day < e.started_on) return problem(res, 400, 'Invalid argument', `ended_on is ${day}, before started_on ${e.started_on}; expected a date on or after it`);
+    e.status = to;
+    if (move === 'confirm') e.started_on = day; else e.ended_on = day;
+    if (body?.note) e.note = body.note;
+    log(user, `episode.${move}`, 'episode', e.id, body?.note ?? '');
+    json(res, 200, e);
+  });
+}
 route('POST', '/responses', (req, res, { user, body }) => {
   const ins = instruments.find((i) => i.id === body.instrument_id);
   if (!ins) return problem(res, 422, 'Invalid argument', `instrument_id: '${body.instrument_id}' unknown`);

@@ -296,6 +296,14 @@ try {
     // the alliance too: an old WAI-SR total is not taken for a recent one
     const alliances = (await page.getByTestId('caseload').locator('tbody tr td:nth-of-type(3)').allTextContents()).filter((t) => t !== '—');
     check(alliances.length > 0 && alliances.every((t) => /^[\d.]+, .*\d{4}/.test(t)), 'therapist: each caseload alliance score is dated');
+    if (mock) {
+      // client D chose therapist1 and waits for the clinic: listed apart, not as ended
+      const chose = page.getByTestId('caseload-chose');
+      const endedList = page.getByTestId('caseload-ended');
+      const endedText = (await endedList.count()) ? await endedList.textContent() : '';
+      check(await appears(page, chose) && /Client D/.test(await chose.textContent()) && !/Client D/.test(endedText ?? ''),
+        'therapist: a client who chose them is listed as waiting for the clinic, not as ended');
+    }
     await shot(page, 'therapist-caseload');
 
     await page.goto(`${base}/#/alerts`);
@@ -404,6 +412,17 @@ try {
       check(await appears(page, ranked) && await ranked.evaluate((el) => el === document.activeElement),
         'coordinator: "Show recommendations" moves focus to the ranking');
     }
+    // a client's own choice of therapist: the coordinator confirms it (the mock seeds two choices;
+    // the demo clinic has none unless a client chose)
+    const choice = page.getByTestId('choice').filter({ hasText: mock ? 'Client E' : /./ }).first();
+    if (await appears(page, choice, mock ? 15000 : 3000)) {
+      await choice.getByRole('button', { name: 'Confirm choice' }).click();
+      const confirmed = choice.getByRole('status');
+      check(await appears(page, confirmed) && /^Confirmed: .* is in therapy with .* from \d{4}-\d{2}-\d{2}\.$/.test(await confirmed.textContent()),
+        'coordinator: a client\'s choice of therapist is confirmed');
+    } else if (mock) {
+      check(false, 'coordinator: a client\'s choice of therapist is listed with Confirm and Decline');
+    }
     await shot(page, 'coordinator-waitlist');
     await page.goto(`${base}/#/assign`);
     await page.getByRole('button', { name: 'Preview a plan' }).click();
@@ -422,6 +441,22 @@ try {
     await page.goto(`${base}/#/capacity`);
     await page.locator('figure.plot svg').first().waitFor({ timeout: 10000 });
     await shot(page, 'coordinator-capacity');
+    // the end of therapy, for a client other than the one the later steps follow
+    await page.goto(`${base}/#/in-therapy`);
+    await page.getByRole('heading', { level: 1, name: 'In therapy' }).waitFor();
+    const inTherapy = page.locator(`[data-testid=episode]:not([data-client-id="${client1Id}"])`);
+    if (await appears(page, inTherapy.last())) {
+      const row = inTherapy.last();
+      await row.getByRole('button', { name: 'End therapy…' }).click();
+      await row.getByLabel(/Why it ended/).fill('Goals met; agreed to end.');
+      await row.getByRole('button', { name: 'End therapy' }).click();
+      const ended = row.getByRole('status');
+      check(await appears(page, ended) && /^Ended: .* ended on \d{4}-\d{2}-\d{2}\.$/.test(await ended.textContent()),
+        'coordinator: therapy ended with its last day and a note');
+    } else {
+      check(false, 'coordinator: the clients in therapy are listed, each with "End therapy"');
+    }
+    await shot(page, 'coordinator-in-therapy');
     await page.goto(`${base}/#/outcomes`);
     const outcomes = await appears(page, page.getByTestId('outcomes'));
     await checkOrMissing(page, outcomes && (await page.getByTestId('outcomes').locator('tbody tr').count()) >= 2

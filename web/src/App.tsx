@@ -17,6 +17,7 @@ import { Profile } from './pages/therapist/Profile';
 import { Waitlist } from './pages/coordinator/Waitlist';
 import { Assign } from './pages/coordinator/Assign';
 import { Capacity } from './pages/coordinator/Capacity';
+import { Episodes } from './pages/coordinator/Episodes';
 import { Analyses } from './pages/researcher/Analyses';
 import { Exports } from './pages/researcher/Exports';
 import { Users } from './pages/admin/Users';
@@ -53,6 +54,7 @@ function route(path: string): React.ReactNode {
     ['/waitlist', () => <Waitlist />],
     ['/assign', () => <Assign />],
     ['/capacity', () => <Capacity />],
+    ['/in-therapy', () => <Episodes />],
     ['/analyses', () => <Analyses />],
     ['/exports', () => <Exports />],
     ['/users', () => <Users />],

@@ -125,6 +125,12 @@ export const api = {
   saveIntake: (id: number, intake: Omit<Client, 'id' | 'pseudonym' | 'external_id'>) =>
     request<Client>('PUT', `/clients/${id}/intake`, intake),
   episodes: async () => list<Episode>(await request('GET', '/episodes'), 'episodes'),
+  /** A coordinator's decisions (docs/api.md "Episodes"): waiting -> active, waiting -> declined, active -> ended. */
+  confirmEpisode: (id: number, started_on?: string) =>
+    request<Episode>('POST', `/episodes/${id}/confirm`, started_on ? { started_on } : {}),
+  declineEpisode: (id: number, note: string) => request<Episode>('POST', `/episodes/${id}/decline`, { note }),
+  endEpisode: (id: number, ended_on: string, note: string) =>
+    request<Episode>('POST', `/episodes/${id}/end`, { ended_on, ...(note.trim() ? { note } : {}) }),
   sessions: async (episodeId: number) =>
     list<{ id: number; episode_id: number; number: number; held_at: string }>(
       await request('GET', `/episodes/${episodeId}/sessions`), 'sessions'),

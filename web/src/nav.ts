@@ -21,6 +21,7 @@ export const NAV: Record<Role, NavEntry[]> = {
   coordinator: [
     { path: '/', label: 'Home' },
     { path: '/waitlist', label: 'Waitlist' },
+    { path: '/in-therapy', label: 'In therapy' },
     { path: '/assign', label: 'Batch assignment' },
     { path: '/capacity', label: 'Capacity' },
     { path: '/alerts', label: 'Alerts' },

@@ -155,8 +155,11 @@ export interface Episode {
   therapist_id: number;
   started_on: string;
   ended_on: string | null;
-  status: 'waiting' | 'active' | 'ended';
+  /** waiting: a client's choice for the clinic to confirm or decline; declined: a choice that never became therapy. */
+  status: 'waiting' | 'active' | 'ended' | 'declined';
   assigned_by: string;
+  /** Why a choice was declined or therapy ended ("" when none). */
+  note?: string;
 }
 
 export interface Recommendation {

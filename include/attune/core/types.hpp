@@ -98,10 +98,17 @@ struct Episode {
   Id client_id = 0;
   Id therapist_id = 0;
   std::string started_on;
-  std::string ended_on;             //!< empty while open
-  std::string status = "active";    //!< "waiting" | "active" | "ended"
+  std::string ended_on;             //!< empty while open; the day it ended or was declined
+  std::string status = "active";    //!< "waiting" | "active" | "ended" | "declined" (docs/api.md "Episodes")
   std::string assigned_by = "coordinator";  //!< | "match" | "random" | "client_choice" (store::detail::CheckEpisode)
+  std::string note;                 //!< why a choice was declined or therapy ended (the coordinator's words)
 };
+
+//! Whether an episode is current: a client's choice waiting for the clinic, or therapy under way.
+//! A client has at most one current episode, and each holds a place in its therapist's capacity.
+inline bool IsCurrent(const Episode& e) {
+  return e.status == "waiting" || e.status == "active";
+}
 
 //! One meeting within an episode.
 struct Session {

@@ -19,6 +19,7 @@
 #include "attune/core/result.hpp"
 #include "attune/core/types.hpp"
 #include "attune/instruments/instruments.hpp"
+#include "attune/service/episodes.hpp"
 #include "attune/service/service.hpp"
 #include "attune/service/workflows.hpp"
 #include "attune/store/store.hpp"
@@ -137,13 +138,22 @@ class Clinic {
   Result<std::vector<Client>> ListClients(const Actor& actor);
   Result<Client> GetClient(const Actor& actor, Id id);
   Result<Id> CreateClient(const Actor& actor, const Client& client);
-  //! Replaces the intake answers (the client themselves or a coordinator).
+  //! Replaces the intake answers (the client themselves or a coordinator). A client's change keeps
+  //! the clinic's constraints (exclude:, risk:) as stored, left out or not; one adding such a
+  //! constraint is NOT_PERMITTED naming constraints[i].
   Result<Client> UpdateIntake(const Actor& actor, const Client& intake);
 
   //! Episodes and sessions: coordinators all; therapists and clients their own.
   Result<std::vector<Episode>> ListEpisodes(const Actor& actor);
   Result<Episode> GetEpisode(const Actor& actor, Id id);
-  Result<Id> CreateEpisode(const Actor& actor, const Episode& episode);
+  //! A coordinator opens an episode (OpenEpisode: one current episode per client, the pairing
+  //! check, `overbook` past a full or not accepting therapist).
+  Result<Id> CreateEpisode(const Actor& actor, const Episode& episode, bool overbook = false);
+  //! A coordinator decides (docs/api.md "Episodes"): confirms or declines a waiting choice, ends
+  //! therapy (ConfirmEpisode, DeclineEpisode, EndEpisode of attune/service/episodes.hpp).
+  Result<Episode> ConfirmEpisode(const Actor& actor, Id id, const EpisodeDecision& decision);
+  Result<Episode> DeclineEpisode(const Actor& actor, Id id, const EpisodeDecision& decision);
+  Result<Episode> EndEpisode(const Actor& actor, Id id, const EpisodeDecision& decision);
   Result<std::vector<Session>> ListSessions(const Actor& actor, Id episode_id);
   Result<Id> CreateSession(const Actor& actor, const Session& session);
 
@@ -188,8 +198,10 @@ class Clinic {
   Result<ExpectedBand> Expected(const Actor& actor, Id client_id, const std::string& instrument_id,
                                 const std::string& scale_id);
   //! A client chooses a therapist (the client themselves, when the deployment allows it): a
-  //! waiting episode assigned_by "client". CONFLICT when already in therapy or already chosen;
-  //! FAILED_PRECONDITION when the therapist is not accepting or has no room.
+  //! waiting episode assigned_by "client_choice", for the clinic to confirm or decline. CONFLICT
+  //! when already in therapy or already chosen; INVALID_ARGUMENT (therapist_id) when the therapist
+  //! fails a hard filter of the client's constraints (the clinic's exclude: among them);
+  //! FAILED_PRECONDITION when the therapist is not accepting or has no room (CheckPairing).
   Result<Episode> ChooseTherapist(const Actor& actor, Id client_id, Id therapist_id);
   //! Whether this deployment lets any organisation's clients choose (attune serve
   //! --no-client-choice refuses for all, whatever each organisation's setting).

@@ -28,22 +28,22 @@ namespace attune::service {
 //! "modality:in_person|video", "location:X", "exclude:<therapist id>", "risk:high".
 struct MatchData {
   model::TrainingData training;
-  std::vector<match::TherapistProfile> therapists;  //!< capacity = capacity - active episodes
-  std::vector<match::ClientRequest> waitlist;       //!< clients with no active or ended episode
+  std::vector<match::TherapistProfile> therapists;  //!< capacity = capacity - current (active or waiting) episodes
+  std::vector<match::ClientRequest> waitlist;       //!< clients with no current or ended episode
   std::vector<Client> waitlist_clients;
 };
 
 //! A therapist as the matcher sees them: `facet_scores` are the scale scores of their latest
 //! ffmq39 response (null = none; facets known only when all five are scorable), capacity is
-//! what `active_episodes` leave of it.
+//! what `current_episodes` (active or waiting) leave of it.
 match::TherapistProfile ProfileOf(const Therapist& therapist, const std::map<std::string, double>* facet_scores,
-                                  int active_episodes);
+                                  int current_episodes);
 //! A client's request from the stored row: preferences, concerns and constraints (as MatchData).
 match::ClientRequest RequestOf(const Client& client);
 //! Scale scores by response id (a stored response's scores do not change).
 using ScoresByResponse = std::unordered_map<Id, std::map<std::string, double>>;
 //! ProfileOf for each of `therapists` (in their order), reading only their latest ffmq39 scores
-//! and the active episodes: what the API's recommendations need without LoadMatchData. `memo`
+//! and the current episodes: what the API's recommendations need without LoadMatchData. `memo`
 //! (optional) holds scores read before: only responses not in it are read, and added to it.
 Result<std::vector<match::TherapistProfile>> LoadTherapistProfiles(store::Store& store, OrgId org,
                                                                    const std::vector<Therapist>& therapists,
@@ -123,9 +123,11 @@ struct AssignPlan {
   std::vector<unsigned char> matched;  //!< per client when randomised: 1 = by the model
   std::vector<Id> episode_ids;         //!< written episodes (commit)
 };
-//! Takes the current model (CurrentMatchModel), then assigns the waitlist. Committed episodes carry assigned_by "match" (model arm or
-//! plain assignment) or "random" (usual arm). The store has no batch insert for episodes yet:
-//! they are written one by one and the first error stops, naming the client.
+//! Takes the current model (CurrentMatchModel), then assigns the waitlist (clients with no current
+//! or ended episode: one waiting on their own choice is not on it). Committed episodes carry
+//! assigned_by "match" (model arm or plain assignment) or "random" (usual arm); each is written as
+//! OpenEpisode writes one (the client still without a current episode, the therapist with room,
+//! checked under the write lock), one by one, and the first error stops, naming the client.
 Result<AssignPlan> AssignWaitlist(store::Store& store, OrgId org, const AssignWaitlistOptions& options);
 
 }  // namespace attune::service

@@ -141,6 +141,20 @@ struct TherapistUpdate {
   std::optional<std::vector<std::string>> client_visible;  //!< profile fields clients may see
 };
 
+//! A check of a new episode against the organisation's episodes as stored (Store::AddEpisode): an
+//! error ends the write with nothing written; a value is a remark for the audit entry ("" none).
+using EpisodeGuard = std::function<Result<std::string>(const std::vector<Episode>& stored)>;
+
+//! A decision about one episode (Store::ChangeEpisode): the episode as it is to be, the audit
+//! action ("episode.confirm") and the audit detail.
+struct EpisodeChange {
+  Episode episode;
+  std::string action;
+  std::string detail;
+};
+//! Decides a change from the episode and every episode of the organisation, as stored.
+using EpisodeDecider = std::function<Result<EpisodeChange>(const Episode& current, const std::vector<Episode>& stored)>;
+
 //! Supplies the next response of an import: fills `out` and returns true, returns false at
 //! the end, or an error that aborts the import.
 using ResponseSource = std::function<Result<bool>(ScoredResponse& out)>;
@@ -196,7 +210,10 @@ class Store {
   Result<Id> AddUser(OrgId org, const User& user, const Actor& actor = {});
   Result<Id> AddTherapist(OrgId org, const Therapist& therapist, const Actor& actor = {});
   Result<Id> AddClient(OrgId org, const Client& client, const Actor& actor = {});
-  Result<Id> AddEpisode(OrgId org, const Episode& episode, const Actor& actor = {});
+  //! AddEpisode with a `guard` runs it inside the write transaction on every episode of the
+  //! organisation, read with the rows of the episode's client and therapist locked: two writes at
+  //! once (two clients choosing a therapist's last place) are checked one after the other.
+  Result<Id> AddEpisode(OrgId org, const Episode& episode, const Actor& actor = {}, const EpisodeGuard& guard = {});
   Result<Id> AddSession(OrgId org, const Session& session, const Actor& actor = {});
   Result<Id> AddAlert(OrgId org, const Alert& alert, const Actor& actor = {});
   Result<Id> AddTrainingRecord(OrgId org, const TrainingRecord& record, const Actor& actor = {});
@@ -299,6 +316,13 @@ class Store {
   //! acknowledged). Acknowledging takes a note: AcknowledgeAlertWithNote.
   Result<Alert> GetAlert(OrgId org, Id id);
   Result<Alert> ResolveAlert(OrgId org, Id id, const Actor& actor = {});
+  //! Changes one episode's status, dates and note (docs/api.md "Episodes") in one transaction with
+  //! the audit entry `decide` names: `decide` gets the episode and every episode of the
+  //! organisation, read as AddEpisode's guard reads them (locked), and its error ends the
+  //! transaction with nothing written. NOT_FOUND (field "id") for an id not in `org`;
+  //! INVALID_ARGUMENT when the result breaks CheckEpisode or changes the client, therapist or
+  //! assigned_by.
+  Result<Episode> ChangeEpisode(OrgId org, Id id, const EpisodeDecider& decide, const Actor& actor = {});
   //! Sessions of one episode in number order.
   Result<std::vector<Session>> ListSessions(OrgId org, Id episode_id);
   //! One session by id; NOT_FOUND (field "id") when the organisation has none with it.

@@ -139,6 +139,17 @@ class SqliteDialect final : public Dialect {
     }
   }
 
+  void ForeignKeysForMigrations(soci::session& session, bool on) override {
+    session << (on ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
+  }
+
+  std::string BrokenForeignKey(soci::session& session) override {
+    std::string table;
+    soci::indicator ind = soci::i_ok;
+    session << "PRAGMA foreign_key_check", soci::into(table, ind);
+    return session.got_data() ? table : std::string();
+  }
+
   Result<std::string> IntegrityCheck(soci::session& session) override {
     try {
       std::string result;
@@ -150,10 +161,9 @@ class SqliteDialect final : public Dialect {
         all += result;
       }
       if (all != "ok") return all;
-      std::string table;
-      soci::indicator ind = soci::i_ok;
-      session << "PRAGMA foreign_key_check", soci::into(table, ind);
-      if (session.got_data()) return "foreign key violation in table " + table;
+      if (std::string table = BrokenForeignKey(session); !table.empty()) {
+        return "foreign key violation in table " + table;
+      }
       return std::string("ok");
     } catch (const soci::soci_error& e) {
       return Fail(ErrorCode::IO, std::string("integrity check failed: ") + e.what());

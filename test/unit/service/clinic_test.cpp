@@ -57,17 +57,6 @@ class ClinicTest : public StoreFixture {
     return out;
   }
 
-  // A client with these style preferences and no constraints (0 when it could not be stored).
-  Id AddPreferringClient(const std::string& name, decltype(Client::preferences) preferences) {
-    Client c;
-    c.pseudonym = name;
-    c.external_id = name;
-    c.preferences = std::move(preferences);
-    auto client = store_->AddClient(org_, c);
-    EXPECT_TRUE(client) << client.error().message;
-    return client ? *client : 0;
-  }
-
   // Runs `work(clinic, k)` on `threads` threads at once, each with its own connection and Clinic
   // sharing the cache, as the server's request threads do (`separate`: each with a cache of its
   // own, as servers in separate processes on one database); each thread's error ("" when none).
@@ -444,7 +433,7 @@ TEST_F(ClinicTest, RecommendationReasonsExplainMindfulnessWithoutRawScores) {
     auto submitted = store_->SubmitResponse(org_, *scored);
     ASSERT_TRUE(submitted) << submitted.error().message;
   }
-  const Id client = AddPreferringClient("c2", {{"warm_support", 1}});
+  const Id client = AddClient("c2", {}, {{"warm_support", 1}});
   ASSERT_NE(client, 0);
 
   auto recs = a_->Recommend(coordinator_, client, 2);
@@ -474,7 +463,7 @@ TEST_F(ClinicTest, ConcurrentRecommendationsOnAColdCacheShareOneLoadAndAgree) {
     t.capacity = 4;
     ASSERT_TRUE(store_->AddTherapist(org_, t));
   }
-  const Id client = AddPreferringClient("c3", {{"warm_support", 2}});
+  const Id client = AddClient("c3", {}, {{"warm_support", 2}});
   ASSERT_NE(client, 0);
   const auto expected = Reference(client, 8);
   ASSERT_EQ(expected.size(), 8u);

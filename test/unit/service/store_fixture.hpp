@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "attune/instruments/instruments.hpp"
 #include "attune/store/store.hpp"
@@ -32,6 +34,20 @@ class StoreFixture : public ::testing::Test {
     ASSERT_TRUE(org) << org.error().message;
     org_ = *org;
   }
+  // A client named `name` (its external id and pseudonym) with these constraints and preferences;
+  // 0 when it could not be stored.
+  Id AddClient(const std::string& name, std::vector<std::string> constraints = {},
+               std::map<std::string, double> preferences = {}) {
+    Client c;
+    c.pseudonym = name;
+    c.external_id = name;
+    c.constraints = std::move(constraints);
+    c.preferences = std::move(preferences);
+    auto client = store_->AddClient(org_, c);
+    EXPECT_TRUE(client) << client.error().message;
+    return client ? *client : 0;
+  }
+
   void TearDown() override {
     store_.reset();
     std::filesystem::remove_all(dir_);

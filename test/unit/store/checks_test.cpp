@@ -161,8 +161,16 @@ TEST(Checks, AnEpisodesDatesAndAssignerAgree) {
   bad.status = "active";
   bad.ended_on = "2026-03-01";
   EXPECT_EQ(message(bad, 0),
-            "ended_on: ended_on is \"2026-03-01\" for an episode whose status is \"active\"; expected no end date unless status is ended");
+            "ended_on: ended_on is \"2026-03-01\" for an episode whose status is \"active\"; expected no end date unless status is ended or declined");
   EXPECT_EQ(CheckEpisode(bad).error().field, "ended_on");  // the public door is the same rule
+  // A declined choice has the day it was declined, as an ended episode has its end.
+  bad = e;
+  bad.status = "declined";
+  EXPECT_EQ(message(bad, 0), "ended_on: ended_on is missing; expected the date a declined choice was declined");
+  bad.ended_on = "2026-01-05";
+  EXPECT_EQ(message(bad, 0), "ok");
+  bad.status = "paused";
+  EXPECT_EQ(message(bad, 0), "status: status is \"paused\"; expected waiting, active, ended or declined");
 }
 
 TEST(Checks, LongValuesAreShownCutAndNeverInsideACharacter) {

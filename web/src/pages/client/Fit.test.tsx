@@ -59,6 +59,26 @@ describe('Fit', () => {
     expect(screen.queryByRole('button', { name: /^Choose / })).toBeNull();
   });
 
+  it('says a declined choice with the clinic\'s reason, and offers the choice again', async () => {
+    stub(true, [{ id: 438, client_id: 3, therapist_id: 2, started_on: '2026-11-20', ended_on: '2026-11-22', status: 'declined',
+      assigned_by: 'client_choice', note: 'Therapist Two is away until March' }]);
+    render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);
+    expect((await screen.findByTestId('declined-choice')).textContent)
+      .toBe('The clinic did not confirm your choice of Therapist Two: Therapist Two is away until March. You may choose again.');
+    expect(screen.queryByTestId('current-choice')).toBeNull();
+    expect(await screen.findByRole('button', { name: 'Choose Therapist Two' })).toBeTruthy();
+  });
+
+  it('explains a therapist the client\'s constraints rule out in plain words, without the filter\'s name', async () => {
+    stub(true, [], [400, { title: 'Invalid argument', status: 400, field: 'therapist_id',
+      detail: 'therapist_id 2 does not pass the excluded filter for client 3 (constraints: exclude:2)' }]);
+    render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);
+    fireEvent.click(await screen.findByRole('button', { name: 'Choose Therapist Two' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toMatch(/does not meet what you or your clinic asked for/);
+    expect(alert.textContent).not.toMatch(/excluded/);
+  });
+
   it('explains a refused second choice in plain words', async () => {
     stub(true, [], [409, { title: 'Conflict', status: 409, detail: 'client 3 already chose therapist 30 (episode 438 is waiting for the clinic)' }]);
     render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);

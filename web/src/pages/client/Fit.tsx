@@ -11,11 +11,21 @@ export function currentEpisode(episodes: Episode[], clientId: number): Episode |
   return mine.find((e) => e.status === 'active') ?? mine.find((e) => e.status === 'waiting');
 }
 
+/** The client's latest choice the clinic declined, when they have no current episode since. */
+export function declinedChoice(episodes: Episode[], clientId: number): Episode | undefined {
+  if (currentEpisode(episodes, clientId)) return undefined;
+  return episodes.filter((e) => e.client_id === clientId && e.status === 'declined').sort((a, b) => b.id - a.id)[0];
+}
+
 /** A refused choice in plain words (the server's 409 names episodes and ids). */
 function choiceError(e: unknown): unknown {
   if (e instanceof ApiError && e.status === 409) {
     return new ApiError(409, 'Already chosen', 'You have already chosen a therapist, or are already seeing one. '
       + 'Ask the clinic if you would like a different therapist.');
+  }
+  if (e instanceof ApiError && e.status === 400 && e.field === 'therapist_id') {
+    return new ApiError(400, 'Not possible', 'This therapist does not meet what you or your clinic asked for (such as the '
+      + 'language or how you meet). Please choose another, or change what you told us on "About you".');
   }
   if (e instanceof ApiError && e.status === 422) {
     return new ApiError(422, 'Not possible now', 'This therapist cannot take you on right now (they are full or not taking new clients). Please choose another.');
@@ -34,6 +44,7 @@ export function Fit() {
   const [justChose, setJustChose] = useState<Episode | null>(null);
   const mayChoose = organisation.data?.clients_may_choose === true;
   const current = justChose ?? (episodes.data ? currentEpisode(episodes.data, id) : undefined);
+  const declined = episodes.data ? declinedChoice(episodes.data, id) : undefined;
   const nameOf = (therapistId: number) =>
     state.data?.find((r) => r.therapist.id === therapistId)?.therapist.display_name ?? `therapist ${therapistId}`;
   return (
@@ -47,6 +58,11 @@ export function Fit() {
           ? <>You are seeing {nameOf(current.therapist_id)}. If you would like a different therapist, ask the clinic.</>
           : <>You chose {nameOf(current.therapist_id)}. The clinic will confirm your first session; if you would like
             to change your choice, ask the clinic.</>}</p>
+      )}
+      {!current && declined && (
+        <p data-testid="declined-choice">The clinic did not confirm your choice of {nameOf(declined.therapist_id)}
+          {declined.note ? `: ${declined.note.trim()}${/[.!?]$/.test(declined.note.trim()) ? '' : '.'}` : '.'}
+          {mayChoose ? ' You may choose again.' : ''}</p>
       )}
       {organisation.data && !mayChoose && <p data-testid="clinic-assigns">Your clinic matches clients with
         therapists itself. If one of these suits you, tell the clinic: they will take it into account.</p>}

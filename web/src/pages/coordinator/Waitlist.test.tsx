@@ -20,12 +20,50 @@ describe('waitlist', () => {
     expect(w.chose.map((c) => [c.client.id, c.episode.id])).toEqual([[3, 12]]);
   });
 
+  it('puts a client whose choice was declined back on the waitlist', () => {
+    const declined = { ...episode(13, 1, 'declined'), ended_on: '2026-01-02', note: 'asked to wait' };
+    expect(waiting([client(1)], [declined]).waiting.map((c) => c.id)).toEqual([1]);
+  });
+
+  it('confirms a choice, or declines it with a reason', async () => {
+    const calls: { url: string; body: unknown }[] = [];
+    vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+      if (init?.method === 'POST') {
+        const body = JSON.parse(String(init.body ?? '{}'));
+        calls.push({ url, body });
+        const status = url.endsWith('/confirm') ? 'active' : 'declined';
+        return new Response(JSON.stringify({ ...episode(Number(url.split('/').at(-2)), 1, status), started_on: '2026-11-27' }), { status: 200 });
+      }
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1), client(2)] }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [episode(20, 1, 'waiting'), episode(21, 2, 'waiting')] }), { status: 200 });
+      if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists: [{ id: 4, display_name: 'T. Oak' }] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    const user = userEvent.setup();
+    render(<Waitlist />);
+    const rows = await screen.findAllByTestId('choice');
+    expect(rows[0].textContent).toMatch(/Chose T\. Oak on 2026-01-01/);
+    await user.click(within(rows[0]).getByRole('button', { name: 'Confirm choice' }));
+    const confirmed = await within(rows[0]).findByRole('status');
+    expect(confirmed.textContent).toBe('Confirmed: Client 1 is in therapy with T. Oak from 2026-11-27.');
+    expect(document.activeElement).toBe(confirmed);
+    await user.click(within(rows[1]).getByRole('button', { name: 'Decline…' }));
+    const send = within(rows[1]).getByRole('button', { name: 'Decline choice' });
+    expect((send as HTMLButtonElement).disabled).toBe(true);  // a reason first
+    await user.type(within(rows[1]).getByLabelText(/Why is the choice declined/), 'the client asked to wait');
+    await user.click(send);
+    expect((await within(rows[1]).findByRole('status')).textContent).toMatch(/back on the waitlist/);
+    expect(calls.map((c) => [c.url.replace(/^.*\/api\/v1/, ''), c.body])).toEqual([
+      ['/episodes/20/confirm', {}], ['/episodes/21/decline', { note: 'the client asked to wait' }]]);
+  });
+
   it('pages a long list', async () => {
     const clients = Array.from({ length: 45 }, (_, i) => client(i + 1));
     const episodes = [episode(1, 1, 'ended'), episode(2, 2, 'ended')];
     vi.stubGlobal('fetch', vi.fn(async (url: string) => {
       if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients }), { status: 200 });
       if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes }), { status: 200 });
+      if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists: [] }), { status: 200 });
       return new Response('{}', { status: 404 });
     }));
     render(<Waitlist />);
@@ -42,6 +80,7 @@ describe('waitlist', () => {
     vi.stubGlobal('fetch', vi.fn(async (url: string) => {
       if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1)] }), { status: 200 });
       if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [] }), { status: 200 });
+      if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists: [] }), { status: 200 });
       if (url.includes('/clients/1/recommendations')) return new Response(JSON.stringify({ recommendations: [] }), { status: 200 });
       return new Response('{}', { status: 404 });
     }));

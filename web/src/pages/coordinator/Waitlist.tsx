@@ -9,8 +9,9 @@ export const PAGE = 20;
 
 /**
  * The waitlist as the batch plan sees it (docs/api.md POST /assignments/plan): clients with no
- * active or ended episode. Those who chose a therapist (a waiting episode) are listed apart:
- * they wait for the clinic to confirm their choice, not for a match.
+ * active or ended episode (a declined choice puts a client back on it). Those who chose a
+ * therapist (a waiting episode) are listed apart: they wait for the clinic to confirm or decline
+ * their choice, not for a match.
  */
 export function waiting(clients: Client[], episodes: Episode[]): { waiting: Client[]; chose: { client: Client; episode: Episode }[] } {
   const settled = new Set(episodes.filter((e) => e.status === 'active' || e.status === 'ended').map((e) => e.client_id));
@@ -24,8 +25,8 @@ export function waiting(clients: Client[], episodes: Episode[]): { waiting: Clie
 
 export function Waitlist() {
   const state = useLoad(async () => {
-    const [clients, episodes] = await Promise.all([api.clients(), api.episodes()]);
-    return waiting(clients, episodes);
+    const [clients, episodes, therapists] = await Promise.all([api.clients(), api.episodes(), api.therapists()]);
+    return { ...waiting(clients, episodes), therapists };
   }, []);
   const [shown, setShown] = useState(PAGE);
   return (
@@ -34,7 +35,7 @@ export function Waitlist() {
       <p>Clients who have never had a therapist here (no current or ended episode): the clients a batch
         plan places. Open a client to see the ranked therapists with reasons.</p>
       <Loaded state={state} what="the waitlist">
-        {({ waiting: list, chose }) => (
+        {({ waiting: list, chose, therapists }) => (
           <>
             {list.length === 0 ? <p>Nobody is waiting.</p> : (
               <>
@@ -50,9 +51,12 @@ export function Waitlist() {
             {chose.length > 0 && (
               <>
                 <h2>Chose their own therapist</h2>
-                <p>These clients chose a therapist from their suggestions; the choice waits for the clinic to confirm it.</p>
-                <ul data-testid="chose-own">{chose.map(({ client, episode }) => (
-                  <li key={client.id}>{client.pseudonym || `Client ${client.id}`}: chose therapist {episode.therapist_id} (episode {episode.id})</li>
+                <p>These clients chose a therapist from their suggestions. Each choice holds a place with that
+                  therapist until you confirm it (therapy starts) or decline it (the client is back on the
+                  waitlist and may choose again).</p>
+                <ul className="waitlist" data-testid="chose-own">{chose.map(({ client, episode }) => (
+                  <ChoiceRow key={client.id} client={client} episode={episode}
+                    therapist={therapists.find((t) => t.id === episode.therapist_id)?.display_name ?? `therapist ${episode.therapist_id}`} />
                 ))}</ul>
               </>
             )}
@@ -60,6 +64,45 @@ export function Waitlist() {
         )}
       </Loaded>
     </section>
+  );
+}
+
+/** One client's choice: confirm it (therapy starts today) or decline it with a reason. */
+function ChoiceRow({ client, episode, therapist }: { client: Client; episode: Episode; therapist: string }) {
+  const [done, setDone] = useState('');
+  const [declining, setDeclining] = useState(false);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const doneRef = useFocusWhen<HTMLParagraphElement>(done);
+  const name = client.pseudonym || `Client ${client.id}`;
+  async function act(work: () => Promise<Episode>, said: (e: Episode) => string) {
+    setBusy(true); setError(null);
+    try { setDone(said(await work())); } catch (e) { setError(e); } finally { setBusy(false); }
+  }
+  return (
+    <li className="card" data-testid="choice">
+      <h3>{name}</h3>
+      <p className="meta">Chose {therapist} on {episode.started_on}.</p>
+      {done ? <p role="status" tabIndex={-1} ref={doneRef}>{done}</p> : (
+        <>
+          <button type="button" disabled={busy} onClick={() => act(() => api.confirmEpisode(episode.id),
+            (e) => `Confirmed: ${name} is in therapy with ${therapist} from ${e.started_on}.`)}>Confirm choice</button>{' '}
+          {!declining ? (
+            <button type="button" disabled={busy} onClick={() => setDeclining(true)}>Decline…</button>
+          ) : (
+            <form onSubmit={(ev) => { ev.preventDefault(); void act(() => api.declineEpisode(episode.id, reason),
+              () => `Declined: ${name} is back on the waitlist and may choose again.`); }}>
+              <label htmlFor={`decline-${episode.id}`}>Why is the choice declined or withdrawn? (the client is told)</label>
+              <textarea id={`decline-${episode.id}`} value={reason} onChange={(ev) => setReason(ev.target.value)} required />
+              <button type="submit" disabled={busy || !reason.trim()}>Decline choice</button>{' '}
+              <button type="button" disabled={busy} onClick={() => setDeclining(false)}>Keep the choice</button>
+            </form>
+          )}
+        </>
+      )}
+      {error != null && <ErrorBox error={error} />}
+    </li>
   );
 }
 

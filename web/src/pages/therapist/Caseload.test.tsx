@@ -50,6 +50,30 @@ describe('caseload', () => {
     expect(within(ended).getByText(/^PHQ-9 8 \(mild\), .*2026$/)).toBeTruthy();
   });
 
+  // Before: every episode that was not active was listed under "Ended", so a client who had just
+  // chose this therapist (waiting for the clinic) showed as one whose therapy had ended.
+  it('lists a client who chose this therapist apart, not as ended', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1), client(2), client(3)] }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [
+        { id: 10, client_id: 1, therapist_id: 4, started_on: '2026-09-01', ended_on: null, status: 'active', assigned_by: 'match' },
+        { id: 11, client_id: 2, therapist_id: 4, started_on: '2026-01-01', ended_on: '2026-04-01', status: 'ended', assigned_by: 'match' },
+        { id: 12, client_id: 3, therapist_id: 4, started_on: '2026-11-20', ended_on: null, status: 'waiting', assigned_by: 'client_choice' }] }), { status: 200 });
+      if (url.endsWith('/alerts')) return new Response(JSON.stringify({ alerts: [] }), { status: 200 });
+      if (url.includes('/trajectory')) return new Response(JSON.stringify({ points: [] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    render(<Caseload />);
+    const chose = await screen.findByTestId('caseload-chose');
+    expect(within(chose).getByText('Client 3')).toBeTruthy();
+    expect(screen.getByRole('heading', { name: 'Chose you' })).toBeTruthy();
+    expect(within(chose).getByRole('columnheader', { name: 'Chose you on' })).toBeTruthy();
+    const ended = screen.getByTestId('caseload-ended');
+    expect(within(ended).queryByText('Client 3')).toBeNull();
+    expect(within(ended).getByText('Client 2')).toBeTruthy();
+    expect(within(screen.getByTestId('caseload')).queryByText('Client 3')).toBeNull();
+  });
+
   it('dates the score shown and says when a later answer could not be scored', async () => {
     const at = (value: number | null, day: string) => ({ response_id: 1, answered_at: `2026-10-${day}T10:00:00Z`, value, band: value === null ? '' : 'mild' });
     vi.stubGlobal('fetch', vi.fn(async (url: string) => {

@@ -36,11 +36,26 @@ export function outcomeOf(series: { name: string; pts: TrajectoryPoint[] }[]): O
   return p ? { ...p, instrument: best.name } : undefined;
 }
 
+/**
+ * A caseload in three groups: in therapy now; clients who chose this therapist and wait for the
+ * clinic to confirm (not ended: therapy has not begun); therapy ended. A declined choice is in none
+ * (the server does not list it to the therapist).
+ */
+export function caseloadGroups<R extends { episode?: Episode; open: Alert[] }>(rows: R[]): { current: R[]; chose: R[]; ended: R[] } {
+  const status = (r: R) => r.episode?.status;
+  return {
+    current: rows.filter((r) => status(r) === 'active').sort(caseloadOrder),
+    chose: rows.filter((r) => status(r) === 'waiting').sort(caseloadOrder),
+    ended: rows.filter((r) => status(r) === 'ended').sort(caseloadOrder),
+  };
+}
+
 /** Loads a caseload: the clients the server lets this user see, with latest scores and open alerts. */
 export async function loadCaseload(): Promise<Row[]> {
   const [clients, episodes, alerts] = await Promise.all([api.clients(), api.episodes(), api.alerts().catch(() => [] as Alert[])]);
   return Promise.all(clients.map(async (client) => {
     const episode = episodes.find((e) => e.client_id === client.id && e.status === 'active')
+      ?? episodes.find((e) => e.client_id === client.id && e.status === 'waiting')
       ?? episodes.filter((e) => e.client_id === client.id).sort((a, b) => b.started_on.localeCompare(a.started_on))[0];
     const mine = new Set(episodes.filter((e) => e.client_id === client.id).map((e) => e.id));
     const [alliance, ...outcomes] = await Promise.all([
@@ -71,12 +86,12 @@ function ScoreCell({ score: o, label, testId }: { score: Latest; label?: string;
   );
 }
 
-function CaseloadTable({ rows, caption, testId, ended }: { rows: Row[]; caption: string; testId: string; ended?: boolean }) {
+function CaseloadTable({ rows, caption, testId, ended, chose }: { rows: Row[]; caption: string; testId: string; ended?: boolean; chose?: boolean }) {
   return (
     <div className="table-scroll">
       <table className="data" data-testid={testId}>
         <caption>{caption}</caption>
-        <thead><tr><th scope="col">Client</th><th scope="col">Concerns</th><th scope="col">{ended ? 'Ended' : 'Since'}</th>
+        <thead><tr><th scope="col">Client</th><th scope="col">Concerns</th><th scope="col">{ended ? 'Ended' : chose ? 'Chose you on' : 'Since'}</th>
           <th scope="col">Alliance</th><th scope="col">Outcome</th><th scope="col">Open alerts</th></tr></thead>
         <tbody>
           {rows.map((r) => (
@@ -105,13 +120,20 @@ export function Caseload() {
       <Loaded state={state} what="your caseload">
         {(rows) => {
           if (rows.length === 0) return <p>No clients yet.</p>;
-          const current = rows.filter((r) => r.episode?.status === 'active').sort(caseloadOrder);
-          const ended = rows.filter((r) => r.episode?.status !== 'active').sort(caseloadOrder);
+          const { current, chose, ended } = caseloadGroups(rows);
           return (
             <>
               {current.length === 0 ? <p>No clients in therapy with you now.</p> : (
                 <CaseloadTable rows={current} testId="caseload"
                   caption={`In therapy now (${current.length}), with the latest alliance (WAI-SR total, 12–60) and the latest scored outcome, each with the date it was answered`} />
+              )}
+              {chose.length > 0 && (
+                <>
+                  <h2>Chose you</h2>
+                  <p className="hint">Clients who chose you as their therapist. The clinic confirms or declines each choice;
+                    therapy starts once it is confirmed.</p>
+                  <CaseloadTable rows={chose} testId="caseload-chose" chose caption={`Waiting for the clinic to confirm (${chose.length})`} />
+                </>
               )}
               {ended.length > 0 && (
                 <>
