@@ -374,7 +374,7 @@ TEST_F(ClinicTest, ClientsSeeOnlyTheFieldsATherapistShows) {
   t.client_visible = {"style", "modality"};
   auto id = a_->CreateTherapist(coordinator_, t);
   ASSERT_TRUE(id) << id.error().message;
-  const Id client = AddPreferringClient("c-shown", {{"warm_support", 3}});
+  const Id client = AddClient("c-shown", {}, {{"warm_support", 3}});
   ASSERT_NE(client, 0);
   Actor self{org_, 2, Role::CLIENT, std::nullopt, client, "c-shown", "test"};
 

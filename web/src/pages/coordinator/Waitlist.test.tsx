@@ -95,6 +95,7 @@ describe('waitlist', () => {
     vi.stubGlobal('fetch', vi.fn(async (url: string) => {
       if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1), client(2), { ...client(3), pseudonym: '' }] }), { status: 200 });
       if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [] }), { status: 200 });
+      if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists: [] }), { status: 200 });
       return new Response('{}', { status: 404 });
     }));
     render(<Waitlist />);
