@@ -69,6 +69,30 @@ Therapist ClientView(const Therapist& t) {
   return v;
 }
 
+// Whether `e` gives its therapist the client's data: an episode the clinic confirmed (active) or
+// one that has ended. A client's choice waiting for the clinic gives nothing until it is confirmed
+// (docs/api.md, Authorisation).
+bool GivesTherapistAccess(const Episode& e) { return e.status == "active" || e.status == "ended"; }
+
+// The episodes of therapist `therapist_id`, whatever their status.
+Result<std::set<Id>> EpisodesOf(store::Store& store, OrgId org, Id therapist_id) {
+  ATTUNE_TRY(episodes, store.ListEpisodes(org));
+  std::set<Id> out;
+  for (const auto& e : episodes) {
+    if (e.therapist_id == therapist_id) out.insert(e.id);
+  }
+  return out;
+}
+
+// Whether `r` is another therapist's rating of the client (WAI-SR-T), from an episode that is not
+// one of `own` (the reading therapist's episodes). A therapist reads the client's own answers from
+// every episode (their history), but another therapist's judgement of their alliance is not
+// theirs to read.
+bool OthersRating(const Response& r, const std::set<Id>& own) {
+  return r.respondent == RespondentKind::THERAPIST && !IsTherapistSelfReport(r) &&
+         (!r.episode_id || own.count(*r.episode_id) == 0);
+}
+
 // `result` of looking up what a request's `field` refers to: a missing row is NOT_FOUND on that field.
 template <typename R>
 R Referenced(R result, const char* field) {
@@ -421,7 +445,7 @@ Result<void> Clinic::RequireClientAccess(const Actor& actor, Id client_id, const
       if (!actor.therapist_id) return Denied(actor, what);
       ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
       for (const auto& e : episodes) {
-        if (e.client_id == client_id && e.therapist_id == *actor.therapist_id) return Ok();
+        if (e.client_id == client_id && e.therapist_id == *actor.therapist_id && GivesTherapistAccess(e)) return Ok();
       }
       return Denied(actor, what);
     }
@@ -649,7 +673,9 @@ Result<std::vector<Client>> Clinic::ListClients(const Actor& actor) {
   if (actor.role == Role::THERAPIST) {
     ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
     for (const auto& e : episodes) {
-      if (actor.therapist_id && e.therapist_id == *actor.therapist_id) mine.insert(e.client_id);
+      if (actor.therapist_id && e.therapist_id == *actor.therapist_id && GivesTherapistAccess(e)) {
+        mine.insert(e.client_id);
+      }
     }
   } else if (actor.role == Role::CLIENT && actor.client_id) {
     mine.insert(*actor.client_id);
@@ -827,6 +853,10 @@ Result<std::vector<Response>> Clinic::ListResponses(const Actor& actor, Id clien
   filter.subject_id = client_id;
   ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
   std::erase_if(rows, IsTherapistSelfReport);  // about therapist `client_id`, not this client
+  if (actor.role == Role::THERAPIST) {
+    ATTUNE_TRY(own, EpisodesOf(store_, actor.org, actor.therapist_id.value_or(0)));
+    std::erase_if(rows, [&](const Response& r) { return OthersRating(r, own); });
+  }
   AuditRead(actor, "response.list", "client", std::to_string(client_id),
             fmt::format("{} responses", rows.size()));
   return rows;
@@ -841,6 +871,10 @@ Result<std::vector<Score>> Clinic::ScoresOf(const Actor& actor, const Response& 
     return store_.ScoresOf(actor.org, response.id);
   }
   ATTUNE_CHECK(RequireClientAccess(actor, response.subject_id, "read this client's scores"));
+  if (actor.role == Role::THERAPIST) {
+    ATTUNE_TRY(own, EpisodesOf(store_, actor.org, actor.therapist_id.value_or(0)));
+    if (OthersRating(response, own)) return Denied(actor, "read another therapist's rating of this client");
+  }
   return store_.ScoresOf(actor.org, response.id);
 }
 
@@ -858,9 +892,15 @@ Result<std::vector<TrajectoryPoint>> Clinic::Trajectory(const Actor& actor, Id c
   filter.subject_id = client_id;
   filter.instrument_id = instrument_id;
   ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
+  std::set<Id> own;
+  if (actor.role == Role::THERAPIST) {
+    ATTUNE_TRY(episodes, EpisodesOf(store_, actor.org, actor.therapist_id.value_or(0)));
+    own = std::move(episodes);
+  }
   std::vector<TrajectoryPoint> out;
   for (const auto& r : rows) {
     if (IsTherapistSelfReport(r)) continue;  // about therapist `client_id`, not this client
+    if (actor.role == Role::THERAPIST && OthersRating(r, own)) continue;
     ATTUNE_TRY(scores, store_.ScoresOf(actor.org, r.id));
     for (const auto& s : scores) {
       if (s.scale_id == scale) out.push_back({r.id, r.answered_at, r.session_id, r.episode_id, s.value, s.band});
@@ -882,7 +922,7 @@ Result<std::vector<Alert>> Clinic::ListAlerts(const Actor& actor) {
     ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
     std::set<Id> mine;
     for (const auto& e : episodes) {
-      if (e.therapist_id == actor.therapist_id.value_or(-1)) mine.insert(e.id);
+      if (e.therapist_id == actor.therapist_id.value_or(-1) && GivesTherapistAccess(e)) mine.insert(e.id);
     }
     std::erase_if(all, [&](const Alert& a) { return !mine.count(a.episode_id); });
   }

@@ -499,6 +499,22 @@ class ResponseOwnershipTest : public ClinicTest {
     return s;
   }
 
+  // An episode of `client` with `therapist` in `status` (a waiting one is a client's choice),
+  // written as the store takes it (0 when it could not be).
+  Id AddEpisodeIn(const std::string& status, Id client, Id therapist, const std::string& started_on,
+                  const std::string& ended_on = "") {
+    Episode e;
+    e.client_id = client;
+    e.therapist_id = therapist;
+    e.started_on = started_on;
+    e.ended_on = ended_on;
+    e.status = status;
+    e.assigned_by = status == "waiting" ? "client_choice" : "coordinator";
+    auto id = store_->AddEpisode(org_, e);
+    EXPECT_TRUE(id) << id.error().message;
+    return id ? *id : 0;
+  }
+
   Id therapist_ = 0;
   std::vector<Id> clients_, episodes_, sessions_;
   Actor therapist_actor_, client_actor_;
@@ -603,6 +619,53 @@ TEST_F(ResponseOwnershipTest, TrainingIsLoggedOnceDone) {
       << ahead.error().message;
   record.completed_on = "2026-01-05";
   EXPECT_TRUE(a_->AddTraining(therapist_actor_, record));
+}
+
+// The probe's case: client c had an episode with therapist A, who rated the alliance (WAI-SR-T),
+// and chose therapist B, a choice waiting for the clinic. B read c's whole history, A's ratings
+// included. Access comes from an episode the clinic confirmed (active) or that ended; a
+// therapist reads the client's own answers from every episode but no other therapist's ratings.
+TEST_F(ResponseOwnershipTest, ATherapistReadsAClientOnlyFromAConfirmedEpisodeAndNoOthersRatings) {
+  Therapist t;
+  t.external_id = "t2";
+  t.display_name = "B";
+  const Id chosen = *store_->AddTherapist(org_, t);
+  t.external_id = "t3";
+  t.display_name = "C";
+  const Id current = *store_->AddTherapist(org_, t);
+  const Id client = clients_[1];
+  // Client 2's episode with therapist 1: the client's PHQ-9 and therapist 1's WAI-SR-T.
+  ASSERT_TRUE(a_->SubmitResponse(coordinator_, Form("phq9", client, episodes_[1], sessions_[1], "w1")));
+  auto rating = a_->SubmitResponse(coordinator_, Form("wai_srt", client, episodes_[1], sessions_[1], "w2"));
+  ASSERT_TRUE(rating) << rating.error().message;
+  ASSERT_NE(AddEpisodeIn("waiting", client, chosen, "2026-04-01"), 0);
+  const Actor b{org_, 20, Role::THERAPIST, chosen, std::nullopt, "b", "test"};
+  EXPECT_EQ(a_->GetClient(b, client).error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(a_->ListResponses(b, client).error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(a_->Trajectory(b, client, "wai_srt", "").error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(a_->Due(b, client).error().code, ErrorCode::NOT_PERMITTED);
+  auto listed = a_->ListClients(b);
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_TRUE(listed->empty());
+  // Therapist 3, whose episode with the client is active, reads the client's answers of every
+  // episode but not therapist 1's rating; therapist 1 still reads their own.
+  ASSERT_NE(AddEpisodeIn("active", client, current, "2026-04-01"), 0);
+  const Actor c{org_, 21, Role::THERAPIST, current, std::nullopt, "c", "test"};
+  auto seen = a_->ListResponses(c, client);
+  ASSERT_TRUE(seen) << seen.error().message;
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ(seen->at(0).instrument_id, "phq9");
+  auto trajectory = a_->Trajectory(c, client, "wai_srt", "");
+  ASSERT_TRUE(trajectory) << trajectory.error().message;
+  EXPECT_TRUE(trajectory->empty());
+  auto others = store_->GetResponse(org_, rating->outcome.response_id);
+  ASSERT_TRUE(others);
+  EXPECT_EQ(a_->ScoresOf(c, *others).error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_TRUE(a_->ScoresOf(therapist_actor_, *others));
+  auto own = a_->ListResponses(therapist_actor_, client);
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_EQ(own->size(), 2u);
+  EXPECT_EQ(a_->ListResponses(coordinator_, client)->size(), 2u);
 }
 
 // Submissions about one client at once (a client retrying, a coordinator entering forms while the
