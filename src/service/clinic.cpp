@@ -979,6 +979,16 @@ std::string LanguageName(const std::string& code) {
   return code;
 }
 
+// "German", "German and Polish", "German, Polish and Welsh".
+std::string JoinWords(const std::vector<std::string>& words) {
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? " and " : ", ";
+    out += words[i];
+  }
+  return out;
+}
+
 // A model term's reason as a coordinator reads it: the model words fit terms to the client
 // ("fits your preference for ..."); staff read them about the client.
 std::string StaffReason(const model::Term& term) {
@@ -1031,7 +1041,12 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
     Recommendation rec{actor.role == Role::CLIENT ? ClientView(t) : t, r.score, r.prediction.sd, {}};
     // The hard filters the client asked for, then the model's explanation in plain words (the
     // terms' reasons never carry a raw mindfulness score unless the therapist opted in).
-    if (!request.language.empty()) rec.reasons.push_back("speaks " + LanguageName(request.language));
+    // Of several languages (any of them), the ones this therapist speaks: the filter passed on those.
+    std::vector<std::string> spoken;
+    for (const auto& l : request.languages) {
+      if (std::find(t.languages.begin(), t.languages.end(), l) != t.languages.end()) spoken.push_back(LanguageName(l));
+    }
+    if (!spoken.empty()) rec.reasons.push_back("speaks " + JoinWords(spoken));
     if (request.modality == match::Modality::VIDEO) rec.reasons.push_back("offers video");
     if (request.modality == match::Modality::IN_PERSON) {
       rec.reasons.push_back(request.location.empty() ? "offers in-person sessions"

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -666,6 +667,70 @@ TEST_F(ResponseOwnershipTest, ATherapistReadsAClientOnlyFromAConfirmedEpisodeAnd
   ASSERT_TRUE(own) << own.error().message;
   EXPECT_EQ(own->size(), 2u);
   EXPECT_EQ(a_->ListResponses(coordinator_, client)->size(), 2u);
+}
+
+// The probe: ["language:es", "language:pl"] ranked only Polish speakers and
+// ["modality:video", "modality:in_person"] meant in person only: the last of a kind won. Several
+// languages are any of them; a second modality or location is refused, as is any entry twice.
+TEST_F(ClinicTest, SeveralLanguagesAreAnyOfThemAndAModalityOrLocationIsOne) {
+  std::map<std::string, Id> speaker;
+  for (const char* language : {"es", "pl", "en"}) {
+    Therapist t;
+    t.external_id = std::string("t-") + language;
+    t.display_name = t.external_id;
+    t.languages = {language};
+    t.capacity = 5;
+    auto id = store_->AddTherapist(org_, t);
+    ASSERT_TRUE(id) << id.error().message;
+    speaker[language] = *id;
+  }
+  Client c;
+  c.external_id = "bilingual";
+  c.pseudonym = "bilingual";
+  c.constraints = {"language:es", "language:pl"};
+  auto client = store_->AddClient(org_, c);
+  ASSERT_TRUE(client) << client.error().message;
+  auto recs = a_->Recommend(coordinator_, *client, 0);
+  ASSERT_TRUE(recs) << recs.error().message;
+  std::map<Id, std::vector<std::string>> reasons;
+  for (const auto& r : *recs) reasons[r.therapist.id] = r.reasons;
+  ASSERT_EQ(reasons.size(), 2u);
+  ASSERT_TRUE(reasons.count(speaker["es"]));
+  ASSERT_TRUE(reasons.count(speaker["pl"]));
+  EXPECT_EQ(reasons[speaker["es"]].front(), "speaks Spanish");
+  EXPECT_EQ(reasons[speaker["pl"]].front(), "speaks Polish");
+  // The matching use case (`attune match rank`, assignment plans) reads them the same way.
+  std::vector<Id> ranked;
+  for (const auto& [id, score] : Reference(*client, 0)) ranked.push_back(id);
+  std::sort(ranked.begin(), ranked.end());
+  EXPECT_EQ(ranked, (std::vector<Id>{speaker["es"], speaker["pl"]}));
+
+  c.id = *client;
+  auto refuse = [&](std::vector<std::string> constraints, const std::string& field, const std::string& message) {
+    Client changed = c;
+    changed.constraints = std::move(constraints);
+    auto r = a_->UpdateIntake(coordinator_, changed);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::INVALID_ARGUMENT);
+    EXPECT_EQ(r.error().field, field);
+    EXPECT_EQ(r.error().message, message);
+  };
+  refuse({"modality:video", "modality:in_person"}, "constraints[1]",
+         "constraints[1] is \"modality:in_person\" after constraints[0] \"modality:video\"; expected one "
+         "modality:in_person or modality:video (a client who can meet either way gives none)");
+  refuse({"language:es", "location:Leeds", "location:York"}, "constraints[2]",
+         "constraints[2] is \"location:York\" after constraints[1] \"location:Leeds\"; expected one location:<place>");
+  refuse({"language:es", "language:es"}, "constraints[1]",
+         "constraints[1] is \"language:es\", the same as constraints[0] \"language:es\"; expected each constraint once");
+  refuse({"risk:high", "risk:high"}, "constraints[1]",
+         "constraints[1] is \"risk:high\", the same as constraints[0] \"risk:high\"; expected each constraint once");
+  Client twice = c;
+  twice.concerns = {"anxiety", "anxiety"};
+  auto concerns = a_->UpdateIntake(coordinator_, twice);
+  ASSERT_FALSE(concerns);
+  EXPECT_EQ(concerns.error().field, "concerns[1]");
+  EXPECT_EQ(concerns.error().message, "concerns[1] is \"anxiety\", the same as concerns[0]; expected each concern once");
+  EXPECT_EQ(store_->GetClient(org_, *client)->constraints, c.constraints);  // nothing written
 }
 
 // Submissions about one client at once (a client retrying, a coordinator entering forms while the
