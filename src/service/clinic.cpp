@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "attune/core/constraints.hpp"
 #include "attune/core/dates.hpp"
 #include "attune/match/match.hpp"
 #include "attune/service/matching.hpp"
@@ -645,6 +646,42 @@ Result<void> CheckPositions(const char* field, const std::map<std::string, doubl
   return Ok();
 }
 
+// A client's new `constraints` against the `stored` ones: the client sets their own kinds
+// (ClientOwns: languages, modality) and must leave the clinic's (location, exclusions, risk) as
+// they are, neither adding one (NOT_PERMITTED naming the entry) nor leaving one out (naming it).
+// The wording of a list that is not one of the forms is the store's (CheckIntake).
+Result<void> KeepsClinicConstraints(const std::vector<std::string>& stored, const std::vector<std::string>& constraints) {
+  ATTUNE_TRY(wanted, ParseConstraints(constraints));
+  auto same = [](const Constraint& a, const Constraint& b) {
+    return a.kind == b.kind && (a.kind == Constraint::Kind::EXCLUDE ? a.therapist_id == b.therapist_id : a.value == b.value);
+  };
+  std::vector<std::pair<Constraint, std::string>> clinics;  // as parsed, as stored
+  for (const auto& text : stored) {
+    auto c = ParseConstraint(text, "constraints");
+    if (c && !ClientOwns(c->kind)) clinics.emplace_back(std::move(*c), text);
+  }
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    if (ClientOwns(wanted[i].kind)) continue;
+    if (std::none_of(clinics.begin(), clinics.end(), [&](const auto& c) { return same(c.first, wanted[i]); })) {
+      return Fail(ErrorCode::NOT_PERMITTED,
+                  fmt::format("constraints[{}] is \"{}\"; a client may set only language: and modality: constraints "
+                              "(location:, exclude: and risk: are the clinic's)",
+                              i, constraints[i]),
+                  fmt::format("constraints[{}]", i));
+    }
+  }
+  for (const auto& [kept, text] : clinics) {
+    if (std::none_of(wanted.begin(), wanted.end(), [&](const Constraint& c) { return same(c, kept); })) {
+      return Fail(ErrorCode::NOT_PERMITTED,
+                  fmt::format("constraints leaves out \"{}\"; a client may not remove the clinic's constraints "
+                              "(location:, exclude:, risk:); expected them kept as stored",
+                              text),
+                  "constraints");
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<Id> Clinic::CreateTherapist(const Actor& actor, const Therapist& therapist) {
@@ -705,6 +742,13 @@ Result<Client> Clinic::UpdateIntake(const Actor& actor, const Client& intake) {
     return Denied(actor, "change this client's intake");
   }
   ATTUNE_CHECK(CheckPositions("preferences", intake.preferences, catalogue_));
+  // Read and written under the client's lock, so a coordinator's change between a client's read of
+  // the clinic's constraints and their write is not undone by it (within this process).
+  std::lock_guard one_at_a_time(cache_->SubjectLock(actor.org, intake.id));
+  if (actor.role == Role::CLIENT) {
+    ATTUNE_TRY(stored, store_.GetClient(actor.org, intake.id));
+    ATTUNE_CHECK(KeepsClinicConstraints(stored.constraints, intake.constraints));
+  }
   auto updated = store_.UpdateClientIntake(actor.org, intake, AuditActor(actor));
   cache_->DropClient(actor.org, intake.id);
   return updated;

@@ -669,6 +669,44 @@ TEST_F(ResponseOwnershipTest, ATherapistReadsAClientOnlyFromAConfirmedEpisodeAnd
   EXPECT_EQ(a_->ListResponses(coordinator_, client)->size(), 2u);
 }
 
+// The probe: a coordinator set ["exclude:5", "risk:high"], then the client's own "About you" save
+// of ["language:en"] left only language:en. A client sets their languages and modality; the
+// clinic's constraints (location, exclusions, risk) they may neither remove nor add.
+TEST_F(ResponseOwnershipTest, AClientSetsTheirOwnConstraintsAndKeepsTheClinics) {
+  Client clinic;
+  clinic.id = clients_[0];
+  clinic.concerns = {"low mood"};
+  clinic.constraints = {"exclude:5", "risk:high", "location:North Town"};
+  ASSERT_TRUE(a_->UpdateIntake(coordinator_, clinic));
+  Client own = clinic;
+  own.constraints = {"language:en"};
+  auto wiped = a_->UpdateIntake(client_actor_, own);
+  ASSERT_FALSE(wiped);
+  EXPECT_EQ(wiped.error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(wiped.error().field, "constraints");
+  EXPECT_EQ(wiped.error().message,
+            "constraints leaves out \"exclude:5\"; a client may not remove the clinic's constraints (location:, "
+            "exclude:, risk:); expected them kept as stored");
+  own.constraints = {"exclude:5", "risk:high", "location:North Town", "exclude:7", "language:en"};
+  auto added = a_->UpdateIntake(client_actor_, own);
+  ASSERT_FALSE(added);
+  EXPECT_EQ(added.error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(added.error().field, "constraints[3]");
+  EXPECT_EQ(added.error().message,
+            "constraints[3] is \"exclude:7\"; a client may set only language: and modality: constraints (location:, "
+            "exclude: and risk: are the clinic's)");
+  EXPECT_EQ(store_->GetClient(org_, clients_[0])->constraints, clinic.constraints);  // nothing written
+  // The clinic's kept, in any order, with the client's own languages and modality.
+  own.constraints = {"language:es", "risk:high", "language:pl", "location:North Town", "exclude:5", "modality:video"};
+  auto saved = a_->UpdateIntake(client_actor_, own);
+  ASSERT_TRUE(saved) << saved.error().message;
+  EXPECT_EQ(saved->constraints, own.constraints);
+  // The coordinator changes the clinic's.
+  clinic.constraints = {"language:es"};
+  ASSERT_TRUE(a_->UpdateIntake(coordinator_, clinic));
+  EXPECT_EQ(store_->GetClient(org_, clients_[0])->constraints, clinic.constraints);
+}
+
 // The probe: ["language:es", "language:pl"] ranked only Polish speakers and
 // ["modality:video", "modality:in_person"] meant in person only: the last of a kind won. Several
 // languages are any of them; a second modality or location is refused, as is any entry twice.

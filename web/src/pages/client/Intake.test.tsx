@@ -1,9 +1,9 @@
 // The intake's preference sliders speak one C-NIP item's strength (-3..+3); what is saved is the
 // scale's score (items x strength), the metric the matching model and the server's range check use.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { MeContext } from '../../auth';
-import { Intake, polesOf, preferenceWords, storedOf, strengthOf } from './Intake';
+import { Intake, constraintsAfter, languagesOf, polesOf, preferenceWords, storedOf, strengthOf } from './Intake';
 import type { Me } from '../../types';
 import cnip from '../../fixtures/cnip.json';
 
@@ -14,6 +14,21 @@ const client = {
 };
 
 afterEach(() => vi.unstubAllGlobals());
+
+/** A server with `row` as client 3 and the C-NIP; `saved` is the last intake PUT. */
+function serve(row: typeof client) {
+  const api: { saved: Record<string, unknown> | null } = { saved: null };
+  vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+    if (url.endsWith('/clients/3/intake') && init?.method === 'PUT') {
+      api.saved = JSON.parse(String(init.body));
+      return new Response(JSON.stringify({ ...row, ...api.saved }), { status: 200 });
+    }
+    if (url.endsWith('/clients/3')) return new Response(JSON.stringify(row), { status: 200 });
+    if (url.endsWith('/instruments/cnip')) return new Response(JSON.stringify(cnip), { status: 200 });
+    return new Response('{}', { status: 404 });
+  }));
+  return api;
+}
 
 describe('preference strength', () => {
   it('is the scale score per item, rounded and kept within -3..+3', () => {
@@ -43,16 +58,7 @@ describe('preference strength', () => {
 
 describe('Intake', () => {
   it('shows stored preferences as strengths and saves a moved slider as the scale score', async () => {
-    let saved: Record<string, unknown> | null = null;
-    vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
-      if (url.endsWith('/clients/3/intake') && init?.method === 'PUT') {
-        saved = JSON.parse(String(init.body));
-        return new Response(JSON.stringify({ ...client, ...saved }), { status: 200 });
-      }
-      if (url.endsWith('/clients/3')) return new Response(JSON.stringify(client), { status: 200 });
-      if (url.endsWith('/instruments/cnip')) return new Response(JSON.stringify(cnip), { status: 200 });
-      return new Response('{}', { status: 404 });
-    }));
+    const api = serve(client);
     render(<MeContext.Provider value={me}><Intake /></MeContext.Provider>);
     const intensity = (await screen.findByLabelText(/emotional/i)) as HTMLInputElement;
     expect(intensity.value).toBe('2');
@@ -68,8 +74,34 @@ describe('Intake', () => {
     fireEvent.change(support, { target: { value: '3' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await screen.findByText(/Saved\./);
-    expect(saved).not.toBeNull();
-    expect((saved as unknown as { preferences: Record<string, number> }).preferences)
+    expect(api.saved).not.toBeNull();
+    expect((api.saved as unknown as { preferences: Record<string, number> }).preferences)
       .toEqual({ emotional_intensity: 12, therapist_directiveness: -2, warm_support: 15 });
+  });
+});
+
+describe('Intake constraints', () => {
+  it('keeps the clinic\'s constraints and invents no language (the probe: a save left only language:en)', () => {
+    expect(constraintsAfter(['exclude:5', 'risk:high', 'location:North Town'], [], 'either'))
+      .toEqual(['exclude:5', 'risk:high', 'location:North Town']);
+    expect(constraintsAfter(['language:en', 'exclude:5', 'modality:video'], ['es', 'pl'], 'in_person'))
+      .toEqual(['exclude:5', 'language:es', 'language:pl', 'modality:in_person']);
+    expect(languagesOf(['language:es', 'risk:high', 'language:pl'])).toEqual(['es', 'pl']);
+  });
+
+  it('saves the clinic\'s constraints untouched and the languages ticked', async () => {
+    const api = serve({ ...client, constraints: ['exclude:5', 'risk:high', 'location:North Town'] });
+    render(<MeContext.Provider value={me}><Intake /></MeContext.Provider>);
+    const spanish = (await screen.findByLabelText('Spanish')) as HTMLInputElement;
+    expect(spanish.checked).toBe(false);
+    expect((screen.getByLabelText('English') as HTMLInputElement).checked).toBe(false);
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findByText(/Saved\./);
+    expect((api.saved as unknown as { constraints: string[] }).constraints).toEqual(['exclude:5', 'risk:high', 'location:North Town']);
+    fireEvent.click(spanish);
+    fireEvent.click(screen.getByLabelText('Polish'));
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect((api.saved as unknown as { constraints: string[] }).constraints)
+      .toEqual(['exclude:5', 'risk:high', 'location:North Town', 'language:es', 'language:pl']));
   });
 });

@@ -45,6 +45,25 @@ function constraintValue(constraints: string[], key: string, fallback: string): 
   return c ? c.slice(key.length + 1) : fallback;
 }
 
+/** The languages a client gave (`language:xx`, any of them); none means any language. */
+export function languagesOf(constraints: string[]): string[] {
+  return constraints.filter((c) => c.startsWith('language:')).map((c) => c.slice('language:'.length));
+}
+
+/**
+ * The constraints to save: the client's own kinds (languages, modality) as the form has them, and
+ * every other entry as it was read. Those are the clinic's (its site, exclusions, risk: see
+ * docs/matching.md), which the server refuses to let a client add or remove.
+ */
+export function constraintsAfter(stored: string[], languages: string[], modality: string): string[] {
+  const clinics = stored.filter((c) => !c.startsWith('language:') && !c.startsWith('modality:'));
+  return [
+    ...clinics,
+    ...languages.map((l) => `language:${l}`),
+    ...(modality === 'either' ? [] : [`modality:${modality}`]),
+  ];
+}
+
 export function Intake() {
   const me = useMe();
   const id = me.client_id ?? 0;
@@ -67,7 +86,7 @@ function IntakeForm({ client, cnip }: { client: Client; cnip: Instrument | null 
   const [concerns, setConcerns] = useState<string[]>(client.concerns ?? []);
   const [goals, setGoals] = useState((client.goals ?? []).join('\n'));
   const [prefs, setPrefs] = useState<Record<string, number>>(client.preferences ?? {});
-  const [language, setLanguage] = useState(constraintValue(client.constraints ?? [], 'language', 'en'));
+  const [languages, setLanguages] = useState<string[]>(languagesOf(client.constraints ?? []));
   const [modality, setModality] = useState(constraintValue(client.constraints ?? [], 'modality', 'either'));
   const [errors, setErrors] = useState<string[]>([]);
   const [saved, setSaved] = useState('');
@@ -75,7 +94,13 @@ function IntakeForm({ client, cnip }: { client: Client; cnip: Instrument | null 
   const [busy, setBusy] = useState(false);
   const dims = (cnip?.scales ?? []).map((s) => s.id);
 
-  useEffect(() => { setSaved(''); }, [concerns, goals, prefs, language, modality]);
+  // The form's languages, and any other the client gave before (kept, so it can be unticked).
+  const languageOptions: [string, string][] = [
+    ...LANGUAGES,
+    ...languagesOf(client.constraints ?? []).filter((l) => !LANGUAGES.some(([v]) => v === l)).map((l): [string, string] => [l, l]),
+  ];
+
+  useEffect(() => { setSaved(''); }, [concerns, goals, prefs, languages, modality]);
 
   async function save(e: React.FormEvent) {
     e.preventDefault();
@@ -88,7 +113,7 @@ function IntakeForm({ client, cnip }: { client: Client; cnip: Instrument | null 
     setBusy(true);
     setServerError(null);
     try {
-      const constraints = [`language:${language}`, ...(modality === 'either' ? [] : [`modality:${modality}`])];
+      const constraints = constraintsAfter(client.constraints ?? [], languages, modality);
       await api.saveIntake(client.id, { concerns, goals: goalList, preferences: prefs, constraints });
       setSaved('Saved. Your suggested therapists are updated.');
     } catch (err) {
@@ -143,10 +168,17 @@ function IntakeForm({ client, cnip }: { client: Client; cnip: Instrument | null 
 
       <fieldset>
         <legend>Practical needs</legend>
-        <label htmlFor="language">Language for therapy</label>
-        <select id="language" value={language} onChange={(e) => setLanguage(e.target.value)}>
-          {LANGUAGES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
-        </select>
+        <fieldset aria-describedby="languages-hint">
+          <legend>Languages you can have therapy in</legend>
+          <p id="languages-hint" className="hint">Choose all that apply: a therapist who speaks any of them fits. Leave all unticked if any language will do.</p>
+          {languageOptions.map(([v, l]) => (
+            <label key={v} className="option">
+              <input type="checkbox" name="language" value={v} checked={languages.includes(v)}
+                onChange={(e) => setLanguages(e.target.checked ? [...languages, v] : languages.filter((x) => x !== v))} />
+              <span>{l}</span>
+            </label>
+          ))}
+        </fieldset>
         <label htmlFor="modality">How to meet</label>
         <select id="modality" value={modality} onChange={(e) => setModality(e.target.value)}>
           {MODALITIES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
