@@ -21,6 +21,7 @@
 #include "attune/core/dates.hpp"
 #include "attune/match/match.hpp"
 #include "attune/service/matching.hpp"
+#include "service/today.hpp"
 
 namespace attune::service {
 
@@ -92,6 +93,48 @@ Result<std::set<Id>> EpisodesOf(store::Store& store, OrgId org, Id therapist_id)
 bool OthersRating(const Response& r, const std::set<Id>& own) {
   return r.respondent == RespondentKind::THERAPIST && !IsTherapistSelfReport(r) &&
          (!r.episode_id || own.count(*r.episode_id) == 0);
+}
+
+// Whether stored time `a` is before `b`: as times when both are, else by day (a date alone says only
+// the day, so it is neither before nor after a time on the same day).
+bool HeldBefore(const std::string& a, const std::string& b) {
+  if (a.size() == 10 || b.size() == 10) return a.substr(0, 10) < b.substr(0, 10);
+  return a < b;
+}
+
+// A session of `episode` held at `written` (as given; `stored.held_at` as stored, in UTC): a session
+// is a meeting held (docs/api.md), so not in the future, and within the episode, on or after the
+// day it started and on or before the day it ended. The day compared is the one written, in the
+// writer's own zone (the clinic's dates are local days).
+Result<void> CheckSessionTime(const Episode& episode, const std::string& written, const Session& stored) {
+  const std::string day = written.substr(0, 10);
+  if (day < episode.started_on) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("held_at is \"{}\", before episode {} started (started_on {}); expected a time on or "
+                            "after its start",
+                            written, episode.id, episode.started_on),
+                "held_at");
+  }
+  if (!episode.ended_on.empty() && day > episode.ended_on) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("held_at is \"{}\", after episode {} ended (ended_on {}); expected a time on or before "
+                            "its end",
+                            written, episode.id, episode.ended_on),
+                "held_at");
+  }
+  // A few minutes' grace for the writer's clock; a date alone may be today anywhere on Earth.
+  const auto now = std::chrono::system_clock::now();
+  const bool date_only = stored.held_at.size() == 10;
+  const std::string latest =
+      date_only ? DateUtc(now + std::chrono::hours(24)) : IsoUtc(now + std::chrono::minutes(5));
+  if (HeldBefore(latest, stored.held_at)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("held_at is \"{}\", in the future; expected the time a session was held ({} at the "
+                            "latest): sessions are recorded once held, not when booked",
+                            written, latest),
+                "held_at");
+  }
+  return Ok();
 }
 
 // `result` of looking up what a request's `field` refers to: a missing row is NOT_FOUND on that field.
@@ -804,6 +847,13 @@ Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "record sessions"));
   ATTUNE_TRY(episode, store_.GetEpisode(actor.org, session.episode_id));
   ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "record sessions of this episode"));
+  if (episode.status == "waiting") {
+    return Fail(ErrorCode::CONFLICT,
+                fmt::format("episode_id {} is waiting (a client's choice the clinic has not confirmed); expected an "
+                            "active or ended episode",
+                            episode.id),
+                "episode_id");
+  }
   if (session.number < 1 || session.number > kMaxSessionNumber) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("number is {}; expected a whole number from 1 to {}", session.number, kMaxSessionNumber),
@@ -818,6 +868,20 @@ Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
   }
   Session stored = session;
   stored.held_at = NormalizeTimestamp(session.held_at);
+  ATTUNE_CHECK(CheckSessionTime(episode, session.held_at, stored));
+  ATTUNE_TRY(sessions, store_.ListSessions(actor.org, episode.id));
+  for (const auto& s : sessions) {
+    // Numbers count the sessions held, so they follow the order in which they were held.
+    const bool earlier_number = s.number < stored.number, later_number = s.number > stored.number;
+    if ((earlier_number && HeldBefore(stored.held_at, s.held_at)) || (later_number && HeldBefore(s.held_at, stored.held_at))) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("held_at is \"{}\", {} session {} (held {}); expected session {} {} it (session numbers "
+                              "follow the order sessions were held)",
+                              session.held_at, earlier_number ? "before" : "after", s.number, s.held_at,
+                              stored.number, earlier_number ? "on or after" : "on or before"),
+                  "held_at");
+    }
+  }
   return store_.AddSession(actor.org, stored, AuditActor(actor));
 }
 
@@ -866,6 +930,14 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
                   "episode_id");
     }
     ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "submit responses in this episode"));
+    // A therapist rates an alliance that has begun: not on a choice the clinic has not confirmed.
+    if (therapist_form && episode.status == "waiting") {
+      return Fail(ErrorCode::CONFLICT,
+                  fmt::format("episode_id {} is waiting (a client's choice the clinic has not confirmed); expected "
+                              "an active or ended episode for a therapist's rating",
+                              episode.id),
+                  "episode_id");
+    }
     if (actor.role == Role::COORDINATOR && therapist_form) submission.respondent_id = episode.therapist_id;
   }
   store::SubmitOutcome outcome;

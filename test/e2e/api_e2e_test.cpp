@@ -117,6 +117,14 @@ std::string* ApiE2e::dir_ = nullptr;
 std::string* ApiE2e::db_ = nullptr;
 ServerProcess* ApiE2e::server_ = nullptr;
 
+// A whole intake (PUT replaces it, every field required): `fields` over empty ones.
+json WholeIntake(const json& fields) {
+  json whole = {{"concerns", json::array()}, {"goals", json::array()}, {"preferences", json::object()},
+                {"constraints", json::array()}};
+  for (const auto& [key, value] : fields.items()) whole[key] = value;
+  return whole;
+}
+
 json Phq9(const std::vector<int>& answers, long long episode = 1) {
   return {{"instrument_id", "phq9"}, {"subject_id", 1}, {"episode_id", episode},
           {"answered_at", "2026-02-01T09:00:00Z"}, {"answers", answers}};
@@ -315,7 +323,7 @@ TEST_F(ApiE2e, ReadsAndWritesOfClientDataAreAuditedWithWhoAndWhere) {
   auto client = server_->Client();
   auto coord = SignIn(client, "coord");
   ASSERT_EQ(Call("GET", "/api/v1/clients/2", coord.token).status, 200);
-  ASSERT_EQ(Call("PUT", "/api/v1/clients/2/intake", coord.token, json{{"goals", {"return to work"}}}).status, 200);
+  ASSERT_EQ(Call("PUT", "/api/v1/clients/2/intake", coord.token, WholeIntake({{"goals", {"return to work"}}})).status, 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // read audit is flushed in batches
   auto admin = SignIn(client, "admin");
   auto log = Call("GET", "/api/v1/audit", admin.token);
@@ -817,6 +825,29 @@ TEST_F(ApiE2e, AnIntakeWithAnUnknownFieldIsRefusedAndNothingIsWiped) {
   EXPECT_EQ(after.body, before.body);
 }
 
+// The probe, over HTTP: sessions in a later year and before the episode started were 201.
+TEST_F(ApiE2e, ASessionIsHeldWithinItsEpisodeAndNotInTheFuture) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto ahead = Call("POST", "/api/v1/episodes/1/sessions", coord.token,
+                    json{{"number", 50}, {"held_at", "2099-11-20T10:00:00Z"}});
+  EXPECT_EQ(ahead.status, 400) << ahead.text;
+  EXPECT_EQ(ahead.body["field"], "held_at") << ahead.text;
+  auto before = Call("POST", "/api/v1/episodes/1/sessions", coord.token, json{{"number", 50}, {"held_at", "2020-01-01"}});
+  ExpectProblem(before, 400, "held_at",
+                "held_at is \"2020-01-01\", before episode 1 started (started_on 2026-01-05); expected a time on or "
+                "after its start");
+  ASSERT_EQ(Call("POST", "/api/v1/episodes/1/sessions", coord.token,
+                 json{{"number", 60}, {"held_at", "2026-06-01T10:00:00Z"}})
+                .status,
+            201);
+  auto disordered = Call("POST", "/api/v1/episodes/1/sessions", coord.token,
+                         json{{"number", 59}, {"held_at", "2026-07-01T10:00:00Z"}});
+  ExpectProblem(disordered, 400, "held_at",
+                "held_at is \"2026-07-01T10:00:00Z\", after session 60 (held 2026-06-01T10:00:00Z); expected session "
+                "59 on or before it (session numbers follow the order sessions were held)");
+}
+
 TEST_F(ApiE2e, BlankTextIsRefusedWhereEmptyTextIs) {
   auto client = server_->Client();
   auto coord = SignIn(client, "coord");
@@ -840,9 +871,9 @@ TEST_F(ApiE2e, BlankTextIsRefusedWhereEmptyTextIs) {
                    {{"kind", " "}, {"minutes", 30}, {"completed_on", "2026-03-04"}});
   EXPECT_EQ(kind.body["field"], "kind") << kind.text;
   // List entries: blank ones are refused naming the entry.
-  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"goals", {"walk", ""}}});
+  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, WholeIntake({{"goals", {"walk", ""}}}));
   ExpectProblem(goals, 400, "goals[1]", "goals[1] is \"\"; expected a goal, not blank");
-  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"concerns", {"\t"}}});
+  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, WholeIntake({{"concerns", {"\t"}}}));
   ExpectProblem(concerns, 400, "concerns[0]", "concerns[0] is \"\\t\"; expected a concern, not blank");
   auto languages = Call("POST", "/api/v1/therapists", coord.token,
                         {{"external_id", "blank-l"}, {"display_name", "L"}, {"languages", {"en", "  "}}});
@@ -857,9 +888,9 @@ TEST_F(ApiE2e, StringsInsideArraysHaveTheStringLimit) {
   auto client = server_->Client();
   auto coord = SignIn(client, "coord");
   const std::string long_text(20000, 'x');
-  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"concerns", {long_text}}});
+  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, WholeIntake({{"concerns", {long_text}}}));
   ExpectProblem(concerns, 400, "concerns[0]", "concerns[0] is longer than 10000 characters");
-  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"goals", {"walk", long_text}}});
+  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, WholeIntake({{"goals", {"walk", long_text}}}));
   ExpectProblem(goals, 400, "goals[1]", "goals[1] is longer than 10000 characters");
   auto approaches = Call("PATCH", "/api/v1/therapists/1", coord.token, {{"approaches", {long_text}}});
   ExpectProblem(approaches, 400, "approaches[0]", "approaches[0] is longer than 10000 characters");
@@ -871,7 +902,8 @@ TEST_F(ApiE2e, ConstraintsTheMatcherCannotReadAreRefused) {
   const std::string forms =
       "expected language:<code>, modality:in_person, modality:video, location:<place>, exclude:<therapist id> or "
       "risk:high";
-  auto teleport = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"constraints", {"modality:teleport"}}});
+  auto teleport = Call("PUT", "/api/v1/clients/2/intake", coord.token,
+                       WholeIntake({{"constraints", {"modality:teleport"}}}));
   ExpectProblem(teleport, 400, "constraints[0]", "constraints[0] is \"modality:teleport\"; " + forms);
   for (const char* bad : {"nonsense", "language:", "exclude:nobody"}) {
     auto a =
@@ -882,6 +914,7 @@ TEST_F(ApiE2e, ConstraintsTheMatcherCannotReadAreRefused) {
   auto fine = Call("PUT", "/api/v1/clients/2/intake", coord.token,
                    {{"concerns", {"low mood"}},
                     {"goals", {"sleep better"}},
+                    {"preferences", json::object()},
                     {"constraints", {"language:en", "modality:video", "location:Synthetic Town", "exclude:1"}}});
   ASSERT_EQ(fine.status, 200) << fine.text;
   // The matcher reads them: therapist 1 is excluded.

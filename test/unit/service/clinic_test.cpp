@@ -771,6 +771,65 @@ TEST_F(ClinicTest, SeveralLanguagesAreAnyOfThemAndAModalityOrLocationIsOne) {
   EXPECT_EQ(store_->GetClient(org_, *client)->constraints, c.constraints);  // nothing written
 }
 
+// The probe: a session on a waiting episode was 201; one dated after the episode ended, one in a
+// later year and one before the episode started were accepted, and the questionnaires due then
+// reasoned from numbers that disagreed with the dates.
+TEST_F(ResponseOwnershipTest, SessionsAreHeldWithinAConfirmedEpisodeInTheOrderOfTheirNumbers) {
+  const Id chosen = AddEpisodeIn("waiting", clients_[0], therapist_, "2026-03-01");
+  auto unconfirmed = a_->CreateSession(coordinator_, Session{org_, 0, chosen, 1, "2026-03-02T10:00:00Z"});
+  ASSERT_FALSE(unconfirmed);
+  EXPECT_EQ(unconfirmed.error().code, ErrorCode::CONFLICT);
+  EXPECT_EQ(unconfirmed.error().field, "episode_id");
+  auto rating = a_->SubmitResponse(coordinator_, Form("wai_srt", clients_[0], chosen, std::nullopt, "r1"));
+  ASSERT_FALSE(rating);
+  EXPECT_EQ(rating.error().code, ErrorCode::CONFLICT);
+  EXPECT_EQ(rating.error().field, "episode_id");
+
+  const Id over = AddEpisodeIn("ended", clients_[1], therapist_, "2026-02-01", "2026-03-15");
+  auto late = a_->CreateSession(therapist_actor_, Session{org_, 0, over, 1, "2026-11-27T10:00:00Z"});
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().field, "held_at");
+  EXPECT_EQ(late.error().message,
+            fmt::format("held_at is \"2026-11-27T10:00:00Z\", after episode {} ended (ended_on 2026-03-15); "
+                        "expected a time on or before its end",
+                        over));
+  // The day is the one written, in the writer's zone: the evening of the last day is within it.
+  EXPECT_TRUE(a_->CreateSession(therapist_actor_, Session{org_, 0, over, 1, "2026-03-15T20:00:00-05:00"}));
+
+  // Episode 1 started 2026-01-05 and held session 1 then.
+  const Id e = episodes_[0];
+  auto ahead = a_->CreateSession(coordinator_, Session{org_, 0, e, 2, "2099-11-20T10:00:00Z"});
+  ASSERT_FALSE(ahead);
+  EXPECT_EQ(ahead.error().field, "held_at");
+  EXPECT_EQ(ahead.error().message.rfind("held_at is \"2099-11-20T10:00:00Z\", in the future; expected the time a "
+                                        "session was held (", 0),
+            0u)
+      << ahead.error().message;
+  auto before = a_->CreateSession(coordinator_, Session{org_, 0, e, 2, "2020-01-01"});
+  ASSERT_FALSE(before);
+  EXPECT_EQ(before.error().message,
+            fmt::format("held_at is \"2020-01-01\", before episode {} started (started_on 2026-01-05); expected a "
+                        "time on or after its start",
+                        e));
+  ASSERT_TRUE(a_->CreateSession(coordinator_, Session{org_, 0, e, 3, "2026-02-10T10:00:00Z"}));
+  auto disordered = a_->CreateSession(coordinator_, Session{org_, 0, e, 2, "2026-03-01T10:00:00Z"});
+  ASSERT_FALSE(disordered);
+  EXPECT_EQ(disordered.error().field, "held_at");
+  EXPECT_EQ(disordered.error().message,
+            "held_at is \"2026-03-01T10:00:00Z\", after session 3 (held 2026-02-10T10:00:00Z); expected session 2 on "
+            "or before it (session numbers follow the order sessions were held)");
+  auto earlier = a_->CreateSession(coordinator_, Session{org_, 0, e, 4, "2026-02-01T10:00:00Z"});
+  ASSERT_FALSE(earlier);
+  EXPECT_EQ(earlier.error().message,
+            "held_at is \"2026-02-01T10:00:00Z\", before session 3 (held 2026-02-10T10:00:00Z); expected session 4 on "
+            "or after it (session numbers follow the order sessions were held)");
+  EXPECT_TRUE(a_->CreateSession(coordinator_, Session{org_, 0, e, 2, "2026-02-01T10:00:00Z"}));
+  EXPECT_TRUE(a_->CreateSession(coordinator_, Session{org_, 0, e, 4, "2026-02-10"}));  // a day alone: that day
+  auto sessions = store_->ListSessions(org_, e);
+  ASSERT_TRUE(sessions);
+  EXPECT_EQ(sessions->size(), 4u);
+}
+
 // Submissions about one client at once (a client retrying, a coordinator entering forms while the
 // client answers): the monitor decides from the history whether a state begins, so each must see
 // the ones before it. Twenty at once raised "reliable deterioration" several times before.
