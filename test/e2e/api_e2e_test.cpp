@@ -825,6 +825,48 @@ TEST_F(ApiE2e, AnIntakeWithAnUnknownFieldIsRefusedAndNothingIsWiped) {
   EXPECT_EQ(after.body, before.body);
 }
 
+// The probe, over HTTP: a partial PUT wiped the rest of the intake, and the client's own save of
+// ["language:en"] removed the clinic's exclusion and risk flag.
+TEST_F(ApiE2e, AnIntakeIsReplacedWholeAndAClientKeepsTheClinicsConstraints) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto cli = SignIn(client, "cli1");
+  const json clinic = {{"concerns", {"low mood"}},
+                       {"goals", {"sleep better"}},
+                       {"preferences", json::object()},
+                       {"constraints", {"language:en", "exclude:2", "risk:high"}}};
+  ASSERT_EQ(Call("PUT", "/api/v1/clients/1/intake", coord.token, clinic).status, 200);
+  auto before = Call("GET", "/api/v1/clients/1", coord.token);
+  auto partial = Call("PUT", "/api/v1/clients/1/intake", coord.token, {{"concerns", {"anxiety"}}});
+  ExpectProblem(partial, 400, "goals",
+                "goals is missing; expected the whole intake (concerns, goals, preferences and constraints: PUT "
+                "replaces it, so a field left out is not taken as empty)");
+  auto twice = Call("PUT", "/api/v1/clients/1/intake", coord.token,
+                    WholeIntake({{"concerns", {"anxiety", "anxiety"}}}));
+  ExpectProblem(twice, 400, "concerns[1]", "concerns[1] is \"anxiety\", the same as concerns[0]; expected each concern once");
+  auto modality = Call("PUT", "/api/v1/clients/1/intake", coord.token,
+                       WholeIntake({{"constraints", {"modality:video", "modality:in_person"}}}));
+  EXPECT_EQ(modality.status, 400) << modality.text;
+  EXPECT_EQ(modality.body["field"], "constraints[1]") << modality.text;
+  json own = clinic;
+  own["constraints"] = {"language:en"};
+  auto wiped = Call("PUT", "/api/v1/clients/1/intake", cli.token, own);
+  ExpectProblem(wiped, 403, "constraints",
+                "constraints leaves out \"exclude:2\"; a client may not remove the clinic's constraints (location:, "
+                "exclude:, risk:); expected them kept as stored");
+  EXPECT_EQ(Call("GET", "/api/v1/clients/1", coord.token).body, before.body);  // nothing written
+  own["constraints"] = {"risk:high", "exclude:2", "language:es", "language:pl"};
+  auto saved = Call("PUT", "/api/v1/clients/1/intake", cli.token, own);
+  ASSERT_EQ(saved.status, 200) << saved.text;
+  EXPECT_EQ(saved.body["constraints"], own["constraints"]);
+  // Back as seeded, for the tests after this one.
+  ASSERT_EQ(Call("PUT", "/api/v1/clients/1/intake", coord.token,
+                 WholeIntake({{"concerns", {"low mood"}}, {"goals", {"sleep better"}}, {"preferences", {{"directiveness", 0.2}}},
+                              {"constraints", {"language:en"}}}))
+                .status,
+            200);
+}
+
 // The probe, over HTTP: sessions in a later year and before the episode started were 201.
 TEST_F(ApiE2e, ASessionIsHeldWithinItsEpisodeAndNotInTheFuture) {
   auto client = server_->Client();
