@@ -90,10 +90,10 @@ match::ClientRequest MakeClient(Id id, std::mt19937_64& rng, std::size_t locatio
   c.model.id = id;
   c.model.preferences = std::array<double, 4>{n01(rng), n01(rng), n01(rng), n01(rng)};
   c.model.domains = {kDomains[rng() % 6]};
-  c.language = rng() % 10 == 0 ? "es" : "en";
+  c.languages = {rng() % 10 == 0 ? "es" : "en"};
   c.modality = rng() % 4 == 0 ? match::Modality::VIDEO : match::Modality::BOTH;
   if (locations > 0) {
-    c.language = "en";
+    c.languages = {"en"};
     c.modality = match::Modality::IN_PERSON;
     c.location = "place" + std::to_string(rng() % locations);
   }

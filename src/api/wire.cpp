@@ -270,6 +270,20 @@ Result<Client> ClientFrom(const json& j, bool with_identity) {
   ATTUNE_TRY(goals, StringList(j, "goals"));
   ATTUNE_TRY(preferences, NumberMap(j, "preferences"));
   ATTUNE_TRY(constraints, StringList(j, "constraints"));
+  if (!with_identity) {
+    // PUT replaces the whole intake: a field left out would be written empty, so "concerns" alone
+    // erased the goals, preferences and constraints. Every field is asked for (an empty list or
+    // object clears it on purpose; null is not one), after the values given are checked.
+    for (const char* field : kIntakeFields) {
+      if (!j.contains(field) || j[field].is_null()) {
+        return Error{ErrorCode::INVALID_ARGUMENT,
+                     fmt::format("{} is missing; expected the whole intake (concerns, goals, preferences and "
+                                 "constraints: PUT replaces it, so a field left out is not taken as empty)",
+                                 field),
+                     field};
+      }
+    }
+  }
   c.concerns = concerns;
   c.goals = goals;
   c.preferences = preferences;

@@ -47,7 +47,8 @@ Result<Therapist> TherapistFrom(const json& j);
 //! A partial profile change (PATCH): only the keys present change; unknown keys and null are refused.
 Result<store::TherapistUpdate> TherapistUpdateFrom(const json& j);
 //! `with_identity`: external_id and pseudonym are read too (creation), else intake fields only
-//! (and external_id or pseudonym refused as unknown). Array entries are strings of at most
+//! (and external_id or pseudonym refused as unknown), each of the four required: a PUT replaces
+//! the intake, so a missing or null field is INVALID_ARGUMENT naming it, not an empty one. Array entries are strings of at most
 //! 10,000 characters, refused naming the field and index ("concerns[0]").
 Result<Client> ClientFrom(const json& j, bool with_identity);
 Result<Episode> EpisodeFrom(const json& j);

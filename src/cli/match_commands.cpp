@@ -273,7 +273,7 @@ int RunEvaluate(const Context& ctx, const EvaluateArgs& args) {
     r.model.preferences = observed->preferences[c].value;
     r.model.preference_known = observed->preferences[c].known;
     r.model.domains = clinic.clients[c].concerns;
-    r.language = clinic.clients[c].language;
+    if (!clinic.clients[c].language.empty()) r.languages = {clinic.clients[c].language};
     r.modality = ToMatch(clinic.clients[c].modality);
     waitlist.push_back(std::move(r));
     waitlist_client.push_back(c);

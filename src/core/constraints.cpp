@@ -44,4 +44,44 @@ Result<Constraint> ParseConstraint(std::string_view text, const std::string& fie
   return c;
 }
 
+Result<std::vector<Constraint>> ParseConstraints(const std::vector<std::string>& texts) {
+  std::vector<Constraint> out;
+  out.reserve(texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const std::string field = fmt::format("constraints[{}]", i);
+    ATTUNE_TRY(c, ParseConstraint(texts[i], field));
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      const Constraint& earlier = out[k];
+      if (earlier.kind != c.kind) continue;
+      const bool same = c.kind == Constraint::Kind::EXCLUDE ? earlier.therapist_id == c.therapist_id
+                                                            : earlier.value == c.value;
+      if (same) {
+        return Fail(ErrorCode::INVALID_ARGUMENT,
+                    fmt::format("{} is \"{}\", the same as constraints[{}] \"{}\"; expected each constraint once", field,
+                                texts[i], k, texts[k]),
+                    field);
+      }
+      if (c.kind == Constraint::Kind::MODALITY) {
+        return Fail(ErrorCode::INVALID_ARGUMENT,
+                    fmt::format("{} is \"{}\" after constraints[{}] \"{}\"; expected one modality:in_person or "
+                                "modality:video (a client who can meet either way gives none)",
+                                field, texts[i], k, texts[k]),
+                    field);
+      }
+      if (c.kind == Constraint::Kind::LOCATION) {
+        return Fail(ErrorCode::INVALID_ARGUMENT,
+                    fmt::format("{} is \"{}\" after constraints[{}] \"{}\"; expected one location:<place>", field,
+                                texts[i], k, texts[k]),
+                    field);
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+bool ClientOwns(Constraint::Kind kind) {
+  return kind == Constraint::Kind::LANGUAGE || kind == Constraint::Kind::MODALITY;
+}
+
 }  // namespace attune

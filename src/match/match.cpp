@@ -46,7 +46,9 @@ bool Eligible(const TherapistProfile& t, const ClientRequest& c, Filter* why) {
   };
   if (!t.accepting) return fail(Filter::NOT_ACCEPTING);
   if (t.capacity <= 0 || (c.high_risk && t.high_risk_cap == 0)) return fail(Filter::CAPACITY);
-  if (!c.language.empty() && std::find(t.languages.begin(), t.languages.end(), c.language) == t.languages.end()) {
+  if (!c.languages.empty() && std::none_of(c.languages.begin(), c.languages.end(), [&](const std::string& l) {
+        return std::find(t.languages.begin(), t.languages.end(), l) != t.languages.end();
+      })) {
     return fail(Filter::LANGUAGE);
   }
   const unsigned shared = Formats(t.modality) & Formats(c.modality);
@@ -86,10 +88,12 @@ struct Ranker::Impl {
 std::size_t Ranker::Impl::Score(const ClientRequest& client, std::size_t keep, std::vector<Candidate>& out,
                                 std::array<std::size_t, kFilterCount>* counts) const {
   const model::CompiledClient cc = model::Compile(*model, client.model, objective, blend);
-  std::uint64_t need = ~std::uint64_t{0};
-  if (!client.language.empty()) {
-    auto it = language_bit.find(client.language);
-    need = it == language_bit.end() ? 0 : (std::uint64_t{1} << it->second);
+  // Any of the client's languages: a language no therapist speaks adds no bit.
+  const bool any_language = client.languages.empty();
+  std::uint64_t need = 0;
+  for (const auto& l : client.languages) {
+    auto it = language_bit.find(l);
+    if (it != language_bit.end()) need |= std::uint64_t{1} << it->second;
   }
   const unsigned want = Formats(client.modality);
   int loc = -2;  // -2: client gives none
@@ -118,7 +122,7 @@ std::size_t Ranker::Impl::Score(const ClientRequest& client, std::size_t keep, s
     if (!is_open[t]) {
       ok = false;
       why = therapists[t].accepting ? Filter::CAPACITY : Filter::NOT_ACCEPTING;
-    } else if ((languages[t] & need) == 0) {
+    } else if (!any_language && (languages[t] & need) == 0) {
       ok = false;
       why = Filter::LANGUAGE;
     } else {

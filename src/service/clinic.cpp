@@ -22,6 +22,7 @@
 #include "attune/core/languages.hpp"
 #include "attune/match/match.hpp"
 #include "attune/service/matching.hpp"
+#include "service/today.hpp"
 
 namespace attune::service {
 
@@ -69,6 +70,72 @@ Therapist ClientView(const Therapist& t) {
   return v;
 }
 
+// Whether `e` gives its therapist the client's data: an episode the clinic confirmed (active) or
+// one that has ended. A client's choice waiting for the clinic gives nothing until it is confirmed
+// (docs/api.md, Authorisation).
+bool GivesTherapistAccess(const Episode& e) { return e.status == "active" || e.status == "ended"; }
+
+// The episodes of therapist `therapist_id`, whatever their status.
+Result<std::set<Id>> EpisodesOf(store::Store& store, OrgId org, Id therapist_id) {
+  ATTUNE_TRY(episodes, store.ListEpisodes(org));
+  std::set<Id> out;
+  for (const auto& e : episodes) {
+    if (e.therapist_id == therapist_id) out.insert(e.id);
+  }
+  return out;
+}
+
+// Whether `r` is another therapist's rating of the client (WAI-SR-T), from an episode that is not
+// one of `own` (the reading therapist's episodes). A therapist reads the client's own answers from
+// every episode (their history), but another therapist's judgement of their alliance is not
+// theirs to read.
+bool OthersRating(const Response& r, const std::set<Id>& own) {
+  return r.respondent == RespondentKind::THERAPIST && !IsTherapistSelfReport(r) &&
+         (!r.episode_id || own.count(*r.episode_id) == 0);
+}
+
+// Whether stored time `a` is before `b`: as times when both are, else by day (a date alone says only
+// the day, so it is neither before nor after a time on the same day).
+bool HeldBefore(const std::string& a, const std::string& b) {
+  if (a.size() == 10 || b.size() == 10) return a.substr(0, 10) < b.substr(0, 10);
+  return a < b;
+}
+
+// A session of `episode` held at `written` (as given; `stored.held_at` as stored, in UTC): a session
+// is a meeting held (docs/api.md), so not in the future, and within the episode, on or after the
+// day it started and on or before the day it ended. The day compared is the one written, in the
+// writer's own zone (the clinic's dates are local days).
+Result<void> CheckSessionTime(const Episode& episode, const std::string& written, const Session& stored) {
+  const std::string day = written.substr(0, 10);
+  if (day < episode.started_on) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("held_at is \"{}\", before episode {} started (started_on {}); expected a time on or "
+                            "after its start",
+                            written, episode.id, episode.started_on),
+                "held_at");
+  }
+  if (!episode.ended_on.empty() && day > episode.ended_on) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("held_at is \"{}\", after episode {} ended (ended_on {}); expected a time on or before "
+                            "its end",
+                            written, episode.id, episode.ended_on),
+                "held_at");
+  }
+  // A few minutes' grace for the writer's clock; a date alone may be today anywhere on Earth.
+  const auto now = std::chrono::system_clock::now();
+  const bool date_only = stored.held_at.size() == 10;
+  const std::string latest =
+      date_only ? DateUtc(now + std::chrono::hours(24)) : IsoUtc(now + std::chrono::minutes(5));
+  if (HeldBefore(latest, stored.held_at)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("held_at is \"{}\", in the future; expected the time a session was held ({} at the "
+                            "latest): sessions are recorded once held, not when booked",
+                            written, latest),
+                "held_at");
+  }
+  return Ok();
+}
+
 // `result` of looking up what a request's `field` refers to: a missing row is NOT_FOUND on that field.
 template <typename R>
 R Referenced(R result, const char* field) {
@@ -78,31 +145,35 @@ R Referenced(R result, const char* field) {
   return error;
 }
 
-// Whether a constraint is the clinic's (exclude:, risk:) rather than the client's own.
-bool ClinicsConstraint(const std::string& text) {
-  auto c = ParseConstraint(text, "constraints");
-  return c && (c->kind == Constraint::Kind::EXCLUDE || c->kind == Constraint::Kind::RISK);
-}
-
-// A client's own constraints as `given`, with the clinic's as `stored`: left out, they are kept
-// (the client's intake form does not show them); one the clinic did not set is NOT_PERMITTED.
+// A client's own intake `given` against the `stored` constraints: the client sets their own kinds
+// (ClientOwns: languages, modality); the clinic's (location, exclusions, risk) are kept as stored,
+// whether the client's form sends them back or leaves them out (it does not show them); one the
+// clinic did not set is NOT_PERMITTED, naming the entry. The wording of a list that is not one of
+// the forms is the store's (CheckIntake).
 Result<std::vector<std::string>> KeepClinicConstraints(const std::vector<std::string>& stored,
                                                        const std::vector<std::string>& given) {
+  ATTUNE_TRY(wanted, ParseConstraints(given));
+  auto same = [](const Constraint& a, const Constraint& b) {
+    return a.kind == b.kind && (a.kind == Constraint::Kind::EXCLUDE ? a.therapist_id == b.therapist_id : a.value == b.value);
+  };
+  std::vector<std::pair<Constraint, std::string>> clinics;  // as parsed, as stored
+  for (const auto& text : stored) {
+    auto c = ParseConstraint(text, "constraints");
+    if (c && !ClientOwns(c->kind)) clinics.emplace_back(std::move(*c), text);
+  }
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < given.size(); ++i) {
-    if (!ClinicsConstraint(given[i])) {
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    if (ClientOwns(wanted[i].kind)) {
       out.push_back(given[i]);
-    } else if (std::find(stored.begin(), stored.end(), given[i]) == stored.end()) {
+    } else if (std::none_of(clinics.begin(), clinics.end(), [&](const auto& c) { return same(c.first, wanted[i]); })) {
       return Fail(ErrorCode::NOT_PERMITTED,
-                  fmt::format("constraints[{}] is \"{}\"; a client may not set the clinic's constraints (exclude:, "
-                              "risk:), only language:, modality: and location:",
+                  fmt::format("constraints[{}] is \"{}\"; a client may set only language: and modality: constraints "
+                              "(location:, exclude: and risk: are the clinic's)",
                               i, given[i]),
                   fmt::format("constraints[{}]", i));
     }
   }
-  for (const auto& c : stored) {
-    if (ClinicsConstraint(c)) out.push_back(c);
-  }
+  for (const auto& [kept, text] : clinics) out.push_back(text);
   return out;
 }
 
@@ -449,7 +520,7 @@ Result<void> Clinic::RequireClientAccess(const Actor& actor, Id client_id, const
       if (!actor.therapist_id) return Denied(actor, what);
       ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
       for (const auto& e : episodes) {
-        if (e.client_id == client_id && e.therapist_id == *actor.therapist_id && e.status != "declined") return Ok();
+        if (e.client_id == client_id && e.therapist_id == *actor.therapist_id && GivesTherapistAccess(e)) return Ok();
       }
       return Denied(actor, what);
     }
@@ -651,6 +722,7 @@ Result<void> CheckPositions(const char* field, const std::map<std::string, doubl
   return Ok();
 }
 
+
 }  // namespace
 
 Result<Id> Clinic::CreateTherapist(const Actor& actor, const Therapist& therapist) {
@@ -679,7 +751,9 @@ Result<std::vector<Client>> Clinic::ListClients(const Actor& actor) {
   if (actor.role == Role::THERAPIST) {
     ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
     for (const auto& e : episodes) {
-      if (actor.therapist_id && e.therapist_id == *actor.therapist_id && e.status != "declined") mine.insert(e.client_id);
+      if (actor.therapist_id && e.therapist_id == *actor.therapist_id && GivesTherapistAccess(e)) {
+        mine.insert(e.client_id);
+      }
     }
   } else if (actor.role == Role::CLIENT && actor.client_id) {
     mine.insert(*actor.client_id);
@@ -709,6 +783,9 @@ Result<Client> Clinic::UpdateIntake(const Actor& actor, const Client& intake) {
     return Denied(actor, "change this client's intake");
   }
   ATTUNE_CHECK(CheckPositions("preferences", intake.preferences, catalogue_));
+  // Read and written under the client's lock, so a coordinator's change between a client's read of
+  // the clinic's constraints and their write is not undone by it (within this process).
+  std::lock_guard one_at_a_time(cache_->SubjectLock(actor.org, intake.id));
   Client changed = intake;
   if (actor.role == Role::CLIENT) {
     ATTUNE_TRY(stored, store_.GetClient(actor.org, intake.id));
@@ -768,6 +845,13 @@ Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST}, "record sessions"));
   ATTUNE_TRY(episode, store_.GetEpisode(actor.org, session.episode_id));
   ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "record sessions of this episode"));
+  if (episode.status == "waiting") {
+    return Fail(ErrorCode::CONFLICT,
+                fmt::format("episode_id {} is waiting (a client's choice the clinic has not confirmed); expected an "
+                            "active or ended episode",
+                            episode.id),
+                "episode_id");
+  }
   if (session.number < 1 || session.number > kMaxSessionNumber) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("number is {}; expected a whole number from 1 to {}", session.number, kMaxSessionNumber),
@@ -782,6 +866,20 @@ Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
   }
   Session stored = session;
   stored.held_at = NormalizeTimestamp(session.held_at);
+  ATTUNE_CHECK(CheckSessionTime(episode, session.held_at, stored));
+  ATTUNE_TRY(sessions, store_.ListSessions(actor.org, episode.id));
+  for (const auto& s : sessions) {
+    // Numbers count the sessions held, so they follow the order in which they were held.
+    const bool earlier_number = s.number < stored.number, later_number = s.number > stored.number;
+    if ((earlier_number && HeldBefore(stored.held_at, s.held_at)) || (later_number && HeldBefore(s.held_at, stored.held_at))) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("held_at is \"{}\", {} session {} (held {}); expected session {} {} it (session numbers "
+                              "follow the order sessions were held)",
+                              session.held_at, earlier_number ? "before" : "after", s.number, s.held_at,
+                              stored.number, earlier_number ? "on or after" : "on or before"),
+                  "held_at");
+    }
+  }
   return store_.AddSession(actor.org, stored, AuditActor(actor));
 }
 
@@ -830,6 +928,14 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
                   "episode_id");
     }
     ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "submit responses in this episode"));
+    // A therapist rates an alliance that has begun: not on a choice the clinic has not confirmed.
+    if (therapist_form && episode.status == "waiting") {
+      return Fail(ErrorCode::CONFLICT,
+                  fmt::format("episode_id {} is waiting (a client's choice the clinic has not confirmed); expected "
+                              "an active or ended episode for a therapist's rating",
+                              episode.id),
+                  "episode_id");
+    }
     if (actor.role == Role::COORDINATOR && therapist_form) submission.respondent_id = episode.therapist_id;
   }
   store::SubmitOutcome outcome;
@@ -857,6 +963,10 @@ Result<std::vector<Response>> Clinic::ListResponses(const Actor& actor, Id clien
   filter.subject_id = client_id;
   ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
   std::erase_if(rows, IsTherapistSelfReport);  // about therapist `client_id`, not this client
+  if (actor.role == Role::THERAPIST) {
+    ATTUNE_TRY(own, EpisodesOf(store_, actor.org, actor.therapist_id.value_or(0)));
+    std::erase_if(rows, [&](const Response& r) { return OthersRating(r, own); });
+  }
   AuditRead(actor, "response.list", "client", std::to_string(client_id),
             fmt::format("{} responses", rows.size()));
   return rows;
@@ -871,6 +981,10 @@ Result<std::vector<Score>> Clinic::ScoresOf(const Actor& actor, const Response& 
     return store_.ScoresOf(actor.org, response.id);
   }
   ATTUNE_CHECK(RequireClientAccess(actor, response.subject_id, "read this client's scores"));
+  if (actor.role == Role::THERAPIST) {
+    ATTUNE_TRY(own, EpisodesOf(store_, actor.org, actor.therapist_id.value_or(0)));
+    if (OthersRating(response, own)) return Denied(actor, "read another therapist's rating of this client");
+  }
   return store_.ScoresOf(actor.org, response.id);
 }
 
@@ -888,9 +1002,15 @@ Result<std::vector<TrajectoryPoint>> Clinic::Trajectory(const Actor& actor, Id c
   filter.subject_id = client_id;
   filter.instrument_id = instrument_id;
   ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
+  std::set<Id> own;
+  if (actor.role == Role::THERAPIST) {
+    ATTUNE_TRY(episodes, EpisodesOf(store_, actor.org, actor.therapist_id.value_or(0)));
+    own = std::move(episodes);
+  }
   std::vector<TrajectoryPoint> out;
   for (const auto& r : rows) {
     if (IsTherapistSelfReport(r)) continue;  // about therapist `client_id`, not this client
+    if (actor.role == Role::THERAPIST && OthersRating(r, own)) continue;
     ATTUNE_TRY(scores, store_.ScoresOf(actor.org, r.id));
     for (const auto& s : scores) {
       if (s.scale_id == scale) out.push_back({r.id, r.answered_at, r.session_id, r.episode_id, s.value, s.band});
@@ -912,7 +1032,7 @@ Result<std::vector<Alert>> Clinic::ListAlerts(const Actor& actor) {
     ATTUNE_TRY(episodes, store_.ListEpisodes(actor.org));
     std::set<Id> mine;
     for (const auto& e : episodes) {
-      if (e.therapist_id == actor.therapist_id.value_or(-1)) mine.insert(e.id);
+      if (e.therapist_id == actor.therapist_id.value_or(-1) && GivesTherapistAccess(e)) mine.insert(e.id);
     }
     std::erase_if(all, [&](const Alert& a) { return !mine.count(a.episode_id); });
   }
@@ -952,6 +1072,20 @@ static Result<std::shared_ptr<const Matcher>> MatcherOf(store::Store& store, Cli
 // The model terms given as reasons per recommended therapist: the largest by size.
 constexpr std::size_t kReasonTerms = 4;
 
+namespace {
+
+// "German", "German and Polish", "German, Polish and Welsh".
+std::string JoinWords(const std::vector<std::string>& words) {
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? " and " : ", ";
+    out += words[i];
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<void> Clinic::WarmMatching(OrgId org) {
   auto matcher = MatcherOf(store_, *cache_, org, store::Actor{"scheduler"});
   if (!matcher) return matcher.error();
@@ -975,7 +1109,12 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
     Recommendation rec{actor.role == Role::CLIENT ? ClientView(t) : t, r.score, r.prediction.sd, {}};
     // The hard filters the client asked for, then the model's explanation in plain words (the
     // terms' reasons never carry a raw mindfulness score unless the therapist opted in).
-    if (!request.language.empty()) rec.reasons.push_back("speaks " + LanguageName(request.language));
+    // Of several languages (any of them), the ones this therapist speaks: the filter passed on those.
+    std::vector<std::string> spoken;
+    for (const auto& l : request.languages) {
+      if (std::find(t.languages.begin(), t.languages.end(), l) != t.languages.end()) spoken.push_back(LanguageName(l));
+    }
+    if (!spoken.empty()) rec.reasons.push_back("speaks " + JoinWords(spoken));
     if (request.modality == match::Modality::VIDEO) rec.reasons.push_back("offers video");
     if (request.modality == match::Modality::IN_PERSON) {
       rec.reasons.push_back(request.location.empty() ? "offers in-person sessions"

@@ -336,14 +336,23 @@ match::ClientRequest RequestOf(const Client& cl) {
   req.model.domains = cl.concerns;
   req.model.preferences = Dimensions(cl.preferences, req.model.preference_known);
   for (const auto& text : cl.constraints) {
-    // Constraints are checked with the same grammar when written; one stored before that check
-    // that it does not accept has no meaning to filter by.
+    // Constraints are checked with the same grammar when written (ParseConstraints: at most one
+    // modality and location); one stored before that check that it does not accept has no meaning
+    // to filter by, and of repeated modalities or locations stored before it the first counts.
     auto c = ParseConstraint(text, "constraints");
     if (!c) continue;
     switch (c->kind) {
-      case Constraint::Kind::LANGUAGE: req.language = c->value; break;
-      case Constraint::Kind::MODALITY: req.modality = ParseModality(c->value); break;
-      case Constraint::Kind::LOCATION: req.location = c->value; break;
+      case Constraint::Kind::LANGUAGE:
+        if (std::find(req.languages.begin(), req.languages.end(), c->value) == req.languages.end()) {
+          req.languages.push_back(c->value);
+        }
+        break;
+      case Constraint::Kind::MODALITY:
+        if (req.modality == match::Modality::BOTH) req.modality = ParseModality(c->value);
+        break;
+      case Constraint::Kind::LOCATION:
+        if (req.location.empty()) req.location = c->value;
+        break;
       case Constraint::Kind::EXCLUDE: req.excluded.push_back(c->therapist_id); break;
       case Constraint::Kind::RISK: req.high_risk = true; break;
     }

@@ -66,6 +66,21 @@ Result<void> NoBlankEntry(const std::string& where, const char* field, const std
   return Ok();
 }
 
+// No entry of `list` twice: a repeated concern or goal says nothing more and would be counted twice.
+Result<void> NoRepeatedEntry(const std::string& where, const char* field, const std::vector<std::string>& list,
+                             const char* what) {
+  std::map<std::string, std::size_t> first;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto [at, fresh] = first.emplace(list[i], i);
+    if (!fresh) {
+      return Wrong(where, fmt::format("{}[{}]", field, i),
+                   Shown(list[i]) + fmt::format(", the same as {}[{}]", field, at->second),
+                   fmt::format("each {} once", what));
+    }
+  }
+  return Ok();
+}
+
 // Text as the store keeps it (attune/core/text.hpp): valid UTF-8 without NUL; names and ids on
 // one line without control characters.
 Result<void> Text(const std::string& where, const std::string& field, const std::string& value, TextLines lines) {
@@ -184,13 +199,15 @@ Result<void> CheckIntake(const Client& intake, const std::string& where) {
   ATTUNE_CHECK(TextList(where, "goals", intake.goals, TextLines::MANY));
   ATTUNE_CHECK(TextList(where, "constraints", intake.constraints, TextLines::ONE));
   ATTUNE_CHECK(KeyText(where, "preferences", intake.preferences));
-  for (std::size_t i = 0; i < intake.constraints.size(); ++i) {
-    auto parsed = ParseConstraint(intake.constraints[i], fmt::format("constraints[{}]", i));
-    if (!parsed) {
-      Error e = parsed.error();
-      e.message = where + e.message;
-      return e;
-    }
+  ATTUNE_CHECK(NoRepeatedEntry(where, "concerns", intake.concerns, "concern"));
+  ATTUNE_CHECK(NoRepeatedEntry(where, "goals", intake.goals, "goal"));
+  // One grammar with the matcher, which reads several languages as any of them and at most one
+  // modality and location (a second was silently dropped).
+  auto parsed = ParseConstraints(intake.constraints);
+  if (!parsed) {
+    Error e = parsed.error();
+    e.message = where + e.message;
+    return e;
   }
   return Ok();
 }

@@ -117,6 +117,14 @@ std::string* ApiE2e::dir_ = nullptr;
 std::string* ApiE2e::db_ = nullptr;
 ServerProcess* ApiE2e::server_ = nullptr;
 
+// A whole intake (PUT replaces it, every field required): `fields` over empty ones.
+json WholeIntake(const json& fields) {
+  json whole = {{"concerns", json::array()}, {"goals", json::array()}, {"preferences", json::object()},
+                {"constraints", json::array()}};
+  for (const auto& [key, value] : fields.items()) whole[key] = value;
+  return whole;
+}
+
 json Phq9(const std::vector<int>& answers, long long episode = 1) {
   return {{"instrument_id", "phq9"}, {"subject_id", 1}, {"episode_id", episode},
           {"answered_at", "2026-02-01T09:00:00Z"}, {"answers", answers}};
@@ -315,7 +323,7 @@ TEST_F(ApiE2e, ReadsAndWritesOfClientDataAreAuditedWithWhoAndWhere) {
   auto client = server_->Client();
   auto coord = SignIn(client, "coord");
   ASSERT_EQ(Call("GET", "/api/v1/clients/2", coord.token).status, 200);
-  ASSERT_EQ(Call("PUT", "/api/v1/clients/2/intake", coord.token, json{{"goals", {"return to work"}}}).status, 200);
+  ASSERT_EQ(Call("PUT", "/api/v1/clients/2/intake", coord.token, WholeIntake({{"goals", {"return to work"}}})).status, 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // read audit is flushed in batches
   auto admin = SignIn(client, "admin");
   auto log = Call("GET", "/api/v1/audit", admin.token);
@@ -672,7 +680,7 @@ TEST_F(ApiE2e, AChoiceIsConfirmedOrDeclinedAndTherapyEnds) {
   EXPECT_EQ(excluded.status, 400) << excluded.text;
   EXPECT_EQ(excluded.body["field"], "therapist_id");
   auto saved = Call("PUT", "/api/v1/clients/" + std::to_string(clients[2]) + "/intake", tokens[2],
-                    {{"constraints", {"language:en"}}});
+                    WholeIntake({{"constraints", {"language:en"}}}));
   ASSERT_EQ(saved.status, 200) << saved.text;
   EXPECT_EQ(saved.body["constraints"], json({"language:en", "exclude:" + std::to_string(t)}));
   // A coordinator's episode: not in the future, not past a full therapist unless overbooked, never
@@ -926,6 +934,75 @@ TEST_F(ApiE2e, AnIntakeWithAnUnknownFieldIsRefusedAndNothingIsWiped) {
   EXPECT_EQ(after.body, before.body);
 }
 
+// The probe, over HTTP: a partial PUT wiped the rest of the intake, and the client's own save of
+// ["language:en"] removed the clinic's exclusion and risk flag.
+TEST_F(ApiE2e, AnIntakeIsReplacedWholeAndAClientKeepsTheClinicsConstraints) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto cli = SignIn(client, "cli1");
+  const json clinic = {{"concerns", {"low mood"}},
+                       {"goals", {"sleep better"}},
+                       {"preferences", json::object()},
+                       {"constraints", {"language:en", "exclude:2", "risk:high"}}};
+  ASSERT_EQ(Call("PUT", "/api/v1/clients/1/intake", coord.token, clinic).status, 200);
+  auto before = Call("GET", "/api/v1/clients/1", coord.token);
+  auto partial = Call("PUT", "/api/v1/clients/1/intake", coord.token, {{"concerns", {"anxiety"}}});
+  ExpectProblem(partial, 400, "goals",
+                "goals is missing; expected the whole intake (concerns, goals, preferences and constraints: PUT "
+                "replaces it, so a field left out is not taken as empty)");
+  auto twice = Call("PUT", "/api/v1/clients/1/intake", coord.token,
+                    WholeIntake({{"concerns", {"anxiety", "anxiety"}}}));
+  ExpectProblem(twice, 400, "concerns[1]", "concerns[1] is \"anxiety\", the same as concerns[0]; expected each concern once");
+  auto modality = Call("PUT", "/api/v1/clients/1/intake", coord.token,
+                       WholeIntake({{"constraints", {"modality:video", "modality:in_person"}}}));
+  EXPECT_EQ(modality.status, 400) << modality.text;
+  EXPECT_EQ(modality.body["field"], "constraints[1]") << modality.text;
+  EXPECT_EQ(Call("GET", "/api/v1/clients/1", coord.token).body, before.body);  // nothing written
+  // A client's own save that leaves the clinic's constraints out keeps them; one that adds one is
+  // refused, naming it.
+  json own = clinic;
+  own["constraints"] = {"language:en"};
+  auto kept = Call("PUT", "/api/v1/clients/1/intake", cli.token, own);
+  ASSERT_EQ(kept.status, 200) << kept.text;
+  EXPECT_EQ(kept.body["constraints"], json({"language:en", "exclude:2", "risk:high"}));
+  own["constraints"] = {"language:en", "exclude:3"};
+  auto added = Call("PUT", "/api/v1/clients/1/intake", cli.token, own);
+  EXPECT_EQ(added.status, 403) << added.text;
+  EXPECT_EQ(added.body["field"], "constraints[1]");
+  own["constraints"] = {"risk:high", "exclude:2", "language:es", "language:pl"};
+  auto saved = Call("PUT", "/api/v1/clients/1/intake", cli.token, own);
+  ASSERT_EQ(saved.status, 200) << saved.text;
+  EXPECT_EQ(saved.body["constraints"], json({"language:es", "language:pl", "exclude:2", "risk:high"}));
+  // Back to the seeded constraints, for the tests after this one (the seed's preference is not a
+  // C-NIP scale, which a PUT refuses).
+  json seeded = clinic;
+  seeded["constraints"] = {"language:en"};
+  ASSERT_EQ(Call("PUT", "/api/v1/clients/1/intake", coord.token, seeded).status, 200);
+}
+
+// The probe, over HTTP: sessions in a later year and before the episode started were 201.
+TEST_F(ApiE2e, ASessionIsHeldWithinItsEpisodeAndNotInTheFuture) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  auto ahead = Call("POST", "/api/v1/episodes/1/sessions", coord.token,
+                    json{{"number", 50}, {"held_at", "2099-11-20T10:00:00Z"}});
+  EXPECT_EQ(ahead.status, 400) << ahead.text;
+  EXPECT_EQ(ahead.body["field"], "held_at") << ahead.text;
+  auto before = Call("POST", "/api/v1/episodes/1/sessions", coord.token, json{{"number", 50}, {"held_at", "2020-01-01"}});
+  ExpectProblem(before, 400, "held_at",
+                "held_at is \"2020-01-01\", before episode 1 started (started_on 2026-01-05); expected a time on or "
+                "after its start");
+  ASSERT_EQ(Call("POST", "/api/v1/episodes/1/sessions", coord.token,
+                 json{{"number", 60}, {"held_at", "2026-06-01T10:00:00Z"}})
+                .status,
+            201);
+  auto disordered = Call("POST", "/api/v1/episodes/1/sessions", coord.token,
+                         json{{"number", 59}, {"held_at", "2026-07-01T10:00:00Z"}});
+  ExpectProblem(disordered, 400, "held_at",
+                "held_at is \"2026-07-01T10:00:00Z\", after session 60 (held 2026-06-01T10:00:00Z); expected session "
+                "59 on or before it (session numbers follow the order sessions were held)");
+}
+
 TEST_F(ApiE2e, BlankTextIsRefusedWhereEmptyTextIs) {
   auto client = server_->Client();
   auto coord = SignIn(client, "coord");
@@ -949,9 +1026,9 @@ TEST_F(ApiE2e, BlankTextIsRefusedWhereEmptyTextIs) {
                    {{"kind", " "}, {"minutes", 30}, {"completed_on", "2026-03-04"}});
   EXPECT_EQ(kind.body["field"], "kind") << kind.text;
   // List entries: blank ones are refused naming the entry.
-  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"goals", {"walk", ""}}});
+  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, WholeIntake({{"goals", {"walk", ""}}}));
   ExpectProblem(goals, 400, "goals[1]", "goals[1] is \"\"; expected a goal, not blank");
-  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"concerns", {"\t"}}});
+  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, WholeIntake({{"concerns", {"\t"}}}));
   ExpectProblem(concerns, 400, "concerns[0]", "concerns[0] is \"\\t\"; expected a concern, not blank");
   auto languages = Call("POST", "/api/v1/therapists", coord.token,
                         {{"external_id", "blank-l"}, {"display_name", "L"}, {"languages", {"en", "  "}}});
@@ -966,9 +1043,9 @@ TEST_F(ApiE2e, StringsInsideArraysHaveTheStringLimit) {
   auto client = server_->Client();
   auto coord = SignIn(client, "coord");
   const std::string long_text(20000, 'x');
-  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"concerns", {long_text}}});
+  auto concerns = Call("PUT", "/api/v1/clients/2/intake", coord.token, WholeIntake({{"concerns", {long_text}}}));
   ExpectProblem(concerns, 400, "concerns[0]", "concerns[0] is longer than 10000 characters");
-  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"goals", {"walk", long_text}}});
+  auto goals = Call("PUT", "/api/v1/clients/2/intake", coord.token, WholeIntake({{"goals", {"walk", long_text}}}));
   ExpectProblem(goals, 400, "goals[1]", "goals[1] is longer than 10000 characters");
   auto approaches = Call("PATCH", "/api/v1/therapists/1", coord.token, {{"approaches", {long_text}}});
   ExpectProblem(approaches, 400, "approaches[0]", "approaches[0] is longer than 10000 characters");
@@ -980,7 +1057,8 @@ TEST_F(ApiE2e, ConstraintsTheMatcherCannotReadAreRefused) {
   const std::string forms =
       "expected language:<code>, modality:in_person, modality:video, location:<place>, exclude:<therapist id> or "
       "risk:high";
-  auto teleport = Call("PUT", "/api/v1/clients/2/intake", coord.token, {{"constraints", {"modality:teleport"}}});
+  auto teleport = Call("PUT", "/api/v1/clients/2/intake", coord.token,
+                       WholeIntake({{"constraints", {"modality:teleport"}}}));
   ExpectProblem(teleport, 400, "constraints[0]", "constraints[0] is \"modality:teleport\"; " + forms);
   for (const char* bad : {"nonsense", "language:", "exclude:nobody"}) {
     auto a =
@@ -991,6 +1069,7 @@ TEST_F(ApiE2e, ConstraintsTheMatcherCannotReadAreRefused) {
   auto fine = Call("PUT", "/api/v1/clients/2/intake", coord.token,
                    {{"concerns", {"low mood"}},
                     {"goals", {"sleep better"}},
+                    {"preferences", json::object()},
                     {"constraints", {"language:en", "modality:video", "location:Synthetic Town", "exclude:1"}}});
   ASSERT_EQ(fine.status, 200) << fine.text;
   // The matcher reads them: therapist 1 is excluded.

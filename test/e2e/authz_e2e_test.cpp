@@ -133,7 +133,9 @@ json BodyFor(const std::string& method, const std::string& path, const std::stri
   }
   if (path == "/api/v1/therapists") return {{"external_id", "t-" + tag}, {"display_name", "T " + tag}, {"capacity", 3}};
   if (path == "/api/v1/clients" && method == "POST") return {{"external_id", "c-" + tag}, {"pseudonym", "P " + tag}};
-  if (path == "/api/v1/clients/{id}/intake") return {{"goals", {"sleep"}}};
+  if (path == "/api/v1/clients/{id}/intake") {
+    return {{"concerns", {"low mood"}}, {"goals", {"sleep"}}, {"preferences", json::object()}, {"constraints", {"language:en"}}};
+  }
   // The seeded values (test/e2e/server.cpp): an allowed change leaves the profile as it was.
   if (path == "/api/v1/therapists/{id}" && method == "PATCH") return {{"capacity", 10}, {"location", "Synthetic Town"}};
   if (path == "/api/v1/episodes" && method == "POST") {

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "attune/core/result.hpp"
 #include "attune/core/types.hpp"
@@ -28,5 +29,16 @@ inline constexpr const char* kConstraintForms =
 //! `text` as one of kConstraintForms; a value is not blank and has no space at either end.
 //! Anything else is INVALID_ARGUMENT naming `field` (e.g. "constraints[2]"), the text and the forms.
 Result<Constraint> ParseConstraint(std::string_view text, const std::string& field);
+
+//! A whole list of constraints, each parsed as ParseConstraint (field "constraints[i]"). Several
+//! `language:` entries mean any of them (a bilingual client); a `modality:` or `location:` can have
+//! one value only, so a second one is INVALID_ARGUMENT naming it and the first; an entry given twice
+//! (the same language, `risk:high`, or an exclusion of the same therapist) is INVALID_ARGUMENT too.
+Result<std::vector<Constraint>> ParseConstraints(const std::vector<std::string>& texts);
+
+//! Whether a client sets constraints of `kind` themself: the languages they can have therapy in and
+//! how they can meet (`language:`, `modality:`). The others (`location:` the clinic's site,
+//! `exclude:`, `risk:`) are the clinic's: a client may neither add nor remove them (docs/matching.md).
+bool ClientOwns(Constraint::Kind kind);
 
 }  // namespace attune

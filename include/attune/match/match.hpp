@@ -32,7 +32,7 @@ struct TherapistProfile {
 //! A client waiting for a therapist.
 struct ClientRequest {
   model::ClientData model;
-  std::string language;      //!< the language the client needs; empty = any
+  std::vector<std::string> languages;  //!< languages the client can have therapy in, any of them; empty = any
   Modality modality = Modality::BOTH;
   std::string location;      //!< for in-person sessions; empty = anywhere
   std::vector<Id> excluded;  //!< therapists the client does not want
@@ -45,7 +45,8 @@ inline constexpr std::size_t kFilterCount = 6;
 //! Lower-case name ("not_accepting", "capacity", ...).
 const char* FilterName(Filter filter);
 //! True when `therapist` passes every hard filter for `client`; otherwise `why` (if given) says
-//! which filter failed first. In person needs the same location (when both give one).
+//! which filter failed first. A therapist speaking any one of the client's languages passes; in
+//! person needs the same location (when both give one).
 bool Eligible(const TherapistProfile& therapist, const ClientRequest& client, Filter* why = nullptr);
 
 //! One ranked therapist.

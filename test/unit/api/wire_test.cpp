@@ -6,6 +6,14 @@
 namespace attune::api::wire {
 namespace {
 
+// A whole intake (a PUT asks for every field): `fields` over empty ones.
+json WholeIntake(const json& fields) {
+  json whole = {{"concerns", json::array()}, {"goals", json::array()}, {"preferences", json::object()},
+                {"constraints", json::array()}};
+  for (const auto& [key, value] : fields.items()) whole[key] = value;
+  return whole;
+}
+
 TEST(Wire, UnknownFieldsAreRefusedNamingThem) {
   // The worst case the probe found: a PUT that took "pseudonym" as nothing and wrote the intake's
   // four fields as empty.
@@ -59,6 +67,26 @@ TEST(Wire, AClientsTherapistHasTheShownFieldsOnly) {
   EXPECT_EQ(staff["capacity"], 4);
 }
 
+// The probe: PUT .../intake with only "concerns" erased the goals, preferences and constraints.
+// PUT replaces the whole intake, so each of its four fields is asked for; an empty list clears one.
+TEST(Wire, AnIntakeNamesEachFieldItLeavesOut) {
+  auto partial = ClientFrom(json{{"concerns", {"anxiety"}}}, false);
+  ASSERT_FALSE(partial);
+  EXPECT_EQ(partial.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(partial.error().field, "goals");
+  EXPECT_EQ(partial.error().message,
+            "goals is missing; expected the whole intake (concerns, goals, preferences and constraints: PUT "
+            "replaces it, so a field left out is not taken as empty)");
+  auto null_constraints = ClientFrom(WholeIntake({{"constraints", nullptr}}), false);
+  ASSERT_FALSE(null_constraints);
+  EXPECT_EQ(null_constraints.error().field, "constraints");
+  auto whole = ClientFrom(WholeIntake({{"concerns", {"anxiety"}}}), false);
+  ASSERT_TRUE(whole) << whole.error().message;
+  EXPECT_EQ(whole->concerns, std::vector<std::string>{"anxiety"});
+  // Creating a client still takes the intake's fields as optional.
+  EXPECT_TRUE(ClientFrom(json{{"external_id", "c"}, {"pseudonym", "p"}}, true));
+}
+
 TEST(Wire, OnlyFieldsNamesARowsFieldByItsPath) {
   static const char* const kRow[] = {"client_id", "therapist_id"};
   auto r = OnlyFields(json{{"client_id", 1}, {"note", "x"}}, kRow, "field of a plan row", "plan[1].");
@@ -94,7 +122,7 @@ TEST(Wire, StringsInsideArraysHaveTheSameLimitAsAnyString) {
   auto approaches = TherapistFrom(json{{"external_id", "t"}, {"display_name", "T"}, {"approaches", {long_text}}});
   ASSERT_FALSE(approaches);
   EXPECT_EQ(approaches.error().message, "approaches[0] is longer than 10000 characters");
-  EXPECT_TRUE(ClientFrom(json{{"concerns", {std::string(10000, 'x')}}}, false));
+  EXPECT_TRUE(ClientFrom(WholeIntake({{"concerns", {std::string(10000, 'x')}}}), false));
 }
 
 TEST(Wire, RefusalsShowLongValuesCutOutsideACharacter) {
@@ -158,7 +186,7 @@ TEST(Wire, TheStringLimitCountsCharactersNotBytes) {
   EXPECT_TRUE(String(json{{"note", emoji}}, "note", false));  // 10,004 bytes, 2,501 characters
   std::string accents;
   for (int i = 0; i < 10000; ++i) accents += "\xC3\xA9";
-  EXPECT_TRUE(ClientFrom(json{{"concerns", {accents}}}, false));  // 20,000 bytes, 10,000 characters
+  EXPECT_TRUE(ClientFrom(WholeIntake({{"concerns", {accents}}}), false));  // 20,000 bytes, 10,000 characters
   auto over = ClientFrom(json{{"concerns", {accents + "x"}}}, false);
   ASSERT_FALSE(over);
   EXPECT_EQ(over.error().message, "concerns[0] is longer than 10000 characters");

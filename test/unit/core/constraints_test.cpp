@@ -44,5 +44,34 @@ TEST(Constraints, AnythingElseIsRefusedNamingTheEntryAndTheForms) {
   }
 }
 
+TEST(Constraints, SeveralLanguagesButOneModalityAndLocationAndNothingTwice) {
+  auto languages = ParseConstraints({"language:es", "language:pl", "modality:video", "exclude:3", "exclude:4"});
+  ASSERT_TRUE(languages) << languages.error().message;
+  EXPECT_EQ(languages->size(), 5u);
+  auto modality = ParseConstraints({"modality:video", "language:en", "modality:in_person"});
+  ASSERT_FALSE(modality);
+  EXPECT_EQ(modality.error().field, "constraints[2]");
+  EXPECT_EQ(modality.error().message,
+            "constraints[2] is \"modality:in_person\" after constraints[0] \"modality:video\"; expected one "
+            "modality:in_person or modality:video (a client who can meet either way gives none)");
+  EXPECT_EQ(ParseConstraints({"location:Leeds", "location:York"}).error().field, "constraints[1]");
+  // The same therapist excluded twice, however written.
+  auto exclude = ParseConstraints({"exclude:5", "exclude:05"});
+  ASSERT_FALSE(exclude);
+  EXPECT_EQ(exclude.error().message,
+            "constraints[1] is \"exclude:05\", the same as constraints[0] \"exclude:5\"; expected each constraint once");
+  EXPECT_FALSE(ParseConstraints({"modality:video", "modality:video"}));
+  EXPECT_FALSE(ParseConstraints({"risk:high", "risk:high"}));
+  EXPECT_EQ(ParseConstraints({"language:en", "bad"}).error().field, "constraints[1]");
+}
+
+TEST(Constraints, AClientOwnsTheirLanguagesAndModalityTheClinicTheRest) {
+  EXPECT_TRUE(ClientOwns(Constraint::Kind::LANGUAGE));
+  EXPECT_TRUE(ClientOwns(Constraint::Kind::MODALITY));
+  EXPECT_FALSE(ClientOwns(Constraint::Kind::LOCATION));
+  EXPECT_FALSE(ClientOwns(Constraint::Kind::EXCLUDE));
+  EXPECT_FALSE(ClientOwns(Constraint::Kind::RISK));
+}
+
 }  // namespace
 }  // namespace attune

@@ -40,7 +40,7 @@ ClientRequest Client(double pref) {
   ClientRequest c;
   c.model.id = 1;
   c.model.preferences = std::array<double, 4>{pref, 0, 0, 0};
-  c.language = "en";
+  c.languages = {"en"};
   return c;
 }
 
@@ -65,7 +65,8 @@ TEST(Filters, EachHardFilterRemovesAndIsCounted) {
   check([](TherapistProfile& x, ClientRequest&) { x.accepting = false; }, Filter::NOT_ACCEPTING);
   check([](TherapistProfile& x, ClientRequest&) { x.capacity = 0; }, Filter::CAPACITY);
   check([](TherapistProfile& x, ClientRequest& y) { x.high_risk_cap = 0; y.high_risk = true; }, Filter::CAPACITY);
-  check([](TherapistProfile&, ClientRequest& y) { y.language = "pl"; }, Filter::LANGUAGE);
+  check([](TherapistProfile&, ClientRequest& y) { y.languages = {"pl"}; }, Filter::LANGUAGE);
+  check([](TherapistProfile&, ClientRequest& y) { y.languages = {"pl", "es"}; }, Filter::LANGUAGE);
   check([](TherapistProfile&, ClientRequest& y) { y.modality = Modality::VIDEO; }, Filter::MODALITY);
   check([](TherapistProfile&, ClientRequest& y) { y.location = "york"; }, Filter::LOCATION);
   check([](TherapistProfile&, ClientRequest& y) { y.excluded = {7}; }, Filter::EXCLUDED);
@@ -75,6 +76,16 @@ TEST(Filters, EachHardFilterRemovesAndIsCounted) {
   ClientRequest far = c;
   far.location = "york";
   EXPECT_TRUE(Eligible(v, far));
+  // Several languages are any of them: a bilingual client is seen by a therapist speaking either.
+  ClientRequest bilingual = c;
+  bilingual.languages = {"pl", "en"};
+  EXPECT_TRUE(Eligible(t, bilingual));
+  // No language asked: a therapist who lists none is not filtered out.
+  TherapistProfile silent = t;
+  silent.languages.clear();
+  ClientRequest any = c;
+  any.languages.clear();
+  EXPECT_TRUE(Eligible(silent, any));
 }
 
 TEST(Rank, AgreesWithFiltersAndBruteForce) {
@@ -82,7 +93,7 @@ TEST(Rank, AgreesWithFiltersAndBruteForce) {
   w.therapists[5].accepting = false;
   w.therapists[6].capacity = 0;
   ClientRequest c = Client(1.2);
-  c.language = "es";
+  c.languages = {"es"};
   c.modality = Modality::IN_PERSON;
   c.location = "leeds";
   c.excluded = {9};
@@ -112,6 +123,38 @@ TEST(Rank, AgreesWithFiltersAndBruteForce) {
     double sum = 0;
     for (const auto& term : r.top[i].prediction.terms) sum += term.value;
     EXPECT_NEAR(sum, r.top[i].score, 1e-5);
+  }
+}
+
+// The probe: ["language:es", "language:pl"] ranked only Polish speakers (the last language won).
+// The ranker's bit sets agree with Eligible for several languages and for none.
+TEST(Rank, SeveralLanguagesAreAnyOfThemAndAgreeWithTheFilters) {
+  World w = MakeWorld(60, 4);
+  for (std::size_t t = 0; t < w.therapists.size(); ++t) {
+    if (t % 5 == 1) w.therapists[t].languages = {"pl"};
+    if (t % 7 == 2) w.therapists[t].languages.clear();
+  }
+  auto ranker = Ranker::Build(w.model, w.therapists);
+  ASSERT_TRUE(ranker);
+  for (const std::vector<std::string>& languages :
+       std::vector<std::vector<std::string>>{{"es", "pl"}, {"pl"}, {"es"}, {}, {"xx"}, {"xx", "pl"}}) {
+    ClientRequest c = Client(0.5);
+    c.languages = languages;
+    Ranking r = ranker->Rank(c, 100, false);
+    std::size_t eligible = 0, spanish = 0, polish = 0;
+    for (const auto& t : w.therapists) {
+      if (!Eligible(t, c)) continue;
+      ++eligible;
+      auto speaks = [&](const char* l) { return std::find(t.languages.begin(), t.languages.end(), l) != t.languages.end(); };
+      spanish += speaks("es") ? 1 : 0;
+      polish += speaks("pl") ? 1 : 0;
+    }
+    EXPECT_EQ(r.eligible, eligible) << languages.size();
+    EXPECT_EQ(r.top.size(), eligible);
+    if (languages == std::vector<std::string>{"es", "pl"}) {
+      EXPECT_GT(spanish, 0u);
+      EXPECT_GT(polish, 0u);
+    }
   }
 }
 

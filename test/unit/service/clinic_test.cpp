@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -560,6 +561,22 @@ class ResponseOwnershipTest : public ClinicTest {
     EXPECT_EQ(deteriorations, 1);
   }
 
+  // An episode of `client` with `therapist` in `status` (a waiting one is a client's choice),
+  // written as the store takes it (0 when it could not be).
+  Id AddEpisodeIn(const std::string& status, Id client, Id therapist, const std::string& started_on,
+                  const std::string& ended_on = "") {
+    Episode e;
+    e.client_id = client;
+    e.therapist_id = therapist;
+    e.started_on = started_on;
+    e.ended_on = ended_on;
+    e.status = status;
+    e.assigned_by = status == "waiting" ? "client_choice" : "coordinator";
+    auto id = store_->AddEpisode(org_, e);
+    EXPECT_TRUE(id) << id.error().message;
+    return id ? *id : 0;
+  }
+
   Id therapist_ = 0;
   std::vector<Id> clients_, episodes_, sessions_;
   Actor therapist_actor_, client_actor_;
@@ -664,6 +681,213 @@ TEST_F(ResponseOwnershipTest, TrainingIsLoggedOnceDone) {
       << ahead.error().message;
   record.completed_on = "2026-01-05";
   EXPECT_TRUE(a_->AddTraining(therapist_actor_, record));
+}
+
+// The probe's case: client c had an episode with therapist A, who rated the alliance (WAI-SR-T),
+// and chose therapist B, a choice waiting for the clinic. B read c's whole history, A's ratings
+// included. Access comes from an episode the clinic confirmed (active) or that ended; a
+// therapist reads the client's own answers from every episode but no other therapist's ratings.
+TEST_F(ResponseOwnershipTest, ATherapistReadsAClientOnlyFromAConfirmedEpisodeAndNoOthersRatings) {
+  Therapist t;
+  t.external_id = "t2";
+  t.display_name = "B";
+  const Id chosen = *store_->AddTherapist(org_, t);
+  t.external_id = "t3";
+  t.display_name = "C";
+  const Id current = *store_->AddTherapist(org_, t);
+  const Id client = clients_[1];
+  // Client 2's episode with therapist 1: the client's PHQ-9 and therapist 1's WAI-SR-T.
+  ASSERT_TRUE(a_->SubmitResponse(coordinator_, Form("phq9", client, episodes_[1], sessions_[1], "w1")));
+  auto rating = a_->SubmitResponse(coordinator_, Form("wai_srt", client, episodes_[1], sessions_[1], "w2"));
+  ASSERT_TRUE(rating) << rating.error().message;
+  ASSERT_NE(AddEpisodeIn("waiting", client, chosen, "2026-04-01"), 0);
+  const Actor b{org_, 20, Role::THERAPIST, chosen, std::nullopt, "b", "test"};
+  EXPECT_EQ(a_->GetClient(b, client).error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(a_->ListResponses(b, client).error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(a_->Trajectory(b, client, "wai_srt", "").error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(a_->Due(b, client).error().code, ErrorCode::NOT_PERMITTED);
+  auto listed = a_->ListClients(b);
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_TRUE(listed->empty());
+  // Therapist 3, whose episode with the client is active, reads the client's answers of every
+  // episode but not therapist 1's rating; therapist 1 still reads their own.
+  ASSERT_NE(AddEpisodeIn("active", client, current, "2026-04-01"), 0);
+  const Actor c{org_, 21, Role::THERAPIST, current, std::nullopt, "c", "test"};
+  auto seen = a_->ListResponses(c, client);
+  ASSERT_TRUE(seen) << seen.error().message;
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ(seen->at(0).instrument_id, "phq9");
+  auto trajectory = a_->Trajectory(c, client, "wai_srt", "");
+  ASSERT_TRUE(trajectory) << trajectory.error().message;
+  EXPECT_TRUE(trajectory->empty());
+  auto others = store_->GetResponse(org_, rating->outcome.response_id);
+  ASSERT_TRUE(others);
+  EXPECT_EQ(a_->ScoresOf(c, *others).error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_TRUE(a_->ScoresOf(therapist_actor_, *others));
+  auto own = a_->ListResponses(therapist_actor_, client);
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_EQ(own->size(), 2u);
+  EXPECT_EQ(a_->ListResponses(coordinator_, client)->size(), 2u);
+}
+
+// The probe: a coordinator set ["exclude:5", "risk:high"], then the client's own "About you" save
+// of ["language:en"] left only language:en. A client sets their languages and modality; the
+// clinic's constraints (location, exclusions, risk) they may neither remove nor add.
+TEST_F(ResponseOwnershipTest, AClientSetsTheirOwnConstraintsAndKeepsTheClinics) {
+  Client clinic;
+  clinic.id = clients_[0];
+  clinic.concerns = {"low mood"};
+  clinic.constraints = {"exclude:5", "risk:high", "location:North Town"};
+  ASSERT_TRUE(a_->UpdateIntake(coordinator_, clinic));
+  Client own = clinic;
+  own.constraints = {"language:en"};
+  // Left out (the client's form does not show them), the clinic's are kept.
+  auto kept = a_->UpdateIntake(client_actor_, own);
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_EQ(kept->constraints,
+            (std::vector<std::string>{"language:en", "exclude:5", "risk:high", "location:North Town"}));
+  own.constraints = {"exclude:5", "risk:high", "location:North Town", "exclude:7", "language:en"};
+  auto added = a_->UpdateIntake(client_actor_, own);
+  ASSERT_FALSE(added);
+  EXPECT_EQ(added.error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(added.error().field, "constraints[3]");
+  EXPECT_EQ(added.error().message,
+            "constraints[3] is \"exclude:7\"; a client may set only language: and modality: constraints (location:, "
+            "exclude: and risk: are the clinic's)");
+  EXPECT_EQ(store_->GetClient(org_, clients_[0])->constraints, kept->constraints);  // nothing written
+  // Sent back in any order, the clinic's are kept as stored, after the client's own.
+  own.constraints = {"language:es", "risk:high", "language:pl", "location:North Town", "exclude:5", "modality:video"};
+  auto saved = a_->UpdateIntake(client_actor_, own);
+  ASSERT_TRUE(saved) << saved.error().message;
+  EXPECT_EQ(saved->constraints, (std::vector<std::string>{"language:es", "language:pl", "modality:video", "exclude:5",
+                                                          "risk:high", "location:North Town"}));
+  // The coordinator changes the clinic's.
+  clinic.constraints = {"language:es"};
+  ASSERT_TRUE(a_->UpdateIntake(coordinator_, clinic));
+  EXPECT_EQ(store_->GetClient(org_, clients_[0])->constraints, clinic.constraints);
+}
+
+// The probe: ["language:es", "language:pl"] ranked only Polish speakers and
+// ["modality:video", "modality:in_person"] meant in person only: the last of a kind won. Several
+// languages are any of them; a second modality or location is refused, as is any entry twice.
+TEST_F(ClinicTest, SeveralLanguagesAreAnyOfThemAndAModalityOrLocationIsOne) {
+  std::map<std::string, Id> speaker;
+  for (const char* language : {"es", "pl", "en"}) {
+    Therapist t;
+    t.external_id = std::string("t-") + language;
+    t.display_name = t.external_id;
+    t.languages = {language};
+    t.capacity = 5;
+    auto id = store_->AddTherapist(org_, t);
+    ASSERT_TRUE(id) << id.error().message;
+    speaker[language] = *id;
+  }
+  Client c;
+  c.external_id = "bilingual";
+  c.pseudonym = "bilingual";
+  c.constraints = {"language:es", "language:pl"};
+  auto client = store_->AddClient(org_, c);
+  ASSERT_TRUE(client) << client.error().message;
+  auto recs = a_->Recommend(coordinator_, *client, 0);
+  ASSERT_TRUE(recs) << recs.error().message;
+  std::map<Id, std::vector<std::string>> reasons;
+  for (const auto& r : *recs) reasons[r.therapist.id] = r.reasons;
+  ASSERT_EQ(reasons.size(), 2u);
+  ASSERT_TRUE(reasons.count(speaker["es"]));
+  ASSERT_TRUE(reasons.count(speaker["pl"]));
+  EXPECT_EQ(reasons[speaker["es"]].front(), "speaks Spanish");
+  EXPECT_EQ(reasons[speaker["pl"]].front(), "speaks Polish");
+  // The matching use case (`attune match rank`, assignment plans) reads them the same way.
+  std::vector<Id> ranked;
+  for (const auto& [id, score] : Reference(*client, 0)) ranked.push_back(id);
+  std::sort(ranked.begin(), ranked.end());
+  EXPECT_EQ(ranked, (std::vector<Id>{speaker["es"], speaker["pl"]}));
+
+  c.id = *client;
+  auto refuse = [&](std::vector<std::string> constraints, const std::string& field, const std::string& message) {
+    Client changed = c;
+    changed.constraints = std::move(constraints);
+    auto r = a_->UpdateIntake(coordinator_, changed);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::INVALID_ARGUMENT);
+    EXPECT_EQ(r.error().field, field);
+    EXPECT_EQ(r.error().message, message);
+  };
+  refuse({"modality:video", "modality:in_person"}, "constraints[1]",
+         "constraints[1] is \"modality:in_person\" after constraints[0] \"modality:video\"; expected one "
+         "modality:in_person or modality:video (a client who can meet either way gives none)");
+  refuse({"language:es", "location:Leeds", "location:York"}, "constraints[2]",
+         "constraints[2] is \"location:York\" after constraints[1] \"location:Leeds\"; expected one location:<place>");
+  refuse({"language:es", "language:es"}, "constraints[1]",
+         "constraints[1] is \"language:es\", the same as constraints[0] \"language:es\"; expected each constraint once");
+  refuse({"risk:high", "risk:high"}, "constraints[1]",
+         "constraints[1] is \"risk:high\", the same as constraints[0] \"risk:high\"; expected each constraint once");
+  Client twice = c;
+  twice.concerns = {"anxiety", "anxiety"};
+  auto concerns = a_->UpdateIntake(coordinator_, twice);
+  ASSERT_FALSE(concerns);
+  EXPECT_EQ(concerns.error().field, "concerns[1]");
+  EXPECT_EQ(concerns.error().message, "concerns[1] is \"anxiety\", the same as concerns[0]; expected each concern once");
+  EXPECT_EQ(store_->GetClient(org_, *client)->constraints, c.constraints);  // nothing written
+}
+
+// The probe: a session on a waiting episode was 201; one dated after the episode ended, one in a
+// later year and one before the episode started were accepted, and the questionnaires due then
+// reasoned from numbers that disagreed with the dates.
+TEST_F(ResponseOwnershipTest, SessionsAreHeldWithinAConfirmedEpisodeInTheOrderOfTheirNumbers) {
+  const Id chosen = AddEpisodeIn("waiting", clients_[0], therapist_, "2026-03-01");
+  auto unconfirmed = a_->CreateSession(coordinator_, Session{org_, 0, chosen, 1, "2026-03-02T10:00:00Z"});
+  ASSERT_FALSE(unconfirmed);
+  EXPECT_EQ(unconfirmed.error().code, ErrorCode::CONFLICT);
+  EXPECT_EQ(unconfirmed.error().field, "episode_id");
+  auto rating = a_->SubmitResponse(coordinator_, Form("wai_srt", clients_[0], chosen, std::nullopt, "r1"));
+  ASSERT_FALSE(rating);
+  EXPECT_EQ(rating.error().code, ErrorCode::CONFLICT);
+  EXPECT_EQ(rating.error().field, "episode_id");
+
+  const Id over = AddEpisodeIn("ended", clients_[1], therapist_, "2026-02-01", "2026-03-15");
+  auto late = a_->CreateSession(therapist_actor_, Session{org_, 0, over, 1, "2026-11-27T10:00:00Z"});
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().field, "held_at");
+  EXPECT_EQ(late.error().message,
+            fmt::format("held_at is \"2026-11-27T10:00:00Z\", after episode {} ended (ended_on 2026-03-15); "
+                        "expected a time on or before its end",
+                        over));
+  // The day is the one written, in the writer's zone: the evening of the last day is within it.
+  EXPECT_TRUE(a_->CreateSession(therapist_actor_, Session{org_, 0, over, 1, "2026-03-15T20:00:00-05:00"}));
+
+  // Episode 1 started 2026-01-05 and held session 1 then.
+  const Id e = episodes_[0];
+  auto ahead = a_->CreateSession(coordinator_, Session{org_, 0, e, 2, "2099-11-20T10:00:00Z"});
+  ASSERT_FALSE(ahead);
+  EXPECT_EQ(ahead.error().field, "held_at");
+  EXPECT_EQ(ahead.error().message.rfind("held_at is \"2099-11-20T10:00:00Z\", in the future; expected the time a "
+                                        "session was held (", 0),
+            0u)
+      << ahead.error().message;
+  auto before = a_->CreateSession(coordinator_, Session{org_, 0, e, 2, "2020-01-01"});
+  ASSERT_FALSE(before);
+  EXPECT_EQ(before.error().message,
+            fmt::format("held_at is \"2020-01-01\", before episode {} started (started_on 2026-01-05); expected a "
+                        "time on or after its start",
+                        e));
+  ASSERT_TRUE(a_->CreateSession(coordinator_, Session{org_, 0, e, 3, "2026-02-10T10:00:00Z"}));
+  auto disordered = a_->CreateSession(coordinator_, Session{org_, 0, e, 2, "2026-03-01T10:00:00Z"});
+  ASSERT_FALSE(disordered);
+  EXPECT_EQ(disordered.error().field, "held_at");
+  EXPECT_EQ(disordered.error().message,
+            "held_at is \"2026-03-01T10:00:00Z\", after session 3 (held 2026-02-10T10:00:00Z); expected session 2 on "
+            "or before it (session numbers follow the order sessions were held)");
+  auto earlier = a_->CreateSession(coordinator_, Session{org_, 0, e, 4, "2026-02-01T10:00:00Z"});
+  ASSERT_FALSE(earlier);
+  EXPECT_EQ(earlier.error().message,
+            "held_at is \"2026-02-01T10:00:00Z\", before session 3 (held 2026-02-10T10:00:00Z); expected session 4 on "
+            "or after it (session numbers follow the order sessions were held)");
+  EXPECT_TRUE(a_->CreateSession(coordinator_, Session{org_, 0, e, 2, "2026-02-01T10:00:00Z"}));
+  EXPECT_TRUE(a_->CreateSession(coordinator_, Session{org_, 0, e, 4, "2026-02-10"}));  // a day alone: that day
+  auto sessions = store_->ListSessions(org_, e);
+  ASSERT_TRUE(sessions);
+  EXPECT_EQ(sessions->size(), 4u);
 }
 
 // Submissions about one client at once (a client retrying, a coordinator entering forms while the

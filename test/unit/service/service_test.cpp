@@ -402,6 +402,40 @@ TEST_F(ServiceTest, ImportRefusesRowsTheApiWouldRefuseAtTheirLineAndColumn) {
             (std::vector<std::string>{"approaches", "mindfulness"}));
 }
 
+// The probe: `modality:video;modality:in_person` was imported and matched as in person only (the
+// last one won). The import refuses what the API refuses: a second modality or location, an entry
+// twice, a concern twice; several languages are any of them and imported.
+TEST_F(ServiceTest, ImportRefusesRepeatedConstraintsAndConcernsAtTheirLineAndColumn) {
+  std::istringstream clients(
+      "external_id,pseudonym,concerns,constraints\n"
+      "C1,Blue,anxiety,language:es;language:pl\n"
+      "C2,Green,anxiety,modality:video;modality:in_person\n"
+      "C3,Red,anxiety,location:Leeds;location:York\n"
+      "C4,Grey,anxiety,exclude:3;exclude:3\n"
+      "C5,Teal,anxiety;anxiety,\n");
+  ImportOptions partial;
+  partial.partial = true;
+  auto c = service_->ImportClients(org_, clients, partial);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->imported, 1);
+  ASSERT_EQ(c->refused.size(), 4u);
+  EXPECT_EQ(c->refused[0].line, 3u);
+  EXPECT_EQ(c->refused[0].column, 4u);
+  EXPECT_EQ(c->refused[0].reason,
+            "constraints[1] is \"modality:in_person\" after constraints[0] \"modality:video\"; expected one "
+            "modality:in_person or modality:video (a client who can meet either way gives none)");
+  EXPECT_EQ(c->refused[1].reason,
+            "constraints[1] is \"location:York\" after constraints[0] \"location:Leeds\"; expected one location:<place>");
+  EXPECT_EQ(c->refused[2].reason,
+            "constraints[1] is \"exclude:3\", the same as constraints[0] \"exclude:3\"; expected each constraint once");
+  EXPECT_EQ(c->refused[3].line, 6u);
+  EXPECT_EQ(c->refused[3].column, 3u);
+  EXPECT_EQ(c->refused[3].reason, "concerns[1] is \"anxiety\", the same as concerns[0]; expected each concern once");
+  auto listed = store_->ListClients(org_);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->back().constraints, (std::vector<std::string>{"language:es", "language:pl"}));
+}
+
 TEST_F(ServiceTest, ExportsItemAndScaleColumnsAndDeidentifies) {
   ASSERT_TRUE(service_->SubmitResponse(org_, Phq9("secret-key", {1, 2, 3, 0, 1, 2, 3, 0, 1, 2})));
   auto second = Phq9("k2", {0, 0, 0, 0, 0, 0, 0, 0, 0, 0});

@@ -1,9 +1,9 @@
 // The intake's preference sliders speak one C-NIP item's strength (-3..+3); what is saved is the
 // scale's score (items x strength), the metric the matching model and the server's range check use.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { MeContext } from '../../auth';
-import { Intake, languageChoices, polesOf, preferenceWords, storedOf, strengthOf } from './Intake';
+import { Intake, constraintsAfter, languageChoices, languagesOf, polesOf, preferenceWords, storedOf, strengthOf } from './Intake';
 import type { Me } from '../../types';
 import cnip from '../../fixtures/cnip.json';
 
@@ -19,6 +19,22 @@ const languages = [
 ];
 
 afterEach(() => vi.unstubAllGlobals());
+
+/** A server with `row` as client 3 and the C-NIP; `saved` is the last intake PUT. */
+function serve(row: typeof client) {
+  const api: { saved: Record<string, unknown> | null } = { saved: null };
+  vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+    if (url.endsWith('/clients/3/intake') && init?.method === 'PUT') {
+      api.saved = JSON.parse(String(init.body));
+      return new Response(JSON.stringify({ ...row, ...api.saved }), { status: 200 });
+    }
+    if (url.endsWith('/clients/3')) return new Response(JSON.stringify(row), { status: 200 });
+    if (url.endsWith('/instruments/cnip')) return new Response(JSON.stringify(cnip), { status: 200 });
+    if (url.endsWith('/languages')) return new Response(JSON.stringify({ languages }), { status: 200 });
+    return new Response('{}', { status: 404 });
+  }));
+  return api;
+}
 
 describe('preference strength', () => {
   it('is the scale score per item, rounded and kept within -3..+3', () => {
@@ -48,17 +64,7 @@ describe('preference strength', () => {
 
 describe('Intake', () => {
   it('shows stored preferences as strengths and saves a moved slider as the scale score', async () => {
-    let saved: Record<string, unknown> | null = null;
-    vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
-      if (url.endsWith('/clients/3/intake') && init?.method === 'PUT') {
-        saved = JSON.parse(String(init.body));
-        return new Response(JSON.stringify({ ...client, ...saved }), { status: 200 });
-      }
-      if (url.endsWith('/clients/3')) return new Response(JSON.stringify(client), { status: 200 });
-      if (url.endsWith('/instruments/cnip')) return new Response(JSON.stringify(cnip), { status: 200 });
-      if (url.endsWith('/languages')) return new Response(JSON.stringify({ languages }), { status: 200 });
-      return new Response('{}', { status: 404 });
-    }));
+    const api = serve(client);
     render(<MeContext.Provider value={me}><Intake /></MeContext.Provider>);
     const intensity = (await screen.findByLabelText(/emotional/i)) as HTMLInputElement;
     expect(intensity.value).toBe('2');
@@ -70,25 +76,52 @@ describe('Intake', () => {
     const track = directive.parentElement!;
     expect(track.textContent).toContain('client directiveness');
     expect(track.textContent).toContain('therapist directiveness');
-    // the server's languages by name, the stored one chosen
-    const language = screen.getByLabelText('Language for therapy') as HTMLSelectElement;
-    expect([...language.options].map((o) => o.textContent)).toEqual(['English', 'German', 'Polish', 'Spanish']);
-    expect(language.value).toBe('en');
-    fireEvent.change(language, { target: { value: 'de' } });
+    // the server's languages by name, the stored one ticked
+    const boxes = screen.getAllByRole('checkbox', { name: /^(English|German|Polish|Spanish)$/ }) as HTMLInputElement[];
+    expect(boxes.map((b) => b.value)).toEqual(['en', 'de', 'pl', 'es']);
+    expect(boxes.filter((b) => b.checked).map((b) => b.value)).toEqual(['en']);
+    fireEvent.click(screen.getByLabelText('English'));
+    fireEvent.click(screen.getByLabelText('German'));
     const support = screen.getByLabelText(/warm/i) as HTMLInputElement;
     fireEvent.change(support, { target: { value: '3' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await screen.findByText(/Saved\./);
-    expect(saved).not.toBeNull();
-    expect((saved as unknown as { preferences: Record<string, number> }).preferences)
+    expect(api.saved).not.toBeNull();
+    expect((api.saved as unknown as { preferences: Record<string, number> }).preferences)
       .toEqual({ emotional_intensity: 12, therapist_directiveness: -2, warm_support: 15 });
-    expect((saved as unknown as { constraints: string[] }).constraints).toEqual(['language:de']);
+    expect((api.saved as unknown as { constraints: string[] }).constraints).toEqual(['language:de']);
   });
 });
 
 describe('language choices', () => {
   it('are the server\'s languages by name, keeping a stored code the list does not name', () => {
-    expect(languageChoices(languages, 'en').map((l) => l.code)).toEqual(['en', 'de', 'pl', 'es']);
-    expect(languageChoices(languages, 'xx').map((l) => l.name)).toEqual(['English', 'German', 'Polish', 'Spanish', 'xx']);
+    expect(languageChoices(languages, ['en']).map((l) => l.code)).toEqual(['en', 'de', 'pl', 'es']);
+    expect(languageChoices(languages, ['xx', 'en']).map((l) => l.name)).toEqual(['English', 'German', 'Polish', 'Spanish', 'xx']);
+  });
+});
+
+describe('Intake constraints', () => {
+  it('keeps the clinic\'s constraints and invents no language (the probe: a save left only language:en)', () => {
+    expect(constraintsAfter(['exclude:5', 'risk:high', 'location:North Town'], [], 'either'))
+      .toEqual(['exclude:5', 'risk:high', 'location:North Town']);
+    expect(constraintsAfter(['language:en', 'exclude:5', 'modality:video'], ['es', 'pl'], 'in_person'))
+      .toEqual(['exclude:5', 'language:es', 'language:pl', 'modality:in_person']);
+    expect(languagesOf(['language:es', 'risk:high', 'language:pl'])).toEqual(['es', 'pl']);
+  });
+
+  it('saves the clinic\'s constraints untouched and the languages ticked', async () => {
+    const api = serve({ ...client, constraints: ['exclude:5', 'risk:high', 'location:North Town'] });
+    render(<MeContext.Provider value={me}><Intake /></MeContext.Provider>);
+    const spanish = (await screen.findByLabelText('Spanish')) as HTMLInputElement;
+    expect(spanish.checked).toBe(false);
+    expect((screen.getByLabelText('English') as HTMLInputElement).checked).toBe(false);
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findByText(/Saved\./);
+    expect((api.saved as unknown as { constraints: string[] }).constraints).toEqual(['exclude:5', 'risk:high', 'location:North Town']);
+    fireEvent.click(spanish);
+    fireEvent.click(screen.getByLabelText('Polish'));
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect((api.saved as unknown as { constraints: string[] }).constraints)
+      .toEqual(['exclude:5', 'risk:high', 'location:North Town', 'language:es', 'language:pl']));
   });
 });

@@ -46,11 +46,32 @@ function constraintValue(constraints: string[], key: string, fallback: string): 
 
 /**
  * The language choices: the server's list (`GET /languages`, the names its reasons use) by name,
- * and the client's stored code as it is when the list does not name it, so saving keeps it.
+ * and each code the client gave before that the list does not name, as it is (kept, so it can be
+ * unticked, and saving keeps it).
  */
-export function languageChoices(languages: Language[], current: string): Language[] {
+export function languageChoices(languages: Language[], given: string[]): Language[] {
   const sorted = [...languages].sort((a, b) => a.name.localeCompare(b.name));
-  return current && !languages.some((l) => l.code === current) ? [...sorted, { code: current, name: current }] : sorted;
+  const unnamed = given.filter((code) => !languages.some((l) => l.code === code)).map((code) => ({ code, name: code }));
+  return [...sorted, ...unnamed];
+}
+
+/** The languages a client gave (`language:xx`, any of them); none means any language. */
+export function languagesOf(constraints: string[]): string[] {
+  return constraints.filter((c) => c.startsWith('language:')).map((c) => c.slice('language:'.length));
+}
+
+/**
+ * The constraints to save: the client's own kinds (languages, modality) as the form has them, and
+ * every other entry as it was read. Those are the clinic's (its site, exclusions, risk: see
+ * docs/matching.md), which the server refuses to let a client add or remove.
+ */
+export function constraintsAfter(stored: string[], languages: string[], modality: string): string[] {
+  const clinics = stored.filter((c) => !c.startsWith('language:') && !c.startsWith('modality:'));
+  return [
+    ...clinics,
+    ...languages.map((l) => `language:${l}`),
+    ...(modality === 'either' ? [] : [`modality:${modality}`]),
+  ];
 }
 
 export function Intake() {
@@ -77,7 +98,7 @@ function IntakeForm({ client, cnip, languages }: { client: Client; cnip: Instrum
   const [concerns, setConcerns] = useState<string[]>(client.concerns ?? []);
   const [goals, setGoals] = useState((client.goals ?? []).join('\n'));
   const [prefs, setPrefs] = useState<Record<string, number>>(client.preferences ?? {});
-  const [language, setLanguage] = useState(constraintValue(client.constraints ?? [], 'language', 'en'));
+  const [chosen, setChosen] = useState<string[]>(languagesOf(client.constraints ?? []));
   const [modality, setModality] = useState(constraintValue(client.constraints ?? [], 'modality', 'either'));
   const [errors, setErrors] = useState<string[]>([]);
   const [saved, setSaved] = useState('');
@@ -85,7 +106,9 @@ function IntakeForm({ client, cnip, languages }: { client: Client; cnip: Instrum
   const [busy, setBusy] = useState(false);
   const dims = (cnip?.scales ?? []).map((s) => s.id);
 
-  useEffect(() => { setSaved(''); }, [concerns, goals, prefs, language, modality]);
+  const languageOptions = languageChoices(languages, languagesOf(client.constraints ?? []));
+
+  useEffect(() => { setSaved(''); }, [concerns, goals, prefs, chosen, modality]);
 
   async function save(e: React.FormEvent) {
     e.preventDefault();
@@ -98,7 +121,7 @@ function IntakeForm({ client, cnip, languages }: { client: Client; cnip: Instrum
     setBusy(true);
     setServerError(null);
     try {
-      const constraints = [`language:${language}`, ...(modality === 'either' ? [] : [`modality:${modality}`])];
+      const constraints = constraintsAfter(client.constraints ?? [], chosen, modality);
       await api.saveIntake(client.id, { concerns, goals: goalList, preferences: prefs, constraints });
       setSaved('Saved. Your suggested therapists are updated.');
     } catch (err) {
@@ -153,10 +176,17 @@ function IntakeForm({ client, cnip, languages }: { client: Client; cnip: Instrum
 
       <fieldset>
         <legend>Practical needs</legend>
-        <label htmlFor="language">Language for therapy</label>
-        <select id="language" value={language} onChange={(e) => setLanguage(e.target.value)}>
-          {languageChoices(languages, language).map((l) => <option key={l.code} value={l.code}>{l.name}</option>)}
-        </select>
+        <fieldset aria-describedby="languages-hint">
+          <legend>Languages you can have therapy in</legend>
+          <p id="languages-hint" className="hint">Choose all that apply: a therapist who speaks any of them fits. Leave all unticked if any language will do.</p>
+          {languageOptions.map(({ code, name }) => (
+            <label key={code} className="option">
+              <input type="checkbox" name="language" value={code} checked={chosen.includes(code)}
+                onChange={(e) => setChosen(e.target.checked ? [...chosen, code] : chosen.filter((x) => x !== code))} />
+              <span>{name}</span>
+            </label>
+          ))}
+        </fieldset>
         <label htmlFor="modality">How to meet</label>
         <select id="modality" value={modality} onChange={(e) => setModality(e.target.value)}>
           {MODALITIES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
