@@ -27,6 +27,24 @@ const char* FilterName(Filter filter) {
   return "unknown";
 }
 
+const char* FilterReason(Filter filter) {
+  switch (filter) {
+    case Filter::NOT_ACCEPTING:
+      return "is not taking new clients";
+    case Filter::CAPACITY:
+      return "has no place free";
+    case Filter::LANGUAGE:
+      return "speaks none of the client's languages";
+    case Filter::MODALITY:
+      return "does not offer the client's way of meeting (in person or video)";
+    case Filter::LOCATION:
+      return "does not see clients in person at the client's location";
+    case Filter::EXCLUDED:
+      return "is excluded for this client by the clinic";
+  }
+  return "does not pass a filter";
+}
+
 namespace {
 
 // Ranking order: higher score first, then lower index (deterministic ties).

@@ -130,8 +130,8 @@ Result<std::vector<Id>> Clinic::CommitAssignments(const Actor& actor, const std:
     match::Filter why{};
     if (!match::Eligible(profile, data.waitlist[c->second], &why) && why != match::Filter::CAPACITY) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
-                  fmt::format("{}: therapist {} does not pass the {} filter for client {}", at, row.therapist_id,
-                              match::FilterName(why), row.client_id),
+                  fmt::format("{}: therapist {} {} (client {}; the {} filter)", at, row.therapist_id,
+                              match::FilterReason(why), row.client_id, match::FilterName(why)),
                   at + ".therapist_id");
     }
     if (++taken[row.therapist_id] > profile.capacity) {

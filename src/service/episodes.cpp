@@ -66,9 +66,9 @@ Result<std::string> CheckPairing(const Therapist& therapist, const Client& clien
     std::string constraints;
     for (const auto& c : client.constraints) constraints += (constraints.empty() ? "" : ", ") + c;
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("therapist_id {} does not pass the {} filter for client {} (constraints: {}); expected a "
-                            "therapist who meets the client's constraints",
-                            therapist.id, match::FilterName(why), client.id, constraints),
+                fmt::format("therapist_id {} {} (client {}; the {} filter; constraints: {}); expected a therapist "
+                            "who meets the client's constraints",
+                            therapist.id, match::FilterReason(why), client.id, match::FilterName(why), constraints),
                 "therapist_id");
   }
   std::string refusal;

@@ -526,6 +526,9 @@ namespace {
 // The FFMQ-39 facets (model::kFacets order) as people read them.
 constexpr std::array<const char*, 5> kFacetWords = {"observing", "describing", "acting with awareness",
                                                     "non-judging acceptance", "non-reactivity (openness)"};
+// Each C-NIP dimension (model::kStyles order) as people read it.
+constexpr std::array<const char*, 4> kDimensionWords = {"how directive the therapist is", "how emotionally intense",
+                                                        "past or present focus", "warm support or challenge"};
 // The ends of each C-NIP dimension (model::kStyles order) as people read them: {HIGH, LOW}.
 constexpr std::array<std::array<const char*, 2>, 4> kPoleWords = {{{"a directive style", "a non-directive style"},
                                                                   {"emotionally intense work", "a calm, contained style"},
@@ -548,11 +551,13 @@ std::string TermReason(const model::Term& term, Reader reader, bool style_shown)
     }
     case model::TermKind::FIT: {
       const char* verb = term.value >= 0 ? "fits" : "differs from";
+      // Checked first: a client who gave no preference is not told a therapist fits it.
+      if (!term.preferred) {
+        return fmt::format("{}: {} preference or the therapist's style not given, average fit assumed",
+                           kDimensionWords.at(term.dimension), client ? "your" : "the client's");
+      }
       if (client && !style_shown) {
         return fmt::format("{} your preferences for how therapy feels (this therapist's style is not shown)", verb);
-      }
-      if (!term.preferred) {
-        return fmt::format("{}: preference or style unknown, average fit assumed", model::kStyles.at(term.dimension));
       }
       return fmt::format("{} {} preference for {}", verb, client ? "your" : "the client's",
                          kPoleWords.at(term.dimension)[*term.preferred == model::Pole::HIGH ? 0 : 1]);

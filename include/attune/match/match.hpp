@@ -44,6 +44,8 @@ enum class Filter { NOT_ACCEPTING, CAPACITY, LANGUAGE, MODALITY, LOCATION, EXCLU
 inline constexpr std::size_t kFilterCount = 6;
 //! Lower-case name ("not_accepting", "capacity", ...).
 const char* FilterName(Filter filter);
+//! What a failed filter says about the therapist, for people ("speaks none of the client's languages").
+const char* FilterReason(Filter filter);
 //! True when `therapist` passes every hard filter for `client`; otherwise `why` (if given) says
 //! which filter failed first. A therapist speaking any one of the client's languages passes; in
 //! person needs the same location (when both give one).

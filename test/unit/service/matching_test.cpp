@@ -125,7 +125,11 @@ TEST(TermReason, WordsEachKindForClientAndStaff) {
   EXPECT_EQ(TermReason(fit, Reader::CLIENT, false),
             "differs from your preferences for how therapy feels (this therapist's style is not shown)");
   fit.preferred.reset();
-  EXPECT_EQ(TermReason(fit, Reader::STAFF), "warm_support: preference or style unknown, average fit assumed");
+  EXPECT_EQ(TermReason(fit, Reader::STAFF),
+            "warm support or challenge: the client's preference or the therapist's style not given, average fit assumed");
+  // The probe: a client with no preferences was told a therapist "fits your preferences".
+  EXPECT_EQ(TermReason(fit, Reader::CLIENT, false),
+            "warm support or challenge: your preference or the therapist's style not given, average fit assumed");
 
   auto facet = TermOf(model::TermKind::FACET, "facet.nonjudge", 0.07);
   facet.dimension = 3;
