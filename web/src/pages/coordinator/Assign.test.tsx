@@ -30,4 +30,22 @@ describe('batch assignment', () => {
     expect(screen.queryByRole('button', { name: /^Commit/ })).toBeNull();
     expect(document.activeElement).toBe(status);
   });
+
+  it('compares the plan with assignment as usual for the same clients when rows are unticked', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/assignments/plan')) return new Response(JSON.stringify({
+        plan: [{ client_id: 3, therapist_id: 2, score: 0.6, reasons: [] }, { client_id: 4, therapist_id: 1, score: 0.8, reasons: [] }],
+        as_usual: [{ client_id: 3, therapist_id: 1, score: 0.5 }, { client_id: 4, therapist_id: 2, score: 0.1 }],
+        summary: { plan_mean: 0.7, as_usual_mean: 0.3, unassigned: 0 } }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    const user = userEvent.setup();
+    render(<Assign />);
+    await user.click(screen.getByRole('button', { name: 'Preview a plan' }));
+    const summary = await screen.findByTestId('plan-summary');
+    expect(summary.textContent).toMatch(/for the 2 kept clients: 0\.700 with the plan, 0\.300 as usual for the same clients/);
+    await user.click(screen.getByRole('checkbox', { name: 'Keep client 4 with therapist 1' }));
+    // client 3 alone: 0.6 against 0.5, not against the mean of both as usual (0.3)
+    expect(summary.textContent).toMatch(/for the 1 kept client: 0\.600 with the plan, 0\.500 as usual for the same clients/);
+  });
 });

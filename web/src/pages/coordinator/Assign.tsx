@@ -32,9 +32,12 @@ export function Assign() {
   }
 
   const kept = plan ? plan.plan.filter((r) => !excluded.has(r.client_id)) : [];
+  // As usual for the same clients: an unticked row leaves both means (the plan's mean of the kept
+  // rows was compared with every client's as usual before).
+  const usualKept = plan ? plan.as_usual.filter((u) => kept.some((k) => k.client_id === u.client_id)) : [];
   const compare = plan ? [
     { method: 'Plan (Attune)', mean: mean(kept) },
-    { method: 'Assignment as usual', mean: mean(plan.as_usual) },
+    { method: 'Assignment as usual', mean: mean(usualKept) },
   ] : [];
 
   return (
@@ -51,7 +54,7 @@ export function Assign() {
       {plan && (
         <>
           <h2>Plan versus assignment as usual</h2>
-          <p data-testid="plan-summary">Mean predicted fit {mean(kept).toFixed(3)} with the plan, {mean(plan.as_usual).toFixed(3)} as usual
+          <p data-testid="plan-summary">Mean predicted fit for the {kept.length} kept client{kept.length === 1 ? '' : 's'}: {mean(kept).toFixed(3)} with the plan, {mean(usualKept).toFixed(3)} as usual for the same clients
             {plan.summary ? `; ${plan.summary.unassigned} client(s) could not be placed` : ''}.</p>
           {plan.summary && (
             <p className="hint">{plan.summary.waitlist ?? plan.plan.length} client(s) waiting{plan.summary.chose_own ? `, ${plan.summary.chose_own} more chose their own therapist (not planned)` : ''}.
