@@ -289,7 +289,11 @@ Result<void> AlertAccess(store::Store& store, const Actor& actor, Id id, const s
 }  // namespace
 
 Result<Alert> Clinic::AcknowledgeAlert(const Actor& actor, Id id, const std::string& note) {
-  ATTUNE_CHECK(AlertAccess(store_, actor, id, "acknowledge", [&](const Episode& e) {
+  ATTUNE_CHECK(AlertAccess(store_, actor, id, "acknowledge", [&](const Episode& e) -> Result<void> {
+    // A choice the clinic has not confirmed gives the therapist the episode's row, not its care.
+    if (actor.role == Role::THERAPIST && e.status == "waiting") {
+      return DeniedTo(actor, "acknowledge an alert of a choice the clinic has not confirmed");
+    }
     return RequireEpisodeAccess(actor, e, "acknowledge this alert");
   }));
   // An alert is acknowledged with a note of what will be done (docs/monitor.md "Lifecycle"); a
@@ -299,7 +303,11 @@ Result<Alert> Clinic::AcknowledgeAlert(const Actor& actor, Id id, const std::str
 }
 
 Result<Alert> Clinic::ResolveAlert(const Actor& actor, Id id, const std::string& note) {
-  ATTUNE_CHECK(AlertAccess(store_, actor, id, "resolve", [&](const Episode& e) {
+  ATTUNE_CHECK(AlertAccess(store_, actor, id, "resolve", [&](const Episode& e) -> Result<void> {
+    // A choice the clinic has not confirmed gives the therapist the episode's row, not its care.
+    if (actor.role == Role::THERAPIST && e.status == "waiting") {
+      return DeniedTo(actor, "resolve an alert of a choice the clinic has not confirmed");
+    }
     return RequireEpisodeAccess(actor, e, "resolve this alert");
   }));
   // With or without a note of its own, the answer carries the alert's whole note as stored.

@@ -905,6 +905,34 @@ TEST_F(ResponseOwnershipTest, ConcurrentSubmissionsFromSeparateProcessesRaiseASt
 
 // A key is the organisation's: one client's key sent by another is refused, never answered with
 // the first client's response (ids, scores, its risk alert).
+// A client's choice waiting for the clinic shows the therapist the episode's row, not its care:
+// an alert on it (a risk answer naming the episode) is the coordinators' until it is confirmed.
+TEST_F(ResponseOwnershipTest, ATherapistDoesNotHandleAlertsOfAnUnconfirmedChoice) {
+  Therapist other;
+  other.external_id = "t2";
+  other.display_name = "T2";
+  const Id chosen = *store_->AddTherapist(org_, other);
+  Client c;
+  c.external_id = "c3";
+  c.pseudonym = "c3";
+  const Id client = *store_->AddClient(org_, c);
+  const Id waiting = AddEpisodeIn("waiting", client, chosen, "2026-01-05");
+  ASSERT_NE(waiting, 0);
+  Alert alert;
+  alert.episode_id = waiting;
+  alert.kind = "risk_item";
+  alert.severity = "urgent";
+  alert.detail = "phq9 item phq9_9 answered 1 (above 0)";
+  auto id = store_->AddAlert(org_, alert);
+  ASSERT_TRUE(id) << id.error().message;
+  const Actor chosen_actor{org_, 9, Role::THERAPIST, chosen, std::nullopt, "t2", "test"};
+  auto refused = a_->AcknowledgeAlert(chosen_actor, *id, "will call");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_FALSE(a_->ResolveAlert(chosen_actor, *id, "done"));
+  EXPECT_TRUE(a_->AcknowledgeAlert(coordinator_, *id, "called the client"));
+}
+
 TEST_F(ResponseOwnershipTest, AnotherClientsKeyIsRefusedNotReplayed) {
   Submission first = Form("phq9", clients_[0], episodes_[0], sessions_[0], "shared-key");
   ASSERT_TRUE(a_->SubmitResponse(client_actor_, first));
