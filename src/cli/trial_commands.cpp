@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "attune/core/dates.hpp"
+#include "attune/core/files.hpp"
 #include "attune/store/store.hpp"
 #include "attune/trial/trial.hpp"
 #include "cli/commands.hpp"
@@ -520,12 +521,15 @@ Result<std::pair<trial::Allocation, std::int64_t>> RecordAllocation(store::Store
                     fmt::format("--out-dir: cannot write \"{}\" (nothing was recorded)", path.string()), "out-dir");
       }
     }
-    std::filesystem::rename(temporary, path, ec);
-    if (ec) {
+    // Durable before the allocation is audited: a crash never leaves a recorded trial without
+    // its pre-registration on disk.
+    if (auto placed = ReplaceDurably(temporary.string(), path.string()); !placed) {
       std::filesystem::remove(temporary, ec);
       remove_written();
       return Fail(ErrorCode::INVALID_ARGUMENT,
-                  fmt::format("--out-dir: cannot write \"{}\" (nothing was recorded)", path.string()), "out-dir");
+                  fmt::format("--out-dir: cannot write \"{}\" (nothing was recorded): {}", path.string(),
+                              placed.error().message),
+                  "out-dir");
     }
     written.push_back(path);
   }

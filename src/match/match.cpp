@@ -5,45 +5,46 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <unordered_map>
 
 namespace attune::match {
 
-const char* FilterName(Filter filter) {
-  switch (filter) {
-    case Filter::NOT_ACCEPTING:
-      return "not_accepting";
-    case Filter::CAPACITY:
-      return "capacity";
-    case Filter::LANGUAGE:
-      return "language";
-    case Filter::MODALITY:
-      return "modality";
-    case Filter::LOCATION:
-      return "location";
-    case Filter::EXCLUDED:
-      return "excluded";
+namespace {
+
+// Each filter's name and its sentence for people, in the order of enum Filter.
+struct FilterText {
+  Filter filter;
+  const char* name;
+  const char* reason;
+};
+constexpr FilterText kFilterTexts[] = {
+    {Filter::NOT_ACCEPTING, "not_accepting", "is not taking new clients"},
+    {Filter::CAPACITY, "capacity", "has no place free"},
+    {Filter::LANGUAGE, "language", "speaks none of the client's languages"},
+    {Filter::MODALITY, "modality", "does not offer the client's way of meeting (in person or video)"},
+    {Filter::LOCATION, "location", "does not see clients in person at the client's location"},
+    {Filter::EXCLUDED, "excluded", "is excluded for this client by the clinic"},
+};
+constexpr bool InEnumOrder() {
+  for (std::size_t i = 0; i < std::size(kFilterTexts); ++i) {
+    if (static_cast<std::size_t>(kFilterTexts[i].filter) != i) return false;
   }
-  return "unknown";
+  return std::size(kFilterTexts) == kFilterCount;
+}
+static_assert(InEnumOrder(), "kFilterTexts holds every filter once, in the order of enum Filter");
+constexpr FilterText kUnknownFilter{Filter::NOT_ACCEPTING, "unknown", "does not pass a filter"};
+
+const FilterText& TextOf(Filter filter) {
+  const auto i = static_cast<std::size_t>(filter);
+  return i < kFilterCount ? kFilterTexts[i] : kUnknownFilter;
 }
 
-const char* FilterReason(Filter filter) {
-  switch (filter) {
-    case Filter::NOT_ACCEPTING:
-      return "is not taking new clients";
-    case Filter::CAPACITY:
-      return "has no place free";
-    case Filter::LANGUAGE:
-      return "speaks none of the client's languages";
-    case Filter::MODALITY:
-      return "does not offer the client's way of meeting (in person or video)";
-    case Filter::LOCATION:
-      return "does not see clients in person at the client's location";
-    case Filter::EXCLUDED:
-      return "is excluded for this client by the clinic";
-  }
-  return "does not pass a filter";
-}
+}  // namespace
+
+const char* FilterName(Filter filter) { return TextOf(filter).name; }
+
+const char* FilterReason(Filter filter) { return TextOf(filter).reason; }
 
 namespace {
 

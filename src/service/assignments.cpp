@@ -100,6 +100,21 @@ Result<std::vector<Id>> Clinic::CommitAssignments(const Actor& actor, const std:
   std::unordered_map<Id, std::size_t> waiting, therapist_index;
   for (std::size_t i = 0; i < data.waitlist_clients.size(); ++i) waiting[data.waitlist_clients[i].id] = i;
   for (std::size_t t = 0; t < data.therapists.size(); ++t) therapist_index[data.therapists[t].model.id] = t;
+  auto not_waiting = [&rows](std::size_t i) {
+    const std::string at = fmt::format("plan[{}]", i);
+    return Fail(ErrorCode::CONFLICT,
+                fmt::format("{}.client_id {} is not on the waitlist (assigned meanwhile, chose a therapist, or "
+                            "not a client here); preview the plan again",
+                            at, rows[i].client_id),
+                at + ".client_id");
+  };
+  auto no_room = [&rows](std::size_t i, int room, int given) {
+    const std::string at = fmt::format("plan[{}]", i);
+    return Fail(ErrorCode::CONFLICT,
+                fmt::format("{}: therapist {} has room for {} more client(s); the plan gives them {}", at,
+                            rows[i].therapist_id, std::max(room, 0), given),
+                at + ".therapist_id");
+  };
   std::unordered_map<Id, int> taken;
   std::set<Id> seen;
   std::vector<Episode> episodes;
@@ -113,13 +128,7 @@ Result<std::vector<Id>> Clinic::CommitAssignments(const Actor& actor, const std:
                   at + ".client_id");
     }
     auto c = waiting.find(row.client_id);
-    if (c == waiting.end()) {
-      return Fail(ErrorCode::CONFLICT,
-                  fmt::format("{}.client_id {} is not on the waitlist (assigned meanwhile, chose a therapist, or "
-                              "not a client here); preview the plan again",
-                              at, row.client_id),
-                  at + ".client_id");
-    }
+    if (c == waiting.end()) return not_waiting(i);
     auto t = therapist_index.find(row.therapist_id);
     if (t == therapist_index.end()) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
@@ -134,12 +143,7 @@ Result<std::vector<Id>> Clinic::CommitAssignments(const Actor& actor, const std:
                               match::FilterReason(why), row.client_id, match::FilterName(why)),
                   at + ".therapist_id");
     }
-    if (++taken[row.therapist_id] > profile.capacity) {
-      return Fail(ErrorCode::CONFLICT,
-                  fmt::format("{}: therapist {} has room for {} more client(s); the plan gives them {}", at,
-                              row.therapist_id, profile.capacity, taken[row.therapist_id]),
-                  at + ".therapist_id");
-    }
+    if (++taken[row.therapist_id] > profile.capacity) return no_room(i, profile.capacity, taken[row.therapist_id]);
     Episode e;
     e.client_id = row.client_id;
     e.therapist_id = row.therapist_id;
@@ -148,7 +152,28 @@ Result<std::vector<Id>> Clinic::CommitAssignments(const Actor& actor, const std:
     e.assigned_by = "match";
     episodes.push_back(std::move(e));
   }
-  return store_.AddEpisodes(actor.org, episodes, AuditActor(actor));
+  // The waitlist and the places are checked again as stored, with every client's and
+  // therapist's row of the plan locked: an episode written since the plan was read (another
+  // coordinator's commit, a client's own choice) refuses the plan, and nothing is written.
+  ATTUNE_TRY(therapists, store_.ListTherapists(actor.org));
+  std::unordered_map<Id, int> capacity;
+  for (const auto& th : therapists) capacity[th.id] = th.capacity;
+  auto still_open = [&](const std::vector<Episode>& stored) -> Result<std::string> {
+    std::set<Id> placed;
+    std::unordered_map<Id, int> current, given;
+    for (const auto& e : stored) {
+      if (e.status == "declined") continue;
+      placed.insert(e.client_id);
+      if (e.status == "waiting" || e.status == "active") ++current[e.therapist_id];
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (placed.contains(rows[i].client_id)) return not_waiting(i);
+      const Id t = rows[i].therapist_id;
+      if (current[t] + ++given[t] > capacity[t]) return no_room(i, capacity[t] - current[t], given[t]);
+    }
+    return std::string();
+  };
+  return store_.AddEpisodes(actor.org, episodes, AuditActor(actor), still_open);
 }
 
 }  // namespace attune::service

@@ -85,6 +85,13 @@ Result<std::set<Id>> EpisodesOf(store::Store& store, OrgId org, Id therapist_id)
   return out;
 }
 
+// The episodes whose therapist ratings `actor` reads as their own: a therapist's; none for anyone
+// else (RatingHiddenFrom decides with them).
+Result<std::set<Id>> RatedEpisodes(store::Store& store, const Actor& actor) {
+  if (actor.role != Role::THERAPIST) return std::set<Id>{};
+  return EpisodesOf(store, actor.org, actor.therapist_id.value_or(0));
+}
+
 // Whether `r` is another therapist's rating of the client (WAI-SR-T), from an episode that is not
 // one of `own` (the reading therapist's episodes). A therapist reads the client's own answers from
 // every episode (their history), but another therapist's judgement of their alliance is not
@@ -92,6 +99,15 @@ Result<std::set<Id>> EpisodesOf(store::Store& store, OrgId org, Id therapist_id)
 bool OthersRating(const Response& r, const std::set<Id>& own) {
   return r.respondent == RespondentKind::THERAPIST && !IsTherapistSelfReport(r) &&
          (!r.episode_id || own.count(*r.episode_id) == 0);
+}
+
+// Whether `actor` is kept from `r`, a response about a client: a therapist from another
+// therapist's rating of the client (`own`: the therapist's episodes), the client from every
+// therapist's rating. A therapist's judgement of their alliance with a client is that
+// therapist's and the clinic's; the client reads their own answers.
+bool RatingHiddenFrom(const Actor& actor, const Response& r, const std::set<Id>& own) {
+  if (actor.role == Role::CLIENT) return r.respondent == RespondentKind::THERAPIST;
+  return actor.role == Role::THERAPIST && OthersRating(r, own);
 }
 
 // Whether stored time `a` is before `b`: as times when both are, else by day (a date alone says only
@@ -783,16 +799,19 @@ Result<Client> Clinic::UpdateIntake(const Actor& actor, const Client& intake) {
     return Denied(actor, "change this client's intake");
   }
   ATTUNE_CHECK(CheckPositions("preferences", intake.preferences, catalogue_));
-  // Read and written under the client's lock, so a coordinator's change between a client's read of
-  // the clinic's constraints and their write is not undone by it (within this process).
-  std::lock_guard one_at_a_time(cache_->SubjectLock(actor.org, intake.id));
-  Client changed = intake;
+  // A client's own change keeps the clinic's constraints as stored when it is written (read in
+  // the write, under the row's lock), so a coordinator's change committed meanwhile, by this
+  // server or another, is not undone by it.
+  store::IntakeMerge keep_clinics;
   if (actor.role == Role::CLIENT) {
-    ATTUNE_TRY(stored, store_.GetClient(actor.org, intake.id));
-    ATTUNE_TRY(kept, KeepClinicConstraints(stored.constraints, intake.constraints));
-    changed.constraints = std::move(kept);
+    keep_clinics = [&intake](const Client& stored) -> Result<Client> {
+      ATTUNE_TRY(kept, KeepClinicConstraints(stored.constraints, intake.constraints));
+      Client changed = intake;
+      changed.constraints = std::move(kept);
+      return changed;
+    };
   }
-  auto updated = store_.UpdateClientIntake(actor.org, changed, AuditActor(actor));
+  auto updated = store_.UpdateClientIntake(actor.org, intake, AuditActor(actor), keep_clinics);
   cache_->DropClient(actor.org, intake.id);
   return updated;
 }
@@ -928,12 +947,15 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
                   "episode_id");
     }
     ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "submit responses in this episode"));
-    // A therapist rates an alliance that has begun: not on a choice the clinic has not confirmed.
-    if (therapist_form && episode.status == "waiting") {
+    // A form belongs to therapy that has begun: not to a choice the clinic has not confirmed, nor
+    // to one it declined (before therapy a client's questionnaire names no episode).
+    if (episode.status == "waiting" || episode.status == "declined") {
       return Fail(ErrorCode::CONFLICT,
-                  fmt::format("episode_id {} is waiting (a client's choice the clinic has not confirmed); expected "
-                              "an active or ended episode for a therapist's rating",
-                              episode.id),
+                  fmt::format("episode_id {} is {}; expected an active or ended episode ({})", episode.id,
+                              episode.status == "waiting" ? "waiting (a client's choice the clinic has not confirmed)"
+                                                          : "declined (a choice the clinic did not confirm)",
+                              therapist_form ? "a therapist rates an alliance that has begun"
+                                             : "a questionnaire before therapy begins names no episode_id"),
                   "episode_id");
     }
     if (actor.role == Role::COORDINATOR && therapist_form) submission.respondent_id = episode.therapist_id;
@@ -963,10 +985,8 @@ Result<std::vector<Response>> Clinic::ListResponses(const Actor& actor, Id clien
   filter.subject_id = client_id;
   ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
   std::erase_if(rows, IsTherapistSelfReport);  // about therapist `client_id`, not this client
-  if (actor.role == Role::THERAPIST) {
-    ATTUNE_TRY(own, EpisodesOf(store_, actor.org, actor.therapist_id.value_or(0)));
-    std::erase_if(rows, [&](const Response& r) { return OthersRating(r, own); });
-  }
+  ATTUNE_TRY(own, RatedEpisodes(store_, actor));
+  std::erase_if(rows, [&](const Response& r) { return RatingHiddenFrom(actor, r, own); });
   AuditRead(actor, "response.list", "client", std::to_string(client_id),
             fmt::format("{} responses", rows.size()));
   return rows;
@@ -981,9 +1001,10 @@ Result<std::vector<Score>> Clinic::ScoresOf(const Actor& actor, const Response& 
     return store_.ScoresOf(actor.org, response.id);
   }
   ATTUNE_CHECK(RequireClientAccess(actor, response.subject_id, "read this client's scores"));
-  if (actor.role == Role::THERAPIST) {
-    ATTUNE_TRY(own, EpisodesOf(store_, actor.org, actor.therapist_id.value_or(0)));
-    if (OthersRating(response, own)) return Denied(actor, "read another therapist's rating of this client");
+  ATTUNE_TRY(own, RatedEpisodes(store_, actor));
+  if (RatingHiddenFrom(actor, response, own)) {
+    return Denied(actor, actor.role == Role::CLIENT ? "read a therapist's rating of this client"
+                                                    : "read another therapist's rating of this client");
   }
   return store_.ScoresOf(actor.org, response.id);
 }
@@ -1002,15 +1023,11 @@ Result<std::vector<TrajectoryPoint>> Clinic::Trajectory(const Actor& actor, Id c
   filter.subject_id = client_id;
   filter.instrument_id = instrument_id;
   ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
-  std::set<Id> own;
-  if (actor.role == Role::THERAPIST) {
-    ATTUNE_TRY(episodes, EpisodesOf(store_, actor.org, actor.therapist_id.value_or(0)));
-    own = std::move(episodes);
-  }
+  ATTUNE_TRY(own, RatedEpisodes(store_, actor));
   std::vector<TrajectoryPoint> out;
   for (const auto& r : rows) {
     if (IsTherapistSelfReport(r)) continue;  // about therapist `client_id`, not this client
-    if (actor.role == Role::THERAPIST && OthersRating(r, own)) continue;
+    if (RatingHiddenFrom(actor, r, own)) continue;
     ATTUNE_TRY(scores, store_.ScoresOf(actor.org, r.id));
     for (const auto& s : scores) {
       if (s.scale_id == scale) out.push_back({r.id, r.answered_at, r.session_id, r.episode_id, s.value, s.band});

@@ -15,6 +15,7 @@
 #include "attune/core/text.hpp"
 #include "attune/service/service.hpp"
 #include "service/csv.hpp"
+#include "service/raised.hpp"
 
 namespace attune::service {
 namespace {
@@ -472,19 +473,9 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
     if (!scored.flags.empty() && (r.episode_id || !therapist_form)) {
       const monitor::Observation observation = monitor::MakeObservation(instrument, scored, 0, 0);
       for (const auto& raised : monitor::RiskAlerts(observation)) {
-        Alert a;
-        a.org_id = org;
-        if (r.episode_id) {
-          a.episode_id = *r.episode_id;
-        } else {
-          a.client_id = r.subject_id;
-        }
-        a.kind = raised.kind;
-        a.severity = raised.severity;
-        a.detail = fmt::format("{} (imported; answered {}{})", raised.detail, r.answered_at,
-                               r.episode_id ? "" : ", outside an episode");
-        a.evidence = raised.evidence;
-        out.alerts.push_back(std::move(a));
+        out.alerts.push_back(StoredAlert(org, r, raised,
+                                         fmt::format("{} (imported; answered {}{})", raised.detail, r.answered_at,
+                                                     r.episode_id ? "" : ", outside an episode")));
       }
       risk_alerts += static_cast<std::int64_t>(out.alerts.size());
     }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attune/service/service.hpp"
+#include "service/raised.hpp"
 
 namespace attune::service {
 namespace {
@@ -165,18 +166,7 @@ Result<std::vector<Alert>> Service::MonitorSubmission(OrgId org, const instrumen
   ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, config));
   for (const auto& raised : assessment.alerts.back()) {
     if (outside && raised.kind != "risk_item") continue;
-    Alert a;
-    a.org_id = org;
-    if (outside) {
-      a.client_id = response.subject_id;
-    } else {
-      a.episode_id = *response.episode_id;
-    }
-    a.kind = raised.kind;
-    a.severity = raised.severity;
-    a.detail = outside ? raised.detail + " (outside an episode)" : raised.detail;
-    a.evidence = raised.evidence;
-    out.push_back(std::move(a));
+    out.push_back(StoredAlert(org, response, raised, outside ? raised.detail + " (outside an episode)" : raised.detail));
   }
   return out;
 }

@@ -101,10 +101,6 @@ std::unique_ptr<Dialect> MakePostgresDialect();
 Result<void> RestoreSqlite(const std::string& file, const std::string& backup_file);
 Result<void> RestorePostgres(const std::string& url, const std::string& backup_file);
 
-//! Makes `written` (a complete file) durable and renames it to `file`, replacing any file there, then
-//! makes the rename durable: a crash leaves either the old file or the new one, never a part.
-Result<void> ReplaceDurably(const std::string& written, const std::string& file);
-
 //! Runs a program (argv[0] looked up on PATH) and waits; returns its exit status, or IO. The
 //! program is killed if this process dies first.
 Result<int> RunProgram(const std::vector<std::string>& argv);

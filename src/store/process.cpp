@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -57,28 +56,6 @@ Result<int> RunProgram(const std::vector<std::string>& argv) {
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);
-}
-
-Result<void> ReplaceDurably(const std::string& written, const std::string& file) {
-  auto sync = [](const std::string& path, int flags) -> bool {
-    const int fd = open(path.c_str(), flags | O_CLOEXEC);
-    if (fd < 0) return false;
-    const bool ok = fsync(fd) == 0;
-    close(fd);
-    return ok;
-  };
-  if (!sync(written, O_RDONLY)) {
-    return Fail(ErrorCode::IO, "cannot flush " + written + " to disk: " + std::strerror(errno), "file");
-  }
-  if (std::rename(written.c_str(), file.c_str()) != 0) {
-    return Fail(ErrorCode::IO, "cannot rename " + written + " to " + file + ": " + std::strerror(errno), "file");
-  }
-  std::filesystem::path dir = std::filesystem::path(file).parent_path();
-  if (dir.empty()) dir = ".";
-  if (!sync(dir.string(), O_RDONLY | O_DIRECTORY)) {
-    return Fail(ErrorCode::IO, "cannot flush directory " + dir.string() + " to disk: " + std::strerror(errno), "file");
-  }
-  return Ok();
 }
 
 }  // namespace attune::store::detail

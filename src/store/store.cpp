@@ -11,6 +11,7 @@
 
 #include "store/audit.hpp"
 #include "attune/core/dates.hpp"
+#include "attune/core/files.hpp"
 #include "attune/core/text.hpp"
 #include "store/checks.hpp"
 #include "store/codec.hpp"
@@ -435,13 +436,17 @@ struct Store::Impl {
     return Read<T>([&]() -> Result<T> { return FindByIdInTx<RowT, T>(org, id, table, noun); });
   }
 
-  // The same inside the caller's open transaction (a write that reads the row it changes).
+  // The same inside the caller's open transaction. A write that reads the row it changes says
+  // `lock`: the row is then locked until the write ends (PostgreSQL; SQLite's write transaction
+  // holds the database), so a change decided from it cannot undo one committed in between.
   template <typename RowT, typename T>
-  Result<T> FindByIdInTx(OrgId org, Id id, const char* table, const char* noun) {
+  Result<T> FindByIdInTx(OrgId org, Id id, const char* table, const char* noun, bool lock = false) {
     RowT row;
     ll o = org, i = id;
     std::optional<T> found;
-    Query(sql, std::string("SELECT ") + RowT::kColumns + " FROM " + table + " WHERE org_id = :o AND id = :i",
+    Query(sql,
+          std::string("SELECT ") + RowT::kColumns + " FROM " + table + " WHERE org_id = :o AND id = :i" +
+              (lock ? dialect->ForUpdate() : ""),
           row, [&] { found = row.ToDomain(org); }, o, i);
     if (!found) {
       return Fail(ErrorCode::NOT_FOUND, fmt::format("{} {} not found in organisation {}", noun, id, org), "id");
@@ -454,11 +459,25 @@ struct Store::Impl {
   // check of one current episode per client and of the therapist's places sees every write
   // before it and none can slip in between the check and the write.
   Result<std::vector<Episode>> EpisodesLockedFor(OrgId org, const Episode& episode) {
-    ll o = org, c = episode.client_id, t = episode.therapist_id, locked = 0;
-    sql << std::string("SELECT id FROM clients WHERE org_id = :o AND id = :c") + dialect->ForUpdate(), soci::use(o),
-        soci::use(c), soci::into(locked);
-    sql << std::string("SELECT id FROM therapists WHERE org_id = :o AND id = :t") + dialect->ForUpdate(),
-        soci::use(o), soci::use(t), soci::into(locked);
+    return EpisodesLockedFor(org, std::vector<Episode>{episode});
+  }
+  // The same for a batch: every client row first, then every therapist row, each in id order,
+  // so two writers lock in one order whatever their batches hold.
+  Result<std::vector<Episode>> EpisodesLockedFor(OrgId org, const std::vector<Episode>& episodes) {
+    std::set<ll> clients, therapists;
+    for (const auto& e : episodes) {
+      clients.insert(static_cast<ll>(e.client_id));
+      therapists.insert(static_cast<ll>(e.therapist_id));
+    }
+    ll o = org, locked = 0;
+    for (ll c : clients) {
+      sql << std::string("SELECT id FROM clients WHERE org_id = :o AND id = :c") + dialect->ForUpdate(),
+          soci::use(o), soci::use(c), soci::into(locked);
+    }
+    for (ll t : therapists) {
+      sql << std::string("SELECT id FROM therapists WHERE org_id = :o AND id = :t") + dialect->ForUpdate(),
+          soci::use(o), soci::use(t), soci::into(locked);
+    }
     return ListAll<EpisodeRow, Episode>(org, "episodes");
   }
 
@@ -572,18 +591,19 @@ struct Store::Impl {
     return entries;
   }
 
-  // Inserts one alert with its note and evidence and appends "alert.create"; the caller's
-  // transaction is open. An empty raised_at means now.
+  // Stores one response with its scores and alerts in the caller's open transaction, which
+  // already holds the lock on its subject when scored.history is set (Dialect::LockSubject).
   // Defined beside Store::SubmitResponse.
   Result<SubmitOutcome> SubmitInTx(OrgId org, const ScoredResponse& scored, const Actor& actor);
   Result<SubmitOutcome> ReplayOf(OrgId org, const Response& first, const Response& r);
 
-  // The responses about `subject` as the caller's transaction (or statement) sees them.
+  // The responses about `subject` as the caller's transaction (or statement) sees them; the
+  // index responses_by_subject answers the count without reading a row.
   HistoryMark SubjectHistoryInTx(OrgId org, Id subject) {
-    ll o = org, s = subject, count = 0, last = 0;
-    sql << "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM responses WHERE org_id = :o AND subject_id = :s",
-        soci::use(o), soci::use(s), soci::into(count), soci::into(last);
-    return HistoryMark{static_cast<std::int64_t>(count), static_cast<Id>(last)};
+    ll o = org, s = subject, count = 0;
+    sql << "SELECT COUNT(*) FROM responses WHERE org_id = :o AND subject_id = :s", soci::use(o), soci::use(s),
+        soci::into(count);
+    return HistoryMark{static_cast<std::int64_t>(count)};
   }
 
   // Inserts one alert row under `id` with its note and evidence; the caller's transaction is
@@ -1049,7 +1069,7 @@ Result<Id> Store::AddEpisode(OrgId org, const Episode& episode, const Actor& act
 
 Result<Episode> Store::ChangeEpisode(OrgId org, Id id, const EpisodeDecider& decide, const Actor& actor) {
   return impl_->Write<Episode>([&]() -> Result<Episode> {
-    ATTUNE_TRY(current, (impl_->FindByIdInTx<EpisodeRow, Episode>(org, id, "episodes", "episode")));
+    ATTUNE_TRY(current, (impl_->FindByIdInTx<EpisodeRow, Episode>(org, id, "episodes", "episode", true)));
     ATTUNE_TRY(stored, impl_->EpisodesLockedFor(org, current));
     ATTUNE_TRY(change, decide(current, stored));
     Episode& next = change.episode;
@@ -1214,7 +1234,7 @@ Result<SubmitOutcome> Store::Impl::SubmitInTx(OrgId org, const ScoredResponse& s
   if (auto ok = RequireOrganisation(org); !ok) return ok.error();
   if (scored.history) {
     // The alerts were decided from this history: store them only if it is still the history.
-    dialect->LockSubject(sql, org, static_cast<ll>(r.subject_id));
+    // The caller locked the subject when the transaction began.
     if (SubjectHistoryInTx(org, r.subject_id) != *scored.history) {
       SubmitOutcome stale;
       stale.stale = true;
@@ -1298,6 +1318,7 @@ Result<SubmitOutcome> Store::SubmitResponse(OrgId org, const ScoredResponse& sco
   const Response& r = scored.response;
   if (auto ok = CheckResponse(r); !ok) return ok.error();
   auto attempt = impl_->Write<SubmitOutcome>([&]() -> Result<SubmitOutcome> {
+    if (scored.history) impl_->dialect->LockSubject(impl_->sql, org, static_cast<ll>(r.subject_id));
     return impl_->SubmitInTx(org, scored, actor);
   });
   if (!attempt && attempt.error().code == ErrorCode::ALREADY_EXISTS) {
@@ -1775,7 +1796,7 @@ Result<void> Store::Backup(const std::string& file) {
   // (a crash, a full disk) leaves the previous backup whole, not replaced by a part of a new one.
   const std::string partial = file + ".partial-" + std::to_string(getpid());
   auto made = impl_->dialect->Backup(impl_->sql, impl_->target.location, partial);
-  if (made) made = detail::ReplaceDurably(partial, file);
+  if (made) made = ReplaceDurably(partial, file);
   if (!made) {
     std::error_code ec;
     std::filesystem::remove(partial, ec);
@@ -1996,13 +2017,21 @@ Result<Session> Store::GetSession(OrgId org, Id id) {
   });
 }
 
-Result<Client> Store::UpdateClientIntake(OrgId org, const Client& intake, const Actor& actor) {
+Result<Client> Store::UpdateClientIntake(OrgId org, const Client& intake, const Actor& actor,
+                                         const IntakeMerge& merge) {
   ATTUNE_CHECK(detail::CheckIntake(intake));
   return impl_->Write<Client>([&]() -> Result<Client> {
+    Client next = intake;
+    if (merge) {
+      ATTUNE_TRY(stored, (impl_->FindByIdInTx<ClientRow, Client>(org, intake.id, "clients", "client", true)));
+      ATTUNE_TRY(merged, merge(stored));
+      ATTUNE_CHECK(detail::CheckIntake(merged));
+      next = std::move(merged);
+    }
     ll o = org, i = intake.id;
-    std::string concerns = EncodeList(intake.concerns), goals = EncodeList(intake.goals),
-                preferences = EncodeMap(intake.preferences),
-                constraints = EncodeList(intake.constraints);
+    std::string concerns = EncodeList(next.concerns), goals = EncodeList(next.goals),
+                preferences = EncodeMap(next.preferences),
+                constraints = EncodeList(next.constraints);
     soci::statement st = (impl_->sql.prepare << "UPDATE clients SET concerns = :c, goals = :g, "
                                                 "preferences = :p, constraints = :k WHERE org_id = :o "
                                                 "AND id = :i",
@@ -2026,7 +2055,7 @@ Result<Client> Store::UpdateClientIntake(OrgId org, const Client& intake, const 
 Result<Therapist> Store::UpdateTherapist(OrgId org, Id id, const TherapistUpdate& update, const Actor& actor) {
   ATTUNE_CHECK(detail::CheckTherapistProfile(update));
   return impl_->Write<Therapist>([&]() -> Result<Therapist> {
-    ATTUNE_TRY(t, (impl_->FindByIdInTx<TherapistRow, Therapist>(org, id, "therapists", "therapist")));
+    ATTUNE_TRY(t, (impl_->FindByIdInTx<TherapistRow, Therapist>(org, id, "therapists", "therapist", true)));
     ll o = org, i = id;
     std::string given;  // the audit detail: the fields the update gave
     auto take = [&](auto& field, const auto& value, const char* name) {

@@ -55,11 +55,10 @@ struct Actor {
   std::string name = "system";
 };
 
-//! The stored responses about one subject as of one moment: how many and the newest id. Two
-//! marks differ when a response about the subject was stored or removed in between.
+//! The stored responses about one subject as of one moment: how many. Responses are never
+//! deleted, so two marks differ exactly when a response about the subject was stored in between.
 struct HistoryMark {
   std::int64_t responses = 0;
-  Id last_id = 0;
   friend bool operator==(const HistoryMark&, const HistoryMark&) = default;
 };
 
@@ -145,6 +144,9 @@ struct TherapistUpdate {
 //! error ends the write with nothing written; a value is a remark for the audit entry ("" none).
 using EpisodeGuard = std::function<Result<std::string>(const std::vector<Episode>& stored)>;
 
+//! The intake to write, decided from the client as stored (Store::UpdateClientIntake).
+using IntakeMerge = std::function<Result<Client>(const Client& stored)>;
+
 //! A decision about one episode (Store::ChangeEpisode): the episode as it is to be, the audit
 //! action ("episode.confirm") and the audit detail.
 struct EpisodeChange {
@@ -225,9 +227,11 @@ class Store {
                                      const Actor& actor = {});
   //! Adds many episodes / sessions in one transaction (all or none), the INSERT prepared once;
   //! one audit entry ("episode.import" / "session.import") covers the batch. Ids in input
-  //! order. For bulk loads such as `attune sim clinic --db` (src/store/bulk.inc).
+  //! order. For bulk loads such as `attune sim clinic --db` (src/store/bulk.inc). A `guard`
+  //! checks the batch against every episode of the organisation as stored, read with the rows of
+  //! every client and therapist in the batch locked (as AddEpisode's guard).
   Result<std::vector<Id>> AddEpisodes(OrgId org, const std::vector<Episode>& episodes,
-                                      const Actor& actor = {});
+                                      const Actor& actor = {}, const EpisodeGuard& guard = {});
   Result<std::vector<Id>> AddSessions(OrgId org, const std::vector<Session>& sessions,
                                       const Actor& actor = {});
 
@@ -334,8 +338,11 @@ class Store {
   Result<Therapist> UpdateTherapist(OrgId org, Id id, const TherapistUpdate& update,
                                     const Actor& actor = {});
   //! Replaces a client's intake (concerns, goals, preferences, constraints); INVALID_ARGUMENT for
-  //! a blank concern or goal or a constraint AddClient would refuse.
-  Result<Client> UpdateClientIntake(OrgId org, const Client& intake, const Actor& actor = {});
+  //! a blank concern or goal or a constraint AddClient would refuse. A `merge` decides the intake
+  //! written from the client as stored, read with its row locked inside the write, so a change
+  //! committed in between (by any process) is merged, not overwritten.
+  Result<Client> UpdateClientIntake(OrgId org, const Client& intake, const Actor& actor = {},
+                                    const IntakeMerge& merge = {});
   //! Appends many audit entries in one transaction (read audits are batched by the caller).
   Result<void> AppendAuditBatch(OrgId org, const std::vector<AuditRecord>& records);
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <latch>
 #include <map>
 #include <random>
 #include <thread>
@@ -488,6 +489,62 @@ TEST_F(ClinicTest, ConcurrentRecommendationsOnAColdCacheShareOneLoadAndAgree) {
   EXPECT_EQ(Ranked(warm, client, 8), expected);
 }
 
+// The probe: the places a plan takes were counted on the plan as read, before the write, so two
+// coordinators committing at once could both fill a therapist's last place. Now they are counted
+// again under the write's lock on the therapist's row.
+PlanRow Row(Id client, Id therapist) {
+  PlanRow row;
+  row.client_id = client;
+  row.therapist_id = therapist;
+  return row;
+}
+
+TEST_F(ClinicTest, PlansCommittedAtOnceNeverOverfillATherapist) {
+  Therapist t;
+  t.display_name = "T";
+  t.external_id = "t-last-place";
+  t.languages = {"en"};
+  t.capacity = 2;
+  auto therapist = store_->AddTherapist(org_, t);
+  ASSERT_TRUE(therapist) << therapist.error().message;
+  ASSERT_NE(AddEpisodeIn("active", AddClient("in therapy"), *therapist, "2026-01-05"), 0);  // one place left
+  constexpr int kThreads = 8;
+  std::vector<Id> clients;
+  for (int k = 0; k < kThreads; ++k) clients.push_back(AddClient("waiting " + std::to_string(k)));
+  std::vector<int> placed(kThreads, 0);
+  std::latch start(kThreads);  // every thread reads its plan at the same moment
+  const auto errors = AtOnce(kThreads, [&](Clinic& clinic, int k) -> std::string {
+    start.arrive_and_wait();
+    auto committed = clinic.CommitAssignments(coordinator_, {Row(clients[static_cast<std::size_t>(k)], *therapist)});
+    if (committed) {
+      placed[static_cast<std::size_t>(k)] = 1;
+      return "";
+    }
+    if (committed.error().code != ErrorCode::CONFLICT || committed.error().field != "plan[0].therapist_id") {
+      return committed.error().message;
+    }
+    return "";
+  });
+  for (std::size_t k = 0; k < kThreads; ++k) EXPECT_EQ(errors[k], "") << "thread " << k;
+  EXPECT_EQ(std::count(placed.begin(), placed.end(), 1), 1);
+  auto episodes = store_->ListEpisodes(org_);
+  ASSERT_TRUE(episodes) << episodes.error().message;
+  EXPECT_EQ(episodes->size(), 2u);
+  // A client placed since the plan was read is refused the same way, and nothing is written.
+  const Id chose = clients[placed[0] == 1 ? 1 : 0];
+  Therapist roomy = t;
+  roomy.external_id = "t-roomy";
+  roomy.capacity = 5;
+  auto other = store_->AddTherapist(org_, roomy);
+  ASSERT_TRUE(other) << other.error().message;
+  ASSERT_NE(AddEpisodeIn("waiting", chose, *other, "2026-11-01"), 0);
+  auto late = a_->CommitAssignments(coordinator_, {Row(chose, *other)});
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, ErrorCode::CONFLICT);
+  EXPECT_EQ(late.error().field, "plan[0].client_id");
+  EXPECT_EQ(store_->ListEpisodes(org_)->size(), 3u);
+}
+
 // A therapist's self-report (FFMQ-39) is stored with subject_id = the therapist's id; client 1
 // and therapist 1 share the number, and the client must not read it as theirs.
 class ResponseOwnershipTest : public ClinicTest {
@@ -559,22 +616,6 @@ class ResponseOwnershipTest : public ClinicTest {
     int deteriorations = 0;
     for (const auto& a : *alerts) deteriorations += a.kind == "reliable_deterioration" ? 1 : 0;
     EXPECT_EQ(deteriorations, 1);
-  }
-
-  // An episode of `client` with `therapist` in `status` (a waiting one is a client's choice),
-  // written as the store takes it (0 when it could not be).
-  Id AddEpisodeIn(const std::string& status, Id client, Id therapist, const std::string& started_on,
-                  const std::string& ended_on = "") {
-    Episode e;
-    e.client_id = client;
-    e.therapist_id = therapist;
-    e.started_on = started_on;
-    e.ended_on = ended_on;
-    e.status = status;
-    e.assigned_by = status == "waiting" ? "client_choice" : "coordinator";
-    auto id = store_->AddEpisode(org_, e);
-    EXPECT_TRUE(id) << id.error().message;
-    return id ? *id : 0;
   }
 
   Id therapist_ = 0;
@@ -728,6 +769,17 @@ TEST_F(ResponseOwnershipTest, ATherapistReadsAClientOnlyFromAConfirmedEpisodeAnd
   ASSERT_TRUE(own) << own.error().message;
   EXPECT_EQ(own->size(), 2u);
   EXPECT_EQ(a_->ListResponses(coordinator_, client)->size(), 2u);
+  // The client reads their own answers, not a therapist's rating of them.
+  const Actor self{org_, 22, Role::CLIENT, std::nullopt, client, "client", "test"};
+  auto mine = a_->ListResponses(self, client);
+  ASSERT_TRUE(mine) << mine.error().message;
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ(mine->at(0).instrument_id, "phq9");
+  auto rated = a_->Trajectory(self, client, "wai_srt", "");
+  ASSERT_TRUE(rated) << rated.error().message;
+  EXPECT_TRUE(rated->empty());
+  EXPECT_EQ(a_->ScoresOf(self, *others).error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_TRUE(a_->ScoresOf(self, mine->at(0)));
 }
 
 // The probe: a coordinator set ["exclude:5", "risk:high"], then the client's own "About you" save
@@ -844,6 +896,18 @@ TEST_F(ResponseOwnershipTest, SessionsAreHeldWithinAConfirmedEpisodeInTheOrderOf
   ASSERT_FALSE(rating);
   EXPECT_EQ(rating.error().code, ErrorCode::CONFLICT);
   EXPECT_EQ(rating.error().field, "episode_id");
+  // Nor a client's form: before therapy begins it names no episode, and is then accepted.
+  const std::int64_t stored = *store_->CountResponses(org_);
+  auto own = a_->SubmitResponse(client_actor_, Form("phq9", clients_[0], chosen, std::nullopt, "c1"));
+  ASSERT_FALSE(own);
+  EXPECT_EQ(own.error().code, ErrorCode::CONFLICT);
+  EXPECT_EQ(own.error().field, "episode_id");
+  EXPECT_EQ(own.error().message,
+            fmt::format("episode_id {} is waiting (a client's choice the clinic has not confirmed); expected an active "
+                        "or ended episode (a questionnaire before therapy begins names no episode_id)",
+                        chosen));
+  EXPECT_EQ(*store_->CountResponses(org_), stored);
+  EXPECT_TRUE(a_->SubmitResponse(client_actor_, Form("phq9", clients_[0], std::nullopt, std::nullopt, "c1")));
 
   const Id over = AddEpisodeIn("ended", clients_[1], therapist_, "2026-02-01", "2026-03-15");
   auto late = a_->CreateSession(therapist_actor_, Session{org_, 0, over, 1, "2026-11-27T10:00:00Z"});

@@ -58,12 +58,7 @@ class EpisodesTest : public StoreFixture {
   Result<Episode> Choose(Id client, Id therapist) { return clinic_->ChooseTherapist(ClientActor(client), client, therapist); }
 
   Episode Opened(Id client, Id therapist, const std::string& status = "active") {
-    Episode e;
-    e.client_id = client;
-    e.therapist_id = therapist;
-    e.started_on = DateUtc(-30);
-    e.status = status;
-    return e;
+    return EpisodeOf(client, therapist, status, DateUtc(-30));
   }
 
   std::string AuditText() {

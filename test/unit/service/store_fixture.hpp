@@ -48,6 +48,27 @@ class StoreFixture : public ::testing::Test {
     return client ? *client : 0;
   }
 
+  // An episode of `client` with `therapist` in `status`, not yet stored (a waiting one is a
+  // client's choice, any other a coordinator's).
+  static Episode EpisodeOf(Id client, Id therapist, const std::string& status, const std::string& started_on,
+                           const std::string& ended_on = "") {
+    Episode e;
+    e.client_id = client;
+    e.therapist_id = therapist;
+    e.started_on = started_on;
+    e.ended_on = ended_on;
+    e.status = status;
+    e.assigned_by = status == "waiting" ? "client_choice" : "coordinator";
+    return e;
+  }
+  // The same, written as the store takes it; 0 when it could not be.
+  Id AddEpisodeIn(const std::string& status, Id client, Id therapist, const std::string& started_on,
+                  const std::string& ended_on = "") {
+    auto id = store_->AddEpisode(org_, EpisodeOf(client, therapist, status, started_on, ended_on));
+    EXPECT_TRUE(id) << id.error().message;
+    return id ? *id : 0;
+  }
+
   void TearDown() override {
     store_.reset();
     std::filesystem::remove_all(dir_);

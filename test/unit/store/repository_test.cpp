@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -398,13 +400,13 @@ TEST_F(RepositoryTest, ResubmittingAKeyReturnsTheFirstResultAndWritesNothing) {
 TEST_F(RepositoryTest, AResponsePreparedFromAnOutdatedHistoryIsNotWritten) {
   auto before = store_->SubjectHistory(org_a_, 7);
   ASSERT_TRUE(before) << before.error().message;
-  EXPECT_EQ(*before, (HistoryMark{0, 0}));
+  EXPECT_EQ(*before, (HistoryMark{0}));
   ScoredResponse first = Scored("k1", {1, 1, 1, 1, 1, 1, 1, 1, 1}, 9);
   first.history = *before;
   auto stored = store_->SubmitResponse(org_a_, first);
   ASSERT_TRUE(stored) << stored.error().message;
   EXPECT_FALSE(stored->stale);
-  EXPECT_EQ(*store_->SubjectHistory(org_a_, 7), (HistoryMark{1, stored->response_id}));
+  EXPECT_EQ(*store_->SubjectHistory(org_a_, 7), (HistoryMark{1}));
 
   const std::int64_t audit_before = AuditCount(org_a_);
   ScoredResponse late = Scored("k2", {2, 2, 2, 2, 2, 2, 2, 2, 2}, 18);
@@ -441,6 +443,51 @@ TEST_F(RepositoryTest, AResponsePreparedFromAnOutdatedHistoryIsNotWritten) {
 
 // Writers on separate connections (separate processes) submitting about one subject: each
 // response is stored against a history no other stored response was stored against.
+// An intake merged with the client as stored reads the row inside the write, locked: a change
+// from another connection waits for the write and comes after it, never between its read and its
+// write (where it would be overwritten by a decision made without it).
+TEST_F(RepositoryTest, AnIntakeMergeReadsTheClientLockedInsideTheWrite) {
+  auto id = store_->AddClient(org_a_, MakeClient("C1"));
+  ASSERT_TRUE(id) << id.error().message;
+  auto stored = store_->GetClient(org_a_, *id);
+  ASSERT_TRUE(stored) << stored.error().message;
+  auto other = Store::Open(target_);
+  ASSERT_TRUE(other) << other.error().message;
+  Client coordinators = *stored;
+  coordinators.constraints = {"language:en", "exclude:9"};
+  std::atomic<bool> other_done{false};
+  std::string other_error;
+  std::thread meanwhile;
+  Client own = *stored;
+  own.goals = {"walk daily"};
+  auto merged = store_->UpdateClientIntake(org_a_, own, {}, [&](const Client& as_stored) -> Result<Client> {
+    meanwhile = std::thread([&] {
+      auto done = other->UpdateClientIntake(org_a_, coordinators);
+      if (!done) other_error = done.error().message;
+      other_done = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_FALSE(other_done.load()) << "the other connection's change went in between the read and the write";
+    Client next = own;
+    next.constraints = as_stored.constraints;
+    return next;
+  });
+  meanwhile.join();
+  ASSERT_TRUE(merged) << merged.error().message;
+  EXPECT_EQ(merged->goals, std::vector<std::string>{"walk daily"});
+  EXPECT_EQ(other_error, "");
+  auto last = store_->GetClient(org_a_, *id);
+  ASSERT_TRUE(last) << last.error().message;
+  EXPECT_EQ(last->constraints, coordinators.constraints);  // came after, so it stands
+  // A merge that refuses writes nothing.
+  auto refused = store_->UpdateClientIntake(org_a_, own, {}, [](const Client&) -> Result<Client> {
+    return Fail(ErrorCode::NOT_PERMITTED, "no", "constraints");
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(store_->GetClient(org_a_, *id)->constraints, coordinators.constraints);
+}
+
 TEST_F(RepositoryTest, WritersOnSeparateConnectionsEachStoreAgainstADifferentHistory) {
   constexpr int kWriters = 6;
   constexpr int kEach = 5;
