@@ -74,6 +74,29 @@ describe('caseload', () => {
     expect(within(screen.getByTestId('caseload')).queryByText('Client 3')).toBeNull();
   });
 
+  // The server lists to the therapist only clients with an active or ended episode with them; a
+  // choice waiting for the clinic gives the episode alone (docs/api.md, Authorisation).
+  it('lists a client who chose this therapist by the episode when the server does not list the client', async () => {
+    const requested: string[] = [];
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      requested.push(url);
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1)] }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [
+        { id: 10, client_id: 1, therapist_id: 4, started_on: '2026-09-01', ended_on: null, status: 'active', assigned_by: 'match' },
+        { id: 12, client_id: 3, therapist_id: 4, started_on: '2026-11-20', ended_on: null, status: 'waiting', assigned_by: 'client_choice' }] }), { status: 200 });
+      if (url.endsWith('/alerts')) return new Response(JSON.stringify({ alerts: [] }), { status: 200 });
+      if (url.includes('/trajectory')) return new Response(JSON.stringify({ points: [] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    render(<Caseload />);
+    const chose = await screen.findByTestId('caseload-chose');
+    const row = within(chose).getByRole('rowheader', { name: 'Client 3' }).closest('tr') as HTMLElement;
+    expect(within(row).queryByRole('link')).toBeNull();  // the client's page is refused
+    expect(within(row).getByText(shortDate('2026-11-20'))).toBeTruthy();
+    expect(requested.some((u) => u.includes('/clients/3/'))).toBe(false);
+    expect(within(screen.getByTestId('caseload')).queryByText('Client 3')).toBeNull();
+  });
+
   it('dates the score shown and says when a later answer could not be scored', async () => {
     const at = (value: number | null, day: string) => ({ response_id: 1, answered_at: `2026-10-${day}T10:00:00Z`, value, band: value === null ? '' : 'mild' });
     vi.stubGlobal('fetch', vi.fn(async (url: string) => {
