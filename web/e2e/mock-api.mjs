@@ -78,9 +78,9 @@ function log(user, action, entity, entity_id, detail = '') {
   audit.push({ seq: audit.length + 1, at: new Date().toISOString(), actor: `${user?.handle ?? '-'}#${user?.id ?? 0}`, action, entity, entity_id: String(entity_id), detail, hash: randomBytes(8).toString('hex') });
 }
 
-function problem(res, status, title, detail) {
+function problem(res, status, title, detail, field) {
   res.writeHead(status, { 'Content-Type': 'application/problem+json' });
-  res.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+  res.end(JSON.stringify({ type: 'about:blank', title, status, detail, ...(field ? { field } : {}) }));
 }
 function json(res, status, body) {
   res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -88,11 +88,18 @@ function json(res, status, body) {
 }
 function me(u) { return { user_id: u.id, org_id: 1, handle: u.handle, role: u.role, therapist_id: u.therapist_id ?? null, client_id: u.client_id ?? null }; }
 
+// As attune serve (docs/api.md, Authorisation): a therapist reads a client through an episode
+// with them that is active or ended; a choice waiting for the clinic gives its episode's row only.
 function canSeeClient(u, id) {
   if (u.role === 'coordinator') return true;
   if (u.role === 'client') return u.client_id === id;
-  if (u.role === 'therapist') return episodes.some((e) => e.client_id === id && e.therapist_id === u.therapist_id && e.status !== 'declined');
+  if (u.role === 'therapist') return episodes.some((e) => e.client_id === id && e.therapist_id === u.therapist_id && ['active', 'ended'].includes(e.status));
   return false;
+}
+// A therapist reads their own episodes, but not a declined choice, which never made the client theirs.
+function canSeeEpisode(u, e) {
+  if (u.role === 'therapist') return e.therapist_id === u.therapist_id && e.status !== 'declined';
+  return canSeeClient(u, e.client_id);
 }
 
 const routes = [];
@@ -188,7 +195,7 @@ route('PATCH', '/organisation/monitoring', (req, res, { user, body }) => {
   for (const [k, v] of Object.entries(body)) { if (v === null) delete thresholds[k]; else thresholds[k] = v; }
   json(res, 200, monitoring());
 });
-route('GET', '/episodes', (req, res, { user }) => json(res, 200, { episodes: episodes.filter((e) => canSeeClient(user, e.client_id)) }));
+route('GET', '/episodes', (req, res, { user }) => json(res, 200, { episodes: episodes.filter((e) => canSeeEpisode(user, e)) }));
 // A coordinator's decisions (docs/api.md "Episodes"): waiting -> active | declined, active -> ended.
 const today = () => new Date().toISOString().slice(0, 10);
 for (const [move, from, to] of [['confirm', 'waiting', 'active'], ['decline', 'waiting', 'declined'], ['end', 'active', 'ended']]) {
@@ -217,6 +224,11 @@ route('POST', '/responses', (req, res, { user, body }) => {
   const key = req.headers['idempotency-key'];
   if (!key) return problem(res, 400, 'Invalid argument', 'Idempotency-Key header is missing');
   if (!body.answered_at) return problem(res, 400, 'Invalid argument', 'answered_at is missing; expected a string');
+  // whoever answers: a choice the clinic has not confirmed, or declined, is no therapy to answer in
+  const episode = episodes.find((e) => e.id === body.episode_id);
+  if (episode && ['waiting', 'declined'].includes(episode.status)) {
+    return problem(res, 409, 'Conflict', `episode_id ${episode.id} is ${episode.status}; expected an active or ended episode`, 'episode_id');
+  }
   const replay = responses.find((r) => r.key === key);
   if (replay) return json(res, 200, { response_id: replay.id, replayed: true, scores: replay.scores, alerts: [] });
   // outside an episode (a waitlisted client) a risk alert is on the client, for the coordinators

@@ -193,6 +193,23 @@ async function appears(page, locator, timeout = 15000, state = 'visible') {
   ]);
 }
 
+// Requests to the API as `role` from `page`, signed in afresh (Bearer): each [method, path, body?,
+// headers?] in turn, answered as {status, body}.
+async function apiAs(page, role, requests) {
+  return page.evaluate(async ([[handle, password], requests]) => {
+    const signIn = await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ handle, password }) });
+    const { token } = await signIn.json();
+    const out = [];
+    for (const [method, path, body, headers = {}] of requests) {
+      const r = await fetch(`/api/v1${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers } });
+      const text = await r.text();
+      out.push({ status: r.status, body: text ? JSON.parse(text) : null });
+    }
+    return out;
+  }, [logins[role], requests]);
+}
+
 async function step(name, fn) {
   try { await fn(); } catch (e) { check(false, `${name}: ${e.message.split('\n')[0]}`); }
 }
@@ -297,12 +314,18 @@ try {
     const alliances = (await page.getByTestId('caseload').locator('tbody tr td:nth-of-type(3)').allTextContents()).filter((t) => t !== '—');
     check(alliances.length > 0 && alliances.every((t) => /^[\d.]+, .*\d{4}/.test(t)), 'therapist: each caseload alliance score is dated');
     if (mock) {
-      // client D chose therapist1 and waits for the clinic: listed apart, not as ended
+      // client D (id 4) chose therapist1 and waits for the clinic: listed apart, not as ended, by
+      // the episode alone (the server gives nothing of the client until the clinic confirms)
       const chose = page.getByTestId('caseload-chose');
       const endedList = page.getByTestId('caseload-ended');
       const endedText = (await endedList.count()) ? await endedList.textContent() : '';
-      check(await appears(page, chose) && /Client D/.test(await chose.textContent()) && !/Client D/.test(endedText ?? ''),
+      check(await appears(page, chose) && /Client 4/.test(await chose.textContent()) && !/Client 4/.test(endedText ?? '')
+        && (await chose.getByRole('link').count()) === 0,
         'therapist: a client who chose them is listed as waiting for the clinic, not as ended');
+      // no access to a client through a waiting choice: the client's row is 403 and not listed
+      const [own, list, waiting] = await apiAs(page, 'therapist', [['GET', '/clients/1'], ['GET', '/clients'], ['GET', '/clients/4']]);
+      check(own.status === 200 && waiting.status === 403 && !list.body.clients.some((c) => c.id === 4),
+        `therapist: the API refuses a client whose choice of them waits for the clinic (HTTP ${waiting.status})`);
     }
     await shot(page, 'therapist-caseload');
 
@@ -424,6 +447,18 @@ try {
       check(false, 'coordinator: a client\'s choice of therapist is listed with Confirm and Decline');
     }
     await shot(page, 'coordinator-waitlist');
+    if (mock) {
+      // a response naming a choice the clinic has not confirmed (client D's, episode 3), or one it
+      // declined, is refused with 409 naming episode_id, whoever answers
+      const answer = (key) => ['POST', '/responses', { instrument_id: 'phq9', subject_id: 4, episode_id: 3,
+        answered_at: '2026-11-27', answers: Array(10).fill(0) }, { 'Idempotency-Key': key }];
+      const [waiting, declined, onDeclined] = await apiAs(page, 'coordinator',
+        [answer('e2e-on-waiting'), ['POST', '/episodes/3/decline', { note: 'the client asked to wait' }], answer('e2e-on-declined')]);
+      check(waiting.status === 409 && waiting.body.field === 'episode_id',
+        `coordinator: the API refuses a response naming a waiting episode (HTTP ${waiting.status}, field ${waiting.body?.field})`);
+      check(declined.status === 200 && onDeclined.status === 409 && onDeclined.body.field === 'episode_id',
+        `coordinator: the API refuses a response naming a declined episode (HTTP ${onDeclined.status}, field ${onDeclined.body?.field})`);
+    }
     await page.goto(`${base}/#/assign`);
     await page.getByRole('button', { name: 'Preview a plan' }).click();
     const planned = await appears(page, page.getByTestId('plan'), 60000);

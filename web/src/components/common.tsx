@@ -42,6 +42,15 @@ export function Loading({ what }: { what: string }) {
   return <p className="loading" role="status" aria-live="polite"><span className="spinner" aria-hidden="true" /> Loading {what}…</p>;
 }
 
+/**
+ * A polite live region for what an action did ("Saved."). It is in the page before there is
+ * anything to say, so screen readers announce the text when it appears: a region inserted
+ * together with its text is often not announced. Empty text clears it for the next message.
+ */
+export function LiveStatus({ text }: { text: string }) {
+  return <div role="status" aria-live="polite">{text && <p className="ok">{text}</p>}</div>;
+}
+
 export function ErrorBox({ error }: { error: unknown }) {
   return <div className="error-box" role="alert">{errorText(error)}</div>;
 }

@@ -1,6 +1,6 @@
 // The audit page says what it holds: the newest entries the server sent, not the whole chain.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { Audit, auditCaption } from './Audit';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -17,7 +17,10 @@ describe('Audit', () => {
     render(<Audit />);
     const table = await screen.findByTestId('audit');
     expect(table.querySelector('caption')!.textContent).not.toMatch(/of 1000 entries$/);
+    // the verdict goes into a polite live region already in the page, so it is announced
+    const status = screen.getByRole('status');
+    expect(status.textContent).toBe('');
     fireEvent.click(screen.getByRole('button', { name: 'Verify the chain' }));
-    expect((await screen.findByRole('status')).textContent).toBe('The chain is intact: 1998 entries in all; this page loaded the newest 1000.');
+    await waitFor(() => expect(status.textContent).toBe('The chain is intact: 1998 entries in all; this page loaded the newest 1000.'));
   });
 });

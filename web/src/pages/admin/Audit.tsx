@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../../api';
-import { ErrorBox, Loaded, useLoad } from '../../components/common';
+import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
 
 /** The most entries the table shows at once. */
 const SHOWN = 500;
@@ -24,7 +24,7 @@ export function Audit() {
       <h1 tabIndex={-1}>Audit log</h1>
       <p>Every change and every read of client data, hash-chained so that a changed or removed entry is detected.</p>
       <button type="button" onClick={async () => {
-        setError(null);
+        setError(null); setVerdict('');
         try {
           const v = await api.verifyAudit();
           const loaded = state.data ? `; this page loaded the newest ${state.data.length}` : '';
@@ -32,7 +32,7 @@ export function Audit() {
         }
         catch (e) { setError(e); }
       }}>Verify the chain</button>
-      {verdict && <p role="status" className="ok">{verdict}</p>}
+      <LiveStatus text={verdict} />
       {error != null && <ErrorBox error={error} />}
       <label htmlFor="audit-filter">Filter by action or actor <span className="hint">(among the entries loaded)</span></label>
       <input id="audit-filter" value={filter} onChange={(e) => setFilter(e.target.value)} />

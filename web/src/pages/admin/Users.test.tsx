@@ -1,7 +1,7 @@
 // Adding a therapist or client user needs the record they sign in as (the server refuses
 // "a therapist user needs therapist_id"): the form asks for it and checks it before sending.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { Users } from './Users';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -39,8 +39,11 @@ describe('Users: add a user', () => {
     expect(await screen.findAllByText(/Therapist id is "1.5"; expected a positive whole number/)).toHaveLength(2);
     expect(posted).toHaveLength(0);
     fireEvent.change(id, { target: { value: '30' } });
+    // the confirmation goes into a polite live region already in the form, so it is announced
+    const status = within(screen.getByRole('button', { name: 'Add user' }).closest('form')!).getByRole('status');
+    expect(status.textContent).toBe('');
     fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
-    await screen.findByText('Added newt.');
+    await waitFor(() => expect(status.textContent).toBe('Added newt.'));
     expect(posted).toEqual([{ handle: 'newt', role: 'therapist', password: 'long-enough-1', therapist_id: 30 }]);
   });
 
@@ -60,5 +63,15 @@ describe('Users: add a user', () => {
     await vi.waitFor(() => expect(posted).toHaveLength(2));
     expect(posted).toEqual([{ handle: 'newt', role: 'client', password: 'long-enough-1', client_id: 12 },
       { handle: 'newt', role: 'coordinator', password: 'long-enough-1' }]);
+  });
+
+  it("says the organisation's new client-choice setting in a live region that was in the page before it", async () => {
+    stub();
+    render(<Users />);
+    const box = await screen.findByTestId('client-choice');
+    const status = screen.getAllByRole('status').at(-1)!;  // after the add-user form's
+    expect(status.textContent).toBe('');
+    fireEvent.click(box);
+    await waitFor(() => expect(status.textContent).toBe('The clinic now assigns therapists; clients see suggestions only.'));
   });
 });

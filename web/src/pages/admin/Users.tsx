@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../../api';
-import { ErrorBox, Loaded, useLoad } from '../../components/common';
+import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
 import type { Organisation } from '../../types';
 
 const ROLES = ['client', 'therapist', 'coordinator', 'researcher', 'admin'];
@@ -74,7 +74,7 @@ export function Users() {
         <label htmlFor="u-password">Initial password</label>
         <input id="u-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
         {error != null && <ErrorBox error={error} />}
-        {ok && <p className="ok" role="status">{ok}</p>}
+        <LiveStatus text={ok} />
         <button type="submit">Add user</button>
       </form>
       <ClientChoice />
@@ -117,7 +117,7 @@ function ClientChoice() {
         }}
       </Loaded>
       {error != null && <ErrorBox error={error} />}
-      {ok && <p className="ok" role="status">{ok}</p>}
+      <LiveStatus text={ok} />
     </>
   );
 }

@@ -84,8 +84,12 @@ describe('Intake', () => {
     fireEvent.click(screen.getByLabelText('German'));
     const support = screen.getByLabelText(/warm/i) as HTMLInputElement;
     fireEvent.change(support, { target: { value: '3' } });
+    // the confirmation goes into a polite live region already in the page, so it is announced
+    // (each slider's <output> is a status too)
+    const [status] = screen.getAllByRole('status').filter((el) => el.tagName !== 'OUTPUT');
+    expect(status.textContent).toBe('');
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
-    await screen.findByText(/Saved\./);
+    await waitFor(() => expect(status.textContent).toBe('Saved. Your suggested therapists are updated.'));
     expect(api.saved).not.toBeNull();
     expect((api.saved as unknown as { preferences: Record<string, number> }).preferences)
       .toEqual({ emotional_intensity: 12, therapist_directiveness: -2, warm_support: 15 });

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api } from '../../api';
 import { useMe } from '../../auth';
-import { ErrorBox, Loaded, useLoad, errorText } from '../../components/common';
+import { ErrorBox, LiveStatus, Loaded, useLoad, errorText } from '../../components/common';
 import type { Client, Instrument, Language } from '../../types';
 import { words } from '../../plain';
 
@@ -120,6 +120,7 @@ function IntakeForm({ client, cnip, languages }: { client: Client; cnip: Instrum
     if (problems.length) return;
     setBusy(true);
     setServerError(null);
+    setSaved('');
     try {
       const constraints = constraintsAfter(client.constraints ?? [], chosen, modality);
       await api.saveIntake(client.id, { concerns, goals: goalList, preferences: prefs, constraints });
@@ -194,7 +195,7 @@ function IntakeForm({ client, cnip, languages }: { client: Client; cnip: Instrum
       </fieldset>
 
       {serverError != null && <ErrorBox error={serverError} />}
-      {saved && <p className="ok" role="status">{saved}</p>}
+      <LiveStatus text={saved} />
       <button type="submit" disabled={busy} aria-busy={busy}>{busy ? 'Saving…' : 'Save'}</button>
       <span className="sr-only">{serverError ? errorText(serverError) : ''}</span>
     </form>

@@ -57,7 +57,8 @@ describe('waitlist', () => {
       ['/episodes/20/confirm', {}], ['/episodes/21/decline', { note: 'the client asked to wait' }]]);
   });
 
-  it('pages a long list', async () => {
+  // 45 clients, two of whose therapy ended: 43 wait (clients 3..45), shown 20 at a time
+  function stubLongList() {
     const clients = Array.from({ length: 45 }, (_, i) => client(i + 1));
     const episodes = [episode(1, 1, 'ended'), episode(2, 2, 'ended')];
     vi.stubGlobal('fetch', vi.fn(async (url: string) => {
@@ -66,6 +67,10 @@ describe('waitlist', () => {
       if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists: [] }), { status: 200 });
       return new Response('{}', { status: 404 });
     }));
+  }
+
+  it('pages a long list', async () => {
+    stubLongList();
     render(<Waitlist />);
     const list = await screen.findByTestId('waitlist');
     expect(screen.getByTestId('waitlist-count').textContent).toMatch(/43 clients are waiting; showing the first 20/);
@@ -74,6 +79,20 @@ describe('waitlist', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Show 20 more' }));
     fireEvent.click(screen.getByRole('button', { name: 'Show 3 more' }));
     expect(within(screen.getByTestId('waitlist')).getAllByRole('heading')).toHaveLength(43);
+  });
+
+  it('"Show more" moves focus to the first row it added, each time (the last one goes with its rows)', async () => {
+    stubLongList();
+    const user = userEvent.setup();
+    render(<Waitlist />);
+    const rowOf = (name: string) => within(screen.getByTestId('waitlist')).getByRole('heading', { name }).closest('li');
+    (await screen.findByRole('button', { name: 'Show 20 more' })).focus();
+    await user.keyboard('{Enter}');
+    // rows 21..40 are clients 23..42: focus on the first of them, not left on the button
+    expect(document.activeElement).toBe(rowOf('Client 23'));
+    await user.click(screen.getByRole('button', { name: 'Show 3 more' }));
+    expect(screen.queryByRole('button', { name: /^Show \d+ more$/ })).toBeNull();
+    expect(document.activeElement).toBe(rowOf('Client 43'));
   });
 
   it('"Show recommendations" moves focus to the ranking it shows (the button is gone)', async () => {

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type Ref } from 'react';
 import { api } from '../../api';
 import { ErrorBox, Loaded, useFocusWhen, useLoad } from '../../components/common';
 import { certaintyWords, fitNumbers, fitWords, words } from '../../plain';
@@ -29,6 +29,10 @@ export function Waitlist() {
     return { ...waiting(clients, episodes), therapists };
   }, []);
   const [shown, setShown] = useState(PAGE);
+  // After "Show more", focus goes to the first row it added, so a keyboard or screen-reader user
+  // goes on where the new rows begin (the last "Show more" goes with the rows it shows, and focus
+  // was lost to the page).
+  const firstNewRef = useFocusWhen<HTMLLIElement>(shown > PAGE && shown);
   return (
     <section>
       <h1 tabIndex={-1}>Waitlist</h1>
@@ -41,7 +45,9 @@ export function Waitlist() {
               <>
                 <p data-testid="waitlist-count">{list.length} {list.length === 1 ? 'client is' : 'clients are'} waiting
                   {list.length > shown ? `; showing the first ${shown}` : ''}.</p>
-                <ul className="waitlist" data-testid="waitlist">{list.slice(0, shown).map((c) => <WaitRow key={c.id} client={c} />)}</ul>
+                <ul className="waitlist" data-testid="waitlist">{list.slice(0, shown).map((c, i) => (
+                  <WaitRow key={c.id} client={c} rowRef={shown > PAGE && i === shown - PAGE ? firstNewRef : undefined} />
+                ))}</ul>
                 {list.length > shown && (
                   <button type="button" onClick={() => setShown(shown + PAGE)}>
                     Show {Math.min(PAGE, list.length - shown)} more</button>
@@ -106,7 +112,8 @@ function ChoiceRow({ client, episode, therapist }: { client: Client; episode: Ep
   );
 }
 
-function WaitRow({ client }: { client: Client }) {
+/** One waiting client; `rowRef` makes the row focusable (the first row a "Show more" added). */
+function WaitRow({ client, rowRef }: { client: Client; rowRef?: Ref<HTMLLIElement> }) {
   const [recs, setRecs] = useState<Recommendation[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -114,7 +121,7 @@ function WaitRow({ client }: { client: Client }) {
   const resultRef = useFocusWhen<HTMLHeadingElement>(recs);
   const name = client.pseudonym || `Client ${client.id}`;
   return (
-    <li className="card">
+    <li className="card" ref={rowRef} tabIndex={rowRef ? -1 : undefined}>
       <h2>{name}</h2>
       <p className="meta">{client.concerns.map(words).join(', ')}; {client.constraints.join(', ') || 'no constraints'}</p>
       {recs === null ? (

@@ -6,7 +6,7 @@ import { Caseload, caseloadOrder } from './Caseload';
 import { shortDate } from '../../plain';
 
 afterEach(() => vi.unstubAllGlobals());
-import type { Alert } from '../../types';
+import type { Alert, Episode } from '../../types';
 
 const alert = (id: number, severity: Alert['severity']): Alert => ({
   id, episode_id: 1, response_id: 1, kind: severity === 'urgent' ? 'risk_item' : 'rupture', severity, detail: '',
@@ -50,19 +50,26 @@ describe('caseload', () => {
     expect(within(ended).getByText(/^PHQ-9 8 \(mild\), .*2026$/)).toBeTruthy();
   });
 
-  // Before: every episode that was not active was listed under "Ended", so a client who had just
-  // chose this therapist (waiting for the clinic) showed as one whose therapy had ended.
-  it('lists a client who chose this therapist apart, not as ended', async () => {
+  const episode = (id: number, client_id: number, status: Episode['status'], started_on: string): Episode => ({ id, client_id, therapist_id: 4,
+    started_on, ended_on: status === 'ended' ? '2026-04-01' : null, status, assigned_by: status === 'waiting' ? 'client_choice' : 'match' });
+  /** A server listing `clients` and `episodes`, with no alerts and no answers; returns the URLs asked for. */
+  function serve(clients: ReturnType<typeof client>[], episodes: Episode[]): string[] {
+    const requested: string[] = [];
     vi.stubGlobal('fetch', vi.fn(async (url: string) => {
-      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1), client(2), client(3)] }), { status: 200 });
-      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [
-        { id: 10, client_id: 1, therapist_id: 4, started_on: '2026-09-01', ended_on: null, status: 'active', assigned_by: 'match' },
-        { id: 11, client_id: 2, therapist_id: 4, started_on: '2026-01-01', ended_on: '2026-04-01', status: 'ended', assigned_by: 'match' },
-        { id: 12, client_id: 3, therapist_id: 4, started_on: '2026-11-20', ended_on: null, status: 'waiting', assigned_by: 'client_choice' }] }), { status: 200 });
+      requested.push(url);
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes }), { status: 200 });
       if (url.endsWith('/alerts')) return new Response(JSON.stringify({ alerts: [] }), { status: 200 });
       if (url.includes('/trajectory')) return new Response(JSON.stringify({ points: [] }), { status: 200 });
       return new Response('{}', { status: 404 });
     }));
+    return requested;
+  }
+
+  // Before: every episode that was not active was listed under "Ended", so a client who had just
+  // chose this therapist (waiting for the clinic) showed as one whose therapy had ended.
+  it('lists a client who chose this therapist apart, not as ended', async () => {
+    serve([client(1), client(2), client(3)], [episode(10, 1, 'active', '2026-09-01'), episode(11, 2, 'ended', '2026-01-01'), episode(12, 3, 'waiting', '2026-11-20')]);
     render(<Caseload />);
     const chose = await screen.findByTestId('caseload-chose');
     expect(within(chose).getByText('Client 3')).toBeTruthy();
@@ -71,6 +78,19 @@ describe('caseload', () => {
     const ended = screen.getByTestId('caseload-ended');
     expect(within(ended).queryByText('Client 3')).toBeNull();
     expect(within(ended).getByText('Client 2')).toBeTruthy();
+    expect(within(screen.getByTestId('caseload')).queryByText('Client 3')).toBeNull();
+  });
+
+  // The server lists to the therapist only clients with an active or ended episode with them; a
+  // choice waiting for the clinic gives the episode alone (docs/api.md, Authorisation).
+  it('lists a client who chose this therapist by the episode when the server does not list the client', async () => {
+    const requested = serve([client(1)], [episode(10, 1, 'active', '2026-09-01'), episode(12, 3, 'waiting', '2026-11-20')]);
+    render(<Caseload />);
+    const chose = await screen.findByTestId('caseload-chose');
+    const row = within(chose).getByRole('rowheader', { name: 'Client 3' }).closest('tr') as HTMLElement;
+    expect(within(row).queryByRole('link')).toBeNull();  // the client's page is refused
+    expect(within(row).getByText(shortDate('2026-11-20'))).toBeTruthy();
+    expect(requested.some((u) => u.includes('/clients/3/'))).toBe(false);
     expect(within(screen.getByTestId('caseload')).queryByText('Client 3')).toBeNull();
   });
 

@@ -8,7 +8,8 @@ import type { Alert, Client, Episode, TrajectoryPoint } from '../../types';
 type Latest = TrajectoryPoint & { unscoredLater: TrajectoryPoint[] };
 /** The latest scored outcome, with its measure. */
 type Outcome = Latest & { instrument: string };
-interface Row { client: Client; episode?: Episode; alliance?: Latest; outcome?: Outcome; open: Alert[] }
+/** `unlisted`: a client the server does not let this therapist read (their choice waits for the clinic). */
+interface Row { client: Client; episode?: Episode; alliance?: Latest; outcome?: Outcome; open: Alert[]; unlisted?: boolean }
 
 const last = (pts: TrajectoryPoint[]) => [...pts].reverse().find((p) => p.value !== null);
 
@@ -53,7 +54,14 @@ export function caseloadGroups<R extends { episode?: Episode; open: Alert[] }>(r
 /** Loads a caseload: the clients the server lets this user see, with latest scores and open alerts. */
 export async function loadCaseload(): Promise<Row[]> {
   const [clients, episodes, alerts] = await Promise.all([api.clients(), api.episodes(), api.alerts().catch(() => [] as Alert[])]);
-  return Promise.all(clients.map(async (client) => {
+  // A client's choice waiting for the clinic gives the therapist the episode and nothing of the
+  // client (docs/api.md, Authorisation): the client is not in /clients, so the row is the
+  // episode's alone, named by the client's id.
+  const listed = new Set(clients.map((c) => c.id));
+  const unlisted: Row[] = episodes.filter((e) => e.status === 'waiting' && !listed.has(e.client_id)).map((episode) => ({
+    client: { id: episode.client_id, pseudonym: '', concerns: [], goals: [], preferences: {}, constraints: [] },
+    episode, open: [], unlisted: true }));
+  return [...await Promise.all(clients.map(async (client) => {
     const episode = episodes.find((e) => e.client_id === client.id && e.status === 'active')
       ?? episodes.find((e) => e.client_id === client.id && e.status === 'waiting')
       ?? episodes.filter((e) => e.client_id === client.id).sort((a, b) => b.started_on.localeCompare(a.started_on))[0];
@@ -66,7 +74,7 @@ export async function loadCaseload(): Promise<Row[]> {
       client, episode, alliance: latestOf(alliance), outcome: outcomeOf(outcomes.map((pts, i) => ({ name: OUTCOMES[i][1], pts }))),
       open: alerts.filter((a) => ((a.episode_id != null && mine.has(a.episode_id)) || a.client_id === client.id) && alertState(a) !== 'resolved'),
     };
-  }));
+  })), ...unlisted];
 }
 
 /**
@@ -96,7 +104,9 @@ function CaseloadTable({ rows, caption, testId, ended, chose }: { rows: Row[]; c
         <tbody>
           {rows.map((r) => (
             <tr key={r.client.id}>
-              <th scope="row"><a href={`#/clients/${r.client.id}`}>{r.client.pseudonym || `Client ${r.client.id}`}</a></th>
+              {/* no link where the server refuses the client's page */}
+              <th scope="row">{r.unlisted ? `Client ${r.client.id}`
+                : <a href={`#/clients/${r.client.id}`}>{r.client.pseudonym || `Client ${r.client.id}`}</a>}</th>
               <td>{r.client.concerns.map(words).join(', ')}</td>
               <td>{!r.episode ? '—' : ended ? (r.episode.ended_on ? shortDate(r.episode.ended_on) : words(r.episode.status)) : shortDate(r.episode.started_on)}</td>
               <td>{r.alliance ? <ScoreCell score={r.alliance} testId="alliance-unscored" /> : '—'}</td>

@@ -1,7 +1,7 @@
 // What clients may see of a therapist's profile: saved with PATCH /therapists/{id} (a stubbed fetch
 // answering as the server does: the therapist after the change, or problem details).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/react';
+import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Visibility } from './Profile';
 import type { Therapist } from '../../types';
@@ -36,6 +36,17 @@ describe('Visibility', () => {
     expect(calls[0].body).toEqual({ client_visible: ['approaches', 'location'] });
   });
 
+  it('says "Saved." in a polite live region that was in the page before it (so it is announced)', async () => {
+    stub((body) => new Response(JSON.stringify({ ...therapist, ...body }), { status: 200 }));
+    const user = userEvent.setup();
+    render(<Visibility t={therapist} />);
+    const status = screen.getByRole('status');
+    expect(status.getAttribute('aria-live')).toBe('polite');
+    expect(status.textContent).toBe('');
+    await user.click(screen.getByRole('button', { name: 'Save visibility' }));
+    await waitFor(() => expect(status.textContent).toBe('Saved.'));
+  });
+
   it("shows the server's refusal naming the field", async () => {
     stub(() => new Response(JSON.stringify({
       title: 'Invalid argument', status: 400, field: 'client_visible',
@@ -46,5 +57,6 @@ describe('Visibility', () => {
     await user.click(screen.getByRole('button', { name: 'Save visibility' }));
     expect((await screen.findByRole('alert')).textContent).toMatch(/client_visible is "email"/);
     expect(screen.queryByText('Saved.')).toBeNull();
+    expect(screen.getByRole('status').textContent).toBe('');
   });
 });

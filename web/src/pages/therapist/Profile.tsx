@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api } from '../../api';
 import { useMe } from '../../auth';
-import { ErrorBox, Loaded, useLoad } from '../../components/common';
+import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
 import { words } from '../../plain';
 import type { Therapist } from '../../types';
 import { MindfulnessOverTime, TrainingLog } from './TrainingLog';
@@ -57,7 +57,7 @@ export function Visibility({ t }: { t: Therapist }) {
         ))}
       </fieldset>
       {error != null && <ErrorBox error={error} />}
-      {msg && <p className="ok" role="status">{msg}</p>}
+      <LiveStatus text={msg} />
       <button type="submit">Save visibility</button>
     </form>
   );

@@ -1,13 +1,15 @@
 // The therapist's training log and FFMQ-39 profile over time against a stubbed fetch.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { MindfulnessOverTime, TrainingLog, facetRows, isCalendarDate, unscoredFacets, validateTraining } from './TrainingLog';
 import type { MindfulnessPoint, TrainingRecord } from '../../types';
 
-function stub(records: TrainingRecord[], points: MindfulnessPoint[] = []) {
+/** A server with `records` as the log; `refusal`, when given, answers every POST. */
+function stub(records: TrainingRecord[], points: MindfulnessPoint[] = [], refusal?: () => Response) {
   const posts: unknown[] = [];
   vi.stubGlobal('fetch', vi.fn(async (url: string, init: RequestInit = {}) => {
+    if (refusal && init.method === 'POST') return refusal();
     if (url.endsWith('/training') && init.method === 'POST') {
       const body = JSON.parse(String(init.body));
       posts.push(body);
@@ -100,6 +102,29 @@ describe('TrainingLog', () => {
     expect(await screen.findByText(/^Logged 30 minutes/)).toBeTruthy();
     expect(posts).toEqual([expect.objectContaining({ kind: 'daily_practice', minutes: 30 })]);
     expect(await screen.findByText(/2 entries, 180 minutes in all/)).toBeTruthy();
+  });
+
+  it('says "Logged" in a polite live region that was in the page before it (so it is announced)', async () => {
+    stub([]);
+    const user = userEvent.setup();
+    render(<TrainingLog therapistId={4} />);
+    await screen.findByTestId('training-log');
+    const status = within(screen.getByRole('form', { name: 'Log practice' })).getByRole('status');
+    expect(status.getAttribute('aria-live')).toBe('polite');
+    expect(status.textContent).toBe('');
+    await user.click(screen.getByRole('button', { name: 'Log practice' }));
+    await waitFor(() => expect(status.textContent).toBe('Logged 20 minutes of daily practice.'));
+  });
+
+  it("shows the server's refusal as an alert, and no confirmation", async () => {
+    stub([], [], () => new Response(JSON.stringify({ title: 'Invalid argument', status: 400, field: 'kind',
+      detail: 'kind is "yoga"; expected one of mbsr_session, mbct_session, daily_practice, retreat_day, supervision' }), { status: 400 }));
+    const user = userEvent.setup();
+    render(<TrainingLog therapistId={4} />);
+    await screen.findByTestId('training-log');
+    await user.click(screen.getByRole('button', { name: 'Log practice' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/kind is "yoga"/);
+    expect(within(screen.getByRole('form', { name: 'Log practice' })).getByRole('status').textContent).toBe('');
   });
 });
 

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import * as Plot from '@observablehq/plot';
 import { api } from '../../api';
-import { ErrorBox, Loaded, useLoad } from '../../components/common';
+import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
 import { shortDate, words } from '../../plain';
 import type { MindfulnessPoint, TrainingRecord } from '../../types';
@@ -100,7 +100,7 @@ export function TrainingLog({ therapistId }: { therapistId: number }) {
         {field('completed_on', 'Date (YYYY-MM-DD)')}
         {field('note', 'Note (optional)')}
         {error != null && <ErrorBox error={error} />}
-        {saved && <p className="ok" role="status">{saved}</p>}
+        <LiveStatus text={saved} />
         <button type="submit">Log practice</button>
       </form>
     </>
