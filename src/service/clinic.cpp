@@ -193,6 +193,18 @@ Result<std::vector<std::string>> KeepClinicConstraints(const std::vector<std::st
   return out;
 }
 
+// `c` as `actor` reads it: a client does not read the clinic's risk assessment of them (`risk:`
+// constraints), a clinician's judgement kept for matching; their own saves keep it as stored.
+Client AsReadBy(const Actor& actor, Client c) {
+  if (actor.role == Role::CLIENT) {
+    std::erase_if(c.constraints, [](const std::string& text) {
+      auto parsed = ParseConstraint(text, "constraints");
+      return parsed && parsed->kind == Constraint::Kind::RISK;
+    });
+  }
+  return c;
+}
+
 // Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" (as IsoUtc writes); nullopt otherwise.
 std::optional<std::chrono::system_clock::time_point> ParseIsoUtc(const std::string& text) {
   std::tm tm{};
@@ -777,6 +789,7 @@ Result<std::vector<Client>> Clinic::ListClients(const Actor& actor) {
   if (actor.role != Role::COORDINATOR) {
     std::erase_if(all, [&](const Client& c) { return !mine.count(c.id); });
   }
+  for (auto& c : all) c = AsReadBy(actor, std::move(c));
   AuditRead(actor, "client.list", "client", "*", fmt::format("{} clients", all.size()));
   return all;
 }
@@ -785,7 +798,7 @@ Result<Client> Clinic::GetClient(const Actor& actor, Id id) {
   ATTUNE_CHECK(RequireClientAccess(actor, id, "read this client"));
   ATTUNE_TRY(c, store_.GetClient(actor.org, id));
   AuditRead(actor, "client.read", "client", std::to_string(id));
-  return c;
+  return AsReadBy(actor, std::move(c));
 }
 
 Result<Id> Clinic::CreateClient(const Actor& actor, const Client& client) {
@@ -813,7 +826,8 @@ Result<Client> Clinic::UpdateIntake(const Actor& actor, const Client& intake) {
   }
   auto updated = store_.UpdateClientIntake(actor.org, intake, AuditActor(actor), keep_clinics);
   cache_->DropClient(actor.org, intake.id);
-  return updated;
+  if (!updated) return updated.error();
+  return AsReadBy(actor, std::move(*updated));
 }
 
 // ---- episodes and sessions ----

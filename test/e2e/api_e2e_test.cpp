@@ -964,7 +964,11 @@ TEST_F(ApiE2e, AnIntakeIsReplacedWholeAndAClientKeepsTheClinicsConstraints) {
   own["constraints"] = {"language:en"};
   auto kept = Call("PUT", "/api/v1/clients/1/intake", cli.token, own);
   ASSERT_EQ(kept.status, 200) << kept.text;
-  EXPECT_EQ(kept.body["constraints"], json({"language:en", "exclude:2", "risk:high"}));
+  // The client does not read the clinic's risk flag; the coordinator does, as stored.
+  EXPECT_EQ(kept.body["constraints"], json({"language:en", "exclude:2"}));
+  EXPECT_EQ(Call("GET", "/api/v1/clients/1", cli.token).body["constraints"], json({"language:en", "exclude:2"}));
+  EXPECT_EQ(Call("GET", "/api/v1/clients/1", coord.token).body["constraints"],
+            json({"language:en", "exclude:2", "risk:high"}));
   own["constraints"] = {"language:en", "exclude:3"};
   auto added = Call("PUT", "/api/v1/clients/1/intake", cli.token, own);
   EXPECT_EQ(added.status, 403) << added.text;
@@ -972,7 +976,9 @@ TEST_F(ApiE2e, AnIntakeIsReplacedWholeAndAClientKeepsTheClinicsConstraints) {
   own["constraints"] = {"risk:high", "exclude:2", "language:es", "language:pl"};
   auto saved = Call("PUT", "/api/v1/clients/1/intake", cli.token, own);
   ASSERT_EQ(saved.status, 200) << saved.text;
-  EXPECT_EQ(saved.body["constraints"], json({"language:es", "language:pl", "exclude:2", "risk:high"}));
+  EXPECT_EQ(saved.body["constraints"], json({"language:es", "language:pl", "exclude:2"}));
+  EXPECT_EQ(Call("GET", "/api/v1/clients/1", coord.token).body["constraints"],
+            json({"language:es", "language:pl", "exclude:2", "risk:high"}));
   // Back to the seeded constraints, for the tests after this one (the seed's preference is not a
   // C-NIP scale, which a PUT refuses).
   json seeded = clinic;

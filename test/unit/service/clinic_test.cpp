@@ -796,8 +796,13 @@ TEST_F(ResponseOwnershipTest, AClientSetsTheirOwnConstraintsAndKeepsTheClinics) 
   // Left out (the client's form does not show them), the clinic's are kept.
   auto kept = a_->UpdateIntake(client_actor_, own);
   ASSERT_TRUE(kept) << kept.error().message;
-  EXPECT_EQ(kept->constraints,
+  // The client does not read the clinic's risk assessment; it is stored all the same.
+  EXPECT_EQ(kept->constraints, (std::vector<std::string>{"language:en", "exclude:5", "location:North Town"}));
+  EXPECT_EQ(a_->GetClient(client_actor_, clients_[0])->constraints, kept->constraints);
+  EXPECT_EQ(a_->ListClients(client_actor_)->at(0).constraints, kept->constraints);
+  EXPECT_EQ(store_->GetClient(org_, clients_[0])->constraints,
             (std::vector<std::string>{"language:en", "exclude:5", "risk:high", "location:North Town"}));
+  EXPECT_EQ(a_->GetClient(coordinator_, clients_[0])->constraints, store_->GetClient(org_, clients_[0])->constraints);
   own.constraints = {"exclude:5", "risk:high", "location:North Town", "exclude:7", "language:en"};
   auto added = a_->UpdateIntake(client_actor_, own);
   ASSERT_FALSE(added);
@@ -806,13 +811,17 @@ TEST_F(ResponseOwnershipTest, AClientSetsTheirOwnConstraintsAndKeepsTheClinics) 
   EXPECT_EQ(added.error().message,
             "constraints[3] is \"exclude:7\"; a client may set only language: and modality: constraints (location:, "
             "exclude: and risk: are the clinic's)");
-  EXPECT_EQ(store_->GetClient(org_, clients_[0])->constraints, kept->constraints);  // nothing written
+  EXPECT_EQ(store_->GetClient(org_, clients_[0])->constraints,
+            (std::vector<std::string>{"language:en", "exclude:5", "risk:high", "location:North Town"}));  // nothing written
   // Sent back in any order, the clinic's are kept as stored, after the client's own.
   own.constraints = {"language:es", "risk:high", "language:pl", "location:North Town", "exclude:5", "modality:video"};
   auto saved = a_->UpdateIntake(client_actor_, own);
   ASSERT_TRUE(saved) << saved.error().message;
   EXPECT_EQ(saved->constraints, (std::vector<std::string>{"language:es", "language:pl", "modality:video", "exclude:5",
-                                                          "risk:high", "location:North Town"}));
+                                                          "location:North Town"}));
+  EXPECT_EQ(store_->GetClient(org_, clients_[0])->constraints,
+            (std::vector<std::string>{"language:es", "language:pl", "modality:video", "exclude:5", "risk:high",
+                                      "location:North Town"}));
   // The coordinator changes the clinic's.
   clinic.constraints = {"language:es"};
   ASSERT_TRUE(a_->UpdateIntake(coordinator_, clinic));
