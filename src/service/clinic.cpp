@@ -20,6 +20,7 @@
 #include "attune/core/constraints.hpp"
 #include "attune/core/dates.hpp"
 #include "attune/core/languages.hpp"
+#include "attune/core/text.hpp"
 #include "attune/match/match.hpp"
 #include "attune/service/matching.hpp"
 #include "service/today.hpp"
@@ -488,9 +489,22 @@ store::Actor AuditActor(const Actor& actor) {
 
 Result<std::string> HashPassword(const std::string& password) {
   if (!Initialised()) return Fail(ErrorCode::INTERNAL, "libsodium failed to initialise");
-  if (password.size() < 8) {
+  // Control characters (a pasted line break, a NUL) are never typed at a sign-in form, so a
+  // password holding one could not be entered again; the length counts characters, not bytes.
+  // The messages name no byte of the password.
+  const auto characters = Utf8Length(password);
+  if (!characters) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, "password is not valid UTF-8; expected UTF-8 text", "password");
+  }
+  if (std::any_of(password.begin(), password.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; })) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("password has {} characters; expected at least 8", password.size()),
+                "password contains a control character (a line break, a tab or another); expected characters that "
+                "can be typed",
+                "password");
+  }
+  if (*characters < 8) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("password has {} characters; expected at least 8", *characters),
                 "password");
   }
   char out[crypto_pwhash_STRBYTES];

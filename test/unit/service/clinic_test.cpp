@@ -160,6 +160,24 @@ TEST_F(ClinicTest, OutcomeRatesAreForCoordinatorsAndEachTherapistsOwn) {
   EXPECT_EQ(other.error().code, ErrorCode::NOT_PERMITTED);
 }
 
+// The probe: a password was measured in bytes (seven accented letters passed as 14) and could
+// hold a line break or a NUL, which no sign-in form lets anyone type again.
+TEST(Passwords, AreCountedInCharactersAndHoldNoControlCharacters) {
+  auto short_one = HashPassword("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9");  // 7 characters, 14 bytes
+  ASSERT_FALSE(short_one);
+  EXPECT_EQ(short_one.error().field, "password");
+  EXPECT_EQ(short_one.error().message, "password has 7 characters; expected at least 8");
+  EXPECT_TRUE(HashPassword("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"));
+  for (const std::string& bad : {std::string("a long\npassword"), std::string("a long\0password", 15),
+                                std::string("a long \xff password")}) {
+    auto refused = HashPassword(bad);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::INVALID_ARGUMENT);
+    EXPECT_EQ(refused.error().field, "password");
+    EXPECT_EQ(refused.error().message.rfind("password ", 0), 0u) << refused.error().message;
+  }
+}
+
 TEST_F(ClinicTest, SignOutThroughOneClinicRefusesTheSessionInAnotherSharingTheCache) {
   auto user = store_->AddUser(org_, User{org_, 0, "coord", Role::COORDINATOR});
   ASSERT_TRUE(user);
