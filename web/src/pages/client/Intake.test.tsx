@@ -128,4 +128,22 @@ describe('Intake constraints', () => {
     await waitFor(() => expect((api.saved as unknown as { constraints: string[] }).constraints)
       .toEqual(['exclude:5', 'risk:high', 'location:North Town', 'language:es', 'language:pl']));
   });
+
+  it('says a refused save once, in its alert (a hidden copy of it was read twice)', async () => {
+    serve(client);
+    const answer = vi.mocked(fetch).getMockImplementation()!;
+    vi.mocked(fetch).mockImplementation(async (url, init) => {
+      if (String(url).endsWith('/clients/3/intake') && init?.method === 'PUT') {
+        return new Response(JSON.stringify({ title: 'Invalid argument', detail: 'goals[0] is blank', field: 'goals[0]' }),
+          { status: 400 });
+      }
+      return answer(url, init);
+    });
+    render(<MeContext.Provider value={me}><Intake /></MeContext.Provider>);
+    await screen.findByLabelText('English');
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    const alert = await screen.findByText('Invalid argument: goals[0] is blank');
+    expect(alert.getAttribute('role')).toBe('alert');
+    expect(screen.getAllByText(/goals\[0\] is blank/)).toHaveLength(1);
+  });
 });

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api } from '../../api';
 import { useMe } from '../../auth';
-import { ErrorBox, LiveStatus, Loaded, useLoad, errorText } from '../../components/common';
+import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
 import type { Client, Instrument, Language } from '../../types';
 import { words } from '../../plain';
 
@@ -197,7 +197,6 @@ function IntakeForm({ client, cnip, languages }: { client: Client; cnip: Instrum
       {serverError != null && <ErrorBox error={serverError} />}
       <LiveStatus text={saved} />
       <button type="submit" disabled={busy} aria-busy={busy}>{busy ? 'Saving…' : 'Save'}</button>
-      <span className="sr-only">{serverError ? errorText(serverError) : ''}</span>
     </form>
   );
 }
