@@ -596,6 +596,12 @@ Result<json> Body(const Call& call) {
                 fmt::format("request body is not valid JSON ({} at byte {}); expected a JSON object in UTF-8",
                             utf8 ? "invalid UTF-8" : "syntax error", e.byte),
                 "body");
+  } catch (const json::out_of_range&) {
+    // 1e999: a number past what a double holds (it was a 500).
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                "request body holds a number too large for a double (such as 1e999); expected numbers within "
+                "+-1.8e308",
+                "body");
   }
   if (!j.is_object()) {
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("request body is {}; expected a JSON object", wire::Shown(j)),
@@ -816,9 +822,12 @@ Result<Reply> SubmitResponse(Call& call, Context&) {
   for (const auto& s : answer.outcome.scores) scores.push_back(wire::ScoreJson(s));
   json alerts = json::array();
   for (const auto& a : answer.alerts) alerts.push_back(wire::AlertJson(a));
+  json changes = json::array();
+  for (const auto& c : answer.changes) changes.push_back(monitor::ToJson(c));
   json out = {{"response_id", answer.outcome.response_id},
               {"replayed", answer.outcome.replayed},
               {"scores", scores},
+              {"changes", changes},
               {"alerts", alerts}};
   return Reply{answer.outcome.replayed ? 200 : 201, out, {}, {}};
 }
@@ -843,6 +852,7 @@ Result<Reply> Trajectory(Call& call, Context&) {
               {"value", p.value ? json(*p.value) : json(nullptr)}, {"band", p.band}};
     j["session_id"] = p.session_id ? json(*p.session_id) : json(nullptr);
     j["episode_id"] = p.episode_id ? json(*p.episode_id) : json(nullptr);
+    j["session_number"] = p.session_number ? json(*p.session_number) : json(nullptr);
     out.push_back(j);
   }
   return Ok200({{"client_id", PathId(call, 1)}, {"instrument", instrument}, {"points", out}});
@@ -906,8 +916,7 @@ Result<Reply> ListAlerts(Call& call, Context&) {
   ATTUNE_TRY(all, call.clinic.ListAlerts(call.actor));
   json out = json::array();
   for (const auto& a : all) {
-    std::string s = !a.resolved_at.empty() ? "resolved" : !a.acknowledged_at.empty() ? "acknowledged" : "open";
-    if (state && *state != s) continue;
+    if (state && *state != a.Status()) continue;
     out.push_back(wire::AlertJson(a));
   }
   return Ok200({{"alerts", out}});

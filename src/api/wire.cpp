@@ -8,6 +8,7 @@
 
 #include "attune/core/text.hpp"
 #include "attune/instruments/scoring.hpp"
+#include "attune/monitor/json.hpp"
 
 namespace attune::api::wire {
 
@@ -441,19 +442,7 @@ json ScoreJson(const Score& s) {
           {"prorated", s.prorated}};
 }
 
-json AlertJson(const Alert& a) {
-  return {{"id", a.id},
-          {"episode_id", a.episode_id ? json(a.episode_id) : json(nullptr)},
-          {"client_id", OptionalJson(a.client_id)},
-          {"response_id", OptionalJson(a.response_id)},
-          {"kind", a.kind},
-          {"severity", a.severity},
-          {"detail", a.detail},
-          {"raised_at", a.raised_at},
-          {"acknowledged_at", a.acknowledged_at.empty() ? json(nullptr) : json(a.acknowledged_at)},
-          {"resolved_at", a.resolved_at.empty() ? json(nullptr) : json(a.resolved_at)},
-          {"note", a.note}};
-}
+json AlertJson(const Alert& a) { return monitor::ToJson(a); }
 
 json ResponseJson(const Response& r, const std::vector<Score>& scores) {
   json answers = json::array();

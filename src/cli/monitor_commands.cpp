@@ -24,31 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string AlertStatus(const Alert& a) {
-  if (!a.resolved_at.empty()) return "resolved";
-  if (!a.acknowledged_at.empty()) return "acknowledged";
-  return "open";
-}
-
-json AlertJson(const Alert& a) {
-  json j{{"id", a.id},         {"episode_id", a.episode_id ? json(a.episode_id) : json(nullptr)}, {"kind", a.kind},
-         {"severity", a.severity}, {"status", AlertStatus(a)}, {"detail", a.detail},
-         {"raised_at", a.raised_at}, {"note", a.note}};
-  j["response_id"] = a.response_id ? json(*a.response_id) : json(nullptr);
-  j["client_id"] = a.client_id ? json(*a.client_id) : json(nullptr);
-  j["acknowledged_at"] = a.acknowledged_at.empty() ? json(nullptr) : json(a.acknowledged_at);
-  j["resolved_at"] = a.resolved_at.empty() ? json(nullptr) : json(a.resolved_at);
-  j["evidence"] = json::parse(a.evidence.empty() ? "{}" : a.evidence, nullptr, false);
-  return j;
-}
-
-json ChangeJson(const std::optional<monitor::Change>& c) {
-  if (!c) return nullptr;
-  return json{{"before", c->before},   {"after", c->after},       {"change", c->change},
-              {"threshold", c->threshold}, {"method", c->method}, {"reliable", c->reliable},
-              {"classification", c->classification}};
-}
-
 std::string Pct(const monitor::Rate& r) {
   if (r.n == 0) return "no episodes";  // 0 of 0 is not a rate
   std::string s = fmt::format("{:5.1f}% [{:.1f}, {:.1f}] of {}", 100 * r.rate, 100 * r.low, 100 * r.high, r.n);
@@ -99,13 +74,7 @@ int RunEpisode(const Context& ctx, const DbArgs& args, long long episode_id) {
   if (args.json) {
     json j{{"episode_id", episode_id}, {"therapist_id", episode->therapist_id}, {"client_id", episode->client_id}};
     j["changes"] = json::array();
-    for (const auto& c : assessment->changes) {
-      j["changes"].push_back(json{{"scale", c.key},
-                                  {"session", c.session},
-                                  {"score", c.score},
-                                  {"since_intake", ChangeJson(c.since_intake)},
-                                  {"since_last", ChangeJson(c.since_last)}});
-    }
+    for (const auto& c : assessment->changes) j["changes"].push_back(monitor::ToJson(c));
     j["ruptures"] = json::array();
     for (const auto& r : assessment->ruptures) {
       j["ruptures"].push_back(json{{"scale", r.key},   {"session", r.session}, {"level", r.level},
@@ -113,7 +82,7 @@ int RunEpisode(const Context& ctx, const DbArgs& args, long long episode_id) {
                                    {"repair_session", r.repair_session ? json(r.repair_session) : json(nullptr)}});
     }
     j["alerts"] = json::array();
-    for (const auto& a : *alerts) j["alerts"].push_back(AlertJson(a));
+    for (const auto& a : *alerts) j["alerts"].push_back(monitor::ToJson(a));
     j["notes"] = assessment->notes;
     fmt::print("{}\n", j.dump(2));
     return 0;
@@ -130,7 +99,7 @@ int RunEpisode(const Context& ctx, const DbArgs& args, long long episode_id) {
                r.status, r.repair_session ? fmt::format(" at session {}", r.repair_session) : "");
   }
   for (const auto& a : *alerts) {
-    fmt::print("  alert {} [{} {}] {}: {}\n", a.id, a.severity, AlertStatus(a), a.kind, a.detail);
+    fmt::print("  alert {} [{} {}] {}: {}\n", a.id, a.severity, a.Status(), a.kind, a.detail);
   }
   for (const auto& n : assessment->notes) fmt::print("  note: {}\n", n);
   return 0;
@@ -142,17 +111,17 @@ int RunAlerts(const Context& ctx, const DbArgs& args, bool open_only) {
   auto& op = **o;
   auto alerts = op.store->ListAlertsWithEvidence(op.org, std::nullopt);
   if (!alerts) return ReportError(alerts.error());
-  if (open_only) std::erase_if(*alerts, [](const Alert& a) { return AlertStatus(a) != "open"; });
+  if (open_only) std::erase_if(*alerts, [](const Alert& a) { return a.Status() != "open"; });
   if (args.json) {
     json j = json::array();
-    for (const auto& a : *alerts) j.push_back(AlertJson(a));
+    for (const auto& a : *alerts) j.push_back(monitor::ToJson(a));
     fmt::print("{}\n", j.dump(2));
     return 0;
   }
   for (const auto& a : *alerts) {
     const std::string where = a.episode_id ? fmt::format("episode {:<6}", a.episode_id)
                                            : fmt::format("client  {:<6}", a.client_id.value_or(0));
-    fmt::print("{:>6}  {} {:<8} {:<13} {:<22} {}\n", a.id, where, a.severity, AlertStatus(a), a.kind,
+    fmt::print("{:>6}  {} {:<8} {:<13} {:<22} {}\n", a.id, where, a.severity, a.Status(), a.kind,
                a.detail);
   }
   fmt::print("{} alert{}\n", alerts->size(), alerts->size() == 1 ? "" : "s");
@@ -169,9 +138,9 @@ int RunTransition(const Context& ctx, const DbArgs& args, long long id, const st
                       : op.store->AcknowledgeAlertWithNote(op.org, id, note, who);
   if (!done) return ReportError(done.error());
   if (args.json) {
-    fmt::print("{}\n", AlertJson(*done).dump(2));
+    fmt::print("{}\n", monitor::ToJson(*done).dump(2));
   } else {
-    fmt::print("alert {} {}\n", id, AlertStatus(*done));
+    fmt::print("alert {} {}\n", id, done->Status());
   }
   return 0;
 }

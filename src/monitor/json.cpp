@@ -39,4 +39,37 @@ json ToJson(const Report& report) {
   return j;
 }
 
+json ToJson(const Alert& a) {
+  auto optional = [](const std::optional<Id>& id) { return id ? json(*id) : json(nullptr); };
+  auto time = [](const std::string& at) { return at.empty() ? json(nullptr) : json(at); };
+  return json{{"id", a.id},
+              {"episode_id", a.episode_id ? json(a.episode_id) : json(nullptr)},
+              {"client_id", optional(a.client_id)},
+              {"response_id", optional(a.response_id)},
+              {"kind", a.kind},
+              {"severity", a.severity},
+              {"status", std::string(a.Status())},
+              {"detail", a.detail},
+              {"raised_at", a.raised_at},
+              {"acknowledged_at", time(a.acknowledged_at)},
+              {"resolved_at", time(a.resolved_at)},
+              {"note", a.note},
+              {"evidence", json::parse(a.evidence.empty() ? "{}" : a.evidence, nullptr, false)}};
+}
+
+json ToJson(const Change& c) {
+  return json{{"before", c.before},       {"after", c.after},       {"change", c.change},
+              {"threshold", c.threshold}, {"method", c.method},     {"reliable", c.reliable},
+              {"improved", c.improved},   {"classification", c.classification}};
+}
+
+json ToJson(const ScaleChange& change) {
+  auto decision = [](const std::optional<Change>& c) { return c ? ToJson(*c) : json(nullptr); };
+  return json{{"scale", change.key},
+              {"session", change.session},
+              {"score", change.score},
+              {"since_intake", decision(change.since_intake)},
+              {"since_last", decision(change.since_last)}};
+}
+
 }  // namespace attune::monitor

@@ -1,4 +1,5 @@
 #include "attune/monitor/monitor.hpp"
+#include "attune/monitor/json.hpp"
 
 #include <fmt/core.h>
 
@@ -147,12 +148,6 @@ Change ComputeChange(const instruments::Scale& scale, const ScaleSettings& setti
   c.method = "none";
   c.classification = "unknown";
   return c;
-}
-
-json ChangeJson(const Change& c) {
-  return json{{"before", c.before},       {"after", c.after},       {"change", c.change},
-              {"threshold", c.threshold}, {"method", c.method},     {"reliable", c.reliable},
-              {"improved", c.improved},   {"classification", c.classification}};
 }
 
 std::optional<double> Sem(const instruments::Scale& scale, const ScaleSettings& settings) {
@@ -365,6 +360,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
       OutcomeState& st = outcome[key];
       ScaleChange sc;
       sc.key = key;
+      sc.response_id = obs.response_id;
       sc.session = obs.session;
       sc.score = score;
       if (!st.intake) {
@@ -387,7 +383,7 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
         a.detail = fmt::format("{} is {} at session {}, reliably worse than {} at intake (threshold {} points)",
                                key, instruments::FormatScore(score), obs.session,
                                instruments::FormatScore(*st.intake), instruments::FormatScore(sc.since_intake->threshold));
-        json ev = ChangeJson(*sc.since_intake);
+        json ev = ToJson(*sc.since_intake);
         ev["rule"] = "reliable_deterioration";
         ev["scale"] = key;
         ev["session"] = obs.session;

@@ -989,15 +989,16 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
     if (actor.role == Role::COORDINATOR && therapist_form) submission.respondent_id = episode.therapist_id;
   }
   store::SubmitOutcome outcome;
+  std::vector<monitor::ScaleChange> changes;
   {
     // Held from the history read to the commit, no longer: reading the alerts back needs no lock.
     // The lock keeps this process's submissions about one subject from preparing against the same
     // history; the store's history check catches another process's.
     std::lock_guard one_at_a_time(cache_->SubjectLock(actor.org, submission.subject_id));
-    ATTUNE_TRY(committed, service_.SubmitResponse(actor.org, submission, AuditActor(actor), commit_));
+    ATTUNE_TRY(committed, service_.SubmitResponse(actor.org, submission, AuditActor(actor), commit_, &changes));
     outcome = std::move(committed);
   }
-  SubmitAnswer answer{outcome, {}};
+  SubmitAnswer answer{outcome, {}, std::move(changes)};
   // Alerts (risk items, ruptures, not on track) are raised by module monitor inside
   // Service::SubmitResponse and stored in the response's transaction; return them.
   for (Id id : outcome.alert_ids) {
@@ -1053,12 +1054,23 @@ Result<std::vector<TrajectoryPoint>> Clinic::Trajectory(const Actor& actor, Id c
   ATTUNE_TRY(rows, store_.ListResponses(actor.org, filter));
   ATTUNE_TRY(own, RatedEpisodes(store_, actor));
   std::vector<TrajectoryPoint> out;
+  std::map<Id, std::map<Id, int>> placed;  // episode -> response -> the monitor's session number
   for (const auto& r : rows) {
     if (IsTherapistSelfReport(r)) continue;  // about therapist `client_id`, not this client
     if (RatingHiddenFrom(actor, r, own)) continue;
+    std::optional<int> number;
+    if (r.episode_id) {
+      if (!placed.contains(*r.episode_id)) {
+        ATTUNE_TRY(observations, service_.EpisodeObservations(actor.org, *r.episode_id));
+        auto& sessions = placed[*r.episode_id];
+        for (const auto& o : observations) sessions[o.response_id] = o.session;
+      }
+      const auto& sessions = placed[*r.episode_id];
+      if (auto it = sessions.find(r.id); it != sessions.end()) number = it->second;
+    }
     ATTUNE_TRY(scores, store_.ScoresOf(actor.org, r.id));
     for (const auto& s : scores) {
-      if (s.scale_id == scale) out.push_back({r.id, r.answered_at, r.session_id, r.episode_id, s.value, s.band});
+      if (s.scale_id == scale) out.push_back({r.id, r.answered_at, r.session_id, r.episode_id, s.value, s.band, number});
     }
   }
   std::stable_sort(out.begin(), out.end(),

@@ -14,11 +14,33 @@ namespace {
 
 constexpr const char* kCurvesModel = "monitor.curves";
 
-// Observations of one episode's responses (in id order), sessions numbered by the session row
-// when there is one, else by position among that instrument's responses.
+// Whether session `held` (as stored) was held by `at` (an answer's time as stored): by day when
+// either is a date alone, which says only the day.
+bool HeldBy(const std::string& held, const std::string& at) {
+  if (held.size() == 10 || at.size() == 10) return held.substr(0, 10) <= at.substr(0, 10);
+  return held <= at;
+}
+
+// Whether `instrument` is answered after a session, about it (an alliance form, a therapist's
+// rating), rather than before one (an outcome measure, as the questionnaires due ask for it).
+bool AboutASessionHeld(const instruments::Instrument& instrument, const monitor::Config& config) {
+  if (instrument.respondent == instruments::Respondent::THERAPIST) return true;
+  return std::any_of(instrument.scales.begin(), instrument.scales.end(), [&](const instruments::Scale& scale) {
+    auto it = config.scales.find(instrument.id + "." + scale.id);
+    return it != config.scales.end() && it->second.role == monitor::Role::ALLIANCE;
+  });
+}
+
+// Observations of one episode's responses (given in id order), in session order. A response's
+// session: the one it names; else the one it was answered around, by its time among the sessions
+// held (after the last held for a form about a session, before the next for an outcome
+// measure); else, with no session recorded, its position among that instrument's responses.
 std::vector<monitor::Observation> BuildObservations(const instruments::Catalogue& catalogue,
+                                                    const monitor::Config& config,
                                                     const std::vector<Response>& responses,
-                                                    const std::map<Id, int>& session_numbers) {
+                                                    const std::vector<Session>& sessions) {
+  std::map<Id, int> numbers;
+  for (const auto& s : sessions) numbers[s.id] = s.number;
   std::vector<monitor::Observation> out;
   std::map<std::string, int> ordinal;
   for (const auto& r : responses) {
@@ -26,11 +48,15 @@ std::vector<monitor::Observation> BuildObservations(const instruments::Catalogue
     if (!instrument) continue;  // an instrument no longer installed: nothing to monitor
     auto scored = instruments::Score(**instrument, r.answers);
     if (!scored) continue;
-    int position = ++ordinal[r.instrument_id];
-    int session = position;
-    if (r.session_id) {
-      auto it = session_numbers.find(*r.session_id);
-      if (it != session_numbers.end()) session = it->second;
+    int session = ++ordinal[r.instrument_id];
+    if (auto it = r.session_id ? numbers.find(*r.session_id) : numbers.end(); it != numbers.end()) {
+      session = it->second;
+    } else if (!sessions.empty()) {
+      int last = 0;
+      for (const auto& s : sessions) {
+        if (HeldBy(s.held_at, r.answered_at)) last = std::max(last, s.number);
+      }
+      session = AboutASessionHeld(**instrument, config) ? last : last + 1;
     }
     out.push_back(monitor::MakeObservation(**instrument, *scored, r.id, std::max(1, session), &r.answers));
   }
@@ -39,11 +65,8 @@ std::vector<monitor::Observation> BuildObservations(const instruments::Catalogue
   return out;
 }
 
-Result<std::map<Id, int>> SessionNumbers(store::Store& store, OrgId org, Id episode_id) {
-  ATTUNE_TRY(sessions, store.ListSessions(org, episode_id));
-  std::map<Id, int> out;
-  for (const auto& s : sessions) out[s.id] = s.number;
-  return out;
+bool SameAlert(const monitor::RaisedAlert& a, const monitor::RaisedAlert& b) {
+  return a.kind == b.kind && a.scale == b.scale && a.session == b.session;
 }
 
 }  // namespace
@@ -52,8 +75,8 @@ Result<std::vector<monitor::Observation>> Service::EpisodeObservations(OrgId org
   store::ResponseFilter filter;
   filter.episode_id = episode_id;
   ATTUNE_TRY(responses, store_.ListResponses(org, filter));
-  ATTUNE_TRY(numbers, SessionNumbers(store_, org, episode_id));
-  return BuildObservations(catalogue_, responses, numbers);
+  ATTUNE_TRY(sessions, store_.ListSessions(org, episode_id));
+  return BuildObservations(catalogue_, monitor_config_, responses, sessions);
 }
 
 Result<std::map<std::string, monitor::Curve>> Service::StoredCurves(OrgId org) {
@@ -135,38 +158,60 @@ Result<monitor::EpisodeAssessment> Service::AssessEpisode(OrgId org, Id episode_
   return monitor::AssessEpisode(observations, catalogue_, curves, config);
 }
 
-Result<std::vector<Alert>> Service::MonitorSubmission(OrgId org, const instruments::Instrument& instrument,
-                                                      const Response& response) {
-  std::vector<Alert> out;
+Result<SubmissionCheck> Service::MonitorSubmission(OrgId org, const instruments::Instrument& instrument,
+                                                   const Response& response) {
+  SubmissionCheck out;
   // Outside an episode (a waitlisted client's intake, a client between episodes) there is no
   // pair to watch, but a risk item is still raised at once, on the client, for the coordinators.
-  const bool outside = !response.episode_id;
-  if (outside && (instrument.respondent != instruments::Respondent::CLIENT || response.subject_id == 0)) return out;
-  auto scored = instruments::Score(instrument, response.answers);
-  if (!scored) return scored.error();
-  std::vector<monitor::Observation> observations;
-  std::map<std::string, monitor::Curve> curves;
-  int session = 1;
-  if (!outside) {
-    store::ResponseFilter filter;
-    filter.episode_id = response.episode_id;
-    ATTUNE_TRY(history, store_.ListResponses(org, filter));
-    ATTUNE_TRY(numbers, SessionNumbers(store_, org, *response.episode_id));
-    observations = BuildObservations(catalogue_, history, numbers);
-    for (const auto& o : observations) session += o.instrument == instrument.id ? 1 : 0;
-    if (response.session_id) {
-      auto it = numbers.find(*response.session_id);
-      if (it != numbers.end()) session = it->second;
+  if (!response.episode_id) {
+    if (instrument.respondent != instruments::Respondent::CLIENT || response.subject_id == 0) return out;
+    auto scored = instruments::Score(instrument, response.answers);
+    if (!scored) return scored.error();
+    for (const auto& raised : monitor::RiskAlerts(monitor::MakeObservation(instrument, *scored, 0, 1))) {
+      out.alerts.push_back(StoredAlert(org, response, raised, raised.detail + " (outside an episode)"));
     }
-    ATTUNE_TRY(stored, StoredCurves(org));
-    curves = std::move(stored);
+    return out;
   }
-  observations.push_back(monitor::MakeObservation(instrument, *scored, 0, session, &response.answers));
+  // The episode's stored responses and this one (id 0: not stored yet, and the newest), in
+  // session order as the episode's replay orders them.
+  store::ResponseFilter filter;
+  filter.episode_id = response.episode_id;
+  ATTUNE_TRY(history, store_.ListResponses(org, filter));
+  ATTUNE_TRY(sessions, store_.ListSessions(org, *response.episode_id));
+  Response pending = response;
+  pending.id = 0;
+  history.push_back(std::move(pending));
+  std::vector<monitor::Observation> observations = BuildObservations(catalogue_, monitor_config_, history, sessions);
+  const auto at = static_cast<std::size_t>(
+      std::find_if(observations.begin(), observations.end(), [](const auto& o) { return o.response_id == 0; }) -
+      observations.begin());
+  if (at == observations.size()) {  // not scorable: nothing to watch (scoring says why, if it refuses)
+    auto scored = instruments::Score(instrument, response.answers);
+    if (!scored) return scored.error();
+    return out;
+  }
+  ATTUNE_TRY(curves, StoredCurves(org));
   ATTUNE_TRY(config, MonitorConfigFor(org));
   ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, config));
-  for (const auto& raised : assessment.alerts.back()) {
-    if (outside && raised.kind != "risk_item") continue;
-    out.push_back(StoredAlert(org, response, raised, outside ? raised.detail + " (outside an episode)" : raised.detail));
+  for (const auto& raised : assessment.alerts[at]) out.alerts.push_back(StoredAlert(org, response, raised, raised.detail));
+  for (auto& change : assessment.changes) {
+    if (change.response_id == 0) out.changes.push_back(std::move(change));
+  }
+  if (at + 1 < observations.size()) {
+    // A late form: what the later observations raise with it and did not without it.
+    std::vector<monitor::Observation> without = observations;
+    without.erase(without.begin() + static_cast<std::ptrdiff_t>(at));
+    ATTUNE_TRY(before, monitor::AssessEpisode(without, catalogue_, curves, config));
+    const int late_session = observations[at].session;
+    for (std::size_t j = at + 1; j < observations.size(); ++j) {
+      for (const auto& raised : assessment.alerts[j]) {
+        const auto& earlier = before.alerts[j - 1];
+        if (std::any_of(earlier.begin(), earlier.end(), [&](const auto& e) { return SameAlert(e, raised); })) continue;
+        out.alerts.push_back(StoredAlert(
+            org, response, raised,
+            fmt::format("{} (seen when the form of session {} was entered late)", raised.detail, late_session)));
+      }
+    }
   }
   return out;
 }

@@ -107,11 +107,24 @@ Service::Service(store::Store& store, const instruments::Catalogue& catalogue, i
     : store_(store), catalogue_(catalogue), use_(use) {}
 
 Result<store::SubmitOutcome> Service::SubmitResponse(OrgId org, const Submission& submission,
-                                                     const store::Actor& actor, const Committer& commit) {
+                                                     const store::Actor& actor, const Committer& commit,
+                                                     std::vector<monitor::ScaleChange>* changes) {
   for (int attempt = 0; attempt < kSubmitAttempts; ++attempt) {
-    ATTUNE_TRY(scored, PrepareSubmission(org, submission));
+    ATTUNE_TRY(scored, PrepareSubmission(org, submission, changes));
     ATTUNE_TRY(outcome, commit ? commit(org, std::move(scored), actor) : store_.SubmitResponse(org, scored, actor));
-    if (!outcome.stale) return outcome;
+    if (outcome.stale) continue;
+    if (outcome.replayed && changes != nullptr) {
+      // Prepared as if it were new; the figures are those of the stored response, in its episode.
+      changes->clear();
+      auto stored = store_.GetResponse(org, outcome.response_id);
+      if (stored && stored->episode_id) {
+        ATTUNE_TRY(assessment, AssessEpisode(org, *stored->episode_id));
+        for (auto& change : assessment.changes) {
+          if (change.response_id == outcome.response_id) changes->push_back(std::move(change));
+        }
+      }
+    }
+    return outcome;
   }
   return Fail(ErrorCode::CONFLICT,
               fmt::format("subject_id {}: other responses about this subject kept arriving while this one was "
@@ -120,7 +133,8 @@ Result<store::SubmitOutcome> Service::SubmitResponse(OrgId org, const Submission
               "subject_id");
 }
 
-Result<store::ScoredResponse> Service::PrepareSubmission(OrgId org, const Submission& submission) {
+Result<store::ScoredResponse> Service::PrepareSubmission(OrgId org, const Submission& submission,
+                                                         std::vector<monitor::ScaleChange>* changes) {
   if (submission.idempotency_key.empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 "idempotency_key is empty; expected a key unique in the organisation",
@@ -152,9 +166,10 @@ Result<store::ScoredResponse> Service::PrepareSubmission(OrgId org, const Submis
   scored->history = history;
   ATTUNE_CHECK(CheckReferences(store_, org, scored->response));
   // Alerts (docs/monitor.md) are stored in the response's transaction, with their evidence.
-  auto alerts = MonitorSubmission(org, **instrument, scored->response);
-  if (!alerts) return alerts.error();
-  scored->alerts = std::move(*alerts);
+  auto check = MonitorSubmission(org, **instrument, scored->response);
+  if (!check) return check.error();
+  scored->alerts = std::move(check->alerts);
+  if (changes != nullptr) *changes = std::move(check->changes);
   return scored;
 }
 

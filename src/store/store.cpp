@@ -1951,7 +1951,11 @@ Result<void> Store::DeleteAuthSession(const std::string& token_hash) {
 }
 
 Result<Alert> Store::GetAlert(OrgId org, Id id) {
-  return impl_->GetById<AlertRow, Alert>(org, id, "alerts", "alert");
+  return impl_->Read<Alert>([&]() -> Result<Alert> {
+    auto found = ReadAlerts(impl_->sql, org, "id = :k", id);
+    if (found.empty()) return Fail(ErrorCode::NOT_FOUND, fmt::format("alert {} not found in organisation {}", id, org), "id");
+    return found.front();
+  });
 }
 
 namespace {
@@ -1964,10 +1968,9 @@ Result<Alert> SetAlertTime(soci::session& sql, OrgId org, Id id, const char* col
                                                     column),
                         soci::use(now), soci::use(o), soci::use(i));
   st.execute(true);
-  AlertRow row;
+  auto read = ReadAlerts(sql, org, "id = :k", id);
   std::optional<Alert> found;
-  Query(sql, std::string("SELECT ") + AlertRow::kColumns + " FROM alerts WHERE org_id = :o AND id = :i",
-        row, [&] { found = row.ToDomain(org); }, o, i);
+  if (!read.empty()) found = read.front();
   if (!found) {
     return Fail(ErrorCode::NOT_FOUND, fmt::format("alert {} not found in organisation {}", id, org), "id");
   }

@@ -225,6 +225,12 @@ TEST_F(ApiE2e, SubmitIsIdempotentScoredAndRaisesRiskAlert) {
   ASSERT_EQ(first.body["alerts"].size(), 1u);
   EXPECT_EQ(first.body["alerts"][0]["kind"], "risk_item");
   EXPECT_EQ(first.body["alerts"][0]["severity"], "urgent");
+  EXPECT_EQ(first.body["alerts"][0]["status"], "open");
+  EXPECT_EQ(first.body["alerts"][0]["evidence"]["item"], "phq9_9") << first.text;
+  // Its change figures: the episode's first PHQ-9 is its intake.
+  ASSERT_EQ(first.body["changes"].size(), 1u) << first.text;
+  EXPECT_EQ(first.body["changes"][0]["scale"], "phq9.total");
+  EXPECT_TRUE(first.body["changes"][0]["since_intake"].is_null());
   auto replay = Call("POST", "/api/v1/responses", s.token, Phq9({1, 1, 1, 1, 1, 1, 1, 1, 2, 1}), key);
   EXPECT_EQ(replay.status, 200);
   EXPECT_TRUE(replay.body["replayed"].get<bool>());
@@ -252,6 +258,19 @@ TEST_F(ApiE2e, SubmitIsIdempotentScoredAndRaisesRiskAlert) {
   auto trajectory = Call("GET", "/api/v1/clients/1/trajectory?instrument=phq9", s.token);
   ASSERT_EQ(trajectory.status, 200);
   EXPECT_EQ(trajectory.body["points"].size(), 1u);
+  // The next one answers with its change since intake and since the last, each decided (the
+  // issue: "on every submitted response ... the Jacobson-Truax decision").
+  json later = Phq9({3, 3, 3, 3, 3, 3, 1, 1, 0, 1});
+  later["answered_at"] = "2026-02-08T09:00:00Z";
+  auto worse = Call("POST", "/api/v1/responses", s.token, later, {{"Idempotency-Key", "e2e-phq9-2"}});
+  ASSERT_EQ(worse.status, 201) << worse.text;
+  ASSERT_EQ(worse.body["changes"].size(), 1u) << worse.text;
+  const json& since = worse.body["changes"][0]["since_intake"];
+  EXPECT_EQ(since["before"], 10);
+  EXPECT_EQ(since["after"], 20);
+  EXPECT_EQ(since["method"], "rule_points");
+  EXPECT_EQ(since["classification"], "reliably_deteriorated");
+  EXPECT_EQ(worse.body["changes"][0]["since_last"]["change"], 10);
 }
 
 TEST_F(ApiE2e, AlertsAreListedAcknowledgedAndResolved) {
@@ -286,6 +305,13 @@ TEST_F(ApiE2e, AlertsAreListedAcknowledgedAndResolved) {
 TEST_F(ApiE2e, ProblemDetailsForBadInputUnknownRoutesAndHugeBodies) {
   auto client = server_->Client();
   auto s = SignIn(client, "coord");
+  // A number past a double's range was a 500 (the parser's out-of-range exception).
+  auto overflow = client.Patch("/api/v1/organisation/monitoring", {{"Authorization", "Bearer " + s.token}},
+                           "{\"rupture_z\": 1e999}", "application/json");
+  ASSERT_TRUE(overflow);
+  EXPECT_EQ(overflow->status, 400) << overflow->body;
+  EXPECT_NE(overflow->body.find("\"field\":\"body\""), std::string::npos) << overflow->body;
+  EXPECT_NE(overflow->body.find("too large for a double"), std::string::npos) << overflow->body;
   auto bad = Call("POST", "/api/v1/therapists", s.token, json{{"external_id", "x"}, {"display_name", "X"}, {"capacity", "ten"}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body["field"], "capacity");

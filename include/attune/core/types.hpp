@@ -176,6 +176,12 @@ struct Alert {
   std::string evidence = "{}";      //!< JSON: the numbers the rule compared (docs/monitor.md)
   std::string acknowledged_at;      //!< empty until acknowledged
   std::string resolved_at;          //!< empty until resolved
+
+  //! Where the alert is in its lifecycle: "open", "acknowledged" or "resolved".
+  std::string_view Status() const {
+    if (!resolved_at.empty()) return "resolved";
+    return acknowledged_at.empty() ? "open" : "acknowledged";
+  }
 };
 
 //! A therapist's mindfulness training activity.

@@ -172,6 +172,7 @@ struct Change {
 //! Change of one outcome scale at one observation.
 struct ScaleChange {
   std::string key;
+  Id response_id = 0;  //!< the observation's
   int session = 0;
   double score = 0;
   std::optional<Change> since_intake;

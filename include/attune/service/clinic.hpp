@@ -60,6 +60,9 @@ struct Recommendation {
 struct SubmitAnswer {
   store::SubmitOutcome outcome;
   std::vector<Alert> alerts;  //!< alerts raised by this submission (none on replay)
+  //! Its change figures: per outcome scale, since intake and since the last session, each with
+  //! its decision (Jacobson-Truax where the scale has norms); the same on a replay.
+  std::vector<monitor::ScaleChange> changes;
 };
 
 //! An organisation as its users see it.
@@ -76,6 +79,8 @@ struct TrajectoryPoint {
   std::optional<Id> episode_id;
   std::optional<double> value;
   std::string band;
+  //! The session the monitor places it at in its episode (Service::EpisodeObservations).
+  std::optional<int> session_number;
 };
 
 //! Called for every read of client data (batched into the audit log by the caller).

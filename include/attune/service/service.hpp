@@ -83,6 +83,12 @@ struct MonitoringSettingsView {
   std::string Json() const;
 };
 
+//! What the monitor makes of one submitted response (Service::MonitorSubmission).
+struct SubmissionCheck {
+  std::vector<Alert> alerts;                  //!< to store with the response
+  std::vector<monitor::ScaleChange> changes;  //!< its change figures, one per outcome scale
+};
+
 //! Commits a prepared response (the API's group commit); empty = Store::SubmitResponse.
 using Committer = std::function<Result<store::SubmitOutcome>(OrgId org, store::ScoredResponse scored,
                                                              const store::Actor& actor)>;
@@ -100,15 +106,24 @@ class Service {
   //! the subject in the meantime, it is prepared again from the new history, up to
   //! kSubmitAttempts times (then CONFLICT). `commit` stores one prepared response (empty:
   //! Store::SubmitResponse).
+  //! `changes`, when given, receives the response's change figures (monitor::ScaleChange, one
+  //! per outcome scale: since intake and since the last session with their decisions), also for
+  //! a replay.
   Result<store::SubmitOutcome> SubmitResponse(OrgId org, const Submission& submission,
-                                              const store::Actor& actor = {}, const Committer& commit = {});
+                                              const store::Actor& actor = {}, const Committer& commit = {},
+                                              std::vector<monitor::ScaleChange>* changes = nullptr);
   static constexpr int kSubmitAttempts = 8;
   //! The first half of SubmitResponse without the write: validates, scores and runs the monitor,
-  //! giving what the store keeps (for a caller that commits in groups: Store::SubmitResponses).
-  Result<store::ScoredResponse> PrepareSubmission(OrgId org, const Submission& submission);
+  //! giving what the store keeps (for a caller that commits in groups: Store::SubmitResponses),
+  //! and the change figures in `changes` when given.
+  Result<store::ScoredResponse> PrepareSubmission(OrgId org, const Submission& submission,
+                                                  std::vector<monitor::ScaleChange>* changes = nullptr);
 
   //! Monitoring (docs/monitor.md). An episode's responses as monitor observations, in session
-  //! order (session = the session's number, else the position among that instrument's responses).
+  //! order. A response's session is the session it names; without one, the session it was
+  //! answered around, from its time among the sessions held (an outcome measure before the next
+  //! session, an alliance form or a therapist's rating about the last one held); in an episode
+  //! with no session recorded, its position among that instrument's responses.
   Result<std::vector<monitor::Observation>> EpisodeObservations(OrgId org, Id episode_id);
   //! Replays an episode through the monitor with the organisation's stored curves.
   Result<monitor::EpisodeAssessment> AssessEpisode(OrgId org, Id episode_id);
@@ -119,9 +134,12 @@ class Service {
   Result<std::map<std::string, monitor::Curve>> StoredCurves(OrgId org);
   //! Rates per organisation and therapist over every episode (one therapist when given).
   Result<monitor::Report> MonitorReport(OrgId org, std::optional<Id> therapist_id = std::nullopt);
-  //! The alerts `response` (not yet stored) would raise, given the episode's stored history.
-  Result<std::vector<Alert>> MonitorSubmission(OrgId org, const instruments::Instrument& instrument,
-                                               const Response& response);
+  //! What `response` (not yet stored) raises, given the episode's stored history: replayed in
+  //! session order with it, the alerts at its place; a late form (of a session before others
+  //! already answered) also raises what the later observations now raise and did not without it
+  //! (a rupture it opened, repaired by a later form), so the stored alerts follow the replay.
+  Result<SubmissionCheck> MonitorSubmission(OrgId org, const instruments::Instrument& instrument,
+                                            const Response& response);
   //! The organisation's monitoring thresholds (docs/monitor.md "Organisation settings").
   Result<MonitoringSettingsView> MonitoringSettings(OrgId org);
   //! Changes them with a JSON patch (a number sets a field, null returns it to the default);

@@ -73,7 +73,8 @@ TEST(OpenApi, YamlSubsetParses) {
 TEST(OpenApi, CheckerCatchesNonConformingResponses) {
   const auto& spec = OpenApiSpec();
   json good = {{"id", 1}, {"episode_id", 1}, {"client_id", nullptr}, {"response_id", nullptr}, {"kind", "risk_item"}, {"severity", "urgent"},
-               {"detail", ""}, {"raised_at", "t"}, {"acknowledged_at", nullptr}, {"resolved_at", nullptr}};
+               {"status", "open"}, {"detail", ""}, {"raised_at", "t"}, {"acknowledged_at", nullptr},
+               {"resolved_at", nullptr}, {"evidence", json::object()}};
   EXPECT_TRUE(CheckResponse(spec, "POST", "/api/v1/alerts/3/resolve", 200, "application/json", good.dump()).empty());
   json bad = good;
   bad["severity"] = "loud";

@@ -1,5 +1,6 @@
 // SubmitResponse raises monitor alerts and stores them with their evidence in the response's
 // transaction; the alert lifecycle is recorded in the audit log (docs/monitor.md).
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "attune/monitor/json.hpp"
 #include "attune/service/clinic.hpp"
 #include "attune/service/service.hpp"
 #include "store_fixture.hpp"
@@ -37,7 +39,7 @@ class MonitoringTest : public StoreFixture {
       Session s;
       s.episode_id = episode_;
       s.number = k;
-      s.held_at = "2026-01-05T10:00:00Z";
+      s.held_at = fmt::format("2026-01-{:02}T10:00:00Z", 4 + k);  // one a day from 5 January
       sessions_.push_back(*store_->AddSession(org_, s));
     }
     service_.emplace(*store_, *catalogue_, instruments::Use::CLINICAL);
@@ -54,10 +56,29 @@ class MonitoringTest : public StoreFixture {
     s.subject_id = client_;
     s.episode_id = episode_;
     s.session_id = sessions_[static_cast<std::size_t>(session - 1)];
-    s.answered_at = "2026-01-05T10:50:00Z";
+    s.answered_at = fmt::format("2026-01-{:02}T10:50:00Z", 4 + session);  // after the session
     s.answers.assign(12, item);
     s.idempotency_key = key;
     return s;
+  }
+
+  // A WAI-SR at `session` whose items add up to `total` (as evenly as whole answers allow).
+  Submission WaiTotal(int session, int total, const std::string& key) {
+    Submission s = Wai(session, 0, key);
+    for (int i = 0; i < 12; ++i) s.answers[static_cast<std::size_t>(i)] = total / 12 + (i < total % 12 ? 1 : 0);
+    return s;
+  }
+
+  // The stored alerts of the episode of `kind` at `session` (from their evidence).
+  std::vector<Alert> AlertsAt(const std::string& kind, int session) {
+    std::vector<Alert> out;
+    auto stored = store_->ListAlertsWithEvidence(org_, episode_);
+    EXPECT_TRUE(stored) << stored.error().message;
+    if (!stored) return out;
+    for (const auto& a : *stored) {
+      if (a.kind == kind && nlohmann::json::parse(a.evidence).value("session", 0) == session) out.push_back(a);
+    }
+    return out;
   }
 
   // A PHQ-9 at intake with item 9 (self-harm) answered `item9`.
@@ -67,7 +88,7 @@ class MonitoringTest : public StoreFixture {
     s.respondent_id = client_;
     s.subject_id = client_;
     s.episode_id = episode_;
-    s.answered_at = "2026-01-05T10:00:00Z";
+    s.answered_at = "2026-01-05T09:00:00Z";  // before session 1
     s.answers = {1, 1, 1, 1, 1, 1, 1, 1, item9, 1};
     s.idempotency_key = key;
     return s;
@@ -112,6 +133,92 @@ TEST_F(MonitoringTest, RuptureStoredWithEvidenceInTheSameSubmission) {
   ASSERT_EQ(assessed->ruptures.size(), 4u);
   EXPECT_EQ(assessed->ruptures[0].status, "repaired");
   EXPECT_EQ(assessed->ruptures[0].repair_session, 5);
+}
+
+// The probe: a paper form of session 2 entered after those of sessions 3 and 4 was judged
+// against them (its "earlier level" held sessions 3 and 4) and raised a rupture the episode's
+// replay, in session order, did not show. Now it is judged at its place.
+TEST_F(MonitoringTest, ALateFormIsJudgedAtItsPlaceInTheEpisode) {
+  ASSERT_TRUE(service_->SubmitResponse(org_, WaiTotal(1, 40, "a1")));
+  ASSERT_TRUE(service_->SubmitResponse(org_, WaiTotal(3, 56, "a3")));
+  ASSERT_TRUE(service_->SubmitResponse(org_, WaiTotal(4, 56, "a4")));
+  auto late = service_->SubmitResponse(org_, WaiTotal(2, 44, "a2"));
+  ASSERT_TRUE(late) << late.error().message;
+  EXPECT_TRUE(late->alert_ids.empty());  // 44 is above 40, the one score before it
+  auto assessed = service_->AssessEpisode(org_, episode_);
+  ASSERT_TRUE(assessed) << assessed.error().message;
+  EXPECT_TRUE(assessed->ruptures.empty());
+}
+
+// The probe: a late form that opened a rupture already followed by a return raised the rupture,
+// left open, while the replay called it repaired; no repair was ever raised. Now the late form
+// also raises what the later forms show with it (the repair), and the stored alerts agree.
+TEST_F(MonitoringTest, ALateRuptureRaisesTheRepairTheLaterFormsShow) {
+  ASSERT_TRUE(service_->SubmitResponse(org_, WaiTotal(1, 48, "b1")));
+  ASSERT_TRUE(service_->SubmitResponse(org_, WaiTotal(2, 48, "b2")));
+  ASSERT_TRUE(service_->SubmitResponse(org_, WaiTotal(4, 48, "b4")));
+  auto late = service_->SubmitResponse(org_, WaiTotal(3, 24, "b3"));
+  ASSERT_TRUE(late) << late.error().message;
+  EXPECT_EQ(late->alert_ids.size(), 8u);  // four ruptures at session 3, four repairs at 4
+  EXPECT_EQ(AlertsAt("rupture", 3).size(), 4u);
+  const auto repairs = AlertsAt("rupture_repaired", 4);
+  ASSERT_EQ(repairs.size(), 4u);
+  EXPECT_NE(repairs[0].detail.find("(seen when the form of session 3 was entered late)"), std::string::npos)
+      << repairs[0].detail;
+  auto assessed = service_->AssessEpisode(org_, episode_);
+  ASSERT_TRUE(assessed) << assessed.error().message;
+  ASSERT_EQ(assessed->ruptures.size(), 4u);
+  for (const auto& r : assessed->ruptures) {
+    EXPECT_EQ(r.session, 3);
+    EXPECT_EQ(r.status, "repaired");
+    EXPECT_EQ(r.repair_session, 4);
+  }
+}
+
+// The probe: a form that named no session was numbered by its position among the episode's forms
+// of its instrument, so after a session without a form it took an earlier session's number.
+// Now its time among the sessions held numbers it: an alliance form is about the last session
+// held, an outcome measure comes before the next one.
+TEST_F(MonitoringTest, AFormWithoutASessionIsAboutTheSessionItWasAnsweredAround) {
+  for (int k = 1; k <= 3; ++k) ASSERT_TRUE(service_->SubmitResponse(org_, Wai(k, 4, "c" + std::to_string(k))));
+  Submission after_fifth = Wai(5, 2, "c5");  // answered after session 5, session 4 had no form
+  after_fifth.session_id = std::nullopt;
+  auto out = service_->SubmitResponse(org_, after_fifth);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(out->alert_ids.size(), 4u);
+  EXPECT_EQ(AlertsAt("rupture", 5).size(), 4u);
+  Submission before_sixth = Phq(0, "p6");
+  before_sixth.answered_at = "2026-01-10T09:00:00Z";  // after session 5, before session 6
+  std::vector<monitor::ScaleChange> changes;
+  ASSERT_TRUE(service_->SubmitResponse(org_, before_sixth, {}, {}, &changes));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].key, "phq9.total");
+  EXPECT_EQ(changes[0].session, 6);
+  EXPECT_FALSE(changes[0].since_intake);  // the episode's first PHQ-9 is its intake
+}
+
+// Every submission answers with its change figures: since intake and since the last session,
+// each with its decision; a replay answers the same.
+TEST_F(MonitoringTest, ASubmissionAnswersWithItsChangeAndDecisions) {
+  std::vector<monitor::ScaleChange> changes;
+  ASSERT_TRUE(service_->SubmitResponse(org_, Phq(0, "i1"), {}, {}, &changes));
+  Submission worse = Phq(3, "i2");
+  worse.answered_at = "2026-01-06T09:00:00Z";
+  worse.answers = {3, 3, 3, 3, 3, 3, 1, 1, 0, 1};  // 9 -> 20
+  ASSERT_TRUE(service_->SubmitResponse(org_, worse, {}, {}, &changes));
+  ASSERT_EQ(changes.size(), 1u);
+  ASSERT_TRUE(changes[0].since_intake && changes[0].since_last);
+  EXPECT_EQ(changes[0].session, 2);
+  EXPECT_DOUBLE_EQ(changes[0].since_intake->before, 8);
+  EXPECT_DOUBLE_EQ(changes[0].since_intake->after, 20);
+  EXPECT_EQ(changes[0].since_intake->method, "rule_points");
+  EXPECT_EQ(changes[0].since_intake->classification, "reliably_deteriorated");
+  std::vector<monitor::ScaleChange> replayed;
+  auto again = service_->SubmitResponse(org_, worse, {}, {}, &replayed);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->replayed);
+  ASSERT_EQ(replayed.size(), 1u);
+  EXPECT_EQ(monitor::ToJson(replayed[0]), monitor::ToJson(changes[0]));
 }
 
 TEST_F(MonitoringTest, TheOrganisationsOwnThresholdsDecide) {
