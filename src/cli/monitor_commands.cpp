@@ -190,7 +190,9 @@ int RunReport(const Context& ctx, const DbArgs& args, long long therapist) {
     fmt::print("  reliable recovery     {}\n", Pct(g.reliable_recovery));
     fmt::print("  deterioration         {}\n", Pct(g.deterioration));
     fmt::print("  mean alliance         {}\n", g.mean_alliance ? fmt::format("{:.1f}", *g.mean_alliance) : "-");
-    fmt::print("  ruptures per episode  {:.2f}; repaired {}\n", g.ruptures_per_episode, Pct(g.repair));
+    fmt::print("  ruptures per episode  {:.2f}; repaired {}{}\n", g.ruptures_per_episode,
+               g.repair.n == 0 ? "(none decided)" : Pct(g.repair) + " decided",
+               g.ruptures_undecided == 0 ? "" : fmt::format(" ({} not yet decided)", g.ruptures_undecided));
   };
   print(report->organisation);
   for (const auto& g : report->therapists) print(g);
@@ -232,7 +234,17 @@ int RunSettings(const Context& ctx, const SettingsArgs& args) {
   if (!o) return ReportError(o.error());
   auto& op = **o;
   json patch = args.patch;
-  for (const auto& field : args.reset) patch[field] = nullptr;
+  for (const auto& field : args.reset) {
+    if (patch.contains(field) && !patch[field].is_null()) {
+      std::string flag = field;
+      std::replace(flag.begin(), flag.end(), '_', '-');
+      return ReportError(Error{ErrorCode::INVALID_ARGUMENT,
+                               fmt::format("--default {} and --{} {} both given; expected one of them", field, flag,
+                                           patch[field].dump()),
+                               field});
+    }
+    patch[field] = nullptr;
+  }
   auto view = patch.empty() ? op.service->MonitoringSettings(op.org)
                             : op.service->ChangeMonitoringSettings(op.org, patch.dump(), store::Actor{"cli"});
   if (!view) return ReportError(view.error());
@@ -299,6 +311,7 @@ double Share(std::size_t a, std::size_t b) { return b ? static_cast<double>(a) /
 struct RuptureScore {
   std::string variant;
   double z = 0;
+  double subscale_z = 0;  //!< the subscales' z the row was scored with
   std::size_t positives = 0, detected = 0, negatives = 0, false_alarms = 0;
   std::size_t detected_within_1 = 0;  //!< at the rupture session or the session after it
   std::size_t positives_scorable = 0, detected_scorable = 0;  //!< total scorable now and earlier
@@ -550,6 +563,7 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
     RuptureScore score;
     score.variant = kVariants[variant];
     score.z = z;
+    score.subscale_z = config.rupture_subscale_z;
     for (const auto& [episode, obs] : test_obs) {
       auto t = truth.find(episode);
       if (t == truth.end()) continue;
@@ -643,7 +657,7 @@ int RunEvaluate(const Context& ctx, const EvalArgs& args) {
   j["rupture_sweep"] = json::array();
   for (const auto& s : sweep) {
     j["rupture_sweep"].push_back(
-        json{{"rules", s.variant}, {"z", s.z}, {"subscale_z", monitor::SidakZ(s.z, 3)},
+        json{{"rules", s.variant}, {"z", s.z}, {"subscale_z", s.variant == "total_only_no_cutoff" ? json(nullptr) : json(s.subscale_z)},
              {"sensitivity", s.Sensitivity()}, {"specificity", s.Specificity()}});
   }
   // Other settings of the default rules, one at a time: each value replays every episode into a

@@ -83,13 +83,20 @@ EpisodeSummary Summarise(Id episode, Id therapist, const std::vector<Observation
     ++n;
   }
   if (n > 0) s.mean_alliance = sum / n;
-  // Ruptures counted once per session (several dimensions may dip together).
-  std::map<int, bool> by_session;
+  // Ruptures counted once per session (several dimensions may dip together): repaired when any
+  // dimension was, else unrepaired when any was decided so, else still open (its repair window
+  // has not run out: undecided, so counted in neither share).
+  enum Verdict { OPEN = 0, UNREPAIRED = 1, REPAIRED = 2 };
+  std::map<int, int> by_session;
   for (const auto& r : assessment.ruptures) {
-    by_session[r.session] = by_session[r.session] || r.status == "repaired";
+    const int verdict = r.status == "repaired" ? REPAIRED : r.status == "unrepaired" ? UNREPAIRED : OPEN;
+    by_session[r.session] = std::max(by_session[r.session], verdict);
   }
   s.ruptures = static_cast<int>(by_session.size());
-  for (const auto& [session, repaired] : by_session) s.repaired += repaired ? 1 : 0;
+  for (const auto& [session, verdict] : by_session) {
+    s.repaired += verdict == REPAIRED ? 1 : 0;
+    s.undecided += verdict == OPEN ? 1 : 0;
+  }
   return s;
 }
 
@@ -114,11 +121,13 @@ GroupReport Group(const std::string& name, Id therapist, const std::vector<const
   g.group = name;
   g.therapist = therapist;
   g.episodes = eps.size();
-  std::size_t ri = 0, det = 0, cases = 0, rec = 0, rrec = 0, ruptures = 0, repaired = 0, with_alliance = 0;
+  std::size_t ri = 0, det = 0, cases = 0, rec = 0, rrec = 0, ruptures = 0, repaired = 0, undecided = 0,
+              with_alliance = 0;
   double alliance = 0;
   for (const auto* e : eps) {
     ruptures += static_cast<std::size_t>(e->ruptures);
     repaired += static_cast<std::size_t>(e->repaired);
+    undecided += static_cast<std::size_t>(e->undecided);
     if (e->mean_alliance) {
       alliance += *e->mean_alliance;
       ++with_alliance;
@@ -140,7 +149,8 @@ GroupReport Group(const std::string& name, Id therapist, const std::vector<const
   g.reliable_recovery = Wilson(rrec, cases);
   if (with_alliance > 0) g.mean_alliance = alliance / static_cast<double>(with_alliance);
   g.ruptures_per_episode = eps.empty() ? 0.0 : static_cast<double>(ruptures) / static_cast<double>(eps.size());
-  g.repair = Wilson(repaired, ruptures);
+  g.ruptures_undecided = undecided;
+  g.repair = Wilson(repaired, ruptures - undecided);
   return g;
 }
 

@@ -24,7 +24,8 @@ json GroupJson(const GroupReport& g) {
          {"reliable_recovery", RateJson(g.reliable_recovery)},
          {"deterioration", RateJson(g.deterioration)},
          {"ruptures_per_episode", g.ruptures_per_episode},
-         {"repair", RateJson(g.repair)}};
+         {"repair", RateJson(g.repair)},
+         {"ruptures_undecided", g.ruptures_undecided}};
   if (g.therapist != 0) j["therapist_id"] = g.therapist;
   j["mean_alliance"] = g.mean_alliance ? json(*g.mean_alliance) : json(nullptr);
   return j;

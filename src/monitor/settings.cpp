@@ -65,7 +65,10 @@ Result<Settings> ApplySettingsPatch(Settings current, const std::string& patch) 
     if (field == nullptr) {
       std::string names;
       for (const auto& f : kFields) names += (names.empty() ? "" : ", ") + std::string(f.name);
-      return Refuse(key.size() > 40 ? key.substr(0, 40) + "..." : key, Shown(value), "one of " + names);
+      const std::string shown_key = key.size() > 40 ? key.substr(0, 40) + "..." : key;
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("monitoring settings: {} is not a setting; expected one of {}", shown_key, names),
+                  shown_key);
     }
     if (value.is_null()) {
       (current.*field->slot).reset();

@@ -973,6 +973,7 @@ Result<Organisation> Store::ChangeMonitorSettings(
                       impl_->dialect->ForUpdate(),
         soci::use(o), soci::into(current);
     ATTUNE_TRY(next, change(current));
+    if (next == current) return next;  // nothing changed: nothing written, nothing audited
     impl_->sql << "UPDATE organisations SET monitor_settings = :s WHERE org_id = :o", soci::use(next), soci::use(o);
     impl_->AppendAuditInTx(org, actor, "organisation.monitor_settings", "organisation", std::to_string(org), next);
     return next;

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -29,6 +30,16 @@ TEST(MonitorCli, EvaluateReportsRuptureSensitivityAndSpecificity) {
   EXPECT_GT(spec, 0.5);
   EXPECT_LE(spec, 1.0);
   EXPECT_EQ(j.at("rupture_sweep").size(), 30u);  // 3 rule sets x 10 values of z
+  // The default rules' own row is the headline, labelled with the subscale z it was scored at
+  // (it read the Sidak z, 1.916 at z 1.40, while scored at 2.30).
+  bool default_row = false;
+  for (const auto& row : j.at("rupture_sweep")) {
+    if (row.at("rules") != "default" || std::fabs(row.at("z").get<double>() - 1.4) > 1e-9) continue;
+    default_row = true;
+    EXPECT_DOUBLE_EQ(row.at("subscale_z").get<double>(), j.at("rupture_subscale_z").get<double>());
+    EXPECT_DOUBLE_EQ(row.at("sensitivity").get<double>(), sens);
+  }
+  EXPECT_TRUE(default_row);
   // What the drop from the earlier level can reach with a threshold chosen knowing the truth:
   // on the latent alliance (no measurement error) more than on the observed total.
   const auto& bounds = j.at("rupture_drop_bounds");
@@ -234,6 +245,16 @@ TEST(MonitorCli, ANanThresholdIsRefusedAndNothingWritten) {
   auto shown = RunAttune({"monitor", "settings", "--db", db, "--json"});
   EXPECT_EQ(json::parse(shown.out).at("settings").at("not_on_track_z"), 2.0);
   EXPECT_EQ(RunAttune({"audit", "verify", "--db", db}).out, audit_before);
+  // A field both set and returned to its default is refused; returning an unset field to its
+  // default changes nothing and writes no audit entry.
+  auto both = RunAttune({"monitor", "settings", "--db", db, "--default", "rupture_z", "--rupture-z", "1.7"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("--default rupture_z and --rupture-z 1.7 both given"), std::string::npos) << both.err;
+  ASSERT_EQ(RunAttune({"monitor", "settings", "--db", db, "--default", "rupture_z"}).exit_code, 0);
+  EXPECT_EQ(RunAttune({"audit", "verify", "--db", db}).out, audit_before);
+  auto unknown = RunAttune({"monitor", "settings", "--db", db, "--default", "foo"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("foo is not a setting; expected one of rupture_cutoff"), std::string::npos) << unknown.err;
   // An empty organisation has no episodes: it says so instead of "0.0% [0.0, 100.0] of 0".
   auto report = RunAttune({"monitor", "report", "--db", db});
   EXPECT_EQ(report.exit_code, 0) << report.err;

@@ -241,7 +241,9 @@ struct EpisodeSummary {
   std::optional<Change> change;        //!< intake -> last
   bool case_at_intake = false, case_at_end = false;
   std::optional<double> mean_alliance;
-  int ruptures = 0, repaired = 0;
+  //! Ruptures (one per session), those repaired, and those not yet decided (their repair window
+  //! still open when the episode's observations end).
+  int ruptures = 0, repaired = 0, undecided = 0;
 };
 
 //! Summarises an assessed episode.
@@ -257,7 +259,8 @@ struct GroupReport {
   Rate reliable_improvement, recovery, reliable_recovery, deterioration;
   std::optional<double> mean_alliance;
   double ruptures_per_episode = 0;
-  Rate repair;  //!< repaired / ruptures
+  std::size_t ruptures_undecided = 0;  //!< ruptures whose repair is not decided yet
+  Rate repair;  //!< repaired / ruptures decided (repaired or unrepaired)
 };
 
 //! Organisation report and one per therapist, case-mix adjusted for intake severity.

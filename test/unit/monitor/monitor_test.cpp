@@ -460,6 +460,24 @@ TEST(Aggregates, RatesAndCaseMix) {
   EXPECT_NEAR(*r.therapists[0].mean_alliance, 50, 1e-12);
   EXPECT_NEAR(r.therapists[1].ruptures_per_episode, 1.0, 1e-12);  // 40 -> 30 is a rupture
   EXPECT_NEAR(r.organisation.ruptures_per_episode, 8.0 / 20, 1e-12);
+  // Each of those ruptures is at the episode's last observation: not decided yet, so counted in
+  // neither share (they were shown as 0% repaired of 8).
+  EXPECT_EQ(r.therapists[1].ruptures_undecided, 8u);
+  EXPECT_EQ(r.therapists[1].repair.n, 0u);
+  // Decided ones: repaired, and unrepaired once the window runs out.
+  std::vector<EpisodeSummary> decided;
+  for (int k = 0; k < 2; ++k) {
+    // Back to the level at once (repaired), or a point under it for the whole window (unrepaired).
+    std::vector<Observation> obs = {Wai(1, 50), Wai(2, 50), Wai(3, 30)};
+    for (int j = 4; j <= 7; ++j) obs.push_back(Wai(j, k == 0 ? 50 : 49));
+    auto a = AssessEpisode(obs, Cat(), {}, Config::Defaults());
+    ASSERT_TRUE(a.has_value());
+    decided.push_back(Summarise(200 + k, 3, obs, *a, Cat(), Config::Defaults()));
+  }
+  Report d = Aggregate(decided);
+  EXPECT_EQ(d.organisation.ruptures_undecided, 0u);
+  EXPECT_EQ(d.organisation.repair.n, 2u);
+  EXPECT_EQ(d.organisation.repair.events, 1u);
   // Intake explains everything here, so adjusted rates move towards the organisation's.
   ASSERT_TRUE(r.therapists[0].reliable_improvement.adjusted.has_value());
   EXPECT_LT(*r.therapists[0].reliable_improvement.adjusted, 1.0);
