@@ -89,8 +89,9 @@ int RunEpisode(const Context& ctx, const DbArgs& args, long long episode_id) {
   }
   fmt::print("episode {}: client {}, therapist {}\n", episode_id, episode->client_id, episode->therapist_id);
   for (const auto& c : assessment->changes) {
-    std::string since = c.since_intake ? fmt::format("{:+g} since intake ({}), {:+g} since last", c.since_intake->change,
-                                                     c.since_intake->classification, c.since_last->change)
+    std::string since = c.since_intake ? fmt::format("{:+g} since intake ({}), {:+g} since last ({})",
+                                                     c.since_intake->change, c.since_intake->classification,
+                                                     c.since_last->change, c.since_last->classification)
                                        : "intake";
     fmt::print("  session {:2}  {:<14} {:>6g}  {}\n", c.session, c.key, c.score, since);
   }

@@ -255,8 +255,9 @@ Report Aggregate(const std::vector<EpisodeSummary>& episodes) {
   report.adjustment = fmt::format(
       "indirect standardisation on intake severity (z within outcome scale): OLS of each indicator on intake "
       "over {} episodes, each episode's expected chance clamped to [0, 1]; adjusted = organisation rate + "
-      "(observed - expected), clamped to [0, 1]: a therapist shown at 0% (or 100%) did better (worse) than expected "
-      "by more than the organisation's rate, and the unclamped value is given beside it",
+      "(observed - expected), clamped to [0, 1]: a therapist shown at 0% or 100% is further from what their "
+      "case mix predicts than the organisation's rate allows (at 0%: fewer events than expected, which for "
+      "deterioration is better and for improvement and recovery worse), and the unclamped value is given beside it",
       used.size());
   return report;
 }

@@ -158,6 +158,16 @@ std::optional<double> Sem(const instruments::Scale& scale, const ScaleSettings& 
   return std::nullopt;
 }
 
+// `above` and `limit` (above > limit) written with one decimal, or with as many more as it takes
+// for them to read apart ("4.50 ... beyond the 4.49", not "4.5 ... beyond the 4.5").
+std::pair<std::string, std::string> Apart(double above, double limit) {
+  for (int digits = 1; digits < 6; ++digits) {
+    auto a = fmt::format("{:.{}f}", above, digits), b = fmt::format("{:.{}f}", limit, digits);
+    if (a != b) return {a, b};
+  }
+  return {fmt::format("{:.6f}", above), fmt::format("{:.6f}", limit)};
+}
+
 // Scores forming the "recent level" a fall below the cutoff is judged from.
 constexpr std::size_t kCutoffRecent = 3;
 
@@ -343,8 +353,9 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             a.session = obs.session;
             a.detail = *rule == "reliable_drop"
                            ? fmt::format("{} fell to {} at session {} from the pair's earlier level of {:.1f}: a drop "
-                                         "of {:.1f} points, beyond the {:.1f} this pair's usual movement allows",
-                                         key, shown, obs.session, level, drop, threshold)
+                                         "of {} points, beyond the {} this pair's usual movement allows",
+                                         key, shown, obs.session, level, Apart(drop, threshold).first,
+                                         Apart(drop, threshold).second)
                            : fmt::format("{} fell to {} at session {}, below the cutoff {}", key, shown,
                                          obs.session, instruments::FormatScore(*settings.cutoff));
             a.evidence = evidence.dump();
@@ -430,6 +441,11 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
                               {"b_log_session", curve.b_log_session},
                               {"b_intake", curve.b_intake},
                               {"b_interaction", curve.b_interaction},
+                              {"intake_centre", curve.intake_centre},
+                              {"tau00", curve.tau00},
+                              {"tau01", curve.tau01},
+                              {"tau11", curve.tau11},
+                              {"sigma2", curve.sigma2},
                               {"episodes", curve.episodes}}}}
                            .dump();
           raised.push_back(std::move(a));

@@ -156,10 +156,16 @@ Result<ExpectedBand> Clinic::Expected(const Actor& actor, Id client_id, const st
   }
   band.available = true;
   const int sessions = std::max(12, last_session + 2);
+  // Within the scale's range: a PHQ-9 band reaching below 0 marks scores no one can have.
+  const instruments::Scale* scale = instrument->FindScale(band.scale_id);
+  auto on_scale = [&](double x) {
+    return scale->range_max > scale->range_min ? std::clamp(x, scale->range_min, scale->range_max) : x;
+  };
   for (int s = 1; s <= sessions; ++s) {
     const double expected = curve->second.Expected(s, *band.intake);
     const double sd = curve->second.PredictionSd(s);
-    band.points.push_back({s, expected, expected - band.z * sd, expected + band.z * sd});
+    band.points.push_back(
+        {s, on_scale(expected), on_scale(expected - band.z * sd), on_scale(expected + band.z * sd)});
   }
   return band;
 }

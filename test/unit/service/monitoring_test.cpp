@@ -345,6 +345,29 @@ TEST_F(MonitoringTest, ARiskItemOutsideAnEpisodeIsRaisedOnTheClientForTheCoordin
   EXPECT_TRUE(store_->VerifyAudit(org_)->ok);
 }
 
+// The probe: a mild intake's PHQ-9 band reached below 0 (lower -0.757), marking scores no one can
+// have. The band is kept within the scale's range.
+TEST_F(MonitoringTest, TheExpectedBandStaysWithinTheScale) {
+  monitor::Curve curve;
+  curve.key = "phq9.total";
+  curve.available = true;
+  curve.b0 = 2;  // an expected 2 at every session, prediction SD 3
+  curve.sigma2 = 9;
+  curve.episodes = 30;
+  ASSERT_TRUE(store_->PutFittedModel(org_, "monitor.curves", "[" + monitor::CurveToJson(curve) + "]", {}));
+  ASSERT_TRUE(service_->SubmitResponse(org_, Phq(0, "mild")));
+  Clinic clinic(*store_, *catalogue_, instruments::Use::CLINICAL, ReadAuditor{}, Committer{}, MakeClinicCache());
+  const Actor coordinator{org_, 1, Role::COORDINATOR, std::nullopt, std::nullopt, "coord", "test"};
+  auto band = clinic.Expected(coordinator, client_, "phq9", "total");
+  ASSERT_TRUE(band) << band.error().message;
+  ASSERT_TRUE(band->available) << band->reason;
+  for (const auto& p : band->points) {
+    EXPECT_DOUBLE_EQ(p.expected, 2);
+    EXPECT_DOUBLE_EQ(p.lower, 0);  // 2 - 1.2816 x 3 = -1.84 before
+    EXPECT_NEAR(p.upper, 2 + 1.2816 * 3, 1e-9);
+  }
+}
+
 TEST_F(MonitoringTest, CurvesTooLittleDataSaySoAndReportRuns) {
   auto curves = service_->FitExpectedResponse(org_);
   ASSERT_TRUE(curves) << curves.error().message;
