@@ -182,7 +182,10 @@ Result<std::vector<std::string>> KeepClinicConstraints(const std::vector<std::st
   for (std::size_t i = 0; i < wanted.size(); ++i) {
     if (ClientOwns(wanted[i].kind)) {
       out.push_back(given[i]);
-    } else if (std::none_of(clinics.begin(), clinics.end(), [&](const auto& c) { return same(c.first, wanted[i]); })) {
+    } else if (wanted[i].kind == Constraint::Kind::RISK ||
+               std::none_of(clinics.begin(), clinics.end(), [&](const auto& c) { return same(c.first, wanted[i]); })) {
+      // A client never reads a risk: entry (AsReadBy), so one sent back is refused whether or not
+      // it is stored: an answer that differed would tell them.
       return Fail(ErrorCode::NOT_PERMITTED,
                   fmt::format("constraints[{}] is \"{}\"; a client may set only language: and modality: constraints "
                               "(location:, exclude: and risk: are the clinic's)",
@@ -496,8 +499,16 @@ Result<std::string> HashPassword(const std::string& password) {
   if (!characters) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "password is not valid UTF-8; expected UTF-8 text", "password");
   }
-  if (std::any_of(password.begin(), password.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; })) {
+  // C0 controls and DEL; C1 controls (U+0080..U+009F: C2 80..C2 9F, NEL among them); the line and
+  // paragraph separators U+2028 and U+2029 (E2 80 A8, E2 80 A9).
+  const auto byte = [&](std::size_t i) { return i < password.size() ? static_cast<unsigned char>(password[i]) : 0; };
+  bool control = false;
+  for (std::size_t i = 0; i < password.size() && !control; ++i) {
+    const unsigned char c = byte(i);
+    control = c < 0x20 || c == 0x7F || (c == 0xC2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) ||
+              (c == 0xE2 && byte(i + 1) == 0x80 && (byte(i + 2) == 0xA8 || byte(i + 2) == 0xA9));
+  }
+  if (control) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 "password contains a control character (a line break, a tab or another); expected characters that "
                 "can be typed",

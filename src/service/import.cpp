@@ -316,6 +316,7 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
   // and, read per episode as rows name them, sessions (with their episode).
   std::set<Id> clients, therapists;
   std::map<Id, Id> episode_client;
+  std::map<Id, std::string> episode_status;
   std::map<Id, std::set<Id>> episode_sessions;
   {
     ATTUNE_TRY(rows, store_.ListClients(org));
@@ -323,7 +324,10 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
     ATTUNE_TRY(staff, store_.ListTherapists(org));
     for (const auto& t : staff) therapists.insert(t.id);
     ATTUNE_TRY(episodes, store_.ListEpisodes(org));
-    for (const auto& e : episodes) episode_client[e.id] = e.client_id;
+    for (const auto& e : episodes) {
+      episode_client[e.id] = e.client_id;
+      episode_status[e.id] = e.status;
+    }
   }
   const bool therapist_form = instrument.respondent == instruments::Respondent::THERAPIST;
   std::unordered_map<std::string, std::size_t> keys_seen;  // key -> its line
@@ -408,6 +412,11 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
       if (episode->second != r.subject_id) {
         return refuse(*episode_col + 1, fmt::format("episode_id {} belongs to client {}, not subject {}",
                                                     *r.episode_id, episode->second, r.subject_id));
+      }
+      // As a submission: a form belongs to therapy that began (docs/api.md).
+      if (const std::string& status = episode_status[*r.episode_id]; status == "waiting" || status == "declined") {
+        return refuse(*episode_col + 1, fmt::format("episode_id {} is {}; expected an active or ended episode",
+                                                    *r.episode_id, status));
       }
     }
     if (r.session_id) {

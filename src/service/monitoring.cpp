@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "attune/service/service.hpp"
@@ -15,10 +17,11 @@ namespace {
 constexpr const char* kCurvesModel = "monitor.curves";
 
 // Whether session `held` (as stored) was held by `at` (an answer's time as stored): by day when
-// either is a date alone, which says only the day.
-bool HeldBy(const std::string& held, const std::string& at) {
+// either is a date alone, which says only the day. `strictly`: held before it, not at it (an
+// outcome measure answered at a session's start is that session's).
+bool HeldBy(const std::string& held, const std::string& at, bool strictly) {
   if (held.size() == 10 || at.size() == 10) return held.substr(0, 10) <= at.substr(0, 10);
-  return held <= at;
+  return strictly ? held < at : held <= at;
 }
 
 // Whether `instrument` is answered after a session, about it (an alliance form, a therapist's
@@ -52,11 +55,12 @@ std::vector<monitor::Observation> BuildObservations(const instruments::Catalogue
     if (auto it = r.session_id ? numbers.find(*r.session_id) : numbers.end(); it != numbers.end()) {
       session = it->second;
     } else if (!sessions.empty()) {
+      const bool about_held = AboutASessionHeld(**instrument, config);
       int last = 0;
       for (const auto& s : sessions) {
-        if (HeldBy(s.held_at, r.answered_at)) last = std::max(last, s.number);
+        if (HeldBy(s.held_at, r.answered_at, !about_held)) last = std::max(last, s.number);
       }
-      session = AboutASessionHeld(**instrument, config) ? last : last + 1;
+      session = about_held ? last : last + 1;
     }
     out.push_back(monitor::MakeObservation(**instrument, *scored, r.id, std::max(1, session), &r.answers));
   }
@@ -202,11 +206,21 @@ Result<SubmissionCheck> Service::MonitorSubmission(OrgId org, const instruments:
     std::vector<monitor::Observation> without = observations;
     without.erase(without.begin() + static_cast<std::ptrdiff_t>(at));
     ATTUNE_TRY(before, monitor::AssessEpisode(without, catalogue_, curves, config));
+    // What is stored already (raised under the settings of its day, which the replay above does
+    // not know) is not raised twice: by kind, scale and session.
+    ATTUNE_TRY(stored, store_.ListAlertsWithEvidence(org, *response.episode_id));
+    std::set<std::tuple<std::string, std::string, int>> raised_before;
+    for (const auto& a : stored) {
+      const auto evidence = nlohmann::json::parse(a.evidence, nullptr, false);
+      if (!evidence.is_object()) continue;
+      raised_before.emplace(a.kind, evidence.value("scale", std::string()), evidence.value("session", 0));
+    }
     const int late_session = observations[at].session;
     for (std::size_t j = at + 1; j < observations.size(); ++j) {
       for (const auto& raised : assessment.alerts[j]) {
         const auto& earlier = before.alerts[j - 1];
         if (std::any_of(earlier.begin(), earlier.end(), [&](const auto& e) { return SameAlert(e, raised); })) continue;
+        if (raised_before.contains({raised.kind, raised.scale, raised.session})) continue;
         out.alerts.push_back(StoredAlert(
             org, response, raised,
             fmt::format("{} (seen when the form of session {} was entered late)", raised.detail, late_session)));
@@ -261,10 +275,13 @@ Result<monitor::Report> Service::MonitorReport(OrgId org, std::optional<Id> ther
   ATTUNE_TRY(config, MonitorConfigFor(org));
   std::vector<monitor::EpisodeSummary> summaries;
   for (const auto& e : episodes) {
+    if (e.status == "waiting" || e.status == "declined") continue;  // no therapy to report on
     ATTUNE_TRY(observations, EpisodeObservations(org, e.id));
     ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, config));
-    summaries.push_back(
-        monitor::Summarise(e.id, e.therapist_id, observations, assessment, catalogue_, config));
+    auto summary = monitor::Summarise(e.id, e.therapist_id, observations, assessment, catalogue_, config);
+    // Therapy that ended before the alliance came back left the rupture unrepaired: decided.
+    if (e.status == "ended") summary.undecided = 0;
+    summaries.push_back(std::move(summary));
   }
   monitor::Report report = monitor::Aggregate(summaries);
   if (therapist_id) {

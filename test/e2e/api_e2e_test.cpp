@@ -999,7 +999,12 @@ TEST_F(ApiE2e, AnIntakeIsReplacedWholeAndAClientKeepsTheClinicsConstraints) {
   auto added = Call("PUT", "/api/v1/clients/1/intake", cli.token, own);
   EXPECT_EQ(added.status, 403) << added.text;
   EXPECT_EQ(added.body["field"], "constraints[1]");
-  own["constraints"] = {"risk:high", "exclude:2", "language:es", "language:pl"};
+  // A risk flag sent back is refused, as it would be were none stored: the answer tells nothing.
+  own["constraints"] = {"language:en", "risk:high"};
+  auto flagged = Call("PUT", "/api/v1/clients/1/intake", cli.token, own);
+  EXPECT_EQ(flagged.status, 403) << flagged.text;
+  EXPECT_EQ(flagged.body["field"], "constraints[1]");
+  own["constraints"] = {"exclude:2", "language:es", "language:pl"};
   auto saved = Call("PUT", "/api/v1/clients/1/intake", cli.token, own);
   ASSERT_EQ(saved.status, 200) << saved.text;
   EXPECT_EQ(saved.body["constraints"], json({"language:es", "language:pl", "exclude:2"}));

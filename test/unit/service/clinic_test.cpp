@@ -169,7 +169,8 @@ TEST(Passwords, AreCountedInCharactersAndHoldNoControlCharacters) {
   EXPECT_EQ(short_one.error().message, "password has 7 characters; expected at least 8");
   EXPECT_TRUE(HashPassword("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"));
   for (const std::string& bad : {std::string("a long\npassword"), std::string("a long\0password", 15),
-                                std::string("a long \xff password")}) {
+                                std::string("a long \xff password"), std::string("abcdefgh\u0085ij"),
+                                std::string("abcdefgh\u2028ij")}) {
     auto refused = HashPassword(bad);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, ErrorCode::INVALID_ARGUMENT);
@@ -821,7 +822,7 @@ TEST_F(ResponseOwnershipTest, AClientSetsTheirOwnConstraintsAndKeepsTheClinics) 
   EXPECT_EQ(store_->GetClient(org_, clients_[0])->constraints,
             (std::vector<std::string>{"language:en", "exclude:5", "risk:high", "location:North Town"}));
   EXPECT_EQ(a_->GetClient(coordinator_, clients_[0])->constraints, store_->GetClient(org_, clients_[0])->constraints);
-  own.constraints = {"exclude:5", "risk:high", "location:North Town", "exclude:7", "language:en"};
+  own.constraints = {"exclude:5", "location:North Town", "language:en", "exclude:7"};
   auto added = a_->UpdateIntake(client_actor_, own);
   ASSERT_FALSE(added);
   EXPECT_EQ(added.error().code, ErrorCode::NOT_PERMITTED);
@@ -829,10 +830,26 @@ TEST_F(ResponseOwnershipTest, AClientSetsTheirOwnConstraintsAndKeepsTheClinics) 
   EXPECT_EQ(added.error().message,
             "constraints[3] is \"exclude:7\"; a client may set only language: and modality: constraints (location:, "
             "exclude: and risk: are the clinic's)");
+  // A risk flag sent back is refused whether or not the clinic set one (the probe: 200 when it
+  // was stored, 403 when not, which told the client they were flagged).
+  own.constraints = {"language:en", "risk:high"};
+  auto flagged = a_->UpdateIntake(client_actor_, own);
+  ASSERT_FALSE(flagged);
+  EXPECT_EQ(flagged.error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(flagged.error().field, "constraints[1]");
+  Client other_own;
+  other_own.id = clients_[1];
+  other_own.concerns = {"low mood"};
+  other_own.constraints = {"language:en", "risk:high"};
+  const Actor other_client{org_, 4, Role::CLIENT, std::nullopt, clients_[1], "c2", "test"};
+  auto unflagged = a_->UpdateIntake(other_client, other_own);
+  ASSERT_FALSE(unflagged);
+  EXPECT_EQ(unflagged.error().code, flagged.error().code);
+  EXPECT_EQ(unflagged.error().message, flagged.error().message);
   EXPECT_EQ(store_->GetClient(org_, clients_[0])->constraints,
             (std::vector<std::string>{"language:en", "exclude:5", "risk:high", "location:North Town"}));  // nothing written
   // Sent back in any order, the clinic's are kept as stored, after the client's own.
-  own.constraints = {"language:es", "risk:high", "language:pl", "location:North Town", "exclude:5", "modality:video"};
+  own.constraints = {"language:es", "language:pl", "location:North Town", "exclude:5", "modality:video"};
   auto saved = a_->UpdateIntake(client_actor_, own);
   ASSERT_TRUE(saved) << saved.error().message;
   EXPECT_EQ(saved->constraints, (std::vector<std::string>{"language:es", "language:pl", "modality:video", "exclude:5",

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "attune/monitor/json.hpp"
@@ -173,6 +174,50 @@ TEST_F(MonitoringTest, ALateRuptureRaisesTheRepairTheLaterFormsShow) {
     EXPECT_EQ(r.status, "repaired");
     EXPECT_EQ(r.repair_session, 4);
   }
+}
+
+// The probe: after the organisation's thresholds changed, a late form raised a rupture again
+// that an alert stored under the old thresholds already reported (two open alerts, one rupture).
+TEST_F(MonitoringTest, ALateFormDoesNotRaiseAgainWhatIsStored) {
+  ASSERT_TRUE(service_->SubmitResponse(org_, WaiTotal(2, 50, "d2")));
+  auto fell = service_->SubmitResponse(org_, WaiTotal(3, 40, "d3"));
+  ASSERT_TRUE(fell) << fell.error().message;
+  ASSERT_EQ(AlertsAt("rupture", 3).size(), fell->alert_ids.size());
+  ASSERT_FALSE(fell->alert_ids.empty());
+  // Stricter now: without the late form, 40 after 50 is no rupture; with it (60 at session 1),
+  // the level is higher and it is one again.
+  ASSERT_TRUE(store_->SetMonitorSettings(org_, R"({"rupture_z": 4, "rupture_subscale_z": 4, "rupture_cutoff": 0})", {}));
+  auto late = service_->SubmitResponse(org_, WaiTotal(1, 60, "d1"));
+  ASSERT_TRUE(late) << late.error().message;
+  std::map<std::string, int> per_scale;
+  for (const auto& a : AlertsAt("rupture", 3)) ++per_scale[nlohmann::json::parse(a.evidence).value("scale", "")];
+  for (const auto& [scale, count] : per_scale) EXPECT_EQ(count, 1) << scale;
+}
+
+// Waiting and declined episodes are not therapy and are left out of the report; a rupture still
+// open when therapy ended was not repaired (decided), one in therapy going on is not decided yet.
+TEST_F(MonitoringTest, TheReportDecidesRupturesOfEndedTherapy) {
+  for (int k = 1; k <= 3; ++k) {
+    ASSERT_TRUE(service_->SubmitResponse(org_, WaiTotal(k, k < 3 ? 50 : 30, "e" + std::to_string(k))));
+  }
+  const Id other = AddClient("c2");
+  const Id ended = AddEpisodeIn("ended", other, therapist_, "2025-01-06", "2025-06-30");
+  ASSERT_NE(AddEpisodeIn("declined", AddClient("c3"), therapist_, "2026-01-05", "2026-01-06"), 0);
+  for (int k = 1; k <= 3; ++k) {
+    Submission s = WaiTotal(1, k < 3 ? 50 : 30, "f" + std::to_string(k));
+    s.respondent_id = s.subject_id = other;
+    s.episode_id = ended;
+    s.session_id = std::nullopt;
+    s.answered_at = fmt::format("2025-0{}-10T10:00:00Z", k + 1);
+    ASSERT_TRUE(service_->SubmitResponse(org_, s));
+  }
+  auto report = service_->MonitorReport(org_);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->organisation.episodes, 2u);  // not the declined one
+  EXPECT_NEAR(report->organisation.ruptures_per_episode, 1.0, 1e-12);
+  EXPECT_EQ(report->organisation.ruptures_undecided, 1u);  // the active episode's
+  EXPECT_EQ(report->organisation.repair.n, 1u);             // the ended episode's, unrepaired
+  EXPECT_EQ(report->organisation.repair.events, 0u);
 }
 
 // The probe: a form that named no session was numbered by its position among the episode's forms

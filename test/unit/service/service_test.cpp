@@ -1,5 +1,6 @@
 #include "attune/service/service.hpp"
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -105,6 +106,35 @@ TEST_F(ServiceTest, AnswerTimesAreCheckedAndStoredInUtc) {
 
 const char* kHeader =
     "key,subject_id,answered_at,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8,phq9_9,phq9_10\n";
+
+// The probe: `attune import responses` stored a row naming a declined episode, which the API
+// refuses. A form belongs to therapy that began, whichever door it comes by.
+TEST_F(ServiceTest, ImportRefusesAResponseOnAWaitingOrDeclinedEpisode) {
+  Therapist t;
+  t.external_id = "t1";
+  t.display_name = "T";
+  const Id therapist = *store_->AddTherapist(org_, t);
+  const Id declined = AddEpisodeIn("declined", 1, therapist, "2026-10-01", "2026-10-02");
+  const Id waiting = AddEpisodeIn("waiting", 2, therapist, "2026-10-01");
+  ASSERT_NE(declined, 0);
+  ASSERT_NE(waiting, 0);
+  std::istringstream in(
+      "key,subject_id,episode_id,answered_at,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8,phq9_9,phq9_10\n" +
+      fmt::format("d1,1,{},2026-11-01,0,1,2,3,0,1,2,3,0,1\nw1,2,{},2026-11-01,0,1,2,3,0,1,2,3,0,1\n", declined, waiting));
+  ImportOptions options;
+  options.instrument_id = "phq9";
+  options.partial = true;
+  auto report = service_->ImportResponses(org_, in, options);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->imported, 0);
+  ASSERT_EQ(report->refused.size(), 2u);
+  EXPECT_EQ(report->refused[0].column, 3u);
+  EXPECT_EQ(report->refused[0].reason,
+            fmt::format("episode_id {} is declined; expected an active or ended episode", declined));
+  EXPECT_EQ(report->refused[1].reason,
+            fmt::format("episode_id {} is waiting; expected an active or ended episode", waiting));
+  EXPECT_EQ(*store_->CountResponses(org_), 0);
+}
 
 // Spaces a spreadsheet leaves around a number are not part of it ("1 " was refused as not a
 // number); anything else beside the number still is.
