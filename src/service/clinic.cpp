@@ -118,6 +118,14 @@ bool HeldBefore(const std::string& a, const std::string& b) {
   return a < b;
 }
 
+// The latest time (as stored, UTC) a thing already done may carry when written now: five minutes
+// ahead of this clock, for the writer's; a date alone, tomorrow in UTC (it may be today anywhere
+// on Earth).
+std::string LatestPast(bool date_only) {
+  const auto now = std::chrono::system_clock::now();
+  return date_only ? DateUtc(now + std::chrono::hours(24)) : IsoUtc(now + std::chrono::minutes(5));
+}
+
 // A session of `episode` held at `written` (as given; `stored.held_at` as stored, in UTC): a session
 // is a meeting held (docs/api.md), so not in the future, and within the episode, on or after the
 // day it started and on or before the day it ended. The day compared is the one written, in the
@@ -138,11 +146,7 @@ Result<void> CheckSessionTime(const Episode& episode, const std::string& written
                             written, episode.id, episode.ended_on),
                 "held_at");
   }
-  // A few minutes' grace for the writer's clock; a date alone may be today anywhere on Earth.
-  const auto now = std::chrono::system_clock::now();
-  const bool date_only = stored.held_at.size() == 10;
-  const std::string latest =
-      date_only ? DateUtc(now + std::chrono::hours(24)) : IsoUtc(now + std::chrono::minutes(5));
+  const std::string latest = LatestPast(stored.held_at.size() == 10);
   if (HeldBefore(latest, stored.held_at)) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("held_at is \"{}\", in the future; expected the time a session was held ({} at the "
@@ -945,6 +949,19 @@ Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
 
 Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submission) {
   ATTUNE_CHECK(RequireRole(actor, {Role::COORDINATOR, Role::THERAPIST, Role::CLIENT}, "submit responses"));
+  // A form is answered before it is sent: a time ahead of the clock would place it after
+  // sessions not yet held (docs/monitor.md, "Inputs"). Malformed times are refused below.
+  if (IsTimestamp(submission.answered_at)) {
+    const std::string at = NormalizeTimestamp(submission.answered_at);
+    const std::string latest = LatestPast(at.size() == 10);
+    if (HeldBefore(latest, at)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("answered_at is \"{}\", in the future; expected the time the form was answered ({} "
+                              "at the latest)",
+                              submission.answered_at, latest),
+                  "answered_at");
+    }
+  }
   ATTUNE_TRY(instrument, catalogue_.GetForUse(submission.instrument_id, use_));
   bool therapist_form = instrument->respondent == instruments::Respondent::THERAPIST;
   if (actor.role == Role::CLIENT) {

@@ -927,6 +927,26 @@ TEST_F(ClinicTest, SeveralLanguagesAreAnyOfThemAndAModalityOrLocationIsOne) {
   EXPECT_EQ(store_->GetClient(org_, *client)->constraints, c.constraints);  // nothing written
 }
 
+// A form dated ahead of the clock was stored, and placed after sessions not yet held.
+TEST_F(ResponseOwnershipTest, AFormAnsweredInTheFutureIsRefused) {
+  const std::int64_t stored = *store_->CountResponses(org_);
+  Submission ahead = Form("phq9", clients_[0], episodes_[0], std::nullopt, "future");
+  ahead.answered_at = "2099-01-01T10:00:00Z";
+  auto refused = a_->SubmitResponse(client_actor_, ahead);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "answered_at");
+  EXPECT_EQ(refused.error().message.rfind("answered_at is \"2099-01-01T10:00:00Z\", in the future; expected the time "
+                                          "the form was answered (",
+                                          0),
+            0u)
+      << refused.error().message;
+  ahead.answered_at = "2099-01-01";
+  EXPECT_EQ(a_->SubmitResponse(client_actor_, ahead).error().field, "answered_at");
+  EXPECT_EQ(*store_->CountResponses(org_), stored);
+  ahead.answered_at = "2026-01-05T11:00:00Z";
+  EXPECT_TRUE(a_->SubmitResponse(client_actor_, ahead));
+}
+
 // The probe: a session on a waiting episode was 201; one dated after the episode ended, one in a
 // later year and one before the episode started were accepted, and the questionnaires due then
 // reasoned from numbers that disagreed with the dates.
