@@ -562,15 +562,22 @@ std::string TermReason(const model::Term& term, Reader reader, bool style_shown)
       return fmt::format("{} {} preference for {}", verb, client ? "your" : "the client's",
                          kPoleWords.at(term.dimension)[*term.preferred == model::Pole::HIGH ? 0 : 1]);
     }
+    // A client reads these in plain words (the probe: "estimate shrunk towards the average" is the
+    // statistician's, not theirs).
     case model::TermKind::OWN_RECORD:
-      if (client) return "how this therapist's past clients here did, compared with the model";
+      if (client) return "how this therapist's past clients here got on with them, beyond what we would expect";
       return fmt::format("{} of this therapist's {} past clients, compared with the model", outcome,
                          term.past_clients);
     case model::TermKind::OWN_SHRINKAGE:
-      if (!client && term.reliability < 0.5) return "few past clients, estimate shrunk towards the average";
+      if (client) {
+        return term.reliability < 0.5 ? "this therapist has seen few clients here yet, so we keep the guess close to "
+                                        "the clinic's average"
+                                      : "kept a little closer to the clinic's average, as every guess is";
+      }
+      if (term.reliability < 0.5) return "few past clients, estimate shrunk towards the average";
       return "estimate shrunk towards the average";
     case model::TermKind::DOMAIN:
-      if (client) return fmt::format("record with past clients whose main concern was {} (shrunk)", term.domain);
+      if (client) return fmt::format("how this therapist's past clients whose main concern was {} got on", term.domain);
       return fmt::format("record with {} past clients whose main concern was {} (shrunk)", term.past_clients,
                          term.domain);
   }

@@ -142,7 +142,8 @@ TEST(TermReason, WordsEachKindForClientAndStaff) {
   auto record = TermOf(model::TermKind::OWN_RECORD, "own.record", 0.2);
   record.past_clients = 3;
   EXPECT_EQ(TermReason(record, Reader::STAFF), "alliance of this therapist's 3 past clients, compared with the model");
-  EXPECT_EQ(TermReason(record, Reader::CLIENT), "how this therapist's past clients here did, compared with the model");
+  EXPECT_EQ(TermReason(record, Reader::CLIENT),
+            "how this therapist's past clients here got on with them, beyond what we would expect");
   record.outcome = model::Objective::OUTCOME;
   EXPECT_EQ(TermReason(record, Reader::STAFF),
             "improvement of this therapist's 3 past clients, compared with the model");
@@ -150,15 +151,17 @@ TEST(TermReason, WordsEachKindForClientAndStaff) {
   auto shrinkage = TermOf(model::TermKind::OWN_SHRINKAGE, "own.shrinkage", -0.1);
   shrinkage.reliability = 0.3;
   EXPECT_EQ(TermReason(shrinkage, Reader::STAFF), "few past clients, estimate shrunk towards the average");
-  EXPECT_EQ(TermReason(shrinkage, Reader::CLIENT), "estimate shrunk towards the average");
+  EXPECT_EQ(TermReason(shrinkage, Reader::CLIENT),
+            "this therapist has seen few clients here yet, so we keep the guess close to the clinic's average");
   shrinkage.reliability = 0.8;
   EXPECT_EQ(TermReason(shrinkage, Reader::STAFF), "estimate shrunk towards the average");
+  EXPECT_EQ(TermReason(shrinkage, Reader::CLIENT), "kept a little closer to the clinic's average, as every guess is");
 
   auto domain = TermOf(model::TermKind::DOMAIN, "domain.depression", 0.05);
   domain.past_clients = 12;
   domain.domain = "depression";
   EXPECT_EQ(TermReason(domain, Reader::STAFF), "record with 12 past clients whose main concern was depression (shrunk)");
-  EXPECT_EQ(TermReason(domain, Reader::CLIENT), "record with past clients whose main concern was depression (shrunk)");
+  EXPECT_EQ(TermReason(domain, Reader::CLIENT), "how this therapist's past clients whose main concern was depression got on");
 
   auto baseline = TermOf(model::TermKind::BASELINE, "baseline", 0);
   EXPECT_EQ(TermReason(baseline, Reader::STAFF), "average expected alliance in this clinic");
