@@ -16,6 +16,15 @@ describe('PlotFigure', () => {
     expect(screen.getByRole('columnheader', { name: 'score' })).toBeTruthy();
   });
 
+  it('puts no <style> element in the page (the server\'s style-src \'self\' refused each one)', () => {
+    const data = [{ session: 1, value: 14, kind: 'a' }, { session: 2, value: 11, kind: 'b' }];
+    render(<PlotFigure caption="with a legend" testId="fig"
+      options={{ color: { legend: true }, marks: [Plot.dot(data, { x: 'session', y: 'value', fill: 'kind' })] }} />);
+    const figure = screen.getByTestId('fig');
+    expect(figure.querySelector('svg')).toBeTruthy();
+    expect(figure.querySelectorAll('style')).toHaveLength(0);
+  });
+
   it('leaves out the bare warning glyph Plot adds to a chart it warned about', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     // five series over six points: Plot warns that the implicit z channel has high cardinality

@@ -21,6 +21,10 @@ export function PlotFigure({ options, caption, table, testId }: PlotFigureProps)
       // Plot marks a chart it warned about (in the console) with a bare "⚠️" glyph, which would end
       // the chart's text in a symbol that says nothing to a reader: the warning stays in the console
       for (const t of chart.querySelectorAll('text')) if (t.textContent?.startsWith('\u26a0')) t.remove();
+      // Plot puts a <style> element in each chart (and legend), which the server's Content Security
+      // Policy (style-src 'self') refuses with a console error per chart; styles.css holds the same
+      // rules, so the element goes before the chart enters the page.
+      for (const s of chart.querySelectorAll('style')) s.remove();
       chart.setAttribute('role', 'img');
       chart.setAttribute('aria-label', caption);
       el.replaceChildren(chart);
