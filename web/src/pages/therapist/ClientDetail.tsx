@@ -152,7 +152,7 @@ export function ClientDetail({ id }: { id: number }) {
                     y: { label: 'Subscale score', domain: [4, 20], grid: true },
                     color: { domain: DIMENSIONS.map((x) => x.label), range: DIMENSIONS.map((x) => x.colour), legend: true },
                     marks: [
-                      Plot.line(allianceRows, { x: 'session', y: 'value', stroke: 'dimension', strokeWidth: 2 }),
+                      Plot.line(allianceRows, { x: 'session', y: 'value', stroke: 'dimension', z: 'dimension', strokeWidth: 2 }),
                       Plot.dot(allianceRows, { x: 'session', y: 'value', fill: 'dimension', symbol: 'dimension', r: 4 }),
                       Plot.ruleX(ruptures, { x: 'session', stroke: '#b00020', strokeWidth: 2, strokeDasharray: '6,3' }),
                       // upright along each rule, so the labels of ruptures at neighbouring sessions never overlap
