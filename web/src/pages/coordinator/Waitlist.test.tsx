@@ -20,6 +20,40 @@ describe('waitlist', () => {
     expect(w.chose.map((c) => [c.client.id, c.episode.id])).toEqual([[3, 12]]);
   });
 
+  it('lists a waiting choice of a client whose earlier therapy ended', () => {
+    const w = waiting([client(1), client(2)], [episode(10, 1, 'ended'), { ...episode(11, 1, 'waiting'), assigned_by: 'client_choice' }]);
+    expect(w.waiting.map((c) => c.id)).toEqual([2]);
+    expect(w.chose.map((c) => [c.client.id, c.episode.id])).toEqual([[1, 11]]);
+  });
+
+  it('reloads after a decline: the count includes the client again, and the row keeps what was done', async () => {
+    let declined = false;
+    vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+      if (init?.method === 'POST') {
+        declined = true;
+        return new Response(JSON.stringify({ ...episode(20, 1, 'declined'), ended_on: '2026-11-27' }), { status: 200 });
+      }
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1), client(2)] }), { status: 200 });
+      if (url.endsWith('/episodes')) {
+        const first = declined ? { ...episode(20, 1, 'declined'), ended_on: '2026-11-27' } : episode(20, 1, 'waiting');
+        return new Response(JSON.stringify({ episodes: [first] }), { status: 200 });
+      }
+      if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists: [{ id: 4, display_name: 'T. Oak' }] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    const user = userEvent.setup();
+    render(<Waitlist />);
+    const [row] = await screen.findAllByTestId('choice');
+    expect(screen.getByTestId('waitlist-count').textContent).toMatch(/^1 client is waiting/);
+    await user.click(within(row).getByRole('button', { name: /^Decline…/ }));
+    await user.type(within(row).getByLabelText(/Why is the choice declined/), 'asked to wait');
+    await user.click(within(row).getByRole('button', { name: 'Decline choice' }));
+    await vi.waitFor(() => expect(screen.getByTestId('waitlist-count').textContent).toMatch(/^2 clients are waiting/));
+    const status = within(screen.getByTestId('choice')).getByRole('status');
+    expect(status.textContent).toMatch(/back on the waitlist/);
+    expect(document.activeElement).toBe(status);
+  });
+
   it('puts a client whose choice was declined back on the waitlist', () => {
     const declined = { ...episode(13, 1, 'declined'), ended_on: '2026-01-02', note: 'asked to wait' };
     expect(waiting([client(1)], [declined]).waiting.map((c) => c.id)).toEqual([1]);
