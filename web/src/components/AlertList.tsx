@@ -6,7 +6,7 @@ import { readableDetail, shortDate, words } from '../plain';
 import type { Alert } from '../types';
 
 export function alertState(a: Alert): 'open' | 'acknowledged' | 'resolved' {
-  return a.resolved_at ? 'resolved' : a.acknowledged_at ? 'acknowledged' : 'open';
+  return a.status ?? (a.resolved_at ? 'resolved' : a.acknowledged_at ? 'acknowledged' : 'open');
 }
 
 const SEVERITY_RANK: Record<string, number> = { urgent: 0, warning: 1, info: 2 };
