@@ -44,6 +44,7 @@ describe('ending therapy', () => {
     const row = (await screen.findAllByTestId('episode'))[0];
     await user.click(within(row).getByRole('button', { name: 'End therapy…' }));
     const date = within(row).getByLabelText(/Last day of therapy/);
+    expect(document.activeElement).toBe(date);  // the button that had focus is gone
     await user.clear(date);
     await user.type(date, '2026-08-01');
     await user.click(within(row).getByRole('button', { name: 'End therapy' }));

@@ -57,6 +57,8 @@ function EndRow({ row }: { row: Row }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const doneRef = useFocusWhen<HTMLParagraphElement>(done);
+  // "End therapy…" goes as the form opens: focus goes to the form's first field
+  const dateRef = useFocusWhen<HTMLInputElement>(open);
   const id = `end-${episode.id}`;
   async function end(ev: React.FormEvent) {
     ev.preventDefault();
@@ -79,7 +81,7 @@ function EndRow({ row }: { row: Row }) {
       ) : (
         <form onSubmit={end} noValidate>
           <label htmlFor={`${id}-date`}>Last day of therapy (YYYY-MM-DD)</label>
-          <input id={`${id}-date`} value={date} onChange={(ev) => setDate(ev.target.value)}
+          <input id={`${id}-date`} ref={dateRef} value={date} onChange={(ev) => setDate(ev.target.value)}
             aria-invalid={problem ? true : undefined} aria-describedby={problem ? `${id}-problem` : undefined} />
           {problem && <p className="field-error" id={`${id}-problem`}>{problem}</p>}
           <label htmlFor={`${id}-note`}>Why it ended (optional; the client and therapist can read it)</label>

@@ -46,6 +46,7 @@ describe('waitlist', () => {
     const [row] = await screen.findAllByTestId('choice');
     expect(screen.getByTestId('waitlist-count').textContent).toMatch(/^1 client is waiting/);
     await user.click(within(row).getByRole('button', { name: /^Decline…/ }));
+    expect(document.activeElement).toBe(within(row).getByLabelText(/Why is the choice declined/));  // the button is gone
     await user.type(within(row).getByLabelText(/Why is the choice declined/), 'asked to wait');
     await user.click(within(row).getByRole('button', { name: 'Decline choice' }));
     await vi.waitFor(() => expect(screen.getByTestId('waitlist-count').textContent).toMatch(/^2 clients are waiting/));

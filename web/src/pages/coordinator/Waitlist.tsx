@@ -98,6 +98,8 @@ function ChoiceRow({ client, episode, therapist, onDone }: { client: Client; epi
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const doneRef = useFocusWhen<HTMLParagraphElement>(done);
+  // "Decline…" goes as the form opens: focus goes to the reason it asks for
+  const reasonRef = useFocusWhen<HTMLTextAreaElement>(declining);
   const name = client.pseudonym || `Client ${client.id}`;
   async function act(work: () => Promise<Episode>, said: (e: Episode) => string) {
     setBusy(true); setError(null);
@@ -117,7 +119,7 @@ function ChoiceRow({ client, episode, therapist, onDone }: { client: Client; epi
             <form onSubmit={(ev) => { ev.preventDefault(); void act(() => api.declineEpisode(episode.id, reason),
               () => `Declined: ${name} is back on the waitlist and may choose again.`); }}>
               <label htmlFor={`decline-${episode.id}`}>Why is the choice declined or withdrawn? (the client is told)</label>
-              <textarea id={`decline-${episode.id}`} value={reason} onChange={(ev) => setReason(ev.target.value)} required />
+              <textarea id={`decline-${episode.id}`} ref={reasonRef} value={reason} onChange={(ev) => setReason(ev.target.value)} required />
               <button type="submit" disabled={busy || !reason.trim()}>Decline choice</button>{' '}
               <button type="button" disabled={busy} onClick={() => setDeclining(false)}>Keep the choice</button>
             </form>
