@@ -439,7 +439,7 @@ try {
     // the demo clinic has none unless a client chose)
     const choice = page.getByTestId('choice').filter({ hasText: mock ? 'Client E' : /./ }).first();
     if (await appears(page, choice, mock ? 15000 : 3000)) {
-      await choice.getByRole('button', { name: 'Confirm choice' }).click();
+      await choice.getByRole('button', { name: /^Confirm choice of / }).click();
       const confirmed = choice.getByRole('status');
       check(await appears(page, confirmed) && /^Confirmed: .* is in therapy with .* from \d{4}-\d{2}-\d{2}\.$/.test(await confirmed.textContent()),
         'coordinator: a client\'s choice of therapist is confirmed');
@@ -482,7 +482,7 @@ try {
     const inTherapy = page.locator(`[data-testid=episode]:not([data-client-id="${client1Id}"])`);
     if (await appears(page, inTherapy.last())) {
       const row = inTherapy.last();
-      await row.getByRole('button', { name: 'End therapy…' }).click();
+      await row.getByRole('button', { name: /^End therapy… for / }).click();
       await row.getByLabel(/Why it ended/).fill('Goals met; agreed to end.');
       await row.getByRole('button', { name: 'End therapy' }).click();
       const ended = row.getByRole('status');
@@ -519,7 +519,7 @@ try {
       await page.getByText('Saved.').waitFor({ timeout: 10000 });
       check((await page.getByTestId('effective-rupture_z').textContent()) === '1.6 (changed)', 'coordinator: a threshold changed');
       await shot(page, 'coordinator-alert-settings');
-      await page.getByRole('button', { name: 'Use the default: Drop needed on the total (z)' }).click();
+      await page.getByRole('button', { name: 'Use default for Drop needed on the total (z)' }).click();
       await page.getByText(/back to the default/).waitFor({ timeout: 10000 });
       check((await page.getByTestId('effective-rupture_z').textContent()) === '1.4', 'coordinator: the threshold back to its default');
       // "Use default" went with the change it undid: focus is on the status saying what was done

@@ -42,7 +42,7 @@ describe('ending therapy', () => {
     const user = userEvent.setup();
     render(<Episodes />);
     const row = (await screen.findAllByTestId('episode'))[0];
-    await user.click(within(row).getByRole('button', { name: 'End therapy…' }));
+    await user.click(within(row).getByRole('button', { name: 'End therapy… for Client A with T. Oak' }));
     const date = within(row).getByLabelText(/Last day of therapy/);
     expect(document.activeElement).toBe(date);  // the button that had focus is gone
     await user.clear(date);

@@ -77,7 +77,9 @@ function EndRow({ row }: { row: Row }) {
       <h2>{row.client}</h2>
       <p className="meta">With {row.therapist} since {episode.started_on}.</p>
       {done ? <p role="status" tabIndex={-1} ref={doneRef}>{done}</p> : !open ? (
-        <button type="button" onClick={() => setOpen(true)}>End therapy…</button>
+        <button type="button" onClick={() => setOpen(true)}>End therapy…
+          {/* one such button per client: its name says whose (the visible words start it) */}
+          {' '}<span className="sr-only">for {row.client} with {row.therapist}</span></button>
       ) : (
         <form onSubmit={end} noValidate>
           <label htmlFor={`${id}-date`}>Last day of therapy (YYYY-MM-DD)</label>

@@ -78,11 +78,11 @@ describe('waitlist', () => {
     render(<Waitlist />);
     const rows = await screen.findAllByTestId('choice');
     expect(rows[0].textContent).toMatch(/Chose T\. Oak on 2026-01-01/);
-    await user.click(within(rows[0]).getByRole('button', { name: 'Confirm choice' }));
+    await user.click(within(rows[0]).getByRole('button', { name: 'Confirm choice of T. Oak by Client 1' }));
     const confirmed = await within(rows[0]).findByRole('status');
     expect(confirmed.textContent).toBe('Confirmed: Client 1 is in therapy with T. Oak from 2026-11-27.');
     expect(document.activeElement).toBe(confirmed);
-    await user.click(within(rows[1]).getByRole('button', { name: 'Decline…' }));
+    await user.click(within(rows[1]).getByRole('button', { name: "Decline… Client 2's choice of T. Oak" }));
     const send = within(rows[1]).getByRole('button', { name: 'Decline choice' });
     expect((send as HTMLButtonElement).disabled).toBe(true);  // a reason first
     await user.type(within(rows[1]).getByLabelText(/Why is the choice declined/), 'the client asked to wait');

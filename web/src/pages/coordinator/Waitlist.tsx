@@ -112,9 +112,12 @@ function ChoiceRow({ client, episode, therapist, onDone }: { client: Client; epi
       {done ? <p role="status" tabIndex={-1} ref={doneRef}>{done}</p> : (
         <>
           <button type="button" disabled={busy} onClick={() => act(() => api.confirmEpisode(episode.id),
-            (e) => `Confirmed: ${name} is in therapy with ${therapist} from ${e.started_on}.`)}>Confirm choice</button>{' '}
+            (e) => `Confirmed: ${name} is in therapy with ${therapist} from ${e.started_on}.`)}>Confirm choice
+            {/* one such button per client: its name says whose choice (the visible words start it) */}
+            {' '}<span className="sr-only">of {therapist} by {name}</span></button>{' '}
           {!declining ? (
-            <button type="button" disabled={busy} onClick={() => setDeclining(true)}>Decline…</button>
+            <button type="button" disabled={busy} onClick={() => setDeclining(true)}>Decline…
+              {' '}<span className="sr-only">{name}'s choice of {therapist}</span></button>
           ) : (
             <form onSubmit={(ev) => { ev.preventDefault(); void act(() => api.declineEpisode(episode.id, reason),
               () => `Declined: ${name} is back on the waitlist and may choose again.`); }}>
