@@ -56,7 +56,7 @@ describe('ending therapy', () => {
     await user.type(within(row).getByLabelText(/Why it ended/), 'goals met');
     await user.click(within(row).getByRole('button', { name: 'End therapy' }));
     const status = await within(row).findByRole('status');
-    expect(status.textContent).toBe("Ended: Client A's therapy with T. Oak ended on 2026-11-20.");
+    expect(status.textContent).toBe("Ended: Client A's therapy with T. Oak ended on Nov 20, 2026.");
     expect(sent).toEqual([['/episodes/7/end', { ended_on: '2026-11-20', note: 'goals met' }]]);
   });
 });

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { api } from '../../api';
 import { ErrorBox, Loaded, useFocusWhen, useLoad } from '../../components/common';
 import { isCalendarDate, localToday } from '../therapist/TrainingLog';
+import { shortDate } from '../../plain';
 import type { Client, Episode, Therapist } from '../../types';
 
 /** A problem with the last day of therapy, in words ("" when it may be sent). */
@@ -69,13 +70,13 @@ function EndRow({ row }: { row: Row }) {
     setBusy(true);
     try {
       const e = await api.endEpisode(episode.id, date.trim(), note);
-      setDone(`Ended: ${row.client}'s therapy with ${row.therapist} ended on ${e.ended_on}.`);
+      setDone(`Ended: ${row.client}'s therapy with ${row.therapist} ended on ${shortDate(e.ended_on ?? '')}.`);
     } catch (err) { setError(err); } finally { setBusy(false); }
   }
   return (
     <li className="card" data-testid="episode" data-client-id={episode.client_id}>
       <h2>{row.client}</h2>
-      <p className="meta">With {row.therapist} since {episode.started_on}.</p>
+      <p className="meta">With {row.therapist} since {shortDate(episode.started_on)}.</p>
       {done ? <p role="status" tabIndex={-1} ref={doneRef}>{done}</p> : !open ? (
         <button type="button" onClick={() => setOpen(true)}>End therapy…
           {/* one such button per client: its name says whose (the visible words start it) */}

@@ -77,10 +77,10 @@ describe('waitlist', () => {
     const user = userEvent.setup();
     render(<Waitlist />);
     const rows = await screen.findAllByTestId('choice');
-    expect(rows[0].textContent).toMatch(/Chose T\. Oak on 2026-01-01/);
+    expect(rows[0].textContent).toMatch(/Chose T\. Oak on Jan 1, 2026\./);
     await user.click(within(rows[0]).getByRole('button', { name: 'Confirm choice of T. Oak by Client 1' }));
     const confirmed = await within(rows[0]).findByRole('status');
-    expect(confirmed.textContent).toBe('Confirmed: Client 1 is in therapy with T. Oak from 2026-11-27.');
+    expect(confirmed.textContent).toBe('Confirmed: Client 1 is in therapy with T. Oak from Nov 27, 2026.');
     expect(document.activeElement).toBe(confirmed);
     await user.click(within(rows[1]).getByRole('button', { name: "Decline… Client 2's choice of T. Oak" }));
     const send = within(rows[1]).getByRole('button', { name: 'Decline choice' });

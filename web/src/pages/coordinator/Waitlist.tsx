@@ -1,7 +1,7 @@
 import { useState, type Ref } from 'react';
 import { api } from '../../api';
 import { ErrorBox, Loaded, useFocusWhen, useLoad } from '../../components/common';
-import { certaintyWords, fitNumbers, fitWords, words } from '../../plain';
+import { certaintyWords, fitNumbers, fitWords, shortDate, words } from '../../plain';
 import type { Client, Episode, Recommendation } from '../../types';
 
 /** How many clients a page of the waitlist shows before "Show more". */
@@ -108,11 +108,11 @@ function ChoiceRow({ client, episode, therapist, onDone }: { client: Client; epi
   return (
     <li className="card" data-testid="choice">
       <h3>{name}</h3>
-      <p className="meta">Chose {therapist} on {episode.started_on}.</p>
+      <p className="meta">Chose {therapist} on {shortDate(episode.started_on)}.</p>
       {done ? <p role="status" tabIndex={-1} ref={doneRef}>{done}</p> : (
         <>
           <button type="button" disabled={busy} onClick={() => act(() => api.confirmEpisode(episode.id),
-            (e) => `Confirmed: ${name} is in therapy with ${therapist} from ${e.started_on}.`)}>Confirm choice
+            (e) => `Confirmed: ${name} is in therapy with ${therapist} from ${shortDate(e.started_on)}.`)}>Confirm choice
             {/* one such button per client: its name says whose choice (the visible words start it) */}
             {' '}<span className="sr-only">of {therapist} by {name}</span></button>{' '}
           {!declining ? (
