@@ -441,8 +441,8 @@ try {
     if (await appears(page, choice, mock ? 15000 : 3000)) {
       await choice.getByRole('button', { name: /^Confirm choice of / }).click();
       const confirmed = choice.getByRole('status');
-      check(await appears(page, confirmed) && /^Confirmed: .* is in therapy with .* from \d{4}-\d{2}-\d{2}\.$/.test(await confirmed.textContent()),
-        'coordinator: a client\'s choice of therapist is confirmed');
+      check(await appears(page, confirmed) && /^Confirmed: .* is in therapy with .* from (?!\d{4}-\d{2}-\d{2})[^.]*\d{4}\.$/.test(await confirmed.textContent()),
+        'coordinator: a client\'s choice of therapist is confirmed (the date written as the app writes dates)');
     } else if (mock) {
       check(false, 'coordinator: a client\'s choice of therapist is listed with Confirm and Decline');
     }
@@ -483,10 +483,13 @@ try {
     if (await appears(page, inTherapy.last())) {
       const row = inTherapy.last();
       await row.getByRole('button', { name: /^End therapy… for / }).click();
+      // the button goes as the form opens: focus is on the last day's field, not the page
+      check(await row.getByLabel(/Last day of therapy/).evaluate((el) => el === document.activeElement),
+        'coordinator: "End therapy…" moves focus to the last day\'s field');
       await row.getByLabel(/Why it ended/).fill('Goals met; agreed to end.');
       await row.getByRole('button', { name: 'End therapy' }).click();
       const ended = row.getByRole('status');
-      check(await appears(page, ended) && /^Ended: .* ended on \d{4}-\d{2}-\d{2}\.$/.test(await ended.textContent()),
+      check(await appears(page, ended) && /^Ended: .* ended on (?!\d{4}-\d{2}-\d{2})[^.]*\d{4}\.$/.test(await ended.textContent()),
         'coordinator: therapy ended with its last day and a note');
     } else {
       check(false, 'coordinator: the clients in therapy are listed, each with "End therapy"');

@@ -47,7 +47,7 @@ describe('analyses', () => {
     const svg = fig.querySelector('svg')!;
     expect([...svg.querySelectorAll('text')].map((t) => t.textContent)).toEqual(expect.arrayContaining(['therapist 2', 'therapist 1']));
     expect(svg.textContent).toMatch(/Effect on improvement \(SD of intake scores; higher is better\)/);
-    expect(svg.textContent).toMatch(/Therapist, sorted by effect/);
+    expect(svg.textContent).toMatch(/Therapist \(sorted by effect\)/);
   });
 
   // Before: past 20 therapists the axis named every other one (20 of 40).

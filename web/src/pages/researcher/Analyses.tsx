@@ -96,12 +96,14 @@ export function TherapistEffects({ r }: { r: Json }) {
   // horizontal axis could name only every other one of 40), lowest at the bottom.
   const ticks = effects.map((e) => e.rank);
   const longest = Math.max(0, ...effects.map((e) => String(e.label).length));
+  // room for the longest name (about 6.5 px a character at Plot's 10 px), the tick and the axis label
+  const marginLeft = Math.min(220, 40 + Math.ceil(6.5 * longest));
   return (
     <>
       <p>ICC (therapist) = {f3(r.icc_therapist)} from {r.nobs} observations{r.singular ? ' (singular fit: the therapist variance is at its boundary)' : ''}{r.converged === false ? '; the fit did not converge' : ''}.</p>
       <PlotFigure testId="caterpillar" caption={`Therapist effects on ${outcome} (conditional modes, in ${unit} from the average therapist) with 95% intervals, sorted from lowest to highest; the dashed line is the average therapist; higher is better`}
-        options={{ height: 80 + 18 * Math.max(effects.length, 4), marginLeft: Math.min(200, 16 + 6 * longest), marginBottom: 48,
-          y: { label: 'Therapist, sorted by effect (lowest → highest)', labelAnchor: 'center', labelArrow: 'none', ticks,
+        options={{ height: 80 + 18 * Math.max(effects.length, 4), marginLeft, marginBottom: 48,
+          y: { label: 'Therapist (sorted by effect)', labelAnchor: 'center', labelOffset: marginLeft - 10, labelArrow: 'none', ticks,
             domain: [0.5, effects.length + 0.5], tickFormat: (rank: number) => effects[rank - 1]?.label ?? '' },
           x: { label: `Effect on ${outcome} (${unit}; higher is better)`, labelArrow: 'right', grid: true },
           marks: [Plot.ruleX([0], { strokeDasharray: '4,3' }),
