@@ -51,6 +51,7 @@ describe('App', () => {
     expect(logout.headers['X-CSRF-Token']).toBe('c5rf');
     expect(logout.headers.Authorization).toBe('Bearer t0k');
     expect(await screen.findByRole('button', { name: 'Sign in' })).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Sign in to Attune' }));  // not the page
   });
 
   it('a tab restored from the cookie takes the CSRF token from /auth/me, and a refused sign-out says so', async () => {

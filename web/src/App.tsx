@@ -71,6 +71,7 @@ function route(path: string): React.ReactNode {
 export function App() {
   const path = useHashPath();
   const [me, setMe] = useState<Me | null>(null);
+  const [signedOut, setSignedOut] = useState(false);
   const [checked, setChecked] = useState(false);
   const [signOutError, setSignOutError] = useState('');
 
@@ -88,7 +89,7 @@ export function App() {
   }, [path, me]);
 
   if (!checked) return <p className="loading" role="status">Loading…</p>;
-  if (!me) return <Login onSignedIn={(m) => { setMe(m); navigate('/'); }} />;
+  if (!me) return <Login signedOut={signedOut} onSignedIn={(m) => { setSignedOut(false); setMe(m); navigate('/'); }} />;
 
   const nav = NAV[me.role] ?? [];
   const ok = allowed(me.role, path);
@@ -119,6 +120,7 @@ export function App() {
             return;
           }
           setSignOutError('');
+          setSignedOut(true);
           setMe(null);
           navigate('/');
         }}>

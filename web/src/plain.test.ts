@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { certaintyWords, fitNumbers, fitWords, readableDetail, words } from './plain';
+import { certaintyWords, fitNumbers, fitWords, readableDetail, shortDate, words } from './plain';
 
 // Recommendation scores are in SD units of the clinic's pairings, 0 = its average, with an SD
 // (`uncertainty`, about 0.19 on the demo clinic): the 95% range is score ± 1.96 × uncertainty.
 describe('plain words', () => {
+  it('writes a calendar date as that day, as it writes a timestamp', () => {
+    // Before: episodes' days were shown raw ("since 2026-08-07")
+    expect(shortDate('2026-08-07')).toBe(new Date(2026, 7, 7).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' }));
+    expect(shortDate('2026-08-07')).toMatch(/\b7\b/);
+    expect(shortDate('not a date')).toBe('not a date');
+  });
+
   it('calls a fit better or weaker only when its range leaves the clinic average', () => {
     // 0.12 ± 1.96 × 0.19 = -0.25 .. 0.49: overlaps 0
     expect(fitWords({ score: 0.12, uncertainty: 0.19 })).toBe('an average fit');

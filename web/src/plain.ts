@@ -45,10 +45,14 @@ export function fitNumbers(r: Pick<Recommendation, 'score' | 'uncertainty'>): st
   return `${sd(r.score)} SD from the clinic's average` + (range ? ` (95% range ${sd(range[0])} to ${sd(range[1])})` : '');
 }
 
-/** A short date from an ISO-8601 timestamp, in the reader's locale. */
+/**
+ * A short date from an ISO-8601 timestamp or calendar date, in the reader's locale. A calendar
+ * date ("2026-08-07", as episodes' days) is that day wherever the reader is, not UTC midnight.
+ */
 export function shortDate(iso: string): string {
   if (!iso) return '';
-  const d = new Date(iso);
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  const d = day ? new Date(Number(day[1]), Number(day[2]) - 1, Number(day[3])) : new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 }
 

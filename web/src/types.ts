@@ -219,6 +219,8 @@ export interface Alert {
   raised_at: string;
   acknowledged_at: string | null; // null (or empty) until acknowledged
   resolved_at: string | null;
+  /** The server's word for the state (open, acknowledged, resolved); older servers leave it out. */
+  status?: 'open' | 'acknowledged' | 'resolved';
   note?: string;
   /** What the rule compared (docs/monitor.md); `attune monitor alerts --json` has it, the API's alert JSON may not. */
   evidence?: { scale?: string; [key: string]: unknown } | null;

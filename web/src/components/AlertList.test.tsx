@@ -25,6 +25,14 @@ describe('AlertList', () => {
     expect(alertState({ ...open, acknowledged_at: 'x', resolved_at: 'y' })).toBe('resolved');
   });
 
+  // Before: "...session 6 Repaired in session 4", the two notes run together.
+  it('shows a resolved alert\'s acknowledge and resolve notes on lines of their own', () => {
+    render(<AlertList alerts={[{ ...open, acknowledged_at: '2026-11-02T10:00:00Z', resolved_at: '2026-11-03T10:00:00Z',
+      note: 'Discuss in session 6\nRepaired in session 4' }]} onChange={() => {}} />);
+    const note = screen.getByTestId('alert-note');
+    expect(note.innerHTML).toBe('Discuss in session 6<br>Repaired in session 4');
+  });
+
   it('acknowledges with the note and reloads', async () => {
     const calls = stub();
     const onChange = vi.fn();

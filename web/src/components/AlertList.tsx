@@ -1,12 +1,12 @@
 // Alerts with acknowledge and resolve, each with a note (the note goes to the audit log).
-import { useRef, useState } from 'react';
+import { Fragment, useRef, useState } from 'react';
 import { api } from '../api';
 import { ErrorBox, useFocusWhen } from './common';
 import { readableDetail, shortDate, words } from '../plain';
 import type { Alert } from '../types';
 
 export function alertState(a: Alert): 'open' | 'acknowledged' | 'resolved' {
-  return a.resolved_at ? 'resolved' : a.acknowledged_at ? 'acknowledged' : 'open';
+  return a.status ?? (a.resolved_at ? 'resolved' : a.acknowledged_at ? 'acknowledged' : 'open');
 }
 
 const SEVERITY_RANK: Record<string, number> = { urgent: 0, warning: 1, info: 2 };
@@ -135,7 +135,9 @@ function AlertRow({ alert, siblings, onChange, onDone, who }: {
       <p className="meta">Raised {shortDate(alert.raised_at)}
         {alert.acknowledged_at && <>; acknowledged {shortDate(alert.acknowledged_at)}</>}
         {alert.resolved_at && <>; resolved {shortDate(alert.resolved_at)}</>}
-        {alert.note && <>; note: “{alert.note}”</>}
+        {/* the acknowledge and resolve notes come joined by a newline: a line each */}
+        {alert.note && <>; note: “<span className="alert-note" data-testid="alert-note">{alert.note.split('\n').map((line, i) =>
+          <Fragment key={i}>{i > 0 && <br />}{line}</Fragment>)}</span>”</>}
         {' · '}<span data-testid="alert-state">{state}</span></p>
       {state !== 'resolved' && (
         <div className="alert-actions">

@@ -1,8 +1,11 @@
 import { useState } from 'react';
 import { api, ApiError } from '../api';
+import { useFocusWhen } from '../components/common';
 import type { Me } from '../types';
 
-export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
+/** `signedOut`: shown after "Sign out", whose button is gone: focus goes to the heading. */
+export function Login({ onSignedIn, signedOut }: { onSignedIn: (me: Me) => void; signedOut?: boolean }) {
+  const headRef = useFocusWhen<HTMLHeadingElement>(signedOut);
   const [handle, setHandle] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
@@ -27,7 +30,7 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
 
   return (
     <main id="main" className="login">
-      <h1>Sign in to Attune</h1>
+      <h1 tabIndex={-1} ref={headRef}>Sign in to Attune</h1>
       <p>Attune helps you and your clinic find the therapist you are most likely to work well with,
         and keeps an eye on how therapy is going, session by session.</p>
       <form onSubmit={submit} noValidate aria-describedby={error ? 'login-error' : undefined}>

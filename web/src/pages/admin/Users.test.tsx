@@ -47,6 +47,41 @@ describe('Users: add a user', () => {
     expect(posted).toEqual([{ handle: 'newt', role: 'therapist', password: 'long-enough-1', therapist_id: 30 }]);
   });
 
+  it('moves focus to the first field to correct', async () => {
+    stub();
+    render(<Users />);
+    await screen.findByTestId('users');
+    fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
+    const handle = screen.getByLabelText('User name');
+    expect(document.activeElement).toBe(handle);
+    expect(handle.getAttribute('aria-invalid')).toBe('true');
+    fill('therapist');
+    fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
+    expect(document.activeElement).toBe(screen.getByLabelText(/Therapist id/));
+    expect(handle.getAttribute('aria-invalid')).toBeNull();
+  });
+
+  // Before: a refusal naming client_id was shown only in a box after the form, focus left on the button.
+  it('shows a server refusal naming a field at that field, which takes focus', async () => {
+    stub();
+    const refuse = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.endsWith('/users') && init?.method === 'POST') return new Response(JSON.stringify({ title: 'Invalid request', status: 400,
+        detail: 'client 12 already has a user', field: 'client_id' }), { status: 400, headers: { 'Content-Type': 'application/problem+json' } });
+      if (url.endsWith('/users')) return new Response(JSON.stringify({ users: [] }), { status: 200 });
+      return new Response(JSON.stringify({ id: 1, name: 'C', created_at: '', client_choice: true, clients_may_choose: true }), { status: 200 });
+    });
+    vi.stubGlobal('fetch', refuse);
+    render(<Users />);
+    await screen.findByTestId('users');
+    fill('client');
+    const id = screen.getByLabelText(/Client id/);
+    fireEvent.change(id, { target: { value: '12' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
+    await waitFor(() => expect(document.activeElement).toBe(id));
+    expect(id.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(id.getAttribute('aria-describedby')!)!.textContent).toBe('Not added: client 12 already has a user');
+  });
+
   it('sends a client id for a client user and nothing extra for a coordinator', async () => {
     const posted = stub();
     render(<Users />);

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api } from '../../api';
+import { api, ApiError } from '../../api';
 import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
 import type { Organisation } from '../../types';
 
@@ -20,13 +20,23 @@ export function linkedIdProblem(label: string, text: string): string {
   return '';
 }
 
+/** The form's fields in page order, by the name the server gives a refused one (problem JSON `field`). */
+type UserField = 'handle' | 'linked' | 'password';
+const FIELD_IDS: Record<UserField, string> = { handle: 'u-handle', linked: 'u-linked', password: 'u-password' };
+
+/** The form field a server refusal names, if it names one this form has. */
+export function refusedField(field: string | undefined, linkedKey: string | undefined): UserField | undefined {
+  if (field === 'handle' || field === 'password') return field;
+  return field && field === linkedKey ? 'linked' : undefined;
+}
+
 export function Users() {
   const state = useLoad(() => api.users(), []);
   const [handle, setHandle] = useState('');
   const [role, setRole] = useState('coordinator');
   const [password, setPassword] = useState('');
   const [linkedId, setLinkedId] = useState('');
-  const [linkedError, setLinkedError] = useState('');
+  const [fieldErrors, setFieldErrors] = useState<Partial<Record<UserField, string>>>({});
   const [problems, setProblems] = useState<string[]>([]);
   const linked = linkedField(role);
   const [error, setError] = useState<unknown>(null);
@@ -49,30 +59,44 @@ export function Users() {
       <h2>Add a user</h2>
       <form noValidate onSubmit={async (e) => {
         e.preventDefault();
+        const found: Partial<Record<UserField, string>> = {};
+        if (!handle.trim()) found.handle = 'User name is empty.';
         const idProblem = linked ? linkedIdProblem(linked.label, linkedId) : '';
-        const p = [!handle.trim() && 'User name is empty.', password.length < 8 && 'Password needs at least 8 characters.', idProblem].filter(Boolean) as string[];
-        setProblems(p); setLinkedError(idProblem); setOk(''); setError(null);
-        if (p.length) return;
+        if (idProblem) found.linked = idProblem;
+        if (password.length < 8) found.password = 'Password needs at least 8 characters.';
+        const first = (Object.keys(FIELD_IDS) as UserField[]).find((f) => found[f]);
+        setProblems(Object.values(found) as string[]); setFieldErrors(found); setOk(''); setError(null);
+        // as the other forms: focus on the first field to correct, which its message describes
+        if (first) { document.getElementById(FIELD_IDS[first])?.focus(); return; }
         const user = { handle: handle.trim(), role, password, ...(linked ? { [linked.key]: Number(linkedId.trim()) } : {}) };
         try { await api.createUser(user); setOk(`Added ${handle.trim()}.`); setHandle(''); setPassword(''); setLinkedId(''); state.reload(); }
-        catch (err) { setError(err); }
+        catch (err) {
+          // a refusal naming a field is shown at that field, which takes focus
+          const at = err instanceof ApiError ? refusedField(err.field, linked?.key) : undefined;
+          if (!at) { setError(err); return; }
+          setFieldErrors({ [at]: `Not added: ${(err as ApiError).detail || (err as ApiError).title}` });
+          document.getElementById(FIELD_IDS[at])?.focus();
+        }
       }}>
         {problems.length > 0 && <div className="error-summary" role="alert"><ul>{problems.map((x) => <li key={x}>{x}</li>)}</ul></div>}
         <label htmlFor="u-handle">User name</label>
-        <input id="u-handle" value={handle} onChange={(e) => setHandle(e.target.value)} autoComplete="off" />
+        <FieldError field="handle" text={fieldErrors.handle} />
+        <input id="u-handle" value={handle} onChange={(e) => setHandle(e.target.value)} autoComplete="off" {...invalid('handle', fieldErrors.handle)} />
         <label htmlFor="u-role">Role</label>
-        <select id="u-role" value={role} onChange={(e) => { setRole(e.target.value); setLinkedError(''); }}>{ROLES.map((r) => <option key={r}>{r}</option>)}</select>
+        <select id="u-role" value={role} onChange={(e) => { setRole(e.target.value); setFieldErrors({ ...fieldErrors, linked: undefined }); }}>{ROLES.map((r) => <option key={r}>{r}</option>)}</select>
         {linked && (
           <>
             <label htmlFor="u-linked">{linked.label} <span className="hint">(required: the {role} record this user signs in as)</span></label>
-            {linkedError && <p id="u-linked-error" className="field-error">{linkedError}</p>}
+            <FieldError field="linked" text={fieldErrors.linked} />
             <input id="u-linked" inputMode="numeric" autoComplete="off" value={linkedId} aria-required="true"
-              aria-invalid={linkedError ? true : undefined} aria-describedby={linkedError ? 'u-linked-error' : undefined}
-              onChange={(e) => { setLinkedId(e.target.value); setLinkedError(''); }} />
+              {...invalid('linked', fieldErrors.linked)}
+              onChange={(e) => { setLinkedId(e.target.value); setFieldErrors({ ...fieldErrors, linked: undefined }); }} />
           </>
         )}
         <label htmlFor="u-password">Initial password</label>
-        <input id="u-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        <FieldError field="password" text={fieldErrors.password} />
+        <input id="u-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)}
+          {...invalid('password', fieldErrors.password)} />
         {error != null && <ErrorBox error={error} />}
         <LiveStatus text={ok} />
         <button type="submit">Add user</button>
@@ -80,6 +104,16 @@ export function Users() {
       <ClientChoice />
     </section>
   );
+}
+
+/** A field's message, which the field's aria-describedby names (see `invalid`). */
+function FieldError({ field, text }: { field: UserField; text?: string }) {
+  return text ? <p id={`${FIELD_IDS[field]}-error`} className="field-error">{text}</p> : null;
+}
+
+/** A field marked invalid and described by its message while it has one. */
+function invalid(field: UserField, text?: string) {
+  return { 'aria-invalid': text ? true : undefined, 'aria-describedby': text ? `${FIELD_IDS[field]}-error` : undefined };
 }
 
 // The organisation's setting: may clients choose their own therapist, or does the clinic assign?

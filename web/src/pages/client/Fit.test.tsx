@@ -92,7 +92,10 @@ describe('Fit', () => {
     stub(true);
     render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);
     fireEvent.click(await screen.findByRole('button', { name: 'Choose Therapist Two' }));
-    expect((await screen.findByTestId('current-choice')).textContent).toMatch(/You chose Therapist Two/);
+    const said = await screen.findByTestId('current-choice');
+    expect(said.textContent).toMatch(/You chose Therapist Two/);
     expect(screen.queryByRole('button', { name: /^Choose / })).toBeNull();
+    // focus goes to the status that says so (the button that had it is gone), not to the page
+    expect(document.activeElement).toBe(said.closest('[role="status"]'));
   });
 });

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, ApiError } from '../../api';
 import { useMe } from '../../auth';
-import { ErrorBox, Loaded, useLoad } from '../../components/common';
+import { ErrorBox, Loaded, useFocusWhen, useLoad } from '../../components/common';
 import { certaintyWords, fitWords, words } from '../../plain';
 import type { Episode, Recommendation } from '../../types';
 
@@ -45,6 +45,8 @@ export function Fit() {
   const mayChoose = organisation.data?.clients_may_choose === true;
   const current = justChose ?? (episodes.data ? currentEpisode(episodes.data, id) : undefined);
   const declined = episodes.data ? declinedChoice(episodes.data, id) : undefined;
+  // the "Choose" buttons go once a choice is made: focus goes to the status that says so
+  const statusRef = useFocusWhen<HTMLDivElement>(justChose);
   const nameOf = (therapistId: number) =>
     state.data?.find((r) => r.therapist.id === therapistId)?.therapist.display_name ?? `therapist ${therapistId}`;
   return (
@@ -53,12 +55,13 @@ export function Fit() {
       <p>These suggestions come from what you told us and from how clients and therapists have
         worked together in this clinic. They are a guide, not a verdict: the bond you build
         matters most, and you can always ask for a change.</p>
-      {current && (
-        <p className="ok" role="status" data-testid="current-choice">{current.status === 'active'
+      {/* a polite live region in the page before the choice, so the choice is announced */}
+      <div role="status" aria-live="polite" tabIndex={-1} ref={statusRef}>{current && (
+        <p className="ok" data-testid="current-choice">{current.status === 'active'
           ? <>You are seeing {nameOf(current.therapist_id)}. If you would like a different therapist, ask the clinic.</>
           : <>You chose {nameOf(current.therapist_id)}. The clinic will confirm your first session; if you would like
             to change your choice, ask the clinic.</>}</p>
-      )}
+      )}</div>
       {!current && declined && (
         <p data-testid="declined-choice">The clinic did not confirm your choice of {nameOf(declined.therapist_id)}
           {declined.note ? `: ${declined.note.trim()}${/[.!?]$/.test(declined.note.trim()) ? '' : '.'}` : '.'}

@@ -119,8 +119,11 @@ describe('Intake constraints', () => {
     const spanish = (await screen.findByLabelText('Spanish')) as HTMLInputElement;
     expect(spanish.checked).toBe(false);
     expect((screen.getByLabelText('English') as HTMLInputElement).checked).toBe(false);
-    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    const save = screen.getByRole('button', { name: 'Save' });
+    save.focus();
+    fireEvent.click(save);
     await screen.findByText(/Saved\./);
+    expect(document.activeElement).toBe(save);  // not lost to the page while saving
     expect((api.saved as unknown as { constraints: string[] }).constraints).toEqual(['exclude:5', 'risk:high', 'location:North Town']);
     fireEvent.click(spanish);
     fireEvent.click(screen.getByLabelText('Polish'));

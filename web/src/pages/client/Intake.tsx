@@ -117,7 +117,7 @@ function IntakeForm({ client, cnip, languages }: { client: Client; cnip: Instrum
     const goalList = goals.split('\n').map((g) => g.trim()).filter(Boolean);
     if (goalList.length === 0) problems.push('Write at least one goal, one per line.');
     setErrors(problems);
-    if (problems.length) return;
+    if (problems.length || busy) return;
     setBusy(true);
     setServerError(null);
     setSaved('');
@@ -196,7 +196,8 @@ function IntakeForm({ client, cnip, languages }: { client: Client; cnip: Instrum
 
       {serverError != null && <ErrorBox error={serverError} />}
       <LiveStatus text={saved} />
-      <button type="submit" disabled={busy} aria-busy={busy}>{busy ? 'Saving…' : 'Save'}</button>
+      {/* aria-disabled, not disabled: a disabled button loses focus to the page while saving */}
+      <button type="submit" aria-disabled={busy} aria-busy={busy}>{busy ? 'Saving…' : 'Save'}</button>
     </form>
   );
 }

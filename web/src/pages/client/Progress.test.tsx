@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen } from '@testing-library/react';
 import { MeContext } from '../../auth';
 import { Progress } from './Progress';
+import { shortDate } from '../../plain';
 import type { Me } from '../../types';
 
 const me: Me = { user_id: 7, org_id: 1, handle: 'client1', role: 'client', client_id: 3 };
@@ -33,5 +34,20 @@ describe('Progress', () => {
     const svg = container.querySelector('svg')!;
     expect(svg.textContent).not.toMatch(/score score/);
     expect(svg.textContent).toMatch(/Date answered/);
+  });
+
+  // Before: with one answer the only tick was the raw timestamp ("2026-11-27T23:15:14Z").
+  it('dates the x ticks as the table does, with a single answer too', async () => {
+    const one = [{ response_id: 1, answered_at: '2026-11-27T23:15:14Z', value: 12, band: 'mild' }];
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/instruments')) return new Response(JSON.stringify({ instruments: [core10] }), { status: 200 });
+      if (url.endsWith('/instruments/core10')) return new Response(JSON.stringify(core10), { status: 200 });
+      if (url.includes('/clients/3/trajectory')) return new Response(JSON.stringify({ points: one }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    const { container } = render(<MeContext.Provider value={me}><Progress /></MeContext.Provider>);
+    await screen.findByRole('heading', { name: 'CORE-10' });
+    const ticks = [...container.querySelectorAll('[aria-label="x-axis tick label"] text')].map((t) => t.textContent);
+    expect(ticks).toEqual([shortDate(one[0].answered_at)]);
   });
 });

@@ -41,6 +41,9 @@ function ProgressChart({ ins, scaleTitle, higherIs, pts }: { ins: Instrument; sc
   const summary = data.length < 2 ? 'one answer so far' :
     oneDecimal(last) === oneDecimal(first) ? 'about the same as when you started' : better ? 'better than when you started' : 'not better yet than when you started';
   const dated = data.every((d) => !Number.isNaN(d.date.getTime()));
+  // Ticks are dates as the table writes them. A few answers get a tick each (one per day): with one
+  // answer the scale's own ticks were the raw timestamp, and a short span gave hours.
+  const days = dated ? [...new Map(data.map((d) => [shortDate(d.date.toISOString()), d.date])).values()] : [];
   return (
     <article className="card">
       <h2>{ins.title}</h2>
@@ -51,7 +54,8 @@ function ProgressChart({ ins, scaleTitle, higherIs, pts }: { ins: Instrument; sc
         caption={`${ins.title} ${scaleTitle.toLowerCase()} over time, by the date you answered`}
         options={{
           height: 220, marginLeft: 48, marginRight: 24, marginBottom: 40,
-          x: dated ? { label: 'Date answered', type: 'utc', ticks: 4 } : { label: 'Questionnaire number', tickFormat: 'd' },
+          x: dated ? { label: 'Date answered', type: 'utc', ticks: days.length <= 4 ? days : 4,
+            tickFormat: (d: Date) => shortDate(d.toISOString()) } : { label: 'Questionnaire number', tickFormat: 'd' },
           y: { label: scoreLabel(scaleTitle), grid: true, domain: ins.scales[0]?.range },
           marks: [Plot.line(data, { x: dated ? 'date' : 'n', y: 'value', stroke: '#1f4e79', strokeWidth: 2 }),
                   Plot.dot(data, { x: dated ? 'date' : 'n', y: 'value', fill: '#1f4e79', r: 4,

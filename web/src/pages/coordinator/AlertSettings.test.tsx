@@ -47,7 +47,7 @@ describe('AlertSettings', () => {
     expect((await screen.findByRole('status')).textContent).toContain('Saved');
     expect(sent[1]).toEqual({ rupture_z: 1.6 });
     expect(screen.getByTestId('effective-rupture_z').textContent).toBe('1.6 (changed)');
-    fireEvent.click(screen.getByRole('button', { name: 'Use the default: Drop needed on the total (z)' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Use default for Drop needed on the total (z)' }));
     expect((await screen.findByText(/back to the default/)).textContent).toContain('Drop needed on the total');
     expect(sent[2]).toEqual({ rupture_z: null });
     expect(screen.getByTestId('effective-rupture_z').textContent).toBe('1.4');
@@ -117,9 +117,9 @@ describe('AlertSettings', () => {
     expect(saved.textContent).toMatch(/^Saved/);
     expect(document.activeElement).toBe(saved);
     // the button goes with the change it undoes: focus is on the status, not lost to the page
-    await user.click(screen.getByRole('button', { name: 'Use the default: Drop needed on the total (z)' }));
+    await user.click(screen.getByRole('button', { name: 'Use default for Drop needed on the total (z)' }));
     await screen.findByText(/back to the default/);
-    expect(screen.queryByRole('button', { name: /^Use the default/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: /^Use default/ })).toBeNull();
     expect(document.activeElement).toBe(screen.getByRole('status'));
     expect(screen.getByRole('status').textContent).toBe('Drop needed on the total (z): back to the default.');
   });

@@ -120,7 +120,7 @@ export function AlertSettings() {
                           if (problems[field]) setProblems({ ...problems, [field]: undefined });
                         }} /></td>
                     <td>{field in s.settings &&
-                      <button type="button" aria-label={`Use the default: ${label}`}
+                      <button type="button" aria-label={`Use default for ${label}`}
                         onClick={() => void send({ [field]: null }, `${label}: back to the default.`)}>
                         Use default</button>}</td>
                   </tr>

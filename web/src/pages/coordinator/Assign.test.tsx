@@ -22,6 +22,8 @@ describe('batch assignment', () => {
     const user = userEvent.setup();
     render(<Assign />);
     await user.click(screen.getByRole('button', { name: 'Preview a plan' }));
+    // the button was disabled while computing: focus goes to the plan, not to the page
+    expect(document.activeElement).toBe(await screen.findByRole('heading', { name: 'Plan versus assignment as usual' }));
     await user.click(await screen.findByRole('button', { name: 'Commit 2 assignments' }));
     const status = await screen.findByTestId('committed');
     expect(calls.some((u) => u.endsWith('/assignments/commit'))).toBe(true);

@@ -15,6 +15,8 @@ export function Assign() {
   // what the last commit did: it takes focus, since the plan and the Commit button that had it go
   const [done, setDone] = useState<{ created: number } | null>(null);
   const doneRef = useFocusWhen<HTMLParagraphElement>(done);
+  // "Preview a plan" is disabled while the plan is computed: focus goes to the plan's heading
+  const planRef = useFocusWhen<HTMLHeadingElement>(plan);
 
   async function preview() {
     setBusy('plan'); setError(null); setDone(null);
@@ -53,7 +55,7 @@ export function Assign() {
       {done !== null && <p className="ok" role="status" tabIndex={-1} ref={doneRef} data-testid="committed">Committed: {done.created} client{done.created === 1 ? '' : 's'} assigned.</p>}
       {plan && (
         <>
-          <h2>Plan versus assignment as usual</h2>
+          <h2 tabIndex={-1} ref={planRef}>Plan versus assignment as usual</h2>
           <p data-testid="plan-summary">Mean predicted fit for the {kept.length} kept client{kept.length === 1 ? '' : 's'}: {mean(kept).toFixed(3)} with the plan, {mean(usualKept).toFixed(3)} as usual for the same clients
             {plan.summary ? `; ${plan.summary.unassigned} client(s) could not be placed` : ''}.</p>
           {plan.summary && (

@@ -42,8 +42,9 @@ describe('ending therapy', () => {
     const user = userEvent.setup();
     render(<Episodes />);
     const row = (await screen.findAllByTestId('episode'))[0];
-    await user.click(within(row).getByRole('button', { name: 'End therapy…' }));
+    await user.click(within(row).getByRole('button', { name: 'End therapy… for Client A with T. Oak' }));
     const date = within(row).getByLabelText(/Last day of therapy/);
+    expect(document.activeElement).toBe(date);  // the button that had focus is gone
     await user.clear(date);
     await user.type(date, '2026-08-01');
     await user.click(within(row).getByRole('button', { name: 'End therapy' }));
@@ -55,7 +56,7 @@ describe('ending therapy', () => {
     await user.type(within(row).getByLabelText(/Why it ended/), 'goals met');
     await user.click(within(row).getByRole('button', { name: 'End therapy' }));
     const status = await within(row).findByRole('status');
-    expect(status.textContent).toBe("Ended: Client A's therapy with T. Oak ended on 2026-11-20.");
+    expect(status.textContent).toBe("Ended: Client A's therapy with T. Oak ended on Nov 20, 2026.");
     expect(sent).toEqual([['/episodes/7/end', { ended_on: '2026-11-20', note: 'goals met' }]]);
   });
 });

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { api } from '../../api';
 import { ErrorBox, Loaded, useFocusWhen, useLoad } from '../../components/common';
 import { isCalendarDate, localToday } from '../therapist/TrainingLog';
+import { shortDate } from '../../plain';
 import type { Client, Episode, Therapist } from '../../types';
 
 /** A problem with the last day of therapy, in words ("" when it may be sent). */
@@ -57,6 +58,8 @@ function EndRow({ row }: { row: Row }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const doneRef = useFocusWhen<HTMLParagraphElement>(done);
+  // "End therapy…" goes as the form opens: focus goes to the form's first field
+  const dateRef = useFocusWhen<HTMLInputElement>(open);
   const id = `end-${episode.id}`;
   async function end(ev: React.FormEvent) {
     ev.preventDefault();
@@ -67,19 +70,21 @@ function EndRow({ row }: { row: Row }) {
     setBusy(true);
     try {
       const e = await api.endEpisode(episode.id, date.trim(), note);
-      setDone(`Ended: ${row.client}'s therapy with ${row.therapist} ended on ${e.ended_on}.`);
+      setDone(`Ended: ${row.client}'s therapy with ${row.therapist} ended on ${shortDate(e.ended_on ?? '')}.`);
     } catch (err) { setError(err); } finally { setBusy(false); }
   }
   return (
     <li className="card" data-testid="episode" data-client-id={episode.client_id}>
       <h2>{row.client}</h2>
-      <p className="meta">With {row.therapist} since {episode.started_on}.</p>
+      <p className="meta">With {row.therapist} since {shortDate(episode.started_on)}.</p>
       {done ? <p role="status" tabIndex={-1} ref={doneRef}>{done}</p> : !open ? (
-        <button type="button" onClick={() => setOpen(true)}>End therapy…</button>
+        <button type="button" onClick={() => setOpen(true)}>End therapy…
+          {/* one such button per client: its name says whose (the visible words start it) */}
+          {' '}<span className="sr-only">for {row.client} with {row.therapist}</span></button>
       ) : (
         <form onSubmit={end} noValidate>
           <label htmlFor={`${id}-date`}>Last day of therapy (YYYY-MM-DD)</label>
-          <input id={`${id}-date`} value={date} onChange={(ev) => setDate(ev.target.value)}
+          <input id={`${id}-date`} ref={dateRef} value={date} onChange={(ev) => setDate(ev.target.value)}
             aria-invalid={problem ? true : undefined} aria-describedby={problem ? `${id}-problem` : undefined} />
           {problem && <p className="field-error" id={`${id}-problem`}>{problem}</p>}
           <label htmlFor={`${id}-note`}>Why it ended (optional; the client and therapist can read it)</label>

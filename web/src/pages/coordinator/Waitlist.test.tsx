@@ -20,6 +20,41 @@ describe('waitlist', () => {
     expect(w.chose.map((c) => [c.client.id, c.episode.id])).toEqual([[3, 12]]);
   });
 
+  it('lists a waiting choice of a client whose earlier therapy ended', () => {
+    const w = waiting([client(1), client(2)], [episode(10, 1, 'ended'), { ...episode(11, 1, 'waiting'), assigned_by: 'client_choice' }]);
+    expect(w.waiting.map((c) => c.id)).toEqual([2]);
+    expect(w.chose.map((c) => [c.client.id, c.episode.id])).toEqual([[1, 11]]);
+  });
+
+  it('reloads after a decline: the count includes the client again, and the row keeps what was done', async () => {
+    let declined = false;
+    vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+      if (init?.method === 'POST') {
+        declined = true;
+        return new Response(JSON.stringify({ ...episode(20, 1, 'declined'), ended_on: '2026-11-27' }), { status: 200 });
+      }
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1), client(2)] }), { status: 200 });
+      if (url.endsWith('/episodes')) {
+        const first = declined ? { ...episode(20, 1, 'declined'), ended_on: '2026-11-27' } : episode(20, 1, 'waiting');
+        return new Response(JSON.stringify({ episodes: [first] }), { status: 200 });
+      }
+      if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists: [{ id: 4, display_name: 'T. Oak' }] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    const user = userEvent.setup();
+    render(<Waitlist />);
+    const [row] = await screen.findAllByTestId('choice');
+    expect(screen.getByTestId('waitlist-count').textContent).toMatch(/^1 client is waiting/);
+    await user.click(within(row).getByRole('button', { name: /^Decline…/ }));
+    expect(document.activeElement).toBe(within(row).getByLabelText(/Why is the choice declined/));  // the button is gone
+    await user.type(within(row).getByLabelText(/Why is the choice declined/), 'asked to wait');
+    await user.click(within(row).getByRole('button', { name: 'Decline choice' }));
+    await vi.waitFor(() => expect(screen.getByTestId('waitlist-count').textContent).toMatch(/^2 clients are waiting/));
+    const status = within(screen.getByTestId('choice')).getByRole('status');
+    expect(status.textContent).toMatch(/back on the waitlist/);
+    expect(document.activeElement).toBe(status);
+  });
+
   it('puts a client whose choice was declined back on the waitlist', () => {
     const declined = { ...episode(13, 1, 'declined'), ended_on: '2026-01-02', note: 'asked to wait' };
     expect(waiting([client(1)], [declined]).waiting.map((c) => c.id)).toEqual([1]);
@@ -42,12 +77,12 @@ describe('waitlist', () => {
     const user = userEvent.setup();
     render(<Waitlist />);
     const rows = await screen.findAllByTestId('choice');
-    expect(rows[0].textContent).toMatch(/Chose T\. Oak on 2026-01-01/);
-    await user.click(within(rows[0]).getByRole('button', { name: 'Confirm choice' }));
+    expect(rows[0].textContent).toMatch(/Chose T\. Oak on Jan 1, 2026\./);
+    await user.click(within(rows[0]).getByRole('button', { name: 'Confirm choice of T. Oak by Client 1' }));
     const confirmed = await within(rows[0]).findByRole('status');
-    expect(confirmed.textContent).toBe('Confirmed: Client 1 is in therapy with T. Oak from 2026-11-27.');
+    expect(confirmed.textContent).toBe('Confirmed: Client 1 is in therapy with T. Oak from Nov 27, 2026.');
     expect(document.activeElement).toBe(confirmed);
-    await user.click(within(rows[1]).getByRole('button', { name: 'Decline…' }));
+    await user.click(within(rows[1]).getByRole('button', { name: "Decline… Client 2's choice of T. Oak" }));
     const send = within(rows[1]).getByRole('button', { name: 'Decline choice' });
     expect((send as HTMLButtonElement).disabled).toBe(true);  // a reason first
     await user.type(within(rows[1]).getByLabelText(/Why is the choice declined/), 'the client asked to wait');

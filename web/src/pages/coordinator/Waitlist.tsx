@@ -1,7 +1,7 @@
 import { useState, type Ref } from 'react';
 import { api } from '../../api';
 import { ErrorBox, Loaded, useFocusWhen, useLoad } from '../../components/common';
-import { certaintyWords, fitNumbers, fitWords, words } from '../../plain';
+import { certaintyWords, fitNumbers, fitWords, shortDate, words } from '../../plain';
 import type { Client, Episode, Recommendation } from '../../types';
 
 /** How many clients a page of the waitlist shows before "Show more". */
@@ -10,17 +10,28 @@ export const PAGE = 20;
 /**
  * The waitlist as the batch plan sees it (docs/api.md POST /assignments/plan): clients with no
  * active or ended episode (a declined choice puts a client back on it). Those who chose a
- * therapist (a waiting episode) are listed apart: they wait for the clinic to confirm or decline
- * their choice, not for a match.
+ * therapist (a waiting episode) are listed apart, whatever their earlier episodes (a client whose
+ * therapy ended may choose again): they wait for the clinic to confirm or decline their choice,
+ * not for a match.
  */
-export function waiting(clients: Client[], episodes: Episode[]): { waiting: Client[]; chose: { client: Client; episode: Episode }[] } {
+export function waiting(clients: Client[], episodes: Episode[]): { waiting: Client[]; chose: Choice[] } {
   const settled = new Set(episodes.filter((e) => e.status === 'active' || e.status === 'ended').map((e) => e.client_id));
   const chosen = new Map(episodes.filter((e) => e.status === 'waiting').map((e) => [e.client_id, e]));
-  const open = clients.filter((c) => !settled.has(c.id));
   return {
-    waiting: open.filter((c) => !chosen.has(c.id)),
-    chose: open.filter((c) => chosen.has(c.id)).map((c) => ({ client: c, episode: chosen.get(c.id)! })),
+    waiting: clients.filter((c) => !settled.has(c.id) && !chosen.has(c.id)),
+    chose: clients.filter((c) => chosen.has(c.id)).map((c) => ({ client: c, episode: chosen.get(c.id)! })),
   };
+}
+
+type Choice = { client: Client; episode: Episode };
+
+/**
+ * The choices to show: those still waiting, and those acted on since the page loaded (they keep
+ * their row, with what was done, after the reload that drops them), in the clients' order.
+ */
+function choiceRows(waitingNow: Choice[], acted: Choice[]): Choice[] {
+  const rows = [...waitingNow, ...acted.filter((a) => !waitingNow.some((w) => w.episode.id === a.episode.id))];
+  return rows.sort((a, b) => a.client.id - b.client.id);
 }
 
 export function Waitlist() {
@@ -29,6 +40,8 @@ export function Waitlist() {
     return { ...waiting(clients, episodes), therapists };
   }, []);
   const [shown, setShown] = useState(PAGE);
+  // confirming or declining a choice changes who waits: reload, keeping the acted-on row
+  const [acted, setActed] = useState<Choice[]>([]);
   // After "Show more", focus goes to the first row it added, so a keyboard or screen-reader user
   // goes on where the new rows begin (the last "Show more" goes with the rows it shows, and focus
   // was lost to the page).
@@ -39,7 +52,9 @@ export function Waitlist() {
       <p>Clients who have never had a therapist here (no current or ended episode): the clients a batch
         plan places. Open a client to see the ranked therapists with reasons.</p>
       <Loaded state={state} what="the waitlist">
-        {({ waiting: list, chose, therapists }) => (
+        {({ waiting: list, chose: waitingChoices, therapists }) => {
+          const chose = choiceRows(waitingChoices, acted);
+          return (
           <>
             {list.length === 0 ? <p>Nobody is waiting.</p> : (
               <>
@@ -62,45 +77,52 @@ export function Waitlist() {
                   waitlist and may choose again).</p>
                 <ul className="waitlist" data-testid="chose-own">{chose.map(({ client, episode }) => (
                   <ChoiceRow key={client.id} client={client} episode={episode}
-                    therapist={therapists.find((t) => t.id === episode.therapist_id)?.display_name ?? `therapist ${episode.therapist_id}`} />
+                    therapist={therapists.find((t) => t.id === episode.therapist_id)?.display_name ?? `therapist ${episode.therapist_id}`}
+                    onDone={() => { setActed((a) => [...a, { client, episode }]); state.reload(); }} />
                 ))}</ul>
               </>
             )}
           </>
-        )}
+          );
+        }}
       </Loaded>
     </section>
   );
 }
 
 /** One client's choice: confirm it (therapy starts today) or decline it with a reason. */
-function ChoiceRow({ client, episode, therapist }: { client: Client; episode: Episode; therapist: string }) {
+function ChoiceRow({ client, episode, therapist, onDone }: { client: Client; episode: Episode; therapist: string; onDone: () => void }) {
   const [done, setDone] = useState('');
   const [declining, setDeclining] = useState(false);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const doneRef = useFocusWhen<HTMLParagraphElement>(done);
+  // "Decline…" goes as the form opens: focus goes to the reason it asks for
+  const reasonRef = useFocusWhen<HTMLTextAreaElement>(declining);
   const name = client.pseudonym || `Client ${client.id}`;
   async function act(work: () => Promise<Episode>, said: (e: Episode) => string) {
     setBusy(true); setError(null);
-    try { setDone(said(await work())); } catch (e) { setError(e); } finally { setBusy(false); }
+    try { setDone(said(await work())); onDone(); } catch (e) { setError(e); } finally { setBusy(false); }
   }
   return (
     <li className="card" data-testid="choice">
       <h3>{name}</h3>
-      <p className="meta">Chose {therapist} on {episode.started_on}.</p>
+      <p className="meta">Chose {therapist} on {shortDate(episode.started_on)}.</p>
       {done ? <p role="status" tabIndex={-1} ref={doneRef}>{done}</p> : (
         <>
           <button type="button" disabled={busy} onClick={() => act(() => api.confirmEpisode(episode.id),
-            (e) => `Confirmed: ${name} is in therapy with ${therapist} from ${e.started_on}.`)}>Confirm choice</button>{' '}
+            (e) => `Confirmed: ${name} is in therapy with ${therapist} from ${shortDate(e.started_on)}.`)}>Confirm choice
+            {/* one such button per client: its name says whose choice (the visible words start it) */}
+            {' '}<span className="sr-only">of {therapist} by {name}</span></button>{' '}
           {!declining ? (
-            <button type="button" disabled={busy} onClick={() => setDeclining(true)}>Decline…</button>
+            <button type="button" disabled={busy} onClick={() => setDeclining(true)}>Decline…
+              {' '}<span className="sr-only">{name}'s choice of {therapist}</span></button>
           ) : (
             <form onSubmit={(ev) => { ev.preventDefault(); void act(() => api.declineEpisode(episode.id, reason),
               () => `Declined: ${name} is back on the waitlist and may choose again.`); }}>
               <label htmlFor={`decline-${episode.id}`}>Why is the choice declined or withdrawn? (the client is told)</label>
-              <textarea id={`decline-${episode.id}`} value={reason} onChange={(ev) => setReason(ev.target.value)} required />
+              <textarea id={`decline-${episode.id}`} ref={reasonRef} value={reason} onChange={(ev) => setReason(ev.target.value)} required />
               <button type="submit" disabled={busy || !reason.trim()}>Decline choice</button>{' '}
               <button type="button" disabled={busy} onClick={() => setDeclining(false)}>Keep the choice</button>
             </form>

@@ -47,7 +47,16 @@ describe('analyses', () => {
     const svg = fig.querySelector('svg')!;
     expect([...svg.querySelectorAll('text')].map((t) => t.textContent)).toEqual(expect.arrayContaining(['therapist 2', 'therapist 1']));
     expect(svg.textContent).toMatch(/Effect on improvement \(SD of intake scores; higher is better\)/);
-    expect(svg.textContent).toMatch(/Therapist, sorted by effect/);
+    expect(svg.textContent).toMatch(/Therapist \(sorted by effect\)/);
+  });
+
+  // Before: past 20 therapists the axis named every other one (20 of 40).
+  it('therapist effects: the caterpillar plot names each of 40 therapists on its axis', () => {
+    const effects = Array.from({ length: 40 }, (_, i) => ({ therapist: `Therapist ${i + 1}`, effect: i / 40 - 0.5, se: 0.1 }));
+    render(<TherapistEffects r={{ nobs: 400, icc_therapist: 0.08, converged: true, singular: false, effects }} />);
+    const svg = screen.getByTestId('caterpillar').querySelector('svg')!;
+    const labels = [...svg.querySelectorAll('text')].map((t) => t.textContent);
+    expect(effects.filter((e) => !labels.includes(e.therapist))).toEqual([]);
   });
 
   it('the runner posts to the analysis route and shows the server refusal in words', async () => {

@@ -92,20 +92,23 @@ export function TherapistEffects({ r }: { r: Json }) {
   }));
   const outcome = r.outcome === 'alliance' ? 'alliance' : 'improvement';
   const unit = outcome === 'alliance' ? 'alliance score' : 'SD of intake scores';
-  // name every therapist on the axis while they fit; past 20, every nth
-  const step = Math.max(1, Math.ceil(effects.length / 20));
-  const ticks = effects.filter((_, i) => i % step === 0).map((e) => e.rank);
+  // Every therapist is named on the axis: one row each, the plot growing with their number (a
+  // horizontal axis could name only every other one of 40), lowest at the bottom.
+  const ticks = effects.map((e) => e.rank);
+  const longest = Math.max(0, ...effects.map((e) => String(e.label).length));
+  // room for the longest name (about 6.5 px a character at Plot's 10 px), the tick and the axis label
+  const marginLeft = Math.min(220, 40 + Math.ceil(6.5 * longest));
   return (
     <>
       <p>ICC (therapist) = {f3(r.icc_therapist)} from {r.nobs} observations{r.singular ? ' (singular fit: the therapist variance is at its boundary)' : ''}{r.converged === false ? '; the fit did not converge' : ''}.</p>
       <PlotFigure testId="caterpillar" caption={`Therapist effects on ${outcome} (conditional modes, in ${unit} from the average therapist) with 95% intervals, sorted from lowest to highest; the dashed line is the average therapist; higher is better`}
-        options={{ height: 340, marginLeft: 56, marginBottom: 90,
-          x: { label: 'Therapist, sorted by effect (lowest → highest)', labelAnchor: 'center', labelOffset: 84, labelArrow: 'none', ticks,
-            tickFormat: (rank: number) => effects[rank - 1]?.label ?? '', tickRotate: -45 },
-          y: { label: `Effect on ${outcome} (${unit}; higher is better)`, labelArrow: 'up', grid: true },
-          marks: [Plot.ruleY([0], { strokeDasharray: '4,3' }),
-                  Plot.ruleX(effects, { x: 'rank', y1: 'lo', y2: 'hi', stroke: '#4a6fa5' }),
-                  Plot.dot(effects, { x: 'rank', y: 'effect', fill: '#1a1a1a', r: 3, title: 'label' })] }}
+        options={{ height: 80 + 18 * Math.max(effects.length, 4), marginLeft, marginBottom: 48,
+          y: { label: 'Therapist (sorted by effect)', labelAnchor: 'center', labelOffset: marginLeft - 10, labelArrow: 'none', ticks,
+            domain: [0.5, effects.length + 0.5], tickFormat: (rank: number) => effects[rank - 1]?.label ?? '' },
+          x: { label: `Effect on ${outcome} (${unit}; higher is better)`, labelArrow: 'right', grid: true },
+          marks: [Plot.ruleX([0], { strokeDasharray: '4,3' }),
+                  Plot.ruleY(effects, { y: 'rank', x1: 'lo', x2: 'hi', stroke: '#4a6fa5' }),
+                  Plot.dot(effects, { y: 'rank', x: 'effect', fill: '#1a1a1a', r: 3, title: 'label' })] }}
         table={{ columns: ['therapist', 'effect', 'low', 'high'], rows: effects.map((e) => [e.label, +(+e.effect).toFixed(3), +(+e.lo).toFixed(3), +(+e.hi).toFixed(3)]) }} />
     </>
   );

@@ -53,18 +53,31 @@ describe('caseload', () => {
   const episode = (id: number, client_id: number, status: Episode['status'], started_on: string): Episode => ({ id, client_id, therapist_id: 4,
     started_on, ended_on: status === 'ended' ? '2026-04-01' : null, status, assigned_by: status === 'waiting' ? 'client_choice' : 'match' });
   /** A server listing `clients` and `episodes`, with no alerts and no answers; returns the URLs asked for. */
-  function serve(clients: ReturnType<typeof client>[], episodes: Episode[]): string[] {
+  function serve(clients: ReturnType<typeof client>[], episodes: Episode[], alerts: Alert[] = []): string[] {
     const requested: string[] = [];
     vi.stubGlobal('fetch', vi.fn(async (url: string) => {
       requested.push(url);
       if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients }), { status: 200 });
       if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes }), { status: 200 });
-      if (url.endsWith('/alerts')) return new Response(JSON.stringify({ alerts: [] }), { status: 200 });
+      if (url.endsWith('/alerts')) return new Response(JSON.stringify({ alerts }), { status: 200 });
       if (url.includes('/trajectory')) return new Response(JSON.stringify({ points: [] }), { status: 200 });
       return new Response('{}', { status: 404 });
     }));
     return requested;
   }
+
+  // Before: every alert not resolved was counted open, acknowledged ones too (the Alerts page
+  // counts them apart), and an acknowledged risk alert still marked the client urgent.
+  it('counts only open alerts, and marks urgent only for an open risk alert', async () => {
+    serve([client(1)], [episode(10, 1, 'active', '2026-09-01')], [
+      { ...alert(1, 'warning'), episode_id: 10 },
+      { ...alert(2, 'urgent'), episode_id: 10, acknowledged_at: '2026-11-02T10:00:00Z', status: 'acknowledged' },
+      { ...alert(3, 'warning'), episode_id: 10, acknowledged_at: '2026-11-02T10:00:00Z', resolved_at: '2026-11-03T10:00:00Z', status: 'resolved' }]);
+    render(<Caseload />);
+    const current = await screen.findByTestId('caseload');
+    expect(within(current).getByText('1 open')).toBeTruthy();
+    expect(within(current).queryByText('urgent')).toBeNull();
+  });
 
   // Before: every episode that was not active was listed under "Ended", so a client who had just
   // chose this therapist (waiting for the clinic) showed as one whose therapy had ended.

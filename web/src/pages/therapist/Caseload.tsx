@@ -51,7 +51,10 @@ export function caseloadGroups<R extends { episode?: Episode; open: Alert[] }>(r
   };
 }
 
-/** Loads a caseload: the clients the server lets this user see, with latest scores and open alerts. */
+/**
+ * Loads a caseload: the clients the server lets this user see, with latest scores and open alerts
+ * (neither acknowledged nor resolved, as the Alerts page counts them "open").
+ */
 export async function loadCaseload(): Promise<Row[]> {
   const [clients, episodes, alerts] = await Promise.all([api.clients(), api.episodes(), api.alerts().catch(() => [] as Alert[])]);
   // A client's choice waiting for the clinic gives the therapist the episode and nothing of the
@@ -72,7 +75,7 @@ export async function loadCaseload(): Promise<Row[]> {
     ]);
     return {
       client, episode, alliance: latestOf(alliance), outcome: outcomeOf(outcomes.map((pts, i) => ({ name: OUTCOMES[i][1], pts }))),
-      open: alerts.filter((a) => ((a.episode_id != null && mine.has(a.episode_id)) || a.client_id === client.id) && alertState(a) !== 'resolved'),
+      open: alerts.filter((a) => ((a.episode_id != null && mine.has(a.episode_id)) || a.client_id === client.id) && alertState(a) === 'open'),
     };
   })), ...unlisted];
 }
