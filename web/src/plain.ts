@@ -1,5 +1,5 @@
 // Numbers into plain words for clients: how well a therapist seems to fit, and how sure we are.
-import type { Recommendation } from './types';
+import type { Language, Recommendation, Therapist } from './types';
 
 /** z for a 95% range around a normal estimate. */
 const Z95 = 1.96;
@@ -89,4 +89,28 @@ export function readableDetail(detail: string): string {
 /** Human words for a snake_case code ("substance_use" → "substance use"). */
 export function words(code: string): string {
   return code.replace(/_/g, ' ');
+}
+
+/** A therapist by name, from a list the page loaded; "Therapist 20" when the list lacks them. */
+export function therapistName(therapists: Pick<Therapist, 'id' | 'display_name'>[], id: number): string {
+  return therapists.find((t) => t.id === id)?.display_name || `Therapist ${id}`;
+}
+
+/**
+ * A client's constraint in words, for staff: "language:de" → "in German" (the server's
+ * language names, `GET /languages`), "modality:in_person" → "in person", "modality:video" → "by
+ * video", "location:North Town" → "at North Town", "exclude:5" → "not with <therapist 5's name>",
+ * "risk:high" → "high risk". A code it does not know is kept as it is.
+ */
+export function constraintWords(code: string, languages: Language[] = [], therapists: Pick<Therapist, 'id' | 'display_name'>[] = []): string {
+  const at = code.indexOf(':');
+  const kind = code.slice(0, at);
+  const value = code.slice(at + 1);
+  if (at < 0 || !value) return code;
+  if (kind === 'language') return `in ${languages.find((l) => l.code === value)?.name ?? value}`;
+  if (kind === 'modality') return value === 'in_person' ? 'in person' : value === 'video' ? 'by video' : code;
+  if (kind === 'location') return `at ${value}`;
+  if (kind === 'exclude' && /^\d+$/.test(value)) return `not with ${therapistName(therapists, Number(value))}`;
+  if (code === 'risk:high') return 'high risk';
+  return code;
 }

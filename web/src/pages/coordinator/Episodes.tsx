@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { api } from '../../api';
 import { ErrorBox, Loaded, useFocusWhen, useLoad } from '../../components/common';
 import { isCalendarDate, localToday } from '../therapist/TrainingLog';
-import { shortDate } from '../../plain';
+import { shortDate, therapistName } from '../../plain';
 import type { Client, Episode, Therapist } from '../../types';
 
 /** A problem with the last day of therapy, in words ("" when it may be sent). */
@@ -25,7 +25,7 @@ export function inTherapy(episodes: Episode[], clients: Client[], therapists: Th
   return episodes.filter((e) => e.status === 'active').sort((a, b) => a.id - b.id).map((episode) => ({
     episode,
     client: clients.find((c) => c.id === episode.client_id)?.pseudonym || `Client ${episode.client_id}`,
-    therapist: therapists.find((t) => t.id === episode.therapist_id)?.display_name ?? `Therapist ${episode.therapist_id}`,
+    therapist: therapistName(therapists, episode.therapist_id),
   }));
 }
 

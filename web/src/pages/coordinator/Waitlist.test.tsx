@@ -55,6 +55,23 @@ describe('waitlist', () => {
     expect(document.activeElement).toBe(status);
   });
 
+  it('writes each client\'s constraints in words: languages and therapists by name', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [
+        { ...client(1), constraints: ['language:en', 'language:xx', 'modality:in_person', 'location:North Town', 'exclude:4', 'exclude:9', 'risk:high', 'odd:thing'] },
+        { ...client(2), constraints: ['modality:video'] }] }), { status: 200 });
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [] }), { status: 200 });
+      if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists: [{ id: 4, display_name: 'T. Oak' }] }), { status: 200 });
+      if (url.endsWith('/languages')) return new Response(JSON.stringify({ languages: [{ code: 'en', name: 'English' }] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    render(<Waitlist />);
+    const rows = within(await screen.findByTestId('waitlist')).getAllByRole('listitem');
+    expect(rows[0].querySelector('.meta')?.textContent).toBe(
+      'stress; in English, in xx, in person, at North Town, not with T. Oak, not with Therapist 9, high risk, odd:thing');
+    expect(rows[1].querySelector('.meta')?.textContent).toBe('stress; by video');
+  });
+
   it('puts a client whose choice was declined back on the waitlist', () => {
     const declined = { ...episode(13, 1, 'declined'), ended_on: '2026-01-02', note: 'asked to wait' };
     expect(waiting([client(1)], [declined]).waiting.map((c) => c.id)).toEqual([1]);

@@ -1,8 +1,8 @@
 import { useState, type Ref } from 'react';
 import { api } from '../../api';
 import { ErrorBox, Loaded, useFocusWhen, useLoad } from '../../components/common';
-import { certaintyWords, fitNumbers, fitWords, shortDate, words } from '../../plain';
-import type { Client, Episode, Recommendation } from '../../types';
+import { certaintyWords, constraintWords, fitNumbers, fitWords, shortDate, therapistName, words } from '../../plain';
+import type { Client, Episode, Language, Recommendation, Therapist } from '../../types';
 
 /** How many clients a page of the waitlist shows before "Show more". */
 export const PAGE = 20;
@@ -36,8 +36,9 @@ function choiceRows(waitingNow: Choice[], acted: Choice[]): Choice[] {
 
 export function Waitlist() {
   const state = useLoad(async () => {
-    const [clients, episodes, therapists] = await Promise.all([api.clients(), api.episodes(), api.therapists()]);
-    return { ...waiting(clients, episodes), therapists };
+    const [clients, episodes, therapists, languages] = await Promise.all([
+      api.clients(), api.episodes(), api.therapists(), api.languages().catch(() => [] as Language[])]);
+    return { ...waiting(clients, episodes), therapists, languages };
   }, []);
   const [shown, setShown] = useState(PAGE);
   // confirming or declining a choice changes who waits: reload, keeping the acted-on row
@@ -52,7 +53,7 @@ export function Waitlist() {
       <p>Clients who have never had a therapist here (no current or ended episode): the clients a batch
         plan places. Open a client to see the ranked therapists with reasons.</p>
       <Loaded state={state} what="the waitlist">
-        {({ waiting: list, chose: waitingChoices, therapists }) => {
+        {({ waiting: list, chose: waitingChoices, therapists, languages }) => {
           const chose = choiceRows(waitingChoices, acted);
           return (
           <>
@@ -61,7 +62,7 @@ export function Waitlist() {
                 <p data-testid="waitlist-count">{list.length} {list.length === 1 ? 'client is' : 'clients are'} waiting
                   {list.length > shown ? `; showing the first ${shown}` : ''}.</p>
                 <ul className="waitlist" data-testid="waitlist">{list.slice(0, shown).map((c, i) => (
-                  <WaitRow key={c.id} client={c} rowRef={shown > PAGE && i === shown - PAGE ? firstNewRef : undefined} />
+                  <WaitRow key={c.id} client={c} languages={languages} therapists={therapists} rowRef={shown > PAGE && i === shown - PAGE ? firstNewRef : undefined} />
                 ))}</ul>
                 {list.length > shown && (
                   <button type="button" onClick={() => setShown(shown + PAGE)}>
@@ -77,7 +78,7 @@ export function Waitlist() {
                   waitlist and may choose again).</p>
                 <ul className="waitlist" data-testid="chose-own">{chose.map(({ client, episode }) => (
                   <ChoiceRow key={client.id} client={client} episode={episode}
-                    therapist={therapists.find((t) => t.id === episode.therapist_id)?.display_name ?? `therapist ${episode.therapist_id}`}
+                    therapist={therapistName(therapists, episode.therapist_id)}
                     onDone={() => { setActed((a) => [...a, { client, episode }]); state.reload(); }} />
                 ))}</ul>
               </>
@@ -134,8 +135,13 @@ function ChoiceRow({ client, episode, therapist, onDone }: { client: Client; epi
   );
 }
 
-/** One waiting client; `rowRef` makes the row focusable (the first row a "Show more" added). */
-function WaitRow({ client, rowRef }: { client: Client; rowRef?: Ref<HTMLLIElement> }) {
+/**
+ * One waiting client, their constraints in words (languages by name, therapists by name);
+ * `rowRef` makes the row focusable (the first row a "Show more" added).
+ */
+function WaitRow({ client, languages, therapists, rowRef }: {
+  client: Client; languages: Language[]; therapists: Therapist[]; rowRef?: Ref<HTMLLIElement>;
+}) {
   const [recs, setRecs] = useState<Recommendation[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -145,7 +151,7 @@ function WaitRow({ client, rowRef }: { client: Client; rowRef?: Ref<HTMLLIElemen
   return (
     <li className="card" ref={rowRef} tabIndex={rowRef ? -1 : undefined}>
       <h2>{name}</h2>
-      <p className="meta">{client.concerns.map(words).join(', ')}; {client.constraints.join(', ') || 'no constraints'}</p>
+      <p className="meta">{client.concerns.map(words).join(', ')}; {client.constraints.map((c) => constraintWords(c, languages, therapists)).join(', ') || 'no constraints'}</p>
       {recs === null ? (
         <button type="button" disabled={busy} aria-busy={busy} onClick={async () => {
           setBusy(true); setError(null);
