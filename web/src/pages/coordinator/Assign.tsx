@@ -3,12 +3,18 @@ import * as Plot from '@observablehq/plot';
 import { api } from '../../api';
 import { ErrorBox, useFocusWhen } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
-import type { AssignmentPlan, PlanRow } from '../../types';
+import { therapistName } from '../../plain';
+import type { AssignmentPlan, PlanRow, Therapist } from '../../types';
+
+/** "1 client", "2 clients". */
+const clients = (n: number) => `${n} client${n === 1 ? '' : 's'}`;
 
 const mean = (rows: PlanRow[]) => rows.length ? rows.reduce((s, r) => s + r.score, 0) / rows.length : 0;
 
 export function Assign() {
   const [plan, setPlan] = useState<AssignmentPlan | null>(null);
+  // therapists by name in the plan (by number, "Therapist 20", if the list cannot be had)
+  const [therapists, setTherapists] = useState<Therapist[]>([]);
   const [excluded, setExcluded] = useState<Set<number>>(new Set());
   const [busy, setBusy] = useState<'' | 'plan' | 'commit'>('');
   const [error, setError] = useState<unknown>(null);
@@ -20,7 +26,10 @@ export function Assign() {
 
   async function preview() {
     setBusy('plan'); setError(null); setDone(null);
-    try { setPlan(await api.planAssignments()); setExcluded(new Set()); } catch (e) { setError(e); } finally { setBusy(''); }
+    try {
+      const [p, ts] = await Promise.all([api.planAssignments(), api.therapists().catch(() => [] as Therapist[])]);
+      setTherapists(ts); setPlan(p); setExcluded(new Set());
+    } catch (e) { setError(e); } finally { setBusy(''); }
   }
   async function commit() {
     if (!plan) return;
@@ -52,14 +61,14 @@ export function Assign() {
         {busy === 'plan' ? 'Computing the plan…' : 'Preview a plan'}</button>
       {busy === 'plan' && <p role="status" className="loading"><span className="spinner" aria-hidden="true" /> Solving the assignment; this can take a few seconds for a long waitlist.</p>}
       {error != null && <ErrorBox error={error} />}
-      {done !== null && <p className="ok" role="status" tabIndex={-1} ref={doneRef} data-testid="committed">Committed: {done.created} client{done.created === 1 ? '' : 's'} assigned.</p>}
+      {done !== null && <p className="ok" role="status" tabIndex={-1} ref={doneRef} data-testid="committed">Committed: {clients(done.created)} assigned.</p>}
       {plan && (
         <>
           <h2 tabIndex={-1} ref={planRef}>Plan versus assignment as usual</h2>
           <p data-testid="plan-summary">Mean predicted fit for the {kept.length} kept client{kept.length === 1 ? '' : 's'}: {mean(kept).toFixed(3)} with the plan, {mean(usualKept).toFixed(3)} as usual for the same clients
-            {plan.summary ? `; ${plan.summary.unassigned} client(s) could not be placed` : ''}.</p>
+            {plan.summary ? `; ${clients(plan.summary.unassigned)} could not be placed` : ''}.</p>
           {plan.summary && (
-            <p className="hint">{plan.summary.waitlist ?? plan.plan.length} client(s) waiting{plan.summary.chose_own ? `, ${plan.summary.chose_own} more chose their own therapist (not planned)` : ''}.
+            <p className="hint">{clients(plan.summary.waitlist ?? plan.plan.length)} waiting{plan.summary.chose_own ? `, ${plan.summary.chose_own} more chose their own therapist (not planned)` : ''}.
               Fit is the predicted alliance as the share of this clinic's usual pairings it would beat. {plan.summary.model ? `The ${plan.summary.model}.` : ''}</p>
           )}
           {plan.plan.length === 0 && <p>Nobody on the waitlist can be placed now.</p>}
@@ -73,12 +82,13 @@ export function Assign() {
             <thead><tr><th scope="col">Keep</th><th scope="col">Client</th><th scope="col">Therapist</th><th scope="col">Fit</th><th scope="col">As usual</th><th scope="col">Why</th></tr></thead>
             <tbody>{plan.plan.map((r) => {
               const usual = plan.as_usual.find((u) => u.client_id === r.client_id);
+              const name = therapistName(therapists, r.therapist_id);
               return (
                 <tr key={r.client_id}>
-                  <td><input type="checkbox" aria-label={`Keep client ${r.client_id} with therapist ${r.therapist_id}`} checked={!excluded.has(r.client_id)}
+                  <td><input type="checkbox" aria-label={`Keep client ${r.client_id} with ${name}`} checked={!excluded.has(r.client_id)}
                     onChange={(e) => { const s = new Set(excluded); if (e.target.checked) s.delete(r.client_id); else s.add(r.client_id); setExcluded(s); }} /></td>
-                  <td>{r.client_id}</td><td>{r.therapist_id}</td><td>{r.score.toFixed(2)}</td>
-                  <td>{usual ? `${usual.therapist_id} (${usual.score.toFixed(2)})` : '—'}</td>
+                  <td>{r.client_id}</td><td>{name}</td><td>{r.score.toFixed(2)}</td>
+                  <td>{usual ? `${therapistName(therapists, usual.therapist_id)} (${usual.score.toFixed(2)})` : '—'}</td>
                   <td>{(r.reasons ?? []).join('; ')}</td>
                 </tr>
               );
