@@ -29,8 +29,13 @@ export function useFocusWhen<T extends HTMLElement>(trigger: unknown) {
   return ref;
 }
 
-export function errorText(e: unknown): string {
+/**
+ * An error in words. `forbidden` is a page's own plain sentence for a 403 ("You do not have
+ * access to this client's record."), in place of the server's words, which name its rule.
+ */
+export function errorText(e: unknown, forbidden?: string): string {
   if (e instanceof ApiError) {
+    if (e.status === 403 && forbidden) return forbidden;
     if (e.status === 404) return `Not available: ${e.detail || e.title}`;
     if (e.status === 403) return `You do not have access to this: ${e.detail || e.title}`;
     return `${e.title}${e.detail ? `: ${e.detail}` : ''}`;
@@ -51,18 +56,20 @@ export function LiveStatus({ text }: { text: string }) {
   return <div role="status" aria-live="polite">{text && <p className="ok">{text}</p>}</div>;
 }
 
-export function ErrorBox({ error }: { error: unknown }) {
-  return <div className="error-box" role="alert">{errorText(error)}</div>;
+export function ErrorBox({ error, forbidden }: { error: unknown; forbidden?: string }) {
+  return <div className="error-box" role="alert">{errorText(error, forbidden)}</div>;
 }
 
 /** Standard wrapper: spinner, error, or the content. */
-export function Loaded<T>({ state, what, children }: {
+export function Loaded<T>({ state, what, forbidden, children }: {
   state: { data: T | undefined; error: unknown; loading: boolean };
   what: string;
+  /** the page's sentence for a 403 (see errorText) */
+  forbidden?: string;
   children: (d: T) => React.ReactNode;
 }) {
   if (state.loading && state.data === undefined) return <Loading what={what} />;
-  if (state.error) return <ErrorBox error={state.error} />;
+  if (state.error) return <ErrorBox error={state.error} forbidden={forbidden} />;
   if (state.data === undefined) return null;
   return <>{children(state.data)}</>;
 }

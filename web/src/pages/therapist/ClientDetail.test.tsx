@@ -1,8 +1,10 @@
 // The client record's charts show one episode, with sessions numbered as the monitor numbers
 // them, so that an alert's "session N" is marked at N.
-import { describe, expect, it } from 'vitest';
-import { alertsBySession, inEpisode, oneMarkPerSession, placeSessions, shownEpisode } from './ClientDetail';
-import type { Episode, TrajectoryPoint } from '../../types';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { render, screen } from '@testing-library/react';
+import { MeContext } from '../../auth';
+import { ClientDetail, alertsBySession, inEpisode, oneMarkPerSession, placeSessions, shownEpisode } from './ClientDetail';
+import type { Episode, Me, TrajectoryPoint } from '../../types';
 
 const episode = (id: number, status: string, started_on: string) =>
   ({ id, client_id: 3, therapist_id: 1, status, started_on }) as Episode;
@@ -41,5 +43,19 @@ describe('the client record charts', () => {
     const marks = oneMarkPerSession([{ session: 3, label: 'risk item' }, { session: 4, label: 'risk item' },
       { session: 6, label: 'not on track' }, { session: 6, label: 'risk item' }]);
     expect(alertsBySession(marks)).toBe('risk item at sessions 3, 4 and 6; not on track at session 6');
+  });
+});
+
+describe('a client page the reader may not open', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('says so plainly on a 403, not in the server\'s words', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(
+      JSON.stringify({ title: 'Forbidden', detail: 'therapist may not read this client' }),
+      { status: 403, headers: { 'Content-Type': 'application/problem+json' } })));
+    const me: Me = { user_id: 5, org_id: 1, handle: 'therapist', role: 'therapist', therapist_id: 1 };
+    render(<MeContext.Provider value={me}><ClientDetail id={2} /></MeContext.Provider>);
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe("You do not have access to this client's record.");
   });
 });

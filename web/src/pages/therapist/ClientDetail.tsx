@@ -101,7 +101,7 @@ export function ClientDetail({ id }: { id: number }) {
   const state = useLoad(() => loadDetail(id), [id]);
   return (
     <section>
-      <Loaded state={state} what="the client's record">
+      <Loaded state={state} what="the client's record" forbidden="You do not have access to this client's record.">
         {(d) => {
           const active = d.episodes.find((e) => e.status === 'active');
           // The charts show one episode, numbered as the monitor numbers its sessions.
