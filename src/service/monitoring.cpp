@@ -69,10 +69,6 @@ std::vector<monitor::Observation> BuildObservations(const instruments::Catalogue
   return out;
 }
 
-bool SameAlert(const monitor::RaisedAlert& a, const monitor::RaisedAlert& b) {
-  return a.kind == b.kind && a.scale == b.scale && a.session == b.session;
-}
-
 }  // namespace
 
 Result<std::vector<monitor::Observation>> Service::EpisodeObservations(OrgId org, Id episode_id) {
@@ -206,21 +202,23 @@ Result<SubmissionCheck> Service::MonitorSubmission(OrgId org, const instruments:
     std::vector<monitor::Observation> without = observations;
     without.erase(without.begin() + static_cast<std::ptrdiff_t>(at));
     ATTUNE_TRY(before, monitor::AssessEpisode(without, catalogue_, curves, config));
-    // What is stored already (raised under the settings of its day, which the replay above does
-    // not know) is not raised twice: by kind, scale and session.
+    // Known already, by kind, scale and session: what the forms raise without the late one (under
+    // today's settings), and what is stored (raised under the settings of its day, which no replay
+    // knows). Neither is raised again.
+    std::set<std::tuple<std::string, std::string, int>> known;
+    for (const auto& raised : before.alerts) {
+      for (const auto& a : raised) known.emplace(a.kind, a.scale, a.session);
+    }
     ATTUNE_TRY(stored, store_.ListAlertsWithEvidence(org, *response.episode_id));
-    std::set<std::tuple<std::string, std::string, int>> raised_before;
     for (const auto& a : stored) {
       const auto evidence = nlohmann::json::parse(a.evidence, nullptr, false);
       if (!evidence.is_object()) continue;
-      raised_before.emplace(a.kind, evidence.value("scale", std::string()), evidence.value("session", 0));
+      known.emplace(a.kind, evidence.value("scale", std::string()), evidence.value("session", 0));
     }
     const int late_session = observations[at].session;
     for (std::size_t j = at + 1; j < observations.size(); ++j) {
       for (const auto& raised : assessment.alerts[j]) {
-        const auto& earlier = before.alerts[j - 1];
-        if (std::any_of(earlier.begin(), earlier.end(), [&](const auto& e) { return SameAlert(e, raised); })) continue;
-        if (raised_before.contains({raised.kind, raised.scale, raised.session})) continue;
+        if (known.contains({raised.kind, raised.scale, raised.session})) continue;
         out.alerts.push_back(StoredAlert(
             org, response, raised,
             fmt::format("{} (seen when the form of session {} was entered late)", raised.detail, late_session)));
