@@ -152,7 +152,7 @@ int AddUser(const UserArgs& args) {
   auto hash = service::HashPassword(password);
   if (!hash) return ReportError(hash.error());
   User user;
-  user.handle = args.handle;
+  user.handle = service::HandleForm(args.handle);
   user.role = args.role == "admin"         ? Role::ADMIN
               : args.role == "coordinator" ? Role::COORDINATOR
               : args.role == "therapist"   ? Role::THERAPIST
@@ -185,9 +185,9 @@ int AddUser(const UserArgs& args) {
   auto set = store->SetUserLogin(*org, *id, *hash, therapist, client, actor);
   if (!set) return ReportError(set.error());
   if (generated) {
-    fmt::print("user {} ({}) id {} in organisation {}; password: {}\n", args.handle, args.role, *id, *org, password);
+    fmt::print("user {} ({}) id {} in organisation {}; password: {}\n", user.handle, args.role, *id, *org, password);
   } else {
-    fmt::print("user {} ({}) id {} in organisation {}\n", args.handle, args.role, *id, *org);
+    fmt::print("user {} ({}) id {} in organisation {}\n", user.handle, args.role, *id, *org);
   }
   return 0;
 }

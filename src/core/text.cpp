@@ -1,6 +1,10 @@
 #include "attune/core/text.hpp"
 
+#include <algorithm>
+
 #include <fmt/core.h>
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
 
 namespace attune {
 
@@ -76,6 +80,23 @@ Result<void> CheckText(std::string_view text, const std::string& field, TextLine
     i += n;
   }
   return Ok();
+}
+
+std::optional<std::string> Normalised(std::string_view text, Normalisation form) {
+  if (!Utf8Length(text)) return std::nullopt;
+  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    return std::string(text);
+  }
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* normaliser =
+      form == Normalisation::NFC ? icu::Normalizer2::getNFCInstance(status) : icu::Normalizer2::getNFKCInstance(status);
+  if (U_FAILURE(status) || normaliser == nullptr) return std::nullopt;
+  const icu::UnicodeString in = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+  const icu::UnicodeString out = normaliser->normalize(in, status);
+  if (U_FAILURE(status)) return std::nullopt;
+  std::string utf8;
+  out.toUTF8String(utf8);
+  return utf8;
 }
 
 }  // namespace attune

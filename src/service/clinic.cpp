@@ -522,8 +522,10 @@ Result<std::string> HashPassword(const std::string& password) {
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("password has {} characters; expected at least 8", *characters),
                 "password");
   }
+  // Valid UTF-8 (checked above), so it has a normal form.
+  const std::string normal = Normalised(password, Normalisation::NFKC).value_or(password);
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+  if (crypto_pwhash_str_alg(out, normal.data(), normal.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                             crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return Fail(ErrorCode::INTERNAL, "password hashing ran out of memory");
   }
@@ -532,7 +534,17 @@ Result<std::string> HashPassword(const std::string& password) {
 
 bool VerifyPassword(const std::string& hash, const std::string& password) {
   if (!Initialised() || hash.empty()) return false;
-  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+  const auto verify = [&](const std::string& p) {
+    return crypto_pwhash_str_verify(hash.c_str(), p.data(), p.size()) == 0;
+  };
+  const auto normal = Normalised(password, Normalisation::NFKC);
+  if (normal && verify(*normal)) return true;
+  // A hash made before passwords were normalised holds the password as it was typed.
+  return (!normal || *normal != password) && verify(password);
+}
+
+std::string HandleForm(const std::string& handle) {
+  return Normalised(handle, Normalisation::NFC).value_or(handle);
 }
 
 std::string TokenHash(const std::string& token) {
@@ -621,7 +633,14 @@ Result<SignedIn> Clinic::SignIn(const std::string& handle, const std::string& pa
                                 std::optional<OrgId> org, const std::string& address, int ttl_seconds) {
   auto refused = [] { return Fail(ErrorCode::UNAUTHENTICATED, "handle or password not recognised"); };
   if (!Initialised()) return Fail(ErrorCode::INTERNAL, "libsodium failed to initialise");
-  ATTUNE_TRY(logins, store_.FindLogins(handle));
+  // As stored (NFC), whichever way the keyboard composed its accents; a handle stored before
+  // handles were normalised is found as it was typed.
+  const std::string normal = HandleForm(handle);
+  ATTUNE_TRY(logins, store_.FindLogins(normal));
+  if (normal != handle) {
+    ATTUNE_TRY(typed, store_.FindLogins(handle));
+    logins.insert(logins.end(), typed.begin(), typed.end());
+  }
   // The password is checked before anything about the handle is said: a handle in several
   // organisations is answered "expected org_id" only to someone whose password fits more than one
   // of them, so the answer never tells a stranger that a handle exists.
@@ -706,7 +725,9 @@ Result<Id> Clinic::CreateUser(const Actor& actor, const User& user, const std::s
   if (therapist_id) ATTUNE_CHECK(Referenced(store_.GetTherapist(actor.org, *therapist_id), "therapist_id"));
   if (client_id) ATTUNE_CHECK(Referenced(store_.GetClient(actor.org, *client_id), "client_id"));
   ATTUNE_TRY(hash, HashPassword(password));
-  ATTUNE_TRY(id, store_.AddUser(actor.org, user, AuditActor(actor)));
+  User normal = user;
+  normal.handle = HandleForm(user.handle);
+  ATTUNE_TRY(id, store_.AddUser(actor.org, normal, AuditActor(actor)));
   ATTUNE_CHECK(store_.SetUserLogin(actor.org, id, hash, therapist_id, client_id, AuditActor(actor)));
   return id;
 }

@@ -228,21 +228,12 @@ Result<void> CheckUser(const User& user) {
   if (handle.front() == ' ' || handle.back() == ' ') {
     return Wrong("", "handle", Shown(handle), "a handle without a space at either end");
   }
-  // A combining mark U+0300..U+036F (UTF-8 CC 80 .. CD AF) right after an ASCII letter: "jose" +
-  // U+0301 looks like "josé" (U+00E9) but is other bytes, and Attune has no Unicode normalisation
-  // to tell them apart. Every Latin letter with one accent has a precomposed form, so the handle can
-  // be written without it. After any other character a mark is kept: some letters have no
-  // precomposed form with a second accent (Yoruba "ọ̀" is U+1ECD + U+0300 even in NFC).
-  for (std::size_t i = 1; i + 1 < handle.size(); ++i) {
-    const auto lead = static_cast<unsigned char>(handle[i]);
-    const bool mark = lead == 0xCC || (lead == 0xCD && static_cast<unsigned char>(handle[i + 1]) <= 0xAF);
-    const char before = handle[i - 1];
-    const bool ascii_letter = (before >= 'a' && before <= 'z') || (before >= 'A' && before <= 'Z');
-    if (mark && ascii_letter) {
-      return Wrong("", "handle", Shown(handle),
-                   "a handle without a combining accent after a plain letter (U+0300..U+036F); write the "
-                   "accented letter as one character (the precomposed form, NFC: \"\u00e9\", not \"e\" + U+0301)");
-    }
+  // One spelling per handle: "jose" + U+0301 looks like "jos\u00e9" (U+00E9) but is other bytes.
+  // The service stores and looks handles up in NFC (service::HandleForm); a handle in another
+  // form reaching the store is refused, naming the form expected.
+  if (auto nfc = Normalised(handle, Normalisation::NFC); nfc && *nfc != handle) {
+    return Wrong("", "handle", Shown(handle),
+                 fmt::format("a handle in Unicode NFC (composed accents: \"{}\")", *nfc));
   }
   return Ok();
 }

@@ -466,7 +466,7 @@ try {
     await checkOrMissing(page, planned, 'coordinator: batch plan previewed');
     if (planned) {
       check(/with the plan, .* as usual/.test(await page.getByTestId('plan-summary').textContent()), 'coordinator: plan compared with assignment as usual');
-      await page.getByRole('button', { name: /^Commit \d+ assignments/ }).click();
+      await page.getByRole('button', { name: /^Commit \d+ assignments?$/ }).click();
       const committed = await appears(page, page.getByTestId('committed'), 30000);
       await checkOrMissing(page, committed, 'coordinator: plan committed');
       // the plan and its Commit button are gone: focus is on the status saying what was committed

@@ -93,11 +93,16 @@ using ReadAuditor = std::function<void(OrgId org, const store::AuditRecord& reco
 class ClinicCache;
 std::shared_ptr<ClinicCache> MakeClinicCache();
 
-//! Hashes a password with Argon2id (libsodium, interactive limits). INVALID_ARGUMENT when shorter
-//! than 8 characters.
+//! Hashes a password, in Unicode NFKC (so that it signs in however a keyboard composes its
+//! accents), with Argon2id (libsodium, interactive limits). INVALID_ARGUMENT when not UTF-8, when
+//! it holds a control character, or when shorter than 8 characters.
 Result<std::string> HashPassword(const std::string& password);
-//! True when `password` matches `hash`.
+//! True when `password` matches `hash`: its NFKC form, or, for a hash made before passwords were
+//! normalised, the password as typed.
 bool VerifyPassword(const std::string& hash, const std::string& password);
+//! A handle as it is stored and looked up: in Unicode NFC ("jose" + U+0301 is "jos\u00e9"); text
+//! that is not UTF-8 is returned as it is, for the store's checks to refuse.
+std::string HandleForm(const std::string& handle);
 //! Hex BLAKE2b-256 of a session token (what is stored).
 std::string TokenHash(const std::string& token);
 //! The CSRF token bound to a session token.

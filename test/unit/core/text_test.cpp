@@ -57,5 +57,20 @@ TEST(Text, ControlCharactersByKindOfText) {
   EXPECT_TRUE(CheckText("jos\xC3\xA9 \xF0\x9F\x98\x80", "name", TextLines::ONE));
 }
 
+// Two keyboards, one word: a decomposed accent (NFD) and a precomposed one (NFC) give the same
+// bytes; NFKC also folds compatibility forms (fullwidth letters, ligatures).
+TEST(Text, NormalisesToOneSpelling) {
+  EXPECT_EQ(Normalised("jose\xCC\x81", Normalisation::NFC), "jos\xC3\xA9");
+  EXPECT_EQ(Normalised("jos\xC3\xA9", Normalisation::NFC), "jos\xC3\xA9");
+  EXPECT_EQ(Normalised("plain ascii", Normalisation::NFKC), "plain ascii");
+  // Yoruba "\u1ECD" + U+0300 has no precomposed form: NFC keeps the mark
+  EXPECT_EQ(Normalised("y\xE1\xBB\x8D\xCC\x80", Normalisation::NFC), "y\xE1\xBB\x8D\xCC\x80");
+  // fullwidth "\uFF21" and the ligature "\uFB01": kept by NFC, folded by NFKC
+  EXPECT_EQ(Normalised("\xEF\xBC\xA1\xEF\xAC\x81", Normalisation::NFC), "\xEF\xBC\xA1\xEF\xAC\x81");
+  EXPECT_EQ(Normalised("\xEF\xBC\xA1\xEF\xAC\x81", Normalisation::NFKC), "Afi");
+  EXPECT_EQ(Normalised("bad \xff", Normalisation::NFC), std::nullopt);
+  EXPECT_EQ(Normalised("", Normalisation::NFC), "");
+}
+
 }  // namespace
 }  // namespace attune

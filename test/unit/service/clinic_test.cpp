@@ -4,6 +4,7 @@
 #include "attune/service/clinic.hpp"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <cmath>
@@ -234,6 +235,47 @@ TEST_F(ClinicTest, ASignInSaysNothingAboutAHandleBeforeThePasswordFits) {
   auto chosen = a_->SignIn("sam", "second password", *third, "test");
   ASSERT_TRUE(chosen) << chosen.error().message;
   EXPECT_EQ(chosen->actor.org, *third);
+}
+
+// One person, two keyboards: a handle and a password typed with a decomposed accent (as some
+// systems compose it) sign in as the precomposed ones they were made with, and the other way round;
+// a fullwidth letter signs in as the plain one (NFKC). A hash made before passwords were normalised
+// (of the password as typed, in NFD) still signs in.
+TEST_F(ClinicTest, HandlesAndPasswordsSignInHoweverTheirAccentsAreComposed) {
+  const std::string nfc_handle = "jos\xC3\xA9", nfd_handle = "jose\xCC\x81";
+  const std::string nfc_password = "caf\xC3\xA9 au lait", nfd_password = "cafe\xCC\x81 au lait";
+  const Actor admin{org_, 1, Role::ADMIN, std::nullopt, std::nullopt, "admin", "test"};
+  User u;
+  u.handle = nfd_handle;
+  u.role = Role::COORDINATOR;
+  auto id = a_->CreateUser(admin, u, nfd_password, std::nullopt, std::nullopt);
+  ASSERT_TRUE(id) << id.error().message;
+  auto logins = store_->FindLogins(nfc_handle);
+  ASSERT_TRUE(logins);
+  ASSERT_EQ(logins->size(), 1u);  // stored in NFC
+  for (const auto& [handle, password] : {std::pair{nfc_handle, nfc_password}, std::pair{nfd_handle, nfd_password},
+                                         std::pair{nfd_handle, nfc_password}}) {
+    auto in = a_->SignIn(handle, password, std::nullopt, "test");
+    EXPECT_TRUE(in) << in.error().message;
+  }
+  EXPECT_FALSE(a_->SignIn(nfc_handle, "cafe au lait", std::nullopt, "test"));  // an accent is not dropped
+
+  u.handle = "wide";
+  auto wide = a_->CreateUser(admin, u, "\xEF\xBC\xA1 long password", std::nullopt, std::nullopt);  // fullwidth A
+  ASSERT_TRUE(wide) << wide.error().message;
+  EXPECT_TRUE(a_->SignIn("wide", "A long password", std::nullopt, "test"));
+
+  // a hash of the password as typed (NFD), made before passwords were normalised
+  u.handle = "older";
+  auto older = store_->AddUser(org_, u);
+  ASSERT_TRUE(older);
+  char legacy[crypto_pwhash_STRBYTES];
+  ASSERT_EQ(crypto_pwhash_str_alg(legacy, nfd_password.data(), nfd_password.size(), crypto_pwhash_OPSLIMIT_MIN,
+                                  crypto_pwhash_MEMLIMIT_MIN, crypto_pwhash_ALG_ARGON2ID13),
+            0);
+  ASSERT_TRUE(store_->SetUserLogin(org_, *older, legacy, std::nullopt, std::nullopt));
+  EXPECT_TRUE(a_->SignIn("older", nfd_password, std::nullopt, "test"));
+  EXPECT_FALSE(a_->SignIn("older", "not it at all", std::nullopt, "test"));
 }
 
 TEST_F(ClinicTest, StylesAndPreferencesMustBeCnipScalesWithinTheirRange) {

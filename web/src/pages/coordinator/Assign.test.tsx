@@ -49,6 +49,8 @@ describe('batch assignment', () => {
     await user.click(screen.getByRole('checkbox', { name: 'Keep client 4 with Therapist 1' }));
     // client 3 alone: 0.6 against 0.5, not against the mean of both as usual (0.3)
     expect(summary.textContent).toMatch(/for the 1 kept client: 0\.600 with the plan, 0\.500 as usual for the same clients/);
+    // one kept row: the button says so in the singular
+    expect(screen.getByRole('button', { name: 'Commit 1 assignment' })).toBeTruthy();
   });
 
   it('names therapists as the app does, and says in words how many could not be placed', async () => {

@@ -95,7 +95,7 @@ export function Assign() {
             })}</tbody>
           </table></div>
           <button type="button" onClick={commit} disabled={busy !== '' || kept.length === 0} aria-busy={busy === 'commit'}>
-            {busy === 'commit' ? 'Committing…' : `Commit ${kept.length} assignments`}</button>
+            {busy === 'commit' ? 'Committing…' : `Commit ${kept.length} assignment${kept.length === 1 ? '' : 's'}`}</button>
         </>
       )}
     </section>
