@@ -16,6 +16,8 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -587,8 +589,24 @@ Result<json> Body(const Call& call) {
                 "body");
   }
   json j;
+  // Keys seen in each object being read: a repeated key is refused, not read as its last value
+  // (nothing in a body is silently ignored).
+  std::vector<std::set<std::string>> keys;
+  std::optional<std::string> repeated;
+  const json::parser_callback_t note_keys = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!keys.empty()) keys.pop_back();
+    } else if (event == json::parse_event_t::key && !keys.empty() && parsed.is_string()) {
+      if (!keys.back().insert(parsed.get_ref<const std::string&>()).second && !repeated) {
+        repeated = parsed.get<std::string>();
+      }
+    }
+    return true;
+  };
   try {
-    j = json::parse(call.req.body);
+    j = json::parse(call.req.body, note_keys);
   } catch (const json::parse_error& e) {
     // The parser's own message quotes the bytes it read, which may be anything; give the place.
     const bool utf8 = std::string_view(e.what()).find("UTF-8") != std::string_view::npos;
@@ -605,6 +623,12 @@ Result<json> Body(const Call& call) {
   }
   if (!j.is_object()) {
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("request body is {}; expected a JSON object", wire::Shown(j)),
+                "body");
+  }
+  if (repeated) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("request body repeats the key {} in one object; expected each key once",
+                            wire::Shown(json(*repeated))),
                 "body");
   }
   return j;
@@ -1262,9 +1286,24 @@ struct Server::Impl {
       int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
-    http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-      if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") && !req.has_header("Content-Length") &&
-          !req.has_header("Transfer-Encoding")) {
+    // A body sent in chunks is refused before it is read (411): cpp-httplib 0.11 reads a chunked
+    // body whole without the payload limit (a probe stored a 30 MB client), and Content-Length
+    // lets the limit refuse a large body before reading it. Browsers' fetch sends Content-Length.
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (req.has_header("Transfer-Encoding")) {
+        SecurityHeaders(res);
+        res.status = 411;
+        res.set_header("Cache-Control", "no-store");
+        res.set_header("Connection", "close");  // the unread body is not taken for the next request
+        Error e{ErrorCode::INVALID_ARGUMENT,
+                fmt::format("request body is sent with Transfer-Encoding \"{}\"; expected a Content-Length header "
+                            "(bodies are at most {} bytes)",
+                            req.get_header_value("Transfer-Encoding").substr(0, 40), ctx.options.max_body_bytes),
+                "Transfer-Encoding"};
+        res.set_content(wire::Text(Problem(e, 411)), "application/problem+json");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") && !req.has_header("Content-Length")) {
         const_cast<httplib::Request&>(req).headers.emplace("Content-Length", "0");
       }
       return httplib::Server::HandlerResponse::Unhandled;
@@ -1292,8 +1331,14 @@ struct Server::Impl {
                                        fmt::format("request body is larger than {} bytes", ctx.options.max_body_bytes),
                                        "body"};
       if (res.status == 400) e = Error{ErrorCode::INVALID_ARGUMENT, "malformed HTTP request", ""};
+      // cpp-httplib refuses a request line whose path and query pass 8,192 bytes (it was answered
+      // 404 "no route  ", the request unread).
+      if (res.status == 414) {
+        e = Error{ErrorCode::INVALID_ARGUMENT,
+                  "request path and query are longer than 8192 bytes; expected a shorter request line", "path"};
+      }
       int status = res.status == 413 ? 413 : res.status == 400 ? 400 : 404;
-      if (res.status == 405) status = 405;
+      if (res.status == 405 || res.status == 414) status = res.status;
       res.status = status;
       res.set_content(wire::Text(Problem(e, status)), "application/problem+json");
       return httplib::Server::HandlerResponse::Handled;

@@ -83,7 +83,6 @@ std::string NormalizeTimestamp(std::string_view text) {
     ++zone;
     while (text[zone] >= '0' && text[zone] <= '9') ++zone;
   }
-  const std::string_view fraction = text.substr(19, zone - 19);
   int offset_minutes = 0;
   if (text[zone] == '+' || text[zone] == '-') {
     const int sign = text[zone] == '+' ? 1 : -1;
@@ -100,7 +99,9 @@ std::string NormalizeTimestamp(std::string_view text) {
   char out[32];
   std::snprintf(out, sizeof out, "%04lld-%02u-%02uT%02lld:%02lld:%02d", y, m, d, in_day / 60, in_day % 60,
                 Digits(text, 17, 2));
-  return std::string(out) + std::string(fraction) + "Z";
+  // The fraction of a second is dropped: every stored time is written to the second, so that
+  // text order is time order ("10:50:00.123Z" sorts before "10:50:00Z" as text).
+  return std::string(out) + "Z";
 }
 
 }  // namespace attune

@@ -1,6 +1,7 @@
 #include "attune/core/text.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include <fmt/core.h>
 #include <unicode/normalizer2.h>
@@ -39,6 +40,15 @@ std::size_t SequenceLength(std::string_view text, std::size_t i) {
   return n;
 }
 
+// The code point of the valid `n`-byte UTF-8 sequence at text[i].
+char32_t CodePoint(std::string_view text, std::size_t i, std::size_t n) {
+  const auto byte = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(text[k])); };
+  if (n == 1) return byte(i);
+  char32_t cp = byte(i) & (0x7F >> n);
+  for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (byte(i + k) & 0x3F);
+  return cp;
+}
+
 }  // namespace
 
 std::optional<std::size_t> Utf8Length(std::string_view text) {
@@ -66,12 +76,17 @@ Result<void> CheckText(std::string_view text, const std::string& field, TextLine
                   fmt::format("{} contains a NUL character (at byte {}); expected text without one", field, i + 1),
                   field);
     }
-    const bool control = (n == 1 && static_cast<unsigned char>(c) < 0x20) || c == '\x7F';
-    const bool line_break = c == '\t' || c == '\n' || c == '\r';
-    if (control && (lines == TextLines::ONE || !line_break)) {
+    const char32_t cp = CodePoint(text, i, n);
+    // C0 and DEL; C1 (U+0080..U+009F, NEL among them), which no keyboard types; the line and
+    // paragraph separators, line breaks that one line of text must not hold.
+    const bool control = cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F);
+    const bool separator = cp == 0x2028 || cp == 0x2029;
+    const bool line_break = cp == '\t' || cp == '\n' || cp == '\r' || separator;
+    if ((control || separator) && (lines == TextLines::ONE || !line_break)) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
-                  fmt::format("{} contains the control character U+{:04X} (at byte {}); expected {}", field,
-                              static_cast<unsigned char>(c), i + 1,
+                  fmt::format("{} contains the {} U+{:04X} (at byte {}); expected {}", field,
+                              cp == 0x2028 ? "line separator" : cp == 0x2029 ? "paragraph separator" : "control character",
+                              static_cast<std::uint32_t>(cp), i + 1,
                               lines == TextLines::ONE ? "one line of text without control characters"
                                                       : "text without control characters other than tab and line "
                                                         "breaks"),

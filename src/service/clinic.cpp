@@ -503,15 +503,9 @@ Result<std::string> HashPassword(const std::string& password) {
   if (!characters) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "password is not valid UTF-8; expected UTF-8 text", "password");
   }
-  // C0 controls and DEL; C1 controls (U+0080..U+009F: C2 80..C2 9F, NEL among them); the line and
-  // paragraph separators U+2028 and U+2029 (E2 80 A8, E2 80 A9).
-  const auto byte = [&](std::size_t i) { return i < password.size() ? static_cast<unsigned char>(password[i]) : 0; };
-  bool control = false;
-  for (std::size_t i = 0; i < password.size() && !control; ++i) {
-    const unsigned char c = byte(i);
-    control = c < 0x20 || c == 0x7F || (c == 0xC2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) ||
-              (c == 0xE2 && byte(i + 1) == 0x80 && (byte(i + 2) == 0xA8 || byte(i + 2) == 0xA9));
-  }
+  // What one line of stored text may not hold (C0, DEL, C1 such as NEL, U+2028 and U+2029), in
+  // a message of its own, which names no byte of the password.
+  const bool control = !CheckText(password, "password", TextLines::ONE);
   if (control) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 "password contains a control character (a line break, a tab or another); expected characters that "
@@ -1000,7 +994,30 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
     // A coordinator enters a form on the respondent's behalf: a client's form is the client's own
     // (it was stored with respondent 0, no one); a therapist's is the episode's therapist's (set
     // below), or without an episode the therapist's report about themself.
+    if (submission.subject_id == 0) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  therapist_form && !submission.episode_id
+                      ? "subject_id is missing; expected the therapist whose report about themself this is"
+                      : "subject_id is missing; expected the client the form is about",
+                  "subject_id");
+    }
     submission.respondent_id = submission.subject_id;
+  }
+  // A client's alliance questionnaire (WAI-SR, SRS) rates therapy with a therapist: it names the
+  // episode (a probe saved a WAI-SR from a client whose choice the clinic had not yet confirmed).
+  if (!therapist_form && !submission.episode_id) {
+    ATTUNE_TRY(config, service_.MonitorConfigFor(actor.org));
+    const bool alliance = std::any_of(instrument->scales.begin(), instrument->scales.end(), [&](const auto& scale) {
+      auto it = config.scales.find(instrument->id + "." + scale.id);
+      return it != config.scales.end() && it->second.role == monitor::Role::ALLIANCE;
+    });
+    if (alliance) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("episode_id is missing; {} rates the alliance with a therapist, so it belongs to an "
+                              "episode of therapy (expected the episode it is about)",
+                              instrument->id),
+                  "episode_id");
+    }
   }
   // A therapist's form outside an episode is their report about themself (IsTherapistSelfReport);
   // a rating of a client names the episode, so that it is read as the client's.
@@ -1017,13 +1034,14 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
   if (!self_report) ATTUNE_CHECK(Referenced(RequireClient(actor.org, submission.subject_id), "subject_id"));
   if (submission.episode_id) {
     ATTUNE_TRY(episode, Referenced(store_.GetEpisode(actor.org, *submission.episode_id), "episode_id"));
+    // Access first: whose episode it is is said only to someone who may read it.
+    ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "submit responses in this episode"));
     if (episode.client_id != submission.subject_id) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
                   fmt::format("episode_id {} belongs to client {}, not subject {}", episode.id,
                               episode.client_id, submission.subject_id),
                   "episode_id");
     }
-    ATTUNE_CHECK(RequireEpisodeAccess(actor, episode, "submit responses in this episode"));
     // A form belongs to therapy that has begun: not to a choice the clinic has not confirmed, nor
     // to one it declined (before therapy a client's questionnaire names no episode).
     if (episode.status == "waiting" || episode.status == "declined") {

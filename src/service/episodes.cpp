@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "attune/core/constraints.hpp"
 #include "attune/core/dates.hpp"
 #include "attune/core/text.hpp"
 #include "attune/service/json.hpp"
@@ -63,8 +64,15 @@ Result<std::string> CheckPairing(const Therapist& therapist, const Client& clien
   open.capacity = 1;
   match::Filter why{};
   if (!match::Eligible(open, RequestOf(client), &why)) {
+    // The constraints that filter therapists, which say why; a risk: entry never does (it caps a
+    // therapist's high-risk clients in a batch plan) and a client does not read it (AsReadBy), so
+    // it is not named to anyone here, the client making their own choice among them.
     std::string constraints;
-    for (const auto& c : client.constraints) constraints += (constraints.empty() ? "" : ", ") + c;
+    for (const auto& c : client.constraints) {
+      auto parsed = ParseConstraint(c, "constraints");
+      if (parsed && parsed->kind == Constraint::Kind::RISK) continue;
+      constraints += (constraints.empty() ? "" : ", ") + c;
+    }
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("therapist_id {} {} (client {}; the {} filter; constraints: {}); expected a therapist "
                             "who meets the client's constraints",
@@ -192,6 +200,21 @@ Result<Episode> DeclineEpisode(store::Store& store, OrgId org, Id id, const Epis
 Result<Episode> EndEpisode(store::Store& store, OrgId org, Id id, const EpisodeDecision& decision,
                            const store::Actor& actor) {
   ATTUNE_CHECK(CheckText(decision.note, "note", TextLines::MANY));
+  // Therapy ends on or after the last session held (a session is refused after ended_on). A session's
+  // time is stored in UTC while the clinic's dates are local days: its day here is the earliest it
+  // was anywhere (UTC-12, the same instant written at +12:00 and moved to UTC), so that no zone's
+  // last day is refused.
+  ATTUNE_TRY(sessions, store.ListSessions(org, id));
+  const Session* last = nullptr;
+  std::string last_day;
+  for (const auto& s : sessions) {
+    const std::string day =
+        s.held_at.size() == 10 ? s.held_at : NormalizeTimestamp(s.held_at.substr(0, 19) + "+12:00").substr(0, 10);
+    if (!last || day > last_day) {
+      last = &s;
+      last_day = day;
+    }
+  }
   return store.ChangeEpisode(
       org, id,
       [&](const Episode& e, const std::vector<Episode>&) -> Result<store::EpisodeChange> {
@@ -200,6 +223,13 @@ Result<Episode> EndEpisode(store::Store& store, OrgId org, Id id, const EpisodeD
                              e.status == "waiting" ? " (a waiting choice is confirmed or declined)" : "");
         }
         ATTUNE_TRY(on, PastDate(decision.on, "ended_on", e.started_on, "started_on"));
+        if (last && on < last_day) {
+          return Fail(ErrorCode::INVALID_ARGUMENT,
+                      fmt::format("ended_on is {}, before session {} of episode {} was held ({}); expected a date on "
+                                  "or after the last session held",
+                                  on, last->number, e.id, last->held_at),
+                      "ended_on");
+        }
         store::EpisodeChange change{e, "episode.end", ""};
         change.episode.status = "ended";
         change.episode.ended_on = on;

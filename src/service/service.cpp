@@ -85,16 +85,14 @@ Result<void> CheckReferences(store::Store& store, OrgId org, const Response& r) 
                               *r.session_id),
                   "session_id");
     }
+    // One answer whether the session is another episode's or no one's: the respondent may be a
+    // client, who is not told which episode (whose therapy) a session id belongs to.
     auto session = store.GetSession(org, *r.session_id);
-    if (!session) {
-      if (session.error().code != ErrorCode::NOT_FOUND) return session.error();
-      return Fail(ErrorCode::NOT_FOUND,
-                  fmt::format("session_id {} is not a session of this organisation", *r.session_id), "session_id");
-    }
-    if (session->episode_id != *r.episode_id) {
+    if (!session && session.error().code != ErrorCode::NOT_FOUND) return session.error();
+    if (!session || session->episode_id != *r.episode_id) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
-                  fmt::format("session_id {} belongs to episode {}, not episode_id {}", *r.session_id,
-                              session->episode_id, *r.episode_id),
+                  fmt::format("session_id {} is not a session of episode_id {}; expected one of its sessions",
+                              *r.session_id, *r.episode_id),
                   "session_id");
     }
   }

@@ -238,6 +238,12 @@ Result<void> CheckUser(const User& user) {
   return Ok();
 }
 
+Result<void> CheckTrainingRecord(const TrainingRecord& record) {
+  ATTUNE_CHECK(NotBlank("", "kind", record.kind, "the kind of training"));
+  ATTUNE_CHECK(Text("", "kind", record.kind, TextLines::ONE));
+  return Text("", "note", record.note, TextLines::MANY);
+}
+
 bool SameHandle(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };

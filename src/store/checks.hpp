@@ -36,9 +36,10 @@ Result<void> CheckClient(const Client& client, std::size_t index);
 //! or random; note text as the store keeps it. `index` as for CheckTherapist.
 Result<void> CheckEpisode(const Episode& episode, std::size_t index);
 //! A new user: the handle not blank, one line of UTF-8 text without control characters, no space
-//! at either end, and no combining mark U+0300..U+036F (the precomposed letter is asked for:
-//! without Unicode normalisation "josé" written two ways would be two handles).
+//! at either end, and in Unicode NFC (so that "josé" written two ways is one handle).
 Result<void> CheckUser(const User& user);
+//! A training log entry: its kind one line of text, not blank; its note text.
+Result<void> CheckTrainingRecord(const TrainingRecord& record);
 //! Two handles that are one for uniqueness: equal but for the case of ASCII letters ("Coord" and
 //! "coord"). Other letters are compared as written.
 bool SameHandle(std::string_view a, std::string_view b);

@@ -1144,6 +1144,7 @@ Result<Id> Store::AddTrainingRecord(OrgId org, const TrainingRecord& record, con
       !ok) {
     return ok.error();
   }
+  ATTUNE_CHECK(detail::CheckTrainingRecord(record));
   return impl_->Write<Id>([&]() -> Result<Id> {
     Id id = impl_->NextIds(org, "training_records", 1);
     ll o = org, i = id, t = record.therapist_id;

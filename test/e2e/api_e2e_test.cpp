@@ -343,6 +343,36 @@ TEST_F(ApiE2e, ProblemDetailsForBadInputUnknownRoutesAndHugeBodies) {
   auto big = client.Post("/api/v1/clients", {{"Authorization", "Bearer " + s.token}}, huge, "application/json");
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413);
+  // The probe: a body sent in chunks passed the size limit (a 30 MB client was stored); a repeated
+  // key was read as its last value; a request line past 8,192 bytes was 404 "no route  ".
+  const auto clients_before = Call("GET", "/api/v1/clients", s.token).body["clients"].size();
+  auto chunked = client.Post(
+      "/api/v1/clients", {{"Authorization", "Bearer " + s.token}},
+      [](std::size_t, httplib::DataSink& sink) {
+        const std::string body = "{\"external_id\": \"chunky\", \"pseudonym\": \"Chunky\"}";
+        sink.write(body.data(), body.size());
+        sink.done();
+        return true;
+      },
+      "application/json");
+  ASSERT_TRUE(chunked);
+  EXPECT_EQ(chunked->status, 411) << chunked->body;
+  EXPECT_EQ(json::parse(chunked->body)["field"], "Transfer-Encoding");
+  EXPECT_EQ(Call("GET", "/api/v1/clients", s.token).body["clients"].size(), clients_before);
+  auto repeated = client.Put("/api/v1/clients/1/intake", {{"Authorization", "Bearer " + s.token}},
+                             "{\"concerns\": [\"a\"], \"goals\": [], \"preferences\": {}, \"constraints\": [], "
+                             "\"concerns\": [\"b\"]}",
+                             "application/json");
+  ASSERT_TRUE(repeated);
+  EXPECT_EQ(repeated->status, 400);
+  EXPECT_EQ(json::parse(repeated->body)["detail"],
+            "request body repeats the key \"concerns\" in one object; expected each key once");
+  auto long_line = client.Get("/api/v1/clients/1?x=" + std::string(9000, 'y'), {{"Authorization", "Bearer " + s.token}});
+  ASSERT_TRUE(long_line);
+  EXPECT_EQ(long_line->status, 414);
+  EXPECT_EQ(json::parse(long_line->body)["detail"],
+            "request path and query are longer than 8192 bytes; expected a shorter request line");
+  EXPECT_EQ(client.Get("/healthz")->status, 200);
 }
 
 TEST_F(ApiE2e, ReadsAndWritesOfClientDataAreAuditedWithWhoAndWhere) {
@@ -588,6 +618,12 @@ TEST_F(ApiE2e, TrainingLogRoundTripWithFieldErrors) {
                    {{"kind", "mbsr_session"}, {"minutes", 10}, {"completed_on", "4 March"}});
   EXPECT_EQ(date.status, 400);
   EXPECT_EQ(date.body["field"], "completed_on");
+  // The probe: a kind with a line break was stored (and split its audit line in two).
+  auto broken = Call("POST", "/api/v1/therapists/1/training", s.token,
+                     {{"kind", "a\nb"}, {"minutes", 30}, {"completed_on", "2026-03-04"}});
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_EQ(broken.body["field"], "kind");
+  EXPECT_EQ(Call("GET", "/api/v1/therapists/1/training", s.token).body["training"].size(), log.body["training"].size());
   EXPECT_EQ(Call("GET", "/api/v1/therapists/1/mindfulness", s.token).status, 200);
 }
 

@@ -15,8 +15,8 @@ bool IsCalendarDate(std::string_view text);
 bool IsTimestamp(std::string_view text);
 
 //! An IsTimestamp text as Attune stores it, so that stored times sort as they happened: a time
-//! moved to UTC and written "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (upper-case T and Z); a date alone
-//! as it is. Text that is not IsTimestamp comes back unchanged.
+//! moved to UTC and written "YYYY-MM-DDTHH:MM:SSZ" (upper-case T and Z; a fraction of a second
+//! is dropped, since "10:50:00.123Z" would sort before "10:50:00Z"); a date alone as it is. Text that is not IsTimestamp comes back unchanged.
 std::string NormalizeTimestamp(std::string_view text);
 
 }  // namespace attune

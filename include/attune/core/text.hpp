@@ -37,7 +37,8 @@ std::optional<std::string> Normalised(std::string_view text, Normalisation form)
 
 //! Refuses, as INVALID_ARGUMENT naming `field`, text that is not valid UTF-8 ("{field} is not
 //! valid UTF-8 (byte 0xFF at byte 4)"), holds a NUL ("{field} contains a NUL character") or a
-//! control character other than those `lines` allows (U+0000..U+001F and U+007F).
+//! control character other than those `lines` allows (C0 U+0000..U+001F, DEL U+007F and C1
+//! U+0080..U+009F; the line and paragraph separators U+2028 and U+2029 are refused in one line).
 Result<void> CheckText(std::string_view text, const std::string& field, TextLines lines = TextLines::MANY);
 
 }  // namespace attune

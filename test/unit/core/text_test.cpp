@@ -55,6 +55,21 @@ TEST(Text, ControlCharactersByKindOfText) {
             "other than tab and line breaks");
   EXPECT_FALSE(CheckText("del\x7F", "note"));
   EXPECT_TRUE(CheckText("jos\xC3\xA9 \xF0\x9F\x98\x80", "name", TextLines::ONE));
+  // The probe: C1 controls (NEL U+0085) and the line separator passed as one line of text.
+  auto nel = CheckText("a\xC2\x85" "b", "pseudonym", TextLines::ONE);
+  ASSERT_FALSE(nel);
+  EXPECT_EQ(nel.error().message,
+            "pseudonym contains the control character U+0085 (at byte 2); expected one line of text without control "
+            "characters");
+  EXPECT_FALSE(CheckText("a\xC2\x9F" "b", "note", TextLines::MANY));
+  auto separator = CheckText("a\xE2\x80\xA8" "b", "handle", TextLines::ONE);
+  ASSERT_FALSE(separator);
+  EXPECT_EQ(separator.error().message,
+            "handle contains the line separator U+2028 (at byte 2); expected one line of text without control "
+            "characters");
+  EXPECT_FALSE(CheckText("a\xE2\x80\xA9" "b", "handle", TextLines::ONE));
+  EXPECT_TRUE(CheckText("a\xE2\x80\xA8" "b", "note", TextLines::MANY));  // a line break in a note
+  EXPECT_TRUE(CheckText("\xC2\xA0\xC2\xA9", "name", TextLines::ONE));   // U+00A0, U+00A9: not controls
 }
 
 // Two keyboards, one word: a decomposed accent (NFD) and a precomposed one (NFC) give the same

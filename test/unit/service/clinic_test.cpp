@@ -716,6 +716,31 @@ TEST_F(ResponseOwnershipTest, AClientNeverReadsATherapistsSelfReportWithTheSameN
   EXPECT_TRUE(a_->ScoresOf(therapist_actor_, *stored));
 }
 
+// The probe: a coordinator's form without subject_id was 404 "client 0 not found"; a client's or
+// therapist's form naming another client's episode said whose it was before access was checked.
+TEST_F(ResponseOwnershipTest, AFormSaysWhatIsMissingAndNothingAboutOthersEpisodes) {
+  const Actor coordinator{org_, 9, Role::COORDINATOR, std::nullopt, std::nullopt, "co", "test"};
+  auto nameless = a_->SubmitResponse(coordinator, Form("phq9", 0, episodes_[0], std::nullopt, "n1"));
+  ASSERT_FALSE(nameless);
+  EXPECT_EQ(nameless.error().code, ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(nameless.error().field, "subject_id");
+  EXPECT_EQ(nameless.error().message, "subject_id is missing; expected the client the form is about");
+  auto others = a_->SubmitResponse(client_actor_, Form("phq9", clients_[0], episodes_[1], std::nullopt, "n2"));
+  ASSERT_FALSE(others);
+  EXPECT_EQ(others.error().code, ErrorCode::NOT_PERMITTED);
+  EXPECT_EQ(others.error().message.find("belongs to"), std::string::npos) << others.error().message;
+  // An alliance questionnaire rates therapy: without an episode it is refused (it was saved).
+  const auto before = *store_->CountResponses(org_);
+  auto loose = a_->SubmitResponse(client_actor_, Form("wai_sr", clients_[0], std::nullopt, std::nullopt, "n3"));
+  ASSERT_FALSE(loose);
+  EXPECT_EQ(loose.error().field, "episode_id");
+  EXPECT_EQ(loose.error().message,
+            "episode_id is missing; wai_sr rates the alliance with a therapist, so it belongs to an episode of therapy "
+            "(expected the episode it is about)");
+  EXPECT_EQ(*store_->CountResponses(org_), before);
+  EXPECT_TRUE(a_->SubmitResponse(client_actor_, Form("wai_sr", clients_[0], episodes_[0], std::nullopt, "n4")));
+}
+
 TEST_F(ResponseOwnershipTest, ASessionMustExistAndBelongToTheResponsesEpisode) {
   const auto before = store_->CountResponses(org_);
   // Client 1's response tied to client 2's session.
@@ -723,13 +748,17 @@ TEST_F(ResponseOwnershipTest, ASessionMustExistAndBelongToTheResponsesEpisode) {
   ASSERT_FALSE(crossed);
   EXPECT_EQ(crossed.error().code, ErrorCode::INVALID_ARGUMENT);
   EXPECT_EQ(crossed.error().field, "session_id");
-  EXPECT_EQ(crossed.error().message, fmt::format("session_id {} belongs to episode {}, not episode_id {}",
-                                                 sessions_[1], episodes_[1], episodes_[0]));
+  // The probe: the refusal named the episode the session belongs to (another client's therapy);
+  // another episode's session and no one's get the same answer.
+  EXPECT_EQ(crossed.error().message, fmt::format("session_id {} is not a session of episode_id {}; expected one of "
+                                                 "its sessions",
+                                                 sessions_[1], episodes_[0]));
   auto missing = a_->SubmitResponse(client_actor_, Form("phq9", clients_[0], episodes_[0], 999999, "x2"));
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, ErrorCode::NOT_FOUND);
+  EXPECT_EQ(missing.error().code, ErrorCode::INVALID_ARGUMENT);
   EXPECT_EQ(missing.error().field, "session_id");
-  EXPECT_EQ(missing.error().message, "session_id 999999 is not a session of this organisation");
+  EXPECT_EQ(missing.error().message,
+            fmt::format("session_id 999999 is not a session of episode_id {}; expected one of its sessions", episodes_[0]));
   auto loose = a_->SubmitResponse(client_actor_, Form("phq9", clients_[0], std::nullopt, sessions_[0], "x3"));
   ASSERT_FALSE(loose);
   EXPECT_EQ(loose.error().field, "session_id");

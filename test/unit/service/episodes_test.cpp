@@ -3,6 +3,7 @@
 // coordinator's own episode is checked as a choice is (overbooking only when asked for).
 #include "attune/service/episodes.hpp"
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -146,6 +147,19 @@ TEST_F(EpisodesTest, TheClinicsExclusionBindsAChoiceAndACoordinatorsEpisode) {
   EXPECT_TRUE(Choose(client, roomy_));
 }
 
+// The probe: a client refused a therapist read the clinic's risk: flag of them in the refusal
+// ("constraints: language:en, exclude:7, risk:high"), which their own record leaves out.
+TEST_F(EpisodesTest, ARefusedChoiceDoesNotNameTheClinicsRiskFlag) {
+  const Id client = AddClient("r", {"language:en", "exclude:" + std::to_string(roomy_), "risk:high"});
+  auto chose = Choose(client, roomy_);
+  ASSERT_FALSE(chose);
+  EXPECT_EQ(chose.error().field, "therapist_id");
+  EXPECT_NE(chose.error().message.find("constraints: language:en, exclude:" + std::to_string(roomy_) + ")"),
+            std::string::npos)
+      << chose.error().message;
+  EXPECT_EQ(chose.error().message.find("risk"), std::string::npos) << chose.error().message;
+}
+
 // Before: no start date was checked against the calendar of today.
 TEST_F(EpisodesTest, ACoordinatorsEpisodeStartsNoLaterThanToday) {
   const Id client = AddClient("later");
@@ -166,6 +180,31 @@ TEST_F(EpisodesTest, ACoordinatorsEpisodeStartsNoLaterThanToday) {
   ASSERT_FALSE(third);
   EXPECT_EQ(third.error().code, ErrorCode::CONFLICT);
   EXPECT_NE(third.error().message.find("end or decline that one first"), std::string::npos);
+}
+
+// The probe: an episode ended before sessions it held (POST /episodes/20/end with ended_on
+// 2026-08-01 after sessions up to 2026-08-25), leaving sessions the product refuses to record.
+TEST_F(EpisodesTest, TherapyEndsNoEarlierThanItsLastSession) {
+  const Id client = AddClient("s");
+  auto opened = clinic_->CreateEpisode(coordinator_, Opened(client, roomy_));
+  ASSERT_TRUE(opened) << opened.error().message;
+  const Id id = *opened;
+  const std::string day = DateUtc(-10);
+  ASSERT_TRUE(store_->AddSession(org_, Session{org_, 0, id, 1, DateUtc(-20) + "T09:00:00Z"}));
+  ASSERT_TRUE(store_->AddSession(org_, Session{org_, 0, id, 2, day + "T15:00:00Z"}));
+  const std::size_t audit_before = AuditText().size();
+  auto early = clinic_->EndEpisode(coordinator_, id, {DateUtc(-15), "", false});
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().field, "ended_on");
+  EXPECT_EQ(early.error().message,
+            fmt::format("ended_on is {}, before session 2 of episode {} was held ({}T15:00:00Z); expected a date on "
+                        "or after the last session held",
+                        DateUtc(-15), id, day));
+  EXPECT_EQ(AuditText().size(), audit_before);  // nothing written
+  // The day of its last session ends it.
+  auto ended = clinic_->EndEpisode(coordinator_, id, {day, "", false});
+  ASSERT_TRUE(ended) << ended.error().message;
+  EXPECT_EQ(ended->ended_on, day);
 }
 
 TEST_F(EpisodesTest, AChoiceIsConfirmedThenTherapyEnds) {
