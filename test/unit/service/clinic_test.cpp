@@ -739,6 +739,23 @@ TEST_F(ResponseOwnershipTest, AFormSaysWhatIsMissingAndNothingAboutOthersEpisode
             "(expected the episode it is about)");
   EXPECT_EQ(*store_->CountResponses(org_), before);
   EXPECT_TRUE(a_->SubmitResponse(client_actor_, Form("wai_sr", clients_[0], episodes_[0], std::nullopt, "n4")));
+  // A form of an episode answered before therapy began (in 1900) is refused; the evening before
+  // the start in UTC is the start day east of UTC+13, so it is kept.
+  Submission early = Form("phq9", clients_[0], episodes_[0], std::nullopt, "n5");
+  early.answered_at = "1900-01-01T10:00:00Z";
+  auto refused = a_->SubmitResponse(client_actor_, early);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "answered_at");
+  EXPECT_EQ(refused.error().message,
+            fmt::format("answered_at is \"1900-01-01T10:00:00Z\", before episode {} started (started_on 2026-01-05); "
+                        "expected a time once therapy began (a form answered before therapy names no episode_id)",
+                        episodes_[0]));
+  early.idempotency_key = "n6";
+  early.answered_at = "2026-01-04T11:00:00Z";
+  EXPECT_TRUE(a_->SubmitResponse(client_actor_, early));
+  early.idempotency_key = "n7";
+  early.answered_at = "2026-01-04T09:00:00Z";  // 23:00 on the 4th at UTC+14: before the start
+  EXPECT_FALSE(a_->SubmitResponse(client_actor_, early));
 }
 
 TEST_F(ResponseOwnershipTest, ASessionMustExistAndBelongToTheResponsesEpisode) {
