@@ -77,9 +77,14 @@ int RunEpisode(const Context& ctx, const DbArgs& args, long long episode_id) {
     for (const auto& c : assessment->changes) j["changes"].push_back(monitor::ToJson(c));
     j["ruptures"] = json::array();
     for (const auto& r : assessment->ruptures) {
-      j["ruptures"].push_back(json{{"scale", r.key},   {"session", r.session}, {"level", r.level},
-                                   {"score", r.score}, {"status", r.status},
-                                   {"repair_session", r.repair_session ? json(r.repair_session) : json(nullptr)}});
+      j["ruptures"].push_back(json{{"scale", r.key},
+                                   {"session", r.session},
+                                   {"level", r.level},
+                                   {"score", r.score},
+                                   {"status", r.status},
+                                   {"repair_session", r.repair_session ? json(r.repair_session) : json(nullptr)},
+                                   {"repair_level", r.repair_level},
+                                   {"repair_level_since_session", r.repair_from_session}});
     }
     j["alerts"] = json::array();
     for (const auto& a : *alerts) j["alerts"].push_back(monitor::ToJson(a));
@@ -96,8 +101,12 @@ int RunEpisode(const Context& ctx, const DbArgs& args, long long episode_id) {
     fmt::print("  session {:2}  {:<14} {:>6g}  {}\n", c.session, c.key, c.score, since);
   }
   for (const auto& r : assessment->ruptures) {
-    fmt::print("  rupture  {} at session {}: {:g} from a level of {:.1f}, {}{}\n", r.key, r.session, r.score, r.level,
-               r.status, r.repair_session ? fmt::format(" at session {}", r.repair_session) : "");
+    fmt::print("  rupture  {} at session {}: {:g} from a level of {:.1f}, {}{}{}\n", r.key, r.session, r.score, r.level,
+               r.status, r.repair_session ? fmt::format(" at session {}", r.repair_session) : "",
+               r.repair_from_session != r.session
+                   ? fmt::format(" (repaired by a return to {:.1f}, the level before the rupture at session {})",
+                                 r.repair_level, r.repair_from_session)
+                   : "");
   }
   for (const auto& a : *alerts) {
     fmt::print("  alert {} [{} {}] {}: {}\n", a.id, a.severity, a.Status(), a.kind, a.detail);

@@ -173,8 +173,9 @@ constexpr std::size_t kCutoffRecent = 3;
 
 struct OpenRupture {
   std::size_t event = 0;  // index into ruptures
-  double level = 0;
-  int seen = 0;  // observations since the rupture
+  double level = 0;       // what a return must reach (the level before the first of a chain)
+  int since_session = 0;  // the session of that first rupture
+  int seen = 0;           // observations since the rupture
 };
 
 struct AllianceState {
@@ -265,11 +266,16 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             a.severity = "info";
             a.scale = key;
             a.session = obs.session;
-            a.detail = fmt::format("{} back to {} at session {} (level before the rupture at session {}: {:.1f})",
-                                   key, shown, obs.session, event.session, open.level);
+            a.detail = open.since_session == event.session
+                           ? fmt::format("{} back to {} at session {} (level before the rupture at session {}: {:.1f})",
+                                         key, shown, obs.session, event.session, open.level)
+                           : fmt::format("{} back to {} at session {} (level before the rupture at session {}, which "
+                                         "fell further at session {}: {:.1f})",
+                                         key, shown, obs.session, open.since_session, event.session, open.level);
             a.evidence = json{{"rule", "repair"},        {"scale", key},
                               {"session", obs.session},  {"score", score},
                               {"rupture_session", event.session}, {"level", open.level},
+                              {"level_since_session", open.since_session},
                               {"margin", margin}, {"margin_source", spread_source},    {"observations_since", open.seen}}.dump();
             raised.push_back(std::move(a));
             st.open.reset();
@@ -337,15 +343,19 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
           }
           if (rule) {
             evidence["rule"] = *rule;
+            // A further rupture is still repaired by a return to the level before the first,
+            // which the alert and the episode view say (the probe: the alert said 44.0 and the
+            // repair came at 48.0, the level before the first).
+            const double before = st.open ? st.open->level : level;
+            const int since = st.open ? st.open->since_session : obs.session;
             if (st.open) {
               evidence["further_drop_since_session"] = out.ruptures[st.open->event].session;
               out.ruptures[st.open->event].status = "unrepaired";
             }
-            RuptureEvent event{key, obs.session, level, score, "open", 0};
+            evidence["repair_level"] = before;
+            RuptureEvent event{key, obs.session, level, score, "open", 0, before, since};
             out.ruptures.push_back(event);
-            // A further rupture is still repaired by a return to the level before the first.
-            const double before = st.open ? st.open->level : level;
-            st.open = OpenRupture{out.ruptures.size() - 1, before, 0};
+            st.open = OpenRupture{out.ruptures.size() - 1, before, since, 0};
             RaisedAlert a;
             a.kind = "rupture";
             a.severity = "warning";
@@ -358,6 +368,11 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
                                          Apart(drop, threshold).second)
                            : fmt::format("{} fell to {} at session {}, below the cutoff {}", key, shown,
                                          obs.session, instruments::FormatScore(*settings.cutoff));
+            if (since != obs.session) {
+              a.detail += fmt::format("; it deepens the rupture at session {}, repaired by a return to {:.1f}, the "
+                                      "level before that one",
+                                      since, before);
+            }
             a.evidence = evidence.dump();
             raised.push_back(std::move(a));
             opened = true;
@@ -457,6 +472,12 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
     out.alerts.push_back(std::move(raised));
   }
   return out;
+}
+
+void EndOfTherapy(EpisodeAssessment& assessment) {
+  for (auto& r : assessment.ruptures) {
+    if (r.status == "open") r.status = "unrepaired";
+  }
 }
 
 }  // namespace attune::monitor

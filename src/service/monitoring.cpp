@@ -151,11 +151,13 @@ Result<MonitoringSettingsView> Service::ChangeMonitoringSettings(OrgId org, cons
 
 Result<monitor::EpisodeAssessment> Service::AssessEpisode(OrgId org, Id episode_id) {
   ATTUNE_TRY(episode, store_.GetEpisode(org, episode_id));
-  (void)episode;
   ATTUNE_TRY(observations, EpisodeObservations(org, episode_id));
   ATTUNE_TRY(curves, StoredCurves(org));
   ATTUNE_TRY(config, MonitorConfigFor(org));
-  return monitor::AssessEpisode(observations, catalogue_, curves, config);
+  ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, config));
+  // The report's verdict too: therapy that ended before the alliance came back left it unrepaired.
+  if (episode.status == "ended") monitor::EndOfTherapy(assessment);
+  return assessment;
 }
 
 Result<SubmissionCheck> Service::MonitorSubmission(OrgId org, const instruments::Instrument& instrument,
@@ -276,10 +278,9 @@ Result<monitor::Report> Service::MonitorReport(OrgId org, std::optional<Id> ther
     if (e.status == "waiting" || e.status == "declined") continue;  // no therapy to report on
     ATTUNE_TRY(observations, EpisodeObservations(org, e.id));
     ATTUNE_TRY(assessment, monitor::AssessEpisode(observations, catalogue_, curves, config));
-    auto summary = monitor::Summarise(e.id, e.therapist_id, observations, assessment, catalogue_, config);
     // Therapy that ended before the alliance came back left the rupture unrepaired: decided.
-    if (e.status == "ended") summary.undecided = 0;
-    summaries.push_back(std::move(summary));
+    if (e.status == "ended") monitor::EndOfTherapy(assessment);
+    summaries.push_back(monitor::Summarise(e.id, e.therapist_id, observations, assessment, catalogue_, config));
   }
   monitor::Report report = monitor::Aggregate(summaries);
   if (therapist_id) {

@@ -197,10 +197,14 @@ std::vector<RaisedAlert> RiskAlerts(const Observation& obs);
 struct RuptureEvent {
   std::string key;
   int session = 0;
-  double level = 0;
+  double level = 0;  //!< the pair's level the drop was measured from
   double score = 0;
   std::string status;  //!< "open" | "repaired" | "unrepaired"
   int repair_session = 0;
+  //! What a return must reach to repair it: `level`, or for a further drop while a rupture was
+  //! open, the level before that first rupture (at `repair_from_session`).
+  double repair_level = 0;
+  int repair_from_session = 0;
 };
 
 //! What replaying an episode gives.
@@ -210,6 +214,10 @@ struct EpisodeAssessment {
   std::vector<RuptureEvent> ruptures;
   std::vector<std::string> notes;                 //!< e.g. curves unavailable
 };
+
+//! Therapy has ended: a rupture still open was not repaired before it ended, so it is marked
+//! "unrepaired" (the episode view and the report give one verdict; docs/monitor.md).
+void EndOfTherapy(EpisodeAssessment& assessment);
 
 //! Replays an episode's observations (in order) and raises alerts for each. `catalogue` gives
 //! scale directions and norms; `curves` maps "instrument.scale" to a curve.

@@ -272,6 +272,50 @@ TEST(Monitor, ASecondRuptureWhileOneIsOpenNeedsAFurtherFall) {
   EXPECT_EQ(a->ruptures[1].repair_session, 6);
 }
 
+// The probe: after 48, 36 (a rupture), 40, 28 (a further fall "from the pair's earlier level of
+// 44.0"), 46 raised nothing and 48 was a repair "(level before the rupture at session 4: 48.0)":
+// the level the repair needed was said nowhere, and named the wrong rupture. The further fall now
+// says what repairs it, the episode view carries it, and the repair names the first rupture.
+TEST(Monitor, AFurtherFallSaysTheLevelThatRepairsIt) {
+  auto a = AssessEpisode({Wai(1, 48), Wai(2, 36), Wai(3, 40), Wai(4, 28), Wai(5, 46), Wai(6, 48)}, Cat(), {},
+                         Config::Defaults());
+  ASSERT_TRUE(a.has_value()) << a.error().message;
+  std::vector<RaisedAlert> total;
+  for (const auto& per : a->alerts)
+    for (const auto& x : per)
+      if (x.scale == "wai_sr.total" && x.kind.rfind("rupture", 0) == 0) total.push_back(x);
+  ASSERT_EQ(total.size(), 3u);
+  EXPECT_EQ(total[1].session, 4);
+  EXPECT_NE(total[1].detail.find("from the pair's earlier level of 44.0"), std::string::npos) << total[1].detail;
+  EXPECT_NE(total[1].detail.find("; it deepens the rupture at session 2, repaired by a return to 48.0, the level "
+                                 "before that one"),
+            std::string::npos)
+      << total[1].detail;
+  EXPECT_EQ(nlohmann::json::parse(total[1].evidence)["repair_level"], 48.0);
+  EXPECT_EQ(total[2].kind, "rupture_repaired");
+  EXPECT_EQ(total[2].detail,
+            "wai_sr.total back to 48 at session 6 (level before the rupture at session 2, which fell further at "
+            "session 4: 48.0)");
+  const RuptureEvent* further = nullptr;
+  for (const auto& r : a->ruptures)
+    if (r.key == "wai_sr.total" && r.session == 4) further = &r;
+  ASSERT_NE(further, nullptr);
+  EXPECT_DOUBLE_EQ(further->level, 44.0);
+  EXPECT_DOUBLE_EQ(further->repair_level, 48.0);
+  EXPECT_EQ(further->repair_from_session, 2);
+}
+
+// The probe: in an ended episode the episode view showed ruptures "open" that the report counted
+// as unrepaired. Therapy's end decides them.
+TEST(Monitor, EndOfTherapyLeavesNoRuptureOpen) {
+  auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 40)}, Cat(), {}, Config::Defaults());
+  ASSERT_TRUE(a.has_value());
+  ASSERT_FALSE(a->ruptures.empty());
+  EXPECT_EQ(a->ruptures.back().status, "open");
+  EndOfTherapy(*a);
+  for (const auto& r : a->ruptures) EXPECT_EQ(r.status, "unrepaired") << r.key;
+}
+
 TEST(Monitor, ChangeAndReliableDeterioration) {
   auto a = AssessEpisode({Phq(1, 10), Phq(2, 15), Phq(3, 16), Phq(4, 17), Phq(5, 12), Phq(6, 17)}, Cat(), {},
                          Config::Defaults());
