@@ -943,21 +943,27 @@ Result<Id> Clinic::CreateSession(const Actor& actor, const Session& session) {
   }
   Session stored = session;
   stored.held_at = NormalizeTimestamp(session.held_at);
-  ATTUNE_CHECK(CheckSessionTime(episode, session.held_at, stored));
-  ATTUNE_TRY(sessions, store_.ListSessions(actor.org, episode.id));
-  for (const auto& s : sessions) {
-    // Numbers count the sessions held, so they follow the order in which they were held.
-    const bool earlier_number = s.number < stored.number, later_number = s.number > stored.number;
-    if ((earlier_number && HeldBefore(stored.held_at, s.held_at)) || (later_number && HeldBefore(s.held_at, stored.held_at))) {
-      return Fail(ErrorCode::INVALID_ARGUMENT,
-                  fmt::format("held_at is \"{}\", {} session {} (held {}); expected session {} {} it (session numbers "
-                              "follow the order sessions were held)",
-                              session.held_at, earlier_number ? "before" : "after", s.number, s.held_at,
-                              stored.number, earlier_number ? "on or after" : "on or before"),
-                  "held_at");
+  // Checked against the episode and its sessions as stored, with the episode's row locked, so
+  // that two sessions recorded at once (or a session beside the episode's end) are checked one
+  // after the other.
+  auto guard = [&](const Episode& current, const std::vector<Session>& sessions) -> Result<void> {
+    ATTUNE_CHECK(CheckSessionTime(current, session.held_at, stored));
+    for (const auto& s : sessions) {
+      // Numbers count the sessions held, so they follow the order in which they were held.
+      const bool earlier_number = s.number < stored.number, later_number = s.number > stored.number;
+      if ((earlier_number && HeldBefore(stored.held_at, s.held_at)) ||
+          (later_number && HeldBefore(s.held_at, stored.held_at))) {
+        return Fail(ErrorCode::INVALID_ARGUMENT,
+                    fmt::format("held_at is \"{}\", {} session {} (held {}); expected session {} {} it (session "
+                                "numbers follow the order sessions were held)",
+                                session.held_at, earlier_number ? "before" : "after", s.number, s.held_at,
+                                stored.number, earlier_number ? "on or after" : "on or before"),
+                    "held_at");
+      }
     }
-  }
-  return store_.AddSession(actor.org, stored, AuditActor(actor));
+    return Ok();
+  };
+  return store_.AddSession(actor.org, stored, AuditActor(actor), guard);
 }
 
 // ---- responses ----

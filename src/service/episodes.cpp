@@ -200,21 +200,6 @@ Result<Episode> DeclineEpisode(store::Store& store, OrgId org, Id id, const Epis
 Result<Episode> EndEpisode(store::Store& store, OrgId org, Id id, const EpisodeDecision& decision,
                            const store::Actor& actor) {
   ATTUNE_CHECK(CheckText(decision.note, "note", TextLines::MANY));
-  // Therapy ends on or after the last session held (a session is refused after ended_on). A session's
-  // time is stored in UTC while the clinic's dates are local days: its day here is the earliest it
-  // was anywhere (UTC-12, the same instant written at +12:00 and moved to UTC), so that no zone's
-  // last day is refused.
-  ATTUNE_TRY(sessions, store.ListSessions(org, id));
-  const Session* last = nullptr;
-  std::string last_day;
-  for (const auto& s : sessions) {
-    const std::string day =
-        s.held_at.size() == 10 ? s.held_at : NormalizeTimestamp(s.held_at.substr(0, 19) + "+12:00").substr(0, 10);
-    if (!last || day > last_day) {
-      last = &s;
-      last_day = day;
-    }
-  }
   return store.ChangeEpisode(
       org, id,
       [&](const Episode& e, const std::vector<Episode>&) -> Result<store::EpisodeChange> {
@@ -223,6 +208,23 @@ Result<Episode> EndEpisode(store::Store& store, OrgId org, Id id, const EpisodeD
                              e.status == "waiting" ? " (a waiting choice is confirmed or declined)" : "");
         }
         ATTUNE_TRY(on, PastDate(decision.on, "ended_on", e.started_on, "started_on"));
+        // Therapy ends on or after the last session held (a session is refused after ended_on);
+        // read here, with the episode's row locked, so a session recorded meanwhile is seen. A
+        // session's time is stored in UTC while the clinic's dates are local days: its day here
+        // is the earliest it was anywhere (UTC-12, the same instant written at +12:00 and moved
+        // to UTC), so that no zone's last day is refused.
+        ATTUNE_TRY(sessions, store.ListSessions(org, id));
+        const Session* last = nullptr;
+        std::string last_day;
+        for (const auto& s : sessions) {
+          const std::string day = s.held_at.size() == 10
+                                      ? s.held_at
+                                      : NormalizeTimestamp(s.held_at.substr(0, 19) + "+12:00").substr(0, 10);
+          if (!last || day > last_day) {
+            last = &s;
+            last_day = day;
+          }
+        }
         if (last && on < last_day) {
           return Fail(ErrorCode::INVALID_ARGUMENT,
                       fmt::format("ended_on is {}, before session {} of episode {} was held ({}); expected a date on "

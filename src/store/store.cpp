@@ -1097,8 +1097,14 @@ Result<Episode> Store::ChangeEpisode(OrgId org, Id id, const EpisodeDecider& dec
   });
 }
 
-Result<Id> Store::AddSession(OrgId org, const Session& session, const Actor& actor) {
+Result<Id> Store::AddSession(OrgId org, const Session& session, const Actor& actor, const SessionGuard& guard) {
   auto added = impl_->Write<Id>([&]() -> Result<Id> {
+    if (guard) {
+      ATTUNE_TRY(episode, (impl_->FindByIdInTx<EpisodeRow, Episode>(org, session.episode_id, "episodes", "episode",
+                                                                    true)));
+      ATTUNE_TRY(stored, ListSessions(org, session.episode_id));
+      ATTUNE_CHECK(guard(episode, stored));
+    }
     Id id = impl_->NextIds(org, "sessions", 1);
     ll o = org, i = id, e = session.episode_id;
     int number = session.number;
@@ -1374,12 +1380,16 @@ Result<std::vector<Result<SubmitOutcome>>> Store::SubmitResponses(
 
 namespace {
 
-// Reads alerts with every lifecycle column (note, evidence, resolved_at) for `where`.
-std::vector<Alert> ReadAlerts(soci::session& sql, OrgId org, const std::string& where, ll key) {
+// Reads alerts with every lifecycle column (note, evidence, resolved_at) for `where`; `lock` (the
+// dialect's FOR UPDATE) for a write deciding from the alert's state: on PostgreSQL eight
+// acknowledgements at once all read it open and all succeeded, each note overwriting the last.
+std::vector<Alert> ReadAlerts(soci::session& sql, OrgId org, const std::string& where, ll key,
+                              const char* lock = "") {
   AlertWithNoteRow row;
   ll o = org;
   std::vector<Alert> out;
-  Query(sql, "SELECT " + AlertWithNoteRow::Columns() + " FROM alerts WHERE org_id = :o AND " + where + " ORDER BY id",
+  Query(sql,
+        "SELECT " + AlertWithNoteRow::Columns() + " FROM alerts WHERE org_id = :o AND " + where + " ORDER BY id" + lock,
         row, [&] { out.push_back(row.ToDomain(org)); }, o, key);
   return out;
 }
@@ -1400,7 +1410,7 @@ Result<Alert> Store::AcknowledgeAlertWithNote(OrgId org, Id id, const std::strin
   }
   ATTUNE_CHECK(CheckText(note, "note", TextLines::MANY));
   return impl_->Write<Alert>([&]() -> Result<Alert> {
-    auto found = ReadAlerts(impl_->sql, org, "id = :k", id);
+    auto found = ReadAlerts(impl_->sql, org, "id = :k", id, impl_->dialect->ForUpdate());
     if (found.empty()) {
       return Fail(ErrorCode::NOT_FOUND, fmt::format("alert {} not found in organisation {}", id, org), "id");
     }
@@ -1423,7 +1433,7 @@ Result<Alert> Store::AcknowledgeAlertWithNote(OrgId org, Id id, const std::strin
 Result<Alert> Store::ResolveAlertWithNote(OrgId org, Id id, const std::string& note, const Actor& actor) {
   ATTUNE_CHECK(CheckText(note, "note", TextLines::MANY));
   return impl_->Write<Alert>([&]() -> Result<Alert> {
-    auto found = ReadAlerts(impl_->sql, org, "id = :k", id);
+    auto found = ReadAlerts(impl_->sql, org, "id = :k", id, impl_->dialect->ForUpdate());
     if (found.empty()) {
       return Fail(ErrorCode::NOT_FOUND, fmt::format("alert {} not found in organisation {}", id, org), "id");
     }
@@ -1971,15 +1981,13 @@ Result<Alert> SetAlertTime(soci::session& sql, OrgId org, Id id, const char* col
                         soci::use(now), soci::use(o), soci::use(i));
   st.execute(true);
   auto read = ReadAlerts(sql, org, "id = :k", id);
-  std::optional<Alert> found;
-  if (!read.empty()) found = read.front();
-  if (!found) {
+  if (read.empty()) {
     return Fail(ErrorCode::NOT_FOUND, fmt::format("alert {} not found in organisation {}", id, org), "id");
   }
   if (st.get_affected_rows() == 0) {
     return Fail(ErrorCode::CONFLICT, fmt::format("alert {}: {} is set already", id, column), column);
   }
-  return *found;
+  return read.front();
 }
 
 }  // namespace

@@ -144,6 +144,10 @@ struct TherapistUpdate {
 //! error ends the write with nothing written; a value is a remark for the audit entry ("" none).
 using EpisodeGuard = std::function<Result<std::string>(const std::vector<Episode>& stored)>;
 
+//! A check of a new session against its episode and the episode's sessions as stored
+//! (Store::AddSession), read with the episode's row locked: an error ends the write.
+using SessionGuard = std::function<Result<void>(const Episode& episode, const std::vector<Session>& stored)>;
+
 //! The intake to write, decided from the client as stored (Store::UpdateClientIntake).
 using IntakeMerge = std::function<Result<Client>(const Client& stored)>;
 
@@ -216,7 +220,10 @@ class Store {
   //! organisation, read with the rows of the episode's client and therapist locked: two writes at
   //! once (two clients choosing a therapist's last place) are checked one after the other.
   Result<Id> AddEpisode(OrgId org, const Episode& episode, const Actor& actor = {}, const EpisodeGuard& guard = {});
-  Result<Id> AddSession(OrgId org, const Session& session, const Actor& actor = {});
+  //! AddSession with a `guard` runs it inside the write on the session's episode (its row locked:
+  //! ending it waits) and that episode's sessions: two sessions recorded at once are checked one
+  //! after the other (on PostgreSQL both were accepted out of order).
+  Result<Id> AddSession(OrgId org, const Session& session, const Actor& actor = {}, const SessionGuard& guard = {});
   Result<Id> AddAlert(OrgId org, const Alert& alert, const Actor& actor = {});
   Result<Id> AddTrainingRecord(OrgId org, const TrainingRecord& record, const Actor& actor = {});
 

@@ -8,9 +8,11 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <functional>
 #include <vector>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "attune/store/store.hpp"
 #include "unit/store/harness.hpp"
@@ -665,6 +667,80 @@ TEST_F(RepositoryTest, ListResponsesFilters) {
   EXPECT_EQ(*store_->ForEachResponse(org_a_, [&](const Response&) { ++seen; }), 2);
   EXPECT_EQ(seen, 2);
   EXPECT_EQ(*store_->ForEachScore(org_a_, [](const Score&) {}), 2);
+}
+
+// The probe (PostgreSQL): eight acknowledgements of one alert at once all succeeded, each note
+// overwriting the last, and two sessions recorded at once were both checked against no sessions
+// (session 2 stored as held before session 1). The alert is read locked, the session's check runs
+// inside the write on its locked episode: one writer at a time decides, on both engines.
+TEST_F(RepositoryTest, ConcurrentDecisionsOnOneAlertOrEpisodeHaveOneWinner) {
+  auto therapist = store_->AddTherapist(org_a_, MakeTherapist("T1"));
+  auto client = store_->AddClient(org_a_, MakeClient("C1"));
+  ASSERT_TRUE(therapist && client);
+  Episode e;
+  e.client_id = *client;
+  e.therapist_id = *therapist;
+  e.started_on = "2026-11-01";
+  e.assigned_by = "match";
+  auto episode = store_->AddEpisode(org_a_, e);
+  ASSERT_TRUE(episode) << episode.error().message;
+  Alert alert;
+  alert.episode_id = *episode;
+  alert.kind = "rupture";
+  alert.severity = "warning";
+  alert.detail = "a drop";
+  alert.raised_at = "2026-11-02T09:05:00Z";
+  auto alert_id = store_->AddAlert(org_a_, alert);
+  ASSERT_TRUE(alert_id) << alert_id.error().message;
+
+  constexpr int kWriters = 8;
+  auto race = [&](const std::function<Result<void>(Store&, int)>& write) {
+    std::vector<std::string> outcome(kWriters);
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        auto store = Store::Open(target_);
+        if (!store) {
+          outcome[w] = "open: " + store.error().message;
+          return;
+        }
+        auto done = write(*store, w);
+        outcome[w] = done ? "ok" : std::string(ErrorCodeName(done.error().code));
+      });
+    }
+    for (auto& t : writers) t.join();
+    return outcome;
+  };
+  auto count = [](const std::vector<std::string>& outcome, const std::string& what) {
+    return std::count(outcome.begin(), outcome.end(), what);
+  };
+  auto acks = race([&](Store& store, int w) -> Result<void> {
+    ATTUNE_CHECK(store.AcknowledgeAlertWithNote(org_a_, *alert_id, fmt::format("note {}", w), Actor{"t"}));
+    return Ok();
+  });
+  EXPECT_EQ(count(acks, "ok"), 1) << fmt::format("{}", fmt::join(acks, ", "));
+  EXPECT_EQ(count(acks, ErrorCodeName(ErrorCode::CONFLICT)), kWriters - 1);
+  auto resolves = race([&](Store& store, int w) -> Result<void> {
+    ATTUNE_CHECK(store.ResolveAlertWithNote(org_a_, *alert_id, fmt::format("done {}", w), Actor{"t"}));
+    return Ok();
+  });
+  EXPECT_EQ(count(resolves, "ok"), 1) << fmt::format("{}", fmt::join(resolves, ", "));
+  auto stored = store_->GetAlert(org_a_, *alert_id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(std::count(stored->note.begin(), stored->note.end(), '\n'), 1) << stored->note;  // one note each
+
+  // Each writer records its own session number, refused when the episode already has one.
+  auto sessions = race([&](Store& store, int w) -> Result<void> {
+    const SessionGuard only_the_first = [](const Episode&, const std::vector<Session>& held) -> Result<void> {
+      if (!held.empty()) return Fail(ErrorCode::CONFLICT, "a session is recorded already", "number");
+      return Ok();
+    };
+    ATTUNE_CHECK(store.AddSession(org_a_, {0, 0, *episode, w + 1, "2026-11-02T09:00:00Z"}, Actor{"t"}, only_the_first));
+    return Ok();
+  });
+  EXPECT_EQ(count(sessions, "ok"), 1) << fmt::format("{}", fmt::join(sessions, ", "));
+  EXPECT_EQ(store_->ListSessions(org_a_, *episode)->size(), 1u);
+  EXPECT_TRUE(store_->VerifyAudit(org_a_)->ok);
 }
 
 TEST_F(RepositoryTest, EpisodesSessionsAlertsAndTrainingRoundTrip) {
