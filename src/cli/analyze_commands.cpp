@@ -30,6 +30,11 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
+// The fewest clusters analyze mediate --cluster resamples: with G clusters a resample is one of
+// at most C(2G-1, G) distinct draws (126 for G = 5), and the cluster bootstrap's percentile interval
+// under-covers with few clusters (Cameron, Gelbach & Miller 2008, Rev. Econ. Stat. 90:414-427).
+constexpr std::size_t kMinClusters = 10;
+
 Json Ci(double lo, double hi) { return Json::array({lo, hi}); }
 
 void PrintJson(const Json& j) { fmt::print("{}\n", j.dump(2)); }
@@ -285,7 +290,26 @@ struct TherapistArgs {
   bool json = false;
 };
 
+// Each column in one role: a therapist column that is also the client column (or a covariate, or
+// the outcome) would be fitted against itself.
+Result<void> CheckRoles(const TherapistArgs& a) {
+  std::vector<std::pair<std::string, std::string>> roles = {{"--outcome", a.outcome}, {"--therapist", a.therapist}};
+  if (!a.client.empty()) roles.emplace_back("--client", a.client);
+  for (const auto& c : SplitList(a.covariates)) roles.emplace_back("--covariates", c);
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (roles[i].second != roles[j].second) continue;
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("{} names '{}', already given as {}; expected each column in one role", roles[i].first,
+                              roles[i].second, roles[j].first),
+                  roles[i].first.substr(2));
+    }
+  }
+  return Ok();
+}
+
 Result<Json> TherapistEffects(const TherapistArgs& a) {
+  ATTUNE_CHECK(CheckRoles(a));
   auto df = ReadCsv(a.csv);
   if (!df) return std::move(df).error();
   std::string formula = "`" + a.outcome + "` ~ 1";
@@ -420,9 +444,11 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
       if (args->json) {
         PrintJson(CorJson(*c, method));
       } else {
-        fmt::print("{} r({}, {}) = {:.4f}, n = {} ({} dropped), t({}) = {:.3f}, {}, 95% CI [{:.4f}, {:.4f}]\n",
-                   args->method, c->x, c->y, c->r, c->n, c->dropped, c->n - 2, c->t, stats::PText(c->p), c->ci_low,
-                   c->ci_high);
+        // |r| = 1 makes t infinite; text says so in words (JSON has null), never "inf".
+        const std::string t = std::isfinite(c->t) ? fmt::format("t({}) = {:.3f}", c->n - 2, c->t)
+                                                  : std::string("t not defined: |r| = 1");
+        fmt::print("{} r({}, {}) = {:.4f}, n = {} ({} dropped), {}, {}, 95% CI [{:.4f}, {:.4f}]\n", args->method,
+                   c->x, c->y, c->r, c->n, c->dropped, t, stats::PText(c->p), c->ci_low, c->ci_high);
       }
     });
   }
@@ -436,12 +462,17 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
     };
     auto args = std::make_shared<Args>();
     auto* cmd = analyze->add_subcommand("regress", "Ordinary least squares (or from a correlation matrix and n)");
-    cmd->add_option("--csv", args->csv, "CSV file");
-    cmd->add_option("--formula", args->formula, "e.g. \"alliance ~ nonjudging + openness\"");
-    cmd->add_option("--y", args->y, "Response column");
-    cmd->add_option("--x", args->x, "Comma-separated predictors");
-    cmd->add_option("--cor-matrix", args->cor_matrix, "CSV correlation matrix instead of raw data (needs --n, --y, --x)");
-    cmd->add_option("--n", args->n, "Sample size for --cor-matrix");
+    auto* csv = cmd->add_option("--csv", args->csv, "CSV file");
+    auto* formula = cmd->add_option("--formula", args->formula, "e.g. \"alliance ~ nonjudging + openness\"");
+    auto* y = cmd->add_option("--y", args->y, "Response column");
+    auto* x = cmd->add_option("--x", args->x, "Comma-separated predictors");
+    auto* cor_matrix =
+        cmd->add_option("--cor-matrix", args->cor_matrix, "CSV correlation matrix instead of raw data (needs --n, --y, --x)");
+    // One source of data and one model: an option the chosen way would not read is refused, not
+    // silently ignored.
+    cmd->add_option("--n", args->n, "Sample size for --cor-matrix")->needs(cor_matrix);
+    csv->excludes(cor_matrix);
+    formula->excludes(y)->excludes(x)->excludes(cor_matrix);
     cmd->add_flag("--json", args->json, "Print JSON");
     cmd->callback([args, &ctx] {
       Result<OlsFit> fit = Fail(ErrorCode::INVALID_ARGUMENT, "give --csv with --formula or --y/--x, or --cor-matrix with --n", "csv");
@@ -604,6 +635,7 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
       opt.resamples = args->resamples;
       opt.seed = args->seed;
       opt.cluster = args->cluster;
+      opt.min_clusters = kMinClusters;
       opt.covariates = SplitList(args->covariates);
       opt.level = args->level;
       auto r = Mediate(*df, args->x, args->m, args->y, opt);
@@ -642,9 +674,11 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
   {
     auto args = std::make_shared<ReplicateArgs>();
     auto* cmd = analyze->add_subcommand("replicate", "Razzaque, Okoro & Wood (2015) analysis on therapist-level data");
-    cmd->add_option("--csv", args->csv, "CSV with one row per therapist");
-    cmd->add_option("--cor-matrix", args->cor_matrix, "CSV correlation matrix (published table) instead of raw data");
-    cmd->add_option("--n", args->n, "Sample size for --cor-matrix");
+    auto* csv = cmd->add_option("--csv", args->csv, "CSV with one row per therapist");
+    auto* cor_matrix =
+        cmd->add_option("--cor-matrix", args->cor_matrix, "CSV correlation matrix (published table) instead of raw data");
+    cmd->add_option("--n", args->n, "Sample size for --cor-matrix")->needs(cor_matrix);
+    csv->excludes(cor_matrix);
     cmd->add_option("--alliance", args->alliance, "Alliance column")->required();
     cmd->add_option("--facets", args->facets, "Comma-separated mindfulness facet columns")->required();
     cmd->add_flag("--json", args->json, "Print JSON");

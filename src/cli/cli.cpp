@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <string_view>
 
 #include "cli/commands.hpp"
@@ -57,12 +58,37 @@ std::string Reword(const CLI::ParseError& e) {
   if (what.rfind(prefix, 0) == 0) {
     const std::string rest = what.substr(prefix.size());
     const auto eq = rest.find(" = ");
+    // Digits only, and yet not converted: more than the option's type holds. Options hold 64-bit
+    // integers (larger values are refused by CheckNumericOptions) or int, so the bound is int's.
+    if (eq != std::string::npos && rest.find_first_not_of("0123456789", eq + 3) == std::string::npos &&
+        rest.size() > eq + 3) {
+      return fmt::format("{} is \"{}\"; too large: expected a whole number of at most {}", rest.substr(0, eq),
+                         rest.substr(eq + 3), std::numeric_limits<int>::max());
+    }
     if (eq != std::string::npos) {
       return fmt::format("{} is \"{}\"; expected a value of its type within its range", rest.substr(0, eq),
                          rest.substr(eq + 3));
     }
   }
   return what + "; see attune --help";
+}
+
+// "attune foo" and "attune export foo": CLI11 says only that a subcommand is required. The
+// deepest command given and the word it did not know, with the commands it has; "" when the
+// fault is another.
+std::string UnknownCommand(CLI::App& app) {
+  CLI::App* at = &app;
+  std::string path;
+  while (!at->get_subcommands().empty()) {
+    at = at->get_subcommands().front();
+    path += at->get_name() + " ";
+  }
+  const auto commands = at->get_subcommands([](CLI::App* sub) { return !sub->get_name().empty(); });
+  const auto rest = at->remaining(false);
+  if (commands.empty() || rest.empty() || rest.front().rfind('-', 0) == 0) return "";
+  std::string names;
+  for (const CLI::App* sub : commands) names += (names.empty() ? "" : ", ") + sub->get_name();
+  return fmt::format("unknown {}command \"{}\"; expected one of {}", path, rest.front(), names);
 }
 
 }  // namespace
@@ -102,12 +128,17 @@ int Run(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const TooLargeError& e) {
+    fmt::print(stderr, "attune: {} is \"{}\"; too large: expected a whole number of at most {}\n",
+               e.option()->get_name(), e.value(), LargestWhole(e.option()));
+    return static_cast<int>(Exit::USAGE);
   } catch (const OptionValueError& e) {
     fmt::print(stderr, "attune: {}\n", e.what());
     return static_cast<int>(Exit::USAGE);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    fmt::print(stderr, "attune: {}\n", Reword(e));
+    const std::string unknown = UnknownCommand(app);
+    fmt::print(stderr, "attune: {}\n", unknown.empty() ? Reword(e) : unknown + "; see attune --help");
     return static_cast<int>(Exit::USAGE);
   }
   return ctx.exit_code;

@@ -18,6 +18,12 @@ void AddDbOptions(CLI::App* command, DbTarget& target) {
   auto* pg = command->add_option("--pg", target.pg, "PostgreSQL URL (postgresql://user@host:port/db)");
   db->excludes(pg);
   pg->excludes(db);
+  // Without either the store would say "--db is empty", as if one had been given blank.
+  command->parse_complete_callback([db, pg] {
+    if (db->count() == 0 && pg->count() == 0) {
+      throw OptionValueError("--db FILE or --pg URL is required; expected the database to work on");
+    }
+  });
 }
 
 void AddOrgOption(CLI::App* command, DbTarget& target) {

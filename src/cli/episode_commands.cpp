@@ -96,7 +96,8 @@ void AddEpisodeCommands(CLI::App& app, Context& ctx) {
     OneOf(c->add_option("--status", episode->status, "waiting, active (default) or ended"),
           {"waiting", "active", "ended"});
     c->add_option("--ended-on", episode->ended_on, "Last day of an ended episode (YYYY-MM-DD)");
-    StoredText(c->add_option("--note", episode->note, "Why it ended (an ended episode)"), TextLines::MANY);
+    // A note given is a reason written down: blank is refused, as by monitor ack.
+    StoredText(NotBlank(c->add_option("--note", episode->note, "Why it ended (an ended episode)")), TextLines::MANY);
     c->add_flag("--overbook", *overbook, "Even when the therapist is full or not accepting (audited)");
     c->callback([&ctx, args, episode, overbook] {
       episode->assigned_by = "coordinator";
@@ -134,9 +135,10 @@ void AddEpisodeCommands(CLI::App& app, Context& ctx) {
     c->add_option("id", *id, "Episode id")->required();
     AddCommon(c, *args);
     c->add_option("--on", decision->on, move.date_help);
-    auto* note = StoredText(c->add_option("--note", decision->note, move.note_required ? "Why (required)" : "Why"),
-                            TextLines::MANY);
-    if (move.note_required) NotBlank(note)->required();
+    auto* note = StoredText(
+        NotBlank(c->add_option("--note", decision->note, move.note_required ? "Why (required)" : "Why")),
+        TextLines::MANY);
+    if (move.note_required) note->required();
     if (move.overbook) {
       c->add_flag("--overbook", decision->overbook, "Even when the therapist is full or not accepting (audited)");
     }

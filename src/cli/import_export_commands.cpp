@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -14,6 +15,9 @@
 
 namespace attune::cli {
 namespace {
+
+// The shortest --salt: 16 characters (96 bits or more as random letters and digits).
+constexpr std::size_t kMinSaltLength = 16;
 
 enum class Kind { THERAPISTS, CLIENTS, RESPONSES, SCORES };
 
@@ -38,6 +42,11 @@ int RunImport(const Context& ctx, Kind kind, const ImportArgs& args) {
   if (!catalogue) return ReportError(catalogue.error());
   auto use = instruments::ParseUse(ctx.declared_use);
   if (!use) return ReportError(use.error());
+  // A folder opens as a stream that reads nothing, and would be reported as an empty file.
+  if (std::error_code ec; std::filesystem::is_directory(args.file, ec)) {
+    return ReportError(
+        Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is a directory; expected a CSV file", args.file), "file"});
+  }
   std::ifstream in(args.file, std::ios::binary);
   if (!in) {
     return ReportError(Error{ErrorCode::NOT_FOUND, fmt::format("cannot read {}", args.file), "file"});
@@ -161,7 +170,11 @@ void AddImportExportCommands(CLI::App& app, Context& ctx) {
     auto* deidentify = command->add_flag("--deidentify", args->deidentify,
                                          "Research export: pseudonymous ids, no keys, dates instead of times");
     // A salt alone would export identified data to someone who asked for pseudonyms.
-    command->add_option("--salt", args->salt, "With --deidentify: pseudonym key (default: random, unlinkable)")
+    // A blank or short key is one an outsider can guess, and with it reverse every pseudonym.
+    MinLength(command->add_option("--salt", args->salt,
+                                  "With --deidentify: pseudonym key, at least 16 characters (default: random, "
+                                  "unlinkable)"),
+              kMinSaltLength, "a secret key (a blank or short key makes the pseudonyms reversible)")
         ->needs(deidentify);
     command->callback([&ctx, kind = kind, args] { ctx.exit_code = RunExport(ctx, kind, *args); });
   }

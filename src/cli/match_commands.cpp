@@ -334,7 +334,7 @@ int RunEvaluate(const Context& ctx, const EvaluateArgs& args) {
   const double m_greedy = score(*greedy, n_greedy, "greedy");
   const double m_oracle = score(*oracle, n_oracle, "oracle");
   std::vector<double> usual_means;
-  for (int run = 0; run < std::max(1, args.usual_runs); ++run) {
+  for (int run = 0; run < args.usual_runs; ++run) {
     auto usual = match::SolveUsual(full, args.seed * 1000003ULL + static_cast<std::uint64_t>(run));
     if (!usual) return ReportError(usual.error());
     usual_means.push_back(score(*usual, n_usual, "usual"));
@@ -631,7 +631,9 @@ void AddMatchCommands(CLI::App& app, Context& ctx) {
   evaluate->add_option("--seed", args->seed, "Random seed");
   evaluate->add_option("--objective", args->objective, "alliance (the truth is defined for the alliance)");
   evaluate->add_option("--candidates", args->candidates, "Best therapists kept per client for the flow (0 = all)");
-  evaluate->add_option("--usual-runs", args->usual_runs, "Assignment-as-usual runs averaged");
+  // No run is no baseline: a gain over an average of nothing would be reported as a gain over 0.
+  InRange(evaluate->add_option("--usual-runs", args->usual_runs, "Assignment-as-usual runs averaged (at least 1)"), 1,
+          kInfinity);
   evaluate->add_flag("--json", args->json, "Print JSON");
   evaluate->callback([&ctx, args] { ctx.exit_code = RunEvaluate(ctx, *args); });
 
@@ -675,8 +677,10 @@ void AddMatchCommands(CLI::App& app, Context& ctx) {
   assign->add_option("--unassigned-penalty", assign_args->penalty, "SD units lost per client left waiting");
   assign->add_option("--randomize", assign_args->randomize, "Randomised allocation, e.g. matched:usual=1:1");
   assign->add_option("--seed", assign_args->seed, "Seed of the randomised allocation");
-  assign->add_flag("--commit", assign_args->commit, "Write one episode per assigned client");
-  assign->add_option("--started-on", assign_args->started_on, "Start date of committed episodes (YYYY-MM-DD)");
+  auto* commit = assign->add_flag("--commit", assign_args->commit, "Write one episode per assigned client");
+  // A dry run writes no episode, so a start date for one would be silently ignored.
+  assign->add_option("--started-on", assign_args->started_on, "Start date of committed episodes (YYYY-MM-DD)")
+      ->needs(commit);
   add_freshness(assign, assign_args->freshness);
   assign->add_flag("--json", assign_args->json, "Print JSON");
   assign->callback([&ctx, assign_args] { ctx.exit_code = RunAssign(*assign_args); });

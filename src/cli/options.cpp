@@ -31,6 +31,17 @@ bool IsWholeNumber(const std::string& text) {
   return true;
 }
 
+// The largest whole number any option holds (a signed 64-bit integer; an int holds less).
+constexpr long long kMaxWhole = std::numeric_limits<long long>::max();
+
+// Digits only, and more than kMaxWhole: a whole number, but too large for any option.
+bool IsTooLarge(const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return false;
+  const std::string digits = text.substr(std::min(text.find_first_not_of('0'), text.size()));
+  const std::string max = std::to_string(kMaxWhole);
+  return digits.size() > max.size() || (digits.size() == max.size() && digits > max);
+}
+
 [[noreturn]] void Refuse(const CLI::Option* option, const std::string& value, const std::string& expected) {
   throw OptionValueError(fmt::format("{} is \"{}\"; expected {}", option->get_name(), value, expected));
 }
@@ -101,6 +112,19 @@ CLI::Option* NotBlank(CLI::Option* option) {
   return option;
 }
 
+CLI::Option* MinLength(CLI::Option* option, std::size_t least, const std::string& what) {
+  option->check(CLI::Validator(
+      [option, least, what](std::string& value) -> std::string {
+        const auto first = value.find_first_not_of(" \t\r\n");
+        const std::size_t length =
+            first == std::string::npos ? 0 : value.find_last_not_of(" \t\r\n") - first + 1;
+        if (length < least) Refuse(option, value, fmt::format("{}, at least {} characters", what, least));
+        return {};
+      },
+      ""));
+  return option;
+}
+
 CLI::Option* StoredText(CLI::Option* option, TextLines lines) {
   option->check(CLI::Validator(
       [option, lines](std::string& value) -> std::string {
@@ -112,6 +136,19 @@ CLI::Option* StoredText(CLI::Option* option, TextLines lines) {
   return option;
 }
 
+std::string LargestWhole(CLI::Option* option) {
+  // The one narrower type options have is int: its largest value plus one does not convert.
+  const auto int_max = static_cast<long long>(std::numeric_limits<int>::max());
+  try {
+    option->clear();
+    option->add_result(std::to_string(int_max + 1));
+    option->run_callback();
+  } catch (const std::exception&) {
+    return std::to_string(int_max);
+  }
+  return std::to_string(kMaxWhole);
+}
+
 void CheckNumericOptions(CLI::App& app) {
   for (CLI::Option* option : app.get_options([](CLI::Option*) { return true; })) {
     if (option->get_expected_min() == 0) continue;  // a flag
@@ -120,6 +157,7 @@ void CheckNumericOptions(CLI::App& app) {
     if (base == "INT" || base == "UINT") {
       option->check(CLI::Validator(
           [option](std::string& value) -> std::string {
+            if (IsTooLarge(value)) throw TooLargeError(option, value);
             if (!IsWholeNumber(value)) Refuse(option, value, "a whole number (0 or more)");
             return {};
           },

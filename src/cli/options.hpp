@@ -19,6 +19,24 @@ class OptionValueError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+//! A whole number more than any option holds; Run names the option's own largest value
+//! (LargestWhole), which only the refused parse may probe.
+class TooLargeError : public OptionValueError {
+ public:
+  TooLargeError(CLI::Option* option, std::string value)
+      : OptionValueError(value), option_(option), value_(std::move(value)) {}
+  CLI::Option* option() const { return option_; }
+  const std::string& value() const { return value_; }
+
+ private:
+  CLI::Option* option_;
+  std::string value_;
+};
+
+//! The largest value whole-number `option` holds, as text: 2147483647 for an int, else
+//! 9223372036854775807. Converts a value into the option's variable: call only once parsing failed.
+std::string LargestWhole(CLI::Option* option);
+
 //! An unbounded side of a range.
 inline constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
@@ -40,6 +58,10 @@ CLI::Option* ZeroOrAtLeast(CLI::Option* option, double least, const std::string&
 
 //! Refuses a blank value (empty or only white space) of a text option.
 CLI::Option* NotBlank(CLI::Option* option);
+
+//! Refuses a value of a text option with fewer than `least` characters other than white space around
+//! it, as "--salt is "abc"; expected <what>, at least 16 characters".
+CLI::Option* MinLength(CLI::Option* option, std::size_t least, const std::string& what);
 
 //! Refuses a value of a text option that is stored (a handle, an organisation's name, a note)
 //! unless it is UTF-8 text without control characters (tab and line breaks allowed when `lines`

@@ -406,6 +406,13 @@ Result<Instrument> ParseInstrument(std::string_view json_text, const std::string
 Result<Catalogue> Catalogue::LoadDirectory(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    return Fail(ErrorCode::IO,
+                fmt::format("instruments directory \"{}\" is not a directory; expected a folder of instrument "
+                            "definitions (*.json)",
+                            dir),
+                "instruments_dir");
+  }
   if (!fs::is_directory(dir, ec)) {
     return Fail(ErrorCode::IO, fmt::format("instruments directory \"{}\" does not exist", dir), "instruments_dir");
   }

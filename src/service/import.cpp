@@ -16,6 +16,7 @@
 #include "attune/service/service.hpp"
 #include "service/csv.hpp"
 #include "service/raised.hpp"
+#include "service/today.hpp"
 
 namespace attune::service {
 namespace {
@@ -246,9 +247,10 @@ Result<ImportReport> Service::ImportTherapists(OrgId org, std::istream& in, cons
         if (!capacity.empty() && (!ParseNumber(capacity, t.capacity) || t.capacity < 0)) {
           return cells.Refuse("capacity", fmt::format("capacity '{}' is not a whole number >= 0", capacity));
         }
-        const std::string& accepting = cells["accepting"];
-        if (!accepting.empty() && accepting != "0" && accepting != "1") {
-          return cells.Refuse("accepting", fmt::format("accepting '{}' is not 0 or 1", accepting));
+        // Read as a number cell is: the spaces or tabs around it are not part of it.
+        const std::string_view accepting = TrimSpaces(cells["accepting"]);
+        if (!cells["accepting"].empty() && accepting != "0" && accepting != "1") {
+          return cells.Refuse("accepting", fmt::format("accepting '{}' is not 0 or 1", cells["accepting"]));
         }
         t.accepting = accepting != "0";
         return t;
@@ -317,6 +319,7 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
   std::set<Id> clients, therapists;
   std::map<Id, Id> episode_client;
   std::map<Id, std::string> episode_status;
+  std::map<Id, Id> episode_therapist;
   std::map<Id, std::set<Id>> episode_sessions;
   {
     ATTUNE_TRY(rows, store_.ListClients(org));
@@ -327,6 +330,7 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
     for (const auto& e : episodes) {
       episode_client[e.id] = e.client_id;
       episode_status[e.id] = e.status;
+      episode_therapist[e.id] = e.therapist_id;
     }
   }
   const bool therapist_form = instrument.respondent == instruments::Respondent::THERAPIST;
@@ -375,13 +379,13 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
       return refuse(subject_col + 1, fmt::format("subject_id '{}' is not a whole number", fields[subject_col]));
     }
     r.subject_id = id;
-    r.respondent_id = id;
+    std::optional<Id> given_respondent;
     if (respondent_col && !fields[*respondent_col].empty()) {
       if (!ParseNumber(fields[*respondent_col], id)) {
         return refuse(*respondent_col + 1,
                       fmt::format("respondent_id '{}' is not a whole number", fields[*respondent_col]));
       }
-      r.respondent_id = id;
+      given_respondent = id;
     }
     r.episode_id.reset();
     r.session_id.reset();
@@ -396,7 +400,7 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
     // The same rule as a submission (IsTherapistSelfReport): a therapist's form outside an
     // episode is about that therapist; every other row is about a client, in that client's episode.
     if (therapist_form && !r.episode_id) {
-      if (!therapists.count(r.respondent_id) || r.subject_id != r.respondent_id) {
+      if (!therapists.count(r.subject_id)) {
         return refuse(subject_col + 1, fmt::format("subject_id {} is not a therapist answering about themself "
                                                    "(a rating of a client needs its episode_id)",
                                                    r.subject_id));
@@ -418,6 +422,18 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
         return refuse(*episode_col + 1, fmt::format("episode_id {} is {}; expected an active or ended episode",
                                                     *r.episode_id, status));
       }
+    }
+    // The respondent as a submission has it (Clinic::SubmitResponse): a client's form is answered
+    // by the client, a therapist's in an episode by the episode's therapist, outside one by the
+    // therapist it is about. A respondent_id given is checked against it, not taken in its place.
+    r.respondent_id = therapist_form && r.episode_id ? episode_therapist[*r.episode_id] : r.subject_id;
+    if (given_respondent && *given_respondent != r.respondent_id) {
+      return refuse(*respondent_col + 1,
+                    fmt::format("respondent_id {} is not who answers this form; expected {} ({})", *given_respondent,
+                                r.respondent_id,
+                                !therapist_form ? "the client, subject_id"
+                                : r.episode_id  ? fmt::format("the therapist of episode {}", *r.episode_id)
+                                                : "the therapist reporting about themself, subject_id"));
     }
     if (r.session_id) {
       if (!r.episode_id) {
@@ -443,6 +459,12 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
                                             fields[at_col]));
     }
     r.answered_at = NormalizeTimestamp(fields[at_col]);
+    // As a submission: a form is answered before it is sent, so not in the future.
+    if (auto latest = AfterLatestDone(r.answered_at)) {
+      return refuse(at_col + 1, fmt::format("answered_at '{}' is in the future; expected the time the form was "
+                                            "answered ({} at the latest)",
+                                            fields[at_col], *latest));
+    }
     r.answers.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       const std::string& cell = fields[item_col[i]];

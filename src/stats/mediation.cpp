@@ -120,10 +120,10 @@ Result<Mediation> Mediate(const DataFrame& df, const std::string& x, const std::
     if (!fac) return std::move(fac).error();
     clusters.resize(fac->levels.size());
     for (Eigen::Index i = 0; i < n; ++i) clusters[static_cast<std::size_t>(fac->index[static_cast<std::size_t>(i)])].push_back(i);
-    if (clusters.size() < 2) {
+    if (clusters.size() < std::max<std::size_t>(2, options.min_clusters)) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
-                  fmt::format("cluster column '{}' has {} cluster(s); resampling clusters needs at least 2", options.cluster,
-                              clusters.size()),
+                  fmt::format("cluster column '{}' has {} cluster(s); resampling clusters needs at least {}",
+                              options.cluster, clusters.size(), std::max<std::size_t>(2, options.min_clusters)),
                   options.cluster);
     }
     out.clusters = clusters.size();

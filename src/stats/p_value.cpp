@@ -10,7 +10,8 @@ constexpr double kSmallest = 0.0001;
 
 std::string FormatP(double p) {
   if (p < kSmallest) return "< 0.0001";
-  return fmt::format("{:.3g}", p);
+  // '#' keeps the trailing zeros that are significant digits: 0.25 is "0.250", not "0.25".
+  return fmt::format("{:#.3g}", p);
 }
 
 std::string PText(double p) { return p < kSmallest ? "p < 0.0001" : "p = " + FormatP(p); }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "cli/run.hpp"
@@ -176,6 +177,84 @@ TEST(CliAnalyze, RepeatedNamesAreRefused) {
   auto same = RunAttune({"analyze", "correlate", "--csv", dir + "/d.csv", "--x", "a", "--y", "a"});
   EXPECT_EQ(same.exit_code, 2);
   EXPECT_EQ(same.out.find("inf"), std::string::npos) << same.out;
+}
+
+// The probe: perfectly correlated data printed "t(2) = inf"; the text says it in words, JSON null.
+TEST(CliAnalyze, APerfectCorrelationPrintsNoInfinity) {
+  const std::string dir = TempDir("analyze-perfect");
+  WriteFile(dir + "/d.csv", "a,b\n1,2\n2,4\n3,6\n4,8\n");
+  auto r = RunAttune({"analyze", "correlate", "--csv", dir + "/d.csv", "--x", "a", "--y", "b"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("inf"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(", t not defined: |r| = 1, "), std::string::npos) << r.out;
+  auto j = RunAttune({"analyze", "correlate", "--csv", dir + "/d.csv", "--x", "a", "--y", "b", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_TRUE(Json::parse(j.out)["t"].is_null()) << j.out;
+}
+
+// The probe: one column in two roles (--therapist and --client, or a covariate) was fitted.
+TEST(CliAnalyze, TherapistEffectsRefusesAColumnInTwoRoles) {
+  for (const auto& [extra, needle] :
+       {std::pair{std::vector<std::string>{"--client", "Subject"}, "--client names 'Subject', already given as --therapist"},
+        std::pair{std::vector<std::string>{"--covariates", "Days,Subject"},
+                  "--covariates names 'Subject', already given as --therapist"},
+        std::pair{std::vector<std::string>{"--covariates", "Reaction"},
+                  "--covariates names 'Reaction', already given as --outcome"}}) {
+    std::vector<std::string> args = {"analyze", "therapist-effects", "--csv", Data("sleepstudy.csv"), "--outcome",
+                                     "Reaction", "--therapist", "Subject"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = RunAttune(args);
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+// The probe: options the chosen route does not read were silently ignored.
+TEST(CliAnalyze, ConflictingInputsAreRefusedNamingBoth) {
+  const std::string dir = TempDir("analyze-conflict");
+  WriteFile(dir + "/cor.csv", "name,y,a\ny,1,0.4\na,0.4,1\n");
+  const std::string csv = Data("sleepstudy.csv");
+  for (const auto& [args, first, second] : {
+           std::tuple{std::vector<std::string>{"regress", "--csv", csv, "--formula", "Reaction ~ Days", "--y", "Days",
+                                               "--x", "Reaction"},
+                      "--formula", "--y"},
+           std::tuple{std::vector<std::string>{"regress", "--csv", csv, "--cor-matrix", dir + "/cor.csv", "--n", "50",
+                                               "--y", "y", "--x", "a"},
+                      "--csv", "--cor-matrix"},
+           std::tuple{std::vector<std::string>{"regress", "--csv", csv, "--formula", "Reaction ~ Days", "--n", "5"},
+                      "--n", "--cor-matrix"},
+           std::tuple{std::vector<std::string>{"replicate", "--csv", csv, "--cor-matrix", dir + "/cor.csv", "--n", "50",
+                                               "--alliance", "y", "--facets", "a"},
+                      "--csv", "--cor-matrix"},
+       }) {
+    std::vector<std::string> full = {"analyze"};
+    full.insert(full.end(), args.begin(), args.end());
+    auto r = RunAttune(full);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << r.out;
+    EXPECT_NE(r.err.find(first), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(second), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+// The probe: --cluster with 2 clusters gave a cluster-bootstrap CI with no warning; analyze
+// mediate asks for 10 (docs/cli.md) and names the count.
+TEST(CliAnalyze, MediateRefusesTooFewClusters) {
+  const std::string dir = TempDir("analyze-clusters");
+  std::string rows = "x,m,y,c\n";
+  for (int i = 0; i < 40; ++i) {
+    rows += std::to_string(i % 7) + "," + std::to_string((i * 3) % 11) + "," + std::to_string((i * 5) % 13) +
+            (i < 20 ? ",a\n" : ",b\n");
+  }
+  WriteFile(dir + "/d.csv", rows);
+  auto r = RunAttune({"analyze", "mediate", "--csv", dir + "/d.csv", "--x", "x", "--m", "m", "--y", "y", "--cluster",
+                      "c", "--resamples", "200"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("cluster column 'c' has 2 cluster(s); resampling clusters needs at least 10"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
 TEST(CliAnalyze, TextInANumericColumnIsQuotedWithItsLine) {

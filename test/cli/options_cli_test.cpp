@@ -59,7 +59,7 @@ TEST(OptionsCli, NanAndInfinityAreRefused) {
 }
 
 TEST(OptionsCli, ParseErrorsReadLikeTheRest) {
-  auto r = RunAttune({"export", "responses", "--db", "f.db", "--salt", "abc"});
+  auto r = RunAttune({"export", "responses", "--db", "f.db", "--salt", "a-key-of-16-chars"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("attune: --salt requires --deidentify"), std::string::npos) << r.err;
   ExpectRefused({"monitor", "ack", "4", "--note", "x", "--db", "f.db", "--actor", ""},
@@ -92,6 +92,51 @@ TEST(OptionsCli, ChoicesAndRangesNameTheOptionValueAndExpectation) {
                 "attune: --resamples is \"1\"; expected 0 (no mediation) or at least 100");
   ExpectRefused({"analyze", "mediate", "--csv", "x.csv", "--x", "a", "--m", "b", "--y", "c", "--level", "1.5"},
                 "attune: --level is \"1.5\"; expected a number greater than 0 and less than 1");
+}
+
+// The probe: a blank --salt was taken (pseudonyms keyed by a known empty key are reversible); a
+// salt has at least 16 characters.
+TEST(OptionsCli, ABlankOrShortSaltIsRefused) {
+  for (const std::string salt : {"", "   ", "short-salt"}) {
+    ExpectRefused({"export", "responses", "--db", "f.db", "--deidentify", "--salt", salt},
+                  "--salt is \"" + salt + "\"; expected a secret key (a blank or short key makes the pseudonyms "
+                  "reversible), at least 16 characters");
+  }
+}
+
+// The probe: --usual-runs 0 reported a gain over no baseline.
+TEST(OptionsCli, UsualRunsStartsAtOne) {
+  ExpectRefused({"match", "evaluate", "--usual-runs", "0"}, "--usual-runs is \"0\"; expected a whole number of at least 1");
+}
+
+// The probe: options a command would not read were silently ignored.
+TEST(OptionsCli, AnOptionWithoutTheOneItNeedsIsRefused) {
+  ExpectRefused({"match", "assign", "--db", "f.db", "--started-on", "2026-11-01"}, "--started-on requires --commit");
+}
+
+// The probe: a blank --note was stored by episode open and end; monitor ack refused it already.
+TEST(OptionsCli, ABlankEpisodeNoteIsRefused) {
+  ExpectRefused({"episode", "open", "--db", "f.db", "--client", "1", "--therapist", "1", "--note", "  "},
+                "--note is \"  \"; expected a value that is not blank");
+  ExpectRefused({"episode", "end", "3", "--db", "f.db", "--note", " \t"}, "--note is \" \t\"");
+}
+
+// The probe's messages that named neither the word nor the fault.
+TEST(OptionsCli, MessagesNameWhatWasWrong) {
+  ExpectRefused({"foo"}, "unknown command \"foo\"; expected one of ");
+  ExpectRefused({"export", "foo"}, "unknown export command \"foo\"; expected one of responses, scores");
+  ExpectRefused({"db", "status"}, "--db FILE or --pg URL is required");
+  ExpectRefused({"sim", "clinic", "--therapists", "99999999999999999999"},
+                "--therapists is \"99999999999999999999\"; too large: expected a whole number of at most 2147483647");
+  ExpectRefused({"sim", "clinic", "--seed", "99999999999999999999"},
+                "--seed is \"99999999999999999999\"; too large: expected a whole number of at most 9223372036854775807");
+  ExpectRefused({"sim", "clinic", "--therapists", "99999999999"},
+                "--therapists is \"99999999999\"; too large: expected a whole number of at most 2147483647");
+  const std::string dir = TempDir("options-messages");
+  WriteFile(dir + "/file", "x");
+  ExpectRefused({"--instruments-dir", dir + "/file", "instruments", "list"},
+                "\"" + dir + "/file\" is not a directory; expected a folder of instrument definitions");
+  ExpectRefused({"import", "therapists", dir, "--db", dir + "/none.db"}, dir + " is a directory; expected a CSV file");
 }
 
 }  // namespace

@@ -160,6 +160,24 @@ TEST_F(StoreCliTest, BackupAndRestoreRoundTrip) {
   EXPECT_EQ(RunAttune({"audit", "verify", "--db", copy}).exit_code, 0);
 }
 
+// The probe: `db restore bk.db --db r.db` left bk.db-shm and bk.db-wal beside the backup. A backup
+// is now one file in rollback-journal mode, and one in WAL mode (a copy of the database, or a
+// backup made before) is read without leaving files beside it.
+TEST_F(StoreCliTest, RestoreLeavesNoFilesBesideTheBackup) {
+  const std::string backup = dir_ + "/bk.db";
+  ASSERT_EQ(RunAttune({"db", "backup", backup, "--db", db_}).exit_code, 0);
+  const std::string wal_copy = dir_ + "/wal-mode.db";
+  std::filesystem::copy_file(db_, wal_copy);  // the database's own header: WAL mode
+  for (const std::string& from : {backup, wal_copy}) {
+    const std::string into = dir_ + "/r" + std::to_string(from.size()) + ".db";
+    auto restored = RunAttune({"db", "restore", from, "--db", into});
+    ASSERT_EQ(restored.exit_code, 0) << restored.err;
+    EXPECT_NE(restored.out.find("integrity ok"), std::string::npos) << restored.out;
+    EXPECT_FALSE(std::filesystem::exists(from + "-wal")) << from;
+    EXPECT_FALSE(std::filesystem::exists(from + "-shm")) << from;
+  }
+}
+
 TEST_F(StoreCliTest, RefusesWhatIsNotThere) {
   const std::string csv = dir_ + "/p.csv";
   testing::WriteFile(csv, "a,b\n1,2\n");

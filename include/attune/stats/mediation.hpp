@@ -16,6 +16,9 @@ struct MediationOptions {
   int resamples = 5000;
   std::uint64_t seed = 20150101;
   std::string cluster;                 //!< resample whole clusters (e.g. therapists) when set
+  //! fewest clusters a cluster bootstrap accepts: with few, the resamples take few distinct values
+  //! and the percentile interval is too narrow (analyze mediate asks for 10)
+  std::size_t min_clusters = 2;
   std::vector<std::string> covariates; //!< added to both the M and the Y model
   double level = 0.95;
 };

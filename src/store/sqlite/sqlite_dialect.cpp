@@ -3,6 +3,7 @@
 
 #include <soci/sqlite3/soci-sqlite3.h>  // declares the SQLite C API in namespace sqlite_api
 
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -181,6 +182,11 @@ class SqliteDialect final : public Dialect {
       return Fail(ErrorCode::IO, "backup file " + file + ": " + message, "file");
     }
     auto copied = CopyDatabase(Handle(session), out, "backup of " + location + " to " + file);
+    // The copy carries the source's WAL mode in its header; a backup is one file, read without
+    // leaving -wal and -shm files beside it, so it is switched to a rollback journal.
+    if (copied && sqlite3_exec(out, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      copied = Fail(ErrorCode::IO, "backup file " + file + ": " + sqlite3_errmsg(out), "file");
+    }
     sqlite3_close(out);
     return copied;
   }
@@ -218,8 +224,24 @@ Result<void> RestoreSqlite(const std::string& file, const std::string& backup_fi
   if (!std::filesystem::exists(backup_file)) {
     return Fail(ErrorCode::NOT_FOUND, "backup file " + backup_file + " does not exist", "file");
   }
+  // Read as immutable (no locks, no -wal or -shm files created beside it and left after exit: a
+  // backup in WAL mode, as older ones are, made them even read-only) unless a -wal file beside it
+  // holds part of its content.
+  std::error_code ec;
+  const bool wal_beside = std::filesystem::exists(backup_file + "-wal", ec);
+  std::string uri = "file:";
+  for (char c : backup_file) {
+    if (c == '%' || c == '?' || c == '#') {
+      char escaped[4];
+      std::snprintf(escaped, sizeof escaped, "%%%02X", static_cast<unsigned char>(c));
+      uri += escaped;
+    } else {
+      uri += c;
+    }
+  }
+  if (!wal_beside) uri += "?immutable=1";
   sqlite3* from = nullptr;
-  if (sqlite3_open_v2(backup_file.c_str(), &from, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(uri.c_str(), &from, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
     sqlite3_close(from);
     return Fail(ErrorCode::IO, "cannot open backup file " + backup_file, "file");
   }

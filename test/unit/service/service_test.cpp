@@ -31,6 +31,15 @@ class ServiceTest : public StoreFixture {
     StoreFixture::TearDown();
   }
 
+  Id AddTherapistNamed(const std::string& external_id) {
+    Therapist t;
+    t.external_id = external_id;
+    t.display_name = "T " + external_id;
+    auto id = store_->AddTherapist(org_, t);
+    EXPECT_TRUE(id) << id.error().message;
+    return id ? *id : 0;
+  }
+
   Submission Phq9(const std::string& key, std::vector<std::optional<double>> answers) {
     Submission s;
     s.instrument_id = "phq9";
@@ -110,10 +119,7 @@ const char* kHeader =
 // The probe: `attune import responses` stored a row naming a declined episode, which the API
 // refuses. A form belongs to therapy that began, whichever door it comes by.
 TEST_F(ServiceTest, ImportRefusesAResponseOnAWaitingOrDeclinedEpisode) {
-  Therapist t;
-  t.external_id = "t1";
-  t.display_name = "T";
-  const Id therapist = *store_->AddTherapist(org_, t);
+  const Id therapist = AddTherapistNamed("t1");
   const Id declined = AddEpisodeIn("declined", 1, therapist, "2026-10-01", "2026-10-02");
   const Id waiting = AddEpisodeIn("waiting", 2, therapist, "2026-10-01");
   ASSERT_NE(declined, 0);
@@ -150,6 +156,76 @@ TEST_F(ServiceTest, ImportReadsNumbersWithSpacesAroundThem) {
   ASSERT_EQ(report->refused.size(), 1u);
   EXPECT_EQ(report->refused[0].line, 3u);
   EXPECT_EQ(report->refused[0].reason, "phq9_2 '1 x' is not a number");
+}
+
+// The probe: a therapist's form in an episode, with no respondent_id, was stored as answered by
+// the client's id read as a therapist's; a respondent_id naming another therapist, or no one, was
+// taken. The respondent is now the one a submission has (the episode's therapist; for a client's
+// form the client), and a respondent_id that differs is refused at its column.
+TEST_F(ServiceTest, ImportTakesTheRespondentASubmissionWouldAndRefusesAnother) {
+  const Id first = AddTherapistNamed("t1");
+  const Id second = AddTherapistNamed("t2");
+  const Id episode = AddEpisodeIn("active", 1, second, "2026-10-01");
+  std::string header = "key,subject_id,respondent_id,episode_id,answered_at";
+  for (int i = 1; i <= 12; ++i) header += fmt::format(",wai_srt_{}", i);
+  const std::string answers = ",3,3,3,3,3,3,3,3,3,3,3,3\n";
+  std::istringstream in(header + "\n" + fmt::format("a,1,,{},2026-11-01", episode) + answers +
+                        fmt::format("b,1,{},{},2026-11-02", first, episode) + answers +
+                        fmt::format("c,1,99999,{},2026-11-03", episode) + answers +
+                        fmt::format("d,1,{},{},2026-11-04", second, episode) + answers);
+  ImportOptions options;
+  options.instrument_id = "wai_srt";
+  options.partial = true;
+  auto report = service_->ImportResponses(org_, in, options);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->imported, 2);
+  ASSERT_EQ(report->refused.size(), 2u);
+  EXPECT_EQ(report->refused[0].line, 3u);
+  EXPECT_EQ(report->refused[0].column, 3u);
+  EXPECT_EQ(report->refused[0].reason,
+            fmt::format("respondent_id {} is not who answers this form; expected {} (the therapist of episode {})",
+                        first, second, episode));
+  EXPECT_EQ(report->refused[1].line, 4u);
+  store::ResponseFilter filter;
+  filter.subject_id = 1;
+  auto stored = store_->ListResponses(org_, filter);
+  ASSERT_TRUE(stored) << stored.error().message;
+  ASSERT_EQ(stored->size(), 2u);
+  for (const auto& r : *stored) EXPECT_EQ(r.respondent_id, second) << r.idempotency_key;
+
+  // A client's form is the client's: another client as respondent is refused.
+  std::istringstream phq(std::string("key,subject_id,respondent_id,answered_at,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,"
+                                     "phq9_6,phq9_7,phq9_8,phq9_9,phq9_10\n") +
+                         "p1,2,2,2026-11-01,0,1,2,3,0,1,2,3,0,1\np2,2,3,2026-11-01,0,1,2,3,0,1,2,3,0,1\n");
+  options.instrument_id = "phq9";
+  auto client_form = service_->ImportResponses(org_, phq, options);
+  ASSERT_TRUE(client_form) << client_form.error().message;
+  EXPECT_EQ(client_form->imported, 1);
+  ASSERT_EQ(client_form->refused.size(), 1u);
+  EXPECT_EQ(client_form->refused[0].reason,
+            "respondent_id 3 is not who answers this form; expected 2 (the client, subject_id)");
+}
+
+// The probe: answered_at 2099-01-05 was imported; the API refuses a time more than five minutes
+// ahead of the clock (a date alone: after tomorrow in UTC), and so does the import now.
+TEST_F(ServiceTest, ImportRefusesAnAnswerTimeInTheFuture) {
+  std::istringstream in(std::string(kHeader) + "f1,1,2099-01-05,0,1,2,3,0,1,2,3,0,1\n" +
+                        "f2,1,2099-01-05T10:00:00+02:00,0,1,2,3,0,1,2,3,0,1\n" +
+                        "ok,1,2026-11-01,0,1,2,3,0,1,2,3,0,1\n");
+  ImportOptions options;
+  options.instrument_id = "phq9";
+  auto report = service_->ImportResponses(org_, in, options);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->imported, 0);  // one refused row: nothing written
+  ASSERT_EQ(report->refused.size(), 2u);
+  EXPECT_EQ(report->refused[0].line, 2u);
+  EXPECT_EQ(report->refused[0].column, 3u);
+  EXPECT_EQ(report->refused[0].reason.rfind("answered_at '2099-01-05' is in the future; expected the time the form "
+                                            "was answered (", 0),
+            0u)
+      << report->refused[0].reason;
+  EXPECT_NE(report->refused[1].reason.find("'2099-01-05T10:00:00+02:00'"), std::string::npos);
+  EXPECT_EQ(*store_->CountResponses(org_), 0);
 }
 
 // An imported risk answer raises its urgent alert, stored with the rows (an import raised none
@@ -374,12 +450,16 @@ TEST_F(ServiceTest, TherapistAndClientImports) {
   std::istringstream therapists(
       "external_id,display_name,approaches,languages,capacity,accepting\n"
       "T1,Dr A,cbt;act,en;de,10,1\n"
-      "T2,\"Dr B, PhD\",psychodynamic,en,5,0\n");
+      "T2,\"Dr B, PhD\",psychodynamic,en,5,0\n"
+      "T3,Dr C,cbt,en, 5 ,\t1 \n"  // spaces around a number or accepting are not part of it
+      "T4,Dr D,cbt,en,5, 0\n");
   auto t = service_->ImportTherapists(org_, therapists, {});
   ASSERT_TRUE(t) << t.error().message;
-  EXPECT_EQ(t->imported, 2);
+  EXPECT_EQ(t->imported, 4);
   auto listed = store_->ListTherapists(org_);
-  ASSERT_EQ(listed->size(), 2u);
+  ASSERT_EQ(listed->size(), 4u);
+  EXPECT_TRUE((*listed)[2].accepting);
+  EXPECT_FALSE((*listed)[3].accepting);
   EXPECT_EQ((*listed)[0].approaches, (std::vector<std::string>{"cbt", "act"}));
   EXPECT_EQ((*listed)[1].display_name, "Dr B, PhD");
   EXPECT_FALSE((*listed)[1].accepting);
