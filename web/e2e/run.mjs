@@ -164,6 +164,14 @@ async function signIn(role, viewport) {
   await page.goto(`${base}/#/`);
   const [handle, password] = logins[role];
   await page.getByLabel('User name').fill(handle);
+  if (role === 'researcher') {
+    // a refused sign-in: the message, with focus still on Sign in (it was disabled while busy and dropped focus)
+    await page.getByLabel('Password').fill(`${password}-wrong`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor({ timeout: 10000 }).catch(() => {});
+    check(await page.getByRole('button', { name: 'Sign in' }).evaluate((el) => el === document.activeElement),
+      'researcher: after a refused sign-in, focus stays on Sign in');
+  }
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   const ok = await page.getByRole('heading', { level: 1, name: /Welcome/ }).waitFor({ timeout: 10000 }).then(() => true, () => false);
@@ -554,7 +562,9 @@ try {
     await shot(page, 'researcher-analyses');
     await page.goto(`${base}/#/exports`);
     await page.getByRole('button', { name: 'Download scale scores' }).click();
-    await checkOrMissing(page, await appears(page, page.getByTestId('export-done'), 30000), 'researcher: de-identified export downloaded');
+    await checkOrMissing(page, await appears(page, page.getByText(/^Downloaded .* \((\d+ bytes|[\d.]+ [KM]B)\)\.$/), 30000), 'researcher: de-identified export downloaded');
+    check(await page.getByRole('button', { name: 'Download scale scores' }).evaluate((el) => el === document.activeElement),
+      'researcher: focus stays on the download button (aria-disabled while downloading, not disabled)');
     await page.goto(`${base}/#/caseload`);
     check(await page.getByRole('heading', { level: 1, name: 'Not available' }).isVisible(), 'researcher: no caseload');
     await page.close();

@@ -85,6 +85,25 @@ describe('App', () => {
     expect((await screen.findByRole('alert')).textContent).toBe('That user name and password do not match an account.');
   });
 
+  it('Sign in stays focusable while signing in, and focus stays on it after a refusal', async () => {
+    let answer: (v: Response) => void = () => {};
+    vi.stubGlobal('fetch', vi.fn((url: string) => (url.endsWith('/auth/me')
+      ? Promise.resolve(new Response(JSON.stringify({ title: 'Unauthenticated' }), { status: 401 }))
+      : new Promise<Response>((r) => { answer = r; }))));
+    const user = userEvent.setup();
+    render(<App />);
+    await user.type(await screen.findByLabelText('User name'), 'x');
+    await user.type(screen.getByLabelText('Password'), 'yyyyyyyy');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    const busy = screen.getByRole('button', { name: 'Signing in…' }) as HTMLButtonElement;
+    expect(busy.disabled).toBe(false);
+    expect(busy.getAttribute('aria-disabled')).toBe('true');
+    expect(document.activeElement).toBe(busy);
+    answer(new Response(JSON.stringify({ title: 'Unauthenticated' }), { status: 401 }));
+    await screen.findByRole('alert');
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Sign in' }));
+  });
+
   it('a client cannot open a staff page or another client\'s record', async () => {
     stubFetch((_m, p) => p === '/auth/me' ? [200, client] : [404, { title: 'Not found' }]);
     window.location.hash = '#/clients/4';

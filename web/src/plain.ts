@@ -56,6 +56,13 @@ export function shortDate(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 }
 
+/** A file's size for reading: "512 bytes", "92.5 KB" (94,719 bytes), "3.4 MB". */
+export function sizeWords(bytes: number): string {
+  if (bytes < 1024) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
 /** A score for reading: rounded to one decimal, with no trailing ".0" (15.555… → "15.6", 16 → "16"). */
 export function oneDecimal(v: number | null | undefined): string {
   if (v == null || !Number.isFinite(v)) return '—';
