@@ -56,6 +56,23 @@ export function shortDate(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 }
 
+/**
+ * A moment from an ISO-8601 timestamp, in the reader's locale and time zone, to the minute:
+ * "Nov 28, 2026, 1:14 AM" (for logs, where the time of day matters).
+ */
+export function dateAndTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit' });
+}
+
+/** The FFMQ-39 facets by the names people know ("nonjudge" → "non-judging"). */
+export const FACET_NAMES: Record<string, string> = {
+  observe: 'observing', describe: 'describing', act_aware: 'acting with awareness', nonjudge: 'non-judging', nonreact: 'non-reactivity',
+};
+export function facetName(code: string): string {
+  return FACET_NAMES[code] ?? words(code);
+}
+
 /** A file's size for reading: "512 bytes", "92.5 KB" (94,719 bytes), "3.4 MB". */
 export function sizeWords(bytes: number): string {
   if (bytes < 1024) return `${bytes} byte${bytes === 1 ? '' : 's'}`;

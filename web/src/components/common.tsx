@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api';
+import { dateAndTime, shortDate } from '../plain';
 
 /** Loads data once (and again on `reload`), tracking loading and error state. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
@@ -44,6 +45,11 @@ export function errorText(e: unknown, forbidden?: string, notFound?: string): st
     return `${e.title}${e.detail ? `: ${e.detail}` : ''}`;
   }
   return String(e);
+}
+
+/** A date (or, with `time`, a date and time) as the app writes them, machine-readable in `<time dateTime>`. */
+export function When({ iso, time }: { iso: string; time?: boolean }) {
+  return <time dateTime={iso}>{time ? dateAndTime(iso) : shortDate(iso)}</time>;
 }
 
 export function Loading({ what }: { what: string }) {

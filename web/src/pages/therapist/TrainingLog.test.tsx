@@ -135,7 +135,7 @@ describe('MindfulnessOverTime', () => {
   ];
   it('keeps the five facets (not the total, not unscorable ones) in date order', () => {
     const rows = facetRows(points);
-    expect(rows.map((r) => [r.when, r.value])).toEqual([['2026-06-01', 24], ['2026-09-01', 29]]);
+    expect(rows.map((r) => [r.when, r.facet, r.value])).toEqual([['Jun 1, 2026', 'non-judging', 24], ['Sep 1, 2026', 'non-judging', 29]]);
   });
   it('draws the chart with its numbers, or says why there is none', async () => {
     stub([], points);
@@ -156,10 +156,10 @@ describe('MindfulnessOverTime', () => {
     warn.mockRestore();
   });
   it('says which facet an inventory could not score instead of dropping it silently', async () => {
-    expect(unscoredFacets(points)).toContain('observe on 2026-09-01');
+    expect(unscoredFacets(points)).toContain('observing on Sep 1, 2026');
     stub([], points);
     render(<MindfulnessOverTime therapistId={4} />);
-    expect((await screen.findByTestId('mindfulness-unscored')).textContent).toMatch(/could not\s+be\s+scored.*observe on 2026-09-01/s);
+    expect((await screen.findByTestId('mindfulness-unscored')).textContent).toMatch(/could not\s+be\s+scored.*observing on Sep 1, 2026/s);
   });
   it('says so when there is no inventory yet', async () => {
     stub([], []);

@@ -5,11 +5,11 @@ import * as Plot from '@observablehq/plot';
 import { api } from '../../api';
 import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
-import { shortDate, words } from '../../plain';
+import { FACET_NAMES, facetName, shortDate, words } from '../../plain';
 import type { MindfulnessPoint, TrainingRecord } from '../../types';
 
 export const TRAINING_KINDS = ['mbsr_session', 'mbct_session', 'daily_practice', 'retreat_day', 'supervision'];
-const FACETS = ['observe', 'describe', 'act_aware', 'nonjudge', 'nonreact'];
+const FACETS = Object.keys(FACET_NAMES);
 /** The form's fields in the order they are shown (the first with a problem takes focus). */
 const FIELDS = ['kind', 'minutes', 'completed_on'];
 
@@ -111,14 +111,14 @@ export function TrainingLog({ therapistId }: { therapistId: number }) {
 export function facetRows(points: MindfulnessPoint[]) {
   return points.flatMap((p) => p.scores
     .filter((s) => FACETS.includes(s.scale_id) && s.value !== null)
-    .map((s) => ({ date: new Date(p.answered_at), when: p.answered_at.slice(0, 10), facet: words(s.scale_id), value: s.value as number })));
+    .map((s) => ({ date: new Date(p.answered_at), when: shortDate(p.answered_at), facet: facetName(s.scale_id), value: s.value as number })));
 }
 
-/** Facets an inventory could not score (an item left unanswered), so the chart lacks them: "observe on 2026-09-01". */
+/** Facets an inventory could not score (an item left unanswered), so the chart lacks them: "observing on Sep 1, 2026". */
 export function unscoredFacets(points: MindfulnessPoint[]): string[] {
   return points.flatMap((p) => FACETS
     .filter((f) => { const s = p.scores.find((x) => x.scale_id === f); return !s || s.value === null; })
-    .map((f) => `${words(f)} on ${p.answered_at.slice(0, 10)}`));
+    .map((f) => `${facetName(f)} on ${shortDate(p.answered_at)}`));
 }
 
 export function MindfulnessOverTime({ therapistId }: { therapistId: number }) {
