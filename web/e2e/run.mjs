@@ -411,6 +411,8 @@ try {
     await checkOrMissing(page, await appears(page, page.getByText(/^Logged 25 minutes/)), 'therapist: mindfulness practice logged');
     check(await page.getByTestId('training-log').locator('tbody tr').first().waitFor({ timeout: 10000 }).then(() => true, () => false),
       'therapist: training log lists the practice');
+    check(await page.getByLabel('Minutes').inputValue() === '' && await page.getByLabel('Date (YYYY-MM-DD)').inputValue() === '',
+      'therapist: the log form is emptied after logging, so a second press logs no duplicate');
     check(await page.getByRole('group', { name: 'What clients may see of your profile' }).isVisible(), 'therapist: profile visibility choices shown');
     const facets = page.getByTestId('mindfulness');
     if (await appears(page, facets.locator('svg'), 5000)) {

@@ -102,6 +102,24 @@ describe('TrainingLog', () => {
     expect(await screen.findByText(/^Logged 30 minutes/)).toBeTruthy();
     expect(posts).toEqual([expect.objectContaining({ kind: 'daily_practice', minutes: 30 })]);
     expect(await screen.findByText(/2 entries, 180 minutes in all/)).toBeTruthy();
+    // the form is emptied (the kind kept), so a second press logs nothing twice
+    expect((minutes as HTMLInputElement).value).toBe('');
+    expect((screen.getByLabelText('Date (YYYY-MM-DD)') as HTMLInputElement).value).toBe('');
+    expect((screen.getByLabelText('Note (optional)') as HTMLInputElement).value).toBe('');
+    expect((screen.getByLabelText('Practice') as HTMLSelectElement).value).toBe('daily_practice');
+    await user.click(screen.getByRole('button', { name: 'Log practice' }));
+    expect(posts).toHaveLength(1);
+  });
+
+  it('lists the log newest first by the day practised, not in the order logged', async () => {
+    stub([
+      { id: 1, therapist_id: 4, kind: 'mbsr_session', minutes: 150, completed_on: '2026-11-20', note: '' },
+      { id: 2, therapist_id: 4, kind: 'daily_practice', minutes: 20, completed_on: '2026-10-02', note: '' },
+      { id: 3, therapist_id: 4, kind: 'retreat_day', minutes: 300, completed_on: '2026-11-25', note: '' },
+    ]);
+    render(<TrainingLog therapistId={4} />);
+    const table = await screen.findByTestId('training-log');
+    expect([...table.querySelectorAll('tbody tr td:first-child')].map((td) => td.textContent)).toEqual(['Nov 25, 2026', 'Nov 20, 2026', 'Oct 2, 2026']);
   });
 
   it('says "Logged" in a polite live region that was in the page before it (so it is announced)', async () => {

@@ -42,6 +42,11 @@ export function validateTraining(r: { kind: string; minutes: string; completed_o
   return out;
 }
 
+/** The log by the day practised, newest first (the server lists entries in the order logged). */
+export function newestFirst(records: TrainingRecord[]): TrainingRecord[] {
+  return [...records].sort((a, b) => b.completed_on.localeCompare(a.completed_on) || b.id - a.id);
+}
+
 export function TrainingLog({ therapistId }: { therapistId: number }) {
   const state = useLoad(() => api.training(therapistId), [therapistId]);
   const [form, setForm] = useState({ kind: 'daily_practice', minutes: '20', completed_on: localToday(), note: '' });
@@ -65,6 +70,8 @@ export function TrainingLog({ therapistId }: { therapistId: number }) {
     try {
       const r = await api.addTraining(therapistId, { kind: form.kind, minutes: Number(form.minutes), completed_on: form.completed_on.trim(), note: form.note });
       setSaved(`Logged ${r.minutes} minutes of ${words(r.kind)}.`);
+      // emptied, so a second press does not log the same practice again (the kind is kept)
+      setForm({ kind: form.kind, minutes: '', completed_on: '', note: '' });
       state.reload();
     } catch (err) { setError(err); }
   }
@@ -85,7 +92,7 @@ export function TrainingLog({ therapistId }: { therapistId: number }) {
           <div className="table-scroll"><table className="data" data-testid="training-log">
             <caption>{records.length} {records.length === 1 ? 'entry' : 'entries'}, {records.reduce((s, r) => s + r.minutes, 0)} minutes in all</caption>
             <thead><tr><th scope="col">Date</th><th scope="col">Practice</th><th scope="col">Minutes</th><th scope="col">Note</th></tr></thead>
-            <tbody>{records.map((r) => <tr key={r.id}><td>{shortDate(r.completed_on)}</td><td>{words(r.kind)}</td><td>{r.minutes}</td><td>{r.note}</td></tr>)}</tbody>
+            <tbody>{newestFirst(records).map((r) => <tr key={r.id}><td>{shortDate(r.completed_on)}</td><td>{words(r.kind)}</td><td>{r.minutes}</td><td>{r.note}</td></tr>)}</tbody>
           </table></div>
         )}
       </Loaded>
