@@ -115,6 +115,21 @@ export function words(code: string): string {
   return code.replace(/_/g, ' ');
 }
 
+/** The two ends of a C-NIP scale (the intake's sliders, the C-NIP form) from its title ("Warm support vs focused challenge"): [low, high]. */
+export function polesOf(title: string, id: string): [string, string] {
+  const parts = title.split(/\s+vs\.?\s+/i);
+  if (parts.length === 2) return [parts[1].trim(), parts[0].trim().replace(/^./, (c) => c.toLowerCase())];
+  return [`less ${words(id)}`, `more ${words(id)}`];
+}
+
+const STRENGTH = ['no', 'a slight', 'a moderate', 'a strong'];
+
+/** A slider position in words: "a slight preference for client directiveness". */
+export function preferenceWords(strength: number, poles: [string, string]): string {
+  if (strength === 0) return 'no preference';
+  return `${STRENGTH[Math.min(3, Math.abs(strength))]} preference for ${strength > 0 ? poles[1] : poles[0]}`;
+}
+
 /** A therapist by name, from a list the page loaded; "Therapist 20" when the list lacks them. */
 export function therapistName(therapists: Pick<Therapist, 'id' | 'display_name'>[], id: number): string {
   return therapists.find((t) => t.id === id)?.display_name || `Therapist ${id}`;
