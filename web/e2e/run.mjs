@@ -336,6 +336,15 @@ try {
         `therapist: the API refuses a client whose choice of them waits for the clinic (HTTP ${waiting.status})`);
     }
     await shot(page, 'therapist-caseload');
+    // on a phone (375 px) each table's caption wraps within the screen, not clipped in the table's scroll box
+    await page.setViewportSize({ width: 375, height: 812 });
+    const captions = await page.locator('table.data caption').evaluateAll((els) => els.map((el) => {
+      const r = el.getBoundingClientRect();
+      return r.left >= 0 && r.right <= document.documentElement.clientWidth;
+    }));
+    check(captions.length > 0 && captions.every(Boolean), `therapist: at 375 px the caseload's ${captions.length} table captions fit the screen`);
+    await shot(page, 'therapist-caseload-375');
+    await page.setViewportSize({ width: 1200, height: 900 });
 
     await page.goto(`${base}/#/alerts`);
     await page.getByRole('heading', { level: 2, name: /^Open/ }).waitFor({ timeout: 15000 });
