@@ -52,6 +52,13 @@ export function When({ iso, time }: { iso: string; time?: boolean }) {
   return <time dateTime={iso}>{time ? dateAndTime(iso) : shortDate(iso)}</time>;
 }
 
+/**
+ * A client's own pages read their record by its id: a 404 there means the sign-in is not linked
+ * to a record the server has, which the client can only ask the clinic about (the server's
+ * detail, "Not available: no client 3", told them nothing they could act on).
+ */
+export const OWN_RECORD_MISSING = 'Your record could not be found. Please ask the clinic to check your account.';
+
 export function Loading({ what }: { what: string }) {
   return <p className="loading" role="status" aria-live="polite"><span className="spinner" aria-hidden="true" /> Loading {what}…</p>;
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api } from '../../api';
 import { useMe } from '../../auth';
-import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
+import { ErrorBox, LiveStatus, Loaded, OWN_RECORD_MISSING, useLoad } from '../../components/common';
 import type { Client, Instrument, Language } from '../../types';
 import { polesOf, preferenceWords, words } from '../../plain';
 
@@ -75,7 +75,7 @@ export function Intake() {
     <section>
       <h1 tabIndex={-1}>About you</h1>
       <p>What you tell us here helps us suggest therapists who fit you. You can change it at any time.</p>
-      <Loaded state={state} what="your answers">
+      <Loaded state={state} what="your answers" notFound={OWN_RECORD_MISSING}>
         {(d) => <IntakeForm client={d.client} cnip={d.cnip} languages={d.languages} />}
       </Loaded>
     </section>
