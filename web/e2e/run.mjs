@@ -287,6 +287,16 @@ try {
     await page.getByRole('button', { name: 'Submit answers' }).click();
     check(await page.getByTestId('submitted').waitFor({ timeout: 10000 }).then(() => true, () => false), 'client: WAI-SR saved');
 
+    // an unknown questionnaire: a plain sentence, not the server's list of instrument ids
+    await page.goto(`${base}/#/questionnaires/no_such_form`);
+    check(await appears(page, page.getByText('This questionnaire is not available.')) &&
+      !/phq9|wai_srt/.test(await page.locator('main').textContent()), 'client: an unknown questionnaire is "not available", without internal ids');
+    // alliance forms need the episode the due list names: not among the others
+    await page.goto(`${base}/#/questionnaires`);
+    await appears(page, page.getByTestId('due'));
+    const others = page.getByTestId('others');
+    check((await others.count()) === 0 || !/Working Alliance/.test(await others.textContent()), 'client: no alliance questionnaire among the other questionnaires');
+
     await page.goto(`${base}/#/progress`);
     await page.getByRole('heading', { level: 1, name: 'My progress' }).waitFor();
     check(await page.locator('figure.plot svg').first().waitFor({ timeout: 10000 }).then(() => true, () => false), 'client: progress chart drawn');
@@ -336,6 +346,12 @@ try {
         `therapist: the API refuses a client whose choice of them waits for the clinic (HTTP ${waiting.status})`);
     }
     await shot(page, 'therapist-caseload');
+    // a client's questionnaire opened without the client: said plainly, and no form to submit
+    await page.goto(`${base}/#/questionnaires/phq9`);
+    check(await appears(page, page.getByText(/Open this questionnaire from a client's page/)) &&
+      (await page.getByRole('button', { name: 'Submit answers' }).count()) === 0, 'therapist: a questionnaire without ?client= asks to be opened from a client\'s page');
+    await page.goto(`${base}/#/caseload`);
+    await page.getByTestId('caseload').waitFor({ timeout: 15000 });
     // on a phone (375 px) each table's caption wraps within the screen, not clipped in the table's scroll box
     await page.setViewportSize({ width: 375, height: 812 });
     const captions = await page.locator('table.data caption').evaluateAll((els) => els.map((el) => {
