@@ -164,6 +164,14 @@ async function signIn(role, viewport) {
   await page.goto(`${base}/#/`);
   const [handle, password] = logins[role];
   await page.getByLabel('User name').fill(handle);
+  if (role === 'researcher') {
+    // a refused sign-in: the message, with focus still on Sign in (it was disabled while busy and dropped focus)
+    await page.getByLabel('Password').fill(`${password}-wrong`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor({ timeout: 10000 }).catch(() => {});
+    check(await page.getByRole('button', { name: 'Sign in' }).evaluate((el) => el === document.activeElement),
+      'researcher: after a refused sign-in, focus stays on Sign in');
+  }
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   const ok = await page.getByRole('heading', { level: 1, name: /Welcome/ }).waitFor({ timeout: 10000 }).then(() => true, () => false);
@@ -279,6 +287,16 @@ try {
     await page.getByRole('button', { name: 'Submit answers' }).click();
     check(await page.getByTestId('submitted').waitFor({ timeout: 10000 }).then(() => true, () => false), 'client: WAI-SR saved');
 
+    // an unknown questionnaire: a plain sentence, not the server's list of instrument ids
+    await page.goto(`${base}/#/questionnaires/no_such_form`);
+    check(await appears(page, page.getByText('This questionnaire is not available.')) &&
+      !/phq9|wai_srt/.test(await page.locator('main').textContent()), 'client: an unknown questionnaire is "not available", without internal ids');
+    // alliance forms need the episode the due list names: not among the others
+    await page.goto(`${base}/#/questionnaires`);
+    await appears(page, page.getByTestId('due'));
+    const others = page.getByTestId('others');
+    check((await others.count()) === 0 || !/Working Alliance/.test(await others.textContent()), 'client: no alliance questionnaire among the other questionnaires');
+
     await page.goto(`${base}/#/progress`);
     await page.getByRole('heading', { level: 1, name: 'My progress' }).waitFor();
     check(await page.locator('figure.plot svg').first().waitFor({ timeout: 10000 }).then(() => true, () => false), 'client: progress chart drawn');
@@ -328,6 +346,21 @@ try {
         `therapist: the API refuses a client whose choice of them waits for the clinic (HTTP ${waiting.status})`);
     }
     await shot(page, 'therapist-caseload');
+    // a client's questionnaire opened without the client: said plainly, and no form to submit
+    await page.goto(`${base}/#/questionnaires/phq9`);
+    check(await appears(page, page.getByText(/Open this questionnaire from a client's page/)) &&
+      (await page.getByRole('button', { name: 'Submit answers' }).count()) === 0, 'therapist: a questionnaire without ?client= asks to be opened from a client\'s page');
+    await page.goto(`${base}/#/caseload`);
+    await page.getByTestId('caseload').waitFor({ timeout: 15000 });
+    // on a phone (375 px) each table's caption wraps within the screen, not clipped in the table's scroll box
+    await page.setViewportSize({ width: 375, height: 812 });
+    const captions = await page.locator('table.data caption').evaluateAll((els) => els.map((el) => {
+      const r = el.getBoundingClientRect();
+      return r.left >= 0 && r.right <= document.documentElement.clientWidth;
+    }));
+    check(captions.length > 0 && captions.every(Boolean), `therapist: at 375 px the caseload's ${captions.length} table captions fit the screen`);
+    await shot(page, 'therapist-caseload-375');
+    await page.setViewportSize({ width: 1200, height: 900 });
 
     await page.goto(`${base}/#/alerts`);
     await page.getByRole('heading', { level: 2, name: /^Open/ }).waitFor({ timeout: 15000 });
@@ -403,6 +436,8 @@ try {
     await checkOrMissing(page, await appears(page, page.getByText(/^Logged 25 minutes/)), 'therapist: mindfulness practice logged');
     check(await page.getByTestId('training-log').locator('tbody tr').first().waitFor({ timeout: 10000 }).then(() => true, () => false),
       'therapist: training log lists the practice');
+    check(await page.getByLabel('Minutes').inputValue() === '' && await page.getByLabel('Date (YYYY-MM-DD)').inputValue() === '',
+      'therapist: the log form is emptied after logging, so a second press logs no duplicate');
     check(await page.getByRole('group', { name: 'What clients may see of your profile' }).isVisible(), 'therapist: profile visibility choices shown');
     const facets = page.getByTestId('mindfulness');
     if (await appears(page, facets.locator('svg'), 5000)) {
@@ -554,7 +589,9 @@ try {
     await shot(page, 'researcher-analyses');
     await page.goto(`${base}/#/exports`);
     await page.getByRole('button', { name: 'Download scale scores' }).click();
-    await checkOrMissing(page, await appears(page, page.getByTestId('export-done'), 30000), 'researcher: de-identified export downloaded');
+    await checkOrMissing(page, await appears(page, page.getByText(/^Downloaded .* \((\d+ bytes|[\d.]+ [KM]B)\)\.$/), 30000), 'researcher: de-identified export downloaded');
+    check(await page.getByRole('button', { name: 'Download scale scores' }).evaluate((el) => el === document.activeElement),
+      'researcher: focus stays on the download button (aria-disabled while downloading, not disabled)');
     await page.goto(`${base}/#/caseload`);
     check(await page.getByRole('heading', { level: 1, name: 'Not available' }).isVisible(), 'researcher: no caseload');
     await page.close();

@@ -45,7 +45,7 @@ describe('App', () => {
     const labels = Array.from(nav.querySelectorAll('a')).map((a) => a.textContent);
     expect(labels).toEqual(['Home', 'About you', 'Therapists who fit', 'Questionnaires', 'My progress']);
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Welcome, client1');
-    expect(screen.getByText(/demo organisation/)).toBeTruthy();
+    expect(screen.queryByText(/demo organisation/)).toBeNull();  // it cannot tell the demo from a real clinic
     await user.click(screen.getByRole('button', { name: 'Sign out' }));
     const logout = calls.find((c) => c.path === '/auth/logout')!;
     expect(logout.headers['X-CSRF-Token']).toBe('c5rf');
@@ -83,6 +83,25 @@ describe('App', () => {
     await user.type(screen.getByLabelText('Password'), 'yyyyyyyy');
     await user.click(screen.getByRole('button', { name: 'Sign in' }));
     expect((await screen.findByRole('alert')).textContent).toBe('That user name and password do not match an account.');
+  });
+
+  it('Sign in stays focusable while signing in, and focus stays on it after a refusal', async () => {
+    let answer: (v: Response) => void = () => {};
+    vi.stubGlobal('fetch', vi.fn((url: string) => (url.endsWith('/auth/me')
+      ? Promise.resolve(new Response(JSON.stringify({ title: 'Unauthenticated' }), { status: 401 }))
+      : new Promise<Response>((r) => { answer = r; }))));
+    const user = userEvent.setup();
+    render(<App />);
+    await user.type(await screen.findByLabelText('User name'), 'x');
+    await user.type(screen.getByLabelText('Password'), 'yyyyyyyy');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    const busy = screen.getByRole('button', { name: 'Signing in…' }) as HTMLButtonElement;
+    expect(busy.disabled).toBe(false);
+    expect(busy.getAttribute('aria-disabled')).toBe('true');
+    expect(document.activeElement).toBe(busy);
+    answer(new Response(JSON.stringify({ title: 'Unauthenticated' }), { status: 401 }));
+    await screen.findByRole('alert');
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Sign in' }));
   });
 
   it('a client cannot open a staff page or another client\'s record', async () => {

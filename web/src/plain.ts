@@ -56,6 +56,30 @@ export function shortDate(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 }
 
+/**
+ * A moment from an ISO-8601 timestamp, in the reader's locale and time zone, to the minute:
+ * "Nov 28, 2026, 1:14 AM" (for logs, where the time of day matters).
+ */
+export function dateAndTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit' });
+}
+
+/** The FFMQ-39 facets by the names people know ("nonjudge" → "non-judging"). */
+export const FACET_NAMES: Record<string, string> = {
+  observe: 'observing', describe: 'describing', act_aware: 'acting with awareness', nonjudge: 'non-judging', nonreact: 'non-reactivity',
+};
+export function facetName(code: string): string {
+  return FACET_NAMES[code] ?? words(code);
+}
+
+/** A file's size for reading: "512 bytes", "92.5 KB" (94,719 bytes), "3.4 MB". */
+export function sizeWords(bytes: number): string {
+  if (bytes < 1024) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
 /** A score for reading: rounded to one decimal, with no trailing ".0" (15.555… → "15.6", 16 → "16"). */
 export function oneDecimal(v: number | null | undefined): string {
   if (v == null || !Number.isFinite(v)) return '—';
@@ -89,6 +113,21 @@ export function readableDetail(detail: string): string {
 /** Human words for a snake_case code ("substance_use" → "substance use"). */
 export function words(code: string): string {
   return code.replace(/_/g, ' ');
+}
+
+/** The two ends of a C-NIP scale (the intake's sliders, the C-NIP form) from its title ("Warm support vs focused challenge"): [low, high]. */
+export function polesOf(title: string, id: string): [string, string] {
+  const parts = title.split(/\s+vs\.?\s+/i);
+  if (parts.length === 2) return [parts[1].trim(), parts[0].trim().replace(/^./, (c) => c.toLowerCase())];
+  return [`less ${words(id)}`, `more ${words(id)}`];
+}
+
+const STRENGTH = ['no', 'a slight', 'a moderate', 'a strong'];
+
+/** A slider position in words: "a slight preference for client directiveness". */
+export function preferenceWords(strength: number, poles: [string, string]): string {
+  if (strength === 0) return 'no preference';
+  return `${STRENGTH[Math.min(3, Math.abs(strength))]} preference for ${strength > 0 ? poles[1] : poles[0]}`;
 }
 
 /** A therapist by name, from a list the page loaded; "Therapist 20" when the list lacks them. */

@@ -20,6 +20,34 @@ export function alertOrder(a: Alert, b: Alert): number {
 }
 
 /**
+ * Alerts still to work through (open and acknowledged, in `alertOrder`) and the resolved ones,
+ * newest first, with how many of the first are acknowledged.
+ */
+export function splitAlerts(alerts: Alert[]) {
+  const current = alerts.filter((a) => alertState(a) !== 'resolved').sort(alertOrder);
+  const acknowledged = current.filter((a) => alertState(a) === 'acknowledged').length;
+  const resolved = alerts.filter((a) => alertState(a) === 'resolved').sort((a, b) => b.raised_at.localeCompare(a.raised_at));
+  return { current, acknowledged, resolved };
+}
+
+/** Alerts to work through, then the resolved ones folded away (they used to be listed among them). */
+export function CurrentAndResolved({ alerts, onChange, clientName }: {
+  alerts: Alert[]; onChange: () => void; clientName?: (a: Alert) => string;
+}) {
+  const { current, resolved } = splitAlerts(alerts);
+  return (
+    <>
+      <AlertList alerts={current} onChange={onChange} clientName={clientName} />
+      {resolved.length > 0 && (
+        <details data-testid="resolved-alerts"><summary>Resolved alerts ({resolved.length})</summary>
+          <AlertList alerts={resolved} onChange={onChange} clientName={clientName} />
+        </details>
+      )}
+    </>
+  );
+}
+
+/**
  * The other alerts of the same kind and state raised by the same answers: one rupture is raised
  * separately for goal, task, bond and the total, and is usually handled once for all of them.
  */

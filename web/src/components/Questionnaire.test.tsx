@@ -3,6 +3,7 @@ import { render, screen, within, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import phq9 from '../fixtures/phq9.json';
 import waiSr from '../fixtures/wai_sr.json';
+import cnip from '../fixtures/cnip.json';
 import { Questionnaire } from './Questionnaire';
 import { ApiError } from '../api';
 import type { Instrument } from '../types';
@@ -159,5 +160,15 @@ describe('Questionnaire keyboard use', () => {
     within(groups()[0]).getAllByRole('radio')[1].focus();
     await user.keyboard('{Enter}');
     expect(onSubmit).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('the C-NIP form', () => {
+  it('names its items and options by the scale\'s poles, not "first-named pole"', () => {
+    render(<Questionnaire instrument={cnip as unknown as Instrument} onSubmit={() => {}} />);
+    const first = screen.getAllByRole('radiogroup')[0];
+    expect(first.textContent).toMatch(/Therapist directiveness vs client directiveness, question 1 of 5/);
+    expect(within(first).getByLabelText('+1: a slight preference for therapist directiveness')).toBeTruthy();
+    expect(document.body.textContent).not.toMatch(/named pole|Item 1 \(/);
   });
 });

@@ -1,10 +1,10 @@
 // Renders any instrument from its definition: one radio group per item, labelled for screen
 // readers, usable by keyboard (Tab between items, arrow keys within one), with an error
 // summary that names each item needing attention and links to it.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Answers, Instrument } from '../types';
 import { ApiError } from '../api';
-import { itemPrompt, riskFlags, validateAnswers, type ItemProblem } from './validate';
+import { itemPrompt, readableItems, riskFlags, validateAnswers, type ItemProblem } from './validate';
 
 export interface QuestionnaireProps {
   instrument: Instrument;
@@ -26,7 +26,8 @@ export function riskReader(seenBy: 'therapist' | 'team'): string {
   return seenBy === 'therapist' ? 'Your therapist' : "The clinic's team";
 }
 
-export function Questionnaire({ instrument, onSubmit, submitLabel = 'Submit answers', initial, riskSeenBy = 'therapist' }: QuestionnaireProps) {
+export function Questionnaire({ instrument: given, onSubmit, submitLabel = 'Submit answers', initial, riskSeenBy = 'therapist' }: QuestionnaireProps) {
+  const instrument = useMemo(() => readableItems(given), [given]);
   const n = instrument.items.length;
   const [answers, setAnswers] = useState<Answers>(() => initial ?? Array(n).fill(null));
   const [problems, setProblems] = useState<ItemProblem[]>([]);

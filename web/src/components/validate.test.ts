@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import phq9 from '../fixtures/phq9.json';
+import cnip from '../fixtures/cnip.json';
 import type { Answers, Instrument } from '../types';
-import { itemPrompt, riskFlags, validateAnswers } from './validate';
+import { itemPrompt, readableItems, riskFlags, validateAnswers } from './validate';
 
 const ins = phq9 as unknown as Instrument;
 const full: Answers = [0, 1, 2, 3, 0, 1, 2, 3, 0, 1];
@@ -54,5 +55,23 @@ describe('riskFlags', () => {
 describe('itemPrompt', () => {
   it('uses the label when the wording is licensed (text null)', () => {
     expect(itemPrompt({ ...ins.items[0], text: null })).toBe('Item 1: interest');
+  });
+});
+
+// The C-NIP's wording is licensed: its items are named by their scale and its options by the
+// scale's poles, as the intake's preference sliders name them.
+describe('readableItems (C-NIP)', () => {
+  it('names each item by its scale and each option by the pole it leans to', () => {
+    const ins = readableItems(cnip as unknown as Instrument);
+    const first = ins.items[0];
+    expect(itemPrompt(first)).toBe('Therapist directiveness vs client directiveness, question 1 of 5');
+    expect(first.response.options.map((o) => o.label)).toEqual([
+      '-3: a strong preference for client directiveness', '-2: a moderate preference for client directiveness',
+      '-1: a slight preference for client directiveness', '0: no preference',
+      '+1: a slight preference for therapist directiveness', '+2: a moderate preference for therapist directiveness',
+      '+3: a strong preference for therapist directiveness']);
+    expect(ins.items.map(itemPrompt).join(' ')).not.toMatch(/Item \d|_|pole\)/);
+    const phq = phq9 as unknown as Instrument;
+    expect(readableItems(phq)).toBe(phq);
   });
 });

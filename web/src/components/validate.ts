@@ -1,6 +1,7 @@
 // Client-side completeness check for a questionnaire, from its definition alone. The server
 // validates again and scores (the web never scores: docs/architecture.md).
 import type { Answers, Instrument, Item } from '../types';
+import { polesOf, preferenceWords } from '../plain';
 
 export interface ItemProblem {
   itemId: string;
@@ -11,6 +12,31 @@ export interface ItemProblem {
 /** What a person sees for an item: its wording, or its label when the wording is licensed. */
 export function itemPrompt(item: Item): string {
   return item.text ?? item.label;
+}
+
+/**
+ * The C-NIP's items in the words of the intake's preference sliders: its wording is licensed and
+ * not shipped, and the definition's labels ("Item 1 (therapist_directiveness)", "+1 slight
+ * preference (first-named pole)") name neither pole. Each item reads "Therapist directiveness vs
+ * client directiveness, question 1 of 5", each option "+1: a slight preference for therapist
+ * directiveness" (+ is the first-named pole). Other instruments are returned as they are.
+ */
+export function readableItems(instrument: Instrument): Instrument {
+  if (instrument.id !== 'cnip') return instrument;
+  return {
+    ...instrument,
+    items: instrument.items.map((item) => {
+      const scale = instrument.scales.find((s) => s.items.includes(item.id));
+      if (!scale || item.text) return item;
+      const poles = polesOf(scale.title ?? '', scale.id);
+      return {
+        ...item,
+        label: `${scale.title}, question ${scale.items.indexOf(item.id) + 1} of ${scale.items.length}`,
+        response: { ...item.response, options: item.response.options.map((o) => (
+          { ...o, label: `${o.value > 0 ? '+' : ''}${o.value}: ${preferenceWords(o.value, poles)}` })) },
+      };
+    }),
+  };
 }
 
 function short(s: string, n = 60): string {

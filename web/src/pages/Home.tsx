@@ -22,9 +22,6 @@ export function Home() {
           alliance relate to outcomes, starting from published findings while data is scarce; it
           ranks therapists with reasons and says how sure it is; and it raises alerts when a
           client seems off track.</p>
-        <p>If this is the <strong>demo organisation</strong>, every person and answer in it is
-          synthetic: a simulated clinic with effects planted on purpose so that you can see what
-          Attune finds. No real client data is here.</p>
       </div>
       <h2>Your work as {me.role}</h2>
       <p>{INTRO[me.role]}</p>

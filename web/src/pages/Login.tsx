@@ -13,6 +13,7 @@ export function Login({ onSignedIn, signedOut }: { onSignedIn: (me: Me) => void;
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
+    if (busy) return;
     const missing = [!handle && 'your user name', !password && 'your password'].filter(Boolean);
     if (missing.length) { setError(`Enter ${missing.join(' and ')}.`); return; }
     setBusy(true);
@@ -41,7 +42,8 @@ export function Login({ onSignedIn, signedOut }: { onSignedIn: (me: Me) => void;
         <label htmlFor="password">Password</label>
         <input id="password" name="password" type="password" autoComplete="current-password" value={password}
           aria-invalid={error && !password ? true : undefined} onChange={(e) => setPassword(e.target.value)} />
-        <button type="submit" disabled={busy} aria-busy={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        {/* aria-disabled, not disabled: a disabled button drops focus to the page, where it stayed after a refusal */}
+        <button type="submit" aria-disabled={busy} aria-busy={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
       </form>
     </main>
   );

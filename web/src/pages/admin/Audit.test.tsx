@@ -16,6 +16,11 @@ describe('Audit', () => {
     }));
     render(<Audit />);
     const table = await screen.findByTestId('audit');
+    // the time as the app writes it, in the reader's time zone, machine-readable in <time>
+    const when = table.querySelector('tbody time')!;
+    expect(when.getAttribute('dateTime')).toBe('2026-11-27T10:00:00Z');
+    expect(when.textContent).toBe(new Date('2026-11-27T10:00:00Z').toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit' }));
+    expect(when.textContent).toMatch(/^Nov 27, 2026/);
     expect(table.querySelector('caption')!.textContent).not.toMatch(/of 1000 entries$/);
     // the verdict goes into a polite live region already in the page, so it is announced
     const status = screen.getByRole('status');

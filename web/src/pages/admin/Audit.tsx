@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../../api';
-import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
+import { ErrorBox, LiveStatus, Loaded, When, useLoad } from '../../components/common';
 
 /** The most entries the table shows at once. */
 const SHOWN = 500;
@@ -46,7 +46,7 @@ export function Audit() {
               <caption>{auditCaption(shown.length, matching.length, rows.length, filter !== '')}</caption>
               <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">What</th><th scope="col">Detail</th></tr></thead>
               <tbody>{shown.map((r) => (
-                <tr key={r.seq}><td>{r.seq}</td><td>{r.at}</td><td>{r.actor}</td><td>{r.action}</td><td>{r.entity} {r.entity_id}</td><td>{r.detail}</td></tr>
+                <tr key={r.seq}><td>{r.seq}</td><td><When iso={r.at} time /></td><td>{r.actor}</td><td>{r.action}</td><td>{r.entity} {r.entity_id}</td><td>{r.detail}</td></tr>
               ))}</tbody>
             </table>
             </div>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, ApiError } from '../../api';
 import { useMe } from '../../auth';
-import { ErrorBox, Loaded, useFocusWhen, useLoad } from '../../components/common';
+import { ErrorBox, Loaded, OWN_RECORD_MISSING, useFocusWhen, useLoad } from '../../components/common';
 import { certaintyWords, fitWords, words } from '../../plain';
 import type { Episode, Recommendation } from '../../types';
 
@@ -69,7 +69,7 @@ export function Fit() {
       )}
       {organisation.data && !mayChoose && <p data-testid="clinic-assigns">Your clinic matches clients with
         therapists itself. If one of these suits you, tell the clinic: they will take it into account.</p>}
-      <Loaded state={state} what="suggestions">
+      <Loaded state={state} what="suggestions" notFound={OWN_RECORD_MISSING}>
         {(recs) => recs.length === 0
           ? <p>No therapist has room that meets your needs right now. You are on the waitlist; we will tell you when that changes.</p>
           : <ol className="recs">{recs.map((r, i) => <RecCard key={r.therapist.id} rec={r} rank={i + 1} clientId={id}

@@ -150,3 +150,15 @@ describe('Intake constraints', () => {
     expect(screen.getAllByText(/goals\[0\] is blank/)).toHaveLength(1);
   });
 });
+
+// A sign-in not linked to a record the server has: a plain sentence the client can act on, not
+// the server's "Not available: no client 3".
+describe('Intake without a record', () => {
+  it('asks the client to have the clinic check the account', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => (url.endsWith('/clients/3')
+      ? new Response(JSON.stringify({ title: 'Not found', detail: 'no client 3' }), { status: 404 })
+      : new Response(JSON.stringify({ languages: [] }), { status: 200 }))));
+    render(<MeContext.Provider value={me}><Intake /></MeContext.Provider>);
+    expect((await screen.findByRole('alert')).textContent).toBe('Your record could not be found. Please ask the clinic to check your account.');
+  });
+});

@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'react';
 import { api } from '../../api';
 import { useMe } from '../../auth';
-import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
+import { ErrorBox, LiveStatus, Loaded, OWN_RECORD_MISSING, useLoad } from '../../components/common';
 import type { Client, Instrument, Language } from '../../types';
-import { words } from '../../plain';
+import { polesOf, preferenceWords, words } from '../../plain';
+
+export { polesOf, preferenceWords };
 
 /** Problem domains the clinic works with (the concern vocabulary of docs/sim.md). */
 export const CONCERNS = ['depression', 'anxiety', 'trauma', 'relationships', 'substance_use', 'stress'];
@@ -21,20 +23,6 @@ export function strengthOf(stored: number | undefined, items: number): number {
   return s === 0 ? Math.sign(stored) : s;
 }
 
-/** The two ends of a C-NIP scale from its title ("Warm support vs focused challenge"): [low, high]. */
-export function polesOf(title: string, id: string): [string, string] {
-  const parts = title.split(/\s+vs\.?\s+/i);
-  if (parts.length === 2) return [parts[1].trim(), parts[0].trim().replace(/^./, (c) => c.toLowerCase())];
-  return [`less ${words(id)}`, `more ${words(id)}`];
-}
-
-const STRENGTH = ['no', 'a slight', 'a moderate', 'a strong'];
-
-/** A slider position in words: "a slight preference for client directiveness". */
-export function preferenceWords(strength: number, poles: [string, string]): string {
-  if (strength === 0) return 'no preference';
-  return `${STRENGTH[Math.min(3, Math.abs(strength))]} preference for ${strength > 0 ? poles[1] : poles[0]}`;
-}
 export function storedOf(strength: number, items: number, range: [number, number]): number {
   return Math.max(range[0], Math.min(range[1], strength * items));
 }
@@ -87,7 +75,7 @@ export function Intake() {
     <section>
       <h1 tabIndex={-1}>About you</h1>
       <p>What you tell us here helps us suggest therapists who fit you. You can change it at any time.</p>
-      <Loaded state={state} what="your answers">
+      <Loaded state={state} what="your answers" notFound={OWN_RECORD_MISSING}>
         {(d) => <IntakeForm client={d.client} cnip={d.cnip} languages={d.languages} />}
       </Loaded>
     </section>

@@ -1,7 +1,7 @@
 // My progress: scores as a client reads them (one decimal), dated, and an axis that says
 // "score" once.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { MeContext } from '../../auth';
 import { Progress } from './Progress';
 import { shortDate } from '../../plain';
@@ -31,7 +31,8 @@ describe('Progress', () => {
     expect(screen.getByText('15.6', { selector: 'strong' })).toBeTruthy();
     fireEvent.click(screen.getByText('Show the numbers'));
     expect(screen.getByRole('cell', { name: '15.6' })).toBeTruthy();
-    const svg = container.querySelector('svg')!;
+    // the chart is drawn in an effect, which may run after the heading is found (a loaded machine)
+    const svg = await waitFor(() => { const el = container.querySelector('svg'); if (!el) throw new Error('no chart yet'); return el; });
     expect(svg.textContent).not.toMatch(/score score/);
     expect(svg.textContent).toMatch(/Date answered/);
   });

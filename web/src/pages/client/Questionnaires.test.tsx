@@ -5,7 +5,7 @@ import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import phq9 from '../../fixtures/phq9.json';
 import { MeContext } from '../../auth';
-import { QuestionnaireList, QuestionnairePage, loadDue } from './Questionnaires';
+import { QuestionnaireList, QuestionnairePage, loadDue, subjectOf } from './Questionnaires';
 import type { Me } from '../../types';
 
 const me: Me = { user_id: 7, org_id: 1, handle: 'client1', role: 'client', client_id: 3 };
@@ -35,7 +35,7 @@ describe('QuestionnaireList', () => {
     expect(link.getAttribute('href')).toBe('#/questionnaires/phq9?episode=2');
     expect(due.textContent).toMatch(/before session 4/);
     const others = screen.getByTestId('others');
-    expect(within(others).getAllByRole('link').map((a) => a.textContent)).toEqual(['Generalised Anxiety Disorder-7', 'Working Alliance Inventory']);
+    expect(within(others).getAllByRole('link').map((a) => a.textContent)).toEqual(['Generalised Anxiety Disorder-7']);
   });
 
   it('says nothing is due when the list is empty', async () => {
@@ -117,5 +117,47 @@ describe('QuestionnairePage risk wording', () => {
     const done = await screen.findByTestId('submitted');
     expect(done.getAttribute('role')).toBe('status');
     expect(document.activeElement).toBe(done);
+  });
+});
+
+// Alliance forms need their episode (the server refuses a client's without one: 400 episode_id),
+// so they are answered from the due list only; a page without its subject says what it needs.
+describe('QuestionnairePage subject and availability', () => {
+  it('does not offer alliance questionnaires among the others', async () => {
+    stub([200, { client_id: 3, due: [] }]);
+    const r = await loadDue(3);
+    expect(r.others.map((d) => d.instrument_id)).toEqual(['phq9', 'gad7']);
+  });
+
+  it('a therapist without ?client= is told to open it from a client page, and no form is shown', () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(phq9), { status: 200 })));
+    window.location.hash = '#/questionnaires/phq9';
+    const therapist: Me = { user_id: 8, org_id: 1, handle: 'therapist1', role: 'therapist', therapist_id: 4 };
+    render(<MeContext.Provider value={therapist}><QuestionnairePage id="phq9" /></MeContext.Provider>);
+    expect(screen.getByTestId('needs-client').textContent).toMatch(/Open this questionnaire from a client's page/);
+    expect(screen.queryByRole('button', { name: 'Submit answers' })).toBeNull();
+    expect(subjectOf(therapist, 'ffmq39', null)).toBe(4);
+    expect(subjectOf(therapist, 'wai_srt', '3')).toBe(3);
+  });
+
+  it('an unknown questionnaire is "not available", without the server\'s list of ids', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => (url.endsWith('/episodes')
+      ? new Response(JSON.stringify({ episodes: [] }), { status: 200 })
+      : new Response(JSON.stringify({ title: 'Not found', detail: 'no instrument nope; known: phq9, wai_srt, ffmq39' }), { status: 404 }))));
+    window.location.hash = '#/questionnaires/nope';
+    render(<MeContext.Provider value={me}><QuestionnairePage id="nope" /></MeContext.Provider>);
+    const box = await screen.findByRole('alert');
+    expect(box.textContent).toBe('This questionnaire is not available.');
+  });
+
+  it('a client without an episode is not given an alliance form to save', async () => {
+    const wai = { ...phq9, id: 'wai_sr', title: 'Working Alliance Inventory' };
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => (url.endsWith('/episodes')
+      ? new Response(JSON.stringify({ episodes: [] }), { status: 200 })
+      : new Response(JSON.stringify(wai), { status: 200 }))));
+    window.location.hash = '#/questionnaires/wai_sr';
+    render(<MeContext.Provider value={me}><QuestionnairePage id="wai_sr" /></MeContext.Provider>);
+    expect((await screen.findByTestId('needs-episode')).textContent).toMatch(/Due for your next session/);
+    expect(screen.queryByRole('button', { name: 'Submit answers' })).toBeNull();
   });
 });

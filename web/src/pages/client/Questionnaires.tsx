@@ -3,15 +3,26 @@ import { api, ApiError, newKey } from '../../api';
 import { useMe } from '../../auth';
 import { Loaded, useFocusWhen, useLoad } from '../../components/common';
 import { CRISIS_HELP, Questionnaire, riskReader } from '../../components/Questionnaire';
-import type { Episode, Instrument, SubmitResult } from '../../types';
+import type { Episode, Instrument, Me, SubmitResult } from '../../types';
 import { currentPath } from '../../router';
+
+/**
+ * Alliance questionnaires rate therapy with a therapist: the server refuses a client's answers
+ * without the episode (400 `episode_id`), so they are answered from the due list, which names it.
+ */
+export const ALLIANCE = ['wai_sr', 'srs'];
+/** A therapist's report about themself: its subject is the therapist, not a client. */
+const SELF_REPORTS = ['ffmq39'];
+/** A client meets this for a questionnaire that does not exist or is not theirs to answer. */
+const NOT_AVAILABLE = 'This questionnaire is not available.';
 
 interface Due { instrument_id: string; reason?: string; episode_id?: number | null; session_id?: number | null }
 
 /**
  * What a client should answer now: the server's list (GET /clients/{id}/due) when it has one;
  * otherwise every administrable client-rated instrument except the intake preference form.
- * `others` are the remaining client questionnaires, which can be answered at any time.
+ * `others` are the remaining client questionnaires, which can be answered at any time (not the
+ * alliance ones, which need an episode).
  */
 export async function loadDue(clientId: number): Promise<{ due: Due[]; others: Due[]; instruments: Instrument[]; fromServer: boolean }> {
   const instruments = await api.instruments();
@@ -21,7 +32,8 @@ export async function loadDue(clientId: number): Promise<{ due: Due[]; others: D
   try {
     const due = await api.due(clientId);
     const ids = new Set(due.map((d) => d.instrument_id));
-    return { due, others: anytime.filter((d) => !ids.has(d.instrument_id)), instruments, fromServer: true };
+    const others = anytime.filter((d) => !ids.has(d.instrument_id) && !ALLIANCE.includes(d.instrument_id));
+    return { due, others, instruments, fromServer: true };
   } catch (e) {
     if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
     return { due: anytime, others: [], instruments, fromServer: false };
@@ -88,10 +100,36 @@ function queryParams(): URLSearchParams {
   return new URLSearchParams(i >= 0 ? p.slice(i + 1) : '');
 }
 
+/**
+ * Whom the answers are about: the client named in the link (`?client=`), else the client
+ * reading, else the therapist for their own report (FFMQ-39); null when the page cannot tell
+ * (staff opening a client's questionnaire without the client).
+ */
+export function subjectOf(me: Me, id: string, client: string | null): number | null {
+  if (client && Number(client) > 0) return Number(client);
+  if (me.role === 'client') return me.client_id ?? null;
+  if (me.role === 'therapist' && SELF_REPORTS.includes(id)) return me.therapist_id ?? null;
+  return null;
+}
+
 export function QuestionnairePage({ id }: { id: string }) {
   const me = useMe();
   const params = queryParams();
-  const subject = Number(params.get('client') ?? me.client_id ?? 0);
+  const subject = subjectOf(me, id, params.get('client'));
+  if (subject === null) {
+    return (
+      <section>
+        <h1 tabIndex={-1}>Questionnaire</h1>
+        <p className="notice" data-testid="needs-client">Open this questionnaire from a client's page: it needs to
+          know which client the answers are about.</p>
+      </section>
+    );
+  }
+  return <QuestionnaireForm id={id} subject={subject} params={params} />;
+}
+
+function QuestionnaireForm({ id, subject, params }: { id: string; subject: number; params: URLSearchParams }) {
+  const me = useMe();
   const state = useLoad(async () => {
     const [instrument, episodes] = await Promise.all([
       api.instrument(id),
@@ -107,10 +145,15 @@ export function QuestionnairePage({ id }: { id: string }) {
   return (
     <section>
       <h1 tabIndex={-1}>Questionnaire</h1>
-      <Loaded state={state} what="the questionnaire">
+      <Loaded state={state} what="the questionnaire" notFound={NOT_AVAILABLE}
+        forbidden={me.role === 'client' ? NOT_AVAILABLE : undefined}>
         {({ instrument, episodes }) => {
           const episode = Number(params.get('episode')) ||
             episodes.find((e) => e.client_id === subject && e.status === 'active')?.id || null;
+          if (me.role === 'client' && !episode && ALLIANCE.includes(instrument.id)) {
+            return <p className="notice" data-testid="needs-episode">{instrument.title} is about your therapy with your
+              therapist: it is listed under <a href="#/questionnaires">Due for your next session</a> after a session.</p>;
+          }
           // Without an episode the server sends a risk alert to the clinic's coordinators.
           const seenBy = episode ? 'therapist' : 'team';
           if (done) {
@@ -126,7 +169,7 @@ export function QuestionnairePage({ id }: { id: string }) {
                   <p data-testid="risk-followup">{riskReader(riskBy)} {riskBy === 'therapist' ? 'has' : 'have'} been alerted to your
                     answer and will follow it up. {CRISIS_HELP}</p>
                 )}
-                <p><a href={me.role === 'client' ? '#/questionnaires' : `#/clients/${subject}`}>Back</a></p>
+                <p><a href={me.role === 'client' ? '#/questionnaires' : SELF_REPORTS.includes(id) && !params.get('client') ? '#/profile' : `#/clients/${subject}`}>Back</a></p>
               </div>
             );
           }

@@ -60,3 +60,20 @@ describe('ending therapy', () => {
     expect(sent).toEqual([['/episodes/7/end', { ended_on: '2026-11-20', note: 'goals met' }]]);
   });
 });
+
+describe('cancelling the end of therapy', () => {
+  it('"Keep it open" returns focus to the "End therapy…" button that opened the form', async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [episode(7, 1, 'active')] }), { status: 200 });
+      if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [] }), { status: 200 });
+      if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists: [] }), { status: 200 });
+      return new Response('{}', { status: 404 });
+    }));
+    const user = userEvent.setup();
+    render(<Episodes />);
+    const row = (await screen.findAllByTestId('episode'))[0];
+    await user.click(within(row).getByRole('button', { name: /^End therapy…/ }));
+    await user.click(within(row).getByRole('button', { name: 'Keep it open' }));
+    expect(document.activeElement).toBe(within(row).getByRole('button', { name: /^End therapy…/ }));
+  });
+});

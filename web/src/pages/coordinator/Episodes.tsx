@@ -60,6 +60,9 @@ function EndRow({ row }: { row: Row }) {
   const doneRef = useFocusWhen<HTMLParagraphElement>(done);
   // "End therapy…" goes as the form opens: focus goes to the form's first field
   const dateRef = useFocusWhen<HTMLInputElement>(open);
+  // "Keep it open" goes as the form closes: focus goes back to the "End therapy…" that opened it
+  const [kept, setKept] = useState(0);
+  const openRef = useFocusWhen<HTMLButtonElement>(kept);
   const id = `end-${episode.id}`;
   async function end(ev: React.FormEvent) {
     ev.preventDefault();
@@ -78,7 +81,7 @@ function EndRow({ row }: { row: Row }) {
       <h2>{row.client}</h2>
       <p className="meta">With {row.therapist} since {shortDate(episode.started_on)}.</p>
       {done ? <p role="status" tabIndex={-1} ref={doneRef}>{done}</p> : !open ? (
-        <button type="button" onClick={() => setOpen(true)}>End therapy…
+        <button type="button" ref={openRef} onClick={() => setOpen(true)}>End therapy…
           {/* one such button per client: its name says whose (the visible words start it) */}
           {' '}<span className="sr-only">for {row.client} with {row.therapist}</span></button>
       ) : (
@@ -90,7 +93,7 @@ function EndRow({ row }: { row: Row }) {
           <label htmlFor={`${id}-note`}>Why it ended (optional; the client and therapist can read it)</label>
           <textarea id={`${id}-note`} value={note} onChange={(ev) => setNote(ev.target.value)} />
           <button type="submit" disabled={busy}>End therapy</button>{' '}
-          <button type="button" disabled={busy} onClick={() => setOpen(false)}>Keep it open</button>
+          <button type="button" disabled={busy} onClick={() => { setOpen(false); setKept((n) => n + 1); }}>Keep it open</button>
         </form>
       )}
       {error != null && <ErrorBox error={error} />}

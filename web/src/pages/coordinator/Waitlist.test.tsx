@@ -99,6 +99,10 @@ describe('waitlist', () => {
     const confirmed = await within(rows[0]).findByRole('status');
     expect(confirmed.textContent).toBe('Confirmed: Client 1 is in therapy with T. Oak from Nov 27, 2026.');
     expect(document.activeElement).toBe(confirmed);
+    // "Keep the choice" closes the form and gives focus back to the button that opened it
+    await user.click(within(rows[1]).getByRole('button', { name: "Decline… Client 2's choice of T. Oak" }));
+    await user.click(within(rows[1]).getByRole('button', { name: 'Keep the choice' }));
+    expect(document.activeElement).toBe(within(rows[1]).getByRole('button', { name: "Decline… Client 2's choice of T. Oak" }));
     await user.click(within(rows[1]).getByRole('button', { name: "Decline… Client 2's choice of T. Oak" }));
     const send = within(rows[1]).getByRole('button', { name: 'Decline choice' });
     expect((send as HTMLButtonElement).disabled).toBe(true);  // a reason first

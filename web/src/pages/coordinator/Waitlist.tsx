@@ -101,6 +101,9 @@ function ChoiceRow({ client, episode, therapist, onDone }: { client: Client; epi
   const doneRef = useFocusWhen<HTMLParagraphElement>(done);
   // "Decline…" goes as the form opens: focus goes to the reason it asks for
   const reasonRef = useFocusWhen<HTMLTextAreaElement>(declining);
+  // "Keep the choice" goes as the form closes: focus goes back to the "Decline…" that opened it
+  const [kept, setKept] = useState(0);
+  const declineRef = useFocusWhen<HTMLButtonElement>(kept);
   const name = client.pseudonym || `Client ${client.id}`;
   async function act(work: () => Promise<Episode>, said: (e: Episode) => string) {
     setBusy(true); setError(null);
@@ -117,7 +120,7 @@ function ChoiceRow({ client, episode, therapist, onDone }: { client: Client; epi
             {/* one such button per client: its name says whose choice (the visible words start it) */}
             {' '}<span className="sr-only">of {therapist} by {name}</span></button>{' '}
           {!declining ? (
-            <button type="button" disabled={busy} onClick={() => setDeclining(true)}>Decline…
+            <button type="button" ref={declineRef} disabled={busy} onClick={() => setDeclining(true)}>Decline…
               {' '}<span className="sr-only">{name}'s choice of {therapist}</span></button>
           ) : (
             <form onSubmit={(ev) => { ev.preventDefault(); void act(() => api.declineEpisode(episode.id, reason),
@@ -125,7 +128,7 @@ function ChoiceRow({ client, episode, therapist, onDone }: { client: Client; epi
               <label htmlFor={`decline-${episode.id}`}>Why is the choice declined or withdrawn? (the client is told)</label>
               <textarea id={`decline-${episode.id}`} ref={reasonRef} value={reason} onChange={(ev) => setReason(ev.target.value)} required />
               <button type="submit" disabled={busy || !reason.trim()}>Decline choice</button>{' '}
-              <button type="button" disabled={busy} onClick={() => setDeclining(false)}>Keep the choice</button>
+              <button type="button" disabled={busy} onClick={() => { setDeclining(false); setKept((n) => n + 1); }}>Keep the choice</button>
             </form>
           )}
         </>

@@ -27,6 +27,9 @@ describe('analyses', () => {
     expect(screen.getByText(/R² = 0.412/).textContent).toMatch(/Published: n = 76, R² = 0.324/);
     const rows = screen.getAllByRole('row').slice(1);
     expect(rows).toHaveLength(5);
+    // the facets by the names people know, not their codes
+    expect(rows.map((r) => within(r).getByRole('rowheader').textContent)).toEqual(['observing', 'describing', 'acting with awareness', 'non-judging', 'non-reactivity']);
+    expect(screen.getByText(/R² = 0.412/).textContent).toMatch(/, p = 0\.500\./);
     expect(within(rows[3]).getAllByRole('cell').map((c) => c.textContent)).toEqual(['0.400', '0.200', '0.300', '0.010', 'yes']);
     expect(screen.getByRole('note').textContent).toMatch(/cross-sectional/);
   });

@@ -5,13 +5,14 @@ import * as Plot from '@observablehq/plot';
 import { api } from '../../api';
 import { ErrorBox, useFocusWhen } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
-import { words } from '../../plain';
+import { facetName } from '../../plain';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Kind = 'replication' | 'therapist-effects' | 'mediation';
 
 const f3 = (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : v == null ? '—' : String(v));
-const pv = (v: unknown) => (typeof v === 'number' ? (v < 0.001 ? '< .001' : v.toFixed(3)) : '—');
+/** A p value: "< .001", else to three decimals; `inText` for a sentence ("p = 0.363", "p < .001"). */
+const pv = (v: unknown, inText = false) => (typeof v === 'number' ? (v < 0.001 ? '< .001' : `${inText ? '= ' : ''}${v.toFixed(3)}`) : '—');
 
 export function Analyses() {
   return (
@@ -69,14 +70,14 @@ export function Replication({ r }: { r: Json }) {
   const cors: Json[] = r.correlations ?? [];
   return (
     <>
-      <p>n = {r.n}; R² = {f3(reg.r2)} (adjusted {f3(reg.adj_r2)}), F({reg.df1}, {reg.df2}) = {f3(reg.f)}, p {pv(reg.f_p)}.
+      <p>n = {r.n}; R² = {f3(reg.r2)} (adjusted {f3(reg.adj_r2)}), F({reg.df1}, {reg.df2}) = {f3(reg.f)}, p {pv(reg.f_p, true)}.
         {r.published ? ` Published: n = ${r.published.n ?? 76}, R² = ${f3(r.published.r2 ?? 0.324)}.` : ''}</p>
       <div className="table-scroll"><table className="data">
         <caption>Facets: correlation with alliance and standardised regression weights</caption>
         <thead><tr><th scope="col">Facet</th><th scope="col">r</th><th scope="col">p (r)</th><th scope="col">β</th><th scope="col">p (β)</th><th scope="col">Significant</th></tr></thead>
         <tbody>{betas.map((b) => {
           const c = cors.find((x) => x.x === b.facet || x.y === b.facet) ?? {};
-          return <tr key={b.facet}><th scope="row">{words(b.facet)}</th><td>{f3(c.r)}</td><td>{pv(c.p)}</td><td>{f3(b.std_beta)}</td><td>{pv(b.p)}</td><td>{b.significant ? 'yes' : 'no'}</td></tr>;
+          return <tr key={b.facet}><th scope="row">{facetName(b.facet)}</th><td>{f3(c.r)}</td><td>{pv(c.p)}</td><td>{f3(b.std_beta)}</td><td>{pv(b.p)}</td><td>{b.significant ? 'yes' : 'no'}</td></tr>;
         })}</tbody>
       </table></div>
       {r.caution && <p className="notice" role="note">{r.caution}</p>}

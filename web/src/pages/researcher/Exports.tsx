@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api, download } from '../../api';
-import { ErrorBox, Loaded, useLoad } from '../../components/common';
+import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
+import { sizeWords } from '../../plain';
 
 export function Exports() {
   const state = useLoad(() => api.instruments(), []);
@@ -11,10 +12,11 @@ export function Exports() {
   const [error, setError] = useState<unknown>(null);
 
   async function get(what: 'responses' | 'scores') {
+    if (busy) return;  // the buttons stay focusable while a download runs (aria-disabled)
     setBusy(what); setError(null); setMsg('');
     try {
       const bytes = await download(api.exportUrl(what, format, instrument), `${instrument}-${what}.${format}`);
-      setMsg(`Downloaded ${instrument}-${what}.${format} (${bytes} bytes).`);
+      setMsg(`Downloaded ${instrument}-${what}.${format} (${sizeWords(bytes)}).`);
     } catch (e) { setError(e); } finally { setBusy(''); }
   }
 
@@ -37,10 +39,11 @@ export function Exports() {
               <option value="csv">CSV</option><option value="json">JSON</option>
             </select>
             <p>
-              <button type="button" disabled={busy !== ''} aria-busy={busy === 'responses'} onClick={() => get('responses')}>Download item responses</button>{' '}
-              <button type="button" disabled={busy !== ''} aria-busy={busy === 'scores'} onClick={() => get('scores')}>Download scale scores</button>
+              {/* aria-disabled, not disabled: a disabled button drops focus to the page while it downloads */}
+              <button type="button" aria-disabled={busy !== ''} aria-busy={busy === 'responses'} onClick={() => get('responses')}>Download item responses</button>{' '}
+              <button type="button" aria-disabled={busy !== ''} aria-busy={busy === 'scores'} onClick={() => get('scores')}>Download scale scores</button>
             </p>
-            {msg && <p className="ok" role="status" data-testid="export-done">{msg}</p>}
+            <LiveStatus text={msg} />
             {error != null && <ErrorBox error={error} />}
           </form>
         )}

@@ -23,6 +23,6 @@ describe('Alerts page', () => {
     }));
     render(<Alerts />);
     expect((await screen.findByRole('heading', { level: 2 })).textContent).toBe('Open (3) and acknowledged (1)');
-    expect(screen.getByText('Resolved (1)')).toBeTruthy();
+    expect(screen.getByText('Resolved alerts (1)')).toBeTruthy();
   });
 });

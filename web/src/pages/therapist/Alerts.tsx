@@ -1,5 +1,5 @@
 import { api } from '../../api';
-import { AlertList, alertOrder, alertState } from '../../components/AlertList';
+import { CurrentAndResolved, splitAlerts } from '../../components/AlertList';
 import { Loaded, useLoad } from '../../components/common';
 import type { Alert, Client, Episode } from '../../types';
 
@@ -21,16 +21,11 @@ export function Alerts() {
             return c ? c.pseudonym : cid ? `client ${cid}` : `episode ${a.episode_id}`;
           };
           // the list still to work through holds open and acknowledged alerts: the heading counts each
-          const open = alerts.filter((a) => alertState(a) !== 'resolved').sort(alertOrder);
-          const acknowledged = open.filter((a) => alertState(a) === 'acknowledged').length;
-          const closed = alerts.filter((a) => alertState(a) === 'resolved').sort((a, b) => b.raised_at.localeCompare(a.raised_at));
+          const { current, acknowledged } = splitAlerts(alerts);
           return (
             <>
-              <h2>Open ({open.length - acknowledged}) and acknowledged ({acknowledged})</h2>
-              <AlertList alerts={open} onChange={state.reload} clientName={name} />
-              <details><summary>Resolved ({closed.length})</summary>
-                <AlertList alerts={closed} onChange={state.reload} clientName={name} />
-              </details>
+              <h2>Open ({current.length - acknowledged}) and acknowledged ({acknowledged})</h2>
+              <CurrentAndResolved alerts={alerts} onChange={state.reload} clientName={name} />
             </>
           );
         }}

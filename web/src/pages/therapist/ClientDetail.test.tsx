@@ -1,7 +1,7 @@
 // The client record's charts show one episode, with sessions numbered as the monitor numbers
 // them, so that an alert's "session N" is marked at N.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import { MeContext } from '../../auth';
 import { ClientDetail, alertsBySession, inEpisode, oneMarkPerSession, placeSessions, shownEpisode } from './ClientDetail';
 import type { Episode, Me, TrajectoryPoint } from '../../types';
@@ -57,5 +57,32 @@ describe('a client page the reader may not open', () => {
     render(<MeContext.Provider value={me}><ClientDetail id={2} /></MeContext.Provider>);
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toBe("You do not have access to this client's record.");
+  });
+});
+
+describe('a client page\'s alerts', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('lists open and acknowledged alerts, with the resolved ones folded away', async () => {
+    const alert = (id: number, kind: string, ack: string | null, res: string | null) => ({ id, episode_id: 7, client_id: 2, kind,
+      severity: 'warning', detail: `${kind} ${id}`, raised_at: `2026-11-0${id}T10:00:00Z`, acknowledged_at: ack, resolved_at: res });
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      const ok = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
+      if (url.endsWith('/clients/2')) return ok({ id: 2, pseudonym: 'Client B', concerns: [], goals: [], preferences: {}, constraints: [] });
+      if (url.endsWith('/episodes')) return ok({ episodes: [{ id: 7, client_id: 2, therapist_id: 1, started_on: '2026-09-01', ended_on: null, status: 'active', assigned_by: 'match' }] });
+      if (url.endsWith('/alerts')) return ok({ alerts: [alert(1, 'rupture', '2026-11-02', '2026-11-03'), alert(2, 'not_on_track', null, null),
+        alert(3, 'rupture', '2026-11-04', null), alert(4, 'risk_item', '2026-11-05', '2026-11-06')] });
+      if (url.includes('/trajectory')) return ok({ points: [] });
+      if (url.endsWith('/sessions')) return ok({ sessions: [] });
+      return new Response('{}', { status: 404 });
+    }));
+    const me: Me = { user_id: 5, org_id: 1, handle: 'therapist', role: 'therapist', therapist_id: 1 };
+    render(<MeContext.Provider value={me}><ClientDetail id={2} /></MeContext.Provider>);
+    const folded = await screen.findByTestId('resolved-alerts');
+    expect(folded.querySelector('summary')!.textContent).toBe('Resolved alerts (2)');
+    expect(within(folded).getAllByRole('listitem')).toHaveLength(2);
+    const current = screen.getAllByRole('list').find((l) => !folded.contains(l) && l.classList.contains('alerts'))!;
+    expect(within(current).getAllByRole('listitem').map((li) => li.textContent)).toEqual([
+      expect.stringMatching(/not_on_track 2/), expect.stringMatching(/rupture 3/)]);
   });
 });

@@ -1,7 +1,7 @@
 import * as Plot from '@observablehq/plot';
 import { api } from '../../api';
 import { useMe } from '../../auth';
-import { AlertList, alertOrder, alertState } from '../../components/AlertList';
+import { CurrentAndResolved, alertState } from '../../components/AlertList';
 import { Loaded, useLoad } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
 import { shortDate, words } from '../../plain';
@@ -140,7 +140,7 @@ export function ClientDetail({ id }: { id: number }) {
               )}
 
               <h2>Alerts</h2>
-              <AlertList alerts={[...d.alerts].sort(alertOrder)} onChange={state.reload} />
+              <CurrentAndResolved alerts={d.alerts} onChange={state.reload} />
 
               <h2>Alliance by goal, task and bond</h2>
               {allianceRows.length === 0 ? <p>No WAI-SR answers{shown ? ' in this episode' : ''} yet.</p> : (

@@ -102,6 +102,24 @@ describe('TrainingLog', () => {
     expect(await screen.findByText(/^Logged 30 minutes/)).toBeTruthy();
     expect(posts).toEqual([expect.objectContaining({ kind: 'daily_practice', minutes: 30 })]);
     expect(await screen.findByText(/2 entries, 180 minutes in all/)).toBeTruthy();
+    // the form is emptied (the kind kept), so a second press logs nothing twice
+    expect((minutes as HTMLInputElement).value).toBe('');
+    expect((screen.getByLabelText('Date (YYYY-MM-DD)') as HTMLInputElement).value).toBe('');
+    expect((screen.getByLabelText('Note (optional)') as HTMLInputElement).value).toBe('');
+    expect((screen.getByLabelText('Practice') as HTMLSelectElement).value).toBe('daily_practice');
+    await user.click(screen.getByRole('button', { name: 'Log practice' }));
+    expect(posts).toHaveLength(1);
+  });
+
+  it('lists the log newest first by the day practised, not in the order logged', async () => {
+    stub([
+      { id: 1, therapist_id: 4, kind: 'mbsr_session', minutes: 150, completed_on: '2026-11-20', note: '' },
+      { id: 2, therapist_id: 4, kind: 'daily_practice', minutes: 20, completed_on: '2026-10-02', note: '' },
+      { id: 3, therapist_id: 4, kind: 'retreat_day', minutes: 300, completed_on: '2026-11-25', note: '' },
+    ]);
+    render(<TrainingLog therapistId={4} />);
+    const table = await screen.findByTestId('training-log');
+    expect([...table.querySelectorAll('tbody tr td:first-child')].map((td) => td.textContent)).toEqual(['Nov 25, 2026', 'Nov 20, 2026', 'Oct 2, 2026']);
   });
 
   it('says "Logged" in a polite live region that was in the page before it (so it is announced)', async () => {
@@ -135,7 +153,7 @@ describe('MindfulnessOverTime', () => {
   ];
   it('keeps the five facets (not the total, not unscorable ones) in date order', () => {
     const rows = facetRows(points);
-    expect(rows.map((r) => [r.when, r.value])).toEqual([['2026-06-01', 24], ['2026-09-01', 29]]);
+    expect(rows.map((r) => [r.when, r.facet, r.value])).toEqual([['Jun 1, 2026', 'non-judging', 24], ['Sep 1, 2026', 'non-judging', 29]]);
   });
   it('draws the chart with its numbers, or says why there is none', async () => {
     stub([], points);
@@ -156,10 +174,10 @@ describe('MindfulnessOverTime', () => {
     warn.mockRestore();
   });
   it('says which facet an inventory could not score instead of dropping it silently', async () => {
-    expect(unscoredFacets(points)).toContain('observe on 2026-09-01');
+    expect(unscoredFacets(points)).toContain('observing on Sep 1, 2026');
     stub([], points);
     render(<MindfulnessOverTime therapistId={4} />);
-    expect((await screen.findByTestId('mindfulness-unscored')).textContent).toMatch(/could not\s+be\s+scored.*observe on 2026-09-01/s);
+    expect((await screen.findByTestId('mindfulness-unscored')).textContent).toMatch(/could not\s+be\s+scored.*observing on Sep 1, 2026/s);
   });
   it('says so when there is no inventory yet', async () => {
     stub([], []);

@@ -5,11 +5,11 @@ import * as Plot from '@observablehq/plot';
 import { api } from '../../api';
 import { ErrorBox, LiveStatus, Loaded, useLoad } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
-import { shortDate, words } from '../../plain';
+import { FACET_NAMES, facetName, shortDate, words } from '../../plain';
 import type { MindfulnessPoint, TrainingRecord } from '../../types';
 
 export const TRAINING_KINDS = ['mbsr_session', 'mbct_session', 'daily_practice', 'retreat_day', 'supervision'];
-const FACETS = ['observe', 'describe', 'act_aware', 'nonjudge', 'nonreact'];
+const FACETS = Object.keys(FACET_NAMES);
 /** The form's fields in the order they are shown (the first with a problem takes focus). */
 const FIELDS = ['kind', 'minutes', 'completed_on'];
 
@@ -42,6 +42,11 @@ export function validateTraining(r: { kind: string; minutes: string; completed_o
   return out;
 }
 
+/** The log by the day practised, newest first (the server lists entries in the order logged). */
+export function newestFirst(records: TrainingRecord[]): TrainingRecord[] {
+  return [...records].sort((a, b) => b.completed_on.localeCompare(a.completed_on) || b.id - a.id);
+}
+
 export function TrainingLog({ therapistId }: { therapistId: number }) {
   const state = useLoad(() => api.training(therapistId), [therapistId]);
   const [form, setForm] = useState({ kind: 'daily_practice', minutes: '20', completed_on: localToday(), note: '' });
@@ -65,6 +70,8 @@ export function TrainingLog({ therapistId }: { therapistId: number }) {
     try {
       const r = await api.addTraining(therapistId, { kind: form.kind, minutes: Number(form.minutes), completed_on: form.completed_on.trim(), note: form.note });
       setSaved(`Logged ${r.minutes} minutes of ${words(r.kind)}.`);
+      // emptied, so a second press does not log the same practice again (the kind is kept)
+      setForm({ kind: form.kind, minutes: '', completed_on: '', note: '' });
       state.reload();
     } catch (err) { setError(err); }
   }
@@ -85,7 +92,7 @@ export function TrainingLog({ therapistId }: { therapistId: number }) {
           <div className="table-scroll"><table className="data" data-testid="training-log">
             <caption>{records.length} {records.length === 1 ? 'entry' : 'entries'}, {records.reduce((s, r) => s + r.minutes, 0)} minutes in all</caption>
             <thead><tr><th scope="col">Date</th><th scope="col">Practice</th><th scope="col">Minutes</th><th scope="col">Note</th></tr></thead>
-            <tbody>{records.map((r) => <tr key={r.id}><td>{shortDate(r.completed_on)}</td><td>{words(r.kind)}</td><td>{r.minutes}</td><td>{r.note}</td></tr>)}</tbody>
+            <tbody>{newestFirst(records).map((r) => <tr key={r.id}><td>{shortDate(r.completed_on)}</td><td>{words(r.kind)}</td><td>{r.minutes}</td><td>{r.note}</td></tr>)}</tbody>
           </table></div>
         )}
       </Loaded>
@@ -111,14 +118,14 @@ export function TrainingLog({ therapistId }: { therapistId: number }) {
 export function facetRows(points: MindfulnessPoint[]) {
   return points.flatMap((p) => p.scores
     .filter((s) => FACETS.includes(s.scale_id) && s.value !== null)
-    .map((s) => ({ date: new Date(p.answered_at), when: p.answered_at.slice(0, 10), facet: words(s.scale_id), value: s.value as number })));
+    .map((s) => ({ date: new Date(p.answered_at), when: shortDate(p.answered_at), facet: facetName(s.scale_id), value: s.value as number })));
 }
 
-/** Facets an inventory could not score (an item left unanswered), so the chart lacks them: "observe on 2026-09-01". */
+/** Facets an inventory could not score (an item left unanswered), so the chart lacks them: "observing on Sep 1, 2026". */
 export function unscoredFacets(points: MindfulnessPoint[]): string[] {
   return points.flatMap((p) => FACETS
     .filter((f) => { const s = p.scores.find((x) => x.scale_id === f); return !s || s.value === null; })
-    .map((f) => `${words(f)} on ${p.answered_at.slice(0, 10)}`));
+    .map((f) => `${facetName(f)} on ${shortDate(p.answered_at)}`));
 }
 
 export function MindfulnessOverTime({ therapistId }: { therapistId: number }) {
