@@ -37,15 +37,6 @@ std::string HexOf(const unsigned char* data, std::size_t n) {
   return out;
 }
 
-std::string IsoUtc(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 bool Initialised() {
   static const bool ok = sodium_init() >= 0;
   return ok;
@@ -118,14 +109,6 @@ bool HeldBefore(const std::string& a, const std::string& b) {
   return a < b;
 }
 
-// The latest time (as stored, UTC) a thing already done may carry when written now: five minutes
-// ahead of this clock, for the writer's; a date alone, tomorrow in UTC (it may be today anywhere
-// on Earth).
-std::string LatestPast(bool date_only) {
-  const auto now = std::chrono::system_clock::now();
-  return date_only ? DateUtc(now + std::chrono::hours(24)) : IsoUtc(now + std::chrono::minutes(5));
-}
-
 // A session of `episode` held at `written` (as given; `stored.held_at` as stored, in UTC): a session
 // is a meeting held (docs/api.md), so not in the future, and within the episode, on or after the
 // day it started and on or before the day it ended. The day compared is the one written, in the
@@ -146,12 +129,11 @@ Result<void> CheckSessionTime(const Episode& episode, const std::string& written
                             written, episode.id, episode.ended_on),
                 "held_at");
   }
-  const std::string latest = LatestPast(stored.held_at.size() == 10);
-  if (HeldBefore(latest, stored.held_at)) {
+  if (const auto latest = AfterLatestDone(stored.held_at)) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("held_at is \"{}\", in the future; expected the time a session was held ({} at the "
                             "latest): sessions are recorded once held, not when booked",
-                            written, latest),
+                            written, *latest),
                 "held_at");
   }
   return Ok();
@@ -213,8 +195,8 @@ Client AsReadBy(const Actor& actor, Client c) {
   return c;
 }
 
-// Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" (as IsoUtc writes); nullopt otherwise.
-std::optional<std::chrono::system_clock::time_point> ParseIsoUtc(const std::string& text) {
+// Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" (as TimeUtc writes); nullopt otherwise.
+std::optional<std::chrono::system_clock::time_point> ParseTimeUtc(const std::string& text) {
   std::tm tm{};
   if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
                   &tm.tm_min, &tm.tm_sec) != 6) {
@@ -663,11 +645,11 @@ Result<SignedIn> Clinic::SignIn(const std::string& handle, const std::string& pa
   out.token = HexOf(raw, sizeof raw);
   out.csrf = CsrfFor(out.token);
   auto now = std::chrono::system_clock::now();
-  out.expires_at = IsoUtc(now + std::chrono::seconds(ttl_seconds));
+  out.expires_at = TimeUtc(now + std::chrono::seconds(ttl_seconds));
   out.actor = Actor{login->user.org_id, login->user.id, login->user.role, login->therapist_id,
                     login->client_id, login->user.handle, address};
   ATTUNE_CHECK(store_.CreateAuthSession(
-      store::AuthSession{TokenHash(out.token), out.actor.org, out.actor.user_id, IsoUtc(now), out.expires_at}));
+      store::AuthSession{TokenHash(out.token), out.actor.org, out.actor.user_id, TimeUtc(now), out.expires_at}));
   (void)store_.AppendAudit(out.actor.org, AuditActor(out.actor), "session.create", "user",
                            std::to_string(out.actor.user_id), "signed in");
   return out;
@@ -683,7 +665,7 @@ Result<Actor> Clinic::Authenticate(const std::string& token, const std::string& 
   }
   ATTUNE_TRY(session, store_.FindAuthSession(hash));
   if (!session) return refused();
-  if (session->expires_at <= IsoUtc(std::chrono::system_clock::now())) {
+  if (session->expires_at <= TimeUtc(std::chrono::system_clock::now())) {
     (void)store_.DeleteAuthSession(session->token_hash);
     return refused();
   }
@@ -691,7 +673,7 @@ Result<Actor> Clinic::Authenticate(const std::string& token, const std::string& 
   if (!login || login->password_hash.empty()) return refused();
   Actor actor{login->user.org_id, login->user.id, login->user.role, login->therapist_id,
               login->client_id, login->user.handle, address};
-  if (auto expires = ParseIsoUtc(session->expires_at)) cache_->PutSession(hash, actor, *expires);
+  if (auto expires = ParseTimeUtc(session->expires_at)) cache_->PutSession(hash, actor, *expires);
   return actor;
 }
 
@@ -973,13 +955,11 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
   // A form is answered before it is sent: a time ahead of the clock would place it after
   // sessions not yet held (docs/monitor.md, "Inputs"). Malformed times are refused below.
   if (IsTimestamp(submission.answered_at)) {
-    const std::string at = NormalizeTimestamp(submission.answered_at);
-    const std::string latest = LatestPast(at.size() == 10);
-    if (HeldBefore(latest, at)) {
+    if (const auto latest = AfterLatestDone(NormalizeTimestamp(submission.answered_at))) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
                   fmt::format("answered_at is \"{}\", in the future; expected the time the form was answered ({} "
                               "at the latest)",
-                              submission.answered_at, latest),
+                              submission.answered_at, *latest),
                   "answered_at");
     }
   }
