@@ -94,6 +94,7 @@ async function startServer() {
   if (ids) {
     await ensureActiveEpisode(base, Number(ids[2]), Number(ids[1]));
     await plantRupture(base, Number(ids[2]));
+    await recordSession(base, Number(ids[2]));
   }
   return { base, stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
 }
@@ -109,8 +110,27 @@ async function ensureActiveEpisode(base, client, therapist) {
   const { episodes = [] } = await (await fetch(`${base}/api/v1/episodes`, { headers: auth })).json();
   if (episodes.some((e) => e.client_id === client && e.status === 'active')) return;
   const r = await fetch(`${base}/api/v1/episodes`, { method: 'POST', headers: auth,
-    body: JSON.stringify({ client_id: client, therapist_id: therapist, started_on: new Date().toISOString().slice(0, 10), status: 'active', assigned_by: 'coordinator' }) });
+    // begun ten days ago: the planted alliance forms below are answered within it (a form of an
+    // episode answered before it began is refused)
+    body: JSON.stringify({ client_id: client, therapist_id: therapist, started_on: new Date(Date.now() - 10 * 86400000).toISOString().slice(0, 10), status: 'active', assigned_by: 'coordinator' }) });
   console.log(`opened an episode for client ${client} with therapist ${therapist}: HTTP ${r.status}`);
+}
+
+// A session held an hour ago in the client's open episode, so that the alliance questionnaire
+// about it is due (the client answers WAI-SR from the due list, which names the episode).
+async function recordSession(base, client) {
+  const [handle, password] = logins.coordinator;
+  const login = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ handle, password }) })).json();
+  const auth = { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' };
+  const { episodes = [] } = await (await fetch(`${base}/api/v1/episodes`, { headers: auth })).json();
+  const episode = episodes.find((e) => e.client_id === client && e.status === 'active');
+  if (!episode) return;
+  const { sessions = [] } = await (await fetch(`${base}/api/v1/episodes/${episode.id}/sessions`, { headers: auth })).json();
+  const number = sessions.reduce((m, s) => Math.max(m, s.number), 0) + 1;
+  const r = await fetch(`${base}/api/v1/episodes/${episode.id}/sessions`, { method: 'POST', headers: auth,
+    body: JSON.stringify({ number, held_at: new Date(Date.now() - 3600000).toISOString() }) });
+  console.log(`recorded session ${number} of episode ${episode.id}: HTTP ${r.status}`);
 }
 
 // Plants an alliance rupture the way a real one reaches Attune: client1 rates the alliance high
