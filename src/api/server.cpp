@@ -909,7 +909,8 @@ Result<Reply> Recommendations(Call& call, Context&) {
     limit = n;
   }
   const Id client_id = PathId(call, 1);
-  ATTUNE_TRY(recs, call.clinic.Recommend(call.actor, client_id, limit));
+  std::string unmatched;
+  ATTUNE_TRY(recs, call.clinic.Recommend(call.actor, client_id, limit, &unmatched));
   // The busiest read, written as text rather than built as a json value and dumped: the
   // therapist objects, most of the answer, come from TherapistText. Keys in json's (sorted)
   // order, numbers as json writes them: the bytes json::dump would give.
@@ -927,7 +928,10 @@ Result<Reply> Recommendations(Call& call, Context&) {
     text += json(r.uncertainty).dump();
     text += '}';
   }
-  text += "]}";
+  // Why the list is empty, when no therapist passes the client's filters (null otherwise).
+  text += "],\"unmatched\":";
+  text += unmatched.empty() ? "null" : wire::Text(json(unmatched));
+  text += '}';
   return Reply{200, {}, std::move(text), "application/json"};
 }
 

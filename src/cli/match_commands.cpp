@@ -537,6 +537,7 @@ int RunRank(const RankArgs& args) {
   }
   fmt::print("client {}: {} eligible therapists, ranked by {} (SD units)\n", args.client, answer->ranking.eligible,
              args.objective);
+  if (const std::string none = match::NoneEligible(answer->ranking); !none.empty()) fmt::print("{}\n", none);
   fmt::print("{}\n", ModelLine(answer->model));
   for (const auto& note : answer->model.model->notes) fmt::print("note: {}\n", note);
   for (std::size_t i = 0; i < answer->ranking.top.size(); ++i) {

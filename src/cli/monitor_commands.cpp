@@ -28,7 +28,10 @@ std::string Pct(const monitor::Rate& r) {
   if (r.n == 0) return "no episodes";  // 0 of 0 is not a rate
   std::string s = fmt::format("{:5.1f}% [{:.1f}, {:.1f}] of {}", 100 * r.rate, 100 * r.low, 100 * r.high, r.n);
   if (r.AdjustedClamped()) {
-    s += fmt::format(" (adjusted {:.1f}%, clamped from {:.1f}%)", 100 * *r.adjusted, 100 * *r.adjusted_unclamped);
+    // Two significant digits where one decimal would read as 0 ("clamped from -0.0%" said nothing).
+    const double unclamped = 100 * *r.adjusted_unclamped;
+    s += std::abs(unclamped) < 0.05 ? fmt::format(" (adjusted {:.1f}%, clamped from {:.2g}%)", 100 * *r.adjusted, unclamped)
+                                    : fmt::format(" (adjusted {:.1f}%, clamped from {:.1f}%)", 100 * *r.adjusted, unclamped);
   } else if (r.adjusted) {
     s += fmt::format(" (adjusted {:.1f}%)", 100 * *r.adjusted);
   }

@@ -17,14 +17,15 @@ struct FilterText {
   Filter filter;
   const char* name;
   const char* reason;
+  const char* label;  // in a count of therapists removed ("language: 28")
 };
 constexpr FilterText kFilterTexts[] = {
-    {Filter::NOT_ACCEPTING, "not_accepting", "is not taking new clients"},
-    {Filter::CAPACITY, "capacity", "has no place free"},
-    {Filter::LANGUAGE, "language", "speaks none of the client's languages"},
-    {Filter::MODALITY, "modality", "does not offer the client's way of meeting (in person or video)"},
-    {Filter::LOCATION, "location", "does not see clients in person at the client's location"},
-    {Filter::EXCLUDED, "excluded", "is excluded for this client by the clinic"},
+    {Filter::NOT_ACCEPTING, "not_accepting", "is not taking new clients", "not taking new clients"},
+    {Filter::CAPACITY, "capacity", "has no place free", "no place free"},
+    {Filter::LANGUAGE, "language", "speaks none of the client's languages", "language"},
+    {Filter::MODALITY, "modality", "does not offer the client's way of meeting (in person or video)", "way of meeting"},
+    {Filter::LOCATION, "location", "does not see clients in person at the client's location", "location"},
+    {Filter::EXCLUDED, "excluded", "is excluded for this client by the clinic", "excluded by the clinic"},
 };
 constexpr bool InEnumOrder() {
   for (std::size_t i = 0; i < std::size(kFilterTexts); ++i) {
@@ -33,7 +34,7 @@ constexpr bool InEnumOrder() {
   return std::size(kFilterTexts) == kFilterCount;
 }
 static_assert(InEnumOrder(), "kFilterTexts holds every filter once, in the order of enum Filter");
-constexpr FilterText kUnknownFilter{Filter::NOT_ACCEPTING, "unknown", "does not pass a filter"};
+constexpr FilterText kUnknownFilter{Filter::NOT_ACCEPTING, "unknown", "does not pass a filter", "a filter"};
 
 const FilterText& TextOf(Filter filter) {
   const auto i = static_cast<std::size_t>(filter);
@@ -45,6 +46,20 @@ const FilterText& TextOf(Filter filter) {
 const char* FilterName(Filter filter) { return TextOf(filter).name; }
 
 const char* FilterReason(Filter filter) { return TextOf(filter).reason; }
+
+std::string NoneEligible(const Ranking& ranking) {
+  if (ranking.eligible > 0) return "";
+  std::size_t total = 0;
+  std::string counts;
+  for (std::size_t i = 0; i < kFilterCount; ++i) {
+    if (ranking.filtered[i] == 0) continue;
+    total += ranking.filtered[i];
+    counts += fmt::format("{}{}: {}", counts.empty() ? "" : ", ", kFilterTexts[i].label, ranking.filtered[i]);
+  }
+  if (total == 0) return "the clinic has no therapists to suggest yet";
+  if (total == 1) return fmt::format("the clinic's one therapist does not fit every need ({})", counts);
+  return fmt::format("none of the {} therapists fits every need ({})", total, counts);
+}
 
 namespace {
 

@@ -1202,7 +1202,8 @@ Result<void> Clinic::WarmMatching(OrgId org) {
   return Ok();
 }
 
-Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id client_id, std::size_t limit) {
+Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id client_id, std::size_t limit,
+                                                      std::string* unmatched) {
   if (actor.role != Role::COORDINATOR && !(actor.role == Role::CLIENT && actor.client_id == client_id)) {
     return Denied(actor, "see recommendations for this client");
   }
@@ -1212,6 +1213,7 @@ Result<std::vector<Recommendation>> Clinic::Recommend(const Actor& actor, Id cli
   const match::ClientRequest request = RequestOf(client);
   const std::size_t top = limit == 0 ? matcher->index->therapists.size() : limit;
   const match::Ranking ranking = matcher->ranker.Rank(request, top, true);
+  if (unmatched != nullptr) *unmatched = match::NoneEligible(ranking);
   std::vector<Recommendation> out;
   out.reserve(ranking.top.size());
   for (const auto& r : ranking.top) {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "attune/core/constraints.hpp"
+#include "attune/instruments/scoring.hpp"
 #include "attune/service/episodes.hpp"
 
 namespace attune::service {
@@ -524,6 +525,8 @@ Result<RankAnswer> RankForClient(store::Store& store, OrgId org, Id client_id, m
 namespace {
 
 // The FFMQ-39 facets (model::kFacets order) as people read them.
+// Each facet's highest FFMQ-39 score (8 items of 1-5, non-reactivity 7; Baer et al. 2006).
+constexpr std::array<int, 5> kFacetMax = {40, 40, 40, 40, 35};
 constexpr std::array<const char*, 5> kFacetWords = {"observing", "describing", "acting with awareness",
                                                     "non-judging acceptance", "non-reactivity (openness)"};
 // Each C-NIP dimension (model::kStyles order) as people read it.
@@ -547,12 +550,25 @@ std::string TermReason(const model::Term& term, Reader reader, bool style_shown)
       const char* level = term.level == model::Level::HIGH  ? "high"
                           : term.level == model::Level::LOW ? "low"
                                                             : "about average";
+      // The raw score only when the therapist opted in (the model sets it then, not otherwise).
+      if (term.raw_score) {
+        return fmt::format("{} {} (therapist's mindfulness profile: FFMQ-39 score {} of {})", level,
+                           kFacetWords.at(term.dimension), instruments::FormatScore(*term.raw_score),
+                           kFacetMax.at(term.dimension));
+      }
       return fmt::format("{} {} (therapist's mindfulness profile)", level, kFacetWords.at(term.dimension));
     }
     case model::TermKind::FIT: {
       const char* verb = term.value >= 0 ? "fits" : "differs from";
       // Checked first: a client who gave no preference is not told a therapist fits it.
       if (!term.preferred) {
+        // A client reading about a therapist who does not show their style is not told whether it
+        // is the style that is missing (the probe: "your preference or the therapist's style not
+        // given" to a client who had given theirs told them this style had a gap).
+        if (client && !style_shown) {
+          return fmt::format("{}: average fit assumed (this therapist's style is not shown)",
+                             kDimensionWords.at(term.dimension));
+        }
         return fmt::format("{}: {} preference or the therapist's style not given, average fit assumed",
                            kDimensionWords.at(term.dimension), client ? "your" : "the client's");
       }

@@ -138,6 +138,13 @@ export const api = {
   // matching
   recommendations: async (clientId: number, limit = 5) =>
     list<Recommendation>(await request('GET', `/clients/${clientId}/recommendations?limit=${limit}`), 'recommendations'),
+  /** The ranking with, when it is empty, the server's reason (the therapists each filter removed). */
+  ranking: async (clientId: number, limit = 5) => {
+    const body = await request('GET', `/clients/${clientId}/recommendations?limit=${limit}`);
+    const unmatched = (body as { unmatched?: unknown } | null)?.unmatched;
+    return { recommendations: list<Recommendation>(body, 'recommendations'),
+      unmatched: typeof unmatched === 'string' ? unmatched : null };
+  },
   outcomes: () => request<OutcomeReport>('GET', '/reports/outcomes'),
   organisation: () => request<Organisation>('GET', '/organisation'),
   setClientChoice: (allow: boolean) => request<Organisation>('PATCH', '/organisation', { client_choice: allow }),

@@ -46,6 +46,9 @@ inline constexpr std::size_t kFilterCount = 6;
 const char* FilterName(Filter filter);
 //! What a failed filter says about the therapist, for people ("speaks none of the client's languages").
 const char* FilterReason(Filter filter);
+//! Why no therapist is eligible, for people: "none of the 30 therapists fits every need (language:
+//! 28, way of meeting: 1, excluded by the clinic: 1)", each filter with the therapists it removed
+//! first; "" when some are eligible. Defined below Ranking.
 //! True when `therapist` passes every hard filter for `client`; otherwise `why` (if given) says
 //! which filter failed first. A therapist speaking any one of the client's languages passes; in
 //! person needs the same location (when both give one).
@@ -65,6 +68,9 @@ struct Ranking {
   std::size_t eligible = 0;                    //!< therapists passing every filter
   std::array<std::size_t, kFilterCount> filtered{};  //!< how many each filter removed
 };
+
+//! See FilterReason: why `ranking` has no eligible therapist, or "".
+std::string NoneEligible(const Ranking& ranking);
 
 //! A candidate therapist for one client, with the score the assignment maximises.
 struct Candidate {

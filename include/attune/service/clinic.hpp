@@ -186,7 +186,9 @@ class Clinic {
   //! Ranks accepting therapists with room for a client with the stored matching model
   //! (CurrentMatchModel, asked at most every 2 s per organisation): the client themselves or a
   //! coordinator. limit 0 = every eligible therapist.
-  Result<std::vector<Recommendation>> Recommend(const Actor& actor, Id client_id, std::size_t limit);
+  //! `unmatched` (if given) is set to why no therapist is eligible (match::NoneEligible), "" else.
+  Result<std::vector<Recommendation>> Recommend(const Actor& actor, Id client_id, std::size_t limit,
+                                                std::string* unmatched = nullptr);
   //! Loads the organisation's therapists and stored model and compiles its matcher into the
   //! shared cache, as the first recommendation would (the server does this before it listens).
   Result<void> WarmMatching(OrgId org);

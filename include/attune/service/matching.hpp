@@ -99,8 +99,8 @@ enum class Reader { CLIENT, STAFF };
 //! number of past clients (caseload is not a field a therapist can show); staff read about the
 //! client ("fits the client's preference for ..."). `style_shown`: the therapist shows clients
 //! their style; when not, a client's fit term does not name it. A fit term says "fits" or
-//! "differs from" by the sign of its value, so a reason never contradicts it. Never a raw
-//! mindfulness score (Term::raw_score is the caller's to show).
+//! "differs from" by the sign of its value, so a reason never contradicts it. A facet's raw
+//! FFMQ-39 score only when the term carries it (Term::raw_score: the therapist opted in).
 std::string TermReason(const model::Term& term, Reader reader, bool style_shown = true);
 
 //! How to assign the waitlist.

@@ -88,6 +88,23 @@ TEST(Filters, EachHardFilterRemovesAndIsCounted) {
   EXPECT_TRUE(Eligible(silent, any));
 }
 
+// The probe: a client no therapist could see got an empty list and no reason.
+TEST(Filters, NoneEligibleSaysWhichFiltersRemovedWhom) {
+  Ranking some;
+  some.eligible = 2;
+  EXPECT_EQ(NoneEligible(some), "");
+  Ranking none;
+  none.filtered[static_cast<std::size_t>(Filter::LANGUAGE)] = 28;
+  none.filtered[static_cast<std::size_t>(Filter::MODALITY)] = 1;
+  none.filtered[static_cast<std::size_t>(Filter::EXCLUDED)] = 1;
+  EXPECT_EQ(NoneEligible(none),
+            "none of the 30 therapists fits every need (language: 28, way of meeting: 1, excluded by the clinic: 1)");
+  Ranking one;
+  one.filtered[static_cast<std::size_t>(Filter::CAPACITY)] = 1;
+  EXPECT_EQ(NoneEligible(one), "the clinic's one therapist does not fit every need (no place free: 1)");
+  EXPECT_EQ(NoneEligible(Ranking{}), "the clinic has no therapists to suggest yet");
+}
+
 TEST(Rank, AgreesWithFiltersAndBruteForce) {
   World w = MakeWorld(200, 3);
   w.therapists[5].accepting = false;

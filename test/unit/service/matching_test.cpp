@@ -128,15 +128,25 @@ TEST(TermReason, WordsEachKindForClientAndStaff) {
   EXPECT_EQ(TermReason(fit, Reader::STAFF),
             "warm support or challenge: the client's preference or the therapist's style not given, average fit assumed");
   // The probe: a client with no preferences was told a therapist "fits your preferences".
-  EXPECT_EQ(TermReason(fit, Reader::CLIENT, false),
+  EXPECT_EQ(TermReason(fit, Reader::CLIENT, true),
             "warm support or challenge: your preference or the therapist's style not given, average fit assumed");
+  // The probe: told to a client who had given a preference, about a therapist hiding their style,
+  // it said the style had a gap; a hidden style is not told apart from a missing one.
+  EXPECT_EQ(TermReason(fit, Reader::CLIENT, false),
+            "warm support or challenge: average fit assumed (this therapist's style is not shown)");
 
   auto facet = TermOf(model::TermKind::FACET, "facet.nonjudge", 0.07);
   facet.dimension = 3;
   facet.level = model::Level::HIGH;
-  facet.raw_score = 31;
   for (Reader reader : {Reader::CLIENT, Reader::STAFF}) {
     EXPECT_EQ(TermReason(facet, reader), "high non-judging acceptance (therapist's mindfulness profile)");
+  }
+  // The model sets the raw score only for a therapist who opted in (`mindfulness` client-visible);
+  // the probe found the opt-in showed nothing.
+  facet.raw_score = 31;
+  for (Reader reader : {Reader::CLIENT, Reader::STAFF}) {
+    EXPECT_EQ(TermReason(facet, reader),
+              "high non-judging acceptance (therapist's mindfulness profile: FFMQ-39 score 31 of 40)");
   }
 
   auto record = TermOf(model::TermKind::OWN_RECORD, "own.record", 0.2);

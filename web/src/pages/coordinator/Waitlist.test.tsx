@@ -156,7 +156,8 @@ describe('waitlist', () => {
       if (url.endsWith('/clients')) return new Response(JSON.stringify({ clients: [client(1)] }), { status: 200 });
       if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes: [] }), { status: 200 });
       if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists: [] }), { status: 200 });
-      if (url.includes('/clients/1/recommendations')) return new Response(JSON.stringify({ recommendations: [] }), { status: 200 });
+      if (url.includes('/clients/1/recommendations')) return new Response(JSON.stringify({ recommendations: [],
+        unmatched: 'none of the 30 therapists fits every need (language: 28, way of meeting: 2)' }), { status: 200 });
       return new Response('{}', { status: 404 });
     }));
     const user = userEvent.setup();
@@ -164,6 +165,9 @@ describe('waitlist', () => {
     await user.click(await screen.findByRole('button', { name: /^Show recommendations/ }));
     const heading = await screen.findByRole('heading', { name: /^Recommended therapists for Client 1/ });
     expect(document.activeElement).toBe(heading);
+    // an empty ranking says why, in the server's words
+    expect(screen.getByTestId('unmatched').textContent).toBe("No therapist with room meets this client's constraints: "
+      + 'none of the 30 therapists fits every need (language: 28, way of meeting: 2).');
   });
 
   it('names each client\'s "Show recommendations" button by the client (one name per button)', async () => {

@@ -146,6 +146,8 @@ function WaitRow({ client, languages, therapists, rowRef }: {
   client: Client; languages: Language[]; therapists: Therapist[]; rowRef?: Ref<HTMLLIElement>;
 }) {
   const [recs, setRecs] = useState<Recommendation[] | null>(null);
+  // why the ranking is empty, as the server says (the therapists each of the client's filters removed)
+  const [unmatched, setUnmatched] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   // the button goes once the ranking is shown: focus goes to the ranking's heading
@@ -158,14 +160,19 @@ function WaitRow({ client, languages, therapists, rowRef }: {
       {recs === null ? (
         <button type="button" disabled={busy} aria-busy={busy} onClick={async () => {
           setBusy(true); setError(null);
-          try { setRecs(await api.recommendations(client.id, 3)); } catch (e) { setError(e); } finally { setBusy(false); }
+          try {
+            const ranked = await api.ranking(client.id, 3);
+            setUnmatched(ranked.unmatched);
+            setRecs(ranked.recommendations);
+          } catch (e) { setError(e); } finally { setBusy(false); }
         }}>{busy ? 'Ranking…' : 'Show recommendations'}{' '}
           {/* one such button per client: its name says whose (the visible words start it) */}
           <span className="sr-only">for {name}</span></button>
       ) : (
         <>
           <h3 tabIndex={-1} ref={resultRef}>Recommended therapists for {name} ({recs.length})</h3>
-          {recs.length === 0 ? <p>No therapist with room meets this client's constraints.</p> : (
+          {recs.length === 0 ? <p data-testid="unmatched">No therapist with room meets this client's constraints
+            {unmatched ? `: ${unmatched}.` : '.'}</p> : (
             <ol>{recs.map((r) => (
               <li key={r.therapist.id}><strong>{r.therapist.display_name}</strong> — {fitWords(r)}: {fitNumbers(r)}. {certaintyWords(r)}
                 {r.reasons.length > 0 && <ul>{r.reasons.map((x) => <li key={x}>{x}</li>)}</ul>}</li>
