@@ -30,10 +30,8 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
-// The fewest clusters analyze mediate --cluster resamples: with G clusters a resample is one of
-// at most C(2G-1, G) distinct draws (126 for G = 5), and the cluster bootstrap's percentile interval
-// under-covers with few clusters (Cameron, Gelbach & Miller 2008, Rev. Econ. Stat. 90:414-427).
-constexpr std::size_t kMinClusters = 10;
+// The fewest clusters analyze mediate --cluster resamples (stats::kMinBootstrapClusters).
+constexpr std::size_t kMinClusters = kMinBootstrapClusters;
 
 Json Ci(double lo, double hi) { return Json::array({lo, hi}); }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "attune/service/clinic.hpp"
 #include "attune/service/matching.hpp"
@@ -160,6 +161,12 @@ Result<MediationAnalysis> Clinic::MediationAnalysisOf(const Actor& actor, const 
     cluster.push_back(TherapistLabel(t));
   }
   if (x.size() < 10) return TooFew("episodes with facets, alliance and improvement", x.size(), 10);
+  // The interval resamples therapists: with few, it is too narrow to mean anything (2 were taken).
+  const std::size_t therapists = std::set<std::string>(cluster.begin(), cluster.end()).size();
+  if (therapists < stats::kMinBootstrapClusters) {
+    return TooFew("therapists with facets, alliance and improvement (the interval resamples therapists)", therapists,
+                  stats::kMinBootstrapClusters);
+  }
   MediationAnalysis out;
   out.x = "mindfulness_" + request.facet;
   out.m = "alliance";

@@ -288,5 +288,37 @@ TEST_F(StoreCliTest, UserAddRefusesAHandleThatLooksLikeAnother) {
   EXPECT_EQ(store->ListLogins(1)->size(), 1u);
 }
 
+// The API's mediation resamples therapists: with 2 of them its interval was reported (a cluster
+// bootstrap accepted 2); fewer than 10 are refused naming the count, a clinic of 30 is analysed.
+TEST_F(StoreCliTest, MediationByTherapistNeedsTenTherapists) {
+  auto catalogue = instruments::Catalogue::LoadDirectory(std::string(ATTUNE_SOURCE_DIR) + "/instruments");
+  ASSERT_TRUE(catalogue) << catalogue.error().message;
+  for (const int therapists : {6, 30}) {
+    const std::string db = dir_ + "/m" + std::to_string(therapists) + ".db";
+    auto sim = RunAttune({"sim", "clinic", "--therapists", std::to_string(therapists), "--clients",
+                          std::to_string(40 * therapists), "--sessions", "6", "--seed", "5", "--db", db, "--org-name",
+                          "M"});
+    ASSERT_EQ(sim.exit_code, 0) << sim.err;
+    auto store = store::Store::Open(store::Target::Sqlite(db));
+    ASSERT_TRUE(store) << store.error().message;
+    service::Clinic clinic(*store, *catalogue, instruments::Use::RESEARCH);
+    const service::Actor researcher{1, 1, Role::RESEARCHER, std::nullopt, std::nullopt, "res", "test"};
+    service::AnalysisRequest request;
+    request.resamples = 200;
+    auto result = clinic.MediationAnalysisOf(researcher, request);
+    if (therapists < 10) {
+      ASSERT_FALSE(result);
+      EXPECT_EQ(result.error().code, ErrorCode::FAILED_PRECONDITION);
+      EXPECT_EQ(result.error().message.rfind(
+                    "therapists with facets, alliance and improvement (the interval resamples therapists): ", 0),
+                0u)
+          << result.error().message;
+      EXPECT_NE(result.error().message.find("; the analysis needs at least 10"), std::string::npos);
+    } else {
+      EXPECT_TRUE(result) << result.error().message;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace attune

@@ -12,6 +12,12 @@
 namespace attune::stats {
 
 //! Bootstrap settings. The same seed gives the same interval on every platform.
+//! The fewest clusters a cluster bootstrap should resample (attune analyze mediate --cluster and the
+//! API's mediation by therapist): with G clusters a resample is one of at most C(2G-1, G)
+//! distinct draws (126 for G = 5), and the percentile interval under-covers with few clusters
+//! (Cameron, Gelbach & Miller 2008, Rev. Econ. Stat. 90:414-427).
+inline constexpr std::size_t kMinBootstrapClusters = 10;
+
 struct MediationOptions {
   int resamples = 5000;
   std::uint64_t seed = 20150101;
