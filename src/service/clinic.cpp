@@ -992,7 +992,10 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
   // A client's alliance questionnaire (WAI-SR, SRS) rates therapy with a therapist: it names the
   // episode (a probe saved a WAI-SR from a client whose choice the clinic had not yet confirmed).
   if (!therapist_form && !submission.episode_id) {
-    ATTUNE_TRY(config, service_.MonitorConfigFor(actor.org));
+    // Which scales are alliance scales is the monitor's, not a clinic setting (those are
+    // thresholds): no read of the organisation (a read per submission took api_wrk from 4,305
+    // to about 3,550 submissions a second).
+    const monitor::Config& config = service_.BaseMonitorConfig();
     const bool alliance = std::any_of(instrument->scales.begin(), instrument->scales.end(), [&](const auto& scale) {
       auto it = config.scales.find(instrument->id + "." + scale.id);
       return it != config.scales.end() && it->second.role == monitor::Role::ALLIANCE;

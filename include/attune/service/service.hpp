@@ -153,6 +153,8 @@ class Service {
   //! Monitoring thresholds under every organisation's own settings (defaults:
   //! monitor::Config::Defaults()).
   void SetMonitorConfig(monitor::Config config) { monitor_config_ = std::move(config); }
+  //! The monitor's scales and their roles before any organisation's thresholds (no read).
+  const monitor::Config& BaseMonitorConfig() const { return monitor_config_; }
 
   //! Imports a CSV file (docs/cli.md gives the columns). INVALID_ARGUMENT when the header is
   //! unusable; refused rows are reported in the ImportReport; by default any refused row means
