@@ -211,15 +211,12 @@ Result<Episode> EndEpisode(store::Store& store, OrgId org, Id id, const EpisodeD
         // Therapy ends on or after the last session held (a session is refused after ended_on);
         // read here, with the episode's row locked, so a session recorded meanwhile is seen. A
         // session's time is stored in UTC while the clinic's dates are local days: its day here
-        // is the earliest it was anywhere (UTC-12, the same instant written at +12:00 and moved
-        // to UTC), so that no zone's last day is refused.
+        // is the earliest it was anywhere, so that no zone's last day is refused.
         ATTUNE_TRY(sessions, store.ListSessions(org, id));
         const Session* last = nullptr;
         std::string last_day;
         for (const auto& s : sessions) {
-          const std::string day = s.held_at.size() == 10
-                                      ? s.held_at
-                                      : NormalizeTimestamp(s.held_at.substr(0, 19) + "+12:00").substr(0, 10);
+          const std::string day = EarliestLocalDay(s.held_at);
           if (!last || day > last_day) {
             last = &s;
             last_day = day;

@@ -320,6 +320,7 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
   std::map<Id, Id> episode_client;
   std::map<Id, std::string> episode_status;
   std::map<Id, Id> episode_therapist;
+  std::map<Id, Episode> episode_rows;
   std::map<Id, std::set<Id>> episode_sessions;
   {
     ATTUNE_TRY(rows, store_.ListClients(org));
@@ -331,6 +332,7 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
       episode_client[e.id] = e.client_id;
       episode_status[e.id] = e.status;
       episode_therapist[e.id] = e.therapist_id;
+      episode_rows[e.id] = e;
     }
   }
   const bool therapist_form = instrument.respondent == instruments::Respondent::THERAPIST;
@@ -464,6 +466,11 @@ Result<ImportReport> Service::ImportResponses(OrgId org, std::istream& in, const
       return refuse(at_col + 1, fmt::format("answered_at '{}' is in the future; expected the time the form was "
                                             "answered ({} at the latest)",
                                             fields[at_col], *latest));
+    }
+    if (r.episode_id) {
+      if (auto before = AnsweredBeforeStart(r.answered_at, episode_rows[*r.episode_id])) {
+        return refuse(at_col + 1, "answered_at is " + *before);
+      }
     }
     r.answers.resize(n);
     for (std::size_t i = 0; i < n; ++i) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "attune/core/dates.hpp"
+#include "service/today.hpp"
 
 namespace attune::service {
 
@@ -77,18 +78,8 @@ Result<void> CheckReferences(store::Store& store, OrgId org, const Response& r) 
                               r.subject_id),
                   "episode_id");
     }
-    // A form of an episode is answered once therapy began (one answered before names no episode;
-    // a probe stored one of 1900). The stored time is UTC and started_on a local day: its day here
-    // is the latest it was anywhere (UTC+14: the same digits read at -14:00, moved to UTC).
-    const std::string latest_day =
-        r.answered_at.size() == 10 ? r.answered_at
-                                   : NormalizeTimestamp(r.answered_at.substr(0, 19) + "-14:00").substr(0, 10);
-    if (IsTimestamp(r.answered_at) && latest_day < episode->started_on) {
-      return Fail(ErrorCode::INVALID_ARGUMENT,
-                  fmt::format("answered_at is \"{}\", before episode {} started (started_on {}); expected a time "
-                              "once therapy began (a form answered before therapy names no episode_id)",
-                              r.answered_at, episode->id, episode->started_on),
-                  "answered_at");
+    if (auto before = AnsweredBeforeStart(r.answered_at, *episode)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT, "answered_at is " + *before, "answered_at");
     }
   }
   if (r.session_id) {

@@ -6,6 +6,11 @@
 #include <optional>
 #include <string>
 
+#include <fmt/core.h>
+
+#include "attune/core/dates.hpp"
+#include "attune/core/types.hpp"
+
 namespace attune::service {
 
 // `when` in UTC as `format` (strftime) writes it.
@@ -36,6 +41,27 @@ inline std::optional<std::string> AfterLatestDone(const std::string& stored) {
   if (stored.size() != 10 && stored.substr(0, 19) <= latest.substr(0, 19)) return std::nullopt;
   if (stored.size() == 10 && stored <= latest) return std::nullopt;
   return latest;
+}
+
+// The days a stored time (UTC, as NormalizeTimestamp writes it) fell on somewhere on Earth, for
+// comparing it with the clinic's dates, which are local days: the earliest (UTC-12: the same
+// digits read at +12:00 and moved to UTC) and the latest (UTC+14). A date alone is its own day.
+inline std::string EarliestLocalDay(const std::string& stored) {
+  return stored.size() == 10 ? stored : NormalizeTimestamp(stored.substr(0, 19) + "+12:00").substr(0, 10);
+}
+inline std::string LatestLocalDay(const std::string& stored) {
+  return stored.size() == 10 ? stored : NormalizeTimestamp(stored.substr(0, 19) + "-14:00").substr(0, 10);
+}
+
+// When a form of `episode` answered at `stored` (UTC) was answered before the episode began on
+// every clock on Earth, what to say of it ("\"1900-01-01T10:00:00Z\", before episode 3 started
+// ..."); else nullopt. A form answered before therapy names no episode (the API's rule, which
+// imports apply too; a probe stored one of 1900).
+inline std::optional<std::string> AnsweredBeforeStart(const std::string& stored, const Episode& episode) {
+  if (!IsTimestamp(stored) || LatestLocalDay(stored) >= episode.started_on) return std::nullopt;
+  return fmt::format("\"{}\", before episode {} started (started_on {}); expected a time once therapy began (a form "
+                     "answered before therapy names no episode_id)",
+                     stored, episode.id, episode.started_on);
 }
 
 inline std::string TodayUtc() { return DateUtc(std::chrono::system_clock::now()); }

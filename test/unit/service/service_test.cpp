@@ -142,6 +142,30 @@ TEST_F(ServiceTest, ImportRefusesAResponseOnAWaitingOrDeclinedEpisode) {
   EXPECT_EQ(*store_->CountResponses(org_), 0);
 }
 
+// A form of an episode answered before the episode began is refused by the import as by the API
+// (the API's rule came first; an import stored such rows).
+TEST_F(ServiceTest, ImportRefusesAFormOfAnEpisodeAnsweredBeforeItBegan) {
+  const Id therapist = AddTherapistNamed("t1");
+  const Id episode = AddEpisodeIn("active", 1, therapist, "2026-10-01");
+  ASSERT_NE(episode, 0);
+  std::istringstream in(
+      "key,subject_id,episode_id,answered_at,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8,phq9_9,phq9_10\n" +
+      fmt::format("early,1,{0},1900-01-01T10:00:00Z,0,1,2,3,0,1,2,3,0,1\nok,1,{0},2026-10-01,0,1,2,3,0,1,2,3,0,1\n",
+                  episode));
+  ImportOptions options;
+  options.instrument_id = "phq9";
+  options.partial = true;
+  auto report = service_->ImportResponses(org_, in, options);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->imported, 1);
+  ASSERT_EQ(report->refused.size(), 1u);
+  EXPECT_EQ(report->refused[0].column, 4u);
+  EXPECT_EQ(report->refused[0].reason,
+            fmt::format("answered_at is \"1900-01-01T10:00:00Z\", before episode {} started (started_on 2026-10-01); "
+                        "expected a time once therapy began (a form answered before therapy names no episode_id)",
+                        episode));
+}
+
 // Spaces a spreadsheet leaves around a number are not part of it ("1 " was refused as not a
 // number); anything else beside the number still is.
 TEST_F(ServiceTest, ImportReadsNumbersWithSpacesAroundThem) {
