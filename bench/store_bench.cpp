@@ -48,7 +48,8 @@ std::string MakeCsv(long rows) {
   std::string csv = "key,subject_id,answered_at,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8,phq9_9,phq9_10\n";
   csv.reserve(static_cast<std::size_t>(rows) * 60);
   for (long i = 0; i < rows; ++i) {
-    csv += fmt::format("b{},{},2026-{:02}-{:02}T10:00:00Z", i, 1 + i % kClients, 1 + i % 12, 1 + i % 28);
+    // in the past: an answer time in the future is refused, as by the API
+    csv += fmt::format("b{},{},2025-{:02}-{:02}T10:00:00Z", i, 1 + i % kClients, 1 + i % 12, 1 + i % 28);
     for (int item = 0; item < 10; ++item) {
       csv += ',';
       csv += static_cast<char>('0' + answer(rng));
