@@ -28,6 +28,13 @@ Config Config::Defaults() {
   return c;
 }
 
+bool RatesTheAlliance(const instruments::Instrument& instrument, const Config& config) {
+  return std::any_of(instrument.scales.begin(), instrument.scales.end(), [&](const instruments::Scale& scale) {
+    auto it = config.scales.find(instrument.id + "." + scale.id);
+    return it != config.scales.end() && it->second.role == Role::ALLIANCE;
+  });
+}
+
 double SidakZ(double z, int tests) {
   auto tail = [](double x) { return 0.5 * std::erfc(x / std::sqrt(2.0)); };
   const double share = 1.0 - std::pow(1.0 - tail(z), 1.0 / static_cast<double>(std::max(1, tests)));

@@ -995,12 +995,7 @@ Result<SubmitAnswer> Clinic::SubmitResponse(const Actor& actor, Submission submi
     // Which scales are alliance scales is the monitor's, not a clinic setting (those are
     // thresholds): no read of the organisation (a read per submission took api_wrk from 4,305
     // to about 3,550 submissions a second).
-    const monitor::Config& config = service_.BaseMonitorConfig();
-    const bool alliance = std::any_of(instrument->scales.begin(), instrument->scales.end(), [&](const auto& scale) {
-      auto it = config.scales.find(instrument->id + "." + scale.id);
-      return it != config.scales.end() && it->second.role == monitor::Role::ALLIANCE;
-    });
-    if (alliance) {
+    if (monitor::RatesTheAlliance(*instrument, service_.BaseMonitorConfig())) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
                   fmt::format("episode_id is missing; {} rates the alliance with a therapist, so it belongs to an "
                               "episode of therapy (expected the episode it is about)",

@@ -27,11 +27,7 @@ bool HeldBy(const std::string& held, const std::string& at, bool strictly) {
 // Whether `instrument` is answered after a session, about it (an alliance form, a therapist's
 // rating), rather than before one (an outcome measure, as the questionnaires due ask for it).
 bool AboutASessionHeld(const instruments::Instrument& instrument, const monitor::Config& config) {
-  if (instrument.respondent == instruments::Respondent::THERAPIST) return true;
-  return std::any_of(instrument.scales.begin(), instrument.scales.end(), [&](const instruments::Scale& scale) {
-    auto it = config.scales.find(instrument.id + "." + scale.id);
-    return it != config.scales.end() && it->second.role == monitor::Role::ALLIANCE;
-  });
+  return instrument.respondent == instruments::Respondent::THERAPIST || monitor::RatesTheAlliance(instrument, config);
 }
 
 // Observations of one episode's responses (given in id order), in session order. A response's

@@ -99,16 +99,26 @@ async function startServer() {
   return { base, stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
 }
 
+// The headers of a signed-in `role` (a handle of `logins`) for the API set-up below.
+async function authOf(base, role) {
+  const [handle, password] = logins[role];
+  const login = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ handle, password }) })).json();
+  return { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' };
+}
+
+// The client's active episode as the coordinator (`auth`) lists it, if any.
+async function activeEpisodeOf(base, auth, client) {
+  const { episodes = [] } = await (await fetch(`${base}/api/v1/episodes`, { headers: auth })).json();
+  return episodes.find((e) => e.client_id === client && e.status === 'active');
+}
+
 // The client's questionnaires belong to an open course of therapy (risk alerts are raised per
 // episode). When the simulated clinic has none open for client1, the coordinator opens one
 // through the API (POST /episodes), as a clinic would.
 async function ensureActiveEpisode(base, client, therapist) {
-  const [handle, password] = logins.coordinator;
-  const login = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ handle, password }) })).json();
-  const auth = { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' };
-  const { episodes = [] } = await (await fetch(`${base}/api/v1/episodes`, { headers: auth })).json();
-  if (episodes.some((e) => e.client_id === client && e.status === 'active')) return;
+  const auth = await authOf(base, 'coordinator');
+  if (await activeEpisodeOf(base, auth, client)) return;
   const r = await fetch(`${base}/api/v1/episodes`, { method: 'POST', headers: auth,
     // begun ten days ago: the planted alliance forms below are answered within it (a form of an
     // episode answered before it began is refused)
@@ -119,12 +129,8 @@ async function ensureActiveEpisode(base, client, therapist) {
 // A session held an hour ago in the client's open episode, so that the alliance questionnaire
 // about it is due (the client answers WAI-SR from the due list, which names the episode).
 async function recordSession(base, client) {
-  const [handle, password] = logins.coordinator;
-  const login = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ handle, password }) })).json();
-  const auth = { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' };
-  const { episodes = [] } = await (await fetch(`${base}/api/v1/episodes`, { headers: auth })).json();
-  const episode = episodes.find((e) => e.client_id === client && e.status === 'active');
+  const auth = await authOf(base, 'coordinator');
+  const episode = await activeEpisodeOf(base, auth, client);
   if (!episode) return;
   const { sessions = [] } = await (await fetch(`${base}/api/v1/episodes/${episode.id}/sessions`, { headers: auth })).json();
   const number = sessions.reduce((m, s) => Math.max(m, s.number), 0) + 1;
@@ -137,17 +143,10 @@ async function recordSession(base, client) {
 // (WAI-SR, all items 5) in three sessions of the open episode, then low (all items 2) in the
 // fourth, each through POST /responses; the server's monitor must raise the rupture alert.
 async function plantRupture(base, client) {
-  const [handle, password] = logins.coordinator;
-  const login = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ handle, password }) })).json();
-  const auth = { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' };
-  const { episodes = [] } = await (await fetch(`${base}/api/v1/episodes`, { headers: auth })).json();
-  const episode = episodes.find((e) => e.client_id === client && e.status === 'active');
+  const auth = await authOf(base, 'coordinator');
+  const episode = await activeEpisodeOf(base, auth, client);
   if (!episode) { console.log(`no active episode for client ${client}: no rupture planted`); return; }
-  const [ch, cpw] = logins.client;
-  const clientLogin = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ handle: ch, password: cpw }) })).json();
-  const clientAuth = { Authorization: `Bearer ${clientLogin.token}`, 'Content-Type': 'application/json' };
+  const clientAuth = await authOf(base, 'client');
   const day = (n) => new Date(Date.now() - (10 - n) * 86400000).toISOString();
   for (const [n, value] of [[1, 5], [2, 5], [3, 5], [4, 2]]) {
     const r = await fetch(`${base}/api/v1/responses`, { method: 'POST',

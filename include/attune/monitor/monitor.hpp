@@ -75,6 +75,10 @@ Config WithSettings(Config config, const Settings& settings);
 //! Every field's value in `config`, as a JSON object (rupture_cutoff 0 when the rule is off).
 std::string EffectiveSettingsJson(const Config& config);
 
+//! True when one of `instrument`'s scales is an alliance scale in `config` (WAI-SR, SRS): the
+//! form rates therapy with a therapist, so it belongs to an episode and is about a session held.
+bool RatesTheAlliance(const instruments::Instrument& instrument, const Config& config);
+
 //! The z whose one-sided tail is Sidak's share of the tail of `z` over `tests` tests:
 //! 1 - (1 - alpha)^(1/tests). SidakZ(1.5, 3) = 2.00. Precondition: tests >= 1.
 double SidakZ(double z, int tests);

@@ -77,6 +77,20 @@ Client MakeClient(const std::string& external_id) {
 
 class RepositoryTest : public ::testing::Test {
  protected:
+  // An episode (not yet stored) of a new therapist T1 with a new client C1, both stored; ids 0
+  // when either could not be.
+  Episode NewPair() {
+    auto therapist = store_->AddTherapist(org_a_, MakeTherapist("T1"));
+    auto client = store_->AddClient(org_a_, MakeClient("C1"));
+    EXPECT_TRUE(therapist && client);
+    Episode e;
+    e.client_id = client ? *client : 0;
+    e.therapist_id = therapist ? *therapist : 0;
+    e.started_on = "2026-11-01";
+    e.assigned_by = "match";
+    return e;
+  }
+
   void SetUp() override {
     target_ = CurrentHarness().Fresh();
     auto opened = Store::Open(target_);
@@ -674,14 +688,8 @@ TEST_F(RepositoryTest, ListResponsesFilters) {
 // (session 2 stored as held before session 1). The alert is read locked, the session's check runs
 // inside the write on its locked episode: one writer at a time decides, on both engines.
 TEST_F(RepositoryTest, ConcurrentDecisionsOnOneAlertOrEpisodeHaveOneWinner) {
-  auto therapist = store_->AddTherapist(org_a_, MakeTherapist("T1"));
-  auto client = store_->AddClient(org_a_, MakeClient("C1"));
-  ASSERT_TRUE(therapist && client);
-  Episode e;
-  e.client_id = *client;
-  e.therapist_id = *therapist;
-  e.started_on = "2026-11-01";
-  e.assigned_by = "match";
+  const Episode e = NewPair();
+  ASSERT_NE(e.client_id, 0);
   auto episode = store_->AddEpisode(org_a_, e);
   ASSERT_TRUE(episode) << episode.error().message;
   Alert alert;
@@ -744,14 +752,8 @@ TEST_F(RepositoryTest, ConcurrentDecisionsOnOneAlertOrEpisodeHaveOneWinner) {
 }
 
 TEST_F(RepositoryTest, EpisodesSessionsAlertsAndTrainingRoundTrip) {
-  auto therapist = store_->AddTherapist(org_a_, MakeTherapist("T1"));
-  auto client = store_->AddClient(org_a_, MakeClient("C1"));
-  ASSERT_TRUE(therapist && client);
-  Episode e;
-  e.client_id = *client;
-  e.therapist_id = *therapist;
-  e.started_on = "2026-11-01";
-  e.assigned_by = "match";
+  const Episode e = NewPair();
+  ASSERT_NE(e.client_id, 0);
   auto episode = store_->AddEpisode(org_a_, e);
   ASSERT_TRUE(episode) << episode.error().message;
   auto read = store_->GetEpisode(org_a_, *episode);
@@ -792,23 +794,23 @@ TEST_F(RepositoryTest, EpisodesSessionsAlertsAndTrainingRoundTrip) {
   Alert outside = alert;
   outside.severity = "urgent";
   outside.episode_id = 0;
-  outside.client_id = *client;
+  outside.client_id = e.client_id;
   auto outside_id = store_->AddAlert(org_a_, outside);
   ASSERT_TRUE(outside_id) << outside_id.error().message;
   auto back = store_->GetAlert(org_a_, *outside_id);
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->episode_id, 0);
-  EXPECT_EQ(back->client_id, *client);
+  EXPECT_EQ(back->client_id, e.client_id);
   outside.client_id.reset();
   EXPECT_FALSE(store_->AddAlert(org_a_, outside));
   ASSERT_EQ(store_->ListAlerts(org_a_)->size(), 2u);
 
-  ASSERT_TRUE(store_->AddTrainingRecord(org_a_, {0, 0, *therapist, "mbsr_session", 45, "2026-11-03", ""}));
-  EXPECT_FALSE(store_->AddTrainingRecord(org_a_, {0, 0, *therapist, "mbsr_session", -1, "2026-11-03", ""}));
-  auto training = store_->ListTrainingRecords(org_a_, *therapist);
+  ASSERT_TRUE(store_->AddTrainingRecord(org_a_, {0, 0, e.therapist_id, "mbsr_session", 45, "2026-11-03", ""}));
+  EXPECT_FALSE(store_->AddTrainingRecord(org_a_, {0, 0, e.therapist_id, "mbsr_session", -1, "2026-11-03", ""}));
+  auto training = store_->ListTrainingRecords(org_a_, e.therapist_id);
   ASSERT_EQ(training->size(), 1u);
   EXPECT_EQ((*training)[0].minutes, 45);
-  EXPECT_TRUE(store_->ListTrainingRecords(org_b_, *therapist)->empty());
+  EXPECT_TRUE(store_->ListTrainingRecords(org_b_, e.therapist_id)->empty());
   EXPECT_TRUE(store_->AddUser(org_a_, {0, 0, "coord", Role::COORDINATOR}));
 }
 
