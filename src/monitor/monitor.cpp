@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "attune/core/format.hpp"
+
 namespace attune::monitor {
 
 using nlohmann::json;
@@ -163,16 +165,6 @@ std::optional<double> Sem(const instruments::Scale& scale, const ScaleSettings& 
   }
   if (settings.sd && settings.reliability) return *settings.sd * std::sqrt(1.0 - *settings.reliability);
   return std::nullopt;
-}
-
-// `above` and `limit` (above > limit) written with one decimal, or with as many more as it takes
-// for them to read apart ("4.50 ... beyond the 4.49", not "4.5 ... beyond the 4.5").
-std::pair<std::string, std::string> Apart(double above, double limit) {
-  for (int digits = 1; digits < 6; ++digits) {
-    auto a = fmt::format("{:.{}f}", above, digits), b = fmt::format("{:.{}f}", limit, digits);
-    if (a != b) return {a, b};
-  }
-  return {fmt::format("{:.6f}", above), fmt::format("{:.6f}", limit)};
 }
 
 // Scores forming the "recent level" a fall below the cutoff is judged from.
