@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -10,25 +11,50 @@ namespace {
 
 constexpr double kValueTolerance = 1e-9;
 
-std::string AllowedValues(const ResponseSpec& spec) {
+// Whether a range item's value lies on its steps from the minimum: 6.2 is 62 steps of 0.1
+// (61.99999999999999 in binary) and 6.2000000001 as typed is close enough (a relative 1e-9);
+// 6.24 is 62.4 steps and is not.
+bool OnStep(const ResponseSpec& spec, double value) {
+  if (spec.step <= 0) return true;
+  const double steps = (value - spec.min) / spec.step;
+  return std::fabs(steps - std::round(steps)) <= kValueTolerance * std::max(1.0, std::fabs(steps));
+}
+
+}  // namespace
+
+std::string PermittedValues(const ResponseSpec& spec) {
+  if (spec.IsRange()) {
+    if (spec.step <= 0) return fmt::format("a number from {} to {}", FormatScore(spec.min), FormatScore(spec.max));
+    if (spec.min == 0) {
+      return fmt::format("a multiple of {} from 0 to {}", FormatScore(spec.step), FormatScore(spec.max));
+    }
+    return fmt::format("a number from {} to {} in steps of {} from {}", FormatScore(spec.min),
+                       FormatScore(spec.max), FormatScore(spec.step), FormatScore(spec.min));
+  }
   std::string text;
   for (const auto& option : spec.options) {
     if (!text.empty()) text += ", ";
     text += FormatScore(option.value);
   }
-  return text;
+  return "one of " + text;
 }
-
-}  // namespace
 
 Result<double> AcceptedValue(const Item& item, double value) {
   const ResponseSpec& spec = item.response;
   if (spec.IsRange()) {
-    if (std::isfinite(value) && value >= spec.min && value <= spec.max) return value + 0.0;  // -0 is 0
-    return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("item {}: value {} is outside {}..{}", item.id, value, FormatScore(spec.min),
-                            FormatScore(spec.max)),
-                item.id);
+    if (!(std::isfinite(value) && value >= spec.min && value <= spec.max)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("item {}: value {} is outside {}..{}", item.id, value, FormatScore(spec.min),
+                              FormatScore(spec.max)),
+                  item.id);
+    }
+    if (!OnStep(spec, value)) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("item {}: value {} is off the item's steps of {}; expected {}", item.id, value,
+                              FormatScore(spec.step), PermittedValues(spec)),
+                  item.id);
+    }
+    return value + 0.0;  // -0 is 0
   }
   if (value >= 0 && value < 64) {
     auto whole = static_cast<unsigned>(value);
@@ -42,8 +68,7 @@ Result<double> AcceptedValue(const Item& item, double value) {
     if (std::fabs(option.value - value) <= kValueTolerance) return option.value;
   }
   return Fail(ErrorCode::INVALID_ARGUMENT,
-              fmt::format("item {}: value {} is not one of {}", item.id, value, AllowedValues(spec)),
-              item.id);
+              fmt::format("item {}: value {} is not {}", item.id, value, PermittedValues(spec)), item.id);
 }
 
 namespace {

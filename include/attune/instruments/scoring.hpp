@@ -43,9 +43,15 @@ struct ScoreResult {
   std::vector<double> values;
 };
 
+//! What an item accepts, for messages: "one of 0, 1, 2, 3", "a multiple of 0.1 from 0 to 10",
+//! "a number from 0 to 10" (a range item without a step).
+std::string PermittedValues(const ResponseSpec& spec);
+
 //! The value an answer of `item` counts as: an option within 1e-9 of `value` gives exactly that
 //! option's value (1.0000000001 is 1, 1e-10 and -0 are 0); a value inside a range item's min..max
-//! is kept (-0 as 0). Else INVALID_ARGUMENT naming the item, the value and the permitted ones.
+//! and on its steps (within a relative 1e-9 of a whole number of steps from min: 6.2000000001 is
+//! on a 0.1 step, 6.24 is not) is kept (-0 as 0). Else INVALID_ARGUMENT naming the item, the value
+//! and the permitted ones.
 Result<double> AcceptedValue(const Item& item, double value);
 
 //! Scores `answers`. INVALID_ARGUMENT names the item and value when a value is not permitted,

@@ -125,6 +125,47 @@ TEST(Score, RangeItems) {
   EXPECT_EQ(bad.error().message, "item ors_2: value 10.5 is outside 0..10");
 }
 
+// ORS/SRS lines move in steps of 0.1: 6.24 x 3 + 6.23 = 24.95 used to score "below clinical
+// cutoff" [0, 24.9] by band yet "caseness: no" (24.95 > 24.9): an off-step value is refused.
+TEST(Score, RangeItemsRefuseValuesOffTheirStep) {
+  const Instrument& ors = **testing::Shipped().Get("ors");
+  auto off = Score(ors, A({6.24, 6.24, 6.24, 6.23}));
+  ASSERT_FALSE(off);
+  EXPECT_EQ(off.error().field, "ors_1");
+  EXPECT_EQ(off.error().message,
+            "item ors_1: value 6.24 is off the item's steps of 0.1; expected a multiple of 0.1 from 0 to 10");
+  const Instrument& srs = **testing::Shipped().Get("srs");
+  auto srs_off = Score(srs, A({9, 9, 9, 9.05}));
+  ASSERT_FALSE(srs_off);
+  EXPECT_EQ(srs_off.error().field, "srs_4");
+  // On the step within a relative 1e-9 (typed or converted decimals), and the ends, are accepted.
+  for (double v : {6.2, 6.2000000001, 6.1999999999, 0.3, 9.9, 10.0, 0.0}) {
+    EXPECT_TRUE(AcceptedValue(ors.items[0], v)) << v;
+  }
+  EXPECT_FALSE(AcceptedValue(ors.items[0], 6.2001));
+  // 6.3 + 6.3 + 6.2 + 6.2 = 25: on the steps and at the cutoff.
+  auto at = Score(ors, A({6.3, 6.3, 6.2, 6.2}));
+  ASSERT_TRUE(at) << at.error().message;
+  EXPECT_EQ(*at->scales[0].score, 25.0);
+}
+
+// A step from a minimum other than 0 is counted from the minimum; step 0 takes any value.
+TEST(AcceptedValue, StepsCountFromTheMinimum) {
+  Item item;
+  item.id = "line";
+  item.response.min = 1;
+  item.response.max = 5;
+  item.response.step = 0.5;
+  EXPECT_TRUE(AcceptedValue(item, 3.5));
+  auto off = AcceptedValue(item, 3.25);
+  ASSERT_FALSE(off);
+  EXPECT_EQ(off.error().message,
+            "item line: value 3.25 is off the item's steps of 0.5; expected a number from 1 to 5 in steps of 0.5 "
+            "from 1");
+  item.response.step = 0;
+  EXPECT_TRUE(AcceptedValue(item, 3.25));
+}
+
 TEST(ParseAnswerList, EmptyCellsAreMissingAndTextIsRefused) {
   Instrument tiny = testing::Tiny();
   auto parsed = ParseAnswerList(tiny, "1, ,2,,3");
