@@ -82,6 +82,34 @@ void PrintScore(const Instrument& in, const instruments::ScoreResult& result) {
   }
 }
 
+std::string JoinIds(const Instrument& in, const std::vector<std::size_t>& items, bool mark_risk) {
+  std::string text;
+  for (std::size_t i : items) {
+    text += (text.empty() ? "" : ", ") + in.items[i].id;
+    if (mark_risk && in.items[i].risk) text += " (a risk item)";
+  }
+  return text;
+}
+
+// One line for the scored item columns a CSV header leaves out: they are missing in every row,
+// and a risk item among them can raise its flag in no row.
+std::string AbsentColumnsWarning(const Instrument& in, const std::vector<std::size_t>& absent,
+                                 const std::string& file) {
+  std::vector<std::size_t> risky;
+  for (std::size_t i : absent) {
+    if (in.items[i].risk) risky.push_back(i);
+  }
+  const bool one = absent.size() == 1;
+  std::string text = fmt::format("attune: warning: {}: column{} {} {} absent", file, one ? "" : "s",
+                                 JoinIds(in, absent, true), one ? "is" : "are");
+  if (!risky.empty()) {
+    text += one ? ": no row can raise its risk flag"
+                : fmt::format(": no row can raise the risk flag{} of {}", risky.size() == 1 ? "" : "s",
+                              JoinIds(in, risky, false));
+  }
+  return text + fmt::format("; rows are scored without {}", one ? "it" : "them");
+}
+
 Result<std::string> ReadAll(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -180,6 +208,7 @@ int RunScore(const Context& ctx, const ScoreArgs& args) {
     output.reserve(input->size() + input->size() / 2);
     auto batch = instruments::ScoreCsv(in, *input, output);
     if (!batch) return ReportError(InFile(batch.error(), args.csv));
+    if (!batch->absent.empty()) fmt::print(stderr, "{}\n", AbsentColumnsWarning(in, batch->absent, args.csv));
     for (const auto& row : batch->refused) {
       if (row.column > 0) {
         fmt::print(stderr, "attune: {}: line {}, column {}: {}\n", args.csv, row.line, row.column, row.reason);

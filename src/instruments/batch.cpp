@@ -154,6 +154,9 @@ Result<BatchResult> ScoreCsv(const Instrument& instrument, std::string_view inpu
   output.append(",flags\n");
 
   BatchResult batch;
+  for (std::size_t i = 0; i < instrument.items.size(); ++i) {
+    if (instrument.items[i].scored && !seen[i]) batch.absent.push_back(i);
+  }
   ScoreResult result;
   std::vector<double> values(instrument.items.size(), 0.0);
   std::vector<unsigned char> present(instrument.items.size(), 0);

@@ -102,6 +102,39 @@ TEST(CliScore, CsvExitCodes) {
   EXPECT_EQ(absent.exit_code, 2);
 }
 
+// A header without a scored item's column used to score every row silently (prorated), a risk
+// item's too: now one warning line names the columns and says which risk flag cannot be raised.
+TEST(CliScore, CsvWarnsOfAbsentScoredColumnsAndRiskItems) {
+  std::string dir = TempDir("csv-absent");
+  WriteFile(dir + "/no9.csv", "id,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8\na,3,3,3,3,3,3,3,3\n");
+  auto no9 = RunAttune({"score", "phq9", "--csv", dir + "/no9.csv"});
+  EXPECT_EQ(no9.exit_code, 0) << no9.err;
+  EXPECT_EQ(no9.err, "attune: warning: " + dir +
+                         "/no9.csv: column phq9_9 (a risk item) is absent: no row can raise its risk flag; rows are "
+                         "scored without it\n");
+  // 8 answered: 24 x 9 / 8 = 27, prorated, and no flag.
+  EXPECT_EQ(no9.out, "id,complete,total,total_band,flags\na,false,27,severe,\n");
+
+  WriteFile(dir + "/two.csv", "core10_1,core10_2,core10_3,core10_4,core10_5,core10_7,core10_8,core10_9,core10_10\n"
+                              "1,1,1,1,1,1,1,1,1\n");
+  auto two = RunAttune({"score", "core10", "--csv", dir + "/two.csv"});
+  EXPECT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_EQ(two.err, "attune: warning: " + dir +
+                         "/two.csv: column core10_6 (a risk item) is absent: no row can raise its risk flag; rows are "
+                         "scored without it\n");
+  WriteFile(dir + "/plain.csv", "gad7_1,gad7_2,gad7_4,gad7_5,gad7_6,gad7_7\n1,1,1,1,1,1\n");
+  auto plain = RunAttune({"score", "gad7", "--csv", dir + "/plain.csv"});
+  EXPECT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.err, "attune: warning: " + dir + "/plain.csv: column gad7_3 is absent; rows are scored without it\n");
+  WriteFile(dir + "/many.csv", "phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_8\n0,0,0,0,0,0,0\n");
+  auto many = RunAttune({"score", "phq9", "--csv", dir + "/many.csv"});
+  EXPECT_EQ(many.exit_code, 0) << many.err;
+  EXPECT_NE(many.err.find("columns phq9_7, phq9_9 (a risk item) are absent: no row can raise the risk flag of phq9_9; "
+                          "rows are scored without them\n"),
+            std::string::npos)
+      << many.err;
+}
+
 TEST(CliChange, Core10TestVector) {
   auto r = RunAttune({"change", "core10", "--before", "20", "--after", "8", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

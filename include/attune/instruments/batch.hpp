@@ -24,6 +24,9 @@ struct BatchResult {
   std::size_t rows = 0;    //!< data rows read
   std::size_t scored = 0;  //!< rows scored (possibly with scales not scorable)
   std::vector<RefusedRow> refused;
+  //! Scored items with no column in the header, in item order: missing in every row (so a risk
+  //! item among them can raise no flag).
+  std::vector<std::size_t> absent;
 };
 
 //! Scores CSV `input`, appending CSV output to `output`: `[id,]complete,<scale>,<scale>_band,...,flags`.

@@ -45,6 +45,11 @@ TEST(ScoreCsv, WithoutIdColumnAndWithMissingItemColumns) {
   auto batch = ScoreCsv(tiny, "a,b,c\n1,1,1\n", out);  // d missing everywhere: 1 + 2 + 1 = 4 x 4/3
   ASSERT_TRUE(batch);
   EXPECT_EQ(out, "complete,total,total_band,flags\nfalse,5.333333333,mid,\n");
+  // d (the risk item) is named as absent, for the caller to warn of; e is unscored and is not.
+  EXPECT_EQ(batch->absent, (std::vector<std::size_t>{3}));
+  auto whole = ScoreCsv(tiny, "a,b,c,d\n1,1,1,1\n", out);
+  ASSERT_TRUE(whole);
+  EXPECT_TRUE(whole->absent.empty());
 }
 
 TEST(ScoreCsv, UnusableHeaderWritesNothing) {
