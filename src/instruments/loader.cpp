@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -18,6 +19,8 @@ namespace {
 
 using detail::Node;
 using Json = nlohmann::json;
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 bool IsIdentifier(const std::string& s) {
   if (s.empty()) return false;
@@ -152,7 +155,38 @@ Result<Norms> ParseNorms(const Node& node) {
   return norms;
 }
 
-Result<std::vector<Band>> ParseBands(const Node& node, double lo, double hi) {
+// The smallest step a scale's score moves by when every item is answered: the smallest difference
+// between an option item's values, a range item's step (0 for a line without one), over the items
+// (divided by their number for a mean). Bands may leave gaps up to this and no more.
+double Resolution(const Scale& scale, const Instrument& instrument) {
+  double resolution = kInfinity;
+  for (std::size_t index : scale.items) {
+    const ResponseSpec& spec = instrument.items[index].response;
+    if (spec.IsRange()) {
+      resolution = std::min(resolution, spec.step);
+      continue;
+    }
+    std::vector<double> values;
+    for (const auto& option : spec.options) values.push_back(option.value);
+    std::sort(values.begin(), values.end());
+    for (std::size_t i = 1; i < values.size(); ++i) resolution = std::min(resolution, values[i] - values[i - 1]);
+  }
+  if (std::isinf(resolution)) return 0;  // one-option items only: the score cannot move
+  return scale.method == Method::MEAN ? resolution / static_cast<double>(scale.items.size()) : resolution;
+}
+
+// Equal up to a relative 1e-9 (24.9 + 0.1 is 25.000000000000004).
+bool Near(double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max({1.0, std::fabs(a), std::fabs(b)}); }
+
+// Bands in order, each inside the range, and together covering it: the first starts at the range's
+// minimum, the last ends at its maximum, and between two the gap is at most the scale's resolution
+// (4 to 5 on integer items; 24.9 to 25 on 0.1 steps). A score is labelled by the last band whose min
+// it reaches, so a prorated 4.5 between "0..4" and "5..9" is in the first.
+Result<std::vector<Band>> ParseBands(const Node& node, const Scale& scale, const Instrument& instrument) {
+  const double lo = scale.range_min;
+  const double hi = scale.range_max;
+  const std::string where = fmt::format("instrument {}, scale {}", instrument.id, scale.id);
+  const double resolution = Resolution(scale, instrument);
   ATTUNE_TRY(size, node.ArraySize());
   std::vector<Band> bands;
   for (std::size_t i = 0; i < size; ++i) {
@@ -167,6 +201,24 @@ Result<std::vector<Band>> ParseBands(const Node& node, double lo, double hi) {
     if (!bands.empty() && bmin <= bands.back().max) {
       return entry.Refuse(fmt::format("band starting at {} overlaps or precedes the band ending at {}", bmin,
                                       bands.back().max));
+    }
+    if (bands.empty() && !Near(bmin, lo)) {
+      return entry.Refuse(fmt::format("{}: the first band \"{}\" ({}..{}) starts at {}, not at the scale's minimum "
+                                      "{}; bands must cover the range {}..{}",
+                                      where, label, bmin, bmax, bmin, lo, lo, hi));
+    }
+    if (!bands.empty() && bmin - bands.back().max > resolution && !Near(bmin - bands.back().max, resolution)) {
+      const Band& before = bands.back();
+      return entry.Refuse(fmt::format("{}: band \"{}\" ({}..{}) starts at {} but band \"{}\" ({}..{}) ends at {}: a "
+                                      "gap of {:.10g}, wider than the scale's resolution {:.10g}; bands must cover "
+                                      "the range {}..{}",
+                                      where, label, bmin, bmax, bmin, before.label, before.min, before.max,
+                                      before.max, bmin - before.max, resolution, lo, hi));
+    }
+    if (i + 1 == size && !Near(bmax, hi)) {
+      return entry.Refuse(fmt::format("{}: the last band \"{}\" ({}..{}) ends at {}, not at the scale's maximum "
+                                      "{}; bands must cover the range {}..{}",
+                                      where, label, bmin, bmax, bmax, hi, lo, hi));
     }
     bands.push_back(Band{bmin, bmax, std::move(label)});
   }
@@ -250,7 +302,7 @@ Result<Scale> ParseScale(const Node& node, const Instrument& instrument) {
 
   if (node.Has("bands")) {
     ATTUNE_TRY(bands_node, node.Child("bands"));
-    ATTUNE_TRY(bands, ParseBands(bands_node, scale.range_min, scale.range_max));
+    ATTUNE_TRY(bands, ParseBands(bands_node, scale, instrument));
     scale.bands = std::move(bands);
   }
   if (node.Has("caseness")) {
@@ -266,6 +318,13 @@ Result<Scale> ParseScale(const Node& node, const Instrument& instrument) {
       rule.at_or_above = false;
     } else {
       return caseness.Refuse("expected \"at_or_above\" or \"at_or_below\"");
+    }
+    if (rule.cutoff < scale.range_min || rule.cutoff > scale.range_max) {
+      return caseness.Refuse(fmt::format("instrument {}, scale {}: caseness cutoff {} ({}) is outside the scale's "
+                                         "range {}..{}",
+                                         instrument.id, scale.id, rule.cutoff,
+                                         rule.at_or_above ? "at_or_above" : "at_or_below", scale.range_min,
+                                         scale.range_max));
     }
     ATTUNE_TRY(source, caseness.OptionalString("source"));
     rule.source = std::move(source);

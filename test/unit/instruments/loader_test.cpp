@@ -75,6 +75,21 @@ INSTANTIATE_TEST_SUITE_P(
                    "ending at 3"},
         BrokenCase{"band_outside_range", R"({"min": 8, "max": 12)", R"({"min": 8, "max": 13)",
                    "instruments/tiny.json: $.scales[0].bands[2]: band 8..13 lies outside the scale's range 0..12"},
+        // Bands cover the range (a score in a hole was labelled by the band before it) and the
+        // caseness cutoff lies inside it.
+        BrokenCase{"band_gap", R"({"min": 4, "max": 7)", R"({"min": 5, "max": 7)",
+                   "instruments/tiny.json: $.scales[0].bands[1]: instrument tiny, scale total: band \"mid\" (5..7) "
+                   "starts at 5 but band \"low\" (0..3) ends at 3: a gap of 2, wider than the scale's resolution 1; "
+                   "bands must cover the range 0..12"},
+        BrokenCase{"first_band_after_minimum", R"({"min": 0, "max": 3)", R"({"min": 1, "max": 3)",
+                   "instruments/tiny.json: $.scales[0].bands[0]: instrument tiny, scale total: the first band \"low\" "
+                   "(1..3) starts at 1, not at the scale's minimum 0; bands must cover the range 0..12"},
+        BrokenCase{"last_band_before_maximum", R"({"min": 8, "max": 12)", R"({"min": 8, "max": 11)",
+                   "instruments/tiny.json: $.scales[0].bands[2]: instrument tiny, scale total: the last band \"high\" "
+                   "(8..11) ends at 11, not at the scale's maximum 12; bands must cover the range 0..12"},
+        BrokenCase{"caseness_outside_range", R"("at_or_above": 8)", R"("at_or_above": 13)",
+                   "instruments/tiny.json: $.scales[0].caseness: instrument tiny, scale total: caseness cutoff 13 "
+                   "(at_or_above) is outside the scale's range 0..12"},
         BrokenCase{"text_not_allowed", R"({"id": "a", "label": "Item a")",
                    R"({"id": "a", "label": "Item a", "text": "wording")",
                    "instruments/tiny.json: $.items[0]: item text is present but licence.item_text_may_ship is false"},
@@ -89,6 +104,29 @@ INSTANTIATE_TEST_SUITE_P(
                    "instruments/tiny.json: $.id: \"Tiny-1\" is not an identifier (expected lower-case letters, "
                    "digits, _)"}),
     [](const ::testing::TestParamInfo<BrokenCase>& param) { return std::string(param.param.name); });
+
+// A gap of one resolution unit is no hole: 3 to 4 on integer items, 24.9 to 25 on 0.1 steps (ORS);
+// on a mean of four items the resolution is a quarter.
+TEST(Loader, BandsMayStepByTheScalesResolution) {
+  std::string line = Replace(Replace(testing::TinyJson(), R"("label": "Item a", "response": "f4")",
+                                     R"("label": "Item a", "response": {"min": 0, "max": 3, "step": 0.1})"),
+                             R"({"min": 4, "max": 7)", R"({"min": 3.1, "max": 7)");
+  line = Replace(line, R"({"min": 8, "max": 12)", R"({"min": 7.1, "max": 12)");
+  EXPECT_EQ(Refusal(line), "accepted");
+  EXPECT_NE(Refusal(Replace(line, R"({"min": 3.1, "max": 7)", R"({"min": 3.2, "max": 7)")).find("a gap of 0.2, wider "
+                                                                                                "than the scale's "
+                                                                                                "resolution 0.1"),
+            std::string::npos);
+  std::string mean = Replace(Replace(testing::TinyJson(), R"("method": "sum")", R"("method": "mean")"),
+                             R"("range": [0, 12])", R"("range": [0, 3])");
+  mean = Replace(mean, R"({"min": 0, "max": 3, "label": "low"}, {"min": 4, "max": 7, "label": "mid"})",
+                 R"({"min": 0, "max": 1, "label": "low"}, {"min": 1.25, "max": 2, "label": "mid"})");
+  mean = Replace(Replace(mean, R"({"min": 8, "max": 12, "label": "high"})", R"({"min": 2.25, "max": 3, "label": "high"})"),
+                 R"("at_or_above": 8)", R"("at_or_above": 2)");
+  EXPECT_EQ(Refusal(mean), "accepted");
+  // Every shipped definition still loads (Shipped() throws on a refusal).
+  EXPECT_EQ(testing::Shipped().All().size(), 9u);
+}
 
 TEST(Loader, RefusesInvalidJsonWithPosition) {
   auto parsed = ParseInstrument("{\"id\": ", "instruments/x.json");
