@@ -19,6 +19,18 @@ const char* ChangeClassName(ChangeClass c) {
   return "unchanged";
 }
 
+double TwoSidedZ(double confidence) {
+  // Bisection on the upper tail 0.5 erfc(x / sqrt 2) = (1 - confidence) / 2, to 1e-12: exact
+  // enough for any threshold in points, and no dependency for one quantile.
+  const double tail = (1.0 - confidence) / 2.0;
+  double lo = 0, hi = 40;
+  while (hi - lo > 1e-12) {
+    const double mid = 0.5 * (lo + hi);
+    (0.5 * std::erfc(mid / std::sqrt(2.0)) > tail ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
 Result<ChangeThresholds> Thresholds(const Norms& norms, Direction direction) {
   if (!(norms.sd > 0)) {
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("norms.sd: {} must be > 0", norms.sd), "norms.sd");
@@ -27,10 +39,17 @@ Result<ChangeThresholds> Thresholds(const Norms& norms, Direction direction) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("norms.reliability: {} must be in [0, 1)", norms.reliability), "norms.reliability");
   }
+  if (!(norms.confidence > 0 && norms.confidence < 1)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("norms.confidence: {} must be between 0 and 1 (exclusive)", norms.confidence),
+                "norms.confidence");
+  }
   ChangeThresholds t;
   t.se_measurement = norms.sd * std::sqrt(1.0 - norms.reliability);
   t.s_diff = std::sqrt(2.0) * t.se_measurement;
-  t.reliable_change = 1.96 * t.s_diff;
+  t.confidence = norms.confidence;
+  t.z = TwoSidedZ(norms.confidence);
+  t.reliable_change = t.z * t.s_diff;
   // Direction decides on which side of the clinical mean the functional population lies.
   const double toward_functional = direction == Direction::HIGHER_IS_WORSE ? -1.0 : 1.0;
   if (norms.clinical && norms.nonclinical) {
@@ -62,7 +81,7 @@ Result<ChangeDecision> JacobsonTruax(const Norms& norms, Direction direction, do
   d.change = after - before;
   d.thresholds = thresholds;
   d.rci = thresholds.s_diff > 0 ? d.change / thresholds.s_diff : 0.0;
-  d.reliable = thresholds.s_diff > 0 ? std::fabs(d.rci) > 1.96 : d.change != 0;
+  d.reliable = thresholds.s_diff > 0 ? std::fabs(d.rci) > thresholds.z : d.change != 0;
   const bool higher_worse = direction == Direction::HIGHER_IS_WORSE;
   d.improved = higher_worse ? d.change < 0 : d.change > 0;
   if (thresholds.cutoff) {

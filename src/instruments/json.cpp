@@ -26,7 +26,8 @@ const char* ProrationName(Proration p) {
 const char* DirectionName(Direction d) { return d == Direction::HIGHER_IS_WORSE ? "worse" : "better"; }
 
 Json NormsJson(const Norms& norms) {
-  Json out{{"sd", norms.sd}, {"reliability", norms.reliability}, {"source", norms.source}};
+  Json out{{"sd", norms.sd}, {"reliability", norms.reliability}, {"confidence", norms.confidence},
+           {"source", norms.source}};
   if (norms.clinical) out["clinical"] = {{"mean", norms.clinical->mean}, {"sd", norms.clinical->sd}};
   if (norms.nonclinical) out["nonclinical"] = {{"mean", norms.nonclinical->mean}, {"sd", norms.nonclinical->sd}};
   return out;
@@ -143,6 +144,8 @@ Json ToJson(const ChangeDecision& d) {
               {"rci", d.rci},
               {"se_measurement", t.se_measurement},
               {"s_diff", t.s_diff},
+              {"confidence", t.confidence},
+              {"z", t.z},
               {"reliable_change_threshold", t.reliable_change},
               {"cutoff", t.cutoff ? Json(*t.cutoff) : Json(nullptr)},
               {"cutoff_kind", t.cutoff ? Json(std::string(1, t.cutoff_kind)) : Json(nullptr)},

@@ -142,6 +142,15 @@ Result<Norms> ParseNorms(const Node& node) {
   norms.sd = sd;
   norms.reliability = reliability;
   norms.source = std::move(source);
+  if (node.Has("confidence")) {
+    ATTUNE_TRY(confidence_node, node.Child("confidence"));
+    ATTUNE_TRY(confidence, confidence_node.Number());
+    if (!(confidence > 0 && confidence < 1)) {
+      return confidence_node.Refuse(
+          fmt::format("confidence {} must be between 0 and 1 (exclusive), such as 0.95 or 0.90", confidence));
+    }
+    norms.confidence = confidence;
+  }
   if (node.Has("clinical")) {
     ATTUNE_TRY(child, node.Child("clinical"));
     ATTUNE_TRY(group, ParseGroup(child));

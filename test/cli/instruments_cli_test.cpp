@@ -141,7 +141,9 @@ TEST(CliChange, Core10TestVector) {
   Json j = Json::parse(r.out);
   EXPECT_EQ(j["classification"], "recovered");
   EXPECT_NEAR(j["cutoff"].get<double>(), 10.46, 1e-9);
-  EXPECT_NEAR(j["reliable_change_threshold"].get<double>(), 6.75, 0.005);
+  // At CORE-10's 90% confidence (core10.json): 1.645 x sqrt(2) x 7.7 x sqrt(.1) = 5.66 (6.75 at 95%).
+  EXPECT_NEAR(j["reliable_change_threshold"].get<double>(), 5.6642, 1e-4);
+  EXPECT_EQ(j["confidence"], 0.9);
   auto out_of_range = RunAttune({"change", "core10", "--before", "50", "--after", "8"});
   EXPECT_EQ(out_of_range.exit_code, 2);
   EXPECT_NE(out_of_range.err.find("--before: 50 is outside the total scale's range 0..40"), std::string::npos);

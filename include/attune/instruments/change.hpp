@@ -17,16 +17,23 @@ enum class ChangeClass { RECOVERED, RELIABLY_IMPROVED, UNCHANGED, RELIABLY_DETER
 //! Stable lower-case name ("recovered", "reliably_improved", "unchanged", "reliably_deteriorated").
 const char* ChangeClassName(ChangeClass c);
 
+//! The two-sided normal quantile for `confidence` in (0, 1): z with P(|Z| <= z) = confidence
+//! (0.95 gives 1.959964, 0.90 gives 1.644854). Precondition: 0 < confidence < 1.
+double TwoSidedZ(double confidence);
+
 //! Thresholds derived from norms.
 struct ChangeThresholds {
   double se_measurement = 0;   //!< SD x sqrt(1 - r)
   double s_diff = 0;           //!< sqrt(2) x SE
-  double reliable_change = 0;  //!< 1.96 x S_diff: the smallest reliable change, in points
+  double confidence = 0.95;    //!< of the reliable change criterion (Norms::confidence)
+  double z = 0;                //!< TwoSidedZ(confidence)
+  double reliable_change = 0;  //!< z x S_diff: a change beyond this many points is reliable
   std::optional<double> cutoff;  //!< clinically significant change cutoff
   char cutoff_kind = '-';        //!< 'c' (both norms), 'a' (clinical only), 'b' (non-clinical only)
 };
 
-//! Computes thresholds; INVALID_ARGUMENT when SD <= 0 or reliability outside [0, 1).
+//! Computes thresholds; INVALID_ARGUMENT when SD <= 0, reliability outside [0, 1) or confidence
+//! outside (0, 1).
 Result<ChangeThresholds> Thresholds(const Norms& norms, Direction direction);
 
 //! One Jacobson-Truax decision with its numbers.
@@ -36,7 +43,7 @@ struct ChangeDecision {
   double change = 0;  //!< after - before
   double rci = 0;     //!< change / S_diff
   ChangeThresholds thresholds;
-  bool reliable = false;   //!< |rci| > 1.96
+  bool reliable = false;   //!< |rci| > z
   bool improved = false;   //!< change in the scale's better direction
   bool dysfunctional_before = false;  //!< on the clinical side of the cutoff before
   bool functional_after = false;      //!< on the non-clinical side of the cutoff after

@@ -91,6 +91,9 @@ struct GroupNorm {
 struct Norms {
   double sd = 0;           //!< SD used for the reliable change index (usually the clinical SD)
   double reliability = 0;  //!< reliability of the scale (alpha or test-retest)
+  //! Two-sided confidence of the reliable change criterion, in (0, 1): z is the normal quantile of
+  //! (1 + confidence) / 2 (0.95: 1.96, as Jacobson & Truax; 0.90: 1.645, as the CORE-10 manual).
+  double confidence = 0.95;
   std::optional<GroupNorm> clinical;
   std::optional<GroupNorm> nonclinical;
   std::string source;

@@ -8,23 +8,27 @@
 namespace attune::instruments {
 namespace {
 
+// As instruments/core10.json: reliable change at 90% confidence, the CORE-10 manual's criterion.
 Norms Core10Norms() {
   Norms n;
   n.sd = 7.7;
   n.reliability = 0.90;
+  n.confidence = 0.90;
   n.clinical = GroupNorm{19.7, 7.7};
   n.nonclinical = GroupNorm{4.7, 4.8};
   return n;
 }
 
 // The test vector. c = (4.8 x 19.7 + 7.7 x 4.7) / (4.8 + 7.7) = 130.75 / 12.5 = 10.46;
-// threshold = 1.96 x sqrt(2) x 7.7 x sqrt(1 - .90) = 6.7493.
+// threshold at 90% (was 95%: 1.96 x ... = 6.7493) = 1.644854 x sqrt(2) x 7.7 x sqrt(1 - .90) = 5.6642,
+// so a whole-number change of 6 is reliable: the manual's "RCI 6 (90%)".
 TEST(JacobsonTruax, Core10TestVector) {
   auto t = Thresholds(Core10Norms(), Direction::HIGHER_IS_WORSE);
   ASSERT_TRUE(t);
   EXPECT_NEAR(*t->cutoff, 10.46, 1e-12);
   EXPECT_EQ(t->cutoff_kind, 'c');
-  EXPECT_NEAR(t->reliable_change, 6.75, 0.005);
+  EXPECT_NEAR(t->z, 1.644854, 1e-6);
+  EXPECT_NEAR(t->reliable_change, 5.6642, 1e-4);
   auto d = JacobsonTruax(Core10Norms(), Direction::HIGHER_IS_WORSE, 20, 8);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->classification, ChangeClass::RECOVERED);
@@ -35,11 +39,31 @@ TEST(JacobsonTruax, Classifications) {
   auto cls = [](double before, double after) {
     return JacobsonTruax(Core10Norms(), Direction::HIGHER_IS_WORSE, before, after)->classification;
   };
-  EXPECT_EQ(cls(25, 17), ChangeClass::RELIABLY_IMPROVED);  // drop 8 > 6.75, still above 10.46
-  EXPECT_EQ(cls(20, 14), ChangeClass::UNCHANGED);          // drop 6 < 6.75
+  // At 90% the threshold is 5.66 (6.75 at 95%): a drop of 6 is now reliable, one of 5 is not.
+  EXPECT_EQ(cls(25, 17), ChangeClass::RELIABLY_IMPROVED);  // drop 8 > 5.66, still above 10.46
+  EXPECT_EQ(cls(20, 14), ChangeClass::RELIABLY_IMPROVED);  // drop 6 > 5.66 (unchanged at 95%)
+  EXPECT_EQ(cls(20, 15), ChangeClass::UNCHANGED);          // drop 5 < 5.66
   EXPECT_EQ(cls(12, 5), ChangeClass::RECOVERED);           // drop 7, crosses c
   EXPECT_EQ(cls(9, 2), ChangeClass::RELIABLY_IMPROVED);    // started functional: improved, not recovered
   EXPECT_EQ(cls(10, 17), ChangeClass::RELIABLY_DETERIORATED);
+}
+
+// z is the two-sided normal quantile of the norms' confidence (default 0.95, as Jacobson & Truax).
+TEST(JacobsonTruax, ConfidenceSetsZ) {
+  EXPECT_NEAR(TwoSidedZ(0.95), 1.959964, 1e-6);
+  EXPECT_NEAR(TwoSidedZ(0.90), 1.644854, 1e-6);
+  EXPECT_NEAR(TwoSidedZ(0.99), 2.575829, 1e-6);
+  Norms n = Core10Norms();
+  n.confidence = 0.95;
+  auto t = Thresholds(n, Direction::HIGHER_IS_WORSE);
+  EXPECT_NEAR(t->reliable_change, 6.7492, 1e-4);
+  EXPECT_EQ(JacobsonTruax(n, Direction::HIGHER_IS_WORSE, 20, 14)->classification, ChangeClass::UNCHANGED);
+  for (double bad : {0.0, 1.0, 95.0, -0.5}) {
+    n.confidence = bad;
+    auto refused = Thresholds(n, Direction::HIGHER_IS_WORSE);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().field, "norms.confidence");
+  }
 }
 
 TEST(JacobsonTruax, HigherIsBetterScale) {

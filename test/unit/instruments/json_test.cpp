@@ -37,13 +37,16 @@ TEST(Json, ChangeShape) {
   Norms n;
   n.sd = 7.7;
   n.reliability = 0.9;
+  n.confidence = 0.9;  // CORE-10's criterion: 1.644854 x sqrt(2) x 7.7 x sqrt(.1) = 5.6642 (6.7493 at 95%)
   n.clinical = GroupNorm{19.7, 7.7};
   n.nonclinical = GroupNorm{4.7, 4.8};
   auto d = JacobsonTruax(n, Direction::HIGHER_IS_WORSE, 20, 8);
   auto j = ToJson(*d);
   EXPECT_EQ(j["classification"], "recovered");
   EXPECT_NEAR(j["cutoff"].get<double>(), 10.46, 1e-9);
-  EXPECT_NEAR(j["reliable_change_threshold"].get<double>(), 6.7493, 1e-4);
+  EXPECT_NEAR(j["reliable_change_threshold"].get<double>(), 5.6642, 1e-4);
+  EXPECT_EQ(j["confidence"], 0.9);
+  EXPECT_NEAR(j["z"].get<double>(), 1.644854, 1e-6);
 }
 
 }  // namespace

@@ -90,6 +90,11 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenCase{"caseness_outside_range", R"("at_or_above": 8)", R"("at_or_above": 13)",
                    "instruments/tiny.json: $.scales[0].caseness: instrument tiny, scale total: caseness cutoff 13 "
                    "(at_or_above) is outside the scale's range 0..12"},
+        BrokenCase{"confidence_outside_0_1", R"("caseness": {"at_or_above": 8})",
+                   R"("caseness": {"at_or_above": 8}, "norms": {"sd": 3, "reliability": 0.8, "confidence": 95,
+                      "source": "test"})",
+                   "instruments/tiny.json: $.scales[0].norms.confidence: confidence 95 must be between 0 and 1 "
+                   "(exclusive), such as 0.95 or 0.90"},
         BrokenCase{"text_not_allowed", R"({"id": "a", "label": "Item a")",
                    R"({"id": "a", "label": "Item a", "text": "wording")",
                    "instruments/tiny.json: $.items[0]: item text is present but licence.item_text_may_ship is false"},
@@ -124,7 +129,8 @@ TEST(Loader, BandsMayStepByTheScalesResolution) {
   mean = Replace(Replace(mean, R"({"min": 8, "max": 12, "label": "high"})", R"({"min": 2.25, "max": 3, "label": "high"})"),
                  R"("at_or_above": 8)", R"("at_or_above": 2)");
   EXPECT_EQ(Refusal(mean), "accepted");
-  // Every shipped definition still loads (Shipped() throws on a refusal).
+  // Every shipped definition still loads (Shipped() throws on a refusal); CORE-10 at 90% confidence.
+  EXPECT_EQ((*testing::Shipped().Get("core10"))->scales[0].norms->confidence, 0.9);
   EXPECT_EQ(testing::Shipped().All().size(), 9u);
 }
 

@@ -350,8 +350,13 @@ TEST(Monitor, JacobsonTruaxWhenNormsExist) {
   auto a = AssessEpisode({a1, a2}, Cat(), {}, Config::Defaults());
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->changes[1].since_intake->method, "jacobson_truax");
-  // 1.96 * sqrt(2) * 7.7 * sqrt(.1) = 6.75
-  EXPECT_NEAR(a->changes[1].since_intake->threshold, 1.96 * std::sqrt(2.0) * 7.7 * std::sqrt(0.1), 1e-9);
+  // The file's 90% confidence (CORE-10's "RCI 6 (90%)"), not 95%'s 1.96 (6.75):
+  // 1.644854 * sqrt(2) * 7.7 * sqrt(.1) = 5.66
+  EXPECT_NEAR(a->changes[1].since_intake->threshold, 1.6448536 * std::sqrt(2.0) * 7.7 * std::sqrt(0.1), 1e-6);
+  // A drop of 6 (20 -> 14) is a reliable improvement (unchanged at 95%).
+  a2.scores["total"] = 14;
+  a = AssessEpisode({a1, a2}, Cat(), {}, Config::Defaults());
+  EXPECT_EQ(a->changes[1].since_intake->classification, "reliably_improved");
 }
 
 TEST(Monitor, NotOnTrackAgainstCurve) {
