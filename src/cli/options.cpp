@@ -3,7 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -12,13 +12,13 @@ namespace attune::cli {
 
 namespace {
 
-// The value as a finite number, or nothing: the whole text must be read.
+// The value as a finite plain decimal number (12, -0.5, 1e3), or nothing: the whole text must be
+// read. std::from_chars reads what `score --answers` takes, as strtod does not: no hexadecimal
+// (0x10, 0x1p3), no leading '+' or blanks, no locale.
 bool ReadNumber(const std::string& text, double* out) {
-  if (text.empty() || std::isspace(static_cast<unsigned char>(text.front()))) return false;
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(v)) return false;
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) return false;
   *out = v;
   return true;
 }
@@ -166,7 +166,7 @@ void CheckNumericOptions(CLI::App& app) {
       option->check(CLI::Validator(
           [option](std::string& value) -> std::string {
             double v = 0;
-            if (!ReadNumber(value, &v)) Refuse(option, value, "a number");
+            if (!ReadNumber(value, &v)) Refuse(option, value, "a number (decimal, such as 12 or -0.5)");
             return {};
           },
           ""));

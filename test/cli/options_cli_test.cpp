@@ -46,6 +46,20 @@ TEST(OptionsCli, EmptyAndMalformedNumbersNameTheOptionAndValue) {
   ExpectRefused({"monitor", "settings", "--db", "f.db", "--rupture-z", ""}, "--rupture-z is \"\"");
 }
 
+// strtod read "0x10" as 16 and "+12" as 12; a numeric option takes a plain decimal number, as
+// `score --answers` does.
+TEST(OptionsCli, HexadecimalAndSignedNumbersAreRefused) {
+  for (const char* v : {"0x10", "0x1p3", "0X0A", "+12", " 12", "12 ", "1e400"}) {
+    ExpectRefused({"change", "core10", "--before", v, "--after", "8"},
+                  std::string("attune: --before is \"") + v + "\"; expected a number (decimal, such as 12 or -0.5)");
+  }
+  ExpectRefused({"monitor", "evaluate", "--rupture-z", "0x2"}, "--rupture-z is \"0x2\"");
+  for (const char* v : {"16", "7.5", "1e1", ".5"}) {
+    auto r = RunAttune({"change", "core10", "--before", v, "--after", "8"});
+    EXPECT_EQ(r.exit_code, 0) << v << "\n" << r.err;
+  }
+}
+
 TEST(OptionsCli, NanAndInfinityAreRefused) {
   for (const char* v : {"nan", "NaN", "inf", "-inf"}) {
     ExpectRefused({"monitor", "settings", "--db", "f.db", "--not-on-track-z", v},
