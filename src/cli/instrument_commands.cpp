@@ -1,6 +1,7 @@
 // attune instruments list|show, attune score, attune change (docs/cli.md).
 #include <fmt/core.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "attune/core/format.hpp"
 #include "attune/instruments/batch.hpp"
 #include "attune/instruments/instruments.hpp"
 #include "attune/instruments/json.hpp"
@@ -255,10 +257,83 @@ struct ChangeArgs {
   bool json = false;
 };
 
+std::string HigherIs(const instruments::Scale& scale) {
+  return scale.direction == instruments::Direction::HIGHER_IS_WORSE ? "worse" : "better";
+}
+
+std::string Percent(double share) { return instruments::FormatScore(share * 100.0) + "%"; }
+
+int PrintJacobsonTruax(const Instrument& in, const instruments::Scale& scale, const ChangeArgs& args) {
+  auto decision = instruments::JacobsonTruax(*scale.norms, scale.direction, args.before, args.after);
+  if (!decision) return ReportError(decision.error());
+  if (args.json) {
+    Json j = instruments::ToJson(*decision);
+    j["instrument"] = in.id;
+    j["scale"] = scale.id;
+    j["higher_is"] = HigherIs(scale);
+    j["method"] = "jacobson_truax";
+    j["norms_source"] = scale.norms->source;
+    fmt::print("{}\n", j.dump(2));
+    return 0;
+  }
+  const auto& d = *decision;
+  const auto& t = d.thresholds;
+  fmt::print("{} {}: {} -> {} (change {:+.2f})\n", in.id, scale.id, instruments::FormatScore(d.before),
+             instruments::FormatScore(d.after), d.change);
+  // The figures the decision compares are printed with the digits that tell them apart, so that
+  // they agree with it: |change| 6.750 exceeds 6.749 (both "6.75" at two decimals).
+  const auto [change, threshold] = Apart(std::fabs(d.change), t.reliable_change, 2);
+  const auto [rci, z] = Apart(std::fabs(d.rci), t.z, 3);  // z as tables give it: 1.960, 1.645
+  fmt::print("  reliable change at {} confidence: |change| must exceed {} points (z {}); |change| {}, RCI {}{} "
+             "(SE {:.2f}, S_diff {:.2f})\n",
+             Percent(t.confidence), threshold, z, change, d.rci < 0 ? "-" : "", rci, t.se_measurement, t.s_diff);
+  if (t.cutoff) {
+    fmt::print("  clinical cutoff {}: {:.2f}; before {} the clinical range, after {} the functional range\n",
+               t.cutoff_kind, *t.cutoff, d.dysfunctional_before ? "in" : "outside",
+               d.functional_after ? "in" : "outside");
+  } else {
+    fmt::print("  no clinical cutoff: the scale has no clinical or non-clinical norms\n");
+  }
+  fmt::print("  classification: {}\n", instruments::ChangeClassName(d.classification));
+  fmt::print("  norms: {}\n", scale.norms->source);
+  return 0;
+}
+
+int PrintRule(const Instrument& in, const instruments::Scale& scale, const instruments::FoundRule& found,
+              const ChangeArgs& args) {
+  const auto& measure = *found.measure;
+  auto decision = instruments::ApplyRule(measure, args.before, args.after);
+  if (!decision) return ReportError(decision.error());
+  if (args.json) {
+    Json j = instruments::ToJson(*found.rules, measure, *decision);
+    j["instrument"] = in.id;
+    j["scale"] = scale.id;
+    j["higher_is"] = HigherIs(scale);
+    j["method"] = "rule";
+    fmt::print("{}\n", j.dump(2));
+    return 0;
+  }
+  const auto& d = *decision;
+  const auto yes_no = [](bool b) { return b ? "yes" : "no"; };
+  fmt::print("{} {}: {} -> {} (change {:+.2f})\n", in.id, scale.id, instruments::FormatScore(d.before),
+             instruments::FormatScore(d.after), d.change);
+  fmt::print("  rule: {} ({})\n", found.rules->title, found.rules->id);
+  fmt::print("  caseness at or above {}: before {}, after {}\n", instruments::FormatScore(measure.caseness_at_or_above),
+             yes_no(d.case_before), yes_no(d.case_after));
+  const auto [change, points] = Apart(std::fabs(d.change), measure.reliable_change, 2);
+  fmt::print("  reliable change: |change| of {} points or more; |change| {}\n", points, change);
+  fmt::print("  classification: {}\n", instruments::ChangeClassName(d.classification));
+  fmt::print("  rule source: {}\n", found.rules->source);
+  return 0;
+}
+
 int RunChange(const Context& ctx, const ChangeArgs& args) {
   auto loaded = LoadAdministrable(ctx, args.id);
   if (!loaded) return ReportError(loaded.error());
   const Instrument& in = *loaded->instrument;
+  auto rule_sets = instruments::LoadRuleSets(ctx.instruments_dir + "/rules");
+  if (!rule_sets) return ReportError(rule_sets.error());
+  const auto rule_of = [&](const instruments::Scale& s) { return instruments::FindRule(*rule_sets, in.id, s.id); };
   const instruments::Scale* scale = nullptr;
   if (!args.scale.empty()) {
     scale = in.FindScale(args.scale);
@@ -269,17 +344,28 @@ int RunChange(const Context& ctx, const ChangeArgs& args) {
                                fmt::format("--scale: \"{}\" is not a scale of {} (scales: {})", args.scale, in.id, known),
                                "scale"});
     }
+    if (!scale->norms && !rule_of(*scale)) {
+      return ReportError(Error{ErrorCode::FAILED_PRECONDITION,
+                               fmt::format("scale {} of {} has no norms (SD and reliability) and no change rule "
+                                           "(instruments/rules); see docs/instruments.md",
+                                           scale->id, in.id),
+                               "scale"});
+    }
   } else {
+    // The first scale with norms, else the first a rule set measures.
     for (const auto& s : in.scales) {
       if (s.norms && scale == nullptr) scale = &s;
     }
-    if (scale == nullptr) scale = &in.scales.front();
-  }
-  if (!scale->norms) {
-    return ReportError(Error{ErrorCode::FAILED_PRECONDITION,
-                             fmt::format("scale {} of {} has no norms for change (SD and reliability); see docs/instruments.md",
-                                         scale->id, in.id),
-                             "scale"});
+    for (const auto& s : in.scales) {
+      if (rule_of(s) && scale == nullptr) scale = &s;
+    }
+    if (scale == nullptr) {
+      return ReportError(Error{ErrorCode::FAILED_PRECONDITION,
+                               fmt::format("{} has no norms (SD and reliability) and no change rule (instruments/rules) "
+                                           "for any scale, so change cannot be judged; see docs/instruments.md",
+                                           in.id),
+                               "instrument"});
+    }
   }
   for (auto [name, value] : {std::pair{"--before", args.before}, std::pair{"--after", args.after}}) {
     if (value < scale->range_min || value > scale->range_max) {
@@ -291,33 +377,8 @@ int RunChange(const Context& ctx, const ChangeArgs& args) {
                                name});
     }
   }
-  auto decision = instruments::JacobsonTruax(*scale->norms, scale->direction, args.before, args.after);
-  if (!decision) return ReportError(decision.error());
-  if (args.json) {
-    Json j = instruments::ToJson(*decision);
-    j["instrument"] = in.id;
-    j["scale"] = scale->id;
-    j["higher_is"] = scale->direction == instruments::Direction::HIGHER_IS_WORSE ? "worse" : "better";
-    j["norms_source"] = scale->norms->source;
-    fmt::print("{}\n", j.dump(2));
-    return 0;
-  }
-  const auto& d = *decision;
-  const auto& t = d.thresholds;
-  fmt::print("{} {}: {} -> {} (change {:+.2f})\n", in.id, scale->id, instruments::FormatScore(d.before),
-             instruments::FormatScore(d.after), d.change);
-  fmt::print("  reliable change: |change| must exceed {:.2f} points (RCI {:.2f}; SE {:.2f}, S_diff {:.2f})\n",
-             t.reliable_change, d.rci, t.se_measurement, t.s_diff);
-  if (t.cutoff) {
-    fmt::print("  clinical cutoff {}: {:.2f}; before {} the clinical range, after {} the functional range\n",
-               t.cutoff_kind, *t.cutoff, d.dysfunctional_before ? "in" : "outside",
-               d.functional_after ? "in" : "outside");
-  } else {
-    fmt::print("  no clinical cutoff: the scale has no clinical or non-clinical norms\n");
-  }
-  fmt::print("  classification: {}\n", instruments::ChangeClassName(d.classification));
-  fmt::print("  norms: {}\n", scale->norms->source);
-  return 0;
+  if (scale->norms) return PrintJacobsonTruax(in, *scale, args);
+  return PrintRule(in, *scale, *rule_of(*scale), args);
 }
 
 }  // namespace
@@ -398,11 +459,12 @@ void AddInstrumentCommands(CLI::App& app, Context& ctx) {
   });
 
   auto change_args = std::make_shared<ChangeArgs>();
-  auto* change = app.add_subcommand("change", "Jacobson-Truax reliable and clinically significant change");
+  auto* change = app.add_subcommand("change", "Reliable and clinically significant change (norms or the instrument's rule)");
   change->add_option("id", change_args->id, "Instrument id")->required();
   change->add_option("--before", change_args->before, "Score before")->required();
   change->add_option("--after", change_args->after, "Score after")->required();
-  change->add_option("--scale", change_args->scale, "Scale id (default: the first scale with norms)");
+  change->add_option("--scale", change_args->scale,
+                     "Scale id (default: the first scale with norms, else the first with a change rule)");
   change->add_flag("--json", change_args->json, "Print JSON");
   change->callback([&ctx, change_args] { ctx.exit_code = RunChange(ctx, *change_args); });
 }

@@ -9,6 +9,21 @@
 
 namespace attune::instruments {
 
+namespace {
+
+// Before and after scores must be finite numbers; INVALID_ARGUMENT names the one that is not.
+Result<void> CheckScores(double before, double after) {
+  if (!std::isfinite(before)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("before: {} is not a finite number", before), "before");
+  }
+  if (!std::isfinite(after)) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("after: {} is not a finite number", after), "after");
+  }
+  return Ok();
+}
+
+}  // namespace
+
 const char* ChangeClassName(ChangeClass c) {
   switch (c) {
     case ChangeClass::RECOVERED: return "recovered";
@@ -68,12 +83,7 @@ Result<ChangeThresholds> Thresholds(const Norms& norms, Direction direction) {
 }
 
 Result<ChangeDecision> JacobsonTruax(const Norms& norms, Direction direction, double before, double after) {
-  if (!std::isfinite(before)) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("before: {} is not a finite number", before), "before");
-  }
-  if (!std::isfinite(after)) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("after: {} is not a finite number", after), "after");
-  }
+  ATTUNE_CHECK(CheckScores(before, after));
   ATTUNE_TRY(thresholds, Thresholds(norms, direction));
   ChangeDecision d;
   d.before = before;
@@ -132,6 +142,48 @@ Result<RuleSet> ParseRuleSet(std::string_view json_text, const std::string& file
   return rules;
 }
 
+Result<std::vector<RuleSet>> LoadRuleSets(const std::string& dir) {
+  std::vector<RuleSet> sets;
+  for (const auto& path : detail::JsonFiles(dir)) {
+    ATTUNE_TRY(text, detail::ReadFile(path.string()));
+    ATTUNE_TRY(rules, ParseRuleSet(text, path.string()));
+    sets.push_back(std::move(rules));
+  }
+  return sets;
+}
+
+std::optional<FoundRule> FindRule(const std::vector<RuleSet>& sets, std::string_view instrument,
+                                  std::string_view scale) {
+  for (const auto& rules : sets) {
+    for (const auto& measure : rules.measures) {
+      if (measure.instrument == instrument && measure.scale == scale) return FoundRule{&rules, &measure};
+    }
+  }
+  return std::nullopt;
+}
+
+Result<RuleDecision> ApplyRule(const RuleMeasure& measure, double before, double after) {
+  ATTUNE_CHECK(CheckScores(before, after));
+  RuleDecision d;
+  d.before = before;
+  d.after = after;
+  d.change = after - before;
+  d.case_before = before >= measure.caseness_at_or_above;
+  d.case_after = after >= measure.caseness_at_or_above;
+  d.reliable = std::fabs(d.change) >= measure.reliable_change;
+  d.improved = d.change < 0;
+  if (!d.reliable) {
+    d.classification = ChangeClass::UNCHANGED;
+  } else if (!d.improved) {
+    d.classification = ChangeClass::RELIABLY_DETERIORATED;
+  } else if (d.case_before && !d.case_after) {
+    d.classification = ChangeClass::RECOVERED;
+  } else {
+    d.classification = ChangeClass::RELIABLY_IMPROVED;
+  }
+  return d;
+}
+
 Result<RuleOutcome> ApplyRules(const RuleSet& rules, const std::map<std::string, PrePost>& scores) {
   RuleOutcome out;
   bool any_improved = false;
@@ -143,11 +195,11 @@ Result<RuleOutcome> ApplyRules(const RuleSet& rules, const std::map<std::string,
                   fmt::format("scores: rule set {} needs \"{}\" before and after, which is missing", rules.id, key),
                   "scores." + key);
     }
-    const PrePost& s = it->second;
-    if (s.before >= measure.caseness_at_or_above) out.case_at_start = true;
-    if (s.after >= measure.caseness_at_or_above) out.case_at_end = true;
-    if (s.before - s.after >= measure.reliable_change) any_improved = true;
-    if (s.after - s.before >= measure.reliable_change) out.reliable_deterioration = true;
+    ATTUNE_TRY(d, ApplyRule(measure, it->second.before, it->second.after));
+    if (d.case_before) out.case_at_start = true;
+    if (d.case_after) out.case_at_end = true;
+    if (d.reliable && d.improved) any_improved = true;
+    if (d.reliable && !d.improved) out.reliable_deterioration = true;
   }
   out.reliable_improvement = any_improved && !out.reliable_deterioration;
   out.recovery = out.case_at_start && !out.case_at_end;

@@ -156,4 +156,18 @@ Json ToJson(const ChangeDecision& d) {
               {"classification", ChangeClassName(d.classification)}};
 }
 
+Json ToJson(const RuleSet& rules, const RuleMeasure& measure, const RuleDecision& d) {
+  return Json{{"rule", {{"id", rules.id}, {"title", rules.title}, {"source", rules.source}}},
+              {"before", d.before},
+              {"after", d.after},
+              {"change", d.change},
+              {"caseness_at_or_above", measure.caseness_at_or_above},
+              {"reliable_change_threshold", measure.reliable_change},
+              {"case_before", d.case_before},
+              {"case_after", d.case_after},
+              {"reliable", d.reliable},
+              {"improved", d.improved},
+              {"classification", ChangeClassName(d.classification)}};
+}
+
 }  // namespace attune::instruments

@@ -3,9 +3,14 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "attune/core/result.hpp"
 
@@ -93,6 +98,26 @@ inline Result<nlohmann::json> ParseJson(std::string_view text, const std::string
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("{}: $: not valid JSON (byte {}: {})", file, e.byte, e.what()), "$");
   }
+}
+
+//! The whole text of `path`; IO naming the file when it cannot be opened.
+inline Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::IO, fmt::format("{}: cannot open file", path), "file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+//! The *.json files directly in `dir`, sorted by name (none when it cannot be listed).
+inline std::vector<std::filesystem::path> JsonFiles(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 }  // namespace attune::instruments::detail

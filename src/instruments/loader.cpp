@@ -453,14 +453,6 @@ Result<Instrument> ParseRoot(const Node& root, const std::string& file) {
   return instrument;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::IO, fmt::format("{}: cannot open file", path), "file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 Result<Instrument> ParseInstrument(std::string_view json_text, const std::string& file) {
@@ -484,14 +476,9 @@ Result<Catalogue> Catalogue::LoadDirectory(const std::string& dir) {
   if (!fs::is_directory(dir, ec)) {
     return Fail(ErrorCode::IO, fmt::format("instruments directory \"{}\" does not exist", dir), "instruments_dir");
   }
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
   Catalogue catalogue;
-  for (const auto& path : files) {
-    ATTUNE_TRY(text, ReadFile(path.string()));
+  for (const auto& path : detail::JsonFiles(dir)) {
+    ATTUNE_TRY(text, detail::ReadFile(path.string()));
     ATTUNE_TRY(instrument, ParseInstrument(text, path.string()));
     if (instrument.id != path.stem().string()) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
@@ -536,7 +523,7 @@ Result<const Instrument*> Catalogue::GetForUse(std::string_view id, Use use) con
 }
 
 Result<void> Catalogue::ApplyOverlay(const std::string& file) {
-  ATTUNE_TRY(text, ReadFile(file));
+  ATTUNE_TRY(text, detail::ReadFile(file));
   ATTUNE_TRY(json, detail::ParseJson(text, file));
   Node root(json, "$", file);
   ATTUNE_TRY(id, root.StringField("instrument"));

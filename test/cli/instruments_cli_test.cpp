@@ -144,9 +144,66 @@ TEST(CliChange, Core10TestVector) {
   // At CORE-10's 90% confidence (core10.json): 1.645 x sqrt(2) x 7.7 x sqrt(.1) = 5.66 (6.75 at 95%).
   EXPECT_NEAR(j["reliable_change_threshold"].get<double>(), 5.6642, 1e-4);
   EXPECT_EQ(j["confidence"], 0.9);
+  EXPECT_EQ(j["method"], "jacobson_truax");
+  auto text = RunAttune({"change", "core10", "--before", "20", "--after", "14"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("reliable change at 90% confidence: |change| must exceed 5.66 points (z 1.645); |change| "
+                          "6.00, RCI -1.742"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("classification: reliably_improved"), std::string::npos) << text.out;
   auto out_of_range = RunAttune({"change", "core10", "--before", "50", "--after", "8"});
   EXPECT_EQ(out_of_range.exit_code, 2);
   EXPECT_NE(out_of_range.err.find("--before: 50 is outside the total scale's range 0..40"), std::string::npos);
+}
+
+// 20 -> 14.34: |change| 5.66 against a threshold of 5.6642 printed "5.66" both, yet was judged
+// not reliable; the figures are printed with the digits that tell them apart.
+TEST(CliChange, PrintedFiguresAgreeWithTheDecision) {
+  auto below = RunAttune({"change", "core10", "--before", "20", "--after", "14.34"});
+  ASSERT_EQ(below.exit_code, 0) << below.err;
+  // |change| 5.66 (5.659999...), RCI 5.66 / 3.4435 = 1.6436 against z 1.6449
+  EXPECT_NE(below.out.find("|change| must exceed 5.664 points (z 1.645); |change| 5.660, RCI -1.644"),
+            std::string::npos)
+      << below.out;
+  EXPECT_NE(below.out.find("classification: unchanged"), std::string::npos) << below.out;
+  auto above = RunAttune({"change", "core10", "--before", "20", "--after", "14.33"});
+  ASSERT_EQ(above.exit_code, 0) << above.err;
+  EXPECT_NE(above.out.find("|change| must exceed 5.66 points (z 1.645); |change| 5.67, RCI -1.647"),
+            std::string::npos)
+      << above.out;
+  EXPECT_NE(above.out.find("classification: reliably_improved"), std::string::npos) << above.out;
+}
+
+// PHQ-9 has no norms; its change is judged by the NHS Talking Therapies rule set
+// (instruments/rules/nhs_talking_therapies.json: caseness >= 10, reliable change 6 points).
+TEST(CliChange, AppliesTheInstrumentsRuleWithoutNorms) {
+  auto r = RunAttune({"change", "phq9", "--before", "20", "--after", "8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("rule: NHS Talking Therapies"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(nhs_talking_therapies)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("caseness at or above 10: before yes, after no"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("|change| of 6.00 points or more; |change| 12.00"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("classification: recovered"), std::string::npos) << r.out;
+  auto j = Json::parse(RunAttune({"change", "gad7", "--before", "12", "--after", "9", "--json"}).out);
+  EXPECT_EQ(j["method"], "rule");
+  EXPECT_EQ(j["rule"]["id"], "nhs_talking_therapies");
+  EXPECT_EQ(j["caseness_at_or_above"], 8);
+  EXPECT_EQ(j["reliable_change_threshold"], 4);
+  EXPECT_EQ(j["reliable"], false);  // a drop of 3 < 4
+  EXPECT_EQ(j["classification"], "unchanged");
+  auto small = Json::parse(RunAttune({"change", "phq9", "--before", "11", "--after", "5", "--json"}).out);
+  EXPECT_EQ(small["classification"], "recovered");  // a drop of 6 reaches 6 (the monitor's rule too)
+  auto worse = Json::parse(RunAttune({"change", "phq9", "--before", "5", "--after", "11", "--json"}).out);
+  EXPECT_EQ(worse["classification"], "reliably_deteriorated");
+  // Neither norms nor a rule: said of the instrument, not of an arbitrary scale.
+  auto none = RunAttune({"change", "wai_sr", "--before", "30", "--after", "50"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_EQ(none.err, "attune: wai_sr has no norms (SD and reliability) and no change rule (instruments/rules) for "
+                      "any scale, so change cannot be judged; see docs/instruments.md\n");
+  auto scale = RunAttune({"change", "wai_sr", "--scale", "bond", "--before", "10", "--after", "12"});
+  EXPECT_EQ(scale.exit_code, 1);
+  EXPECT_NE(scale.err.find("scale bond of wai_sr has no norms"), std::string::npos) << scale.err;
 }
 
 TEST(CliScore, RefusalsShowTheValueAsGivenAndRepeatedKeys) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "attune/core/result.hpp"
@@ -71,6 +72,37 @@ struct RuleSet {
 
 //! Parses a rule set file (instruments/rules/*.json).
 Result<RuleSet> ParseRuleSet(std::string_view json_text, const std::string& file);
+
+//! Loads every rule set file (*.json) in `dir`, sorted by file name; none when `dir` does not
+//! exist. A broken file is refused naming the file, the JSON path and the reason.
+Result<std::vector<RuleSet>> LoadRuleSets(const std::string& dir);
+
+//! A rule set's measure for one scale.
+struct FoundRule {
+  const RuleSet* rules = nullptr;
+  const RuleMeasure* measure = nullptr;
+};
+
+//! The first measure of `sets` for instrument.scale, or nullopt.
+std::optional<FoundRule> FindRule(const std::vector<RuleSet>& sets, std::string_view instrument,
+                                  std::string_view scale);
+
+//! One measure's decision from a change: reliable when |change| reaches the measure's points;
+//! improved when the score fell (rule sets measure symptoms: higher is worse).
+struct RuleDecision {
+  double before = 0;
+  double after = 0;
+  double change = 0;        //!< after - before
+  bool case_before = false;  //!< at or above the caseness cutoff before
+  bool case_after = false;
+  bool reliable = false;
+  bool improved = false;
+  ChangeClass classification = ChangeClass::UNCHANGED;  //!< recovered: a case before, not after, reliably improved
+};
+
+//! The decision of `measure` for a change from `before` to `after` (finite numbers, else
+//! INVALID_ARGUMENT naming before or after).
+Result<RuleDecision> ApplyRule(const RuleMeasure& measure, double before, double after);
 
 //! Scores before and after for one measure (key "instrument.scale").
 struct PrePost {

@@ -18,5 +18,9 @@ nlohmann::json SummaryJson(const Instrument& instrument, Use declared_use);
 nlohmann::json ToJson(const Instrument& instrument, const ScoreResult& result);
 //! A Jacobson-Truax decision with its numbers.
 nlohmann::json ToJson(const ChangeDecision& decision);
+//! A rule set's decision: {"rule": {"id", "title", "source"}, "before", "after", "change",
+//! "caseness_at_or_above", "reliable_change_threshold", "case_before", "case_after", "reliable",
+//! "improved", "classification"}.
+nlohmann::json ToJson(const RuleSet& rules, const RuleMeasure& measure, const RuleDecision& decision);
 
 }  // namespace attune::instruments

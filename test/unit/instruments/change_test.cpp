@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -144,6 +145,27 @@ TEST(Rules, NhsTalkingTherapies) {
   auto missing = ApplyRules(rules, {{"phq9.total", {18, 10}}});
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().field, "scores.gad7.total");
+}
+
+// One measure alone, as `attune change phq9` applies it (PHQ-9 had no way to judge change):
+// reliable at 6 points or more, recovered from a case (>= 10) to not a case.
+TEST(Rules, OneMeasureOfTheShippedRules) {
+  auto sets = LoadRuleSets(std::string(ATTUNE_SOURCE_DIR) + "/instruments/rules");
+  ASSERT_TRUE(sets) << sets.error().message;
+  auto phq = FindRule(*sets, "phq9", "total");
+  ASSERT_TRUE(phq);
+  EXPECT_EQ(phq->rules->id, "nhs_talking_therapies");
+  EXPECT_FALSE(FindRule(*sets, "wai_sr", "total"));
+  auto cls = [&](double before, double after) { return ApplyRule(*phq->measure, before, after)->classification; };
+  EXPECT_EQ(cls(20, 8), ChangeClass::RECOVERED);
+  EXPECT_EQ(cls(11, 5), ChangeClass::RECOVERED);            // a drop of 6 reaches 6
+  EXPECT_EQ(cls(20, 15), ChangeClass::UNCHANGED);           // 5 < 6
+  EXPECT_EQ(cls(22, 14), ChangeClass::RELIABLY_IMPROVED);   // still a case
+  EXPECT_EQ(cls(5, 11), ChangeClass::RELIABLY_DETERIORATED);
+  EXPECT_TRUE(ApplyRule(*phq->measure, 20, 8)->case_before);
+  EXPECT_FALSE(ApplyRule(*phq->measure, 20, 8)->case_after);
+  EXPECT_EQ(ApplyRule(*phq->measure, 20, std::nan("")).error().field, "after");
+  EXPECT_TRUE(LoadRuleSets("/nonexistent")->empty());
 }
 
 }  // namespace
