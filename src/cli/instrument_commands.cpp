@@ -133,21 +133,45 @@ Result<std::string> ReadAll(const std::string& path) {
 }
 
 Result<instruments::Answers> AnswersFromJson(const Instrument& in, const std::string& text) {
-  // A key given twice would silently keep the last value: find it while parsing.
+  // A key given twice would silently keep the last value: find it while parsing. Only the top
+  // level holds items; a repeat inside a nested value is that value's fault, reported below.
   std::vector<std::set<std::string>> keys;
   std::string repeated;
+  std::string last_item;  // the top-level key whose value is being read
   const Json::parser_callback_t note_keys = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
     if (event == Json::parse_event_t::object_start) {
       keys.emplace_back();
     } else if (event == Json::parse_event_t::object_end && !keys.empty()) {
       keys.pop_back();
-    } else if (event == Json::parse_event_t::key && !keys.empty() && repeated.empty() &&
-               !keys.back().insert(parsed.get<std::string>()).second) {
-      repeated = parsed.get<std::string>();
+    } else if (event == Json::parse_event_t::key && keys.size() == 1) {
+      last_item = parsed.get<std::string>();
+      if (repeated.empty() && !keys.back().insert(last_item).second) repeated = last_item;
     }
     return true;
   };
-  Json json = Json::parse(text, note_keys, false);
+  Json json;
+  try {
+    json = Json::parse(text, note_keys);
+  } catch (const Json::out_of_range& e) {
+    // A number too large for a double (1e400): nlohmann names the token; say whose it is.
+    const std::string what = e.what();
+    const auto open = what.find('\''), close = what.rfind('\'');
+    const std::string token = open < close ? what.substr(open + 1, close - open - 1) : "";
+    auto index = in.ItemIndex(last_item);
+    if (keys.size() == 1 && index) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  fmt::format("item {}: value {} is out of range for a number; expected {}", last_item, token,
+                              instruments::PermittedValues(in.items[*index].response)),
+                  last_item);
+    }
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("--answers-json: the number {} is out of range; expected a JSON object of item id -> "
+                            "number or null",
+                            token),
+                "answers-json");
+  } catch (const Json::exception&) {
+    json = Json(Json::value_t::discarded);
+  }
   if (!repeated.empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("--answers-json: item \"{}\" is given twice; expected each item once", repeated),
@@ -160,6 +184,7 @@ Result<instruments::Answers> AnswersFromJson(const Instrument& in, const std::st
   }
   std::map<std::string, std::optional<double>> by_item;
   for (const auto& [key, value] : json.items()) {
+    if (!in.ItemIndex(key)) return instruments::AnswersFromMap(in, {{key, std::nullopt}});  // names the unknown key
     if (value.is_null()) {
       by_item[key] = std::nullopt;
     } else if (value.is_number()) {

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "attune/core/format.hpp"
 #include "attune/instruments/scoring.hpp"
 
 namespace attune::instruments {
@@ -119,6 +120,20 @@ Result<BatchResult> ScoreCsv(const Instrument& instrument, std::string_view inpu
   if (Trim(header).empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "csv: the file is empty (expected a header row of item ids)", "csv");
   }
+  if (header.find('\r') != std::string_view::npos) {
+    // Lines ended by a carriage return alone (classic Mac OS) read as one long line.
+    if (input.find('\n') == std::string_view::npos) {
+      return Fail(ErrorCode::INVALID_ARGUMENT,
+                  "csv: lines end in a carriage return alone (classic Mac OS line endings); expected lines ending "
+                  "in a line feed (LF or CRLF)",
+                  "csv");
+    }
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("csv: line {}: the header \"{}\" holds a carriage return; expected item ids separated "
+                            "by commas",
+                            line_no, Shown(header)),
+                "csv");
+  }
   if (!SplitCells(header, cells, scratch)) {
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("csv: line {}: unterminated quote in the header", line_no),
                 "csv");
@@ -131,13 +146,13 @@ Result<BatchResult> ScoreCsv(const Instrument& instrument, std::string_view inpu
     if (!index) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
                   fmt::format("csv: line {}, column {}: \"{}\" is not an item of {} (expected item ids such as {})",
-                              line_no, c + 1, cells[c], instrument.id, instrument.items.front().id),
+                              line_no, c + 1, Shown(cells[c]), instrument.id, instrument.items.front().id),
                   "csv");
     }
     if (seen[*index]) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
                   fmt::format("csv: line {}, column {}: item \"{}\" appears twice in the header", line_no, c + 1,
-                              cells[c]),
+                              Shown(cells[c])),
                   "csv");
     }
     seen[*index] = true;
@@ -190,7 +205,7 @@ Result<BatchResult> ScoreCsv(const Instrument& instrument, std::string_view inpu
       auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
       if (ec != std::errc() || end != cell.data() + cell.size()) {
         batch.refused.push_back({line_no, c + 1, fmt::format("item {}: value \"{}\" is not a number",
-                                                             instrument.items[column_item[c]].id, cell)});
+                                                             instrument.items[column_item[c]].id, Shown(cell))});
         ok = false;
         break;
       }

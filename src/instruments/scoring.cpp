@@ -1,5 +1,7 @@
 #include "attune/instruments/scoring.hpp"
 
+#include "attune/core/format.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -201,7 +203,7 @@ Result<Answers> ParseAnswerList(const Instrument& instrument, std::string_view t
         std::string item = answers.size() < instrument.items.size() ? instrument.items[answers.size()].id
                                                                      : fmt::format("#{}", answers.size() + 1);
         return Fail(ErrorCode::INVALID_ARGUMENT,
-                    fmt::format("item {}: value \"{}\" is not a number", item, cell), item);
+                    fmt::format("item {}: value \"{}\" is not a number", item, Shown(cell)), item);
       }
       answers.emplace_back(value);
     }

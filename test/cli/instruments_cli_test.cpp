@@ -216,6 +216,21 @@ TEST(CliScore, RefusalsShowTheValueAsGivenAndRepeatedKeys) {
   EXPECT_NE(dup.err.find("\"gad7_1\" is given twice"), std::string::npos) << dup.err;
 }
 
+// A number too large for a double said only "expected a JSON object"; a key repeated inside a
+// value that is not a number was reported as an item given twice.
+TEST(CliScore, AnswersJsonNamesTheItemAndValueAtFault) {
+  auto huge = RunAttune({"score", "gad7", "--answers-json", R"({"gad7_1":1e400})"});
+  EXPECT_EQ(huge.exit_code, 2);
+  EXPECT_EQ(huge.err, "attune: item gad7_1: value 1e400 is out of range for a number; expected one of 0, 1, 2, 3\n");
+  auto nested = RunAttune({"score", "gad7", "--answers-json", R"({"a":{"b":1,"b":2}})"});
+  EXPECT_EQ(nested.exit_code, 2);
+  EXPECT_EQ(nested.err.find("given twice"), std::string::npos) << nested.err;
+  EXPECT_NE(nested.err.find("\"a\" is not an item of gad7"), std::string::npos) << nested.err;
+  auto object = RunAttune({"score", "gad7", "--answers-json", R"({"gad7_1":{"b":1,"b":2}})"});
+  EXPECT_EQ(object.exit_code, 2);
+  EXPECT_EQ(object.err, "attune: item gad7_1: value {\"b\":2} is not a number or null\n");
+}
+
 TEST(CliScore, UnreadableInputsExit2AndAByteOrderMarkIsSkipped) {
   const std::string dir = TempDir("score-unreadable");
   EXPECT_EQ(RunAttune({"score", "gad7", "--csv", dir}).exit_code, 2);

@@ -66,5 +66,29 @@ TEST(ScoreCsv, UnusableHeaderWritesNothing) {
   EXPECT_TRUE(out.empty());
 }
 
+// A file with carriage returns alone between lines read as one line, and the refusal printed the
+// raw carriage returns (the terminal overwrote the message): said plainly, control characters escaped.
+TEST(ScoreCsv, CarriageReturnLinesAreNamedAndControlCharactersEscaped) {
+  Instrument tiny = testing::Tiny();
+  std::string out;
+  auto mac = ScoreCsv(tiny, "a,b,c,d\r1,1,1,1\r0,0,0,0\r", out);
+  ASSERT_FALSE(mac);
+  EXPECT_EQ(mac.error().message,
+            "csv: lines end in a carriage return alone (classic Mac OS line endings); expected lines ending in a "
+            "line feed (LF or CRLF)");
+  auto inner = ScoreCsv(tiny, "a,b\rc,d\n1,1,1,1\n", out);
+  ASSERT_FALSE(inner);
+  EXPECT_EQ(inner.error().message,
+            "csv: line 1: the header \"a,b\\rc,d\" holds a carriage return; expected item ids separated by commas");
+  auto tab = ScoreCsv(tiny, "a,\"b\x01\"\n1,1\n", out);
+  ASSERT_FALSE(tab);
+  EXPECT_EQ(tab.error().message,
+            "csv: line 1, column 2: \"b\\x01\" is not an item of tiny (expected item ids such as a)");
+  auto row = ScoreCsv(tiny, "a,b,c,d\n1,1,1,1\r1\n", out);
+  ASSERT_TRUE(row);
+  ASSERT_EQ(row->refused.size(), 1u);
+  EXPECT_EQ(row->refused[0].reason, "item d: value \"1\\r1\" is not a number");
+}
+
 }  // namespace
 }  // namespace attune::instruments
