@@ -22,7 +22,11 @@ export interface Item {
   label: string;
   text: string | null; // null when the licence does not let the wording ship
   loinc?: string | null;
-  response: { min: number; max: number; options: ResponseOption[] };
+  /**
+   * A choice of options, or a line from min to max in steps of `step` (ORS/SRS: 0-10 by 0.1;
+   * step 0 = any value), which has no options.
+   */
+  response: { min: number; max: number; options?: ResponseOption[]; step?: number };
   reverse: boolean;
   scored: boolean;
   risk: { above: number; label: string } | null;

@@ -1,9 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { render, screen, within, waitFor } from '@testing-library/react';
+import { fireEvent, render, screen, within, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import phq9 from '../fixtures/phq9.json';
 import waiSr from '../fixtures/wai_sr.json';
 import cnip from '../fixtures/cnip.json';
+import ors from '../fixtures/ors.json';
 import { Questionnaire } from './Questionnaire';
 import { ApiError } from '../api';
 import type { Instrument } from '../types';
@@ -28,8 +29,8 @@ describe('Questionnaire renders from the definition', () => {
       const legend = document.getElementById(g[i].getAttribute('aria-labelledby')!)!;
       expect(legend.textContent).toContain(item.text!);
       const radios = within(g[i]).getAllByRole('radio');
-      expect(radios).toHaveLength(item.response.options.length);
-      item.response.options.forEach((o) => {
+      expect(radios).toHaveLength(item.response.options!.length);
+      item.response.options!.forEach((o) => {
         expect(within(g[i]).getByRole('radio', { name: o.label })).toBeTruthy();
       });
     });
@@ -110,7 +111,7 @@ describe('Questionnaire validation', () => {
     render(<Questionnaire instrument={PHQ9} onSubmit={onSubmit} />);
     const choice = [0, 1, 2, 3, 0, 1, 2, 3, 0];
     for (let i = 0; i < choice.length; i++) {
-      await user.click(within(groups()[i]).getByRole('radio', { name: PHQ9.items[i].response.options[choice[i]].label }));
+      await user.click(within(groups()[i]).getByRole('radio', { name: PHQ9.items[i].response.options![choice[i]].label }));
     }
     expect(screen.getByText('9 of 10 answered')).toBeTruthy();
     await user.click(screen.getByRole('button', { name: 'Submit answers' }));
@@ -170,5 +171,43 @@ describe('the C-NIP form', () => {
     expect(first.textContent).toMatch(/Therapist directiveness vs client directiveness, question 1 of 5/);
     expect(within(first).getByLabelText('+1: a slight preference for therapist directiveness')).toBeTruthy();
     expect(document.body.textContent).not.toMatch(/named pole|Item 1 \(/);
+  });
+});
+
+describe('an instrument answered on lines (ORS, with a licence declared in an overlay)', () => {
+  const ORS = ors as unknown as Instrument;
+
+  it('renders each line as a slider and a number box, unanswered until moved or typed', () => {
+    render(<Questionnaire instrument={ORS} onSubmit={() => {}} />);
+    expect(screen.queryAllByRole('radiogroup')).toHaveLength(0);
+    expect(screen.getAllByRole('slider')).toHaveLength(ORS.items.length);
+    const boxes = screen.getAllByRole('spinbutton', { name: 'Your mark' });
+    expect(boxes).toHaveLength(ORS.items.length);
+    expect(boxes[0].getAttribute('step')).toBe('0.1');
+    expect(screen.getAllByRole('slider')[0].getAttribute('aria-valuetext')).toBe('not answered');
+    expect(screen.getByText('0 of 4 answered')).toBeTruthy();
+  });
+
+  it('submits typed marks, and names a mark off the line\'s steps before sending anything', async () => {
+    const onSubmit = vi.fn();
+    const user = userEvent.setup();
+    render(<Questionnaire instrument={ORS} onSubmit={onSubmit} />);
+    const boxes = screen.getAllByRole('spinbutton', { name: 'Your mark' });
+    for (const [k, v] of ['6.2', '7', '10', '6.24'].entries()) await user.type(boxes[k], v);
+    await user.click(screen.getByRole('button', { name: 'Submit answers' }));
+    expect(onSubmit).not.toHaveBeenCalled();
+    expect(screen.getByRole('alert').textContent).toContain('6.24 is not a number from 0 to 10 in steps of 0.1');
+    await user.clear(boxes[3]);
+    await user.type(boxes[3], '0');
+    await user.click(screen.getByRole('button', { name: 'Submit answers' }));
+    expect(onSubmit).toHaveBeenCalledWith([6.2, 7, 10, 0]);
+  });
+
+  it('moving the slider sets the mark and shows it in the box', () => {
+    render(<Questionnaire instrument={ORS} onSubmit={() => {}} />);
+    const slider = screen.getAllByRole('slider')[0];
+    fireEvent.change(slider, { target: { value: '4.3' } });
+    expect((screen.getAllByRole('spinbutton', { name: 'Your mark' })[0] as HTMLInputElement).value).toBe('4.3');
+    expect(screen.getByText('1 of 4 answered')).toBeTruthy();
   });
 });

@@ -1,10 +1,12 @@
-// Renders any instrument from its definition: one radio group per item, labelled for screen
-// readers, usable by keyboard (Tab between items, arrow keys within one), with an error
+// Renders any instrument from its definition: one radio group per item with options, or for an
+// item answered on a line (ORS/SRS) a slider with a number box beside it, each labelled for
+// screen readers, usable by keyboard (Tab between items, arrow keys within one), with an error
 // summary that names each item needing attention and links to it.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Answers, Instrument } from '../types';
 import { ApiError } from '../api';
-import { itemPrompt, readableItems, riskFlags, validateAnswers, type ItemProblem } from './validate';
+import type { Item } from '../types';
+import { isLine, itemPrompt, lineWords, readableItems, riskFlags, stepDecimals, validateAnswers, type ItemProblem } from './validate';
 
 export interface QuestionnaireProps {
   instrument: Instrument;
@@ -55,7 +57,7 @@ export function Questionnaire({ instrument: given, onSubmit, submitLabel = 'Subm
   const answered = answers.filter((a) => a !== null).length;
   const flags = riskFlags(instrument, answers);
 
-  function choose(i: number, v: number) {
+  function choose(i: number, v: number | null) {
     setAnswers((prev) => prev.map((a, j) => (j === i ? v : a)));
     // a fixed item clears its own message at once; the rest stay until the next submit
     setProblems((prev) => prev.filter((p) => p.index !== i));
@@ -118,7 +120,7 @@ export function Questionnaire({ instrument: given, onSubmit, submitLabel = 'Subm
           return (
             <li key={item.id}>
               <fieldset
-                role="radiogroup"
+                role={isLine(item) ? undefined : 'radiogroup'}
                 className={problem ? 'item invalid' : 'item'}
                 aria-labelledby={legendId}
                 aria-required={item.scored}
@@ -131,8 +133,12 @@ export function Questionnaire({ instrument: given, onSubmit, submitLabel = 'Subm
                   {!item.scored && <span className="optional"> (optional)</span>}
                 </legend>
                 {problem && <p id={errId} className="field-error">{problem.message.replace(/ \(“.*”\)/, '')}</p>}
+                {isLine(item) ? (
+                  <LineAnswer item={item} id={`${base}-${item.id}`} legendId={legendId} value={answers[i]}
+                    onChange={(v) => choose(i, v)} />
+                ) : (
                 <div className="options">
-                  {item.response.options.map((o, k) => {
+                  {(item.response.options ?? []).map((o, k) => {
                     const id = `${base}-${item.id}-${k}`;
                     return (
                       <label key={o.value} htmlFor={id} className="option">
@@ -149,6 +155,7 @@ export function Questionnaire({ instrument: given, onSubmit, submitLabel = 'Subm
                     );
                   })}
                 </div>
+                )}
               </fieldset>
             </li>
           );
@@ -165,5 +172,46 @@ export function Questionnaire({ instrument: given, onSubmit, submitLabel = 'Subm
       <p className="progress" aria-live="polite">{answered} of {n} answered</p>
       <button type="submit" disabled={busy} aria-busy={busy}>{busy ? 'Saving…' : submitLabel}</button>
     </form>
+  );
+}
+
+/**
+ * An item answered by a mark on a line from min to max (the ORS/SRS visual-analogue lines): a
+ * slider and a number box that move together. It stays unanswered until the person moves the
+ * slider or types a number (a slider alone would read as an answer at its minimum).
+ */
+function LineAnswer({ item, id, legendId, value, onChange }: {
+  item: Item; id: string; legendId: string; value: number | null; onChange: (v: number | null) => void;
+}) {
+  const { min, max, step } = item.response;
+  const [typed, setTyped] = useState<string>(value === null ? '' : value.toFixed(stepDecimals(item)));
+  const hintId = `${id}-hint`;
+  function fromSlider(text: string) {
+    const v = Number(text);
+    setTyped(v.toFixed(stepDecimals(item)));
+    onChange(v);
+  }
+  function fromBox(text: string) {
+    setTyped(text);
+    const v = text.trim() === '' ? null : Number(text);
+    onChange(v === null || Number.isNaN(v) ? null : v);
+  }
+  return (
+    <div className="line-answer">
+      <p id={hintId} className="hint">Mark {lineWords(item)} ({min} at the left end, {max} at the right).</p>
+      <div className="line-controls">
+        <span aria-hidden="true">{min}</span>
+        <input type="range" id={`${id}-slider`} min={min} max={max} step={step || 'any'}
+          value={value ?? min} aria-labelledby={legendId} aria-describedby={hintId}
+          aria-valuetext={value === null ? 'not answered' : undefined}
+          onChange={(e) => fromSlider(e.target.value)} />
+        <span aria-hidden="true">{max}</span>
+        <label htmlFor={`${id}-0`} className="line-number">
+          <span>Your mark</span>
+          <input type="number" id={`${id}-0`} inputMode="decimal" min={min} max={max} step={step || 'any'}
+            value={typed} aria-describedby={hintId} onChange={(e) => fromBox(e.target.value)} />
+        </label>
+      </div>
+    </div>
   );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import phq9 from '../fixtures/phq9.json';
 import cnip from '../fixtures/cnip.json';
+import ors from '../fixtures/ors.json';
 import type { Answers, Instrument } from '../types';
 import { itemPrompt, readableItems, riskFlags, validateAnswers } from './validate';
 
@@ -65,7 +66,7 @@ describe('readableItems (C-NIP)', () => {
     const ins = readableItems(cnip as unknown as Instrument);
     const first = ins.items[0];
     expect(itemPrompt(first)).toBe('Therapist directiveness vs client directiveness, question 1 of 5');
-    expect(first.response.options.map((o) => o.label)).toEqual([
+    expect(first.response.options!.map((o) => o.label)).toEqual([
       '-3: a strong preference for client directiveness', '-2: a moderate preference for client directiveness',
       '-1: a slight preference for client directiveness', '0: no preference',
       '+1: a slight preference for therapist directiveness', '+2: a moderate preference for therapist directiveness',
@@ -73,5 +74,15 @@ describe('readableItems (C-NIP)', () => {
     expect(ins.items.map(itemPrompt).join(' ')).not.toMatch(/Item \d|_|pole\)/);
     const phq = phq9 as unknown as Instrument;
     expect(readableItems(phq)).toBe(phq);
+  });
+});
+
+describe('validateAnswers on a line item (ORS: 0-10 in steps of 0.1)', () => {
+  const lines = ors as unknown as Instrument;
+  it('takes marks on the steps, the ends included, and names one off them or off the line', () => {
+    expect(validateAnswers(lines, [0, 10, 6.2, 3.3])).toEqual([]);
+    const p = validateAnswers(lines, [6.24, 10.1, -0.1, 5]);
+    expect(p.map((x) => x.index)).toEqual([0, 1, 2]);
+    expect(p[0].message).toContain('6.24 is not a number from 0 to 10 in steps of 0.1');
   });
 });

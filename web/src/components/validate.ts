@@ -32,7 +32,7 @@ export function readableItems(instrument: Instrument): Instrument {
       return {
         ...item,
         label: `${scale.title}, question ${scale.items.indexOf(item.id) + 1} of ${scale.items.length}`,
-        response: { ...item.response, options: item.response.options.map((o) => (
+        response: { ...item.response, options: (item.response.options ?? []).map((o) => (
           { ...o, label: `${o.value > 0 ? '+' : ''}${o.value}: ${preferenceWords(o.value, poles)}` })) },
       };
     }),
@@ -56,12 +56,48 @@ export function validateAnswers(instrument: Instrument, answers: Answers): ItemP
       if (item.scored) problems.push({ itemId: item.id, index, message: `${name} needs an answer.` });
       return;
     }
-    if (!item.response.options.some((o) => o.value === a)) {
-      const allowed = item.response.options.map((o) => o.value).join(', ');
-      problems.push({ itemId: item.id, index, message: `${name}: ${a} is not one of ${allowed}.` });
+    const options = item.response.options;
+    if (options) {
+      if (!options.some((o) => o.value === a)) {
+        const allowed = options.map((o) => o.value).join(', ');
+        problems.push({ itemId: item.id, index, message: `${name}: ${a} is not one of ${allowed}.` });
+      }
+    } else if (!onTheLine(item, a)) {
+      problems.push({ itemId: item.id, index, message: `${name}: ${a} is not ${lineWords(item)}.` });
     }
   });
   return problems;
+}
+
+/** Whether an item is answered on a line (a visual-analogue scale) rather than by options. */
+export function isLine(item: Item): boolean {
+  return !item.response.options;
+}
+
+/** What a line item takes, in words: "a number from 0 to 10 in steps of 0.1". */
+export function lineWords(item: Item): string {
+  const { min, max, step } = item.response;
+  return `a number from ${min} to ${max}${step ? ` in steps of ${step}` : ''}`;
+}
+
+/**
+ * Whether `a` is a permitted mark on a line item: within its range and a whole number of steps
+ * from its minimum (with the server's relative slack of 1e-9, so 6.2 typed is 6.2).
+ */
+export function onTheLine(item: Item, a: number): boolean {
+  const { min, max, step } = item.response;
+  if (!Number.isFinite(a) || a < min || a > max) return false;
+  if (!step) return true;
+  const steps = (a - min) / step;
+  return Math.abs(steps - Math.round(steps)) <= 1e-9 * Math.max(1, Math.abs(steps));
+}
+
+/** Decimals to show a line item's mark with: those of its step (0.1 -> 1). */
+export function stepDecimals(item: Item): number {
+  const step = item.response.step ?? 0;
+  if (!step) return 2;
+  const text = String(step);
+  return text.includes('.') ? text.length - text.indexOf('.') - 1 : 0;
 }
 
 /** Items whose answer crosses their risk threshold (e.g. PHQ-9 item 9 above 0). */
