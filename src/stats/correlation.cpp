@@ -60,8 +60,10 @@ double PearsonR(const std::vector<double>& x_in, const std::vector<double>& y_in
     sxx += dx * dx;
     syy += dy * dy;
   }
-  // sqrt of each, not of the product; rounding can carry |r| a hair past 1.
-  return std::clamp(sxy / (std::sqrt(sxx) * std::sqrt(syy)), -1.0, 1.0);
+  // Scaled to at most 1 in magnitude, sxx and syy are at most n and at least ~1e-32 (doubles carry
+  // 16 digits), so their product neither overflows nor underflows; one sqrt of it keeps an exact
+  // linear relation at r = 1 exactly. Rounding can still carry |r| a hair past 1.
+  return std::clamp(sxy / std::sqrt(sxx * syy), -1.0, 1.0);
 }
 
 const char* PMethodName(PMethod method) {
