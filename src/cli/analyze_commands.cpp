@@ -84,7 +84,7 @@ Json OlsJson(const OlsFit& f) {
   Json coef = Json::array();
   for (const auto& c : f.coef) coef.push_back(CoefJson(c));
   return {{"n", f.n},         {"dropped", f.dropped}, {"coef", coef},   {"r2", f.r2},     {"adj_r2", f.adj_r2},
-          {"f", f.f},         {"df1", f.df1},         {"df2", f.df2},   {"f_p", f.f_p},   {"sigma", f.sigma}};
+          {"f", f.f},         {"df1", f.df1},         {"df2", f.df2},   {"f_p", f.f_p},   {"sigma", f.sigma ? Json(*f.sigma) : Json(nullptr)}};
 }
 
 void PrintOls(const OlsFit& f) {
@@ -98,12 +98,28 @@ void PrintOls(const OlsFit& f) {
   }
   fmt::print("R^2 = {:.4f}, adjusted R^2 = {:.4f}, F({}, {}) = {:.3f}, {}\n", f.r2, f.adj_r2, f.df1, f.df2, f.f,
              stats::PText(f.f_p));
+  // A fit from a correlation matrix has no scale, so no residual SD to print.
+  if (f.sigma) fmt::print("residual standard error (sigma) = {:.5g} on {} df\n", *f.sigma, f.df2);
 }
 
 Json CorJson(const Correlation& c, CorrelationMethod m) {
   return {{"x", c.x},     {"y", c.y}, {"method", m == CorrelationMethod::SPEARMAN ? "spearman" : "pearson"},
           {"n", c.n},     {"dropped", c.dropped}, {"r", c.r}, {"t", c.t}, {"df", c.n - 2}, {"p", c.p},
-          {"ci95", Ci(c.ci_low, c.ci_high)}};
+          {"p_method", PMethodName(c.p_method)}, {"ci95", Ci(c.ci_low, c.ci_high)}};
+}
+
+// A p-value in text with the way it was found, when that is not the t test the line shows.
+std::string PWithMethod(const Correlation& c, CorrelationMethod m) {
+  if (m != CorrelationMethod::SPEARMAN) return stats::PText(c.p);
+  switch (c.p_method) {
+    case PMethod::EXACT:
+      return stats::PText(c.p) + " (exact)";
+    case PMethod::EDGEWORTH:
+      return stats::PText(c.p) + " (AS 89 Edgeworth approximation)";
+    case PMethod::T:
+      break;
+  }
+  return stats::PText(c.p) + " (t approximation)";
 }
 
 Json LmmJson(const LmmFit& f, const std::string& formula, bool with_ranef) {
@@ -136,7 +152,8 @@ Json LmmJson(const LmmFit& f, const std::string& formula, bool with_ranef) {
             {"converged", f.convergence.converged},
             {"convergence",
              {{"evaluations", f.convergence.evaluations},
-              {"max_abs_gradient", f.convergence.max_abs_gradient},
+              {"max_abs_gradient", f.convergence.max_abs_gradient ? Json(*f.convergence.max_abs_gradient)
+                                                                  : Json(nullptr)},
               {"singular", f.convergence.singular},
               {"optimizer_status", f.convergence.optimizer_status},
               {"messages", f.convergence.messages}}}};
@@ -168,9 +185,11 @@ void PrintLmm(const LmmFit& f) {
   fmt::print("\nFixed effects:\n  {:<16} {:>12} {:>10} {:>8}\n", "term", "estimate", "se", "t");
   for (const auto& fe : f.fixef) fmt::print("  {:<16} {:>12.5g} {:>10.4g} {:>8.3f}\n", fe.term, fe.estimate, fe.se, fe.t);
   for (const auto& i : f.icc) fmt::print("ICC({}) = {:.4f}\n", i.group, i.icc);
-  fmt::print("\nconvergence: {} after {} evaluations (optimizer {}, scaled gradient {:.2g}){}\n",
+  const auto& gradient = f.convergence.max_abs_gradient;
+  fmt::print("\nconvergence: {} after {} evaluations (optimizer {}, scaled gradient {}){}\n",
              f.convergence.converged ? "converged" : "NOT converged", f.convergence.evaluations,
-             f.convergence.optimizer_status, f.convergence.max_abs_gradient, f.convergence.singular ? "; singular fit" : "");
+             f.convergence.optimizer_status, gradient ? fmt::format("{:.2g}", *gradient) : "not available",
+             f.convergence.singular ? "; singular fit" : "");
   for (const auto& m : f.convergence.messages) fmt::print("  note: {}\n", m);
 }
 
@@ -425,7 +444,7 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
           for (std::size_t i = 0; i < m->pairs.size(); ++i) {
             const auto& c = m->pairs[i];
             fmt::print("  {:<14} {:<14} r = {:>7.4f}  95% CI [{:.4f}, {:.4f}]  {}  adj {}\n", c.x, c.y, c.r,
-                       c.ci_low, c.ci_high, stats::PText(c.p), stats::PText(m->p_adjusted[i]));
+                       c.ci_low, c.ci_high, PWithMethod(c, method), stats::PText(m->p_adjusted[i]));
           }
         }
         return;
@@ -446,7 +465,7 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
         const std::string t = std::isfinite(c->t) ? fmt::format("t({}) = {:.3f}", c->n - 2, c->t)
                                                   : std::string("t not defined: |r| = 1");
         fmt::print("{} r({}, {}) = {:.4f}, n = {} ({} dropped), {}, {}, 95% CI [{:.4f}, {:.4f}]\n", args->method,
-                   c->x, c->y, c->r, c->n, c->dropped, t, stats::PText(c->p), c->ci_low, c->ci_high);
+                   c->x, c->y, c->r, c->n, c->dropped, t, PWithMethod(*c, method), c->ci_low, c->ci_high);
       }
     });
   }
@@ -546,8 +565,8 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
           items.push_back({{"item", it.item},
                            {"r_drop", it.r_drop},
                            {"alpha_if_dropped", it.alpha_if_dropped ? Json(*it.alpha_if_dropped) : Json(nullptr)},
-                           {"loading", it.loading},
-                           {"uniqueness", it.uniqueness}});
+                           {"loading", it.loading ? Json(*it.loading) : Json(nullptr)},
+                           {"uniqueness", it.uniqueness ? Json(*it.uniqueness) : Json(nullptr)}});
         }
         PrintJson({{"n", r->n},
                    {"dropped", r->dropped},
@@ -555,17 +574,20 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
                    {"alpha", r->alpha},
                    {"alpha_std", r->alpha_std},
                    {"alpha_ci95", Ci(r->alpha_ci_low, r->alpha_ci_high)},
-                   {"omega_total", r->omega_total},
+                   {"omega_total", r->omega_total ? Json(*r->omega_total) : Json(nullptr)},
                    {"omega_converged", r->omega_converged},
+                   {"omega_note", r->omega_note.empty() ? Json(nullptr) : Json(r->omega_note)},
                    {"items", items}});
       } else {
         fmt::print("n = {} ({} dropped), k = {}\nalpha = {:.4f} (Feldt 95% CI [{:.4f}, {:.4f}]), standardised alpha = {:.4f}, "
-                   "omega total = {:.4f}\n",
-                   r->n, r->dropped, r->k, r->alpha, r->alpha_ci_low, r->alpha_ci_high, r->alpha_std, r->omega_total);
+                   "omega total {}\n",
+                   r->n, r->dropped, r->k, r->alpha, r->alpha_ci_low, r->alpha_ci_high, r->alpha_std,
+                   r->omega_total ? fmt::format("= {:.4f}", *r->omega_total) : r->omega_note);
         fmt::print("{:<12} {:>8} {:>16} {:>9}\n", "item", "r.drop", "alpha if dropped", "loading");
         for (const auto& it : r->items) {
-          fmt::print("{:<12} {:>8.4f} {:>16} {:>9.4f}\n", it.item, it.r_drop,
-                     it.alpha_if_dropped ? fmt::format("{:.4f}", *it.alpha_if_dropped) : "-", it.loading);
+          fmt::print("{:<12} {:>8.4f} {:>16} {:>9}\n", it.item, it.r_drop,
+                     it.alpha_if_dropped ? fmt::format("{:.4f}", *it.alpha_if_dropped) : "-",
+                     it.loading ? fmt::format("{:.4f}", *it.loading) : "-");
         }
       }
     });
@@ -660,10 +682,20 @@ void AddAnalyzeCommands(CLI::App& app, Context& ctx) {
       } else {
         fmt::print("n = {} ({} dropped)\na (X->M) = {:.4f} ({})\nb (M->Y|X) = {:.4f} ({})\n"
                    "c (total) = {:.4f} ({})\nc' (direct) = {:.4f} ({})\n"
-                   "ab (indirect) = {:.4f}, {:.0f}% percentile bootstrap CI [{:.4f}, {:.4f}] ({} resamples{}, seed {})\n",
+                   "ab (indirect) = {:.4f}, {:.0f}% percentile bootstrap CI [{:.4f}, {:.4f}] ({} resamples{}, {} failed "
+                   "(singular), interval from {}; seed {})\n",
                    r->n, r->dropped, r->a.estimate, stats::PText(r->a.p), r->b.estimate, stats::PText(r->b.p),
                    r->c.estimate, stats::PText(r->c.p), r->c_prime.estimate, stats::PText(r->c_prime.p), r->ab, args->level * 100, r->ab_ci_low, r->ab_ci_high, r->resamples,
-                   args->cluster.empty() ? "" : fmt::format(" of {} clusters", r->clusters), r->seed);
+                   args->cluster.empty() ? "" : fmt::format(" of {} clusters", r->clusters), r->failed_resamples,
+                   r->resamples - r->failed_resamples, r->seed);
+        // Failed resamples are those the data could not fit (e.g. no treated row drawn): leaving them
+        // out conditions the interval on the resamples that could, so it is said, not buried in JSON.
+        if (r->failed_resamples > 0) {
+          fmt::print("warning: {} of {} bootstrap resamples ({:.1f}%) were singular and left out; the interval "
+                     "comes from the other {} and may be too narrow (refused above 50%)\n",
+                     r->failed_resamples, r->resamples, 100.0 * r->failed_resamples / r->resamples,
+                     r->resamples - r->failed_resamples);
+        }
       }
     });
   }

@@ -421,10 +421,14 @@ int RunPower(const SimArgs& args) {
     if (args.json) {
       fmt::print("{}", trial::PowerJson(r));
     } else {
-      fmt::print("{} therapists x {} clients, effect {} SD, ICC {}: power {:.3f} (Monte Carlo SE {:.3f}) from {} "
-                 "simulations ({} failed fits); mean estimate {:.3f}, mean SE {:.3f}; {:.1f} s\n",
-                 p.therapists, p.clients_per_therapist, p.effect, p.icc, r.power.value, r.power.mcse, r.sims,
-                 r.failed, r.mean_estimate, r.mean_se, seconds);
+      // Every figure is over the fitted simulations; when some failed, the count says how many.
+      const std::string from = r.failed == 0 ? fmt::format("{} simulations (0 failed fits)", r.sims)
+                                             : fmt::format("the {} fitted of {} simulations ({} failed fits, left out)",
+                                                           r.power.of, r.sims, r.failed);
+      fmt::print("{} therapists x {} clients, effect {} SD, ICC {}: power {:.3f} (Monte Carlo SE {:.3f}) from {}; "
+                 "mean estimate {:.3f}, mean SE {:.3f}; {:.1f} s\n",
+                 p.therapists, p.clients_per_therapist, p.effect, p.icc, r.power.value, r.power.mcse, from,
+                 r.mean_estimate, r.mean_se, seconds);
     }
     return 0;
   };
@@ -444,9 +448,13 @@ int RunSimulate(const SimArgs& args) {
       fmt::print("{}", trial::CheckJson(r));
     } else {
       fmt::print("{} simulated trials with a planted effect of {} SD and {} with none ({} therapists x {} clients, "
-                 "ICC {}, {}; {} failed fits; {:.1f} s)\n",
+                 "ICC {}, {}; {} failed fits{}; {:.1f} s)\n",
                  r.sims, p.effect, r.sims, p.therapists, p.clients_per_therapist, p.icc, trial::DesignName(p.design),
-                 r.failed, seconds);
+                 r.failed,
+                 r.failed == 0 ? ""
+                               : fmt::format(", left out: figures over {} fitted with the effect and {} without",
+                                             r.coverage.of, r.false_positive_rate.of),
+                 seconds);
       fmt::print("coverage of the 95% CI: {:.3f} (Monte Carlo SE {:.3f})\n", r.coverage.value, r.coverage.mcse);
       fmt::print("false-positive rate (no effect, p < .05): {:.3f} (Monte Carlo SE {:.3f})\n",
                  r.false_positive_rate.value, r.false_positive_rate.mcse);

@@ -30,22 +30,108 @@ std::vector<double> Ranks(const std::vector<double>& x) {
 
 namespace {
 
-double Pearson(const std::vector<double>& x, const std::vector<double>& y) {
-  const double n = static_cast<double>(x.size());
-  double mx = std::accumulate(x.begin(), x.end(), 0.0) / n;
-  double my = std::accumulate(y.begin(), y.end(), 0.0) / n;
-  double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    double dx = x[i] - mx, dy = y[i] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
+// Each value over the largest magnitude: r does not change, and neither the sums of squares nor
+// their product can overflow (data near 1e155 and beyond) or underflow (near 1e-155).
+std::vector<double> OverLargest(const std::vector<double>& v) {
+  double largest = 0;
+  for (double a : v) largest = std::max(largest, std::abs(a));
+  std::vector<double> out(v);
+  if (largest > 0) {
+    for (double& a : out) a /= largest;
   }
-  return sxy / std::sqrt(sxx * syy);
+  return out;
 }
 
 bool Constant(const std::vector<double>& v) {
   return std::all_of(v.begin(), v.end(), [&](double a) { return a == v.front(); });
+}
+
+}  // namespace
+
+double PearsonR(const std::vector<double>& x_in, const std::vector<double>& y_in) {
+  const std::vector<double> x = OverLargest(x_in), y = OverLargest(y_in);
+  const double n = static_cast<double>(x.size());
+  const double mx = std::accumulate(x.begin(), x.end(), 0.0) / n;
+  const double my = std::accumulate(y.begin(), y.end(), 0.0) / n;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double dx = x[i] - mx, dy = y[i] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  // Scaled to at most 1 in magnitude, sxx and syy are at most n and at least ~1e-32 (doubles carry
+  // 16 digits), so their product neither overflows nor underflows; one sqrt of it keeps an exact
+  // linear relation at r = 1 exactly. Rounding can still carry |r| a hair past 1.
+  return std::clamp(sxy / std::sqrt(sxx * syy), -1.0, 1.0);
+}
+
+const char* PMethodName(PMethod method) {
+  switch (method) {
+    case PMethod::EXACT:
+      return "exact";
+    case PMethod::EDGEWORTH:
+      return "edgeworth";
+    case PMethod::T:
+      break;
+  }
+  return "t";
+}
+
+double SpearmanTail(std::size_t n, double s, bool lower) {
+  const double nd = static_cast<double>(n);
+  const double largest = nd * (nd * nd - 1) / 3;  // S of the reversed order
+  if (s <= 0) return lower ? 0.0 : 1.0;
+  if (s > largest) return lower ? 1.0 : 0.0;
+  if (n <= kSpearmanEnumerateLimit) {
+    // Every ordering of the ranks 1..n is equally likely under independence: count those whose S
+    // reaches s (n! <= 362880 orderings).
+    std::vector<int> order(n);
+    std::iota(order.begin(), order.end(), 1);
+    long long orderings = 0, reaching = 0;
+    do {
+      long long sum = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const long long d = static_cast<long long>(i) + 1 - order[i];
+        sum += d * d;
+      }
+      ++orderings;
+      if (static_cast<double>(sum) >= s) ++reaching;
+    } while (std::next_permutation(order.begin(), order.end()));
+    const long long counted = lower ? orderings - reaching : reaching;
+    return static_cast<double>(counted) / static_cast<double>(orderings);
+  }
+  // AS 89: standardise s - 1 (a continuity step) to z = -rho sqrt(n - 1) and correct the normal
+  // tail by the Edgeworth terms, with the coefficients published with the algorithm.
+  const double b = 1 / nd;
+  const double z = (6 * (s - 1) * b / (nd * nd - 1) - 1) * std::sqrt(nd - 1);
+  const double z2 = z * z;
+  const double inner = 0.0072 - 0.0831 * b + z2 * b * (0.0131 - 4.6e-4 * z2);
+  const double poly = 0.2274 + b * (0.2531 + 0.1745 * b) +
+                      z2 * (-0.0758 + b * (0.1033 + 0.3932 * b) - z2 * b * (0.0879 + 0.0151 * b - z2 * inner));
+  const double correction = z * b * poly / std::exp(z2 / 2);
+  const boost::math::normal normal;
+  const double tail = lower ? boost::math::cdf(normal, z) - correction
+                            : boost::math::cdf(boost::math::complement(normal, z)) + correction;
+  return std::clamp(tail, 0.0, 1.0);
+}
+
+namespace {
+
+bool HasTies(const std::vector<double>& v) {
+  std::vector<double> sorted(v);
+  std::sort(sorted.begin(), sorted.end());
+  return std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end();
+}
+
+// R's cor.test for Spearman without ties: S = (n^3 - n)(1 - rho)/6 against its exact or AS 89
+// distribution, the tail on the side S falls, doubled (at most 1).
+double SpearmanP(double rho, std::size_t n) {
+  const double nd = static_cast<double>(n);
+  const double s = std::round((nd * nd * nd - nd) * (1 - rho) / 6);
+  // S is even without ties, so Pr[S <= s] = Pr[S < s + 2].
+  const double one_sided = s > (nd * nd * nd - nd) / 6 ? SpearmanTail(n, s, false) : SpearmanTail(n, s + 2, true);
+  return std::min(2 * one_sided, 1.0);
 }
 
 }  // namespace
@@ -60,8 +146,13 @@ Result<Correlation> Correlate(const std::vector<double>& x, const std::vector<do
   }
   if (Constant(x)) return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("x is constant ({}) over {} rows", x.front(), n), "x");
   if (Constant(y)) return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("y is constant ({}) over {} rows", y.front(), n), "y");
-  const double r = method == CorrelationMethod::SPEARMAN ? Pearson(Ranks(x), Ranks(y)) : Pearson(x, y);
-  return CorrelationFromR(r, n, method);
+  const double r = method == CorrelationMethod::SPEARMAN ? PearsonR(Ranks(x), Ranks(y)) : PearsonR(x, y);
+  auto c = CorrelationFromR(r, n, method);
+  if (c && method == CorrelationMethod::SPEARMAN && n <= kSpearmanExactLimit && !HasTies(x) && !HasTies(y)) {
+    c->p = SpearmanP(c->r, n);
+    c->p_method = n <= kSpearmanEnumerateLimit ? PMethod::EXACT : PMethod::EDGEWORTH;
+  }
+  return c;
 }
 
 Result<Correlation> CorrelationFromR(double r, std::size_t n, CorrelationMethod method) {

@@ -46,14 +46,16 @@ Result<const Column*> DataFrame::GetNumeric(std::string_view name) const {
         break;
       }
     }
-    const std::string where =
-        Line(row) > 0 ? fmt::format("line {}", Line(row)) : fmt::format("data row {}", row + 1);
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("column '{}' must be numeric but holds text: '{}' at {}", name,
-                            row < (*c)->text.size() ? (*c)->text[row] : std::string(), where),
+                            row < (*c)->text.size() ? (*c)->text[row] : std::string(), Where(row)),
                 std::string(name));
   }
   return c;
+}
+
+std::string DataFrame::Where(std::size_t row) const {
+  return Line(row) > 0 ? fmt::format("line {}", Line(row)) : fmt::format("data row {}", row + 1);
 }
 
 Result<void> DataFrame::Add(Column column) {
@@ -128,6 +130,7 @@ Result<void> SplitCsv(std::string_view text, CsvCells* out) {
     if (i < n && text[i] == '"') {
       std::string s(cell);
       bool in_quotes = false;
+      std::size_t quote_line = line;  // where the open quote began, for the message
       while (i < n) {
         const char ch = text[i];
         if (in_quotes) {
@@ -148,6 +151,7 @@ Result<void> SplitCsv(std::string_view text, CsvCells* out) {
         }
         if (ch == '"') {
           in_quotes = true;
+          quote_line = line;
           any = true;
           ++i;
           continue;
@@ -157,7 +161,7 @@ Result<void> SplitCsv(std::string_view text, CsvCells* out) {
         ++i;
       }
       if (in_quotes) {
-        return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("CSV: unterminated quoted cell at line {}", line), "csv");
+        return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("CSV: unterminated quoted cell: the quote opened at line {} is never closed", quote_line), "csv");
       }
       out->owned.push_back(std::move(s));
       cell = out->owned.back();
@@ -242,7 +246,7 @@ Result<DataFrame> ParseCsv(std::string_view text) {
     const std::size_t cells = ends[r] - ends[r - 1];
     if (cells != ncol) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
-                  fmt::format("CSV: data row {} has {} cells, the header has {}", r, cells, ncol), "csv");
+                  fmt::format("CSV: line {} has {} cells, the header has {}", split.record_line[r], cells, ncol), "csv");
     }
   }
   // Every record has ncol cells, so cell (r, c) of the data is cells[(r + 1) * ncol + c].
@@ -282,6 +286,11 @@ Result<DataFrame> ParseCsv(std::string_view text) {
   }
   df.SetLines(std::vector<std::size_t>(split.record_line.begin() + 1, split.record_line.end()));
   return df;
+}
+
+bool ReadsAsNumber(std::string_view cell) {
+  double ignored = 0;
+  return ParseNumber(cell, &ignored);
 }
 
 Result<DataFrame> ReadCsv(const std::string& path) {

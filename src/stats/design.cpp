@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -27,7 +28,7 @@ Result<Eigen::VectorXd> NumericValues(const DataFrame& df, const Variable& v, co
     if (v.log) {
       if (!(x > 0)) {
         return Fail(ErrorCode::INVALID_ARGUMENT,
-                    fmt::format("log({}) needs positive values, row {} has {}", v.column, rows[i] + 1, x), v.column);
+                    fmt::format("log({}) needs positive values, {} has {}", v.column, df.Where(rows[i]), x), v.column);
       }
       x = std::log(x);
     }
@@ -85,6 +86,33 @@ std::vector<int> Codes(const Column& c, const std::vector<std::size_t>& rows, st
 
 }  // namespace
 
+namespace {
+
+// A predictor read as categorical only because a few cells are text ("n/a" among 1..5) would
+// silently become dummies for every number: refused when most of its present cells are numbers.
+Result<void> CheckNotStrayText(const DataFrame& df, const Column& c, const std::vector<std::size_t>& rows) {
+  std::size_t numbers = 0, present = 0;
+  std::optional<std::size_t> first_text;
+  for (auto r : rows) {
+    if (c.missing[r]) continue;
+    ++present;
+    if (ReadsAsNumber(c.text[r])) {
+      ++numbers;
+    } else if (!first_text) {
+      first_text = r;
+    }
+  }
+  if (!first_text || 2 * numbers <= present) return Ok();
+  return Fail(ErrorCode::INVALID_ARGUMENT,
+              fmt::format("column '{}' holds numbers in {} of its {} cells but text in the others: '{}' at {}; "
+                          "expected a number, or an empty cell or NA for a missing value (a categorical column "
+                          "has text labels, e.g. g1, g2)",
+                          c.name, numbers, present, c.text[*first_text], df.Where(*first_text)),
+              c.name);
+}
+
+}  // namespace
+
 Result<Design> BuildFixed(const DataFrame& df, const std::vector<Variable>& vars, bool intercept,
                           const std::vector<std::size_t>& rows) {
   std::vector<Eigen::VectorXd> cols;
@@ -107,6 +135,7 @@ Result<Design> BuildFixed(const DataFrame& df, const std::vector<Variable>& vars
     if (v.log) {
       return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("log({}) needs a numeric column", v.column), v.column);
     }
+    ATTUNE_CHECK(CheckNotStrayText(df, **c, rows));
     auto levels = Levels(**c, rows);
     if (levels.size() < 2) {
       return Fail(ErrorCode::INVALID_ARGUMENT,
@@ -187,6 +216,15 @@ Result<Factor> BuildFactor(const DataFrame& df, const std::vector<std::string>& 
   return f;
 }
 
+Result<void> CheckResponseVaries(const Eigen::VectorXd& y, const Variable& response, bool intercept) {
+  const bool constant = y.size() == 0 || (intercept ? (y.array() == y[0]).all() : (y.array() == 0).all());
+  if (!constant) return Ok();
+  return Fail(ErrorCode::INVALID_ARGUMENT,
+              fmt::format("response '{}' is constant ({}) over the {} rows used; expected it to vary",
+                          response.Label(), y.size() ? y[0] : 0.0, y.size()),
+              response.column);
+}
+
 Result<void> CheckDesign(const Design& d, std::size_t min_extra_rows) {
   const Eigen::Index n = d.x.rows(), p = d.x.cols();
   if (static_cast<std::size_t>(n) < static_cast<std::size_t>(p) + min_extra_rows) {
@@ -205,7 +243,8 @@ Result<void> CheckDesign(const Design& d, std::size_t min_extra_rows) {
     }
   }
   // Add columns one at a time; a column that does not raise the rank depends on earlier ones.
-  Eigen::VectorXd scale = d.x.colwise().norm();
+  // stableNorm: the plain norm squares the values, which overflows beyond 1e154.
+  Eigen::VectorXd scale = d.x.colwise().stableNorm();
   Eigen::MatrixXd xs = d.x * scale.cwiseInverse().asDiagonal();
   {
     Eigen::ColPivHouseholderQR<Eigen::MatrixXd> full(xs);
@@ -219,10 +258,13 @@ Result<void> CheckDesign(const Design& d, std::size_t min_extra_rows) {
       // Which earlier columns enter the dependency: regress column j on the earlier ones.
       Eigen::ColPivHouseholderQR<Eigen::MatrixXd> q0(xs.leftCols(j));
       Eigen::VectorXd coef = q0.solve(xs.col(j));
-      std::string others;
+      std::string others, earlier;
       for (Eigen::Index k = 0; k < j; ++k) {
-        if (std::abs(coef[k]) > 1e-8) others += (others.empty() ? "" : ", ") + d.names[static_cast<std::size_t>(k)];
+        const std::string& name = d.names[static_cast<std::size_t>(k)];
+        earlier += (earlier.empty() ? "" : ", ") + name;
+        if (std::abs(coef[k]) > 1e-8) others += (others.empty() ? "" : ", ") + name;
       }
+      if (others.empty()) others = earlier;  // no single coefficient stands out: name them all
       return Fail(ErrorCode::INVALID_ARGUMENT,
                   fmt::format("perfect collinearity: column '{}' is a linear combination of {}",
                               d.names[static_cast<std::size_t>(j)], others),

@@ -42,6 +42,10 @@ Result<Factor> BuildFactor(const DataFrame& df, const std::vector<std::string>& 
 //! INVALID_ARGUMENT naming constant or linearly dependent columns; n must exceed the column count.
 Result<void> CheckDesign(const Design& d, std::size_t min_extra_rows = 1);
 
+//! INVALID_ARGUMENT naming the response when it is constant over the rows used (with an
+//! intercept, or for a mixed model) or, without one, zero throughout.
+Result<void> CheckResponseVaries(const Eigen::VectorXd& y, const Variable& response, bool intercept);
+
 //! Text of a cell (numbers formatted as R prints them in factor levels).
 std::string CellText(const Column& c, std::size_t row);
 

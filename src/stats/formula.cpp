@@ -33,6 +33,31 @@ Unexpected Bad(std::string_view text, const std::string& why) {
   return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("formula '{}': {}", text, why), "formula");
 }
 
+// Two terms on the same grouping factor that share an effect (both intercepts, or a slope on the
+// same variable) give that effect two variances that only their sum identifies: `(1|g) + (1|g)`.
+// Terms sharing nothing are lme4's uncorrelated form, `(1|g) + (0 + x|g)`.
+Result<void> CheckRandomTermsDistinct(std::string_view text, const std::vector<RandomTerm>& terms) {
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      const RandomTerm& a = terms[i];
+      const RandomTerm& b = terms[j];
+      if (a.GroupLabel() != b.GroupLabel()) continue;
+      std::string shared = a.intercept && b.intercept ? "the intercept" : "";
+      for (const auto& v : a.slopes) {
+        const bool in_b = std::any_of(b.slopes.begin(), b.slopes.end(),
+                                      [&](const Variable& w) { return w.Label() == v.Label(); });
+        if (in_b && shared.empty()) shared = "'" + v.Label() + "'";
+      }
+      if (!shared.empty()) {
+        return Bad(text, fmt::format("grouping factor '{}' has two random terms with {}; expected each effect once "
+                                     "per grouping factor (e.g. (1 + x|{}))",
+                                     a.GroupLabel(), shared, a.GroupLabel()));
+      }
+    }
+  }
+  return Ok();
+}
+
 std::string Trim(std::string_view s) {
   std::size_t a = 0, b = s.size();
   while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
@@ -199,6 +224,7 @@ Result<Formula> ParseFormula(std::string_view text) {
     if (!v) return std::move(v).error();
     f.fixed.push_back(*v);
   }
+  ATTUNE_CHECK(CheckRandomTermsDistinct(text, f.random));
   return f;
 }
 

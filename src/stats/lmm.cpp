@@ -502,6 +502,8 @@ Result<LmmFit> FitLmm(const DataFrame& df, const std::string& formula, const Lmm
   if (!rows) return std::move(rows).error();
   auto y = detail::NumericValues(df, f->response, *rows);
   if (!y) return std::move(y).error();
+  // A constant response leaves no variance to partition (it fitted variances of 1e-15).
+  ATTUNE_CHECK(detail::CheckResponseVaries(*y, f->response, true));
   auto d = detail::BuildFixed(df, f->fixed, f->intercept, *rows);
   if (!d) return std::move(d).error();
   if (auto ok = detail::CheckDesign(*d, 1); !ok) return std::move(ok).error();
@@ -650,7 +652,8 @@ Result<LmmFit> FitLmm(const DataFrame& df, const std::string& formula, const Lmm
                 fmt::format("lmm '{}': the penalised least-squares system is not positive definite at the optimum", formula),
                 "formula");
   }
-  fit.convergence.max_abs_gradient = maxg;
+  const bool gradient_known = std::isfinite(maxg);
+  if (gradient_known) fit.convergence.max_abs_gradient = maxg;
   fit.theta = theta;
   const auto& T = prob.T();
   const auto& tt = prob.Terms();
@@ -660,11 +663,14 @@ Result<LmmFit> FitLmm(const DataFrame& df, const std::string& formula, const Lmm
     }
   }
   const bool status_ok = status > 0 && status != nlopt::MAXEVAL_REACHED && status != nlopt::MAXTIME_REACHED;
-  fit.convergence.converged = status_ok && maxg < options.gradient_tolerance;
+  fit.convergence.converged = status_ok && gradient_known && maxg < options.gradient_tolerance;
   if (!status_ok) {
     fit.convergence.messages.push_back(fmt::format("optimiser stopped without converging ({})", NloptName(status)));
   }
-  if (maxg >= options.gradient_tolerance) {
+  if (!gradient_known) {
+    fit.convergence.messages.push_back(
+        "the gradient check could not be made: the objective is not finite next to the optimum");
+  } else if (maxg >= options.gradient_tolerance) {
     fit.convergence.messages.push_back(
         fmt::format("scaled gradient {:.3g} exceeds tolerance {:.3g} (as lme4's check)", maxg, options.gradient_tolerance));
   }
@@ -695,7 +701,7 @@ Result<LmmFit> FitLmm(const DataFrame& df, const std::string& formula, const Lmm
     }
     for (Index a = 0; a < tt[k].p; ++a)
       for (Index b = a + 1; b < tt[k].p; ++b) {
-        const double denom = std::sqrt(S(a, a) * S(b, b));
+        const double denom = std::sqrt(S(a, a)) * std::sqrt(S(b, b));
         // A zero variance leaves the correlation undefined; report 0 and flag the fit as singular.
         const double cor = denom > 0 ? S(a, b) / denom : 0.0;
         fit.varcorr.push_back(

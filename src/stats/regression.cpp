@@ -41,43 +41,51 @@ Result<OlsFit> Regress(const DataFrame& df, const std::string& formula) {
   if (!rows) return std::move(rows).error();
   auto y = detail::NumericValues(df, f->response, *rows);
   if (!y) return std::move(y).error();
+  ATTUNE_CHECK(detail::CheckResponseVaries(*y, f->response, f->intercept));
   auto d = detail::BuildFixed(df, f->fixed, f->intercept, *rows);
   if (!d) return std::move(d).error();
   if (auto ok = detail::CheckDesign(*d, 1); !ok) return std::move(ok).error();
-  const Eigen::MatrixXd& X = d->x;
-  const Eigen::Index n = X.rows(), p = X.cols();
+  // The fit runs on scaled data, each column of X over its norm and y over its largest magnitude,
+  // so that no sum of squares overflows (values near 1e155 and beyond) or underflows (near
+  // 1e-155); the coefficients and SEs are scaled back, the rest (R^2, t, F) do not depend on it.
+  const Eigen::Index n = d->x.rows(), p = d->x.cols();
   fit.n = static_cast<std::size_t>(n);
+  const Eigen::VectorXd x_scale = d->x.colwise().stableNorm().transpose();
+  const Eigen::MatrixXd X = d->x * x_scale.cwiseInverse().asDiagonal();
+  const double y_scale = y->cwiseAbs().maxCoeff();
+  const Eigen::VectorXd ys = y_scale > 0 ? Eigen::VectorXd(*y / y_scale) : *y;
+  const double y_unit = y_scale > 0 ? y_scale : 1.0;
   Eigen::HouseholderQR<Eigen::MatrixXd> qr(X);
-  Eigen::VectorXd b = qr.solve(*y);
-  Eigen::VectorXd resid = *y - X * b;
+  Eigen::VectorXd b = qr.solve(ys);
+  Eigen::VectorXd resid = ys - X * b;
   const double rss = resid.squaredNorm();
   const double df2 = static_cast<double>(n - p);
   const double s2 = rss / df2;
   Eigen::MatrixXd R = qr.matrixQR().topRows(p).triangularView<Eigen::Upper>();
   Eigen::MatrixXd Rinv = R.triangularView<Eigen::Upper>().solve(Eigen::MatrixXd::Identity(p, p));
   Eigen::MatrixXd cov = Rinv * Rinv.transpose() * s2;
-  const double ybar = y->mean();
-  const double tss = f->intercept ? (y->array() - ybar).square().sum() : y->squaredNorm();
-  if (!(tss > 0)) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("response '{}' is constant over the {} rows used", f->response.Label(), n),
-                f->response.column);
-  }
+  const double ybar = ys.mean();
+  const double tss = f->intercept ? (ys.array() - ybar).square().sum() : ys.squaredNorm();
   if (!(rss > 1e-24 * tss)) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
-                fmt::format("'{}' is fitted exactly by the predictors (residual sum of squares {}); standard errors are undefined",
-                            f->response.Label(), rss),
+                fmt::format("'{}' is fitted exactly by the predictors (residual sum of squares {:.3g} of the total); "
+                            "standard errors are undefined",
+                            f->response.Label(), rss / tss),
                 f->response.column);
   }
   fit.r2 = 1 - rss / tss;
   fit.df1 = static_cast<double>(p - (f->intercept ? 1 : 0));
   fit.df2 = df2;
   fit.adj_r2 = 1 - (1 - fit.r2) * (static_cast<double>(n) - (f->intercept ? 1.0 : 0.0)) / df2;
-  fit.sigma = std::sqrt(s2);
+  fit.sigma = y_unit * std::sqrt(s2);
   if (fit.df1 > 0) {
     fit.f = (fit.r2 / fit.df1) / ((1 - fit.r2) / df2);
     fit.f_p = FP(fit.f, fit.df1, df2);
   }
-  const double sdy = std::sqrt((y->array() - ybar).square().sum() / static_cast<double>(n - 1));
+  const auto sd = [n](const Eigen::VectorXd& v) {
+    return std::sqrt((v.array() - v.mean()).square().sum() / static_cast<double>(n - 1));
+  };
+  const double sdy = sd(ys);
   // VIFs: diagonal of the inverse correlation matrix of the non-intercept columns.
   std::vector<Eigen::Index> pred;
   for (Eigen::Index j = 0; j < p; ++j)
@@ -99,20 +107,20 @@ Result<OlsFit> Regress(const DataFrame& df, const std::string& formula) {
   for (Eigen::Index j = 0; j < p; ++j) {
     Coefficient c;
     c.term = d->names[static_cast<std::size_t>(j)];
-    c.estimate = b[j];
-    c.se = std::sqrt(cov(j, j));
-    c.t = c.estimate / c.se;
+    // b_j = y_unit / |x_j| * b_j(scaled), the same factor for its SE; t is scale-free.
+    c.t = b[j] / std::sqrt(cov(j, j));
+    c.estimate = b[j] / x_scale[j] * y_unit;
+    c.se = std::sqrt(cov(j, j)) / x_scale[j] * y_unit;
     c.p = TwoSidedP(c.t, df2);
     c.ci_low = c.estimate - q * c.se;
     c.ci_high = c.estimate + q * c.se;
     if (c.term != "(Intercept)") {
-      const double m = X.col(j).mean();
-      const double sdx = std::sqrt((X.col(j).array() - m).square().sum() / static_cast<double>(n - 1));
-      c.std_beta = c.estimate * sdx / sdy;
+      c.std_beta = b[j] * sd(X.col(j)) / sdy;
       c.vif = vif[static_cast<Eigen::Index>(pi++)];
     }
     fit.coef.push_back(c);
   }
+  resid *= y_unit;
   fit.residuals.assign(resid.data(), resid.data() + resid.size());
   return fit;
 }

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <nlopt.hpp>
 
+#include "attune/stats/correlation.hpp"
+
 namespace attune::stats {
 
 namespace {
@@ -122,7 +124,7 @@ Result<Reliability> AnalyzeReliability(const DataFrame& df, const std::vector<st
       double v = c->values[(*rows)[static_cast<std::size_t>(i)]];
       if ((options.min && v < *options.min) || (options.max && v > *options.max)) {
         return Fail(ErrorCode::INVALID_ARGUMENT,
-                    fmt::format("item '{}' row {} has {}, outside [{}, {}]", name, (*rows)[static_cast<std::size_t>(i)] + 1, v,
+                    fmt::format("item '{}' at {} has {}, outside [{}, {}]", name, df.Where((*rows)[static_cast<std::size_t>(i)]), v,
                                 options.min.value_or(-HUGE_VAL), options.max.value_or(HUGE_VAL)),
                     name);
       }
@@ -148,18 +150,40 @@ Result<Reliability> AnalyzeReliability(const DataFrame& df, const std::vector<st
   boost::math::fisher_f fdist(dn - 1, (dn - 1) * (dk - 1));
   out.alpha_ci_low = 1 - (1 - out.alpha) * boost::math::quantile(fdist, 0.975);
   out.alpha_ci_high = 1 - (1 - out.alpha) * boost::math::quantile(fdist, 0.025);
-  FactorFit ff = OneFactorMl(cov * ((dn - 1) / dn));
-  const double sl = ff.loading.sum();
-  out.omega_total = sl * sl / (sl * sl + ff.uniqueness.sum());
-  out.omega_converged = ff.converged;
+  // Omega only from an identified, converged, proper solution: with 2 items any l1·l2 = cov fits;
+  // a uniqueness at ~0 (e.g. two identical items) is a Heywood case whose omega means nothing.
+  FactorFit ff;
+  if (out.k < kOmegaMinItems) {
+    out.omega_note = fmt::format("not available: a one-factor model of {} items is not identified (only the product "
+                                 "of the loadings is fixed); omega needs at least {} items",
+                                 out.k, kOmegaMinItems);
+  } else {
+    ff = OneFactorMl(cov * ((dn - 1) / dn));
+    out.omega_converged = ff.converged;
+    for (Eigen::Index j = 0; j < k && out.omega_note.empty(); ++j) {
+      const double share = ff.uniqueness[j] / cov(j, j);
+      if (!(share >= kHeywoodUniqueness)) {
+        out.omega_converged = false;
+        out.omega_note = fmt::format("not available: Heywood case, item '{}' has uniqueness {:.3g} of its variance "
+                                     "(the factor explains all of it, e.g. items that are copies); expected at least {}",
+                                     items[static_cast<std::size_t>(j)], share, kHeywoodUniqueness);
+      }
+    }
+    if (out.omega_note.empty() && !ff.converged) {
+      out.omega_note = "not available: the one-factor model did not converge";
+    }
+    if (out.omega_note.empty()) {
+      const double sl = ff.loading.sum();
+      out.omega_total = sl * sl / (sl * sl + ff.uniqueness.sum());
+    }
+  }
   Eigen::VectorXd total = X.rowwise().sum();
   for (Eigen::Index j = 0; j < k; ++j) {
     ItemStats s;
     s.item = items[static_cast<std::size_t>(j)];
     Eigen::VectorXd rest = total - X.col(j);
-    Eigen::VectorXd a = X.col(j).array() - X.col(j).mean();
-    Eigen::VectorXd b = rest.array() - rest.mean();
-    s.r_drop = a.dot(b) / std::sqrt(a.squaredNorm() * b.squaredNorm());
+    const Eigen::VectorXd item = X.col(j);
+    s.r_drop = PearsonR(std::vector<double>(item.data(), item.data() + n), std::vector<double>(rest.data(), rest.data() + n));
     if (k > 2) {
       std::vector<Eigen::Index> keep;
       for (Eigen::Index i = 0; i < k; ++i)
@@ -169,8 +193,10 @@ Result<Reliability> AnalyzeReliability(const DataFrame& df, const std::vector<st
         for (Eigen::Index c = 0; c < k - 1; ++c) sub(r, c) = cov(keep[static_cast<std::size_t>(r)], keep[static_cast<std::size_t>(c)]);
       s.alpha_if_dropped = Alpha(sub);
     }
-    s.loading = ff.loading[j];
-    s.uniqueness = ff.uniqueness[j];
+    if (out.k >= kOmegaMinItems) {
+      s.loading = ff.loading[j];
+      s.uniqueness = ff.uniqueness[j];
+    }
     out.items.push_back(s);
   }
   return out;

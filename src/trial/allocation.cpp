@@ -15,6 +15,18 @@
 #include "trial/random.hpp"
 
 namespace attune::trial {
+
+Result<void> CheckWedgeSteps(Design design, int steps) {
+  if (design == Design::STEPPED_WEDGE && steps < kMinWedgeSteps) {
+    return Fail(ErrorCode::INVALID_ARGUMENT,
+                fmt::format("steps: {} for a stepped wedge; expected at least {} (with one step every therapist "
+                            "starts training at once, so training is confounded with period)",
+                            steps, kMinWedgeSteps),
+                "steps");
+  }
+  return Ok();
+}
+
 namespace {
 
 bool NameChar(char c, bool upper) {
@@ -54,6 +66,7 @@ Result<void> CheckSpec(const TrialSpec& spec) {
   if (spec.steps < 1 || spec.steps > 24) {
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("steps: {} is outside 1..24", spec.steps), "steps");
   }
+  ATTUNE_CHECK(CheckWedgeSteps(spec.design, spec.steps));
   if (spec.block_multiples.empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "block_multiples: empty; expected one or more of 1..10",
                 "block_multiples");

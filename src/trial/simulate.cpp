@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "attune/sim/sim.hpp"
 #include "trial/random.hpp"
@@ -46,6 +47,18 @@ Proportion Prop(int count, int of) {
   return p;
 }
 
+// Figures over no fit would read as 0 (power 0, coverage 0, bias 0): refuse instead, saying why
+// the first fit failed. FAILED_PRECONDITION: the parameters are valid, the simulated data unusable.
+Result<void> SomeFitted(int fitted, int sims, const char* which, const TrialSimParams& p, const Error* first) {
+  if (fitted > 0) return Ok();
+  return Fail(ErrorCode::FAILED_PRECONDITION,
+              fmt::format("none of the {} simulated trials{} could be analysed ({} therapists x {} clients, {}): {}; "
+                          "expected more therapists or clients per therapist",
+                          sims, which, p.therapists, p.clients_per_therapist, DesignName(p.design),
+                          first ? first->message : "no fit"),
+              "sims");
+}
+
 nlohmann::ordered_json ParamsJson(const TrialSimParams& p) {
   return {{"design", DesignName(p.design)},
           {"therapists", p.therapists},
@@ -73,6 +86,7 @@ nlohmann::ordered_json PropJson(const Proportion& p) {
 Result<void> Validate(const TrialSimParams& p) {
   ATTUNE_CHECK(Range("therapists", p.therapists, kTherapistsRange.lo, kTherapistsRange.hi));
   ATTUNE_CHECK(Range("steps", p.steps, kStepsRange.lo, kStepsRange.hi));
+  ATTUNE_CHECK(CheckWedgeSteps(p.design, p.steps));
   if (p.clients_per_therapist < Periods(p) || p.clients_per_therapist > 100000) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 fmt::format("clients_per_therapist: {} is outside {}..100000 (at least one client per period)",
@@ -213,6 +227,7 @@ Result<PowerResult> Power(const TrialSimParams& params, int sims, std::uint64_t 
   out.params = params;
   out.sims = sims;
   int significant = 0, fitted = 0;
+  std::optional<Error> first_failure;
   for (int i = 0; i < sims; ++i) {
     ATTUNE_TRY(data, SimulateTrial(params, detail::SplitMix64(seed + static_cast<std::uint64_t>(i))));
     auto fit = AllianceEffect(data, options);
@@ -223,14 +238,14 @@ Result<PowerResult> Power(const TrialSimParams& params, int sims, std::uint64_t 
       out.mean_se += fit->effect.se;
     } else {
       ++out.failed;
+      if (!first_failure) first_failure = fit.error();
     }
     if (progress) progress(i + 1, sims);
   }
+  ATTUNE_CHECK(SomeFitted(fitted, sims, "", params, first_failure ? &*first_failure : nullptr));
   out.power = Prop(significant, fitted);
-  if (fitted > 0) {
-    out.mean_estimate /= fitted;
-    out.mean_se /= fitted;
-  }
+  out.mean_estimate /= fitted;
+  out.mean_se /= fitted;
   return out;
 }
 
@@ -247,6 +262,7 @@ Result<CheckResult> SimulationCheck(const TrialSimParams& params, int sims, std:
   null_params.effect = 0;
   int covered = 0, significant = 0, fitted = 0, null_sig = 0, null_covered = 0, null_fitted = 0;
   double sum = 0, sum_sq = 0, sum_se = 0;
+  std::optional<Error> first_failure, null_first_failure;
   for (int i = 0; i < sims; ++i) {
     const auto s = static_cast<std::uint64_t>(i);
     ATTUNE_TRY(with_effect, SimulateTrial(params, detail::SplitMix64(seed + 2 * s)));
@@ -260,6 +276,7 @@ Result<CheckResult> SimulationCheck(const TrialSimParams& params, int sims, std:
       sum_se += fit->effect.se;
     } else {
       ++out.failed;
+      if (!first_failure) first_failure = fit.error();
     }
     ATTUNE_TRY(without, SimulateTrial(null_params, detail::SplitMix64(seed + 2 * s + 1)));
     auto null_fit = AllianceEffect(without, options);
@@ -269,19 +286,21 @@ Result<CheckResult> SimulationCheck(const TrialSimParams& params, int sims, std:
       null_covered += null_fit->effect.ci_low <= 0 && 0 <= null_fit->effect.ci_high ? 1 : 0;
     } else {
       ++out.failed;
+      if (!null_first_failure) null_first_failure = null_fit.error();
     }
     if (progress) progress(i + 1, sims);
   }
+  ATTUNE_CHECK(SomeFitted(fitted, sims, " with the planted effect", params, first_failure ? &*first_failure : nullptr));
+  ATTUNE_CHECK(SomeFitted(null_fitted, sims, " without an effect", params,
+                          null_first_failure ? &*null_first_failure : nullptr));
   out.coverage = Prop(covered, fitted);
   out.power = Prop(significant, fitted);
   out.false_positive_rate = Prop(null_sig, null_fitted);
   out.null_coverage = Prop(null_covered, null_fitted);
-  if (fitted > 0) {
-    out.mean_estimate = sum / fitted;
-    out.bias = out.mean_estimate - params.effect;
-    out.mean_se = sum_se / fitted;
-    if (fitted > 1) out.empirical_sd = std::sqrt(std::max(0.0, (sum_sq - sum * sum / fitted) / (fitted - 1)));
-  }
+  out.mean_estimate = sum / fitted;
+  out.bias = out.mean_estimate - params.effect;
+  out.mean_se = sum_se / fitted;
+  if (fitted > 1) out.empirical_sd = std::sqrt(std::max(0.0, (sum_sq - sum * sum / fitted) / (fitted - 1)));
   return out;
 }
 

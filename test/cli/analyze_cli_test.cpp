@@ -133,6 +133,85 @@ TEST(CliAnalyze, ReplicateFromCorrelationMatrixAndTherapistEffects) {
   EXPECT_LE(tj["effects"][0]["effect"].get<double>(), tj["effects"][17]["effect"].get<double>());
 }
 
+TEST(CliAnalyze, RegressFromACorrelationMatrixHasNoSigma) {
+  // A correlation matrix has no scale: sigma is null in JSON and not printed (it read 0.0).
+  const std::string dir = TempDir("analyze-cm-sigma");
+  WriteFile(dir + "/cor.csv", "name,y,a,b\ny,1,0.4,0.35\na,0.4,1,0.3\nb,0.35,0.3,1\n");
+  auto j = RunAttune({"analyze", "regress", "--cor-matrix", dir + "/cor.csv", "--n", "76", "--y", "y", "--x", "a,b",
+                      "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_TRUE(Json::parse(j.out)["sigma"].is_null()) << j.out;
+  auto text = RunAttune({"analyze", "regress", "--cor-matrix", dir + "/cor.csv", "--n", "76", "--y", "y", "--x", "a,b"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out.find("sigma"), std::string::npos) << text.out;
+  auto raw = RunAttune({"analyze", "regress", "--csv", Data("sleepstudy.csv"), "--formula", "Reaction ~ Days"});
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  EXPECT_NE(raw.out.find("residual standard error (sigma) = 47.715 on 178 df"), std::string::npos) << raw.out;
+}
+
+TEST(CliAnalyze, MediateTextSaysHowManyResamplesFailed) {
+  // One treated row in 10: about (9/10)^10 = 35% of resamples draw no treated row and are
+  // singular. JSON had failed_resamples; the text hid it.
+  const std::string dir = TempDir("analyze-mediate-failed");
+  WriteFile(dir + "/m.csv", "x,m,y\n1,2.1,3\n0,1.2,2\n0,0.5,1.4\n0,1.1,2.2\n0,0.7,1.1\n0,0.2,0.9\n0,1.5,2.5\n"
+                            "0,0.9,1.3\n0,1.0,2.0\n0,0.4,1.2\n");
+  const std::vector<std::string> args = {"analyze", "mediate", "--csv", dir + "/m.csv", "--x", "x", "--m", "m",
+                                         "--y", "y", "--resamples", "1000", "--seed", "3"};
+  auto j = RunAttune([&] { auto a = args; a.push_back("--json"); return a; }());
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const int failed = Json::parse(j.out)["failed_resamples"].get<int>();
+  EXPECT_GT(failed, 250);
+  EXPECT_LT(failed, 450);
+  auto text = RunAttune(args);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("1000 resamples, " + std::to_string(failed) + " failed (singular), interval from " +
+                          std::to_string(1000 - failed)),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("warning: " + std::to_string(failed) + " of 1000 bootstrap resamples"), std::string::npos)
+      << text.out;
+}
+
+TEST(CliAnalyze, ProbedDefectsAreRefusedOrReported) {
+  const std::string dir = TempDir("analyze-probed");
+  // A constant response in a mixed model: refused as regress refuses it (it printed t 257011047).
+  WriteFile(dir + "/c.csv", "y,g\n5,1\n5,1\n5,2\n5,2\n5,3\n5,3\n");
+  auto lmm = RunAttune({"analyze", "lmm", "--csv", dir + "/c.csv", "--formula", "y ~ 1 + (1|g)"});
+  EXPECT_EQ(lmm.exit_code, 2) << lmm.out;
+  EXPECT_NE(lmm.err.find("response 'y' is constant"), std::string::npos) << lmm.err;
+  EXPECT_TRUE(lmm.out.empty()) << lmm.out;
+  // Spearman's p as R's exact test, the method named in text and JSON.
+  WriteFile(dir + "/s.csv", "x,y\n1,2\n2,1\n3,4\n4,3\n5,7\n6,5\n7,6\n");
+  auto sp = RunAttune({"analyze", "correlate", "--csv", dir + "/s.csv", "--x", "x", "--y", "y", "--method", "spearman"});
+  ASSERT_EQ(sp.exit_code, 0) << sp.err;
+  EXPECT_NE(sp.out.find("p = 0.0341 (exact)"), std::string::npos) << sp.out;
+  auto spj = RunAttune({"analyze", "correlate", "--csv", dir + "/s.csv", "--x", "x", "--y", "y", "--method", "spearman",
+                        "--json"});
+  ASSERT_EQ(spj.exit_code, 0) << spj.err;
+  EXPECT_EQ(Json::parse(spj.out)["p_method"], "exact");
+  // Omega of 2 items is not identified: null with the reason, alpha still given.
+  auto rel = RunAttune({"analyze", "reliability", "--csv", Data("bfi.csv"), "--items", "A2,A3", "--json"});
+  ASSERT_EQ(rel.exit_code, 0) << rel.err;
+  Json rj = Json::parse(rel.out);
+  EXPECT_TRUE(rj["omega_total"].is_null()) << rel.out;
+  EXPECT_EQ(rj["omega_converged"], false);
+  EXPECT_NE(rj["omega_note"].get<std::string>().find("not identified"), std::string::npos) << rel.out;
+  EXPECT_TRUE(rj["alpha"].is_number());
+  // A stray text cell in a numeric predictor is refused with its line.
+  std::string csv = "y,x\n";
+  for (int i = 0; i < 60; ++i) csv += std::to_string(i % 7) + "," + (i == 10 ? std::string("n/a") : std::to_string(i % 5 + 1)) + "\n";
+  WriteFile(dir + "/n.csv", csv);
+  auto stray = RunAttune({"analyze", "regress", "--csv", dir + "/n.csv", "--formula", "y ~ x"});
+  EXPECT_EQ(stray.exit_code, 2) << stray.out;
+  EXPECT_NE(stray.err.find("'n/a' at line 12"), std::string::npos) << stray.err;
+  // Tiny data fit as at unit scale; no inf anywhere.
+  WriteFile(dir + "/t.csv", "x,y\n1e-155,2e-155\n2e-155,4.1e-155\n3e-155,5.9e-155\n4e-155,8.2e-155\n5e-155,9.9e-155\n");
+  auto tiny = RunAttune({"analyze", "regress", "--csv", dir + "/t.csv", "--formula", "y ~ x"});
+  ASSERT_EQ(tiny.exit_code, 0) << tiny.err;
+  EXPECT_NE(tiny.out.find("R^2 = 0.9983"), std::string::npos) << tiny.out;
+  EXPECT_EQ(tiny.out.find("inf"), std::string::npos) << tiny.out;
+}
+
 TEST(CliAnalyze, MediateIsReproducibleBySeed) {
   std::vector<std::string> args = {"analyze", "mediate", "--csv", Data("bfi_scales.csv"), "--x", "C", "--m", "E", "--y", "A",
                                    "--resamples", "300", "--seed", "7", "--json"};

@@ -45,6 +45,18 @@ TEST(TrialCli, PowerAndRefusals) {
   bad = RunAttune({"trial", "simulate", "--sims", "0"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("sims: 0"), std::string::npos) << bad.err;
+  for (const char* command : {"power", "simulate"}) {
+    bad = RunAttune({"trial", command, "--sims", "2", "--design", "stepped-wedge", "--steps", "1"});
+    EXPECT_EQ(bad.exit_code, 2) << command;
+    EXPECT_NE(bad.err.find("steps: 1 for a stepped wedge; expected at least 2"), std::string::npos) << bad.err;
+    EXPECT_TRUE(bad.out.empty()) << bad.out;
+    // Every fit failing is a failed operation (exit 1), not power 0.
+    bad = RunAttune({"trial", command, "--sims", "3", "--therapists", "4", "--clients-per-therapist", "2"});
+    EXPECT_EQ(bad.exit_code, 1) << command;
+    EXPECT_NE(bad.err.find("simulated trials"), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find("could be analysed (4 therapists x 2 clients, parallel)"), std::string::npos) << bad.err;
+    EXPECT_TRUE(bad.out.empty()) << bad.out;
+  }
 }
 
 TEST(TrialCli, CreateOverADatabaseConcealsAndRegisters) {

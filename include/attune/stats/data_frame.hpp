@@ -39,6 +39,8 @@ class DataFrame {
   Result<void> AddText(std::string name, const std::vector<std::string>& values);
   //! The line of the source text row `row` began on (ParseCsv records them); 0 when unknown.
   std::size_t Line(std::size_t row) const { return row < lines_.size() ? lines_[row] : 0; }
+  //! Where row `row` is, for a message: "line N" of the source, or "data row N" when unknown.
+  std::string Where(std::size_t row) const;
   //! Records the source line of each row (one per row).
   void SetLines(std::vector<std::size_t> lines) { lines_ = std::move(lines); }
 
@@ -54,6 +56,9 @@ class DataFrame {
 //! A column is numeric when all its present cells parse as numbers. Fails with INVALID_ARGUMENT
 //! naming the line when a row has the wrong number of cells.
 Result<DataFrame> ParseCsv(std::string_view text);
+
+//! True when ParseCsv reads `cell` as a number (finite, trailing blanks allowed).
+bool ReadsAsNumber(std::string_view cell);
 
 //! Reads and parses a CSV file; NOT_FOUND when it does not exist, INVALID_ARGUMENT when it is a
 //! directory or cannot be read.

@@ -58,7 +58,9 @@ struct Icc {
 struct LmmConvergence {
   bool converged = false;
   int evaluations = 0;
-  double max_abs_gradient = 0;   //!< max over theta of min(|g|, |chol(H)^-T g|), finite differences
+  //! max over theta of min(|g|, |chol(H)^-T g|), finite differences; absent when the objective
+  //! next to the optimum is not finite (the check could not be made; the fit is not converged)
+  std::optional<double> max_abs_gradient;
   bool singular = false;         //!< a variance at zero or a correlation at +-1 (boundary fit)
   std::string optimizer_status;  //!< NLopt's result code name
   std::vector<std::string> messages;

@@ -23,7 +23,8 @@ struct Coefficient {
 struct OlsFit {
   std::size_t n = 0, dropped = 0;
   std::vector<Coefficient> coef;
-  double r2 = 0, adj_r2 = 0, f = 0, f_p = 1, sigma = 0;
+  double r2 = 0, adj_r2 = 0, f = 0, f_p = 1;
+  std::optional<double> sigma;  //!< residual SD; absent from a correlation matrix (no scale)
   double df1 = 0, df2 = 0;
   std::vector<double> residuals;  //!< in the order of the rows used
 };

@@ -68,8 +68,14 @@ struct Allocation {
   std::string hash;
 };
 
+//! The fewest crossover steps of a stepped wedge: with one, training coincides with period 1.
+inline constexpr int kMinWedgeSteps = 2;
+
+//! INVALID_ARGUMENT naming `steps` for a stepped wedge of fewer than kMinWedgeSteps steps.
+Result<void> CheckWedgeSteps(Design design, int steps);
+
 //! Allocates. Deterministic for (spec, participants) whatever their order. INVALID_ARGUMENT naming
-//! the field for a bad name, fewer than 2 arms, steps < 1, block multiples < 1, no participants,
+//! the field for a bad name, fewer than 2 arms, steps < 1 (< 2 for a stepped wedge), block multiples < 1, no participants,
 //! a repeated therapist id, fewer therapists than steps (stepped wedge), or a schedule whose dates
 //! are not YYYY-MM-DD, not increasing, or not one period start per period (parallel 1, else steps).
 Result<Allocation> Allocate(const TrialSpec& spec, const std::vector<Participant>& participants);

@@ -75,12 +75,15 @@ struct CheckResult {
 //! Called after each simulation with (done, total).
 using Progress = std::function<void(int, int)>;
 
-//! Power by simulation; INVALID_ARGUMENT for a bad parameter or sims < 1.
+//! Power by simulation over the fits that succeed (the others counted in `failed`);
+//! INVALID_ARGUMENT for a bad parameter or sims < 1, FAILED_PRECONDITION (giving the first fit's
+//! error) when no simulated trial could be fitted.
 Result<PowerResult> Power(const TrialSimParams& params, int sims, std::uint64_t seed,
                           const AnalysisOptions& options = {}, const Progress& progress = {});
 
 //! The check; INVALID_ARGUMENT for a bad parameter or sims < 1. Fits that fail are counted in
-//! `failed` and left out of the proportions.
+//! `failed` and left out of the proportions; FAILED_PRECONDITION when every fit with the effect,
+//! or every one without, failed.
 Result<CheckResult> SimulationCheck(const TrialSimParams& params, int sims, std::uint64_t seed,
                                     const AnalysisOptions& options = {}, const Progress& progress = {});
 

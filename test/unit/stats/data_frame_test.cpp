@@ -26,12 +26,18 @@ TEST(ParseCsv, RefusesRaggedRowsNamingTheRow) {
   auto df = ParseCsv("a,b\n1,2\n3\n");
   ASSERT_FALSE(df);
   EXPECT_EQ(df.error().code, ErrorCode::INVALID_ARGUMENT);
-  EXPECT_NE(df.error().message.find("row 2"), std::string::npos) << df.error().message;
+  // Counted in file lines, as every other message (the header is line 1).
+  EXPECT_NE(df.error().message.find("line 3 has 1 cells, the header has 2"), std::string::npos) << df.error().message;
 }
 
 TEST(ParseCsv, UnterminatedQuote) {
   auto df = ParseCsv("a\n\"oops\n");
   ASSERT_FALSE(df);
+  // The line the quote opened on, not the last line read (it said "at line 6").
+  auto later = ParseCsv("x,y\n1,\"2\n3,5.9\n4,8.2\n5,9.9\n");
+  ASSERT_FALSE(later);
+  EXPECT_NE(later.error().message.find("the quote opened at line 2 is never closed"), std::string::npos)
+      << later.error().message;
 }
 
 TEST(ParseCsv, NumbersReadAsStrtodDoes) {

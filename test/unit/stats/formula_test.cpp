@@ -52,7 +52,8 @@ TEST(ParseFormula, NoIntercept) {
 
 TEST(ParseFormula, RefusesOutsideTheSyntax) {
   for (const char* bad : {"y ~ x*z", "y ~ x:z", "y ~ sqrt(x)", "y x", "~ x", "y ~ (1||g)", "y ~ (x|g|h)", "y ~ (1|sqrt(g))",
-                          "y ~ x + ", "y ~ (0|g)"}) {
+                          "y ~ x + ", "y ~ (0|g)", "y ~ (1|g) + (1|g)", "y ~ (x|g) + (0 + x|g)",
+                          "y ~ (1|a/b) + (1|b:a)"}) {
     auto f = ParseFormula(bad);
     EXPECT_FALSE(f) << bad;
     if (!f) {
@@ -61,6 +62,17 @@ TEST(ParseFormula, RefusesOutsideTheSyntax) {
       EXPECT_NE(f.error().message.find(bad), std::string::npos) << f.error().message;
     }
   }
+}
+
+TEST(ParseFormula, RepeatedRandomTermNamesTheFactorAndEffect) {
+  auto f = ParseFormula("y ~ x + (1|g) + (1|g)");
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.error().message.find("grouping factor 'g' has two random terms with the intercept"), std::string::npos)
+      << f.error().message;
+  // lme4's uncorrelated form shares no effect: accepted.
+  auto uncorrelated = ParseFormula("y ~ x + (1|g) + (0 + x|g)");
+  ASSERT_TRUE(uncorrelated) << uncorrelated.error().message;
+  EXPECT_EQ(uncorrelated->random.size(), 2u);
 }
 
 }  // namespace

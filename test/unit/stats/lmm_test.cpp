@@ -1,4 +1,5 @@
 #include "attune/stats/lmm.hpp"
+#include "attune/stats/regression.hpp"
 
 #include <gtest/gtest.h>
 
@@ -223,6 +224,22 @@ TEST(FitLmm, Refusals) {
   auto unknown = FitLmm(df, "y ~ x + (1|nobody)");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::NOT_FOUND);
+}
+
+TEST(FitLmm, RefusesAConstantResponse) {
+  // y = 5 throughout: it fitted variances of 1e-15, t = 257011047, ICC .5037 and an infinite
+  // scaled gradient. Refused as regress refuses it.
+  DataFrame df;
+  (void)df.AddNumeric("y", std::vector<double>(8, 5.0));
+  (void)df.AddNumeric("g", {1, 1, 2, 2, 3, 3, 4, 4});
+  auto fit = FitLmm(df, "y ~ 1 + (1|g)");
+  ASSERT_FALSE(fit);
+  EXPECT_EQ(fit.error().field, "y");
+  EXPECT_NE(fit.error().message.find("response 'y' is constant (5) over the 8 rows used"), std::string::npos)
+      << fit.error().message;
+  auto ols = Regress(df, "y ~ g");
+  ASSERT_FALSE(ols);
+  EXPECT_EQ(ols.error().message, fit.error().message);
 }
 
 }  // namespace

@@ -81,6 +81,66 @@ TEST(Regress, RefusesCollinearNamingColumns) {
   EXPECT_NE(fit.error().message.find("linear combination of a, b"), std::string::npos) << fit.error().message;
 }
 
+TEST(Regress, IsScaleRobust) {
+  // x = 1..5, y = 2, 4.1, 5.9, 8.2, 9.9: Sxy = 19.9, Sxx = 10, slope 1.99, intercept 5.99 - 1.99 * 3
+  // = 0.05, RSS = Syy - slope * Sxy = 0.067, sigma = sqrt(0.067 / 3) = 0.149443, SE(slope) =
+  // sigma / sqrt(10) = 0.0472582, R^2 = 0.998311. The same data times s: slope and R^2 unchanged,
+  // intercept, its SE and sigma times s. At 1e-155 the squares underflowed (slope 1.7744, SE inf).
+  for (double scale : {1.0, 1e-155, 1e-160, 1e155, 1e200, 1e-300}) {
+    std::vector<double> x = {1, 2, 3, 4, 5}, y = {2, 4.1, 5.9, 8.2, 9.9};
+    for (double& v : x) v *= scale;
+    for (double& v : y) v *= scale;
+    DataFrame df;
+    ASSERT_TRUE(df.AddNumeric("x", x));
+    ASSERT_TRUE(df.AddNumeric("y", y));
+    auto fit = Regress(df, "y ~ x");
+    ASSERT_TRUE(fit) << scale << ": " << fit.error().message;
+    EXPECT_NEAR(fit->coef[1].estimate, 1.99, 1e-12) << scale;
+    EXPECT_NEAR(fit->coef[1].se, 0.0472581562625, 1e-11) << scale;
+    EXPECT_NEAR(fit->r2, 0.998310981143, 1e-11) << scale;
+    EXPECT_NEAR(fit->coef[0].estimate / scale, 0.05, 1e-11) << scale;
+    EXPECT_NEAR(fit->coef[0].se / scale, 0.156737572607, 1e-10) << scale;
+    ASSERT_TRUE(fit->sigma);
+    EXPECT_NEAR(*fit->sigma / scale, 0.149443411810, 1e-10) << scale;
+    EXPECT_NEAR(*fit->coef[1].std_beta, std::sqrt(fit->r2), 1e-12) << scale;
+    for (const auto& c : fit->coef) EXPECT_TRUE(std::isfinite(c.t) && std::isfinite(c.ci_high)) << scale;
+  }
+  // One value near 1e155 (its square overflows) is an outlier, not an infinite residual sum.
+  auto big = ParseCsv("x,y\n1,2\n2,4.1\n3,1e155\n4,8.2\n5,9.9\n6,12\n");
+  ASSERT_TRUE(big);
+  auto fit = Regress(*big, "y ~ x");
+  ASSERT_TRUE(fit) << fit.error().message;
+  EXPECT_TRUE(fit->sigma && std::isfinite(*fit->sigma) && std::isfinite(fit->coef[1].se) && std::isfinite(fit->r2));
+  EXPECT_TRUE(Regress(*big, "x ~ y")) << "a predictor near 1e155 is not collinear with the intercept";
+  // Collinearity at 1e200 still names the columns (the norm used to overflow: an empty list).
+  auto coll = ParseCsv("y,a,b\n1,1e200,2e200\n3,2e200,4e200\n2,3e200,6e200\n5,4e200,8e200\n");
+  ASSERT_TRUE(coll);
+  auto c = Regress(*coll, "y ~ a + b");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("column 'b' is a linear combination of a"), std::string::npos)
+      << c.error().message;
+}
+
+TEST(Regress, RefusesAStrayTextCellInANumericPredictor) {
+  // 60 rows, x in 1..5, one cell "n/a": x used to become a factor with dummies x2..x5 and "xn/a".
+  std::string csv = "y,x\n";
+  for (int i = 0; i < 60; ++i) csv += std::to_string(i % 7) + "," + (i == 33 ? std::string("n/a") : std::to_string(i % 5 + 1)) + "\n";
+  auto df = ParseCsv(csv);
+  ASSERT_TRUE(df);
+  auto fit = Regress(*df, "y ~ x");
+  ASSERT_FALSE(fit);
+  EXPECT_EQ(fit.error().field, "x");
+  // Row 34 is line 35 (the header is line 1).
+  EXPECT_NE(fit.error().message.find("column 'x' holds numbers in 59 of its 60 cells but text in the others: 'n/a' "
+                                     "at line 35; expected a number, or an empty cell or NA for a missing value"),
+            std::string::npos)
+      << fit.error().message;
+  // A text column of labels is still a factor.
+  auto labels = ParseCsv("y,g\n1,a\n2,b\n3,a\n5,b\n4,c\n6,c\n");
+  ASSERT_TRUE(labels);
+  EXPECT_TRUE(Regress(*labels, "y ~ g"));
+}
+
 TEST(Regress, RefusesConstantTooFewExactAndRandomTerms) {
   auto df = ParseCsv("y,a,k\n1,1,2\n3,2,2\n2,3,2\n5,4,2\n");
   ASSERT_TRUE(df);

@@ -27,8 +27,32 @@ TEST(Reliability, AlphaByHand) {
   // Dropping c leaves a, b: totals 3,5,6,9,4 -> var 5.3; alpha = 2 (1 - 2.8/5.3).
   ASSERT_TRUE(rel->items[2].alpha_if_dropped);
   EXPECT_NEAR(*rel->items[2].alpha_if_dropped, 2 * (1 - 2.8 / 5.3), 1e-12);
-  EXPECT_GT(rel->omega_total, 0);
-  EXPECT_LT(rel->omega_total, 1);
+  ASSERT_TRUE(rel->omega_total) << rel->omega_note;
+  EXPECT_GT(*rel->omega_total, 0);
+  EXPECT_LT(*rel->omega_total, 1);
+}
+
+TEST(Reliability, OmegaIsNotAvailableWhenNotIdentifiedOrHeywood) {
+  // Two items: any loadings with l1·l2 = cov(a, b) fit, so omega is not identified (it printed
+  // .6527 "converged" for bfi A2, A3). Alpha is still given.
+  auto two = ParseCsv("a,b\n1,2\n2,3\n3,3\n4,5\n2,2\n");
+  ASSERT_TRUE(two);
+  auto rel = AnalyzeReliability(*two, {"a", "b"});
+  ASSERT_TRUE(rel) << rel.error().message;
+  EXPECT_FALSE(rel->omega_total);
+  EXPECT_FALSE(rel->omega_converged);
+  EXPECT_NE(rel->omega_note.find("not identified"), std::string::npos) << rel->omega_note;
+  EXPECT_NE(rel->omega_note.find("at least 3 items"), std::string::npos) << rel->omega_note;
+  EXPECT_FALSE(rel->items[0].loading);
+  EXPECT_GT(rel->alpha, 0);
+  // b is a copy of a: the factor is a, b's uniqueness goes to 0 (a Heywood case).
+  auto copy = ParseCsv("a,b,c\n1,1,2\n2,2,1\n3,3,4\n4,4,3\n5,5,5\n2,2,3\n");
+  ASSERT_TRUE(copy);
+  auto heywood = AnalyzeReliability(*copy, {"a", "b", "c"});
+  ASSERT_TRUE(heywood) << heywood.error().message;
+  EXPECT_FALSE(heywood->omega_total);
+  EXPECT_FALSE(heywood->omega_converged);
+  EXPECT_NE(heywood->omega_note.find("Heywood case"), std::string::npos) << heywood->omega_note;
 }
 
 TEST(Reliability, Refusals) {
@@ -50,6 +74,8 @@ TEST(Reliability, Refusals) {
   ASSERT_FALSE(r3);
   EXPECT_EQ(r3.error().field, "c");
   EXPECT_NE(r3.error().message.find("outside [1, 4]"), std::string::npos) << r3.error().message;
+  // The file line (header = line 1), as other messages count (it said "row 1").
+  EXPECT_NE(r3.error().message.find("item 'c' at line 2 has 5"), std::string::npos) << r3.error().message;
   ReliabilityOptions stray;
   stray.reverse = {"zz"};
   stray.min = 1;

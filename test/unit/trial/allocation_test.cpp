@@ -227,6 +227,11 @@ TEST(Allocation, RefusesBadArgumentsNamingThem) {
   auto few = Allocate(wedge, Therapists(3));
   ASSERT_FALSE(few);
   EXPECT_EQ(few.error().field, "steps");
+  wedge.steps = 1;  // training would coincide with period 1
+  auto one = Allocate(wedge, Therapists(6));
+  ASSERT_FALSE(one);
+  EXPECT_EQ(one.error().field, "steps");
+  EXPECT_NE(one.error().message.find("expected at least 2"), std::string::npos) << one.error().message;
 
   TrialSpec blocks = Spec();
   blocks.block_multiples = {0};

@@ -86,5 +86,42 @@ TEST(Simulate, RefusesBadParametersNamingThem) {
   EXPECT_EQ(pw.error().field, "sims");
 }
 
+TEST(Simulate, RefusesAOneStepWedge) {
+  // One step trains every therapist at once: training and period 1 are the same contrast.
+  TrialSimParams p;
+  p.design = Design::STEPPED_WEDGE;
+  p.steps = 1;
+  auto r = Validate(p);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().field, "steps");
+  EXPECT_NE(r.error().message.find("steps: 1 for a stepped wedge; expected at least 2"), std::string::npos)
+      << r.error().message;
+  p.steps = 2;
+  EXPECT_TRUE(Validate(p));
+  p.design = Design::PARALLEL;
+  p.steps = 1;  // not used by a parallel trial
+  EXPECT_TRUE(Validate(p));
+}
+
+TEST(Simulate, NoFittedTrialIsAnErrorNotZeroes) {
+  // 4 therapists x 2 clients: no simulated trial can be fitted, so there is no power to report
+  // (it used to print power 0.000, coverage 0.000, bias +0.000).
+  TrialSimParams p;
+  p.therapists = 4;
+  p.clients_per_therapist = 2;
+  auto power = Power(p, 5, 1);
+  ASSERT_FALSE(power);
+  EXPECT_EQ(power.error().code, ErrorCode::FAILED_PRECONDITION);
+  EXPECT_NE(power.error().message.find("none of the 5 simulated trials could be analysed (4 therapists x 2 clients"),
+            std::string::npos)
+      << power.error().message;
+  auto check = SimulationCheck(p, 3, 1);
+  ASSERT_FALSE(check);
+  EXPECT_EQ(check.error().code, ErrorCode::FAILED_PRECONDITION);
+  EXPECT_NE(check.error().message.find("none of the 3 simulated trials with the planted effect could be analysed"),
+            std::string::npos)
+      << check.error().message;
+}
+
 }  // namespace
 }  // namespace attune::trial
