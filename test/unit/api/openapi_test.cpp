@@ -68,6 +68,9 @@ TEST(OpenApi, YamlSubsetParses) {
   EXPECT_EQ(j["empty"], json::array());
   EXPECT_THROW(ParseYamlSubset("a:\n  b: 1\n    c: 2\n"), std::runtime_error);
   EXPECT_THROW(ParseYamlSubset("a: 1\na: 2\n"), std::runtime_error);
+  // YAML refuses a plain scalar holding ": " (docs/openapi.yaml had one that this parser took).
+  EXPECT_THROW(ParseYamlSubset("a:\n  description: The setting: clients may choose\n"), std::runtime_error);
+  EXPECT_EQ(ParseYamlSubset("a: \"The setting: clients\"\n")["a"], "The setting: clients");
 }
 
 TEST(OpenApi, CheckerCatchesNonConformingResponses) {
