@@ -84,6 +84,21 @@ TEST_F(ServiceTest, SubmitScoresAndStoresInOneGo) {
   EXPECT_EQ(*store_->CountResponses(org_), 1);
 }
 
+// A risk item outside an episode (a waitlisted client's PHQ-9, item 9 = 1): there is no session,
+// and the evidence said "session": 1.
+TEST_F(ServiceTest, ARiskAlertOutsideAnEpisodeHasNoSession) {
+  auto outcome = service_->SubmitResponse(org_, Phq9("risk", {0, 0, 0, 0, 0, 0, 0, 0, 1, 0}));
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  auto alerts = store_->ListAlerts(org_);
+  ASSERT_TRUE(alerts) << alerts.error().message;
+  ASSERT_EQ(alerts->size(), 1u);
+  EXPECT_EQ(alerts->front().episode_id, 0);
+  const auto evidence = nlohmann::json::parse(alerts->front().evidence);
+  ASSERT_TRUE(evidence.contains("session")) << evidence;
+  EXPECT_TRUE(evidence["session"].is_null()) << evidence;
+  EXPECT_EQ(evidence["item"], "phq9_9");
+}
+
 TEST_F(ServiceTest, OutOfRangeAnswerIsRefusedAndNothingWritten) {
   auto outcome = service_->SubmitResponse(org_, Phq9("k1", {1, 2, 7, 0, 1, 2, 3, 0, 1, 2}));
   ASSERT_FALSE(outcome);
