@@ -648,17 +648,19 @@ Result<Reply> Login(Call& call, Context& ctx) {
   ATTUNE_TRY(handle, wire::String(body, "handle", true));
   ATTUNE_TRY(password, wire::String(body, "password", true));
   ATTUNE_TRY(org, wire::OptionalId(body, "org_id"));
-  if (int wait = ctx.limiter.RetryAfter(handle, call.address); wait > 0) {
+  // Counted per handle as sign-in finds it: "DUP" and "dup" are one account, so one count.
+  const std::string key = service::HandleKey(handle);
+  if (int wait = ctx.limiter.RetryAfter(key, call.address); wait > 0) {
     call.res.set_header("Retry-After", std::to_string(wait));
     return Error{ErrorCode::RATE_LIMITED,
                  fmt::format("too many failed sign-ins for this handle or address; try again in {} seconds", wait), ""};
   }
   auto signed_in = call.clinic.SignIn(handle, password, org, call.address, ctx.options.session_ttl_seconds);
   if (!signed_in) {
-    if (signed_in.error().code == ErrorCode::UNAUTHENTICATED) ctx.limiter.Failed(handle, call.address);
+    if (signed_in.error().code == ErrorCode::UNAUTHENTICATED) ctx.limiter.Failed(key, call.address);
     return signed_in.error();
   }
-  ctx.limiter.Succeeded(handle);
+  ctx.limiter.Succeeded(key);
   call.res.set_header("Set-Cookie", "attune_session=" + signed_in->token +
                                         "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
                                         std::to_string(ctx.options.session_ttl_seconds));

@@ -1904,9 +1904,17 @@ Result<std::vector<UserLogin>> Store::FindLogins(const std::string& handle) {
     LoginRow row;
     std::string h = handle;
     std::vector<UserLogin> out;
+    // One user per handle whatever its ASCII case (AddUser), so sign-in finds it whatever the case
+    // typed: LOWER narrows the rows (both sides folded alike by either engine), SameHandle then
+    // keeps the ASCII-only fold (PostgreSQL's LOWER also folds other letters, which stay distinct).
     Query(impl_->sql,
-          std::string("SELECT ") + LoginRow::kColumns + " FROM users WHERE handle = :h ORDER BY org_id",
-          row, [&] { out.push_back(row.ToDomain()); }, h);
+          std::string("SELECT ") + LoginRow::kColumns + " FROM users WHERE LOWER(handle) = LOWER(:h) ORDER BY org_id",
+          row,
+          [&] {
+            UserLogin login = row.ToDomain();
+            if (detail::SameHandle(login.user.handle, handle)) out.push_back(std::move(login));
+          },
+          h);
     return out;
   });
 }

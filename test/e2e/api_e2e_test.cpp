@@ -203,10 +203,13 @@ TEST_F(ApiE2e, WrongPasswordIsRefusedThenRateLimited) {
   auto client = server_->Client();
   json wrong = {{"handle", "cli2"}, {"password", "not the password"}};
   for (int i = 0; i < 5; ++i) {
+    // One account whatever the case typed, so one count (it was a count per spelling).
+    wrong["handle"] = i % 2 ? "CLI2" : "Cli2";
     auto a = Call("POST", "/api/v1/auth/login", "", wrong);
     EXPECT_EQ(a.status, 401);
     EXPECT_EQ(a.body["detail"], "handle or password not recognised");
   }
+  wrong["handle"] = "cli2";
   auto limited = Call("POST", "/api/v1/auth/login", "", wrong);
   EXPECT_EQ(limited.status, 429);
   EXPECT_FALSE(limited.headers.find("Retry-After") == limited.headers.end());
