@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 
+#include "attune/service/json.hpp"
 #include "attune/stats/stats.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
@@ -198,8 +199,6 @@ constexpr const char* kPublished =
     "Published (Razzaque, Okoro & Wood 2015; n = 76 clinicians): every mindfulness facet correlated positively "
     "with clinician-rated alliance; together R^2 = .324; non-judgemental acceptance and openness to experience "
     "were the individually significant predictors.";
-constexpr const char* kCaution =
-    "These data are cross-sectional: they show association, not that mindfulness causes a stronger alliance.";
 
 struct ReplicateArgs {
   std::string csv, cor_matrix, alliance, facets;
@@ -211,8 +210,9 @@ Result<Json> Replicate(const ReplicateArgs& a) {
   auto facets = SplitList(a.facets);
   if (facets.empty()) return Fail(ErrorCode::INVALID_ARGUMENT, "--facets needs at least one column", "facets");
   ATTUNE_CHECK(CheckDistinct(facets, "--facets"));
-  Json out;
-  Json cors = Json::array();
+  std::string source;
+  std::optional<std::size_t> dropped;
+  std::vector<Correlation> cors;
   Result<OlsFit> fit = Fail(ErrorCode::INTERNAL, "unset");
   if (!a.cor_matrix.empty()) {
     if (a.n == 0) return Fail(ErrorCode::INVALID_ARGUMENT, "--cor-matrix needs --n (the sample size)", "n");
@@ -232,10 +232,10 @@ Result<Json> Replicate(const ReplicateArgs& a) {
       if (!c) return std::move(c).error();
       c->x = f;
       c->y = a.alliance;
-      cors.push_back(CorJson(*c, CorrelationMethod::PEARSON));
+      cors.push_back(*c);
     }
     fit = RegressFromCorrelation(t->r, t->names, a.n, a.alliance, facets);
-    out["source"] = "correlation matrix";
+    source = "correlation matrix";
   } else {
     if (a.csv.empty()) return Fail(ErrorCode::INVALID_ARGUMENT, "give --csv FILE or --cor-matrix FILE --n N", "csv");
     auto df = ReadCsv(a.csv);
@@ -256,31 +256,14 @@ Result<Json> Replicate(const ReplicateArgs& a) {
     for (const auto& f : facets) {
       auto c = Correlate(used, f, a.alliance);
       if (!c) return std::move(c).error();
-      cors.push_back(CorJson(*c, CorrelationMethod::PEARSON));
+      cors.push_back(*c);
     }
     fit = Regress(used, a.alliance, facets);
-    out["source"] = "csv";
-    out["dropped"] = df->Rows() - rows->size();
+    source = "csv";
+    dropped = df->Rows() - rows->size();
   }
   if (!fit) return std::move(fit).error();
-  Json sig = Json::array();
-  Json betas = Json::array();
-  for (const auto& c : fit->coef) {
-    if (c.term == "(Intercept)") continue;
-    betas.push_back({{"facet", c.term}, {"std_beta", *c.std_beta}, {"t", c.t}, {"p", c.p}, {"significant", c.p < 0.05}});
-    if (c.p < 0.05) sig.push_back(c.term);
-  }
-  out["n"] = fit->n;
-  out["correlations"] = cors;
-  out["regression"] = {{"r2", fit->r2}, {"adj_r2", fit->adj_r2}, {"f", fit->f},          {"df1", fit->df1},
-                       {"df2", fit->df2}, {"f_p", fit->f_p},    {"std_betas", betas}, {"significant", sig}};
-  out["published"] = {{"study", "Razzaque, Okoro & Wood (2015), Mindfulness 6:170-174"},
-                      {"n", 76},
-                      {"r2", 0.324},
-                      {"significant", {"non-judgemental acceptance", "openness to experience"}},
-                      {"all_correlations_positive", true}};
-  out["caution"] = kCaution;
-  return out;
+  return service::ReplicationJson(source, dropped, cors, *fit);  // one shape with POST /analyses/replication
 }
 
 void PrintReplicate(const Json& j) {
@@ -299,7 +282,7 @@ void PrintReplicate(const Json& j) {
     fmt::print("  {:<24} beta = {:>6.3f}  {}{}\n", b["facet"].get<std::string>(), b["std_beta"].get<double>(),
                stats::PText(b["p"].get<double>()), b["significant"].get<bool>() ? "  *" : "");
   }
-  fmt::print("\n{}\n{}\n", kPublished, kCaution);
+  fmt::print("\n{}\n{}\n", kPublished, j["caution"].get<std::string>());
 }
 
 struct TherapistArgs {

@@ -7,6 +7,7 @@
 #include <limits>
 #include <string_view>
 
+#include "attune/core/files.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 
@@ -39,6 +40,8 @@ Result<instruments::Catalogue> LoadCatalogue(const Context& ctx) {
   auto catalogue = instruments::Catalogue::LoadDirectory(ctx.instruments_dir);
   if (!catalogue) return as_input(std::move(catalogue).error());
   for (const auto& overlay : ctx.overlays) {
+    // Read as JSON, a directory failed as a parse error and a missing file as "cannot open file".
+    ATTUNE_CHECK(CheckInputFile(overlay, "--overlay", "an overlay file (JSON; docs/instruments.md)"));
     if (auto applied = catalogue->ApplyOverlay(overlay); !applied) return as_input(std::move(applied).error());
   }
   return catalogue;

@@ -107,7 +107,7 @@ int RunBackup(const DbArgs& args) {
   std::error_code ec;
   if (std::filesystem::is_directory(args.file, ec)) {
     return ReportError(Error{ErrorCode::INVALID_ARGUMENT,
-                             fmt::format("file \"{}\" is a directory; expected the name of a backup file", args.file),
+                             fmt::format("file: \"{}\" is a directory; expected the name of a backup file", args.file),
                              "file"});
   }
   auto store = store::Store::Open(ToTarget(args.target), {.migrate = false, .create = false});

@@ -9,6 +9,7 @@
 
 #include "attune/service/service.hpp"
 #include "attune/store/store.hpp"
+#include "attune/core/files.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "cli/db_target.hpp"
@@ -43,10 +44,7 @@ int RunImport(const Context& ctx, Kind kind, const ImportArgs& args) {
   auto use = instruments::ParseUse(ctx.declared_use);
   if (!use) return ReportError(use.error());
   // A folder opens as a stream that reads nothing, and would be reported as an empty file.
-  if (std::error_code ec; std::filesystem::is_directory(args.file, ec)) {
-    return ReportError(
-        Error{ErrorCode::INVALID_ARGUMENT, fmt::format("{} is a directory; expected a CSV file", args.file), "file"});
-  }
+  if (auto ok = CheckInputFile(args.file, "file", "a CSV file"); !ok) return ReportError(ok.error());
   std::ifstream in(args.file, std::ios::binary);
   if (!in) {
     return ReportError(Error{ErrorCode::NOT_FOUND, fmt::format("cannot read {}", args.file), "file"});

@@ -16,6 +16,7 @@
 #include "attune/instruments/batch.hpp"
 #include "attune/instruments/instruments.hpp"
 #include "attune/instruments/json.hpp"
+#include "attune/core/files.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 
@@ -113,11 +114,7 @@ std::string AbsentColumnsWarning(const Instrument& in, const std::vector<std::si
 }
 
 Result<std::string> ReadAll(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("--csv: \"{}\" is a directory, not a CSV file", path),
-                "csv");
-  }
+  ATTUNE_CHECK(CheckInputFile(path, "--csv", "a CSV file"));
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
     return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("--csv: cannot open \"{}\"", path), "csv");

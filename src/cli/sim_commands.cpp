@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "attune/core/dates.hpp"
 #include "attune/instruments/scoring.hpp"
 #include "attune/service/service.hpp"
 #include "attune/sim/sim.hpp"
@@ -36,33 +37,10 @@ struct SimClinicArgs {
 };
 
 // --- Writing a simulated clinic into a database (through store and service) ---
-// The simulation has no calendar; here it is dated: episodes start over 26 weeks from
-// kFirstDay, one session a week; baseline forms on kFirstDay.
+// The simulation has no calendar; here it is dated: episodes start over 26 weeks from the first
+// day, one session a week; baseline forms on the first day (see FirstDay).
 
-constexpr int kFirstYear = 2026, kFirstMonth = 1, kFirstDayOfMonth = 5;
-
-// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm), and back.
-long DaysFromCivil(int y, int m, int d) {
-  y -= m <= 2 ? 1 : 0;
-  const long era = (y >= 0 ? y : y - 399) / 400;
-  const long yoe = y - era * 400;
-  const long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-std::string CivilFromDays(long z) {
-  z += 719468;
-  const long era = (z >= 0 ? z : z - 146096) / 146097;
-  const long doe = z - era * 146097;
-  const long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const long mp = (5 * doy + 2) / 153;
-  const long d = doy - (153 * mp + 2) / 5 + 1;
-  const long m = mp < 10 ? mp + 3 : mp - 9;
-  const long y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  return fmt::format("{:04}-{:02}-{:02}", y, m, d);
-}
+constexpr const char* kFixedFirstDay = "2026-01-05";  // a Monday
 
 // Scale scores of one response by scale id (for therapist style and client preferences).
 std::map<std::string, double> ScaleScores(const instruments::Instrument& inst, const sim::Clinic& clinic,
@@ -84,10 +62,12 @@ struct DbCounts {
   std::int64_t therapists = 0, clients = 0, episodes = 0, open_episodes = 0, sessions = 0, responses = 0,
                live_responses = 0, alerts = 0, training = 0;
   OrgId org = 0;
+  std::string first_day;  // the calendar's first day
+  long weeks_back = 0;    // how far it was moved back from the fixed one to end by yesterday
 };
 
 // The simulated clinic's calendar (days since 1970-01-01). History: episodes start over 26 weeks
-// from kFirstDay, one session a week. The census day is "today": every ended episode is over by
+// from its first day (ChooseFirstDay), one session a week. The census day is "today": every ended episode is over by
 // then, and each open episode had its last observed session in the week before. A trial is
 // allocated on the census day; its periods follow (see docs/simulation.md "A trial").
 struct Calendar {
@@ -101,9 +81,31 @@ struct Calendar {
 
 constexpr long kPeriodWeeks = 12;
 
-Calendar MakeCalendar(const sim::Clinic& clinic, int sessions, int periods, int training_weeks) {
+// The day the calendar starts: the fixed Monday, so that runs are dated alike, when every date the
+// clinic stores (to the end of the trial's last period's episodes and its follow-up) falls by
+// yesterday (a form answered at 10:50 today may still be ahead of the clock); else that Monday
+// moved back by whole weeks until it does (docs/cli.md): nothing is stored in the future.
+struct FirstDay {
+  long day = 0;
+  long weeks_back = 0;
+};
+
+FirstDay ChooseFirstDay(int sessions, int periods, int training_weeks) {
+  const long fixed = static_cast<long>(DayNumber(kFixedFirstDay));
+  const long census = fixed + 182 + 7L * sessions;
+  const long last = periods == 0 ? census
+                                 : census + 7L * training_weeks + periods * 7 * kPeriodWeeks + 7L * (sessions - 1);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const long yesterday = static_cast<long>(now / 86400) - 1;
+  if (last <= yesterday) return {fixed, 0};
+  const long weeks = (last - yesterday + 6) / 7;
+  return {fixed - 7 * weeks, weeks};
+}
+
+Calendar MakeCalendar(const sim::Clinic& clinic, long first_day, int sessions, int periods, int training_weeks) {
   Calendar cal;
-  cal.first_day = DaysFromCivil(kFirstYear, kFirstMonth, kFirstDayOfMonth);
+  cal.first_day = first_day;
   cal.census = cal.first_day + 182 + 7L * sessions;
   cal.training_weeks = training_weeks;
   cal.period_days = 7 * kPeriodWeeks;
@@ -154,9 +156,9 @@ Response ResponseRow(const sim::Clinic& clinic, const sim::Response& r, const in
     row.episode_id = stored.episodes[r.episode_id - 1];
     auto it = stored.sessions.find({r.episode_id, r.session});
     if (it != stored.sessions.end()) row.session_id = it->second;
-    row.answered_at = CivilFromDays(cal.episode_start[r.episode_id - 1] + 7L * (r.session - 1)) + "T10:50:00Z";
+    row.answered_at = DateOfDay(cal.episode_start[r.episode_id - 1] + 7L * (r.session - 1)) + "T10:50:00Z";
   } else {
-    row.answered_at = CivilFromDays(cal.ffmq[static_cast<std::size_t>(r.occasion)]) + "T09:00:00Z";
+    row.answered_at = DateOfDay(cal.ffmq[static_cast<std::size_t>(r.occasion)]) + "T09:00:00Z";
   }
   row.answers.resize(r.count);
   for (std::size_t i = 0; i < r.count; ++i) {
@@ -239,12 +241,12 @@ Result<void> StoreNew(store::Store& db, const instruments::Catalogue& catalogue,
     Episode row;
     row.client_id = stored.clients[ep.client_id - 1];
     row.therapist_id = stored.therapists[ep.therapist_id - 1];
-    row.started_on = CivilFromDays(cal.episode_start[e]);
+    row.started_on = DateOfDay(cal.episode_start[e]);
     if (ep.open) {
       row.status = "active";
       ++counts.open_episodes;
     } else {
-      row.ended_on = CivilFromDays(cal.episode_start[e] + 7L * (std::max(1, ep.last_session) - 1));
+      row.ended_on = DateOfDay(cal.episode_start[e] + 7L * (std::max(1, ep.last_session) - 1));
       row.status = "ended";
     }
     row.assigned_by = "random";
@@ -263,7 +265,7 @@ Result<void> StoreNew(store::Store& db, const instruments::Catalogue& catalogue,
     Session row;
     row.episode_id = stored.episodes[s.episode_id - 1];
     row.number = s.number;
-    row.held_at = CivilFromDays(cal.episode_start[s.episode_id - 1] + 7L * (s.number - 1)) + "T10:00:00Z";
+    row.held_at = DateOfDay(cal.episode_start[s.episode_id - 1] + 7L * (s.number - 1)) + "T10:00:00Z";
     session_rows.push_back(std::move(row));
     session_keys.emplace_back(s.episode_id, s.number);
   }
@@ -281,7 +283,7 @@ Result<void> StoreNew(store::Store& db, const instruments::Catalogue& catalogue,
     row.therapist_id = stored.therapists[log.therapist_id - 1];
     row.kind = log.kind;
     row.minutes = log.minutes;
-    row.completed_on = CivilFromDays(cal.period_start[static_cast<std::size_t>(step - 1)] -
+    row.completed_on = DateOfDay(cal.period_start[static_cast<std::size_t>(step - 1)] -
                                      7L * (cal.training_weeks - log.week + 1) + 2);
     row.note = "simulated trial training";
     ATTUNE_CHECK(db.AddTrainingRecord(stored.org, row, actor));
@@ -386,7 +388,7 @@ Result<void> SubmitLive(store::Store& db, const instruments::Catalogue& catalogu
 // their baseline nonjudge score; recorded in the audit log with the schedule, pre-registration
 // written), then the trial's conduct simulated (sim::SimulateTrial) and stored.
 Result<std::string> RunTrial(store::Store& db, const instruments::Catalogue& catalogue, sim::Simulation& simulated,
-                             const SimClinicArgs& args, Stored& stored, DbCounts& counts) {
+                             const SimClinicArgs& args, long first_day, Stored& stored, DbCounts& counts) {
   sim::Clinic& clinic = simulated.clinic;
   const sim::SimParams& p = simulated.truth.params;
   ATTUNE_TRY(design, trial::ParseDesign(args.trial_design));
@@ -394,7 +396,7 @@ Result<std::string> RunTrial(store::Store& db, const instruments::Catalogue& cat
   plan.periods = design == trial::Design::PARALLEL ? 1 : args.trial_steps;
   plan.clients_per_period = args.trial_clients > 0 ? args.trial_clients : p.clients;
   plan.effect = args.training_effect;
-  const Calendar cal = MakeCalendar(clinic, p.sessions, plan.periods, plan.training_weeks);
+  const Calendar cal = MakeCalendar(clinic, first_day, p.sessions, plan.periods, plan.training_weeks);
 
   trial::TrialSpec spec;
   spec.name = args.trial_name;
@@ -402,9 +404,9 @@ Result<std::string> RunTrial(store::Store& db, const instruments::Catalogue& cat
   spec.strata_facet = "nonjudge";
   spec.steps = args.trial_steps;
   spec.seed = args.seed;
-  spec.allocated_on = CivilFromDays(cal.census);
-  for (long day : cal.period_start) spec.period_starts.push_back(CivilFromDays(day));
-  spec.followup_from = CivilFromDays(cal.ffmq[2]);
+  spec.allocated_on = DateOfDay(cal.census);
+  for (long day : cal.period_start) spec.period_starts.push_back(DateOfDay(day));
+  spec.followup_from = DateOfDay(cal.ffmq[2]);
   const std::size_t ffmq = clinic.FormIndex(p.mindfulness_instrument);
   ATTUNE_TRY(inst, catalogue.Get(p.mindfulness_instrument));
   std::vector<trial::Participant> participants;
@@ -427,8 +429,9 @@ Result<std::string> RunTrial(store::Store& db, const instruments::Catalogue& cat
   }
   for (const auto& t : clinic.therapists) plan.steps.push_back(step_of[stored.therapists[t.id - 1]]);
   ATTUNE_CHECK(sim::SimulateTrial(catalogue, plan, simulated));
-  ATTUNE_CHECK(StoreNew(db, catalogue, simulated, MakeCalendar(clinic, p.sessions, plan.periods, plan.training_weeks),
-                        stored, counts));
+  ATTUNE_CHECK(StoreNew(db, catalogue, simulated,
+                        MakeCalendar(clinic, first_day, p.sessions, plan.periods, plan.training_weeks), stored,
+                        counts));
   return allocation.hash;
 }
 #endif
@@ -443,12 +446,17 @@ Result<DbCounts> WriteToDb(const Context& ctx, const instruments::Catalogue& cat
                       args.org_name.empty() ? fmt::format("Simulated clinic (seed {})", args.seed) : args.org_name,
                       store::Actor{"attune sim"}));
   stored.org = counts.org = org;
-  const Calendar cal = MakeCalendar(simulated.clinic, simulated.truth.params.sessions, 0, 0);
+  // The whole calendar, trial included, is fixed before the history is stored.
+  const int periods = args.trial_name.empty() ? 0 : args.trial_design == "parallel" ? 1 : args.trial_steps;
+  const FirstDay first = ChooseFirstDay(simulated.truth.params.sessions, periods, sim::TrialPlan{}.training_weeks);
+  counts.first_day = DateOfDay(first.day);
+  counts.weeks_back = first.weeks_back;
+  const Calendar cal = MakeCalendar(simulated.clinic, first.day, simulated.truth.params.sessions, 0, 0);
   ATTUNE_CHECK(StoreNew(db, catalogue, simulated, cal, stored, counts));
   ATTUNE_CHECK(SubmitLive(db, catalogue, use, simulated, cal, stored, counts));
   if (!args.trial_name.empty()) {
 #ifdef ATTUNE_HAS_TRIAL
-    ATTUNE_TRY(hash, RunTrial(db, catalogue, simulated, args, stored, counts));
+    ATTUNE_TRY(hash, RunTrial(db, catalogue, simulated, args, first.day, stored, counts));
     trial_hash = hash;
 #else
     return Fail(ErrorCode::FAILED_PRECONDITION, "--trial: this attune was built without module trial", "trial");
@@ -621,6 +629,10 @@ int RunSimClinic(const Context& ctx, const CLI::App& command, const SimClinicArg
                "{} responses in {:.2f} s\n",
                db_counts->org, args.db, db_counts->therapists, db_counts->clients, db_counts->episodes,
                db_counts->sessions, db_counts->responses, seconds(simulated_at, stored_at));
+    if (db_counts->weeks_back > 0) {
+      fmt::print("dated from {}: the fixed start {} moved back {} weeks so that no date is after today\n",
+                 db_counts->first_day, kFixedFirstDay, db_counts->weeks_back);
+    }
     if (db_counts->open_episodes > 0) {
       fmt::print("{} episodes still open: {} of their responses submitted through the monitor, {} alerts raised\n",
                  db_counts->open_episodes, db_counts->live_responses, db_counts->alerts);

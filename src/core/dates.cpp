@@ -104,4 +104,35 @@ std::string NormalizeTimestamp(std::string_view text) {
   return std::string(out) + "Z";
 }
 
+long long DayNumber(std::string_view date) {
+  return DaysFromCivil(Digits(date, 0, 4), static_cast<unsigned>(Digits(date, 5, 2)),
+                       static_cast<unsigned>(Digits(date, 8, 2)));
+}
+
+std::string DateOfDay(long long days) {
+  long long y = 0;
+  unsigned m = 0, d = 0;
+  CivilFromDays(days, y, m, d);
+  char out[16];
+  std::snprintf(out, sizeof out, "%04lld-%02u-%02u", y, m, d);
+  return out;
+}
+
+LatestDone LatestDone::At(std::chrono::system_clock::time_point now) {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const auto ahead = seconds + 5 * 60;
+  const long long day = ahead >= 0 ? ahead / 86400 : -((-ahead + 86399) / 86400);
+  const long long in_day = ahead - day * 86400;
+  char time[32];
+  std::snprintf(time, sizeof time, "%sT%02lld:%02lld:%02lldZ", DateOfDay(day).c_str(), in_day / 3600,
+                in_day / 60 % 60, in_day % 60);
+  const long long today = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+  return LatestDone{DateOfDay(today + 1), time};
+}
+
+std::optional<std::string> LatestDone::Exceeded(std::string_view stored) const {
+  if (stored.size() == 10) return stored <= std::string_view(date) ? std::nullopt : std::optional<std::string>(date);
+  return stored.substr(0, 19) <= std::string_view(time).substr(0, 19) ? std::nullopt : std::optional<std::string>(time);
+}
+
 }  // namespace attune

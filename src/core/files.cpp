@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <fmt/core.h>
+
 namespace attune {
 namespace {
 
@@ -33,6 +35,22 @@ Result<void> ReplaceDurably(const std::string& written, const std::string& file)
   if (!Sync(dir.string(), O_RDONLY | O_DIRECTORY)) {
     return Fail(ErrorCode::IO, "cannot flush directory " + dir.string() + " to disk: " + std::strerror(errno), "file");
   }
+  return Ok();
+}
+
+Result<void> CheckInputFile(const std::string& path, const std::string& option, const std::string& expected) {
+  const std::string field = option.substr(option.find_first_not_of('-'));
+  const auto refuse = [&](const std::string& what) {
+    return Fail(ErrorCode::INVALID_ARGUMENT, fmt::format("{}: \"{}\" {}; expected {}", option, path, what, expected),
+                field);
+  };
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) return refuse("does not exist");
+  if (std::filesystem::is_directory(status)) return refuse("is a directory");
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return refuse(fmt::format("cannot be read ({})", std::strerror(errno)));
+  std::fclose(file);
   return Ok();
 }
 

@@ -61,7 +61,7 @@ Json SummaryJson(const Instrument& instrument, Use declared_use) {
 
 Json ToJson(const Instrument& instrument, Use declared_use) {
   Json out = SummaryJson(instrument, declared_use);
-  out["instructions"] = instrument.instructions;
+  out["instructions"] = instrument.instructions.empty() ? Json(nullptr) : Json(instrument.instructions);
   Json items = Json::array();
   for (const auto& item : instrument.items) {
     Json j{{"id", item.id},

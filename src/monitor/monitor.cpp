@@ -59,7 +59,8 @@ std::vector<RaisedAlert> RiskAlerts(const Observation& obs) {
                            risk.above, risk.label);
     json evidence{{"rule", "risk_item"}, {"instrument", obs.instrument}, {"item", risk.item},
                   {"value", risk.value}, {"above", risk.above},          {"label", risk.label}};
-    if (obs.session >= 1) evidence["session"] = obs.session;
+    // Outside an episode (session 0) there is no session: null, not a session number.
+    evidence["session"] = obs.session >= 1 ? json(obs.session) : json(nullptr);
     a.evidence = evidence.dump();
     raised.push_back(std::move(a));
   }

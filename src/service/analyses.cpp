@@ -10,6 +10,7 @@
 #include <set>
 
 #include "attune/service/clinic.hpp"
+#include "attune/service/json.hpp"
 #include "attune/service/matching.hpp"
 #include "attune/stats/data_frame.hpp"
 
@@ -185,6 +186,39 @@ Result<MediationAnalysis> Clinic::MediationAnalysisOf(const Actor& actor, const 
   out.result = std::move(result);
   AuditRead(actor, "analysis.mediation", "analysis", request.facet,
             fmt::format("{} episodes, de-identified", x.size()));
+  return out;
+}
+
+nlohmann::ordered_json ReplicationJson(const std::string& source, std::optional<std::size_t> dropped,
+                               const std::vector<stats::Correlation>& correlations, const stats::OlsFit& fit) {
+  using json = nlohmann::ordered_json;  // the command prints its keys in this order
+  json out = {{"source", source}};
+  if (dropped) out["dropped"] = *dropped;
+  json cors = json::array(), betas = json::array(), sig = json::array();
+  for (const auto& c : correlations) {
+    cors.push_back({{"x", c.x}, {"y", c.y}, {"method", "pearson"}, {"n", c.n}, {"dropped", c.dropped}, {"r", c.r},
+                    {"t", c.t}, {"df", c.n - 2}, {"p", c.p}, {"ci95", json::array({c.ci_low, c.ci_high})}});
+  }
+  for (const auto& c : fit.coef) {
+    if (c.term == "(Intercept)") continue;
+    betas.push_back({{"facet", c.term},
+                     {"std_beta", c.std_beta ? json(*c.std_beta) : json(nullptr)},
+                     {"t", c.t},
+                     {"p", c.p},
+                     {"significant", c.p < 0.05}});
+    if (c.p < 0.05) sig.push_back(c.term);
+  }
+  out["n"] = fit.n;
+  out["correlations"] = std::move(cors);
+  out["regression"] = {{"r2", fit.r2},   {"adj_r2", fit.adj_r2}, {"f", fit.f},           {"df1", fit.df1},
+                       {"df2", fit.df2}, {"f_p", fit.f_p},       {"std_betas", betas}, {"significant", sig}};
+  out["published"] = {{"study", "Razzaque, Okoro & Wood (2015), Mindfulness 6:170-174"},
+                      {"n", 76},
+                      {"r2", 0.324},
+                      {"significant", {"non-judgemental acceptance", "openness to experience"}},
+                      {"all_correlations_positive", true}};
+  out["caution"] =
+      "These data are cross-sectional: they show association, not that mindfulness causes a stronger alliance.";
   return out;
 }
 

@@ -523,6 +523,14 @@ std::string HandleForm(const std::string& handle) {
   return Normalised(handle, Normalisation::NFC).value_or(handle);
 }
 
+std::string HandleKey(const std::string& handle) {
+  std::string key = HandleForm(handle);
+  for (char& c : key) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return key;
+}
+
 std::string TokenHash(const std::string& token) {
   Initialised();
   unsigned char h[32];
@@ -650,7 +658,8 @@ Result<SignedIn> Clinic::SignIn(const std::string& handle, const std::string& pa
                     login->client_id, login->user.handle, address};
   ATTUNE_CHECK(store_.CreateAuthSession(
       store::AuthSession{TokenHash(out.token), out.actor.org, out.actor.user_id, TimeUtc(now), out.expires_at}));
-  (void)store_.AppendAudit(out.actor.org, AuditActor(out.actor), "session.create", "user",
+  // Not "session.create": that is a therapy session recorded (docs/api.md "Audit").
+  (void)store_.AppendAudit(out.actor.org, AuditActor(out.actor), "auth.sign_in", "user",
                            std::to_string(out.actor.user_id), "signed in");
   return out;
 }
@@ -680,7 +689,7 @@ Result<Actor> Clinic::Authenticate(const std::string& token, const std::string& 
 Result<void> Clinic::SignOut(const Actor& actor, const std::string& token) {
   cache_->DropSession(TokenHash(token));
   ATTUNE_CHECK(store_.DeleteAuthSession(TokenHash(token)));
-  (void)store_.AppendAudit(actor.org, AuditActor(actor), "session.delete", "user",
+  (void)store_.AppendAudit(actor.org, AuditActor(actor), "auth.sign_out", "user",
                            std::to_string(actor.user_id), "signed out");
   return Ok();
 }

@@ -165,7 +165,8 @@ Result<SubmissionCheck> Service::MonitorSubmission(OrgId org, const instruments:
     if (instrument.respondent != instruments::Respondent::CLIENT || response.subject_id == 0) return out;
     auto scored = instruments::Score(instrument, response.answers);
     if (!scored) return scored.error();
-    for (const auto& raised : monitor::RiskAlerts(monitor::MakeObservation(instrument, *scored, 0, 1))) {
+    // Session 0: no session (the alert's evidence says "session": null; it said session 1).
+    for (const auto& raised : monitor::RiskAlerts(monitor::MakeObservation(instrument, *scored, 0, 0))) {
       out.alerts.push_back(StoredAlert(org, response, raised, raised.detail + " (outside an episode)"));
     }
     return out;
@@ -211,7 +212,9 @@ Result<SubmissionCheck> Service::MonitorSubmission(OrgId org, const instruments:
     for (const auto& a : stored) {
       const auto evidence = nlohmann::json::parse(a.evidence, nullptr, false);
       if (!evidence.is_object()) continue;
-      known.emplace(a.kind, evidence.value("scale", std::string()), evidence.value("session", 0));
+      const auto session = evidence.find("session");
+      known.emplace(a.kind, evidence.value("scale", std::string()),
+                    session != evidence.end() && session->is_number_integer() ? session->get<int>() : 0);
     }
     const int late_session = observations[at].session;
     for (std::size_t j = at + 1; j < observations.size(); ++j) {

@@ -31,16 +31,10 @@ inline std::string TimeUtc(std::chrono::system_clock::time_point when) {
 }
 
 // When `stored` (a time or a date as NormalizeTimestamp leaves it) is later than a thing already
-// done may be when written now, the latest it may be: five minutes ahead of this clock for a
-// time, tomorrow in UTC for a date alone (it may be today anywhere on Earth); else nullopt. The
-// API's rule for answered_at (docs/api.md), which imports apply too.
+// done may be when written now, the latest it may be (attune::LatestDone); else nullopt. The
+// API's rule for answered_at (docs/api.md), which imports and the store's own checks apply too.
 inline std::optional<std::string> AfterLatestDone(const std::string& stored) {
-  const auto now = std::chrono::system_clock::now();
-  std::string latest = stored.size() == 10 ? DateUtc(now + std::chrono::hours(24))
-                                           : TimeUtc(now + std::chrono::minutes(5));
-  if (stored.size() != 10 && stored.substr(0, 19) <= latest.substr(0, 19)) return std::nullopt;
-  if (stored.size() == 10 && stored <= latest) return std::nullopt;
-  return latest;
+  return LatestDone::At(std::chrono::system_clock::now()).Exceeded(stored);
 }
 
 // The days a stored time (UTC, as NormalizeTimestamp writes it) fell on somewhere on Earth, for

@@ -159,7 +159,22 @@ Result<void> CheckTherapist(const Therapist& t, std::size_t index) {
   return CheckTherapistProfile(profile, where);
 }
 
-Result<void> CheckEpisode(const Episode& e, std::size_t index) {
+Result<void> NotInFuture(const std::string& where, const char* field, const std::string& value,
+                         const LatestDone& latest, const char* expected) {
+  const auto limit = latest.Exceeded(value);
+  if (!limit) return Ok();
+  // As the service words it: a date bare ("started_on is 2030-01-07, in the future"), a time quoted.
+  return Wrong(where, field, (value.size() == 10 ? value : Shown(value)) + ", in the future",
+               fmt::format("{} ({} at the latest)", expected, *limit));
+}
+
+LatestDone Latest() { return LatestDone::At(std::chrono::system_clock::now()); }
+
+Result<void> CheckHeldAt(const Session& session, std::size_t index, const LatestDone& latest) {
+  return NotInFuture(Where("session", index), "held_at", session.held_at, latest, "the time a session was held");
+}
+
+Result<void> CheckEpisode(const Episode& e, std::size_t index, const LatestDone& latest) {
   const std::string where = Where("episode", index);
   if (!IsCalendarDate(e.started_on)) return Wrong(where, "started_on", Shown(e.started_on), "a date YYYY-MM-DD");
   if (!e.ended_on.empty() && !IsCalendarDate(e.ended_on)) {
@@ -189,6 +204,8 @@ Result<void> CheckEpisode(const Episode& e, std::size_t index) {
     return Wrong(where, "ended_on", Shown(e.ended_on) + ", before started_on " + e.started_on,
                  "a date on or after it");
   }
+  ATTUNE_CHECK(NotInFuture(where, "started_on", e.started_on, latest, "a date on or before today"));
+  if (!e.ended_on.empty()) ATTUNE_CHECK(NotInFuture(where, "ended_on", e.ended_on, latest, "a date on or before today"));
   return Ok();
 }
 
@@ -260,7 +277,7 @@ Result<void> CheckTherapist(const Therapist& therapist) {
 }
 
 Result<void> CheckEpisode(const Episode& episode) {
-  return detail::CheckEpisode(episode, 0);
+  return detail::CheckEpisode(episode, 0, detail::Latest());
 }
 
 Result<void> CheckClient(const Client& client) {

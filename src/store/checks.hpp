@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "attune/core/dates.hpp"
 #include "attune/core/result.hpp"
 #include "attune/core/types.hpp"
 #include "attune/store/store.hpp"
@@ -33,8 +34,17 @@ Result<void> CheckClient(const Client& client, std::size_t index);
 //! A new or changed episode: started_on a date on the calendar (YYYY-MM-DD); status one of
 //! waiting, active, ended or declined; ended_on such a date, given exactly when status is "ended"
 //! or "declined", and not before started_on; assigned_by one of coordinator, match, client_choice
-//! or random; note text as the store keeps it. `index` as for CheckTherapist.
-Result<void> CheckEpisode(const Episode& episode, std::size_t index);
+//! or random; note text as the store keeps it; neither date after `latest.date` (today, with a
+//! day's grace: LatestDone). `index` as for CheckTherapist; a batch reads the clock once.
+Result<void> CheckEpisode(const Episode& episode, std::size_t index, const LatestDone& latest);
+//! LatestDone at this moment, by the store's clock.
+LatestDone Latest();
+//! A session's held_at not in the future (a session is recorded once held); `index` as for CheckTherapist.
+Result<void> CheckHeldAt(const Session& session, std::size_t index, const LatestDone& latest);
+//! A date or time of a thing already done (answered_at, held_at) no later than `latest` allows;
+//! `where` as above, `expected` what the field holds ("the time the form was answered").
+Result<void> NotInFuture(const std::string& where, const char* field, const std::string& value,
+                         const LatestDone& latest, const char* expected);
 //! A new user: the handle not blank, one line of UTF-8 text without control characters, no space
 //! at either end, and in Unicode NFC (so that "josé" written two ways is one handle).
 Result<void> CheckUser(const User& user);

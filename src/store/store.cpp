@@ -26,6 +26,8 @@ using detail::DecodeMap;
 using detail::EncodeAnswers;
 using detail::EncodeList;
 using detail::EncodeMap;
+using detail::CheckHeldAt;
+using detail::Latest;
 using detail::NowUtc;
 
 const char* BackendName(Backend backend) {
@@ -1043,7 +1045,7 @@ Result<std::vector<Id>> Store::AddClients(OrgId org, const std::vector<Client>& 
 }
 
 Result<Id> Store::AddEpisode(OrgId org, const Episode& episode, const Actor& actor, const EpisodeGuard& guard) {
-  ATTUNE_CHECK(detail::CheckEpisode(episode, 0));
+  ATTUNE_CHECK(detail::CheckEpisode(episode, 0, Latest()));
   return impl_->Write<Id>([&]() -> Result<Id> {
     std::string remark;
     if (guard) {
@@ -1082,7 +1084,7 @@ Result<Episode> Store::ChangeEpisode(OrgId org, Id id, const EpisodeDecider& dec
                               id),
                   "id");
     }
-    ATTUNE_CHECK(detail::CheckEpisode(next, 0));
+    ATTUNE_CHECK(detail::CheckEpisode(next, 0, Latest()));
     ll o = org, i = id;
     std::string ended = next.ended_on;
     soci::indicator ended_ind = ended.empty() ? soci::i_null : soci::i_ok;
@@ -1098,6 +1100,7 @@ Result<Episode> Store::ChangeEpisode(OrgId org, Id id, const EpisodeDecider& dec
 }
 
 Result<Id> Store::AddSession(OrgId org, const Session& session, const Actor& actor, const SessionGuard& guard) {
+  ATTUNE_CHECK(CheckHeldAt(session, 0, Latest()));
   auto added = impl_->Write<Id>([&]() -> Result<Id> {
     if (guard) {
       ATTUNE_TRY(episode, (impl_->FindByIdInTx<EpisodeRow, Episode>(org, session.episode_id, "episodes", "episode",
@@ -1210,7 +1213,7 @@ Result<std::vector<TrainingRecord>> Store::ListTrainingRecords(OrgId org, Id the
 
 namespace {
 
-Result<void> CheckResponse(const Response& r) {
+Result<void> CheckResponse(const Response& r, const LatestDone& latest) {
   if (r.idempotency_key.empty()) {
     return Fail(ErrorCode::INVALID_ARGUMENT,
                 "idempotency_key is empty; expected a key unique in the organisation",
@@ -1228,7 +1231,8 @@ Result<void> CheckResponse(const Response& r) {
     return Fail(ErrorCode::INVALID_ARGUMENT, "answered_at is empty; expected an ISO-8601 time",
                 "answered_at");
   }
-  return Ok();
+  // As the API refuses a submission (docs/api.md): a form is answered before it is stored.
+  return detail::NotInFuture("", "answered_at", r.answered_at, latest, "the time the form was answered");
 }
 
 }  // namespace
@@ -1324,7 +1328,7 @@ Result<SubmitOutcome> Store::Impl::ReplayOf(OrgId org, const Response& first, co
 Result<SubmitOutcome> Store::SubmitResponse(OrgId org, const ScoredResponse& scored,
                                             const Actor& actor) {
   const Response& r = scored.response;
-  if (auto ok = CheckResponse(r); !ok) return ok.error();
+  if (auto ok = CheckResponse(r, Latest()); !ok) return ok.error();
   auto attempt = impl_->Write<SubmitOutcome>([&]() -> Result<SubmitOutcome> {
     if (scored.history) impl_->dialect->LockSubject(impl_->sql, org, static_cast<ll>(r.subject_id));
     return impl_->SubmitInTx(org, scored, actor);
@@ -1342,8 +1346,9 @@ Result<std::vector<Result<SubmitOutcome>>> Store::SubmitResponses(
     OrgId org, const std::vector<std::pair<ScoredResponse, Actor>>& batch) {
   std::vector<Result<SubmitOutcome>> outcomes;
   outcomes.reserve(batch.size());
+  const LatestDone latest = Latest();
   for (const auto& [scored, actor] : batch) {
-    auto ok = CheckResponse(scored.response);
+    auto ok = CheckResponse(scored.response, latest);
     outcomes.push_back(ok ? Result<SubmitOutcome>(SubmitOutcome{}) : Result<SubmitOutcome>(ok.error()));
   }
   auto written = impl_->Write<bool>([&]() -> Result<bool> {
@@ -1562,6 +1567,7 @@ Result<std::int64_t> Store::ImportResponsesInTx(OrgId org, const ResponseSource&
     Id first_id = 0;
     Id last_id = 0;
     const std::string now = NowUtc();
+    const LatestDone latest = Latest();  // one clock reading for the load: a comparison per row
     std::vector<Alert> alerts;  // the rows' risk alerts, response_id set, stored after the rows
     std::vector<ScoredResponse> chunk(kChunk);
     std::vector<std::string> answers(kChunk);
@@ -1575,7 +1581,7 @@ Result<std::int64_t> Store::ImportResponsesInTx(OrgId org, const ResponseSource&
           more = false;
           break;
         }
-        if (auto ok = CheckResponse(chunk[filled].response); !ok) {
+        if (auto ok = CheckResponse(chunk[filled].response, latest); !ok) {
           Error error = ok.error();
           error.message = fmt::format("response {}: {}", total + static_cast<std::int64_t>(filled) + 1,
                                       error.message);
@@ -1898,9 +1904,17 @@ Result<std::vector<UserLogin>> Store::FindLogins(const std::string& handle) {
     LoginRow row;
     std::string h = handle;
     std::vector<UserLogin> out;
+    // One user per handle whatever its ASCII case (AddUser), so sign-in finds it whatever the case
+    // typed: LOWER narrows the rows (both sides folded alike by either engine), SameHandle then
+    // keeps the ASCII-only fold (PostgreSQL's LOWER also folds other letters, which stay distinct).
     Query(impl_->sql,
-          std::string("SELECT ") + LoginRow::kColumns + " FROM users WHERE handle = :h ORDER BY org_id",
-          row, [&] { out.push_back(row.ToDomain()); }, h);
+          std::string("SELECT ") + LoginRow::kColumns + " FROM users WHERE LOWER(handle) = LOWER(:h) ORDER BY org_id",
+          row,
+          [&] {
+            UserLogin login = row.ToDomain();
+            if (detail::SameHandle(login.user.handle, handle)) out.push_back(std::move(login));
+          },
+          h);
     return out;
   });
 }

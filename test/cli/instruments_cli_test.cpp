@@ -24,6 +24,16 @@ TEST(CliInstruments, ListAndShow) {
   for (const auto& s : wai["scales"]) scales.push_back(s["id"]);
   EXPECT_EQ(scales, (std::vector<std::string>{"goal", "task", "bond", "total"}));
   EXPECT_EQ(wai["scales"][0]["items"].size(), 4u);
+  // docs/cli.md: instructions are null when the licence does not let text ship (they were "").
+  EXPECT_TRUE(wai["instructions"].is_null()) << wai["instructions"];
+  for (const char* id : {"core10", "cnip", "ffmq39"}) {
+    auto other = RunAttune({"instruments", "show", id, "--json"});
+    ASSERT_EQ(other.exit_code, 0) << other.err;
+    EXPECT_TRUE(Json::parse(other.out)["instructions"].is_null()) << id;
+  }
+  auto phq9 = RunAttune({"instruments", "show", "phq9", "--json"});
+  ASSERT_EQ(phq9.exit_code, 0) << phq9.err;
+  EXPECT_EQ(Json::parse(phq9.out)["instructions"].get<std::string>().rfind("Over the last 2 weeks", 0), 0u);
   auto missing = RunAttune({"instruments", "show", "nope"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("\"nope\" is not a known instrument"), std::string::npos);

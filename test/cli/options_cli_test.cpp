@@ -150,7 +150,16 @@ TEST(OptionsCli, MessagesNameWhatWasWrong) {
   WriteFile(dir + "/file", "x");
   ExpectRefused({"--instruments-dir", dir + "/file", "instruments", "list"},
                 "\"" + dir + "/file\" is not a directory; expected a folder of instrument definitions");
-  ExpectRefused({"import", "therapists", dir, "--db", dir + "/none.db"}, dir + " is a directory; expected a CSV file");
+  ExpectRefused({"import", "therapists", dir, "--db", dir + "/none.db"},
+                "file: \"" + dir + "\" is a directory; expected a CSV file");
+  ExpectRefused({"score", "gad7", "--csv", dir}, "--csv: \"" + dir + "\" is a directory; expected a CSV file");
+  // An overlay was read as JSON: a directory failed as a parse error, a missing file said only
+  // "cannot open file" (docs/cli.md: "saying which").
+  ExpectRefused({"--overlay", dir, "instruments", "list"},
+                "--overlay: \"" + dir + "\" is a directory; expected an overlay file (JSON; docs/instruments.md)");
+  ExpectRefused({"--overlay", dir + "/nosuch.json", "instruments", "list"},
+                "--overlay: \"" + dir + "/nosuch.json\" does not exist; expected an overlay file (JSON; "
+                "docs/instruments.md)");
 }
 
 }  // namespace

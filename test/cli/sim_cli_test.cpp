@@ -1,6 +1,9 @@
 // End-to-end tests of `attune sim clinic` (docs/simulation.md, docs/cli.md).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <set>
 
@@ -131,6 +134,60 @@ TEST(SimCli, AUseTheLicenceRefusesIsRefused) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("licence.permitted_uses.commercial is false"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/lic.db"));
+}
+
+// Nothing stored in the future (docs/cli.md): the calendar keeps its fixed start 2026-01-05 when it
+// ends by yesterday, else moves back by whole weeks and says so. 60 weekly sessions after 26 weeks
+// of starts ended in July 2027; a stepped-wedge trial's periods followed them.
+TEST(SimCli, TheStoredCalendarEndsByYesterday) {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char today[16];
+  std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
+  auto latest = [&](const std::string& db, std::string& first) {
+    std::string last;
+    first = "9999";
+    auto store = store::Store::Open(store::Target::Sqlite(db));
+    EXPECT_TRUE(store) << store.error().message;
+    if (!store) return std::string("9999");
+    auto episodes = store->ListEpisodes(1);
+    EXPECT_TRUE(episodes) << episodes.error().message;
+    if (!episodes) return std::string("9999");
+    for (const auto& e : *episodes) {
+      first = std::min(first, e.started_on);
+      last = std::max({last, e.started_on, e.ended_on});
+    }
+    auto responses = store->ListResponses(1, {});
+    EXPECT_TRUE(responses) << responses.error().message;
+    if (!responses) return std::string("9999");
+    for (const auto& r : *responses) last = std::max(last, r.answered_at.substr(0, 10));
+    return last;
+  };
+  std::string first;
+  const std::string short_db = TempDir("sim_cli_calendar_short") + "/clinic.db";
+  auto r = RunAttune({"sim", "clinic", "--therapists", "4", "--clients", "10", "--sessions", "4", "--seed", "2",
+                      "--db", short_db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(latest(short_db, first), std::string(today));
+  EXPECT_EQ(first, "2026-01-05");
+  EXPECT_EQ(r.out.find("moved back"), std::string::npos) << r.out;
+
+  const std::string long_db = TempDir("sim_cli_calendar_long") + "/clinic.db";
+  r = RunAttune({"sim", "clinic", "--therapists", "4", "--clients", "10", "--sessions", "60", "--seed", "2",
+                 "--db", long_db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(latest(long_db, first), std::string(today));
+  EXPECT_LT(first, "2026-01-05");
+  EXPECT_NE(r.out.find("dated from " + first + ": the fixed start 2026-01-05 moved back "), std::string::npos) << r.out;
+
+  const std::string trial_db = TempDir("sim_cli_calendar_trial") + "/clinic.db";
+  r = RunAttune({"sim", "clinic", "--therapists", "6", "--clients", "12", "--sessions", "6", "--seed", "4", "--trial",
+                 "T1", "--design", "stepped-wedge", "--steps", "3", "--trial-clients", "12", "--db", trial_db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(latest(trial_db, first), std::string(today));
+  EXPECT_NE(r.out.find("moved back"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -203,10 +203,13 @@ TEST_F(ApiE2e, WrongPasswordIsRefusedThenRateLimited) {
   auto client = server_->Client();
   json wrong = {{"handle", "cli2"}, {"password", "not the password"}};
   for (int i = 0; i < 5; ++i) {
+    // One account whatever the case typed, so one count (it was a count per spelling).
+    wrong["handle"] = i % 2 ? "CLI2" : "Cli2";
     auto a = Call("POST", "/api/v1/auth/login", "", wrong);
     EXPECT_EQ(a.status, 401);
     EXPECT_EQ(a.body["detail"], "handle or password not recognised");
   }
+  wrong["handle"] = "cli2";
   auto limited = Call("POST", "/api/v1/auth/login", "", wrong);
   EXPECT_EQ(limited.status, 429);
   EXPECT_FALSE(limited.headers.find("Retry-After") == limited.headers.end());
@@ -976,6 +979,32 @@ TEST_F(ApiE2e, EveryJsonBodyRefusesAnUnknownField) {
                   {{"plan", {{{"client_id", 1}, {"therapist_id", 1}, {"colour", "blue"}}}}});
   ExpectProblem(row, 400, "plan[0].colour",
                 "plan[0].colour is not a field of a plan row; expected client_id or therapist_id");
+}
+
+// A misspelt query parameter was ignored: "?status=open" listed every alert, "?deidentfy=false"
+// exported (de-identified) as if it were absent. Every route names it and what it takes.
+TEST_F(ApiE2e, EveryRouteRefusesAnUnknownQueryParameter) {
+  auto client = server_->Client();
+  auto coord = SignIn(client, "coord");
+  ExpectProblem(Call("GET", "/api/v1/alerts?status=open", coord.token), 400, "status",
+                "query parameter \"status\" is not one this route takes; expected one of state");
+  ExpectProblem(Call("GET", "/api/v1/exports/scores?deidentfy=false", coord.token), 400, "deidentfy",
+                "query parameter \"deidentfy\" is not one this route takes; expected one of format, instrument, "
+                "deidentify");
+  ExpectProblem(Call("GET", "/api/v1/episodes?status=waiting", coord.token), 400, "status",
+                "query parameter \"status\" is not one this route takes; expected no query parameters");
+  for (const auto& route : api::Routes()) {
+    if (!route.authenticated) continue;
+    std::string path = std::regex_replace(route.path, std::regex(R"(\{id\})"), "1");
+    path = std::regex_replace(path, std::regex(R"(\{instrument_id\})"), "phq9");
+    path = std::regex_replace(path, std::regex(R"(\{what\})"), "scores");
+    auto a = Call(route.method, path + "?colour=blue", coord.token, route.method == "GET" ? json() : json::object(),
+                  {{"Idempotency-Key", "e2e-unknown-query"}});
+    EXPECT_EQ(a.status, 400) << route.method << " " << path << ": " << a.text;
+    EXPECT_EQ(a.body.value("field", ""), "colour") << route.method << " " << path << ": " << a.text;
+  }
+  // The parameters a route takes still work.
+  EXPECT_EQ(Call("GET", "/api/v1/alerts?state=open", coord.token).status, 200);
 }
 
 TEST_F(ApiE2e, AnIntakeWithAnUnknownFieldIsRefusedAndNothingIsWiped) {

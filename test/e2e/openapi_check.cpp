@@ -54,6 +54,13 @@ json Scalar(const std::string& raw, int line) {
     if (!Trim(item).empty()) list.push_back(Scalar(item, line));
     return list;
   }
+  // As YAML reads a plain (unquoted) scalar: ": " inside it, a ":" at its end or " #" would start a
+  // mapping or a comment there, which a YAML parser refuses or cuts, so the text is not the value.
+  if (!s.empty() && s.front() != '"' &&
+      (s.find(": ") != std::string::npos || s.back() == ':' || s.find(" #") != std::string::npos)) {
+    throw std::runtime_error("line " + std::to_string(line) + ": plain scalar \"" + s +
+                             "\" holds \": \", a final \":\" or \" #\"; quote it");
+  }
   if (s == "true") return true;
   if (s == "false") return false;
   if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {

@@ -110,7 +110,7 @@ route('POST', '/auth/login', (req, res, { body }) => {
   if (!u || body?.password !== PASSWORD) return problem(res, 401, 'Unauthenticated', 'handle or password not recognised');
   const token = randomBytes(32).toString('hex');
   sessions.set(token, u);
-  log(u, 'session.create', 'user', u.id);
+  log(u, 'auth.sign_in', 'user', u.id);
   res.setHeader('Set-Cookie', `attune_session=${token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=28800`);
   json(res, 200, { token, csrf_token: `csrf-${token.slice(0, 16)}`, expires_at: '2099-01-01T00:00:00Z', user: me(u) });
 });

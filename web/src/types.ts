@@ -69,7 +69,7 @@ export interface Instrument {
   id: string;
   version: string;
   title: string;
-  instructions: string;
+  instructions: string | null;
   respondent: 'client' | 'therapist';
   administrable: boolean;
   declared_use?: string;

@@ -42,6 +42,7 @@ struct RouteInfo {
   std::string method;
   std::string path;
   bool authenticated = true;
+  std::vector<std::string> query;  //!< the query parameters it takes; any other is refused (400)
 };
 
 //! Every route the server answers (the OpenAPI test checks these against docs/openapi.yaml).

@@ -1,6 +1,8 @@
 #pragma once
 //! Checks of the date and time texts Attune stores (pure; no time zone database).
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,5 +20,23 @@ bool IsTimestamp(std::string_view text);
 //! moved to UTC and written "YYYY-MM-DDTHH:MM:SSZ" (upper-case T and Z; a fraction of a second
 //! is dropped, since "10:50:00.123Z" would sort before "10:50:00Z"); a date alone as it is. Text that is not IsTimestamp comes back unchanged.
 std::string NormalizeTimestamp(std::string_view text);
+
+//! Days since 1970-01-01 of an IsCalendarDate text (its first ten characters), and the date of such a day.
+long long DayNumber(std::string_view date);
+std::string DateOfDay(long long days);
+
+//! The latest a stored date or time of a thing already done (an episode's start or end, a form
+//! answered, a session held) may carry when written at a given moment: for a time, five minutes
+//! ahead of that clock; for a date alone, tomorrow in UTC (it may be today somewhere on Earth).
+//! One rule for the API, imports and the store's bulk loads (docs/api.md).
+struct LatestDone {
+  std::string date;  //!< "YYYY-MM-DD"
+  std::string time;  //!< "YYYY-MM-DDTHH:MM:SSZ"
+
+  //! Made from the moment of writing (the caller's clock: std::chrono::system_clock::now()).
+  static LatestDone At(std::chrono::system_clock::time_point now);
+  //! When `stored` (as NormalizeTimestamp leaves it) is later than allowed, the latest it may be; else nullopt.
+  std::optional<std::string> Exceeded(std::string_view stored) const;
+};
 
 }  // namespace attune

@@ -103,6 +103,9 @@ bool VerifyPassword(const std::string& hash, const std::string& password);
 //! A handle as it is stored and looked up: in Unicode NFC ("jose" + U+0301 is "jos\u00e9"); text
 //! that is not UTF-8 is returned as it is, for the store's checks to refuse.
 std::string HandleForm(const std::string& handle);
+//! A handle as sign-in matches it and the sign-in rate limit counts it: HandleForm, then ASCII
+//! letters lower-cased, the fold under which handles are unique ("DUP" is "dup").
+std::string HandleKey(const std::string& handle);
 //! Hex BLAKE2b-256 of a session token (what is stored).
 std::string TokenHash(const std::string& token);
 //! The CSRF token bound to a session token.

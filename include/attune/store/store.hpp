@@ -311,7 +311,8 @@ class Store {
 
   //! Sign-in (module api, migration 003). SetUserLogin sets the password hash and the
   //! person links of an existing user (NOT_FOUND otherwise); FindLogins returns the users with
-  //! `handle` in every organisation (login names the organisation only when ambiguous).
+  //! `handle` in every organisation, equal but for the case of ASCII letters as uniqueness reads
+  //! handles (login names the organisation only when ambiguous).
   Result<void> SetUserLogin(OrgId org, Id user_id, const std::string& password_hash,
                             std::optional<Id> therapist_id, std::optional<Id> client_id,
                             const Actor& actor = {});

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <optional>
+
 namespace attune {
 namespace {
 
@@ -69,4 +72,21 @@ TEST(Dates, TimestampsAreStoredInUtcSoTheySortAsTheyHappened) {
 }
 
 }  // namespace
+// One rule for "not in the future" (API, imports, the store's bulk loads): a time up to five minutes
+// ahead of the clock, a date up to tomorrow in UTC (today somewhere on Earth).
+TEST(Dates, LatestDoneIsFiveMinutesAheadOrTomorrow) {
+  // 2026-11-28T23:58:00Z: five minutes on is the next day.
+  const auto now = std::chrono::system_clock::time_point(
+      std::chrono::seconds(DayNumber("2026-11-28") * 86400 + 23 * 3600 + 58 * 60));
+  const LatestDone latest = LatestDone::At(now);
+  EXPECT_EQ(latest.date, "2026-11-29");
+  EXPECT_EQ(latest.time, "2026-11-29T00:03:00Z");
+  EXPECT_FALSE(latest.Exceeded("2026-11-29"));
+  EXPECT_EQ(latest.Exceeded("2026-11-30"), std::optional<std::string>("2026-11-29"));
+  EXPECT_FALSE(latest.Exceeded("2026-11-29T00:03:00Z"));
+  EXPECT_EQ(latest.Exceeded("2026-11-29T00:03:01Z"), std::optional<std::string>("2026-11-29T00:03:00Z"));
+  EXPECT_EQ(DateOfDay(DayNumber("2024-02-29") + 1), "2024-03-01");
+  EXPECT_EQ(DayNumber("1970-01-01"), 0);
+}
+
 }  // namespace attune

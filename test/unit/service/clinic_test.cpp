@@ -199,6 +199,32 @@ TEST_F(ClinicTest, SignOutThroughOneClinicRefusesTheSessionInAnotherSharingTheCa
   EXPECT_EQ(after.error().code, ErrorCode::UNAUTHENTICATED);
 }
 
+// Handles are unique whatever the case of their ASCII letters, so sign-in finds "dup" typed
+// "DUP" (it was 401); "É" and "é" stay distinct. Sign-in and sign-out are audited under their own
+// names, not "session.create", which records a therapy session.
+TEST_F(ClinicTest, SignInFoldsTheCaseOfAHandleAsUniquenessDoesAndIsAuditedAsAuth) {
+  for (const char* handle : {"dup", "jos\u00e9"}) {
+    auto user = store_->AddUser(org_, User{org_, 0, handle, Role::COORDINATOR});
+    ASSERT_TRUE(user) << user.error().message;
+    ASSERT_TRUE(store_->SetUserLogin(org_, *user, *HashPassword("a long password"), std::nullopt, std::nullopt, {}));
+  }
+  auto signed_in = a_->SignIn("DUP", "a long password", std::nullopt, "test");
+  ASSERT_TRUE(signed_in) << signed_in.error().message;
+  EXPECT_EQ(signed_in->actor.handle, "dup");
+  EXPECT_TRUE(a_->SignIn("JOS\u00e9", "a long password", std::nullopt, "test"));
+  EXPECT_FALSE(a_->SignIn("JOS\u00c9", "a long password", std::nullopt, "test"));
+  EXPECT_EQ(HandleKey("DUP"), "dup");
+  auto log = store_->AuditLog(org_);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->back().action, "auth.sign_in");
+  ASSERT_TRUE(a_->SignOut(signed_in->actor, signed_in->token));
+  log = store_->AuditLog(org_);
+  EXPECT_EQ(log->back().action, "auth.sign_out");
+  auto verified = store_->VerifyAudit(org_);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->problem;
+}
+
 // A handle in two organisations: a wrong password is the plain refusal (it used to answer
 // "exists in several organisations" without checking the password, telling anyone the handle
 // existed); the password picks the organisation, and only a password fitting both asks for org_id.

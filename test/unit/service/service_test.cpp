@@ -1,3 +1,4 @@
+#include "attune/service/json.hpp"
 #include "attune/service/service.hpp"
 
 #include <fmt/core.h>
@@ -81,6 +82,21 @@ TEST_F(ServiceTest, SubmitScoresAndStoresInOneGo) {
   EXPECT_TRUE(again->replayed);
   EXPECT_EQ(again->response_id, outcome->response_id);
   EXPECT_EQ(*store_->CountResponses(org_), 1);
+}
+
+// A risk item outside an episode (a waitlisted client's PHQ-9, item 9 = 1): there is no session,
+// and the evidence said "session": 1.
+TEST_F(ServiceTest, ARiskAlertOutsideAnEpisodeHasNoSession) {
+  auto outcome = service_->SubmitResponse(org_, Phq9("risk", {0, 0, 0, 0, 0, 0, 0, 0, 1, 0}));
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  auto alerts = store_->ListAlerts(org_);
+  ASSERT_TRUE(alerts) << alerts.error().message;
+  ASSERT_EQ(alerts->size(), 1u);
+  EXPECT_EQ(alerts->front().episode_id, 0);
+  const auto evidence = nlohmann::json::parse(alerts->front().evidence);
+  ASSERT_TRUE(evidence.contains("session")) << evidence;
+  EXPECT_TRUE(evidence["session"].is_null()) << evidence;
+  EXPECT_EQ(evidence["item"], "phq9_9");
 }
 
 TEST_F(ServiceTest, OutOfRangeAnswerIsRefusedAndNothingWritten) {
@@ -642,4 +658,31 @@ TEST_F(ServiceTest, ExportsItemAndScaleColumnsAndDeidentifies) {
 }
 
 }  // namespace
+// POST /analyses/replication lacked `dropped`, which `attune analyze replicate --json` has: both
+// now write the one JSON (service::ReplicationJson); the route adds therapists and alliance.
+TEST(ReplicationJson, OneShapeForTheCommandAndTheRoute) {
+  stats::Correlation c;
+  c.x = "nonjudge";
+  c.y = "alliance";
+  c.n = 9;
+  c.r = 0.5;
+  stats::OlsFit fit;
+  fit.n = 9;
+  stats::Coefficient b;
+  b.term = "nonjudge";
+  b.std_beta = 0.5;
+  b.p = 0.01;
+  fit.coef = {b};
+  const auto j = ReplicationJson("organisation", 3, {c}, fit);
+  EXPECT_EQ(j["dropped"], 3);
+  EXPECT_EQ(j["n"], 9);
+  EXPECT_EQ(j["correlations"][0]["dropped"], 0);
+  ASSERT_EQ(j["regression"]["significant"].size(), 1u);
+  EXPECT_EQ(j["regression"]["significant"][0], "nonjudge");
+  for (const char* key : {"source", "correlations", "regression", "published", "caution"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_FALSE(ReplicationJson("correlation matrix", std::nullopt, {c}, fit).contains("dropped"));
+}
+
 }  // namespace attune::service

@@ -149,5 +149,60 @@ TEST_F(BulkTest, BatchWithOneBadRowWritesNothing) {
   EXPECT_FALSE(store_->AddEpisodes(org_ + 1000, {MakeEpisode(clients_[0])}));
 }
 
+// docs/api.md: the future-date rules are the store's, whichever way a row comes. The bulk loads
+// (attune sim clinic --db, imports) checked only the shape of the dates: a simulated clinic of 60
+// sessions stored episodes ending in 2027 and responses answered after today.
+TEST_F(BulkTest, BulkLoadsRefuseDatesInTheFutureAsSingleWritesDo) {
+  auto future = MakeEpisode(clients_[1], "2099-01-05");
+  future.started_on = "2099-01-05";
+  auto refused = store_->AddEpisodes(org_, {MakeEpisode(clients_[0]), future});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "started_on");
+  EXPECT_EQ(refused.error().message.rfind("episode 2: started_on is 2099-01-05, in the future; expected a date on or "
+                                          "before today (",
+                                          0),
+            0u)
+      << refused.error().message;
+  auto ends_later = MakeEpisode(clients_[1], "2099-01-05");
+  refused = store_->AddEpisodes(org_, {ends_later});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "ended_on");
+  EXPECT_FALSE(store_->AddEpisode(org_, ends_later));  // the single write: the same rule
+  EXPECT_TRUE(store_->ListEpisodes(org_)->empty());
+
+  auto episode = store_->AddEpisodes(org_, {MakeEpisode(clients_[0])});
+  ASSERT_TRUE(episode) << episode.error().message;
+  auto held_later = store_->AddSessions(org_, {{0, 0, episode->front(), 1, "2099-01-05T10:00:00Z"}});
+  ASSERT_FALSE(held_later);
+  EXPECT_EQ(held_later.error().field, "held_at");
+
+  std::vector<ScoredResponse> rows(2);
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    Response& r = rows[k].response;
+    r.instrument_id = "phq9";
+    r.instrument_version = "1";
+    r.respondent = RespondentKind::CLIENT;
+    r.respondent_id = r.subject_id = clients_[0];
+    r.answers = {1};
+    r.idempotency_key = "future-" + std::to_string(k);
+    r.answered_at = k == 0 ? "2026-01-05T10:50:00Z" : "2099-01-05T10:50:00Z";
+  }
+  std::size_t next = 0;
+  auto imported = store_->ImportResponses(
+      org_,
+      [&](ScoredResponse& out) -> Result<bool> {
+        if (next == rows.size()) return false;
+        out = rows[next++];
+        return true;
+      },
+      "test", Actor{"test"});
+  ASSERT_FALSE(imported);
+  EXPECT_EQ(imported.error().field, "answered_at");
+  EXPECT_NE(imported.error().message.find("response 2: answered_at is \"2099-01-05T10:50:00Z\", in the future"),
+            std::string::npos)
+      << imported.error().message;
+  EXPECT_FALSE(SessionExists(episode->front(), 1));
+}
+
 }  // namespace
 }  // namespace attune::store

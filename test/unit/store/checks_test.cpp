@@ -140,9 +140,9 @@ TEST(Checks, AnEpisodesDatesAndAssignerAgree) {
   e.client_id = 1;
   e.therapist_id = 1;
   e.started_on = "2026-01-05";
-  EXPECT_TRUE(detail::CheckEpisode(e, 0));
+  EXPECT_TRUE(detail::CheckEpisode(e, 0, detail::Latest()));
   auto message = [](const Episode& x, std::size_t index) {
-    auto r = detail::CheckEpisode(x, index);
+    auto r = detail::CheckEpisode(x, index, detail::Latest());
     return r ? std::string("ok") : r.error().field + ": " + r.error().message;
   };
   Episode bad = e;

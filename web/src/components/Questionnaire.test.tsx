@@ -17,10 +17,16 @@ function groups() {
 }
 
 describe('Questionnaire renders from the definition', () => {
+  it('an instrument whose licence keeps its instructions back (null from the API) shows none', () => {
+    render(<Questionnaire instrument={{ ...WAI, instructions: null }} onSubmit={() => {}} />);
+    expect(document.querySelector('.instructions')).toBeNull();
+    expect(groups()).toHaveLength(WAI.items.length);
+  });
+
   it('one labelled radio group per item, one labelled radio per option', () => {
     render(<Questionnaire instrument={PHQ9} onSubmit={() => {}} />);
     expect(screen.getByRole('heading', { level: 2, name: PHQ9.title })).toBeTruthy();
-    expect(screen.getByText(PHQ9.instructions)).toBeTruthy();
+    expect(screen.getByText(PHQ9.instructions!)).toBeTruthy();
     const g = groups();
     expect(g).toHaveLength(PHQ9.items.length);
     PHQ9.items.forEach((item, i) => {
