@@ -345,6 +345,13 @@ int PrintRule(const Instrument& in, const instruments::Scale& scale, const instr
   const auto [change, points] = Apart(std::fabs(d.change), measure.reliable_change, 2);
   fmt::print("  reliable change: |change| of {} points or more; |change| {}\n", points, change);
   fmt::print("  classification: {}\n", instruments::ChangeClassName(d.classification));
+  if (found.rules->measures.size() > 1) {
+    // The rule set's own recovery reads its measures together (a case on either at the start, on
+    // neither at the end: instruments::ApplyRules); one measure alone cannot say that.
+    fmt::print("  on {} alone: the rule set reads its {} measures together, so this is recovery on this measure "
+               "only\n",
+               in.id, found.rules->measures.size());
+  }
   fmt::print("  rule source: {}\n", found.rules->source);
   return 0;
 }

@@ -195,6 +195,8 @@ TEST(CliChange, AppliesTheInstrumentsRuleWithoutNorms) {
   EXPECT_NE(r.out.find("caseness at or above 10: before yes, after no"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("|change| of 6.00 points or more; |change| 12.00"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("classification: recovered"), std::string::npos) << r.out;
+  // NHS recovery reads PHQ-9 and GAD-7 together; one measure's "recovered" says it is that one's.
+  EXPECT_NE(r.out.find("on phq9 alone: the rule set reads its 2 measures together"), std::string::npos) << r.out;
   auto j = Json::parse(RunAttune({"change", "gad7", "--before", "12", "--after", "9", "--json"}).out);
   EXPECT_EQ(j["method"], "rule");
   EXPECT_EQ(j["rule"]["id"], "nhs_talking_therapies");
