@@ -176,6 +176,7 @@ struct OpenRupture {
   double level = 0;       // what a return must reach (the level before the first of a chain)
   int since_session = 0;  // the session of that first rupture
   int seen = 0;           // observations since the rupture
+  std::size_t plateau = 0;  // where the pair's scores since the rupture begin in its history
 };
 
 struct AllianceState {
@@ -282,6 +283,10 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             acted = true;
           } else if (open.seen >= config.repair_window) {
             event.status = "unrepaired";
+            // An unrepaired rupture is the pair's new normal: its level is now the scores since
+            // the rupture, so a pair staying low is not alerted again for the same fall (with the
+            // earlier level, 48 48 47 40 41 41 41 raised a second rupture at 41 against 45.0).
+            st.history.erase(st.history.begin(), st.history.begin() + static_cast<std::ptrdiff_t>(open.plateau));
             st.open.reset();
           }
         }
@@ -312,6 +317,10 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             const double inflation = 1.0 + 1.0 / static_cast<double>(m);
             const double mu = config.rupture_size;
             threshold = mu > 0 ? *spread * ((z - mu / 2) * inflation + mu / 2) : z * *spread * std::sqrt(inflation);
+            // Never below the known-level rule z * SD: with z < mu / 2 (settings allow z 0.5 and
+            // mu 6) the shaped threshold falls as the history shortens, and below 0 once
+            // z < mu / 4 at m = 1, where a score equal to the level would be a "drop".
+            threshold = std::max(threshold, z * *spread);
             if (sem) evidence["sem"] = *sem;
             evidence["sd"] = *spread;
             evidence["sd_source"] = spread_source;
@@ -355,7 +364,8 @@ Result<EpisodeAssessment> AssessEpisode(const std::vector<Observation>& observat
             evidence["repair_level"] = before;
             RuptureEvent event{key, obs.session, level, score, "open", 0, before, since};
             out.ruptures.push_back(event);
-            st.open = OpenRupture{out.ruptures.size() - 1, before, since, 0};
+            // The scores after this one (it stays out of the level) are the plateau.
+            st.open = OpenRupture{out.ruptures.size() - 1, before, since, 0, st.history.size()};
             RaisedAlert a;
             a.kind = "rupture";
             a.severity = "warning";

@@ -112,6 +112,46 @@ TEST(Monitor, ShapedThresholdIsLowerThanThePlainOneOnAShortHistory) {
   EXPECT_TRUE(AlertsOf(*AssessEpisode(obs, Cat(), {}, plain), "rupture").empty());
 }
 
+// The probe: z 0.5 with rupture_size 6 (both within the settings' ranges) made the shaped
+// threshold SD * (2z - mu/2) = -0.25 SD at m = 1, so 43 after 43 was a rupture. The threshold is
+// never below the known-level rule z * SD.
+TEST(Monitor, ShapedThresholdIsNeverBelowTheKnownLevelRule) {
+  Config low = Config::Defaults();
+  low.rupture_z = 0.5;
+  low.rupture_subscale_z = 0.5;
+  low.rupture_size = 6;
+  auto a = AssessEpisode({Wai(1, 43), Wai(2, 43), Wai(3, 46, 17)}, Cat(), {}, low);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_TRUE(AlertsOf(*a, "rupture").empty());
+  a = AssessEpisode({Wai(1, 43), Wai(2, 40)}, Cat(), {}, low);
+  auto r = AlertsOf(*a, "rupture");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_NEAR(nlohmann::json::parse(r[0].evidence)["threshold"].get<double>(), 0.5 * 8 * std::sqrt(0.08), 1e-9);
+}
+
+// The probe: 48 48 47, 40 (a rupture), then 41 41 41. The rupture closes unrepaired at the third
+// 41 (the repair window), and that 41 was a second rupture "from the pair's earlier level of 45.0"
+// (the old scores and the low ones averaged). An unrepaired rupture is the pair's new normal.
+TEST(Monitor, APairStayingLowAfterAnUnrepairedRuptureIsNotAlertedAgain) {
+  auto a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 47), Wai(4, 40), Wai(5, 41), Wai(6, 41), Wai(7, 41),
+                          Wai(8, 41)},
+                         Cat(), {}, Config::Defaults());
+  ASSERT_TRUE(a.has_value());
+  auto r = AlertsOf(*a, "rupture");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].session, 4);
+  ASSERT_EQ(a->ruptures.size(), 1u);
+  EXPECT_EQ(a->ruptures[0].status, "unrepaired");
+  // A fall from the new normal is a new rupture, measured from it (41), not from the old level.
+  a = AssessEpisode({Wai(1, 48), Wai(2, 48), Wai(3, 47), Wai(4, 40), Wai(5, 41), Wai(6, 41), Wai(7, 41),
+                     Wai(8, 33)},
+                    Cat(), {}, Config::Defaults());
+  r = AlertsOf(*a, "rupture");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1].session, 8);
+  EXPECT_NEAR(nlohmann::json::parse(r[1].evidence)["level"].get<double>(), 41.0, 1e-9);
+}
+
 TEST(Monitor, RepairNeedsAReturnToTheLevelUnlessAMarginIsConfigured) {
   // 47 is one point short of the level 48: not a return by default (margin 0), so after
   // repair_window = 3 observations the rupture is closed as unrepaired.
