@@ -285,9 +285,19 @@ Result<monitor::Report> Service::MonitorReport(OrgId org, std::optional<Id> ther
   if (therapist_id) {
     std::erase_if(report.therapists, [&](const monitor::GroupReport& g) { return g.therapist != *therapist_id; });
     if (report.therapists.empty()) {
-      return Fail(ErrorCode::NOT_FOUND,
-                  fmt::format("therapist_id {} has no episodes in organisation {}", *therapist_id, org),
-                  "therapist_id");
+      // A therapist of the organisation with no episodes yet has a report of no episodes (its
+      // rates print "no episodes"); only an unknown id is refused.
+      auto known = store_.GetTherapist(org, *therapist_id);
+      if (!known && known.error().code != ErrorCode::NOT_FOUND) return known.error();
+      if (!known) {
+        return Fail(ErrorCode::NOT_FOUND,
+                    fmt::format("therapist_id {} is not a therapist of organisation {}", *therapist_id, org),
+                    "therapist_id");
+      }
+      monitor::GroupReport none;
+      none.group = fmt::format("therapist {}", *therapist_id);
+      none.therapist = *therapist_id;
+      report.therapists.push_back(std::move(none));
     }
   }
   return report;

@@ -187,6 +187,19 @@ TEST(MonitorCli, DatabaseCommands) {
   }
   auto one = RunAttune({"monitor", "report", "--db", db, "--therapist", "1", "--json"});
   EXPECT_EQ(one.exit_code, 0) << one.err;
+  // A therapist with no episodes yet has a report of none; an unknown id is refused as such (both
+  // were "has no episodes in organisation 1", exit 2).
+  const std::string csv = dir + "/new_therapist.csv";
+  testing::WriteFile(csv, "external_id,display_name,approaches\nNEW1,Dr New,cbt\n");
+  ASSERT_EQ(RunAttune({"import", "therapists", csv, "--db", db}).exit_code, 0);
+  const std::string fresh = "5";  // after the simulated clinic's 4
+  auto none = RunAttune({"monitor", "report", "--db", db, "--therapist", fresh});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("no episodes"), std::string::npos) << none.out;
+  auto unknown = RunAttune({"monitor", "report", "--db", db, "--therapist", "999999"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("therapist_id 999999 is not a therapist of organisation 1"), std::string::npos)
+      << unknown.err;
   auto episode = RunAttune({"monitor", "episode", "1", "--db", db, "--json"});
   ASSERT_EQ(episode.exit_code, 0) << episode.err;
   EXPECT_FALSE(json::parse(episode.out).at("changes").empty());

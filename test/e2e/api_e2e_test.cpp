@@ -1259,7 +1259,7 @@ TEST_F(ApiE2e, ErrorAnswersNameTheRightCodeAndField) {
 
   auto coord = SignIn(client, "coord");
   auto report = Call("GET", "/api/v1/reports/outcomes?therapist_id=999999", coord.token);
-  ExpectProblem(report, 404, "therapist_id", "therapist_id 999999 has no episodes in organisation 1");
+  ExpectProblem(report, 404, "therapist_id", "therapist_id 999999 is not a therapist of organisation 1");
   auto text_id =
       Call("POST", "/api/v1/assignments/commit", coord.token,
            {{"plan", {{{"client_id", 1}, {"therapist_id", 1}}, {{"client_id", "403"}, {"therapist_id", 1}}}}});
