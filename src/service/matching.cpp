@@ -528,7 +528,7 @@ namespace {
 // Each facet's highest FFMQ-39 score (8 items of 1-5, non-reactivity 7; Baer et al. 2006).
 constexpr std::array<int, 5> kFacetMax = {40, 40, 40, 40, 35};
 constexpr std::array<const char*, 5> kFacetWords = {"observing", "describing", "acting with awareness",
-                                                    "non-judging acceptance", "non-reactivity (openness)"};
+                                                    "non-judging acceptance", "non-reactivity to inner experience"};
 // Each C-NIP dimension (model::kStyles order) as people read it.
 constexpr std::array<const char*, 4> kDimensionWords = {"how directive the therapist is", "how emotionally intense",
                                                         "past or present focus", "warm support or challenge"};
@@ -537,6 +537,14 @@ constexpr std::array<std::array<const char*, 2>, 4> kPoleWords = {{{"a directive
                                                                   {"emotionally intense work", "a calm, contained style"},
                                                                   {"a focus on the past", "a focus on the present"},
                                                                   {"warm support", "focused challenge"}}};
+
+// Which way a term leans, from its sign (its contribution to the prediction).
+const char* Leaning(double value) {
+  return value > 0 ? "better than" : value < 0 ? "below what" : "as";
+}
+std::string ComparedWithExpected(double value) {
+  return value > 0 ? "better than we would expect" : value < 0 ? "less well than we would expect" : "as we would expect";
+}
 
 }  // namespace
 
@@ -580,10 +588,14 @@ std::string TermReason(const model::Term& term, Reader reader, bool style_shown)
     }
     // A client reads these in plain words (the probe: "estimate shrunk towards the average" is the
     // statistician's, not theirs).
+    // A record says which way it leans (the probe: "got on with them, beyond what we would expect"
+    // said neither better nor worse).
     case model::TermKind::OWN_RECORD:
-      if (client) return "how this therapist's past clients here got on with them, beyond what we would expect";
-      return fmt::format("{} of this therapist's {} past clients, compared with the model", outcome,
-                         term.past_clients);
+      if (client) {
+        return fmt::format("this therapist's past clients here got on with them {}", ComparedWithExpected(term.value));
+      }
+      return fmt::format("{} of this therapist's {} past clients: {} the model expects", outcome, term.past_clients,
+                         Leaning(term.value));
     case model::TermKind::OWN_SHRINKAGE:
       if (client) {
         return term.reliability < 0.5 ? "this therapist has seen few clients here yet, so we keep the guess close to "
@@ -593,9 +605,12 @@ std::string TermReason(const model::Term& term, Reader reader, bool style_shown)
       if (term.reliability < 0.5) return "few past clients, estimate shrunk towards the average";
       return "estimate shrunk towards the average";
     case model::TermKind::DOMAIN:
-      if (client) return fmt::format("how this therapist's past clients whose main concern was {} got on", term.domain);
-      return fmt::format("record with {} past clients whose main concern was {} (shrunk)", term.past_clients,
-                         term.domain);
+      if (client) {
+        return fmt::format("this therapist's past clients whose main concern was {} got on {}", term.domain,
+                           ComparedWithExpected(term.value));
+      }
+      return fmt::format("record with {} past clients whose main concern was {}: {} the model expects (shrunk)",
+                         term.past_clients, term.domain, Leaning(term.value));
   }
   return term.key;
 }

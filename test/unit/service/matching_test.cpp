@@ -151,12 +151,19 @@ TEST(TermReason, WordsEachKindForClientAndStaff) {
 
   auto record = TermOf(model::TermKind::OWN_RECORD, "own.record", 0.2);
   record.past_clients = 3;
-  EXPECT_EQ(TermReason(record, Reader::STAFF), "alliance of this therapist's 3 past clients, compared with the model");
+  EXPECT_EQ(TermReason(record, Reader::STAFF),
+            "alliance of this therapist's 3 past clients: better than the model expects");
   EXPECT_EQ(TermReason(record, Reader::CLIENT),
-            "how this therapist's past clients here got on with them, beyond what we would expect");
+            "this therapist's past clients here got on with them better than we would expect");
   record.outcome = model::Objective::OUTCOME;
   EXPECT_EQ(TermReason(record, Reader::STAFF),
-            "improvement of this therapist's 3 past clients, compared with the model");
+            "improvement of this therapist's 3 past clients: better than the model expects");
+  // The probe: the client's words said neither better nor worse; a record below expectation says so.
+  record.value = -0.2;
+  EXPECT_EQ(TermReason(record, Reader::STAFF),
+            "improvement of this therapist's 3 past clients: below what the model expects");
+  EXPECT_EQ(TermReason(record, Reader::CLIENT),
+            "this therapist's past clients here got on with them less well than we would expect");
 
   auto shrinkage = TermOf(model::TermKind::OWN_SHRINKAGE, "own.shrinkage", -0.1);
   shrinkage.reliability = 0.3;
@@ -170,8 +177,10 @@ TEST(TermReason, WordsEachKindForClientAndStaff) {
   auto domain = TermOf(model::TermKind::DOMAIN, "domain.depression", 0.05);
   domain.past_clients = 12;
   domain.domain = "depression";
-  EXPECT_EQ(TermReason(domain, Reader::STAFF), "record with 12 past clients whose main concern was depression (shrunk)");
-  EXPECT_EQ(TermReason(domain, Reader::CLIENT), "how this therapist's past clients whose main concern was depression got on");
+  EXPECT_EQ(TermReason(domain, Reader::STAFF),
+            "record with 12 past clients whose main concern was depression: better than the model expects (shrunk)");
+  EXPECT_EQ(TermReason(domain, Reader::CLIENT),
+            "this therapist's past clients whose main concern was depression got on better than we would expect");
 
   auto baseline = TermOf(model::TermKind::BASELINE, "baseline", 0);
   EXPECT_EQ(TermReason(baseline, Reader::STAFF), "average expected alliance in this clinic");
