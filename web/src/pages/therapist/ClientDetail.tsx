@@ -4,6 +4,7 @@ import { useMe } from '../../auth';
 import { CurrentAndResolved, alertState } from '../../components/AlertList';
 import { Loaded, useLoad } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
+import { RecordSession } from './RecordSession';
 import { shortDate, words } from '../../plain';
 import type { Alert, Episode, ExpectedPoint, TrajectoryPoint } from '../../types';
 
@@ -83,7 +84,7 @@ async function loadDetail(id: number) {
   const sessions = (await Promise.all(mine.map((e) => api.sessions(e.id).catch(() => [])))).flat();
   const numbers = new Map(sessions.map((x) => [x.id, x.number]));
   return {
-    client, episodes: mine, numbers,
+    client, episodes: mine, numbers, sessions,
     alerts: alerts.filter((a) => (a.episode_id != null && ids.has(a.episode_id)) || a.client_id === id),
     outcome: { name: outcome.name, id: outcome.id, pts: outcome.pts, expected: expected as ExpectedPoint[] | null, range },
     alliance,
@@ -137,6 +138,10 @@ export function ClientDetail({ id }: { id: number }) {
                 {active ? ` In therapy since ${shortDate(active.started_on)}.` : ''}</p>
               {me.role === 'therapist' && active && (
                 <p><a className="button" href={`#/questionnaires/wai_srt?client=${d.client.id}&episode=${active.id}`}>Rate today's alliance (WAI-SR-T)</a></p>
+              )}
+
+              {active && (me.role === 'therapist' || me.role === 'coordinator') && (
+                <RecordSession episode={active} sessions={d.sessions.filter((x) => x.episode_id === active.id)} onRecorded={state.reload} />
               )}
 
               <h2>Alerts</h2>
