@@ -6,11 +6,12 @@ import { Users } from './Users';
 
 afterEach(() => vi.unstubAllGlobals());
 
-function stub() {
+function stub(users: unknown[] = [], refusal?: [number, unknown]) {
   const posted: unknown[] = [];
   vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+    if (url.endsWith('/users') && init?.method === 'POST' && refusal) return new Response(JSON.stringify(refusal[1]), { status: refusal[0] });
     if (url.endsWith('/users') && init?.method === 'POST') { posted.push(JSON.parse(String(init.body))); return new Response('{"id":9}', { status: 201 }); }
-    if (url.endsWith('/users')) return new Response(JSON.stringify({ users: [] }), { status: 200 });
+    if (url.endsWith('/users')) return new Response(JSON.stringify({ users }), { status: 200 });
     if (url.endsWith('/organisation')) return new Response(JSON.stringify({ id: 1, name: 'C', created_at: '', client_choice: true, clients_may_choose: true }), { status: 200 });
     return new Response('{}', { status: 404 });
   }));
@@ -108,5 +109,16 @@ describe('Users: add a user', () => {
     expect(status.textContent).toBe('');
     fireEvent.click(box);
     await waitFor(() => expect(status.textContent).toBe('The clinic now assigns therapists; clients see suggestions only.'));
+  });
+});
+
+describe('Users: the table', () => {
+  it('names each user\'s linked record as the app names records, under a clear heading', async () => {
+    stub([{ id: 1, handle: 'demo-therapist', role: 'therapist', therapist_id: 3, client_id: null },
+      { id: 2, handle: 'demo-client', role: 'client', therapist_id: null, client_id: 1 }]);
+    render(<Users />);
+    const table = await screen.findByTestId('users');
+    expect(within(table).getByRole('columnheader', { name: 'Linked record' })).toBeTruthy();
+    expect(within(table).getAllByRole('row').slice(1).map((r) => r.lastElementChild!.textContent)).toEqual(['Therapist 3', 'Client 1']);
   });
 });

@@ -48,10 +48,10 @@ export function Users() {
         {(users) => (
           <div className="table-scroll"><table className="data" data-testid="users">
             <caption>{users.length} users</caption>
-            <thead><tr><th scope="col">Id</th><th scope="col">User name</th><th scope="col">Role</th><th scope="col">Is</th></tr></thead>
+            <thead><tr><th scope="col">Id</th><th scope="col">User name</th><th scope="col">Role</th><th scope="col">Linked record</th></tr></thead>
             <tbody>{users.map((u) => (
               <tr key={u.id}><td>{u.id}</td><th scope="row">{u.handle}</th><td>{u.role}</td>
-                <td>{u.therapist_id ? `therapist ${u.therapist_id}` : u.client_id ? `client ${u.client_id}` : '—'}</td></tr>
+                <td>{u.therapist_id ? `Therapist ${u.therapist_id}` : u.client_id ? `Client ${u.client_id}` : '—'}</td></tr>
             ))}</tbody>
           </table></div>
         )}
