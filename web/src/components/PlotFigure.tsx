@@ -6,7 +6,8 @@ import { useEffect, useRef, useState } from 'react';
 import * as Plot from '@observablehq/plot';
 
 export interface PlotFigureProps {
-  options: Plot.PlotOptions;
+  /** The chart, or a function of the width it is drawn at (e.g. fewer date ticks on a phone). */
+  options: Plot.PlotOptions | ((width: number) => Plot.PlotOptions);
   caption: string;
   table?: { columns: string[]; rows: (string | number | null)[][] };
   testId?: string;
@@ -46,7 +47,8 @@ export function PlotFigure({ options, caption, table, testId }: PlotFigureProps)
     let chart: (SVGSVGElement | HTMLElement) | null = null;
     try {
       // 14 px, as the legend and caption (.9rem): at the container's width it is not scaled down
-      chart = Plot.plot({ style: { fontSize: '14px', color: '#1a1a1a', background: 'transparent' }, width, ...options });
+      chart = Plot.plot({ style: { fontSize: '14px', color: '#1a1a1a', background: 'transparent' }, width,
+        ...(typeof options === 'function' ? options(width) : options) });
       // Plot marks a chart it warned about (in the console) with a bare "⚠️" glyph, which would end
       // the chart's text in a symbol that says nothing to a reader: the warning stays in the console
       for (const t of chart.querySelectorAll('text')) if (t.textContent?.startsWith('\u26a0')) t.remove();
