@@ -215,6 +215,32 @@ for (const [move, from, to] of [['confirm', 'waiting', 'active'], ['decline', 'w
     json(res, 200, e);
   });
 }
+// Sessions of an episode (docs/api.md "Sessions"): recorded once held, by the episode's therapist or a coordinator.
+const episodeSessions = []; // {id, episode_id, number, held_at}
+route('GET', '/episodes/:id/sessions', (req, res, { p, user }) => {
+  const e = episodes.find((x) => x.id === +p.id);
+  if (!e || !canSeeEpisode(user, e)) return problem(res, 404, 'Not found', `episode ${p.id} not found in organisation 1`);
+  json(res, 200, { sessions: episodeSessions.filter((x) => x.episode_id === e.id).sort((a, b) => a.number - b.number) });
+});
+route('POST', '/episodes/:id/sessions', (req, res, { p, user, body }) => {
+  const e = episodes.find((x) => x.id === +p.id);
+  if (!e) return problem(res, 404, 'Not found', `episode ${p.id} not found in organisation 1`);
+  if (!(user.role === 'coordinator' || (user.role === 'therapist' && e.therapist_id === user.therapist_id))) return problem(res, 403, 'Not permitted', 'only the episode\'s therapist or a coordinator records its sessions');
+  if (['waiting', 'declined'].includes(e.status)) return problem(res, 409, 'Conflict', `episode_id ${e.id} is ${e.status}; expected an active or ended episode`, 'episode_id');
+  const n = body?.number;
+  if (!Number.isInteger(n) || n < 1 || n > 10000) return problem(res, 400, 'Invalid argument', `number is ${n}; expected a whole number from 1 to 10000`, 'number');
+  const held = new Date(body?.held_at ?? '');
+  if (Number.isNaN(held.getTime())) return problem(res, 400, 'Invalid argument', `held_at is "${body?.held_at}"; expected an ISO-8601 time`, 'held_at');
+  if (held.getTime() > Date.now() + 5 * 60000) return problem(res, 400, 'Invalid argument', `held_at is "${body.held_at}", in the future; expected a time on or before now`, 'held_at');
+  if (body.held_at.slice(0, 10) < e.started_on) return problem(res, 400, 'Invalid argument', `held_at is "${body.held_at}", before started_on ${e.started_on}; expected a time on or after it`, 'held_at');
+  const mine = episodeSessions.filter((x) => x.episode_id === e.id);
+  const clash = mine.find((x) => (x.number < n && new Date(x.held_at) > held) || (x.number > n && new Date(x.held_at) < held));
+  if (clash) return problem(res, 400, 'Invalid argument', `held_at is "${body.held_at}", out of order with session ${clash.number} held ${clash.held_at}`, 'held_at');
+  const s = { id: episodeSessions.length + 1, episode_id: e.id, number: n, held_at: body.held_at };
+  episodeSessions.push(s);
+  log(user, 'session.create', 'session', s.id, '');
+  json(res, 201, { id: s.id });
+});
 route('POST', '/responses', (req, res, { user, body }) => {
   const ins = instruments.find((i) => i.id === body.instrument_id);
   if (!ins) return problem(res, 422, 'Invalid argument', `instrument_id: '${body.instrument_id}' unknown`);

@@ -441,6 +441,15 @@ try {
     check(/band of expected response/.test(await page.getByTestId('outcome-plot').locator('figcaption').textContent()),
       'therapist: outcome chart shows the expected-response band');
     await shot(page, 'therapist-client');
+    await step('therapist: record a session', async () => {
+      const form = page.getByRole('form', { name: 'Record a session' });
+      const number = await form.getByLabel('Session number').inputValue();
+      await form.getByRole('button', { name: 'Record session' }).click();
+      const status = page.getByRole('status').filter({ hasText: /^Recorded session / });
+      check(await appears(page, status) && new RegExp(`^Recorded session ${number}, held `).test(await status.textContent())
+        && await appears(page, page.getByTestId('sessions').locator('tbody tr', { hasText: new RegExp(`^${number}`) }).first()),
+        `therapist: records session ${number} on the client's page, said in a status and listed`);
+    });
 
     await page.goto(`${base}/#/profile`);
     await page.getByRole('heading', { level: 2, name: 'Mindfulness training log' }).waitFor({ timeout: 15000 });

@@ -134,6 +134,9 @@ export const api = {
   sessions: async (episodeId: number) =>
     list<{ id: number; episode_id: number; number: number; held_at: string }>(
       await request('GET', `/episodes/${episodeId}/sessions`), 'sessions'),
+  /** Records a session once held (the episode's therapist or a coordinator); `held_at` ISO-8601 UTC. */
+  recordSession: (episodeId: number, s: { number: number; held_at: string }) =>
+    request<{ id: number }>('POST', `/episodes/${episodeId}/sessions`, s),
 
   // matching
   recommendations: async (clientId: number, limit = 5) =>

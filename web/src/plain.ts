@@ -130,6 +130,11 @@ export function preferenceWords(strength: number, poles: [string, string]): stri
   return `${STRENGTH[Math.min(3, Math.abs(strength))]} preference for ${strength > 0 ? poles[1] : poles[0]}`;
 }
 
+/** A record as the app names it where the server writes it in lower case: "therapist 35" → "Therapist 35". */
+export function recordName(text: string): string {
+  return text.replace(/^(therapist|client) (\d+)$/, (_, kind: string, id: string) => `${kind[0].toUpperCase()}${kind.slice(1)} ${id}`);
+}
+
 /** A therapist by name, from a list the page loaded; "Therapist 20" when the list lacks them. */
 export function therapistName(therapists: Pick<Therapist, 'id' | 'display_name'>[], id: number): string {
   return therapists.find((t) => t.id === id)?.display_name || `Therapist ${id}`;

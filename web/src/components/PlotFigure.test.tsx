@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/react';
 import * as Plot from '@observablehq/plot';
-import { PlotFigure } from './PlotFigure';
+import { MIN_CHART_WIDTH, PlotFigure, chartWidth } from './PlotFigure';
 
 describe('PlotFigure', () => {
   it('draws an SVG named by its caption, with the numbers as a table', () => {
@@ -33,5 +33,18 @@ describe('PlotFigure', () => {
     expect(warn).toHaveBeenCalled();
     expect(screen.getByTestId('fig').textContent).not.toMatch(/\u26a0/);
     warn.mockRestore();
+  });
+
+  it('draws at its container\'s width, so its text is not scaled down on a phone', () => {
+    const width = vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(327);
+    const data = [{ session: 1, value: 14 }, { session: 2, value: 11 }];
+    render(<PlotFigure caption="narrow" testId="fig" options={{ marks: [Plot.line(data, { x: 'session', y: 'value' })] }} />);
+    const svg = screen.getByTestId('fig').querySelector('svg[role="img"]')!;
+    expect(svg.getAttribute('width')).toBe('327');
+    expect(svg.getAttribute('viewBox')).toMatch(/ 327 /);
+    expect(svg.getAttribute('style')).toMatch(/font-size: 14px/);
+    width.mockRestore();
+    expect(chartWidth(200)).toBe(MIN_CHART_WIDTH);
+    expect(chartWidth(0)).toBe(640);
   });
 });

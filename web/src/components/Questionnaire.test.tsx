@@ -23,6 +23,12 @@ describe('Questionnaire renders from the definition', () => {
     expect(groups()).toHaveLength(WAI.items.length);
   });
 
+  it('labelled by the page\'s heading where the page names it, with no heading of its own', () => {
+    render(<><h1 id="page-title">{PHQ9.title}</h1><Questionnaire instrument={PHQ9} titleId="page-title" onSubmit={() => {}} /></>);
+    expect(screen.queryByRole('heading', { level: 2 })).toBeNull();
+    expect(screen.getByRole('form', { name: PHQ9.title })).toBeTruthy();
+  });
+
   it('one labelled radio group per item, one labelled radio per option', () => {
     render(<Questionnaire instrument={PHQ9} onSubmit={() => {}} />);
     expect(screen.getByRole('heading', { level: 2, name: PHQ9.title })).toBeTruthy();

@@ -18,6 +18,12 @@ export interface QuestionnaireProps {
    * episode, the clinic's team (the server then routes the alert to the coordinators).
    */
   riskSeenBy?: 'therapist' | 'team';
+  /**
+   * The id of the page's heading that names the questionnaire (its h1): the form is labelled by
+   * it and draws no heading of its own, so the page has one h1 and the title is not said twice.
+   * Without it the form has its own heading (h2).
+   */
+  titleId?: string;
 }
 
 /** Where to get urgent help, said with every risk note. */
@@ -28,7 +34,7 @@ export function riskReader(seenBy: 'therapist' | 'team'): string {
   return seenBy === 'therapist' ? 'Your therapist' : "The clinic's team";
 }
 
-export function Questionnaire({ instrument: given, onSubmit, submitLabel = 'Submit answers', initial, riskSeenBy = 'therapist' }: QuestionnaireProps) {
+export function Questionnaire({ instrument: given, onSubmit, submitLabel = 'Submit answers', initial, riskSeenBy = 'therapist', titleId }: QuestionnaireProps) {
   const instrument = useMemo(() => readableItems(given), [given]);
   const n = instrument.items.length;
   const [answers, setAnswers] = useState<Answers>(() => initial ?? Array(n).fill(null));
@@ -81,8 +87,8 @@ export function Questionnaire({ instrument: given, onSubmit, submitLabel = 'Subm
   }
 
   return (
-    <form className="questionnaire" noValidate onSubmit={submit} aria-labelledby={`${base}-title`}>
-      <h2 id={`${base}-title`}>{instrument.title}</h2>
+    <form className="questionnaire" noValidate onSubmit={submit} aria-labelledby={titleId ?? `${base}-title`}>
+      {!titleId && <h2 id={`${base}-title`}>{instrument.title}</h2>}
       {instrument.instructions && <p id={`${base}-instructions`} className="instructions">{instrument.instructions}</p>}
       {!instrument.item_text_shipped && (
         <p className="notice" role="note">

@@ -1,7 +1,7 @@
 // The audit page says what it holds: the newest entries the server sent, not the whole chain.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { Audit, auditCaption } from './Audit';
+import { Audit, actorParts, auditCaption, detailWords } from './Audit';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -27,5 +27,32 @@ describe('Audit', () => {
     expect(status.textContent).toBe('');
     fireEvent.click(screen.getByRole('button', { name: 'Verify the chain' }));
     await waitFor(() => expect(status.textContent).toBe('The chain is intact: 1998 entries in all; this page loaded the newest 1000.'));
+  });
+});
+
+describe('Audit entries in words', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('says who by name and role, the address apart, and known details in words', () => {
+    expect(actorParts('demo-coordinator#2 coordinator@127.0.0.1')).toEqual({ who: 'demo-coordinator (coordinator)', address: '127.0.0.1' });
+    expect(actorParts('system')).toEqual({ who: 'system', address: '' });
+    expect(detailWords('{"rupture_z":1.5}')).toBe('Drop needed on the total (z) set to 1.5');
+    expect(detailWords('{"not_on_track_z":null}')).toBe('Not-on-track band (z) back to the default');
+    expect(detailWords('{"client_choice":false,"ended_on":"2026-11-27"}')).toBe('client choice: false; ended on: 2026-11-27');
+    expect(detailWords('moved to therapist 3')).toBe('moved to therapist 3');
+  });
+
+  it('keeps the raw detail and actor reachable', async () => {
+    const entries = [{ seq: 1, at: '2026-11-27T10:00:00Z', actor: 'demo-coordinator#2 coordinator@127.0.0.1', action: 'monitoring.update',
+      entity: 'organisation', entity_id: '1', detail: '{"rupture_z":1.5}', hash: 'h' }];
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ entries }), { status: 200 })));
+    render(<Audit />);
+    const row = (await screen.findByTestId('audit')).querySelector('tbody tr')!;
+    const cells = row.querySelectorAll('td');
+    expect(cells[2].textContent).toBe('demo-coordinator (coordinator)from 127.0.0.1');
+    expect(cells[2].getAttribute('title')).toBe('demo-coordinator#2 coordinator@127.0.0.1');
+    expect(cells[5].querySelector('summary')!.textContent).toBe('As recorded');
+    expect(cells[5].querySelector('code')!.textContent).toBe('{"rupture_z":1.5}');
+    expect(cells[5].textContent).toMatch(/^Drop needed on the total \(z\) set to 1.5/);
   });
 });

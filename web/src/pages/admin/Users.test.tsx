@@ -2,15 +2,17 @@
 // "a therapist user needs therapist_id"): the form asks for it and checks it before sending.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { Users } from './Users';
+import { Users, refusalWords } from './Users';
+import { ApiError } from '../../api';
 
 afterEach(() => vi.unstubAllGlobals());
 
-function stub() {
+function stub(users: unknown[] = [], refusal?: [number, unknown]) {
   const posted: unknown[] = [];
   vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+    if (url.endsWith('/users') && init?.method === 'POST' && refusal) return new Response(JSON.stringify(refusal[1]), { status: refusal[0] });
     if (url.endsWith('/users') && init?.method === 'POST') { posted.push(JSON.parse(String(init.body))); return new Response('{"id":9}', { status: 201 }); }
-    if (url.endsWith('/users')) return new Response(JSON.stringify({ users: [] }), { status: 200 });
+    if (url.endsWith('/users')) return new Response(JSON.stringify({ users }), { status: 200 });
     if (url.endsWith('/organisation')) return new Response(JSON.stringify({ id: 1, name: 'C', created_at: '', client_choice: true, clients_may_choose: true }), { status: 200 });
     return new Response('{}', { status: 404 });
   }));
@@ -79,7 +81,7 @@ describe('Users: add a user', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
     await waitFor(() => expect(document.activeElement).toBe(id));
     expect(id.getAttribute('aria-invalid')).toBe('true');
-    expect(document.getElementById(id.getAttribute('aria-describedby')!)!.textContent).toBe('Not added: client 12 already has a user');
+    expect(document.getElementById(id.getAttribute('aria-describedby')!)!.textContent).toBe('Client 12 already has a user.');
   });
 
   it('sends a client id for a client user and nothing extra for a coordinator', async () => {
@@ -108,5 +110,36 @@ describe('Users: add a user', () => {
     expect(status.textContent).toBe('');
     fireEvent.click(box);
     await waitFor(() => expect(status.textContent).toBe('The clinic now assigns therapists; clients see suggestions only.'));
+  });
+});
+
+describe('Users: the table', () => {
+  it('names each user\'s linked record as the app names records, under a clear heading', async () => {
+    stub([{ id: 1, handle: 'demo-therapist', role: 'therapist', therapist_id: 3, client_id: null },
+      { id: 2, handle: 'demo-client', role: 'client', therapist_id: null, client_id: 1 }]);
+    render(<Users />);
+    const table = await screen.findByTestId('users');
+    expect(within(table).getByRole('columnheader', { name: 'Linked record' })).toBeTruthy();
+    expect(within(table).getAllByRole('row').slice(1).map((r) => r.lastElementChild!.textContent)).toEqual(['Therapist 3', 'Client 1']);
+  });
+});
+
+describe('Users: refusals in plain words', () => {
+  it('says a taken user name and an unknown record plainly, not in the server\'s words', () => {
+    expect(refusalWords(new ApiError(409, 'Conflict', 'handle "demo-admin" is already taken; expected a handle no other user of the organisation has', 'handle'),
+      'handle', null, '')).toBe('That user name is taken.');
+    expect(refusalWords(new ApiError(404, 'Not found', 'therapist 9999 not found in organisation 1', 'therapist_id'),
+      'linked', { key: 'therapist_id' }, '9999')).toBe('There is no therapist 9999 in this clinic.');
+  });
+
+  it('shows a taken user name at the field', async () => {
+    stub([], [409, { title: 'Conflict', detail: 'handle "newt" is already taken; expected a handle no other user of the organisation has', field: 'handle' }]);
+    render(<Users />);
+    await screen.findByTestId('users');
+    fill('coordinator');
+    fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
+    const handle = screen.getByLabelText('User name');
+    await waitFor(() => expect(document.activeElement).toBe(handle));
+    expect(document.getElementById(handle.getAttribute('aria-describedby')!)!.textContent).toBe('That user name is taken.');
   });
 });

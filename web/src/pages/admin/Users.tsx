@@ -30,6 +30,24 @@ export function refusedField(field: string | undefined, linkedKey: string | unde
   return field && field === linkedKey ? 'linked' : undefined;
 }
 
+/**
+ * A refusal of a new user in plain words, at the field it names (the server's detail names its
+ * rule: 'handle "demo-admin" is already taken; expected a handle no other user of the
+ * organisation has', 'therapist 9999 not found in organisation 1').
+ */
+export function refusalWords(e: ApiError, at: UserField, linked: { key: string } | null, linkedId: string): string {
+  const id = linkedId.trim();
+  const kind = linked?.key === 'therapist_id' ? 'therapist' : 'client';
+  if (at === 'handle') {
+    if (e.status === 409 || /taken/.test(e.detail)) return 'That user name is taken.';
+    return 'That user name cannot be used: write it on one line, without a space at either end.';
+  }
+  if (at === 'password') return 'That password cannot be used: it needs at least 8 characters, on one line, without tabs or other control characters.';
+  if (e.status === 404 || /not found/.test(e.detail)) return `There is no ${kind} ${id} in this clinic.`;
+  if (e.status === 409 || /already has a user/.test(e.detail)) return `${kind === 'therapist' ? 'Therapist' : 'Client'} ${id} already has a user.`;
+  return `${kind === 'therapist' ? 'Therapist' : 'Client'} ${id} cannot be linked to this user.`;
+}
+
 export function Users() {
   const state = useLoad(() => api.users(), []);
   const [handle, setHandle] = useState('');
@@ -48,10 +66,10 @@ export function Users() {
         {(users) => (
           <div className="table-scroll"><table className="data" data-testid="users">
             <caption>{users.length} users</caption>
-            <thead><tr><th scope="col">Id</th><th scope="col">User name</th><th scope="col">Role</th><th scope="col">Is</th></tr></thead>
+            <thead><tr><th scope="col">Id</th><th scope="col">User name</th><th scope="col">Role</th><th scope="col">Linked record</th></tr></thead>
             <tbody>{users.map((u) => (
               <tr key={u.id}><td>{u.id}</td><th scope="row">{u.handle}</th><td>{u.role}</td>
-                <td>{u.therapist_id ? `therapist ${u.therapist_id}` : u.client_id ? `client ${u.client_id}` : '—'}</td></tr>
+                <td>{u.therapist_id ? `Therapist ${u.therapist_id}` : u.client_id ? `Client ${u.client_id}` : '—'}</td></tr>
             ))}</tbody>
           </table></div>
         )}
@@ -74,7 +92,7 @@ export function Users() {
           // a refusal naming a field is shown at that field, which takes focus
           const at = err instanceof ApiError ? refusedField(err.field, linked?.key) : undefined;
           if (!at) { setError(err); return; }
-          setFieldErrors({ [at]: `Not added: ${(err as ApiError).detail || (err as ApiError).title}` });
+          setFieldErrors({ [at]: refusalWords(err as ApiError, at, linked, linkedId) });
           document.getElementById(FIELD_IDS[at])?.focus();
         }
       }}>

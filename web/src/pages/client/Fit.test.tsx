@@ -15,6 +15,7 @@ const recommendations = [{
 function stub(mayChoose: boolean, episodes: unknown[] = [], choice: [number, unknown] = [201, { id: 40 }]) {
   vi.stubGlobal('fetch', vi.fn(async (url: string) => {
     if (url.includes('/clients/3/recommendations')) return new Response(JSON.stringify({ client_id: 3, recommendations }), { status: 200 });
+    if (url.endsWith('/therapists')) return new Response(JSON.stringify({ therapists: [{ id: 7, display_name: 'Therapist 7' }] }), { status: 200 });
     if (url.endsWith('/episodes')) return new Response(JSON.stringify({ episodes }), { status: 200 });
     if (url.endsWith('/clients/3/choice')) return new Response(JSON.stringify(choice[1]), { status: choice[0] });
     if (url.endsWith('/organisation')) {
@@ -97,5 +98,12 @@ describe('Fit', () => {
     expect(screen.queryByRole('button', { name: /^Choose / })).toBeNull();
     // focus goes to the status that says so (the button that had it is gone), not to the page
     expect(document.activeElement).toBe(said.closest('[role="status"]'));
+  });
+
+  it('names a current therapist who is not among the suggestions from GET /therapists, as elsewhere', async () => {
+    stub(true, [{ id: 9, client_id: 3, therapist_id: 7, status: 'active', started_on: '2026-09-01', ended_on: null, assigned_by: 'match' }]);
+    render(<MeContext.Provider value={me}><Fit /></MeContext.Provider>);
+    const current = await screen.findByTestId('current-choice');
+    await vi.waitFor(() => expect(current.textContent).toMatch(/^You are seeing Therapist 7\./));
   });
 });

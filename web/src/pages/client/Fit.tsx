@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api, ApiError } from '../../api';
 import { useMe } from '../../auth';
 import { ErrorBox, Loaded, OWN_RECORD_MISSING, useFocusWhen, useLoad } from '../../components/common';
-import { certaintyWords, fitWords, words } from '../../plain';
+import { certaintyWords, fitWords, therapistName, words } from '../../plain';
 import type { Episode, Recommendation } from '../../types';
 
 /** The client's own episode that settles their therapist: in therapy, or a choice waiting for the clinic. */
@@ -47,8 +47,11 @@ export function Fit() {
   const declined = episodes.data ? declinedChoice(episodes.data, id) : undefined;
   // the "Choose" buttons go once a choice is made: focus goes to the status that says so
   const statusRef = useFocusWhen<HTMLDivElement>(justChose);
+  // the current therapist is often not among the suggestions (full, or no longer the best fit):
+  // named from the therapists the client may read, as elsewhere ("Therapist 7" without a name)
+  const therapists = useLoad(() => api.therapists().catch(() => []), []);
   const nameOf = (therapistId: number) =>
-    state.data?.find((r) => r.therapist.id === therapistId)?.therapist.display_name ?? `therapist ${therapistId}`;
+    therapistName([...(therapists.data ?? []), ...(state.data ?? []).map((r) => r.therapist)], therapistId);
   return (
     <section>
       <h1 tabIndex={-1}>Therapists who may fit you</h1>

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { MeContext } from '../../auth';
-import { Progress } from './Progress';
+import { Progress, spreadTicks } from './Progress';
 import { shortDate } from '../../plain';
 import type { Me } from '../../types';
 
@@ -50,5 +50,14 @@ describe('Progress', () => {
     await screen.findByRole('heading', { name: 'CORE-10' });
     const ticks = [...container.querySelectorAll('[aria-label="x-axis tick label"] text')].map((t) => t.textContent);
     expect(ticks).toEqual([shortDate(one[0].answered_at)]);
+  });
+});
+
+describe('Progress date ticks', () => {
+  it('tick as many answer days as fit the width, first and last kept', () => {
+    const days = [1, 8, 15, 22, 29].map((d) => new Date(Date.UTC(2026, 8, d)));
+    expect(spreadTicks(days, 253)).toEqual([days[0], days[4]]);
+    expect(spreadTicks(days, 600)).toEqual(days);
+    expect(spreadTicks(days, 320)).toEqual([days[0], days[2], days[4]]);
   });
 });

@@ -8,6 +8,17 @@ import type { Instrument, TrajectoryPoint } from '../../types';
 
 const OUTCOMES = ['phq9', 'gad7', 'core10'];
 
+/**
+ * The answer days to tick on a date axis `span` px wide: as many as fit a date as the table
+ * writes it ("Sep 13, 2026", about 100 px at the chart's 14 px), spread from the first to the
+ * last (at a phone's width four dates ran into each other).
+ */
+export function spreadTicks(days: Date[], span: number): Date[] {
+  const most = Math.max(2, Math.floor(span / 100));
+  if (days.length <= most) return days;
+  return [...new Set(Array.from({ length: most }, (_, i) => Math.round((i * (days.length - 1)) / (most - 1))))].map((i) => days[i]);
+}
+
 export function Progress() {
   const me = useMe();
   const id = me.client_id ?? 0;
@@ -43,6 +54,7 @@ function ProgressChart({ ins, scaleTitle, higherIs, pts }: { ins: Instrument; sc
   const dated = data.every((d) => !Number.isNaN(d.date.getTime()));
   // Ticks are dates as the table writes them. A few answers get a tick each (one per day): with one
   // answer the scale's own ticks were the raw timestamp, and a short span gave hours.
+  // The right margin holds half the last date, which is centred on its tick.
   const days = dated ? [...new Map(data.map((d) => [shortDate(d.date.toISOString()), d.date])).values()] : [];
   return (
     <article className="card">
@@ -52,15 +64,15 @@ function ProgressChart({ ins, scaleTitle, higherIs, pts }: { ins: Instrument; sc
         {higherIs === 'worse' ? ' Lower scores mean fewer difficulties.' : ' Higher scores are better.'}</p>
       <PlotFigure
         caption={`${ins.title} ${scaleTitle.toLowerCase()} over time, by the date you answered`}
-        options={{
-          height: 220, marginLeft: 48, marginRight: 24, marginBottom: 40,
-          x: dated ? { label: 'Date answered', type: 'utc', ticks: days.length <= 4 ? days : 4,
+        options={(width) => ({
+          height: 220, marginLeft: 48, marginRight: 48, marginBottom: 40,
+          x: dated ? { label: 'Date answered', type: 'utc', ticks: spreadTicks(days, width - 96),
             tickFormat: (d: Date) => shortDate(d.toISOString()) } : { label: 'Questionnaire number', tickFormat: 'd' },
           y: { label: scoreLabel(scaleTitle), grid: true, domain: ins.scales[0]?.range },
           marks: [Plot.line(data, { x: dated ? 'date' : 'n', y: 'value', stroke: '#1f4e79', strokeWidth: 2 }),
                   Plot.dot(data, { x: dated ? 'date' : 'n', y: 'value', fill: '#1f4e79', r: 4,
                     title: (d: { value: number; date: Date }) => `${oneDecimal(d.value)} on ${d.date.toLocaleDateString()}` })],
-        }}
+        })}
         table={{ columns: ['#', 'date', 'score', 'band'], rows: pts.map((p, i) => [i + 1, shortDate(p.answered_at), oneDecimal(p.value), p.band || null]) }}
       />
     </article>

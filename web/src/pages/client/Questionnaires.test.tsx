@@ -108,6 +108,20 @@ describe('QuestionnairePage risk wording', () => {
     expect(screen.getByTestId('risk-followup').textContent).toMatch(/Your therapist has been alerted/);
   });
 
+  it('the page\'s one h1 is the questionnaire\'s title, which names the form and takes focus on arrival', async () => {
+    window.location.hash = '#/questionnaires/phq9';
+    stubPage([{ id: 2, client_id: 3, therapist_id: 4, started_on: '2026-09-01', ended_on: null, status: 'active', assigned_by: 'match' }], 2);
+    render(<MeContext.Provider value={me}><QuestionnairePage id="phq9" /></MeContext.Provider>);
+    screen.getByRole('heading', { level: 1 }).focus();
+    const form = await screen.findByRole('form');
+    const h1 = screen.getByRole('heading', { level: 1 });
+    expect(h1.textContent).not.toBe('Questionnaire');
+    expect(screen.getAllByRole('heading', { level: 1 })).toHaveLength(1);
+    expect(screen.queryByRole('heading', { level: 2, name: h1.textContent! })).toBeNull();
+    expect(form.getAttribute('aria-labelledby')).toBe(h1.id);
+    expect(document.activeElement).toBe(h1);
+  });
+
   it('after saving, focus moves to the confirmation (the form that had it is gone)', async () => {
     window.location.hash = '#/questionnaires/phq9';
     stubPage([{ id: 2, client_id: 3, therapist_id: 4, started_on: '2026-09-01', ended_on: null, status: 'active', assigned_by: 'match' }], 2);

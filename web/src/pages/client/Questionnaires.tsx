@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, ApiError, newKey } from '../../api';
 import { useMe } from '../../auth';
 import { Loaded, useFocusWhen, useLoad } from '../../components/common';
@@ -142,9 +142,17 @@ function QuestionnaireForm({ id, subject, params }: { id: string; subject: numbe
   // the form that had focus is gone once the answers are saved: focus goes to what the page now says
   const doneRef = useFocusWhen<HTMLDivElement>(done);
 
+  // the page's heading is the questionnaire's title (focus moves to it on arrival, so "Questionnaire"
+  // was all a screen reader heard); once the title arrives the heading is a new element, which
+  // takes focus if the one it replaced had it
+  const title = state.data?.instrument.title ?? 'Questionnaire';
+  const titleRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (state.data && document.activeElement === document.body) titleRef.current?.focus();
+  }, [state.data]);
   return (
     <section>
-      <h1 tabIndex={-1}>Questionnaire</h1>
+      <h1 tabIndex={-1} key={title} ref={titleRef} id="questionnaire-title">{title}</h1>
       <Loaded state={state} what="the questionnaire" notFound={NOT_AVAILABLE}
         forbidden={me.role === 'client' ? NOT_AVAILABLE : undefined}>
         {({ instrument, episodes }) => {
@@ -175,7 +183,7 @@ function QuestionnaireForm({ id, subject, params }: { id: string; subject: numbe
           }
           const session = Number(params.get('session')) || null;
           return (
-            <Questionnaire instrument={instrument} riskSeenBy={seenBy} onSubmit={async (answers) => {
+            <Questionnaire instrument={instrument} titleId="questionnaire-title" riskSeenBy={seenBy} onSubmit={async (answers) => {
               const r = await api.submit({
                 instrument_id: instrument.id, subject_id: subject, episode_id: episode, session_id: session,
                 answers, idempotency_key: key.current,

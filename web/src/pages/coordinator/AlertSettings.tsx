@@ -9,7 +9,7 @@ interface FieldSpec {
   /** Accepted values (docs/monitor.md "Organisation settings"); `orZero`: 0 also accepted (rule off). */
   min: number; max: number; whole?: boolean; orZero?: boolean;
 }
-const FIELDS: FieldSpec[] = [
+export const FIELDS: FieldSpec[] = [
   { field: 'rupture_cutoff', label: 'Rupture cutoff (WAI-SR total)', step: '1', min: 12, max: 60, whole: true, orZero: true,
     help: 'A fall below this total is a rupture. 0 turns the rule off; otherwise 12 to 60.' },
   { field: 'rupture_z', label: 'Drop needed on the total (z)', step: '0.05', min: 0.5, max: 5,

@@ -46,7 +46,7 @@ describe('batch assignment', () => {
     await user.click(screen.getByRole('button', { name: 'Preview a plan' }));
     const summary = await screen.findByTestId('plan-summary');
     expect(summary.textContent).toMatch(/for the 2 kept clients: 0\.700 with the plan, 0\.300 as usual for the same clients/);
-    await user.click(screen.getByRole('checkbox', { name: 'Keep client 4 with Therapist 1' }));
+    await user.click(screen.getByRole('checkbox', { name: 'Keep Client 4 with Therapist 1' }));
     // client 3 alone: 0.6 against 0.5, not against the mean of both as usual (0.3)
     expect(summary.textContent).toMatch(/for the 1 kept client: 0\.600 with the plan, 0\.500 as usual for the same clients/);
     // one kept row: the button says so in the singular
@@ -70,9 +70,9 @@ describe('batch assignment', () => {
     expect(summary.textContent).toMatch(/; 1 client could not be placed\.$/);
     expect(screen.getByText(/^2 clients waiting/)).toBeTruthy();
     const rows = within(screen.getByTestId('plan')).getAllByRole('row').slice(1).map((tr) => [...tr.querySelectorAll('td')].slice(1, 5).map((td) => td.textContent));
-    // a therapist the list lacks (7, 3) is "Therapist N", never a bare number
-    expect(rows).toEqual([['3', 'T. Oak', '0.64', 'Therapist 3 (0.56)'], ['4', 'Therapist 7', '0.55', 'T. Oak (0.50)']]);
-    expect(screen.getByRole('checkbox', { name: 'Keep client 3 with T. Oak' })).toBeTruthy();
+    // a therapist the list lacks (7, 3) is "Therapist N", a client "Client N", never a bare number
+    expect(rows).toEqual([['Client 3', 'T. Oak', '0.64', 'Therapist 3 (0.56)'], ['Client 4', 'Therapist 7', '0.55', 'T. Oak (0.50)']]);
+    expect(screen.getByRole('checkbox', { name: 'Keep Client 3 with T. Oak' })).toBeTruthy();
     unassigned = 2;
     await user.click(screen.getByRole('button', { name: 'Preview a plan' }));
     await vi.waitFor(() => expect(screen.getByTestId('plan-summary').textContent).toMatch(/; 2 clients could not be placed\.$/));

@@ -85,9 +85,9 @@ export function Assign() {
               const name = therapistName(therapists, r.therapist_id);
               return (
                 <tr key={r.client_id}>
-                  <td><input type="checkbox" aria-label={`Keep client ${r.client_id} with ${name}`} checked={!excluded.has(r.client_id)}
+                  <td><input type="checkbox" aria-label={`Keep Client ${r.client_id} with ${name}`} checked={!excluded.has(r.client_id)}
                     onChange={(e) => { const s = new Set(excluded); if (e.target.checked) s.delete(r.client_id); else s.add(r.client_id); setExcluded(s); }} /></td>
-                  <td>{r.client_id}</td><td>{name}</td><td>{r.score.toFixed(2)}</td>
+                  <td>Client {r.client_id}</td><td>{name}</td><td>{r.score.toFixed(2)}</td>
                   <td>{usual ? `${therapistName(therapists, usual.therapist_id)} (${usual.score.toFixed(2)})` : '—'}</td>
                   <td>{(r.reasons ?? []).join('; ')}</td>
                 </tr>

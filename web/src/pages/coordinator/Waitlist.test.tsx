@@ -48,7 +48,7 @@ describe('waitlist', () => {
     await user.click(within(row).getByRole('button', { name: /^Decline…/ }));
     expect(document.activeElement).toBe(within(row).getByLabelText(/Why is the choice declined/));  // the button is gone
     await user.type(within(row).getByLabelText(/Why is the choice declined/), 'asked to wait');
-    await user.click(within(row).getByRole('button', { name: 'Decline choice' }));
+    await user.click(within(row).getByRole('button', { name: 'Decline choice of T. Oak by Client 1' }));
     await vi.waitFor(() => expect(screen.getByTestId('waitlist-count').textContent).toMatch(/^2 clients are waiting/));
     const status = within(screen.getByTestId('choice')).getByRole('status');
     expect(status.textContent).toMatch(/back on the waitlist/);
@@ -104,8 +104,14 @@ describe('waitlist', () => {
     await user.click(within(rows[1]).getByRole('button', { name: 'Keep the choice' }));
     expect(document.activeElement).toBe(within(rows[1]).getByRole('button', { name: "Decline… Client 2's choice of T. Oak" }));
     await user.click(within(rows[1]).getByRole('button', { name: "Decline… Client 2's choice of T. Oak" }));
-    const send = within(rows[1]).getByRole('button', { name: 'Decline choice' });
-    expect((send as HTMLButtonElement).disabled).toBe(true);  // a reason first
+    const send = within(rows[1]).getByRole('button', { name: 'Decline choice of T. Oak by Client 2' });
+    // without a reason the button stays focusable; pressed, it says so at the field, which takes focus
+    expect((send as HTMLButtonElement).disabled).toBe(false);
+    await user.click(send);
+    const reason = within(rows[1]).getByLabelText(/Why is the choice declined/);
+    expect(within(rows[1]).getByRole('alert').textContent).toMatch(/^Give a reason/);
+    expect(reason.getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(reason);
     await user.type(within(rows[1]).getByLabelText(/Why is the choice declined/), 'the client asked to wait');
     await user.click(send);
     expect((await within(rows[1]).findByRole('status')).textContent).toMatch(/back on the waitlist/);

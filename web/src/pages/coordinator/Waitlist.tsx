@@ -96,6 +96,7 @@ function ChoiceRow({ client, episode, therapist, onDone }: { client: Client; epi
   const [done, setDone] = useState('');
   const [declining, setDeclining] = useState(false);
   const [reason, setReason] = useState('');
+  const [noReason, setNoReason] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const doneRef = useFocusWhen<HTMLParagraphElement>(done);
@@ -123,11 +124,22 @@ function ChoiceRow({ client, episode, therapist, onDone }: { client: Client; epi
             <button type="button" ref={declineRef} disabled={busy} onClick={() => setDeclining(true)}>Decline…
               {' '}<span className="sr-only">{name}'s choice of {therapist}</span></button>
           ) : (
-            <form onSubmit={(ev) => { ev.preventDefault(); void act(() => api.declineEpisode(episode.id, reason),
-              () => `Declined: ${name} is back on the waitlist and may choose again.`); }}>
+            <form noValidate onSubmit={(ev) => {
+              ev.preventDefault();
+              if (busy) return;
+              // without a reason, say so at the field and focus it (as the alert notes do): the
+              // button used to be disabled, out of the Tab order, saying nothing
+              if (!reason.trim()) { setNoReason(true); reasonRef.current?.focus(); return; }
+              void act(() => api.declineEpisode(episode.id, reason),
+                () => `Declined: ${name} is back on the waitlist and may choose again.`);
+            }}>
               <label htmlFor={`decline-${episode.id}`}>Why is the choice declined or withdrawn? (the client is told)</label>
-              <textarea id={`decline-${episode.id}`} ref={reasonRef} value={reason} onChange={(ev) => setReason(ev.target.value)} required />
-              <button type="submit" disabled={busy || !reason.trim()}>Decline choice</button>{' '}
+              {noReason && <p id={`decline-${episode.id}-error`} className="field-error" role="alert">Give a reason: the client is told why their choice was declined.</p>}
+              <textarea id={`decline-${episode.id}`} ref={reasonRef} value={reason} aria-required="true"
+                aria-invalid={noReason || undefined} aria-describedby={noReason ? `decline-${episode.id}-error` : undefined}
+                onChange={(ev) => { setReason(ev.target.value); if (ev.target.value.trim()) setNoReason(false); }} />
+              <button type="submit" aria-disabled={busy || undefined}>Decline choice
+                {' '}<span className="sr-only">of {therapist} by {name}</span></button>{' '}
               <button type="button" disabled={busy} onClick={() => { setDeclining(false); setKept((n) => n + 1); }}>Keep the choice</button>
             </form>
           )}

@@ -45,10 +45,10 @@ describe('analyses', () => {
       effects: [{ therapist: 'therapist 2', effect: -0.3, se: 0.1, ci95: [-0.5, -0.1] }, { therapist: 'therapist 1', effect: 0.3, se: 0.1, ci95: [0.1, 0.5] }] }} />);
     const fig = screen.getByTestId('caterpillar');
     expect(fig.querySelector('svg')).not.toBeNull();
-    expect(fig.textContent).toMatch(/therapist 2-0.3-0.5-0.1/);
+    expect(fig.textContent).toMatch(/Therapist 2-0.3-0.5-0.1/);
     // the axis names the therapists, the unit and which way is better
     const svg = fig.querySelector('svg')!;
-    expect([...svg.querySelectorAll('text')].map((t) => t.textContent)).toEqual(expect.arrayContaining(['therapist 2', 'therapist 1']));
+    expect([...svg.querySelectorAll('text')].map((t) => t.textContent)).toEqual(expect.arrayContaining(['Therapist 2', 'Therapist 1']));
     expect(svg.textContent).toMatch(/Effect on improvement \(SD of intake scores; higher is better\)/);
     expect(svg.textContent).toMatch(/Therapist \(sorted by effect\)/);
   });

@@ -5,7 +5,7 @@ import * as Plot from '@observablehq/plot';
 import { api } from '../../api';
 import { ErrorBox, useFocusWhen } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
-import { facetName } from '../../plain';
+import { facetName, recordName } from '../../plain';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Kind = 'replication' | 'therapist-effects' | 'mediation';
@@ -87,7 +87,7 @@ export function Replication({ r }: { r: Json }) {
 
 export function TherapistEffects({ r }: { r: Json }) {
   const effects: Json[] = (r.effects ?? []).map((e: Json, i: number) => ({
-    ...e, rank: i + 1, label: String(e.therapist),
+    ...e, rank: i + 1, label: recordName(String(e.therapist)),
     lo: Array.isArray(e.ci95) ? e.ci95[0] : e.effect - 1.96 * e.se,
     hi: Array.isArray(e.ci95) ? e.ci95[1] : e.effect + 1.96 * e.se,
   }));

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/react';
 import { MeContext } from '../../auth';
-import { ClientDetail, alertsBySession, inEpisode, oneMarkPerSession, placeSessions, shownEpisode } from './ClientDetail';
+import { ClientDetail, RUPTURE_LABEL, alertsBySession, inEpisode, oneMarkPerSession, placeSessions, shownEpisode } from './ClientDetail';
 import type { Episode, Me, TrajectoryPoint } from '../../types';
 
 const episode = (id: number, status: string, started_on: string) =>
@@ -37,6 +37,12 @@ describe('the client record charts', () => {
       { session: 5, label: 'not on track' },
     ]);
     expect(marks).toEqual([{ session: 4, label: 'rupture · risk item' }, { session: 5, label: 'not on track' }]);
+  });
+
+  it('label a rupture within the plot, beside its line (it ran through the top of the plot)', () => {
+    expect(RUPTURE_LABEL.dy).toBeGreaterThanOrEqual(0);
+    expect(RUPTURE_LABEL.dx).toBeLessThan(0);
+    expect(RUPTURE_LABEL.textAnchor).toBe('end');
   });
 
   it('list the outcome alerts by kind and session under the chart (labels on the chart overlapped)', () => {

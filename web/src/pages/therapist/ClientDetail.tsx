@@ -4,6 +4,7 @@ import { useMe } from '../../auth';
 import { CurrentAndResolved, alertState } from '../../components/AlertList';
 import { Loaded, useLoad } from '../../components/common';
 import { PlotFigure } from '../../components/PlotFigure';
+import { RecordSession } from './RecordSession';
 import { shortDate, words } from '../../plain';
 import type { Alert, Episode, ExpectedPoint, TrajectoryPoint } from '../../types';
 
@@ -63,6 +64,13 @@ export function alertsBySession(marks: { session: number; label: string }[]): st
 /** The session axis with its label centred under the ticks (at the right end it ran into them). */
 const sessionAxis = (ticks: number[] | undefined) => ({ label: 'Session', labelAnchor: 'center' as const, labelOffset: 34, tickFormat: 'd', ticks });
 
+/**
+ * A rupture's label, upright along its rule (so the labels of ruptures at neighbouring sessions
+ * never overlap), read from the top of the plot down beside the line: 8 px to its left and 4 px
+ * below the top (Plot's dx/dy move it on the page; dy -10 lifted it through the top of the plot).
+ */
+export const RUPTURE_LABEL = { rotate: -90, textAnchor: 'end', dx: -9, dy: 4, fill: '#b00020', fontWeight: 'bold' } as const;
+
 async function loadDetail(id: number) {
   const [client, episodes, alerts, ...alliance] = await Promise.all([
     api.client(id),
@@ -83,7 +91,7 @@ async function loadDetail(id: number) {
   const sessions = (await Promise.all(mine.map((e) => api.sessions(e.id).catch(() => [])))).flat();
   const numbers = new Map(sessions.map((x) => [x.id, x.number]));
   return {
-    client, episodes: mine, numbers,
+    client, episodes: mine, numbers, sessions,
     alerts: alerts.filter((a) => (a.episode_id != null && ids.has(a.episode_id)) || a.client_id === id),
     outcome: { name: outcome.name, id: outcome.id, pts: outcome.pts, expected: expected as ExpectedPoint[] | null, range },
     alliance,
@@ -139,6 +147,10 @@ export function ClientDetail({ id }: { id: number }) {
                 <p><a className="button" href={`#/questionnaires/wai_srt?client=${d.client.id}&episode=${active.id}`}>Rate today's alliance (WAI-SR-T)</a></p>
               )}
 
+              {active && (me.role === 'therapist' || me.role === 'coordinator') && (
+                <RecordSession episode={active} sessions={d.sessions.filter((x) => x.episode_id === active.id)} onRecorded={state.reload} />
+              )}
+
               <h2>Alerts</h2>
               <CurrentAndResolved alerts={d.alerts} onChange={state.reload} />
 
@@ -147,7 +159,7 @@ export function ClientDetail({ id }: { id: number }) {
                 <PlotFigure testId="alliance-plot"
                   caption={`Client-rated alliance (WAI-SR) per session${shown ? ` of the episode that began ${shortDate(shown.started_on)}` : ''}: goal, task and bond, each 4–20; a drop in one line is a possible rupture${ruptureAlerts.length ? `; ${ruptureAlerts.length} rupture alert${ruptureAlerts.length > 1 ? 's' : ''} marked by a red dashed line at ${ruptures.length > 1 ? 'their sessions' : 'its session'}` : ''}`}
                   options={{
-                    height: 270, marginLeft: 44, marginBottom: 42,
+                    height: 280, marginTop: 28, marginLeft: 44, marginBottom: 42,
                     x: sessionAxis(sessionTicks(allianceRows.map((r) => r.session))),
                     y: { label: 'Subscale score', domain: [4, 20], grid: true },
                     color: { domain: DIMENSIONS.map((x) => x.label), range: DIMENSIONS.map((x) => x.colour), legend: true },
@@ -155,8 +167,7 @@ export function ClientDetail({ id }: { id: number }) {
                       Plot.line(allianceRows, { x: 'session', y: 'value', stroke: 'dimension', z: 'dimension', strokeWidth: 2 }),
                       Plot.dot(allianceRows, { x: 'session', y: 'value', fill: 'dimension', symbol: 'dimension', r: 4 }),
                       Plot.ruleX(ruptures, { x: 'session', stroke: '#b00020', strokeWidth: 2, strokeDasharray: '6,3' }),
-                      // upright along each rule, so the labels of ruptures at neighbouring sessions never overlap
-                      Plot.text(ruptures, { x: 'session', y: 20, text: 'label', rotate: -90, textAnchor: 'end', dy: -10, fill: '#b00020', fontWeight: 'bold' }),
+                      Plot.text(ruptures, { x: 'session', y: 20, text: 'label', ...RUPTURE_LABEL }),
                     ],
                   }}
                   table={{ columns: ['session', 'dimension', 'score'], rows: allianceRows.map((r) => [r.session, r.dimension, r.value]) }}
