@@ -47,6 +47,10 @@ std::string TempDir(const std::string& name) {
   static int counter = 0;
   std::string dir = std::string(ATTUNE_BINARY_DIR) + "/test-tmp/" + name + "-" + std::to_string(getpid()) + "-" +
                     std::to_string(counter++);
+  // Process ids are reused (pid_max is 32768 here) and earlier runs' folders stay: a folder of a
+  // finished process with this id held its clinic.sqlite, and a test's sim then added a second
+  // organisation to it ("the database has 2 organisations").
+  std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
 }

@@ -75,6 +75,7 @@ void ReadRest(int fd, std::string& text) {
 
 TEST(CrashTest, KilledWriterLosesNoAcknowledgedResponse) {
   auto dir = std::filesystem::temp_directory_path() / ("attune-crash-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);  // a finished process with the same id may have left it
   std::filesystem::create_directories(dir);
   std::string db = (dir / "crash.sqlite").string();
   {

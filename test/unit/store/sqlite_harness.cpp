@@ -16,6 +16,7 @@ class SqliteHarness final : public Harness {
   SqliteHarness() {
     dir_ = std::filesystem::temp_directory_path() /
            ("attune-store-test-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir_);  // a finished process with the same id may have left it
     std::filesystem::create_directories(dir_);
   }
   ~SqliteHarness() override {
