@@ -34,17 +34,18 @@ const char* ChangeClassName(ChangeClass c) {
   return "unchanged";
 }
 
-double TwoSidedZ(double confidence) {
-  // Bisection on the upper tail 0.5 erfc(x / sqrt 2) = (1 - confidence) / 2, to 1e-12: exact
-  // enough for any threshold in points, and no dependency for one quantile.
-  const double tail = (1.0 - confidence) / 2.0;
-  double lo = 0, hi = 40;
+double UpperTailZ(double tail) {
+  // Bisection on 0.5 erfc(x / sqrt 2) = tail, which falls as x rises, to 1e-12: exact enough for
+  // any threshold, and no dependency for one quantile.
+  double lo = -40, hi = 40;
   while (hi - lo > 1e-12) {
     const double mid = 0.5 * (lo + hi);
     (0.5 * std::erfc(mid / std::sqrt(2.0)) > tail ? lo : hi) = mid;
   }
   return 0.5 * (lo + hi);
 }
+
+double TwoSidedZ(double confidence) { return UpperTailZ((1.0 - confidence) / 2.0); }
 
 Result<ChangeThresholds> Thresholds(const Norms& norms, Direction direction) {
   if (!(norms.sd > 0)) {

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "attune/core/format.hpp"
+#include "attune/instruments/change.hpp"
 
 namespace attune::monitor {
 
@@ -40,12 +41,7 @@ bool RatesTheAlliance(const instruments::Instrument& instrument, const Config& c
 double SidakZ(double z, int tests) {
   auto tail = [](double x) { return 0.5 * std::erfc(x / std::sqrt(2.0)); };
   const double share = 1.0 - std::pow(1.0 - tail(z), 1.0 / static_cast<double>(std::max(1, tests)));
-  double lo = -10, hi = 10;  // the tail falls as x rises: bisect to 1e-12
-  while (hi - lo > 1e-12) {
-    const double mid = 0.5 * (lo + hi);
-    (tail(mid) > share ? lo : hi) = mid;
-  }
-  return 0.5 * (lo + hi);
+  return instruments::UpperTailZ(share);
 }
 
 std::vector<RaisedAlert> RiskAlerts(const Observation& obs) {

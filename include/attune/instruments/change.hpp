@@ -18,6 +18,9 @@ enum class ChangeClass { RECOVERED, RELIABLY_IMPROVED, UNCHANGED, RELIABLY_DETER
 //! Stable lower-case name ("recovered", "reliably_improved", "unchanged", "reliably_deteriorated").
 const char* ChangeClassName(ChangeClass c);
 
+//! The standard normal z whose upper tail P(Z > z) is `tail` (0 < tail < 1), to 1e-12.
+double UpperTailZ(double tail);
+
 //! The two-sided normal quantile for `confidence` in (0, 1): z with P(|Z| <= z) = confidence
 //! (0.95 gives 1.959964, 0.90 gives 1.644854). Precondition: 0 < confidence < 1.
 double TwoSidedZ(double confidence);
